@@ -1,0 +1,42 @@
+# Thin wrapper over CMake: installs missing Debian packages, configures, builds, runs, tests.
+# The build itself lives in CMakeLists.txt.
+
+BUILD      ?= build
+TEST_BUILD ?= build-test
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+
+.PHONY: all deps build run test bench fuzz format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Serves on :8080 with the embedded SQLite under ./data (LINTEL_* variables still apply).
+run: build
+	scripts/run.sh $(BUILD)
+
+# The whole suite through ctest, in a build with AddressSanitizer and UBSan.
+test: deps
+	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLINTEL_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
+	cmake --build $(TEST_BUILD) -j $(JOBS)
+	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+bench: build
+	@scripts/install-deps.sh scripts/bench-packages.txt
+	tests/bench/run.sh $(BUILD)
+
+fuzz:
+	@scripts/install-deps.sh scripts/debian-packages.txt scripts/bench-packages.txt
+	tests/fuzz/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD)

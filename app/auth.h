@@ -1,0 +1,40 @@
+/*
+ * Token machinery held by the host: signing keys, access-token issue and verification,
+ * sessions, and the per-request authentication check that runs before protected handlers.
+ */
+#ifndef LINTEL_APP_AUTH_H
+#define LINTEL_APP_AUTH_H
+
+#include <jansson.h>
+
+struct config;
+
+/* Loads or creates the signing key (refusing weak HS256 secrets); *err names the problem. */
+int auth_global_init(const struct config *cfg, char **err);
+void auth_global_release(void);
+
+/*
+ * Authenticates a request for a protected route. authorization: the Authorization header or
+ * NULL; query_token: ?access_token= or NULL (WebSocket only). scope: needed scope or NULL;
+ * admin: nonzero when the route needs role admin. On success *j_claims is a new reference to
+ * the verified claims (role from the database) and *user_id is set. Errors:
+ * LINTEL_EAUTH ("Not authenticated"), LINTEL_ETOKEN ("Invalid or expired token"),
+ * LINTEL_EFORBIDDEN (*detail names the missing scope or role), LINTEL_EUNAVAIL (database);
+ * *detail is static text.
+ */
+int auth_request(const char *authorization, const char *query_token, const char *scope,
+                 int admin, json_t **j_claims, long long *user_id, const char **detail);
+
+/* Signs an access token (see lintel_api.token_issue). *token: malloc'd. */
+int auth_token_issue(const json_t *j_claims, char **token, long long *expires_in);
+
+/* Ends sessions (see lintel_api.session_end) through the given connection's thread. */
+int auth_session_end(long long user_id, const char *sid, const char *keep_sid);
+
+/* The JWK Set of the public verification keys (new reference; empty keys[] for HS256). */
+int auth_jwks(json_t **j_jwks);
+
+/* Creates the first admin when no user exists yet (api.md "First start"). */
+int auth_bootstrap_admin(const struct config *cfg);
+
+#endif /* LINTEL_APP_AUTH_H */

@@ -1,0 +1,52 @@
+/*
+ * The storage layer: one SQLite connection per worker thread, cached prepared statements,
+ * rows as JSON, write transactions. All SQL of the app and of plugins goes through here.
+ */
+#ifndef LINTEL_APP_DB_H
+#define LINTEL_APP_DB_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+struct config;
+struct db; /* one connection, owned by one thread */
+
+/*
+ * Opens the database file under cfg->data_dir (creating the directory), checks it can be
+ * used, and arranges for the extension's functions to be registered in every connection.
+ */
+int db_global_init(const struct config *cfg);
+
+/* Closes every connection (after all worker threads stopped) and checkpoints the WAL. */
+void db_global_release(void);
+
+/* This thread's connection, opened on first use (borrowed; closed by db_global_release). */
+int db_thread(struct db **out);
+
+/*
+ * The plugin ABI's sql_query/sql_row/sql_exec semantics (see include/lintel/plugin.h):
+ * parameters from JSON, rows as JSON objects, status codes LINTEL_*. On error db_errmsg()
+ * has a message fit for a client (a rule's message for CHECK failures).
+ */
+int db_query(struct db *db, const char *sql, const json_t *j_params, json_t **j_rows);
+int db_row(struct db *db, const char *sql, const json_t *j_params, json_t **j_row);
+int db_exec(struct db *db, const char *sql, const json_t *j_params, long long *changes,
+            long long *last_id);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK; db_in_tx says whether one is open. */
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+int db_rollback(struct db *db);
+bool db_in_tx(const struct db *db);
+
+/* The message of the last failed call on this connection (borrowed). */
+const char *db_errmsg(const struct db *db);
+
+/* The raw handle, for app code only (migrations, health); plugins never see it. */
+sqlite3 *db_handle(struct db *db);
+
+/* 0 when the database answers a trivial query now, LINTEL_EUNAVAIL otherwise. */
+int db_health(void);
+
+#endif /* LINTEL_APP_DB_H */

@@ -1,0 +1,19 @@
+/*
+ * Logging through yder to stderr: one format for the host, plugins and the access log.
+ * Never pass a token, password or secret to these.
+ */
+#ifndef LINTEL_APP_LOG_H
+#define LINTEL_APP_LOG_H
+
+#include <lintel/plugin.h>
+
+int log_init(const char *level);
+void log_close(void);
+void log_msg(int level, const char *fmt, ...) LINTEL_PRINTF(2, 3);
+
+#define log_error(...) log_msg(LINTEL_LOG_ERROR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LINTEL_LOG_WARNING, __VA_ARGS__)
+#define log_info(...)  log_msg(LINTEL_LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LINTEL_LOG_DEBUG, __VA_ARGS__)
+
+#endif /* LINTEL_APP_LOG_H */

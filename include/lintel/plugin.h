@@ -1,0 +1,269 @@
+/*
+ * The lintel plugin ABI: the one symbol a handler plugin exports and the table of host
+ * functions it may call. Plugin authors build against this header alone (pkg-config lintel).
+ */
+#ifndef LINTEL_PLUGIN_H
+#define LINTEL_PLUGIN_H
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Version handshake. An incompatible change bumps MAJOR; appending members to struct lintel_api
+ * bumps MINOR. The host refuses a plugin of another major, or of a newer minor than it has.
+ */
+#define LINTEL_ABI_MAJOR 1
+#define LINTEL_ABI_MINOR 0
+
+#if defined(__GNUC__)
+#define LINTEL_EXPORT      __attribute__((visibility("default")))
+#define LINTEL_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define LINTEL_EXPORT
+#define LINTEL_PRINTF(f, a)
+#endif
+
+/*
+ * Status codes. Every int-returning function of the ABI returns 0 or one of these; the host maps
+ * each to one HTTP status (api->strerror() names it) and renders the error body itself.
+ */
+#define LINTEL_OK          0
+#define LINTEL_EPARAM      -1  /* 422: a value breaks a rule                        */
+#define LINTEL_EMALFORMED  -2  /* 400: the request cannot be parsed                 */
+#define LINTEL_EAUTH       -3  /* 401: no credentials, or wrong username/password   */
+#define LINTEL_ETOKEN      -4  /* 401: the bearer token is invalid, expired, revoked */
+#define LINTEL_EFORBIDDEN  -5  /* 403: authenticated, but not allowed               */
+#define LINTEL_ENOTFOUND   -6  /* 404                                               */
+#define LINTEL_EMETHOD     -7  /* 405                                               */
+#define LINTEL_ECONFLICT   -8  /* 409: unique value taken                           */
+#define LINTEL_ETOOLARGE   -9  /* 413                                               */
+#define LINTEL_EMEDIATYPE  -10 /* 415                                               */
+#define LINTEL_ERATELIMIT  -11 /* 429                                               */
+#define LINTEL_ENOMEM      -12 /* 500                                               */
+#define LINTEL_EDB         -13 /* 500: the database failed in an unexpected way      */
+#define LINTEL_EINTERNAL   -14 /* 500                                               */
+#define LINTEL_EUPSTREAM   -15 /* 502: an upstream service failed or answered badly  */
+#define LINTEL_EUNAVAIL    -16 /* 503: database busy, feature not configured        */
+#define LINTEL_ETIMEOUT    -17 /* 504: an upstream service timed out                */
+#define LINTEL_EVERSION    -18 /* plugin built for an incompatible ABI              */
+
+/* Log levels for api->log. */
+#define LINTEL_LOG_ERROR   1
+#define LINTEL_LOG_WARNING 2
+#define LINTEL_LOG_INFO    3
+#define LINTEL_LOG_DEBUG   4
+
+/*
+ * Route flags. Without LINTEL_ROUTE_PUBLIC a valid bearer token is required; the scope argument
+ * of route_add then names a scope the token must carry (NULL: any valid token).
+ */
+#define LINTEL_ROUTE_PUBLIC 0x1u /* no token needed; claims are NULL                      */
+#define LINTEL_ROUTE_ADMIN  0x2u /* the user's role (from the database) must be admin     */
+#define LINTEL_ROUTE_FORM   0x4u /* req_json also accepts application/x-www-form-urlencoded */
+#define LINTEL_ROUTE_RAW    0x8u /* any body type; read it with req_body, not req_json    */
+
+typedef struct lintel_plugin lintel_plugin; /* one loaded plugin, owned by the host  */
+typedef struct lintel_req lintel_req;       /* one request, valid during the handler */
+typedef struct lintel_res lintel_res;       /* its response, valid during the handler */
+
+/*
+ * A route handler. Returns 0 when it has written a response (res_json, res_empty, res_bytes),
+ * or a negative status code, in which case the host renders the error recorded by res_error
+ * (or a generic one for that code). state is the pointer given to route_add.
+ */
+typedef int (*lintel_handler)(lintel_req *req, lintel_res *res, void *state);
+
+struct lintel_api {
+    /* Frozen prefix: never moves, so any plugin can check what it was handed. */
+    unsigned abi_major;
+    unsigned abi_minor;
+    size_t size; /* sizeof(struct lintel_api) in the host */
+
+    /* --- plugin lifecycle (call only from lintel_plugin_init) --- */
+
+    /*
+     * Declares the ABI the plugin was compiled for, its name and version. Must be the first
+     * call (LINTEL_PLUGIN_DECLARE does it). LINTEL_EVERSION for another major or a newer minor.
+     */
+    int (*declare)(lintel_plugin *p, unsigned major, unsigned minor, const char *name,
+                   const char *version);
+
+    /*
+     * Registers a handler for method ("GET", "POST", ...) and path under /api/, with {name}
+     * segments for path parameters ("/api/numbers/{id}"). flags: LINTEL_ROUTE_*; scope: the
+     * scope a token must carry, or NULL. All strings are copied. LINTEL_ECONFLICT when another
+     * plugin holds the same method and path (the message names both), LINTEL_EPARAM for a path
+     * outside /api/ or an unknown method.
+     */
+    int (*route_add)(lintel_plugin *p, const char *method, const char *path, unsigned flags,
+                     const char *scope, lintel_handler handler, void *state);
+
+    /*
+     * Adds a migration of this plugin: id "NNNN_slug", sql run in one transaction. Applied in
+     * id order, once, before the server serves, and recorded under the plugin's name.
+     */
+    int (*migration_add)(lintel_plugin *p, const char *id, const char *sql);
+
+    /* Calls fn(state) when the plugin is unloaded (also after a failed init). */
+    int (*on_unload)(lintel_plugin *p, void (*fn)(void *state), void *state);
+
+    /* Logs one line under the plugin's name. Never log tokens or passwords. */
+    void (*log)(lintel_plugin *p, int level, const char *fmt, ...) LINTEL_PRINTF(3, 4);
+
+    /* --- request (borrowed results are valid until the handler returns) --- */
+
+    /*
+     * Parses the body as JSON into *j_body (new reference). Errors, already recorded for the
+     * host to render: LINTEL_EMALFORMED (detail has the byte offset; also for an empty body),
+     * LINTEL_EMEDIATYPE (neither JSON nor, with LINTEL_ROUTE_FORM, a form; a body without
+     * Content-Type is read as JSON). A form becomes an object of strings.
+     */
+    int (*req_json)(lintel_req *req, json_t **j_body);
+
+    /* Raw body bytes (borrowed; may be NULL with *len 0). */
+    const void *(*req_body)(lintel_req *req, size_t *len);
+
+    /* Path parameter ({id}), query parameter, or header (case-insensitive); borrowed or NULL. */
+    const char *(*req_param)(lintel_req *req, const char *name);
+    const char *(*req_query)(lintel_req *req, const char *name);
+    const char *(*req_header)(lintel_req *req, const char *name);
+
+    /*
+     * Verified claims of the bearer token (borrowed; NULL on a public route without a token):
+     * sub, sid, jti, iat, exp, scope, and role as the database has it now.
+     */
+    const json_t *(*req_claims)(lintel_req *req);
+
+    /* The authenticated user's id, or 0 when there is none. */
+    long long (*req_user_id)(lintel_req *req);
+
+    /* The client address as text (X-Forwarded-For only when the host trusts a proxy). */
+    const char *(*req_client_addr)(lintel_req *req);
+
+    /* --- response --- */
+
+    /* Writes j_body (not stolen) as the JSON reply with status. */
+    int (*res_json)(lintel_res *res, unsigned status, const json_t *j_body);
+
+    /* Writes an empty reply (204, or any status). */
+    int (*res_empty)(lintel_res *res, unsigned status);
+
+    /* Writes len bytes (copied) with content_type. */
+    int (*res_bytes)(lintel_res *res, unsigned status, const char *content_type, const void *data,
+                     size_t len);
+
+    /* Adds a header (copied) to the reply. */
+    int (*res_header)(lintel_res *res, const char *name, const char *value);
+
+    /*
+     * Records an error for the host to render, and returns rc so a handler can write
+     * `rc = api->res_error(res, LINTEL_EPARAM, "value", "must be greater than 0")`.
+     * With a field, the message also goes into the problem's errors[] as {field, message};
+     * call again to add further fields (the first detail wins).
+     */
+    int (*res_error)(lintel_res *res, int rc, const char *field, const char *fmt, ...)
+        LINTEL_PRINTF(4, 5);
+
+    /* --- SQL on this request's connection (the request's thread) --- */
+
+    /*
+     * Runs one statement. j_params: NULL, an array (for ?1..?N) or an object (for :name);
+     * true/false bind as 1/0, arrays and objects as JSON text. On success *j_rows (new
+     * reference) is an array of row objects keyed by column name. A column named "x:json" is
+     * decoded from JSON text into key "x"; "x:bool" becomes true/false (NULL stays null).
+     * Errors: LINTEL_ECONFLICT (unique), LINTEL_EPARAM (CHECK, with the rule's message),
+     * LINTEL_EUNAVAIL (busy or locked), LINTEL_EDB; each recorded for the host to render.
+     */
+    int (*sql_query)(lintel_req *req, const char *sql, const json_t *j_params, json_t **j_rows);
+
+    /* Like sql_query, for exactly one row: *j_row (new reference), or LINTEL_ENOTFOUND. */
+    int (*sql_row)(lintel_req *req, const char *sql, const json_t *j_params, json_t **j_row);
+
+    /*
+     * Runs a statement that writes. changes and last_id may be NULL. Outside a transaction it
+     * runs in its own BEGIN IMMEDIATE ... COMMIT.
+     */
+    int (*sql_exec)(lintel_req *req, const char *sql, const json_t *j_params, long long *changes,
+                    long long *last_id);
+
+    /*
+     * One write transaction (BEGIN IMMEDIATE). Not nested. A transaction still open when the
+     * handler returns is rolled back.
+     */
+    int (*sql_begin)(lintel_req *req);
+    int (*sql_commit)(lintel_req *req);
+    int (*sql_rollback)(lintel_req *req);
+
+    /* --- tokens and crypto (the host holds the keys) --- */
+
+    /*
+     * Signs an access token. j_claims carries sub (string), sid (string), role and scope; the
+     * host adds iss, aud, iat, nbf, exp, jti and the typ header. *token: new memory (api->free).
+     */
+    int (*token_issue)(lintel_plugin *p, const json_t *j_claims, char **token,
+                       long long *expires_in);
+
+    /*
+     * Ends sessions so their tokens fail on the very next request: the session sid of user_id,
+     * or with sid NULL every session of that user except keep_sid (NULL: all of them).
+     */
+    int (*session_end)(lintel_req *req, long long user_id, const char *sid, const char *keep_sid);
+
+    /* nbytes of random from the system CSPRNG as base64url text (new memory, api->free). */
+    int (*random_token)(size_t nbytes, char **out);
+
+    /* SHA-256 of data as 64 lowercase hex digits into out (65 bytes with the NUL). */
+    int (*sha256_hex)(const void *data, size_t len, char out[65]);
+
+    /* --- outbound HTTP (http/https only, bounded time and size) --- */
+
+    /*
+     * GETs url. timeout_ms 0: the host's default; max_bytes 0: the host's default cap. On
+     * success *status is the HTTP status and *body (new memory, NUL-terminated, api->free)
+     * holds *len bytes. LINTEL_ETIMEOUT on timeout; LINTEL_EUPSTREAM for anything else, with a
+     * message recorded that names the defect.
+     */
+    int (*http_get)(lintel_req *req, const char *url, long timeout_ms, size_t max_bytes,
+                    long *status, char **body, size_t *len);
+
+    /* --- misc --- */
+
+    /* Frees memory the host handed out (tokens, bodies). NULL-safe. */
+    void (*free)(void *ptr);
+
+    /* A short English name for a status code ("Unprocessable Content"). */
+    const char *(*strerror)(int rc);
+
+    /* Data directory of this server (borrowed). */
+    const char *(*data_dir)(lintel_plugin *p);
+
+    /* ABI 1.1 and later: append here only. */
+};
+
+/*
+ * The one symbol a plugin exports. config is the plugin's "config" subtree of the server
+ * configuration (borrowed until unload; an empty object when none). Return 0, or a negative
+ * status: the host then removes everything the plugin registered and unloads it.
+ */
+LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
+                                     const json_t *config);
+
+/* First statement of every lintel_plugin_init: declares the ABI this plugin was built for. */
+#define LINTEL_PLUGIN_DECLARE(p, api, name, version)                                           \
+    do {                                                                                       \
+        int lintel_declare_rc_ =                                                               \
+            (api)->declare((p), LINTEL_ABI_MAJOR, LINTEL_ABI_MINOR, (name), (version));        \
+        if (lintel_declare_rc_ != 0)                                                           \
+            return lintel_declare_rc_;                                                         \
+    } while (0)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LINTEL_PLUGIN_H */

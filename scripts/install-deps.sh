@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs whichever Debian packages of scripts/debian-packages.txt (or of the lists named as
+# arguments) are missing; does nothing, and needs no network, when all are present.
+set -eu
+here=$(dirname "$0")
+lists=${*:-$here/debian-packages.txt}
+missing=""
+for pkg in $(grep -hv '^#' $lists); do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+        missing="$missing $pkg"
+    fi
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing$missing"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,92 @@
+/*
+ * Support for black-box tests: start the real lintel binary on a free loopback port with a
+ * temporary data directory, send it requests with the ulfius client, read JSON replies.
+ */
+#ifndef LINTEL_TESTS_LT_TEST_H
+#define LINTEL_TESTS_LT_TEST_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct lt_server {
+    pid_t pid;
+    int port;
+    char url[128];            /* "http://127.0.0.1:PORT" */
+    char data_dir[PATH_MAX];  /* temporary, removed by lt_server_stop */
+    char log_path[PATH_MAX + 32]; /* the server's stderr */
+};
+
+/*
+ * Starts build/app/lintel (LINTEL_TEST_BIN) with LINTEL_PORT=0, a new temporary data dir, the
+ * built plugins, a known admin password (LT_ADMIN_PASSWORD), and then env: extra "KEY=value"
+ * strings (NULL-terminated list, may be NULL) that override those. args: extra command-line
+ * arguments (NULL-terminated, may be NULL). Waits until the server logs "listening on".
+ * Returns 0, or -1 when it exited or did not listen within 30 s (its log is printed).
+ */
+int lt_server_start(struct lt_server *s, const char *const *env, const char *const *args);
+
+/* Sends SIGTERM, waits, removes the data dir. Returns the exit status, or -1 for a signal. */
+int lt_server_stop(struct lt_server *s);
+
+/* Same as lt_server_stop but keeps the data dir (to inspect it or start again on it). */
+int lt_server_stop_keep(struct lt_server *s);
+
+/* Runs the binary to completion with env/args as above (data dir given); returns exit status
+ * and, when out is not NULL, its stdout+stderr (malloc'd). */
+int lt_run(const char *data_dir, const char *const *env, const char *const *args, char **out);
+
+/* The shared fixture server's URL (tests/http fixture), or NULL when there is none. */
+const char *lt_shared_url(void);
+
+#define LT_ADMIN_PASSWORD "admin-password-for-tests"
+
+struct lt_resp {
+    long status;
+    char *body;      /* NUL-terminated, malloc'd */
+    size_t len;
+    json_t *j_body;  /* parsed body when it is JSON, else NULL (owned) */
+    json_t *j_headers; /* object of lower-cased header names to values (owned) */
+};
+
+/*
+ * Sends one request to base_url + path. token: bearer token or NULL. content_type: NULL for
+ * none. body: len bytes (len (size_t)-1: strlen). Extra headers: "Name: value" strings,
+ * NULL-terminated, may be NULL. Returns 0 when an answer came (any status), -1 otherwise.
+ */
+int lt_request(const char *base_url, const char *method, const char *path, const char *token,
+               const char *content_type, const char *body, size_t len,
+               const char *const *headers, struct lt_resp *r);
+
+/* JSON shorthand: body is JSON text (NULL: no body), sent as application/json. */
+int lt_json(const char *base_url, const char *method, const char *path, const char *token,
+            const char *json_text, struct lt_resp *r);
+
+/* A header of the reply (case-insensitive name) or NULL. */
+const char *lt_header(const struct lt_resp *r, const char *name);
+
+void lt_resp_clear(struct lt_resp *r);
+
+/*
+ * Sends raw bytes on a new TCP connection to 127.0.0.1:port and reads until the server closes
+ * or timeout_ms passes; returns what was read (malloc'd, NUL-terminated), or NULL.
+ */
+char *lt_raw(int port, const void *data, size_t len, int timeout_ms);
+
+/* A unique name for this process and call ("prefix_<pid>_<n>_<random>"), malloc'd. */
+char *lt_unique(const char *prefix);
+
+/*
+ * Registers a new user (unique name from prefix) with password and logs in. On success
+ * *token is the access token (malloc'd), *user_id set; username written to *username when
+ * not NULL (malloc'd). Returns 0 or -1.
+ */
+int lt_register(const char *base_url, const char *prefix, const char *password, char **token,
+                long long *user_id, char **username);
+
+/* Logs in; *token malloc'd (and *refresh when not NULL). scope may be NULL. 0 or -1. */
+int lt_login(const char *base_url, const char *username, const char *password, const char *scope,
+             char **token, char **refresh);
+
+#endif /* LINTEL_TESTS_LT_TEST_H */
