@@ -1,0 +1,423 @@
+/*
+ * The numbers plugin: each user's positive numbers, CRUD plus statistics. Thin handlers: values
+ * are bound into SQL, the rules and lintel_stats() of the extension do the work in SQLite.
+ */
+#include <lintel/migrations.h>
+#include <lintel/plugin.h>
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NUMBERS_LIMIT_DEFAULT 100
+#define NUMBERS_LIMIT_MAX     1000
+
+/* The columns of a number, in the shape the API returns. */
+#define NUMBERS_COLUMNS "id, value, created_at, updated_at"
+#define NUMBERS_NOW     "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+
+extern const struct lintel_embedded_sql numbers_migrations[];
+
+struct numbers {
+    const struct lintel_api *api;
+    lintel_plugin *p; /* for api->log */
+};
+
+/*
+ * A path id: decimal digits only, 1..LLONG_MAX. Anything else names no number of anyone's,
+ * so the caller answers 404 rather than 422 (the id is part of the resource's name).
+ */
+static int numbers_parse_id(const char *text, long long *id)
+{
+    char *end = NULL;
+    long long v;
+
+    if (text == NULL || text[0] < '0' || text[0] > '9')
+        return -1;
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < 1)
+        return -1;
+    *id = v;
+    return 0;
+}
+
+/* A query parameter that must be an integer in 0..max (max < 0: no upper bound). */
+static int numbers_query_count(struct numbers *n, lintel_req *req, lintel_res *res,
+                               const char *name, long long max, long long *out)
+{
+    const char *text = n->api->req_query(req, name);
+    char *end = NULL;
+    long long v;
+
+    if (text == NULL)
+        return 0;
+    errno = 0;
+    v = text[0] >= '0' && text[0] <= '9' ? strtoll(text, &end, 10) : -1;
+    if (v < 0 || errno != 0 || *end != '\0' || (max >= 0 && v > max)) {
+        if (max >= 0)
+            return n->api->res_error(res, LINTEL_EPARAM, name,
+                                     "must be an integer between 0 and %lld", max);
+        return n->api->res_error(res, LINTEL_EPARAM, name, "must be a non-negative integer");
+    }
+    *out = v;
+    return 0;
+}
+
+/* limit (default 100, at most 1000) and offset, or its synonym skip (default 0). */
+static int numbers_page(struct numbers *n, lintel_req *req, lintel_res *res, long long *limit,
+                        long long *offset)
+{
+    long long skip = -1;
+    int rc;
+
+    *limit = NUMBERS_LIMIT_DEFAULT;
+    *offset = -1;
+    rc = numbers_query_count(n, req, res, "limit", NUMBERS_LIMIT_MAX, limit);
+    if (rc == 0)
+        rc = numbers_query_count(n, req, res, "offset", -1, offset);
+    if (rc == 0)
+        rc = numbers_query_count(n, req, res, "skip", -1, &skip);
+    if (rc != 0)
+        return rc;
+    if (*offset >= 0 && skip >= 0 && *offset != skip)
+        return n->api->res_error(res, LINTEL_EPARAM, "skip", "conflicts with offset");
+    if (*offset < 0)
+        *offset = skip >= 0 ? skip : 0;
+    return 0;
+}
+
+/*
+ * The body's value: present and a JSON number (strings, booleans, null refused here, since SQL
+ * would coerce them), then the extension's rule gives the range message ("must be greater
+ * than 0"). *j_value is borrowed from j_body.
+ */
+static int numbers_body_value(struct numbers *n, lintel_req *req, lintel_res *res,
+                              const json_t *j_body, json_t **j_value)
+{
+    json_t *j_params = NULL, *j_row = NULL;
+    const char *message;
+    int rc;
+
+    if (!json_is_object(j_body)) {
+        rc = n->api->res_error(res, LINTEL_EPARAM, NULL, "The body must be a JSON object");
+        goto cleanup;
+    }
+    *j_value = json_object_get(j_body, "value");
+    if (*j_value == NULL) {
+        rc = n->api->res_error(res, LINTEL_EPARAM, "value", "is required");
+        goto cleanup;
+    }
+    if (!json_is_number(*j_value)) {
+        rc = n->api->res_error(res, LINTEL_EPARAM, "value", "must be a number");
+        goto cleanup;
+    }
+    j_params = json_pack("[O]", *j_value);
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = n->api->sql_row(req, "SELECT lintel_rule_number(?1) AS message", j_params, &j_row);
+    if (rc != 0)
+        goto cleanup;
+    message = json_string_value(json_object_get(j_row, "message"));
+    if (message != NULL)
+        rc = n->api->res_error(res, LINTEL_EPARAM, "value", "%s", message);
+cleanup:
+    json_decref(j_row);
+    json_decref(j_params);
+    return rc;
+}
+
+/* The {id} of the path, or the 404 every unknown, foreign or malformed id gets. */
+static int numbers_path_id(struct numbers *n, lintel_req *req, lintel_res *res, long long *id)
+{
+    if (numbers_parse_id(n->api->req_param(req, "id"), id) != 0)
+        return n->api->res_error(res, LINTEL_ENOTFOUND, NULL, "Number not found");
+    return 0;
+}
+
+static int numbers_not_found(struct numbers *n, lintel_res *res, int rc)
+{
+    if (rc == LINTEL_ENOTFOUND)
+        return n->api->res_error(res, LINTEL_ENOTFOUND, NULL, "Number not found");
+    return rc;
+}
+
+/* Writes one row-returning statement in its own BEGIN IMMEDIATE transaction. */
+static int numbers_write_row(struct numbers *n, lintel_req *req, const char *sql,
+                             const json_t *j_params, json_t **j_row)
+{
+    int rc;
+
+    rc = n->api->sql_begin(req);
+    if (rc != 0)
+        return rc;
+    rc = n->api->sql_row(req, sql, j_params, j_row);
+    if (rc == 0)
+        rc = n->api->sql_commit(req);
+    else
+        n->api->sql_rollback(req);
+    if (rc != 0) {
+        json_decref(*j_row);
+        *j_row = NULL;
+    }
+    return rc;
+}
+
+/* POST /api/numbers {value} -> 201 number */
+static int numbers_create(lintel_req *req, lintel_res *res, void *state)
+{
+    struct numbers *n = state;
+    json_t *j_body = NULL, *j_value = NULL, *j_params = NULL, *j_row = NULL;
+    char location[64];
+    int rc;
+
+    rc = n->api->req_json(req, &j_body);
+    if (rc != 0)
+        goto cleanup;
+    rc = numbers_body_value(n, req, res, j_body, &j_value);
+    if (rc != 0)
+        goto cleanup;
+    j_params = json_pack("[IO]", (json_int_t)n->api->req_user_id(req), j_value);
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = numbers_write_row(n, req,
+                           "INSERT INTO numbers (user_id, value) VALUES (?1, ?2)"
+                           " RETURNING " NUMBERS_COLUMNS,
+                           j_params, &j_row);
+    if (rc != 0)
+        goto cleanup;
+    snprintf(location, sizeof(location), "/api/numbers/%lld",
+             (long long)json_integer_value(json_object_get(j_row, "id")));
+    n->api->res_header(res, "Location", location);
+    rc = n->api->res_json(res, 201, j_row);
+cleanup:
+    json_decref(j_row);
+    json_decref(j_params);
+    json_decref(j_body);
+    return rc;
+}
+
+/* GET /api/numbers?limit&offset|skip -> {items, total, limit, offset}, oldest first */
+static int numbers_list(lintel_req *req, lintel_res *res, void *state)
+{
+    struct numbers *n = state;
+    json_t *j_params = NULL, *j_items = NULL, *j_count = NULL, *j_reply = NULL;
+    long long limit, offset, user_id = n->api->req_user_id(req);
+    int rc;
+
+    rc = numbers_page(n, req, res, &limit, &offset);
+    if (rc != 0)
+        goto cleanup;
+    j_params = json_pack("[III]", (json_int_t)user_id, (json_int_t)limit, (json_int_t)offset);
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = n->api->sql_query(req,
+                           "SELECT " NUMBERS_COLUMNS " FROM numbers WHERE user_id = ?1"
+                           " ORDER BY id LIMIT ?2 OFFSET ?3",
+                           j_params, &j_items);
+    if (rc != 0)
+        goto cleanup;
+    /* Two statements outside a transaction: a concurrent write may land between them. */
+    json_array_remove(j_params, 2);
+    json_array_remove(j_params, 1);
+    rc = n->api->sql_row(req, "SELECT count(*) AS total FROM numbers WHERE user_id = ?1", j_params,
+                         &j_count);
+    if (rc != 0)
+        goto cleanup;
+    j_reply = json_pack("{sOsOsIsI}", "items", j_items, "total", json_object_get(j_count, "total"),
+                        "limit", (json_int_t)limit, "offset", (json_int_t)offset);
+    if (j_reply == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = n->api->res_json(res, 200, j_reply);
+cleanup:
+    json_decref(j_reply);
+    json_decref(j_count);
+    json_decref(j_items);
+    json_decref(j_params);
+    return rc;
+}
+
+/* GET /api/numbers/stats -> {count, sum, avg, min, max, stddev, median}, one statement */
+static int numbers_stats(lintel_req *req, lintel_res *res, void *state)
+{
+    struct numbers *n = state;
+    json_t *j_params = NULL, *j_row = NULL;
+    int rc;
+
+    j_params = json_pack("[I]", (json_int_t)n->api->req_user_id(req));
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = n->api->sql_row(req,
+                         "SELECT lintel_stats(value) AS \"stats:json\" FROM numbers"
+                         " WHERE user_id = ?1",
+                         j_params, &j_row);
+    if (rc != 0)
+        goto cleanup;
+    if (!json_is_object(json_object_get(j_row, "stats"))) {
+        n->api->log(n->p, LINTEL_LOG_ERROR, "lintel_stats() returned no object");
+        rc = LINTEL_EINTERNAL;
+        goto cleanup;
+    }
+    rc = n->api->res_json(res, 200, json_object_get(j_row, "stats"));
+cleanup:
+    json_decref(j_row);
+    json_decref(j_params);
+    return rc;
+}
+
+/* GET /api/numbers/{id} -> number */
+static int numbers_get(lintel_req *req, lintel_res *res, void *state)
+{
+    struct numbers *n = state;
+    json_t *j_params = NULL, *j_row = NULL;
+    const char *param = n->api->req_param(req, "id");
+    long long id;
+    int rc;
+
+    /* Should the router ever hand /stats to the {id} route, it still means the statistics. */
+    if (param != NULL && strcmp(param, "stats") == 0)
+        return numbers_stats(req, res, state);
+    rc = numbers_path_id(n, req, res, &id);
+    if (rc != 0)
+        goto cleanup;
+    j_params = json_pack("[II]", (json_int_t)id, (json_int_t)n->api->req_user_id(req));
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = n->api->sql_row(req,
+                         "SELECT " NUMBERS_COLUMNS " FROM numbers WHERE id = ?1 AND user_id = ?2",
+                         j_params, &j_row);
+    if (rc != 0) {
+        rc = numbers_not_found(n, res, rc);
+        goto cleanup;
+    }
+    rc = n->api->res_json(res, 200, j_row);
+cleanup:
+    json_decref(j_row);
+    json_decref(j_params);
+    return rc;
+}
+
+/* PUT /api/numbers/{id} {value} -> number */
+static int numbers_update(lintel_req *req, lintel_res *res, void *state)
+{
+    struct numbers *n = state;
+    json_t *j_body = NULL, *j_value = NULL, *j_params = NULL, *j_row = NULL;
+    long long id;
+    int rc;
+
+    rc = numbers_path_id(n, req, res, &id);
+    if (rc != 0)
+        goto cleanup;
+    rc = n->api->req_json(req, &j_body);
+    if (rc != 0)
+        goto cleanup;
+    rc = numbers_body_value(n, req, res, j_body, &j_value);
+    if (rc != 0)
+        goto cleanup;
+    j_params = json_pack("[IIO]", (json_int_t)id, (json_int_t)n->api->req_user_id(req), j_value);
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = numbers_write_row(n, req,
+                           "UPDATE numbers SET value = ?3, updated_at = " NUMBERS_NOW
+                           " WHERE id = ?1 AND user_id = ?2 RETURNING " NUMBERS_COLUMNS,
+                           j_params, &j_row);
+    if (rc != 0) {
+        rc = numbers_not_found(n, res, rc);
+        goto cleanup;
+    }
+    rc = n->api->res_json(res, 200, j_row);
+cleanup:
+    json_decref(j_row);
+    json_decref(j_params);
+    json_decref(j_body);
+    return rc;
+}
+
+/* DELETE /api/numbers/{id} -> 204 */
+static int numbers_delete(lintel_req *req, lintel_res *res, void *state)
+{
+    struct numbers *n = state;
+    json_t *j_params = NULL;
+    long long id, changes = 0;
+    int rc;
+
+    rc = numbers_path_id(n, req, res, &id);
+    if (rc != 0)
+        goto cleanup;
+    j_params = json_pack("[II]", (json_int_t)id, (json_int_t)n->api->req_user_id(req));
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = n->api->sql_exec(req, "DELETE FROM numbers WHERE id = ?1 AND user_id = ?2", j_params,
+                          &changes, NULL);
+    if (rc != 0)
+        goto cleanup;
+    if (changes == 0) {
+        rc = n->api->res_error(res, LINTEL_ENOTFOUND, NULL, "Number not found");
+        goto cleanup;
+    }
+    rc = n->api->res_empty(res, 204);
+cleanup:
+    json_decref(j_params);
+    return rc;
+}
+
+static void numbers_unload(void *state)
+{
+    free(state);
+}
+
+LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
+                                     const json_t *config)
+{
+    /* The literal /stats route goes first so a first-match router never takes it for an id. */
+    static const struct {
+        const char *method, *path, *scope;
+        lintel_handler handler;
+    } routes[] = {
+        {"GET", "/api/numbers/stats", "numbers:read", numbers_stats},
+        {"POST", "/api/numbers", "numbers:write", numbers_create},
+        {"GET", "/api/numbers", "numbers:read", numbers_list},
+        {"GET", "/api/numbers/{id}", "numbers:read", numbers_get},
+        {"PUT", "/api/numbers/{id}", "numbers:write", numbers_update},
+        {"DELETE", "/api/numbers/{id}", "numbers:delete", numbers_delete},
+    };
+    struct numbers *n = NULL;
+    size_t i;
+    int rc;
+
+    LINTEL_PLUGIN_DECLARE(p, api, "numbers", "1.0.0");
+    (void)config;
+    n = calloc(1, sizeof(*n));
+    if (n == NULL)
+        return LINTEL_ENOMEM;
+    n->api = api;
+    n->p = p;
+    rc = api->on_unload(p, numbers_unload, n);
+    if (rc != 0) {
+        free(n);
+        return rc;
+    }
+    rc = lintel_migrations_add(p, api, numbers_migrations);
+    for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++)
+        rc = api->route_add(p, routes[i].method, routes[i].path, 0, routes[i].scope,
+                            routes[i].handler, n);
+    return rc;
+}
