@@ -1,88 +1,1068 @@
 /*
- * PLACEHOLDER (owner: storage). One SQLite connection per worker thread.
+ * The storage layer: one SQLite connection per thread (WAL, foreign keys, the extension
+ * registered), an LRU cache of prepared statements per connection, JSON in and JSON rows out.
  */
 #include "db.h"
 
+#include "config.h"
+#include "log.h"
+
+#include <errno.h>
+#include <limits.h>
 #include <lintel/plugin.h>
+#include <lintel_ext.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-int db_global_init(const struct config *cfg)
+/*
+ * Enough for every statement of the app and the first-party plugins together, so a busy
+ * server never re-prepares; a plugin that builds SQL text dynamically only evicts its own.
+ */
+#define DB_CACHE_MAX 64
+
+struct db_stmt {
+    char *sql; /* the text it was prepared from: the cache key */
+    uint64_t hash;
+    sqlite3_stmt *stmt;
+    unsigned long long used; /* db->tick at the last use, for LRU eviction */
+};
+
+struct db {
+    sqlite3 *handle;
+    struct db_stmt cache[DB_CACHE_MAX];
+    unsigned ncache;
+    unsigned long long tick;
+    bool in_tx; /* inside db_begin .. db_commit/db_rollback */
+    char errmsg[256];
+    char errfield[64];
+    struct db *next; /* the registry of open connections */
+};
+
+/* What db_global_init was given; read-only while connections are opened. */
+static struct {
+    char path[PATH_MAX];
+    char synchronous[8];
+    unsigned busy_timeout;
+    bool ready;
+} db_cfg;
+
+static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct db *db_list;
+/* Bumped by db_global_release so a thread never reuses a connection of an earlier life. */
+static atomic_uint db_generation;
+static pthread_key_t db_key;
+static pthread_once_t db_key_once = PTHREAD_ONCE_INIT;
+
+static _Thread_local struct {
+    struct db *db;
+    unsigned generation;
+} db_tls;
+
+static uint64_t db_hash(const char *s)
 {
-    (void)cfg;
-    return LINTEL_EUNAVAIL;
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
 }
 
-void db_global_release(void)
+static void db_seterr(struct db *db, const char *field, const char *fmt, ...) LINTEL_PRINTF(3, 4);
+
+static void db_seterr(struct db *db, const char *field, const char *fmt, ...)
 {
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(db->errmsg, sizeof(db->errmsg), fmt, ap);
+    va_end(ap);
+    snprintf(db->errfield, sizeof(db->errfield), "%s", field != NULL ? field : "");
 }
 
-int db_thread(struct db **out)
+static void db_clearerr(struct db *db)
 {
+    db->errmsg[0] = '\0';
+    db->errfield[0] = '\0';
+}
+
+static bool db_is_ident(const char *s, size_t len)
+{
+    size_t i;
+
+    if (len == 0 || len >= 64)
+        return false;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (i > 0 && c >= '0' && c <= '9');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* "t.col" or "col" in s[0..len) -> the column part, when it is an identifier. */
+static void db_field_from(struct db *db, const char *s, size_t len)
+{
+    const char *dot = memchr(s, '.', len);
+
+    if (dot != NULL) {
+        len -= (size_t)(dot + 1 - s);
+        s = dot + 1;
+    }
+    if (db_is_ident(s, len))
+        snprintf(db->errfield, sizeof(db->errfield), "%.*s", (int)len, s);
+}
+
+/*
+ * Turns SQLite's error on db into a LINTEL_E* code and a message fit for a client. rc is the
+ * extended code returned by the failed call; msg is SQLite's message, copied by the caller
+ * before anything else ran on the connection.
+ */
+static int db_map_error(struct db *db, int rc, const char *msg, const char *sql)
+{
+    const char *p;
+
+    db_clearerr(db);
+    switch (rc) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+        /* "UNIQUE constraint failed: users.username[, users.email]" or "...: index 'x'" */
+        p = strstr(msg, "failed: ");
+        if (p != NULL && strncmp(p + 8, "index ", 6) != 0) {
+            char cols[192] = "";
+            const char *s = p + 8;
+
+            while (*s != '\0') {
+                size_t n = strcspn(s, ",");
+                const char *dot = memchr(s, '.', n);
+                const char *c = dot != NULL ? dot + 1 : s;
+                size_t cn = n - (size_t)(c - s);
+                size_t used = strlen(cols);
+
+                if (db->errfield[0] == '\0')
+                    db_field_from(db, c, cn);
+                snprintf(cols + used, sizeof(cols) - used, "%s%.*s", used > 0 ? ", " : "", (int)cn,
+                         c);
+                s += n;
+                while (*s == ',' || *s == ' ')
+                    s++;
+            }
+            snprintf(db->errmsg, sizeof(db->errmsg), "%s already exists", cols);
+        } else {
+            snprintf(db->errmsg, sizeof(db->errmsg), "the value already exists");
+        }
+        return LINTEL_ECONFLICT;
+    case SQLITE_CONSTRAINT_CHECK:
+        /* "CHECK constraint failed: <name or expression>" */
+        p = strstr(msg, "failed: ");
+        if (p != NULL && db_is_ident(p + 8, strlen(p + 8)))
+            snprintf(db->errfield, sizeof(db->errfield), "%s", p + 8);
+        snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg);
+        return LINTEL_EPARAM;
+    case SQLITE_CONSTRAINT_NOTNULL:
+        /* "NOT NULL constraint failed: t.col" */
+        p = strstr(msg, "failed: ");
+        if (p != NULL)
+            db_field_from(db, p + 8, strlen(p + 8));
+        if (db->errfield[0] != '\0')
+            snprintf(db->errmsg, sizeof(db->errmsg), "%s is required", db->errfield);
+        else
+            snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg);
+        return LINTEL_EPARAM;
+    case SQLITE_CONSTRAINT_DATATYPE:
+        /* STRICT tables: "cannot store TEXT value in INTEGER column t.col" */
+        p = strstr(msg, " column ");
+        if (p != NULL)
+            db_field_from(db, p + 8, strlen(p + 8));
+        snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg);
+        return LINTEL_EPARAM;
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+    case SQLITE_CONSTRAINT_TRIGGER: /* RAISE(ABORT, 'message') in a trigger: a rule */
+        snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg);
+        return LINTEL_EPARAM;
+    default:
+        break;
+    }
+
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        snprintf(db->errmsg, sizeof(db->errmsg), "the database is busy");
+        return LINTEL_EUNAVAIL;
+    case SQLITE_NOMEM:
+        snprintf(db->errmsg, sizeof(db->errmsg), "out of memory");
+        return LINTEL_ENOMEM;
+    case SQLITE_TOOBIG:
+        snprintf(db->errmsg, sizeof(db->errmsg), "a value is too large");
+        return LINTEL_EPARAM;
+    case SQLITE_CONSTRAINT:
+        snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg);
+        return LINTEL_EPARAM;
+    case SQLITE_ERROR:
+        /* An error raised by one of the extension's functions: "lintel_f32_decode(): ..." */
+        if (strncmp(msg, "lintel_", 7) == 0 && strstr(msg, "(): ") != NULL) {
+            snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg);
+            return LINTEL_EPARAM;
+        }
+        break;
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+        /* The file itself is in trouble: the service is unavailable, not the request wrong. */
+        log_error("db: '%s' failed: %s (%d)", sql, msg, rc);
+        snprintf(db->errmsg, sizeof(db->errmsg), "the database is unavailable");
+        return LINTEL_EUNAVAIL;
+    default:
+        break;
+    }
+    log_error("db: '%s' failed: %s (%d)", sql, msg, rc);
+    snprintf(db->errmsg, sizeof(db->errmsg), "database error");
+    return LINTEL_EDB;
+}
+
+/* Maps the connection's current error; copies SQLite's message first. */
+static int db_fail(struct db *db, int rc, const char *sql)
+{
+    char msg[256];
+
+    snprintf(msg, sizeof(msg), "%s", sqlite3_errmsg(db->handle));
+    return db_map_error(db, rc, msg, sql);
+}
+
+/* A programming error of the caller: logged, and a 500 for the client. */
+static int db_misuse(struct db *db, const char *sql, const char *what)
+{
+    log_error("db: '%s': %s", sql, what);
+    db_seterr(db, NULL, "internal error");
+    return LINTEL_EINTERNAL;
+}
+
+static void db_stmt_clear(struct db_stmt *e)
+{
+    sqlite3_finalize(e->stmt);
+    free(e->sql);
+    memset(e, 0, sizeof(*e));
+}
+
+static bool db_only_space(const char *s)
+{
+    /* What may follow the one statement: blanks, ';' and comments. */
+    while (*s != '\0') {
+        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == ';') {
+            s++;
+        } else if (s[0] == '-' && s[1] == '-') {
+            s += strcspn(s, "\n");
+        } else if (s[0] == '/' && s[1] == '*') {
+            const char *end = strstr(s + 2, "*/");
+            if (end == NULL)
+                return true;
+            s = end + 2;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The cached statement for sql, prepared on first use; reset and unbound. */
+static int db_stmt_get(struct db *db, const char *sql, sqlite3_stmt **out)
+{
+    uint64_t hash = db_hash(sql);
+    struct db_stmt *e = NULL;
+    const char *tail = NULL;
+    sqlite3_stmt *stmt = NULL;
+    char *copy = NULL;
+    unsigned i;
+    int src;
+    int rc = 0;
+
     *out = NULL;
-    return LINTEL_EUNAVAIL;
+    for (i = 0; i < db->ncache; i++) {
+        if (db->cache[i].hash == hash && strcmp(db->cache[i].sql, sql) == 0) {
+            db->cache[i].used = ++db->tick;
+            *out = db->cache[i].stmt;
+            goto cleanup;
+        }
+    }
+
+    src = sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+    if (src != SQLITE_OK) {
+        /* A statement that does not compile is the caller's bug, or the schema is missing. */
+        char msg[256];
+
+        snprintf(msg, sizeof(msg), "%s", sqlite3_errmsg(db->handle));
+        rc = db_map_error(db, src, msg, sql);
+        if (rc == LINTEL_EDB)
+            rc = LINTEL_EINTERNAL;
+        goto cleanup;
+    }
+    if (stmt == NULL) {
+        rc = db_misuse(db, sql, "no statement in the SQL text");
+        goto cleanup;
+    }
+    if (tail != NULL && !db_only_space(tail)) {
+        rc = db_misuse(db, sql, "more than one statement in the SQL text");
+        goto cleanup;
+    }
+
+    copy = strdup(sql);
+    if (copy == NULL) {
+        db_seterr(db, NULL, "out of memory");
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    if (db->ncache < DB_CACHE_MAX) {
+        e = &db->cache[db->ncache++];
+    } else {
+        e = &db->cache[0];
+        for (i = 1; i < db->ncache; i++)
+            if (db->cache[i].used < e->used)
+                e = &db->cache[i];
+        db_stmt_clear(e);
+    }
+    e->sql = copy;
+    e->hash = hash;
+    e->stmt = stmt;
+    e->used = ++db->tick;
+    *out = stmt;
+    stmt = NULL;
+cleanup:
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Runs a statement without parameters or rows (BEGIN IMMEDIATE, COMMIT, ROLLBACK). */
+static int db_simple(struct db *db, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    int src;
+    int rc;
+
+    rc = db_stmt_get(db, sql, &stmt);
+    if (rc != 0)
+        goto cleanup;
+    src = sqlite3_step(stmt);
+    if (src != SQLITE_DONE && src != SQLITE_ROW)
+        rc = db_fail(db, src, sql);
+    sqlite3_reset(stmt);
+cleanup:
+    return rc;
+}
+
+static int db_bind_value(sqlite3_stmt *stmt, int idx, const json_t *j_value)
+{
+    char *text;
+
+    switch (json_typeof(j_value)) {
+    case JSON_INTEGER:
+        return sqlite3_bind_int64(stmt, idx, json_integer_value(j_value));
+    case JSON_REAL:
+        return sqlite3_bind_double(stmt, idx, json_real_value(j_value));
+    case JSON_STRING:
+        /* Static: the caller's JSON outlives the statement's use; bindings are cleared after. */
+        return sqlite3_bind_text64(stmt, idx, json_string_value(j_value),
+                                   json_string_length(j_value), SQLITE_STATIC, SQLITE_UTF8);
+    case JSON_TRUE:
+        return sqlite3_bind_int(stmt, idx, 1);
+    case JSON_FALSE:
+        return sqlite3_bind_int(stmt, idx, 0);
+    case JSON_NULL:
+        return sqlite3_bind_null(stmt, idx);
+    case JSON_ARRAY:
+    case JSON_OBJECT:
+        text = json_dumps(j_value, JSON_COMPACT);
+        if (text == NULL)
+            return SQLITE_NOMEM;
+        return sqlite3_bind_text64(stmt, idx, text, strlen(text), free, SQLITE_UTF8);
+    }
+    return SQLITE_MISMATCH;
+}
+
+/* Does the statement have a parameter :key, @key or $key? */
+static bool db_has_param(sqlite3_stmt *stmt, const char *key)
+{
+    int n = sqlite3_bind_parameter_count(stmt);
+    int i;
+
+    for (i = 1; i <= n; i++) {
+        const char *name = sqlite3_bind_parameter_name(stmt, i);
+        if (name != NULL && name[0] != '?' && strcmp(name + 1, key) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int db_bind(struct db *db, sqlite3_stmt *stmt, const char *sql, const json_t *j_params)
+{
+    int n = sqlite3_bind_parameter_count(stmt);
+    char what[192];
+    const char *key;
+    const json_t *j_value;
+    int src = SQLITE_OK;
+    int i;
+
+    if (j_params == NULL || (json_is_array(j_params) && json_array_size(j_params) == 0) ||
+        (json_is_object(j_params) && json_object_size(j_params) == 0)) {
+        if (n != 0) {
+            snprintf(what, sizeof(what), "%d parameter(s) expected, none given", n);
+            return db_misuse(db, sql, what);
+        }
+        return 0;
+    }
+    if (json_is_array(j_params)) {
+        if (json_array_size(j_params) != (size_t)n) {
+            snprintf(what, sizeof(what), "%d parameter(s) expected, %zu given", n,
+                     json_array_size(j_params));
+            return db_misuse(db, sql, what);
+        }
+        for (i = 1; i <= n && src == SQLITE_OK; i++) {
+            const char *name = sqlite3_bind_parameter_name(stmt, i);
+            if (name != NULL && name[0] != '?') {
+                snprintf(what, sizeof(what), "named parameter %s given by position", name);
+                return db_misuse(db, sql, what);
+            }
+            src = db_bind_value(stmt, i, json_array_get(j_params, (size_t)i - 1));
+        }
+    } else if (json_is_object(j_params)) {
+        json_object_foreach((json_t *)j_params, key, j_value) {
+            if (!db_has_param(stmt, key)) {
+                snprintf(what, sizeof(what), "unknown parameter \"%.64s\"", key);
+                return db_misuse(db, sql, what);
+            }
+        }
+        for (i = 1; i <= n && src == SQLITE_OK; i++) {
+            const char *name = sqlite3_bind_parameter_name(stmt, i);
+            if (name == NULL || name[0] == '?') {
+                snprintf(what, sizeof(what), "positional parameter %d with named parameters", i);
+                return db_misuse(db, sql, what);
+            }
+            j_value = json_object_get(j_params, name + 1);
+            if (j_value == NULL) {
+                snprintf(what, sizeof(what), "parameter %.64s not given", name);
+                return db_misuse(db, sql, what);
+            }
+            src = db_bind_value(stmt, i, j_value);
+        }
+    } else {
+        return db_misuse(db, sql, "parameters are neither an array nor an object");
+    }
+    if (src != SQLITE_OK)
+        return db_fail(db, src, sql);
+    return 0;
+}
+
+/* One column of the current row as JSON (new reference), per its name's suffix. */
+static int db_column(struct db *db, sqlite3_stmt *stmt, int col, const char *sql, json_t **out)
+{
+    const char *name = sqlite3_column_name(stmt, col);
+    size_t len = strlen(name);
+    bool as_json = len > 5 && strcmp(name + len - 5, ":json") == 0;
+    bool as_bool = len > 5 && strcmp(name + len - 5, ":bool") == 0;
+    int type = sqlite3_column_type(stmt, col);
+    char what[192];
+    json_error_t jerr;
+    double d;
+
+    *out = NULL;
+    switch (type) {
+    case SQLITE_NULL:
+        *out = json_null();
+        break;
+    case SQLITE_INTEGER:
+        if (as_bool)
+            *out = json_boolean(sqlite3_column_int64(stmt, col) != 0);
+        else
+            *out = json_integer(sqlite3_column_int64(stmt, col));
+        break;
+    case SQLITE_FLOAT:
+        d = sqlite3_column_double(stmt, col);
+        if (as_bool)
+            *out = json_boolean(d != 0.0);
+        else if (isinf(d) || isnan(d))
+            *out = json_null(); /* JSON has no infinity; NaN cannot come out of SQLite */
+        else
+            *out = json_real(d);
+        break;
+    case SQLITE_TEXT:
+        if (as_bool) {
+            snprintf(what, sizeof(what), "column %.64s holds text", name);
+            return db_misuse(db, sql, what);
+        }
+        if (as_json) {
+            *out = json_loadb((const char *)sqlite3_column_text(stmt, col),
+                              (size_t)sqlite3_column_bytes(stmt, col), JSON_DECODE_ANY, &jerr);
+            if (*out == NULL) {
+                log_error("db: '%s': column %s is not valid JSON: %s", sql, name, jerr.text);
+                db_seterr(db, NULL, "database error");
+                return LINTEL_EDB;
+            }
+            return 0;
+        }
+        *out = json_stringn((const char *)sqlite3_column_text(stmt, col),
+                            (size_t)sqlite3_column_bytes(stmt, col));
+        if (*out == NULL && sqlite3_errcode(db->handle) != SQLITE_NOMEM) {
+            log_error("db: '%s': column %s is not valid UTF-8", sql, name);
+            db_seterr(db, NULL, "database error");
+            return LINTEL_EDB;
+        }
+        break;
+    case SQLITE_BLOB:
+    default:
+        /* JSON has no bytes: select hex(x) or length(x), never the BLOB itself. */
+        snprintf(what, sizeof(what), "blob column %.64s (select hex() of it)", name);
+        return db_misuse(db, sql, what);
+    }
+    if (*out == NULL) {
+        db_seterr(db, NULL, "out of memory");
+        return LINTEL_ENOMEM;
+    }
+    return 0;
+}
+
+static int db_row_json(struct db *db, sqlite3_stmt *stmt, const char *sql, json_t **j_row)
+{
+    json_t *j_obj = NULL;
+    json_t *j_value = NULL;
+    int ncol = sqlite3_column_count(stmt);
+    int rc = 0;
+    int i;
+
+    *j_row = NULL;
+    j_obj = json_object();
+    if (j_obj == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    for (i = 0; i < ncol; i++) {
+        const char *name = sqlite3_column_name(stmt, i);
+        size_t len;
+
+        if (name == NULL) {
+            rc = LINTEL_ENOMEM;
+            goto cleanup;
+        }
+        len = strlen(name);
+        rc = db_column(db, stmt, i, sql, &j_value);
+        if (rc != 0)
+            goto cleanup;
+        if (len > 5 &&
+            (strcmp(name + len - 5, ":json") == 0 || strcmp(name + len - 5, ":bool") == 0))
+            len -= 5;
+        if (json_object_setn_new(j_obj, name, len, j_value) != 0) {
+            j_value = NULL;
+            rc = db_misuse(db, sql, "a column name is not valid UTF-8");
+            goto cleanup;
+        }
+        j_value = NULL;
+    }
+    *j_row = j_obj;
+    j_obj = NULL;
+cleanup:
+    if (rc == LINTEL_ENOMEM)
+        db_seterr(db, NULL, "out of memory");
+    json_decref(j_value);
+    json_decref(j_obj);
+    return rc;
+}
+
+/*
+ * Runs sql with j_params. With j_rows, collects up to max_rows rows (0: all) into a new array.
+ * A statement that writes, outside a transaction, runs inside its own BEGIN IMMEDIATE.
+ */
+static int db_run(struct db *db, const char *sql, const json_t *j_params, size_t max_rows,
+                  json_t **j_rows, long long *changes, long long *last_id)
+{
+    sqlite3_stmt *stmt = NULL;
+    json_t *j_list = NULL;
+    json_t *j_row = NULL;
+    bool own_tx = false;
+    bool readonly;
+    int src;
+    int rc;
+
+    db_clearerr(db);
+    if (db->in_tx && sqlite3_get_autocommit(db->handle)) {
+        /* SQLite rolled the transaction back on an earlier error (SQLITE_FULL, ...). */
+        db_seterr(db, NULL, "the transaction was rolled back by an earlier error");
+        rc = LINTEL_EDB;
+        goto cleanup;
+    }
+    rc = db_stmt_get(db, sql, &stmt);
+    if (rc != 0)
+        goto cleanup;
+    rc = db_bind(db, stmt, sql, j_params);
+    if (rc != 0)
+        goto cleanup;
+    if (j_rows != NULL) {
+        j_list = json_array();
+        if (j_list == NULL) {
+            db_seterr(db, NULL, "out of memory");
+            rc = LINTEL_ENOMEM;
+            goto cleanup;
+        }
+    }
+
+    readonly = sqlite3_stmt_readonly(stmt) != 0;
+    if (!readonly && sqlite3_get_autocommit(db->handle)) {
+        rc = db_simple(db, "BEGIN IMMEDIATE");
+        if (rc != 0)
+            goto cleanup;
+        own_tx = true;
+    }
+
+    for (;;) {
+        src = sqlite3_step(stmt);
+        if (src == SQLITE_DONE)
+            break;
+        if (src != SQLITE_ROW) {
+            rc = db_fail(db, src, sql);
+            goto cleanup;
+        }
+        if (j_list == NULL)
+            continue;
+        rc = db_row_json(db, stmt, sql, &j_row);
+        if (rc != 0)
+            goto cleanup;
+        if (json_array_append_new(j_list, j_row) != 0) {
+            j_row = NULL;
+            db_seterr(db, NULL, "out of memory");
+            rc = LINTEL_ENOMEM;
+            goto cleanup;
+        }
+        j_row = NULL;
+        /* RETURNING makes every change on the first step, so stopping early loses nothing. */
+        if (max_rows > 0 && json_array_size(j_list) >= max_rows)
+            break;
+    }
+    if (changes != NULL)
+        *changes = readonly ? 0 : (long long)sqlite3_changes64(db->handle);
+    if (last_id != NULL)
+        *last_id = (long long)sqlite3_last_insert_rowid(db->handle);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    stmt = NULL;
+
+    if (own_tx) {
+        own_tx = false;
+        rc = db_simple(db, "COMMIT");
+        if (rc != 0) {
+            if (!sqlite3_get_autocommit(db->handle))
+                db_simple(db, "ROLLBACK");
+            goto cleanup;
+        }
+    }
+    if (j_rows != NULL) {
+        *j_rows = j_list;
+        j_list = NULL;
+    }
+cleanup:
+    if (stmt != NULL) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+    }
+    if (own_tx && !sqlite3_get_autocommit(db->handle)) {
+        char keep[sizeof(db->errmsg)];
+        char keepf[sizeof(db->errfield)];
+
+        memcpy(keep, db->errmsg, sizeof(keep));
+        memcpy(keepf, db->errfield, sizeof(keepf));
+        db_simple(db, "ROLLBACK");
+        memcpy(db->errmsg, keep, sizeof(keep));
+        memcpy(db->errfield, keepf, sizeof(keepf));
+    }
+    json_decref(j_row);
+    json_decref(j_list);
+    return rc;
 }
 
 int db_query(struct db *db, const char *sql, const json_t *j_params, json_t **j_rows)
 {
-    (void)db;
-    (void)sql;
-    (void)j_params;
     *j_rows = NULL;
-    return LINTEL_EUNAVAIL;
+    return db_run(db, sql, j_params, 0, j_rows, NULL, NULL);
 }
 
 int db_row(struct db *db, const char *sql, const json_t *j_params, json_t **j_row)
 {
-    return db_query(db, sql, j_params, j_row);
+    json_t *j_rows = NULL;
+    int rc;
+
+    *j_row = NULL;
+    rc = db_run(db, sql, j_params, 1, &j_rows, NULL, NULL);
+    if (rc != 0)
+        goto cleanup;
+    if (json_array_size(j_rows) == 0) {
+        db_seterr(db, NULL, "not found");
+        rc = LINTEL_ENOTFOUND;
+        goto cleanup;
+    }
+    *j_row = json_incref(json_array_get(j_rows, 0));
+cleanup:
+    json_decref(j_rows);
+    return rc;
 }
 
 int db_exec(struct db *db, const char *sql, const json_t *j_params, long long *changes,
             long long *last_id)
 {
-    (void)db;
-    (void)sql;
-    (void)j_params;
-    (void)changes;
-    (void)last_id;
-    return LINTEL_EUNAVAIL;
+    long long n = 0;
+    long long id = 0;
+    int rc;
+
+    rc = db_run(db, sql, j_params, 0, NULL, &n, &id);
+    if (rc == 0) {
+        if (changes != NULL)
+            *changes = n;
+        if (last_id != NULL)
+            *last_id = id;
+    }
+    return rc;
 }
 
 int db_begin(struct db *db)
 {
-    (void)db;
-    return LINTEL_EUNAVAIL;
+    int rc;
+
+    db_clearerr(db);
+    if (db->in_tx || !sqlite3_get_autocommit(db->handle))
+        return db_misuse(db, "BEGIN IMMEDIATE", "a transaction is already open");
+    rc = db_simple(db, "BEGIN IMMEDIATE");
+    if (rc == 0)
+        db->in_tx = true;
+    return rc;
 }
 
 int db_commit(struct db *db)
 {
-    (void)db;
-    return LINTEL_EUNAVAIL;
+    int rc;
+
+    db_clearerr(db);
+    if (!db->in_tx)
+        return db_misuse(db, "COMMIT", "no transaction is open");
+    db->in_tx = false;
+    if (sqlite3_get_autocommit(db->handle)) {
+        db_seterr(db, NULL, "the transaction was rolled back by an earlier error");
+        return LINTEL_EDB;
+    }
+    rc = db_simple(db, "COMMIT");
+    if (rc != 0 && !sqlite3_get_autocommit(db->handle)) {
+        char keep[sizeof(db->errmsg)];
+        char keepf[sizeof(db->errfield)];
+
+        memcpy(keep, db->errmsg, sizeof(keep));
+        memcpy(keepf, db->errfield, sizeof(keepf));
+        db_simple(db, "ROLLBACK");
+        memcpy(db->errmsg, keep, sizeof(keep));
+        memcpy(db->errfield, keepf, sizeof(keepf));
+    }
+    return rc;
 }
 
 int db_rollback(struct db *db)
 {
-    (void)db;
-    return LINTEL_EUNAVAIL;
+    db_clearerr(db);
+    db->in_tx = false;
+    /* Idempotent: SQLite may already have rolled back, and the host rolls back leftovers. */
+    if (sqlite3_get_autocommit(db->handle))
+        return 0;
+    return db_simple(db, "ROLLBACK");
 }
 
 bool db_in_tx(const struct db *db)
 {
-    (void)db;
-    return false;
+    return db->in_tx;
 }
 
 const char *db_errmsg(const struct db *db)
 {
-    (void)db;
-    return "database not implemented yet";
+    return db->errmsg[0] != '\0' ? db->errmsg : "no error";
+}
+
+const char *db_errfield(const struct db *db)
+{
+    return db->errfield[0] != '\0' ? db->errfield : NULL;
 }
 
 sqlite3 *db_handle(struct db *db)
 {
-    (void)db;
-    return NULL;
+    return db->handle;
+}
+
+/* Runs one PRAGMA on a fresh handle; expect, when not NULL, is the value it must report. */
+static int db_pragma(sqlite3 *h, const char *sql, const char *expect)
+{
+    sqlite3_stmt *stmt = NULL;
+    int src;
+    int rc = 0;
+
+    src = sqlite3_prepare_v2(h, sql, -1, &stmt, NULL);
+    if (src == SQLITE_OK) {
+        src = sqlite3_step(stmt);
+        if (src == SQLITE_ROW && expect != NULL &&
+            strcasecmp((const char *)sqlite3_column_text(stmt, 0), expect) != 0) {
+            log_error("db: %s gave '%s', not '%s'", sql, sqlite3_column_text(stmt, 0), expect);
+            rc = LINTEL_EUNAVAIL;
+            goto cleanup;
+        }
+    }
+    if (src != SQLITE_OK && src != SQLITE_ROW && src != SQLITE_DONE) {
+        log_error("db: %s failed: %s", sql, sqlite3_errmsg(h));
+        rc = (src & 0xff) == SQLITE_NOMEM ? LINTEL_ENOMEM : LINTEL_EUNAVAIL;
+    }
+cleanup:
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static void db_close(struct db *db)
+{
+    unsigned i;
+
+    for (i = 0; i < db->ncache; i++)
+        db_stmt_clear(&db->cache[i]);
+    if (sqlite3_close(db->handle) != SQLITE_OK)
+        log_error("db: close: %s", sqlite3_errmsg(db->handle));
+    free(db);
+}
+
+static int db_open(struct db **out)
+{
+    struct db *db = NULL;
+    char sql[64];
+    int src;
+    int rc = LINTEL_EUNAVAIL;
+
+    *out = NULL;
+    db = calloc(1, sizeof(*db));
+    if (db == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    src = sqlite3_open_v2(db_cfg.path, &db->handle,
+                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (src != SQLITE_OK) {
+        log_error("db: cannot open %s: %s", db_cfg.path,
+                  db->handle != NULL ? sqlite3_errmsg(db->handle) : sqlite3_errstr(src));
+        rc = src == SQLITE_NOMEM ? LINTEL_ENOMEM : LINTEL_EUNAVAIL;
+        goto cleanup;
+    }
+    sqlite3_extended_result_codes(db->handle, 1);
+    /*
+     * Defensive: no writable_schema games, no corrupting PRAGMAs. Load_extension() stays off at
+     * the SQL level (the extension is linked in). Double-quoted strings are identifiers only, so
+     * a typo in a column name is an error instead of a string constant.
+     */
+    if (sqlite3_db_config(db->handle, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
+        sqlite3_db_config(db->handle, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL) !=
+            SQLITE_OK ||
+        sqlite3_db_config(db->handle, SQLITE_DBCONFIG_DQS_DML, 0, NULL) != SQLITE_OK ||
+        sqlite3_db_config(db->handle, SQLITE_DBCONFIG_DQS_DDL, 0, NULL) != SQLITE_OK) {
+        log_error("db: cannot configure the connection: %s", sqlite3_errmsg(db->handle));
+        goto cleanup;
+    }
+    sqlite3_busy_timeout(db->handle, (int)db_cfg.busy_timeout);
+    snprintf(sql, sizeof(sql), "PRAGMA synchronous=%s", db_cfg.synchronous);
+    rc = db_pragma(db->handle, "PRAGMA journal_mode=WAL", "wal");
+    if (rc == 0)
+        rc = db_pragma(db->handle, "PRAGMA foreign_keys=ON", NULL);
+    if (rc == 0)
+        rc = db_pragma(db->handle, sql, NULL);
+    if (rc == 0)
+        rc = db_pragma(db->handle, "PRAGMA trusted_schema=OFF", NULL);
+    if (rc != 0)
+        goto cleanup;
+    *out = db;
+    db = NULL;
+cleanup:
+    if (db != NULL) {
+        sqlite3_close(db->handle);
+        free(db);
+    }
+    return rc;
+}
+
+/* Unlinks and closes a thread's connection when the thread ends before the server stops. */
+static void db_thread_exit(void *unused)
+{
+    struct db **pp;
+
+    (void)unused;
+    pthread_mutex_lock(&db_lock);
+    if (db_tls.db != NULL && db_tls.generation == atomic_load(&db_generation)) {
+        for (pp = &db_list; *pp != NULL; pp = &(*pp)->next) {
+            if (*pp == db_tls.db) {
+                *pp = db_tls.db->next;
+                db_close(db_tls.db);
+                break;
+            }
+        }
+    }
+    db_tls.db = NULL;
+    pthread_mutex_unlock(&db_lock);
+}
+
+static void db_key_create(void)
+{
+    if (pthread_key_create(&db_key, db_thread_exit) != 0)
+        log_error("db: pthread_key_create failed");
+}
+
+int db_thread(struct db **out)
+{
+    struct db *db = NULL;
+    unsigned generation = atomic_load(&db_generation);
+    int rc;
+
+    *out = NULL;
+    if (db_tls.db != NULL && db_tls.generation == generation) {
+        *out = db_tls.db;
+        return 0;
+    }
+    if (!db_cfg.ready)
+        return LINTEL_EUNAVAIL;
+    rc = db_open(&db);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&db_lock);
+    db->next = db_list;
+    db_list = db;
+    pthread_mutex_unlock(&db_lock);
+    db_tls.db = db;
+    db_tls.generation = generation;
+    pthread_setspecific(db_key, &db_tls);
+    *out = db;
+    return 0;
+}
+
+static int db_mkdirs(const char *dir)
+{
+    char path[PATH_MAX];
+    char *p;
+    struct stat st;
+
+    if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+        return -1;
+    for (p = path + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    /* The data directory holds keys too: only the owner gets in. */
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return -1;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+int db_global_init(const struct config *cfg)
+{
+    struct db *db = NULL;
+    json_t *j_row = NULL;
+    const char *dir = cfg->data_dir != NULL ? cfg->data_dir : "./data";
+    const char *sync = cfg->synchronous != NULL ? cfg->synchronous : "FULL";
+    int rc = 0;
+
+    pthread_once(&db_key_once, db_key_create);
+    if (strcasecmp(sync, "FULL") != 0 && strcasecmp(sync, "NORMAL") != 0) {
+        log_error("db: synchronous must be FULL or NORMAL, not '%s'", sync);
+        rc = LINTEL_EPARAM;
+        goto cleanup;
+    }
+    if (db_mkdirs(dir) != 0) {
+        log_error("db: cannot create the data directory %s: %s", dir, strerror(errno));
+        rc = LINTEL_EUNAVAIL;
+        goto cleanup;
+    }
+    if (snprintf(db_cfg.path, sizeof(db_cfg.path), "%s/lintel.db", dir) >=
+        (int)sizeof(db_cfg.path)) {
+        log_error("db: data directory path too long");
+        rc = LINTEL_EPARAM;
+        goto cleanup;
+    }
+    snprintf(db_cfg.synchronous, sizeof(db_cfg.synchronous), "%s",
+             strcasecmp(sync, "FULL") == 0 ? "FULL" : "NORMAL");
+    db_cfg.busy_timeout = cfg->busy_timeout;
+
+    /* Every connection opened from now on, in any thread, gets the lintel_* functions. */
+    if (sqlite3_auto_extension((void (*)(void))sqlite3_lintel_init) != SQLITE_OK) {
+        log_error("db: cannot register the extension");
+        rc = LINTEL_EINTERNAL;
+        goto cleanup;
+    }
+    db_cfg.ready = true;
+
+    /* Open this thread's connection now, so a bad file stops the start. */
+    rc = db_thread(&db);
+    if (rc == 0)
+        rc = db_row(db, "SELECT count(*) AS n FROM sqlite_schema", NULL, &j_row);
+    if (rc != 0) {
+        log_error("db: %s is not usable", db_cfg.path);
+        db_global_release();
+        rc = rc == LINTEL_ENOMEM ? rc : LINTEL_EUNAVAIL;
+    }
+cleanup:
+    json_decref(j_row);
+    return rc;
+}
+
+void db_global_release(void)
+{
+    struct db *db;
+
+    pthread_mutex_lock(&db_lock);
+    while (db_list != NULL) {
+        db = db_list;
+        db_list = db->next;
+        if (db_list == NULL && !db->in_tx) {
+            /* The last one out folds the WAL into the database file. */
+            sqlite3_exec(db->handle, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+        }
+        db_close(db);
+    }
+    atomic_fetch_add(&db_generation, 1);
+    db_tls.db = NULL;
+    db_cfg.ready = false;
+    pthread_mutex_unlock(&db_lock);
 }
 
 int db_health(void)
 {
-    return LINTEL_EUNAVAIL;
+    struct db *db = NULL;
+    json_t *j_row = NULL;
+    int rc;
+
+    /* A deleted or unreadable file is unavailable even though an open handle still reads. */
+    if (!db_cfg.ready || access(db_cfg.path, R_OK | W_OK) != 0) {
+        rc = LINTEL_EUNAVAIL;
+        goto cleanup;
+    }
+    rc = db_thread(&db);
+    if (rc == 0)
+        rc = db_row(db, "SELECT count(*) AS n FROM sqlite_schema", NULL, &j_row);
+    if (rc != 0)
+        rc = LINTEL_EUNAVAIL;
+cleanup:
+    json_decref(j_row);
+    return rc;
 }

@@ -43,6 +43,12 @@ bool db_in_tx(const struct db *db);
 /* The message of the last failed call on this connection (borrowed). */
 const char *db_errmsg(const struct db *db);
 
+/*
+ * The field the last failure is about (borrowed), or NULL: the column of a UNIQUE, NOT NULL
+ * or STRICT type failure, the name of a named CHECK constraint (CONSTRAINT value CHECK(...)).
+ */
+const char *db_errfield(const struct db *db);
+
 /* The raw handle, for app code only (migrations, health); plugins never see it. */
 sqlite3 *db_handle(struct db *db);
 
