@@ -1,0 +1,646 @@
+/*
+ * The datapoints plugin: sensor points fetched from the upstream service or posted in bulk.
+ * Handlers only move raw values into SQL; decoding, time conversion and validity are the
+ * extension's functions (lintel_f32_decode, lintel_datapoint_tags, lintel_datapoint_valid).
+ */
+#include <lintel/migrations.h>
+#include <lintel/plugin.h>
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DP_LIMIT_DEFAULT    100
+#define DP_LIMIT_MAX        1000
+#define DP_POPULATE_MAX     1000
+#define DP_BULK_MAX         10000
+#define DP_UNIX_SECONDS_MAX 253402300799LL /* 9999-12-31T23:59:59Z, the last 4-digit year */
+
+/* A point as the API returns it, from a row of datapoints. */
+#define DP_COLUMNS                                                                                 \
+    "id, strftime('%Y-%m-%dT%H:%M:%SZ', ts, 'unixepoch') AS time, value, "                         \
+    "valid AS \"valid:bool\", tags AS \"tags:json\""
+
+/*
+ * What is wrong with one raw point p (a row of json_each over the posted array): NULL when it
+ * is well-formed, else the JSON array [field, message]. The first problem wins, in the order
+ * time, value, tags. The same expression filters the INSERT and, when the count of inserted
+ * rows falls short, finds the culprit, so the rules cannot drift apart.
+ */
+#define DP_BYTE_OK(i)                                                                              \
+    "json_type(p.value, '$.value[" #i "]') = 'integer' AND "                                       \
+    "json_extract(p.value, '$.value[" #i "]') BETWEEN 0 AND 255"
+#define DP_POINT_ERROR                                                                             \
+    "CASE"                                                                                         \
+    " WHEN p.type = 'array' THEN json_array('', 'is a list, not one point')"                       \
+    " WHEN p.type <> 'object' THEN json_array('', 'must be an object {time, value, tags}')"        \
+    " WHEN json_type(p.value, '$.time') IS NULL THEN json_array('time', 'is required')"            \
+    " WHEN json_type(p.value, '$.time') <> 'integer'"                                              \
+    "   OR json_extract(p.value, '$.time') NOT BETWEEN 0 AND 253402300799"                         \
+    "   THEN json_array('time', 'must be an integer number of Unix seconds, "                      \
+    "0..253402300799')"                                                                            \
+    " WHEN json_type(p.value, '$.value') IS NULL THEN json_array('value', 'is required')"          \
+    " WHEN json_type(p.value, '$.value') <> 'array'"                                               \
+    "   OR json_array_length(p.value, '$.value') <> 4"                                             \
+    "   THEN json_array('value', 'must be an array of four integers 0..255')"                      \
+    " WHEN NOT (" DP_BYTE_OK(0) " AND " DP_BYTE_OK(1) " AND " DP_BYTE_OK(2) " AND " DP_BYTE_OK(    \
+        3) ")"                                                                                     \
+           "   THEN json_array('value', (SELECT 'byte ' || b.key || ' is ' ||"                     \
+           "     CASE WHEN b.type IN ('integer', 'real') THEN b.atom"                              \
+           "          WHEN b.type = 'text' THEN json_quote(b.atom) ELSE b.type END ||"             \
+           "     ', not an integer 0..255' FROM json_each(p.value, '$.value') AS b"                \
+           "     WHERE b.type <> 'integer' OR b.atom NOT BETWEEN 0 AND 255 ORDER BY b.key LIMIT "  \
+           "1))"                                                                                   \
+           " WHEN json_type(p.value, '$.tags') NOT IN ('array', 'null')"                           \
+           "   OR (json_array_length(p.value, '$.tags') > 0 AND EXISTS (SELECT 1 FROM"             \
+           "       json_each(p.value, '$.tags') AS g WHERE g.type <> 'text'))"                     \
+           "   THEN json_array('tags', 'must be an array of strings')"                             \
+           " END"
+
+/*
+ * Inserts every well-formed point of the JSON array ?1. The extension decodes the bytes
+ * (NaN comes back NULL, infinities as such), adds "too old" against the clock of this
+ * statement, and judges validity; a value that is not finite is stored NULL and tagged.
+ */
+#define DP_INSERT                                                                                  \
+    "INSERT INTO datapoints (ts, value, tags, valid)"                                              \
+    " SELECT ts, CASE WHEN fin THEN v END, tags, lintel_datapoint_valid(tags) FROM ("              \
+    "  SELECT ts, v, fin,"                                                                         \
+    "   CASE WHEN fin THEN tg ELSE json_insert(tg, '$[#]', 'not finite') END AS tags FROM ("       \
+    "    SELECT ts, v, coalesce(abs(v) <= 3.4028234663852886e38, 0) AS fin,"                       \
+    "     lintel_datapoint_tags(tg0, ts, unixepoch()) AS tg FROM ("                                \
+    "      SELECT json_extract(p.value, '$.time') AS ts,"                                          \
+    "       lintel_f32_decode(json_extract(p.value, '$.value')) AS v,"                             \
+    "       coalesce(json_extract(p.value, '$.tags'), '[]') AS tg0"                                \
+    "      FROM json_each(?1) AS p WHERE (" DP_POINT_ERROR ") IS NULL"                             \
+    "      LIMIT -1)"                                                                              \
+    "    LIMIT -1)"                                                                                \
+    "   LIMIT -1)"
+
+/* The first malformed point of ?1: its index and [field, message]. */
+#define DP_FIRST_ERROR                                                                             \
+    "SELECT idx, err AS \"err:json\" FROM (SELECT p.key AS idx, " DP_POINT_ERROR " AS err"         \
+    " FROM json_each(?1) AS p LIMIT -1) WHERE err IS NOT NULL ORDER BY idx LIMIT 1"
+
+extern const struct lintel_embedded_sql datapoints_migrations[];
+
+struct datapoints {
+    const struct lintel_api *api;
+    lintel_plugin *p;
+    char *upstream_url; /* NULL: populate answers 503 */
+};
+
+/* Whether the caller's role, as the database has it now, is admin. */
+static bool dp_is_admin(struct datapoints *d, lintel_req *req)
+{
+    const json_t *j_claims = d->api->req_claims(req);
+    const char *role = json_string_value(json_object_get(j_claims, "role"));
+
+    return role != NULL && strcmp(role, "admin") == 0;
+}
+
+/* A query parameter that must be an integer in min..max; absent leaves *out as it was. */
+static int dp_query_int(struct datapoints *d, lintel_req *req, lintel_res *res, const char *name,
+                        long long min, long long max, long long *out)
+{
+    const char *text = d->api->req_query(req, name);
+    char *end = NULL;
+    long long v = -1;
+
+    if (text == NULL)
+        return 0;
+    errno = 0;
+    if (text[0] >= '0' && text[0] <= '9')
+        v = strtoll(text, &end, 10);
+    if (v < min || errno != 0 || end == NULL || *end != '\0' || (max >= 0 && v > max)) {
+        if (max >= 0)
+            return d->api->res_error(res, LINTEL_EPARAM, name,
+                                     "must be an integer between %lld and %lld", min, max);
+        return d->api->res_error(res, LINTEL_EPARAM, name, "must be a non-negative integer");
+    }
+    *out = v;
+    return 0;
+}
+
+/* limit (default 100, at most 1000) and offset, or its synonym skip (default 0). */
+static int dp_page(struct datapoints *d, lintel_req *req, lintel_res *res, long long *limit,
+                   long long *offset)
+{
+    long long skip = -1;
+    int rc;
+
+    *limit = DP_LIMIT_DEFAULT;
+    *offset = -1;
+    rc = dp_query_int(d, req, res, "limit", 0, DP_LIMIT_MAX, limit);
+    if (rc == 0)
+        rc = dp_query_int(d, req, res, "offset", 0, -1, offset);
+    if (rc == 0)
+        rc = dp_query_int(d, req, res, "skip", 0, -1, &skip);
+    if (rc != 0)
+        return rc;
+    if (*offset >= 0 && skip >= 0 && *offset != skip)
+        return d->api->res_error(res, LINTEL_EPARAM, "skip", "conflicts with offset");
+    if (*offset < 0)
+        *offset = skip >= 0 ? skip : 0;
+    return 0;
+}
+
+static bool dp_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/*
+ * The shape of an ISO 8601 date-time SQLite's date functions read the same way:
+ * YYYY-MM-DD, or YYYY-MM-DD[T ]HH:MM[:SS[.fraction]] with an optional Z or +hh:mm / -hh:mm
+ * (UTC when absent). Only the shape is checked here; the calendar and the conversion are
+ * SQLite's. *fraction says whether a non-zero fraction of a second was given.
+ */
+static bool dp_iso_shape(const char *s, bool *fraction)
+{
+    size_t n = strlen(s), i = 10;
+
+    *fraction = false;
+    if (n < 10 || !dp_digits(s, 4) || s[4] != '-' || !dp_digits(s + 5, 2) || s[7] != '-' ||
+        !dp_digits(s + 8, 2))
+        return false;
+    if (n == 10)
+        return true;
+    if ((s[10] != 'T' && s[10] != ' ') || n < 16 || !dp_digits(s + 11, 2) || s[13] != ':' ||
+        !dp_digits(s + 14, 2) || (s[11] - '0') * 10 + (s[12] - '0') > 23 ||
+        (s[14] - '0') * 10 + (s[15] - '0') > 59)
+        return false;
+    i = 16;
+    if (s[i] == ':') {
+        if (!dp_digits(s + i + 1, 2) || (s[i + 1] - '0') * 10 + (s[i + 2] - '0') > 59)
+            return false;
+        i += 3;
+        if (s[i] == '.') {
+            size_t start = ++i;
+            while (s[i] >= '0' && s[i] <= '9') {
+                if (s[i] != '0')
+                    *fraction = true;
+                i++;
+            }
+            if (i == start || i - start > 9)
+                return false;
+        }
+    }
+    if (s[i] == '\0' || (s[i] == 'Z' && s[i + 1] == '\0'))
+        return true;
+    return (s[i] == '+' || s[i] == '-') && n - i == 6 && dp_digits(s + i + 1, 2) &&
+           s[i + 3] == ':' && dp_digits(s + i + 4, 2) &&
+           (s[i + 1] - '0') * 10 + (s[i + 2] - '0') <= 23 &&
+           (s[i + 4] - '0') * 10 + (s[i + 5] - '0') <= 59;
+}
+
+/*
+ * A range bound: Unix seconds, or ISO 8601 converted by SQLite. Ranges are inclusive and
+ * points carry whole seconds, so a start with a fraction of a second rounds up, an end down.
+ */
+static int dp_bound(struct datapoints *d, lintel_req *req, lintel_res *res, const char *name,
+                    bool is_start, long long *out)
+{
+    const char *text = d->api->req_query(req, name);
+    json_t *j_params = NULL, *j_row = NULL;
+    json_t *j_t;
+    bool fraction = false;
+    char *end = NULL;
+    long long v;
+    int rc = 0;
+
+    if (text == NULL || text[0] == '\0')
+        goto cleanup;
+    if (dp_digits(text, strlen(text)) ||
+        (text[0] == '-' && text[1] != '\0' && dp_digits(text + 1, strlen(text + 1)))) {
+        errno = 0;
+        v = strtoll(text, &end, 10);
+        if (errno == 0 && *end == '\0') {
+            *out = v;
+            goto cleanup;
+        }
+    } else if (dp_iso_shape(text, &fraction)) {
+        /* unixepoch() rolls 2024-02-30 over into March: the date must survive a round trip. */
+        j_params = json_pack("[s]", text);
+        if (j_params == NULL) {
+            rc = LINTEL_ENOMEM;
+            goto cleanup;
+        }
+        rc = d->api->sql_row(req,
+                             "SELECT CASE WHEN date(unixepoch(substr(?1, 1, 10)), 'unixepoch')"
+                             " = substr(?1, 1, 10) THEN unixepoch(?1) END AS t",
+                             j_params, &j_row);
+        if (rc != 0)
+            goto cleanup;
+        j_t = json_object_get(j_row, "t");
+        if (json_is_integer(j_t)) {
+            *out = json_integer_value(j_t) + (is_start && fraction ? 1 : 0);
+            goto cleanup;
+        }
+    }
+    rc = d->api->res_error(res, LINTEL_EPARAM, name,
+                           "must be Unix seconds or an ISO 8601 date-time such as "
+                           "2024-04-22T15:07:57Z or 2024-04-22T17:07:57+02:00");
+cleanup:
+    json_decref(j_params);
+    json_decref(j_row);
+    return rc;
+}
+
+/*
+ * The filters shared by the list and the stats: start, end and, for admins only, valid.
+ * *valid: -1 any, 0 or 1. A user only ever sees valid points; a user naming valid= is
+ * refused (403) rather than silently ignored, so a client never misreads what it got.
+ */
+static int dp_filters(struct datapoints *d, lintel_req *req, lintel_res *res, long long *start,
+                      long long *end, int *valid)
+{
+    bool admin = dp_is_admin(d, req);
+    const char *text = d->api->req_query(req, "valid");
+    int rc;
+
+    *start = LLONG_MIN;
+    *end = LLONG_MAX;
+    *valid = admin ? -1 : 1;
+    rc = dp_bound(d, req, res, "start", true, start);
+    if (rc == 0)
+        rc = dp_bound(d, req, res, "end", false, end);
+    if (rc != 0 || text == NULL)
+        return rc;
+    if (!admin)
+        return d->api->res_error(res, LINTEL_EFORBIDDEN, "valid",
+                                 "the valid filter needs the admin role");
+    if (strcmp(text, "true") == 0 || strcmp(text, "1") == 0)
+        *valid = 1;
+    else if (strcmp(text, "false") == 0 || strcmp(text, "0") == 0)
+        *valid = 0;
+    else
+        return d->api->res_error(res, LINTEL_EPARAM, "valid", "must be true or false");
+    return 0;
+}
+
+/* GET /api/datapoints?start&end&limit&offset|skip[&valid] -> list ordered by time then id */
+static int dp_list(lintel_req *req, lintel_res *res, void *state)
+{
+    struct datapoints *d = state;
+    json_t *j_params = NULL, *j_rows = NULL, *j_count = NULL, *j_reply = NULL;
+    long long start, end, limit, offset;
+    int valid, rc;
+    const char *sql_any = "SELECT " DP_COLUMNS " FROM datapoints"
+                          " WHERE ts BETWEEN ?1 AND ?2 ORDER BY ts, id LIMIT ?3 OFFSET ?4";
+    const char *sql_valid = "SELECT " DP_COLUMNS " FROM datapoints"
+                            " WHERE valid = ?5 AND ts BETWEEN ?1 AND ?2"
+                            " ORDER BY ts, id LIMIT ?3 OFFSET ?4";
+    const char *count_any = "SELECT count(*) AS total FROM datapoints WHERE ts BETWEEN ?1 AND ?2";
+    const char *count_valid = "SELECT count(*) AS total FROM datapoints"
+                              " WHERE valid = ?5 AND ts BETWEEN ?1 AND ?2";
+
+    rc = dp_filters(d, req, res, &start, &end, &valid);
+    if (rc == 0)
+        rc = dp_page(d, req, res, &limit, &offset);
+    if (rc != 0)
+        goto cleanup;
+    j_params = json_pack("[IIIII]", (json_int_t)start, (json_int_t)end, (json_int_t)limit,
+                         (json_int_t)offset, (json_int_t)(valid < 0 ? 0 : valid));
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = d->api->sql_query(req, valid < 0 ? sql_any : sql_valid, j_params, &j_rows);
+    if (rc == 0)
+        rc = d->api->sql_row(req, valid < 0 ? count_any : count_valid, j_params, &j_count);
+    if (rc != 0)
+        goto cleanup;
+    j_reply = json_pack("{sOsOsIsI}", "items", j_rows, "total", json_object_get(j_count, "total"),
+                        "limit", (json_int_t)limit, "offset", (json_int_t)offset);
+    if (j_reply == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = d->api->res_json(res, 200, j_reply);
+cleanup:
+    json_decref(j_params);
+    json_decref(j_rows);
+    json_decref(j_count);
+    json_decref(j_reply);
+    return rc;
+}
+
+/* GET /api/datapoints/stats?start&end[&valid] -> lintel_stats over the visible values */
+static int dp_stats(lintel_req *req, lintel_res *res, void *state)
+{
+    struct datapoints *d = state;
+    json_t *j_params = NULL, *j_row = NULL;
+    long long start, end;
+    int valid, rc;
+
+    rc = dp_filters(d, req, res, &start, &end, &valid);
+    if (rc != 0)
+        goto cleanup;
+    j_params =
+        json_pack("[III]", (json_int_t)start, (json_int_t)end, (json_int_t)(valid < 0 ? 0 : valid));
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = d->api->sql_row(req,
+                         valid < 0 ? "SELECT lintel_stats(value) AS \"stats:json\" FROM datapoints"
+                                     " WHERE ts BETWEEN ?1 AND ?2"
+                                   : "SELECT lintel_stats(value) AS \"stats:json\" FROM datapoints"
+                                     " WHERE valid = ?3 AND ts BETWEEN ?1 AND ?2",
+                         j_params, &j_row);
+    if (rc == 0)
+        rc = d->api->res_json(res, 200, json_object_get(j_row, "stats"));
+cleanup:
+    json_decref(j_params);
+    json_decref(j_row);
+    return rc;
+}
+
+/*
+ * Inserts the raw points of j_points (an array) in one transaction, all or none. When a point
+ * is malformed nothing is stored and *bad_index / *j_bad ([field, message], new reference)
+ * name it, with rc LINTEL_EPARAM and nothing recorded: the caller words the error. With
+ * j_items, the inserted points are returned (new reference).
+ */
+static int dp_insert(struct datapoints *d, lintel_req *req, const json_t *j_points,
+                     long long *inserted, json_t **j_items, long long *bad_index, json_t **j_bad)
+{
+    json_t *j_params = NULL, *j_rows = NULL, *j_row = NULL;
+    long long changes = 0;
+    size_t n = json_array_size(j_points);
+    bool in_tx = false;
+    int rc;
+
+    *inserted = 0;
+    *bad_index = -1;
+    *j_bad = NULL;
+    j_params = json_pack("[O]", j_points); /* bound as the JSON text of the whole array */
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = d->api->sql_begin(req);
+    if (rc != 0)
+        goto cleanup;
+    in_tx = true;
+    if (j_items != NULL) {
+        rc = d->api->sql_query(req, DP_INSERT " RETURNING " DP_COLUMNS, j_params, &j_rows);
+        changes = (long long)json_array_size(j_rows);
+    } else {
+        rc = d->api->sql_exec(req, DP_INSERT, j_params, &changes, NULL);
+    }
+    if (rc == 0 && changes == (long long)n) {
+        rc = d->api->sql_commit(req);
+        in_tx = rc != 0;
+        if (rc == 0) {
+            *inserted = changes;
+            if (j_items != NULL) {
+                *j_items = j_rows;
+                j_rows = NULL;
+            }
+        }
+        goto cleanup;
+    }
+    /* Some point was filtered out (or made the statement fail): undo, then name it. */
+    d->api->sql_rollback(req);
+    in_tx = false;
+    if (d->api->sql_row(req, DP_FIRST_ERROR, j_params, &j_row) == 0) {
+        *bad_index = (long long)json_integer_value(json_object_get(j_row, "idx"));
+        *j_bad = json_incref(json_object_get(j_row, "err"));
+        rc = LINTEL_EPARAM;
+    } else if (rc == 0) {
+        rc = LINTEL_EINTERNAL;
+    }
+cleanup:
+    if (in_tx)
+        d->api->sql_rollback(req);
+    json_decref(j_params);
+    json_decref(j_rows);
+    json_decref(j_row);
+    return rc;
+}
+
+/* POST /api/datapoints [raw points] -> 201 {inserted}; one bad point -> 422 and nothing stored */
+static int dp_bulk(lintel_req *req, lintel_res *res, void *state)
+{
+    struct datapoints *d = state;
+    json_t *j_body = NULL, *j_bad = NULL, *j_reply = NULL;
+    long long inserted = 0, bad_index = -1;
+    const char *field;
+    char where[64];
+    int rc;
+
+    rc = d->api->req_json(req, &j_body);
+    if (rc != 0)
+        goto cleanup;
+    if (!json_is_array(j_body)) {
+        rc = d->api->res_error(res, LINTEL_EPARAM, NULL,
+                               "The body must be a JSON array of points {time, value, tags}");
+        goto cleanup;
+    }
+    if (json_array_size(j_body) == 0 || json_array_size(j_body) > DP_BULK_MAX) {
+        rc = d->api->res_error(res, LINTEL_EPARAM, NULL,
+                               "The body must hold 1 to %d points, not %zu", DP_BULK_MAX,
+                               json_array_size(j_body));
+        goto cleanup;
+    }
+    rc = dp_insert(d, req, j_body, &inserted, NULL, &bad_index, &j_bad);
+    if (rc == LINTEL_EPARAM && j_bad != NULL) {
+        field = json_string_value(json_array_get(j_bad, 0));
+        snprintf(where, sizeof(where), "[%lld]%s%s", bad_index,
+                 field != NULL && field[0] != '\0' ? "." : "", field != NULL ? field : "");
+        /* The detail is a sentence; errors[] carries the field and its message alone. */
+        d->api->res_error(res, LINTEL_EPARAM, NULL, "Point %lld is malformed: %s %s", bad_index,
+                          where, json_string_value(json_array_get(j_bad, 1)));
+        rc = d->api->res_error(res, LINTEL_EPARAM, where, "%s",
+                               json_string_value(json_array_get(j_bad, 1)));
+        goto cleanup;
+    }
+    if (rc != 0)
+        goto cleanup;
+    j_reply = json_pack("{sI}", "inserted", (json_int_t)inserted);
+    rc = j_reply != NULL ? d->api->res_json(res, 201, j_reply) : LINTEL_ENOMEM;
+cleanup:
+    json_decref(j_body);
+    json_decref(j_bad);
+    json_decref(j_reply);
+    return rc;
+}
+
+/*
+ * Fetches one raw point from the upstream into j_points. Anything but a 200 with a JSON body
+ * is a 502 naming the defect; the shape of the point itself is judged later, in SQL.
+ */
+static int dp_fetch(struct datapoints *d, lintel_req *req, lintel_res *res, long long nth,
+                    long long count, json_t *j_points)
+{
+    json_error_t err;
+    json_t *j_point = NULL;
+    char *body = NULL;
+    size_t len = 0;
+    long status = 0;
+    int rc;
+
+    rc = d->api->http_get(req, d->upstream_url, 0, 0, &status, &body, &len);
+    if (rc != 0) {
+        /* The host recorded the defect (refused, too large, timeout); this only adds where. */
+        d->api->res_error(res, rc, NULL, "upstream request %lld of %lld failed", nth, count);
+        goto cleanup;
+    }
+    if (status != 200) {
+        rc = d->api->res_error(res, LINTEL_EUPSTREAM, NULL,
+                               "upstream answered HTTP %ld, not 200 (request %lld of %lld)", status,
+                               nth, count);
+        goto cleanup;
+    }
+    j_point = json_loadb(body, len, JSON_DECODE_ANY, &err);
+    if (j_point == NULL) {
+        rc = d->api->res_error(res, LINTEL_EUPSTREAM, NULL,
+                               "upstream answer is not JSON: %s at byte %d (request %lld of %lld)",
+                               err.text, err.position, nth, count);
+        goto cleanup;
+    }
+    rc = json_array_append_new(j_points, j_point) == 0 ? 0 : LINTEL_ENOMEM;
+cleanup:
+    d->api->free(body);
+    return rc;
+}
+
+/*
+ * POST /api/datapoints/populate?count=N (admin): N upstream GETs, then one transaction.
+ * Every fetch happens before anything is written, so a failure part-way stores nothing.
+ */
+static int dp_populate(lintel_req *req, lintel_res *res, void *state)
+{
+    struct datapoints *d = state;
+    json_t *j_points = NULL, *j_items = NULL, *j_bad = NULL, *j_reply = NULL;
+    long long count = 1, inserted = 0, bad_index = -1, i;
+    int rc;
+
+    rc = dp_query_int(d, req, res, "count", 1, DP_POPULATE_MAX, &count);
+    if (rc != 0)
+        goto cleanup;
+    if (d->upstream_url == NULL) {
+        rc = d->api->res_error(res, LINTEL_EUNAVAIL, NULL,
+                               "No upstream sensor service is configured: set "
+                               "LINTEL_UPSTREAM_URL (or upstream_url in the datapoints "
+                               "plugin's config), e.g. to the lintel-sensor-sim address");
+        goto cleanup;
+    }
+    j_points = json_array();
+    if (j_points == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    for (i = 1; i <= count && rc == 0; i++)
+        rc = dp_fetch(d, req, res, i, count, j_points);
+    if (rc != 0)
+        goto cleanup;
+    rc = dp_insert(d, req, j_points, &inserted, &j_items, &bad_index, &j_bad);
+    if (rc == LINTEL_EPARAM && j_bad != NULL) {
+        const char *field = json_string_value(json_array_get(j_bad, 0));
+        rc = d->api->res_error(res, LINTEL_EUPSTREAM, NULL,
+                               "upstream point %lld of %lld is malformed: %s%s%s", bad_index + 1,
+                               count, field != NULL && field[0] != '\0' ? field : "the point", " ",
+                               json_string_value(json_array_get(j_bad, 1)));
+        goto cleanup;
+    }
+    if (rc != 0)
+        goto cleanup;
+    j_reply = json_pack("{sIsO}", "inserted", (json_int_t)inserted, "items", j_items);
+    rc = j_reply != NULL ? d->api->res_json(res, 201, j_reply) : LINTEL_ENOMEM;
+cleanup:
+    json_decref(j_points);
+    json_decref(j_items);
+    json_decref(j_bad);
+    json_decref(j_reply);
+    return rc;
+}
+
+static void dp_unload(void *state)
+{
+    struct datapoints *d = state;
+
+    free(d->upstream_url);
+    free(d);
+}
+
+/*
+ * The upstream URL: LINTEL_UPSTREAM_URL (the same variable the host's configuration reads),
+ * else the plugin config's "upstream_url"; the environment wins, as everywhere in lintel.
+ * Read once here, before any worker thread exists. A scheme other than http(s) stops the start.
+ */
+static int dp_configure(struct datapoints *d, const json_t *config)
+{
+    const char *env = getenv("LINTEL_UPSTREAM_URL");
+    const json_t *j_url = json_object_get(config, "upstream_url");
+    const char *url = NULL;
+
+    if (env != NULL && env[0] != '\0')
+        url = env;
+    else if (j_url != NULL && !json_is_null(j_url) && !json_is_string(j_url))
+        goto bad;
+    else if (json_string_length(j_url) > 0)
+        url = json_string_value(j_url);
+    if (url == NULL) {
+        d->api->log(d->p, LINTEL_LOG_INFO,
+                    "no upstream configured: populate answers 503 (set LINTEL_UPSTREAM_URL)");
+        return 0;
+    }
+    if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
+        goto bad;
+    d->upstream_url = strdup(url);
+    return d->upstream_url != NULL ? 0 : LINTEL_ENOMEM;
+bad:
+    d->api->log(d->p, LINTEL_LOG_ERROR,
+                "upstream_url (LINTEL_UPSTREAM_URL) must be an http:// or https:// URL");
+    return LINTEL_EPARAM;
+}
+
+LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
+                                     const json_t *config)
+{
+    /* The literal routes go first so a first-match router never takes them for parameters. */
+    static const struct {
+        const char *method, *path;
+        unsigned flags;
+        const char *scope;
+        lintel_handler handler;
+    } routes[] = {
+        {"POST", "/api/datapoints/populate", LINTEL_ROUTE_ADMIN, "datapoints:write", dp_populate},
+        {"GET", "/api/datapoints/stats", 0, "datapoints:read", dp_stats},
+        {"POST", "/api/datapoints", 0, "datapoints:write", dp_bulk},
+        {"GET", "/api/datapoints", 0, "datapoints:read", dp_list},
+    };
+    struct datapoints *d = NULL;
+    size_t i;
+    int rc;
+
+    LINTEL_PLUGIN_DECLARE(p, api, "datapoints", "1.0.0");
+    d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return LINTEL_ENOMEM;
+    d->api = api;
+    d->p = p;
+    rc = api->on_unload(p, dp_unload, d);
+    if (rc != 0) {
+        free(d);
+        return rc;
+    }
+    rc = dp_configure(d, config);
+    if (rc == 0)
+        rc = lintel_migrations_add(p, api, datapoints_migrations);
+    for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++)
+        rc = api->route_add(p, routes[i].method, routes[i].path, routes[i].flags, routes[i].scope,
+                            routes[i].handler, d);
+    return rc;
+}
