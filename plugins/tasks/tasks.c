@@ -19,7 +19,7 @@
 #define TASKS_COLUMNS "id, title, description, done AS \"done:bool\", created_at, updated_at"
 #define TASKS_NOW     "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 /* Titles are stored trimmed of ASCII whitespace (space, \t, \n, \v, \f, \r). */
-#define TASKS_TRIM(x) "trim(" x ", ' ' || char(9, 10, 11, 12, 13))"
+#define TASKS_WS "' ' || char(9, 10, 11, 12, 13)"
 
 extern const struct lintel_embedded_sql tasks_migrations[];
 
@@ -106,9 +106,9 @@ static int tasks_page(struct tasks *t, lintel_req *req, lintel_res *res, long lo
 static int tasks_input_read(struct tasks *t, lintel_req *req, lintel_res *res, const json_t *j_body,
                             bool put, struct tasks_input *in)
 {
-    json_t *j_params = NULL, *j_row = NULL;
+    json_t *j_params = NULL, *j_row = NULL, *j_title, *j_description;
     const char *message;
-    int rc = 0;
+    int rc = 0, rule_rc;
 
     if (!json_is_object(j_body)) {
         rc = t->api->res_error(res, LINTEL_EPARAM, NULL, "The body must be a JSON object");
@@ -130,21 +130,24 @@ static int tasks_input_read(struct tasks *t, lintel_req *req, lintel_res *res, c
         rc = t->api->res_error(res, LINTEL_EPARAM, "done", "is required");
     else if (in->j_done != NULL && !json_is_boolean(in->j_done))
         rc = t->api->res_error(res, LINTEL_EPARAM, "done", "must be a boolean");
-    if (rc != 0 || (in->j_title == NULL && in->j_description == NULL))
+    /* The rules run on every field of the right type, even when another field failed. */
+    j_title = json_is_string(in->j_title) ? in->j_title : json_null();
+    j_description = json_is_string(in->j_description) ? in->j_description : json_null();
+    if (json_is_null(j_title) && json_is_null(j_description))
         goto cleanup;
-    j_params = json_pack("[OO]", in->j_title != NULL ? in->j_title : json_null(),
-                         in->j_description != NULL ? in->j_description : json_null());
+    j_params = json_pack("[OO]", j_title, j_description);
     if (j_params == NULL) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    rc = t->api->sql_row(req,
-                         "SELECT lintel_rule_task_title(" TASKS_TRIM(
-                             "?1") ") AS title,"
-                                   " lintel_rule_task_description(?2) AS description",
-                         j_params, &j_row);
-    if (rc != 0)
+    rule_rc = t->api->sql_row(req,
+                              "SELECT lintel_rule_task_title(trim(?1, " TASKS_WS ")) AS title,"
+                              " lintel_rule_task_description(?2) AS description",
+                              j_params, &j_row);
+    if (rule_rc != 0) {
+        rc = rule_rc;
         goto cleanup;
+    }
     message = json_string_value(json_object_get(j_row, "title"));
     if (message != NULL)
         rc = t->api->res_error(res, LINTEL_EPARAM, "title", "%s", message);
@@ -221,7 +224,7 @@ static int tasks_create(lintel_req *req, lintel_res *res, void *state)
     }
     rc = tasks_write_row(t, req,
                          "INSERT INTO tasks (user_id, title, description, done)"
-                         " VALUES (?1, " TASKS_TRIM("?2") ", ?3, ?4) RETURNING " TASKS_COLUMNS,
+                         " VALUES (?1, trim(?2, " TASKS_WS "), ?3, ?4) RETURNING " TASKS_COLUMNS,
                          j_params, &j_row);
     if (rc != 0)
         goto cleanup;
@@ -370,12 +373,11 @@ static int tasks_modify(lintel_req *req, lintel_res *res, struct tasks *t, bool 
     } else {
         rc = tasks_write_row(t, req,
                              "UPDATE tasks SET"
-                             " title = CASE WHEN ?3 THEN " TASKS_TRIM(
-                                 "?4") " ELSE title END,"
-                                       " description = CASE WHEN ?5 THEN ?6 ELSE description END,"
-                                       " done = CASE WHEN ?7 THEN ?8 ELSE done END,"
-                                       " updated_at = " TASKS_NOW " WHERE id = ?1 AND user_id = ?2"
-                                       " RETURNING " TASKS_COLUMNS,
+                             " title = CASE WHEN ?3 THEN trim(?4, " TASKS_WS ") ELSE title END,"
+                             " description = CASE WHEN ?5 THEN ?6 ELSE description END,"
+                             " done = CASE WHEN ?7 THEN ?8 ELSE done END,"
+                             " updated_at = " TASKS_NOW " WHERE id = ?1 AND user_id = ?2"
+                             " RETURNING " TASKS_COLUMNS,
                              j_params, &j_row);
     }
     if (rc != 0) {
