@@ -12,7 +12,8 @@
  *    imported hash's password; that is the scheme's property, documented, not ours.)
  * R5 verify compares the recomputed hash with the stored one in constant time, and answers 0
  *    (not an error) for a malformed or unknown hash, so that a login cannot tell them apart.
- * R6 needs_rehash is 1 unless the hash is yescrypt with exactly the wanted cost parameters.
+ * R6 needs_rehash is 1 unless the hash is yescrypt with exactly the wanted cost parameters,
+ *    a salt and a hash part (it checks the form, not the hash: verify does that).
  * R7 NULL in gives NULL out.
  */
 #include "lintel_ext_int.h"
@@ -161,6 +162,7 @@ void ext_password_needs_rehash(sqlite3_context *ctx, int argc, sqlite3_value **a
     char setting[CRYPT_GENSALT_OUTPUT_SIZE];
     const char *hash;
     const char *want_end;
+    const char *salt_end;
     size_t want_len;
     int cost;
 
@@ -179,5 +181,11 @@ void ext_password_needs_rehash(sqlite3_context *ctx, int argc, sqlite3_value **a
     /* R6: "$y$<params>$": compare the prefix up to and including the '$' after the params */
     want_end = strchr(setting + strlen(PW_PREFIX), '$');
     want_len = want_end == NULL ? strlen(setting) : (size_t)(want_end - setting) + 1;
-    sqlite3_result_int(ctx, strncmp(hash, setting, want_len) != 0);
+    if (strncmp(hash, setting, want_len) != 0) {
+        sqlite3_result_int(ctx, 1);
+        return;
+    }
+    /* then a non-empty salt, '$', and a non-empty hash: a bare setting is no password hash */
+    salt_end = strchr(hash + want_len, '$');
+    sqlite3_result_int(ctx, salt_end == NULL || salt_end == hash + want_len || salt_end[1] == '\0');
 }

@@ -7,10 +7,13 @@
  * R1 NULLs are skipped; a TEXT or BLOB value is an error naming the function and the class.
  * R2 the sum is compensated (Neumaier), and exact as an integer while every value is an
  *    INTEGER and the sum fits in 64 bits; then sum, min and max print as integers.
- * R3 variance by Welford's update (and its exact reverse for the window inverse); sample
- *    variance (n - 1), NULL below 2 values; stddev is its square root.
- * R4 median and percentile keep every value (doubles; INTEGERs beyond 2^53 are rounded) and
- *    select with a quickselect, O(n) per result; a window's inverse removes one occurrence.
+ * R3 variance by Welford's update; sample variance (n - 1), NULL below 2 values; stddev is
+ *    its square root. Running Welford backwards for a window's inverse loses digits to
+ *    cancellation, so once a value has left the frame the sum, mean, variance, min and max
+ *    are recomputed from the kept values (two passes, compensated), O(n) per result.
+ * R4 every value is kept (doubles: INTEGERs beyond 2^53 are rounded in min, max, median);
+ *    median and percentile use a quickselect, O(n) per result; a window's inverse removes
+ *    one occurrence of the value.
  * R5 percentile p is 0..100, the same for every row of a group, linear interpolation between
  *    the closest ranks (p/100 * (n - 1)); NULL p skips the row; anything else is an error.
  * R6 lintel_stats on an empty set: {"count":0,"sum":0,...rest null}. Others give NULL.
@@ -35,8 +38,8 @@ struct stats {
     int isum_overflow;   /* isum left the 64-bit range once: use the double sum */
     double sum, comp;    /* Neumaier compensated sum and its compensation */
     double mean, m2;     /* Welford */
-    double min, max;     /* valid while minmax_dirty is 0 */
-    int minmax_dirty;    /* an inverse removed a value: recompute from vals */
+    double min, max;     /* valid while dirty is 0 */
+    int dirty;           /* an inverse removed a value: recompute from vals (R3) */
     int error;           /* a step failed: report nothing more */
     int have_p;
     double p;     /* lintel_percentile's constant p */
@@ -47,11 +50,6 @@ struct stats {
 static const struct ext_stat_fn *stats_fn(sqlite3_context *ctx)
 {
     return sqlite3_user_data(ctx);
-}
-
-static int stats_keeps_values(enum ext_stat_kind kind)
-{
-    return kind == EXT_STAT_ALL || kind == EXT_STAT_MEDIAN || kind == EXT_STAT_PERCENTILE;
 }
 
 static void stats_add_sum(struct stats *st, double x)
@@ -132,7 +130,7 @@ void ext_stats_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         st->error = rc < 0;
         return;
     }
-    if (stats_keeps_values(fn->kind)) {
+    {
         if (st->nvals == st->cap) {
             sqlite3_int64 cap = st->cap ? st->cap * 2 : 64;
             double *v = sqlite3_realloc64(st->vals, (sqlite3_uint64)cap * sizeof *v);
@@ -180,7 +178,7 @@ void ext_stats_inverse(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     /* The rows leaving the frame were all accepted by a step, so no error can be new here. */
     if (st->error || stats_arg(ctx, st, fn, argc, argv, &x, &is_int, &iv) != 0 || st->n == 0)
         return;
-    if (stats_keeps_values(fn->kind)) {
+    {
         for (k = 0; k < st->nvals; k++) {
             if (st->vals[k] == x) {
                 st->vals[k] = st->vals[--st->nvals];
@@ -195,8 +193,7 @@ void ext_stats_inverse(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         st->nreal--;
     }
     stats_add_sum(st, -x);
-    if (x <= st->min || x >= st->max)
-        st->minmax_dirty = 1;
+    st->dirty = 1;
     st->n--;
     if (st->n == 0) {
         /* Start afresh: nothing left to compensate or to drift. */
@@ -204,14 +201,7 @@ void ext_stats_inverse(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         st->isum = 0;
         st->isum_overflow = 0;
         st->nreal = 0;
-        st->minmax_dirty = 0;
-    } else {
-        /* R3: Welford's update run backwards */
-        double mean = st->mean - (x - st->mean) / (double)st->n;
-        st->m2 -= (x - st->mean) * (x - mean);
-        st->mean = mean;
-        if (st->m2 < 0)
-            st->m2 = 0;
+        st->dirty = 0;
     }
 }
 
@@ -289,23 +279,49 @@ static double stats_percentile(double *v, sqlite3_int64 n, double p)
             b = v[k];
     if (a == b)
         return a;
+    /* b - a overflows for values of opposite sign near DBL_MAX; the weighted form does not */
+    if (isinf(b - a) && isfinite(a) && isfinite(b))
+        return a * (1.0 - frac) + b * frac;
     return a + (b - a) * frac;
 }
 
-static void stats_minmax(struct stats *st)
+/* R3: after an inverse, everything but the exact integer sum again from the kept values. */
+static void stats_recompute(struct stats *st)
 {
     sqlite3_int64 k;
 
-    if (!st->minmax_dirty || st->nvals == 0)
+    if (!st->dirty || st->nvals == 0)
         return;
+    st->sum = st->comp = 0;
     st->min = st->max = st->vals[0];
-    for (k = 1; k < st->nvals; k++) {
+    for (k = 0; k < st->nvals; k++) {
+        stats_add_sum(st, st->vals[k]);
         if (st->vals[k] < st->min)
             st->min = st->vals[k];
         if (st->vals[k] > st->max)
             st->max = st->vals[k];
     }
-    st->minmax_dirty = 0;
+    st->mean = (st->sum + st->comp) / (double)st->nvals;
+    if (!isfinite(st->mean)) {
+        /* the sum overflowed: Welford's running mean cannot */
+        st->mean = 0;
+        for (k = 0; k < st->nvals; k++)
+            st->mean += (st->vals[k] - st->mean) / (double)(k + 1);
+    }
+    /* the corrected two-pass algorithm: the second term cancels the mean's rounding error */
+    {
+        double dsum = 0;
+        st->m2 = 0;
+        for (k = 0; k < st->nvals; k++) {
+            double d = st->vals[k] - st->mean;
+            st->m2 += d * d;
+            dsum += d;
+        }
+        st->m2 -= dsum * dsum / (double)st->nvals;
+        if (st->m2 < 0)
+            st->m2 = 0;
+    }
+    st->dirty = 0;
 }
 
 void ext_json_double(sqlite3_str *out, double d)
@@ -357,6 +373,7 @@ static void stats_result(sqlite3_context *ctx, int final)
     }
     if (st->error)
         goto cleanup;
+    stats_recompute(st);
     var = st->n > 1 ? st->m2 / (double)(st->n - 1) : 0;
     switch (fn->kind) {
     case EXT_STAT_VARIANCE:
@@ -388,12 +405,13 @@ static void stats_result(sqlite3_context *ctx, int final)
             sqlite3_str_appendall(
                 out, ",\"avg\":null,\"min\":null,\"max\":null,\"stddev\":null,\"median\":null}");
         } else {
-            stats_minmax(st);
             sqlite3_str_appendall(out, ",\"avg\":");
             if (st->nreal == 0 && !st->isum_overflow)
                 ext_json_double(out, (double)st->isum / (double)st->n);
-            else
+            else if (isfinite(stats_sum(st)))
                 ext_json_double(out, stats_sum(st) / (double)st->n);
+            else
+                ext_json_double(out, st->mean); /* the sum overflowed, the mean did not */
             sqlite3_str_appendall(out, ",\"min\":");
             stats_json_int_or_double(out, st, st->min);
             sqlite3_str_appendall(out, ",\"max\":");
