@@ -4,13 +4,16 @@ PRAGMA foreign_keys = ON;
 CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL, deleted_at TEXT);
 .read '|cat "$LINTEL_TEST_SOURCE_DIR/sql/numbers/0001_numbers.sql"'
 INSERT INTO users (id, username) VALUES (1, 'ann'), (2, 'bob');
-INSERT INTO numbers (user_id, value) VALUES (1, 5), (1, 5.0), (1, 0.1), (1, 2.5), (2, 7);
+INSERT INTO numbers (user_id, value) VALUES (1, 5), (1, 5.0), (1, 0.1), (2, 7), (1, 2.5);
 SELECT id, user_id, value, typeof(value) FROM numbers ORDER BY id;
 -- Refused by the database, whoever writes:
 INSERT INTO numbers (user_id, value) VALUES (1, 0);
 INSERT INTO numbers (user_id, value) VALUES (1, -1);
 INSERT INTO numbers (user_id, value) VALUES (1, -0.5);
 INSERT INTO numbers (user_id, value) VALUES (1, NULL);
+INSERT INTO numbers (user_id, value) VALUES (1, '5');
+INSERT INTO numbers (user_id, value) VALUES (1, x'05');
+INSERT INTO numbers (user_id, value) VALUES (1, 1e999);
 INSERT INTO numbers (user_id, value) VALUES (3, 1);
 UPDATE numbers SET value = 0 WHERE id = 1;
 SELECT count(*) FROM numbers;
@@ -26,5 +29,5 @@ SELECT value, updated_at <> '2000-01-01T00:00:00Z' FROM numbers WHERE id = 1;
 -- Soft-deleting a user removes that user's numbers only.
 UPDATE users SET deleted_at = '2024-04-22T15:07:57Z' WHERE id = 1;
 SELECT user_id, count(*) FROM numbers GROUP BY user_id;
--- Ids are never reused (AUTOINCREMENT): the next one follows the highest ever given.
+-- Ids are never reused (AUTOINCREMENT): 5 was the highest ever given, though deleted.
 INSERT INTO numbers (user_id, value) VALUES (2, 1) RETURNING id;

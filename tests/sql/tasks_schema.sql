@@ -10,6 +10,8 @@ INSERT INTO tasks (user_id, title, description) VALUES (2, 'b', NULL);
 SELECT id, user_id, length(title), length(description), done FROM tasks ORDER BY id;
 -- Refused by the database, whoever writes:
 INSERT INTO tasks (user_id, title) VALUES (1, '');
+INSERT INTO tasks (user_id, title) VALUES (1, ' '||char(9,10)||' ');
+INSERT INTO tasks (user_id, title) VALUES (1, 5);
 INSERT INTO tasks (user_id, title) VALUES (1, printf('%.201c', 'x'));
 INSERT INTO tasks (user_id, title) VALUES (1, NULL);
 INSERT INTO tasks (user_id, title, description) VALUES (1, 'c', printf('%.10001c', 'y'));
@@ -17,8 +19,8 @@ INSERT INTO tasks (user_id, title, done) VALUES (1, 'c', 2);
 INSERT INTO tasks (user_id, title, done) VALUES (1, 'c', 'yes');
 INSERT INTO tasks (user_id, title) VALUES (3, 'c');
 SELECT count(*) FROM tasks;
-EXPLAIN QUERY PLAN SELECT id FROM tasks WHERE user_id = 1 ORDER BY id LIMIT 100 OFFSET 0;
-EXPLAIN QUERY PLAN SELECT id FROM tasks WHERE user_id = 1 AND done = 1 ORDER BY id LIMIT 100 OFFSET 0;
+EXPLAIN QUERY PLAN SELECT id, title FROM tasks WHERE user_id = 1 ORDER BY id LIMIT 100 OFFSET 0;
+EXPLAIN QUERY PLAN SELECT id, title FROM tasks WHERE user_id = 1 AND done = 1 ORDER BY id LIMIT 100 OFFSET 0;
 -- updated_at follows a change even when the writer does not set it.
 UPDATE tasks SET updated_at = '2000-01-01T00:00:00Z' WHERE id = 1;
 UPDATE tasks SET done = 1 WHERE id = 1;
