@@ -157,6 +157,21 @@ static int migrate_cmp(const void *a, const void *b)
     return strcmp(ma->id, mb->id);
 }
 
+/* Refuses BEGIN/COMMIT/ROLLBACK in a script: they would end the migration's transaction. */
+static int migrate_authorize(void *arg, int action, const char *a, const char *b, const char *c,
+                             const char *d)
+{
+    (void)a;
+    (void)b;
+    (void)c;
+    (void)d;
+    if (action == SQLITE_TRANSACTION) {
+        *(bool *)arg = true;
+        return SQLITE_DENY;
+    }
+    return SQLITE_OK;
+}
+
 static char *migrate_errf(const char *fmt, const char *component, const char *id, const char *msg)
 {
     char *out = NULL;
@@ -179,6 +194,8 @@ static int migrate_one(struct db *db, const struct migration *m, bool *applied, 
     const char *checksum = NULL;
     const json_t *j_old;
     char *zerr = NULL;
+    bool tx_control = false;
+    int src;
     int rc;
 
     *applied = false;
@@ -213,10 +230,15 @@ static int migrate_one(struct db *db, const struct migration *m, bool *applied, 
         goto cleanup;
     }
 
-    if (sqlite3_exec(h, m->sql, NULL, NULL, &zerr) != SQLITE_OK) {
+    sqlite3_set_authorizer(h, migrate_authorize, &tx_control);
+    src = sqlite3_exec(h, m->sql, NULL, NULL, &zerr);
+    sqlite3_set_authorizer(h, NULL, NULL);
+    if (src != SQLITE_OK) {
         *err = migrate_errf("migration %s/%s failed: %s", m->component, m->id,
-                            zerr != NULL ? zerr : sqlite3_errmsg(h));
-        rc = (sqlite3_extended_errcode(h) & 0xff) == SQLITE_BUSY ? LINTEL_EUNAVAIL : LINTEL_EDB;
+                            tx_control     ? "it must not contain BEGIN, COMMIT or ROLLBACK"
+                            : zerr != NULL ? zerr
+                                           : sqlite3_errmsg(h));
+        rc = (src & 0xff) == SQLITE_BUSY ? LINTEL_EUNAVAIL : LINTEL_EDB;
         goto cleanup;
     }
     if (sqlite3_get_autocommit(h)) {

@@ -1,0 +1,653 @@
+/*
+ * Unit tests of app/db.c against a real SQLite file in a temporary directory: pragmas, JSON
+ * binding and rows, error mapping, transactions, per-thread connections, the statement cache.
+ */
+#include "config.h"
+#include "db.h"
+#include "log.h"
+
+#include <check.h>
+#include <ftw.h>
+#include <lintel/plugin.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmp_root[256];
+static char data_dir[512];
+static struct config cfg;
+static struct db *db;
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void setup_with(const char *sync, unsigned busy_timeout)
+{
+    snprintf(tmp_root, sizeof(tmp_root), "/tmp/lintel-test-db-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmp_root));
+    /* Two levels that do not exist yet: db_global_init creates them. */
+    snprintf(data_dir, sizeof(data_dir), "%s/a/data", tmp_root);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.data_dir = data_dir;
+    cfg.synchronous = (char *)sync;
+    cfg.busy_timeout = busy_timeout;
+    ck_assert_int_eq(db_global_init(&cfg), 0);
+    ck_assert_int_eq(db_thread(&db), 0);
+    ck_assert_ptr_nonnull(db);
+}
+
+static void setup(void)
+{
+    setup_with(NULL, 5000);
+}
+
+static void teardown(void)
+{
+    db_global_release();
+    nftw(tmp_root, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void exec_ok(const char *sql)
+{
+    ck_assert_msg(db_exec(db, sql, NULL, NULL, NULL) == 0, "%s: %s", sql, db_errmsg(db));
+}
+
+/* The one row of sql as JSON text (caller frees). */
+static char *row_text(const char *sql, const json_t *j_params)
+{
+    json_t *j_row = NULL;
+    char *text;
+    int rc = db_row(db, sql, j_params, &j_row);
+
+    ck_assert_msg(rc == 0, "%s: %d %s", sql, rc, db_errmsg(db));
+    text = json_dumps(j_row, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j_row);
+    return text;
+}
+
+static void assert_row(const char *sql, const json_t *j_params, const char *expect)
+{
+    char *text = row_text(sql, j_params);
+
+    ck_assert_str_eq(text, expect);
+    free(text);
+}
+
+START_TEST(test_pragmas)
+{
+    struct stat st;
+
+    assert_row("PRAGMA journal_mode", NULL, "{\"journal_mode\":\"wal\"}");
+    assert_row("PRAGMA foreign_keys", NULL, "{\"foreign_keys\":1}");
+    assert_row("PRAGMA synchronous", NULL, "{\"synchronous\":2}");
+    assert_row("PRAGMA busy_timeout", NULL, "{\"timeout\":5000}");
+    assert_row("PRAGMA trusted_schema", NULL, "{\"trusted_schema\":0}");
+    ck_assert_int_eq(stat(data_dir, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0700);
+    ck_assert_ptr_nonnull(strstr(sqlite3_db_filename(db_handle(db), "main"), "/a/data/lintel.db"));
+}
+END_TEST
+
+START_TEST(test_synchronous_normal)
+{
+    teardown();
+    setup_with("normal", 1234);
+    assert_row("PRAGMA synchronous", NULL, "{\"synchronous\":1}");
+    assert_row("PRAGMA busy_timeout", NULL, "{\"timeout\":1234}");
+}
+END_TEST
+
+START_TEST(test_bad_config)
+{
+    struct config bad = cfg;
+
+    db_global_release();
+    bad.synchronous = "OFF";
+    ck_assert_int_eq(db_global_init(&bad), LINTEL_EPARAM);
+    bad.synchronous = NULL;
+    bad.data_dir = "/proc/no/such/dir";
+    ck_assert_int_eq(db_global_init(&bad), LINTEL_EUNAVAIL);
+    ck_assert_int_eq(db_thread(&db), LINTEL_EUNAVAIL);
+}
+END_TEST
+
+START_TEST(test_not_a_database)
+{
+    char path[600];
+    FILE *f;
+
+    db_global_release();
+    snprintf(path, sizeof(path), "%s/lintel.db", data_dir);
+    remove(path);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not an SQLite database file, only text. ", f);
+    fclose(f);
+    ck_assert_int_eq(db_global_init(&cfg), LINTEL_EUNAVAIL);
+}
+END_TEST
+
+START_TEST(test_bind_positional)
+{
+    json_t *j_params = json_pack("[I, f, s, b, b, n, [i, s], {s:i}]", (json_int_t)1 << 62, 1.5,
+                                 "h\xc3\xa9llo", 1, 0, 1, "a", "k", 2);
+
+    assert_row("SELECT ?1 AS i, typeof(?1) AS ti, ?2 AS r, typeof(?2) AS tr, ?3 AS s, "
+               "?4 AS t, ?5 AS f, ?6 AS n, typeof(?6) AS tn, ?7 AS a, ?8 AS o",
+               j_params,
+               "{\"a\":\"[1,\\\"a\\\"]\",\"f\":0,\"i\":4611686018427387904,\"n\":null,"
+               "\"o\":\"{\\\"k\\\":2}\",\"r\":1.5,\"s\":\"h\xc3\xa9llo\",\"t\":1,"
+               "\"ti\":\"integer\",\"tn\":\"null\",\"tr\":\"real\"}");
+    json_decref(j_params);
+
+    /* "?" without numbers binds in order, and text may contain a NUL */
+    j_params = json_pack("[s%, i]", "a\0b", (size_t)3, 7);
+    assert_row("SELECT length(CAST(? AS BLOB)) AS len, ? AS seven", j_params,
+               "{\"len\":3,\"seven\":7}");
+    json_decref(j_params);
+}
+END_TEST
+
+START_TEST(test_bind_named)
+{
+    json_t *j_params = json_pack("{s:i, s:s, s:b, s:[i]}", "a", 1, "b", "two", "c", 1, "d", 4);
+
+    assert_row("SELECT :a AS a, @b AS b, $c AS c, :d AS d, :a + 1 AS a1", j_params,
+               "{\"a\":1,\"a1\":2,\"b\":\"two\",\"c\":1,\"d\":\"[4]\"}");
+    json_decref(j_params);
+}
+END_TEST
+
+START_TEST(test_bind_errors)
+{
+    json_t *j_rows = NULL;
+    json_t *j_params;
+
+    /* too few, too many, none */
+    j_params = json_pack("[i]", 1);
+    ck_assert_int_eq(db_query(db, "SELECT ?1, ?2", j_params, &j_rows), LINTEL_EINTERNAL);
+    ck_assert_ptr_null(j_rows);
+    ck_assert_int_eq(db_query(db, "SELECT 1", j_params, &j_rows), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_query(db, "SELECT ?1", NULL, &j_rows), LINTEL_EINTERNAL);
+    /* a named parameter by position */
+    ck_assert_int_eq(db_query(db, "SELECT :a", j_params, &j_rows), LINTEL_EINTERNAL);
+    json_decref(j_params);
+
+    /* unknown name, missing name, positional with an object */
+    j_params = json_pack("{s:i, s:i}", "a", 1, "zz", 2);
+    ck_assert_int_eq(db_query(db, "SELECT :a", j_params, &j_rows), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_query(db, "SELECT :a, :b, :zz", j_params, &j_rows), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_query(db, "SELECT :a, ?, :zz", j_params, &j_rows), LINTEL_EINTERNAL);
+    ck_assert_str_eq(db_errmsg(db), "internal error");
+    json_decref(j_params);
+
+    /* neither array nor object */
+    j_params = json_string("x");
+    ck_assert_int_eq(db_query(db, "SELECT ?", j_params, &j_rows), LINTEL_EINTERNAL);
+    json_decref(j_params);
+
+    /* an empty array or object is "no parameters" */
+    j_params = json_array();
+    ck_assert_int_eq(db_query(db, "SELECT 1 AS one", j_params, &j_rows), 0);
+    json_decref(j_rows);
+    json_decref(j_params);
+
+    /* SQL that is not exactly one statement, or does not compile */
+    ck_assert_int_eq(db_query(db, "SELECT 1; SELECT 2", NULL, &j_rows), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_query(db, "  -- nothing", NULL, &j_rows), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_query(db, "SELEC 1", NULL, &j_rows), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_query(db, "SELECT * FROM no_such_table", NULL, &j_rows), LINTEL_EINTERNAL);
+    /* a trailing ';' and comment are fine */
+    ck_assert_int_eq(db_query(db, "SELECT 1 AS one; -- done\n", NULL, &j_rows), 0);
+    json_decref(j_rows);
+    /* double-quoted strings are identifiers only (DQS off) */
+    ck_assert_int_eq(db_query(db, "SELECT \"not a column\"", NULL, &j_rows), LINTEL_EINTERNAL);
+}
+END_TEST
+
+START_TEST(test_columns)
+{
+    json_t *j_rows = NULL;
+    char *text;
+
+    assert_row("SELECT 1 AS i, 2.5 AS r, 'x' AS t, NULL AS n, 1e999 AS inf, -1e999 AS ninf, "
+               "0.1 AS tenth",
+               NULL,
+               "{\"i\":1,\"inf\":null,\"n\":null,\"ninf\":null,\"r\":2.5,\"t\":\"x\","
+               "\"tenth\":0.10000000000000001}");
+    assert_row("SELECT '{\"a\":[1,true]}' AS \"o:json\", NULL AS \"n:json\", '3' AS \"t:json\", "
+               "4 AS \"i:json\", 1.5 AS \"r:json\", '\"s\"' AS \"s:json\"",
+               NULL, "{\"i\":4,\"n\":null,\"o\":{\"a\":[1,true]},\"r\":1.5,\"s\":\"s\",\"t\":3}");
+    assert_row("SELECT 1 AS \"a:bool\", 0 AS \"b:bool\", NULL AS \"c:bool\", 7 AS \"d:bool\", "
+               "0.0 AS \"e:bool\"",
+               NULL, "{\"a\":true,\"b\":false,\"c\":null,\"d\":true,\"e\":false}");
+
+    /* rows keep their order; an empty result is an empty array */
+    exec_ok("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+    exec_ok("INSERT INTO t (v) VALUES ('a'), ('b'), ('c')");
+    ck_assert_int_eq(db_query(db, "SELECT id, v FROM t ORDER BY id", NULL, &j_rows), 0);
+    text = json_dumps(j_rows, JSON_COMPACT);
+    ck_assert_str_eq(text,
+                     "[{\"id\":1,\"v\":\"a\"},{\"id\":2,\"v\":\"b\"},{\"id\":3,\"v\":\"c\"}]");
+    free(text);
+    json_decref(j_rows);
+    ck_assert_int_eq(db_query(db, "SELECT id FROM t WHERE id > 99", NULL, &j_rows), 0);
+    ck_assert_int_eq(json_array_size(j_rows), 0);
+    json_decref(j_rows);
+
+    /* BLOBs, invalid JSON, invalid UTF-8, text as bool */
+    ck_assert_int_eq(db_query(db, "SELECT x'00ff' AS b", NULL, &j_rows), LINTEL_EINTERNAL);
+    ck_assert_ptr_null(j_rows);
+    ck_assert_int_eq(db_query(db, "SELECT '{bad' AS \"x:json\"", NULL, &j_rows), LINTEL_EDB);
+    ck_assert_int_eq(db_query(db, "SELECT CAST(x'ff41' AS TEXT) AS t", NULL, &j_rows), LINTEL_EDB);
+    ck_assert_int_eq(db_query(db, "SELECT 'yes' AS \"x:bool\"", NULL, &j_rows), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_query(db, "SELECT hex(x'00ff') AS b", NULL, &j_rows), 0);
+    json_decref(j_rows);
+}
+END_TEST
+
+START_TEST(test_row_and_exec)
+{
+    json_t *j_row = NULL;
+    json_t *j_rows = NULL;
+    json_t *j_params;
+    long long changes = -1;
+    long long last_id = -1;
+
+    exec_ok("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+    ck_assert_int_eq(db_row(db, "SELECT v FROM t", NULL, &j_row), LINTEL_ENOTFOUND);
+    ck_assert_ptr_null(j_row);
+
+    j_params = json_pack("[s]", "a");
+    ck_assert_int_eq(db_exec(db, "INSERT INTO t (v) VALUES (?)", j_params, &changes, &last_id), 0);
+    ck_assert_int_eq(changes, 1);
+    ck_assert_int_eq(last_id, 1);
+    ck_assert_int_eq(db_exec(db, "INSERT INTO t (v) VALUES (?)", j_params, NULL, &last_id), 0);
+    ck_assert_int_eq(last_id, 2);
+    json_decref(j_params);
+    ck_assert_int_eq(db_exec(db, "UPDATE t SET v = 'b'", NULL, &changes, NULL), 0);
+    ck_assert_int_eq(changes, 2);
+    ck_assert_int_eq(db_exec(db, "SELECT * FROM t", NULL, &changes, NULL), 0);
+    ck_assert_int_eq(changes, 0);
+    ck_assert_int_eq(db_row(db, "SELECT id FROM t ORDER BY id DESC", NULL, &j_row), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(j_row, "id")), 2);
+    json_decref(j_row);
+
+    /* a write through db_query (RETURNING) commits, even when only one row is taken */
+    ck_assert_int_eq(
+        db_query(db, "INSERT INTO t (v) VALUES ('c'), ('d') RETURNING id", NULL, &j_rows), 0);
+    ck_assert_int_eq(json_array_size(j_rows), 2);
+    json_decref(j_rows);
+    ck_assert_int_eq(db_row(db, "DELETE FROM t WHERE v IN ('c', 'd') RETURNING id", NULL, &j_row),
+                     0);
+    json_decref(j_row);
+    ck_assert(!db_in_tx(db));
+    ck_assert(sqlite3_get_autocommit(db_handle(db)));
+    assert_row("SELECT count(*) AS n FROM t", NULL, "{\"n\":2}");
+}
+END_TEST
+
+START_TEST(test_constraints)
+{
+    json_t *j_params = NULL;
+
+    exec_ok("CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+            "value INTEGER CONSTRAINT value CHECK (value > 0), other INTEGER CHECK (other < 5))");
+    exec_ok("CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p(id))");
+    exec_ok("CREATE TABLE s (a INTEGER, b TEXT) STRICT");
+    exec_ok("CREATE TRIGGER p_no_bob BEFORE INSERT ON p WHEN NEW.name = 'bob' "
+            "BEGIN SELECT RAISE(ABORT, 'bob is not welcome'); END");
+    exec_ok("INSERT INTO p (id, name, value) VALUES (1, 'x', 1)");
+
+    ck_assert_int_eq(db_exec(db, "INSERT INTO p (name, value) VALUES ('x', 2)", NULL, NULL, NULL),
+                     LINTEL_ECONFLICT);
+    ck_assert_str_eq(db_errmsg(db), "name already exists");
+    ck_assert_str_eq(db_errfield(db), "name");
+    ck_assert_int_eq(db_exec(db, "INSERT INTO p (id, name) VALUES (1, 'y')", NULL, NULL, NULL),
+                     LINTEL_ECONFLICT);
+    ck_assert_str_eq(db_errfield(db), "id");
+
+    ck_assert_int_eq(db_exec(db, "INSERT INTO p (name, value) VALUES ('y', 0)", NULL, NULL, NULL),
+                     LINTEL_EPARAM);
+    ck_assert_str_eq(db_errmsg(db), "CHECK constraint failed: value");
+    ck_assert_str_eq(db_errfield(db), "value");
+    ck_assert_int_eq(db_exec(db, "INSERT INTO p (name, other) VALUES ('y', 9)", NULL, NULL, NULL),
+                     LINTEL_EPARAM);
+    ck_assert_ptr_null(db_errfield(db)); /* unnamed: the message has the expression */
+    ck_assert_ptr_nonnull(strstr(db_errmsg(db), "other < 5"));
+
+    ck_assert_int_eq(db_exec(db, "INSERT INTO p (value) VALUES (1)", NULL, NULL, NULL),
+                     LINTEL_EPARAM);
+    ck_assert_str_eq(db_errmsg(db), "name is required");
+    ck_assert_str_eq(db_errfield(db), "name");
+
+    ck_assert_int_eq(db_exec(db, "INSERT INTO c (p_id) VALUES (42)", NULL, NULL, NULL),
+                     LINTEL_EPARAM);
+    ck_assert_str_eq(db_errmsg(db), "FOREIGN KEY constraint failed");
+
+    j_params = json_pack("[s]", "text");
+    ck_assert_int_eq(db_exec(db, "INSERT INTO s (a) VALUES (?)", j_params, NULL, NULL),
+                     LINTEL_EPARAM);
+    ck_assert_str_eq(db_errfield(db), "a");
+    json_decref(j_params);
+
+    ck_assert_int_eq(db_exec(db, "INSERT INTO p (name) VALUES ('bob')", NULL, NULL, NULL),
+                     LINTEL_EPARAM);
+    ck_assert_str_eq(db_errmsg(db), "bob is not welcome");
+
+    /* nothing of the failed statements stayed, no transaction is left open */
+    assert_row("SELECT count(*) AS n FROM p", NULL, "{\"n\":1}");
+    ck_assert(sqlite3_get_autocommit(db_handle(db)));
+    /* a later success clears the error */
+    exec_ok("INSERT INTO p (name, value) VALUES ('z', 3)");
+    ck_assert_ptr_null(db_errfield(db));
+}
+END_TEST
+
+static void fail_function(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    (void)argv;
+    sqlite3_result_error(ctx, "lintel_test_fail(): 1st argument is not a BLOB", -1);
+}
+
+START_TEST(test_function_error)
+{
+    json_t *j_rows = NULL;
+
+    /* an extension function's error is the client's (a value it sent), with its message */
+    ck_assert_int_eq(sqlite3_create_function(db_handle(db), "lintel_test_fail", 1, SQLITE_UTF8,
+                                             NULL, fail_function, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(db_query(db, "SELECT lintel_test_fail(1) AS x", NULL, &j_rows), LINTEL_EPARAM);
+    ck_assert_str_eq(db_errmsg(db), "lintel_test_fail(): 1st argument is not a BLOB");
+
+    /* other runtime errors are the database's (500), with a generic message */
+    ck_assert_int_eq(db_query(db, "SELECT abs(-9223372036854775807 - 1) AS x", NULL, &j_rows),
+                     LINTEL_EDB);
+    ck_assert_str_eq(db_errmsg(db), "database error");
+}
+END_TEST
+
+START_TEST(test_extension_and_load_extension)
+{
+    json_t *j_rows = NULL;
+
+    assert_row("SELECT typeof(lintel_version()) AS t", NULL, "{\"t\":\"text\"}");
+    /* the SQL function load_extension() stays disabled */
+    ck_assert_int_eq(db_query(db, "SELECT load_extension('/lib/x86_64-linux-gnu/libc.so.6') AS x",
+                              NULL, &j_rows),
+                     LINTEL_EDB);
+    ck_assert_ptr_nonnull(strstr(sqlite3_errmsg(db_handle(db)), "not authorized"));
+    /* defensive mode: sqlite_schema stays read-only even with writable_schema */
+    ck_assert_int_eq(db_exec(db, "PRAGMA writable_schema = ON", NULL, NULL, NULL), 0);
+    exec_ok("CREATE TABLE t (v INTEGER)");
+    ck_assert_int_ne(db_exec(db, "UPDATE sqlite_schema SET sql = sql", NULL, NULL, NULL), 0);
+}
+END_TEST
+
+static void busy_setup(void)
+{
+    setup_with(NULL, 50);
+}
+
+START_TEST(test_busy)
+{
+    sqlite3 *other = NULL;
+    json_t *j_row = NULL;
+
+    exec_ok("CREATE TABLE t (v INTEGER)");
+    ck_assert_int_eq(sqlite3_open(sqlite3_db_filename(db_handle(db), "main"), &other), SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO t VALUES (1)", NULL, NULL, NULL),
+        SQLITE_OK);
+
+    ck_assert_int_eq(db_exec(db, "INSERT INTO t VALUES (2)", NULL, NULL, NULL), LINTEL_EUNAVAIL);
+    ck_assert_str_eq(db_errmsg(db), "the database is busy");
+    ck_assert_int_eq(db_begin(db), LINTEL_EUNAVAIL);
+    ck_assert(!db_in_tx(db));
+    /* WAL: readers are not blocked by the writer */
+    ck_assert_int_eq(db_row(db, "SELECT count(*) AS n FROM t", NULL, &j_row), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(j_row, "n")), 0);
+    json_decref(j_row);
+
+    ck_assert_int_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    exec_ok("INSERT INTO t VALUES (2)");
+    assert_row("SELECT count(*) AS n FROM t", NULL, "{\"n\":2}");
+}
+END_TEST
+
+START_TEST(test_transactions)
+{
+    ck_assert(!db_in_tx(db));
+    exec_ok("CREATE TABLE t (v INTEGER UNIQUE)");
+
+    ck_assert_int_eq(db_begin(db), 0);
+    ck_assert(db_in_tx(db));
+    ck_assert_int_eq(db_begin(db), LINTEL_EINTERNAL); /* not nested */
+    exec_ok("INSERT INTO t VALUES (1)");
+    exec_ok("INSERT INTO t VALUES (2)");
+    /* a failed statement inside keeps the transaction and the earlier statements */
+    ck_assert_int_eq(db_exec(db, "INSERT INTO t VALUES (1)", NULL, NULL, NULL), LINTEL_ECONFLICT);
+    ck_assert(db_in_tx(db));
+    ck_assert_int_eq(db_commit(db), 0);
+    ck_assert(!db_in_tx(db));
+    assert_row("SELECT count(*) AS n FROM t", NULL, "{\"n\":2}");
+
+    ck_assert_int_eq(db_begin(db), 0);
+    exec_ok("INSERT INTO t VALUES (3)");
+    exec_ok("DELETE FROM t WHERE v = 1");
+    ck_assert_int_eq(db_rollback(db), 0);
+    ck_assert(!db_in_tx(db));
+    assert_row("SELECT group_concat(v) AS v FROM t", NULL, "{\"v\":\"1,2\"}");
+
+    ck_assert_int_eq(db_commit(db), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_rollback(db), 0); /* idempotent */
+
+    /* a COMMIT that fails (deferred foreign key) rolls back and closes the transaction */
+    exec_ok("CREATE TABLE p (id INTEGER PRIMARY KEY)");
+    exec_ok("CREATE TABLE c (p_id INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)");
+    ck_assert_int_eq(db_begin(db), 0);
+    exec_ok("INSERT INTO t VALUES (4)");
+    exec_ok("INSERT INTO c VALUES (99)");
+    ck_assert_int_eq(db_commit(db), LINTEL_EPARAM);
+    ck_assert(!db_in_tx(db));
+    ck_assert(sqlite3_get_autocommit(db_handle(db)));
+    assert_row("SELECT (SELECT count(*) FROM t WHERE v = 4) + (SELECT count(*) FROM c) AS n", NULL,
+               "{\"n\":0}");
+}
+END_TEST
+
+struct thread_result {
+    struct db *db;
+    struct db *again;
+    char version[64];
+    int rc;
+};
+
+static void *thread_main(void *arg)
+{
+    struct thread_result *r = arg;
+    json_t *j_row = NULL;
+
+    r->rc = db_thread(&r->db);
+    if (r->rc == 0)
+        r->rc = db_thread(&r->again);
+    if (r->rc == 0)
+        r->rc = db_row(r->db, "SELECT lintel_version() AS v", NULL, &j_row);
+    if (r->rc == 0)
+        snprintf(r->version, sizeof(r->version), "%s",
+                 json_string_value(json_object_get(j_row, "v")));
+    if (r->rc == 0)
+        r->rc = db_exec(r->db, "INSERT INTO t VALUES (1)", NULL, NULL, NULL);
+    json_decref(j_row);
+    return NULL;
+}
+
+START_TEST(test_threads)
+{
+    struct thread_result r1 = {0};
+    struct thread_result r2 = {0};
+    pthread_t t1;
+    pthread_t t2;
+    struct db *again = NULL;
+
+    exec_ok("CREATE TABLE t (v INTEGER)");
+    ck_assert_int_eq(pthread_create(&t1, NULL, thread_main, &r1), 0);
+    ck_assert_int_eq(pthread_create(&t2, NULL, thread_main, &r2), 0);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    ck_assert_int_eq(r1.rc, 0);
+    ck_assert_int_eq(r2.rc, 0);
+    ck_assert_ptr_eq(r1.db, r1.again);
+    ck_assert_ptr_eq(r2.db, r2.again);
+    ck_assert_ptr_ne(r1.db, db);
+    ck_assert_ptr_ne(r2.db, db);
+    ck_assert_str_eq(r1.version, r2.version);
+    ck_assert_int_ne(strlen(r1.version), 0);
+    ck_assert_int_eq(db_thread(&again), 0);
+    ck_assert_ptr_eq(again, db);
+    assert_row("SELECT count(*) AS n FROM t", NULL, "{\"n\":2}");
+}
+END_TEST
+
+static int count_stmts(void)
+{
+    sqlite3_stmt *s = NULL;
+    int n = 0;
+
+    while ((s = sqlite3_next_stmt(db_handle(db), s)) != NULL)
+        n++;
+    return n;
+}
+
+START_TEST(test_statement_cache)
+{
+    json_t *j_rows = NULL;
+    json_t *j_params;
+    char sql[64];
+    int n;
+
+    ck_assert_int_eq(db_query(db, "SELECT 1 AS one", NULL, &j_rows), 0);
+    json_decref(j_rows);
+    n = count_stmts();
+    ck_assert_int_eq(db_query(db, "SELECT 1 AS one", NULL, &j_rows), 0);
+    json_decref(j_rows);
+    ck_assert_int_eq(count_stmts(), n); /* reused, not prepared again */
+    ck_assert_int_eq(db_query(db, "SELECT 2 AS two", NULL, &j_rows), 0);
+    json_decref(j_rows);
+    ck_assert_int_eq(count_stmts(), n + 1);
+
+    /* bounded: 200 different statements keep at most 64 prepared */
+    for (int i = 0; i < 200; i++) {
+        snprintf(sql, sizeof(sql), "SELECT %d AS n", i);
+        ck_assert_int_eq(db_query(db, sql, NULL, &j_rows), 0);
+        json_decref(j_rows);
+    }
+    ck_assert_int_le(count_stmts(), 64);
+    /* a cached statement comes back reset and unbound */
+    j_params = json_pack("[i]", 5);
+    assert_row("SELECT ?1 AS v", j_params, "{\"v\":5}");
+    json_decref(j_params);
+    ck_assert_int_eq(db_query(db, "SELECT ?1 AS v", NULL, &j_rows), LINTEL_EINTERNAL);
+
+    /* a schema change re-prepares cached statements transparently */
+    exec_ok("CREATE TABLE t (a INTEGER)");
+    exec_ok("INSERT INTO t VALUES (1)");
+    assert_row("SELECT * FROM t", NULL, "{\"a\":1}");
+    exec_ok("ALTER TABLE t ADD COLUMN b TEXT DEFAULT 'x'");
+    assert_row("SELECT * FROM t", NULL, "{\"a\":1,\"b\":\"x\"}");
+}
+END_TEST
+
+START_TEST(test_health)
+{
+    char path[600];
+
+    ck_assert_int_eq(db_health(), 0);
+    snprintf(path, sizeof(path), "%s/lintel.db", data_dir);
+    ck_assert_int_eq(chmod(path, 0), 0);
+    if (geteuid() != 0)
+        ck_assert_int_eq(db_health(), LINTEL_EUNAVAIL);
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    ck_assert_int_eq(db_health(), 0);
+    ck_assert_int_eq(remove(path), 0);
+    ck_assert_int_eq(db_health(), LINTEL_EUNAVAIL);
+}
+END_TEST
+
+START_TEST(test_release_and_reopen)
+{
+    struct db *again = NULL;
+    char wal[600];
+    struct stat st;
+
+    exec_ok("CREATE TABLE t (v INTEGER)");
+    exec_ok("INSERT INTO t VALUES (7)");
+    db_global_release();
+    /* the last connection checkpointed and truncated the WAL */
+    snprintf(wal, sizeof(wal), "%s/lintel.db-wal", data_dir);
+    ck_assert(stat(wal, &st) != 0 || st.st_size == 0);
+    ck_assert_int_eq(db_thread(&again), LINTEL_EUNAVAIL);
+
+    ck_assert_int_eq(db_global_init(&cfg), 0);
+    ck_assert_int_eq(db_thread(&db), 0);
+    assert_row("SELECT v FROM t", NULL, "{\"v\":7}");
+}
+END_TEST
+
+static Suite *db_suite(void)
+{
+    Suite *s = suite_create("db");
+    TCase *tc = tcase_create("db");
+    TCase *tc_busy = tcase_create("busy");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_pragmas);
+    tcase_add_test(tc, test_synchronous_normal);
+    tcase_add_test(tc, test_bad_config);
+    tcase_add_test(tc, test_not_a_database);
+    tcase_add_test(tc, test_bind_positional);
+    tcase_add_test(tc, test_bind_named);
+    tcase_add_test(tc, test_bind_errors);
+    tcase_add_test(tc, test_columns);
+    tcase_add_test(tc, test_row_and_exec);
+    tcase_add_test(tc, test_constraints);
+    tcase_add_test(tc, test_function_error);
+    tcase_add_test(tc, test_extension_and_load_extension);
+    tcase_add_test(tc, test_transactions);
+    tcase_add_test(tc, test_threads);
+    tcase_add_test(tc, test_statement_cache);
+    tcase_add_test(tc, test_health);
+    tcase_add_test(tc, test_release_and_reopen);
+    suite_add_tcase(s, tc);
+
+    tcase_add_checked_fixture(tc_busy, busy_setup, teardown);
+    tcase_add_test(tc_busy, test_busy);
+    suite_add_tcase(s, tc_busy);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(db_suite());
+    int failed;
+
+    log_init("warning");
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    log_close();
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
