@@ -119,11 +119,11 @@ static int http_client_error(CURLcode code, const struct http_client_buf *b, lon
         *detail = http_client_fmt("upstream did not answer within %ld ms", timeout_ms);
         return LINTEL_ETIMEOUT;
     case CURLE_COULDNT_CONNECT:
-        *detail = http_client_fmt("upstream refused the connection (%s)", why);
+        *detail = http_client_fmt("upstream refused the connection");
         break;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-        *detail = http_client_fmt("upstream host name cannot be resolved (%s)", why);
+        *detail = http_client_fmt("upstream host name cannot be resolved");
         break;
     case CURLE_UNSUPPORTED_PROTOCOL:
         *detail = http_client_fmt("upstream URL scheme is not http or https");

@@ -491,11 +491,8 @@ static int dp_fetch(struct datapoints *d, lintel_req *req, lintel_res *res, long
     int rc;
 
     rc = d->api->http_get(req, d->upstream_url, 0, 0, &status, &body, &len);
-    if (rc != 0) {
-        /* The host recorded the defect (refused, too large, timeout); this only adds where. */
-        d->api->res_error(res, rc, NULL, "upstream request %lld of %lld failed", nth, count);
-        goto cleanup;
-    }
+    if (rc != 0)
+        goto cleanup; /* the host recorded the defect: refused, too large, timed out, ... */
     if (status != 200) {
         rc = d->api->res_error(res, LINTEL_EUPSTREAM, NULL,
                                "upstream answered HTTP %ld, not 200 (request %lld of %lld)", status,
