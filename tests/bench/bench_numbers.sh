@@ -1,0 +1,141 @@
+#!/bin/sh
+# Benchmark of the numbers plugin in one run, against GET /health on the same server: stats and a
+# 100-row page for a user holding 10 000 numbers, and POST writes/s with synchronous FULL and NORMAL.
+# Usage: tests/bench/bench_numbers.sh BUILD_DIR   (env: BENCH_DURATION s, BENCH_CONNECTIONS)
+set -eu
+
+build=$(cd "${1:-build}" && pwd)
+duration=${BENCH_DURATION:-5}
+conns=${BENCH_CONNECTIONS:-16}
+rows=${BENCH_ROWS:-10000}
+others=${BENCH_OTHER_ROWS:-200000}
+password=bench-password-123
+tmp=$(mktemp -d)
+pid=
+
+cleanup() {
+    if [ -n "$pid" ]; then
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+for tool in wrk curl sqlite3; do
+    command -v "$tool" >/dev/null || { echo "bench_numbers: $tool not found" >&2; exit 1; }
+done
+
+# start_server SYNCHRONOUS: serves $tmp/data on a free port; sets pid and url.
+start_server() {
+    : >"$tmp/server.log"
+    LINTEL_DATA_DIR="$tmp/data" LINTEL_PORT=0 LINTEL_SYNCHRONOUS="$1" \
+        LINTEL_ADMIN_PASSWORD=bench-admin-password LINTEL_PLUGIN_DIR="$build/plugins" \
+        LINTEL_ACCESS_TTL=3600 LINTEL_LOG_LEVEL=warning LINTEL_LOGIN_MAX_IP=1000000 \
+        "$build/app/lintel" >"$tmp/server.log" 2>&1 &
+    pid=$!
+    i=0
+    port=
+    while [ -z "$port" ]; do
+        port=$(sed -n 's,.*listening on https\{0,1\}://[^ ]*:\([0-9][0-9]*\).*,\1,p' "$tmp/server.log" | head -n 1)
+        i=$((i + 1))
+        if [ "$i" -gt 300 ] || ! kill -0 "$pid" 2>/dev/null; then
+            echo "bench_numbers: the server did not start:" >&2
+            cat "$tmp/server.log" >&2
+            exit 1
+        fi
+        [ -n "$port" ] || sleep 0.1
+    done
+    url="http://127.0.0.1:$port"
+}
+
+stop_server() {
+    kill "$pid"
+    wait "$pid" || true
+    pid=
+}
+
+# register NAME: prints "<user id> <access token>".
+register() {
+    reply=$(curl -sS -X POST -H 'Content-Type: application/json' \
+        -d "{\"username\":\"$1\",\"password\":\"$password\"}" "$url/api/auth/register")
+    id=$(printf '%s' "$reply" | sed -n 's/.*"user":{[^}]*"id":\([0-9][0-9]*\).*/\1/p')
+    token=$(printf '%s' "$reply" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+    if [ -z "$id" ] || [ -z "$token" ]; then
+        echo "bench_numbers: cannot register $1: $reply" >&2
+        exit 1
+    fi
+    echo "$id $token"
+}
+
+# fill USER_ID COUNT: inserts COUNT positive numbers (a mix of integers and reals) directly.
+fill() {
+    sqlite3 -batch "$tmp/data/lintel.db" -cmd ".load $build/ext/liblintel" -cmd ".timeout 10000" \
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $2)
+         INSERT INTO numbers (user_id, value)
+         SELECT $1, CASE WHEN i % 2 THEN i % 997 + 1 ELSE (i * 7919 % 100000) / 100.0 + 0.01 END
+         FROM c;" >/dev/null
+}
+
+# run NAME PATH [wrk args...]: one wrk run; prints and records requests/s, refuses non-2xx.
+run() {
+    name=$1
+    path=$2
+    shift 2
+    wrk -t2 -c"$conns" -d"${duration}s" "$@" "$url$path" >"$tmp/wrk.out" 2>&1 || {
+        cat "$tmp/wrk.out" >&2
+        exit 1
+    }
+    if grep -q 'Non-2xx' "$tmp/wrk.out"; then
+        echo "bench_numbers: $name got error replies:" >&2
+        cat "$tmp/wrk.out" >&2
+        exit 1
+    fi
+    rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$tmp/wrk.out")
+    lat=$(sed -n 's/^ *Latency *\([^ ]*\).*/\1/p' "$tmp/wrk.out")
+    printf '%-34s %12s req/s   avg latency %s\n' "$name" "$rps" "$lat"
+    eval "rps_$(echo "$name" | tr -c 'a-zA-Z0-9\n' '_')=$rps"
+}
+
+cat >"$tmp/post.lua" <<'EOF'
+wrk.method = "POST"
+wrk.body = '{"value":12.5}'
+wrk.headers["Content-Type"] = "application/json"
+EOF
+
+echo "bench_numbers: $(nproc) cores, wrk -t2 -c$conns -d${duration}s, $rows numbers for the user,"
+echo "  $others for another user; lintel log level warning"
+
+start_server FULL
+set -- $(register "bench_$$")
+user_id=$1
+token=$2
+set -- $(register "bench_other_$$")
+fill "$user_id" "$rows"
+fill "$1" "$others"
+auth="Authorization: Bearer $token"
+
+run "GET /health" /health
+run "GET /api/numbers/stats" /api/numbers/stats -H "$auth"
+run "GET /api/numbers?limit=100" "/api/numbers?limit=100" -H "$auth"
+run "GET /api/numbers?limit=100&offset=9900" "/api/numbers?limit=100&offset=9900" -H "$auth"
+run "POST /api/numbers (FULL)" /api/numbers -H "$auth" -s "$tmp/post.lua"
+stop_server
+
+start_server NORMAL
+run "POST /api/numbers (NORMAL)" /api/numbers -H "$auth" -s "$tmp/post.lua"
+stop_server
+
+# The disk's own floor: 4 KiB writes each followed by a data sync, as every commit needs one.
+secs=$(dd if=/dev/zero of="$tmp/dsync" bs=4k count=500 oflag=dsync 2>&1 |
+    sed -n 's/.*copied, \([0-9.]*\) s.*/\1/p')
+fsyncs=$(awk -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", 500 / s; else print "?" }')
+echo "disk: $fsyncs synced 4 KiB writes/s (dd oflag=dsync)"
+
+awk -v h="$rps_GET__health" -v s="$rps_GET__api_numbers_stats" \
+    -v l="$rps_GET__api_numbers_limit_100" -v f="$rps_POST__api_numbers__FULL_" \
+    -v n="$rps_POST__api_numbers__NORMAL_" -v d="$fsyncs" 'BEGIN {
+    printf "stats / health: %.0f%% (target >= 40%%)\n", 100 * s / h
+    printf "list  / health: %.0f%%\n", 100 * l / h
+    printf "writes FULL: %.0f/s, NORMAL: %.0f/s, disk synced writes: %s/s\n", f, n, d
+}'
