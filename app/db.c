@@ -280,6 +280,37 @@ static bool db_only_space(const char *s)
     return true;
 }
 
+/*
+ * Is sql a transaction statement (BEGIN, COMMIT, END, ROLLBACK, SAVEPOINT, RELEASE)? Those go
+ * through db_begin/db_commit/db_rollback only, so the connection's state is always known.
+ */
+static bool db_is_tx_control(const char *sql)
+{
+    static const char *const words[] = {"BEGIN",    "COMMIT",    "END",
+                                        "ROLLBACK", "SAVEPOINT", "RELEASE"};
+    size_t i;
+    size_t n;
+
+    for (;;) {
+        sql += strspn(sql, " \t\r\n");
+        if (sql[0] == '-' && sql[1] == '-') {
+            sql += strcspn(sql, "\n");
+        } else if (sql[0] == '/' && sql[1] == '*') {
+            const char *end = strstr(sql + 2, "*/");
+            if (end == NULL)
+                return false;
+            sql = end + 2;
+        } else {
+            break;
+        }
+    }
+    n = strspn(sql, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strlen(words[i]) == n && strncasecmp(sql, words[i], n) == 0)
+            return true;
+    return false;
+}
+
 /* The cached statement for sql, prepared on first use; reset and unbound. */
 static int db_stmt_get(struct db *db, const char *sql, sqlite3_stmt **out)
 {
@@ -601,6 +632,10 @@ static int db_run(struct db *db, const char *sql, const json_t *j_params, size_t
         /* SQLite rolled the transaction back on an earlier error (SQLITE_FULL, ...). */
         db_seterr(db, NULL, "the transaction was rolled back by an earlier error");
         rc = LINTEL_EDB;
+        goto cleanup;
+    }
+    if (db_is_tx_control(sql)) {
+        rc = db_misuse(db, sql, "use db_begin/db_commit/db_rollback for transactions");
         goto cleanup;
     }
     rc = db_stmt_get(db, sql, &stmt);

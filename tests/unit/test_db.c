@@ -454,6 +454,15 @@ START_TEST(test_transactions)
     ck_assert_int_eq(db_commit(db), LINTEL_EINTERNAL);
     ck_assert_int_eq(db_rollback(db), 0); /* idempotent */
 
+    /* transaction statements only through db_begin/db_commit/db_rollback */
+    ck_assert_int_eq(db_exec(db, "BEGIN", NULL, NULL, NULL), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_exec(db, " /* x */ begin immediate", NULL, NULL, NULL), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_exec(db, "SAVEPOINT a", NULL, NULL, NULL), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_exec(db, "-- c\nCOMMIT", NULL, NULL, NULL), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_exec(db, "END", NULL, NULL, NULL), LINTEL_EINTERNAL);
+    ck_assert(sqlite3_get_autocommit(db_handle(db)));
+    exec_ok("UPDATE t SET v = v WHERE v = 0");
+
     /* a COMMIT that fails (deferred foreign key) rolls back and closes the transaction */
     exec_ok("CREATE TABLE p (id INTEGER PRIMARY KEY)");
     exec_ok("CREATE TABLE c (p_id INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)");
