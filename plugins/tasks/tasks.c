@@ -27,6 +27,12 @@ struct tasks {
     const struct lintel_api *api;
 };
 
+/* Fields a body must carry (POST: the title; PUT: all three). */
+#define TASKS_NEED_TITLE       0x1u
+#define TASKS_NEED_DESCRIPTION 0x2u
+#define TASKS_NEED_DONE        0x4u
+#define TASKS_NEED_ALL         (TASKS_NEED_TITLE | TASKS_NEED_DESCRIPTION | TASKS_NEED_DONE)
+
 /* Which fields a body carries; each j_ member is borrowed from the body, or NULL if absent. */
 struct tasks_input {
     json_t *j_title;
@@ -99,12 +105,12 @@ static int tasks_page(struct tasks *t, lintel_req *req, lintel_res *res, long lo
 }
 
 /*
- * Reads title, description and done from the body. With full (POST's title, PUT's everything)
- * the listed fields are required. JSON types are checked here, since SQL would coerce them;
+ * Reads title, description and done from the body; need: the TASKS_NEED_* fields that must be
+ * present. JSON types are checked here, since SQL would coerce them;
  * lengths by the extension's rules, in one statement, so every bad field is reported at once.
  */
 static int tasks_input_read(struct tasks *t, lintel_req *req, lintel_res *res, const json_t *j_body,
-                            bool put, struct tasks_input *in)
+                            unsigned need, struct tasks_input *in)
 {
     json_t *j_params = NULL, *j_row = NULL, *j_title, *j_description;
     const char *message;
@@ -117,16 +123,16 @@ static int tasks_input_read(struct tasks *t, lintel_req *req, lintel_res *res, c
     in->j_title = json_object_get(j_body, "title");
     in->j_description = json_object_get(j_body, "description");
     in->j_done = json_object_get(j_body, "done");
-    if (in->j_title == NULL && put)
+    if (in->j_title == NULL && (need & TASKS_NEED_TITLE))
         rc = t->api->res_error(res, LINTEL_EPARAM, "title", "is required");
     else if (in->j_title != NULL && !json_is_string(in->j_title))
         rc = t->api->res_error(res, LINTEL_EPARAM, "title", "must be a string");
-    if (in->j_description == NULL && put)
+    if (in->j_description == NULL && (need & TASKS_NEED_DESCRIPTION))
         rc = t->api->res_error(res, LINTEL_EPARAM, "description", "is required");
     else if (in->j_description != NULL && !json_is_string(in->j_description) &&
              !json_is_null(in->j_description))
         rc = t->api->res_error(res, LINTEL_EPARAM, "description", "must be a string or null");
-    if (in->j_done == NULL && put)
+    if (in->j_done == NULL && (need & TASKS_NEED_DONE))
         rc = t->api->res_error(res, LINTEL_EPARAM, "done", "is required");
     else if (in->j_done != NULL && !json_is_boolean(in->j_done))
         rc = t->api->res_error(res, LINTEL_EPARAM, "done", "must be a boolean");
@@ -208,11 +214,7 @@ static int tasks_create(lintel_req *req, lintel_res *res, void *state)
     rc = t->api->req_json(req, &j_body);
     if (rc != 0)
         goto cleanup;
-    if (json_is_object(j_body) && json_object_get(j_body, "title") == NULL) {
-        rc = t->api->res_error(res, LINTEL_EPARAM, "title", "is required");
-        goto cleanup;
-    }
-    rc = tasks_input_read(t, req, res, j_body, false, &in);
+    rc = tasks_input_read(t, req, res, j_body, TASKS_NEED_TITLE, &in);
     if (rc != 0)
         goto cleanup;
     j_params = json_pack("[IOOb]", (json_int_t)t->api->req_user_id(req), in.j_title,
@@ -351,7 +353,7 @@ static int tasks_modify(lintel_req *req, lintel_res *res, struct tasks *t, bool 
     rc = t->api->req_json(req, &j_body);
     if (rc != 0)
         goto cleanup;
-    rc = tasks_input_read(t, req, res, j_body, put, &in);
+    rc = tasks_input_read(t, req, res, j_body, put ? TASKS_NEED_ALL : 0, &in);
     if (rc != 0)
         goto cleanup;
     j_params = json_pack("[IIbObObO]", (json_int_t)id, (json_int_t)t->api->req_user_id(req),
