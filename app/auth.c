@@ -1,59 +1,453 @@
 /*
- * PLACEHOLDER (owner: auth). Until the token machinery lands every protected route answers
- * 401 and no token can be issued.
+ * Token machinery held by the host: the signing key, access-token issue, the per-request check
+ * (signature through a bounded cache, session/user/jti state always from the database), and
+ * the first-start admin.
  */
 #include "auth.h"
 
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "jwt.h"
+#include "log.h"
+
+#include <errno.h>
 #include <lintel/plugin.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* Verified-token cache: direct-mapped, so its size is fixed whatever the traffic. */
+#define AUTH_CACHE_SLOTS 2048
+
+/* The scopes each role grants (api.md "Roles"); the auth plugin keeps the same table. */
+#define AUTH_SCOPES_USER                                                                           \
+    "numbers:read numbers:write numbers:delete tasks:read tasks:write datapoints:read profile"
+#define AUTH_SCOPES_ADMIN AUTH_SCOPES_USER " datapoints:write users:admin"
+
+/*
+ * One query tells whether a verified token still counts: its session not ended, its user not
+ * deleted, its jti not revoked; and gives the role as it is now. Indexed lookups only.
+ */
+#define AUTH_STATE_SQL                                                                             \
+    "SELECT u.role AS role FROM sessions s JOIN users u ON u.id = s.user_id"                       \
+    " WHERE s.id = ?1 AND s.user_id = ?2 AND s.ended_at IS NULL AND u.deleted_at IS NULL"          \
+    " AND NOT EXISTS (SELECT 1 FROM revoked_jtis r WHERE r.jti = ?3)"
+
+struct auth_cache_entry {
+    unsigned char digest[32]; /* SHA-256 of the token */
+    long long exp;
+    json_t *j_claims; /* NULL: empty slot; never handed out, only copied */
+};
+
+static struct {
+    struct jwt_keys *keys;
+    long long access_ttl;
+    pthread_mutex_t cache_lock;
+    struct auth_cache_entry cache[AUTH_CACHE_SLOTS];
+} auth = {.cache_lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* The 403 detail names the scope; it lives until the next auth_request on this thread. */
+static _Thread_local char auth_detail[192];
 
 int auth_global_init(const struct config *cfg, char **err)
 {
-    (void)cfg;
+    struct jwt_conf conf = {0};
+    int rc;
+
     *err = NULL;
+    conf.alg = cfg->jwt_alg != NULL ? cfg->jwt_alg : "EdDSA";
+    conf.key_file = cfg->jwt_key_file;
+    conf.secret = cfg->jwt_secret;
+    conf.data_dir = cfg->data_dir != NULL ? cfg->data_dir : "./data";
+    conf.issuer = cfg->jwt_issuer != NULL ? cfg->jwt_issuer : "lintel";
+    conf.audience = cfg->jwt_audience != NULL ? cfg->jwt_audience : "lintel-api";
+    if (cfg->access_ttl <= 0) {
+        *err = strdup("access_ttl: must be a positive number of seconds");
+        return LINTEL_EPARAM;
+    }
+    rc = jwt_keys_new(&conf, &auth.keys, err);
+    if (rc != 0)
+        return rc;
+    auth.access_ttl = cfg->access_ttl;
+    log_info("auth: signing %s access tokens with key %s", jwt_alg(auth.keys), jwt_kid(auth.keys));
     return 0;
 }
 
 void auth_global_release(void)
 {
+    size_t i;
+
+    pthread_mutex_lock(&auth.cache_lock);
+    for (i = 0; i < AUTH_CACHE_SLOTS; i++) {
+        json_decref(auth.cache[i].j_claims);
+        auth.cache[i].j_claims = NULL;
+    }
+    pthread_mutex_unlock(&auth.cache_lock);
+    jwt_keys_free(auth.keys);
+    auth.keys = NULL;
 }
 
-int auth_request(const char *authorization, const char *query_token, const char *scope,
-                 int admin, json_t **j_claims, long long *user_id, const char **detail)
+/* Verified claims of token (new reference), from the cache or by full verification. */
+static int auth_verify_cached(const char *token, long long now, json_t **j_claims)
 {
-    (void)authorization;
-    (void)query_token;
-    (void)scope;
-    (void)admin;
+    unsigned char digest[32];
+    struct auth_cache_entry *e;
+    json_t *j_new = NULL, *j_old = NULL;
+    const char *why = NULL;
+    size_t len = strnlen(token, JWT_MAX_LEN + 1);
+    int rc;
+
+    *j_claims = NULL;
+    if (len > JWT_MAX_LEN || crypto_sha256(token, len, digest) != 0)
+        return LINTEL_ETOKEN;
+    e = &auth.cache[(((size_t)digest[0] << 8) | digest[1]) % AUTH_CACHE_SLOTS];
+    pthread_mutex_lock(&auth.cache_lock);
+    if (e->j_claims != NULL && memcmp(e->digest, digest, sizeof(digest)) == 0 &&
+        now <= e->exp + JWT_LEEWAY)
+        *j_claims = json_deep_copy(e->j_claims);
+    pthread_mutex_unlock(&auth.cache_lock);
+    if (*j_claims != NULL)
+        return 0;
+
+    rc = jwt_verify(auth.keys, token, now, &j_new, &why);
+    if (rc != 0) {
+        log_debug("auth: token refused: %s", why != NULL ? why : "?");
+        return rc;
+    }
+    *j_claims = json_deep_copy(j_new);
+    if (*j_claims == NULL) {
+        json_decref(j_new);
+        return LINTEL_ENOMEM;
+    }
+    pthread_mutex_lock(&auth.cache_lock);
+    j_old = e->j_claims;
+    memcpy(e->digest, digest, sizeof(digest));
+    e->exp = (long long)json_integer_value(json_object_get(j_new, "exp"));
+    e->j_claims = j_new;
+    pthread_mutex_unlock(&auth.cache_lock);
+    json_decref(j_old);
+    return 0;
+}
+
+/* Whether the space-separated list has word. */
+static int auth_has_word(const char *list, const char *word)
+{
+    size_t wl = strlen(word);
+    const char *p = list;
+
+    while (p != NULL && *p != '\0') {
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, word, wl) == 0 && (p[wl] == ' ' || p[wl] == '\0'))
+            return 1;
+        p = strchr(p, ' ');
+    }
+    return 0;
+}
+
+/* The token's scopes that the role still grants now, space-separated (new reference). */
+static json_t *auth_effective_scope(const char *token_scope, const char *role)
+{
+    const char *granted = strcmp(role, "admin") == 0 ? AUTH_SCOPES_ADMIN : AUTH_SCOPES_USER;
+    char *copy = strdup(token_scope), *word, *save = NULL, *out;
+    size_t used = 0;
+    json_t *j;
+
+    out = calloc(1, strlen(token_scope) + 1);
+    if (copy == NULL || out == NULL) {
+        free(copy);
+        free(out);
+        return NULL;
+    }
+    for (word = strtok_r(copy, " ", &save); word != NULL; word = strtok_r(NULL, " ", &save)) {
+        if (!auth_has_word(granted, word))
+            continue;
+        used += (size_t)sprintf(out + used, "%s%s", used > 0 ? " " : "", word);
+    }
+    j = json_string(out);
+    free(copy);
+    free(out);
+    return j;
+}
+
+/* The token of "Bearer <token>" (scheme case-insensitive), or of ?access_token=. */
+static int auth_extract(const char *authorization, const char *query_token, char **token)
+{
+    const char *p, *end;
+
+    *token = NULL;
+    if (authorization == NULL) {
+        if (query_token == NULL || query_token[0] == '\0')
+            return LINTEL_EAUTH;
+        *token = strdup(query_token);
+        return *token != NULL ? 0 : LINTEL_ENOMEM;
+    }
+    p = authorization;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (strncasecmp(p, "Bearer", 6) != 0 || (p[6] != ' ' && p[6] != '\t' && p[6] != '\0'))
+        return LINTEL_EAUTH; /* another scheme: no bearer credentials at all */
+    p += 6;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    end = p + strlen(p);
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    if (end == p)
+        return LINTEL_ETOKEN;
+    *token = strndup(p, (size_t)(end - p));
+    return *token != NULL ? 0 : LINTEL_ENOMEM;
+}
+
+int auth_request(const char *authorization, const char *query_token, const char *scope, int admin,
+                 json_t **j_claims, long long *user_id, const char **detail)
+{
+    char *token = NULL, *end = NULL;
+    json_t *j_tok = NULL, *j_params = NULL, *j_row = NULL, *j_scope = NULL;
+    struct db *db = NULL;
+    const char *sub, *role;
+    long long uid = 0;
+    int rc;
+
     *j_claims = NULL;
     *user_id = 0;
-    *detail = "Not authenticated";
-    return LINTEL_EAUTH;
+    *detail = "Invalid or expired token";
+    if (auth.keys == NULL) {
+        rc = LINTEL_EUNAVAIL;
+        *detail = "Authentication is not ready";
+        goto cleanup;
+    }
+    rc = auth_extract(authorization, query_token, &token);
+    if (rc == LINTEL_EAUTH)
+        *detail = "Not authenticated";
+    if (rc != 0)
+        goto cleanup;
+    rc = auth_verify_cached(token, (long long)time(NULL), &j_tok);
+    if (rc != 0) {
+        if (rc != LINTEL_ENOMEM)
+            rc = LINTEL_ETOKEN;
+        goto cleanup;
+    }
+    sub = json_string_value(json_object_get(j_tok, "sub"));
+    errno = 0;
+    uid = strtoll(sub, &end, 10);
+    if (errno != 0 || *end != '\0' || uid <= 0) {
+        rc = LINTEL_ETOKEN;
+        goto cleanup;
+    }
+    j_params = json_pack("[OIO]", json_object_get(j_tok, "sid"), (json_int_t)uid,
+                         json_object_get(j_tok, "jti"));
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = db_thread(&db);
+    if (rc == 0)
+        rc = db_row(db, AUTH_STATE_SQL, j_params, &j_row);
+    if (rc == LINTEL_ENOTFOUND) {
+        rc = LINTEL_ETOKEN; /* logged out, password changed, deleted, or revoked */
+        goto cleanup;
+    }
+    if (rc != 0) {
+        rc = rc == LINTEL_ENOMEM ? rc : LINTEL_EUNAVAIL;
+        *detail = "The database is busy; try again";
+        goto cleanup;
+    }
+    role = json_string_value(json_object_get(j_row, "role"));
+    if (role == NULL) {
+        rc = LINTEL_EUNAVAIL;
+        goto cleanup;
+    }
+    j_scope = auth_effective_scope(json_string_value(json_object_get(j_tok, "scope")), role);
+    if (j_scope == NULL || json_object_set_new(j_tok, "role", json_string(role)) != 0) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    if (scope != NULL && !auth_has_word(json_string_value(j_scope), scope)) {
+        snprintf(auth_detail, sizeof(auth_detail), "Missing scope %s", scope);
+        *detail = auth_detail;
+        rc = LINTEL_EFORBIDDEN;
+        goto cleanup;
+    }
+    if (admin && strcmp(role, "admin") != 0) {
+        snprintf(auth_detail, sizeof(auth_detail), "Requires role admin (this user has role %s)",
+                 role);
+        *detail = auth_detail;
+        rc = LINTEL_EFORBIDDEN;
+        goto cleanup;
+    }
+    json_object_set(j_tok, "scope", j_scope);
+    *j_claims = j_tok;
+    j_tok = NULL;
+    *user_id = uid;
+    *detail = NULL;
+    rc = 0;
+cleanup:
+    json_decref(j_scope);
+    json_decref(j_row);
+    json_decref(j_params);
+    json_decref(j_tok);
+    free(token);
+    return rc;
 }
 
 int auth_token_issue(const json_t *j_claims, char **token, long long *expires_in)
 {
-    (void)j_claims;
+    json_t *j = NULL;
+    char *jti = NULL;
+    const char *sub, *sid, *role, *scope;
+    long long now = (long long)time(NULL);
+    int rc = LINTEL_EPARAM;
+
     *token = NULL;
     *expires_in = 0;
-    return LINTEL_EINTERNAL;
+    if (auth.keys == NULL)
+        return LINTEL_EUNAVAIL;
+    sub = json_string_value(json_object_get(j_claims, "sub"));
+    sid = json_string_value(json_object_get(j_claims, "sid"));
+    role = json_string_value(json_object_get(j_claims, "role"));
+    scope = json_string_value(json_object_get(j_claims, "scope"));
+    if (sub == NULL || sid == NULL || role == NULL || scope == NULL)
+        goto cleanup;
+    rc = crypto_random_token(16, &jti);
+    if (rc != 0)
+        goto cleanup;
+    j = json_pack("{ss ss ss sI sI sI ss ss ss ss}", "iss", jwt_issuer(auth.keys), "aud",
+                  jwt_audience(auth.keys), "sub", sub, "iat", (json_int_t)now, "nbf",
+                  (json_int_t)now, "exp", (json_int_t)(now + auth.access_ttl), "jti", jti, "sid",
+                  sid, "role", role, "scope", scope);
+    if (j == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = jwt_sign(auth.keys, j, token);
+    if (rc == 0)
+        *expires_in = auth.access_ttl;
+cleanup:
+    free(jti);
+    json_decref(j);
+    return rc;
 }
 
 int auth_session_end(long long user_id, const char *sid, const char *keep_sid)
 {
-    (void)user_id;
-    (void)sid;
-    (void)keep_sid;
-    return LINTEL_EINTERNAL;
+    struct db *db = NULL;
+    json_t *j_params = NULL;
+    int rc;
+
+    rc = db_thread(&db);
+    if (rc != 0)
+        return rc;
+    if (sid != NULL) {
+        j_params = json_pack("[Is]", (json_int_t)user_id, sid);
+        rc = j_params == NULL ? LINTEL_ENOMEM
+                              : db_exec(db,
+                                        "UPDATE sessions SET ended_at = unixepoch(),"
+                                        " end_reason = 'ended' WHERE user_id = ?1 AND id = ?2"
+                                        " AND ended_at IS NULL",
+                                        j_params, NULL, NULL);
+    } else {
+        j_params = json_pack("[Is?]", (json_int_t)user_id, keep_sid);
+        rc = j_params == NULL ? LINTEL_ENOMEM
+                              : db_exec(db,
+                                        "UPDATE sessions SET ended_at = unixepoch(),"
+                                        " end_reason = 'ended' WHERE user_id = ?1"
+                                        " AND ended_at IS NULL AND (?2 IS NULL OR id <> ?2)",
+                                        j_params, NULL, NULL);
+    }
+    json_decref(j_params);
+    return rc;
 }
 
 int auth_jwks(json_t **j_jwks)
 {
-    *j_jwks = json_pack("{s[]}", "keys");
-    return *j_jwks != NULL ? 0 : LINTEL_ENOMEM;
+    *j_jwks = NULL;
+    if (auth.keys == NULL)
+        return LINTEL_EUNAVAIL;
+    return jwt_jwks(auth.keys, j_jwks);
 }
 
 int auth_bootstrap_admin(const struct config *cfg)
 {
-    (void)cfg;
-    return 0;
+    struct db *db = NULL;
+    json_t *j_row = NULL, *j_params = NULL;
+    char *generated = NULL;
+    const char *password = cfg->admin_password, *username;
+    const char *problem;
+    int rc;
+
+    username = cfg->admin_username != NULL ? cfg->admin_username : "admin";
+    rc = db_thread(&db);
+    if (rc == 0)
+        rc = db_row(db, "SELECT EXISTS (SELECT 1 FROM users) AS any", NULL, &j_row);
+    if (rc != 0) {
+        log_error("auth: cannot read the users table: %s", db != NULL ? db_errmsg(db) : "");
+        goto cleanup;
+    }
+    if (json_integer_value(json_object_get(j_row, "any")) != 0)
+        goto cleanup; /* not the first start */
+    json_decref(j_row);
+    j_row = NULL;
+    if (password == NULL || password[0] == '\0') {
+        rc = crypto_random_token(18, &generated);
+        if (rc != 0)
+            goto cleanup;
+        password = generated;
+    }
+    j_params = json_pack("[ssIsI]", username, password, (json_int_t)cfg->password_min, password,
+                         (json_int_t)cfg->password_cost);
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = db_row(db,
+                "SELECT lintel_rule_username(?1) AS u, lintel_rule_password(?2, ?3) AS p,"
+                " lintel_password_hash(?4, ?5) AS hash",
+                j_params, &j_row);
+    if (rc != 0) {
+        log_error("auth: cannot hash the admin password: %s", db_errmsg(db));
+        goto cleanup;
+    }
+    problem = json_string_value(json_object_get(j_row, "u"));
+    if (problem != NULL) {
+        log_error("admin_username: '%s' %s", username, problem);
+        rc = LINTEL_EPARAM;
+        goto cleanup;
+    }
+    problem = json_string_value(json_object_get(j_row, "p"));
+    if (problem != NULL) {
+        log_error("admin_password: %s", problem);
+        rc = LINTEL_EPARAM;
+        goto cleanup;
+    }
+    json_decref(j_params);
+    j_params = json_pack("[sO]", username, json_object_get(j_row, "hash"));
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = db_exec(db, "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, 'admin')",
+                 j_params, NULL, NULL);
+    if (rc != 0) {
+        log_error("auth: cannot create the admin: %s", db_errmsg(db));
+        goto cleanup;
+    }
+    log_info("auth: created the admin account '%s'", username);
+    if (generated != NULL) {
+        /* Printed once, never logged: the log may be shipped elsewhere. */
+        fprintf(stderr,
+                "\n  lintel: first start: admin account '%s' created with password:\n"
+                "      %s\n  Store it now; it is not shown again.\n\n",
+                username, generated);
+        fflush(stderr);
+    }
+cleanup:
+    free(generated);
+    json_decref(j_params);
+    json_decref(j_row);
+    return rc;
 }

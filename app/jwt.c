@@ -413,6 +413,16 @@ const char *jwt_alg(const struct jwt_keys *k)
     return k->alg;
 }
 
+const char *jwt_issuer(const struct jwt_keys *k)
+{
+    return k->issuer;
+}
+
+const char *jwt_audience(const struct jwt_keys *k)
+{
+    return k->audience;
+}
+
 int jwt_sign(struct jwt_keys *k, const json_t *j_claims, char **token)
 {
     jwt_t *jwt = NULL;

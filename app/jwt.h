@@ -36,8 +36,10 @@ void jwt_keys_free(struct jwt_keys *keys);
 /* The key id put into every header and the JWK Set (borrowed). */
 const char *jwt_kid(const struct jwt_keys *keys);
 
-/* The configured algorithm name ("EdDSA", ...), borrowed. */
+/* The configured algorithm name ("EdDSA", ...), issuer and audience; borrowed. */
 const char *jwt_alg(const struct jwt_keys *keys);
+const char *jwt_issuer(const struct jwt_keys *keys);
+const char *jwt_audience(const struct jwt_keys *keys);
 
 /*
  * Signs j_claims (borrowed, complete: the caller sets iss, aud, iat, nbf, exp, jti, ...) with

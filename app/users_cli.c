@@ -1,15 +1,192 @@
 /*
- * PLACEHOLDER (owner: auth). `lintel user add|passwd`.
+ * `lintel user add NAME [--role admin]` and `lintel user passwd NAME`: account administration
+ * from the shell, the password read from standard input so it never shows in `ps` or history.
  */
 #include "users_cli.h"
 
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+
+#include <jansson.h>
+#include <lintel/plugin.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define USERS_CLI_NOW "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+
+static int users_cli_usage(void)
+{
+    fprintf(stderr, "usage: lintel user add NAME [--role user|admin]   (password on stdin)\n"
+                    "       lintel user passwd NAME                 (password on stdin)\n");
+    return 2;
+}
+
+/* One line from stdin without its line end; no echo when stdin is a terminal. *out malloc'd. */
+static int users_cli_read_password(char **out)
+{
+    struct termios old, quiet;
+    int tty = isatty(STDIN_FILENO);
+    size_t cap = 0;
+    ssize_t n;
+    char *line = NULL;
+
+    *out = NULL;
+    if (tty) {
+        fprintf(stderr, "Password: ");
+        fflush(stderr);
+        if (tcgetattr(STDIN_FILENO, &old) == 0) {
+            quiet = old;
+            quiet.c_lflag &= ~(tcflag_t)ECHO;
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        } else {
+            tty = 0;
+        }
+    }
+    n = getline(&line, &cap, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fprintf(stderr, "\n");
+    }
+    if (n < 0) {
+        free(line);
+        return -1;
+    }
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    *out = line;
+    return 0;
+}
+
+/* This thread's connection, opening the database when the caller has not. */
+static int users_cli_db(const struct config *cfg, struct db **db)
+{
+    json_t *j_row = NULL;
+    int rc;
+
+    rc = db_thread(db);
+    if (rc != 0) {
+        rc = db_global_init(cfg);
+        if (rc == 0)
+            rc = db_thread(db);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "lintel user: cannot open the database under %s\n",
+                cfg->data_dir != NULL ? cfg->data_dir : "./data");
+        return rc;
+    }
+    rc = db_row(*db, "SELECT 1 AS ok FROM sqlite_schema WHERE type = 'table' AND name = 'users'",
+                NULL, &j_row);
+    json_decref(j_row);
+    if (rc != 0)
+        fprintf(stderr, "lintel user: the database has no users table yet: run `lintel migrate`\n");
+    return rc;
+}
 
 int users_cli_main(int argc, char **argv, const struct config *cfg)
 {
-    (void)argc;
-    (void)argv;
-    (void)cfg;
-    fprintf(stderr, "lintel user: not implemented yet\n");
-    return 2;
+    const char *cmd, *name, *role = "user", *problem;
+    char *password = NULL;
+    struct db *db = NULL;
+    json_t *j_params = NULL, *j_row = NULL;
+    long long id;
+    int rc, status = 1;
+
+    if (argc < 3)
+        return users_cli_usage();
+    cmd = argv[1];
+    name = argv[2];
+    if (strcmp(cmd, "add") == 0) {
+        if (argc == 5 && strcmp(argv[3], "--role") == 0 &&
+            (strcmp(argv[4], "admin") == 0 || strcmp(argv[4], "user") == 0))
+            role = argv[4];
+        else if (argc != 3)
+            return users_cli_usage();
+    } else if (strcmp(cmd, "passwd") != 0 || argc != 3) {
+        return users_cli_usage();
+    }
+    if (users_cli_db(cfg, &db) != 0)
+        goto cleanup;
+    if (users_cli_read_password(&password) != 0) {
+        fprintf(stderr, "lintel user: no password on standard input\n");
+        goto cleanup;
+    }
+    j_params = json_pack("[ssII]", name, password, (json_int_t)cfg->password_min,
+                         (json_int_t)cfg->password_cost);
+    if (j_params == NULL)
+        goto cleanup;
+    rc = db_row(db,
+                "SELECT lintel_rule_username(?1) AS u, lintel_rule_password(?2, ?3) AS p,"
+                " CASE WHEN lintel_rule_password(?2, ?3) IS NULL"
+                " THEN lintel_password_hash(?2, ?4) END AS hash",
+                j_params, &j_row);
+    if (rc != 0) {
+        fprintf(stderr, "lintel user: %s\n", db_errmsg(db));
+        goto cleanup;
+    }
+    problem = json_string_value(json_object_get(j_row, "u"));
+    if (problem != NULL && strcmp(cmd, "add") == 0) {
+        fprintf(stderr, "lintel user: username %s\n", problem);
+        goto cleanup;
+    }
+    problem = json_string_value(json_object_get(j_row, "p"));
+    if (problem != NULL) {
+        fprintf(stderr, "lintel user: password %s\n", problem);
+        goto cleanup;
+    }
+    json_decref(j_params);
+    j_params = json_pack("[sOs]", name, json_object_get(j_row, "hash"), role);
+    json_decref(j_row);
+    j_row = NULL;
+    if (j_params == NULL)
+        goto cleanup;
+    if (strcmp(cmd, "add") == 0) {
+        rc = db_row(db,
+                    "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, ?3)"
+                    " RETURNING id",
+                    j_params, &j_row);
+        if (rc == LINTEL_ECONFLICT) {
+            fprintf(stderr, "lintel user: '%s' is taken (usernames stay reserved after deletion)\n",
+                    name);
+            goto cleanup;
+        }
+    } else {
+        rc = db_row(db,
+                    "UPDATE users SET password_hash = ?2, updated_at = " USERS_CLI_NOW
+                    " WHERE username = ?1 COLLATE NOCASE AND deleted_at IS NULL"
+                    " AND ?3 IS NOT NULL RETURNING id",
+                    j_params, &j_row);
+        if (rc == LINTEL_ENOTFOUND) {
+            fprintf(stderr, "lintel user: no user '%s'\n", name);
+            goto cleanup;
+        }
+    }
+    if (rc != 0) {
+        fprintf(stderr, "lintel user: %s\n", db_errmsg(db));
+        goto cleanup;
+    }
+    id = (long long)json_integer_value(json_object_get(j_row, "id"));
+    if (strcmp(cmd, "passwd") == 0) {
+        /* An administrator's reset ends every session: whoever knew the old one is out. */
+        if (auth_session_end(id, NULL, NULL) != 0) {
+            fprintf(stderr, "lintel user: password changed but sessions not ended: %s\n",
+                    db_errmsg(db));
+            goto cleanup;
+        }
+        printf("password of '%s' (id %lld) changed; its sessions ended\n", name, id);
+    } else {
+        printf("user '%s' added (id %lld, role %s)\n", name, id, role);
+    }
+    status = 0;
+cleanup:
+    if (password != NULL) {
+        memset(password, 0, strlen(password));
+        free(password);
+    }
+    json_decref(j_params);
+    json_decref(j_row);
+    return status;
 }
