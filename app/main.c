@@ -1,11 +1,262 @@
 /*
- * PLACEHOLDER (owner: host). lintel's command line.
+ * lintel's command line: serve (default), migrate, version, user, --help. Start-up runs in a
+ * fixed order and any failure stops it with a message naming what failed.
  */
-#include <lintel/version.h>
-#include <stdio.h>
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "http_client.h"
+#include "log.h"
+#include "migrate.h"
+#include "plugin_loader.h"
+#include "server.h"
+#include "users_cli.h"
 
-int main(void)
+#include <lintel/migrations.h>
+#include <lintel/version.h>
+
+#include <pthread.h>
+#include <rhonabwy.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ulfius.h>
+
+/* Exit codes: 0 done, 1 a start-up step failed, 2 bad usage or configuration. */
+#define EXIT_START 1
+#define EXIT_USAGE 2
+
+extern const struct lintel_embedded_sql core_migrations[];
+
+static int main_core_migrations(void)
 {
-    printf("lintel %s\n", LINTEL_VERSION);
+    const struct lintel_embedded_sql *m;
+    int rc = 0;
+
+    for (m = core_migrations; m->id != NULL && rc == 0; m++)
+        rc = migrate_add("core", m->id, m->sql);
+    return rc;
+}
+
+static void main_usage(FILE *out)
+{
+    fprintf(out, "usage: lintel [--config FILE] [serve]     serve the API (default)\n"
+                 "       lintel [--config FILE] migrate     apply pending migrations and exit\n"
+                 "       lintel [--config FILE] user ...    manage accounts (lintel user --help)\n"
+                 "       lintel version                     print the version\n"
+                 "       lintel --help                      this text\n"
+                 "\n"
+                 "Configuration: defaults, then the JSON file given with --config, then LINTEL_*\n"
+                 "environment variables (LINTEL_PORT=9000 overrides \"port\": 8080).\n"
+                 "See docs/configuration.md for every key.\n");
+}
+
+enum main_cmd { CMD_SERVE, CMD_MIGRATE, CMD_USER, CMD_VERSION, CMD_HELP };
+
+struct main_state {
+    struct config cfg;
+    bool cfg_loaded, log_open, libs_open, db_open, auth_open, http_open;
+};
+
+static int main_args(int argc, char **argv, const char **config_path, enum main_cmd *cmd, int *sub)
+{
+    int i;
+
+    *config_path = NULL;
+    *cmd = CMD_SERVE;
+    *sub = argc;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "lintel: %s needs a file name\n", a);
+                return EXIT_USAGE;
+            }
+            *config_path = argv[++i];
+        } else if (strncmp(a, "--config=", 9) == 0) {
+            *config_path = a + 9;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0) {
+            *cmd = CMD_HELP;
+            return 0;
+        } else if (strcmp(a, "version") == 0 || strcmp(a, "--version") == 0) {
+            *cmd = CMD_VERSION;
+            return 0;
+        } else if (strcmp(a, "serve") == 0) {
+            *cmd = CMD_SERVE;
+        } else if (strcmp(a, "migrate") == 0) {
+            *cmd = CMD_MIGRATE;
+        } else if (strcmp(a, "user") == 0) {
+            *cmd = CMD_USER;
+            *sub = i;
+            return 0;
+        } else {
+            fprintf(stderr, "lintel: unknown argument '%s' (see lintel --help)\n", a);
+            return EXIT_USAGE;
+        }
+    }
     return 0;
+}
+
+/* Database, core and plugin migrations: what `serve` and `migrate` share. */
+static int main_prepare(struct main_state *st)
+{
+    char *err = NULL;
+    int rc;
+
+    rc = db_global_init(&st->cfg);
+    if (rc != 0) {
+        log_error("database: cannot open the database under %s (%d)", st->cfg.data_dir, rc);
+        return EXIT_START;
+    }
+    st->db_open = true;
+    rc = main_core_migrations();
+    if (rc != 0) {
+        log_error("migrations: cannot register the core migrations");
+        return EXIT_START;
+    }
+    rc = server_core_routes();
+    if (rc != 0)
+        return EXIT_START;
+    rc = plugin_loader_load_all(&st->cfg, &err);
+    if (rc != 0) {
+        log_error("start stopped: %s", err != NULL ? err : "a plugin was refused");
+        free(err);
+        return EXIT_START;
+    }
+    rc = migrate_apply(&err);
+    if (rc != 0) {
+        log_error("start stopped: migration failed: %s", err != NULL ? err : "unknown error");
+        free(err);
+        return EXIT_START;
+    }
+    return 0;
+}
+
+static int main_serve(struct main_state *st)
+{
+    sigset_t set;
+    char *err = NULL;
+    int rc, sig = 0;
+
+    rc = main_prepare(st);
+    if (rc != 0)
+        return rc;
+    rc = auth_global_init(&st->cfg, &err);
+    if (rc != 0) {
+        log_error("start stopped: auth: %s", err != NULL ? err : "cannot initialise");
+        free(err);
+        return EXIT_START;
+    }
+    st->auth_open = true;
+    rc = http_client_global_init(&st->cfg);
+    if (rc != 0) {
+        log_error("start stopped: outbound HTTP cannot be initialised");
+        return EXIT_START;
+    }
+    st->http_open = true;
+    rc = auth_bootstrap_admin(&st->cfg);
+    if (rc != 0) {
+        log_error("start stopped: cannot create the first admin (%d)", rc);
+        return EXIT_START;
+    }
+    /* Worker threads inherit this mask: only the main thread takes SIGTERM/SIGINT. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    rc = server_start(&st->cfg, &err);
+    if (rc != 0) {
+        log_error("start stopped: %s", err != NULL ? err : "cannot start the server");
+        free(err);
+        server_stop();
+        return EXIT_START;
+    }
+    while (sigwait(&set, &sig) != 0)
+        ;
+    log_info("signal %d: stopping (in-flight requests finish)", sig);
+    server_stop();
+    return 0;
+}
+
+static int main_migrate(struct main_state *st)
+{
+    int rc = main_prepare(st);
+
+    if (rc == 0)
+        log_info("migrations applied");
+    return rc;
+}
+
+static void main_release(struct main_state *st)
+{
+    server_release();
+    plugin_loader_unload_all();
+    if (st->http_open)
+        http_client_global_release();
+    if (st->auth_open)
+        auth_global_release();
+    migrate_release();
+    if (st->db_open)
+        db_global_release();
+    if (st->libs_open) {
+        ulfius_global_close();
+        r_global_close();
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct main_state st = {0};
+    const char *config_path = NULL;
+    enum main_cmd cmd;
+    char *err = NULL;
+    int rc, sub;
+
+    signal(SIGPIPE, SIG_IGN);
+    rc = main_args(argc, argv, &config_path, &cmd, &sub);
+    if (rc != 0)
+        return rc;
+    if (cmd == CMD_HELP) {
+        main_usage(stdout);
+        return 0;
+    }
+    if (cmd == CMD_VERSION) {
+        printf("lintel %s (plugin ABI %d.%d)\n", LINTEL_VERSION, LINTEL_ABI_MAJOR,
+               LINTEL_ABI_MINOR);
+        return 0;
+    }
+    if (config_load(&st.cfg, config_path, &err) != 0) {
+        fprintf(stderr, "lintel: %s\n", err != NULL ? err : "bad configuration");
+        free(err);
+        return EXIT_USAGE;
+    }
+    st.cfg_loaded = true;
+    config_set_global(&st.cfg);
+    if (log_init(st.cfg.log_level) != 0) {
+        fprintf(stderr, "lintel: cannot start logging\n");
+        rc = EXIT_START;
+        goto cleanup;
+    }
+    st.log_open = true;
+    if (cmd == CMD_USER) {
+        rc = users_cli_main(argc - sub, argv + sub, &st.cfg);
+        goto cleanup;
+    }
+    if (r_global_init() != RHN_OK || ulfius_global_init() != U_OK) {
+        log_error("start stopped: cannot initialise rhonabwy or ulfius");
+        rc = EXIT_START;
+        goto cleanup;
+    }
+    st.libs_open = true;
+    rc = cmd == CMD_MIGRATE ? main_migrate(&st) : main_serve(&st);
+cleanup:
+    main_release(&st);
+    if (cmd == CMD_SERVE && rc == 0)
+        log_info("stopped cleanly");
+    if (st.log_open)
+        log_close();
+    config_set_global(NULL);
+    config_release(&st.cfg);
+    return rc;
 }

@@ -1,0 +1,633 @@
+/*
+ * The host functions behind struct lintel_api. Plugins reach requests, replies, SQL, tokens
+ * and outbound HTTP only through these, so no ulfius or sqlite handle ever crosses the ABI.
+ */
+#include "host_api.h"
+
+#include "auth.h"
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "http_client.h"
+#include "http_error.h"
+#include "json_out.h"
+#include "log.h"
+#include "migrate.h"
+#include "plugin_loader.h"
+#include "server.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <ulfius.h>
+
+/* ---- errors ---- */
+
+int host_res_record(struct lintel_res *res, int rc, const char *field, const char *detail,
+                    bool weak)
+{
+    json_t *j_err;
+
+    if (res->err_rc == 0 || (res->err_weak && !weak)) {
+        res->err_rc = rc;
+        if (detail != NULL) {
+            free(res->err_detail);
+            res->err_detail = strdup(detail);
+        }
+        res->err_weak = weak;
+    }
+    if (field != NULL && detail != NULL) {
+        if (res->j_errors == NULL)
+            res->j_errors = json_array();
+        j_err = json_pack("{ss ss}", "field", field, "message", detail);
+        if (res->j_errors != NULL && j_err != NULL)
+            json_array_append_new(res->j_errors, j_err);
+        else
+            json_decref(j_err);
+    }
+    return rc;
+}
+
+static int host_res_error(lintel_res *res, int rc, const char *field, const char *fmt, ...)
+{
+    char *detail = NULL;
+    va_list ap;
+
+    if (rc >= 0)
+        rc = LINTEL_EINTERNAL;
+    if (fmt != NULL) {
+        va_start(ap, fmt);
+        if (vasprintf(&detail, fmt, ap) < 0)
+            detail = NULL;
+        va_end(ap);
+    }
+    host_res_record(res, rc, field, detail, false);
+    free(detail);
+    return rc;
+}
+
+/* ---- lifecycle ---- */
+
+static int host_declare(lintel_plugin *p, unsigned major, unsigned minor, const char *name,
+                        const char *version)
+{
+    if (!p->in_init || p->declared) {
+        plugin_loader_fail(p, "plugin %s: declare() must be called once, first, from init",
+                           p->name);
+        return LINTEL_EPARAM;
+    }
+    if (major != LINTEL_ABI_MAJOR || minor > LINTEL_ABI_MINOR) {
+        plugin_loader_fail(p,
+                           "plugin %s: built for plugin ABI %u.%u, but this server has ABI "
+                           "%u.%u (%s)",
+                           p->name, major, minor, LINTEL_ABI_MAJOR, LINTEL_ABI_MINOR,
+                           major != LINTEL_ABI_MAJOR ? "another major version"
+                                                     : "a newer minor version than the host");
+        return LINTEL_EVERSION;
+    }
+    p->declared_name = strdup(name != NULL ? name : p->name);
+    p->version = strdup(version != NULL ? version : "0");
+    if (p->declared_name == NULL || p->version == NULL)
+        return LINTEL_ENOMEM;
+    if (strcmp(p->declared_name, p->name) != 0)
+        log_warn("plugin %s: declares itself as \"%s\"; it is registered as \"%s\"", p->name,
+                 p->declared_name, p->name);
+    p->declared = true;
+    return 0;
+}
+
+static bool host_lifecycle_ok(lintel_plugin *p, const char *what)
+{
+    if (!p->in_init) {
+        log_error("plugin %s: %s is only allowed during lintel_plugin_init", p->name, what);
+        return false;
+    }
+    if (!p->declared) {
+        plugin_loader_fail(p, "plugin %s: called %s before declare() (LINTEL_PLUGIN_DECLARE)",
+                           p->name, what);
+        return false;
+    }
+    return true;
+}
+
+static int host_route_add(lintel_plugin *p, const char *method, const char *path, unsigned flags,
+                          const char *scope, lintel_handler handler, void *state)
+{
+    char *err = NULL;
+    int rc;
+
+    if (!host_lifecycle_ok(p, "route_add"))
+        return LINTEL_EPARAM;
+    rc = server_route_add(p, method, path, flags, scope, handler, state, &err);
+    if (rc != 0)
+        plugin_loader_fail(p, "%s", err != NULL ? err : "route_add failed");
+    free(err);
+    return rc;
+}
+
+static int host_migration_add(lintel_plugin *p, const char *id, const char *sql)
+{
+    int rc;
+
+    if (!host_lifecycle_ok(p, "migration_add"))
+        return LINTEL_EPARAM;
+    if (id == NULL || sql == NULL) {
+        plugin_loader_fail(p, "plugin %s: migration_add needs an id and SQL", p->name);
+        return LINTEL_EPARAM;
+    }
+    rc = migrate_add(p->name, id, sql);
+    if (rc != 0)
+        plugin_loader_fail(p, "plugin %s: cannot add migration %s", p->name, id);
+    return rc;
+}
+
+static int host_on_unload(lintel_plugin *p, void (*fn)(void *state), void *state)
+{
+    struct plugin_unload *u;
+
+    if (fn == NULL)
+        return LINTEL_EPARAM;
+    u = realloc(p->unloads, (p->nunloads + 1) * sizeof(*u));
+    if (u == NULL)
+        return LINTEL_ENOMEM;
+    p->unloads = u;
+    p->unloads[p->nunloads].fn = fn;
+    p->unloads[p->nunloads].state = state;
+    p->nunloads++;
+    return 0;
+}
+
+static void host_log(lintel_plugin *p, int level, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    log_msg(level, "[%s] %s", p != NULL ? p->name : "?", buf);
+}
+
+/* ---- request ---- */
+
+/* The media type of the request without parameters, lower-cased into buf; "" when absent. */
+static void host_media_type(const lintel_req *req, char *buf, size_t size)
+{
+    const char *ct = u_map_get_case(req->u->map_header, "Content-Type");
+    size_t i = 0;
+
+    buf[0] = '\0';
+    if (ct == NULL)
+        return;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    for (; ct[i] != '\0' && ct[i] != ';' && ct[i] != ' ' && i + 1 < size; i++)
+        buf[i] = (char)tolower((unsigned char)ct[i]);
+    buf[i] = '\0';
+}
+
+static bool host_is_json_type(const char *mt)
+{
+    size_t n = strlen(mt);
+
+    return mt[0] == '\0' || strcmp(mt, "application/json") == 0 ||
+           (n > 5 && strcmp(mt + n - 5, "+json") == 0);
+}
+
+/*
+ * jansson reports where it stopped (after the bad token); the client wants where the bad
+ * token starts. The token is quoted in the message as near '...'.
+ */
+static size_t host_json_error_offset(const json_error_t *e)
+{
+    const char *near = strstr(e->text, "near '");
+    size_t pos = e->position > 0 ? (size_t)e->position : 0, tok;
+
+    if (near == NULL)
+        return pos;
+    tok = strlen(near + 6);
+    if (tok > 0 && near[6 + tok - 1] == '\'')
+        tok--;
+    return tok <= pos ? pos - tok : pos;
+}
+
+static bool host_nonfinite_at(const char *body, size_t len, size_t at)
+{
+    static const char *const words[] = {"NaN", "Infinity", "-Infinity", "+Infinity", "-NaN"};
+    size_t i;
+
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        size_t n = strlen(words[i]);
+        if (at + n <= len && strncmp(body + at, words[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int host_parse_json(lintel_req *req, const char *body, size_t len, json_t **j_body)
+{
+    json_error_t e;
+    size_t i, at;
+
+    for (i = 0; i < len && isspace((unsigned char)body[i]); i++)
+        ;
+    if (i == len)
+        return host_res_record(&req->res, LINTEL_EMALFORMED, NULL,
+                               "The request body is empty; a JSON document was expected.", false);
+    *j_body = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
+    if (*j_body != NULL)
+        return 0;
+    at = host_json_error_offset(&e);
+    if (json_error_code(&e) == json_error_numeric_overflow || host_nonfinite_at(body, len, at)) {
+        char detail[256];
+        snprintf(detail, sizeof(detail),
+                 "The number at byte %zu is not a finite number that fits a double or a "
+                 "64-bit integer.",
+                 at);
+        return host_res_record(&req->res, LINTEL_EPARAM, NULL, detail, false);
+    } else {
+        char detail[256];
+        snprintf(detail, sizeof(detail), "Malformed JSON at byte %zu: %s.", at, e.text);
+        return host_res_record(&req->res, LINTEL_EMALFORMED, NULL, detail, false);
+    }
+}
+
+static int host_parse_form(lintel_req *req, json_t **j_body)
+{
+    const struct _u_map *m = req->u->map_post_body;
+    const char **keys = m != NULL ? u_map_enum_keys(m) : NULL;
+    json_t *j_obj = json_object();
+    size_t i;
+
+    if (j_obj == NULL)
+        return LINTEL_ENOMEM;
+    for (i = 0; keys != NULL && keys[i] != NULL; i++) {
+        const char *v = u_map_get(m, keys[i]);
+        ssize_t n = u_map_get_length(m, keys[i]);
+        json_t *j_v;
+        if (v == NULL || n < 0)
+            continue;
+        if (n > 0 && v[n - 1] == '\0')
+            n--;
+        j_v = json_stringn(v, (size_t)n);
+        if (j_v == NULL || json_object_set_new(j_obj, keys[i], j_v) != 0) {
+            json_decref(j_obj);
+            return host_res_record(&req->res, LINTEL_EMALFORMED, keys[i], "is not valid UTF-8 text",
+                                   false);
+        }
+    }
+    *j_body = j_obj;
+    return 0;
+}
+
+static int host_req_json(lintel_req *req, json_t **j_body)
+{
+    char mt[128];
+    bool form_ok = req->route != NULL && (req->route->flags & LINTEL_ROUTE_FORM) != 0;
+
+    *j_body = NULL;
+    host_media_type(req, mt, sizeof(mt));
+    if (host_is_json_type(mt))
+        return host_parse_json(req, req->u->binary_body, req->u->binary_body_length, j_body);
+    if (form_ok && strcmp(mt, "application/x-www-form-urlencoded") == 0)
+        return host_parse_form(req, j_body);
+    return host_res_record(&req->res, LINTEL_EMEDIATYPE, NULL,
+                           form_ok ? "The body must be application/json or "
+                                     "application/x-www-form-urlencoded."
+                                   : "The body must be application/json.",
+                           false);
+}
+
+static const void *host_req_body(lintel_req *req, size_t *len)
+{
+    *len = req->u->binary_body_length;
+    return req->u->binary_body;
+}
+
+static const char *host_req_param(lintel_req *req, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < req->nparams; i++)
+        if (strcmp(req->param_name[i], name) == 0)
+            return req->param_value[i];
+    return NULL;
+}
+
+static const char *host_req_query(lintel_req *req, const char *name)
+{
+    return u_map_get(req->u->map_url, name);
+}
+
+static const char *host_req_header(lintel_req *req, const char *name)
+{
+    return u_map_get_case(req->u->map_header, name);
+}
+
+static const json_t *host_req_claims(lintel_req *req)
+{
+    return req->j_claims;
+}
+
+static long long host_req_user_id(lintel_req *req)
+{
+    return req->user_id;
+}
+
+static const char *host_req_client_addr(lintel_req *req)
+{
+    return req->client_addr;
+}
+
+/* ---- response ---- */
+
+static void host_res_reset(lintel_res *res)
+{
+    free(res->body);
+    free(res->content_type_buf);
+    res->body = NULL;
+    res->content_type_buf = NULL;
+    res->content_type = NULL;
+    res->len = 0;
+}
+
+static int host_res_json(lintel_res *res, unsigned status, const json_t *j_body)
+{
+    json_t *j_wrapped = NULL;
+    int rc;
+
+    if (status < 100 || status > 599 || j_body == NULL)
+        return LINTEL_EINTERNAL;
+    host_res_reset(res);
+    if (strcmp(res->req->cfg->envelope, "jsend") == 0) {
+        j_wrapped = http_error_jsend_success(j_body);
+        if (j_wrapped == NULL)
+            return LINTEL_ENOMEM;
+        j_body = j_wrapped;
+    }
+    rc = json_out_dump(j_body, &res->body, &res->len);
+    json_decref(j_wrapped);
+    if (rc != 0)
+        return rc;
+    res->status = status;
+    res->content_type = "application/json";
+    res->written = true;
+    return 0;
+}
+
+static int host_res_empty(lintel_res *res, unsigned status)
+{
+    if (status < 100 || status > 599)
+        return LINTEL_EINTERNAL;
+    host_res_reset(res);
+    res->status = status;
+    res->written = true;
+    return 0;
+}
+
+static int host_res_bytes(lintel_res *res, unsigned status, const char *content_type,
+                          const void *data, size_t len)
+{
+    if (status < 100 || status > 599 || (data == NULL && len > 0))
+        return LINTEL_EINTERNAL;
+    host_res_reset(res);
+    res->body = malloc(len + 1);
+    res->content_type_buf =
+        strdup(content_type != NULL ? content_type : "application/octet-stream");
+    if (res->body == NULL || res->content_type_buf == NULL)
+        return LINTEL_ENOMEM;
+    if (len > 0)
+        memcpy(res->body, data, len);
+    res->body[len] = '\0';
+    res->len = len;
+    res->content_type = res->content_type_buf;
+    res->status = status;
+    res->written = true;
+    return 0;
+}
+
+static int host_res_header(lintel_res *res, const char *name, const char *value)
+{
+    if (name == NULL || value == NULL || strpbrk(name, "\r\n:") != NULL ||
+        strpbrk(value, "\r\n") != NULL)
+        return LINTEL_EPARAM;
+    return u_map_put(res->u->map_header, name, value) == U_OK ? 0 : LINTEL_ENOMEM;
+}
+
+/* ---- SQL ---- */
+
+static int host_db(lintel_req *req, struct db **db)
+{
+    int rc;
+
+    if (req->db == NULL) {
+        rc = db_thread(&req->db);
+        if (rc != 0) {
+            req->db = NULL;
+            return host_res_record(&req->res, rc, NULL, "The database is not available.", true);
+        }
+    }
+    *db = req->db;
+    return 0;
+}
+
+/* Records the connection's message for a failed call; a missing row is the plugin's to say. */
+static int host_sql_result(lintel_req *req, struct db *db, int rc)
+{
+    if (rc != 0 && rc != LINTEL_ENOTFOUND)
+        host_res_record(&req->res, rc, NULL, db_errmsg(db), true);
+    return rc;
+}
+
+static int host_sql_query(lintel_req *req, const char *sql, const json_t *j_params, json_t **j_rows)
+{
+    struct db *db;
+    int rc;
+
+    *j_rows = NULL;
+    rc = host_db(req, &db);
+    if (rc != 0)
+        return rc;
+    return host_sql_result(req, db, db_query(db, sql, j_params, j_rows));
+}
+
+static int host_sql_row(lintel_req *req, const char *sql, const json_t *j_params, json_t **j_row)
+{
+    struct db *db;
+    int rc;
+
+    *j_row = NULL;
+    rc = host_db(req, &db);
+    if (rc != 0)
+        return rc;
+    return host_sql_result(req, db, db_row(db, sql, j_params, j_row));
+}
+
+static int host_sql_exec(lintel_req *req, const char *sql, const json_t *j_params,
+                         long long *changes, long long *last_id)
+{
+    struct db *db;
+    int rc;
+
+    rc = host_db(req, &db);
+    if (rc != 0)
+        return rc;
+    return host_sql_result(req, db, db_exec(db, sql, j_params, changes, last_id));
+}
+
+static int host_sql_begin(lintel_req *req)
+{
+    struct db *db;
+    int rc = host_db(req, &db);
+
+    return rc != 0 ? rc : host_sql_result(req, db, db_begin(db));
+}
+
+static int host_sql_commit(lintel_req *req)
+{
+    struct db *db;
+    int rc = host_db(req, &db);
+
+    return rc != 0 ? rc : host_sql_result(req, db, db_commit(db));
+}
+
+static int host_sql_rollback(lintel_req *req)
+{
+    struct db *db;
+    int rc = host_db(req, &db);
+
+    return rc != 0 ? rc : host_sql_result(req, db, db_rollback(db));
+}
+
+/* ---- tokens, crypto, outbound HTTP ---- */
+
+static int host_token_issue(lintel_plugin *p, const json_t *j_claims, char **token,
+                            long long *expires_in)
+{
+    (void)p;
+    return auth_token_issue(j_claims, token, expires_in);
+}
+
+static int host_session_end(lintel_req *req, long long user_id, const char *sid,
+                            const char *keep_sid)
+{
+    int rc = auth_session_end(user_id, sid, keep_sid);
+
+    if (rc != 0)
+        host_res_record(&req->res, rc, NULL, NULL, true);
+    return rc;
+}
+
+static int host_random_token(size_t nbytes, char **out)
+{
+    return crypto_random_token(nbytes, out);
+}
+
+static int host_sha256_hex(const void *data, size_t len, char out[65])
+{
+    return crypto_sha256_hex(data, len, out);
+}
+
+static int host_http_get(lintel_req *req, const char *url, long timeout_ms, size_t max_bytes,
+                         long *status, char **body, size_t *len)
+{
+    const struct config *cfg = req->cfg;
+    char *detail = NULL;
+    int rc;
+
+    if (timeout_ms <= 0)
+        timeout_ms = (long)cfg->upstream_timeout * 1000;
+    if (max_bytes == 0)
+        max_bytes = cfg->upstream_max_bytes;
+    rc = http_client_get(url, timeout_ms, max_bytes, status, body, len, &detail);
+    if (rc != 0)
+        host_res_record(&req->res, rc, NULL, detail, true);
+    free(detail);
+    return rc;
+}
+
+/* ---- misc ---- */
+
+static void host_free(void *ptr)
+{
+    free(ptr);
+}
+
+static const char *host_data_dir(lintel_plugin *p)
+{
+    (void)p;
+    return config_get()->data_dir;
+}
+
+static const struct lintel_api host_table = {
+    .abi_major = LINTEL_ABI_MAJOR,
+    .abi_minor = LINTEL_ABI_MINOR,
+    .size = sizeof(struct lintel_api),
+    .declare = host_declare,
+    .route_add = host_route_add,
+    .migration_add = host_migration_add,
+    .on_unload = host_on_unload,
+    .log = host_log,
+    .req_json = host_req_json,
+    .req_body = host_req_body,
+    .req_param = host_req_param,
+    .req_query = host_req_query,
+    .req_header = host_req_header,
+    .req_claims = host_req_claims,
+    .req_user_id = host_req_user_id,
+    .req_client_addr = host_req_client_addr,
+    .res_json = host_res_json,
+    .res_empty = host_res_empty,
+    .res_bytes = host_res_bytes,
+    .res_header = host_res_header,
+    .res_error = host_res_error,
+    .sql_query = host_sql_query,
+    .sql_row = host_sql_row,
+    .sql_exec = host_sql_exec,
+    .sql_begin = host_sql_begin,
+    .sql_commit = host_sql_commit,
+    .sql_rollback = host_sql_rollback,
+    .token_issue = host_token_issue,
+    .session_end = host_session_end,
+    .random_token = host_random_token,
+    .sha256_hex = host_sha256_hex,
+    .http_get = host_http_get,
+    .free = host_free,
+    .strerror = http_error_strerror,
+    .data_dir = host_data_dir,
+};
+
+const struct lintel_api *host_api(void)
+{
+    return &host_table;
+}
+
+void host_req_init(struct lintel_req *req, const struct _u_request *u_req,
+                   struct _u_response *u_resp, const struct config *cfg)
+{
+    memset(req, 0, sizeof(*req));
+    req->u = u_req;
+    req->cfg = cfg;
+    req->res.req = req;
+    req->res.u = u_resp;
+}
+
+void host_req_release(struct lintel_req *req)
+{
+    size_t i;
+
+    if (req->db != NULL && db_in_tx(req->db)) {
+        log_warn("request %s: handler left a transaction open; rolled back", req->request_id);
+        db_rollback(req->db);
+    }
+    for (i = 0; i < req->nparams; i++)
+        free(req->param_value[i]);
+    json_decref(req->j_claims);
+    host_res_reset(&req->res);
+    free(req->res.err_detail);
+    json_decref(req->res.j_errors);
+    memset(req, 0, sizeof(*req));
+}

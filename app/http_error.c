@@ -1,0 +1,150 @@
+/*
+ * Status table and error bodies. Handlers and plugins only return codes; this file decides
+ * what the client sees, so every error has the same shape and none is plain text or empty.
+ */
+#include "http_error.h"
+
+#include <lintel/plugin.h>
+
+#include <stddef.h>
+
+static const struct {
+    int rc;
+    unsigned status;
+    const char *detail;
+} http_error_codes[] = {
+    {LINTEL_EPARAM, 422, "The request holds an invalid value."},
+    {LINTEL_EMALFORMED, 400, "The request cannot be parsed."},
+    {LINTEL_EAUTH, 401, "Not authenticated"},
+    {LINTEL_ETOKEN, 401, "Invalid or expired token"},
+    {LINTEL_EFORBIDDEN, 403, "Not allowed."},
+    {LINTEL_ENOTFOUND, 404, "Not found."},
+    {LINTEL_EMETHOD, 405, "Method not allowed on this resource."},
+    {LINTEL_ECONFLICT, 409, "The value is already taken."},
+    {LINTEL_ETOOLARGE, 413, "The request body is too large."},
+    {LINTEL_EMEDIATYPE, 415, "The request body has an unsupported content type."},
+    {LINTEL_ERATELIMIT, 429, "Too many requests; try again later."},
+    {LINTEL_ENOMEM, 500, "The server ran out of memory."},
+    {LINTEL_EDB, 500, "The database failed."},
+    {LINTEL_EINTERNAL, 500, "The server failed to handle the request."},
+    {LINTEL_EUPSTREAM, 502, "The upstream service failed."},
+    {LINTEL_EUNAVAIL, 503, "The service is temporarily unavailable; try again later."},
+    {LINTEL_ETIMEOUT, 504, "The upstream service timed out."},
+    {LINTEL_EVERSION, 500, "Incompatible plugin ABI."},
+};
+
+#define HTTP_ERROR_NCODES (sizeof(http_error_codes) / sizeof(http_error_codes[0]))
+
+unsigned http_error_status(int rc)
+{
+    size_t i;
+
+    for (i = 0; i < HTTP_ERROR_NCODES; i++)
+        if (http_error_codes[i].rc == rc)
+            return http_error_codes[i].status;
+    return 500;
+}
+
+const char *http_error_generic_detail(int rc)
+{
+    size_t i;
+
+    for (i = 0; i < HTTP_ERROR_NCODES; i++)
+        if (http_error_codes[i].rc == rc)
+            return http_error_codes[i].detail;
+    return "The server failed to handle the request.";
+}
+
+const char *http_error_title(unsigned status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return status >= 500 ? "Internal Server Error" : "Error";
+    }
+}
+
+const char *http_error_strerror(int rc)
+{
+    if (rc == LINTEL_OK)
+        return "OK";
+    if (rc == LINTEL_EVERSION)
+        return "Incompatible Plugin ABI";
+    return http_error_title(http_error_status(rc));
+}
+
+json_t *http_error_body(unsigned status, const char *detail, const json_t *j_errors,
+                        const char *instance, const json_t *j_extra, bool jsend,
+                        const char **content_type)
+{
+    json_t *j_problem = NULL, *j_out = NULL;
+    bool with_errors =
+        j_errors != NULL && json_array_size(j_errors) > 0 && (status == 400 || status == 422);
+
+    j_problem =
+        json_pack("{ss ss si ss ss}", "type", "about:blank", "title", http_error_title(status),
+                  "status", (int)status, "detail", detail != NULL ? detail : "", "instance",
+                  instance != NULL ? instance : "/");
+    if (j_problem == NULL)
+        goto cleanup;
+    if (with_errors && json_object_set_new(j_problem, "errors", json_deep_copy(j_errors)) != 0)
+        goto cleanup;
+    if (j_extra != NULL && json_object_update_missing(j_problem, (json_t *)j_extra) != 0)
+        goto cleanup;
+    if (!jsend) {
+        *content_type = "application/problem+json";
+        j_out = j_problem;
+        j_problem = NULL;
+        goto cleanup;
+    }
+    *content_type = "application/json";
+    if (status < 500) {
+        /* JSend "fail": the client's fault; data carries the same members as the problem. */
+        j_out = json_pack("{ss sO}", "status", "fail", "data", j_problem);
+    } else {
+        j_out = json_pack("{ss ss si}", "status", "error", "message",
+                          detail != NULL ? detail : http_error_title(status), "code", (int)status);
+        if (j_out != NULL && j_extra != NULL)
+            json_object_set(j_out, "data", (json_t *)j_extra);
+    }
+cleanup:
+    json_decref(j_problem);
+    return j_out;
+}
+
+json_t *http_error_jsend_success(const json_t *j_data)
+{
+    return json_pack("{ss sO}", "status", "success", "data",
+                     j_data != NULL ? (json_t *)j_data : json_null());
+}

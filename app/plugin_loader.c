@@ -1,0 +1,335 @@
+/*
+ * dlopen(RTLD_NOW|RTLD_LOCAL) each plugin, look up lintel_plugin_init, run it with the host
+ * table; on any refusal remove its routes and migrations, run its unload callbacks, close it.
+ */
+#include "plugin_loader.h"
+
+#include "config.h"
+#include "host_api.h"
+#include "log.h"
+#include "migrate.h"
+#include "server.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int (*plugin_init_fn)(lintel_plugin *p, const struct lintel_api *api, const json_t *config);
+
+static struct lintel_plugin **plugin_list;
+static size_t plugin_count;
+
+static char *plugin_fmt(const char *fmt, ...) LINTEL_PRINTF(1, 2);
+
+static char *plugin_fmt(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+void plugin_loader_fail(struct lintel_plugin *p, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg = NULL;
+
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    if (msg == NULL)
+        return;
+    log_error("%s", msg);
+    if (p->error == NULL)
+        p->error = msg;
+    else
+        free(msg);
+}
+
+static void plugin_free(struct lintel_plugin *p, bool run_unload)
+{
+    size_t i;
+
+    if (p == NULL)
+        return;
+    for (i = p->nunloads; run_unload && i > 0; i--)
+        p->unloads[i - 1].fn(p->unloads[i - 1].state);
+#ifndef LINTEL_SANITIZE
+    /* Under the sanitizers the code stays mapped, so leak and error stacks stay readable. */
+    if (p->dl != NULL)
+        dlclose(p->dl);
+#endif
+    free(p->unloads);
+    json_decref(p->j_empty);
+    free(p->name);
+    free(p->path);
+    free(p->declared_name);
+    free(p->version);
+    free(p->error);
+    free(p);
+}
+
+/* The "config" of the file entry named name (borrowed), or NULL. */
+static const json_t *plugin_config_of(const struct config *cfg, const char *name)
+{
+    const json_t *j_entry;
+    size_t i;
+
+    json_array_foreach(cfg->j_plugin_configs, i, j_entry) {
+        if (strcmp(json_string_value(json_object_get(j_entry, "name")), name) == 0)
+            return json_object_get(j_entry, "config");
+    }
+    return NULL;
+}
+
+static struct lintel_plugin *plugin_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < plugin_count; i++)
+        if (strcmp(plugin_list[i]->name, name) == 0)
+            return plugin_list[i];
+    return NULL;
+}
+
+/* Loads one plugin. On refusal *err (malloc'd) says why and nothing of it stays registered. */
+static int plugin_load(const struct config *cfg, const char *name, const char *path, char **err)
+{
+    struct lintel_plugin *p = NULL, **grown;
+    plugin_init_fn init;
+    int rc = LINTEL_EPARAM;
+    bool inited = false;
+
+    *err = NULL;
+    if (plugin_find(name) != NULL) {
+        *err = plugin_fmt("plugin %s: already loaded (listed twice?)", name);
+        goto cleanup;
+    }
+    p = calloc(1, sizeof(*p));
+    if (p == NULL || (p->name = strdup(name)) == NULL || (p->path = strdup(path)) == NULL) {
+        rc = LINTEL_ENOMEM;
+        *err = plugin_fmt("plugin %s: out of memory", name);
+        goto cleanup;
+    }
+    p->j_config = plugin_config_of(cfg, name);
+    if (p->j_config == NULL) {
+        p->j_empty = json_object();
+        p->j_config = p->j_empty;
+    }
+    dlerror();
+    p->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (p->dl == NULL) {
+        *err = plugin_fmt("plugin %s: cannot load %s: %s", name, path, dlerror());
+        goto cleanup;
+    }
+    *(void **)&init = dlsym(p->dl, "lintel_plugin_init");
+    if (init == NULL) {
+        *err = plugin_fmt("plugin %s: %s does not export lintel_plugin_init (missing symbol)", name,
+                          path);
+        goto cleanup;
+    }
+    p->in_init = true;
+    inited = true;
+    rc = init(p, host_api(), p->j_config);
+    p->in_init = false;
+    if (rc == 0 && !p->declared) {
+        rc = LINTEL_EVERSION;
+        plugin_loader_fail(p, "plugin %s: init did not declare its ABI (LINTEL_PLUGIN_DECLARE)",
+                           name);
+    }
+    if (rc == 0 && p->error != NULL) {
+        /* init ignored a refused registration: half a plugin is worse than none. */
+        rc = LINTEL_EPARAM;
+    }
+    if (rc != 0) {
+        *err = p->error != NULL ? plugin_fmt("%s", p->error)
+                                : plugin_fmt("plugin %s: init failed with %d (%s)", name, rc,
+                                             host_api()->strerror(rc));
+        goto cleanup;
+    }
+    grown = realloc(plugin_list, (plugin_count + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        rc = LINTEL_ENOMEM;
+        *err = plugin_fmt("plugin %s: out of memory", name);
+        goto cleanup;
+    }
+    plugin_list = grown;
+    plugin_list[plugin_count++] = p;
+    log_info("plugin %s %s loaded from %s", name, p->version, path);
+    p = NULL;
+    rc = 0;
+cleanup:
+    if (p != NULL) {
+        server_routes_remove(p);
+        migrate_remove(p->name);
+        plugin_free(p, inited);
+    }
+    if (rc != 0 && *err == NULL)
+        *err = plugin_fmt("plugin %s: refused", name);
+    return rc;
+}
+
+static int plugin_name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names to load: the configured list, else every *.so of the plugin directory, sorted. */
+static int plugin_names(const struct config *cfg, char ***names, size_t *n, char **err)
+{
+    char **list = NULL, **grown;
+    size_t count = 0;
+    int rc = LINTEL_ENOMEM;
+
+    *names = NULL;
+    *n = 0;
+    if (cfg->plugins != NULL) {
+        char *copy = strdup(cfg->plugins), *tok, *save = NULL;
+        if (copy == NULL)
+            goto cleanup;
+        for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+            grown = realloc(list, (count + 1) * sizeof(*grown));
+            if (grown == NULL || (grown[count] = strdup(tok)) == NULL) {
+                list = grown != NULL ? grown : list;
+                free(copy);
+                goto cleanup;
+            }
+            list = grown;
+            count++;
+        }
+        free(copy);
+    } else if (cfg->plugin_dir != NULL) {
+        DIR *d = opendir(cfg->plugin_dir);
+        struct dirent *e;
+        if (d == NULL) {
+            /* No plugin directory is no plugins, unless names were asked for. */
+            log_warn("plugins: cannot open %s; loading none", cfg->plugin_dir);
+            rc = 0;
+            goto cleanup;
+        }
+        while ((e = readdir(d)) != NULL) {
+            size_t len = strlen(e->d_name);
+            if (len <= 3 || strcmp(e->d_name + len - 3, ".so") != 0 || e->d_name[0] == '.')
+                continue;
+            grown = realloc(list, (count + 1) * sizeof(*grown));
+            if (grown == NULL || (grown[count] = strndup(e->d_name, len - 3)) == NULL) {
+                list = grown != NULL ? grown : list;
+                closedir(d);
+                goto cleanup;
+            }
+            list = grown;
+            count++;
+        }
+        closedir(d);
+        if (count > 1)
+            qsort(list, count, sizeof(*list), plugin_name_cmp);
+    }
+    *names = list;
+    *n = count;
+    list = NULL;
+    rc = 0;
+cleanup:
+    if (list != NULL) {
+        size_t i;
+        for (i = 0; i < count; i++)
+            free(list[i]);
+        free(list);
+    }
+    if (rc != 0)
+        *err = plugin_fmt("plugins: out of memory");
+    return rc;
+}
+
+/* Refusal handling: "stop" returns the error, "skip" logs and goes on. */
+static int plugin_refused(const struct config *cfg, char **err, char *msg)
+{
+    if (!cfg->plugin_failure_skip) {
+        *err = msg;
+        return LINTEL_EPARAM;
+    }
+    log_warn("%s; skipped (plugin_failure is skip)", msg != NULL ? msg : "plugin refused");
+    free(msg);
+    return 0;
+}
+
+int plugin_loader_load_all(const struct config *cfg, char **err)
+{
+    char **names = NULL, *msg = NULL, path[4096];
+    const json_t *j_entry;
+    size_t n = 0, i;
+    int rc;
+
+    *err = NULL;
+    rc = plugin_names(cfg, &names, &n, err);
+    if (rc != 0)
+        goto cleanup;
+    for (i = 0; i < n; i++) {
+        /* A file entry with a path names where this plugin lives. */
+        const char *file = NULL;
+        size_t k;
+        json_array_foreach(cfg->j_plugin_configs, k, j_entry) {
+            if (strcmp(json_string_value(json_object_get(j_entry, "name")), names[i]) == 0)
+                file = json_string_value(json_object_get(j_entry, "path"));
+        }
+        if (file == NULL) {
+            snprintf(path, sizeof(path), "%s/%s.so", cfg->plugin_dir, names[i]);
+            file = path;
+        }
+        if (plugin_load(cfg, names[i], file, &msg) != 0) {
+            rc = plugin_refused(cfg, err, msg);
+            msg = NULL;
+            if (rc != 0)
+                goto cleanup;
+        }
+    }
+    /* File entries with a path load even when the list or directory does not name them. */
+    json_array_foreach(cfg->j_plugin_configs, i, j_entry) {
+        const char *name = json_string_value(json_object_get(j_entry, "name"));
+        const char *file = json_string_value(json_object_get(j_entry, "path"));
+        if (file == NULL || plugin_find(name) != NULL)
+            continue;
+        if (plugin_load(cfg, name, file, &msg) != 0) {
+            rc = plugin_refused(cfg, err, msg);
+            msg = NULL;
+            if (rc != 0)
+                goto cleanup;
+        }
+    }
+    rc = 0;
+cleanup:
+    for (i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+void plugin_loader_unload_all(void)
+{
+    size_t i;
+
+    for (i = plugin_count; i > 0; i--) {
+        server_routes_remove(plugin_list[i - 1]);
+        plugin_free(plugin_list[i - 1], true);
+    }
+    free(plugin_list);
+    plugin_list = NULL;
+    plugin_count = 0;
+}
+
+size_t plugin_loader_count(void)
+{
+    return plugin_count;
+}
+
+const struct lintel_plugin *plugin_loader_get(size_t i)
+{
+    return i < plugin_count ? plugin_list[i] : NULL;
+}
