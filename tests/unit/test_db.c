@@ -371,6 +371,12 @@ START_TEST(test_function_error)
     ck_assert_int_eq(db_query(db, "SELECT lintel_test_fail(1) AS x", NULL, &j_rows), LINTEL_EPARAM);
     ck_assert_str_eq(db_errmsg(db), "lintel_test_fail(): 1st argument is not a BLOB");
 
+    /* the same with the real extension's functions */
+    ck_assert_int_eq(db_query(db, "SELECT lintel_f32_decode(x'0102') AS x", NULL, &j_rows),
+                     LINTEL_EPARAM);
+    ck_assert_ptr_nonnull(strstr(db_errmsg(db), "lintel_f32_decode(): "));
+    assert_row("SELECT lintel_f32_decode(x'9d2a4cbe') AS x", NULL, "{\"x\":-0.19938130676746368}");
+
     /* other runtime errors are the database's (500), with a generic message */
     ck_assert_int_eq(db_query(db, "SELECT abs(-9223372036854775807 - 1) AS x", NULL, &j_rows),
                      LINTEL_EDB);
@@ -530,6 +536,47 @@ START_TEST(test_threads)
 }
 END_TEST
 
+static void *writer_main(void *arg)
+{
+    struct db *mine = NULL;
+    json_t *j_params = NULL;
+    long rc = db_thread(&mine);
+
+    (void)arg;
+    for (int i = 0; i < 20 && rc == 0; i++) {
+        j_params = json_pack("[i]", i);
+        if (i % 2 == 0) {
+            rc = db_exec(mine, "INSERT INTO t VALUES (?)", j_params, NULL, NULL);
+        } else {
+            rc = db_begin(mine);
+            if (rc == 0)
+                rc = db_exec(mine, "INSERT INTO t VALUES (?)", j_params, NULL, NULL);
+            if (rc == 0)
+                rc = db_exec(mine, "UPDATE t SET v = v WHERE v = 0", NULL, NULL, NULL);
+            rc = rc == 0 ? db_commit(mine) : db_rollback(mine);
+        }
+        json_decref(j_params);
+    }
+    return (void *)rc;
+}
+
+START_TEST(test_concurrent_writers)
+{
+    pthread_t threads[4];
+    void *ret;
+
+    /* writers in BEGIN IMMEDIATE wait for each other within busy_timeout: none fails */
+    exec_ok("CREATE TABLE t (v INTEGER)");
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, writer_main, NULL), 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], &ret);
+        ck_assert_int_eq((long)ret, 0);
+    }
+    assert_row("SELECT count(*) AS n FROM t", NULL, "{\"n\":80}");
+}
+END_TEST
+
 static int count_stmts(void)
 {
     sqlite3_stmt *s = NULL;
@@ -636,6 +683,7 @@ static Suite *db_suite(void)
     tcase_add_test(tc, test_extension_and_load_extension);
     tcase_add_test(tc, test_transactions);
     tcase_add_test(tc, test_threads);
+    tcase_add_test(tc, test_concurrent_writers);
     tcase_add_test(tc, test_statement_cache);
     tcase_add_test(tc, test_health);
     tcase_add_test(tc, test_release_and_reopen);

@@ -117,7 +117,7 @@ START_TEST(test_order_and_rerun)
                  "\"core/0001 core/0002 b/0001 b/0002 a/0001\"");
     assert_value("SELECT count(*) AS v FROM schema_migrations", "5");
     assert_value("SELECT count(*) AS v FROM schema_migrations WHERE applied_at LIKE '____-__-__T__:"
-                 "__:__Z' AND (checksum IS NULL OR length(checksum) = 64)",
+                 "__:__Z' AND length(checksum) = 64 AND checksum NOT GLOB '*[^0-9a-f]*'",
                  "5");
 
     /* again: nothing to do */
