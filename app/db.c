@@ -547,7 +547,7 @@ static int db_column(struct db *db, sqlite3_stmt *stmt, int col, const char *sql
         }
         *out = json_stringn((const char *)sqlite3_column_text(stmt, col),
                             (size_t)sqlite3_column_bytes(stmt, col));
-        if (*out == NULL && sqlite3_errcode(db->handle) != SQLITE_NOMEM) {
+        if (*out == NULL) {
             log_error("db: '%s': column %s is not valid UTF-8", sql, name);
             db_seterr(db, NULL, "database error");
             return LINTEL_EDB;
