@@ -27,10 +27,31 @@
     "valid AS \"valid:bool\", tags AS \"tags:json\""
 
 /*
- * What is wrong with one raw point p (a row of json_each over the posted array): NULL when it
- * is well-formed, else the JSON array [field, message]. The first problem wins, in the order
- * time, value, tags. The same expression filters the INSERT and, when the count of inserted
- * rows falls short, finds the culprit, so the rules cannot drift apart.
+ * Inserts every point of the JSON array ?1, or fails as a whole. The extension does the work:
+ * lintel_f32_decode checks and decodes the four bytes (NaN comes back NULL, infinities as
+ * such), lintel_datapoint_tags checks the tags and adds "too old" against this statement's
+ * clock, and the generated column valid applies lintel_datapoint_valid. A value that is not
+ * finite is stored NULL and tagged "not finite". A time that is not a JSON integer becomes
+ * NULL and fails NOT NULL; one out of range fails the CHECK. The subqueries carry LIMIT -1 so
+ * SQLite runs them as co-routines instead of flattening them, which would call the decoder
+ * once per use of v.
+ */
+#define DP_FINITE "abs(v) <= 3.4028234663852886e38" /* false for NULL (NaN) and +-Inf */
+#define DP_INSERT                                                                                  \
+    "INSERT INTO datapoints (ts, value, tags)"                                                     \
+    " SELECT ts, CASE WHEN " DP_FINITE " THEN v END,"                                              \
+    "  CASE WHEN " DP_FINITE " THEN tg ELSE json_insert(tg, '$[#]', 'not finite') END"             \
+    " FROM (SELECT ts, lintel_f32_decode(coalesce(pv -> '$.value', 'null')) AS v,"                 \
+    "   lintel_datapoint_tags(coalesce(nullif(pv -> '$.tags', 'null'), '[]'), ts,"                 \
+    "                         unixepoch()) AS tg"                                                  \
+    "  FROM (SELECT CASE WHEN json_type(p.value, '$.time') = 'integer'"                            \
+    "               THEN p.value ->> '$.time' END AS ts, p.value AS pv"                            \
+    "   FROM json_each(?1) AS p LIMIT -1) LIMIT -1)"
+
+/*
+ * What is wrong with one raw point p (a row of json_each over the array): NULL when DP_INSERT
+ * takes it, else the JSON array [field, message]; the first problem wins, in the order time,
+ * value, tags. Only run after DP_INSERT failed, to name the culprit for the client.
  */
 #define DP_BYTE_OK(i)                                                                              \
     "json_type(p.value, '$.value[" #i "]') = 'integer' AND "                                       \
@@ -57,30 +78,10 @@
            "     WHERE b.type <> 'integer' OR b.atom NOT BETWEEN 0 AND 255 ORDER BY b.key LIMIT "  \
            "1))"                                                                                   \
            " WHEN json_type(p.value, '$.tags') NOT IN ('array', 'null')"                           \
-           "   OR (json_array_length(p.value, '$.tags') > 0 AND EXISTS (SELECT 1 FROM"             \
+           "   OR (json_type(p.value, '$.tags') = 'array' AND EXISTS (SELECT 1 FROM"               \
            "       json_each(p.value, '$.tags') AS g WHERE g.type <> 'text'))"                     \
            "   THEN json_array('tags', 'must be an array of strings')"                             \
            " END"
-
-/*
- * Inserts every well-formed point of the JSON array ?1. The extension decodes the bytes
- * (NaN comes back NULL, infinities as such), adds "too old" against the clock of this
- * statement, and judges validity; a value that is not finite is stored NULL and tagged.
- */
-#define DP_INSERT                                                                                  \
-    "INSERT INTO datapoints (ts, value, tags, valid)"                                              \
-    " SELECT ts, CASE WHEN fin THEN v END, tags, lintel_datapoint_valid(tags) FROM ("              \
-    "  SELECT ts, v, fin,"                                                                         \
-    "   CASE WHEN fin THEN tg ELSE json_insert(tg, '$[#]', 'not finite') END AS tags FROM ("       \
-    "    SELECT ts, v, coalesce(abs(v) <= 3.4028234663852886e38, 0) AS fin,"                       \
-    "     lintel_datapoint_tags(tg0, ts, unixepoch()) AS tg FROM ("                                \
-    "      SELECT json_extract(p.value, '$.time') AS ts,"                                          \
-    "       lintel_f32_decode(json_extract(p.value, '$.value')) AS v,"                             \
-    "       coalesce(json_extract(p.value, '$.tags'), '[]') AS tg0"                                \
-    "      FROM json_each(?1) AS p WHERE (" DP_POINT_ERROR ") IS NULL"                             \
-    "      LIMIT -1)"                                                                              \
-    "    LIMIT -1)"                                                                                \
-    "   LIMIT -1)"
 
 /* The first malformed point of ?1: its index and [field, message]. */
 #define DP_FIRST_ERROR                                                                             \
@@ -367,8 +368,8 @@ cleanup:
 
 /*
  * Inserts the raw points of j_points (an array) in one transaction, all or none. When a point
- * is malformed nothing is stored and *bad_index / *j_bad ([field, message], new reference)
- * name it, with rc LINTEL_EPARAM and nothing recorded: the caller words the error. With
+ * is malformed nothing is stored, rc is LINTEL_EPARAM and *bad_index / *j_bad ([field,
+ * message], new reference) name it, nothing recorded: the caller words the error. With
  * j_items, the inserted points are returned (new reference).
  */
 static int dp_insert(struct datapoints *d, lintel_req *req, const json_t *j_points,
@@ -376,7 +377,6 @@ static int dp_insert(struct datapoints *d, lintel_req *req, const json_t *j_poin
 {
     json_t *j_params = NULL, *j_rows = NULL, *j_row = NULL;
     long long changes = 0;
-    size_t n = json_array_size(j_points);
     bool in_tx = false;
     int rc;
 
@@ -398,27 +398,27 @@ static int dp_insert(struct datapoints *d, lintel_req *req, const json_t *j_poin
     } else {
         rc = d->api->sql_exec(req, DP_INSERT, j_params, &changes, NULL);
     }
-    if (rc == 0 && changes == (long long)n) {
+    if (rc == 0 && changes != (long long)json_array_size(j_points))
+        rc = LINTEL_EINTERNAL; /* cannot happen: the statement takes every point or fails */
+    if (rc == 0) {
         rc = d->api->sql_commit(req);
         in_tx = rc != 0;
-        if (rc == 0) {
-            *inserted = changes;
-            if (j_items != NULL) {
-                *j_items = j_rows;
-                j_rows = NULL;
-            }
+    }
+    if (rc == 0) {
+        *inserted = changes;
+        if (j_items != NULL) {
+            *j_items = j_rows;
+            j_rows = NULL;
         }
         goto cleanup;
     }
-    /* Some point was filtered out (or made the statement fail): undo, then name it. */
+    /* Undo, then look for the point to blame; none found leaves the statement's own error. */
     d->api->sql_rollback(req);
     in_tx = false;
     if (d->api->sql_row(req, DP_FIRST_ERROR, j_params, &j_row) == 0) {
         *bad_index = (long long)json_integer_value(json_object_get(j_row, "idx"));
         *j_bad = json_incref(json_object_get(j_row, "err"));
         rc = LINTEL_EPARAM;
-    } else if (rc == 0) {
-        rc = LINTEL_EINTERNAL;
     }
 cleanup:
     if (in_tx)
