@@ -62,7 +62,7 @@ static int users_cli_read_password(char **out)
 }
 
 /* This thread's connection, opening the database when the caller has not. */
-static int users_cli_db(const struct config *cfg, struct db **db)
+static int users_cli_db(const struct config *cfg, struct db **db, int *opened)
 {
     json_t *j_row = NULL;
     int rc;
@@ -70,6 +70,7 @@ static int users_cli_db(const struct config *cfg, struct db **db)
     rc = db_thread(db);
     if (rc != 0) {
         rc = db_global_init(cfg);
+        *opened = rc == 0;
         if (rc == 0)
             rc = db_thread(db);
     }
@@ -93,7 +94,7 @@ int users_cli_main(int argc, char **argv, const struct config *cfg)
     struct db *db = NULL;
     json_t *j_params = NULL, *j_row = NULL;
     long long id;
-    int rc, status = 1;
+    int rc, status = 1, opened = 0;
 
     if (argc < 3)
         return users_cli_usage();
@@ -108,7 +109,7 @@ int users_cli_main(int argc, char **argv, const struct config *cfg)
     } else if (strcmp(cmd, "passwd") != 0 || argc != 3) {
         return users_cli_usage();
     }
-    if (users_cli_db(cfg, &db) != 0)
+    if (users_cli_db(cfg, &db, &opened) != 0)
         goto cleanup;
     if (users_cli_read_password(&password) != 0) {
         fprintf(stderr, "lintel user: no password on standard input\n");
@@ -188,5 +189,7 @@ cleanup:
     }
     json_decref(j_params);
     json_decref(j_row);
+    if (opened)
+        db_global_release();
     return status;
 }

@@ -1,0 +1,814 @@
+/*
+ * The auth plugin: register, login (JSON or OAuth2 password form), refresh-token rotation with
+ * reuse detection, logout. The host signs tokens and checks them; this decides when to issue.
+ */
+#include <lintel/plugin.h>
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The scopes each role grants (api.md "Roles"); app/auth.c keeps the same table. */
+#define AUTHP_SCOPES_USER                                                                          \
+    "numbers:read numbers:write numbers:delete tasks:read tasks:write datapoints:read profile"
+#define AUTHP_SCOPES_ADMIN AUTHP_SCOPES_USER " datapoints:write users:admin"
+
+#define AUTHP_WINDOW     900 /* brute-force window, seconds (api.md: 15 minutes) */
+#define AUTHP_GATE_WAIT  1   /* seconds a login waits for a hashing slot before 503 */
+#define AUTHP_USER_COLS  "id, username, email, role, created_at, updated_at, NULL AS avatar_url"
+#define AUTHP_DUMMY_PASS "lintel: no such user, spend the same time"
+
+/*
+ * At most `slots` password hashes run at once and at most `queue` requests wait for one;
+ * every other login gets 503 at once. Hashing blocks a server thread (and the connections it
+ * serves), so keeping slots + queue below the pool size leaves threads for everything else.
+ */
+struct authp_gate {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    unsigned slots, queue, busy, waiting;
+};
+
+struct authp {
+    const struct lintel_api *api;
+    lintel_plugin *p;
+    long long refresh_ttl;
+    long long password_min, password_cost, max_user, max_ip;
+    struct authp_gate gate;
+    pthread_mutex_t dummy_lock;
+    char *dummy_hash; /* a hash of AUTHP_DUMMY_PASS at the current cost, made on first need */
+};
+
+/* plugin config key, else LINTEL_<KEY> from the environment, else def; clamped to min..max. */
+static long long authp_setting(const json_t *config, const char *key, const char *env,
+                               long long def, long long min, long long max)
+{
+    json_t *j = json_object_get(config, key);
+    const char *text = getenv(env);
+    char *end = NULL;
+    long long v = def;
+
+    if (json_is_integer(j)) {
+        v = (long long)json_integer_value(j);
+    } else if (text != NULL && text[0] != '\0') {
+        errno = 0;
+        v = strtoll(text, &end, 10);
+        if (errno != 0 || *end != '\0')
+            v = def;
+    }
+    return v < min ? min : v > max ? max : v;
+}
+
+static int authp_gate_enter(struct authp_gate *g)
+{
+    struct timespec until;
+    int rc = 0;
+
+    pthread_mutex_lock(&g->lock);
+    if (g->busy >= g->slots) {
+        if (g->waiting >= g->queue) {
+            rc = LINTEL_EUNAVAIL;
+            goto cleanup;
+        }
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += AUTHP_GATE_WAIT;
+        g->waiting++;
+        while (g->busy >= g->slots && rc == 0)
+            rc = pthread_cond_timedwait(&g->freed, &g->lock, &until) == 0 ? 0 : LINTEL_EUNAVAIL;
+        g->waiting--;
+        if (rc != 0 && g->busy < g->slots)
+            rc = 0; /* freed just as the wait timed out */
+        if (rc != 0)
+            goto cleanup;
+    }
+    g->busy++;
+cleanup:
+    pthread_mutex_unlock(&g->lock);
+    return rc;
+}
+
+static void authp_gate_leave(struct authp_gate *g)
+{
+    pthread_mutex_lock(&g->lock);
+    g->busy--;
+    pthread_cond_signal(&g->freed);
+    pthread_mutex_unlock(&g->lock);
+}
+
+static int authp_busy(struct authp *a, lintel_res *res)
+{
+    a->api->res_header(res, "Retry-After", "1");
+    return a->api->res_error(res, LINTEL_EUNAVAIL, NULL,
+                             "Too many logins at once; try again in a second");
+}
+
+/* Whether the space-separated list has word. */
+static int authp_has_word(const char *list, const char *word, size_t wl)
+{
+    const char *p = list;
+
+    while (p != NULL && *p != '\0') {
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, word, wl) == 0 && (p[wl] == ' ' || p[wl] == '\0'))
+            return 1;
+        p = strchr(p, ' ');
+    }
+    return 0;
+}
+
+/*
+ * The scope a login asked for, checked against what role grants (role NULL: only that every
+ * name exists). NULL or empty asks for everything the role has. *granted: malloc'd.
+ */
+static int authp_scope(struct authp *a, lintel_res *res, const char *asked, const char *role,
+                       char **granted)
+{
+    const char *all =
+        role == NULL || strcmp(role, "admin") == 0 ? AUTHP_SCOPES_ADMIN : AUTHP_SCOPES_USER;
+    const char *p = asked, *end;
+    size_t used = 0, wl;
+    char *out = NULL;
+
+    *granted = NULL;
+    if (asked == NULL || strspn(asked, " ") == strlen(asked)) {
+        *granted = strdup(all);
+        return *granted != NULL ? 0 : LINTEL_ENOMEM;
+    }
+    out = calloc(1, strlen(asked) + 1);
+    if (out == NULL)
+        return LINTEL_ENOMEM;
+    while (*p != '\0') {
+        while (*p == ' ')
+            p++;
+        if (*p == '\0')
+            break;
+        end = strchr(p, ' ');
+        wl = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (!authp_has_word(all, p, wl)) {
+            free(out);
+            if (role == NULL)
+                return a->api->res_error(res, LINTEL_EMALFORMED, "scope",
+                                         "invalid_scope: unknown scope '%.*s'", (int)wl, p);
+            return a->api->res_error(res, LINTEL_EMALFORMED, "scope",
+                                     "invalid_scope: role %s is not granted '%.*s'", role, (int)wl,
+                                     p);
+        }
+        if (!authp_has_word(out, p, wl))
+            used += (size_t)sprintf(out + used, "%s%.*s", used > 0 ? " " : "", (int)wl, p);
+        p += wl;
+    }
+    *granted = out;
+    return 0;
+}
+
+/* The words of scope that role still grants, space-separated. *out: malloc'd. */
+static int authp_scope_within(const char *scope, const char *role, char **out)
+{
+    const char *all =
+        role != NULL && strcmp(role, "admin") == 0 ? AUTHP_SCOPES_ADMIN : AUTHP_SCOPES_USER;
+    const char *p = scope != NULL ? scope : "", *end;
+    size_t used = 0, wl;
+
+    *out = calloc(1, strlen(p) + 1);
+    if (*out == NULL)
+        return LINTEL_ENOMEM;
+    while (*p != '\0') {
+        while (*p == ' ')
+            p++;
+        if (*p == '\0')
+            break;
+        end = strchr(p, ' ');
+        wl = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (authp_has_word(all, p, wl))
+            used += (size_t)sprintf(*out + used, "%s%.*s", used > 0 ? " " : "", (int)wl, p);
+        p += wl;
+    }
+    return 0;
+}
+
+/* A string member of the body: required or optional; 422 naming it otherwise. */
+static int authp_string(struct authp *a, lintel_res *res, const json_t *j_body, const char *key,
+                        int required, const char **out)
+{
+    json_t *j = json_object_get(j_body, key);
+
+    *out = NULL;
+    if (j == NULL || (json_is_null(j) && !required)) {
+        if (required)
+            return a->api->res_error(res, LINTEL_EPARAM, key, "is required");
+        return 0;
+    }
+    if (!json_is_string(j))
+        return a->api->res_error(res, LINTEL_EPARAM, key, "must be a string");
+    *out = json_string_value(j);
+    return 0;
+}
+
+static int authp_body(struct authp *a, lintel_req *req, lintel_res *res, json_t **j_body)
+{
+    int rc = a->api->req_json(req, j_body);
+
+    if (rc != 0)
+        return rc;
+    if (!json_is_object(*j_body))
+        return a->api->res_error(res, LINTEL_EPARAM, NULL, "The body must be a JSON object");
+    return 0;
+}
+
+/* Runs a single-row SELECT; *j_row new reference. */
+static int authp_row(struct authp *a, lintel_req *req, const char *sql, json_t *j_params,
+                     json_t **j_row)
+{
+    int rc;
+
+    *j_row = NULL;
+    if (j_params == NULL)
+        return LINTEL_ENOMEM;
+    rc = a->api->sql_row(req, sql, j_params, j_row);
+    json_decref(j_params);
+    return rc;
+}
+
+static int authp_exec(struct authp *a, lintel_req *req, const char *sql, json_t *j_params)
+{
+    int rc;
+
+    if (j_params == NULL)
+        return LINTEL_ENOMEM;
+    rc = a->api->sql_exec(req, sql, j_params, NULL, NULL);
+    json_decref(j_params);
+    return rc;
+}
+
+/*
+ * Starts a session of user_id with scope and its first refresh token, inside the caller's
+ * transaction. *sid and *refresh: api memory.
+ */
+static int authp_session_new(struct authp *a, lintel_req *req, long long user_id, const char *scope,
+                             char **sid, char **refresh)
+{
+    char digest[65];
+    int rc;
+
+    *sid = NULL;
+    *refresh = NULL;
+    rc = a->api->random_token(16, sid);
+    if (rc == 0)
+        rc = a->api->random_token(32, refresh);
+    if (rc == 0)
+        rc = a->api->sha256_hex(*refresh, strlen(*refresh), digest);
+    if (rc == 0)
+        rc = authp_exec(a, req, "INSERT INTO sessions (id, user_id, scope) VALUES (?1, ?2, ?3)",
+                        json_pack("[sIs]", *sid, (json_int_t)user_id, scope));
+    if (rc == 0)
+        rc = authp_exec(a, req,
+                        "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
+                        " VALUES (?1, ?2, unixepoch() + ?3)",
+                        json_pack("[ssI]", digest, *sid, (json_int_t)a->refresh_ttl));
+    if (rc != 0) {
+        a->api->free(*sid);
+        a->api->free(*refresh);
+        *sid = NULL;
+        *refresh = NULL;
+    }
+    return rc;
+}
+
+/* {access_token, token_type, expires_in, refresh_token, scope} for a session (new ref). */
+static int authp_grant(struct authp *a, long long user_id, const char *sid, const char *role,
+                       const char *scope, const char *refresh, json_t **j_out)
+{
+    json_t *j_claims = NULL;
+    char sub[32], *token = NULL;
+    long long expires_in = 0;
+    int rc;
+
+    *j_out = NULL;
+    snprintf(sub, sizeof(sub), "%lld", user_id);
+    j_claims = json_pack("{ss ss ss ss}", "sub", sub, "sid", sid, "role", role, "scope", scope);
+    if (j_claims == NULL)
+        return LINTEL_ENOMEM;
+    rc = a->api->token_issue(a->p, j_claims, &token, &expires_in);
+    if (rc == 0) {
+        *j_out = json_pack("{ss ss sI ss ss}", "access_token", token, "token_type", "bearer",
+                           "expires_in", (json_int_t)expires_in, "refresh_token", refresh, "scope",
+                           scope);
+        rc = *j_out != NULL ? 0 : LINTEL_ENOMEM;
+    }
+    a->api->free(token);
+    json_decref(j_claims);
+    return rc;
+}
+
+/* The hash of the dummy password, to spend a verification on unknown users (borrowed). */
+static const char *authp_dummy(struct authp *a, lintel_req *req)
+{
+    json_t *j_row = NULL;
+
+    pthread_mutex_lock(&a->dummy_lock);
+    if (a->dummy_hash == NULL &&
+        authp_row(a, req, "SELECT lintel_password_hash(?1, ?2) AS h",
+                  json_pack("[sI]", AUTHP_DUMMY_PASS, (json_int_t)a->password_cost), &j_row) == 0) {
+        const char *h = json_string_value(json_object_get(j_row, "h"));
+        a->dummy_hash = h != NULL ? strdup(h) : NULL;
+    }
+    pthread_mutex_unlock(&a->dummy_lock);
+    json_decref(j_row);
+    return a->dummy_hash;
+}
+
+/*
+ * 429 when username or addr has reached its limit of failures in the window. Retry-After is
+ * when enough of them have aged out for one more try.
+ */
+static int authp_limited(struct authp *a, lintel_req *req, lintel_res *res, const char *username,
+                         const char *addr)
+{
+    static const char *const sql[2] = {
+        "WITH f AS (SELECT at FROM login_failures WHERE username = ?1"
+        " AND at > unixepoch() - ?2) SELECT (SELECT count(*) FROM f) AS n,"
+        " (SELECT at FROM f ORDER BY at LIMIT 1 OFFSET max((SELECT count(*) FROM f) - ?3, 0))"
+        " + ?2 - unixepoch() AS wait",
+        "WITH f AS (SELECT at FROM login_failures WHERE addr = ?1"
+        " AND at > unixepoch() - ?2) SELECT (SELECT count(*) FROM f) AS n,"
+        " (SELECT at FROM f ORDER BY at LIMIT 1 OFFSET max((SELECT count(*) FROM f) - ?3, 0))"
+        " + ?2 - unixepoch() AS wait"};
+    const char *keys[2] = {username, addr};
+    long long limits[2] = {a->max_user, a->max_ip};
+    json_t *j_row = NULL;
+    char retry[32];
+    long long wait;
+    int i, rc = 0;
+
+    for (i = 0; i < 2 && rc == 0; i++) {
+        if (limits[i] <= 0)
+            continue;
+        rc = authp_row(a, req, sql[i],
+                       json_pack("[sII]", keys[i], (json_int_t)AUTHP_WINDOW, (json_int_t)limits[i]),
+                       &j_row);
+        if (rc != 0)
+            break;
+        if (json_integer_value(json_object_get(j_row, "n")) >= limits[i]) {
+            wait = (long long)json_integer_value(json_object_get(j_row, "wait"));
+            snprintf(retry, sizeof(retry), "%lld", wait < 1 ? 1 : wait);
+            a->api->res_header(res, "Retry-After", retry);
+            rc = a->api->res_error(res, LINTEL_ERATELIMIT, NULL,
+                                   "Too many failed logins; try again in %s seconds", retry);
+        }
+        json_decref(j_row);
+        j_row = NULL;
+    }
+    return rc;
+}
+
+static int authp_record_failure(struct authp *a, lintel_req *req, const char *username,
+                                const char *addr)
+{
+    int rc;
+
+    rc = authp_exec(a, req, "DELETE FROM login_failures WHERE at <= unixepoch() - ?1",
+                    json_pack("[I]", (json_int_t)AUTHP_WINDOW));
+    if (rc == 0)
+        rc = authp_exec(a, req, "INSERT INTO login_failures (username, addr) VALUES (?1, ?2)",
+                        json_pack("[ss]", username, addr));
+    return rc;
+}
+
+static const char *authp_addr(struct authp *a, lintel_req *req)
+{
+    const char *addr = a->api->req_client_addr(req);
+
+    return addr != NULL && addr[0] != '\0' ? addr : "unknown";
+}
+
+/* POST /api/auth/login: JSON {username, password, scope?} or form grant_type=password&... */
+static int authp_login(lintel_req *req, lintel_res *res, void *state)
+{
+    struct authp *a = state;
+    json_t *j_body = NULL, *j_user = NULL, *j_check = NULL, *j_out = NULL;
+    const char *username = NULL, *password = NULL, *asked = NULL, *grant = NULL, *hash, *addr;
+    char *scope = NULL, *sid = NULL, *refresh = NULL;
+    long long user_id = 0;
+    int rc, hashing = 0, ok;
+
+    rc = authp_body(a, req, res, &j_body);
+    if (rc != 0)
+        goto cleanup;
+    rc = authp_string(a, res, j_body, "grant_type", 0, &grant);
+    if (rc == 0 && grant != NULL && strcmp(grant, "password") != 0)
+        rc = a->api->res_error(res, LINTEL_EPARAM, "grant_type", "must be password");
+    if (rc == 0)
+        rc = authp_string(a, res, j_body, "username", 1, &username);
+    if (rc == 0)
+        rc = authp_string(a, res, j_body, "password", 1, &password);
+    if (rc == 0)
+        rc = authp_string(a, res, j_body, "scope", 0, &asked);
+    if (rc == 0)
+        rc = authp_scope(a, res, asked, NULL, &scope); /* names only; the role comes later */
+    if (rc != 0)
+        goto cleanup;
+    free(scope);
+    scope = NULL;
+    addr = authp_addr(a, req);
+    rc = authp_limited(a, req, res, username, addr);
+    if (rc != 0)
+        goto cleanup;
+
+    rc = authp_row(a, req,
+                   "SELECT id, password_hash, role FROM users"
+                   " WHERE username = ?1 COLLATE NOCASE AND deleted_at IS NULL",
+                   json_pack("[s]", username), &j_user);
+    if (rc != 0 && rc != LINTEL_ENOTFOUND)
+        goto cleanup;
+    rc = authp_gate_enter(&a->gate);
+    if (rc != 0) {
+        rc = authp_busy(a, res);
+        goto cleanup;
+    }
+    hashing = 1;
+    /* Unknown and deleted users cost one verification too, so timing tells nothing. */
+    hash = j_user != NULL ? json_string_value(json_object_get(j_user, "password_hash"))
+                          : authp_dummy(a, req);
+    rc = authp_row(
+        a, req,
+        "SELECT lintel_password_verify(?1, ?2) AS ok,"
+        " lintel_password_needs_rehash(?2, ?3) AS rehash",
+        json_pack("[ssI]", password, hash != NULL ? hash : "*", (json_int_t)a->password_cost),
+        &j_check);
+    if (rc != 0)
+        goto cleanup;
+    ok = j_user != NULL && json_integer_value(json_object_get(j_check, "ok")) == 1;
+    if (!ok) {
+        authp_gate_leave(&a->gate);
+        hashing = 0;
+        rc = authp_record_failure(a, req, username, addr);
+        if (rc == 0)
+            rc = a->api->res_error(res, LINTEL_EAUTH, NULL, "Invalid username or password");
+        goto cleanup;
+    }
+    user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
+    if (json_integer_value(json_object_get(j_check, "rehash")) == 1) {
+        /* bcrypt imports and old costs move to the current scheme now that we know it */
+        rc = authp_exec(
+            a, req,
+            "UPDATE users SET password_hash = lintel_password_hash(?1, ?2)"
+            " WHERE id = ?3",
+            json_pack("[sII]", password, (json_int_t)a->password_cost, (json_int_t)user_id));
+        if (rc != 0)
+            goto cleanup;
+    }
+    authp_gate_leave(&a->gate);
+    hashing = 0;
+    rc = authp_scope(a, res, asked, json_string_value(json_object_get(j_user, "role")), &scope);
+    if (rc != 0)
+        goto cleanup;
+    rc = a->api->sql_begin(req);
+    if (rc != 0)
+        goto cleanup;
+    rc = authp_exec(a, req, "DELETE FROM login_failures WHERE username = ?1",
+                    json_pack("[s]", username));
+    if (rc == 0)
+        rc = authp_session_new(a, req, user_id, scope, &sid, &refresh);
+    if (rc == 0)
+        rc = a->api->sql_commit(req);
+    else
+        a->api->sql_rollback(req);
+    if (rc == 0)
+        rc = authp_grant(a, user_id, sid, json_string_value(json_object_get(j_user, "role")), scope,
+                         refresh, &j_out);
+    if (rc == 0)
+        rc = a->api->res_json(res, 200, j_out);
+cleanup:
+    if (hashing)
+        authp_gate_leave(&a->gate);
+    a->api->free(sid);
+    a->api->free(refresh);
+    free(scope);
+    json_decref(j_out);
+    json_decref(j_check);
+    json_decref(j_user);
+    json_decref(j_body);
+    return rc;
+}
+
+/* POST /api/auth/register {username, password, email?} -> 201 {user, tokens...} */
+static int authp_register(lintel_req *req, lintel_res *res, void *state)
+{
+    struct authp *a = state;
+    json_t *j_body = NULL, *j_rules = NULL, *j_taken = NULL, *j_user = NULL, *j_out = NULL;
+    const char *username = NULL, *password = NULL, *email = NULL, *msg;
+    char *scope = NULL, *sid = NULL, *refresh = NULL;
+    static const char *const fields[] = {"username", "password", "email"};
+    long long user_id;
+    size_t i;
+    int rc, bad = 0;
+
+    rc = authp_body(a, req, res, &j_body);
+    if (rc != 0)
+        goto cleanup;
+    /* Every bad field is reported, not just the first. */
+    if (authp_string(a, res, j_body, "username", 1, &username) != 0)
+        bad = 1;
+    if (authp_string(a, res, j_body, "password", 1, &password) != 0)
+        bad = 1;
+    if (authp_string(a, res, j_body, "email", 0, &email) != 0)
+        bad = 1;
+    rc = authp_row(a, req,
+                   "SELECT lintel_rule_username(?1) AS username,"
+                   " lintel_rule_password(?2, ?3) AS password,"
+                   " CASE WHEN ?4 IS NOT NULL THEN lintel_rule_email(?4) END AS email,"
+                   " lintel_email_normalize(?4) AS normalized",
+                   json_pack("[s?s?Is?]", username, password, (json_int_t)a->password_min, email),
+                   &j_rules);
+    if (rc != 0)
+        goto cleanup;
+    for (i = 0; i < 3; i++) {
+        msg = json_string_value(json_object_get(j_rules, fields[i]));
+        if (msg != NULL && json_is_string(json_object_get(j_body, fields[i]))) {
+            a->api->res_error(res, LINTEL_EPARAM, fields[i], "%s", msg);
+            bad = 1;
+        }
+    }
+    if (bad) {
+        rc = LINTEL_EPARAM;
+        goto cleanup;
+    }
+    email = json_string_value(json_object_get(j_rules, "normalized"));
+    rc = authp_row(a, req,
+                   "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1 COLLATE NOCASE) AS u,"
+                   " (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM users"
+                   " WHERE email = ?2 COLLATE NOCASE)) AS e",
+                   json_pack("[ss?]", username, email), &j_taken);
+    if (rc != 0)
+        goto cleanup;
+    if (json_integer_value(json_object_get(j_taken, "u")) != 0) {
+        rc = a->api->res_error(res, LINTEL_ECONFLICT, "username", "Username '%s' is taken",
+                               username);
+        goto cleanup;
+    }
+    if (json_integer_value(json_object_get(j_taken, "e")) != 0) {
+        rc = a->api->res_error(res, LINTEL_ECONFLICT, "email", "Email is already registered");
+        goto cleanup;
+    }
+    rc = authp_gate_enter(&a->gate);
+    if (rc != 0) {
+        rc = authp_busy(a, res);
+        goto cleanup;
+    }
+    rc = a->api->sql_begin(req);
+    if (rc == 0) {
+        rc = authp_row(
+            a, req,
+            "INSERT INTO users (username, email, password_hash)"
+            " VALUES (?1, ?2, lintel_password_hash(?3, ?4)) RETURNING " AUTHP_USER_COLS,
+            json_pack("[ss?sI]", username, email, password, (json_int_t)a->password_cost), &j_user);
+        if (rc == 0) {
+            user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
+            rc = authp_scope(a, res, NULL, "user", &scope);
+        }
+        if (rc == 0)
+            rc = authp_session_new(a, req, user_id, scope, &sid, &refresh);
+        if (rc == 0)
+            rc = a->api->sql_commit(req);
+        else
+            a->api->sql_rollback(req);
+    }
+    authp_gate_leave(&a->gate);
+    if (rc == LINTEL_ECONFLICT) /* registered by someone else a moment ago */
+        rc = a->api->res_error(res, LINTEL_ECONFLICT, NULL, "Username or email is taken");
+    if (rc != 0)
+        goto cleanup;
+    rc = authp_grant(a, user_id, sid, "user", scope, refresh, &j_out);
+    if (rc == 0 && json_object_set(j_out, "user", j_user) != 0)
+        rc = LINTEL_ENOMEM;
+    if (rc == 0) {
+        char location[64];
+        snprintf(location, sizeof(location), "/api/users/%lld", user_id);
+        a->api->res_header(res, "Location", location);
+        rc = a->api->res_json(res, 201, j_out);
+    }
+cleanup:
+    a->api->free(sid);
+    a->api->free(refresh);
+    free(scope);
+    json_decref(j_out);
+    json_decref(j_user);
+    json_decref(j_taken);
+    json_decref(j_rules);
+    json_decref(j_body);
+    return rc;
+}
+
+static int authp_refresh_refused(struct authp *a, lintel_res *res)
+{
+    return a->api->res_error(res, LINTEL_ETOKEN, NULL, "Invalid or expired refresh token");
+}
+
+/* POST /api/auth/refresh: JSON {refresh_token} or form grant_type=refresh_token&... */
+static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
+{
+    struct authp *a = state;
+    json_t *j_body = NULL, *j_row = NULL, *j_out = NULL;
+    const char *presented = NULL, *grant = NULL, *sid, *role;
+    char digest[65], *next = NULL, next_digest[65], *scope = NULL;
+    long long user_id = 0;
+    int rc, in_tx = 0, reused = 0;
+
+    rc = authp_body(a, req, res, &j_body);
+    if (rc != 0)
+        goto cleanup;
+    rc = authp_string(a, res, j_body, "grant_type", 0, &grant);
+    if (rc == 0 && grant != NULL && strcmp(grant, "refresh_token") != 0)
+        rc = a->api->res_error(res, LINTEL_EPARAM, "grant_type", "must be refresh_token");
+    if (rc == 0)
+        rc = authp_string(a, res, j_body, "refresh_token", 1, &presented);
+    if (rc == 0)
+        rc = a->api->sha256_hex(presented, strlen(presented), digest);
+    if (rc == 0)
+        rc = a->api->random_token(32, &next);
+    if (rc == 0)
+        rc = a->api->sha256_hex(next, strlen(next), next_digest);
+    if (rc != 0)
+        goto cleanup;
+    /* One write transaction: of two concurrent uses of one token, exactly one wins. */
+    rc = a->api->sql_begin(req);
+    if (rc != 0)
+        goto cleanup;
+    in_tx = 1;
+    rc = authp_row(a, req,
+                   "SELECT t.session_id AS sid, t.used_at IS NOT NULL AS used,"
+                   " t.expires_at <= unixepoch() AS expired, s.ended_at IS NOT NULL AS ended,"
+                   " s.user_id AS user_id, s.scope AS scope, u.role AS role,"
+                   " u.deleted_at IS NOT NULL AS deleted"
+                   " FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id"
+                   " JOIN users u ON u.id = s.user_id WHERE t.hash = ?1",
+                   json_pack("[s]", digest), &j_row);
+    if (rc == LINTEL_ENOTFOUND) {
+        rc = authp_refresh_refused(a, res);
+        goto cleanup;
+    }
+    if (rc != 0)
+        goto cleanup;
+    sid = json_string_value(json_object_get(j_row, "sid"));
+    user_id = (long long)json_integer_value(json_object_get(j_row, "user_id"));
+    role = json_string_value(json_object_get(j_row, "role"));
+    if (json_integer_value(json_object_get(j_row, "used")) != 0) {
+        /* A rotated token came back: it was copied. End the whole family (the session). */
+        reused = json_integer_value(json_object_get(j_row, "ended")) == 0;
+        rc = authp_exec(a, req,
+                        "UPDATE sessions SET ended_at = unixepoch(),"
+                        " end_reason = 'refresh token reuse' WHERE id = ?1 AND ended_at IS NULL",
+                        json_pack("[s]", sid));
+        if (rc == 0)
+            rc = a->api->sql_commit(req);
+        in_tx = 0;
+        if (reused)
+            a->api->log(a->p, LINTEL_LOG_WARNING,
+                        "refresh token reused for user %lld: session ended", user_id);
+        if (rc == 0)
+            rc = authp_refresh_refused(a, res);
+        goto cleanup;
+    }
+    if (json_integer_value(json_object_get(j_row, "expired")) != 0 ||
+        json_integer_value(json_object_get(j_row, "ended")) != 0 ||
+        json_integer_value(json_object_get(j_row, "deleted")) != 0) {
+        rc = authp_refresh_refused(a, res);
+        goto cleanup;
+    }
+    rc = authp_exec(a, req,
+                    "UPDATE refresh_tokens SET used_at = unixepoch() WHERE hash = ?1"
+                    " AND used_at IS NULL",
+                    json_pack("[s]", digest));
+    if (rc == 0)
+        rc = authp_exec(a, req,
+                        "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
+                        " VALUES (?1, ?2, unixepoch() + ?3)",
+                        json_pack("[ssI]", next_digest, sid, (json_int_t)a->refresh_ttl));
+    if (rc == 0)
+        rc = a->api->sql_commit(req);
+    if (rc != 0)
+        goto cleanup;
+    in_tx = 0;
+    /* The session keeps its scope, less whatever the role no longer grants. */
+    rc = authp_scope_within(json_string_value(json_object_get(j_row, "scope")), role, &scope);
+    if (rc == 0)
+        rc = authp_grant(a, user_id, sid, role, scope, next, &j_out);
+    if (rc == 0)
+        rc = a->api->res_json(res, 200, j_out);
+cleanup:
+    if (in_tx)
+        a->api->sql_rollback(req);
+    free(scope);
+    a->api->free(next);
+    json_decref(j_out);
+    json_decref(j_row);
+    json_decref(j_body);
+    return rc;
+}
+
+/* POST /api/auth/logout -> 204: this token, its session and its refresh family end now. */
+static int authp_logout(lintel_req *req, lintel_res *res, void *state)
+{
+    struct authp *a = state;
+    const json_t *j_claims = a->api->req_claims(req);
+    const char *sid = json_string_value(json_object_get(j_claims, "sid"));
+    const char *jti = json_string_value(json_object_get(j_claims, "jti"));
+    json_t *j_exp = json_object_get(j_claims, "exp");
+    long long user_id = a->api->req_user_id(req);
+    int rc;
+
+    if (sid == NULL || jti == NULL || user_id <= 0)
+        return LINTEL_ETOKEN;
+    rc = a->api->sql_begin(req);
+    if (rc != 0)
+        return rc;
+    rc = authp_exec(a, req, "DELETE FROM revoked_jtis WHERE expires_at < unixepoch() - 60",
+                    json_pack("[]"));
+    if (rc == 0)
+        rc = authp_exec(a, req,
+                        "INSERT OR IGNORE INTO revoked_jtis (jti, expires_at) VALUES (?1, ?2)",
+                        json_pack("[sI]", jti, json_integer_value(j_exp)));
+    if (rc == 0)
+        rc = a->api->session_end(req, user_id, sid, NULL);
+    if (rc == 0)
+        rc = a->api->sql_commit(req);
+    else
+        a->api->sql_rollback(req);
+    if (rc == 0)
+        rc = a->api->res_empty(res, 204);
+    return rc;
+}
+
+static void authp_unload(void *state)
+{
+    struct authp *a = state;
+
+    if (a == NULL)
+        return;
+    free(a->dummy_hash);
+    pthread_mutex_destroy(&a->dummy_lock);
+    pthread_mutex_destroy(&a->gate.lock);
+    pthread_cond_destroy(&a->gate.freed);
+    free(a);
+}
+
+LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
+                                     const json_t *config)
+{
+    struct authp *a = NULL;
+    long long cores = sysconf(_SC_NPROCESSORS_ONLN), pool, slots;
+    int rc;
+
+    LINTEL_PLUGIN_DECLARE(p, api, "auth", "1.0.0");
+    a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return LINTEL_ENOMEM;
+    a->api = api;
+    a->p = p;
+    pthread_mutex_init(&a->dummy_lock, NULL);
+    pthread_mutex_init(&a->gate.lock, NULL);
+    pthread_cond_init(&a->gate.freed, NULL);
+    rc = api->on_unload(p, authp_unload, a);
+    if (rc != 0) {
+        authp_unload(a);
+        return rc;
+    }
+    a->refresh_ttl =
+        authp_setting(config, "refresh_ttl", "LINTEL_REFRESH_TTL", 14 * 86400, 60, 3650LL * 86400);
+    a->password_min = authp_setting(config, "password_min", "LINTEL_PASSWORD_MIN", 8, 1, 8);
+    a->password_cost = authp_setting(config, "password_cost", "LINTEL_PASSWORD_COST", 5, 1, 11);
+    a->max_user =
+        authp_setting(config, "login_max_user", "LINTEL_LOGIN_MAX_USER", 5, 0, 1000000000);
+    a->max_ip = authp_setting(config, "login_max_ip", "LINTEL_LOGIN_MAX_IP", 20, 0, 1000000000);
+    /* The host's pool: `threads`, else two per core and at least four (app/server.c). */
+    if (cores < 1)
+        cores = 1;
+    pool = authp_setting(config, "threads", "LINTEL_THREADS", 0, 0, 1024);
+    if (pool == 0)
+        pool = cores * 2 < 4 ? 4 : cores * 2;
+    slots = authp_setting(config, "hash_concurrency", "LINTEL_HASH_CONCURRENCY", pool / 4, 1, pool);
+    a->gate.slots = (unsigned)slots;
+    a->gate.queue = (unsigned)slots;
+
+    rc = api->route_add(p, "POST", "/api/auth/register", LINTEL_ROUTE_PUBLIC, NULL, authp_register,
+                        a);
+    if (rc == 0)
+        rc = api->route_add(p, "POST", "/api/auth/login", LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
+                            NULL, authp_login, a);
+    if (rc == 0)
+        rc = api->route_add(p, "POST", "/api/auth/refresh", LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
+                            NULL, authp_refresh, a);
+    if (rc == 0)
+        rc = api->route_add(p, "POST", "/api/auth/logout", 0, NULL, authp_logout, a);
+    if (rc == 0)
+        api->log(p, LINTEL_LOG_INFO,
+                 "password cost %lld, %u concurrent hashes, login limits %lld/user %lld/address",
+                 a->password_cost, a->gate.slots, a->max_user, a->max_ip);
+    return rc;
+}
