@@ -47,7 +47,8 @@ void plugin_loader_fail(struct lintel_plugin *p, const char *fmt, ...)
     va_end(ap);
     if (msg == NULL)
         return;
-    log_error("%s", msg);
+    /* Logged once, by whoever decides what the refusal means (stop or skip). */
+    log_debug("%s", msg);
     if (p->error == NULL)
         p->error = msg;
     else

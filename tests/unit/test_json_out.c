@@ -1,0 +1,71 @@
+/*
+ * json_out: compact output with the shortest round-trip text for reals, and the same escaping
+ * as jansson for strings and keys.
+ */
+#include "json_out.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void expect_dump(json_t *j, const char *want)
+{
+    char *out = NULL;
+    size_t len = 0;
+
+    ck_assert_int_eq(json_out_dump(j, &out, &len), 0);
+    ck_assert_str_eq(out, want);
+    ck_assert_uint_eq(len, strlen(want));
+    free(out);
+    json_decref(j);
+}
+
+START_TEST(reals)
+{
+    char buf[32];
+
+    json_out_real(0.1, buf);
+    ck_assert_str_eq(buf, "0.1");
+    json_out_real(5.0, buf);
+    ck_assert_str_eq(buf, "5.0");
+    json_out_real(-0.19938130676746368, buf);
+    ck_assert_str_eq(buf, "-0.19938130676746368");
+    json_out_real(1e300, buf);
+    ck_assert_str_eq(buf, "1e+300");
+    json_out_real(0.30000000000000004, buf);
+    ck_assert_str_eq(buf, "0.30000000000000004");
+    json_out_real(-0.0, buf);
+    ck_assert_str_eq(buf, "-0.0");
+    json_out_real(123456789012.5, buf);
+    ck_assert_str_eq(buf, "123456789012.5");
+}
+END_TEST
+
+START_TEST(documents)
+{
+    expect_dump(json_pack("{sf si sb sn s[fs]}", "a", 0.1, "b", 7, "c", 1, "d", "e", 2.5, "x"),
+                "{\"a\":0.1,\"b\":7,\"c\":true,\"d\":null,\"e\":[2.5,\"x\"]}");
+    expect_dump(json_string("quote \" backslash \\ newline \n tab \t \x01 é"),
+                "\"quote \\\" backslash \\\\ newline \\n tab \\t \\u0001 é\"");
+    expect_dump(json_pack("{s{}s[]}", "k\"ey", "e"), "{\"k\\\"ey\":{},\"e\":[]}");
+    expect_dump(json_integer(-9223372036854775807LL - 1), "-9223372036854775808");
+    expect_dump(json_false(), "false");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("json_out");
+    TCase *tc = tcase_create("json_out");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_test(tc, reals);
+    tcase_add_test(tc, documents);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
