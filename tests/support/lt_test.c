@@ -455,7 +455,8 @@ int lt_register(const char *base_url, const char *prefix, const char *password, 
         goto cleanup;
     if (r.status == 201) {
         json_t *j_user = json_object_get(r.j_body, "user");
-        *user_id = json_integer_value(json_object_get(j_user, "id"));
+        if (user_id != NULL)
+            *user_id = json_integer_value(json_object_get(j_user, "id"));
         *token = strdup(json_string_value(json_object_get(r.j_body, "access_token")));
         if (username != NULL) {
             *username = name;

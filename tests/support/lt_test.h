@@ -79,7 +79,7 @@ char *lt_unique(const char *prefix);
 
 /*
  * Registers a new user (unique name from prefix) with password and logs in. On success
- * *token is the access token (malloc'd), *user_id set; username written to *username when
+ * *token is the access token (malloc'd), *user_id set (when not NULL); username written to *username when
  * not NULL (malloc'd). Returns 0 or -1.
  */
 int lt_register(const char *base_url, const char *prefix, const char *password, char **token,
