@@ -292,9 +292,11 @@ static int dp_filters(struct datapoints *d, lintel_req *req, lintel_res *res, lo
 static int dp_list(lintel_req *req, lintel_res *res, void *state)
 {
     struct datapoints *d = state;
-    json_t *j_params = NULL, *j_rows = NULL, *j_count = NULL, *j_reply = NULL;
+    json_t *j_params = NULL, *j_cparams = NULL, *j_rows = NULL, *j_count = NULL;
+    json_t *j_reply = NULL;
     long long start, end, limit, offset;
     int valid, rc;
+    /* The statements take exactly the parameters they use, in the same order. */
     const char *sql_any = "SELECT " DP_COLUMNS " FROM datapoints"
                           " WHERE ts BETWEEN ?1 AND ?2 ORDER BY ts, id LIMIT ?3 OFFSET ?4";
     const char *sql_valid = "SELECT " DP_COLUMNS " FROM datapoints"
@@ -302,22 +304,25 @@ static int dp_list(lintel_req *req, lintel_res *res, void *state)
                             " ORDER BY ts, id LIMIT ?3 OFFSET ?4";
     const char *count_any = "SELECT count(*) AS total FROM datapoints WHERE ts BETWEEN ?1 AND ?2";
     const char *count_valid = "SELECT count(*) AS total FROM datapoints"
-                              " WHERE valid = ?5 AND ts BETWEEN ?1 AND ?2";
+                              " WHERE valid = ?3 AND ts BETWEEN ?1 AND ?2";
 
     rc = dp_filters(d, req, res, &start, &end, &valid);
     if (rc == 0)
         rc = dp_page(d, req, res, &limit, &offset);
     if (rc != 0)
         goto cleanup;
-    j_params = json_pack("[IIIII]", (json_int_t)start, (json_int_t)end, (json_int_t)limit,
-                         (json_int_t)offset, (json_int_t)(valid < 0 ? 0 : valid));
-    if (j_params == NULL) {
+    j_params = json_pack("[IIII]", (json_int_t)start, (json_int_t)end, (json_int_t)limit,
+                         (json_int_t)offset);
+    j_cparams = json_pack("[II]", (json_int_t)start, (json_int_t)end);
+    if (j_params == NULL || j_cparams == NULL ||
+        (valid >= 0 && (json_array_append_new(j_params, json_integer(valid)) != 0 ||
+                        json_array_append_new(j_cparams, json_integer(valid)) != 0))) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
     rc = d->api->sql_query(req, valid < 0 ? sql_any : sql_valid, j_params, &j_rows);
     if (rc == 0)
-        rc = d->api->sql_row(req, valid < 0 ? count_any : count_valid, j_params, &j_count);
+        rc = d->api->sql_row(req, valid < 0 ? count_any : count_valid, j_cparams, &j_count);
     if (rc != 0)
         goto cleanup;
     j_reply = json_pack("{sOsOsIsI}", "items", j_rows, "total", json_object_get(j_count, "total"),
@@ -329,6 +334,7 @@ static int dp_list(lintel_req *req, lintel_res *res, void *state)
     rc = d->api->res_json(res, 200, j_reply);
 cleanup:
     json_decref(j_params);
+    json_decref(j_cparams);
     json_decref(j_rows);
     json_decref(j_count);
     json_decref(j_reply);
@@ -346,9 +352,9 @@ static int dp_stats(lintel_req *req, lintel_res *res, void *state)
     rc = dp_filters(d, req, res, &start, &end, &valid);
     if (rc != 0)
         goto cleanup;
-    j_params =
-        json_pack("[III]", (json_int_t)start, (json_int_t)end, (json_int_t)(valid < 0 ? 0 : valid));
-    if (j_params == NULL) {
+    j_params = json_pack("[II]", (json_int_t)start, (json_int_t)end);
+    if (j_params == NULL ||
+        (valid >= 0 && json_array_append_new(j_params, json_integer(valid)) != 0)) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
