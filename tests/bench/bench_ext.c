@@ -12,7 +12,7 @@
 #include <time.h>
 
 #define ROWS   1000000
-#define REPEAT 3
+#define REPEAT 5
 
 static sqlite3 *db;
 
