@@ -85,3 +85,14 @@ void log_msg(int level, const char *fmt, ...)
     va_end(ap);
     y_log_message(log_level_yder(level), "%s", buf);
 }
+
+void log_always(const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    log_write(NULL, "lintel", time(NULL), Y_LOG_LEVEL_INFO, buf);
+}

@@ -11,6 +11,9 @@ int log_init(const char *level);
 void log_close(void);
 void log_msg(int level, const char *fmt, ...) LINTEL_PRINTF(2, 3);
 
+/* Lines supervisors and tests wait for ("listening on", "stopped cleanly"): always written. */
+void log_always(const char *fmt, ...) LINTEL_PRINTF(1, 2);
+
 #define log_error(...) log_msg(LINTEL_LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LINTEL_LOG_WARNING, __VA_ARGS__)
 #define log_info(...)  log_msg(LINTEL_LOG_INFO, __VA_ARGS__)

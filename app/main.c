@@ -253,7 +253,7 @@ int main(int argc, char **argv)
 cleanup:
     main_release(&st);
     if (cmd == CMD_SERVE && rc == 0)
-        log_info("stopped cleanly");
+        log_always("stopped cleanly");
     if (st.log_open)
         log_close();
     config_set_global(NULL);

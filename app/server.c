@@ -880,8 +880,8 @@ int server_start(const struct config *cfg, char **err)
             port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                   : ((struct sockaddr_in *)&ss)->sin_port);
     }
-    log_info(v6 ? "listening on %s://[%s]:%d" : "listening on %s://%s:%d", tls ? "https" : "http",
-             cfg->bind, port);
+    log_always(v6 ? "listening on %s://[%s]:%d" : "listening on %s://%s:%d", tls ? "https" : "http",
+               cfg->bind, port);
     rc = 0;
 cleanup:
     return rc;
