@@ -1,0 +1,654 @@
+/*
+ * The users plugin: the caller's profile (/api/users/me), the user list, and administration of
+ * any account (/api/users/{id}). Rules come from the extension; sessions end through the host.
+ */
+#include <lintel/plugin.h>
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define USERS_COLS      "id, username, email, role, created_at, updated_at, NULL AS avatar_url"
+#define USERS_NOW       "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+#define USERS_LIMIT_MAX 1000
+#define USERS_LIMIT_DEF 100
+#define USERS_WINDOW    900
+#define USERS_GATE_WAIT 1
+
+struct users {
+    const struct lintel_api *api;
+    lintel_plugin *p;
+    long long password_min, password_cost, max_user;
+    /* one password hash at a time from this plugin; a second waits, a third gets 503 */
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    unsigned busy, waiting, slots;
+};
+
+/* What a PATCH asks for, validated: NULL members are left as they are. */
+struct users_change {
+    const char *username;
+    int email_set; /* email present (a string or null) */
+    const char *email;
+    const char *password;
+    const char *role;
+};
+
+static long long users_setting(const json_t *config, const char *key, const char *env,
+                               long long def, long long min, long long max)
+{
+    json_t *j = json_object_get(config, key);
+    const char *text = getenv(env);
+    char *end = NULL;
+    long long v = def;
+
+    if (json_is_integer(j)) {
+        v = (long long)json_integer_value(j);
+    } else if (text != NULL && text[0] != '\0') {
+        errno = 0;
+        v = strtoll(text, &end, 10);
+        if (errno != 0 || *end != '\0')
+            v = def;
+    }
+    return v < min ? min : v > max ? max : v;
+}
+
+static int users_gate_enter(struct users *u)
+{
+    struct timespec until;
+    int rc = 0;
+
+    pthread_mutex_lock(&u->lock);
+    if (u->busy >= u->slots) {
+        if (u->waiting >= u->slots) {
+            rc = LINTEL_EUNAVAIL;
+            goto cleanup;
+        }
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += USERS_GATE_WAIT;
+        u->waiting++;
+        while (u->busy >= u->slots && rc == 0)
+            rc = pthread_cond_timedwait(&u->freed, &u->lock, &until) == 0 ? 0 : LINTEL_EUNAVAIL;
+        u->waiting--;
+        if (rc != 0 && u->busy < u->slots)
+            rc = 0;
+        if (rc != 0)
+            goto cleanup;
+    }
+    u->busy++;
+cleanup:
+    pthread_mutex_unlock(&u->lock);
+    return rc;
+}
+
+static void users_gate_leave(struct users *u)
+{
+    pthread_mutex_lock(&u->lock);
+    u->busy--;
+    pthread_cond_signal(&u->freed);
+    pthread_mutex_unlock(&u->lock);
+}
+
+static int users_row(struct users *u, lintel_req *req, const char *sql, json_t *j_params,
+                     json_t **j_row)
+{
+    int rc;
+
+    *j_row = NULL;
+    if (j_params == NULL)
+        return LINTEL_ENOMEM;
+    rc = u->api->sql_row(req, sql, j_params, j_row);
+    json_decref(j_params);
+    return rc;
+}
+
+static int users_exec(struct users *u, lintel_req *req, const char *sql, json_t *j_params,
+                      long long *changes)
+{
+    int rc;
+
+    if (j_params == NULL)
+        return LINTEL_ENOMEM;
+    rc = u->api->sql_exec(req, sql, j_params, changes, NULL);
+    json_decref(j_params);
+    return rc;
+}
+
+static int users_not_found(struct users *u, lintel_res *res)
+{
+    return u->api->res_error(res, LINTEL_ENOTFOUND, NULL, "User not found");
+}
+
+/* A path id: decimal digits, 1..; anything else names no user, so 404 (docs/auth.md). */
+static int users_path_id(struct users *u, lintel_req *req, lintel_res *res, long long *id)
+{
+    const char *text = u->api->req_param(req, "id");
+    char *end = NULL;
+
+    if (text == NULL || text[0] < '1' || text[0] > '9')
+        return users_not_found(u, res);
+    errno = 0;
+    *id = strtoll(text, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return users_not_found(u, res);
+    return 0;
+}
+
+/* A string (or, with nullable, null) member; *present says whether the key was there. */
+static int users_string(struct users *u, lintel_res *res, const json_t *j_body, const char *key,
+                        int nullable, const char **out, int *present)
+{
+    json_t *j = json_object_get(j_body, key);
+
+    *out = NULL;
+    *present = j != NULL;
+    if (j == NULL || (nullable && json_is_null(j)))
+        return 0;
+    if (!json_is_string(j))
+        return u->api->res_error(res, LINTEL_EPARAM, key,
+                                 nullable ? "must be a string or null" : "must be a string");
+    *out = json_string_value(j);
+    return 0;
+}
+
+/*
+ * Validates the writable fields of j_body for user id (allowed: a mask of which ones) with the
+ * extension's rules and uniqueness; every bad field is reported. j_rules keeps the strings.
+ */
+static int users_validate(struct users *u, lintel_req *req, lintel_res *res, long long id,
+                          const json_t *j_body, int allow_username, int allow_role,
+                          struct users_change *c, json_t **j_rules)
+{
+    json_t *j_taken = NULL;
+    const char *msg;
+    int present, rc = 0, bad = 0;
+
+    memset(c, 0, sizeof(*c));
+    *j_rules = NULL;
+    if (!json_is_object(j_body))
+        return u->api->res_error(res, LINTEL_EPARAM, NULL, "The body must be a JSON object");
+    if (allow_username && users_string(u, res, j_body, "username", 0, &c->username, &present))
+        bad = 1;
+    if (users_string(u, res, j_body, "email", 1, &c->email, &c->email_set))
+        bad = 1;
+    if (users_string(u, res, j_body, "password", 0, &c->password, &present))
+        bad = 1;
+    if (allow_role && users_string(u, res, j_body, "role", 0, &c->role, &present))
+        bad = 1;
+    if (c->role != NULL && strcmp(c->role, "user") != 0 && strcmp(c->role, "admin") != 0) {
+        u->api->res_error(res, LINTEL_EPARAM, "role", "must be user or admin");
+        bad = 1;
+    }
+    rc = users_row(
+        u, req,
+        "SELECT lintel_rule_username(?1) AS username,"
+        " lintel_rule_password(?2, ?3) AS password,"
+        " lintel_rule_email(?4) AS email, lintel_email_normalize(?4) AS normalized",
+        json_pack("[s?s?Is?]", c->username, c->password, (json_int_t)u->password_min, c->email),
+        j_rules);
+    if (rc != 0)
+        return rc;
+    if (c->username != NULL && (msg = json_string_value(json_object_get(*j_rules, "username")))) {
+        u->api->res_error(res, LINTEL_EPARAM, "username", "%s", msg);
+        bad = 1;
+    }
+    if (c->password != NULL && (msg = json_string_value(json_object_get(*j_rules, "password")))) {
+        u->api->res_error(res, LINTEL_EPARAM, "password", "%s", msg);
+        bad = 1;
+    }
+    if (c->email != NULL && (msg = json_string_value(json_object_get(*j_rules, "email")))) {
+        u->api->res_error(res, LINTEL_EPARAM, "email", "%s", msg);
+        bad = 1;
+    }
+    if (bad)
+        return LINTEL_EPARAM;
+    if (c->email != NULL)
+        c->email = json_string_value(json_object_get(*j_rules, "normalized"));
+    rc = users_row(u, req,
+                   "SELECT (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE id <> ?3"
+                   " AND username = ?1 COLLATE NOCASE)) AS u,"
+                   " (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE id <> ?3"
+                   " AND email = ?2 COLLATE NOCASE)) AS e",
+                   json_pack("[s?s?I]", c->username, c->email, (json_int_t)id), &j_taken);
+    if (rc == 0 && json_integer_value(json_object_get(j_taken, "u")) != 0)
+        rc = u->api->res_error(res, LINTEL_ECONFLICT, "username", "Username '%s' is taken",
+                               c->username);
+    else if (rc == 0 && json_integer_value(json_object_get(j_taken, "e")) != 0)
+        rc = u->api->res_error(res, LINTEL_ECONFLICT, "email", "Email is already registered");
+    json_decref(j_taken);
+    return rc;
+}
+
+/* 409 when id is the last admin and the change would leave none. */
+static int users_last_admin(struct users *u, lintel_req *req, lintel_res *res, long long id)
+{
+    json_t *j_row = NULL;
+    int rc;
+
+    rc = users_row(u, req,
+                   "SELECT (SELECT role FROM users WHERE id = ?1) = 'admin' AND"
+                   " (SELECT count(*) FROM users WHERE role = 'admin' AND deleted_at IS NULL)"
+                   " <= 1 AS last",
+                   json_pack("[I]", (json_int_t)id), &j_row);
+    if (rc == 0 && json_integer_value(json_object_get(j_row, "last")) != 0)
+        rc = u->api->res_error(res, LINTEL_ECONFLICT, NULL,
+                               "This is the last admin; make another admin first");
+    json_decref(j_row);
+    return rc;
+}
+
+/*
+ * Applies c to user id in the open transaction and returns the user (*j_user new ref). A new
+ * password is hashed here, inside the hashing gate.
+ */
+static int users_apply(struct users *u, lintel_req *req, lintel_res *res, long long id,
+                       const struct users_change *c, json_t **j_user)
+{
+    int rc;
+
+    if (c->password != NULL && users_gate_enter(u) != 0) {
+        u->api->res_header(res, "Retry-After", "1");
+        return u->api->res_error(res, LINTEL_EUNAVAIL, NULL,
+                                 "Too many password changes at once; try again in a second");
+    }
+    rc = users_row(u, req,
+                   "UPDATE users SET username = coalesce(?2, username),"
+                   " email = CASE WHEN ?3 THEN ?4 ELSE email END,"
+                   " password_hash = CASE WHEN ?5 IS NOT NULL"
+                   " THEN lintel_password_hash(?5, ?6) ELSE password_hash END,"
+                   " role = coalesce(?7, role), updated_at = " USERS_NOW
+                   " WHERE id = ?1 AND deleted_at IS NULL RETURNING " USERS_COLS,
+                   json_pack("[Is?bs?s?Is?]", (json_int_t)id, c->username, c->email_set, c->email,
+                             c->password, (json_int_t)u->password_cost, c->role),
+                   j_user);
+    if (c->password != NULL)
+        users_gate_leave(u);
+    if (rc == LINTEL_ENOTFOUND)
+        rc = users_not_found(u, res);
+    return rc;
+}
+
+/* Commits, or rolls back on rc != 0; returns rc or the commit's failure. */
+static int users_finish(struct users *u, lintel_req *req, int rc)
+{
+    if (rc == 0)
+        return u->api->sql_commit(req);
+    u->api->sql_rollback(req);
+    return rc;
+}
+
+/* GET /api/users/me */
+static int users_me_get(lintel_req *req, lintel_res *res, void *state)
+{
+    struct users *u = state;
+    json_t *j_user = NULL;
+    int rc;
+
+    rc = users_row(u, req, "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
+                   json_pack("[I]", (json_int_t)u->api->req_user_id(req)), &j_user);
+    if (rc == LINTEL_ENOTFOUND)
+        rc = users_not_found(u, res);
+    if (rc == 0)
+        rc = u->api->res_json(res, 200, j_user);
+    json_decref(j_user);
+    return rc;
+}
+
+/* 429 while the user's failed password checks are at the login limit (same table as login). */
+static int users_locked(struct users *u, lintel_req *req, lintel_res *res, const char *username)
+{
+    json_t *j_row = NULL;
+    int rc;
+
+    if (u->max_user <= 0)
+        return 0;
+    rc = users_row(u, req,
+                   "SELECT count(*) AS n FROM login_failures WHERE username = ?1"
+                   " AND at > unixepoch() - ?2",
+                   json_pack("[sI]", username, (json_int_t)USERS_WINDOW), &j_row);
+    if (rc == 0 && json_integer_value(json_object_get(j_row, "n")) >= u->max_user) {
+        u->api->res_header(res, "Retry-After", "900");
+        rc = u->api->res_error(res, LINTEL_ERATELIMIT, NULL,
+                               "Too many wrong passwords; try again later");
+    }
+    json_decref(j_row);
+    return rc;
+}
+
+/*
+ * A new password needs the current one: 403 without it or when it is wrong (a stolen access
+ * token alone cannot take the account over), and wrong guesses count like failed logins.
+ */
+static int users_check_current(struct users *u, lintel_req *req, lintel_res *res,
+                               const json_t *j_body, long long id)
+{
+    json_t *j_cur = json_object_get(j_body, "current_password"), *j_row = NULL;
+    const char *username;
+    int rc;
+
+    if (!json_is_string(j_cur))
+        return u->api->res_error(res, LINTEL_EFORBIDDEN, "current_password",
+                                 "current_password is required to change the password");
+    rc = users_row(u, req, "SELECT username, password_hash FROM users WHERE id = ?1",
+                   json_pack("[I]", (json_int_t)id), &j_row);
+    if (rc != 0)
+        goto cleanup;
+    username = json_string_value(json_object_get(j_row, "username"));
+    rc = users_locked(u, req, res, username);
+    if (rc != 0)
+        goto cleanup;
+    if (users_gate_enter(u) != 0) {
+        u->api->res_header(res, "Retry-After", "1");
+        rc = u->api->res_error(res, LINTEL_EUNAVAIL, NULL,
+                               "Too many password changes at once; try again in a second");
+        goto cleanup;
+    }
+    {
+        json_t *j_ok = NULL;
+        rc = users_row(
+            u, req, "SELECT lintel_password_verify(?1, ?2) AS ok",
+            json_pack("[sO]", json_string_value(j_cur), json_object_get(j_row, "password_hash")),
+            &j_ok);
+        users_gate_leave(u);
+        if (rc == 0 && json_integer_value(json_object_get(j_ok, "ok")) != 1) {
+            rc = users_exec(u, req, "INSERT INTO login_failures (username, addr) VALUES (?1, ?2)",
+                            json_pack("[ss]", username, "password-change"), NULL);
+            if (rc == 0)
+                rc = u->api->res_error(res, LINTEL_EFORBIDDEN, "current_password",
+                                       "current_password is wrong");
+        }
+        json_decref(j_ok);
+    }
+cleanup:
+    json_decref(j_row);
+    return rc;
+}
+
+/* PATCH /api/users/me {username?, email?, password?, current_password?} */
+static int users_me_patch(lintel_req *req, lintel_res *res, void *state)
+{
+    struct users *u = state;
+    json_t *j_body = NULL, *j_rules = NULL, *j_user = NULL, *j_role;
+    const json_t *j_claims = u->api->req_claims(req);
+    const char *role = json_string_value(json_object_get(j_claims, "role"));
+    const char *sid = json_string_value(json_object_get(j_claims, "sid"));
+    long long id = u->api->req_user_id(req);
+    struct users_change c;
+    int rc;
+
+    rc = u->api->req_json(req, &j_body);
+    if (rc != 0)
+        goto cleanup;
+    /* The role is never the owner's to choose; echoing the current one back is harmless. */
+    j_role = json_object_get(j_body, "role");
+    if (j_role != NULL &&
+        !(json_is_string(j_role) && role != NULL && strcmp(json_string_value(j_role), role) == 0)) {
+        rc = u->api->res_error(res, LINTEL_EFORBIDDEN, "role",
+                               "role cannot be changed by its owner");
+        goto cleanup;
+    }
+    rc = users_validate(u, req, res, id, j_body, 1, 0, &c, &j_rules);
+    if (rc == 0 && c.password != NULL)
+        rc = users_check_current(u, req, res, j_body, id);
+    if (rc != 0)
+        goto cleanup;
+    rc = u->api->sql_begin(req);
+    if (rc != 0)
+        goto cleanup;
+    rc = users_apply(u, req, res, id, &c, &j_user);
+    /* a new password: whoever else holds a session of this account is out */
+    if (rc == 0 && c.password != NULL)
+        rc = u->api->session_end(req, id, NULL, sid);
+    rc = users_finish(u, req, rc);
+    if (rc == 0)
+        rc = u->api->res_json(res, 200, j_user);
+cleanup:
+    json_decref(j_user);
+    json_decref(j_rules);
+    json_decref(j_body);
+    return rc;
+}
+
+/* Soft-deletes id: username kept (reserved), email and hash dropped, every session ended. */
+static int users_delete_id(struct users *u, lintel_req *req, lintel_res *res, long long id)
+{
+    long long changes = 0;
+    int rc;
+
+    rc = u->api->sql_begin(req);
+    if (rc != 0)
+        return rc;
+    rc = users_last_admin(u, req, res, id);
+    if (rc == 0)
+        rc = users_exec(u, req,
+                        "UPDATE users SET deleted_at = " USERS_NOW ", updated_at = " USERS_NOW
+                        ", email = NULL, password_hash = '*' WHERE id = ?1 AND deleted_at IS NULL",
+                        json_pack("[I]", (json_int_t)id), &changes);
+    if (rc == 0 && changes == 0)
+        rc = users_not_found(u, res);
+    if (rc == 0)
+        rc = u->api->session_end(req, id, NULL, NULL);
+    rc = users_finish(u, req, rc);
+    if (rc == 0)
+        rc = u->api->res_empty(res, 204);
+    return rc;
+}
+
+/* DELETE /api/users/me */
+static int users_me_delete(lintel_req *req, lintel_res *res, void *state)
+{
+    struct users *u = state;
+
+    return users_delete_id(u, req, res, u->api->req_user_id(req));
+}
+
+/* A query parameter that must be an integer in 0..max (max < 0: no bound); 422 otherwise. */
+static int users_query_count(struct users *u, lintel_req *req, lintel_res *res, const char *name,
+                             long long max, long long *out)
+{
+    const char *text = u->api->req_query(req, name);
+    char *end = NULL;
+    long long v;
+
+    if (text == NULL)
+        return 0;
+    errno = 0;
+    v = text[0] >= '0' && text[0] <= '9' ? strtoll(text, &end, 10) : -1;
+    if (v < 0 || errno != 0 || *end != '\0' || (max >= 0 && v > max)) {
+        if (max >= 0)
+            return u->api->res_error(res, LINTEL_EPARAM, name,
+                                     "must be an integer between 0 and %lld", max);
+        return u->api->res_error(res, LINTEL_EPARAM, name, "must be a non-negative integer");
+    }
+    *out = v;
+    return 0;
+}
+
+/* GET /api/users: {id, username} for users, full records for admins. */
+static int users_list(lintel_req *req, lintel_res *res, void *state)
+{
+    struct users *u = state;
+    const char *role = json_string_value(json_object_get(u->api->req_claims(req), "role"));
+    int admin = role != NULL && strcmp(role, "admin") == 0;
+    long long limit = USERS_LIMIT_DEF, offset = -1, skip = -1;
+    json_t *j_rows = NULL, *j_total = NULL, *j_out = NULL, *j_params = NULL;
+    int rc;
+
+    rc = users_query_count(u, req, res, "limit", USERS_LIMIT_MAX, &limit);
+    if (rc == 0)
+        rc = users_query_count(u, req, res, "offset", -1, &offset);
+    if (rc == 0)
+        rc = users_query_count(u, req, res, "skip", -1, &skip);
+    if (rc == 0 && offset >= 0 && skip >= 0 && offset != skip)
+        rc = u->api->res_error(res, LINTEL_EPARAM, "skip", "conflicts with offset");
+    if (rc != 0)
+        goto cleanup;
+    if (offset < 0)
+        offset = skip >= 0 ? skip : 0;
+    j_params = json_pack("[II]", (json_int_t)limit, (json_int_t)offset);
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = u->api->sql_query(req,
+                           admin ? "SELECT " USERS_COLS " FROM users WHERE deleted_at IS NULL"
+                                   " ORDER BY id LIMIT ?1 OFFSET ?2"
+                                 : "SELECT id, username FROM users WHERE deleted_at IS NULL"
+                                   " ORDER BY id LIMIT ?1 OFFSET ?2",
+                           j_params, &j_rows);
+    if (rc == 0)
+        rc = u->api->sql_row(req, "SELECT count(*) AS n FROM users WHERE deleted_at IS NULL", NULL,
+                             &j_total);
+    if (rc != 0)
+        goto cleanup;
+    j_out = json_pack("{sOsOsIsI}", "items", j_rows, "total", json_object_get(j_total, "n"),
+                      "limit", (json_int_t)limit, "offset", (json_int_t)offset);
+    rc = j_out != NULL ? u->api->res_json(res, 200, j_out) : LINTEL_ENOMEM;
+cleanup:
+    json_decref(j_out);
+    json_decref(j_params);
+    json_decref(j_total);
+    json_decref(j_rows);
+    return rc;
+}
+
+/* GET /api/users/{id} (users:admin) */
+static int users_admin_get(lintel_req *req, lintel_res *res, void *state)
+{
+    struct users *u = state;
+    json_t *j_user = NULL;
+    long long id;
+    int rc;
+
+    rc = users_path_id(u, req, res, &id);
+    if (rc == 0)
+        rc = users_row(u, req,
+                       "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
+                       json_pack("[I]", (json_int_t)id), &j_user);
+    if (rc == LINTEL_ENOTFOUND)
+        rc = users_not_found(u, res);
+    if (rc == 0)
+        rc = u->api->res_json(res, 200, j_user);
+    json_decref(j_user);
+    return rc;
+}
+
+/* PATCH /api/users/{id} {role?, password?, email?} (users:admin) */
+static int users_admin_patch(lintel_req *req, lintel_res *res, void *state)
+{
+    struct users *u = state;
+    json_t *j_body = NULL, *j_rules = NULL, *j_user = NULL, *j_before = NULL;
+    struct users_change c;
+    long long id;
+    int rc, ends;
+
+    rc = users_path_id(u, req, res, &id);
+    if (rc == 0)
+        rc = u->api->req_json(req, &j_body);
+    if (rc != 0)
+        goto cleanup;
+    rc = users_row(u, req, "SELECT role FROM users WHERE id = ?1 AND deleted_at IS NULL",
+                   json_pack("[I]", (json_int_t)id), &j_before);
+    if (rc == LINTEL_ENOTFOUND)
+        rc = users_not_found(u, res);
+    if (rc == 0)
+        rc = users_validate(u, req, res, id, j_body, 0, 1, &c, &j_rules);
+    if (rc != 0)
+        goto cleanup;
+    ends = c.password != NULL ||
+           (c.role != NULL &&
+            strcmp(c.role, json_string_value(json_object_get(j_before, "role"))) != 0);
+    rc = u->api->sql_begin(req);
+    if (rc != 0)
+        goto cleanup;
+    if (c.role != NULL && strcmp(c.role, "admin") != 0)
+        rc = users_last_admin(u, req, res, id);
+    if (rc == 0)
+        rc = users_apply(u, req, res, id, &c, &j_user);
+    /* A reset password or a new role: every session of that user ends now. */
+    if (rc == 0 && ends)
+        rc = u->api->session_end(req, id, NULL, NULL);
+    rc = users_finish(u, req, rc);
+    if (rc == 0)
+        rc = u->api->res_json(res, 200, j_user);
+cleanup:
+    json_decref(j_before);
+    json_decref(j_user);
+    json_decref(j_rules);
+    json_decref(j_body);
+    return rc;
+}
+
+/* DELETE /api/users/{id} (users:admin) */
+static int users_admin_delete(lintel_req *req, lintel_res *res, void *state)
+{
+    struct users *u = state;
+    long long id;
+    int rc;
+
+    rc = users_path_id(u, req, res, &id);
+    if (rc == 0)
+        rc = users_delete_id(u, req, res, id);
+    return rc;
+}
+
+static void users_unload(void *state)
+{
+    struct users *u = state;
+
+    if (u == NULL)
+        return;
+    pthread_mutex_destroy(&u->lock);
+    pthread_cond_destroy(&u->freed);
+    free(u);
+}
+
+LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
+                                     const json_t *config)
+{
+    static const struct {
+        const char *method, *path;
+        unsigned flags;
+        const char *scope;
+        lintel_handler h;
+    } routes[] = {
+        {"GET", "/api/users/me", 0, "profile", users_me_get},
+        {"PATCH", "/api/users/me", 0, "profile", users_me_patch},
+        {"DELETE", "/api/users/me", 0, "profile", users_me_delete},
+        {"GET", "/api/users", 0, NULL, users_list},
+        {"GET", "/api/users/{id}", LINTEL_ROUTE_ADMIN, "users:admin", users_admin_get},
+        {"PATCH", "/api/users/{id}", LINTEL_ROUTE_ADMIN, "users:admin", users_admin_patch},
+        {"DELETE", "/api/users/{id}", LINTEL_ROUTE_ADMIN, "users:admin", users_admin_delete},
+    };
+    struct users *u = NULL;
+    size_t i;
+    int rc;
+
+    LINTEL_PLUGIN_DECLARE(p, api, "users", "1.0.0");
+    u = calloc(1, sizeof(*u));
+    if (u == NULL)
+        return LINTEL_ENOMEM;
+    u->api = api;
+    u->p = p;
+    u->slots = 1;
+    pthread_mutex_init(&u->lock, NULL);
+    pthread_cond_init(&u->freed, NULL);
+    rc = api->on_unload(p, users_unload, u);
+    if (rc != 0) {
+        users_unload(u);
+        return rc;
+    }
+    u->password_min = users_setting(config, "password_min", "LINTEL_PASSWORD_MIN", 8, 1, 8);
+    u->password_cost = users_setting(config, "password_cost", "LINTEL_PASSWORD_COST", 5, 1, 11);
+    u->max_user =
+        users_setting(config, "login_max_user", "LINTEL_LOGIN_MAX_USER", 5, 0, 1000000000);
+    for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++)
+        rc = api->route_add(p, routes[i].method, routes[i].path, routes[i].flags, routes[i].scope,
+                            routes[i].h, u);
+    return rc;
+}
