@@ -11,8 +11,10 @@
 
 #include <ctype.h>
 #include <lintel/version.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static json_t *health_plugins(void)
 {
@@ -27,10 +29,36 @@ static json_t *health_plugins(void)
     return j_list;
 }
 
+/*
+ * Load balancers poll /health hard, and each database probe opens a read transaction (file
+ * locks). A good answer is reused for HEALTH_CACHE_MS; a bad one never is, so a database that
+ * breaks shows within that time and one that recovers shows at once.
+ */
+#define HEALTH_CACHE_MS 1000
+
+static atomic_llong health_ok_until_ms;
+
+static bool health_db_ok(void)
+{
+    struct timespec now;
+    long long now_ms;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (now_ms < atomic_load(&health_ok_until_ms))
+        return true;
+    if (db_health() != 0) {
+        atomic_store(&health_ok_until_ms, 0);
+        return false;
+    }
+    atomic_store(&health_ok_until_ms, now_ms + HEALTH_CACHE_MS);
+    return true;
+}
+
 int health_handler(lintel_req *req, lintel_res *res, void *state)
 {
     const struct lintel_api *api = host_api();
-    bool db_ok = db_health() == 0;
+    bool db_ok = health_db_ok();
     json_t *j_body = NULL;
     int rc = LINTEL_ENOMEM;
 

@@ -444,7 +444,7 @@ static int host_sql_result(lintel_req *req, struct db *db, int rc)
 
 static int host_sql_query(lintel_req *req, const char *sql, const json_t *j_params, json_t **j_rows)
 {
-    struct db *db;
+    struct db *db = NULL;
     int rc;
 
     *j_rows = NULL;
@@ -456,7 +456,7 @@ static int host_sql_query(lintel_req *req, const char *sql, const json_t *j_para
 
 static int host_sql_row(lintel_req *req, const char *sql, const json_t *j_params, json_t **j_row)
 {
-    struct db *db;
+    struct db *db = NULL;
     int rc;
 
     *j_row = NULL;
@@ -469,7 +469,7 @@ static int host_sql_row(lintel_req *req, const char *sql, const json_t *j_params
 static int host_sql_exec(lintel_req *req, const char *sql, const json_t *j_params,
                          long long *changes, long long *last_id)
 {
-    struct db *db;
+    struct db *db = NULL;
     int rc;
 
     rc = host_db(req, &db);
@@ -480,7 +480,7 @@ static int host_sql_exec(lintel_req *req, const char *sql, const json_t *j_param
 
 static int host_sql_begin(lintel_req *req)
 {
-    struct db *db;
+    struct db *db = NULL;
     int rc = host_db(req, &db);
 
     return rc != 0 ? rc : host_sql_result(req, db, db_begin(db));
@@ -488,7 +488,7 @@ static int host_sql_begin(lintel_req *req)
 
 static int host_sql_commit(lintel_req *req)
 {
-    struct db *db;
+    struct db *db = NULL;
     int rc = host_db(req, &db);
 
     return rc != 0 ? rc : host_sql_result(req, db, db_commit(db));
@@ -496,7 +496,7 @@ static int host_sql_commit(lintel_req *req)
 
 static int host_sql_rollback(lintel_req *req)
 {
-    struct db *db;
+    struct db *db = NULL;
     int rc = host_db(req, &db);
 
     return rc != 0 ? rc : host_sql_result(req, db, db_rollback(db));

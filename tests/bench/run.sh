@@ -1,0 +1,13 @@
+#!/bin/sh
+# make bench: runs every tests/bench/bench_*.sh against the build dir given (default build).
+# Usage: tests/bench/run.sh [BUILD_DIR]
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-build}" && pwd)
+status=0
+for script in "$here"/bench_*.sh; do
+    [ -e "$script" ] || continue
+    echo "== $(basename "$script")"
+    sh "$script" "$build" || status=1
+done
+exit $status
