@@ -13,6 +13,8 @@
 
 #define NUMBERS_LIMIT_DEFAULT 100
 #define NUMBERS_LIMIT_MAX     1000
+#define NUMBERS_STR_(x)       #x
+#define NUMBERS_STR(x)        NUMBERS_STR_(x)
 
 /* The columns of a number, in the shape the API returns. */
 #define NUMBERS_COLUMNS "id, value, created_at, updated_at"
@@ -24,6 +26,17 @@ struct numbers {
     const struct lintel_api *api;
     lintel_plugin *p; /* for api->log */
 };
+
+/*
+ * A 422 on field: errors[] gets {field, message}; the problem's detail (the first one recorded
+ * wins) is a sentence naming the field.
+ */
+static int numbers_invalid(struct numbers *n, lintel_res *res, const char *field,
+                           const char *message)
+{
+    n->api->res_error(res, LINTEL_EPARAM, NULL, "%s %s.", field, message);
+    return n->api->res_error(res, LINTEL_EPARAM, field, "%s", message);
+}
 
 /*
  * A path id: decimal digits only, 1..LLONG_MAX. Anything else names no number of anyone's,
@@ -44,7 +57,7 @@ static int numbers_parse_id(const char *text, long long *id)
     return 0;
 }
 
-/* A query parameter that must be an integer in 0..max (max < 0: no upper bound). */
+/* A query parameter: an integer in 0..max (max < 0: no bound; max >= 0 is the limit's bound). */
 static int numbers_query_count(struct numbers *n, lintel_req *req, lintel_res *res,
                                const char *name, long long max, long long *out)
 {
@@ -56,12 +69,11 @@ static int numbers_query_count(struct numbers *n, lintel_req *req, lintel_res *r
         return 0;
     errno = 0;
     v = text[0] >= '0' && text[0] <= '9' ? strtoll(text, &end, 10) : -1;
-    if (v < 0 || errno != 0 || *end != '\0' || (max >= 0 && v > max)) {
-        if (max >= 0)
-            return n->api->res_error(res, LINTEL_EPARAM, name,
-                                     "must be an integer between 0 and %lld", max);
-        return n->api->res_error(res, LINTEL_EPARAM, name, "must be a non-negative integer");
-    }
+    if (v < 0 || errno != 0 || *end != '\0' || (max >= 0 && v > max))
+        return numbers_invalid(
+            n, res, name,
+            max >= 0 ? "must be an integer between 0 and " NUMBERS_STR(NUMBERS_LIMIT_MAX)
+                     : "must be a non-negative integer");
     *out = v;
     return 0;
 }
@@ -83,7 +95,7 @@ static int numbers_page(struct numbers *n, lintel_req *req, lintel_res *res, lon
     if (rc != 0)
         return rc;
     if (*offset >= 0 && skip >= 0 && *offset != skip)
-        return n->api->res_error(res, LINTEL_EPARAM, "skip", "conflicts with offset");
+        return numbers_invalid(n, res, "skip", "conflicts with offset");
     if (*offset < 0)
         *offset = skip >= 0 ? skip : 0;
     return 0;
@@ -107,11 +119,11 @@ static int numbers_body_value(struct numbers *n, lintel_req *req, lintel_res *re
     }
     *j_value = json_object_get(j_body, "value");
     if (*j_value == NULL) {
-        rc = n->api->res_error(res, LINTEL_EPARAM, "value", "is required");
+        rc = numbers_invalid(n, res, "value", "is required");
         goto cleanup;
     }
     if (!json_is_number(*j_value)) {
-        rc = n->api->res_error(res, LINTEL_EPARAM, "value", "must be a number");
+        rc = numbers_invalid(n, res, "value", "must be a number");
         goto cleanup;
     }
     j_params = json_pack("[O]", *j_value);
@@ -124,7 +136,7 @@ static int numbers_body_value(struct numbers *n, lintel_req *req, lintel_res *re
         goto cleanup;
     message = json_string_value(json_object_get(j_row, "message"));
     if (message != NULL)
-        rc = n->api->res_error(res, LINTEL_EPARAM, "value", "%s", message);
+        rc = numbers_invalid(n, res, "value", message);
 cleanup:
     json_decref(j_row);
     json_decref(j_params);

@@ -14,6 +14,8 @@
 
 #define TASKS_LIMIT_DEFAULT 100
 #define TASKS_LIMIT_MAX     1000
+#define TASKS_STR_(x)       #x
+#define TASKS_STR(x)        TASKS_STR_(x)
 
 /* The columns of a task, in the shape the API returns. */
 #define TASKS_COLUMNS "id, title, description, done AS \"done:bool\", created_at, updated_at"
@@ -41,6 +43,16 @@ struct tasks_input {
 };
 
 /*
+ * A 422 on field: errors[] gets {field, message}; the problem's detail (the first one recorded
+ * wins) is a sentence naming the field.
+ */
+static int tasks_invalid(struct tasks *t, lintel_res *res, const char *field, const char *message)
+{
+    t->api->res_error(res, LINTEL_EPARAM, NULL, "%s %s.", field, message);
+    return t->api->res_error(res, LINTEL_EPARAM, field, "%s", message);
+}
+
+/*
  * A path id: decimal digits only, 1..LLONG_MAX. Anything else names no task of anyone's, so
  * the caller answers 404 rather than 422 (the id is part of the resource's name).
  */
@@ -59,7 +71,7 @@ static int tasks_parse_id(const char *text, long long *id)
     return 0;
 }
 
-/* A query parameter that must be an integer in 0..max (max < 0: no upper bound). */
+/* A query parameter: an integer in 0..max (max < 0: no bound; max >= 0 is the limit's bound). */
 static int tasks_query_count(struct tasks *t, lintel_req *req, lintel_res *res, const char *name,
                              long long max, long long *out)
 {
@@ -71,12 +83,11 @@ static int tasks_query_count(struct tasks *t, lintel_req *req, lintel_res *res, 
         return 0;
     errno = 0;
     v = text[0] >= '0' && text[0] <= '9' ? strtoll(text, &end, 10) : -1;
-    if (v < 0 || errno != 0 || *end != '\0' || (max >= 0 && v > max)) {
-        if (max >= 0)
-            return t->api->res_error(res, LINTEL_EPARAM, name,
-                                     "must be an integer between 0 and %lld", max);
-        return t->api->res_error(res, LINTEL_EPARAM, name, "must be a non-negative integer");
-    }
+    if (v < 0 || errno != 0 || *end != '\0' || (max >= 0 && v > max))
+        return tasks_invalid(t, res, name,
+                             max >= 0
+                                 ? "must be an integer between 0 and " TASKS_STR(TASKS_LIMIT_MAX)
+                                 : "must be a non-negative integer");
     *out = v;
     return 0;
 }
@@ -98,7 +109,7 @@ static int tasks_page(struct tasks *t, lintel_req *req, lintel_res *res, long lo
     if (rc != 0)
         return rc;
     if (*offset >= 0 && skip >= 0 && *offset != skip)
-        return t->api->res_error(res, LINTEL_EPARAM, "skip", "conflicts with offset");
+        return tasks_invalid(t, res, "skip", "conflicts with offset");
     if (*offset < 0)
         *offset = skip >= 0 ? skip : 0;
     return 0;
@@ -124,18 +135,18 @@ static int tasks_input_read(struct tasks *t, lintel_req *req, lintel_res *res, c
     in->j_description = json_object_get(j_body, "description");
     in->j_done = json_object_get(j_body, "done");
     if (in->j_title == NULL && (need & TASKS_NEED_TITLE))
-        rc = t->api->res_error(res, LINTEL_EPARAM, "title", "is required");
+        rc = tasks_invalid(t, res, "title", "is required");
     else if (in->j_title != NULL && !json_is_string(in->j_title))
-        rc = t->api->res_error(res, LINTEL_EPARAM, "title", "must be a string");
+        rc = tasks_invalid(t, res, "title", "must be a string");
     if (in->j_description == NULL && (need & TASKS_NEED_DESCRIPTION))
-        rc = t->api->res_error(res, LINTEL_EPARAM, "description", "is required");
+        rc = tasks_invalid(t, res, "description", "is required");
     else if (in->j_description != NULL && !json_is_string(in->j_description) &&
              !json_is_null(in->j_description))
-        rc = t->api->res_error(res, LINTEL_EPARAM, "description", "must be a string or null");
+        rc = tasks_invalid(t, res, "description", "must be a string or null");
     if (in->j_done == NULL && (need & TASKS_NEED_DONE))
-        rc = t->api->res_error(res, LINTEL_EPARAM, "done", "is required");
+        rc = tasks_invalid(t, res, "done", "is required");
     else if (in->j_done != NULL && !json_is_boolean(in->j_done))
-        rc = t->api->res_error(res, LINTEL_EPARAM, "done", "must be a boolean");
+        rc = tasks_invalid(t, res, "done", "must be a boolean");
     /* The rules run on every field of the right type, even when another field failed. */
     j_title = json_is_string(in->j_title) ? in->j_title : json_null();
     j_description = json_is_string(in->j_description) ? in->j_description : json_null();
@@ -156,10 +167,10 @@ static int tasks_input_read(struct tasks *t, lintel_req *req, lintel_res *res, c
     }
     message = json_string_value(json_object_get(j_row, "title"));
     if (message != NULL)
-        rc = t->api->res_error(res, LINTEL_EPARAM, "title", "%s", message);
+        rc = tasks_invalid(t, res, "title", message);
     message = json_string_value(json_object_get(j_row, "description"));
     if (message != NULL)
-        rc = t->api->res_error(res, LINTEL_EPARAM, "description", "%s", message);
+        rc = tasks_invalid(t, res, "description", message);
 cleanup:
     json_decref(j_row);
     json_decref(j_params);
@@ -254,7 +265,7 @@ static int tasks_list(lintel_req *req, lintel_res *res, void *state)
     if (rc != 0)
         goto cleanup;
     if (done != NULL && strcmp(done, "true") != 0 && strcmp(done, "false") != 0) {
-        rc = t->api->res_error(res, LINTEL_EPARAM, "done", "must be true or false");
+        rc = tasks_invalid(t, res, "done", "must be true or false");
         goto cleanup;
     }
     /* Separate statements with and without the filter, so each uses its own index. */
