@@ -31,11 +31,13 @@ static void setup_all(void)
 
 static void teardown_all(void)
 {
-    lt_server_stop(&srv);
+    int rc = lt_server_stop(&srv); /* non-zero: sanitizer report or unclean stop (log printed) */
+
     dp_sim_stop(&sim);
     free(admin_token);
     free(user_token);
     admin_token = user_token = NULL;
+    ck_assert_int_eq(rc, 0);
 }
 
 /* Sends a request to the private server; the reply must parse as JSON. */
