@@ -277,8 +277,8 @@ static int dp_filters(struct datapoints *d, lintel_req *req, lintel_res *res, lo
     if (rc != 0 || text == NULL)
         return rc;
     if (!admin)
-        return d->api->res_error(res, LINTEL_EFORBIDDEN, "valid",
-                                 "the valid filter needs the admin role");
+        return d->api->res_error(res, LINTEL_EFORBIDDEN, NULL,
+                                 "The valid filter needs the admin role");
     if (strcmp(text, "true") == 0 || strcmp(text, "1") == 0)
         *valid = 1;
     else if (strcmp(text, "false") == 0 || strcmp(text, "0") == 0)
