@@ -552,8 +552,8 @@ static int dp_populate(lintel_req *req, lintel_res *res, void *state)
     if (rc == LINTEL_EPARAM && j_bad != NULL) {
         const char *field = json_string_value(json_array_get(j_bad, 0));
         rc = d->api->res_error(res, LINTEL_EUPSTREAM, NULL,
-                               "upstream point %lld of %lld is malformed: %s%s%s", bad_index + 1,
-                               count, field != NULL && field[0] != '\0' ? field : "the point", " ",
+                               "upstream point %lld of %lld is malformed: %s %s", bad_index + 1,
+                               count, field != NULL && field[0] != '\0' ? field : "the point",
                                json_string_value(json_array_get(j_bad, 1)));
         goto cleanup;
     }
