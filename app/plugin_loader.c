@@ -295,7 +295,12 @@ int plugin_loader_load_all(const struct config *cfg, char **err)
     json_array_foreach(cfg->j_plugin_configs, i, j_entry) {
         const char *name = json_string_value(json_object_get(j_entry, "name"));
         const char *file = json_string_value(json_object_get(j_entry, "path"));
-        if (file == NULL || plugin_find(name) != NULL)
+        size_t k;
+        bool listed = false;
+        for (k = 0; k < n; k++)
+            listed = listed || strcmp(names[k], name) == 0;
+        /* Listed names were tried above (a refused one is not tried twice). */
+        if (file == NULL || listed || plugin_find(name) != NULL)
             continue;
         if (plugin_load(cfg, name, file, &msg) != 0) {
             rc = plugin_refused(cfg, err, msg);
