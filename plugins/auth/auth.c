@@ -505,7 +505,7 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
     const char *username = NULL, *password = NULL, *email = NULL, *msg;
     char *scope = NULL, *sid = NULL, *refresh = NULL;
     static const char *const fields[] = {"username", "password", "email"};
-    long long user_id;
+    long long user_id = 0;
     size_t i;
     int rc, bad = 0;
 

@@ -522,7 +522,7 @@ static int users_admin_get(lintel_req *req, lintel_res *res, void *state)
 {
     struct users *u = state;
     json_t *j_user = NULL;
-    long long id;
+    long long id = 0;
     int rc;
 
     rc = users_path_id(u, req, res, &id);
@@ -544,7 +544,7 @@ static int users_admin_patch(lintel_req *req, lintel_res *res, void *state)
     struct users *u = state;
     json_t *j_body = NULL, *j_rules = NULL, *j_user = NULL, *j_before = NULL;
     struct users_change c;
-    long long id;
+    long long id = 0;
     int rc, ends;
 
     rc = users_path_id(u, req, res, &id);
@@ -588,7 +588,7 @@ cleanup:
 static int users_admin_delete(lintel_req *req, lintel_res *res, void *state)
 {
     struct users *u = state;
-    long long id;
+    long long id = 0;
     int rc;
 
     rc = users_path_id(u, req, res, &id);
