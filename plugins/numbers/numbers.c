@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,19 @@
 
 extern const struct lintel_embedded_sql numbers_migrations[];
 
+/* Users whose statistics are kept in memory; past this the cache starts over (a plain bound). */
+#define NUMBERS_CACHE_MAX 4096
+
 struct numbers {
     const struct lintel_api *api;
     lintel_plugin *p; /* for api->log */
+    /*
+     * Statistics already computed: "<user id>" -> [version, stats]. Valid while the user's row
+     * in numbers_version (bumped by triggers on every change) still has that version. Entries
+     * are never modified once stored, only replaced, so a reader may hold one after unlocking.
+     */
+    pthread_mutex_t lock;
+    json_t *j_cache;
 };
 
 /*
@@ -259,31 +270,86 @@ cleanup:
     return rc;
 }
 
-/* GET /api/numbers/stats -> {count, sum, avg, min, max, stddev, median}, one statement */
+/* The cached stats of key at version (new reference), or NULL. */
+static json_t *numbers_cache_get(struct numbers *n, const char *key, json_int_t version)
+{
+    json_t *j_entry, *j_stats = NULL;
+
+    pthread_mutex_lock(&n->lock);
+    j_entry = json_object_get(n->j_cache, key);
+    if (j_entry != NULL && json_integer_value(json_array_get(j_entry, 0)) == version)
+        j_stats = json_incref(json_array_get(j_entry, 1));
+    pthread_mutex_unlock(&n->lock);
+    return j_stats;
+}
+
+/* Keeps j_stats (not stolen) of key at version, unless a newer version is already there. */
+static void numbers_cache_put(struct numbers *n, const char *key, json_int_t version,
+                              json_t *j_stats)
+{
+    json_t *j_entry;
+
+    pthread_mutex_lock(&n->lock);
+    j_entry = json_object_get(n->j_cache, key);
+    if (j_entry == NULL || json_integer_value(json_array_get(j_entry, 0)) < version) {
+        if (j_entry == NULL && json_object_size(n->j_cache) >= NUMBERS_CACHE_MAX)
+            json_object_clear(n->j_cache);
+        json_object_set_new(n->j_cache, key, json_pack("[IO]", version, j_stats));
+    }
+    pthread_mutex_unlock(&n->lock);
+}
+
+/*
+ * GET /api/numbers/stats -> {count, sum, avg, min, max, stddev, median}. Computed by
+ * lintel_stats() in one statement, which also reads the user's change counter in the same
+ * snapshot; while that counter stays the same, later calls answer from memory after one
+ * indexed read of it.
+ */
 static int numbers_stats(lintel_req *req, lintel_res *res, void *state)
 {
     struct numbers *n = state;
-    json_t *j_params = NULL, *j_row = NULL;
+    json_t *j_params = NULL, *j_row = NULL, *j_stats = NULL;
+    long long user_id = n->api->req_user_id(req);
+    json_int_t version;
+    char key[32];
     int rc;
 
-    j_params = json_pack("[I]", (json_int_t)n->api->req_user_id(req));
+    snprintf(key, sizeof(key), "%lld", user_id);
+    j_params = json_pack("[I]", (json_int_t)user_id);
     if (j_params == NULL) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
     rc = n->api->sql_row(req,
-                         "SELECT lintel_stats(value) AS \"stats:json\" FROM numbers"
-                         " WHERE user_id = ?1",
+                         "SELECT coalesce((SELECT version FROM numbers_version"
+                         " WHERE user_id = ?1), 0) AS version",
                          j_params, &j_row);
     if (rc != 0)
         goto cleanup;
-    if (!json_is_object(json_object_get(j_row, "stats"))) {
-        n->api->log(n->p, LINTEL_LOG_ERROR, "lintel_stats() returned no object");
-        rc = LINTEL_EINTERNAL;
-        goto cleanup;
+    j_stats = numbers_cache_get(n, key, json_integer_value(json_object_get(j_row, "version")));
+    if (j_stats == NULL) {
+        json_decref(j_row);
+        j_row = NULL;
+        rc = n->api->sql_row(
+            req,
+            "SELECT coalesce((SELECT version FROM numbers_version"
+            " WHERE user_id = ?1), 0) AS version,"
+            " lintel_stats(value) AS \"stats:json\" FROM numbers WHERE user_id = ?1",
+            j_params, &j_row);
+        if (rc != 0)
+            goto cleanup;
+        j_stats = json_incref(json_object_get(j_row, "stats"));
+        if (!json_is_object(j_stats)) {
+            n->api->log(n->p, LINTEL_LOG_ERROR, "lintel_stats() returned no object");
+            rc = LINTEL_EINTERNAL;
+            goto cleanup;
+        }
+        version = json_integer_value(json_object_get(j_row, "version"));
+        numbers_cache_put(n, key, version, j_stats);
     }
-    rc = n->api->res_json(res, 200, json_object_get(j_row, "stats"));
+    rc = n->api->res_json(res, 200, j_stats);
 cleanup:
+    json_decref(j_stats);
     json_decref(j_row);
     json_decref(j_params);
     return rc;
@@ -393,7 +459,11 @@ cleanup:
 
 static void numbers_unload(void *state)
 {
-    free(state);
+    struct numbers *n = state;
+
+    json_decref(n->j_cache);
+    pthread_mutex_destroy(&n->lock);
+    free(n);
 }
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
@@ -422,9 +492,15 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         return LINTEL_ENOMEM;
     n->api = api;
     n->p = p;
+    n->j_cache = json_object();
+    if (n->j_cache == NULL || pthread_mutex_init(&n->lock, NULL) != 0) {
+        json_decref(n->j_cache);
+        free(n);
+        return LINTEL_ENOMEM;
+    }
     rc = api->on_unload(p, numbers_unload, n);
     if (rc != 0) {
-        free(n);
+        numbers_unload(n);
         return rc;
     }
     rc = lintel_migrations_add(p, api, numbers_migrations);

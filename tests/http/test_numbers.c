@@ -276,8 +276,20 @@ START_TEST(update_and_delete)
     ck_assert_int_eq(send(&r, "GET", path, u.token, NULL), 200);
     ck_assert(json_real_value(json_object_get(r.j_body, "value")) == 7.25);
     lt_resp_clear(&r);
+    /* Statistics follow each change (they are cached per user and version). */
+    ck_assert_int_eq(send(&r, "GET", "/api/numbers/stats", u.token, NULL), 200);
+    ck_assert(json_real_value(json_object_get(r.j_body, "max")) == 7.25);
+    lt_resp_clear(&r);
     ck_assert_int_eq(send(&r, "PUT", path, u.token, "{\"value\":8}"), 200);
     ck_assert(json_is_integer(json_object_get(r.j_body, "value")));
+    lt_resp_clear(&r);
+    ck_assert_int_eq(send(&r, "GET", "/api/numbers/stats", u.token, NULL), 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "max")), 8);
+    lt_resp_clear(&r);
+    number_new(&u, "10");
+    ck_assert_int_eq(send(&r, "GET", "/api/numbers/stats", u.token, NULL), 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "count")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "max")), 10);
     lt_resp_clear(&r);
 
     ck_assert_int_eq(send(&r, "DELETE", path, u.token, NULL), 204);
