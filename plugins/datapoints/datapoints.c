@@ -30,23 +30,23 @@
  * Inserts every point of the JSON array ?1, or fails as a whole. The extension does the work:
  * lintel_f32_decode checks and decodes the four bytes (NaN comes back NULL, infinities as
  * such), lintel_datapoint_tags checks the tags and adds "too old" against this statement's
- * clock, and the generated column valid applies lintel_datapoint_valid. A value that is not
- * finite is stored NULL and tagged "not finite". A time that is not a JSON integer becomes
- * NULL and fails NOT NULL; one out of range fails the CHECK. The subqueries carry LIMIT -1 so
- * SQLite runs them as co-routines instead of flattening them, which would call the decoder
- * once per use of v.
+ * clock, lintel_datapoint_valid judges the result. A value that is not finite is stored NULL
+ * and tagged "not finite". A time that is not a JSON integer becomes NULL and fails NOT NULL;
+ * one out of range fails the CHECK. The subqueries carry LIMIT -1 so SQLite runs them as
+ * co-routines instead of flattening them, which would call the functions once per use.
  */
 #define DP_FINITE "abs(v) <= 3.4028234663852886e38" /* false for NULL (NaN) and +-Inf */
 #define DP_INSERT                                                                                  \
-    "INSERT INTO datapoints (ts, value, tags)"                                                     \
-    " SELECT ts, CASE WHEN " DP_FINITE " THEN v END,"                                              \
-    "  CASE WHEN " DP_FINITE " THEN tg ELSE json_insert(tg, '$[#]', 'not finite') END"             \
-    " FROM (SELECT ts, lintel_f32_decode(coalesce(pv -> '$.value', 'null')) AS v,"                 \
-    "   lintel_datapoint_tags(coalesce(nullif(pv -> '$.tags', 'null'), '[]'), ts,"                 \
-    "                         unixepoch()) AS tg"                                                  \
-    "  FROM (SELECT CASE WHEN json_type(p.value, '$.time') = 'integer'"                            \
-    "               THEN p.value ->> '$.time' END AS ts, p.value AS pv"                            \
-    "   FROM json_each(?1) AS p LIMIT -1) LIMIT -1)"
+    "INSERT INTO datapoints (ts, value, tags, valid)"                                              \
+    " SELECT ts, value, tags, lintel_datapoint_valid(tags)"                                        \
+    " FROM (SELECT ts, CASE WHEN " DP_FINITE " THEN v END AS value,"                               \
+    "   CASE WHEN " DP_FINITE " THEN tg ELSE json_insert(tg, '$[#]', 'not finite') END AS tags"    \
+    "  FROM (SELECT ts, lintel_f32_decode(coalesce(pv -> '$.value', 'null')) AS v,"                \
+    "    lintel_datapoint_tags(coalesce(nullif(pv -> '$.tags', 'null'), '[]'), ts,"                \
+    "                          unixepoch()) AS tg"                                                 \
+    "   FROM (SELECT CASE WHEN json_type(p.value, '$.time') = 'integer'"                           \
+    "                THEN p.value ->> '$.time' END AS ts, p.value AS pv"                           \
+    "    FROM json_each(?1) AS p LIMIT -1) LIMIT -1) LIMIT -1)"
 
 /*
  * What is wrong with one raw point p (a row of json_each over the array): NULL when DP_INSERT

@@ -127,25 +127,38 @@ count() {
 }
 
 echo "bench_datapoints: $(nproc) cores, wrk -t2 -d${duration}s, $points points one second apart;"
-echo "  lintel log level warning, synchronous FULL"
+echo "  lintel log level warning, synchronous FULL; load average $(cut -d" " -f1-3 /proc/loadavg)"
 run "GET /health" /health 16
 health_rps=$rps
 
+# CPU seconds the server has used so far (utime + stime): on a shared machine, points per
+# server CPU second says more about capacity than wall-clock throughput does.
+cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$pid/stat"
+}
+
 export BENCH_BASE=$base BENCH_POINTS=$points BENCH_TOKEN=$admin
+cpu0=$(cpu)
 run "POST /api/datapoints (1 000 points)" /api/datapoints 2 -s "$tmp/ingest.lua"
 ingest_rps=$rps
+cpu1=$(cpu)
 ingested=$(count)
-echo "  ingested $ingested points over HTTP"
+awk -v n="$ingested" -v c0="$cpu0" -v c1="$cpu1" 'BEGIN {
+    printf "  ingested %d points over HTTP; server CPU %.2f s: %.0f points per CPU second\n",
+        n, c1 - c0, (c1 > c0) ? n / (c1 - c0) : 0
+}'
 
 # Top up to $points with the same SQL functions, straight into the file (faster than HTTP).
 if [ "$ingested" -lt "$points" ]; then
     sqlite3 -batch "$tmp/data/lintel.db" -cmd ".load $build/ext/liblintel" -cmd ".timeout 10000" \
         "WITH RECURSIVE c(i) AS (SELECT $ingested UNION ALL SELECT i + 1 FROM c WHERE i < $points - 1)
-         INSERT INTO datapoints (ts, value, tags)
-         SELECT $base + i, lintel_f32_decode(json_array(i % 256, i / 256 % 256, i * 7 % 256, 62 + i % 4)),
-                lintel_datapoint_tags(CASE WHEN i % 10 = 0 THEN '[\"suspect\"]' ELSE '[]' END,
-                                      $base + i, unixepoch())
-         FROM c;" >/dev/null
+         INSERT INTO datapoints (ts, value, tags, valid)
+         SELECT ts, v, tg, lintel_datapoint_valid(tg) FROM (
+           SELECT $base + i AS ts,
+                  lintel_f32_decode(json_array(i % 256, i / 256 % 256, i * 7 % 256, 62 + i % 4)) AS v,
+                  lintel_datapoint_tags(CASE WHEN i % 10 = 0 THEN '[\"suspect\"]' ELSE '[]' END,
+                                        $base + i, unixepoch()) AS tg
+           FROM c);" >/dev/null
 fi
 echo "  $(count) points in the table"
 
