@@ -31,7 +31,7 @@ struct numbers {
     lintel_plugin *p; /* for api->log */
     /*
      * Statistics already computed: "<user id>" -> [version, stats]. Valid while the user's row
-     * in numbers_version (bumped by triggers on every change) still has that version. Entries
+     * in numbers_user (bumped by triggers on every change) still has that version. Entries
      * are never modified once stored, only replaced, so a reader may hold one after unlocking.
      */
     pthread_mutex_t lock;
@@ -248,11 +248,16 @@ static int numbers_list(lintel_req *req, lintel_res *res, void *state)
                            j_params, &j_items);
     if (rc != 0)
         goto cleanup;
-    /* Two statements outside a transaction: a concurrent write may land between them. */
+    /*
+     * The total is kept by triggers in numbers_user (no count over the user's rows). Two
+     * statements outside a transaction: a concurrent write may land between them.
+     */
     json_array_remove(j_params, 2);
     json_array_remove(j_params, 1);
-    rc = n->api->sql_row(req, "SELECT count(*) AS total FROM numbers WHERE user_id = ?1", j_params,
-                         &j_count);
+    rc = n->api->sql_row(req,
+                         "SELECT coalesce((SELECT total FROM numbers_user WHERE user_id = ?1), 0)"
+                         " AS total",
+                         j_params, &j_count);
     if (rc != 0)
         goto cleanup;
     j_reply = json_pack("{sOsOsIsI}", "items", j_items, "total", json_object_get(j_count, "total"),
@@ -321,7 +326,7 @@ static int numbers_stats(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     rc = n->api->sql_row(req,
-                         "SELECT coalesce((SELECT version FROM numbers_version"
+                         "SELECT coalesce((SELECT version FROM numbers_user"
                          " WHERE user_id = ?1), 0) AS version",
                          j_params, &j_row);
     if (rc != 0)
@@ -332,7 +337,7 @@ static int numbers_stats(lintel_req *req, lintel_res *res, void *state)
         j_row = NULL;
         rc = n->api->sql_row(
             req,
-            "SELECT coalesce((SELECT version FROM numbers_version"
+            "SELECT coalesce((SELECT version FROM numbers_user"
             " WHERE user_id = ?1), 0) AS version,"
             " lintel_stats(value) AS \"stats:json\" FROM numbers WHERE user_id = ?1",
             j_params, &j_row);

@@ -3,7 +3,7 @@
 PRAGMA foreign_keys = ON;
 CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL, deleted_at TEXT);
 .read '|cat "$LINTEL_TEST_SOURCE_DIR/sql/numbers/0001_numbers.sql"'
-.read '|cat "$LINTEL_TEST_SOURCE_DIR/sql/numbers/0002_numbers_version.sql"'
+.read '|cat "$LINTEL_TEST_SOURCE_DIR/sql/numbers/0002_numbers_user.sql"'
 INSERT INTO users (id, username) VALUES (1, 'ann'), (2, 'bob');
 INSERT INTO numbers (user_id, value) VALUES (1, 5), (1, 5.0), (1, 0.1), (2, 7), (1, 2.5);
 SELECT id, user_id, value, typeof(value) FROM numbers ORDER BY id;
@@ -32,9 +32,11 @@ UPDATE users SET deleted_at = '2024-04-22T15:07:57Z' WHERE id = 1;
 SELECT user_id, count(*) FROM numbers GROUP BY user_id;
 -- Ids are never reused (AUTOINCREMENT): 5 was the highest ever given, though deleted.
 INSERT INTO numbers (user_id, value) VALUES (2, 1) RETURNING id;
--- Every change bumps the owner's version (the plugin's stats cache key), refused ones do not.
-SELECT user_id, version FROM numbers_version ORDER BY user_id;
+-- Every change bumps the owner's version (the plugin's stats cache key), refused ones do not;
+-- total is the owner's count of numbers.
+SELECT user_id, version, total FROM numbers_user ORDER BY user_id;
 UPDATE numbers SET value = 8 WHERE id = 4;
 UPDATE numbers SET value = 0 WHERE id = 4;
 DELETE FROM numbers WHERE id = 6;
-SELECT user_id, version FROM numbers_version ORDER BY user_id;
+SELECT user_id, version, total FROM numbers_user ORDER BY user_id;
+SELECT user_id, count(*) FROM numbers GROUP BY user_id;
