@@ -294,12 +294,16 @@ static int tasks_list(lintel_req *req, lintel_res *res, void *state)
     /* Two statements outside a transaction: a concurrent write may land between them. */
     json_array_remove(j_params, 2);
     json_array_remove(j_params, 1);
+    /* Totals are kept by triggers in tasks_user: no count over the user's rows. */
     if (done == NULL)
-        rc = t->api->sql_row(req, "SELECT count(*) AS total FROM tasks WHERE user_id = ?1",
+        rc = t->api->sql_row(req,
+                             "SELECT coalesce((SELECT total FROM tasks_user WHERE user_id = ?1), 0)"
+                             " AS total",
                              j_params, &j_count);
     else
         rc = t->api->sql_row(req,
-                             "SELECT count(*) AS total FROM tasks WHERE user_id = ?1 AND done = ?2",
+                             "SELECT coalesce((SELECT CASE WHEN ?2 THEN done ELSE total - done END"
+                             " FROM tasks_user WHERE user_id = ?1), 0) AS total",
                              j_params, &j_count);
     if (rc != 0)
         goto cleanup;

@@ -3,6 +3,7 @@
 PRAGMA foreign_keys = ON;
 CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL, deleted_at TEXT);
 .read '|cat "$LINTEL_TEST_SOURCE_DIR/sql/tasks/0001_tasks.sql"'
+.read '|cat "$LINTEL_TEST_SOURCE_DIR/sql/tasks/0002_tasks_user.sql"'
 INSERT INTO users (id, username) VALUES (1, 'ann'), (2, 'bob');
 INSERT INTO tasks (user_id, title) VALUES (1, 'a');
 INSERT INTO tasks (user_id, title, description, done) VALUES (1, printf('%.200c', 'x'), printf('%.10000c', 'y'), 1);
@@ -25,6 +26,14 @@ EXPLAIN QUERY PLAN SELECT id, title FROM tasks WHERE user_id = 1 AND done = 1 OR
 UPDATE tasks SET updated_at = '2000-01-01T00:00:00Z' WHERE id = 1;
 UPDATE tasks SET done = 1 WHERE id = 1;
 SELECT done, updated_at <> '2000-01-01T00:00:00Z' FROM tasks WHERE id = 1;
+-- tasks_user keeps each user's total and done counts through every change.
+SELECT user_id, total, done FROM tasks_user ORDER BY user_id;
+UPDATE tasks SET done = 0 WHERE id = 2;
+DELETE FROM tasks WHERE id = 3;
+INSERT INTO tasks (user_id, title, done) VALUES (2, 'd', 1), (2, 'e', 0);
+SELECT user_id, total, done FROM tasks_user ORDER BY user_id;
+SELECT user_id, count(*), sum(done) FROM tasks GROUP BY user_id;
 -- Soft-deleting a user removes that user's tasks only.
 UPDATE users SET deleted_at = '2024-04-22T15:07:57Z' WHERE id = 1;
 SELECT user_id, count(*) FROM tasks GROUP BY user_id;
+SELECT user_id, total, done FROM tasks_user ORDER BY user_id;
