@@ -69,7 +69,7 @@ static void plugin_free(struct lintel_plugin *p, bool run_unload)
         dlclose(p->dl);
 #endif
     free(p->unloads);
-    json_decref(p->j_empty);
+    json_decref(p->j_owned);
     free(p->name);
     free(p->path);
     free(p->declared_name);
@@ -101,6 +101,38 @@ static struct lintel_plugin *plugin_find(const char *name)
     return NULL;
 }
 
+/*
+ * The config a plugin receives: the host's effective settings that plugins act on (file and
+ * environment already merged, so "login_max_user" in lintel.json reaches the auth plugin), then
+ * the plugin's own "config" subtree on top. Secrets (jwt_secret, admin_password) stay out.
+ */
+static json_t *plugin_settings_new(const struct config *cfg, const json_t *j_own)
+{
+    json_t *j =
+        json_pack("{sIsIsIsIsIsIsIsIsbsssIsIsIsbsI}", "password_min", (json_int_t)cfg->password_min,
+                  "password_cost", (json_int_t)cfg->password_cost, "login_max_user",
+                  (json_int_t)cfg->login_max_user, "login_max_ip", (json_int_t)cfg->login_max_ip,
+                  "access_ttl", (json_int_t)cfg->access_ttl, "refresh_ttl",
+                  (json_int_t)cfg->refresh_ttl, "threads", (json_int_t)cfg->threads, "max_body",
+                  (json_int_t)cfg->max_body, "trust_proxy", cfg->trust_proxy, "data_dir",
+                  cfg->data_dir, "upstream_timeout", (json_int_t)cfg->upstream_timeout,
+                  "upstream_max_bytes", (json_int_t)cfg->upstream_max_bytes, "avatar_max",
+                  (json_int_t)cfg->avatar_max, "upstream_redirects", cfg->upstream_redirects,
+                  "busy_timeout", (json_int_t)cfg->busy_timeout);
+
+    if (j == NULL)
+        return NULL;
+    if (cfg->upstream_url != NULL &&
+        json_object_set_new(j, "upstream_url", json_string(cfg->upstream_url)) != 0)
+        goto fail;
+    if (json_is_object(j_own) && json_object_update(j, (json_t *)j_own) != 0)
+        goto fail;
+    return j;
+fail:
+    json_decref(j);
+    return NULL;
+}
+
 /* Loads one plugin. On refusal *err (malloc'd) says why and nothing of it stays registered. */
 static int plugin_load(const struct config *cfg, const char *name, const char *path, char **err)
 {
@@ -120,11 +152,13 @@ static int plugin_load(const struct config *cfg, const char *name, const char *p
         *err = plugin_fmt("plugin %s: out of memory", name);
         goto cleanup;
     }
-    p->j_config = plugin_config_of(cfg, name);
-    if (p->j_config == NULL) {
-        p->j_empty = json_object();
-        p->j_config = p->j_empty;
+    p->j_owned = plugin_settings_new(cfg, plugin_config_of(cfg, name));
+    if (p->j_owned == NULL) {
+        rc = LINTEL_ENOMEM;
+        *err = plugin_fmt("plugin %s: out of memory", name);
+        goto cleanup;
     }
+    p->j_config = p->j_owned;
     dlerror();
     p->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (p->dl == NULL) {

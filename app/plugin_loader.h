@@ -26,8 +26,8 @@ struct lintel_plugin {
     bool declared;          /* declare() succeeded                                         */
     bool in_init;           /* lifecycle calls are allowed only while init runs            */
     void *dl;               /* dlopen handle                                               */
-    const json_t *j_config; /* its "config" subtree (borrowed) or j_empty                  */
-    json_t *j_empty;        /* owned empty object when it has no config                    */
+    const json_t *j_config; /* what lintel_plugin_init gets: j_owned                        */
+    json_t *j_owned;        /* host settings with its "config" subtree on top (owned)       */
     struct plugin_unload *unloads;
     size_t nunloads;
     char *error; /* first refusal reason recorded during init (malloc'd)        */

@@ -131,6 +131,37 @@ START_TEST(brute_force_limits)
 }
 END_TEST
 
+/* Account policy set in the config FILE (not the environment) reaches the auth plugin. */
+START_TEST(limits_from_config_file)
+{
+    static const char *const env[] = {"LINTEL_PASSWORD_COST=3", NULL};
+    struct lt_server s = {.pid = -1};
+    char dir[] = "/tmp/lintel-cfg-XXXXXX", path[64], *tok = NULL, *name = NULL;
+    const char *args[] = {"--config", path, NULL};
+    long long id;
+    FILE *f;
+    int i;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/lintel.json", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"login_max_user\": 2, \"password_min\": 4}\n", f);
+    fclose(f);
+    ck_assert_int_eq(lt_server_start(&s, env, args), 0);
+    /* password_min 4 from the file: a 5-character password is accepted */
+    ck_assert_int_eq(lt_register(s.url, "cf", "abcde", &tok, &id, &name), 0);
+    free(tok);
+    for (i = 0; i < 2; i++)
+        ck_assert_int_eq(login_status(s.url, name, "wrong-password", NULL), 401);
+    ck_assert_int_eq(login_status(s.url, name, "abcde", NULL), 429);
+    free(name);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(bcrypt_rehash_and_cli)
 {
     static const char *const env[] = {"LINTEL_PASSWORD_COST=3", "LINTEL_ADMIN_PASSWORD", NULL};
@@ -197,6 +228,7 @@ static Suite *limits_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, brute_force_limits);
     tcase_add_test(tc, bcrypt_rehash_and_cli);
+    tcase_add_test(tc, limits_from_config_file);
     suite_add_tcase(s, tc);
     return s;
 }
