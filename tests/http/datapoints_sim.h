@@ -64,14 +64,31 @@ static inline int dp_sim_start(struct dp_sim *s, const char *mode)
     return 0;
 }
 
-/* Stops it (harmless when it already stopped). */
+/*
+ * Stops it (harmless when it already stopped) and returns once its port refuses connections.
+ * A Check test runs in a fork of the process that started the simulator, where waitpid cannot
+ * wait for it (not our child), so the port is what says it is gone.
+ */
 static inline void dp_sim_stop(struct dp_sim *s)
 {
-    if (s->pid > 0) {
-        kill(s->pid, SIGTERM);
-        waitpid(s->pid, NULL, 0);
-        s->pid = 0;
+    struct lt_resp r;
+
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, SIGTERM);
+    if (waitpid(s->pid, NULL, 0) != s->pid) {
+        for (int i = 0; i < 200; i++) {
+            int gone;
+
+            memset(&r, 0, sizeof(r));
+            gone = lt_request(s->url, "GET", "/_sim/hits", NULL, NULL, NULL, 0, NULL, &r) != 0;
+            lt_resp_clear(&r);
+            if (gone)
+                break;
+            usleep(25 * 1000);
+        }
     }
+    s->pid = 0;
 }
 
 /* Switches the simulator's answers to mode (see lintel-sensor-sim --help); 0 or -1. */
