@@ -11,6 +11,7 @@
 #include "plugin_loader.h"
 #include "server.h"
 #include "users_cli.h"
+#include "ws.h"
 
 #include <lintel/migrations.h>
 #include <lintel/version.h>
@@ -165,16 +166,24 @@ static int main_serve(struct main_state *st)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    rc = ws_init(&st->cfg);
+    if (rc != 0) {
+        log_error("start stopped: the WebSocket endpoint cannot be set up");
+        return EXIT_START;
+    }
     rc = server_start(&st->cfg, &err);
     if (rc != 0) {
         log_error("start stopped: %s", err != NULL ? err : "cannot start the server");
         free(err);
+        ws_shutdown();
         server_stop();
         return EXIT_START;
     }
     while (sigwait(&set, &sig) != 0)
         ;
     log_info("signal %d: stopping (in-flight requests finish)", sig);
+    /* Sockets first: ulfius_stop_framework waits for every socket's threads to end. */
+    ws_shutdown();
     server_stop();
     return 0;
 }
@@ -191,6 +200,7 @@ static int main_migrate(struct main_state *st)
 static void main_release(struct main_state *st)
 {
     server_release();
+    ws_release();
     plugin_loader_unload_all();
     if (st->http_open)
         http_client_global_release();

@@ -242,6 +242,27 @@ struct lintel_api {
     /* Data directory of this server (borrowed). */
     const char *(*data_dir)(lintel_plugin *p);
 
+    /*
+     * --- live events and host settings (appended before the 1.0 release, so still ABI 1.0;
+     * a plugin built against an older 1.0 header never reads these: check api->size) ---
+     */
+
+    /*
+     * Sends j_event (an object with a string "event", not stolen) as a JSON text frame to
+     * every open WebSocket of user_id (GET /api/ws). The host sets "user_id" to user_id and
+     * adds "at" (ISO 8601 UTC, now) unless present. Best effort: returns 0 even when the user
+     * has no socket; LINTEL_EPARAM for a missing "event"; never blocks on the network.
+     */
+    int (*event_publish)(lintel_req *req, long long user_id, const json_t *j_event);
+
+    /*
+     * A numeric setting of the server configuration (file, LINTEL_* environment, default):
+     * "avatar_max", "max_body", "access_ttl", "refresh_ttl", "password_min",
+     * "password_cost", "login_max_user", "login_max_ip", "upstream_timeout",
+     * "upstream_max_bytes". LINTEL_ENOTFOUND for another key.
+     */
+    int (*config_number)(lintel_plugin *p, const char *key, long long *value);
+
     /* ABI 1.1 and later: append here only. */
 };
 

@@ -1,0 +1,729 @@
+/*
+ * The avatars plugin: one PNG or JPEG per user, checked byte by byte, stored atomically as
+ * <data_dir>/avatars/<user id>, served to any signed-in user, announced on the user's sockets.
+ */
+#include <lintel/plugin.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define AVATARS_MAX_DEFAULT (2 * 1024 * 1024)  /* api.md: LINTEL_AVATAR_MAX default         */
+#define AVATARS_MAX_DIM     16384              /* widest and tallest image accepted         */
+#define AVATARS_READ_CAP    (64 * 1024 * 1024) /* never read a larger file into memory     */
+#define AVATARS_MP_PARTS    16                 /* multipart: parts looked at               */
+#define AVATARS_MP_HEADERS  8192               /* multipart: bytes of one part's headers   */
+#define AVATARS_ORPHANS     16                 /* files of deleted users removed per request */
+
+struct avatars {
+    const struct lintel_api *api;
+    lintel_plugin *p;
+    char dir[4096]; /* <data_dir>/avatars */
+    long long max;  /* largest image in bytes */
+};
+
+/* ---- image checks ---- */
+
+static uint32_t avatars_be32(const unsigned char *b)
+{
+    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+}
+
+/* CRC-32 of PNG chunks (ISO 3309, reflected 0xEDB88320); 17 bytes per image, so no table. */
+static uint32_t avatars_crc32(const unsigned char *b, size_t n)
+{
+    uint32_t crc = 0xffffffffu;
+    size_t i;
+    int k;
+
+    for (i = 0; i < n; i++) {
+        crc ^= b[i];
+        for (k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    return crc ^ 0xffffffffu;
+}
+
+static bool avatars_has_png_signature(const unsigned char *b, size_t n)
+{
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+    return n >= sizeof(sig) && memcmp(b, sig, sizeof(sig)) == 0;
+}
+
+static bool avatars_has_jpeg_signature(const unsigned char *b, size_t n)
+{
+    return n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff;
+}
+
+/*
+ * A PNG: signature, IHDR first with a correct CRC, sane size, a legal bit depth for its colour
+ * type, and IEND last (a truncated upload fails here). NULL when valid, else the defect.
+ */
+static const char *avatars_png_defect(const unsigned char *b, size_t n)
+{
+    static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+    uint32_t w, h;
+    unsigned depth, ctype;
+    bool depth_ok;
+
+    if (n < 8 + 25 + 12)
+        return "too short for a PNG";
+    if (avatars_be32(b + 8) != 13 || memcmp(b + 12, "IHDR", 4) != 0)
+        return "the PNG does not start with an IHDR chunk";
+    if (avatars_crc32(b + 12, 17) != avatars_be32(b + 29))
+        return "the PNG IHDR chunk has a wrong CRC";
+    w = avatars_be32(b + 16);
+    h = avatars_be32(b + 20);
+    if (w == 0 || h == 0 || w > AVATARS_MAX_DIM || h > AVATARS_MAX_DIM)
+        return "the PNG is empty or larger than 16384 pixels on a side";
+    depth = b[24];
+    ctype = b[25];
+    switch (ctype) {
+    case 0:
+        depth_ok = depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16;
+        break;
+    case 3:
+        depth_ok = depth == 1 || depth == 2 || depth == 4 || depth == 8;
+        break;
+    case 2:
+    case 4:
+    case 6:
+        depth_ok = depth == 8 || depth == 16;
+        break;
+    default:
+        return "the PNG has an unknown colour type";
+    }
+    if (!depth_ok || b[26] != 0 || b[27] != 0 || b[28] > 1)
+        return "the PNG IHDR has an invalid bit depth, compression, filter or interlace";
+    if (memcmp(b + n - sizeof(iend), iend, sizeof(iend)) != 0)
+        return "the PNG does not end with IEND (truncated?)";
+    return NULL;
+}
+
+/* A JPEG: SOI, then marker segments up to a frame header (SOFn) with sane dimensions. */
+static const char *avatars_jpeg_defect(const unsigned char *b, size_t n)
+{
+    size_t i = 2;
+
+    if (n < 4 || b[0] != 0xff || b[1] != 0xd8)
+        return "not a JPEG";
+    while (i < n) {
+        unsigned marker;
+        size_t seglen;
+        if (b[i] != 0xff)
+            return "the JPEG has bytes between its markers";
+        while (i < n && b[i] == 0xff)
+            i++; /* fill bytes */
+        if (i >= n)
+            break;
+        marker = b[i++];
+        if ((marker >= 0xd0 && marker <= 0xd7) || marker == 0x01)
+            continue; /* restart markers, TEM: no length */
+        if (marker == 0x00 || marker == 0xd8 || marker == 0xd9 || marker == 0xda)
+            return "the JPEG has no frame header before its data";
+        if (i + 2 > n)
+            break;
+        seglen = ((size_t)b[i] << 8) | b[i + 1];
+        if (seglen < 2 || i + seglen > n)
+            return "the JPEG has a segment longer than the file";
+        if (marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 &&
+            marker != 0xcc) {
+            unsigned prec, h, w, nc;
+            if (seglen < 8)
+                return "the JPEG frame header is too short";
+            prec = b[i + 2];
+            h = ((unsigned)b[i + 3] << 8) | b[i + 4];
+            w = ((unsigned)b[i + 5] << 8) | b[i + 6];
+            nc = b[i + 7];
+            if ((prec != 8 && prec != 12 && prec != 16) || nc < 1 || nc > 4 ||
+                seglen != 8 + 3 * (size_t)nc)
+                return "the JPEG frame header is invalid";
+            if (w == 0 || h == 0 || w > AVATARS_MAX_DIM || h > AVATARS_MAX_DIM)
+                return "the JPEG is empty or larger than 16384 pixels on a side";
+            return NULL;
+        }
+        i += seglen;
+    }
+    return "the JPEG ends before its frame header";
+}
+
+/* The type the bytes are ("image/png", "image/jpeg") or NULL; *defect says why not. */
+static const char *avatars_sniff(const void *data, size_t n, const char **defect)
+{
+    const unsigned char *b = data;
+
+    *defect = "the content is neither a PNG nor a JPEG image";
+    if (avatars_has_png_signature(b, n)) {
+        *defect = avatars_png_defect(b, n);
+        return *defect == NULL ? "image/png" : NULL;
+    }
+    if (avatars_has_jpeg_signature(b, n)) {
+        *defect = avatars_jpeg_defect(b, n);
+        return *defect == NULL ? "image/jpeg" : NULL;
+    }
+    return NULL;
+}
+
+/* ---- header values ---- */
+
+/* The media type of a Content-Type value, lower-cased, without parameters, into out. */
+static void avatars_media_type(const char *ct, char *out, size_t size)
+{
+    size_t i = 0;
+
+    out[0] = '\0';
+    if (ct == NULL)
+        return;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    for (; *ct != '\0' && *ct != ';' && *ct != ' ' && *ct != '\t' && i + 1 < size; ct++)
+        out[i++] = (char)((*ct >= 'A' && *ct <= 'Z') ? *ct + 32 : *ct);
+    out[i] = '\0';
+}
+
+/*
+ * The parameter name of a header value ("form-data; name=\"file\"", "...; boundary=x"), quoted
+ * or not, into out. 0, or -1 when absent, empty or longer than size - 1.
+ */
+static int avatars_param(const char *value, const char *name, char *out, size_t size)
+{
+    const char *p = strchr(value, ';');
+    size_t nl = strlen(name);
+
+    while (p != NULL) {
+        size_t i = 0;
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncasecmp(p, name, nl) == 0 && p[nl] == '=') {
+            p += nl + 1;
+            if (*p == '"') {
+                for (p++; *p != '\0' && *p != '"' && i + 1 < size; p++)
+                    out[i++] = *p;
+                if (*p != '"')
+                    return -1;
+            } else {
+                for (; *p != '\0' && *p != ';' && *p != ' ' && i + 1 < size; p++)
+                    out[i++] = *p;
+                if (*p != '\0' && *p != ';' && *p != ' ')
+                    return -1;
+            }
+            out[i] = '\0';
+            return i > 0 ? 0 : -1;
+        }
+        p = strchr(p, ';');
+    }
+    return -1;
+}
+
+/* ---- multipart/form-data (RFC 7578), only as much as one file field needs ---- */
+
+struct avatars_part {
+    const unsigned char *data;
+    size_t len;
+    char type[128]; /* the part's media type, "" when it has none */
+};
+
+/*
+ * Finds the first part named "file" of a multipart body. 0, LINTEL_EMALFORMED (detail
+ * recorded) for a body that breaks the format, LINTEL_EPARAM when there is no such part.
+ */
+static int avatars_multipart(struct avatars *a, lintel_res *res, const char *content_type,
+                             const unsigned char *body, size_t n, struct avatars_part *out)
+{
+    char boundary[71], delim[75], headers[AVATARS_MP_HEADERS + 1];
+    const unsigned char *p, *end = body + n;
+    size_t dlen, parts;
+    bool found = false;
+
+    memset(out, 0, sizeof(*out));
+    if (avatars_param(content_type, "boundary", boundary, sizeof(boundary)) != 0)
+        return a->api->res_error(res, LINTEL_EMALFORMED, NULL,
+                                 "multipart/form-data needs a boundary of 1 to 70 characters.");
+    dlen = (size_t)snprintf(delim, sizeof(delim), "\r\n--%s", boundary);
+    /* The first delimiter may open the body (no preamble) or follow a preamble line. */
+    if (n >= dlen - 2 && memcmp(body, delim + 2, dlen - 2) == 0)
+        p = body + dlen - 2;
+    else if ((p = memmem(body, n, delim, dlen)) != NULL)
+        p += dlen;
+    else
+        return a->api->res_error(res, LINTEL_EMALFORMED, NULL,
+                                 "The multipart body has no part with the given boundary.");
+    for (parts = 0; parts < AVATARS_MP_PARTS; parts++) {
+        const unsigned char *hend, *next;
+        char name[64], disp[1024];
+        const char *line;
+        size_t hlen;
+        if (end - p >= 2 && p[0] == '-' && p[1] == '-')
+            return found ? 0 : a->api->res_error(res, LINTEL_EPARAM, "file", "is required");
+        if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
+            break;
+        p += 2;
+        hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4);
+        if (hend == NULL || (size_t)(hend - p) > AVATARS_MP_HEADERS)
+            break;
+        hlen = (size_t)(hend - p);
+        memcpy(headers, p, hlen);
+        headers[hlen] = '\0';
+        p = hend + 4;
+        next = memmem(p, (size_t)(end - p), delim, dlen);
+        if (next == NULL)
+            break;
+        disp[0] = '\0';
+        name[0] = '\0';
+        for (line = headers; line != NULL && *line != '\0';) {
+            const char *eol = strstr(line, "\r\n");
+            size_t llen = eol != NULL ? (size_t)(eol - line) : strlen(line);
+            if (llen > 20 && strncasecmp(line, "Content-Disposition:", 20) == 0)
+                snprintf(disp, sizeof(disp), "%.*s", (int)(llen - 20), line + 20);
+            else if (!found && llen > 13 && strncasecmp(line, "Content-Type:", 13) == 0)
+                snprintf(out->type, sizeof(out->type), "%.*s", (int)(llen - 13), line + 13);
+            line = eol != NULL ? eol + 2 : NULL;
+        }
+        if (!found && avatars_param(disp, "name", name, sizeof(name)) == 0 &&
+            strcmp(name, "file") == 0) {
+            char mt[128];
+            avatars_media_type(out->type, mt, sizeof(mt));
+            snprintf(out->type, sizeof(out->type), "%s", mt);
+            out->data = p;
+            out->len = (size_t)(next - p);
+            found = true;
+        } else if (!found) {
+            out->type[0] = '\0';
+        }
+        p = next + dlen;
+    }
+    return a->api->res_error(res, LINTEL_EMALFORMED, NULL,
+                             "The multipart body is malformed or has more than 16 parts.");
+}
+
+/* ---- files ---- */
+
+static void avatars_path(const struct avatars *a, long long uid, char *out, size_t size)
+{
+    snprintf(out, size, "%s/%lld", a->dir, uid);
+}
+
+/* Writes data as the user's avatar: temp file, fsync, rename over, fsync the directory. */
+static int avatars_write(struct avatars *a, long long uid, const void *data, size_t len)
+{
+    char path[4200], tmp[4200];
+    const unsigned char *b = data;
+    size_t off = 0;
+    int fd = -1, dfd = -1, rc = LINTEL_EINTERNAL;
+
+    avatars_path(a, uid, path, sizeof(path));
+    snprintf(tmp, sizeof(tmp), "%s/.%lld.XXXXXX", a->dir, uid);
+    fd = mkstemp(tmp); /* mode 0600, a name no client chose */
+    if (fd < 0) {
+        a->api->log(a->p, LINTEL_LOG_ERROR, "cannot create a file in %s: %s", a->dir,
+                    strerror(errno));
+        tmp[0] = '\0';
+        goto cleanup;
+    }
+    while (off < len) {
+        ssize_t w = write(fd, b + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            a->api->log(a->p, LINTEL_LOG_ERROR, "cannot write %s: %s", tmp, strerror(errno));
+            goto cleanup;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        fd = -1;
+        a->api->log(a->p, LINTEL_LOG_ERROR, "cannot sync %s: %s", tmp, strerror(errno));
+        goto cleanup;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        a->api->log(a->p, LINTEL_LOG_ERROR, "cannot rename to %s: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    tmp[0] = '\0';
+    /* The rename itself survives a crash only once the directory is on disk. */
+    dfd = open(a->dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0)
+        fsync(dfd);
+    rc = 0;
+cleanup:
+    if (fd >= 0)
+        close(fd);
+    if (dfd >= 0)
+        close(dfd);
+    if (tmp[0] != '\0')
+        unlink(tmp);
+    return rc;
+}
+
+/* The user's avatar bytes (malloc'd) or LINTEL_ENOTFOUND. */
+static int avatars_read(struct avatars *a, long long uid, unsigned char **data, size_t *len)
+{
+    char path[4200];
+    struct stat st;
+    size_t off = 0;
+    int fd, rc = LINTEL_EINTERNAL;
+
+    *data = NULL;
+    *len = 0;
+    avatars_path(a, uid, path, sizeof(path));
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? LINTEL_ENOTFOUND : LINTEL_EINTERNAL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > AVATARS_READ_CAP)
+        goto cleanup;
+    *data = malloc((size_t)st.st_size + 1);
+    if (*data == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    while (off < (size_t)st.st_size) {
+        ssize_t r = read(fd, *data + off, (size_t)st.st_size - off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        off += (size_t)r;
+    }
+    *len = off;
+    rc = 0;
+cleanup:
+    if (rc != 0) {
+        free(*data);
+        *data = NULL;
+    }
+    close(fd);
+    return rc;
+}
+
+/*
+ * Removes the files of deleted accounts (the users_deleted_avatar trigger lists them in
+ * avatar_orphans; a trigger cannot touch files). Best effort, a few per request.
+ */
+static void avatars_purge(struct avatars *a, lintel_req *req)
+{
+    json_t *j_rows = NULL, *j_row, *j_params;
+    char path[4200];
+    size_t i;
+
+    if (a->api->sql_query(req, "SELECT user_id FROM avatar_orphans LIMIT 16", NULL, &j_rows) != 0)
+        return;
+    json_array_foreach(j_rows, i, j_row) {
+        long long uid = (long long)json_integer_value(json_object_get(j_row, "user_id"));
+        avatars_path(a, uid, path, sizeof(path));
+        if (unlink(path) != 0 && errno != ENOENT)
+            continue;
+        j_params = json_pack("[I]", (json_int_t)uid);
+        if (j_params != NULL)
+            a->api->sql_exec(req, "DELETE FROM avatar_orphans WHERE user_id = ?1", j_params, NULL,
+                             NULL);
+        json_decref(j_params);
+    }
+    json_decref(j_rows);
+}
+
+/* ---- events ---- */
+
+static void avatars_publish(struct avatars *a, lintel_req *req, long long uid, const char *event,
+                            const char *url)
+{
+    json_t *j_event;
+
+    if (a->api->size < offsetof(struct lintel_api, event_publish) + sizeof(a->api->event_publish))
+        return; /* a host without live events */
+    /* "o" steals the new value; jansson 2.14 has no "s?" inside an object. */
+    j_event = json_pack("{ss sI so}", "event", event, "user_id", (json_int_t)uid, "avatar_url",
+                        url != NULL ? json_string(url) : json_null());
+    if (j_event != NULL)
+        a->api->event_publish(req, uid, j_event);
+    json_decref(j_event);
+}
+
+/* ---- handlers ---- */
+
+static int avatars_put(lintel_req *req, lintel_res *res, void *state)
+{
+    struct avatars *a = state;
+    const struct lintel_api *api = a->api;
+    long long uid = api->req_user_id(req), version = 0, changes = 0;
+    const char *ct = api->req_header(req, "Content-Type"), *actual, *defect, *declared;
+    char mt[128], url[96], path[4200];
+    struct avatars_part part;
+    const unsigned char *data;
+    json_t *j_params = NULL, *j_row = NULL, *j_body = NULL;
+    struct timespec now;
+    size_t len;
+    int rc;
+
+    avatars_purge(a, req);
+    data = api->req_body(req, &len);
+    avatars_media_type(ct, mt, sizeof(mt));
+    if (strcmp(mt, "multipart/form-data") == 0) {
+        rc = avatars_multipart(a, res, ct, data, len, &part);
+        if (rc != 0)
+            goto cleanup;
+        data = part.data;
+        len = part.len;
+        /* A part without a type (or a generic one) is judged by its content alone. */
+        declared = part.type[0] != '\0' && strcmp(part.type, "application/octet-stream") != 0
+                       ? part.type
+                       : NULL;
+    } else if (strcmp(mt, "image/png") == 0 || strcmp(mt, "image/jpeg") == 0) {
+        declared = mt;
+    } else {
+        rc = api->res_error(res, LINTEL_EMEDIATYPE, NULL,
+                            "Send the avatar as image/png or image/jpeg, or as "
+                            "multipart/form-data with a field named file.");
+        goto cleanup;
+    }
+    if ((long long)len > a->max) {
+        rc = api->res_error(res, LINTEL_ETOOLARGE, NULL, "The avatar is larger than %lld bytes.",
+                            a->max);
+        goto cleanup;
+    }
+    if (declared != NULL && strcmp(declared, "image/png") != 0 &&
+        strcmp(declared, "image/jpeg") != 0) {
+        rc = api->res_error(res, LINTEL_EMEDIATYPE, NULL,
+                            "The file is declared as %.64s; only image/png and image/jpeg are "
+                            "accepted.",
+                            declared);
+        goto cleanup;
+    }
+    actual = avatars_sniff(data, len, &defect);
+    if (actual == NULL) {
+        rc = api->res_error(res, LINTEL_EMEDIATYPE, NULL, "Not a valid avatar: %s.", defect);
+        goto cleanup;
+    }
+    if (declared != NULL && strcmp(declared, actual) != 0) {
+        rc = api->res_error(res, LINTEL_EMEDIATYPE, NULL,
+                            "The body is declared as %s but its content is %s.", declared, actual);
+        goto cleanup;
+    }
+    rc = avatars_write(a, uid, data, len);
+    if (rc != 0)
+        goto cleanup;
+    /* The version only grows, so every change gives a new avatar_url. */
+    clock_gettime(CLOCK_REALTIME, &now);
+    j_params = json_pack("[II]", (json_int_t)uid,
+                         (json_int_t)now.tv_sec * 1000 + (json_int_t)(now.tv_nsec / 1000000));
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = api->sql_begin(req);
+    if (rc == 0)
+        rc = api->sql_exec(
+            req,
+            "INSERT INTO avatars (user_id, version) SELECT ?1, ?2 WHERE EXISTS"
+            " (SELECT 1 FROM users WHERE id = ?1 AND deleted_at IS NULL)"
+            " ON CONFLICT (user_id) DO UPDATE SET version = max(excluded.version,"
+            " avatars.version + 1), updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            j_params, &changes, NULL);
+    json_decref(j_params);
+    j_params = json_pack("[I]", (json_int_t)uid);
+    if (rc == 0 && j_params == NULL)
+        rc = LINTEL_ENOMEM;
+    if (rc == 0 && changes > 0)
+        rc = api->sql_row(req, "SELECT version FROM avatars WHERE user_id = ?1", j_params, &j_row);
+    if (rc == 0)
+        rc = api->sql_commit(req);
+    if (rc != 0)
+        goto cleanup;
+    if (changes == 0) {
+        /* The account was deleted while the upload ran. */
+        avatars_path(a, uid, path, sizeof(path));
+        unlink(path);
+        rc = api->res_error(res, LINTEL_ENOTFOUND, NULL, "This account no longer exists.");
+        goto cleanup;
+    }
+    version = (long long)json_integer_value(json_object_get(j_row, "version"));
+    snprintf(url, sizeof(url), "/api/users/%lld/avatar?v=%lld", uid, version);
+    j_body = json_pack("{ss}", "avatar_url", url);
+    if (j_body == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = api->res_json(res, 200, j_body);
+    if (rc == 0)
+        avatars_publish(a, req, uid, "avatar.updated", url);
+cleanup:
+    json_decref(j_body);
+    json_decref(j_row);
+    json_decref(j_params);
+    return rc;
+}
+
+static int avatars_get(lintel_req *req, lintel_res *res, void *state)
+{
+    struct avatars *a = state;
+    const struct lintel_api *api = a->api;
+    const char *param = api->req_param(req, "id"), *type, *defect;
+    json_t *j_params = NULL, *j_row = NULL;
+    unsigned char *data = NULL;
+    char *end = NULL;
+    long long uid;
+    size_t len = 0;
+    int rc;
+
+    avatars_purge(a, req);
+    if (param != NULL && strcmp(param, "me") == 0) {
+        uid = api->req_user_id(req);
+    } else {
+        errno = 0;
+        uid = param != NULL && param[0] >= '1' && param[0] <= '9' ? strtoll(param, &end, 10) : 0;
+        if (errno != 0 || end == NULL || *end != '\0')
+            uid = 0;
+    }
+    if (uid <= 0) {
+        rc = api->res_error(res, LINTEL_ENOTFOUND, NULL, "This user has no avatar.");
+        goto cleanup;
+    }
+    j_params = json_pack("[I]", (json_int_t)uid);
+    if (j_params == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = api->sql_row(req,
+                      "SELECT a.version FROM avatars a JOIN users u ON u.id = a.user_id"
+                      " WHERE a.user_id = ?1 AND u.deleted_at IS NULL",
+                      j_params, &j_row);
+    if (rc == 0)
+        rc = avatars_read(a, uid, &data, &len);
+    if (rc == LINTEL_ENOTFOUND) {
+        rc = api->res_error(res, LINTEL_ENOTFOUND, NULL, "This user has no avatar.");
+        goto cleanup;
+    }
+    if (rc != 0)
+        goto cleanup;
+    /* The type comes from the bytes served, so a concurrent replacement never mislabels. */
+    type = avatars_sniff(data, len, &defect);
+    if (type == NULL) {
+        api->log(a->p, LINTEL_LOG_ERROR, "avatar of user %lld is damaged: %s", uid, defect);
+        rc = LINTEL_EINTERNAL;
+        goto cleanup;
+    }
+    rc = api->res_bytes(res, 200, type, data, len);
+cleanup:
+    free(data);
+    json_decref(j_row);
+    json_decref(j_params);
+    return rc;
+}
+
+static int avatars_delete(lintel_req *req, lintel_res *res, void *state)
+{
+    struct avatars *a = state;
+    const struct lintel_api *api = a->api;
+    long long uid = api->req_user_id(req), changes = 0;
+    json_t *j_params = NULL;
+    char path[4200];
+    int rc;
+
+    avatars_purge(a, req);
+    j_params = json_pack("[I]", (json_int_t)uid);
+    if (j_params == NULL)
+        return LINTEL_ENOMEM;
+    rc = api->sql_exec(req, "DELETE FROM avatars WHERE user_id = ?1", j_params, &changes, NULL);
+    json_decref(j_params);
+    if (rc != 0)
+        return rc;
+    avatars_path(a, uid, path, sizeof(path));
+    if (unlink(path) != 0 && errno != ENOENT)
+        api->log(a->p, LINTEL_LOG_WARNING, "cannot remove %s: %s", path, strerror(errno));
+    /* Idempotent: deleting an avatar that is not there is no error (api.md: 204). */
+    rc = api->res_empty(res, 204);
+    if (rc == 0 && changes > 0)
+        avatars_publish(a, req, uid, "avatar.deleted", NULL);
+    return rc;
+}
+
+/* ---- lifecycle ---- */
+
+static void avatars_unload(void *state)
+{
+    free(state);
+}
+
+/* Removes temporary files a crash left behind (".<id>.XXXXXX"). */
+static void avatars_sweep(struct avatars *a)
+{
+    DIR *d = opendir(a->dir);
+    struct dirent *e;
+    char path[4400];
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] != '.' || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", a->dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
+
+/* The limit: the plugin's config "avatar_max", else the server's (LINTEL_AVATAR_MAX). */
+static long long avatars_limit(const struct lintel_api *api, lintel_plugin *p, const json_t *config)
+{
+    const json_t *j = json_object_get(config, "avatar_max");
+    long long v = AVATARS_MAX_DEFAULT;
+
+    if (json_is_integer(j) && json_integer_value(j) > 0)
+        return (long long)json_integer_value(j);
+    if (api->size >= offsetof(struct lintel_api, config_number) + sizeof(api->config_number) &&
+        api->config_number(p, "avatar_max", &v) == 0 && v > 0)
+        return v;
+    return AVATARS_MAX_DEFAULT;
+}
+
+LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
+                                     const json_t *config)
+{
+    struct avatars *a;
+    const char *data_dir;
+    int rc;
+
+    LINTEL_PLUGIN_DECLARE(p, api, "avatars", "1.0.0");
+    a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return LINTEL_ENOMEM;
+    rc = api->on_unload(p, avatars_unload, a);
+    if (rc != 0) {
+        free(a);
+        return rc;
+    }
+    a->api = api;
+    a->p = p;
+    a->max = avatars_limit(api, p, config);
+    data_dir = api->data_dir(p);
+    if (data_dir == NULL ||
+        snprintf(a->dir, sizeof(a->dir), "%s/avatars", data_dir) >= (int)sizeof(a->dir)) {
+        api->log(p, LINTEL_LOG_ERROR, "the data directory path is too long");
+        return LINTEL_EPARAM;
+    }
+    if (mkdir(a->dir, 0700) != 0 && errno != EEXIST) {
+        api->log(p, LINTEL_LOG_ERROR, "cannot create %s: %s", a->dir, strerror(errno));
+        return LINTEL_EINTERNAL;
+    }
+    avatars_sweep(a);
+    rc = api->route_add(p, "PUT", "/api/users/me/avatar", LINTEL_ROUTE_RAW, "profile", avatars_put,
+                        a);
+    if (rc == 0)
+        rc = api->route_add(p, "DELETE", "/api/users/me/avatar", 0, "profile", avatars_delete, a);
+    if (rc == 0)
+        rc = api->route_add(p, "GET", "/api/users/{id}/avatar", 0, NULL, avatars_get, a);
+    return rc;
+}
