@@ -242,8 +242,6 @@ static void ws_manager(const struct _u_request *u_req, struct _websocket_manager
     (void)u_req;
     /* Kept messages grow for the socket's life; popping them corrupts the heap in 2.7.13. */
     mgr->keep_messages = U_WEBSOCKET_KEEP_NONE;
-    if (c->close_code == 0)
-        ws_register(c);
     pthread_mutex_lock(&c->lock);
     for (;;) {
         while (c->qlen > 0 && c->close_code == 0) {
@@ -355,10 +353,13 @@ static int ws_endpoint(const struct _u_request *u_req, struct _u_response *u_res
     c->jti = jti != NULL ? strdup(jti) : NULL;
     if (c->sid == NULL || c->jti == NULL)
         ws_conn_close(c, WS_CLOSE_INTERNAL, "try again");
+    else
+        ws_register(c); /* before the 101 goes out: no event is missed after it */
 accept:
     json_decref(j_claims);
     if (ulfius_set_websocket_response(u_resp, NULL, NULL, ws_manager, c, ws_incoming, c, ws_onclose,
                                       c) != U_OK) {
+        ws_unregister(c);
         ws_conn_free(c);
         return U_CALLBACK_CONTINUE;
     }

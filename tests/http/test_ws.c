@@ -1,0 +1,368 @@
+/*
+ * Black-box tests of GET /api/ws with a minimal RFC 6455 client on a raw socket: token in the
+ * header or the query, avatar events, 1008 at connect, 4401 on logout/deletion/expiry, SIGTERM.
+ */
+#include "lt_test.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define PW "correct-horse-1"
+
+/* Long enough for a loaded ASan run; a healthy server answers in milliseconds. */
+#define WAIT_MS 15000
+
+static const unsigned char png[] = {
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
+    0x52, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xfd,
+    0xd4, 0x9a, 0x73, 0x00, 0x00, 0x00, 0x11, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8,
+    0xcf, 0xc0, 0x00, 0x44, 0x60, 0xe2, 0x3f, 0x03, 0x00, 0x1d, 0xf0, 0x03, 0xfd, 0xa0, 0x33,
+    0x09, 0x89, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+
+static const char *url;
+
+static int port_of(const char *base)
+{
+    const char *colon = strrchr(base, ':');
+
+    ck_assert_ptr_nonnull(colon);
+    return atoi(colon + 1);
+}
+
+/* Reads exactly n bytes within WAIT_MS; 0 or -1. */
+static int read_full(int fd, unsigned char *buf, size_t n)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    size_t got = 0;
+
+    while (got < n) {
+        ssize_t r;
+        if (poll(&pfd, 1, WAIT_MS) <= 0)
+            return -1;
+        r = recv(fd, buf + got, n - got, 0);
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/*
+ * Opens a WebSocket to base + path with extra headers ("Name: value\r\n" text, may be "").
+ * Returns the socket after a 101, or -1 (*status gets the HTTP status seen).
+ */
+static int ws_open(const char *base, const char *path, const char *headers, int *status)
+{
+    struct sockaddr_in addr = {0};
+    char req[8192], resp[4096];
+    size_t len = 0;
+    int fd;
+
+    *status = 0;
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((unsigned short)port_of(base));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    snprintf(req, sizeof(req),
+             "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+             "Sec-WebSocket-Version: 13\r\n%s\r\n",
+             path, headers);
+    ck_assert_int_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+    while (len + 1 < sizeof(resp)) {
+        if (read_full(fd, (unsigned char *)resp + len, 1) != 0)
+            break;
+        resp[++len] = '\0';
+        if (len >= 4 && memcmp(resp + len - 4, "\r\n\r\n", 4) == 0)
+            break;
+    }
+    resp[len] = '\0';
+    if (len > 12 && strncmp(resp, "HTTP/1.1 ", 9) == 0)
+        *status = atoi(resp + 9);
+    if (*status != 101) {
+        close(fd);
+        return -1;
+    }
+    /* RFC 6455 section 1.3: the accept value of the sample nonce. */
+    ck_assert_ptr_nonnull(strstr(resp, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+    return fd;
+}
+
+static int ws_open_token(const char *base, const char *token)
+{
+    char h[4096];
+    int status, fd;
+
+    snprintf(h, sizeof(h), "Authorization: Bearer %s\r\n", token);
+    fd = ws_open(base, "/api/ws", h, &status);
+    ck_assert_int_eq(status, 101);
+    return fd;
+}
+
+/* Next frame: opcode, and payload (malloc'd, NUL-terminated). -1 when none came. */
+static int ws_frame(int fd, char **payload, size_t *plen)
+{
+    unsigned char h[2], ext[8];
+    size_t n;
+
+    *payload = NULL;
+    *plen = 0;
+    if (read_full(fd, h, 2) != 0)
+        return -1;
+    ck_assert_int_eq(h[1] & 0x80, 0); /* server frames are not masked */
+    n = h[1] & 0x7f;
+    if (n == 126) {
+        ck_assert_int_eq(read_full(fd, ext, 2), 0);
+        n = ((size_t)ext[0] << 8) | ext[1];
+    } else if (n == 127) {
+        ck_assert_msg(0, "no 64-bit frame expected");
+    }
+    *payload = calloc(1, n + 1);
+    ck_assert_ptr_nonnull(*payload);
+    if (n > 0)
+        ck_assert_int_eq(read_full(fd, (unsigned char *)*payload, n), 0);
+    *plen = n;
+    return h[0] & 0x0f;
+}
+
+/* The next text frame as JSON (new reference); fails the test on anything else. */
+static json_t *ws_event(int fd)
+{
+    char *p = NULL;
+    size_t n;
+    json_t *j;
+    int op = ws_frame(fd, &p, &n);
+
+    ck_assert_msg(op == 1, "expected a text frame, got opcode %d (%s)", op,
+                  p != NULL && n > 2 ? p + 2 : "");
+    j = json_loads(p, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    free(p);
+    return j;
+}
+
+/* Waits for the close frame and returns its status code. */
+static int ws_close_code(int fd)
+{
+    char *p = NULL;
+    size_t n;
+    int op, code;
+
+    while ((op = ws_frame(fd, &p, &n)) == 1)
+        free(p); /* events sent before the close */
+    ck_assert_int_eq(op, 8);
+    ck_assert_uint_ge(n, 2);
+    code = ((unsigned char)p[0] << 8) | (unsigned char)p[1];
+    free(p);
+    return code;
+}
+
+static char *put_avatar(const char *base, const char *token)
+{
+    struct lt_resp r;
+    char *out;
+
+    ck_assert_int_eq(lt_request(base, "PUT", "/api/users/me/avatar", token, "image/png",
+                                (const char *)png, sizeof(png), NULL, &r),
+                     0);
+    ck_assert_int_eq(r.status, 200);
+    out = strdup(json_string_value(json_object_get(r.j_body, "avatar_url")));
+    lt_resp_clear(&r);
+    return out;
+}
+
+START_TEST(header_token_gets_avatar_events)
+{
+    char *token = NULL, *avatar_url;
+    long long id;
+    struct lt_resp r;
+    json_t *j;
+    int fd;
+
+    ck_assert_int_eq(lt_register(url, "ws", PW, &token, &id, NULL), 0);
+    fd = ws_open_token(url, token);
+    avatar_url = put_avatar(url, token);
+    j = ws_event(fd);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "event")), "avatar.updated");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "user_id")), id);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "avatar_url")), avatar_url);
+    ck_assert_uint_eq(strlen(json_string_value(json_object_get(j, "at"))), 20);
+    json_decref(j);
+    ck_assert_int_eq(
+        lt_request(url, "DELETE", "/api/users/me/avatar", token, NULL, NULL, 0, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 204);
+    lt_resp_clear(&r);
+    j = ws_event(fd);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "event")), "avatar.deleted");
+    ck_assert(json_is_null(json_object_get(j, "avatar_url")));
+    json_decref(j);
+    close(fd);
+    free(avatar_url);
+    free(token);
+}
+END_TEST
+
+START_TEST(query_token_and_only_own_events)
+{
+    char *a = NULL, *b = NULL, *path, *u1, *u2;
+    long long ida, idb;
+    json_t *j;
+    int fd, status;
+
+    ck_assert_int_eq(lt_register(url, "wsq", PW, &a, &ida, NULL), 0);
+    ck_assert_int_eq(lt_register(url, "wsq", PW, &b, &idb, NULL), 0);
+    ck_assert_int_ge(asprintf(&path, "/api/ws?access_token=%s", a), 0);
+    fd = ws_open(url, path, "", &status);
+    ck_assert_int_eq(status, 101);
+    /* B's change is not A's business; A's own change comes first on A's socket. */
+    u1 = put_avatar(url, b);
+    u2 = put_avatar(url, a);
+    j = ws_event(fd);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "user_id")), ida);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "avatar_url")), u2);
+    json_decref(j);
+    close(fd);
+    free(u1);
+    free(u2);
+    free(path);
+    free(a);
+    free(b);
+}
+END_TEST
+
+START_TEST(bad_token_closes_1008)
+{
+    int fd, status;
+
+    fd = ws_open(url, "/api/ws", "Authorization: Bearer not.a.token\r\n", &status);
+    ck_assert_int_eq(status, 101);
+    ck_assert_int_eq(ws_close_code(fd), 1008);
+    close(fd);
+    fd = ws_open(url, "/api/ws", "", &status); /* no token at all */
+    ck_assert_int_eq(ws_close_code(fd), 1008);
+    close(fd);
+    fd = ws_open(url, "/api/ws?access_token=abc", "", &status);
+    ck_assert_int_eq(ws_close_code(fd), 1008);
+    close(fd);
+}
+END_TEST
+
+START_TEST(logout_and_deletion_close_4401)
+{
+    char *t1 = NULL, *t2 = NULL, *name = NULL;
+    struct lt_resp r;
+    int fd1, fd2;
+
+    ck_assert_int_eq(lt_register(url, "wsl", PW, &t1, NULL, &name), 0);
+    ck_assert_int_eq(lt_login(url, name, PW, NULL, &t2, NULL), 0);
+    fd1 = ws_open_token(url, t1);
+    fd2 = ws_open_token(url, t2);
+    /* Logging out the first session closes its socket only. */
+    ck_assert_int_eq(lt_request(url, "POST", "/api/auth/logout", t1, NULL, NULL, 0, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 204);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(ws_close_code(fd1), 4401);
+    /* Deleting the account closes every socket of it. */
+    ck_assert_int_eq(lt_request(url, "DELETE", "/api/users/me", t2, NULL, NULL, 0, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 204);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(ws_close_code(fd2), 4401);
+    close(fd1);
+    close(fd2);
+    free(t1);
+    free(t2);
+    free(name);
+}
+END_TEST
+
+START_TEST(plain_get_is_refused)
+{
+    char *token = NULL;
+    struct lt_resp r;
+
+    ck_assert_int_eq(lt_json(url, "GET", "/api/ws", NULL, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 401);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_register(url, "wsp", PW, &token, NULL, NULL), 0);
+    ck_assert_int_eq(lt_json(url, "GET", "/api/ws", token, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(r.j_body, "detail")), "WebSocket"));
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_json(url, "POST", "/api/ws", token, "{}", &r), 0);
+    ck_assert_int_eq(r.status, 405);
+    lt_resp_clear(&r);
+    free(token);
+}
+END_TEST
+
+START_TEST(token_expiry_closes_4401)
+{
+    static const char *const env[] = {"LINTEL_ACCESS_TTL=2", NULL};
+    struct lt_server s;
+    char *token = NULL;
+    int fd_exp;
+
+    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
+    ck_assert_int_eq(lt_register(s.url, "wse", PW, &token, NULL, NULL), 0);
+    fd_exp = ws_open_token(s.url, token);
+    /* The token's exp passes about 2 s after issue: the watcher closes the socket. */
+    ck_assert_int_eq(ws_close_code(fd_exp), 4401);
+    close(fd_exp);
+    free(token);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+}
+END_TEST
+
+START_TEST(sigterm_with_open_socket_exits_0)
+{
+    struct lt_server s;
+    char *token = NULL;
+    int fd;
+
+    ck_assert_int_eq(lt_server_start(&s, NULL, NULL), 0);
+    ck_assert_int_eq(lt_register(s.url, "wst", PW, &token, NULL, NULL), 0);
+    fd = ws_open_token(s.url, token);
+    /* The open socket is closed with 1001 (going away) and the server still exits 0. */
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+    ck_assert_int_eq(ws_close_code(fd), 1001);
+    close(fd);
+    free(token);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("ws");
+    TCase *tc = tcase_create("ws");
+    SRunner *sr;
+    int failed;
+
+    url = lt_shared_url();
+    if (url == NULL) {
+        fprintf(stderr, "no shared server\n");
+        return 1;
+    }
+    tcase_add_test(tc, header_token_gets_avatar_events);
+    tcase_add_test(tc, query_token_and_only_own_events);
+    tcase_add_test(tc, bad_token_closes_1008);
+    tcase_add_test(tc, logout_and_deletion_close_4401);
+    tcase_add_test(tc, plain_get_is_refused);
+    tcase_add_test(tc, token_expiry_closes_4401);
+    tcase_add_test(tc, sigterm_with_open_socket_exits_0);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
