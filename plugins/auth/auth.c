@@ -192,6 +192,35 @@ static int authp_scope_within(const char *scope, const char *role, char **out)
     return 0;
 }
 
+/*
+ * A 422 on field: the problem's detail is a sentence naming the field ("refresh_token is
+ * required."), its errors[] entry carries the bare message. The first detail of a reply wins.
+ */
+static int authp_invalid(struct authp *a, lintel_res *res, const char *field, const char *msg)
+{
+    a->api->res_error(res, LINTEL_EPARAM, NULL, "%s %s.", field, msg);
+    return a->api->res_error(res, LINTEL_EPARAM, field, "%s", msg);
+}
+
+/*
+ * A 401 of this plugin (a wrong password, a bad refresh token). RFC 9110 requires a challenge
+ * on every 401; the host adds it only on the routes it authenticates itself.
+ */
+static int authp_unauthorized(struct authp *a, lintel_res *res, int rc, const char *detail)
+{
+    a->api->res_header(res, "WWW-Authenticate", "Bearer");
+    return a->api->res_error(res, rc, NULL, "%s", detail);
+}
+
+/* A reply carrying tokens must never be stored by a cache (RFC 6749 section 5.1). */
+static int authp_tokens_reply(struct authp *a, lintel_res *res, unsigned status,
+                              const json_t *j_out)
+{
+    a->api->res_header(res, "Cache-Control", "no-store");
+    a->api->res_header(res, "Pragma", "no-cache");
+    return a->api->res_json(res, status, j_out);
+}
+
 /* A string member of the body: required or optional; 422 naming it otherwise. */
 static int authp_string(struct authp *a, lintel_res *res, const json_t *j_body, const char *key,
                         int required, const char **out)
@@ -201,11 +230,11 @@ static int authp_string(struct authp *a, lintel_res *res, const json_t *j_body, 
     *out = NULL;
     if (j == NULL || (json_is_null(j) && !required)) {
         if (required)
-            return a->api->res_error(res, LINTEL_EPARAM, key, "is required");
+            return authp_invalid(a, res, key, "is required");
         return 0;
     }
     if (!json_is_string(j))
-        return a->api->res_error(res, LINTEL_EPARAM, key, "must be a string");
+        return authp_invalid(a, res, key, "must be a string");
     *out = json_string_value(j);
     return 0;
 }
@@ -402,7 +431,7 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     rc = authp_string(a, res, j_body, "grant_type", 0, &grant);
     if (rc == 0 && grant != NULL && strcmp(grant, "password") != 0)
-        rc = a->api->res_error(res, LINTEL_EPARAM, "grant_type", "must be password");
+        rc = authp_invalid(a, res, "grant_type", "must be password");
     if (rc == 0)
         rc = authp_string(a, res, j_body, "username", 1, &username);
     if (rc == 0)
@@ -449,7 +478,7 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
         hashing = 0;
         rc = authp_record_failure(a, req, username, addr);
         if (rc == 0)
-            rc = a->api->res_error(res, LINTEL_EAUTH, NULL, "Invalid username or password");
+            rc = authp_unauthorized(a, res, LINTEL_EAUTH, "Invalid username or password");
         goto cleanup;
     }
     user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
@@ -483,7 +512,7 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
         rc = authp_grant(a, user_id, sid, json_string_value(json_object_get(j_user, "role")), scope,
                          refresh, &j_out);
     if (rc == 0)
-        rc = a->api->res_json(res, 200, j_out);
+        rc = authp_tokens_reply(a, res, 200, j_out);
 cleanup:
     if (hashing)
         authp_gate_leave(&a->gate);
@@ -531,7 +560,7 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
     for (i = 0; i < 3; i++) {
         msg = json_string_value(json_object_get(j_rules, fields[i]));
         if (msg != NULL && json_is_string(json_object_get(j_body, fields[i]))) {
-            a->api->res_error(res, LINTEL_EPARAM, fields[i], "%s", msg);
+            authp_invalid(a, res, fields[i], msg);
             bad = 1;
         }
     }
@@ -591,7 +620,7 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
         char location[64];
         snprintf(location, sizeof(location), "/api/users/%lld", user_id);
         a->api->res_header(res, "Location", location);
-        rc = a->api->res_json(res, 201, j_out);
+        rc = authp_tokens_reply(a, res, 201, j_out);
     }
 cleanup:
     a->api->free(sid);
@@ -607,7 +636,7 @@ cleanup:
 
 static int authp_refresh_refused(struct authp *a, lintel_res *res)
 {
-    return a->api->res_error(res, LINTEL_ETOKEN, NULL, "Invalid or expired refresh token");
+    return authp_unauthorized(a, res, LINTEL_ETOKEN, "Invalid or expired refresh token");
 }
 
 /* POST /api/auth/refresh: JSON {refresh_token} or form grant_type=refresh_token&... */
@@ -625,7 +654,7 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     rc = authp_string(a, res, j_body, "grant_type", 0, &grant);
     if (rc == 0 && grant != NULL && strcmp(grant, "refresh_token") != 0)
-        rc = a->api->res_error(res, LINTEL_EPARAM, "grant_type", "must be refresh_token");
+        rc = authp_invalid(a, res, "grant_type", "must be refresh_token");
     if (rc == 0)
         rc = authp_string(a, res, j_body, "refresh_token", 1, &presented);
     if (rc == 0)
@@ -700,7 +729,7 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = authp_grant(a, user_id, sid, role, scope, next, &j_out);
     if (rc == 0)
-        rc = a->api->res_json(res, 200, j_out);
+        rc = authp_tokens_reply(a, res, 200, j_out);
 cleanup:
     if (in_tx)
         a->api->sql_rollback(req);

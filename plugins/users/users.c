@@ -13,7 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define USERS_COLS      "id, username, email, role, created_at, updated_at, NULL AS avatar_url"
+/*
+ * The user record (api.md "User"). avatar_url comes from the core avatars table (one row per
+ * user with an avatar; plugins/avatars keeps it): a subquery, so the same text serves a SELECT
+ * FROM users and an UPDATE users ... RETURNING.
+ */
+#define USERS_COLS                                                                                 \
+    "id, username, email, role, created_at, updated_at,"                                           \
+    " (SELECT '/api/users/' || a.user_id || '/avatar?v=' || a.version FROM avatars a"              \
+    " WHERE a.user_id = users.id) AS avatar_url"
 #define USERS_NOW       "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 #define USERS_LIMIT_MAX 1000
 #define USERS_LIMIT_DEF 100
@@ -119,6 +127,16 @@ static int users_exec(struct users *u, lintel_req *req, const char *sql, json_t 
     return rc;
 }
 
+/*
+ * A 422 on field: the detail is a sentence naming the field ("role must be user or admin."),
+ * the errors[] entry the bare message. The first detail of a reply wins.
+ */
+static int users_invalid(struct users *u, lintel_res *res, const char *field, const char *msg)
+{
+    u->api->res_error(res, LINTEL_EPARAM, NULL, "%s %s.", field, msg);
+    return u->api->res_error(res, LINTEL_EPARAM, field, "%s", msg);
+}
+
 static int users_not_found(struct users *u, lintel_res *res)
 {
     return u->api->res_error(res, LINTEL_ENOTFOUND, NULL, "User not found");
@@ -150,8 +168,8 @@ static int users_string(struct users *u, lintel_res *res, const json_t *j_body, 
     if (j == NULL || (nullable && json_is_null(j)))
         return 0;
     if (!json_is_string(j))
-        return u->api->res_error(res, LINTEL_EPARAM, key,
-                                 nullable ? "must be a string or null" : "must be a string");
+        return users_invalid(u, res, key,
+                             nullable ? "must be a string or null" : "must be a string");
     *out = json_string_value(j);
     return 0;
 }
@@ -181,7 +199,7 @@ static int users_validate(struct users *u, lintel_req *req, lintel_res *res, lon
     if (allow_role && users_string(u, res, j_body, "role", 0, &c->role, &present))
         bad = 1;
     if (c->role != NULL && strcmp(c->role, "user") != 0 && strcmp(c->role, "admin") != 0) {
-        u->api->res_error(res, LINTEL_EPARAM, "role", "must be user or admin");
+        users_invalid(u, res, "role", "must be user or admin");
         bad = 1;
     }
     rc = users_row(
@@ -194,15 +212,15 @@ static int users_validate(struct users *u, lintel_req *req, lintel_res *res, lon
     if (rc != 0)
         return rc;
     if (c->username != NULL && (msg = json_string_value(json_object_get(*j_rules, "username")))) {
-        u->api->res_error(res, LINTEL_EPARAM, "username", "%s", msg);
+        users_invalid(u, res, "username", msg);
         bad = 1;
     }
     if (c->password != NULL && (msg = json_string_value(json_object_get(*j_rules, "password")))) {
-        u->api->res_error(res, LINTEL_EPARAM, "password", "%s", msg);
+        users_invalid(u, res, "password", msg);
         bad = 1;
     }
     if (c->email != NULL && (msg = json_string_value(json_object_get(*j_rules, "email")))) {
-        u->api->res_error(res, LINTEL_EPARAM, "email", "%s", msg);
+        users_invalid(u, res, "email", msg);
         bad = 1;
     }
     if (bad)
@@ -261,7 +279,11 @@ static int users_apply(struct users *u, lintel_req *req, lintel_res *res, long l
                    " email = CASE WHEN ?3 THEN ?4 ELSE email END,"
                    " password_hash = CASE WHEN ?5 IS NOT NULL"
                    " THEN lintel_password_hash(?5, ?6) ELSE password_hash END,"
-                   " role = coalesce(?7, role), updated_at = " USERS_NOW
+                   " role = coalesce(?7, role),"
+                   /* a PATCH that changes nothing leaves updated_at alone (as tasks do) */
+                   " updated_at = CASE WHEN coalesce(?2, username) IS NOT username"
+                   " OR (?3 AND ?4 IS NOT email) OR ?5 IS NOT NULL"
+                   " OR coalesce(?7, role) IS NOT role THEN " USERS_NOW " ELSE updated_at END"
                    " WHERE id = ?1 AND deleted_at IS NULL RETURNING " USERS_COLS,
                    json_pack("[Is?bs?s?Is?]", (json_int_t)id, c->username, c->email_set, c->email,
                              c->password, (json_int_t)u->password_cost, c->role),
@@ -452,7 +474,7 @@ static int users_query_count(struct users *u, lintel_req *req, lintel_res *res, 
                              long long max, long long *out)
 {
     const char *text = u->api->req_query(req, name);
-    char *end = NULL;
+    char *end = NULL, msg[64];
     long long v;
 
     if (text == NULL)
@@ -460,10 +482,10 @@ static int users_query_count(struct users *u, lintel_req *req, lintel_res *res, 
     errno = 0;
     v = text[0] >= '0' && text[0] <= '9' ? strtoll(text, &end, 10) : -1;
     if (v < 0 || errno != 0 || *end != '\0' || (max >= 0 && v > max)) {
-        if (max >= 0)
-            return u->api->res_error(res, LINTEL_EPARAM, name,
-                                     "must be an integer between 0 and %lld", max);
-        return u->api->res_error(res, LINTEL_EPARAM, name, "must be a non-negative integer");
+        if (max < 0)
+            return users_invalid(u, res, name, "must be a non-negative integer");
+        snprintf(msg, sizeof(msg), "must be an integer between 0 and %lld", max);
+        return users_invalid(u, res, name, msg);
     }
     *out = v;
     return 0;
@@ -485,7 +507,7 @@ static int users_list(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = users_query_count(u, req, res, "skip", -1, &skip);
     if (rc == 0 && offset >= 0 && skip >= 0 && offset != skip)
-        rc = u->api->res_error(res, LINTEL_EPARAM, "skip", "conflicts with offset");
+        rc = users_invalid(u, res, "skip", "conflicts with offset");
     if (rc != 0)
         goto cleanup;
     if (offset < 0)
