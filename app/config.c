@@ -52,7 +52,7 @@ static const struct config_key config_keys[] = {
     {"threads", CT_UINT, O(threads), 0, 1024, "0", NULL, false},
     {"connection_limit", CT_UINT, O(connection_limit), 1, 1000000, "1024", NULL, false},
     {"connection_timeout", CT_UINT, O(connection_timeout), 0, 86400, "30", NULL, false},
-    {"connection_memory", CT_SIZE, O(connection_memory), 8 * KB, 64 * MB, "65536", NULL, false},
+    {"connection_memory", CT_SIZE, O(connection_memory), 8 * KB, 64 * MB, "32768", NULL, false},
     {"max_body", CT_SIZE, O(max_body), 1, 1024 * MB, "1048576", NULL, false},
     {"envelope", CT_ENUM, O(envelope), 0, 0, "problem", "problem|jsend", false},
     {"cors_origins", CT_STR, O(cors_origins), 1, 0, NULL, NULL, false},

@@ -6,6 +6,7 @@
 #define LINTEL_APP_LOG_H
 
 #include <lintel/plugin.h>
+#include <stddef.h>
 
 int log_init(const char *level);
 void log_close(void);
@@ -13,6 +14,12 @@ void log_msg(int level, const char *fmt, ...) LINTEL_PRINTF(2, 3);
 
 /* Lines supervisors and tests wait for ("listening on", "stopped cleanly"): always written. */
 void log_always(const char *fmt, ...) LINTEL_PRINTF(1, 2);
+
+/*
+ * One access-log line (len bytes, no newline) at INFO level. Batched: written within 100 ms,
+ * before any later non-access line, and by log_close(); never dropped on a clean stop.
+ */
+void log_access(const char *line, size_t len);
 
 #define log_error(...) log_msg(LINTEL_LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LINTEL_LOG_WARNING, __VA_ARGS__)

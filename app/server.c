@@ -416,17 +416,55 @@ static bool server_request_id_ok(const char *id)
     return true;
 }
 
+/* out (at least 33 bytes) = prefix (16 hex) + n in lowercase hex, zero-padded to 8 digits. */
+static void server_hex_id(const char *prefix, unsigned long long n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    char digits[16];
+    size_t nd = 0, i;
+
+    do {
+        digits[nd++] = hex[n & 0xf];
+        n >>= 4;
+    } while (n != 0);
+    while (nd < 8)
+        digits[nd++] = '0';
+    memcpy(out, prefix, 16);
+    for (i = 0; i < nd; i++)
+        out[16 + i] = digits[nd - 1 - i];
+    out[16 + nd] = '\0';
+}
+
+/* Dotted IPv4 text without printf (inet_ntop formats through sprintf). */
+static void server_ipv4_text(const struct in_addr *a, char *out)
+{
+    const unsigned char *b = (const unsigned char *)&a->s_addr;
+    size_t i, n = 0;
+
+    for (i = 0; i < 4; i++) {
+        if (i > 0)
+            out[n++] = '.';
+        if (b[i] >= 100)
+            out[n++] = (char)('0' + b[i] / 100);
+        if (b[i] >= 10)
+            out[n++] = (char)('0' + b[i] / 10 % 10);
+        out[n++] = (char)('0' + b[i] % 10);
+    }
+    out[n] = '\0';
+}
+
 static void server_request_id(struct lintel_req *req)
 {
     const char *in = u_map_get_case(req->u->map_header, "X-Request-Id");
     unsigned long long n;
 
     if (server_request_id_ok(in)) {
-        snprintf(req->request_id, sizeof(req->request_id), "%s", in);
+        memcpy(req->request_id, in, strlen(in) + 1); /* at most 64 bytes: checked */
         return;
     }
+    /* "<16 hex of this process><at least 8 hex of a counter>", without printf on every call. */
     n = atomic_fetch_add(&server_request_seq, 1) + 1;
-    snprintf(req->request_id, sizeof(req->request_id), "%s%08llx", server_id_prefix, n);
+    server_hex_id(server_id_prefix, n, req->request_id);
 }
 
 static void server_client_addr(struct lintel_req *req)
@@ -434,10 +472,13 @@ static void server_client_addr(struct lintel_req *req)
     const struct sockaddr *sa = req->u->client_address;
     const char *xff = NULL;
 
-    snprintf(req->client_addr, sizeof(req->client_addr), "unknown");
+    strcpy(req->client_addr, "unknown");
     if (sa != NULL && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->client_addr,
-                  sizeof(req->client_addr));
+        server_ipv4_text(&((const struct sockaddr_in *)sa)->sin_addr, req->client_addr);
+    else if (sa != NULL && sa->sa_family == AF_INET6 &&
+             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->client_addr,
+                       sizeof(req->client_addr)) == NULL)
+        strcpy(req->client_addr, "unknown");
     if (server_cfg->trust_proxy)
         xff = u_map_get_case(req->u->map_header, "X-Forwarded-For");
     if (xff != NULL) {
@@ -486,21 +527,21 @@ static int server_check_body(struct lintel_req *req)
 {
     const char *cl = u_map_get_case(req->u->map_header, "Content-Length");
     size_t limit = server_body_limit(req->route);
+    bool too_large = false;
     char detail[128];
 
-    snprintf(detail, sizeof(detail), "The request body is larger than %zu bytes.", limit);
     if (cl != NULL) {
         char *end = NULL;
         unsigned long long n;
         errno = 0;
         n = strtoull(cl, &end, 10);
-        if (errno != 0 || end == cl || n > limit)
-            return host_res_record(&req->res, LINTEL_ETOOLARGE, NULL, detail, false);
+        too_large = errno != 0 || end == cl || n > limit;
     }
     /* ulfius truncates at max_post_body_size (limit + 1): more than limit means too large. */
-    if (req->u->binary_body_length > limit)
-        return host_res_record(&req->res, LINTEL_ETOOLARGE, NULL, detail, false);
-    return 0;
+    if (!too_large && req->u->binary_body_length <= limit)
+        return 0;
+    snprintf(detail, sizeof(detail), "The request body is larger than %zu bytes.", limit);
+    return host_res_record(&req->res, LINTEL_ETOOLARGE, NULL, detail, false);
 }
 
 static int server_authenticate(struct lintel_req *req)
@@ -555,17 +596,70 @@ static void server_render_error(struct lintel_req *req, int rc)
     res->content_type = ct;
 }
 
-static void server_log_access(const struct lintel_req *req, unsigned status, double ms)
+/* Appends n bytes of s to the line (silently cut at its end). */
+static void server_line_put(char *line, size_t size, size_t *len, const char *s, size_t n)
 {
-    char path[256];
-    size_t i;
+    if (n > size - 1 - *len)
+        n = size - 1 - *len;
+    memcpy(line + *len, s, n);
+    *len += n;
+    line[*len] = '\0';
+}
 
-    snprintf(path, sizeof(path), "%s", req->u->url_path != NULL ? req->u->url_path : "/");
-    for (i = 0; path[i] != '\0'; i++)
-        if (!isprint((unsigned char)path[i]) || path[i] == ' ')
-            path[i] = '?';
-    log_info("%s %s %s %u %.3fms %s", req->request_id, req->u->http_verb, path, status, ms,
-             req->client_addr);
+/* Decimal text of n into out (at least 21 bytes); returns its length. */
+static size_t server_utoa(unsigned long long n, char *out)
+{
+    char digits[20];
+    size_t nd = 0, i;
+
+    do {
+        digits[nd++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n != 0);
+    for (i = 0; i < nd; i++)
+        out[i] = digits[nd - 1 - i];
+    out[nd] = '\0';
+    return nd;
+}
+
+/* "0.451ms" (out: at least 32 bytes) from nanoseconds, rounded as %.3f would; no printf. */
+static void server_format_ms(long long ns, char *out)
+{
+    unsigned long long us = ns > 0 ? (unsigned long long)(ns + 500) / 1000 : 0;
+    size_t n = server_utoa(us / 1000, out);
+
+    out[n++] = '.';
+    out[n++] = (char)('0' + us % 1000 / 100);
+    out[n++] = (char)('0' + us % 100 / 10);
+    out[n++] = (char)('0' + us % 10);
+    memcpy(out + n, "ms", 3);
+}
+
+/* "<id> <METHOD> <path without query> <status> <ms> <client>"; never the query or headers. */
+static void server_log_access(const struct lintel_req *req, unsigned status, const char *took)
+{
+    const char *path = req->u->url_path != NULL ? req->u->url_path : "/";
+    char line[512], num[24];
+    size_t len = 0, start, i;
+
+    line[0] = '\0';
+    server_line_put(line, sizeof(line), &len, req->request_id, strlen(req->request_id));
+    server_line_put(line, sizeof(line), &len, " ", 1);
+    server_line_put(line, sizeof(line), &len, req->u->http_verb, strlen(req->u->http_verb));
+    server_line_put(line, sizeof(line), &len, " ", 1);
+    start = len;
+    server_line_put(line, sizeof(line), &len, path, strnlen(path, 255));
+    for (i = start; i < len; i++)
+        if (!isprint((unsigned char)line[i]) || line[i] == ' ')
+            line[i] = '?';
+    num[0] = ' ';
+    i = server_utoa(status, num + 1) + 1;
+    num[i++] = ' ';
+    server_line_put(line, sizeof(line), &len, num, i);
+    server_line_put(line, sizeof(line), &len, took, strlen(took));
+    server_line_put(line, sizeof(line), &len, " ", 1);
+    server_line_put(line, sizeof(line), &len, req->client_addr, strlen(req->client_addr));
+    log_access(line, len);
 }
 
 /* Writes the reply into ulfius: status, body, and the headers every response carries. */
@@ -576,7 +670,6 @@ static void server_finish(struct lintel_req *req, const struct timespec *t0)
     struct timespec t1;
     const char *origin;
     char took[32];
-    double ms;
 
     if (res->len > 0 && res->body != NULL)
         ulfius_set_binary_body_response(res->u, res->status, res->body, res->len);
@@ -584,8 +677,8 @@ static void server_finish(struct lintel_req *req, const struct timespec *t0)
         res->u->status = res->status;
     if (res->content_type != NULL && res->len > 0)
         u_map_put(h, "Content-Type", res->content_type);
+    /* X-Content-Type-Options comes from the instance's default headers, on every reply. */
     u_map_put(h, "X-Request-Id", req->request_id);
-    u_map_put(h, "X-Content-Type-Options", "nosniff");
     if (req->route != NULL && !(req->route->flags & LINTEL_ROUTE_PUBLIC))
         u_map_put(h, "Cache-Control", "no-store");
     origin = server_cors_origin(req);
@@ -597,10 +690,10 @@ static void server_finish(struct lintel_req *req, const struct timespec *t0)
             u_map_put(h, "Vary", "Origin");
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
-    snprintf(took, sizeof(took), "%.3fms", ms);
+    server_format_ms(
+        (long long)(t1.tv_sec - t0->tv_sec) * 1000000000LL + (t1.tv_nsec - t0->tv_nsec), took);
     u_map_put(h, "X-Response-Time", took);
-    server_log_access(req, res->status, ms);
+    server_log_access(req, res->status, took);
 }
 
 static int server_options(struct lintel_req *req, const char *allow)

@@ -460,6 +460,64 @@ START_TEST(sigterm_loses_nothing)
 }
 END_TEST
 
+/*
+ * The access log is batched: every request still gets exactly one line, written by the time
+ * the server has stopped, and neither the query string nor a header value appears in it.
+ */
+START_TEST(access_log_complete)
+{
+    enum { N = 120 };
+    struct lt_server s = {.pid = 0};
+    const char *args[] = {"--config", config_path, NULL};
+    char id_header[96], needle[96], *log = NULL, cmd[PATH_MAX + 16];
+    const char *headers[] = {id_header, NULL};
+    FILE *f;
+    long size;
+    int i, seen = 0;
+
+    ck_assert_int_eq(lt_server_start(&s, NULL, args), 0);
+    for (i = 0; i < N; i++) {
+        struct lt_resp r = {0};
+        snprintf(id_header, sizeof(id_header), "X-Request-Id: acc-%d-%d", (int)getpid(), i);
+        ck_assert_int_eq(lt_request(s.url, i % 2 ? "GET" : "POST",
+                                    i % 3 ? "/health?access_token=sekret" : "/nowhere", NULL, NULL,
+                                    NULL, 0, headers, &r),
+                         0);
+        lt_resp_clear(&r);
+    }
+    ck_assert_int_eq(lt_server_stop_keep(&s), 0);
+    f = fopen(s.log_path, "r");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    log = calloc(1, (size_t)size + 1);
+    ck_assert_uint_eq(fread(log, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    for (i = 0; i < N; i++) {
+        const char *at, *next;
+        snprintf(needle, sizeof(needle), " acc-%d-%d ", (int)getpid(), i);
+        at = strstr(log, needle);
+        ck_assert_msg(at != NULL, "no access line for request %d", i);
+        next = strstr(at + 1, needle);
+        ck_assert_msg(next == NULL, "two access lines for request %d", i);
+        seen++;
+    }
+    ck_assert_int_eq(seen, N);
+    ck_assert_ptr_null(strstr(log, "sekret"));
+    ck_assert_ptr_null(strstr(log, "access_token"));
+    ck_assert_ptr_nonnull(strstr(log, " GET /health 200 "));
+    ck_assert_ptr_nonnull(strstr(log, " POST /nowhere 404 "));
+    ck_assert_ptr_nonnull(strstr(log, "stopped cleanly"));
+    /* The lines keep their order: the last request's line comes before "stopped cleanly". */
+    snprintf(needle, sizeof(needle), " acc-%d-%d ", (int)getpid(), N - 1);
+    ck_assert(strstr(log, needle) < strstr(log, "stopped cleanly"));
+    free(log);
+    snprintf(cmd, sizeof(cmd), "%s", s.data_dir);
+    lt_rmtree_dir(cmd);
+}
+END_TEST
+
 int main(void)
 {
     static const char *const env[] = {"LINTEL_MAX_BODY=1024", NULL};
@@ -495,6 +553,7 @@ int main(void)
     tcase_add_test(tc, jsend_and_cors);
     tcase_add_test(tc, command_line);
     tcase_add_test(tc, sigterm_loses_nothing);
+    tcase_add_test(tc, access_log_complete);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
