@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,26 @@ static int numbers_write_row(struct numbers *n, lintel_req *req, const char *sql
     return rc;
 }
 
+/*
+ * Tells the user's open WebSockets (GET /api/ws, docs/live.md): {"event": name, key: j_data}
+ * with j_data stolen. Best effort, after the reply is written; hosts without events skip it.
+ */
+static void numbers_publish(struct numbers *n, lintel_req *req, const char *name, const char *key,
+                            json_t *j_data)
+{
+    const struct lintel_api *api = n->api;
+    json_t *j_event;
+
+    if (api->size < offsetof(struct lintel_api, event_publish) + sizeof(api->event_publish)) {
+        json_decref(j_data);
+        return;
+    }
+    j_event = json_pack("{ss so}", "event", name, key, j_data);
+    if (j_event != NULL)
+        api->event_publish(req, api->req_user_id(req), j_event);
+    json_decref(j_event);
+}
+
 /* POST /api/numbers {value} -> 201 number */
 static int numbers_create(lintel_req *req, lintel_res *res, void *state)
 {
@@ -219,6 +240,8 @@ static int numbers_create(lintel_req *req, lintel_res *res, void *state)
              (long long)json_integer_value(json_object_get(j_row, "id")));
     n->api->res_header(res, "Location", location);
     rc = n->api->res_json(res, 201, j_row);
+    if (rc == 0)
+        numbers_publish(n, req, "number.created", "number", json_incref(j_row));
 cleanup:
     json_decref(j_row);
     json_decref(j_params);
@@ -425,6 +448,8 @@ static int numbers_update(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     rc = n->api->res_json(res, 200, j_row);
+    if (rc == 0)
+        numbers_publish(n, req, "number.updated", "number", json_incref(j_row));
 cleanup:
     json_decref(j_row);
     json_decref(j_params);
@@ -457,6 +482,8 @@ static int numbers_delete(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     rc = n->api->res_empty(res, 204);
+    if (rc == 0)
+        numbers_publish(n, req, "number.deleted", "id", json_integer((json_int_t)id));
 cleanup:
     json_decref(j_params);
     return rc;

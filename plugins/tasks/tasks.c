@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +214,26 @@ static int tasks_write_row(struct tasks *t, lintel_req *req, const char *sql,
     return rc;
 }
 
+/*
+ * Tells the user's open WebSockets (GET /api/ws, docs/live.md): {"event": name, key: j_data}
+ * with j_data stolen. Best effort, after the reply is written; hosts without events skip it.
+ */
+static void tasks_publish(struct tasks *t, lintel_req *req, const char *name, const char *key,
+                          json_t *j_data)
+{
+    const struct lintel_api *api = t->api;
+    json_t *j_event;
+
+    if (api->size < offsetof(struct lintel_api, event_publish) + sizeof(api->event_publish)) {
+        json_decref(j_data);
+        return;
+    }
+    j_event = json_pack("{ss so}", "event", name, key, j_data);
+    if (j_event != NULL)
+        api->event_publish(req, api->req_user_id(req), j_event);
+    json_decref(j_event);
+}
+
 /* POST /api/tasks {title, description?, done?} -> 201 task */
 static int tasks_create(lintel_req *req, lintel_res *res, void *state)
 {
@@ -245,6 +266,8 @@ static int tasks_create(lintel_req *req, lintel_res *res, void *state)
              (long long)json_integer_value(json_object_get(j_row, "id")));
     t->api->res_header(res, "Location", location);
     rc = t->api->res_json(res, 201, j_row);
+    if (rc == 0)
+        tasks_publish(t, req, "task.created", "task", json_incref(j_row));
 cleanup:
     json_decref(j_row);
     json_decref(j_params);
@@ -402,6 +425,8 @@ static int tasks_modify(lintel_req *req, lintel_res *res, struct tasks *t, bool 
         goto cleanup;
     }
     rc = t->api->res_json(res, 200, j_row);
+    if (rc == 0)
+        tasks_publish(t, req, "task.updated", "task", json_incref(j_row));
 cleanup:
     json_decref(j_row);
     json_decref(j_params);
@@ -444,6 +469,8 @@ static int tasks_delete(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     rc = t->api->res_empty(res, 204);
+    if (rc == 0)
+        tasks_publish(t, req, "task.deleted", "id", json_integer((json_int_t)id));
 cleanup:
     json_decref(j_params);
     return rc;

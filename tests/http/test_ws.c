@@ -239,6 +239,36 @@ START_TEST(query_token_and_only_own_events)
 }
 END_TEST
 
+START_TEST(numbers_and_tasks_publish_events)
+{
+    char *token = NULL;
+    long long id;
+    struct lt_resp r;
+    json_t *j;
+    int fd;
+
+    ck_assert_int_eq(lt_register(url, "wsn", PW, &token, &id, NULL), 0);
+    fd = ws_open_token(url, token);
+    ck_assert_int_eq(lt_json(url, "POST", "/api/numbers", token, "{\"value\":2.5}", &r), 0);
+    ck_assert_int_eq(r.status, 201);
+    lt_resp_clear(&r);
+    j = ws_event(fd);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "event")), "number.created");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "user_id")), id);
+    ck_assert(json_real_value(json_object_get(json_object_get(j, "number"), "value")) == 2.5);
+    json_decref(j);
+    ck_assert_int_eq(lt_json(url, "POST", "/api/tasks", token, "{\"title\":\"t\"}", &r), 0);
+    ck_assert_int_eq(r.status, 201);
+    lt_resp_clear(&r);
+    j = ws_event(fd);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "event")), "task.created");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "task"), "title")), "t");
+    json_decref(j);
+    close(fd);
+    free(token);
+}
+END_TEST
+
 START_TEST(bad_token_closes_1008)
 {
     int fd, status;
@@ -354,6 +384,7 @@ int main(void)
     }
     tcase_add_test(tc, header_token_gets_avatar_events);
     tcase_add_test(tc, query_token_and_only_own_events);
+    tcase_add_test(tc, numbers_and_tasks_publish_events);
     tcase_add_test(tc, bad_token_closes_1008);
     tcase_add_test(tc, logout_and_deletion_close_4401);
     tcase_add_test(tc, plain_get_is_refused);
