@@ -571,36 +571,6 @@ static int host_event_publish(lintel_req *req, long long user_id, const json_t *
     return events_publish(user_id, j_event);
 }
 
-static int host_config_number(lintel_plugin *p, const char *key, long long *value)
-{
-    const struct config *cfg = config_get();
-    const struct {
-        const char *key;
-        long long value;
-    } table[] = {
-        {"avatar_max", (long long)cfg->avatar_max},
-        {"max_body", (long long)cfg->max_body},
-        {"access_ttl", cfg->access_ttl},
-        {"refresh_ttl", cfg->refresh_ttl},
-        {"password_min", (long long)cfg->password_min},
-        {"password_cost", (long long)cfg->password_cost},
-        {"login_max_user", (long long)cfg->login_max_user},
-        {"login_max_ip", (long long)cfg->login_max_ip},
-        {"upstream_timeout", (long long)cfg->upstream_timeout},
-        {"upstream_max_bytes", (long long)cfg->upstream_max_bytes},
-    };
-    size_t i;
-
-    (void)p;
-    for (i = 0; key != NULL && value != NULL && i < sizeof(table) / sizeof(table[0]); i++) {
-        if (strcmp(table[i].key, key) == 0) {
-            *value = table[i].value;
-            return 0;
-        }
-    }
-    return LINTEL_ENOTFOUND;
-}
-
 static const struct lintel_api host_table = {
     .abi_major = LINTEL_ABI_MAJOR,
     .abi_minor = LINTEL_ABI_MINOR,
@@ -638,7 +608,6 @@ static const struct lintel_api host_table = {
     .strerror = http_error_strerror,
     .data_dir = host_data_dir,
     .event_publish = host_event_publish,
-    .config_number = host_config_number,
 };
 
 const struct lintel_api *host_api(void)

@@ -21,7 +21,7 @@ extern "C" {
 #define LINTEL_ABI_MINOR 0
 
 #if defined(__GNUC__)
-#define LINTEL_EXPORT      __attribute__((visibility("default")))
+#define LINTEL_EXPORT       __attribute__((visibility("default")))
 #define LINTEL_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define LINTEL_EXPORT
@@ -32,25 +32,25 @@ extern "C" {
  * Status codes. Every int-returning function of the ABI returns 0 or one of these; the host maps
  * each to one HTTP status (api->strerror() names it) and renders the error body itself.
  */
-#define LINTEL_OK          0
-#define LINTEL_EPARAM      -1  /* 422: a value breaks a rule                        */
-#define LINTEL_EMALFORMED  -2  /* 400: the request cannot be parsed                 */
-#define LINTEL_EAUTH       -3  /* 401: no credentials, or wrong username/password   */
-#define LINTEL_ETOKEN      -4  /* 401: the bearer token is invalid, expired, revoked */
-#define LINTEL_EFORBIDDEN  -5  /* 403: authenticated, but not allowed               */
-#define LINTEL_ENOTFOUND   -6  /* 404                                               */
-#define LINTEL_EMETHOD     -7  /* 405                                               */
-#define LINTEL_ECONFLICT   -8  /* 409: unique value taken                           */
-#define LINTEL_ETOOLARGE   -9  /* 413                                               */
-#define LINTEL_EMEDIATYPE  -10 /* 415                                               */
-#define LINTEL_ERATELIMIT  -11 /* 429                                               */
-#define LINTEL_ENOMEM      -12 /* 500                                               */
-#define LINTEL_EDB         -13 /* 500: the database failed in an unexpected way      */
-#define LINTEL_EINTERNAL   -14 /* 500                                               */
-#define LINTEL_EUPSTREAM   -15 /* 502: an upstream service failed or answered badly  */
-#define LINTEL_EUNAVAIL    -16 /* 503: database busy, feature not configured        */
-#define LINTEL_ETIMEOUT    -17 /* 504: an upstream service timed out                */
-#define LINTEL_EVERSION    -18 /* plugin built for an incompatible ABI              */
+#define LINTEL_OK         0
+#define LINTEL_EPARAM     -1  /* 422: a value breaks a rule                        */
+#define LINTEL_EMALFORMED -2  /* 400: the request cannot be parsed                 */
+#define LINTEL_EAUTH      -3  /* 401: no credentials, or wrong username/password   */
+#define LINTEL_ETOKEN     -4  /* 401: the bearer token is invalid, expired, revoked */
+#define LINTEL_EFORBIDDEN -5  /* 403: authenticated, but not allowed               */
+#define LINTEL_ENOTFOUND  -6  /* 404                                               */
+#define LINTEL_EMETHOD    -7  /* 405                                               */
+#define LINTEL_ECONFLICT  -8  /* 409: unique value taken                           */
+#define LINTEL_ETOOLARGE  -9  /* 413                                               */
+#define LINTEL_EMEDIATYPE -10 /* 415                                               */
+#define LINTEL_ERATELIMIT -11 /* 429                                               */
+#define LINTEL_ENOMEM     -12 /* 500                                               */
+#define LINTEL_EDB        -13 /* 500: the database failed in an unexpected way      */
+#define LINTEL_EINTERNAL  -14 /* 500                                               */
+#define LINTEL_EUPSTREAM  -15 /* 502: an upstream service failed or answered badly  */
+#define LINTEL_EUNAVAIL   -16 /* 503: database busy, feature not configured        */
+#define LINTEL_ETIMEOUT   -17 /* 504: an upstream service timed out                */
+#define LINTEL_EVERSION   -18 /* plugin built for an incompatible ABI              */
 
 /* Log levels for api->log. */
 #define LINTEL_LOG_ERROR   1
@@ -255,32 +255,25 @@ struct lintel_api {
      */
     int (*event_publish)(lintel_req *req, long long user_id, const json_t *j_event);
 
-    /*
-     * A numeric setting of the server configuration (file, LINTEL_* environment, default):
-     * "avatar_max", "max_body", "access_ttl", "refresh_ttl", "password_min",
-     * "password_cost", "login_max_user", "login_max_ip", "upstream_timeout",
-     * "upstream_max_bytes". LINTEL_ENOTFOUND for another key.
-     */
-    int (*config_number)(lintel_plugin *p, const char *key, long long *value);
-
     /* ABI 1.1 and later: append here only. */
 };
 
 /*
- * The one symbol a plugin exports. config is the plugin's "config" subtree of the server
- * configuration (borrowed until unload; an empty object when none). Return 0, or a negative
- * status: the host then removes everything the plugin registered and unloads it.
+ * The one symbol a plugin exports. config (borrowed until unload) holds the server's
+ * effective non-secret settings that plugins act on ("avatar_max", "password_min", ...: see
+ * docs/plugin-guide.md) with the plugin's own "config" subtree of the server file on top. Return 0,
+ * or a negative status: the host then removes everything the plugin registered and unloads it.
  */
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config);
 
 /* First statement of every lintel_plugin_init: declares the ABI this plugin was built for. */
-#define LINTEL_PLUGIN_DECLARE(p, api, name, version)                                           \
-    do {                                                                                       \
-        int lintel_declare_rc_ =                                                               \
-            (api)->declare((p), LINTEL_ABI_MAJOR, LINTEL_ABI_MINOR, (name), (version));        \
-        if (lintel_declare_rc_ != 0)                                                           \
-            return lintel_declare_rc_;                                                         \
+#define LINTEL_PLUGIN_DECLARE(p, api, name, version)                                               \
+    do {                                                                                           \
+        int lintel_declare_rc_ =                                                                   \
+            (api)->declare((p), LINTEL_ABI_MAJOR, LINTEL_ABI_MINOR, (name), (version));            \
+        if (lintel_declare_rc_ != 0)                                                               \
+            return lintel_declare_rc_;                                                             \
     } while (0)
 
 #ifdef __cplusplus

@@ -675,17 +675,13 @@ static void avatars_sweep(struct avatars *a)
     closedir(d);
 }
 
-/* The limit: the plugin's config "avatar_max", else the server's (LINTEL_AVATAR_MAX). */
-static long long avatars_limit(const struct lintel_api *api, lintel_plugin *p, const json_t *config)
+/* The limit: "avatar_max" of the config the host hands over (LINTEL_AVATAR_MAX, or the file). */
+static long long avatars_limit(const json_t *config)
 {
     const json_t *j = json_object_get(config, "avatar_max");
-    long long v = AVATARS_MAX_DEFAULT;
 
     if (json_is_integer(j) && json_integer_value(j) > 0)
         return (long long)json_integer_value(j);
-    if (api->size >= offsetof(struct lintel_api, config_number) + sizeof(api->config_number) &&
-        api->config_number(p, "avatar_max", &v) == 0 && v > 0)
-        return v;
     return AVATARS_MAX_DEFAULT;
 }
 
@@ -707,7 +703,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     }
     a->api = api;
     a->p = p;
-    a->max = avatars_limit(api, p, config);
+    a->max = avatars_limit(config);
     data_dir = api->data_dir(p);
     if (data_dir == NULL ||
         snprintf(a->dir, sizeof(a->dir), "%s/avatars", data_dir) >= (int)sizeof(a->dir)) {
