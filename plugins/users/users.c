@@ -491,12 +491,32 @@ static int users_query_count(struct users *u, lintel_req *req, lintel_res *res, 
     return 0;
 }
 
+/* Whether the space-separated list holds word. */
+static int users_has_scope(const char *list, const char *word)
+{
+    size_t wl = strlen(word);
+    const char *p = list;
+
+    while (p != NULL && *p != '\0') {
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, word, wl) == 0 && (p[wl] == ' ' || p[wl] == '\0'))
+            return 1;
+        p = strchr(p, ' ');
+    }
+    return 0;
+}
+
 /* GET /api/users: {id, username} for users, full records for admins. */
 static int users_list(lintel_req *req, lintel_res *res, void *state)
 {
     struct users *u = state;
-    const char *role = json_string_value(json_object_get(u->api->req_claims(req), "role"));
-    int admin = role != NULL && strcmp(role, "admin") == 0;
+    const json_t *j_claims = u->api->req_claims(req);
+    const char *role = json_string_value(json_object_get(j_claims, "role"));
+    const char *scope = json_string_value(json_object_get(j_claims, "scope"));
+    /* full records (emails) only for a token that may administer users: an admin's token
+       narrowed at login to, say, numbers:read sees what a user sees */
+    int admin = role != NULL && strcmp(role, "admin") == 0 && users_has_scope(scope, "users:admin");
     long long limit = USERS_LIMIT_DEF, offset = -1, skip = -1;
     json_t *j_rows = NULL, *j_total = NULL, *j_out = NULL, *j_params = NULL;
     int rc;
