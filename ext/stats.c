@@ -8,20 +8,21 @@
  * R2 the sum is compensated (Neumaier), and exact as an integer while every value is an
  *    INTEGER and the sum fits in 64 bits; then sum, min and max print as integers.
  * R3 variance by Welford's update; sample variance (n - 1), NULL below 2 values; stddev is
- *    its square root. Running Welford backwards for a window's inverse loses digits to
- *    cancellation, so once a value has left the frame the sum, mean, variance, min and max
- *    are recomputed from the kept values (two passes, compensated), O(n) per result.
- * R4 every value is kept (doubles: INTEGERs beyond 2^53 are rounded in min, max, median);
- *    median and percentile use a quickselect, O(n) per result; a window's inverse removes
- *    one occurrence of the value.
- * R5 percentile p is 0..100, the same for every row of a group, linear interpolation between
- *    the closest ranks (p/100 * (n - 1)); NULL p skips the row; anything else is an error.
- * R6 lintel_stats on an empty set: {"count":0,"sum":0,...rest null}. Others give NULL.
- * R7 numbers print as the shortest text that reads back as the same double (0.1, not
- *    0.10000000000000001); integral doubles keep ".0" (5.0), as in api.md; a non-finite
- *    result (values of +-Inf) is JSON null.
- * R8 values of +-Inf are accepted (SQLite stores them); NaN cannot occur (SQLite stores NULL).
- * R9 out of memory is reported with sqlite3_result_error_nomem, never a wrong result.
+ *    its square root, taken over values scaled by the largest magnitude when the variance
+ *    itself overflows (1e300 and 1 have a finite stddev of about 7.07e299). Running Welford
+ * backwards for a window's inverse loses digits to cancellation, so once a value has left the frame
+ * the sum, mean, variance, min and max are recomputed from the kept values (two passes,
+ * compensated), O(n) per result. R4 every value is kept (doubles: INTEGERs beyond 2^53 are rounded
+ * in min, max, median); median and percentile use a quickselect, O(n) per result; a window's
+ * inverse removes one occurrence of the value. R5 percentile p is 0..100, the same for every row of
+ * a group, linear interpolation between the closest ranks (p/100 * (n - 1)); NULL p skips the row;
+ * anything else is an error. Halfway between two ranks (an even count's median) the result is their
+ * midpoint a/2 + b/2, as a client computing (a + b) / 2 gets it: median(0.1, 4.5) is 2.3. R6
+ * lintel_stats on an empty set: {"count":0,"sum":0,...rest null}. Others give NULL. R7 numbers
+ * print as the shortest text that reads back as the same double (0.1, not 0.10000000000000001);
+ * integral doubles keep ".0" (5.0), as in api.md; a non-finite result (values of +-Inf) is JSON
+ * null. R8 values of +-Inf are accepted (SQLite stores them); NaN cannot occur (SQLite stores
+ * NULL). R9 out of memory is reported with sqlite3_result_error_nomem, never a wrong result.
  */
 #include "lintel_ext_int.h"
 
@@ -279,6 +280,8 @@ static double stats_percentile(double *v, sqlite3_int64 n, double p)
             b = v[k];
     if (a == b)
         return a;
+    if (frac == 0.5) /* the midpoint (R5); halve first only where the sum overflows */
+        return isfinite(a + b) ? (a + b) / 2.0 : a * 0.5 + b * 0.5;
     /* b - a overflows for values of opposite sign near DBL_MAX; the weighted form does not */
     if (isinf(b - a) && isfinite(a) && isfinite(b))
         return a * (1.0 - frac) + b * frac;
@@ -322,6 +325,28 @@ static void stats_recompute(struct stats *st)
             st->m2 = 0;
     }
     st->dirty = 0;
+}
+
+/* Sample standard deviation (R3); NAN below 2 values. Call after stats_recompute. */
+static double stats_stddev(const struct stats *st)
+{
+    double var, scale, mean = 0, m2 = 0, d;
+    sqlite3_int64 k;
+
+    if (st->n < 2)
+        return NAN;
+    var = st->m2 / (double)(st->n - 1);
+    if (isfinite(var) || !isfinite(st->min) || !isfinite(st->max) || st->nvals != st->n)
+        return sqrt(var);
+    /* The squares overflowed, not the deviation: two passes over values scaled into range. */
+    scale = fmax(fabs(st->min), fabs(st->max));
+    for (k = 0; k < st->nvals; k++)
+        mean += (st->vals[k] / scale - mean) / (double)(k + 1);
+    for (k = 0; k < st->nvals; k++) {
+        d = st->vals[k] / scale - mean;
+        m2 += d * d;
+    }
+    return sqrt(m2 / (double)(st->n - 1)) * scale;
 }
 
 void ext_json_double(sqlite3_str *out, double d)
@@ -382,7 +407,7 @@ static void stats_result(sqlite3_context *ctx, int final)
         break;
     case EXT_STAT_STDDEV:
         if (st->n > 1)
-            sqlite3_result_double(ctx, sqrt(var));
+            sqlite3_result_double(ctx, stats_stddev(st));
         break;
     case EXT_STAT_MEDIAN:
         if (st->nvals > 0)
@@ -418,7 +443,7 @@ static void stats_result(sqlite3_context *ctx, int final)
             stats_json_int_or_double(out, st, st->max);
             sqlite3_str_appendall(out, ",\"stddev\":");
             if (st->n > 1)
-                ext_json_double(out, sqrt(var));
+                ext_json_double(out, stats_stddev(st));
             else
                 sqlite3_str_appendall(out, "null");
             sqlite3_str_appendall(out, ",\"median\":");

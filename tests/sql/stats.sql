@@ -60,3 +60,8 @@ SELECT lintel_percentile(1, -0.5);
 SELECT lintel_percentile(1, '50');
 SELECT lintel_percentile(v, v) FROM n WHERE g = 'a';
 SELECT lintel_percentile(v, NULL) FROM n;
+-- An even count's median is the midpoint (a + b) / 2, as a client computes it (not 2.3000000000000003).
+SELECT lintel_median(v), json_extract(lintel_stats(v), '$.median') FROM (SELECT 0.1 AS v UNION ALL SELECT 4.5);
+-- The squares overflow but the deviation does not: stddev stays finite.
+SELECT json_extract(lintel_stats(v), '$.stddev') FROM (SELECT 1e300 AS v UNION ALL SELECT 1);
+SELECT lintel_stddev(v) FROM (SELECT 1e300 AS v UNION ALL SELECT 1);
