@@ -1,6 +1,6 @@
 /*
- * The core's own routes: GET /health (liveness and database), GET /api/auth/jwks (public
- * verification keys) and GET /openapi.json (built from the route registry).
+ * The core's own routes: GET /health (liveness and database) and GET /api/auth/jwks (public
+ * verification keys); /openapi.json and /docs live in openapi.c.
  */
 #include "auth.h"
 #include "config.h"
@@ -11,7 +11,6 @@
 #include "plugin_loader.h"
 #include "server.h"
 
-#include <ctype.h>
 #include <lintel/version.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -165,80 +164,5 @@ int health_jwks_handler(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = host_api()->res_json(res, 200, j_jwks);
     json_decref(j_jwks);
-    return rc;
-}
-
-/* "/api/numbers/{id}" -> the id parameter object of an OpenAPI operation. */
-static json_t *health_openapi_params(const struct route *r)
-{
-    json_t *j_params = json_array();
-    size_t i;
-
-    for (i = 0; j_params != NULL && i < r->nsegs; i++)
-        if (r->is_param[i])
-            json_array_append_new(j_params,
-                                  json_pack("{ss ss sb s{ss}}", "name", r->segs[i], "in", "path",
-                                            "required", 1, "schema", "type", "string"));
-    return j_params;
-}
-
-static json_t *health_openapi_op(const struct route *r)
-{
-    const char *owner = r->owner != NULL ? r->owner->name : "core";
-    json_t *j_op;
-
-    j_op = json_pack("{ss s[s] so s{s{ss}s{ss}}}", "operationId", r->path, "tags", owner,
-                     "parameters", health_openapi_params(r), "responses", "default", "description",
-                     "Success, or an RFC 9457 problem", "4XX", "description",
-                     "application/problem+json");
-    if (j_op == NULL)
-        return NULL;
-    {
-        char id[256];
-        size_t i, n = 0;
-        n = (size_t)snprintf(id, sizeof(id), "%s", r->method);
-        for (i = 0; r->path[i] != '\0' && n + 1 < sizeof(id); i++)
-            id[n++] = isalnum((unsigned char)r->path[i]) ? r->path[i] : '_';
-        id[n] = '\0';
-        json_object_set_new(j_op, "operationId", json_string(id));
-    }
-    if (!(r->flags & LINTEL_ROUTE_PUBLIC)) {
-        json_t *j_scopes = r->scope != NULL ? json_pack("[s]", r->scope) : json_array();
-        json_object_set_new(j_op, "security", json_pack("[{so}]", "bearer", j_scopes));
-    }
-    return j_op;
-}
-
-int health_openapi_handler(lintel_req *req, lintel_res *res, void *state)
-{
-    json_t *j_doc = NULL, *j_paths;
-    size_t i;
-    int rc = LINTEL_ENOMEM;
-
-    (void)req;
-    (void)state;
-    j_doc = json_pack("{ss s{ss ss} s{} s{s{s{ss ss ss}}}}", "openapi", "3.1.0", "info", "title",
-                      "lintel", "version", LINTEL_VERSION, "paths", "components", "securitySchemes",
-                      "bearer", "type", "http", "scheme", "bearer", "bearerFormat", "JWT");
-    if (j_doc == NULL)
-        goto cleanup;
-    j_paths = json_object_get(j_doc, "paths");
-    for (i = 0; i < server_route_count(); i++) {
-        const struct route *r = server_route_get(i);
-        json_t *j_item = json_object_get(j_paths, r->path);
-        char method[16];
-        size_t k;
-        if (j_item == NULL) {
-            j_item = json_object();
-            json_object_set_new(j_paths, r->path, j_item);
-        }
-        for (k = 0; r->method[k] != '\0' && k + 1 < sizeof(method); k++)
-            method[k] = (char)tolower((unsigned char)r->method[k]);
-        method[k] = '\0';
-        json_object_set_new(j_item, method, health_openapi_op(r));
-    }
-    rc = host_api()->res_json(res, 200, j_doc);
-cleanup:
-    json_decref(j_doc);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "http_error.h"
 #include "json_out.h"
 #include "log.h"
+#include "openapi.h"
 #include "plugin_loader.h"
 
 #include <arpa/inet.h>
@@ -286,6 +287,17 @@ int server_endpoint_add(const char *method, const char *path,
     return 0;
 }
 
+size_t server_endpoint_count(void)
+{
+    return server_nendpoints;
+}
+
+void server_endpoint_get(size_t i, const char **method, const char **path)
+{
+    *method = i < server_nendpoints ? server_endpoints[i].method : NULL;
+    *path = i < server_nendpoints ? server_endpoints[i].path : NULL;
+}
+
 int server_core_routes(void)
 {
     static const struct {
@@ -293,7 +305,8 @@ int server_core_routes(void)
         lintel_handler handler;
     } core[] = {
         {"/health", health_handler},
-        {"/openapi.json", health_openapi_handler},
+        {"/openapi.json", openapi_handler},
+        {"/docs", openapi_docs_handler},
         {"/api/auth/jwks", health_jwks_handler},
     };
     char *err = NULL;

@@ -53,7 +53,11 @@ int server_endpoint_add(const char *method, const char *path,
                         int (*cb)(const struct _u_request *, struct _u_response *, void *),
                         void *user_data);
 
-/* Registers the core routes (/health, /api/auth/jwks, /openapi.json). */
+/* The raw endpoints, in registration order (OpenAPI): method and ulfius path, borrowed. */
+size_t server_endpoint_count(void);
+void server_endpoint_get(size_t i, const char **method, const char **path);
+
+/* Registers the core routes (/health, /api/auth/jwks, /openapi.json, /docs). */
 int server_core_routes(void);
 
 /* Starts listening; logs "listening on http://HOST:PORT". *err (malloc'd) on failure. */
@@ -71,6 +75,5 @@ long long server_uptime(void);
 /* health.c: the core route handlers. */
 int health_handler(lintel_req *req, lintel_res *res, void *state);
 int health_jwks_handler(lintel_req *req, lintel_res *res, void *state);
-int health_openapi_handler(lintel_req *req, lintel_res *res, void *state);
 
 #endif /* LINTEL_APP_SERVER_H */

@@ -1,0 +1,548 @@
+/*
+ * The OpenAPI 3.1 document of every route the core and the loaded plugins registered, and the
+ * Swagger UI page for it. Plugins declare no schemas (the ABI has none), so bodies stay generic.
+ */
+#include "openapi.h"
+
+#include "config.h"
+#include "host_api.h"
+#include "json_out.h"
+#include "plugin_loader.h"
+#include "server.h"
+
+#include <ctype.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <lintel/version.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The errors every operation may answer with, as components/responses. */
+static const struct {
+    const char *name;
+    unsigned status;
+    const char *description;
+} openapi_errors[] = {
+    {"BadRequest", 400,
+     "The request cannot be parsed; for malformed JSON the detail names the "
+     "byte offset."},
+    {"Unauthorized", 401,
+     "No bearer token (detail \"Not authenticated\"), or one that is invalid, "
+     "expired or revoked (\"Invalid or expired token\")."},
+    {"Forbidden", 403,
+     "The token lacks the scope or role this operation needs; the detail names "
+     "it."},
+    {"NotFound", 404, "No such resource, or one that belongs to another user."},
+    {"PayloadTooLarge", 413, "The body is larger than the limit (LINTEL_MAX_BODY)."},
+    {"UnsupportedMediaType", 415, "The body is of a type this operation does not take."},
+    {"UnprocessableContent", 422, "A value breaks a rule; errors lists each field."},
+    {"InternalServerError", 500, "The server failed; nothing the client sent causes this."},
+};
+
+/* The RFC 9457 problem, with lintel's errors member. */
+static json_t *openapi_problem_schema(void)
+{
+    return json_pack(
+        "{ss ss s[sss] s{s{ss ss ss} s{ss} s{ss si si} s{ss} s{ss ss} s{ss s{ss s{s{ss} s{ss}} "
+        "s[s]}}}}",
+        "type", "object", "description",
+        "RFC 9457 problem details (application/problem+json). errors only on 400 and 422.",
+        "required", "type", "title", "status", "properties", "type", "type", "string", "format",
+        "uri-reference", "default", "about:blank", "title", "type", "string", "status", "type",
+        "integer", "minimum", 400, "maximum", 599, "detail", "type", "string", "instance", "type",
+        "string", "format", "uri-reference", "errors", "type", "array", "items", "type", "object",
+        "properties", "field", "type", "string", "message", "type", "string", "required",
+        "message");
+}
+
+/* With LINTEL_ENVELOPE=jsend: "fail" (4xx, data holds the problem members) or "error" (5xx). */
+static json_t *openapi_jsend_schema(void)
+{
+    return json_pack("{ss s[{ss s[ss] s{s{ss} s{ss}}} {ss s[sss] s{s{ss} s{ss} s{ss}}}]}",
+                     "description", "JSend envelope of an error (LINTEL_ENVELOPE=jsend).", "oneOf",
+                     "type", "object", "required", "status", "data", "properties", "status",
+                     "const", "fail", "data", "$ref", "#/components/schemas/Problem", "type",
+                     "object", "required", "status", "message", "code", "properties", "status",
+                     "const", "error", "message", "type", "string", "code", "type", "integer");
+}
+
+static json_t *openapi_health_schema(void)
+{
+    return json_pack("{ss s[sssss] s{s{ss s[s]} s{ss} s{ss si} s{ss s[s]} s{ss s{ss s[ss] "
+                     "s{s{ss} s{ss}}}}}}",
+                     "type", "object", "required", "status", "version", "uptime_s", "db", "plugins",
+                     "properties", "status", "type", "string", "enum", "ok", "version", "type",
+                     "string", "uptime_s", "type", "integer", "minimum", 0, "db", "type", "string",
+                     "enum", "ok", "plugins", "type", "array", "items", "type", "object",
+                     "required", "name", "version", "properties", "name", "type", "string",
+                     "version", "type", "string");
+}
+
+/* The headers every reply carries, as references to components/headers. */
+static json_t *openapi_reply_headers(void)
+{
+    return json_pack("{s{ss} s{ss}}", "X-Request-Id", "$ref", "#/components/headers/X-Request-Id",
+                     "X-Response-Time", "$ref", "#/components/headers/X-Response-Time");
+}
+
+static json_t *openapi_error_response(const char *description, bool jsend)
+{
+    return json_pack("{ss s{s{s{ss}}} so}", "description", description, "content",
+                     jsend ? "application/json" : "application/problem+json", "schema", "$ref",
+                     jsend ? "#/components/schemas/JSend" : "#/components/schemas/Problem",
+                     "headers", openapi_reply_headers());
+}
+
+/* components/responses: one per openapi_errors entry plus "Error" for any other status. */
+static json_t *openapi_error_responses(bool jsend)
+{
+    json_t *j_resps = json_object();
+    size_t i;
+
+    for (i = 0; j_resps != NULL && i < sizeof(openapi_errors) / sizeof(openapi_errors[0]); i++)
+        json_object_set_new(j_resps, openapi_errors[i].name,
+                            openapi_error_response(openapi_errors[i].description, jsend));
+    if (j_resps != NULL)
+        json_object_set_new(
+            j_resps, "Error",
+            openapi_error_response(
+                "Any other error: 405 (with Allow), 409 conflict, 429 too many attempts (with "
+                "Retry-After), 502/504 upstream, 503 database busy or not usable.",
+                jsend));
+    return j_resps;
+}
+
+static json_t *openapi_components(bool jsend)
+{
+    json_t *j_comp;
+
+    j_comp = json_pack(
+        "{s{s{ss ss ss ss}} s{so so} so s{s{ss s{ss ss}} s{ss s{ss}} s{ss s{ss}} s{ss s{ss}}}}",
+        "securitySchemes", "bearerAuth", "type", "http", "scheme", "bearer", "bearerFormat", "JWT",
+        "description",
+        "An access token from POST /api/auth/login (or register/refresh), sent as "
+        "Authorization: Bearer <token>. Scopes travel in its scope claim.",
+        "schemas", "Problem", openapi_problem_schema(), "Health", openapi_health_schema(),
+        "responses", openapi_error_responses(jsend), "headers", "X-Request-Id", "description",
+        "The request's id: the client's own X-Request-Id when sane (1-64 of A-Za-z0-9-_.:), "
+        "else a new one; also in the access log.",
+        "schema", "type", "string", "pattern", "^[A-Za-z0-9._:-]{1,64}$", "X-Response-Time",
+        "description", "Time the server spent on the request, e.g. 0.451ms.", "schema", "type",
+        "string", "WWW-Authenticate", "description", "Bearer, or Bearer error=\"invalid_token\".",
+        "schema", "type", "string", "Retry-After", "description",
+        "Seconds to wait before trying again.", "schema", "type", "string");
+    if (j_comp != NULL && jsend)
+        json_object_set_new(json_object_get(j_comp, "schemas"), "JSend", openapi_jsend_schema());
+    return j_comp;
+}
+
+static json_t *openapi_ref(const char *component)
+{
+    char ref[96];
+
+    snprintf(ref, sizeof(ref), "#/components/responses/%s", component);
+    return json_pack("{ss}", "$ref", ref);
+}
+
+/* "GET" + "/api/numbers/{id}" -> "get_api_numbers_id", unique within seen. */
+static char *openapi_operation_id(const char *method, const char *path, json_t *j_seen)
+{
+    char id[256], unique[300];
+    size_t i, n = 0;
+    int k;
+
+    for (i = 0; method[i] != '\0' && n + 1 < sizeof(id); i++)
+        id[n++] = (char)tolower((unsigned char)method[i]);
+    for (i = 0; path[i] != '\0' && n + 1 < sizeof(id); i++) {
+        char c = isalnum((unsigned char)path[i]) ? path[i] : '_';
+        if (c == '_' && n > 0 && id[n - 1] == '_')
+            continue;
+        id[n++] = c;
+    }
+    while (n > 0 && id[n - 1] == '_')
+        n--;
+    id[n] = '\0';
+    snprintf(unique, sizeof(unique), "%s", id);
+    for (k = 2; json_object_get(j_seen, unique) != NULL; k++)
+        snprintf(unique, sizeof(unique), "%s_%d", id, k);
+    json_object_set_new(j_seen, unique, json_true());
+    return strdup(unique);
+}
+
+/* What the operation needs, for its description. */
+static char *openapi_auth_text(const struct route *r)
+{
+    char *text = NULL;
+
+    if (r->flags & LINTEL_ROUTE_PUBLIC) {
+        if (asprintf(&text, "Public: no token needed.") < 0)
+            text = NULL;
+    } else if (asprintf(&text, "Needs a bearer access token%s%s%s%s.",
+                        r->scope != NULL ? " with scope `" : "", r->scope != NULL ? r->scope : "",
+                        r->scope != NULL ? "`" : "",
+                        (r->flags & LINTEL_ROUTE_ADMIN) ? ", of a user with the admin role" : "") <
+               0) {
+        text = NULL;
+    }
+    return text;
+}
+
+static bool openapi_has_body(const struct route *r)
+{
+    return strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
+           strcmp(r->method, "PATCH") == 0;
+}
+
+/* Request body: only methods that carry one; the content types the route accepts. */
+static json_t *openapi_request_body(const struct route *r)
+{
+    json_t *j_content;
+
+    if (!openapi_has_body(r))
+        return NULL;
+    if (r->flags & LINTEL_ROUTE_RAW)
+        j_content = json_pack("{s{s{}}}", "*/*", "schema");
+    else
+        j_content = json_pack("{s{s{}}}", "application/json", "schema");
+    if (j_content != NULL && (r->flags & LINTEL_ROUTE_FORM))
+        json_object_set_new(j_content, "application/x-www-form-urlencoded",
+                            json_pack("{s{ss s{ss}}}", "schema", "type", "object",
+                                      "additionalProperties", "type", "string"));
+    return json_pack("{sb so}", "required", 0, "content", j_content);
+}
+
+/* The success response: known shapes for the core's routes, any JSON for plugins'. */
+static json_t *openapi_success(const struct route *r)
+{
+    const char *media = "application/json";
+    json_t *j_schema = NULL;
+
+    if (r->owner == NULL && strcmp(r->path, "/health") == 0)
+        j_schema = json_pack("{ss}", "$ref", "#/components/schemas/Health");
+    else if (r->owner == NULL && strcmp(r->path, "/docs") == 0)
+        media = "text/html";
+    else if (r->owner == NULL && strcmp(r->path, "/api/auth/jwks") == 0)
+        j_schema = json_pack("{ss s[s] s{s{ss s{ss}}}}", "type", "object", "required", "keys",
+                             "properties", "keys", "type", "array", "items", "type", "object");
+    if (j_schema == NULL)
+        j_schema = json_object();
+    return json_pack("{s{ss s{s{so}} so}}", "2XX", "description",
+                     r->owner != NULL ? "Success: 200, 201 with the new resource, or 204 "
+                                        "without a body."
+                                      : "Success.",
+                     "content", media, "schema", j_schema, "headers", openapi_reply_headers());
+}
+
+static json_t *openapi_responses(const struct route *r, bool has_params)
+{
+    json_t *j_resps = openapi_success(r);
+    bool authed = !(r->flags & LINTEL_ROUTE_PUBLIC);
+
+    if (j_resps == NULL)
+        return NULL;
+    if (openapi_has_body(r)) {
+        json_object_set_new(j_resps, "400", openapi_ref("BadRequest"));
+        json_object_set_new(j_resps, "413", openapi_ref("PayloadTooLarge"));
+        json_object_set_new(j_resps, "415", openapi_ref("UnsupportedMediaType"));
+    }
+    if (authed) {
+        json_object_set_new(j_resps, "401", openapi_ref("Unauthorized"));
+        json_object_set_new(j_resps, "403", openapi_ref("Forbidden"));
+    }
+    if (has_params)
+        json_object_set_new(j_resps, "404", openapi_ref("NotFound"));
+    if (r->owner != NULL)
+        json_object_set_new(j_resps, "422", openapi_ref("UnprocessableContent"));
+    json_object_set_new(j_resps, "500", openapi_ref("InternalServerError"));
+    json_object_set_new(j_resps, "default", openapi_ref("Error"));
+    return j_resps;
+}
+
+static json_t *openapi_operation(const struct route *r, json_t *j_seen)
+{
+    const char *owner = r->owner != NULL ? r->owner->name : "core";
+    json_t *j_op = NULL, *j_params = json_array(), *j_body = NULL;
+    char *op_id = NULL, *auth = NULL, summary[300];
+    size_t i;
+
+    if (j_params == NULL)
+        goto cleanup;
+    for (i = 0; i < r->nsegs; i++)
+        if (r->is_param[i])
+            json_array_append_new(j_params,
+                                  json_pack("{ss ss sb s{ss}}", "name", r->segs[i], "in", "path",
+                                            "required", 1, "schema", "type", "string"));
+    op_id = openapi_operation_id(r->method, r->path, j_seen);
+    auth = openapi_auth_text(r);
+    if (op_id == NULL || auth == NULL)
+        goto cleanup;
+    snprintf(summary, sizeof(summary), "%s %s", r->method, r->path);
+    j_op = json_pack("{ss ss ss s[s] so}", "operationId", op_id, "summary", summary, "description",
+                     auth, "tags", owner, "responses",
+                     openapi_responses(r, json_array_size(j_params) > 0));
+    if (j_op == NULL)
+        goto cleanup;
+    if (json_array_size(j_params) > 0)
+        json_object_set(j_op, "parameters", j_params);
+    j_body = openapi_request_body(r);
+    if (j_body != NULL)
+        json_object_set(j_op, "requestBody", j_body);
+    if (r->flags & LINTEL_ROUTE_PUBLIC) {
+        json_object_set_new(j_op, "security", json_array());
+    } else {
+        /* A 3.1 http scheme may list roles here; the scope is also named for tools. */
+        json_object_set_new(j_op, "security", json_pack("[{s[]}]", "bearerAuth"));
+        if (r->scope != NULL)
+            json_object_set_new(j_op, "x-lintel-scope", json_string(r->scope));
+        if (r->flags & LINTEL_ROUTE_ADMIN)
+            json_object_set_new(j_op, "x-lintel-role", json_string("admin"));
+    }
+cleanup:
+    json_decref(j_params);
+    json_decref(j_body);
+    free(op_id);
+    free(auth);
+    return j_op;
+}
+
+/* Raw ulfius endpoints (the WebSocket upgrade): they authenticate themselves. */
+static json_t *openapi_raw_operation(const char *method, const char *path, json_t *j_seen)
+{
+    char *op_id = openapi_operation_id(method, path, j_seen), summary[300];
+    json_t *j_op;
+
+    if (op_id == NULL)
+        return NULL;
+    snprintf(summary, sizeof(summary), "%s %s", method, path);
+    j_op = json_pack(
+        "{ss ss ss s[s] s[{s[]}] s{s{ss} s{ss} so}}", "operationId", op_id, "summary", summary,
+        "description",
+        "WebSocket upgrade (server-pushed JSON text frames). The access token comes in the "
+        "Authorization header, or as the access_token query parameter for browsers.",
+        "tags", "core", "security", "bearerAuth", "responses", "101", "description",
+        "Switching protocols: the socket is open.", "400", "description",
+        "Not a valid WebSocket upgrade.", "default", openapi_ref("Error"));
+    free(op_id);
+    return j_op;
+}
+
+/* "/api/x/:id" (ulfius) -> "/api/x/{id}" (OpenAPI). */
+static char *openapi_raw_path(const char *path)
+{
+    size_t n = strlen(path), i, o = 0;
+    char *out = malloc(2 * n + 2);
+    bool in_param = false;
+
+    if (out == NULL)
+        return NULL;
+    for (i = 0; i <= n; i++) {
+        char c = path[i];
+        if (in_param && (c == '/' || c == '\0')) {
+            out[o++] = '}';
+            in_param = false;
+        }
+        if ((c == ':' || c == '@') && (i == 0 || path[i - 1] == '/')) {
+            out[o++] = '{';
+            in_param = true;
+            continue;
+        }
+        out[o++] = c;
+    }
+    return out;
+}
+
+/*
+ * Adds j_op (stolen) as paths[path][method]. A raw endpoint that shares a registered route's
+ * method and path (the WebSocket upgrade is both) adds its description and 101 to that one.
+ */
+static void openapi_put(json_t *j_paths, const char *path, const char *method, json_t *j_op,
+                        bool raw)
+{
+    json_t *j_item = json_object_get(j_paths, path), *j_old;
+    char lower[16], *merged = NULL;
+    size_t k;
+
+    if (j_op == NULL)
+        return;
+    if (j_item == NULL) {
+        j_item = json_object();
+        json_object_set_new(j_paths, path, j_item);
+    }
+    for (k = 0; method[k] != '\0' && k + 1 < sizeof(lower); k++)
+        lower[k] = (char)tolower((unsigned char)method[k]);
+    lower[k] = '\0';
+    j_old = json_object_get(j_item, lower);
+    if (!raw || j_old == NULL) {
+        json_object_set_new(j_item, lower, j_op);
+        return;
+    }
+    if (asprintf(&merged, "%s %s", json_string_value(json_object_get(j_op, "description")),
+                 json_string_value(json_object_get(j_old, "description"))) >= 0)
+        json_object_set_new(j_old, "description", json_string(merged));
+    json_object_set(json_object_get(j_old, "responses"), "101",
+                    json_object_get(json_object_get(j_op, "responses"), "101"));
+    free(merged);
+    json_decref(j_op);
+}
+
+json_t *openapi_document_new(bool jsend)
+{
+    json_t *j_doc = NULL, *j_paths, *j_tags, *j_seen = json_object();
+    size_t i;
+
+    if (j_seen == NULL)
+        goto cleanup;
+    j_doc = json_pack(
+        "{ss s{ss ss ss s{ss ss}} s[{ss ss}] s[{ss ss}] s{} so}", "openapi", "3.1.0", "info",
+        "title", "lintel", "version", LINTEL_VERSION, "description",
+        "Every route of the core and of the loaded plugins. Bodies are JSON (UTF-8, compact); "
+        "lists are {items, total, limit, offset}; errors are RFC 9457 problems (or JSend with "
+        "LINTEL_ENVELOPE=jsend). Every reply carries X-Request-Id and X-Response-Time, and "
+        "authenticated ones Cache-Control: no-store.",
+        "license", "name", "MIT", "identifier", "MIT", "servers", "url", "/", "description",
+        "this server", "tags", "name", "core", "description", "The host's own routes", "paths",
+        "components", openapi_components(jsend));
+    if (j_doc == NULL || json_object_get(j_doc, "components") == NULL)
+        goto fail;
+    j_paths = json_object_get(j_doc, "paths");
+    j_tags = json_object_get(j_doc, "tags");
+    for (i = 0; i < plugin_loader_count(); i++) {
+        const struct lintel_plugin *p = plugin_loader_get(i);
+        char desc[256];
+        snprintf(desc, sizeof(desc), "Plugin %s %s", p->name, p->version != NULL ? p->version : "");
+        json_array_append_new(j_tags, json_pack("{ss ss}", "name", p->name, "description", desc));
+    }
+    for (i = 0; i < server_route_count(); i++) {
+        const struct route *r = server_route_get(i);
+        openapi_put(j_paths, r->path, r->method, openapi_operation(r, j_seen), false);
+    }
+    for (i = 0; i < server_endpoint_count(); i++) {
+        const char *method = NULL, *path = NULL;
+        char *oa_path;
+        server_endpoint_get(i, &method, &path);
+        oa_path = openapi_raw_path(path);
+        if (oa_path != NULL && strcmp(method, "*") != 0)
+            openapi_put(j_paths, oa_path, method, openapi_raw_operation(method, oa_path, j_seen),
+                        true);
+        free(oa_path);
+    }
+    goto cleanup;
+fail:
+    json_decref(j_doc);
+    j_doc = NULL;
+cleanup:
+    json_decref(j_seen);
+    return j_doc;
+}
+
+/* ---- handlers ---- */
+
+/*
+ * The page runs one inline script, allowed by its hash, and loads swagger-ui-dist pinned to a
+ * release with Subresource Integrity. Swagger UI sets inline styles, hence 'unsafe-inline' for
+ * styles only; its icons are data: SVGs. "Try it out" and the document stay on this origin.
+ */
+#define OPENAPI_CDN OPENAPI_SWAGGER_UI_ORIGIN "/npm/swagger-ui-dist@" OPENAPI_SWAGGER_UI_VERSION
+#define OPENAPI_DOCS_SCRIPT                                                                        \
+    "window.ui = SwaggerUIBundle({url: \"/openapi.json\", dom_id: \"#swagger-ui\", "               \
+    "deepLinking: true, validatorUrl: null, persistAuthorization: false});"
+
+static const char openapi_docs_html[] =
+    "<!doctype html>\n"
+    "<html lang=\"en\">\n"
+    "<head>\n"
+    "<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>lintel API</title>\n"
+    "<link rel=\"stylesheet\" href=\"" OPENAPI_CDN "/swagger-ui.css\"\n"
+    " integrity=\"sha384-WlYgdmXYOOBWL5apwjDEZwN+U3HmXSSu5R6V5aGxEcf7z+KuRNwBhoxKVN1i3D5I\"\n"
+    " crossorigin=\"anonymous\">\n"
+    "</head>\n"
+    "<body>\n"
+    "<div id=\"swagger-ui\"></div>\n"
+    "<script src=\"" OPENAPI_CDN "/swagger-ui-bundle.js\"\n"
+    " integrity=\"sha384-gjRm0bEPMeTmMh5jT2cHccIwCUZSTd8YC+j0d0sXw0MdGEfScduGpSyF3ZSSLkX9\"\n"
+    " crossorigin=\"anonymous\"></script>\n"
+    "<script>" OPENAPI_DOCS_SCRIPT "</script>\n"
+    "</body>\n"
+    "</html>\n";
+
+static pthread_mutex_t openapi_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *openapi_text; /* the serialized document, built at the first request */
+static size_t openapi_text_len;
+static char *openapi_csp; /* the /docs Content-Security-Policy */
+
+/* "'sha256-<base64>'" of the inline script, for script-src. */
+static char *openapi_script_hash(void)
+{
+    unsigned char digest[32];
+    gnutls_datum_t in = {digest, sizeof(digest)}, out = {NULL, 0};
+    char *text = NULL;
+
+    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, OPENAPI_DOCS_SCRIPT, strlen(OPENAPI_DOCS_SCRIPT),
+                         digest) != 0 ||
+        gnutls_base64_encode2(&in, &out) != 0)
+        goto cleanup;
+    if (asprintf(&text, "'sha256-%.*s'", (int)strcspn((const char *)out.data, "\r\n"),
+                 (const char *)out.data) < 0)
+        text = NULL;
+cleanup:
+    gnutls_free(out.data);
+    return text;
+}
+
+int openapi_handler(lintel_req *req, lintel_res *res, void *state)
+{
+    json_t *j_doc = NULL;
+    int rc = LINTEL_ENOMEM;
+
+    (void)state;
+    pthread_mutex_lock(&openapi_lock);
+    if (openapi_text == NULL) {
+        j_doc = openapi_document_new(strcmp(req->cfg->envelope, "jsend") == 0);
+        if (j_doc == NULL || json_out_dump(j_doc, &openapi_text, &openapi_text_len) != 0)
+            goto cleanup;
+    }
+    /* The document itself, never wrapped in JSend: tools read it as OpenAPI. */
+    rc = host_api()->res_bytes(res, 200, "application/json", openapi_text, openapi_text_len);
+cleanup:
+    pthread_mutex_unlock(&openapi_lock);
+    json_decref(j_doc);
+    return rc;
+}
+
+int openapi_docs_handler(lintel_req *req, lintel_res *res, void *state)
+{
+    const struct lintel_api *api = host_api();
+    char *hash = NULL;
+    int rc = LINTEL_ENOMEM;
+
+    (void)req;
+    (void)state;
+    pthread_mutex_lock(&openapi_lock);
+    if (openapi_csp == NULL) {
+        hash = openapi_script_hash();
+        if (hash == NULL ||
+            asprintf(&openapi_csp,
+                     "default-src 'none'; script-src %s %s; style-src %s 'unsafe-inline'; "
+                     "img-src 'self' data: %s; connect-src 'self'; base-uri 'none'; "
+                     "form-action 'none'; frame-ancestors 'none'",
+                     OPENAPI_SWAGGER_UI_ORIGIN, hash, OPENAPI_SWAGGER_UI_ORIGIN,
+                     OPENAPI_SWAGGER_UI_ORIGIN) < 0) {
+            openapi_csp = NULL;
+            goto cleanup;
+        }
+    }
+    rc = api->res_header(res, "Content-Security-Policy", openapi_csp);
+    if (rc == 0)
+        rc = api->res_header(res, "Referrer-Policy", "no-referrer");
+    if (rc == 0)
+        rc = api->res_bytes(res, 200, "text/html; charset=utf-8", openapi_docs_html,
+                            sizeof(openapi_docs_html) - 1);
+cleanup:
+    pthread_mutex_unlock(&openapi_lock);
+    free(hash);
+    return rc;
+}
