@@ -18,6 +18,7 @@
 #include "server.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -571,6 +572,114 @@ static int host_event_publish(lintel_req *req, long long user_id, const json_t *
     return events_publish(user_id, j_event);
 }
 
+/* ---- list and id conventions (api.md "Conventions") ---- */
+
+#define HOST_LIMIT_DEFAULT 100
+#define HOST_LIMIT_MAX     1000
+#define HOST_STR_(x)       #x
+#define HOST_STR(x)        HOST_STR_(x)
+
+/*
+ * A 422 on a query parameter: the detail (the first recorded wins) is a sentence naming it,
+ * errors[] gets {field, message} with the bare message.
+ */
+static int host_param_invalid(lintel_res *res, const char *field, const char *message)
+{
+    char detail[160];
+
+    snprintf(detail, sizeof(detail), "%s %s.", field, message);
+    host_res_record(res, LINTEL_EPARAM, NULL, detail, false);
+    return host_res_record(res, LINTEL_EPARAM, field, message, false);
+}
+
+/* Decimal digits only (no sign, space, fraction or exponent) that fit 0..LLONG_MAX. */
+static bool host_parse_count(const char *text, long long *out)
+{
+    char *end = NULL;
+    long long v;
+
+    if (text == NULL || text[0] < '0' || text[0] > '9')
+        return false;
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+/* The query parameter name as a count in 0..max (max < 0: no bound); absent: *out unchanged. */
+static int host_query_count(lintel_req *req, lintel_res *res, const char *name, long long max,
+                            long long *out)
+{
+    const char *text = host_req_query(req, name);
+    long long v;
+
+    if (text == NULL)
+        return 0;
+    if (!host_parse_count(text, &v) || (max >= 0 && v > max))
+        return host_param_invalid(res, name,
+                                  max >= 0
+                                      ? "must be an integer between 0 and " HOST_STR(HOST_LIMIT_MAX)
+                                      : "must be a non-negative integer");
+    *out = v;
+    return 0;
+}
+
+static int host_req_page(lintel_req *req, lintel_res *res, long long *limit, long long *offset)
+{
+    long long lim = HOST_LIMIT_DEFAULT, off = -1, skip = -1;
+    int rc;
+
+    *limit = HOST_LIMIT_DEFAULT;
+    *offset = 0;
+    rc = host_query_count(req, res, "limit", HOST_LIMIT_MAX, &lim);
+    if (rc == 0)
+        rc = host_query_count(req, res, "offset", -1, &off);
+    if (rc == 0)
+        rc = host_query_count(req, res, "skip", -1, &skip);
+    if (rc == 0 && off >= 0 && skip >= 0 && off != skip)
+        rc = host_param_invalid(res, "skip", "conflicts with offset");
+    if (rc != 0)
+        return rc;
+    *limit = lim;
+    *offset = off >= 0 ? off : skip >= 0 ? skip : 0;
+    return 0;
+}
+
+static int host_req_id(lintel_req *req, lintel_res *res, const char *name, const char *what,
+                       long long *id)
+{
+    char detail[128];
+    long long v = 0;
+
+    *id = 0;
+    if (!host_parse_count(host_req_param(req, name), &v) || v < 1) {
+        snprintf(detail, sizeof(detail), "%s not found", what != NULL ? what : "Resource");
+        return host_res_record(res, LINTEL_ENOTFOUND, NULL, detail, false);
+    }
+    *id = v;
+    return 0;
+}
+
+static int host_res_list(lintel_res *res, const json_t *j_items, long long total, long long limit,
+                         long long offset)
+{
+    json_t *j_body;
+    int rc;
+
+    if (!json_is_array(j_items))
+        return LINTEL_EINTERNAL;
+    /* O only takes a reference for the envelope's lifetime; j_items is never modified. */
+    j_body = json_pack("{sOsIsIsI}", "items", (json_t *)j_items, "total", (json_int_t)total,
+                       "limit", (json_int_t)limit, "offset", (json_int_t)offset);
+    if (j_body == NULL)
+        return LINTEL_ENOMEM;
+    rc = host_res_json(res, 200, j_body);
+    json_decref(j_body);
+    return rc;
+}
+
 static const struct lintel_api host_table = {
     .abi_major = LINTEL_ABI_MAJOR,
     .abi_minor = LINTEL_ABI_MINOR,
@@ -608,6 +717,9 @@ static const struct lintel_api host_table = {
     .strerror = http_error_strerror,
     .data_dir = host_data_dir,
     .event_publish = host_event_publish,
+    .req_page = host_req_page,
+    .req_id = host_req_id,
+    .res_list = host_res_list,
 };
 
 const struct lintel_api *host_api(void)

@@ -181,7 +181,11 @@ struct lintel_api {
      */
     int (*sql_query)(lintel_req *req, const char *sql, const json_t *j_params, json_t **j_rows);
 
-    /* Like sql_query, for exactly one row: *j_row (new reference), or LINTEL_ENOTFOUND. */
+    /*
+     * Like sql_query, for exactly one row: *j_row (new reference), or LINTEL_ENOTFOUND. A
+     * statement that writes (INSERT/UPDATE ... RETURNING) runs, outside a transaction, in its
+     * own BEGIN IMMEDIATE ... COMMIT, as sql_exec does; so does one given to sql_query.
+     */
     int (*sql_row)(lintel_req *req, const char *sql, const json_t *j_params, json_t **j_row);
 
     /*
@@ -255,8 +259,45 @@ struct lintel_api {
      */
     int (*event_publish)(lintel_req *req, long long user_id, const json_t *j_event);
 
+    /*
+     * --- list and id conventions of api.md, so every plugin answers them alike (appended
+     * before the 1.0 release, so still ABI 1.0: check LINTEL_API_HAS(api, res_list) in init) ---
+     */
+
+    /*
+     * The page a list asks for: query limit (default 100, 0..1000) and offset, or its synonym
+     * skip (default 0, >= 0; both given must agree). Each is decimal digits only. On failure
+     * *limit and *offset keep the defaults and LINTEL_EPARAM is recorded for the first bad
+     * parameter: the detail a sentence naming it ("limit must be an integer between 0 and
+     * 1000."), errors[] {field: the parameter, message} ("must be a non-negative integer",
+     * "conflicts with offset").
+     */
+    int (*req_page)(lintel_req *req, lintel_res *res, long long *limit, long long *offset);
+
+    /*
+     * The path parameter name ("id") as an id: decimal digits only, 1..2^63-1. Anything else
+     * names no resource, so it is LINTEL_ENOTFOUND with the detail "<what> not found" (what:
+     * "Number") recorded, the same reply an unknown id gets; *id is then 0.
+     */
+    int (*req_id)(lintel_req *req, lintel_res *res, const char *name, const char *what,
+                  long long *id);
+
+    /*
+     * Writes 200 with the list envelope {"items": j_items (an array, not stolen), "total",
+     * "limit", "offset"}. LINTEL_EINTERNAL when j_items is not an array.
+     */
+    int (*res_list)(lintel_res *res, const json_t *j_items, long long total, long long limit,
+                    long long offset);
+
     /* ABI 1.1 and later: append here only. */
 };
+
+/*
+ * Whether the host's table has member: members appended within one minor version reach only
+ * the plugins that check (a plugin built against a newer 1.0 header on an older 1.0 host).
+ */
+#define LINTEL_API_HAS(api, member)                                                                \
+    ((api)->size >= offsetof(struct lintel_api, member) + sizeof((api)->member))
 
 /*
  * The one symbol a plugin exports. config (borrowed until unload) holds the server's
