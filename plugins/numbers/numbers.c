@@ -5,18 +5,12 @@
 #include <lintel/migrations.h>
 #include <lintel/plugin.h>
 
-#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NUMBERS_LIMIT_DEFAULT 100
-#define NUMBERS_LIMIT_MAX     1000
-#define NUMBERS_STR_(x)       #x
-#define NUMBERS_STR(x)        NUMBERS_STR_(x)
 
 /* The columns of a number, in the shape the API returns. */
 #define NUMBERS_COLUMNS "id, value, created_at, updated_at"
@@ -48,69 +42,6 @@ static int numbers_invalid(struct numbers *n, lintel_res *res, const char *field
 {
     n->api->res_error(res, LINTEL_EPARAM, NULL, "%s %s.", field, message);
     return n->api->res_error(res, LINTEL_EPARAM, field, "%s", message);
-}
-
-/*
- * A path id: decimal digits only, 1..LLONG_MAX. Anything else names no number of anyone's,
- * so the caller answers 404 rather than 422 (the id is part of the resource's name).
- */
-static int numbers_parse_id(const char *text, long long *id)
-{
-    char *end = NULL;
-    long long v;
-
-    if (text == NULL || text[0] < '0' || text[0] > '9')
-        return -1;
-    errno = 0;
-    v = strtoll(text, &end, 10);
-    if (errno != 0 || *end != '\0' || v < 1)
-        return -1;
-    *id = v;
-    return 0;
-}
-
-/* A query parameter: an integer in 0..max (max < 0: no bound; max >= 0 is the limit's bound). */
-static int numbers_query_count(struct numbers *n, lintel_req *req, lintel_res *res,
-                               const char *name, long long max, long long *out)
-{
-    const char *text = n->api->req_query(req, name);
-    char *end = NULL;
-    long long v;
-
-    if (text == NULL)
-        return 0;
-    errno = 0;
-    v = text[0] >= '0' && text[0] <= '9' ? strtoll(text, &end, 10) : -1;
-    if (v < 0 || errno != 0 || *end != '\0' || (max >= 0 && v > max))
-        return numbers_invalid(
-            n, res, name,
-            max >= 0 ? "must be an integer between 0 and " NUMBERS_STR(NUMBERS_LIMIT_MAX)
-                     : "must be a non-negative integer");
-    *out = v;
-    return 0;
-}
-
-/* limit (default 100, at most 1000) and offset, or its synonym skip (default 0). */
-static int numbers_page(struct numbers *n, lintel_req *req, lintel_res *res, long long *limit,
-                        long long *offset)
-{
-    long long skip = -1;
-    int rc;
-
-    *limit = NUMBERS_LIMIT_DEFAULT;
-    *offset = -1;
-    rc = numbers_query_count(n, req, res, "limit", NUMBERS_LIMIT_MAX, limit);
-    if (rc == 0)
-        rc = numbers_query_count(n, req, res, "offset", -1, offset);
-    if (rc == 0)
-        rc = numbers_query_count(n, req, res, "skip", -1, &skip);
-    if (rc != 0)
-        return rc;
-    if (*offset >= 0 && skip >= 0 && *offset != skip)
-        return numbers_invalid(n, res, "skip", "conflicts with offset");
-    if (*offset < 0)
-        *offset = skip >= 0 ? skip : 0;
-    return 0;
 }
 
 /*
@@ -155,39 +86,10 @@ cleanup:
     return rc;
 }
 
-/* The {id} of the path, or the 404 every unknown, foreign or malformed id gets. */
-static int numbers_path_id(struct numbers *n, lintel_req *req, lintel_res *res, long long *id)
-{
-    if (numbers_parse_id(n->api->req_param(req, "id"), id) != 0)
-        return n->api->res_error(res, LINTEL_ENOTFOUND, NULL, "Number not found");
-    return 0;
-}
-
 static int numbers_not_found(struct numbers *n, lintel_res *res, int rc)
 {
     if (rc == LINTEL_ENOTFOUND)
         return n->api->res_error(res, LINTEL_ENOTFOUND, NULL, "Number not found");
-    return rc;
-}
-
-/* Writes one row-returning statement in its own BEGIN IMMEDIATE transaction. */
-static int numbers_write_row(struct numbers *n, lintel_req *req, const char *sql,
-                             const json_t *j_params, json_t **j_row)
-{
-    int rc;
-
-    rc = n->api->sql_begin(req);
-    if (rc != 0)
-        return rc;
-    rc = n->api->sql_row(req, sql, j_params, j_row);
-    if (rc == 0)
-        rc = n->api->sql_commit(req);
-    else
-        n->api->sql_rollback(req);
-    if (rc != 0) {
-        json_decref(*j_row);
-        *j_row = NULL;
-    }
     return rc;
 }
 
@@ -201,7 +103,7 @@ static void numbers_publish(struct numbers *n, lintel_req *req, const char *name
     const struct lintel_api *api = n->api;
     json_t *j_event;
 
-    if (api->size < offsetof(struct lintel_api, event_publish) + sizeof(api->event_publish)) {
+    if (!LINTEL_API_HAS(api, event_publish)) {
         json_decref(j_data);
         return;
     }
@@ -230,10 +132,11 @@ static int numbers_create(lintel_req *req, lintel_res *res, void *state)
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    rc = numbers_write_row(n, req,
-                           "INSERT INTO numbers (user_id, value) VALUES (?1, ?2)"
-                           " RETURNING " NUMBERS_COLUMNS,
-                           j_params, &j_row);
+    /* One statement: the host runs it in its own write transaction. */
+    rc = n->api->sql_row(req,
+                         "INSERT INTO numbers (user_id, value) VALUES (?1, ?2)"
+                         " RETURNING " NUMBERS_COLUMNS,
+                         j_params, &j_row);
     if (rc != 0)
         goto cleanup;
     snprintf(location, sizeof(location), "/api/numbers/%lld",
@@ -253,11 +156,11 @@ cleanup:
 static int numbers_list(lintel_req *req, lintel_res *res, void *state)
 {
     struct numbers *n = state;
-    json_t *j_params = NULL, *j_items = NULL, *j_count = NULL, *j_reply = NULL;
+    json_t *j_params = NULL, *j_items = NULL, *j_count = NULL;
     long long limit, offset, user_id = n->api->req_user_id(req);
     int rc;
 
-    rc = numbers_page(n, req, res, &limit, &offset);
+    rc = n->api->req_page(req, res, &limit, &offset);
     if (rc != 0)
         goto cleanup;
     j_params = json_pack("[III]", (json_int_t)user_id, (json_int_t)limit, (json_int_t)offset);
@@ -283,15 +186,9 @@ static int numbers_list(lintel_req *req, lintel_res *res, void *state)
                          j_params, &j_count);
     if (rc != 0)
         goto cleanup;
-    j_reply = json_pack("{sOsOsIsI}", "items", j_items, "total", json_object_get(j_count, "total"),
-                        "limit", (json_int_t)limit, "offset", (json_int_t)offset);
-    if (j_reply == NULL) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
-    rc = n->api->res_json(res, 200, j_reply);
+    rc = n->api->res_list(res, j_items, json_integer_value(json_object_get(j_count, "total")),
+                          limit, offset);
 cleanup:
-    json_decref(j_reply);
     json_decref(j_count);
     json_decref(j_items);
     json_decref(j_params);
@@ -395,7 +292,7 @@ static int numbers_get(lintel_req *req, lintel_res *res, void *state)
     /* Should the router ever hand /stats to the {id} route, it still means the statistics. */
     if (param != NULL && strcmp(param, "stats") == 0)
         return numbers_stats(req, res, state);
-    rc = numbers_path_id(n, req, res, &id);
+    rc = n->api->req_id(req, res, "id", "Number", &id);
     if (rc != 0)
         goto cleanup;
     j_params = json_pack("[II]", (json_int_t)id, (json_int_t)n->api->req_user_id(req));
@@ -425,7 +322,7 @@ static int numbers_update(lintel_req *req, lintel_res *res, void *state)
     long long id;
     int rc;
 
-    rc = numbers_path_id(n, req, res, &id);
+    rc = n->api->req_id(req, res, "id", "Number", &id);
     if (rc != 0)
         goto cleanup;
     rc = n->api->req_json(req, &j_body);
@@ -439,10 +336,10 @@ static int numbers_update(lintel_req *req, lintel_res *res, void *state)
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    rc = numbers_write_row(n, req,
-                           "UPDATE numbers SET value = ?3, updated_at = " NUMBERS_NOW
-                           " WHERE id = ?1 AND user_id = ?2 RETURNING " NUMBERS_COLUMNS,
-                           j_params, &j_row);
+    rc = n->api->sql_row(req,
+                         "UPDATE numbers SET value = ?3, updated_at = " NUMBERS_NOW
+                         " WHERE id = ?1 AND user_id = ?2 RETURNING " NUMBERS_COLUMNS,
+                         j_params, &j_row);
     if (rc != 0) {
         rc = numbers_not_found(n, res, rc);
         goto cleanup;
@@ -465,7 +362,7 @@ static int numbers_delete(lintel_req *req, lintel_res *res, void *state)
     long long id, changes = 0;
     int rc;
 
-    rc = numbers_path_id(n, req, res, &id);
+    rc = n->api->req_id(req, res, "id", "Number", &id);
     if (rc != 0)
         goto cleanup;
     j_params = json_pack("[II]", (json_int_t)id, (json_int_t)n->api->req_user_id(req));
@@ -519,6 +416,8 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
 
     LINTEL_PLUGIN_DECLARE(p, api, "numbers", "1.0.0");
     (void)config;
+    if (!LINTEL_API_HAS(api, res_list))
+        return LINTEL_EVERSION;
     n = calloc(1, sizeof(*n));
     if (n == NULL)
         return LINTEL_ENOMEM;

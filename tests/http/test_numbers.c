@@ -312,6 +312,7 @@ START_TEST(bad_ids_are_404)
         "%20", "1%00", "12abc", "+1",  "0x10",
     };
     struct user u;
+    struct lt_resp r;
     char path[128];
     size_t i;
 
@@ -322,6 +323,10 @@ START_TEST(bad_ids_are_404)
         ck_assert_msg(status_of("PUT", path, u.token, "{\"value\":1}") == 404, "PUT %s", path);
         ck_assert_msg(status_of("DELETE", path, u.token, NULL) == 404, "DELETE %s", path);
     }
+    /* A malformed id gets the very reply an unknown one does (api->req_id). */
+    ck_assert_int_eq(send(&r, "GET", "/api/numbers/12abc", u.token, NULL), 404);
+    ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "detail")), "Number not found");
+    lt_resp_clear(&r);
     user_clear(&u);
 }
 END_TEST
@@ -506,6 +511,18 @@ START_TEST(list_pagination)
         assert_422(&r, bad[i][1], NULL);
         lt_resp_clear(&r);
     }
+    /* The host's wording (api->req_page): the detail names the parameter. */
+    send(&r, "GET", "/api/numbers?limit=1001", u.token, NULL);
+    assert_422(&r, "limit", "must be an integer between 0 and 1000");
+    ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "detail")),
+                     "limit must be an integer between 0 and 1000.");
+    lt_resp_clear(&r);
+    send(&r, "GET", "/api/numbers?offset=x", u.token, NULL);
+    assert_422(&r, "offset", "must be a non-negative integer");
+    lt_resp_clear(&r);
+    send(&r, "GET", "/api/numbers?offset=1&skip=2", u.token, NULL);
+    assert_422(&r, "skip", "conflicts with offset");
+    lt_resp_clear(&r);
     user_clear(&u);
 }
 END_TEST
