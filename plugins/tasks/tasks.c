@@ -5,18 +5,12 @@
 #include <lintel/migrations.h>
 #include <lintel/plugin.h>
 
-#include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define TASKS_LIMIT_DEFAULT 100
-#define TASKS_LIMIT_MAX     1000
-#define TASKS_STR_(x)       #x
-#define TASKS_STR(x)        TASKS_STR_(x)
 
 /* The columns of a task, in the shape the API returns. */
 #define TASKS_COLUMNS "id, title, description, done AS \"done:bool\", created_at, updated_at"
@@ -51,69 +45,6 @@ static int tasks_invalid(struct tasks *t, lintel_res *res, const char *field, co
 {
     t->api->res_error(res, LINTEL_EPARAM, NULL, "%s %s.", field, message);
     return t->api->res_error(res, LINTEL_EPARAM, field, "%s", message);
-}
-
-/*
- * A path id: decimal digits only, 1..LLONG_MAX. Anything else names no task of anyone's, so
- * the caller answers 404 rather than 422 (the id is part of the resource's name).
- */
-static int tasks_parse_id(const char *text, long long *id)
-{
-    char *end = NULL;
-    long long v;
-
-    if (text == NULL || text[0] < '0' || text[0] > '9')
-        return -1;
-    errno = 0;
-    v = strtoll(text, &end, 10);
-    if (errno != 0 || *end != '\0' || v < 1)
-        return -1;
-    *id = v;
-    return 0;
-}
-
-/* A query parameter: an integer in 0..max (max < 0: no bound; max >= 0 is the limit's bound). */
-static int tasks_query_count(struct tasks *t, lintel_req *req, lintel_res *res, const char *name,
-                             long long max, long long *out)
-{
-    const char *text = t->api->req_query(req, name);
-    char *end = NULL;
-    long long v;
-
-    if (text == NULL)
-        return 0;
-    errno = 0;
-    v = text[0] >= '0' && text[0] <= '9' ? strtoll(text, &end, 10) : -1;
-    if (v < 0 || errno != 0 || *end != '\0' || (max >= 0 && v > max))
-        return tasks_invalid(t, res, name,
-                             max >= 0
-                                 ? "must be an integer between 0 and " TASKS_STR(TASKS_LIMIT_MAX)
-                                 : "must be a non-negative integer");
-    *out = v;
-    return 0;
-}
-
-/* limit (default 100, at most 1000) and offset, or its synonym skip (default 0). */
-static int tasks_page(struct tasks *t, lintel_req *req, lintel_res *res, long long *limit,
-                      long long *offset)
-{
-    long long skip = -1;
-    int rc;
-
-    *limit = TASKS_LIMIT_DEFAULT;
-    *offset = -1;
-    rc = tasks_query_count(t, req, res, "limit", TASKS_LIMIT_MAX, limit);
-    if (rc == 0)
-        rc = tasks_query_count(t, req, res, "offset", -1, offset);
-    if (rc == 0)
-        rc = tasks_query_count(t, req, res, "skip", -1, &skip);
-    if (rc != 0)
-        return rc;
-    if (*offset >= 0 && skip >= 0 && *offset != skip)
-        return tasks_invalid(t, res, "skip", "conflicts with offset");
-    if (*offset < 0)
-        *offset = skip >= 0 ? skip : 0;
-    return 0;
 }
 
 /*
@@ -178,39 +109,10 @@ cleanup:
     return rc;
 }
 
-/* The {id} of the path, or the 404 every unknown, foreign or malformed id gets. */
-static int tasks_path_id(struct tasks *t, lintel_req *req, lintel_res *res, long long *id)
-{
-    if (tasks_parse_id(t->api->req_param(req, "id"), id) != 0)
-        return t->api->res_error(res, LINTEL_ENOTFOUND, NULL, "Task not found");
-    return 0;
-}
-
 static int tasks_not_found(struct tasks *t, lintel_res *res, int rc)
 {
     if (rc == LINTEL_ENOTFOUND)
         return t->api->res_error(res, LINTEL_ENOTFOUND, NULL, "Task not found");
-    return rc;
-}
-
-/* Writes one row-returning statement in its own BEGIN IMMEDIATE transaction. */
-static int tasks_write_row(struct tasks *t, lintel_req *req, const char *sql,
-                           const json_t *j_params, json_t **j_row)
-{
-    int rc;
-
-    rc = t->api->sql_begin(req);
-    if (rc != 0)
-        return rc;
-    rc = t->api->sql_row(req, sql, j_params, j_row);
-    if (rc == 0)
-        rc = t->api->sql_commit(req);
-    else
-        t->api->sql_rollback(req);
-    if (rc != 0) {
-        json_decref(*j_row);
-        *j_row = NULL;
-    }
     return rc;
 }
 
@@ -224,7 +126,7 @@ static void tasks_publish(struct tasks *t, lintel_req *req, const char *name, co
     const struct lintel_api *api = t->api;
     json_t *j_event;
 
-    if (api->size < offsetof(struct lintel_api, event_publish) + sizeof(api->event_publish)) {
+    if (!LINTEL_API_HAS(api, event_publish)) {
         json_decref(j_data);
         return;
     }
@@ -256,7 +158,8 @@ static int tasks_create(lintel_req *req, lintel_res *res, void *state)
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    rc = tasks_write_row(t, req,
+    /* One statement: the host runs it in its own write transaction. */
+    rc = t->api->sql_row(req,
                          "INSERT INTO tasks (user_id, title, description, done)"
                          " VALUES (?1, trim(?2, " TASKS_WS "), ?3, ?4) RETURNING " TASKS_COLUMNS,
                          j_params, &j_row);
@@ -279,12 +182,12 @@ cleanup:
 static int tasks_list(lintel_req *req, lintel_res *res, void *state)
 {
     struct tasks *t = state;
-    json_t *j_params = NULL, *j_items = NULL, *j_count = NULL, *j_reply = NULL;
+    json_t *j_params = NULL, *j_items = NULL, *j_count = NULL;
     const char *done = t->api->req_query(req, "done");
     long long limit, offset, user_id = t->api->req_user_id(req);
     int rc;
 
-    rc = tasks_page(t, req, res, &limit, &offset);
+    rc = t->api->req_page(req, res, &limit, &offset);
     if (rc != 0)
         goto cleanup;
     if (done != NULL && strcmp(done, "true") != 0 && strcmp(done, "false") != 0) {
@@ -330,15 +233,9 @@ static int tasks_list(lintel_req *req, lintel_res *res, void *state)
                              j_params, &j_count);
     if (rc != 0)
         goto cleanup;
-    j_reply = json_pack("{sOsOsIsI}", "items", j_items, "total", json_object_get(j_count, "total"),
-                        "limit", (json_int_t)limit, "offset", (json_int_t)offset);
-    if (j_reply == NULL) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
-    rc = t->api->res_json(res, 200, j_reply);
+    rc = t->api->res_list(res, j_items, json_integer_value(json_object_get(j_count, "total")),
+                          limit, offset);
 cleanup:
-    json_decref(j_reply);
     json_decref(j_count);
     json_decref(j_items);
     json_decref(j_params);
@@ -353,7 +250,7 @@ static int tasks_get(lintel_req *req, lintel_res *res, void *state)
     long long id;
     int rc;
 
-    rc = tasks_path_id(t, req, res, &id);
+    rc = t->api->req_id(req, res, "id", "Task", &id);
     if (rc != 0)
         goto cleanup;
     j_params = json_pack("[II]", (json_int_t)id, (json_int_t)t->api->req_user_id(req));
@@ -385,7 +282,7 @@ static int tasks_modify(lintel_req *req, lintel_res *res, struct tasks *t, bool 
     long long id;
     int rc;
 
-    rc = tasks_path_id(t, req, res, &id);
+    rc = t->api->req_id(req, res, "id", "Task", &id);
     if (rc != 0)
         goto cleanup;
     rc = t->api->req_json(req, &j_body);
@@ -411,7 +308,7 @@ static int tasks_modify(lintel_req *req, lintel_res *res, struct tasks *t, bool 
                              "SELECT " TASKS_COLUMNS " FROM tasks WHERE id = ?1 AND user_id = ?2",
                              j_params, &j_row);
     } else {
-        rc = tasks_write_row(t, req,
+        rc = t->api->sql_row(req,
                              "UPDATE tasks SET"
                              " title = CASE WHEN ?3 THEN trim(?4, " TASKS_WS ") ELSE title END,"
                              " description = CASE WHEN ?5 THEN ?6 ELSE description END,"
@@ -452,7 +349,7 @@ static int tasks_delete(lintel_req *req, lintel_res *res, void *state)
     long long id, changes = 0;
     int rc;
 
-    rc = tasks_path_id(t, req, res, &id);
+    rc = t->api->req_id(req, res, "id", "Task", &id);
     if (rc != 0)
         goto cleanup;
     j_params = json_pack("[II]", (json_int_t)id, (json_int_t)t->api->req_user_id(req));
@@ -501,6 +398,8 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
 
     LINTEL_PLUGIN_DECLARE(p, api, "tasks", "1.0.0");
     (void)config;
+    if (!LINTEL_API_HAS(api, res_list))
+        return LINTEL_EVERSION;
     t = calloc(1, sizeof(*t));
     if (t == NULL)
         return LINTEL_ENOMEM;

@@ -410,6 +410,7 @@ START_TEST(bad_ids_are_404)
 {
     static const char *const ids[] = {"0", "-2", "x", "2.0", "99999999999999999999", "1a"};
     struct user u;
+    struct lt_resp r;
     char path[96];
     size_t i;
 
@@ -424,6 +425,10 @@ START_TEST(bad_ids_are_404)
                       "PUT %s", path);
         ck_assert_msg(status_of("DELETE", path, u.token, NULL) == 404, "DELETE %s", path);
     }
+    /* A malformed id gets the very reply an unknown one does (api->req_id). */
+    ck_assert_int_eq(send(&r, "GET", "/api/tasks/1a", u.token, NULL), 404);
+    ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "detail")), "Task not found");
+    lt_resp_clear(&r);
     user_clear(&u);
 }
 END_TEST
