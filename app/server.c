@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -847,6 +848,27 @@ static char *server_read_file(const char *path)
     return buf;
 }
 
+/*
+ * Loads the PEM pair the way libmicrohttpd will (gnutls), so that a bad file stops the start
+ * with gnutls' reason and the file names instead of "cannot listen". NULL when usable.
+ */
+static char *server_tls_check(const struct config *cfg, const char *cert, const char *key)
+{
+    gnutls_certificate_credentials_t cred = NULL;
+    gnutls_datum_t c = {(unsigned char *)cert, (unsigned)strlen(cert)};
+    gnutls_datum_t k = {(unsigned char *)key, (unsigned)strlen(key)};
+    int rc;
+
+    if (gnutls_certificate_allocate_credentials(&cred) != GNUTLS_E_SUCCESS)
+        return server_fmt("server: tls: out of memory");
+    rc = gnutls_certificate_set_x509_key_mem(cred, &c, &k, GNUTLS_X509_FMT_PEM);
+    gnutls_certificate_free_credentials(cred);
+    if (rc < 0)
+        return server_fmt("server: tls_cert %s and tls_key %s are not a usable PEM pair: %s",
+                          cfg->tls_cert, cfg->tls_key, gnutls_strerror(rc));
+    return NULL;
+}
+
 static int server_cors_init(const struct config *cfg)
 {
     char *copy, *tok, *save = NULL;
@@ -963,6 +985,9 @@ int server_start(const struct config *cfg, char **err)
             *err = server_fmt("server: cannot read tls_key or tls_cert");
             goto cleanup;
         }
+        *err = server_tls_check(cfg, server_tls_cert, server_tls_key);
+        if (*err != NULL)
+            goto cleanup;
         flags |= MHD_USE_TLS;
         ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, server_tls_key};
         ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, server_tls_cert};

@@ -5,11 +5,15 @@
 #include "lt_test.h"
 
 #include <check.h>
+#include <curl/curl.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void lt_rmtree_dir(const char *dir)
@@ -518,6 +522,143 @@ START_TEST(access_log_complete)
 }
 END_TEST
 
+/* A self-signed ECDSA certificate for 127.0.0.1 (SAN IP), written as PEM into dir. */
+static void make_tls_files(const char *dir, char *cert_path, char *key_path, size_t size)
+{
+    static const unsigned char loopback[4] = {127, 0, 0, 1};
+    unsigned char serial[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+    gnutls_x509_privkey_t key = NULL;
+    gnutls_x509_crt_t crt = NULL;
+    gnutls_datum_t cert_pem = {NULL, 0}, key_pem = {NULL, 0};
+    time_t now = time(NULL);
+    FILE *f;
+
+    ck_assert_int_eq(gnutls_x509_privkey_init(&key), 0);
+    ck_assert_int_eq(gnutls_x509_privkey_generate(
+                         key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+                     0);
+    ck_assert_int_eq(gnutls_x509_crt_init(&crt), 0);
+    ck_assert_int_eq(gnutls_x509_crt_set_version(crt, 3), 0);
+    ck_assert_int_eq(gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)), 0);
+    ck_assert_int_eq(gnutls_x509_crt_set_activation_time(crt, now - 60), 0);
+    ck_assert_int_eq(gnutls_x509_crt_set_expiration_time(crt, now + 3600), 0);
+    ck_assert_int_eq(
+        gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "127.0.0.1", 9), 0);
+    ck_assert_int_eq(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, loopback,
+                                                          sizeof(loopback), GNUTLS_FSAN_SET),
+                     0);
+    ck_assert_int_eq(gnutls_x509_crt_set_key(crt, key), 0);
+    ck_assert_int_eq(gnutls_x509_crt_set_basic_constraints(crt, 1, -1), 0);
+    ck_assert_int_eq(
+        gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_CERT_SIGN),
+        0);
+    ck_assert_int_eq(gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0), 0);
+    ck_assert_int_eq(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
+    ck_assert_int_eq(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cert_pem), 0);
+    ck_assert_int_eq(gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL,
+                                                       GNUTLS_PKCS_PLAIN, &key_pem),
+                     0);
+    snprintf(cert_path, size, "%s/cert.pem", dir);
+    snprintf(key_path, size, "%s/key.pem", dir);
+    f = fopen(cert_path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(cert_pem.data, 1, cert_pem.size, f), cert_pem.size);
+    fclose(f);
+    f = fopen(key_path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(key_pem.data, 1, key_pem.size, f), key_pem.size);
+    fclose(f);
+    gnutls_free(cert_pem.data);
+    gnutls_free(key_pem.data);
+    gnutls_x509_crt_deinit(crt);
+    gnutls_x509_privkey_deinit(key);
+}
+
+static size_t tls_collect(char *data, size_t size, size_t n, void *user)
+{
+    struct lt_resp *r = user;
+    char *grown = realloc(r->body, r->len + size * n + 1);
+
+    if (grown == NULL)
+        return 0;
+    memcpy(grown + r->len, data, size * n);
+    r->body = grown;
+    r->len += size * n;
+    r->body[r->len] = '\0';
+    return size * n;
+}
+
+/*
+ * GET url with libcurl, trusting only ca_path: the body in r->body, the header block in
+ * h->body (both malloc'd); -1 when the request or TLS failed.
+ */
+static int tls_get(const char *url, const char *ca_path, struct lt_resp *r, struct lt_resp *h)
+{
+    CURL *curl = curl_easy_init();
+    CURLcode res;
+
+    ck_assert_ptr_nonnull(curl);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CAINFO, ca_path);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, tls_collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, tls_collect);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, h);
+    res = curl_easy_perform(curl);
+    if (res == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_easy_cleanup(curl);
+    return res == CURLE_OK ? 0 : -1;
+}
+
+/*
+ * LINTEL_TLS_CERT/LINTEL_TLS_KEY serve HTTPS (a certificate made here, verified by the client
+ * against itself), plain HTTP to that port gets no answer, and an unusable pair stops the start.
+ */
+START_TEST(https_with_tls_files)
+{
+    char dir[] = "/tmp/lintel-tls-XXXXXX", cert[PATH_MAX], key[PATH_MAX], url[160];
+    char cert_env[PATH_MAX + 32], key_env[PATH_MAX + 32], *out = NULL;
+    const char *env[] = {cert_env, key_env, NULL};
+    struct lt_server s = {.pid = 0};
+    static const char plain_get[] = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    struct lt_resp r = {0}, h = {0};
+    char *plain;
+    FILE *f;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    make_tls_files(dir, cert, key, sizeof(cert));
+    snprintf(cert_env, sizeof(cert_env), "LINTEL_TLS_CERT=%s", cert);
+    snprintf(key_env, sizeof(key_env), "LINTEL_TLS_KEY=%s", key);
+    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/health", s.port);
+    ck_assert_int_eq(tls_get(url, cert, &r, &h), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"status\":\"ok\""));
+    ck_assert_msg(strcasestr(h.body, "X-Content-Type-Options: nosniff") != NULL, "headers: %s",
+                  h.body);
+    ck_assert_ptr_nonnull(strcasestr(h.body, "X-Request-Id: "));
+    free(r.body);
+    free(h.body);
+    /* Plain HTTP on the TLS port: no HTTP answer. */
+    plain = lt_raw(s.port, plain_get, strlen(plain_get), 2000);
+    ck_assert(plain == NULL || strstr(plain, "HTTP/1.1 200") == NULL);
+    free(plain);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+
+    /* A key that does not parse: the start stops, naming the TLS files. */
+    f = fopen(key, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n", f);
+    fclose(f);
+    ck_assert_int_ne(lt_run(dir, env, NULL, &out), 0);
+    ck_assert_msg(strstr(out, "not a usable PEM pair") != NULL, "no TLS message in: %s", out);
+    free(out);
+    lt_rmtree_dir(dir);
+}
+END_TEST
+
 int main(void)
 {
     static const char *const env[] = {"LINTEL_MAX_BODY=1024", NULL};
@@ -554,6 +695,7 @@ int main(void)
     tcase_add_test(tc, command_line);
     tcase_add_test(tc, sigterm_loses_nothing);
     tcase_add_test(tc, access_log_complete);
+    tcase_add_test(tc, https_with_tls_files);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
