@@ -4,14 +4,11 @@
  */
 #include <lintel/plugin.h>
 
-#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /*
  * The user record (api.md "User"). avatar_url comes from the core avatars table (one row per
@@ -23,8 +20,6 @@
     " (SELECT '/api/users/' || a.user_id || '/avatar?v=' || a.version FROM avatars a"              \
     " WHERE a.user_id = users.id) AS avatar_url"
 #define USERS_NOW       "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
-#define USERS_LIMIT_MAX 1000
-#define USERS_LIMIT_DEF 100
 #define USERS_WINDOW    900
 #define USERS_GATE_WAIT 1
 
@@ -47,22 +42,16 @@ struct users_change {
     const char *role;
 };
 
-static long long users_setting(const json_t *config, const char *key, const char *env,
-                               long long def, long long min, long long max)
+/*
+ * A setting from the config object (the host's effective settings, file and environment
+ * merged, under the plugin's own subtree), else def; clamped to min..max.
+ */
+static long long users_setting(const json_t *config, const char *key, long long def, long long min,
+                               long long max)
 {
-    json_t *j = json_object_get(config, key);
-    const char *text = getenv(env);
-    char *end = NULL;
-    long long v = def;
+    const json_t *j = json_object_get(config, key);
+    long long v = json_is_integer(j) ? (long long)json_integer_value(j) : def;
 
-    if (json_is_integer(j)) {
-        v = (long long)json_integer_value(j);
-    } else if (text != NULL && text[0] != '\0') {
-        errno = 0;
-        v = strtoll(text, &end, 10);
-        if (errno != 0 || *end != '\0')
-            v = def;
-    }
     return v < min ? min : v > max ? max : v;
 }
 
@@ -140,21 +129,6 @@ static int users_invalid(struct users *u, lintel_res *res, const char *field, co
 static int users_not_found(struct users *u, lintel_res *res)
 {
     return u->api->res_error(res, LINTEL_ENOTFOUND, NULL, "User not found");
-}
-
-/* A path id: decimal digits, 1..; anything else names no user, so 404 (docs/auth.md). */
-static int users_path_id(struct users *u, lintel_req *req, lintel_res *res, long long *id)
-{
-    const char *text = u->api->req_param(req, "id");
-    char *end = NULL;
-
-    if (text == NULL || text[0] < '1' || text[0] > '9')
-        return users_not_found(u, res);
-    errno = 0;
-    *id = strtoll(text, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return users_not_found(u, res);
-    return 0;
 }
 
 /* A string (or, with nullable, null) member; *present says whether the key was there. */
@@ -469,28 +443,6 @@ static int users_me_delete(lintel_req *req, lintel_res *res, void *state)
     return users_delete_id(u, req, res, u->api->req_user_id(req));
 }
 
-/* A query parameter that must be an integer in 0..max (max < 0: no bound); 422 otherwise. */
-static int users_query_count(struct users *u, lintel_req *req, lintel_res *res, const char *name,
-                             long long max, long long *out)
-{
-    const char *text = u->api->req_query(req, name);
-    char *end = NULL, msg[64];
-    long long v;
-
-    if (text == NULL)
-        return 0;
-    errno = 0;
-    v = text[0] >= '0' && text[0] <= '9' ? strtoll(text, &end, 10) : -1;
-    if (v < 0 || errno != 0 || *end != '\0' || (max >= 0 && v > max)) {
-        if (max < 0)
-            return users_invalid(u, res, name, "must be a non-negative integer");
-        snprintf(msg, sizeof(msg), "must be an integer between 0 and %lld", max);
-        return users_invalid(u, res, name, msg);
-    }
-    *out = v;
-    return 0;
-}
-
 /* Whether the space-separated list holds word. */
 static int users_has_scope(const char *list, const char *word)
 {
@@ -517,21 +469,13 @@ static int users_list(lintel_req *req, lintel_res *res, void *state)
     /* full records (emails) only for a token that may administer users: an admin's token
        narrowed at login to, say, numbers:read sees what a user sees */
     int admin = role != NULL && strcmp(role, "admin") == 0 && users_has_scope(scope, "users:admin");
-    long long limit = USERS_LIMIT_DEF, offset = -1, skip = -1;
-    json_t *j_rows = NULL, *j_total = NULL, *j_out = NULL, *j_params = NULL;
+    long long limit, offset;
+    json_t *j_rows = NULL, *j_total = NULL, *j_params = NULL;
     int rc;
 
-    rc = users_query_count(u, req, res, "limit", USERS_LIMIT_MAX, &limit);
-    if (rc == 0)
-        rc = users_query_count(u, req, res, "offset", -1, &offset);
-    if (rc == 0)
-        rc = users_query_count(u, req, res, "skip", -1, &skip);
-    if (rc == 0 && offset >= 0 && skip >= 0 && offset != skip)
-        rc = users_invalid(u, res, "skip", "conflicts with offset");
+    rc = u->api->req_page(req, res, &limit, &offset);
     if (rc != 0)
         goto cleanup;
-    if (offset < 0)
-        offset = skip >= 0 ? skip : 0;
     j_params = json_pack("[II]", (json_int_t)limit, (json_int_t)offset);
     if (j_params == NULL) {
         rc = LINTEL_ENOMEM;
@@ -548,11 +492,9 @@ static int users_list(lintel_req *req, lintel_res *res, void *state)
                              &j_total);
     if (rc != 0)
         goto cleanup;
-    j_out = json_pack("{sOsOsIsI}", "items", j_rows, "total", json_object_get(j_total, "n"),
-                      "limit", (json_int_t)limit, "offset", (json_int_t)offset);
-    rc = j_out != NULL ? u->api->res_json(res, 200, j_out) : LINTEL_ENOMEM;
+    rc = u->api->res_list(res, j_rows, json_integer_value(json_object_get(j_total, "n")), limit,
+                          offset);
 cleanup:
-    json_decref(j_out);
     json_decref(j_params);
     json_decref(j_total);
     json_decref(j_rows);
@@ -567,7 +509,7 @@ static int users_admin_get(lintel_req *req, lintel_res *res, void *state)
     long long id = 0;
     int rc;
 
-    rc = users_path_id(u, req, res, &id);
+    rc = u->api->req_id(req, res, "id", "User", &id);
     if (rc == 0)
         rc = users_row(u, req,
                        "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
@@ -589,7 +531,7 @@ static int users_admin_patch(lintel_req *req, lintel_res *res, void *state)
     long long id = 0;
     int rc, ends;
 
-    rc = users_path_id(u, req, res, &id);
+    rc = u->api->req_id(req, res, "id", "User", &id);
     if (rc == 0)
         rc = u->api->req_json(req, &j_body);
     if (rc != 0)
@@ -633,7 +575,7 @@ static int users_admin_delete(lintel_req *req, lintel_res *res, void *state)
     long long id = 0;
     int rc;
 
-    rc = users_path_id(u, req, res, &id);
+    rc = u->api->req_id(req, res, "id", "User", &id);
     if (rc == 0)
         rc = users_delete_id(u, req, res, id);
     return rc;
@@ -672,6 +614,8 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     int rc;
 
     LINTEL_PLUGIN_DECLARE(p, api, "users", "1.0.0");
+    if (!LINTEL_API_HAS(api, res_list))
+        return LINTEL_EVERSION;
     u = calloc(1, sizeof(*u));
     if (u == NULL)
         return LINTEL_ENOMEM;
@@ -685,10 +629,9 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         users_unload(u);
         return rc;
     }
-    u->password_min = users_setting(config, "password_min", "LINTEL_PASSWORD_MIN", 8, 1, 8);
-    u->password_cost = users_setting(config, "password_cost", "LINTEL_PASSWORD_COST", 5, 1, 11);
-    u->max_user =
-        users_setting(config, "login_max_user", "LINTEL_LOGIN_MAX_USER", 5, 0, 1000000000);
+    u->password_min = users_setting(config, "password_min", 8, 1, 8);
+    u->password_cost = users_setting(config, "password_cost", 5, 1, 11);
+    u->max_user = users_setting(config, "login_max_user", 5, 0, 1000000000);
     for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++)
         rc = api->route_add(p, routes[i].method, routes[i].path, routes[i].flags, routes[i].scope,
                             routes[i].h, u);

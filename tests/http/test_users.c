@@ -206,6 +206,7 @@ START_TEST(list_validation)
 {
     char *token = NULL;
     long long id;
+    struct lt_resp r;
 
     ck_assert_int_eq(lt_register(url, "list", PW, &token, &id, NULL), 0);
     ck_assert_int_eq(req_status("GET", "/api/users?limit=-1", token, NULL), 422);
@@ -215,6 +216,15 @@ START_TEST(list_validation)
     ck_assert_int_eq(req_status("GET", "/api/users?skip=-3", token, NULL), 422);
     ck_assert_int_eq(req_status("GET", "/api/users?offset=2&skip=2", token, NULL), 200);
     ck_assert_int_eq(req_status("GET", "/api/users", NULL, NULL), 401);
+    /* The host's wording (api->req_page): the detail and errors[] name the parameter. */
+    ck_assert_int_eq(lt_json(url, "GET", "/api/users?offset=2&skip=3", token, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 422);
+    ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "detail")),
+                     "skip conflicts with offset.");
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(r.j_body, "errors"), 0), "field")),
+                     "skip");
+    lt_resp_clear(&r);
     free(token);
 }
 END_TEST
@@ -229,6 +239,11 @@ START_TEST(admin_routes)
     ck_assert_int_eq(req_status("GET", "/api/users/999999999", admin, NULL), 404);
     ck_assert_int_eq(req_status("GET", "/api/users/abc", admin, NULL), 404);
     ck_assert_int_eq(req_status("GET", "/api/users/0", admin, NULL), 404);
+    ck_assert_int_eq(req_status("DELETE", "/api/users/1x", admin, NULL), 404);
+    /* A malformed id gets the very reply an unknown one does (api->req_id). */
+    ck_assert_int_eq(lt_json(url, "GET", "/api/users/abc", admin, NULL, &r), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "detail")), "User not found");
+    lt_resp_clear(&r);
     path = fmt("/api/users/%lld", id);
     ck_assert_int_eq(req_status("PATCH", path, admin, "{\"role\":\"root\"}"), 422);
     ck_assert_int_eq(req_status("PATCH", path, admin, "{\"password\":\"x\"}"), 422);
