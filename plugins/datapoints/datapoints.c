@@ -15,9 +15,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define DP_LIMIT_DEFAULT    100
-#define DP_LIMIT_MAX        1000
 #define DP_POPULATE_MAX     1000
+#define DP_STR_(x)          #x
+#define DP_STR(x)           DP_STR_(x)
 #define DP_BULK_MAX         10000
 #define DP_UNIX_SECONDS_MAX 253402300799LL /* 9999-12-31T23:59:59Z, the last 4-digit year */
 
@@ -105,49 +105,33 @@ static bool dp_is_admin(struct datapoints *d, lintel_req *req)
     return role != NULL && strcmp(role, "admin") == 0;
 }
 
-/* A query parameter that must be an integer in min..max; absent leaves *out as it was. */
-static int dp_query_int(struct datapoints *d, lintel_req *req, lintel_res *res, const char *name,
-                        long long min, long long max, long long *out)
+/*
+ * A 422 on a query parameter: the detail (the first recorded wins) is a sentence naming it,
+ * errors[] the bare message, as the host words its own (api->req_page).
+ */
+static int dp_invalid(struct datapoints *d, lintel_res *res, const char *field, const char *message)
 {
-    const char *text = d->api->req_query(req, name);
+    d->api->res_error(res, LINTEL_EPARAM, NULL, "%s %s.", field, message);
+    return d->api->res_error(res, LINTEL_EPARAM, field, "%s", message);
+}
+
+/* POST populate's count: decimal digits, 1..DP_POPULATE_MAX (default 1). */
+static int dp_count(struct datapoints *d, lintel_req *req, lintel_res *res, long long *count)
+{
+    const char *text = d->api->req_query(req, "count");
     char *end = NULL;
     long long v = -1;
 
+    *count = 1;
     if (text == NULL)
         return 0;
     errno = 0;
     if (text[0] >= '0' && text[0] <= '9')
         v = strtoll(text, &end, 10);
-    if (v < min || errno != 0 || end == NULL || *end != '\0' || (max >= 0 && v > max)) {
-        if (max >= 0)
-            return d->api->res_error(res, LINTEL_EPARAM, name,
-                                     "must be an integer between %lld and %lld", min, max);
-        return d->api->res_error(res, LINTEL_EPARAM, name, "must be a non-negative integer");
-    }
-    *out = v;
-    return 0;
-}
-
-/* limit (default 100, at most 1000) and offset, or its synonym skip (default 0). */
-static int dp_page(struct datapoints *d, lintel_req *req, lintel_res *res, long long *limit,
-                   long long *offset)
-{
-    long long skip = -1;
-    int rc;
-
-    *limit = DP_LIMIT_DEFAULT;
-    *offset = -1;
-    rc = dp_query_int(d, req, res, "limit", 0, DP_LIMIT_MAX, limit);
-    if (rc == 0)
-        rc = dp_query_int(d, req, res, "offset", 0, -1, offset);
-    if (rc == 0)
-        rc = dp_query_int(d, req, res, "skip", 0, -1, &skip);
-    if (rc != 0)
-        return rc;
-    if (*offset >= 0 && skip >= 0 && *offset != skip)
-        return d->api->res_error(res, LINTEL_EPARAM, "skip", "conflicts with offset");
-    if (*offset < 0)
-        *offset = skip >= 0 ? skip : 0;
+    if (v < 1 || v > DP_POPULATE_MAX || errno != 0 || end == NULL || *end != '\0')
+        return dp_invalid(d, res, "count",
+                          "must be an integer between 1 and " DP_STR(DP_POPULATE_MAX));
+    *count = v;
     return 0;
 }
 
@@ -247,9 +231,9 @@ static int dp_bound(struct datapoints *d, lintel_req *req, lintel_res *res, cons
             goto cleanup;
         }
     }
-    rc = d->api->res_error(res, LINTEL_EPARAM, name,
-                           "must be Unix seconds or an ISO 8601 date-time such as "
-                           "2024-04-22T15:07:57Z or 2024-04-22T17:07:57+02:00");
+    rc = dp_invalid(d, res, name,
+                    "must be Unix seconds or an ISO 8601 date-time such as "
+                    "2024-04-22T15:07:57Z or 2024-04-22T17:07:57+02:00");
 cleanup:
     json_decref(j_params);
     json_decref(j_row);
@@ -284,7 +268,7 @@ static int dp_filters(struct datapoints *d, lintel_req *req, lintel_res *res, lo
     else if (strcmp(text, "false") == 0 || strcmp(text, "0") == 0)
         *valid = 0;
     else
-        return d->api->res_error(res, LINTEL_EPARAM, "valid", "must be true or false");
+        return dp_invalid(d, res, "valid", "must be true or false");
     return 0;
 }
 
@@ -293,7 +277,6 @@ static int dp_list(lintel_req *req, lintel_res *res, void *state)
 {
     struct datapoints *d = state;
     json_t *j_params = NULL, *j_cparams = NULL, *j_rows = NULL, *j_count = NULL;
-    json_t *j_reply = NULL;
     long long start, end, limit, offset;
     int valid, rc;
     /* The statements take exactly the parameters they use, in the same order. */
@@ -308,7 +291,7 @@ static int dp_list(lintel_req *req, lintel_res *res, void *state)
 
     rc = dp_filters(d, req, res, &start, &end, &valid);
     if (rc == 0)
-        rc = dp_page(d, req, res, &limit, &offset);
+        rc = d->api->req_page(req, res, &limit, &offset);
     if (rc != 0)
         goto cleanup;
     j_params = json_pack("[IIII]", (json_int_t)start, (json_int_t)end, (json_int_t)limit,
@@ -325,19 +308,13 @@ static int dp_list(lintel_req *req, lintel_res *res, void *state)
         rc = d->api->sql_row(req, valid < 0 ? count_any : count_valid, j_cparams, &j_count);
     if (rc != 0)
         goto cleanup;
-    j_reply = json_pack("{sOsOsIsI}", "items", j_rows, "total", json_object_get(j_count, "total"),
-                        "limit", (json_int_t)limit, "offset", (json_int_t)offset);
-    if (j_reply == NULL) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
-    rc = d->api->res_json(res, 200, j_reply);
+    rc = d->api->res_list(res, j_rows, json_integer_value(json_object_get(j_count, "total")), limit,
+                          offset);
 cleanup:
     json_decref(j_params);
     json_decref(j_cparams);
     json_decref(j_rows);
     json_decref(j_count);
-    json_decref(j_reply);
     return rc;
 }
 
@@ -529,7 +506,7 @@ static int dp_populate(lintel_req *req, lintel_res *res, void *state)
     long long count = 1, inserted = 0, bad_index = -1, i;
     int rc;
 
-    rc = dp_query_int(d, req, res, "count", 1, DP_POPULATE_MAX, &count);
+    rc = dp_count(d, req, res, &count);
     if (rc != 0)
         goto cleanup;
     if (d->upstream_url == NULL) {
@@ -578,21 +555,19 @@ static void dp_unload(void *state)
 }
 
 /*
- * The upstream URL: LINTEL_UPSTREAM_URL (the same variable the host's configuration reads),
- * else the plugin config's "upstream_url"; the environment wins, as everywhere in lintel.
- * Read once here, before any worker thread exists. A scheme other than http(s) stops the start.
+ * The upstream URL: "upstream_url" of the config object, where the host has already put
+ * LINTEL_UPSTREAM_URL (which wins over the server file's key) and the plugin's own config
+ * subtree on top. Read once here, before any worker thread exists. A scheme other than
+ * http(s) stops the start (the subtree is not checked by the host).
  */
 static int dp_configure(struct datapoints *d, const json_t *config)
 {
-    const char *env = getenv("LINTEL_UPSTREAM_URL");
     const json_t *j_url = json_object_get(config, "upstream_url");
     const char *url = NULL;
 
-    if (env != NULL && env[0] != '\0')
-        url = env;
-    else if (j_url != NULL && !json_is_null(j_url) && !json_is_string(j_url))
+    if (j_url != NULL && !json_is_null(j_url) && !json_is_string(j_url))
         goto bad;
-    else if (json_string_length(j_url) > 0)
+    if (json_string_length(j_url) > 0)
         url = json_string_value(j_url);
     if (url == NULL) {
         d->api->log(d->p, LINTEL_LOG_INFO,
@@ -629,6 +604,8 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     int rc;
 
     LINTEL_PLUGIN_DECLARE(p, api, "datapoints", "1.0.0");
+    if (!LINTEL_API_HAS(api, res_list))
+        return LINTEL_EVERSION;
     d = calloc(1, sizeof(*d));
     if (d == NULL)
         return LINTEL_ENOMEM;

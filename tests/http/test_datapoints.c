@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "datapoints_sim.h"
 #include "lt_test.h"
@@ -217,6 +218,7 @@ START_TEST(test_populate_count_rules)
         ck_assert_str_eq(json_string_value(json_object_get(
                              json_array_get(json_object_get(r.j_body, "errors"), 0), "field")),
                          "count");
+        ck_assert_str_eq(detail(&r), "count must be an integer between 1 and 1000.");
         lt_resp_clear(&r);
     }
     ck_assert_int_eq(dp_sim_hits(&sim), hits); /* refused before any upstream request */
@@ -463,12 +465,21 @@ START_TEST(test_list_bad_queries)
         snprintf(path, sizeof(path), "/api/datapoints?%s", cases[i].query);
         req("GET", path, admin_token, NULL, &r);
         ck_assert_msg(r.status == cases[i].status, "%s: %ld %s", cases[i].query, r.status, r.body);
-        if (cases[i].field != NULL)
+        if (cases[i].field != NULL) {
             ck_assert_str_eq(json_string_value(json_object_get(
                                  json_array_get(json_object_get(r.j_body, "errors"), 0), "field")),
                              cases[i].field);
+            /* The detail is a sentence that names the parameter, as every list's is. */
+            ck_assert_msg(strncmp(detail(&r), cases[i].field, strlen(cases[i].field)) == 0 &&
+                              detail(&r)[strlen(cases[i].field)] == ' ',
+                          "%s: detail does not name %s: %s", cases[i].query, cases[i].field,
+                          r.body);
+        }
         lt_resp_clear(&r);
     }
+    req("GET", "/api/datapoints?limit=1001", admin_token, NULL, &r);
+    ck_assert_str_eq(detail(&r), "limit must be an integer between 0 and 1000.");
+    lt_resp_clear(&r);
     req("GET", "/api/datapoints?valid=true", user_token, NULL, &r);
     ck_assert_int_eq(r.status, 403); /* the valid filter is the admins' */
     lt_resp_clear(&r);
@@ -518,6 +529,44 @@ START_TEST(test_stats_over_visible_values)
 }
 END_TEST
 
+/*
+ * upstream_url reaches the plugin in its config object: LINTEL_UPSTREAM_URL there already
+ * beats the server file's key, and the plugin's own config subtree beats both (here the
+ * variable names a closed port, the subtree the simulator).
+ */
+START_TEST(test_upstream_from_plugin_config)
+{
+    static const char *const env[] = {"LINTEL_UPSTREAM_URL=http://127.0.0.1:9/sensor",
+                                      "LINTEL_PLUGINS=auth,datapoints", NULL};
+    struct lt_server s = {.pid = -1};
+    char dir[] = "/tmp/lintel-dpcfg-XXXXXX", path[64], *token = NULL;
+    const char *args[] = {"--config", path, NULL};
+    long long hits = dp_sim_hits(&sim);
+    struct lt_resp r = {0};
+    FILE *f;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/lintel.json", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f,
+            "{\"plugins\": [{\"name\": \"datapoints\", \"config\": "
+            "{\"upstream_url\": \"%s/sensor\"}}]}\n",
+            sim.url);
+    fclose(f);
+    ck_assert_int_eq(lt_server_start(&s, env, args), 0);
+    ck_assert_int_eq(lt_login(s.url, "admin", LT_ADMIN_PASSWORD, NULL, &token, NULL), 0);
+    ck_assert_int_eq(lt_json(s.url, "POST", "/api/datapoints/populate", token, NULL, &r), 0);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    ck_assert_int_eq(dp_sim_hits(&sim), hits + 1);
+    lt_resp_clear(&r);
+    free(token);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 /* The shared server has no upstream configured. */
 START_TEST(test_populate_without_upstream)
 {
@@ -554,6 +603,7 @@ static Suite *datapoints_suite(void)
     tcase_add_test(tc, test_list_same_second_ordered_by_id);
     tcase_add_test(tc, test_list_bad_queries);
     tcase_add_test(tc, test_stats_over_visible_values);
+    tcase_add_test(tc, test_upstream_from_plugin_config);
     tcase_add_test(tc, test_populate_upstream_down); /* last: it stops the simulator */
     suite_add_tcase(s, tc);
     tcase_add_test(shared, test_populate_without_upstream);
