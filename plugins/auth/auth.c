@@ -4,7 +4,6 @@
  */
 #include <lintel/plugin.h>
 
-#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -44,23 +43,16 @@ struct authp {
     char *dummy_hash; /* a hash of AUTHP_DUMMY_PASS at the current cost, made on first need */
 };
 
-/* plugin config key, else LINTEL_<KEY> from the environment, else def; clamped to min..max. */
-static long long authp_setting(const json_t *config, const char *key, const char *env,
-                               long long def, long long min, long long max)
+/*
+ * A setting from the config object (the host's effective settings, file and environment
+ * merged, under the plugin's own subtree), else def; clamped to min..max.
+ */
+static long long authp_setting(const json_t *config, const char *key, long long def, long long min,
+                               long long max)
 {
-    json_t *j = json_object_get(config, key);
-    const char *text = getenv(env);
-    char *end = NULL;
-    long long v = def;
+    const json_t *j = json_object_get(config, key);
+    long long v = json_is_integer(j) ? (long long)json_integer_value(j) : def;
 
-    if (json_is_integer(j)) {
-        v = (long long)json_integer_value(j);
-    } else if (text != NULL && text[0] != '\0') {
-        errno = 0;
-        v = strtoll(text, &end, 10);
-        if (errno != 0 || *end != '\0')
-            v = def;
-    }
     return v < min ? min : v > max ? max : v;
 }
 
@@ -808,20 +800,18 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         authp_unload(a);
         return rc;
     }
-    a->refresh_ttl =
-        authp_setting(config, "refresh_ttl", "LINTEL_REFRESH_TTL", 14 * 86400, 60, 3650LL * 86400);
-    a->password_min = authp_setting(config, "password_min", "LINTEL_PASSWORD_MIN", 8, 1, 8);
-    a->password_cost = authp_setting(config, "password_cost", "LINTEL_PASSWORD_COST", 5, 1, 11);
-    a->max_user =
-        authp_setting(config, "login_max_user", "LINTEL_LOGIN_MAX_USER", 5, 0, 1000000000);
-    a->max_ip = authp_setting(config, "login_max_ip", "LINTEL_LOGIN_MAX_IP", 20, 0, 1000000000);
+    a->refresh_ttl = authp_setting(config, "refresh_ttl", 14 * 86400, 60, 3650LL * 86400);
+    a->password_min = authp_setting(config, "password_min", 8, 1, 8);
+    a->password_cost = authp_setting(config, "password_cost", 5, 1, 11);
+    a->max_user = authp_setting(config, "login_max_user", 5, 0, 1000000000);
+    a->max_ip = authp_setting(config, "login_max_ip", 20, 0, 1000000000);
     /* The host's pool: `threads`, else two per core and at least four (app/server.c). */
     if (cores < 1)
         cores = 1;
-    pool = authp_setting(config, "threads", "LINTEL_THREADS", 0, 0, 1024);
+    pool = authp_setting(config, "threads", 0, 0, 1024);
     if (pool == 0)
         pool = cores * 2 < 4 ? 4 : cores * 2;
-    slots = authp_setting(config, "hash_concurrency", "LINTEL_HASH_CONCURRENCY", pool / 4, 1, pool);
+    slots = authp_setting(config, "hash_concurrency", pool / 4, 1, pool);
     a->gate.slots = (unsigned)slots;
     a->gate.queue = (unsigned)slots;
 
