@@ -227,10 +227,11 @@ START_TEST(unprocessable_names_the_field)
         {"GET", "/api/numbers?limit=1.5", 1, NULL, 422},
         {"POST", "/api/tasks", 1, "{\"title\":\"t\",\"done\":1}", 422},
         {"GET", "/api/tasks?offset=-1", 1, NULL, 422},
+        {"GET", "/api/datapoints?limit=x", 1, NULL, 422},
     };
-    static const char *const fields[] = {"password", "username", "refresh_token",
-                                         "username", "skip",     "value",
-                                         "limit",    "done",     "offset"};
+    static const char *const fields[] = {"password", "username", "refresh_token", "username",
+                                         "skip",     "value",    "limit",         "done",
+                                         "offset",   "limit"};
     char *user = NULL;
     struct lt_resp r;
     const char *field, *detail;
