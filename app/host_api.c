@@ -580,16 +580,35 @@ static int host_event_publish(lintel_req *req, long long user_id, const json_t *
 #define HOST_STR(x)        HOST_STR_(x)
 
 /*
- * A 422 on a query parameter: the detail (the first recorded wins) is a sentence naming it,
- * errors[] gets {field, message} with the bare message.
+ * A 422 on field: the detail (the first recorded wins) is a sentence naming it, errors[] gets
+ * {field, message} with the bare message (api.md "Errors").
  */
 static int host_param_invalid(lintel_res *res, const char *field, const char *message)
 {
-    char detail[160];
+    char *detail = NULL;
 
-    snprintf(detail, sizeof(detail), "%s %s.", field, message);
+    if (field == NULL || message == NULL)
+        return host_res_record(res, LINTEL_EPARAM, NULL, message, false);
+    if (asprintf(&detail, "%s %s.", field, message) < 0)
+        detail = NULL;
     host_res_record(res, LINTEL_EPARAM, NULL, detail, false);
+    free(detail);
     return host_res_record(res, LINTEL_EPARAM, field, message, false);
+}
+
+static int host_res_invalid(lintel_res *res, const char *field, const char *fmt, ...)
+{
+    char *message = NULL;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    if (vasprintf(&message, fmt, ap) < 0)
+        message = NULL;
+    va_end(ap);
+    rc = host_param_invalid(res, field, message);
+    free(message);
+    return rc;
 }
 
 /* Decimal digits only (no sign, space, fraction or exponent) that fit 0..LLONG_MAX. */
@@ -720,6 +739,7 @@ static const struct lintel_api host_table = {
     .req_page = host_req_page,
     .req_id = host_req_id,
     .res_list = host_res_list,
+    .res_invalid = host_res_invalid,
 };
 
 const struct lintel_api *host_api(void)

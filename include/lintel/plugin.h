@@ -260,8 +260,9 @@ struct lintel_api {
     int (*event_publish)(lintel_req *req, long long user_id, const json_t *j_event);
 
     /*
-     * --- list and id conventions of api.md, so every plugin answers them alike (appended
-     * before the 1.0 release, so still ABI 1.0: check LINTEL_API_HAS(api, res_list) in init) ---
+     * --- list, id and 422 conventions of api.md, so every plugin answers them alike (appended
+     * before the 1.0 release, so still ABI 1.0: check LINTEL_API_HAS(api, res_invalid) in
+     * init) ---
      */
 
     /*
@@ -288,6 +289,15 @@ struct lintel_api {
      */
     int (*res_list)(lintel_res *res, const json_t *j_items, long long total, long long limit,
                     long long offset);
+
+    /*
+     * Records a 422 on field, worded as api.md wants it, and returns LINTEL_EPARAM: errors[]
+     * gets {field, message} (message from fmt), and the problem's detail, if none is recorded
+     * yet, is the sentence "<field> <message>." ("value must be greater than 0."). Call once
+     * per bad field to report them all.
+     */
+    int (*res_invalid)(lintel_res *res, const char *field, const char *fmt, ...)
+        LINTEL_PRINTF(3, 4);
 
     /* ABI 1.1 and later: append here only. */
 };
