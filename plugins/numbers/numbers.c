@@ -34,17 +34,6 @@ struct numbers {
 };
 
 /*
- * A 422 on field: errors[] gets {field, message}; the problem's detail (the first one recorded
- * wins) is a sentence naming the field.
- */
-static int numbers_invalid(struct numbers *n, lintel_res *res, const char *field,
-                           const char *message)
-{
-    n->api->res_error(res, LINTEL_EPARAM, NULL, "%s %s.", field, message);
-    return n->api->res_error(res, LINTEL_EPARAM, field, "%s", message);
-}
-
-/*
  * The body's value: present and a JSON number (strings, booleans, null refused here, since SQL
  * would coerce them), then the extension's rule gives the range message ("must be greater
  * than 0"). *j_value is borrowed from j_body.
@@ -62,11 +51,11 @@ static int numbers_body_value(struct numbers *n, lintel_req *req, lintel_res *re
     }
     *j_value = json_object_get(j_body, "value");
     if (*j_value == NULL) {
-        rc = numbers_invalid(n, res, "value", "is required");
+        rc = n->api->res_invalid(res, "value", "is required");
         goto cleanup;
     }
     if (!json_is_number(*j_value)) {
-        rc = numbers_invalid(n, res, "value", "must be a number");
+        rc = n->api->res_invalid(res, "value", "must be a number");
         goto cleanup;
     }
     j_params = json_pack("[O]", *j_value);
@@ -79,7 +68,7 @@ static int numbers_body_value(struct numbers *n, lintel_req *req, lintel_res *re
         goto cleanup;
     message = json_string_value(json_object_get(j_row, "message"));
     if (message != NULL)
-        rc = numbers_invalid(n, res, "value", message);
+        rc = n->api->res_invalid(res, "value", "%s", message);
 cleanup:
     json_decref(j_row);
     json_decref(j_params);
@@ -95,21 +84,16 @@ static int numbers_not_found(struct numbers *n, lintel_res *res, int rc)
 
 /*
  * Tells the user's open WebSockets (GET /api/ws, docs/live.md): {"event": name, key: j_data}
- * with j_data stolen. Best effort, after the reply is written; hosts without events skip it.
+ * with j_data stolen. Best effort, after the reply is written. event_publish precedes the
+ * members init checks for (LINTEL_API_HAS), so every host that loaded the plugin has it.
  */
 static void numbers_publish(struct numbers *n, lintel_req *req, const char *name, const char *key,
                             json_t *j_data)
 {
-    const struct lintel_api *api = n->api;
-    json_t *j_event;
+    json_t *j_event = json_pack("{ss so}", "event", name, key, j_data);
 
-    if (!LINTEL_API_HAS(api, event_publish)) {
-        json_decref(j_data);
-        return;
-    }
-    j_event = json_pack("{ss so}", "event", name, key, j_data);
     if (j_event != NULL)
-        api->event_publish(req, api->req_user_id(req), j_event);
+        n->api->event_publish(req, n->api->req_user_id(req), j_event);
     json_decref(j_event);
 }
 
@@ -416,7 +400,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
 
     LINTEL_PLUGIN_DECLARE(p, api, "numbers", "1.0.0");
     (void)config;
-    if (!LINTEL_API_HAS(api, res_list))
+    if (!LINTEL_API_HAS(api, res_invalid))
         return LINTEL_EVERSION;
     n = calloc(1, sizeof(*n));
     if (n == NULL)
