@@ -38,16 +38,6 @@ struct tasks_input {
 };
 
 /*
- * A 422 on field: errors[] gets {field, message}; the problem's detail (the first one recorded
- * wins) is a sentence naming the field.
- */
-static int tasks_invalid(struct tasks *t, lintel_res *res, const char *field, const char *message)
-{
-    t->api->res_error(res, LINTEL_EPARAM, NULL, "%s %s.", field, message);
-    return t->api->res_error(res, LINTEL_EPARAM, field, "%s", message);
-}
-
-/*
  * Reads title, description and done from the body; need: the TASKS_NEED_* fields that must be
  * present. JSON types are checked here, since SQL would coerce them;
  * lengths by the extension's rules, in one statement, so every bad field is reported at once.
@@ -67,18 +57,18 @@ static int tasks_input_read(struct tasks *t, lintel_req *req, lintel_res *res, c
     in->j_description = json_object_get(j_body, "description");
     in->j_done = json_object_get(j_body, "done");
     if (in->j_title == NULL && (need & TASKS_NEED_TITLE))
-        rc = tasks_invalid(t, res, "title", "is required");
+        rc = t->api->res_invalid(res, "title", "is required");
     else if (in->j_title != NULL && !json_is_string(in->j_title))
-        rc = tasks_invalid(t, res, "title", "must be a string");
+        rc = t->api->res_invalid(res, "title", "must be a string");
     if (in->j_description == NULL && (need & TASKS_NEED_DESCRIPTION))
-        rc = tasks_invalid(t, res, "description", "is required");
+        rc = t->api->res_invalid(res, "description", "is required");
     else if (in->j_description != NULL && !json_is_string(in->j_description) &&
              !json_is_null(in->j_description))
-        rc = tasks_invalid(t, res, "description", "must be a string or null");
+        rc = t->api->res_invalid(res, "description", "must be a string or null");
     if (in->j_done == NULL && (need & TASKS_NEED_DONE))
-        rc = tasks_invalid(t, res, "done", "is required");
+        rc = t->api->res_invalid(res, "done", "is required");
     else if (in->j_done != NULL && !json_is_boolean(in->j_done))
-        rc = tasks_invalid(t, res, "done", "must be a boolean");
+        rc = t->api->res_invalid(res, "done", "must be a boolean");
     /* The rules run on every field of the right type, even when another field failed. */
     j_title = json_is_string(in->j_title) ? in->j_title : json_null();
     j_description = json_is_string(in->j_description) ? in->j_description : json_null();
@@ -99,10 +89,10 @@ static int tasks_input_read(struct tasks *t, lintel_req *req, lintel_res *res, c
     }
     message = json_string_value(json_object_get(j_row, "title"));
     if (message != NULL)
-        rc = tasks_invalid(t, res, "title", message);
+        rc = t->api->res_invalid(res, "title", "%s", message);
     message = json_string_value(json_object_get(j_row, "description"));
     if (message != NULL)
-        rc = tasks_invalid(t, res, "description", message);
+        rc = t->api->res_invalid(res, "description", "%s", message);
 cleanup:
     json_decref(j_row);
     json_decref(j_params);
@@ -118,21 +108,16 @@ static int tasks_not_found(struct tasks *t, lintel_res *res, int rc)
 
 /*
  * Tells the user's open WebSockets (GET /api/ws, docs/live.md): {"event": name, key: j_data}
- * with j_data stolen. Best effort, after the reply is written; hosts without events skip it.
+ * with j_data stolen. Best effort, after the reply is written. event_publish precedes the
+ * members init checks for (LINTEL_API_HAS), so every host that loaded the plugin has it.
  */
 static void tasks_publish(struct tasks *t, lintel_req *req, const char *name, const char *key,
                           json_t *j_data)
 {
-    const struct lintel_api *api = t->api;
-    json_t *j_event;
+    json_t *j_event = json_pack("{ss so}", "event", name, key, j_data);
 
-    if (!LINTEL_API_HAS(api, event_publish)) {
-        json_decref(j_data);
-        return;
-    }
-    j_event = json_pack("{ss so}", "event", name, key, j_data);
     if (j_event != NULL)
-        api->event_publish(req, api->req_user_id(req), j_event);
+        t->api->event_publish(req, t->api->req_user_id(req), j_event);
     json_decref(j_event);
 }
 
@@ -191,7 +176,7 @@ static int tasks_list(lintel_req *req, lintel_res *res, void *state)
     if (rc != 0)
         goto cleanup;
     if (done != NULL && strcmp(done, "true") != 0 && strcmp(done, "false") != 0) {
-        rc = tasks_invalid(t, res, "done", "must be true or false");
+        rc = t->api->res_invalid(res, "done", "must be true or false");
         goto cleanup;
     }
     /* Separate statements with and without the filter, so each uses its own index. */
@@ -398,7 +383,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
 
     LINTEL_PLUGIN_DECLARE(p, api, "tasks", "1.0.0");
     (void)config;
-    if (!LINTEL_API_HAS(api, res_list))
+    if (!LINTEL_API_HAS(api, res_invalid))
         return LINTEL_EVERSION;
     t = calloc(1, sizeof(*t));
     if (t == NULL)
