@@ -116,16 +116,6 @@ static int users_exec(struct users *u, lintel_req *req, const char *sql, json_t 
     return rc;
 }
 
-/*
- * A 422 on field: the detail is a sentence naming the field ("role must be user or admin."),
- * the errors[] entry the bare message. The first detail of a reply wins.
- */
-static int users_invalid(struct users *u, lintel_res *res, const char *field, const char *msg)
-{
-    u->api->res_error(res, LINTEL_EPARAM, NULL, "%s %s.", field, msg);
-    return u->api->res_error(res, LINTEL_EPARAM, field, "%s", msg);
-}
-
 static int users_not_found(struct users *u, lintel_res *res)
 {
     return u->api->res_error(res, LINTEL_ENOTFOUND, NULL, "User not found");
@@ -142,8 +132,8 @@ static int users_string(struct users *u, lintel_res *res, const json_t *j_body, 
     if (j == NULL || (nullable && json_is_null(j)))
         return 0;
     if (!json_is_string(j))
-        return users_invalid(u, res, key,
-                             nullable ? "must be a string or null" : "must be a string");
+        return u->api->res_invalid(res, key, "%s",
+                                   nullable ? "must be a string or null" : "must be a string");
     *out = json_string_value(j);
     return 0;
 }
@@ -173,7 +163,7 @@ static int users_validate(struct users *u, lintel_req *req, lintel_res *res, lon
     if (allow_role && users_string(u, res, j_body, "role", 0, &c->role, &present))
         bad = 1;
     if (c->role != NULL && strcmp(c->role, "user") != 0 && strcmp(c->role, "admin") != 0) {
-        users_invalid(u, res, "role", "must be user or admin");
+        u->api->res_invalid(res, "role", "must be user or admin");
         bad = 1;
     }
     rc = users_row(
@@ -186,15 +176,15 @@ static int users_validate(struct users *u, lintel_req *req, lintel_res *res, lon
     if (rc != 0)
         return rc;
     if (c->username != NULL && (msg = json_string_value(json_object_get(*j_rules, "username")))) {
-        users_invalid(u, res, "username", msg);
+        u->api->res_invalid(res, "username", "%s", msg);
         bad = 1;
     }
     if (c->password != NULL && (msg = json_string_value(json_object_get(*j_rules, "password")))) {
-        users_invalid(u, res, "password", msg);
+        u->api->res_invalid(res, "password", "%s", msg);
         bad = 1;
     }
     if (c->email != NULL && (msg = json_string_value(json_object_get(*j_rules, "email")))) {
-        users_invalid(u, res, "email", msg);
+        u->api->res_invalid(res, "email", "%s", msg);
         bad = 1;
     }
     if (bad)
@@ -614,7 +604,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     int rc;
 
     LINTEL_PLUGIN_DECLARE(p, api, "users", "1.0.0");
-    if (!LINTEL_API_HAS(api, res_list))
+    if (!LINTEL_API_HAS(api, res_invalid))
         return LINTEL_EVERSION;
     u = calloc(1, sizeof(*u));
     if (u == NULL)
