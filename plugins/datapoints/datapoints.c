@@ -16,8 +16,6 @@
 #include <strings.h>
 
 #define DP_POPULATE_MAX     1000
-#define DP_STR_(x)          #x
-#define DP_STR(x)           DP_STR_(x)
 #define DP_BULK_MAX         10000
 #define DP_UNIX_SECONDS_MAX 253402300799LL /* 9999-12-31T23:59:59Z, the last 4-digit year */
 
@@ -105,16 +103,6 @@ static bool dp_is_admin(struct datapoints *d, lintel_req *req)
     return role != NULL && strcmp(role, "admin") == 0;
 }
 
-/*
- * A 422 on a query parameter: the detail (the first recorded wins) is a sentence naming it,
- * errors[] the bare message, as the host words its own (api->req_page).
- */
-static int dp_invalid(struct datapoints *d, lintel_res *res, const char *field, const char *message)
-{
-    d->api->res_error(res, LINTEL_EPARAM, NULL, "%s %s.", field, message);
-    return d->api->res_error(res, LINTEL_EPARAM, field, "%s", message);
-}
-
 /* POST populate's count: decimal digits, 1..DP_POPULATE_MAX (default 1). */
 static int dp_count(struct datapoints *d, lintel_req *req, lintel_res *res, long long *count)
 {
@@ -129,8 +117,8 @@ static int dp_count(struct datapoints *d, lintel_req *req, lintel_res *res, long
     if (text[0] >= '0' && text[0] <= '9')
         v = strtoll(text, &end, 10);
     if (v < 1 || v > DP_POPULATE_MAX || errno != 0 || end == NULL || *end != '\0')
-        return dp_invalid(d, res, "count",
-                          "must be an integer between 1 and " DP_STR(DP_POPULATE_MAX));
+        return d->api->res_invalid(res, "count", "must be an integer between 1 and %d",
+                                   DP_POPULATE_MAX);
     *count = v;
     return 0;
 }
@@ -231,9 +219,9 @@ static int dp_bound(struct datapoints *d, lintel_req *req, lintel_res *res, cons
             goto cleanup;
         }
     }
-    rc = dp_invalid(d, res, name,
-                    "must be Unix seconds or an ISO 8601 date-time such as "
-                    "2024-04-22T15:07:57Z or 2024-04-22T17:07:57+02:00");
+    rc = d->api->res_invalid(res, name,
+                             "must be Unix seconds or an ISO 8601 date-time such as "
+                             "2024-04-22T15:07:57Z or 2024-04-22T17:07:57+02:00");
 cleanup:
     json_decref(j_params);
     json_decref(j_row);
@@ -268,7 +256,7 @@ static int dp_filters(struct datapoints *d, lintel_req *req, lintel_res *res, lo
     else if (strcmp(text, "false") == 0 || strcmp(text, "0") == 0)
         *valid = 0;
     else
-        return dp_invalid(d, res, "valid", "must be true or false");
+        return d->api->res_invalid(res, "valid", "must be true or false");
     return 0;
 }
 
@@ -604,7 +592,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     int rc;
 
     LINTEL_PLUGIN_DECLARE(p, api, "datapoints", "1.0.0");
-    if (!LINTEL_API_HAS(api, res_list))
+    if (!LINTEL_API_HAS(api, res_invalid))
         return LINTEL_EVERSION;
     d = calloc(1, sizeof(*d));
     if (d == NULL)
