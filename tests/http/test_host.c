@@ -332,6 +332,7 @@ START_TEST(jsend_and_cors)
     static const char *const origin[] = {"Origin: https://app.example", NULL};
     static const char *const preflight[] = {"Origin: https://app.example",
                                             "Access-Control-Request-Method: POST", NULL};
+    static const char *const other_origin[] = {"Origin: https://evil.example", NULL};
     struct lt_server s = {.pid = 0};
     struct lt_resp r = {0};
     const json_t *j_data;
@@ -357,6 +358,24 @@ START_TEST(jsend_and_cors)
     ck_assert_int_eq(r.status, 204);
     ck_assert_str_eq(lt_header(&r, "Access-Control-Allow-Origin"), "https://app.example");
     ck_assert_ptr_nonnull(lt_header(&r, "Access-Control-Allow-Methods"));
+    lt_resp_clear(&r);
+    /* An origin that is not listed gets no CORS headers. */
+    ck_assert_int_eq(lt_request(s.url, "GET", "/health", NULL, NULL, NULL, 0, other_origin, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_null(lt_header(&r, "Access-Control-Allow-Origin"));
+    lt_resp_clear(&r);
+    /* The OpenAPI document is never wrapped; it describes the JSend errors instead. */
+    ck_assert_int_eq(lt_request(s.url, "GET", "/openapi.json", NULL, NULL, NULL, 0, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "openapi")), "3.1.0");
+    ck_assert_ptr_nonnull(json_object_get(
+        json_object_get(json_object_get(r.j_body, "components"), "schemas"), "JSend"));
+    ck_assert_ptr_nonnull(json_object_get(
+        json_object_get(
+            json_object_get(json_object_get(json_object_get(r.j_body, "components"), "responses"),
+                            "Unauthorized"),
+            "content"),
+        "application/json"));
     lt_resp_clear(&r);
     ck_assert_int_eq(lt_server_stop(&s), 0);
 }
