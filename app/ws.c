@@ -4,6 +4,7 @@
  * whose session ended (4401). ulfius 2.7.13 specifics are explained where they matter.
  */
 #include "ws.h"
+#include "ws_list_lock.h"
 
 #include "auth.h"
 #include "config.h"
@@ -492,6 +493,11 @@ int ws_init(const struct config *cfg)
     char *err = NULL;
     int rc;
 
+    if (!ws_list_lock_active()) {
+        /* an upgrade racing a close could corrupt ulfius' socket list: refuse to serve */
+        log_error("ws: the guard of ulfius' WebSocket list is not in effect (app/ws_list_lock.c)");
+        return LINTEL_EINTERNAL;
+    }
     rc = ws_origins_init(cfg);
     if (rc == 0)
         rc = server_endpoint_add("GET", "/api/ws", ws_endpoint, NULL);

@@ -8,6 +8,7 @@
 #include <check.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +371,83 @@ START_TEST(sigterm_with_open_socket_exits_0)
 }
 END_TEST
 
+/* One client of the churn test: upgrades and drops sockets back to back, count the 101s. */
+struct churn {
+    int port;
+    const char *token;
+    int upgraded;
+};
+
+static void *churn_run(void *arg)
+{
+    struct churn *c = arg;
+    struct sockaddr_in addr;
+    char req[4096], resp[1024];
+    int i, fd;
+    ssize_t n;
+
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((unsigned short)c->port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    snprintf(req, sizeof(req),
+             "GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+             "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n\r\n",
+             c->token);
+    for (i = 0; i < 40; i++) {
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0)
+            continue;
+        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+            send(fd, req, strlen(req), MSG_NOSIGNAL) > 0) {
+            n = recv(fd, resp, sizeof(resp) - 1, 0);
+            if (n > 0) {
+                resp[n] = '\0';
+                if (strstr(resp, " 101 ") != NULL)
+                    c->upgraded++;
+            }
+        }
+        close(fd); /* dropped at once: its close races the next client's upgrade */
+    }
+    return NULL;
+}
+
+/*
+ * ulfius 2.7.13 grows its list of active sockets outside the lock its removal takes; with
+ * upgrades and closes racing, that list was freed twice (app/ws_list_lock.c). Four clients
+ * churn sockets against a private server, which must keep serving and stop cleanly.
+ */
+START_TEST(upgrade_close_churn_is_safe)
+{
+    struct lt_server s;
+    struct churn c[4];
+    pthread_t th[4];
+    struct lt_resp r;
+    char *token[4] = {NULL};
+    int i;
+
+    ck_assert_int_eq(lt_server_start(&s, NULL, NULL), 0);
+    for (i = 0; i < 4; i++) {
+        ck_assert_int_eq(lt_register(s.url, "wsc", PW, &token[i], NULL, NULL), 0);
+        c[i].port = s.port;
+        c[i].token = token[i];
+        c[i].upgraded = 0;
+        ck_assert_int_eq(pthread_create(&th[i], NULL, churn_run, &c[i]), 0);
+    }
+    for (i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (i = 0; i < 4; i++) {
+        ck_assert_int_gt(c[i].upgraded, 0);
+        free(token[i]);
+    }
+    ck_assert_int_eq(lt_json(s.url, "GET", "/health", NULL, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ws");
@@ -390,6 +468,7 @@ int main(void)
     tcase_add_test(tc, plain_get_is_refused);
     tcase_add_test(tc, token_expiry_closes_4401);
     tcase_add_test(tc, sigterm_with_open_socket_exits_0);
+    tcase_add_test(tc, upgrade_close_churn_is_safe);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
