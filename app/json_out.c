@@ -71,13 +71,24 @@ static int json_out_string(struct json_out_buf *b, const char *s, size_t n)
 
 void json_out_real(double d, char buf[32])
 {
-    int prec;
+    int prec, exp10;
+    char *e;
 
+    /* The fewest significant digits that read back as d. */
     for (prec = 1; prec <= 17; prec++) {
-        snprintf(buf, 32, "%.*g", prec, d);
+        snprintf(buf, 32, "%.*e", prec - 1, d);
         if (strtod(buf, NULL) == d)
             break;
     }
+    /*
+     * %g would switch to an exponent as soon as the precision is below it (100.0 -> "1e+02");
+     * print positional text for exponents -4..15 instead, as Python's repr and JavaScript do,
+     * and keep the exponent form ("1e+16", "1e-05") outside that range.
+     */
+    e = strchr(buf, 'e');
+    exp10 = e != NULL ? atoi(e + 1) : 0;
+    if (e != NULL && exp10 >= -4 && exp10 < 16)
+        snprintf(buf, 32, "%.*f", prec - 1 - exp10 > 0 ? prec - 1 - exp10 : 0, d);
     /* 5.0 stays a real for the reader: a bare "5" would read back as an integer. */
     if (strpbrk(buf, ".eEn") == NULL)
         strcat(buf, ".0");

@@ -38,6 +38,25 @@ START_TEST(reals)
     ck_assert_str_eq(buf, "-0.0");
     json_out_real(123456789012.5, buf);
     ck_assert_str_eq(buf, "123456789012.5");
+    /* positional for exponents -4..15, never "1e+02" for 100.0 */
+    json_out_real(100.0, buf);
+    ck_assert_str_eq(buf, "100.0");
+    json_out_real(1000000.0, buf);
+    ck_assert_str_eq(buf, "1000000.0");
+    json_out_real(1e15, buf);
+    ck_assert_str_eq(buf, "1000000000000000.0");
+    json_out_real(-2.5e-4, buf);
+    ck_assert_str_eq(buf, "-0.00025");
+    json_out_real(1e16, buf);
+    ck_assert_str_eq(buf, "1e+16");
+    json_out_real(1e-5, buf);
+    ck_assert_str_eq(buf, "1e-05");
+    json_out_real(5e-324, buf);
+    ck_assert_str_eq(buf, "5e-324");
+    json_out_real(1.7976931348623157e308, buf);
+    ck_assert_str_eq(buf, "1.7976931348623157e+308");
+    json_out_real(36.37167739868164, buf);
+    ck_assert_str_eq(buf, "36.37167739868164");
 }
 END_TEST
 
