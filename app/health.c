@@ -156,13 +156,23 @@ cleanup:
 int health_jwks_handler(lintel_req *req, lintel_res *res, void *state)
 {
     json_t *j_jwks = NULL;
+    char *text = NULL;
+    size_t len = 0;
     int rc;
 
     (void)req;
     (void)state;
     rc = auth_jwks(&j_jwks);
-    if (rc == 0)
-        rc = host_api()->res_json(res, 200, j_jwks);
+    if (rc != 0)
+        goto cleanup;
+    /* A JWK Set as RFC 7517 defines it, never wrapped in JSend: key-fetching clients parse it. */
+    if (json_out_dump(j_jwks, &text, &len) != 0) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = host_api()->res_bytes(res, 200, "application/json", text, len);
+cleanup:
+    free(text);
     json_decref(j_jwks);
     return rc;
 }

@@ -696,12 +696,13 @@ static void server_finish(struct lintel_req *req, const struct timespec *t0)
     if (req->route != NULL && !(req->route->flags & LINTEL_ROUTE_PUBLIC))
         u_map_put(h, "Cache-Control", "no-store");
     origin = server_cors_origin(req);
+    /* With a list of origins the reply depends on Origin, allowed or not: caches must know. */
+    if (server_cors != NULL && !server_cors_any)
+        u_map_put(h, "Vary", "Origin");
     if (origin != NULL) {
         u_map_put(h, "Access-Control-Allow-Origin", origin);
         u_map_put(h, "Access-Control-Expose-Headers",
                   "X-Request-Id, X-Response-Time, WWW-Authenticate, Retry-After, Location");
-        if (!server_cors_any)
-            u_map_put(h, "Vary", "Origin");
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     server_format_ms(
@@ -945,6 +946,12 @@ int server_start(const struct config *cfg, char **err)
         goto cleanup;
     }
     server_inst_ready = true;
+    /*
+     * Plugins parse multipart bodies themselves (LINTEL_ROUTE_RAW); ulfius' own multipart parser
+     * drops the connection on a multipart type without a boundary and silently drops binary
+     * fields, so only url-encoded forms (LINTEL_ROUTE_FORM) are left to it.
+     */
+    server_inst.allowed_post_processor = U_POST_PROCESS_URL_ENCODED;
     server_body_cap = cfg->max_body > cfg->avatar_max ? cfg->max_body : cfg->avatar_max;
     server_inst.max_post_body_size = server_body_cap + 1;
     server_inst.max_post_param_size = server_body_cap + 1;

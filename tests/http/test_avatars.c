@@ -154,6 +154,9 @@ START_TEST(raw_png_and_jpeg)
 }
 END_TEST
 
+/* A multipart body whose Content-Type names no boundary. */
+static const char nob[] = "--x\r\n\r\n--x--\r\n";
+
 START_TEST(multipart_png_and_jpeg)
 {
     char *a = NULL, *b = NULL, *path;
@@ -170,13 +173,10 @@ START_TEST(multipart_png_and_jpeg)
     ck_assert_int_eq(
         put_multipart(url, a, "file", "application/octet-stream", png, sizeof(png), true), 200);
     expect_image(path, b, "image/png", png, sizeof(png));
-    /*
-     * Format errors: no file field 422, no closing delimiter 400. (No boundary at all: ulfius
-     * 2.7.13 drops the connection before any handler runs unless the host sets
-     * allowed_post_processor = U_POST_PROCESS_URL_ENCODED; see docs/live.md.)
-     */
+    /* Format errors: no file field 422, no closing delimiter 400, no boundary at all 400. */
     ck_assert_int_eq(put_multipart(url, a, "picture", "image/png", png, sizeof(png), true), 422);
     ck_assert_int_eq(put_multipart(url, a, "file", "image/png", png, sizeof(png), false), 400);
+    ck_assert_int_eq(put_raw(url, a, "multipart/form-data", nob, sizeof(nob) - 1, NULL), 400);
     /* Content checks as for raw bodies. */
     ck_assert_int_eq(put_multipart(url, a, "file", "image/gif", gif, sizeof(gif) - 1, true), 415);
     ck_assert_int_eq(put_multipart(url, a, "file", "image/jpeg", png, sizeof(png), true), 415);

@@ -359,10 +359,17 @@ START_TEST(jsend_and_cors)
     ck_assert_str_eq(lt_header(&r, "Access-Control-Allow-Origin"), "https://app.example");
     ck_assert_ptr_nonnull(lt_header(&r, "Access-Control-Allow-Methods"));
     lt_resp_clear(&r);
-    /* An origin that is not listed gets no CORS headers. */
+    /* An origin that is not listed gets no CORS headers, but caches still learn to key on it. */
     ck_assert_int_eq(lt_request(s.url, "GET", "/health", NULL, NULL, NULL, 0, other_origin, &r), 0);
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_null(lt_header(&r, "Access-Control-Allow-Origin"));
+    ck_assert_str_eq(lt_header(&r, "Vary"), "Origin");
+    lt_resp_clear(&r);
+    /* A JWK Set is never wrapped in JSend: key-fetching clients parse it as RFC 7517 says. */
+    ck_assert_int_eq(lt_request(s.url, "GET", "/api/auth/jwks", NULL, NULL, NULL, 0, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(json_is_array(json_object_get(r.j_body, "keys")));
+    ck_assert_ptr_null(json_object_get(r.j_body, "status"));
     lt_resp_clear(&r);
     /* The OpenAPI document is never wrapped; it describes the JSend errors instead. */
     ck_assert_int_eq(lt_request(s.url, "GET", "/openapi.json", NULL, NULL, NULL, 0, NULL, &r), 0);
