@@ -185,16 +185,6 @@ static int authp_scope_within(const char *scope, const char *role, char **out)
 }
 
 /*
- * A 422 on field: the problem's detail is a sentence naming the field ("refresh_token is
- * required."), its errors[] entry carries the bare message. The first detail of a reply wins.
- */
-static int authp_invalid(struct authp *a, lintel_res *res, const char *field, const char *msg)
-{
-    a->api->res_error(res, LINTEL_EPARAM, NULL, "%s %s.", field, msg);
-    return a->api->res_error(res, LINTEL_EPARAM, field, "%s", msg);
-}
-
-/*
  * A 401 of this plugin (a wrong password, a bad refresh token). RFC 9110 requires a challenge
  * on every 401; the host adds it only on the routes it authenticates itself.
  */
@@ -222,11 +212,11 @@ static int authp_string(struct authp *a, lintel_res *res, const json_t *j_body, 
     *out = NULL;
     if (j == NULL || (json_is_null(j) && !required)) {
         if (required)
-            return authp_invalid(a, res, key, "is required");
+            return a->api->res_invalid(res, key, "is required");
         return 0;
     }
     if (!json_is_string(j))
-        return authp_invalid(a, res, key, "must be a string");
+        return a->api->res_invalid(res, key, "must be a string");
     *out = json_string_value(j);
     return 0;
 }
@@ -423,7 +413,7 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     rc = authp_string(a, res, j_body, "grant_type", 0, &grant);
     if (rc == 0 && grant != NULL && strcmp(grant, "password") != 0)
-        rc = authp_invalid(a, res, "grant_type", "must be password");
+        rc = a->api->res_invalid(res, "grant_type", "must be password");
     if (rc == 0)
         rc = authp_string(a, res, j_body, "username", 1, &username);
     if (rc == 0)
@@ -552,7 +542,7 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
     for (i = 0; i < 3; i++) {
         msg = json_string_value(json_object_get(j_rules, fields[i]));
         if (msg != NULL && json_is_string(json_object_get(j_body, fields[i]))) {
-            authp_invalid(a, res, fields[i], msg);
+            a->api->res_invalid(res, fields[i], "%s", msg);
             bad = 1;
         }
     }
@@ -646,7 +636,7 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     rc = authp_string(a, res, j_body, "grant_type", 0, &grant);
     if (rc == 0 && grant != NULL && strcmp(grant, "refresh_token") != 0)
-        rc = authp_invalid(a, res, "grant_type", "must be refresh_token");
+        rc = a->api->res_invalid(res, "grant_type", "must be refresh_token");
     if (rc == 0)
         rc = authp_string(a, res, j_body, "refresh_token", 1, &presented);
     if (rc == 0)
@@ -787,6 +777,8 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     int rc;
 
     LINTEL_PLUGIN_DECLARE(p, api, "auth", "1.0.0");
+    if (!LINTEL_API_HAS(api, res_invalid))
+        return LINTEL_EVERSION;
     a = calloc(1, sizeof(*a));
     if (a == NULL)
         return LINTEL_ENOMEM;
