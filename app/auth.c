@@ -12,6 +12,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <lintel/plugin.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -38,9 +39,10 @@
     " AND NOT EXISTS (SELECT 1 FROM revoked_jtis r WHERE r.jti = ?3)"
 
 struct auth_cache_entry {
-    unsigned char digest[32]; /* SHA-256 of the token */
+    char *token; /* the verified token itself (malloc'd) */
+    size_t len;
     long long exp;
-    json_t *j_claims; /* NULL: empty slot; never handed out, only copied */
+    json_t *j_claims; /* NULL: empty slot; never modified, handed out as shallow copies */
 };
 
 static struct {
@@ -85,30 +87,51 @@ void auth_global_release(void)
     for (i = 0; i < AUTH_CACHE_SLOTS; i++) {
         json_decref(auth.cache[i].j_claims);
         auth.cache[i].j_claims = NULL;
+        free(auth.cache[i].token);
+        auth.cache[i].token = NULL;
     }
     pthread_mutex_unlock(&auth.cache_lock);
     jwt_keys_free(auth.keys);
     auth.keys = NULL;
 }
 
-/* Verified claims of token (new reference), from the cache or by full verification. */
+/*
+ * The cache slot of a token: FNV-1a, not a cryptographic hash. It only spreads tokens over the
+ * slots; what decides a hit is the comparison of the whole token, in constant time, so timing
+ * tells nothing about a cached token's signature (the class of CVE-2024-25714).
+ */
+static struct auth_cache_entry *auth_cache_slot(const char *token, size_t len)
+{
+    unsigned long long h = 14695981039346656037ULL;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        h = (h ^ (unsigned char)token[i]) * 1099511628211ULL;
+    return &auth.cache[h % AUTH_CACHE_SLOTS];
+}
+
+/*
+ * Verified claims of token (new reference), from the cache or by full verification. A hit is
+ * a shallow copy: the cached claims are never modified, their values are shared read-only
+ * (jansson's reference counts are atomic), and the caller only sets keys of its copy.
+ */
 static int auth_verify_cached(const char *token, long long now, json_t **j_claims)
 {
-    unsigned char digest[32];
     struct auth_cache_entry *e;
     json_t *j_new = NULL, *j_old = NULL;
+    char *copy = NULL, *old_token = NULL;
     const char *why = NULL;
     size_t len = strnlen(token, JWT_MAX_LEN + 1);
     int rc;
 
     *j_claims = NULL;
-    if (len > JWT_MAX_LEN || crypto_sha256(token, len, digest) != 0)
+    if (len > JWT_MAX_LEN)
         return LINTEL_ETOKEN;
-    e = &auth.cache[(((size_t)digest[0] << 8) | digest[1]) % AUTH_CACHE_SLOTS];
+    e = auth_cache_slot(token, len);
     pthread_mutex_lock(&auth.cache_lock);
-    if (e->j_claims != NULL && memcmp(e->digest, digest, sizeof(digest)) == 0 &&
+    if (e->j_claims != NULL && e->len == len && gnutls_memcmp(e->token, token, len) == 0 &&
         now <= e->exp + JWT_LEEWAY)
-        *j_claims = json_deep_copy(e->j_claims);
+        *j_claims = json_copy(e->j_claims);
     pthread_mutex_unlock(&auth.cache_lock);
     if (*j_claims != NULL)
         return 0;
@@ -118,18 +141,25 @@ static int auth_verify_cached(const char *token, long long now, json_t **j_claim
         log_debug("auth: token refused: %s", why != NULL ? why : "?");
         return rc;
     }
-    *j_claims = json_deep_copy(j_new);
-    if (*j_claims == NULL) {
+    *j_claims = json_copy(j_new);
+    copy = strndup(token, len);
+    if (*j_claims == NULL || copy == NULL) {
+        json_decref(*j_claims);
+        *j_claims = NULL;
         json_decref(j_new);
+        free(copy);
         return LINTEL_ENOMEM;
     }
     pthread_mutex_lock(&auth.cache_lock);
     j_old = e->j_claims;
-    memcpy(e->digest, digest, sizeof(digest));
+    old_token = e->token;
+    e->token = copy;
+    e->len = len;
     e->exp = (long long)json_integer_value(json_object_get(j_new, "exp"));
     e->j_claims = j_new;
     pthread_mutex_unlock(&auth.cache_lock);
     json_decref(j_old);
+    free(old_token);
     return 0;
 }
 
@@ -164,9 +194,14 @@ static json_t *auth_effective_scope(const char *token_scope, const char *role)
         return NULL;
     }
     for (word = strtok_r(copy, " ", &save); word != NULL; word = strtok_r(NULL, " ", &save)) {
+        size_t n = strlen(word);
+
         if (!auth_has_word(granted, word))
             continue;
-        used += (size_t)sprintf(out + used, "%s%s", used > 0 ? " " : "", word);
+        if (used > 0)
+            out[used++] = ' ';
+        memcpy(out + used, word, n + 1);
+        used += n;
     }
     j = json_string(out);
     free(copy);
