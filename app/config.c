@@ -50,6 +50,7 @@ static const struct config_key config_keys[] = {
     {"tls_cert", CT_STR, O(tls_cert), 1, 0, NULL, NULL, false},
     {"tls_key", CT_STR, O(tls_key), 1, 0, NULL, NULL, false},
     {"threads", CT_UINT, O(threads), 0, 1024, "0", NULL, false},
+    {"hash_concurrency", CT_UINT, O(hash_concurrency), 0, 1024, "0", NULL, false},
     {"connection_limit", CT_UINT, O(connection_limit), 1, 1000000, "1024", NULL, false},
     {"connection_timeout", CT_UINT, O(connection_timeout), 0, 86400, "30", NULL, false},
     {"connection_memory", CT_SIZE, O(connection_memory), 8 * KB, 64 * MB, "32768", NULL, false},
@@ -577,6 +578,28 @@ void config_release(struct config *cfg)
     }
     json_decref(cfg->j_plugin_configs);
     cfg->j_plugin_configs = NULL;
+}
+
+/* Four per core and at least eight: handlers block on SQLite, hashing and upstream calls. */
+unsigned config_pool_size(const struct config *cfg)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (cfg->threads > 0)
+        return cfg->threads;
+    if (cores < 1)
+        cores = 1;
+    return cores * 4 < 8 ? 8 : (unsigned)(cores * 4);
+}
+
+/* Half the cores hash at most, so a burst of logins always leaves CPU to other requests. */
+unsigned config_hash_slots(const struct config *cfg)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (cfg->hash_concurrency > 0)
+        return cfg->hash_concurrency;
+    return cores >= 4 ? (unsigned)(cores / 2) : 1;
 }
 
 const struct config *config_get(void)

@@ -11,54 +11,55 @@
 
 struct config {
     /* listening */
-    char *bind;                    /* bind: "127.0.0.1"                                      */
-    int port;                      /* port: 8080; 0 picks a free one (logged at start)       */
-    char *tls_cert;                /* tls_cert: PEM file, with tls_key enables HTTPS         */
-    char *tls_key;                 /* tls_key                                                */
-    unsigned threads;              /* threads: worker pool size; 0 = from the core count     */
-    unsigned connection_limit;     /* connection_limit: 1024                                 */
-    unsigned connection_timeout;   /* connection_timeout: seconds idle, 30                   */
-    size_t connection_memory;      /* connection_memory: bytes per connection, 64 KiB        */
-    size_t max_body;               /* max_body: 1 MiB                                        */
-    char *envelope;                /* envelope: "problem" (RFC 9457) or "jsend"              */
-    char *cors_origins;            /* cors_origins: comma-separated, NULL = CORS off         */
-    bool trust_proxy;              /* trust_proxy: honour X-Forwarded-For                    */
-    char *log_level;               /* log_level: error, warning, info (default), debug       */
+    char *bind;                  /* bind: "127.0.0.1"                                      */
+    int port;                    /* port: 8080; 0 picks a free one (logged at start)       */
+    char *tls_cert;              /* tls_cert: PEM file, with tls_key enables HTTPS         */
+    char *tls_key;               /* tls_key                                                */
+    unsigned threads;            /* threads: worker pool size; 0 = from the core count     */
+    unsigned hash_concurrency;   /* hash_concurrency: passwords hashed at once; 0 = auto   */
+    unsigned connection_limit;   /* connection_limit: 1024                                 */
+    unsigned connection_timeout; /* connection_timeout: seconds idle, 30                   */
+    size_t connection_memory;    /* connection_memory: bytes per connection, 64 KiB        */
+    size_t max_body;             /* max_body: 1 MiB                                        */
+    char *envelope;              /* envelope: "problem" (RFC 9457) or "jsend"              */
+    char *cors_origins;          /* cors_origins: comma-separated, NULL = CORS off         */
+    bool trust_proxy;            /* trust_proxy: honour X-Forwarded-For                    */
+    char *log_level;             /* log_level: error, warning, info (default), debug       */
 
     /* storage */
-    char *data_dir;                /* data_dir: "./data"                                     */
-    char *synchronous;             /* synchronous: "FULL" (default) or "NORMAL"              */
-    unsigned busy_timeout;         /* busy_timeout: milliseconds, 5000                       */
+    char *data_dir;        /* data_dir: "./data"                                     */
+    char *synchronous;     /* synchronous: "FULL" (default) or "NORMAL"              */
+    unsigned busy_timeout; /* busy_timeout: milliseconds, 5000                       */
 
     /* plugins */
-    char *plugin_dir;              /* plugin_dir: default the executable's ../plugins        */
-    char *plugins;                 /* plugins: "auth,users,..."; NULL = every .so found      */
-    bool plugin_failure_skip;      /* plugin_failure: "stop" (default) or "skip"             */
-    json_t *j_plugin_configs;      /* file key "plugins": [{name, path?, config}] (owned)    */
+    char *plugin_dir;         /* plugin_dir: default the executable's ../plugins        */
+    char *plugins;            /* plugins: "auth,users,..."; NULL = every .so found      */
+    bool plugin_failure_skip; /* plugin_failure: "stop" (default) or "skip"             */
+    json_t *j_plugin_configs; /* file key "plugins": [{name, path?, config}] (owned)    */
 
     /* tokens */
-    char *jwt_alg;                 /* jwt_alg: "EdDSA" (default), "ES256", "RS256", "HS256"  */
-    char *jwt_key_file;            /* jwt_key_file: PEM private key; default data_dir key    */
-    char *jwt_secret;              /* jwt_secret: HS256 only, at least 32 bytes              */
-    char *jwt_issuer;              /* jwt_issuer: "lintel"                                   */
-    char *jwt_audience;            /* jwt_audience: "lintel-api"                             */
-    long long access_ttl;          /* access_ttl: seconds, 900                               */
-    long long refresh_ttl;         /* refresh_ttl: seconds, 14 days                          */
+    char *jwt_alg;         /* jwt_alg: "EdDSA" (default), "ES256", "RS256", "HS256"  */
+    char *jwt_key_file;    /* jwt_key_file: PEM private key; default data_dir key    */
+    char *jwt_secret;      /* jwt_secret: HS256 only, at least 32 bytes              */
+    char *jwt_issuer;      /* jwt_issuer: "lintel"                                   */
+    char *jwt_audience;    /* jwt_audience: "lintel-api"                             */
+    long long access_ttl;  /* access_ttl: seconds, 900                               */
+    long long refresh_ttl; /* refresh_ttl: seconds, 14 days                          */
 
     /* accounts */
-    unsigned password_min;         /* password_min: 8 (may only be lowered, down to 1)      */
-    unsigned password_cost;        /* password_cost: yescrypt cost, 5                        */
-    unsigned login_max_user;       /* login_max_user: 5 failures per username / 15 min       */
-    unsigned login_max_ip;         /* login_max_ip: 20 failures per address / 15 min         */
-    char *admin_username;          /* admin_username: "admin"                                */
-    char *admin_password;          /* admin_password: NULL = random, printed once            */
+    unsigned password_min;   /* password_min: 8 (may only be lowered, down to 1)      */
+    unsigned password_cost;  /* password_cost: yescrypt cost, 5                        */
+    unsigned login_max_user; /* login_max_user: 5 failures per username / 15 min       */
+    unsigned login_max_ip;   /* login_max_ip: 20 failures per address / 15 min         */
+    char *admin_username;    /* admin_username: "admin"                                */
+    char *admin_password;    /* admin_password: NULL = random, printed once            */
 
     /* upstream sensor service, avatars */
-    char *upstream_url;            /* upstream_url: NULL = populate answers 503              */
-    unsigned upstream_timeout;     /* upstream_timeout: seconds, 10                          */
-    size_t upstream_max_bytes;     /* upstream_max_bytes: 64 KiB                             */
-    bool upstream_redirects;       /* upstream_redirects: false                              */
-    size_t avatar_max;             /* avatar_max: 2 MiB                                      */
+    char *upstream_url;        /* upstream_url: NULL = populate answers 503              */
+    unsigned upstream_timeout; /* upstream_timeout: seconds, 10                          */
+    size_t upstream_max_bytes; /* upstream_max_bytes: 64 KiB                             */
+    bool upstream_redirects;   /* upstream_redirects: false                              */
+    size_t avatar_max;         /* avatar_max: 2 MiB                                      */
 };
 
 /*
@@ -69,6 +70,12 @@ int config_load(struct config *cfg, const char *path, char **err);
 
 /* Frees everything config_load allocated. */
 void config_release(struct config *cfg);
+
+/* The worker pool size: threads, else four per core and at least eight. */
+unsigned config_pool_size(const struct config *cfg);
+
+/* How many password hashes may run at once: hash_concurrency, else half the cores (>= 1). */
+unsigned config_hash_slots(const struct config *cfg);
 
 /* The process-wide configuration once loaded (read-only after start). */
 const struct config *config_get(void);

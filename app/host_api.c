@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "events.h"
+#include "gate.h"
 #include "http_client.h"
 #include "http_error.h"
 #include "json_out.h"
@@ -699,6 +700,51 @@ static int host_res_list(lintel_res *res, const json_t *j_items, long long total
     return rc;
 }
 
+/* ---- CPU-heavy work ---- */
+
+static struct gate host_heavy;
+static bool host_heavy_ready;
+
+int host_api_init(const struct config *cfg)
+{
+    unsigned pool = config_pool_size(cfg);
+    int rc;
+
+    /* Waiters hold worker threads too: together with the slots at most half the pool. */
+    rc = gate_init(&host_heavy, config_hash_slots(cfg), pool / 2 > 1 ? pool / 2 : 1, 2000);
+    host_heavy_ready = rc == 0;
+    return rc;
+}
+
+void host_api_release(void)
+{
+    if (host_heavy_ready)
+        gate_release(&host_heavy);
+    host_heavy_ready = false;
+}
+
+static int host_heavy_begin(lintel_req *req)
+{
+    if (!host_heavy_ready || req->heavy)
+        return req->heavy ? LINTEL_EINTERNAL : 0;
+    if (gate_enter(&host_heavy) != 0) {
+        host_res_header(&req->res, "Retry-After", "1");
+        return host_res_record(&req->res, LINTEL_EUNAVAIL, NULL,
+                               "Too many passwords are being checked at once; try again in a "
+                               "second",
+                               false);
+    }
+    req->heavy = true;
+    return 0;
+}
+
+static void host_heavy_end(lintel_req *req)
+{
+    if (req->heavy)
+        gate_leave(&host_heavy);
+    req->heavy = false;
+}
+
 static const struct lintel_api host_table = {
     .abi_major = LINTEL_ABI_MAJOR,
     .abi_minor = LINTEL_ABI_MINOR,
@@ -740,6 +786,8 @@ static const struct lintel_api host_table = {
     .req_id = host_req_id,
     .res_list = host_res_list,
     .res_invalid = host_res_invalid,
+    .heavy_begin = host_heavy_begin,
+    .heavy_end = host_heavy_end,
 };
 
 const struct lintel_api *host_api(void)
@@ -765,6 +813,7 @@ void host_req_release(struct lintel_req *req)
         log_warn("request %s: handler left a transaction open; rolled back", req->request_id);
         db_rollback(req->db);
     }
+    host_heavy_end(req);
     for (i = 0; i < req->nparams; i++)
         free(req->param_value[i]);
     json_decref(req->j_claims);

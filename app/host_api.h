@@ -46,7 +46,12 @@ struct lintel_req {
     char request_id[65];
     char client_addr[64];
     struct lintel_res res;
+    bool heavy; /* holds a slot of the CPU-heavy gate          */
 };
+
+/* Sizes the gate of CPU-heavy work (heavy_begin) from cfg; host_api_release frees it. */
+int host_api_init(const struct config *cfg);
+void host_api_release(void);
 
 /* The table handed to every plugin (static; lives for the process). */
 const struct lintel_api *host_api(void);

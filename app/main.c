@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "host_api.h"
 #include "http_client.h"
 #include "log.h"
 #include "migrate.h"
@@ -166,6 +167,11 @@ static int main_serve(struct main_state *st)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    rc = host_api_init(&st->cfg);
+    if (rc != 0) {
+        log_error("start stopped: cannot set up the gate of CPU-heavy work");
+        return EXIT_START;
+    }
     rc = ws_init(&st->cfg);
     if (rc != 0) {
         log_error("start stopped: the WebSocket endpoint cannot be set up");
@@ -201,6 +207,7 @@ static void main_release(struct main_state *st)
 {
     server_release();
     ws_release();
+    host_api_release();
     plugin_loader_unload_all();
     if (st->http_open)
         http_client_global_release();

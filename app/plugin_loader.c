@@ -113,9 +113,9 @@ static json_t *plugin_settings_new(const struct config *cfg, const json_t *j_own
                   "password_cost", (json_int_t)cfg->password_cost, "login_max_user",
                   (json_int_t)cfg->login_max_user, "login_max_ip", (json_int_t)cfg->login_max_ip,
                   "access_ttl", (json_int_t)cfg->access_ttl, "refresh_ttl",
-                  (json_int_t)cfg->refresh_ttl, "threads", (json_int_t)cfg->threads, "max_body",
-                  (json_int_t)cfg->max_body, "trust_proxy", cfg->trust_proxy, "data_dir",
-                  cfg->data_dir, "upstream_timeout", (json_int_t)cfg->upstream_timeout,
+                  (json_int_t)cfg->refresh_ttl, "threads", (json_int_t)config_pool_size(cfg),
+                  "max_body", (json_int_t)cfg->max_body, "trust_proxy", cfg->trust_proxy,
+                  "data_dir", cfg->data_dir, "upstream_timeout", (json_int_t)cfg->upstream_timeout,
                   "upstream_max_bytes", (json_int_t)cfg->upstream_max_bytes, "avatar_max",
                   (json_int_t)cfg->avatar_max, "upstream_redirects", cfg->upstream_redirects,
                   "busy_timeout", (json_int_t)cfg->busy_timeout);

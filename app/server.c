@@ -893,18 +893,6 @@ static int server_cors_init(const struct config *cfg)
     return 0;
 }
 
-static unsigned server_pool_size(const struct config *cfg)
-{
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-
-    if (cfg->threads > 0)
-        return cfg->threads;
-    /* Handlers block (SQLite, password hashing, upstream calls): two threads per core. */
-    if (cores < 1)
-        cores = 1;
-    return cores * 2 < 4 ? 4 : (unsigned)(cores * 2);
-}
-
 int server_start(const struct config *cfg, char **err)
 {
     struct sockaddr_in addr4 = {0};
@@ -978,7 +966,7 @@ int server_start(const struct config *cfg, char **err)
     ops[n++] =
         (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, v6 ? (void *)&addr6 : (void *)&addr4};
     ops[n++] =
-        (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)server_pool_size(cfg), NULL};
+        (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)config_pool_size(cfg), NULL};
     ops[n++] =
         (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->connection_limit, NULL};
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,

@@ -299,6 +299,18 @@ struct lintel_api {
     int (*res_invalid)(lintel_res *res, const char *field, const char *fmt, ...)
         LINTEL_PRINTF(3, 4);
 
+    /*
+     * --- CPU-heavy work (check LINTEL_API_HAS(api, heavy_begin) in init) ---
+     * Work that holds a core for milliseconds (hashing a password: lintel_password_hash and
+     * lintel_password_verify in SQL) goes between heavy_begin and heavy_end. The host runs a
+     * few such sections at once (hash_concurrency), lets a few more wait up to 2 s, and refuses
+     * the rest at once, so a burst cannot take every worker thread: heavy_begin then records a
+     * 503 with Retry-After and returns LINTEL_EUNAVAIL. One section per request at a time; the
+     * host ends a section the handler left open.
+     */
+    int (*heavy_begin)(lintel_req *req);
+    void (*heavy_end)(lintel_req *req);
+
     /* ABI 1.1 and later: append here only. */
 };
 

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* The scopes each role grants (api.md "Roles"); app/auth.c keeps the same table. */
 #define AUTHP_SCOPES_USER                                                                          \
@@ -18,27 +17,14 @@
 #define AUTHP_SCOPES_ADMIN AUTHP_SCOPES_USER " datapoints:write users:admin"
 
 #define AUTHP_WINDOW     900 /* brute-force window, seconds (api.md: 15 minutes) */
-#define AUTHP_GATE_WAIT  1   /* seconds a login waits for a hashing slot before 503 */
 #define AUTHP_USER_COLS  "id, username, email, role, created_at, updated_at, NULL AS avatar_url"
 #define AUTHP_DUMMY_PASS "lintel: no such user, spend the same time"
-
-/*
- * At most `slots` password hashes run at once and at most `queue` requests wait for one;
- * every other login gets 503 at once. Hashing blocks a server thread (and the connections it
- * serves), so keeping slots + queue below the pool size leaves threads for everything else.
- */
-struct authp_gate {
-    pthread_mutex_t lock;
-    pthread_cond_t freed;
-    unsigned slots, queue, busy, waiting;
-};
 
 struct authp {
     const struct lintel_api *api;
     lintel_plugin *p;
     long long refresh_ttl;
     long long password_min, password_cost, max_user, max_ip;
-    struct authp_gate gate;
     pthread_mutex_t dummy_lock;
     char *dummy_hash; /* a hash of AUTHP_DUMMY_PASS at the current cost, made on first need */
 };
@@ -54,49 +40,6 @@ static long long authp_setting(const json_t *config, const char *key, long long 
     long long v = json_is_integer(j) ? (long long)json_integer_value(j) : def;
 
     return v < min ? min : v > max ? max : v;
-}
-
-static int authp_gate_enter(struct authp_gate *g)
-{
-    struct timespec until;
-    int rc = 0;
-
-    pthread_mutex_lock(&g->lock);
-    if (g->busy >= g->slots) {
-        if (g->waiting >= g->queue) {
-            rc = LINTEL_EUNAVAIL;
-            goto cleanup;
-        }
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += AUTHP_GATE_WAIT;
-        g->waiting++;
-        while (g->busy >= g->slots && rc == 0)
-            rc = pthread_cond_timedwait(&g->freed, &g->lock, &until) == 0 ? 0 : LINTEL_EUNAVAIL;
-        g->waiting--;
-        if (rc != 0 && g->busy < g->slots)
-            rc = 0; /* freed just as the wait timed out */
-        if (rc != 0)
-            goto cleanup;
-    }
-    g->busy++;
-cleanup:
-    pthread_mutex_unlock(&g->lock);
-    return rc;
-}
-
-static void authp_gate_leave(struct authp_gate *g)
-{
-    pthread_mutex_lock(&g->lock);
-    g->busy--;
-    pthread_cond_signal(&g->freed);
-    pthread_mutex_unlock(&g->lock);
-}
-
-static int authp_busy(struct authp *a, lintel_res *res)
-{
-    a->api->res_header(res, "Retry-After", "1");
-    return a->api->res_error(res, LINTEL_EUNAVAIL, NULL,
-                             "Too many logins at once; try again in a second");
 }
 
 /* Whether the space-separated list has word. */
@@ -406,7 +349,7 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
     const char *username = NULL, *password = NULL, *asked = NULL, *grant = NULL, *hash, *addr;
     char *scope = NULL, *sid = NULL, *refresh = NULL;
     long long user_id = 0;
-    int rc, hashing = 0, ok;
+    int rc, ok;
 
     rc = authp_body(a, req, res, &j_body);
     if (rc != 0)
@@ -437,12 +380,9 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
                    json_pack("[s]", username), &j_user);
     if (rc != 0 && rc != LINTEL_ENOTFOUND)
         goto cleanup;
-    rc = authp_gate_enter(&a->gate);
-    if (rc != 0) {
-        rc = authp_busy(a, res);
+    rc = a->api->heavy_begin(req);
+    if (rc != 0)
         goto cleanup;
-    }
-    hashing = 1;
     /* Unknown and deleted users cost one verification too, so timing tells nothing. */
     hash = j_user != NULL ? json_string_value(json_object_get(j_user, "password_hash"))
                           : authp_dummy(a, req);
@@ -456,8 +396,7 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     ok = j_user != NULL && json_integer_value(json_object_get(j_check, "ok")) == 1;
     if (!ok) {
-        authp_gate_leave(&a->gate);
-        hashing = 0;
+        a->api->heavy_end(req);
         rc = authp_record_failure(a, req, username, addr);
         if (rc == 0)
             rc = authp_unauthorized(a, res, LINTEL_EAUTH, "Invalid username or password");
@@ -474,8 +413,7 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
         if (rc != 0)
             goto cleanup;
     }
-    authp_gate_leave(&a->gate);
-    hashing = 0;
+    a->api->heavy_end(req);
     rc = authp_scope(a, res, asked, json_string_value(json_object_get(j_user, "role")), &scope);
     if (rc != 0)
         goto cleanup;
@@ -496,8 +434,7 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = authp_tokens_reply(a, res, 200, j_out);
 cleanup:
-    if (hashing)
-        authp_gate_leave(&a->gate);
+    a->api->heavy_end(req); /* no-op unless a failure left the section open */
     a->api->free(sid);
     a->api->free(refresh);
     free(scope);
@@ -567,11 +504,9 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
         rc = a->api->res_error(res, LINTEL_ECONFLICT, "email", "Email is already registered");
         goto cleanup;
     }
-    rc = authp_gate_enter(&a->gate);
-    if (rc != 0) {
-        rc = authp_busy(a, res);
+    rc = a->api->heavy_begin(req);
+    if (rc != 0)
         goto cleanup;
-    }
     rc = a->api->sql_begin(req);
     if (rc == 0) {
         rc = authp_row(
@@ -590,7 +525,7 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
         else
             a->api->sql_rollback(req);
     }
-    authp_gate_leave(&a->gate);
+    a->api->heavy_end(req);
     if (rc == LINTEL_ECONFLICT) /* registered by someone else a moment ago */
         rc = a->api->res_error(res, LINTEL_ECONFLICT, NULL, "Username or email is taken");
     if (rc != 0)
@@ -764,8 +699,6 @@ static void authp_unload(void *state)
         return;
     free(a->dummy_hash);
     pthread_mutex_destroy(&a->dummy_lock);
-    pthread_mutex_destroy(&a->gate.lock);
-    pthread_cond_destroy(&a->gate.freed);
     free(a);
 }
 
@@ -773,11 +706,10 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
                                      const json_t *config)
 {
     struct authp *a = NULL;
-    long long cores = sysconf(_SC_NPROCESSORS_ONLN), pool, slots;
     int rc;
 
     LINTEL_PLUGIN_DECLARE(p, api, "auth", "1.0.0");
-    if (!LINTEL_API_HAS(api, res_invalid))
+    if (!LINTEL_API_HAS(api, heavy_end))
         return LINTEL_EVERSION;
     a = calloc(1, sizeof(*a));
     if (a == NULL)
@@ -785,8 +717,6 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     a->api = api;
     a->p = p;
     pthread_mutex_init(&a->dummy_lock, NULL);
-    pthread_mutex_init(&a->gate.lock, NULL);
-    pthread_cond_init(&a->gate.freed, NULL);
     rc = api->on_unload(p, authp_unload, a);
     if (rc != 0) {
         authp_unload(a);
@@ -797,15 +727,6 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     a->password_cost = authp_setting(config, "password_cost", 5, 1, 11);
     a->max_user = authp_setting(config, "login_max_user", 5, 0, 1000000000);
     a->max_ip = authp_setting(config, "login_max_ip", 20, 0, 1000000000);
-    /* The host's pool: `threads`, else two per core and at least four (app/server.c). */
-    if (cores < 1)
-        cores = 1;
-    pool = authp_setting(config, "threads", 0, 0, 1024);
-    if (pool == 0)
-        pool = cores * 2 < 4 ? 4 : cores * 2;
-    slots = authp_setting(config, "hash_concurrency", pool / 4, 1, pool);
-    a->gate.slots = (unsigned)slots;
-    a->gate.queue = (unsigned)slots;
 
     rc = api->route_add(p, "POST", "/api/auth/register", LINTEL_ROUTE_PUBLIC, NULL, authp_register,
                         a);
@@ -818,8 +739,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     if (rc == 0)
         rc = api->route_add(p, "POST", "/api/auth/logout", 0, NULL, authp_logout, a);
     if (rc == 0)
-        api->log(p, LINTEL_LOG_INFO,
-                 "password cost %lld, %u concurrent hashes, login limits %lld/user %lld/address",
-                 a->password_cost, a->gate.slots, a->max_user, a->max_ip);
+        api->log(p, LINTEL_LOG_INFO, "password cost %lld, login limits %lld/user %lld/address",
+                 a->password_cost, a->max_user, a->max_ip);
     return rc;
 }

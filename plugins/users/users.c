@@ -5,10 +5,8 @@
 #include <lintel/plugin.h>
 
 #include <jansson.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /*
  * The user record (api.md "User"). avatar_url comes from the core avatars table (one row per
@@ -19,18 +17,13 @@
     "id, username, email, role, created_at, updated_at,"                                           \
     " (SELECT '/api/users/' || a.user_id || '/avatar?v=' || a.version FROM avatars a"              \
     " WHERE a.user_id = users.id) AS avatar_url"
-#define USERS_NOW       "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
-#define USERS_WINDOW    900
-#define USERS_GATE_WAIT 1
+#define USERS_NOW    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+#define USERS_WINDOW 900
 
 struct users {
     const struct lintel_api *api;
     lintel_plugin *p;
     long long password_min, password_cost, max_user;
-    /* one password hash at a time from this plugin; a second waits, a third gets 503 */
-    pthread_mutex_t lock;
-    pthread_cond_t freed;
-    unsigned busy, waiting, slots;
 };
 
 /* What a PATCH asks for, validated: NULL members are left as they are. */
@@ -53,42 +46,6 @@ static long long users_setting(const json_t *config, const char *key, long long 
     long long v = json_is_integer(j) ? (long long)json_integer_value(j) : def;
 
     return v < min ? min : v > max ? max : v;
-}
-
-static int users_gate_enter(struct users *u)
-{
-    struct timespec until;
-    int rc = 0;
-
-    pthread_mutex_lock(&u->lock);
-    if (u->busy >= u->slots) {
-        if (u->waiting >= u->slots) {
-            rc = LINTEL_EUNAVAIL;
-            goto cleanup;
-        }
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += USERS_GATE_WAIT;
-        u->waiting++;
-        while (u->busy >= u->slots && rc == 0)
-            rc = pthread_cond_timedwait(&u->freed, &u->lock, &until) == 0 ? 0 : LINTEL_EUNAVAIL;
-        u->waiting--;
-        if (rc != 0 && u->busy < u->slots)
-            rc = 0;
-        if (rc != 0)
-            goto cleanup;
-    }
-    u->busy++;
-cleanup:
-    pthread_mutex_unlock(&u->lock);
-    return rc;
-}
-
-static void users_gate_leave(struct users *u)
-{
-    pthread_mutex_lock(&u->lock);
-    u->busy--;
-    pthread_cond_signal(&u->freed);
-    pthread_mutex_unlock(&u->lock);
 }
 
 static int users_row(struct users *u, lintel_req *req, const char *sql, json_t *j_params,
@@ -226,17 +183,17 @@ static int users_last_admin(struct users *u, lintel_req *req, lintel_res *res, l
 
 /*
  * Applies c to user id in the open transaction and returns the user (*j_user new ref). A new
- * password is hashed here, inside the hashing gate.
+ * password is hashed here, between the host's heavy_begin and heavy_end.
  */
 static int users_apply(struct users *u, lintel_req *req, lintel_res *res, long long id,
                        const struct users_change *c, json_t **j_user)
 {
     int rc;
 
-    if (c->password != NULL && users_gate_enter(u) != 0) {
-        u->api->res_header(res, "Retry-After", "1");
-        return u->api->res_error(res, LINTEL_EUNAVAIL, NULL,
-                                 "Too many password changes at once; try again in a second");
+    if (c->password != NULL) {
+        rc = u->api->heavy_begin(req);
+        if (rc != 0)
+            return rc;
     }
     rc = users_row(u, req,
                    "UPDATE users SET username = coalesce(?2, username),"
@@ -252,8 +209,7 @@ static int users_apply(struct users *u, lintel_req *req, lintel_res *res, long l
                    json_pack("[Is?bs?s?Is?]", (json_int_t)id, c->username, c->email_set, c->email,
                              c->password, (json_int_t)u->password_cost, c->role),
                    j_user);
-    if (c->password != NULL)
-        users_gate_leave(u);
+    u->api->heavy_end(req);
     if (rc == LINTEL_ENOTFOUND)
         rc = users_not_found(u, res);
     return rc;
@@ -328,19 +284,16 @@ static int users_check_current(struct users *u, lintel_req *req, lintel_res *res
     rc = users_locked(u, req, res, username);
     if (rc != 0)
         goto cleanup;
-    if (users_gate_enter(u) != 0) {
-        u->api->res_header(res, "Retry-After", "1");
-        rc = u->api->res_error(res, LINTEL_EUNAVAIL, NULL,
-                               "Too many password changes at once; try again in a second");
+    rc = u->api->heavy_begin(req);
+    if (rc != 0)
         goto cleanup;
-    }
     {
         json_t *j_ok = NULL;
         rc = users_row(
             u, req, "SELECT lintel_password_verify(?1, ?2) AS ok",
             json_pack("[sO]", json_string_value(j_cur), json_object_get(j_row, "password_hash")),
             &j_ok);
-        users_gate_leave(u);
+        u->api->heavy_end(req);
         if (rc == 0 && json_integer_value(json_object_get(j_ok, "ok")) != 1) {
             rc = users_exec(u, req, "INSERT INTO login_failures (username, addr) VALUES (?1, ?2)",
                             json_pack("[ss]", username, "password-change"), NULL);
@@ -577,8 +530,6 @@ static void users_unload(void *state)
 
     if (u == NULL)
         return;
-    pthread_mutex_destroy(&u->lock);
-    pthread_cond_destroy(&u->freed);
     free(u);
 }
 
@@ -604,16 +555,13 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     int rc;
 
     LINTEL_PLUGIN_DECLARE(p, api, "users", "1.0.0");
-    if (!LINTEL_API_HAS(api, res_invalid))
+    if (!LINTEL_API_HAS(api, heavy_end))
         return LINTEL_EVERSION;
     u = calloc(1, sizeof(*u));
     if (u == NULL)
         return LINTEL_ENOMEM;
     u->api = api;
     u->p = p;
-    u->slots = 1;
-    pthread_mutex_init(&u->lock, NULL);
-    pthread_cond_init(&u->freed, NULL);
     rc = api->on_unload(p, users_unload, u);
     if (rc != 0) {
         users_unload(u);
