@@ -22,8 +22,8 @@ void auth_global_release(void);
  * LINTEL_EFORBIDDEN (*detail names the missing scope or role), LINTEL_EUNAVAIL (database);
  * *detail is static text.
  */
-int auth_request(const char *authorization, const char *query_token, const char *scope,
-                 int admin, json_t **j_claims, long long *user_id, const char **detail);
+int auth_request(const char *authorization, const char *query_token, const char *scope, int admin,
+                 json_t **j_claims, long long *user_id, const char **detail);
 
 /* Signs an access token (see lintel_api.token_issue). *token: malloc'd. */
 int auth_token_issue(const json_t *j_claims, char **token, long long *expires_in);
