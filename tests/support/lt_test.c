@@ -272,8 +272,8 @@ static size_t lt_on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 int lt_request(const char *base_url, const char *method, const char *path, const char *token,
-               const char *content_type, const char *body, size_t len,
-               const char *const *headers, struct lt_resp *r)
+               const char *content_type, const char *body, size_t len, const char *const *headers,
+               struct lt_resp *r)
 {
     CURL *curl = NULL;
     struct curl_slist *hdrs = NULL;
@@ -340,9 +340,8 @@ cleanup:
 int lt_json(const char *base_url, const char *method, const char *path, const char *token,
             const char *json_text, struct lt_resp *r)
 {
-    return lt_request(base_url, method, path, token,
-                      json_text != NULL ? "application/json" : NULL, json_text, (size_t)-1,
-                      NULL, r);
+    return lt_request(base_url, method, path, token, json_text != NULL ? "application/json" : NULL,
+                      json_text, (size_t)-1, NULL, r);
 }
 
 const char *lt_header(const struct lt_resp *r, const char *name)

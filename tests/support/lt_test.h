@@ -13,8 +13,8 @@
 struct lt_server {
     pid_t pid;
     int port;
-    char url[128];            /* "http://127.0.0.1:PORT" */
-    char data_dir[PATH_MAX];  /* temporary, removed by lt_server_stop */
+    char url[128];                /* "http://127.0.0.1:PORT" */
+    char data_dir[PATH_MAX];      /* temporary, removed by lt_server_stop */
     char log_path[PATH_MAX + 32]; /* the server's stderr */
 };
 
@@ -44,9 +44,9 @@ const char *lt_shared_url(void);
 
 struct lt_resp {
     long status;
-    char *body;      /* NUL-terminated, malloc'd */
+    char *body; /* NUL-terminated, malloc'd */
     size_t len;
-    json_t *j_body;  /* parsed body when it is JSON, else NULL (owned) */
+    json_t *j_body;    /* parsed body when it is JSON, else NULL (owned) */
     json_t *j_headers; /* object of lower-cased header names to values (owned) */
 };
 
@@ -56,8 +56,8 @@ struct lt_resp {
  * NULL-terminated, may be NULL. Returns 0 when an answer came (any status), -1 otherwise.
  */
 int lt_request(const char *base_url, const char *method, const char *path, const char *token,
-               const char *content_type, const char *body, size_t len,
-               const char *const *headers, struct lt_resp *r);
+               const char *content_type, const char *body, size_t len, const char *const *headers,
+               struct lt_resp *r);
 
 /* JSON shorthand: body is JSON text (NULL: no body), sent as application/json. */
 int lt_json(const char *base_url, const char *method, const char *path, const char *token,
@@ -79,8 +79,8 @@ char *lt_unique(const char *prefix);
 
 /*
  * Registers a new user (unique name from prefix) with password and logs in. On success
- * *token is the access token (malloc'd), *user_id set (when not NULL); username written to *username when
- * not NULL (malloc'd). Returns 0 or -1.
+ * *token is the access token (malloc'd), *user_id set (when not NULL); username written to
+ * *username when not NULL (malloc'd). Returns 0 or -1.
  */
 int lt_register(const char *base_url, const char *prefix, const char *password, char **token,
                 long long *user_id, char **username);
