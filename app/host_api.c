@@ -230,6 +230,35 @@ static bool host_nonfinite_at(const char *body, size_t len, size_t at)
     return false;
 }
 
+/*
+ * The member name of an object value starting at byte at ("value" for {"value":1e400}), so a
+ * 422 the parser raises still names its field; false when the value is no member's (an array
+ * element, the top level) or the name has escapes.
+ */
+static bool host_member_before(const char *body, size_t at, char *name, size_t size)
+{
+    size_t end, start;
+
+    while (at > 0 && isspace((unsigned char)body[at - 1]))
+        at--;
+    if (at == 0 || body[at - 1] != ':')
+        return false;
+    at--;
+    while (at > 0 && isspace((unsigned char)body[at - 1]))
+        at--;
+    if (at < 2 || body[at - 1] != '"')
+        return false;
+    end = at - 1;
+    for (start = end; start > 0 && body[start - 1] != '"'; start--)
+        if (body[start - 1] == '\\')
+            return false;
+    if (start == 0 || end - start >= size)
+        return false;
+    memcpy(name, body + start, end - start);
+    name[end - start] = '\0';
+    return true;
+}
+
 static int host_parse_json(lintel_req *req, const char *body, size_t len, json_t **j_body)
 {
     json_error_t e;
@@ -245,12 +274,17 @@ static int host_parse_json(lintel_req *req, const char *body, size_t len, json_t
         return 0;
     at = host_json_error_offset(&e);
     if (json_error_code(&e) == json_error_numeric_overflow || host_nonfinite_at(body, len, at)) {
-        char detail[256];
+        char detail[256], field[64];
         snprintf(detail, sizeof(detail),
                  "The number at byte %zu is not a finite number that fits a double or a "
                  "64-bit integer.",
                  at);
-        return host_res_record(&req->res, LINTEL_EPARAM, NULL, detail, false);
+        host_res_record(&req->res, LINTEL_EPARAM, NULL, detail, false);
+        if (host_member_before(body, at, field, sizeof(field)))
+            host_res_record(&req->res, LINTEL_EPARAM, field,
+                            "must be a finite number that fits a double or a 64-bit integer",
+                            false);
+        return LINTEL_EPARAM;
     } else {
         char detail[256];
         snprintf(detail, sizeof(detail), "Malformed JSON at byte %zu: %s.", at, e.text);

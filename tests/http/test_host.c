@@ -185,8 +185,17 @@ START_TEST(non_finite_numbers)
     for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
         post_notes("application/json", bodies[i], (size_t)-1, &r);
         assert_problem(&r, 422, "/api/example/notes", "byte 9");
+        /* the parser fails before any handler, yet errors[] still names the member */
+        ck_assert_str_eq(json_string_value(json_object_get(
+                             json_array_get(json_object_get(r.j_body, "errors"), 0), "field")),
+                         "text");
         lt_resp_clear(&r);
     }
+    /* an array element is no member: the detail alone says where */
+    post_notes("application/json", "[1, NaN]", (size_t)-1, &r);
+    assert_problem(&r, 422, "/api/example/notes", "byte 4");
+    ck_assert_ptr_null(json_object_get(r.j_body, "errors"));
+    lt_resp_clear(&r);
 }
 END_TEST
 
