@@ -5,7 +5,6 @@
 #include <lintel/migrations.h>
 #include <lintel/plugin.h>
 
-#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 
@@ -54,7 +53,8 @@ static int example_note_create(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     j_text = json_object_get(j_body, "text");
     if (!json_is_string(j_text) || json_string_length(j_text) == 0) {
-        rc = ex->api->res_error(res, LINTEL_EPARAM, "text", "must be a non-empty string");
+        /* 422 with errors[{field, message}] and the detail "text must be a non-empty string." */
+        rc = ex->api->res_invalid(res, "text", "must be a non-empty string");
         goto cleanup;
     }
     /* Parameters are bound, never pasted into SQL; sql_* do not steal them. */
@@ -95,23 +95,19 @@ static int example_note_count(lintel_req *req, lintel_res *res, void *state)
 static int example_note_get(lintel_req *req, lintel_res *res, void *state)
 {
     struct example *ex = state;
-    const char *id_text = ex->api->req_param(req, "id");
     json_t *j_row = NULL, *j_params = NULL;
-    char *end = NULL;
     long long id;
     int rc;
 
-    errno = 0;
-    id = strtoll(id_text, &end, 10);
-    if (errno != 0 || end == id_text || *end != '\0' || id < 1) {
-        rc = ex->api->res_error(res, LINTEL_ENOTFOUND, NULL, "No note has this id.");
+    /* "abc", "0" or "-1" name no note: the same 404 as an unknown id, recorded by the host. */
+    rc = ex->api->req_id(req, res, "id", "Note", &id);
+    if (rc != 0)
         goto cleanup;
-    }
     j_params = json_pack("[I]", (json_int_t)id);
     rc = ex->api->sql_row(req, "SELECT id, text, created_at FROM example_notes WHERE id = ?1",
                           j_params, &j_row);
     if (rc == LINTEL_ENOTFOUND)
-        rc = ex->api->res_error(res, LINTEL_ENOTFOUND, NULL, "No note has this id.");
+        rc = ex->api->res_error(res, LINTEL_ENOTFOUND, NULL, "Note not found");
     if (rc != 0)
         goto cleanup;
     rc = ex->api->res_json(res, 200, j_row);
@@ -135,6 +131,9 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
 
     /* Always first: the host refuses a plugin built for an ABI it does not have. */
     LINTEL_PLUGIN_DECLARE(p, api, "example", "0.1.0");
+    /* Members appended within ABI 1.0 (req_id, res_invalid) reach plugins that check for them. */
+    if (!LINTEL_API_HAS(api, res_invalid))
+        return LINTEL_EVERSION;
 
     ex = calloc(1, sizeof(*ex));
     if (ex == NULL)

@@ -127,7 +127,7 @@ START_TEST(literal_beats_param)
     ck_assert(json_is_integer(json_object_get(r.j_body, "count")));
     lt_resp_clear(&r);
     ck_assert_int_eq(lt_json(srv.url, "GET", "/api/example/notes/999999", NULL, NULL, &r), 0);
-    assert_problem(&r, 404, "/api/example/notes/999999", "No note");
+    assert_problem(&r, 404, "/api/example/notes/999999", "Note not found");
     lt_resp_clear(&r);
 }
 END_TEST
