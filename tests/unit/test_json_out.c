@@ -5,6 +5,8 @@
 #include "json_out.h"
 
 #include <check.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +62,51 @@ START_TEST(reals)
 }
 END_TEST
 
+/* Reference: the fewest digits found by trying 1..17 in turn, then json_out_real's layout. */
+static void linear_real(double d, char buf[32])
+{
+    int prec, exp10;
+    char *e;
+
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*e", prec - 1, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    e = strchr(buf, 'e');
+    exp10 = e != NULL ? atoi(e + 1) : 0;
+    if (e != NULL && exp10 >= -4 && exp10 < 16)
+        snprintf(buf, 32, "%.*f", prec - 1 - exp10 > 0 ? prec - 1 - exp10 : 0, d);
+    if (strpbrk(buf, ".eEn") == NULL)
+        strcat(buf, ".0");
+}
+
+/* The searched shortest form equals the linear one: random bit patterns and short decimals. */
+START_TEST(reals_match_linear_reference)
+{
+    char got[32], want[32];
+    unsigned long long bits;
+    double d;
+    int i;
+
+    srand(12345);
+    for (i = 0; i < 200000; i++) {
+        if (i % 2 == 0) {
+            bits = ((unsigned long long)rand() << 42) ^ ((unsigned long long)rand() << 21) ^
+                   (unsigned long long)rand();
+            memcpy(&d, &bits, sizeof(d));
+            if (!isfinite(d))
+                continue;
+        } else {
+            d = (double)(rand() % 2000001 - 1000000) / pow(10, rand() % 12);
+        }
+        json_out_real(d, got);
+        linear_real(d, want);
+        ck_assert_str_eq(got, want);
+    }
+}
+END_TEST
+
 START_TEST(documents)
 {
     expect_dump(json_pack("{sf si sb sn s[fs]}", "a", 0.1, "b", 7, "c", 1, "d", "e", 2.5, "x"),
@@ -80,6 +127,7 @@ int main(void)
     int failed;
 
     tcase_add_test(tc, reals);
+    tcase_add_test(tc, reals_match_linear_reference);
     tcase_add_test(tc, documents);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
