@@ -9,54 +9,17 @@ build=$(cd "${1:-build}" && pwd)
 duration=${BENCH_DURATION:-5}
 conns=${BENCH_CONNECTIONS:-16}
 password=bench-password-123
-tmp=$(mktemp -d)
-pid=
-bg=
+bench_name=bench_auth
+. "$(dirname "$0")/lib.sh"
+bench_need wrk curl
 
-cleanup() {
-    [ -z "$bg" ] || kill "$bg" 2>/dev/null || true
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-for tool in wrk curl; do
-    command -v "$tool" >/dev/null || { echo "bench_auth: $tool not found" >&2; exit 1; }
-done
-
-# start_server ALG: a fresh data dir on a free port with default password cost; sets pid, url.
+# start_server ALG: a fresh data dir with default password cost, signing with ALG.
 start_server() {
     rm -rf "$tmp/data"
-    : >"$tmp/server.log"
     secret=
     [ "$1" != HS256 ] || secret="bench-Hs256-secret-9f8e7d6c5b4a3210zyx"
-    env LINTEL_DATA_DIR="$tmp/data" LINTEL_PORT=0 LINTEL_JWT_ALG="$1" ${secret:+LINTEL_JWT_SECRET=$secret} \
-        LINTEL_ADMIN_PASSWORD=bench-admin-password LINTEL_PLUGIN_DIR="$build/plugins" \
-        LINTEL_LOG_LEVEL=warning LINTEL_LOGIN_MAX_IP=100000000 LINTEL_LOGIN_MAX_USER=100000000 \
-        "$build/app/lintel" >"$tmp/server.log" 2>&1 &
-    pid=$!
-    i=0
-    port=
-    while [ -z "$port" ]; do
-        port=$(sed -n 's#.*listening on https\{0,1\}://[^ ]*:\([0-9][0-9]*\).*#\1#p' "$tmp/server.log" | head -n 1)
-        i=$((i + 1))
-        if [ "$i" -gt 300 ] || ! kill -0 "$pid" 2>/dev/null; then
-            echo "bench_auth: the server did not start:" >&2
-            cat "$tmp/server.log" >&2
-            exit 1
-        fi
-        [ -n "$port" ] || sleep 0.1
-    done
-    url="http://127.0.0.1:$port"
-}
-
-stop_server() {
-    kill "$pid"
-    wait "$pid" || true
-    pid=
+    bench_start LINTEL_JWT_ALG="$1" ${secret:+LINTEL_JWT_SECRET=$secret} \
+        LINTEL_LOGIN_MAX_IP=100000000 LINTEL_LOGIN_MAX_USER=100000000
 }
 
 # register NAME: prints the access token.
@@ -107,17 +70,17 @@ for alg in EdDSA HS256; do
         # /health while 16 clients hammer the login: logins may slow, /health must not starve
         wrk -t1 -c16 -d"$((duration + 2))s" -s "$tmp/login.lua" "$url/api/auth/login" \
             >"$tmp/burst.out" 2>&1 &
-        bg=$!
+        bench_bg=$!
         sleep 1
         run "GET /health during login burst (c4)" /health 4
         run "GET /api/users/me during login burst" /api/users/me 4 -H "Authorization: Bearer $token"
-        wait "$bg" || true
-        bg=
+        wait "$bench_bg" || true
+        bench_bg=
         burst_all=$(sed -n 's/^ *\([0-9][0-9]*\) requests in .*/\1/p' "$tmp/burst.out")
         burst_503=$(sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' "$tmp/burst.out")
         echo "  login burst (c16): $((burst_all - ${burst_503:-0})) logins ok, ${burst_503:-0} answered 503 (hashing gate)"
     fi
-    stop_server
+    bench_stop
 done
 
 awk -v he="$rps_GET__health__EdDSA_server_" -v me="$rps_GET__api_users_me__EdDSA_" \

@@ -9,41 +9,11 @@ set -eu
 build=$(cd "${1:-build}" && pwd)
 duration=${BENCH_DURATION:-5}
 points=${BENCH_POINTS:-1000000}
-tmp=$(mktemp -d)
-pid=
+bench_name=bench_datapoints
+. "$(dirname "$0")/lib.sh"
+bench_need wrk curl sqlite3
 
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-for tool in wrk curl sqlite3; do
-    command -v "$tool" >/dev/null || { echo "bench_datapoints: $tool not found" >&2; exit 1; }
-done
-
-: >"$tmp/server.log"
-LINTEL_DATA_DIR="$tmp/data" LINTEL_PORT=0 LINTEL_ADMIN_PASSWORD=bench-admin-password \
-    LINTEL_PLUGIN_DIR="$build/plugins" LINTEL_ACCESS_TTL=3600 LINTEL_LOG_LEVEL=warning \
-    LINTEL_LOGIN_MAX_IP=1000000 \
-    "$build/app/lintel" >"$tmp/server.log" 2>&1 &
-pid=$!
-i=0
-port=
-while [ -z "$port" ]; do
-    port=$(sed -n 's|.*listening on https\{0,1\}://[^ ]*:\([0-9][0-9]*\).*|\1|p' "$tmp/server.log" | head -n 1)
-    i=$((i + 1))
-    if [ "$i" -gt 300 ] || ! kill -0 "$pid" 2>/dev/null; then
-        echo "bench_datapoints: the server did not start:" >&2
-        cat "$tmp/server.log" >&2
-        exit 1
-    fi
-    [ -n "$port" ] || sleep 0.1
-done
-url="http://127.0.0.1:$port"
+bench_start LINTEL_ACCESS_TTL=3600 LINTEL_LOGIN_MAX_IP=1000000
 
 # token JSON_BODY PATH: the access_token of a login or register reply.
 token() {

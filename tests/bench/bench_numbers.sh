@@ -10,50 +10,13 @@ conns=${BENCH_CONNECTIONS:-16}
 rows=${BENCH_ROWS:-10000}
 others=${BENCH_OTHER_ROWS:-200000}
 password=bench-password-123
-tmp=$(mktemp -d)
-pid=
+bench_name=bench_numbers
+. "$(dirname "$0")/lib.sh"
+bench_need wrk curl sqlite3
 
-cleanup() {
-    if [ -n "$pid" ]; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-for tool in wrk curl sqlite3; do
-    command -v "$tool" >/dev/null || { echo "bench_numbers: $tool not found" >&2; exit 1; }
-done
-
-# start_server SYNCHRONOUS: serves $tmp/data on a free port; sets pid and url.
+# start_server SYNCHRONOUS: serves $tmp/data (the same data each time) with that setting.
 start_server() {
-    : >"$tmp/server.log"
-    LINTEL_DATA_DIR="$tmp/data" LINTEL_PORT=0 LINTEL_SYNCHRONOUS="$1" \
-        LINTEL_ADMIN_PASSWORD=bench-admin-password LINTEL_PLUGIN_DIR="$build/plugins" \
-        LINTEL_ACCESS_TTL=3600 LINTEL_LOG_LEVEL=warning LINTEL_LOGIN_MAX_IP=1000000 \
-        "$build/app/lintel" >"$tmp/server.log" 2>&1 &
-    pid=$!
-    i=0
-    port=
-    while [ -z "$port" ]; do
-        port=$(sed -n 's#.*listening on https\{0,1\}://[^ ]*:\([0-9][0-9]*\).*#\1#p' \
-            "$tmp/server.log" | head -n 1)
-        i=$((i + 1))
-        if [ "$i" -gt 300 ] || ! kill -0 "$pid" 2>/dev/null; then
-            echo "bench_numbers: the server did not start:" >&2
-            cat "$tmp/server.log" >&2
-            exit 1
-        fi
-        [ -n "$port" ] || sleep 0.1
-    done
-    url="http://127.0.0.1:$port"
-}
-
-stop_server() {
-    kill "$pid"
-    wait "$pid" || true
-    pid=
+    bench_start LINTEL_SYNCHRONOUS="$1" LINTEL_ACCESS_TTL=3600 LINTEL_LOGIN_MAX_IP=1000000
 }
 
 # register NAME: prints "<user id> <access token>".
@@ -121,7 +84,7 @@ run "GET /api/numbers/stats (cached)" /api/numbers/stats -H "$auth"
 run "GET /api/numbers?limit=100" "/api/numbers?limit=100" -H "$auth"
 run "GET /api/numbers?limit=100&offset=9900" "/api/numbers?limit=100&offset=9900" -H "$auth"
 run "POST /api/numbers (FULL)" /api/numbers -H "$auth" -s "$tmp/post.lua"
-stop_server
+bench_stop
 
 # The cache only skips the computation: time lintel_stats() itself over the user's 10 000 rows,
 # 1000 times in one shell (the subquery is correlated so it runs each time).
@@ -136,7 +99,7 @@ echo "lintel_stats over $rows rows (uncached): $compute_ms ms per call, one core
 
 start_server NORMAL
 run "POST /api/numbers (NORMAL)" /api/numbers -H "$auth" -s "$tmp/post.lua"
-stop_server
+bench_stop
 
 # The disk's own floor: 4 KiB writes each followed by a data sync, as every commit needs one.
 secs=$(dd if=/dev/zero of="$tmp/dsync" bs=4k count=500 oflag=dsync 2>&1 |
