@@ -13,59 +13,15 @@
 
 #define PASSWORD "numbers-password-1"
 
-struct user {
-    char *token;
-    char *username;
-    long long id;
-};
-
-static const char *base(void)
-{
-    const char *url = lt_shared_url();
-
-    ck_assert_msg(url != NULL, "no shared server (LINTEL_TEST_SHARED)");
-    return url;
-}
-
-static void user_new(struct user *u)
-{
-    ck_assert_int_eq(lt_register(base(), "num", PASSWORD, &u->token, &u->id, &u->username), 0);
-}
-
-static void user_clear(struct user *u)
-{
-    free(u->token);
-    free(u->username);
-}
-
-/* Sends a JSON request and returns the status; *r holds the reply. */
-static long send(struct lt_resp *r, const char *method, const char *path, const char *token,
-                 const char *json_text)
-{
-    ck_assert_int_eq(lt_json(base(), method, path, token, json_text, r), 0);
-    return r->status;
-}
-
-/* Status of a request whose reply is not needed further. */
-static long status_of(const char *method, const char *path, const char *token,
-                      const char *json_text)
-{
-    struct lt_resp r;
-    long status = send(&r, method, path, token, json_text);
-
-    lt_resp_clear(&r);
-    return status;
-}
-
 /* POSTs {"value": <value_text>} and returns the new id (asserting 201). */
-static long long number_new(const struct user *u, const char *value_text)
+static long long number_new(const struct lt_user *u, const char *value_text)
 {
     struct lt_resp r;
     char body[128];
     long long id;
 
     snprintf(body, sizeof(body), "{\"value\":%s}", value_text);
-    ck_assert_int_eq(send(&r, "POST", "/api/numbers", u->token, body), 201);
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/numbers", u->token, body), 201);
     id = json_integer_value(json_object_get(r.j_body, "id"));
     ck_assert_int_gt(id, 0);
     lt_resp_clear(&r);
@@ -94,12 +50,12 @@ static void assert_422(const struct lt_resp *r, const char *field, const char *m
     ck_assert_msg(found, "no error for %s (%s) in %s", field, message ? message : "*", r->body);
 }
 
-static void assert_value_422(const struct user *u, const char *method, const char *path,
+static void assert_value_422(const struct lt_user *u, const char *method, const char *path,
                              const char *body, const char *message)
 {
     struct lt_resp r;
 
-    send(&r, method, path, u->token, body);
+    lt_send(&r, method, path, u->token, body);
     assert_422(&r, "value", message);
     lt_resp_clear(&r);
 }
@@ -125,13 +81,13 @@ static void assert_timestamp(const json_t *j)
 
 START_TEST(create_get_round_trip)
 {
-    struct user u;
+    struct lt_user u;
     struct lt_resp r;
     char path[64];
     long long id;
 
-    user_new(&u);
-    ck_assert_int_eq(send(&r, "POST", "/api/numbers", u.token, "{\"value\":5}"), 201);
+    lt_user_new(&u, "num", PASSWORD);
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/numbers", u.token, "{\"value\":5}"), 201);
     id = json_integer_value(json_object_get(r.j_body, "id"));
     ck_assert_int_gt(id, 0);
     ck_assert(json_is_integer(json_object_get(r.j_body, "value")));
@@ -143,46 +99,46 @@ START_TEST(create_get_round_trip)
     ck_assert_str_eq(lt_header(&r, "location"), path);
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send(&r, "GET", path, u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", path, u.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "id")), id);
     ck_assert(json_is_integer(json_object_get(r.j_body, "value")));
     lt_resp_clear(&r);
 
     /* Reals keep their type and come back as the shortest text that round-trips. */
-    ck_assert_int_eq(send(&r, "POST", "/api/numbers", u.token, "{\"value\":0.1}"), 201);
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/numbers", u.token, "{\"value\":0.1}"), 201);
     ck_assert_ptr_nonnull(strstr(r.body, "\"value\":0.1"));
     ck_assert(json_is_real(json_object_get(r.j_body, "value")));
     snprintf(path, sizeof(path), "/api/numbers/%lld",
              (long long)json_integer_value(json_object_get(r.j_body, "id")));
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "GET", path, u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", path, u.token, NULL), 200);
     ck_assert_ptr_nonnull(strstr(r.body, "\"value\":0.1"));
     ck_assert(json_real_value(json_object_get(r.j_body, "value")) == 0.1);
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send(&r, "POST", "/api/numbers", u.token, "{\"value\":5.0}"), 201);
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/numbers", u.token, "{\"value\":5.0}"), 201);
     ck_assert_ptr_nonnull(strstr(r.body, "\"value\":5.0"));
     ck_assert(json_is_real(json_object_get(r.j_body, "value")));
     snprintf(path, sizeof(path), "/api/numbers/%lld",
              (long long)json_integer_value(json_object_get(r.j_body, "id")));
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "GET", path, u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", path, u.token, NULL), 200);
     ck_assert_ptr_nonnull(strstr(r.body, "\"value\":5.0"));
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send(&r, "POST", "/api/numbers", u.token,
-                          "{\"value\":0.19938130676746368,\"ignored\":[1]}"),
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/numbers", u.token,
+                             "{\"value\":0.19938130676746368,\"ignored\":[1]}"),
                      201);
     ck_assert(json_real_value(json_object_get(r.j_body, "value")) == 0.19938130676746368);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "POST", "/api/numbers", u.token, "{\"value\":9007199254740993}"),
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/numbers", u.token, "{\"value\":9007199254740993}"),
                      201);
     ck_assert(json_integer_value(json_object_get(r.j_body, "value")) == 9007199254740993LL);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "POST", "/api/numbers", u.token, "{\"value\":1e-300}"), 201);
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/numbers", u.token, "{\"value\":1e-300}"), 201);
     ck_assert(json_real_value(json_object_get(r.j_body, "value")) == 1e-300);
     lt_resp_clear(&r);
-    user_clear(&u);
+    lt_user_clear(&u);
 }
 END_TEST
 
@@ -196,12 +152,12 @@ START_TEST(bad_values)
         "{\"value\":0}",    "{\"value\":-1}",      "{\"value\":0.0}",
         "{\"value\":-0.0}", "{\"value\":-1e-300}",
     };
-    struct user u;
+    struct lt_user u;
     struct lt_resp r;
     char path[64];
     size_t i;
 
-    user_new(&u);
+    lt_user_new(&u, "num", PASSWORD);
     snprintf(path, sizeof(path), "/api/numbers/%lld", number_new(&u, "3"));
     for (i = 0; i < sizeof(not_numbers) / sizeof(not_numbers[0]); i++) {
         assert_value_422(&u, "POST", "/api/numbers", not_numbers[i], "must be a number");
@@ -216,92 +172,92 @@ START_TEST(bad_values)
     assert_value_422(&u, "PUT", path, "{}", "is required");
 
     /* Literals JSON cannot hold as a finite double: refused by the host's parser. */
-    ck_assert_int_eq(status_of("POST", "/api/numbers", u.token, "{\"value\":1e400}"), 422);
-    ck_assert_int_eq(status_of("POST", "/api/numbers", u.token, "{\"value\":-1e400}"), 422);
-    ck_assert_int_eq(status_of("POST", "/api/numbers", u.token, "{\"value\":NaN}"), 422);
-    ck_assert_int_eq(status_of("POST", "/api/numbers", u.token, "{\"value\":Infinity}"), 422);
-    ck_assert_int_eq(status_of("PUT", path, u.token, "{\"value\":1e400}"), 422);
+    ck_assert_int_eq(lt_status("POST", "/api/numbers", u.token, "{\"value\":1e400}"), 422);
+    ck_assert_int_eq(lt_status("POST", "/api/numbers", u.token, "{\"value\":-1e400}"), 422);
+    ck_assert_int_eq(lt_status("POST", "/api/numbers", u.token, "{\"value\":NaN}"), 422);
+    ck_assert_int_eq(lt_status("POST", "/api/numbers", u.token, "{\"value\":Infinity}"), 422);
+    ck_assert_int_eq(lt_status("PUT", path, u.token, "{\"value\":1e400}"), 422);
 
     /* Not an object at all. */
-    ck_assert_int_eq(status_of("POST", "/api/numbers", u.token, "[5]"), 422);
-    ck_assert_int_eq(status_of("POST", "/api/numbers", u.token, "5"), 422);
+    ck_assert_int_eq(lt_status("POST", "/api/numbers", u.token, "[5]"), 422);
+    ck_assert_int_eq(lt_status("POST", "/api/numbers", u.token, "5"), 422);
 
     /* Malformed JSON: 400 with the byte offset; wrong media type: 415. */
-    ck_assert_int_eq(send(&r, "POST", "/api/numbers", u.token, "{\"value\":"), 400);
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/numbers", u.token, "{\"value\":"), 400);
     ck_assert_ptr_nonnull(json_string_value(json_object_get(r.j_body, "detail")));
     lt_resp_clear(&r);
-    ck_assert_int_eq(status_of("PUT", path, u.token, "{value:5}"), 400);
-    ck_assert_int_eq(status_of("POST", "/api/numbers", u.token, ""), 400);
-    ck_assert_int_eq(lt_request(base(), "POST", "/api/numbers", u.token, "text/plain",
+    ck_assert_int_eq(lt_status("PUT", path, u.token, "{value:5}"), 400);
+    ck_assert_int_eq(lt_status("POST", "/api/numbers", u.token, ""), 400);
+    ck_assert_int_eq(lt_request(lt_base(), "POST", "/api/numbers", u.token, "text/plain",
                                 "{\"value\":5}", (size_t)-1, NULL, &r),
                      0);
     ck_assert_int_eq(r.status, 415);
     lt_resp_clear(&r);
     /* A JSON body without a Content-Type is accepted. */
-    ck_assert_int_eq(lt_request(base(), "POST", "/api/numbers", u.token, NULL, "{\"value\":5}",
+    ck_assert_int_eq(lt_request(lt_base(), "POST", "/api/numbers", u.token, NULL, "{\"value\":5}",
                                 (size_t)-1, NULL, &r),
                      0);
     ck_assert_int_eq(r.status, 201);
     lt_resp_clear(&r);
 
     /* Nothing of the refused requests was stored: 3 and the last 5 only. */
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers", u.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 2);
     lt_resp_clear(&r);
-    user_clear(&u);
+    lt_user_clear(&u);
 }
 END_TEST
 
 START_TEST(update_and_delete)
 {
-    struct user u;
+    struct lt_user u;
     struct lt_resp r;
     char path[64], *created_at;
     long long id;
 
-    user_new(&u);
+    lt_user_new(&u, "num", PASSWORD);
     id = number_new(&u, "3");
     snprintf(path, sizeof(path), "/api/numbers/%lld", id);
-    ck_assert_int_eq(send(&r, "GET", path, u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", path, u.token, NULL), 200);
     created_at = strdup(json_string_value(json_object_get(r.j_body, "created_at")));
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send(&r, "PUT", path, u.token, "{\"value\":7.25}"), 200);
+    ck_assert_int_eq(lt_send(&r, "PUT", path, u.token, "{\"value\":7.25}"), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "id")), id);
     ck_assert(json_real_value(json_object_get(r.j_body, "value")) == 7.25);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "created_at")), created_at);
     assert_timestamp(json_object_get(r.j_body, "updated_at"));
     ck_assert_str_ge(json_string_value(json_object_get(r.j_body, "updated_at")), created_at);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "GET", path, u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", path, u.token, NULL), 200);
     ck_assert(json_real_value(json_object_get(r.j_body, "value")) == 7.25);
     lt_resp_clear(&r);
     /* Statistics follow each change (they are cached per user and version). */
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers/stats", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers/stats", u.token, NULL), 200);
     ck_assert(json_real_value(json_object_get(r.j_body, "max")) == 7.25);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "PUT", path, u.token, "{\"value\":8}"), 200);
+    ck_assert_int_eq(lt_send(&r, "PUT", path, u.token, "{\"value\":8}"), 200);
     ck_assert(json_is_integer(json_object_get(r.j_body, "value")));
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers/stats", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers/stats", u.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "max")), 8);
     lt_resp_clear(&r);
     number_new(&u, "10");
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers/stats", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers/stats", u.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "count")), 2);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "max")), 10);
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send(&r, "DELETE", path, u.token, NULL), 204);
+    ck_assert_int_eq(lt_send(&r, "DELETE", path, u.token, NULL), 204);
     ck_assert_int_eq(r.len, 0);
     lt_resp_clear(&r);
-    ck_assert_int_eq(status_of("GET", path, u.token, NULL), 404);
-    ck_assert_int_eq(status_of("PUT", path, u.token, "{\"value\":1}"), 404);
-    ck_assert_int_eq(send(&r, "DELETE", path, u.token, NULL), 404);
+    ck_assert_int_eq(lt_status("GET", path, u.token, NULL), 404);
+    ck_assert_int_eq(lt_status("PUT", path, u.token, "{\"value\":1}"), 404);
+    ck_assert_int_eq(lt_send(&r, "DELETE", path, u.token, NULL), 404);
     ck_assert_ptr_nonnull(strstr(lt_header(&r, "content-type"), "application/problem+json"));
     lt_resp_clear(&r);
     free(created_at);
-    user_clear(&u);
+    lt_user_clear(&u);
 }
 END_TEST
 
@@ -311,122 +267,124 @@ START_TEST(bad_ids_are_404)
         "0",   "-1",   "abc",   "1.5", "1e3",  "99999999999999999999", "9223372036854775807",
         "%20", "1%00", "12abc", "+1",  "0x10",
     };
-    struct user u;
+    struct lt_user u;
     struct lt_resp r;
     char path[128];
     size_t i;
 
-    user_new(&u);
+    lt_user_new(&u, "num", PASSWORD);
     for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
         snprintf(path, sizeof(path), "/api/numbers/%s", ids[i]);
-        ck_assert_msg(status_of("GET", path, u.token, NULL) == 404, "GET %s", path);
-        ck_assert_msg(status_of("PUT", path, u.token, "{\"value\":1}") == 404, "PUT %s", path);
-        ck_assert_msg(status_of("DELETE", path, u.token, NULL) == 404, "DELETE %s", path);
+        ck_assert_msg(lt_status("GET", path, u.token, NULL) == 404, "GET %s", path);
+        ck_assert_msg(lt_status("PUT", path, u.token, "{\"value\":1}") == 404, "PUT %s", path);
+        ck_assert_msg(lt_status("DELETE", path, u.token, NULL) == 404, "DELETE %s", path);
     }
     /* A malformed id gets the very reply an unknown one does (api->req_id). */
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers/12abc", u.token, NULL), 404);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers/12abc", u.token, NULL), 404);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "detail")), "Number not found");
     lt_resp_clear(&r);
-    user_clear(&u);
+    lt_user_clear(&u);
 }
 END_TEST
 
 START_TEST(authentication_and_scopes)
 {
-    struct user u;
+    struct lt_user u;
     struct lt_resp r;
     char path[64], *read_only = NULL, *no_delete = NULL, *tasks_only = NULL;
     const char *detail;
 
-    user_new(&u);
+    lt_user_new(&u, "num", PASSWORD);
     snprintf(path, sizeof(path), "/api/numbers/%lld", number_new(&u, "1"));
 
     /* No token, a garbage token: 401 with WWW-Authenticate. */
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers", NULL, NULL), 401);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers", NULL, NULL), 401);
     ck_assert_ptr_nonnull(lt_header(&r, "www-authenticate"));
     lt_resp_clear(&r);
-    ck_assert_int_eq(status_of("GET", "/api/numbers/stats", NULL, NULL), 401);
-    ck_assert_int_eq(status_of("POST", "/api/numbers", NULL, "{\"value\":1}"), 401);
-    ck_assert_int_eq(status_of("GET", path, NULL, NULL), 401);
-    ck_assert_int_eq(status_of("PUT", path, NULL, "{\"value\":1}"), 401);
-    ck_assert_int_eq(status_of("DELETE", path, NULL, NULL), 401);
-    ck_assert_int_eq(status_of("GET", "/api/numbers", "not.a.token", NULL), 401);
+    ck_assert_int_eq(lt_status("GET", "/api/numbers/stats", NULL, NULL), 401);
+    ck_assert_int_eq(lt_status("POST", "/api/numbers", NULL, "{\"value\":1}"), 401);
+    ck_assert_int_eq(lt_status("GET", path, NULL, NULL), 401);
+    ck_assert_int_eq(lt_status("PUT", path, NULL, "{\"value\":1}"), 401);
+    ck_assert_int_eq(lt_status("DELETE", path, NULL, NULL), 401);
+    ck_assert_int_eq(lt_status("GET", "/api/numbers", "not.a.token", NULL), 401);
 
     /* Narrowed tokens: 403 naming the missing scope. */
-    ck_assert_int_eq(lt_login(base(), u.username, PASSWORD, "numbers:read", &read_only, NULL), 0);
-    ck_assert_int_eq(status_of("GET", "/api/numbers", read_only, NULL), 200);
-    ck_assert_int_eq(status_of("GET", path, read_only, NULL), 200);
-    ck_assert_int_eq(status_of("GET", "/api/numbers/stats", read_only, NULL), 200);
-    ck_assert_int_eq(send(&r, "POST", "/api/numbers", read_only, "{\"value\":1}"), 403);
+    ck_assert_int_eq(lt_login(lt_base(), u.username, PASSWORD, "numbers:read", &read_only, NULL),
+                     0);
+    ck_assert_int_eq(lt_status("GET", "/api/numbers", read_only, NULL), 200);
+    ck_assert_int_eq(lt_status("GET", path, read_only, NULL), 200);
+    ck_assert_int_eq(lt_status("GET", "/api/numbers/stats", read_only, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/numbers", read_only, "{\"value\":1}"), 403);
     detail = json_string_value(json_object_get(r.j_body, "detail"));
     ck_assert_msg(detail != NULL && strstr(detail, "numbers:write") != NULL, "%s", r.body);
     lt_resp_clear(&r);
-    ck_assert_int_eq(status_of("PUT", path, read_only, "{\"value\":2}"), 403);
-    ck_assert_int_eq(status_of("DELETE", path, read_only, NULL), 403);
+    ck_assert_int_eq(lt_status("PUT", path, read_only, "{\"value\":2}"), 403);
+    ck_assert_int_eq(lt_status("DELETE", path, read_only, NULL), 403);
 
     ck_assert_int_eq(
-        lt_login(base(), u.username, PASSWORD, "numbers:read numbers:write", &no_delete, NULL), 0);
-    ck_assert_int_eq(status_of("PUT", path, no_delete, "{\"value\":2}"), 200);
-    ck_assert_int_eq(send(&r, "DELETE", path, no_delete, NULL), 403);
+        lt_login(lt_base(), u.username, PASSWORD, "numbers:read numbers:write", &no_delete, NULL),
+        0);
+    ck_assert_int_eq(lt_status("PUT", path, no_delete, "{\"value\":2}"), 200);
+    ck_assert_int_eq(lt_send(&r, "DELETE", path, no_delete, NULL), 403);
     detail = json_string_value(json_object_get(r.j_body, "detail"));
     ck_assert_msg(detail != NULL && strstr(detail, "numbers:delete") != NULL, "%s", r.body);
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(lt_login(base(), u.username, PASSWORD, "tasks:read", &tasks_only, NULL), 0);
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers/stats", tasks_only, NULL), 403);
+    ck_assert_int_eq(lt_login(lt_base(), u.username, PASSWORD, "tasks:read", &tasks_only, NULL), 0);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers/stats", tasks_only, NULL), 403);
     detail = json_string_value(json_object_get(r.j_body, "detail"));
     ck_assert_msg(detail != NULL && strstr(detail, "numbers:read") != NULL, "%s", r.body);
     lt_resp_clear(&r);
-    ck_assert_int_eq(status_of("GET", "/api/numbers", tasks_only, NULL), 403);
+    ck_assert_int_eq(lt_status("GET", "/api/numbers", tasks_only, NULL), 403);
 
     /* The number is untouched by the refused calls (2 from the allowed PUT). */
-    ck_assert_int_eq(send(&r, "GET", path, u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", path, u.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "value")), 2);
     lt_resp_clear(&r);
     free(read_only);
     free(no_delete);
     free(tasks_only);
-    user_clear(&u);
+    lt_user_clear(&u);
 }
 END_TEST
 
 START_TEST(other_users_numbers_are_404)
 {
-    struct user a, b;
+    struct lt_user a, b;
     struct lt_resp r;
     char path[64];
 
-    user_new(&a);
-    user_new(&b);
+    lt_user_new(&a, "num", PASSWORD);
+    lt_user_new(&b, "num", PASSWORD);
     snprintf(path, sizeof(path), "/api/numbers/%lld", number_new(&a, "42"));
     number_new(&b, "1");
 
-    ck_assert_int_eq(send(&r, "GET", path, b.token, NULL), 404);
+    ck_assert_int_eq(lt_send(&r, "GET", path, b.token, NULL), 404);
     ck_assert_ptr_null(strstr(r.body, "42"));
     lt_resp_clear(&r);
-    ck_assert_int_eq(status_of("PUT", path, b.token, "{\"value\":1}"), 404);
-    ck_assert_int_eq(status_of("DELETE", path, b.token, NULL), 404);
+    ck_assert_int_eq(lt_status("PUT", path, b.token, "{\"value\":1}"), 404);
+    ck_assert_int_eq(lt_status("DELETE", path, b.token, NULL), 404);
 
     /* A's number is intact, and each list and stats sees its owner's rows only. */
-    ck_assert_int_eq(send(&r, "GET", path, a.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", path, a.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "value")), 42);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers", a.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers", a.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 1);
     ck_assert_int_eq(json_integer_value(json_object_get(
                          json_array_get(json_object_get(r.j_body, "items"), 0), "value")),
                      42);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers/stats", b.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers/stats", b.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "count")), 1);
     assert_near(json_object_get(r.j_body, "sum"), 1);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers/stats", a.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers/stats", a.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "count")), 1);
     assert_near(json_object_get(r.j_body, "max"), 42);
     lt_resp_clear(&r);
-    user_clear(&a);
-    user_clear(&b);
+    lt_user_clear(&a);
+    lt_user_clear(&b);
 }
 END_TEST
 
@@ -448,14 +406,14 @@ START_TEST(list_pagination)
         {"limit=99999999999999999999", "limit"},
         {"offset=99999999999999999999", "offset"},
     };
-    struct user u;
+    struct lt_user u;
     struct lt_resp r;
     const json_t *j_items;
     long long ids[5];
     char path[96];
     size_t i;
 
-    user_new(&u);
+    lt_user_new(&u, "num", PASSWORD);
     for (i = 0; i < 5; i++) {
         char value[16];
 
@@ -463,7 +421,7 @@ START_TEST(list_pagination)
         ids[i] = number_new(&u, value);
     }
 
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers", u.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 5);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "limit")), 100);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "offset")), 0);
@@ -476,7 +434,7 @@ START_TEST(list_pagination)
     ck_assert_ptr_nonnull(lt_header(&r, "cache-control"));
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers?limit=2&offset=1", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers?limit=2&offset=1", u.token, NULL), 200);
     j_items = json_object_get(r.j_body, "items");
     ck_assert_int_eq(json_array_size(j_items), 2);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(j_items, 0), "id")), ids[1]);
@@ -485,50 +443,50 @@ START_TEST(list_pagination)
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "offset")), 1);
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers?skip=3", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers?skip=3", u.token, NULL), 200);
     j_items = json_object_get(r.j_body, "items");
     ck_assert_int_eq(json_array_size(j_items), 2);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(j_items, 0), "id")), ids[3]);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "offset")), 3);
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers?offset=4&skip=4&limit=1000", u.token, NULL),
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers?offset=4&skip=4&limit=1000", u.token, NULL),
                      200);
     ck_assert_int_eq(json_array_size(json_object_get(r.j_body, "items")), 1);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers?offset=10", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers?offset=10", u.token, NULL), 200);
     ck_assert_int_eq(json_array_size(json_object_get(r.j_body, "items")), 0);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 5);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers?limit=0", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers?limit=0", u.token, NULL), 200);
     ck_assert_int_eq(json_array_size(json_object_get(r.j_body, "items")), 0);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 5);
     lt_resp_clear(&r);
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(path, sizeof(path), "/api/numbers?%s", bad[i][0]);
-        send(&r, "GET", path, u.token, NULL);
+        lt_send(&r, "GET", path, u.token, NULL);
         assert_422(&r, bad[i][1], NULL);
         lt_resp_clear(&r);
     }
     /* The host's wording (api->req_page): the detail names the parameter. */
-    send(&r, "GET", "/api/numbers?limit=1001", u.token, NULL);
+    lt_send(&r, "GET", "/api/numbers?limit=1001", u.token, NULL);
     assert_422(&r, "limit", "must be an integer between 0 and 1000");
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "detail")),
                      "limit must be an integer between 0 and 1000.");
     lt_resp_clear(&r);
-    send(&r, "GET", "/api/numbers?offset=x", u.token, NULL);
+    lt_send(&r, "GET", "/api/numbers?offset=x", u.token, NULL);
     assert_422(&r, "offset", "must be a non-negative integer");
     lt_resp_clear(&r);
-    send(&r, "GET", "/api/numbers?offset=1&skip=2", u.token, NULL);
+    lt_send(&r, "GET", "/api/numbers?offset=1&skip=2", u.token, NULL);
     assert_422(&r, "skip", "conflicts with offset");
     lt_resp_clear(&r);
-    user_clear(&u);
+    lt_user_clear(&u);
 }
 END_TEST
 
 /* Posts values and checks the stats against a two-pass computation done here. */
-static void check_stats(const struct user *u, const double *values, size_t n)
+static void check_stats(const struct lt_user *u, const double *values, size_t n)
 {
     struct lt_resp r;
     double sum = 0, mean, m2 = 0, min = values[0], max = values[0], median, *sorted;
@@ -558,7 +516,7 @@ static void check_stats(const struct user *u, const double *values, size_t n)
         }
     median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers/stats", u->token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers/stats", u->token, NULL), 200);
     ck_assert_int_eq(json_object_size(r.j_body), 7);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "count")), (json_int_t)n);
     assert_near(json_object_get(r.j_body, "sum"), sum);
@@ -579,13 +537,13 @@ START_TEST(stats)
     static const double odd[] = {3, 1, 10.5, 2, 4};
     static const double even[] = {0.1, 0.2, 0.3, 1e6, 7, 7};
     static const double one[] = {2.5};
-    struct user empty, u1, u2, u3;
+    struct lt_user empty, u1, u2, u3;
     struct lt_resp r;
     static const char *const nulls[] = {"avg", "min", "max", "stddev", "median"};
     size_t i;
 
-    user_new(&empty);
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers/stats", empty.token, NULL), 200);
+    lt_user_new(&empty, "num", PASSWORD);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers/stats", empty.token, NULL), 200);
     ck_assert_int_eq(json_object_size(r.j_body), 7);
     ck_assert(json_is_integer(json_object_get(r.j_body, "count")));
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "count")), 0);
@@ -595,32 +553,32 @@ START_TEST(stats)
                       r.body);
     lt_resp_clear(&r);
 
-    user_new(&u1);
+    lt_user_new(&u1, "num", PASSWORD);
     check_stats(&u1, one, 1);
-    user_new(&u2);
+    lt_user_new(&u2, "num", PASSWORD);
     check_stats(&u2, odd, 5);
-    user_new(&u3);
+    lt_user_new(&u3, "num", PASSWORD);
     check_stats(&u3, even, 6);
 
     /* A deleted number leaves the statistics. */
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers?limit=1", u1.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers?limit=1", u1.token, NULL), 200);
     {
         char path[64];
 
         snprintf(path, sizeof(path), "/api/numbers/%lld",
                  (long long)json_integer_value(
                      json_object_get(json_array_get(json_object_get(r.j_body, "items"), 0), "id")));
-        ck_assert_int_eq(status_of("DELETE", path, u1.token, NULL), 204);
+        ck_assert_int_eq(lt_status("DELETE", path, u1.token, NULL), 204);
     }
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "GET", "/api/numbers/stats", u1.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/numbers/stats", u1.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "count")), 0);
     lt_resp_clear(&r);
 
-    user_clear(&empty);
-    user_clear(&u1);
-    user_clear(&u2);
-    user_clear(&u3);
+    lt_user_clear(&empty);
+    lt_user_clear(&u1);
+    lt_user_clear(&u2);
+    lt_user_clear(&u3);
 }
 END_TEST
 
@@ -648,24 +606,24 @@ static long long shared_db_count(const char *sql)
 
 START_TEST(deleted_account_loses_its_numbers)
 {
-    struct user u, other;
+    struct lt_user u, other;
     char sql[256];
 
-    user_new(&u);
-    user_new(&other);
+    lt_user_new(&u, "num", PASSWORD);
+    lt_user_new(&other, "num", PASSWORD);
     number_new(&u, "1");
     number_new(&u, "2.5");
     number_new(&other, "3");
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM numbers WHERE user_id = %lld", u.id);
     ck_assert_int_eq(shared_db_count(sql), 2);
 
-    ck_assert_int_eq(status_of("DELETE", "/api/users/me", u.token, NULL), 204);
+    ck_assert_int_eq(lt_status("DELETE", "/api/users/me", u.token, NULL), 204);
     ck_assert_int_eq(shared_db_count(sql), 0);
-    ck_assert_int_eq(status_of("GET", "/api/numbers", u.token, NULL), 401);
+    ck_assert_int_eq(lt_status("GET", "/api/numbers", u.token, NULL), 401);
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM numbers WHERE user_id = %lld", other.id);
     ck_assert_int_eq(shared_db_count(sql), 1);
-    user_clear(&u);
-    user_clear(&other);
+    lt_user_clear(&u);
+    lt_user_clear(&other);
 }
 END_TEST
 

@@ -12,55 +12,13 @@
 
 #define PASSWORD "tasks-password-1"
 
-struct user {
-    char *token;
-    char *username;
-    long long id;
-};
-
-static const char *base(void)
-{
-    const char *url = lt_shared_url();
-
-    ck_assert_msg(url != NULL, "no shared server (LINTEL_TEST_SHARED)");
-    return url;
-}
-
-static void user_new(struct user *u)
-{
-    ck_assert_int_eq(lt_register(base(), "task", PASSWORD, &u->token, &u->id, &u->username), 0);
-}
-
-static void user_clear(struct user *u)
-{
-    free(u->token);
-    free(u->username);
-}
-
-static long send(struct lt_resp *r, const char *method, const char *path, const char *token,
-                 const char *json_text)
-{
-    ck_assert_int_eq(lt_json(base(), method, path, token, json_text, r), 0);
-    return r->status;
-}
-
-static long status_of(const char *method, const char *path, const char *token,
-                      const char *json_text)
-{
-    struct lt_resp r;
-    long status = send(&r, method, path, token, json_text);
-
-    lt_resp_clear(&r);
-    return status;
-}
-
 /* Creates a task from a JSON body (asserting 201) and returns its id. */
-static long long task_new(const struct user *u, const char *body)
+static long long task_new(const struct lt_user *u, const char *body)
 {
     struct lt_resp r;
     long long id;
 
-    ck_assert_msg(send(&r, "POST", "/api/tasks", u->token, body) == 201, "%ld %s", r.status,
+    ck_assert_msg(lt_send(&r, "POST", "/api/tasks", u->token, body) == 201, "%ld %s", r.status,
                   r.body);
     id = json_integer_value(json_object_get(r.j_body, "id"));
     ck_assert_int_gt(id, 0);
@@ -116,12 +74,12 @@ static void assert_422(const struct lt_resp *r, const char *field, const char *m
     ck_assert_msg(found, "no error for %s (%s) in %s", field, message ? message : "*", r->body);
 }
 
-static void expect_422(const struct user *u, const char *method, const char *path, const char *body,
-                       const char *field, const char *message)
+static void expect_422(const struct lt_user *u, const char *method, const char *path,
+                       const char *body, const char *field, const char *message)
 {
     struct lt_resp r;
 
-    send(&r, method, path, u->token, body);
+    lt_send(&r, method, path, u->token, body);
     assert_422(&r, field, message);
     lt_resp_clear(&r);
 }
@@ -133,14 +91,14 @@ static const char *str_of(const json_t *j_obj, const char *key)
 
 START_TEST(create_and_get)
 {
-    struct user u;
+    struct lt_user u;
     struct lt_resp r;
     char path[64], *body;
     long long id;
 
-    user_new(&u);
-    ck_assert_int_eq(send(&r, "POST", "/api/tasks", u.token, "{\"title\":\"  Buy milk \\t\\n\"}"),
-                     201);
+    lt_user_new(&u, "task", PASSWORD);
+    ck_assert_int_eq(
+        lt_send(&r, "POST", "/api/tasks", u.token, "{\"title\":\"  Buy milk \\t\\n\"}"), 201);
     id = json_integer_value(json_object_get(r.j_body, "id"));
     ck_assert_str_eq(str_of(r.j_body, "title"), "Buy milk");
     ck_assert(json_is_null(json_object_get(r.j_body, "description")));
@@ -152,15 +110,15 @@ START_TEST(create_and_get)
     ck_assert_str_eq(lt_header(&r, "location"), path);
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send(&r, "GET", path, u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", path, u.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "id")), id);
     ck_assert_str_eq(str_of(r.j_body, "title"), "Buy milk");
     ck_assert(json_is_false(json_object_get(r.j_body, "done")));
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send(&r, "POST", "/api/tasks", u.token,
-                          "{\"title\":\"Write\",\"description\":\"the docs\",\"done\":true,"
-                          "\"id\":1,\"extra\":null}"),
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/tasks", u.token,
+                             "{\"title\":\"Write\",\"description\":\"the docs\",\"done\":true,"
+                             "\"id\":1,\"extra\":null}"),
                      201);
     ck_assert_str_eq(str_of(r.j_body, "description"), "the docs");
     ck_assert(json_is_true(json_object_get(r.j_body, "done")));
@@ -174,7 +132,7 @@ START_TEST(create_and_get)
     free(body);
     body = body_repeat("title", ' ', 30, "");
     body[10] = 'y'; /* 30 characters, one of them not blank: "y" once trimmed */
-    ck_assert_int_eq(send(&r, "POST", "/api/tasks", u.token, body), 201);
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/tasks", u.token, body), 201);
     ck_assert_str_eq(str_of(r.j_body, "title"), "y");
     lt_resp_clear(&r);
     free(body);
@@ -191,17 +149,17 @@ START_TEST(create_and_get)
     body = body_repeat("description", 'd', 10000, ",\"title\":\"t\"");
     task_new(&u, body);
     free(body);
-    user_clear(&u);
+    lt_user_clear(&u);
 }
 END_TEST
 
 START_TEST(bad_values)
 {
-    struct user u;
+    struct lt_user u;
     struct lt_resp r;
     char path[64], *body;
 
-    user_new(&u);
+    lt_user_new(&u, "task", PASSWORD);
     snprintf(path, sizeof(path), "/api/tasks/%lld", task_new(&u, "{\"title\":\"keep\"}"));
 
     expect_422(&u, "POST", "/api/tasks", "{}", "title", "is required");
@@ -231,48 +189,48 @@ START_TEST(bad_values)
     expect_422(&u, "POST", "/api/tasks", "{\"title\":\"t\",\"done\":null}", "done",
                "must be a boolean");
     /* Every bad field is reported at once. */
-    send(&r, "POST", "/api/tasks", u.token, "{\"title\":\"\",\"done\":0}");
+    lt_send(&r, "POST", "/api/tasks", u.token, "{\"title\":\"\",\"done\":0}");
     assert_422(&r, "title", NULL);
     assert_422(&r, "done", NULL);
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(status_of("POST", "/api/tasks", u.token, "[]"), 422);
-    ck_assert_int_eq(status_of("POST", "/api/tasks", u.token, "\"title\""), 422);
-    ck_assert_int_eq(status_of("PATCH", path, u.token, "[]"), 422);
-    ck_assert_int_eq(status_of("POST", "/api/tasks", u.token, "{\"title\":"), 400);
-    ck_assert_int_eq(status_of("PUT", path, u.token, "{'title':'x'}"), 400);
-    ck_assert_int_eq(status_of("PATCH", path, u.token, ""), 400);
-    ck_assert_int_eq(lt_request(base(), "POST", "/api/tasks", u.token, "text/plain",
+    ck_assert_int_eq(lt_status("POST", "/api/tasks", u.token, "[]"), 422);
+    ck_assert_int_eq(lt_status("POST", "/api/tasks", u.token, "\"title\""), 422);
+    ck_assert_int_eq(lt_status("PATCH", path, u.token, "[]"), 422);
+    ck_assert_int_eq(lt_status("POST", "/api/tasks", u.token, "{\"title\":"), 400);
+    ck_assert_int_eq(lt_status("PUT", path, u.token, "{'title':'x'}"), 400);
+    ck_assert_int_eq(lt_status("PATCH", path, u.token, ""), 400);
+    ck_assert_int_eq(lt_request(lt_base(), "POST", "/api/tasks", u.token, "text/plain",
                                 "{\"title\":\"t\"}", (size_t)-1, NULL, &r),
                      0);
     ck_assert_int_eq(r.status, 415);
     lt_resp_clear(&r);
-    ck_assert_int_eq(lt_request(base(), "PATCH", path, u.token, "application/xml",
+    ck_assert_int_eq(lt_request(lt_base(), "PATCH", path, u.token, "application/xml",
                                 "{\"title\":\"t\"}", (size_t)-1, NULL, &r),
                      0);
     ck_assert_int_eq(r.status, 415);
     lt_resp_clear(&r);
 
     /* Nothing of the refused requests was stored or changed. */
-    ck_assert_int_eq(send(&r, "GET", "/api/tasks", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/tasks", u.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 1);
     ck_assert_str_eq(str_of(json_array_get(json_object_get(r.j_body, "items"), 0), "title"),
                      "keep");
     lt_resp_clear(&r);
-    user_clear(&u);
+    lt_user_clear(&u);
 }
 END_TEST
 
 START_TEST(put_patch_delete)
 {
-    struct user u;
+    struct lt_user u;
     struct lt_resp r;
     char path[64], *created_at;
 
-    user_new(&u);
+    lt_user_new(&u, "task", PASSWORD);
     snprintf(path, sizeof(path), "/api/tasks/%lld",
              task_new(&u, "{\"title\":\"a\",\"description\":\"d\"}"));
-    ck_assert_int_eq(send(&r, "GET", path, u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", path, u.token, NULL), 200);
     created_at = strdup(str_of(r.j_body, "created_at"));
     lt_resp_clear(&r);
 
@@ -280,13 +238,13 @@ START_TEST(put_patch_delete)
     expect_422(&u, "PUT", path, "{\"title\":\"b\",\"description\":null}", "done", "is required");
     expect_422(&u, "PUT", path, "{\"title\":\"b\",\"done\":true}", "description", "is required");
     expect_422(&u, "PUT", path, "{\"description\":\"x\",\"done\":true}", "title", "is required");
-    send(&r, "PUT", path, u.token, "{}");
+    lt_send(&r, "PUT", path, u.token, "{}");
     assert_422(&r, "title", "is required");
     assert_422(&r, "description", "is required");
     assert_422(&r, "done", "is required");
     lt_resp_clear(&r);
     ck_assert_int_eq(
-        send(&r, "PUT", path, u.token, "{\"title\":\" b \",\"description\":null,\"done\":true}"),
+        lt_send(&r, "PUT", path, u.token, "{\"title\":\" b \",\"description\":null,\"done\":true}"),
         200);
     ck_assert_str_eq(str_of(r.j_body, "title"), "b");
     ck_assert(json_is_null(json_object_get(r.j_body, "description")));
@@ -296,47 +254,48 @@ START_TEST(put_patch_delete)
     lt_resp_clear(&r);
 
     /* PATCH changes only what it names. */
-    ck_assert_int_eq(send(&r, "PATCH", path, u.token, "{\"done\":false}"), 200);
+    ck_assert_int_eq(lt_send(&r, "PATCH", path, u.token, "{\"done\":false}"), 200);
     ck_assert_str_eq(str_of(r.j_body, "title"), "b");
     ck_assert(json_is_false(json_object_get(r.j_body, "done")));
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "PATCH", path, u.token, "{\"description\":\"new\"}"), 200);
+    ck_assert_int_eq(lt_send(&r, "PATCH", path, u.token, "{\"description\":\"new\"}"), 200);
     ck_assert_str_eq(str_of(r.j_body, "description"), "new");
     ck_assert_str_eq(str_of(r.j_body, "title"), "b");
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "PATCH", path, u.token, "{\"title\":\"c\\n\"}"), 200);
+    ck_assert_int_eq(lt_send(&r, "PATCH", path, u.token, "{\"title\":\"c\\n\"}"), 200);
     ck_assert_str_eq(str_of(r.j_body, "title"), "c");
     ck_assert_str_eq(str_of(r.j_body, "description"), "new");
     ck_assert(json_is_false(json_object_get(r.j_body, "done")));
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "PATCH", path, u.token, "{\"description\":null,\"done\":true}"), 200);
+    ck_assert_int_eq(lt_send(&r, "PATCH", path, u.token, "{\"description\":null,\"done\":true}"),
+                     200);
     ck_assert(json_is_null(json_object_get(r.j_body, "description")));
     ck_assert(json_is_true(json_object_get(r.j_body, "done")));
     lt_resp_clear(&r);
     /* An empty PATCH is a no-op that answers the task. */
-    ck_assert_int_eq(send(&r, "PATCH", path, u.token, "{\"unknown\":1}"), 200);
+    ck_assert_int_eq(lt_send(&r, "PATCH", path, u.token, "{\"unknown\":1}"), 200);
     ck_assert_str_eq(str_of(r.j_body, "title"), "c");
     ck_assert(json_is_true(json_object_get(r.j_body, "done")));
     lt_resp_clear(&r);
     expect_422(&u, "PATCH", path, "{\"title\":\" \"}", "title", NULL);
     expect_422(&u, "PATCH", path, "{\"title\":null}", "title", "must be a string");
     expect_422(&u, "PATCH", path, "{\"done\":\"yes\"}", "done", "must be a boolean");
-    ck_assert_int_eq(send(&r, "GET", path, u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", path, u.token, NULL), 200);
     ck_assert_str_eq(str_of(r.j_body, "title"), "c");
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send(&r, "DELETE", path, u.token, NULL), 204);
+    ck_assert_int_eq(lt_send(&r, "DELETE", path, u.token, NULL), 204);
     ck_assert_int_eq(r.len, 0);
     lt_resp_clear(&r);
-    ck_assert_int_eq(status_of("GET", path, u.token, NULL), 404);
+    ck_assert_int_eq(lt_status("GET", path, u.token, NULL), 404);
     ck_assert_int_eq(
-        status_of("PUT", path, u.token, "{\"title\":\"b\",\"description\":null,\"done\":true}"),
+        lt_status("PUT", path, u.token, "{\"title\":\"b\",\"description\":null,\"done\":true}"),
         404);
-    ck_assert_int_eq(status_of("PATCH", path, u.token, "{\"done\":true}"), 404);
-    ck_assert_int_eq(status_of("PATCH", path, u.token, "{}"), 404);
-    ck_assert_int_eq(status_of("DELETE", path, u.token, NULL), 404);
+    ck_assert_int_eq(lt_status("PATCH", path, u.token, "{\"done\":true}"), 404);
+    ck_assert_int_eq(lt_status("PATCH", path, u.token, "{}"), 404);
+    ck_assert_int_eq(lt_status("DELETE", path, u.token, NULL), 404);
     free(created_at);
-    user_clear(&u);
+    lt_user_clear(&u);
 }
 END_TEST
 
@@ -348,20 +307,20 @@ START_TEST(list_filter_and_pages)
         {"limit=two", "limit"},      {"offset=-5", "offset"}, {"skip=1.0", "skip"},
         {"offset=2&skip=1", "skip"},
     };
-    struct user u;
+    struct lt_user u;
     struct lt_resp r;
     const json_t *j_items;
     long long ids[4];
     char path[64];
     size_t i;
 
-    user_new(&u);
+    lt_user_new(&u, "task", PASSWORD);
     ids[0] = task_new(&u, "{\"title\":\"1\",\"done\":true}");
     ids[1] = task_new(&u, "{\"title\":\"2\"}");
     ids[2] = task_new(&u, "{\"title\":\"3\",\"done\":true}");
     ids[3] = task_new(&u, "{\"title\":\"4\",\"done\":true}");
 
-    ck_assert_int_eq(send(&r, "GET", "/api/tasks", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/tasks", u.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 4);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "limit")), 100);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "offset")), 0);
@@ -371,149 +330,149 @@ START_TEST(list_filter_and_pages)
                          ids[i]);
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send(&r, "GET", "/api/tasks?done=true", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/tasks?done=true", u.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 3);
     j_items = json_object_get(r.j_body, "items");
     ck_assert_int_eq(json_array_size(j_items), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(j_items, 1), "id")), ids[2]);
     ck_assert(json_is_true(json_object_get(json_array_get(j_items, 0), "done")));
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "GET", "/api/tasks?done=false", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/tasks?done=false", u.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 1);
     ck_assert_int_eq(json_integer_value(json_object_get(
                          json_array_get(json_object_get(r.j_body, "items"), 0), "id")),
                      ids[1]);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "GET", "/api/tasks?done=true&limit=1&skip=1", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/tasks?done=true&limit=1&skip=1", u.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "offset")), 1);
     j_items = json_object_get(r.j_body, "items");
     ck_assert_int_eq(json_array_size(j_items), 1);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(j_items, 0), "id")), ids[2]);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "GET", "/api/tasks?offset=3&limit=5", u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/tasks?offset=3&limit=5", u.token, NULL), 200);
     ck_assert_int_eq(json_array_size(json_object_get(r.j_body, "items")), 1);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "limit")), 5);
     lt_resp_clear(&r);
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(path, sizeof(path), "/api/tasks?%s", bad[i][0]);
-        send(&r, "GET", path, u.token, NULL);
+        lt_send(&r, "GET", path, u.token, NULL);
         assert_422(&r, bad[i][1], NULL);
         lt_resp_clear(&r);
     }
-    user_clear(&u);
+    lt_user_clear(&u);
 }
 END_TEST
 
 START_TEST(bad_ids_are_404)
 {
     static const char *const ids[] = {"0", "-2", "x", "2.0", "99999999999999999999", "1a"};
-    struct user u;
+    struct lt_user u;
     struct lt_resp r;
     char path[96];
     size_t i;
 
-    user_new(&u);
+    lt_user_new(&u, "task", PASSWORD);
     for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
         snprintf(path, sizeof(path), "/api/tasks/%s", ids[i]);
-        ck_assert_msg(status_of("GET", path, u.token, NULL) == 404, "GET %s", path);
-        ck_assert_msg(status_of("PATCH", path, u.token, "{\"done\":true}") == 404, "PATCH %s",
+        ck_assert_msg(lt_status("GET", path, u.token, NULL) == 404, "GET %s", path);
+        ck_assert_msg(lt_status("PATCH", path, u.token, "{\"done\":true}") == 404, "PATCH %s",
                       path);
-        ck_assert_msg(status_of("PUT", path, u.token,
+        ck_assert_msg(lt_status("PUT", path, u.token,
                                 "{\"title\":\"t\",\"description\":null,\"done\":true}") == 404,
                       "PUT %s", path);
-        ck_assert_msg(status_of("DELETE", path, u.token, NULL) == 404, "DELETE %s", path);
+        ck_assert_msg(lt_status("DELETE", path, u.token, NULL) == 404, "DELETE %s", path);
     }
     /* A malformed id gets the very reply an unknown one does (api->req_id). */
-    ck_assert_int_eq(send(&r, "GET", "/api/tasks/1a", u.token, NULL), 404);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/tasks/1a", u.token, NULL), 404);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "detail")), "Task not found");
     lt_resp_clear(&r);
-    user_clear(&u);
+    lt_user_clear(&u);
 }
 END_TEST
 
 START_TEST(authentication_and_scopes)
 {
-    struct user u;
+    struct lt_user u;
     struct lt_resp r;
     char path[64], *read_only = NULL, *numbers_only = NULL;
     const char *detail;
 
-    user_new(&u);
+    lt_user_new(&u, "task", PASSWORD);
     snprintf(path, sizeof(path), "/api/tasks/%lld", task_new(&u, "{\"title\":\"t\"}"));
-    ck_assert_int_eq(send(&r, "GET", "/api/tasks", NULL, NULL), 401);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/tasks", NULL, NULL), 401);
     ck_assert_ptr_nonnull(lt_header(&r, "www-authenticate"));
     lt_resp_clear(&r);
-    ck_assert_int_eq(status_of("POST", "/api/tasks", NULL, "{\"title\":\"t\"}"), 401);
-    ck_assert_int_eq(status_of("GET", path, NULL, NULL), 401);
-    ck_assert_int_eq(status_of("PUT", path, NULL, "{}"), 401);
-    ck_assert_int_eq(status_of("PATCH", path, NULL, "{}"), 401);
-    ck_assert_int_eq(status_of("DELETE", path, NULL, NULL), 401);
-    ck_assert_int_eq(status_of("GET", path, "Bearer-garbage", NULL), 401);
+    ck_assert_int_eq(lt_status("POST", "/api/tasks", NULL, "{\"title\":\"t\"}"), 401);
+    ck_assert_int_eq(lt_status("GET", path, NULL, NULL), 401);
+    ck_assert_int_eq(lt_status("PUT", path, NULL, "{}"), 401);
+    ck_assert_int_eq(lt_status("PATCH", path, NULL, "{}"), 401);
+    ck_assert_int_eq(lt_status("DELETE", path, NULL, NULL), 401);
+    ck_assert_int_eq(lt_status("GET", path, "Bearer-garbage", NULL), 401);
 
-    ck_assert_int_eq(lt_login(base(), u.username, PASSWORD, "tasks:read", &read_only, NULL), 0);
-    ck_assert_int_eq(status_of("GET", "/api/tasks", read_only, NULL), 200);
-    ck_assert_int_eq(status_of("GET", path, read_only, NULL), 200);
-    ck_assert_int_eq(send(&r, "POST", "/api/tasks", read_only, "{\"title\":\"t\"}"), 403);
+    ck_assert_int_eq(lt_login(lt_base(), u.username, PASSWORD, "tasks:read", &read_only, NULL), 0);
+    ck_assert_int_eq(lt_status("GET", "/api/tasks", read_only, NULL), 200);
+    ck_assert_int_eq(lt_status("GET", path, read_only, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/tasks", read_only, "{\"title\":\"t\"}"), 403);
     detail = json_string_value(json_object_get(r.j_body, "detail"));
     ck_assert_msg(detail != NULL && strstr(detail, "tasks:write") != NULL, "%s", r.body);
     lt_resp_clear(&r);
-    ck_assert_int_eq(status_of("PATCH", path, read_only, "{\"done\":true}"), 403);
+    ck_assert_int_eq(lt_status("PATCH", path, read_only, "{\"done\":true}"), 403);
     ck_assert_int_eq(
-        status_of("PUT", path, read_only, "{\"title\":\"t\",\"description\":null,\"done\":true}"),
+        lt_status("PUT", path, read_only, "{\"title\":\"t\",\"description\":null,\"done\":true}"),
         403);
-    ck_assert_int_eq(status_of("DELETE", path, read_only, NULL), 403);
+    ck_assert_int_eq(lt_status("DELETE", path, read_only, NULL), 403);
 
-    ck_assert_int_eq(lt_login(base(), u.username, PASSWORD, "numbers:read", &numbers_only, NULL),
+    ck_assert_int_eq(lt_login(lt_base(), u.username, PASSWORD, "numbers:read", &numbers_only, NULL),
                      0);
-    ck_assert_int_eq(send(&r, "GET", "/api/tasks", numbers_only, NULL), 403);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/tasks", numbers_only, NULL), 403);
     detail = json_string_value(json_object_get(r.j_body, "detail"));
     ck_assert_msg(detail != NULL && strstr(detail, "tasks:read") != NULL, "%s", r.body);
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send(&r, "GET", path, u.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", path, u.token, NULL), 200);
     ck_assert(json_is_false(json_object_get(r.j_body, "done")));
     lt_resp_clear(&r);
     free(read_only);
     free(numbers_only);
-    user_clear(&u);
+    lt_user_clear(&u);
 }
 END_TEST
 
 START_TEST(other_users_tasks_are_404)
 {
-    struct user a, b;
+    struct lt_user a, b;
     struct lt_resp r;
     char path[64];
 
-    user_new(&a);
-    user_new(&b);
+    lt_user_new(&a, "task", PASSWORD);
+    lt_user_new(&b, "task", PASSWORD);
     snprintf(path, sizeof(path), "/api/tasks/%lld",
              task_new(&a, "{\"title\":\"secret of A\",\"description\":\"private\"}"));
     task_new(&b, "{\"title\":\"B's\"}");
 
-    ck_assert_int_eq(send(&r, "GET", path, b.token, NULL), 404);
+    ck_assert_int_eq(lt_send(&r, "GET", path, b.token, NULL), 404);
     ck_assert_ptr_null(strstr(r.body, "secret"));
     lt_resp_clear(&r);
-    ck_assert_int_eq(status_of("PUT", path, b.token,
+    ck_assert_int_eq(lt_status("PUT", path, b.token,
                                "{\"title\":\"stolen\",\"description\":null,\"done\":true}"),
                      404);
-    ck_assert_int_eq(status_of("PATCH", path, b.token, "{\"done\":true}"), 404);
-    ck_assert_int_eq(status_of("PATCH", path, b.token, "{}"), 404);
-    ck_assert_int_eq(status_of("DELETE", path, b.token, NULL), 404);
+    ck_assert_int_eq(lt_status("PATCH", path, b.token, "{\"done\":true}"), 404);
+    ck_assert_int_eq(lt_status("PATCH", path, b.token, "{}"), 404);
+    ck_assert_int_eq(lt_status("DELETE", path, b.token, NULL), 404);
 
-    ck_assert_int_eq(send(&r, "GET", path, a.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", path, a.token, NULL), 200);
     ck_assert_str_eq(str_of(r.j_body, "title"), "secret of A");
     ck_assert_str_eq(str_of(r.j_body, "description"), "private");
     ck_assert(json_is_false(json_object_get(r.j_body, "done")));
     lt_resp_clear(&r);
-    ck_assert_int_eq(send(&r, "GET", "/api/tasks", b.token, NULL), 200);
+    ck_assert_int_eq(lt_send(&r, "GET", "/api/tasks", b.token, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 1);
     ck_assert_ptr_null(strstr(r.body, "secret"));
     lt_resp_clear(&r);
-    user_clear(&a);
-    user_clear(&b);
+    lt_user_clear(&a);
+    lt_user_clear(&b);
 }
 END_TEST
 
@@ -541,23 +500,23 @@ static long long shared_db_count(const char *sql)
 
 START_TEST(deleted_account_loses_its_tasks)
 {
-    struct user u, other;
+    struct lt_user u, other;
     char sql[256];
 
-    user_new(&u);
-    user_new(&other);
+    lt_user_new(&u, "task", PASSWORD);
+    lt_user_new(&other, "task", PASSWORD);
     task_new(&u, "{\"title\":\"a\"}");
     task_new(&u, "{\"title\":\"b\",\"done\":true}");
     task_new(&other, "{\"title\":\"c\"}");
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM tasks WHERE user_id = %lld", u.id);
     ck_assert_int_eq(shared_db_count(sql), 2);
 
-    ck_assert_int_eq(status_of("DELETE", "/api/users/me", u.token, NULL), 204);
+    ck_assert_int_eq(lt_status("DELETE", "/api/users/me", u.token, NULL), 204);
     ck_assert_int_eq(shared_db_count(sql), 0);
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM tasks WHERE user_id = %lld", other.id);
     ck_assert_int_eq(shared_db_count(sql), 1);
-    user_clear(&u);
-    user_clear(&other);
+    lt_user_clear(&u);
+    lt_user_clear(&other);
 }
 END_TEST
 

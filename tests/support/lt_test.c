@@ -4,6 +4,7 @@
  */
 #include "lt_test.h"
 
+#include <check.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -471,4 +472,40 @@ cleanup:
     free(name);
     json_decref(j_req);
     return rc;
+}
+
+const char *lt_base(void)
+{
+    const char *url = lt_shared_url();
+
+    ck_assert_msg(url != NULL, "no shared server (LINTEL_TEST_SHARED)");
+    return url;
+}
+
+void lt_user_new(struct lt_user *u, const char *prefix, const char *password)
+{
+    ck_assert_int_eq(lt_register(lt_base(), prefix, password, &u->token, &u->id, &u->username), 0);
+}
+
+void lt_user_clear(struct lt_user *u)
+{
+    free(u->token);
+    free(u->username);
+    memset(u, 0, sizeof(*u));
+}
+
+long lt_send(struct lt_resp *r, const char *method, const char *path, const char *token,
+             const char *json_text)
+{
+    ck_assert_int_eq(lt_json(lt_base(), method, path, token, json_text, r), 0);
+    return r->status;
+}
+
+long lt_status(const char *method, const char *path, const char *token, const char *json_text)
+{
+    struct lt_resp r;
+    long status = lt_send(&r, method, path, token, json_text);
+
+    lt_resp_clear(&r);
+    return status;
 }

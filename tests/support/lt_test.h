@@ -89,4 +89,28 @@ int lt_register(const char *base_url, const char *prefix, const char *password, 
 int lt_login(const char *base_url, const char *username, const char *password, const char *scope,
              char **token, char **refresh);
 
+/*
+ * Shorthands for Check test cases against the shared server: each fails the running test (with
+ * ck_assert) instead of returning an error, so call them only inside START_TEST.
+ */
+struct lt_user {
+    char *token;
+    char *username;
+    long long id;
+};
+
+/* The shared fixture server's URL. */
+const char *lt_base(void);
+
+/* Registers a new user named from prefix on lt_base() and logs it in; lt_user_clear frees. */
+void lt_user_new(struct lt_user *u, const char *prefix, const char *password);
+void lt_user_clear(struct lt_user *u);
+
+/* Sends a JSON request (json_text NULL: no body) to lt_base(); the status, *r the reply. */
+long lt_send(struct lt_resp *r, const char *method, const char *path, const char *token,
+             const char *json_text);
+
+/* The status of such a request whose reply is not needed. */
+long lt_status(const char *method, const char *path, const char *token, const char *json_text);
+
 #endif /* LINTEL_TESTS_LT_TEST_H */
