@@ -24,17 +24,14 @@
 /* Verified-token cache: direct-mapped, so its size is fixed whatever the traffic. */
 #define AUTH_CACHE_SLOTS 2048
 
-/* The scopes each role grants (api.md "Roles"); the auth plugin keeps the same table. */
-#define AUTH_SCOPES_USER                                                                           \
-    "numbers:read numbers:write numbers:delete tasks:read tasks:write datapoints:read profile"
-#define AUTH_SCOPES_ADMIN AUTH_SCOPES_USER " datapoints:write users:admin"
-
 /*
  * One query tells whether a verified token still counts: its session not ended, its user not
- * deleted, its jti not revoked; and gives the role as it is now. Indexed lookups only.
+ * deleted, its jti not revoked; and gives the role as it is now with the token's scopes that
+ * role still grants (the extension's table of api.md "Roles"). Indexed lookups only.
  */
 #define AUTH_STATE_SQL                                                                             \
-    "SELECT u.role AS role FROM sessions s JOIN users u ON u.id = s.user_id"                       \
+    "SELECT u.role AS role, lintel_scope_within(?4, u.role) AS scope"                              \
+    " FROM sessions s JOIN users u ON u.id = s.user_id"                                            \
     " WHERE s.id = ?1 AND s.user_id = ?2 AND s.ended_at IS NULL AND u.deleted_at IS NULL"          \
     " AND NOT EXISTS (SELECT 1 FROM revoked_jtis r WHERE r.jti = ?3)"
 
@@ -179,36 +176,6 @@ static int auth_has_word(const char *list, const char *word)
     return 0;
 }
 
-/* The token's scopes that the role still grants now, space-separated (new reference). */
-static json_t *auth_effective_scope(const char *token_scope, const char *role)
-{
-    const char *granted = strcmp(role, "admin") == 0 ? AUTH_SCOPES_ADMIN : AUTH_SCOPES_USER;
-    char *copy = strdup(token_scope), *word, *save = NULL, *out;
-    size_t used = 0;
-    json_t *j;
-
-    out = calloc(1, strlen(token_scope) + 1);
-    if (copy == NULL || out == NULL) {
-        free(copy);
-        free(out);
-        return NULL;
-    }
-    for (word = strtok_r(copy, " ", &save); word != NULL; word = strtok_r(NULL, " ", &save)) {
-        size_t n = strlen(word);
-
-        if (!auth_has_word(granted, word))
-            continue;
-        if (used > 0)
-            out[used++] = ' ';
-        memcpy(out + used, word, n + 1);
-        used += n;
-    }
-    j = json_string(out);
-    free(copy);
-    free(out);
-    return j;
-}
-
 /* The token of "Bearer <token>" (scheme case-insensitive), or of ?access_token=. */
 static int auth_extract(const char *authorization, const char *query_token, char **token)
 {
@@ -244,7 +211,7 @@ int auth_request(const char *authorization, const char *query_token, const char 
     char *token = NULL, *end = NULL;
     json_t *j_tok = NULL, *j_params = NULL, *j_row = NULL, *j_scope = NULL;
     struct db *db = NULL;
-    const char *sub, *role;
+    const char *sub, *role, *granted;
     long long uid = 0;
     int rc;
 
@@ -274,8 +241,9 @@ int auth_request(const char *authorization, const char *query_token, const char 
         rc = LINTEL_ETOKEN;
         goto cleanup;
     }
-    j_params = json_pack("[OIO]", json_object_get(j_tok, "sid"), (json_int_t)uid,
-                         json_object_get(j_tok, "jti"));
+    j_params = json_pack("[OIOs?]", json_object_get(j_tok, "sid"), (json_int_t)uid,
+                         json_object_get(j_tok, "jti"),
+                         json_string_value(json_object_get(j_tok, "scope")));
     if (j_params == NULL) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
@@ -297,7 +265,8 @@ int auth_request(const char *authorization, const char *query_token, const char 
         rc = LINTEL_EUNAVAIL;
         goto cleanup;
     }
-    j_scope = auth_effective_scope(json_string_value(json_object_get(j_tok, "scope")), role);
+    granted = json_string_value(json_object_get(j_row, "scope"));
+    j_scope = json_string(granted != NULL ? granted : "");
     if (j_scope == NULL || json_object_set_new(j_tok, "role", json_string(role)) != 0) {
         rc = LINTEL_ENOMEM;
         goto cleanup;

@@ -33,6 +33,11 @@ void ext_rule_task_title(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void ext_rule_task_description(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void ext_email_normalize(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
+/* scopes.c */
+void ext_role_scopes(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void ext_scope_within(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void ext_rule_scope(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
 /*
  * stats.c: one aggregate state shared by every statistics function; the registration's user
  * data (sqlite3_user_data) says which function it is, for its result and its error messages.

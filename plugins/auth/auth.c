@@ -12,9 +12,6 @@
 #include <time.h>
 
 /* The scopes each role grants (api.md "Roles"); app/auth.c keeps the same table. */
-#define AUTHP_SCOPES_USER                                                                          \
-    "numbers:read numbers:write numbers:delete tasks:read tasks:write datapoints:read profile"
-#define AUTHP_SCOPES_ADMIN AUTHP_SCOPES_USER " datapoints:write users:admin"
 
 #define AUTHP_WINDOW     900 /* brute-force window, seconds (api.md: 15 minutes) */
 #define AUTHP_USER_COLS  "id, username, email, role, created_at, updated_at, NULL AS avatar_url"
@@ -40,91 +37,6 @@ static long long authp_setting(const json_t *config, const char *key, long long 
     long long v = json_is_integer(j) ? (long long)json_integer_value(j) : def;
 
     return v < min ? min : v > max ? max : v;
-}
-
-/* Whether the space-separated list has word. */
-static int authp_has_word(const char *list, const char *word, size_t wl)
-{
-    const char *p = list;
-
-    while (p != NULL && *p != '\0') {
-        while (*p == ' ')
-            p++;
-        if (strncmp(p, word, wl) == 0 && (p[wl] == ' ' || p[wl] == '\0'))
-            return 1;
-        p = strchr(p, ' ');
-    }
-    return 0;
-}
-
-/*
- * The scope a login asked for, checked against what role grants (role NULL: only that every
- * name exists). NULL or empty asks for everything the role has. *granted: malloc'd.
- */
-static int authp_scope(struct authp *a, lintel_res *res, const char *asked, const char *role,
-                       char **granted)
-{
-    const char *all =
-        role == NULL || strcmp(role, "admin") == 0 ? AUTHP_SCOPES_ADMIN : AUTHP_SCOPES_USER;
-    const char *p = asked, *end;
-    size_t used = 0, wl;
-    char *out = NULL;
-
-    *granted = NULL;
-    if (asked == NULL || strspn(asked, " ") == strlen(asked)) {
-        *granted = strdup(all);
-        return *granted != NULL ? 0 : LINTEL_ENOMEM;
-    }
-    out = calloc(1, strlen(asked) + 1);
-    if (out == NULL)
-        return LINTEL_ENOMEM;
-    while (*p != '\0') {
-        while (*p == ' ')
-            p++;
-        if (*p == '\0')
-            break;
-        end = strchr(p, ' ');
-        wl = end != NULL ? (size_t)(end - p) : strlen(p);
-        if (!authp_has_word(all, p, wl)) {
-            free(out);
-            if (role == NULL)
-                return a->api->res_error(res, LINTEL_EMALFORMED, "scope",
-                                         "invalid_scope: unknown scope '%.*s'", (int)wl, p);
-            return a->api->res_error(res, LINTEL_EMALFORMED, "scope",
-                                     "invalid_scope: role %s is not granted '%.*s'", role, (int)wl,
-                                     p);
-        }
-        if (!authp_has_word(out, p, wl))
-            used += (size_t)sprintf(out + used, "%s%.*s", used > 0 ? " " : "", (int)wl, p);
-        p += wl;
-    }
-    *granted = out;
-    return 0;
-}
-
-/* The words of scope that role still grants, space-separated. *out: malloc'd. */
-static int authp_scope_within(const char *scope, const char *role, char **out)
-{
-    const char *all =
-        role != NULL && strcmp(role, "admin") == 0 ? AUTHP_SCOPES_ADMIN : AUTHP_SCOPES_USER;
-    const char *p = scope != NULL ? scope : "", *end;
-    size_t used = 0, wl;
-
-    *out = calloc(1, strlen(p) + 1);
-    if (*out == NULL)
-        return LINTEL_ENOMEM;
-    while (*p != '\0') {
-        while (*p == ' ')
-            p++;
-        if (*p == '\0')
-            break;
-        end = strchr(p, ' ');
-        wl = end != NULL ? (size_t)(end - p) : strlen(p);
-        if (authp_has_word(all, p, wl))
-            used += (size_t)sprintf(*out + used, "%s%.*s", used > 0 ? " " : "", (int)wl, p);
-        p += wl;
-    }
-    return 0;
 }
 
 /*
@@ -186,6 +98,59 @@ static int authp_row(struct authp *a, lintel_req *req, const char *sql, json_t *
         return LINTEL_ENOMEM;
     rc = a->api->sql_row(req, sql, j_params, j_row);
     json_decref(j_params);
+    return rc;
+}
+
+/*
+ * The scope a login asks for (NULL or blank: everything the role has), as role grants it; with
+ * role NULL only that every name exists (the role is not known yet). The table of what each
+ * role grants and the messages are the extension's (lintel_rule_scope, lintel_scope_within),
+ * the same the host checks every request against. *granted: malloc'd.
+ */
+static int authp_scope(struct authp *a, lintel_req *req, lintel_res *res, const char *asked,
+                       const char *role, char **granted)
+{
+    json_t *j_row = NULL;
+    const char *problem, *scope;
+    int rc;
+
+    *granted = NULL;
+    rc = authp_row(a, req,
+                   "SELECT lintel_rule_scope(?1, ?2) AS problem, lintel_scope_within("
+                   "coalesce(nullif(trim(?1), ''), lintel_role_scopes(?3)), ?3) AS scope",
+                   json_pack("[s?s?s]", asked, role, role != NULL ? role : "admin"), &j_row);
+    if (rc != 0)
+        goto cleanup;
+    problem = json_string_value(json_object_get(j_row, "problem"));
+    if (problem != NULL) {
+        rc = a->api->res_error(res, LINTEL_EMALFORMED, "scope", "invalid_scope: %s", problem);
+        goto cleanup;
+    }
+    scope = json_string_value(json_object_get(j_row, "scope"));
+    *granted = strdup(scope != NULL ? scope : "");
+    rc = *granted != NULL ? 0 : LINTEL_ENOMEM;
+cleanup:
+    json_decref(j_row);
+    return rc;
+}
+
+/* The words of scope that role still grants, space-separated. *out: malloc'd. */
+static int authp_scope_within(struct authp *a, lintel_req *req, const char *scope, const char *role,
+                              char **out)
+{
+    json_t *j_row = NULL;
+    const char *kept;
+    int rc;
+
+    *out = NULL;
+    rc = authp_row(a, req, "SELECT lintel_scope_within(coalesce(?1, ''), ?2) AS scope",
+                   json_pack("[s?s?]", scope, role), &j_row);
+    if (rc == 0) {
+        kept = json_string_value(json_object_get(j_row, "scope"));
+        *out = strdup(kept != NULL ? kept : "");
+        rc = *out != NULL ? 0 : LINTEL_ENOMEM;
+    }
+    json_decref(j_row);
     return rc;
 }
 
@@ -364,7 +329,7 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = authp_string(a, res, j_body, "scope", 0, &asked);
     if (rc == 0)
-        rc = authp_scope(a, res, asked, NULL, &scope); /* names only; the role comes later */
+        rc = authp_scope(a, req, res, asked, NULL, &scope); /* names only; the role comes later */
     if (rc != 0)
         goto cleanup;
     free(scope);
@@ -414,7 +379,8 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
             goto cleanup;
     }
     a->api->heavy_end(req);
-    rc = authp_scope(a, res, asked, json_string_value(json_object_get(j_user, "role")), &scope);
+    rc =
+        authp_scope(a, req, res, asked, json_string_value(json_object_get(j_user, "role")), &scope);
     if (rc != 0)
         goto cleanup;
     rc = a->api->sql_begin(req);
@@ -516,7 +482,7 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
             json_pack("[ss?sI]", username, email, password, (json_int_t)a->password_cost), &j_user);
         if (rc == 0) {
             user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
-            rc = authp_scope(a, res, NULL, "user", &scope);
+            rc = authp_scope(a, req, res, NULL, "user", &scope);
         }
         if (rc == 0)
             rc = authp_session_new(a, req, user_id, scope, &sid, &refresh);
@@ -642,7 +608,8 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     in_tx = 0;
     /* The session keeps its scope, less whatever the role no longer grants. */
-    rc = authp_scope_within(json_string_value(json_object_get(j_row, "scope")), role, &scope);
+    rc = authp_scope_within(a, req, json_string_value(json_object_get(j_row, "scope")), role,
+                            &scope);
     if (rc == 0)
         rc = authp_grant(a, user_id, sid, role, scope, next, &j_out);
     if (rc == 0)

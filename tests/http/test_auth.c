@@ -173,11 +173,13 @@ START_TEST(login_flow)
         body_fmt("{\"username\":\"%s\",\"password\":\"%s\",\"scope\":\"users:admin\"}", name, PW);
     ck_assert_int_eq(lt_json(url, "POST", "/api/auth/login", NULL, body, &r), 0);
     ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(str_of(&r, "detail"), "invalid_scope: role user is not granted 'users:admin'");
     lt_resp_clear(&r);
     free(body);
     body = body_fmt("{\"username\":\"%s\",\"password\":\"%s\",\"scope\":\"root\"}", name, PW);
     ck_assert_int_eq(lt_json(url, "POST", "/api/auth/login", NULL, body, &r), 0);
     ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(str_of(&r, "detail"), "invalid_scope: unknown scope 'root'");
     lt_resp_clear(&r);
     free(body);
     form = body_fmt("grant_type=client_credentials&username=%s&password=%s", name, PW);
