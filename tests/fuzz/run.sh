@@ -12,7 +12,8 @@ seconds=${1:-60}
 funcs=${*:-"lintel_version/0 lintel_f32_decode/1 lintel_f32_decode/2 lintel_datapoint_tags/3
     lintel_datapoint_tags/4 lintel_datapoint_valid/1 lintel_rule_username/1 lintel_rule_email/1
     lintel_rule_password/2 lintel_rule_number/1 lintel_rule_task_title/1
-    lintel_rule_task_description/1 lintel_email_normalize/1 lintel_password_hash/2
+    lintel_rule_task_description/1 lintel_email_normalize/1 lintel_role_scopes/1
+    lintel_scope_within/2 lintel_rule_scope/1 lintel_rule_scope/2 lintel_password_hash/2
     lintel_password_verify/2 lintel_password_needs_rehash/2 lintel_stats/1 lintel_median/1
     lintel_percentile/2 lintel_stddev/1 lintel_variance/1"}
 
