@@ -26,12 +26,10 @@
 
 /*
  * One query tells whether a verified token still counts: its session not ended, its user not
- * deleted, its jti not revoked; and gives the role as it is now with the token's scopes that
- * role still grants (the extension's table of api.md "Roles"). Indexed lookups only.
+ * deleted, its jti not revoked; and gives the role as it is now. Indexed lookups only.
  */
 #define AUTH_STATE_SQL                                                                             \
-    "SELECT u.role AS role, lintel_scope_within(?4, u.role) AS scope"                              \
-    " FROM sessions s JOIN users u ON u.id = s.user_id"                                            \
+    "SELECT u.role AS role FROM sessions s JOIN users u ON u.id = s.user_id"                       \
     " WHERE s.id = ?1 AND s.user_id = ?2 AND s.ended_at IS NULL AND u.deleted_at IS NULL"          \
     " AND NOT EXISTS (SELECT 1 FROM revoked_jtis r WHERE r.jti = ?3)"
 
@@ -176,6 +174,42 @@ static int auth_has_word(const char *list, const char *word)
     return 0;
 }
 
+/*
+ * The token's scope as the user's role allows it now (*j_scope new reference). The auth plugin
+ * narrowed it to the role the token names when it was issued, so while that role holds, it is
+ * the answer; after a role change (an operator's UPDATE in the shell ends no session) the
+ * extension's table keeps only what the new role grants.
+ */
+static int auth_scope_now(struct db *db, const json_t *j_tok, const char *role, json_t **j_scope)
+{
+    const char *token_role = json_string_value(json_object_get(j_tok, "role"));
+    const char *scope = json_string_value(json_object_get(j_tok, "scope"));
+    json_t *j_params = NULL, *j_row = NULL;
+    int rc = 0;
+
+    if (scope == NULL)
+        scope = "";
+    if (token_role != NULL && strcmp(token_role, role) == 0) {
+        *j_scope = json_string(scope);
+    } else {
+        j_params = json_pack("[ss]", scope, role);
+        rc = j_params != NULL
+                 ? db_row(db, "SELECT lintel_scope_within(?1, ?2) AS scope", j_params, &j_row)
+                 : LINTEL_ENOMEM;
+        *j_scope = rc == 0 ? json_copy(json_object_get(j_row, "scope")) : NULL;
+    }
+    json_decref(j_params);
+    json_decref(j_row);
+    if (rc != 0)
+        return rc == LINTEL_ENOMEM ? rc : LINTEL_EUNAVAIL;
+    if (!json_is_string(*j_scope)) {
+        json_decref(*j_scope);
+        *j_scope = NULL;
+        return LINTEL_ENOMEM;
+    }
+    return 0;
+}
+
 /* The token of "Bearer <token>" (scheme case-insensitive), or of ?access_token=. */
 static int auth_extract(const char *authorization, const char *query_token, char **token)
 {
@@ -211,7 +245,7 @@ int auth_request(const char *authorization, const char *query_token, const char 
     char *token = NULL, *end = NULL;
     json_t *j_tok = NULL, *j_params = NULL, *j_row = NULL, *j_scope = NULL;
     struct db *db = NULL;
-    const char *sub, *role, *granted;
+    const char *sub, *role;
     long long uid = 0;
     int rc;
 
@@ -241,9 +275,8 @@ int auth_request(const char *authorization, const char *query_token, const char 
         rc = LINTEL_ETOKEN;
         goto cleanup;
     }
-    j_params = json_pack("[OIOs?]", json_object_get(j_tok, "sid"), (json_int_t)uid,
-                         json_object_get(j_tok, "jti"),
-                         json_string_value(json_object_get(j_tok, "scope")));
+    j_params = json_pack("[OIO]", json_object_get(j_tok, "sid"), (json_int_t)uid,
+                         json_object_get(j_tok, "jti"));
     if (j_params == NULL) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
@@ -265,9 +298,10 @@ int auth_request(const char *authorization, const char *query_token, const char 
         rc = LINTEL_EUNAVAIL;
         goto cleanup;
     }
-    granted = json_string_value(json_object_get(j_row, "scope"));
-    j_scope = json_string(granted != NULL ? granted : "");
-    if (j_scope == NULL || json_object_set_new(j_tok, "role", json_string(role)) != 0) {
+    rc = auth_scope_now(db, j_tok, role, &j_scope);
+    if (rc != 0)
+        goto cleanup;
+    if (json_object_set_new(j_tok, "role", json_string(role)) != 0) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }

@@ -220,6 +220,38 @@ START_TEST(login_burst_is_slowed_not_refused)
 }
 END_TEST
 
+/*
+ * An operator's role change in the shell ends no session: the next request with a token from
+ * before it must carry only what the new role grants (the extension's table, app/auth.c).
+ */
+START_TEST(role_change_in_the_shell_narrows_live_tokens)
+{
+    static const char *const env[] = {"LINTEL_PASSWORD_COST=3", NULL};
+    struct lt_server s = {.pid = -1};
+    struct lt_resp r;
+    char *tok = NULL, *out;
+
+    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
+    ck_assert_int_eq(lt_login(s.url, "admin", LT_ADMIN_PASSWORD, NULL, &tok, NULL), 0);
+    ck_assert_int_eq(lt_json(s.url, "GET", "/api/users/1", tok, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    lt_resp_clear(&r);
+    out = shell_sql(&s, "UPDATE users SET role = 'user' WHERE username = 'admin'");
+    free(out);
+    ck_assert_int_eq(lt_json(s.url, "GET", "/api/users/1", tok, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "detail")),
+                     "Missing scope users:admin");
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_json(s.url, "GET", "/api/users/me", tok, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "role")), "user");
+    lt_resp_clear(&r);
+    free(tok);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+}
+END_TEST
+
 START_TEST(bcrypt_rehash_and_cli)
 {
     static const char *const env[] = {"LINTEL_PASSWORD_COST=3", "LINTEL_ADMIN_PASSWORD", NULL};
@@ -288,6 +320,7 @@ static Suite *limits_suite(void)
     tcase_add_test(tc, bcrypt_rehash_and_cli);
     tcase_add_test(tc, limits_from_config_file);
     tcase_add_test(tc, login_burst_is_slowed_not_refused);
+    tcase_add_test(tc, role_change_in_the_shell_narrows_live_tokens);
     suite_add_tcase(s, tc);
     return s;
 }
