@@ -42,6 +42,8 @@ struct db {
     unsigned ncache;
     unsigned long long tick;
     bool in_tx; /* inside db_begin .. db_commit/db_rollback */
+    bool tx_ok;     /* db_simple is preparing or running its own BEGIN/COMMIT/ROLLBACK */
+    bool tx_denied; /* the authorizer refused a transaction statement in the last prepare */
     char errmsg[256];
     char errfield[64];
     struct db *next; /* the registry of open connections */
@@ -260,55 +262,50 @@ static void db_stmt_clear(struct db_stmt *e)
     memset(e, 0, sizeof(*e));
 }
 
-static bool db_only_space(const char *s)
+/*
+ * The authorizer of every connection: transaction statements (BEGIN, COMMIT, END, ROLLBACK,
+ * SAVEPOINT, RELEASE) are refused unless db_simple runs them for db_begin/db_commit/
+ * db_rollback, so the connection's state is always known. SQLite's parser decides what the
+ * statement is, whatever blanks and comments precede it.
+ */
+static int db_authorize(void *arg, int action, const char *a1, const char *a2, const char *a3,
+                        const char *a4)
 {
-    /* What may follow the one statement: blanks, ';' and comments. */
-    while (*s != '\0') {
-        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == ';') {
-            s++;
-        } else if (s[0] == '-' && s[1] == '-') {
-            s += strcspn(s, "\n");
-        } else if (s[0] == '/' && s[1] == '*') {
-            const char *end = strstr(s + 2, "*/");
-            if (end == NULL)
-                return true;
-            s = end + 2;
-        } else {
-            return false;
-        }
+    struct db *db = arg;
+
+    (void)a1;
+    (void)a2;
+    (void)a3;
+    (void)a4;
+    if ((action == SQLITE_TRANSACTION || action == SQLITE_SAVEPOINT) && !db->tx_ok) {
+        db->tx_denied = true;
+        return SQLITE_DENY;
     }
-    return true;
+    return SQLITE_OK;
 }
 
 /*
- * Is sql a transaction statement (BEGIN, COMMIT, END, ROLLBACK, SAVEPOINT, RELEASE)? Those go
- * through db_begin/db_commit/db_rollback only, so the connection's state is always known.
+ * Whether the text after the first statement holds another one: SQLite prepares it (blanks,
+ * ';' and comments give no statement). A remainder that does not compile counts as one.
  */
-static bool db_is_tx_control(const char *sql)
+static bool db_has_more(struct db *db, const char *tail)
 {
-    static const char *const words[] = {"BEGIN",    "COMMIT",    "END",
-                                        "ROLLBACK", "SAVEPOINT", "RELEASE"};
-    size_t i;
-    size_t n;
+    sqlite3_stmt *extra = NULL;
+    bool more = false;
 
-    for (;;) {
-        sql += strspn(sql, " \t\r\n");
-        if (sql[0] == '-' && sql[1] == '-') {
-            sql += strcspn(sql, "\n");
-        } else if (sql[0] == '/' && sql[1] == '*') {
-            const char *end = strstr(sql + 2, "*/");
-            if (end == NULL)
-                return false;
-            sql = end + 2;
-        } else {
+    while (tail != NULL && *tail != '\0' && !more) {
+        const char *next = NULL;
+        if (sqlite3_prepare_v2(db->handle, tail, -1, &extra, &next) != SQLITE_OK)
+            more = true;
+        else if (extra != NULL)
+            more = true;
+        sqlite3_finalize(extra);
+        extra = NULL;
+        if (next == tail)
             break;
-        }
+        tail = next;
     }
-    n = strspn(sql, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
-    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-        if (strlen(words[i]) == n && strncasecmp(sql, words[i], n) == 0)
-            return true;
-    return false;
+    return more;
 }
 
 /* The cached statement for sql, prepared on first use; reset and unbound. */
@@ -332,7 +329,12 @@ static int db_stmt_get(struct db *db, const char *sql, sqlite3_stmt **out)
         }
     }
 
+    db->tx_denied = false;
     src = sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+    if (src != SQLITE_OK && db->tx_denied) {
+        rc = db_misuse(db, sql, "use db_begin/db_commit/db_rollback for transactions");
+        goto cleanup;
+    }
     if (src != SQLITE_OK) {
         /* A statement that does not compile is the caller's bug, or the schema is missing. */
         char msg[256];
@@ -347,7 +349,7 @@ static int db_stmt_get(struct db *db, const char *sql, sqlite3_stmt **out)
         rc = db_misuse(db, sql, "no statement in the SQL text");
         goto cleanup;
     }
-    if (tail != NULL && !db_only_space(tail)) {
+    if (db_has_more(db, tail)) {
         rc = db_misuse(db, sql, "more than one statement in the SQL text");
         goto cleanup;
     }
@@ -385,6 +387,8 @@ static int db_simple(struct db *db, const char *sql)
     int src;
     int rc;
 
+    /* through the step too: a schema change re-prepares the cached statement inside it */
+    db->tx_ok = true;
     rc = db_stmt_get(db, sql, &stmt);
     if (rc != 0)
         goto cleanup;
@@ -393,6 +397,7 @@ static int db_simple(struct db *db, const char *sql)
         rc = db_fail(db, src, sql);
     sqlite3_reset(stmt);
 cleanup:
+    db->tx_ok = false;
     return rc;
 }
 
@@ -632,10 +637,6 @@ static int db_run(struct db *db, const char *sql, const json_t *j_params, size_t
         /* SQLite rolled the transaction back on an earlier error (SQLITE_FULL, ...). */
         db_seterr(db, NULL, "the transaction was rolled back by an earlier error");
         rc = LINTEL_EDB;
-        goto cleanup;
-    }
-    if (db_is_tx_control(sql)) {
-        rc = db_misuse(db, sql, "use db_begin/db_commit/db_rollback for transactions");
         goto cleanup;
     }
     rc = db_stmt_get(db, sql, &stmt);
@@ -921,6 +922,7 @@ static int db_open(struct db **out)
         rc = db_pragma(db->handle, "PRAGMA trusted_schema=OFF", NULL);
     if (rc != 0)
         goto cleanup;
+    sqlite3_set_authorizer(db->handle, db_authorize, db);
     *out = db;
     db = NULL;
 cleanup:
