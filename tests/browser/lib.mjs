@@ -1,0 +1,93 @@
+// Shared by the browser tests: Debian's chromium driven by playwright-core, with every request
+// that leaves the test server's origin blocked, so a page that needs the internet fails here.
+import { createRequire } from "node:module";
+import { mkdtempSync, readFileSync, rmSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const require = createRequire(path.join(process.env.LINTEL_TEST_NODE_MODULES, "x.js"));
+const { chromium } = require("playwright-core");
+
+// The shared server of the http tests (tests/support/lt_fixture.c).
+export function baseUrl() {
+  return readFileSync(path.join(process.env.LINTEL_TEST_SHARED, "url"), "utf8").trim();
+}
+
+export const ADMIN_PASSWORD = "admin-password-for-tests"; // LT_ADMIN_PASSWORD
+
+export function artifact(name) {
+  const dir = path.join(process.env.LINTEL_TEST_ARTIFACTS, "browser");
+  mkdirSync(dir, { recursive: true });
+  return path.join(dir, name);
+}
+
+export async function api(base, method, p, token, body) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const r = await fetch(base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: r.status, json, text };
+}
+
+export function unique(prefix) {
+  return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+// Starts chromium with an empty profile and the network cut off at the origin of base.
+// Returns {context, page, blocked, close}; blocked lists every request that was refused.
+export async function browser(base) {
+  const profile = mkdtempSync(path.join(tmpdir(), "lintel-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.LINTEL_TEST_CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1280, height: 900 },
+    timeout: 60000,
+  });
+  const origin = new URL(base).origin;
+  const blocked = [];
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    if (url.startsWith(origin + "/") || url.startsWith("data:")) return route.continue();
+    blocked.push(url);
+    return route.abort("blockedbyclient");
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  return {
+    context, page, blocked, errors,
+    close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); },
+  };
+}
+
+// Runs fn(); on failure keeps a screenshot and the page's errors, then exits 1. Bounded.
+export async function run(name, fn, timeoutMs = 150000) {
+  const timer = setTimeout(() => { console.error(`${name}: timed out`); process.exit(1); }, timeoutMs);
+  let b = null;
+  try {
+    await fn(async (base) => (b = await browser(base)));
+    console.log(`${name}: passed`);
+  } catch (e) {
+    console.error(`${name}: ${e.stack || e}`);
+    if (b) {
+      console.error(`blocked requests: ${JSON.stringify(b.blocked)}`);
+      console.error(`page errors: ${JSON.stringify(b.errors)}`);
+      await b.page.screenshot({ path: artifact(`${name}-failure.png`), fullPage: true }).catch(() => {});
+    }
+    process.exitCode = 1;
+  } finally {
+    if (b) await b.close().catch(() => {});
+    clearTimeout(timer);
+  }
+}
