@@ -1,7 +1,7 @@
 // /admin in headless Chromium with the network cut off: an admin logs in through the form, sees
 // the chart of points this test created (valid and invalid apart) with their statistics, gets
 // a live update, changes a role, and revokes a user's session, whose token then gets 401.
-import { ADMIN_PASSWORD, api, artifact, baseUrl, check, run, unique } from "./lib.mjs";
+import { ADMIN_PASSWORD, api, artifact, check, privateServer, run, unique } from "./lib.mjs";
 
 // The four little-endian bytes of a float32, as the upstream sends them.
 function f32(v) {
@@ -10,8 +10,10 @@ function f32(v) {
   return [...b];
 }
 
+// Its own server: the test makes a second admin, which the shared server's tests must not see.
+const server = await privateServer();
 await run("admin", async (open) => {
-  const base = baseUrl();
+  const base = server.url;
   const login = await api(base, "POST", "/api/auth/login", null, { username: "admin", password: ADMIN_PASSWORD });
   check(login.status === 200, "the admin logs in through the API");
   const admin = login.json.access_token;
@@ -101,3 +103,4 @@ await run("admin", async (open) => {
 
   check(blocked.length === 0, `no request left the server's origin (${blocked.join(", ") || "none"})`);
 });
+await server.stop();

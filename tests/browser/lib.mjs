@@ -1,6 +1,7 @@
 // Shared by the browser tests: Debian's chromium driven by playwright-core, with every request
 // that leaves the test server's origin blocked, so a page that needs the internet fails here.
 import { createRequire } from "node:module";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,6 +12,38 @@ const { chromium } = require("playwright-core");
 // The shared server of the http tests (tests/support/lt_fixture.c).
 export function baseUrl() {
   return readFileSync(path.join(process.env.LINTEL_TEST_SHARED, "url"), "utf8").trim();
+}
+
+// A lintel of its own (port 0, a new data dir), for a test that changes what others rely on
+// (roles, sessions). Returns {url, stop}; stop() waits for a clean exit.
+export async function privateServer(extraEnv = {}) {
+  const data = mkdtempSync(path.join(tmpdir(), "lintel-browser-"));
+  const child = spawn(process.env.LINTEL_TEST_BIN, [], {
+    env: { ...process.env, LINTEL_PORT: "0", LINTEL_DATA_DIR: data, LINTEL_PASSWORD_COST: "3",
+           LINTEL_PLUGIN_DIR: process.env.LINTEL_TEST_PLUGIN_DIR, LINTEL_ADMIN_PASSWORD: ADMIN_PASSWORD,
+           ...extraEnv },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  // A test that times out exits at once: the server must not outlive it.
+  process.on("exit", () => child.exitCode === null && child.kill("SIGKILL"));
+  let log = "";
+  const url = await new Promise((resolve, reject) => {
+    child.stderr.on("data", (d) => {
+      log += d;
+      const m = /listening on (http:\/\/\S+)/.exec(log);
+      if (m) resolve(m[1]);
+    });
+    child.on("exit", (code) => reject(new Error(`lintel exited (${code}) before listening:\n${log}`)));
+  });
+  const stop = () => new Promise((resolve, reject) => {
+    child.removeAllListeners("exit");
+    child.on("exit", (code) => {
+      rmSync(data, { recursive: true, force: true });
+      code === 0 ? resolve() : reject(new Error(`lintel exited with ${code}:\n${log}`));
+    });
+    child.kill("SIGTERM");
+  });
+  return { url, stop };
 }
 
 export const ADMIN_PASSWORD = "admin-password-for-tests"; // LT_ADMIN_PASSWORD
