@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "host_api.h"
+#include "lintel_ext.h"
 #include "log.h"
 #include "migrate.h"
 #include "server.h"
@@ -205,6 +206,7 @@ cleanup:
     if (p != NULL) {
         server_routes_remove(p);
         migrate_remove(p->name);
+        lintel_ext_scopes_remove(p->name);
         plugin_free(p, inited);
     }
     if (rc != 0 && *err == NULL)
