@@ -7,6 +7,7 @@
 #include "config.h"
 #include "events.h"
 #include "host_api.h"
+#include "http_error.h"
 #include "lintel_ext.h"
 #include "log.h"
 #include "plugin_loader.h"
@@ -510,7 +511,8 @@ bool host_kit_render_error(struct lintel_req *req, int rc)
         return false;
     detail = req->res.err_detail != NULL ? req->res.err_detail : host_api()->strerror(rc);
     req->res.written = false;
-    r = p->render(req, &req->res, rc, detail, req->res.j_errors, p->render_state);
+    r = p->render(req, &req->res, http_error_status(rc), rc, detail, req->res.j_errors,
+                  p->render_state);
     if (r != 0 || !req->res.written) {
         log_warn("plugin %s: error renderer did not write a reply (%d); the host renders it",
                  p->name, r);

@@ -82,13 +82,14 @@ typedef int (*lintel_handler)(lintel_req *req, lintel_res *res, void *state);
 /*
  * Renders an error of one of the plugin's routes in the plugin's own format (a compatibility
  * profile's seed shape): authentication and scope failures, the host's 413/415/422 checks and
- * any negative code a handler returned. rc is the status code, detail the recorded sentence
- * (never NULL), j_errors the recorded [{field, message}] or NULL (both borrowed). Write the
- * reply with res_json/res_bytes/res_empty and return 0; a negative return lets the host render
- * its own problem+json. Headers the host set (WWW-Authenticate, Allow) stay.
+ * any negative code a handler returned. status is the HTTP status the host would answer, rc
+ * the status code, detail the recorded sentence (never NULL), j_errors the recorded
+ * [{field, message}] or NULL (both borrowed). Write the reply with res_json/res_bytes/res_empty
+ * and return 0; a negative return lets the host render its own problem+json. Headers the host
+ * set (WWW-Authenticate, Allow) stay.
  */
-typedef int (*lintel_error_render)(lintel_req *req, lintel_res *res, int rc, const char *detail,
-                                   const json_t *j_errors, void *state);
+typedef int (*lintel_error_render)(lintel_req *req, lintel_res *res, unsigned status, int rc,
+                                   const char *detail, const json_t *j_errors, void *state);
 
 /* Types of a declared query parameter (struct lintel_param). */
 #define LINTEL_PARAM_STRING  1 /* any text; min/max bound its length in characters */
