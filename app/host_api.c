@@ -612,9 +612,11 @@ static void host_free(void *ptr)
 
 /* ---- live events and settings ---- */
 
-static int host_event_publish(long long user_id, const json_t *j_event)
+static int host_event_publish(lintel_req *req, long long user_id, const json_t *j_event)
 {
-    return events_publish(user_id, j_event);
+    /* the publishing route's scope guards an event lintel does not know (events_scope) */
+    return events_publish(user_id, j_event,
+                          req != NULL && req->route != NULL ? req->route->scope : NULL);
 }
 
 /* ---- list and id conventions (api.md "Conventions") ---- */

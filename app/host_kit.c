@@ -377,7 +377,8 @@ int host_kit_event_user(lintel_req *req, const char *name, const char *key, cons
         json_decref(j_event);
         return LINTEL_ENOMEM;
     }
-    rc = events_publish(req->user_id, j_event);
+    /* the publishing route's scope guards an event lintel does not know (events_scope) */
+    rc = events_publish(req->user_id, j_event, req->route != NULL ? req->route->scope : NULL);
     json_decref(j_event);
     return rc;
 }

@@ -378,9 +378,11 @@ struct lintel_api {
      * Sends j_event (an object with a string "event", not stolen) as a JSON text frame to
      * every open WebSocket of user_id (GET /api/ws). The host sets "user_id" to user_id and
      * adds "at" (ISO 8601 UTC, now) unless present. Best effort: returns 0 even when the user
-     * has no socket; LINTEL_EPARAM for a missing "event"; never blocks on the network.
+     * has no socket; LINTEL_EPARAM for a missing "event"; never blocks on the network. An
+     * event lintel does not know reaches only sockets whose token holds the scope of req's
+     * route.
      */
-    int (*event_publish)(long long user_id, const json_t *j_event);
+    int (*event_publish)(lintel_req *req, long long user_id, const json_t *j_event);
 
     /*
      * The common case in one call: {"event": name, key: j_data (not stolen)} to the request's

@@ -436,7 +436,8 @@ static void avatars_purge(struct avatars *a, lintel_req *req)
 
 /* ---- events ---- */
 
-static void avatars_publish(struct avatars *a, long long uid, const char *event, const char *url)
+static void avatars_publish(struct avatars *a, lintel_req *req, long long uid, const char *event,
+                            const char *url)
 {
     json_t *j_event;
 
@@ -444,7 +445,7 @@ static void avatars_publish(struct avatars *a, long long uid, const char *event,
     j_event = json_pack("{ss sI so}", "event", event, "user_id", (json_int_t)uid, "avatar_url",
                         url != NULL ? json_string(url) : json_null());
     if (j_event != NULL)
-        a->api->event_publish(uid, j_event);
+        a->api->event_publish(req, uid, j_event);
     json_decref(j_event);
 }
 
@@ -554,7 +555,7 @@ static int avatars_put(lintel_req *req, lintel_res *res, void *state)
     }
     rc = api->res_json(res, 200, j_body);
     if (rc == 0)
-        avatars_publish(a, uid, "avatar.updated", url);
+        avatars_publish(a, req, uid, "avatar.updated", url);
 cleanup:
     json_decref(j_body);
     json_decref(j_row);
@@ -642,7 +643,7 @@ static int avatars_delete(lintel_req *req, lintel_res *res, void *state)
     /* Idempotent: deleting an avatar that is not there is no error (api.md: 204). */
     rc = api->res_empty(res, 204);
     if (rc == 0 && changes > 0)
-        avatars_publish(a, uid, "avatar.deleted", NULL);
+        avatars_publish(a, req, uid, "avatar.deleted", NULL);
     return rc;
 }
 
