@@ -43,8 +43,6 @@ struct db {
     unsigned ncache;
     unsigned long long tick;
     bool in_tx; /* inside db_begin .. db_commit/db_rollback */
-    bool tx_ok;     /* db_simple is preparing or running its own BEGIN/COMMIT/ROLLBACK */
-    bool tx_denied; /* the authorizer refused a transaction statement in the last prepare */
     char errmsg[256];
     char errfield[64];
     struct db *next; /* the registry of open connections */
@@ -271,25 +269,34 @@ static void db_stmt_clear(struct db_stmt *e)
 }
 
 /*
- * The authorizer of every connection: transaction statements (BEGIN, COMMIT, END, ROLLBACK,
- * SAVEPOINT, RELEASE) are refused unless db_simple runs them for db_begin/db_commit/
- * db_rollback, so the connection's state is always known. SQLite's parser decides what the
- * statement is, whatever blanks and comments precede it.
+ * While db_stmt_get prepares a statement for db_exec/db_query/db_row on this thread (each
+ * thread has its own connection), the authorizer refuses transaction statements (BEGIN,
+ * COMMIT, END, ROLLBACK, SAVEPOINT, RELEASE): those go through db_begin/db_commit/
+ * db_rollback only, so the connection's state is always known. SQLite's parser decides what
+ * the statement is, whatever blanks and comments precede it. Outside that window (db_simple's
+ * own statements, migrate.c driving the handle) everything is allowed.
  */
+static _Thread_local bool db_checking;
+static _Thread_local bool db_tx_denied;
+
 static int db_authorize(void *arg, int action, const char *a1, const char *a2, const char *a3,
                         const char *a4)
 {
-    struct db *db = arg;
-
+    (void)arg;
     (void)a1;
     (void)a2;
     (void)a3;
     (void)a4;
-    if ((action == SQLITE_TRANSACTION || action == SQLITE_SAVEPOINT) && !db->tx_ok) {
-        db->tx_denied = true;
+    if (db_checking && (action == SQLITE_TRANSACTION || action == SQLITE_SAVEPOINT)) {
+        db_tx_denied = true;
         return SQLITE_DENY;
     }
     return SQLITE_OK;
+}
+
+void db_authorizer_install(sqlite3 *h)
+{
+    sqlite3_set_authorizer(h, db_authorize, NULL);
 }
 
 /*
@@ -316,8 +323,11 @@ static bool db_has_more(struct db *db, const char *tail)
     return more;
 }
 
-/* The cached statement for sql, prepared on first use; reset and unbound. */
-static int db_stmt_get(struct db *db, const char *sql, sqlite3_stmt **out)
+/*
+ * The cached statement for sql, prepared on first use; reset and unbound. tx: sql is one of
+ * db_simple's transaction statements (else those are refused).
+ */
+static int db_stmt_get(struct db *db, const char *sql, bool tx, sqlite3_stmt **out)
 {
     uint64_t hash = db_hash(sql);
     struct db_stmt *e = NULL;
@@ -339,9 +349,11 @@ static int db_stmt_get(struct db *db, const char *sql, sqlite3_stmt **out)
     }
 
     metrics_inc(METRICS_STMT_CACHE_MISS);
-    db->tx_denied = false;
+    db_checking = !tx;
+    db_tx_denied = false;
     src = sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
-    if (src != SQLITE_OK && db->tx_denied) {
+    db_checking = false;
+    if (src != SQLITE_OK && db_tx_denied) {
         rc = db_misuse(db, sql, "use db_begin/db_commit/db_rollback for transactions");
         goto cleanup;
     }
@@ -397,9 +409,7 @@ static int db_simple(struct db *db, const char *sql)
     int src;
     int rc;
 
-    /* through the step too: a schema change re-prepares the cached statement inside it */
-    db->tx_ok = true;
-    rc = db_stmt_get(db, sql, &stmt);
+    rc = db_stmt_get(db, sql, true, &stmt);
     if (rc != 0)
         goto cleanup;
     src = sqlite3_step(stmt);
@@ -407,7 +417,6 @@ static int db_simple(struct db *db, const char *sql)
         rc = db_fail(db, src, sql);
     sqlite3_reset(stmt);
 cleanup:
-    db->tx_ok = false;
     return rc;
 }
 
@@ -649,7 +658,7 @@ static int db_run(struct db *db, const char *sql, const json_t *j_params, size_t
         rc = LINTEL_EDB;
         goto cleanup;
     }
-    rc = db_stmt_get(db, sql, &stmt);
+    rc = db_stmt_get(db, sql, false, &stmt);
     if (rc != 0)
         goto cleanup;
     rc = db_bind(db, stmt, sql, j_params);
@@ -932,7 +941,7 @@ static int db_open(struct db **out)
         rc = db_pragma(db->handle, "PRAGMA trusted_schema=OFF", NULL);
     if (rc != 0)
         goto cleanup;
-    sqlite3_set_authorizer(db->handle, db_authorize, db);
+    db_authorizer_install(db->handle);
     *out = db;
     db = NULL;
 cleanup:
