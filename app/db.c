@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -335,10 +336,12 @@ static int db_stmt_get(struct db *db, const char *sql, sqlite3_stmt **out)
         if (db->cache[i].hash == hash && strcmp(db->cache[i].sql, sql) == 0) {
             db->cache[i].used = ++db->tick;
             *out = db->cache[i].stmt;
+            metrics_inc(METRICS_STMT_CACHE_HIT);
             goto cleanup;
         }
     }
 
+    metrics_inc(METRICS_STMT_CACHE_MISS);
     src = sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
     if (src != SQLITE_OK) {
         /* A statement that does not compile is the caller's bug, or the schema is missing. */
