@@ -4,6 +4,7 @@
  */
 #include "ws.h"
 
+#include "auth.h"
 #include "config.h"
 #include "db.h"
 #include "host_api.h"
@@ -29,7 +30,7 @@
 
 /* Same rule as auth_request: session open, user not deleted, this token not revoked. */
 #define WS_STATE_SQL                                                                               \
-    "SELECT 1 AS ok FROM sessions s JOIN users u ON u.id = s.user_id"                              \
+    "SELECT u.role AS role FROM sessions s JOIN users u ON u.id = s.user_id"                       \
     " WHERE s.id = ?1 AND s.user_id = ?2 AND s.ended_at IS NULL AND u.deleted_at IS NULL"          \
     " AND NOT EXISTS (SELECT 1 FROM revoked_jtis r WHERE r.jti = ?3)"
 
@@ -40,6 +41,8 @@
 struct ws_sock {
     long long user_id, exp;
     char *sid, *jti;   /* of the token the socket was opened with                   */
+    char *role;        /* the user's role when scope was computed                   */
+    char *scope;       /* the token's effective scope: which events it gets         */
     int close_code;    /* non-zero: the socket is opened only to be closed (refused) */
     const char *close_reason;
 };
@@ -59,6 +62,8 @@ static void ws_sock_free(void *data)
         return;
     free(s->sid);
     free(s->jti);
+    free(s->role);
+    free(s->scope);
     free(s);
 }
 
@@ -132,11 +137,15 @@ static int ws_accept(lintel_req *req, lintel_res *res, const struct server_upgra
     } else {
         const char *sid = json_string_value(json_object_get(auth->j_claims, "sid"));
         const char *jti = json_string_value(json_object_get(auth->j_claims, "jti"));
+        const char *role = json_string_value(json_object_get(auth->j_claims, "role"));
+        const char *scope = json_string_value(json_object_get(auth->j_claims, "scope"));
         s->user_id = auth->user_id;
         s->exp = (long long)json_integer_value(json_object_get(auth->j_claims, "exp"));
         s->sid = sid != NULL ? strdup(sid) : NULL;
         s->jti = jti != NULL ? strdup(jti) : NULL;
-        if (s->sid == NULL || s->jti == NULL) {
+        s->role = role != NULL ? strdup(role) : NULL;
+        s->scope = strdup(scope != NULL ? scope : "");
+        if (s->sid == NULL || s->jti == NULL || s->role == NULL || s->scope == NULL) {
             s->close_code = WS_CLOSE_INTERNAL;
             s->close_reason = "try again";
         }
@@ -188,9 +197,17 @@ static int ws_route(lintel_req *req, lintel_res *res, void *state)
                                  "Connection: Upgrade and Sec-WebSocket-Version: 13.");
 }
 
-void ws_send_user(long long user_id, const char *text)
+/* Under the engine lock: does the socket's token hold the event's scope? */
+static bool ws_wants(const void *data, const void *arg)
 {
-    ws_conn_send(user_id, text, strlen(text), NULL, NULL);
+    const struct ws_sock *s = data;
+
+    return s != NULL && s->close_code == 0 && auth_scope_has(s->scope, arg);
+}
+
+void ws_send_user(long long user_id, const char *text, size_t len, const char *scope)
+{
+    ws_conn_send(user_id, text, len, scope != NULL ? ws_wants : NULL, scope);
 }
 
 /* ---- the watcher ---- */
@@ -198,7 +215,7 @@ void ws_send_user(long long user_id, const char *text)
 struct ws_check {
     unsigned long long id;
     long long user_id, exp;
-    char *sid, *jti;
+    char *sid, *jti, *role, *scope;
 };
 
 struct ws_checks {
@@ -228,7 +245,53 @@ static void ws_collect(unsigned long long id, long long user_id, void *data, voi
     cs->v[cs->n].exp = s->exp;
     cs->v[cs->n].sid = strdup(s->sid);
     cs->v[cs->n].jti = strdup(s->jti);
+    cs->v[cs->n].role = strdup(s->role);
+    cs->v[cs->n].scope = strdup(s->scope);
     cs->n++;
+}
+
+struct ws_rescope_arg {
+    char *role, *scope; /* taken by ws_rescope_set */
+};
+
+/* Under the engine lock: the socket's new role and scope. */
+static void ws_rescope_set(void *data, void *arg)
+{
+    struct ws_sock *s = data;
+    struct ws_rescope_arg *a = arg;
+
+    free(s->role);
+    free(s->scope);
+    s->role = a->role;
+    s->scope = a->scope;
+    a->role = a->scope = NULL;
+}
+
+/*
+ * The user's role changed since the socket's scope was computed (an operator's UPDATE ends no
+ * session): keep only what the new role grants, as auth_request does for HTTP. A socket never
+ * gains scope it did not have at connect.
+ */
+static void ws_rescope(struct db *db, const struct ws_check *chk, const char *role)
+{
+    json_t *j_params = json_pack("[ss]", chk->scope, role), *j_row = NULL;
+    struct ws_rescope_arg a = {strdup(role), NULL};
+    const char *scope;
+
+    if (j_params != NULL && a.role != NULL &&
+        db_row(db, "SELECT lintel_scope_within(?1, ?2) AS scope", j_params, &j_row) == 0) {
+        scope = json_string_value(json_object_get(j_row, "scope"));
+        a.scope = scope != NULL ? strdup(scope) : NULL;
+    }
+    if (a.scope == NULL || a.role == NULL)
+        /* cannot tell what the role allows: deliver nothing rather than too much */
+        ws_conn_close(chk->id, WS_CLOSE_INTERNAL, "try again");
+    else
+        ws_conn_with(chk->id, ws_rescope_set, &a);
+    free(a.role);
+    free(a.scope);
+    json_decref(j_row);
+    json_decref(j_params);
 }
 
 /* Looks at every open socket's session once. */
@@ -244,7 +307,7 @@ static void ws_watch_once(struct db *db)
         const char *reason = NULL;
         json_t *j_params = NULL, *j_row = NULL;
         int rc;
-        if (c->sid == NULL || c->jti == NULL)
+        if (c->sid == NULL || c->jti == NULL || c->role == NULL || c->scope == NULL)
             continue;
         if (now > c->exp) {
             reason = "token expired";
@@ -253,6 +316,9 @@ static void ws_watch_once(struct db *db)
             rc = j_params != NULL ? db_row(db, WS_STATE_SQL, j_params, &j_row) : LINTEL_ENOMEM;
             if (rc == LINTEL_ENOTFOUND)
                 reason = "session ended";
+            else if (rc == 0 && json_is_string(json_object_get(j_row, "role")) &&
+                     strcmp(json_string_value(json_object_get(j_row, "role")), c->role) != 0)
+                ws_rescope(db, c, json_string_value(json_object_get(j_row, "role")));
             json_decref(j_params);
             json_decref(j_row);
         }
@@ -262,6 +328,8 @@ static void ws_watch_once(struct db *db)
     for (i = 0; i < cs.n; i++) {
         free(cs.v[i].sid);
         free(cs.v[i].jti);
+        free(cs.v[i].role);
+        free(cs.v[i].scope);
     }
     free(cs.v);
 }
