@@ -407,11 +407,9 @@ static int config_check_env_names(char **err)
         bool known = false;
         if (strncmp(name, "LINTEL_", 7) != 0)
             continue;
-#ifdef LINTEL_TEST_HOOKS
-        /* Test builds honour LINTEL_TEST_* hooks (app/migrate.c); release builds refuse them. */
+        /* LINTEL_TEST_* belongs to the test suite (its harness and hooks), never a setting. */
         if (strncmp(name, "LINTEL_TEST_", 12) == 0)
             continue;
-#endif
         for (i = 0; i < CONFIG_NKEYS && !known; i++) {
             const char *k = config_keys[i].key;
             size_t j, kn = strlen(k);

@@ -25,7 +25,7 @@ struct dp_sim {
 /* Starts the simulator in mode; 0 when it listens, -1 otherwise. */
 static inline int dp_sim_start(struct dp_sim *s, const char *mode)
 {
-    const char *dir = getenv("LT_TEST_TOOLS_DIR");
+    const char *dir = getenv("LINTEL_TEST_TOOLS_DIR");
     char bin[4096], line[256];
     int fds[2];
     FILE *f;

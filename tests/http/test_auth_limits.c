@@ -44,7 +44,7 @@ static long login_status(const char *url, const char *user, const char *pw, stru
 /* Runs SQL on the server's database through the sqlite3 shell with the extension; output. */
 static char *shell_sql(const struct lt_server *s, const char *sql)
 {
-    const char *ext = getenv("LT_TEST_EXT");
+    const char *ext = getenv("LINTEL_TEST_EXT");
     char *cmd = NULL, buf[512], path[PATH_MAX + 16];
     FILE *p;
     size_t n;
@@ -85,8 +85,8 @@ static int cli(const struct lt_server *s, const char *password, const char *args
     ck_assert_int_ge(asprintf(&cmd,
                               "printf '%%s\\n' '%s' | LINTEL_DATA_DIR='%s' LINTEL_PLUGIN_DIR='%s'"
                               " LINTEL_PASSWORD_COST=3 '%s' user %s >/dev/null 2>&1",
-                              password, s->data_dir, getenv("LT_TEST_PLUGIN_DIR"),
-                              getenv("LT_TEST_BIN"), args),
+                              password, s->data_dir, getenv("LINTEL_TEST_PLUGIN_DIR"),
+                              getenv("LINTEL_TEST_BIN"), args),
                      0);
     rc = system(cmd);
     free(cmd);

@@ -14,8 +14,8 @@
 /* A temporary plugin dir with symlinks to the built plugins named (NULL-terminated). */
 static void plugin_dir(char *dir, size_t size, const char *const *names)
 {
-    const char *good = getenv("LT_TEST_PLUGIN_DIR");
-    const char *bad = getenv("LT_TEST_BAD_PLUGIN_DIR");
+    const char *good = getenv("LINTEL_TEST_PLUGIN_DIR");
+    const char *bad = getenv("LINTEL_TEST_BAD_PLUGIN_DIR");
     char src[PATH_MAX], dst[PATH_MAX * 2];
 
     snprintf(dir, size, "/tmp/lintel-plugins-XXXXXX");

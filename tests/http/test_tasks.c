@@ -480,7 +480,7 @@ END_TEST
 static long long shared_db_count(const char *sql)
 {
     char dir_file[4096], data_dir[4096] = "", cmd[8192], out[64] = "";
-    const char *shared = getenv("LT_TEST_SHARED");
+    const char *shared = getenv("LINTEL_TEST_SHARED");
     FILE *f;
 
     ck_assert_ptr_nonnull(shared);

@@ -2,8 +2,8 @@
 -- lintel_rule_number), keeps integers and reals apart, and uses its indexes.
 PRAGMA foreign_keys = ON;
 CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL, deleted_at TEXT);
-.read '|cat "$LT_TEST_SOURCE_DIR/sql/numbers/0001_numbers.sql"'
-.read '|cat "$LT_TEST_SOURCE_DIR/sql/numbers/0002_numbers_user.sql"'
+.read '|cat "$LINTEL_TEST_SOURCE_DIR/sql/numbers/0001_numbers.sql"'
+.read '|cat "$LINTEL_TEST_SOURCE_DIR/sql/numbers/0002_numbers_user.sql"'
 INSERT INTO users (id, username) VALUES (1, 'ann'), (2, 'bob');
 INSERT INTO numbers (user_id, value) VALUES (1, 5), (1, 5.0), (1, 0.1), (2, 7), (1, 2.5);
 SELECT id, user_id, value, typeof(value) FROM numbers ORDER BY id;

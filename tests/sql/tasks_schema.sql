@@ -2,8 +2,8 @@
 -- extension's lintel_rule_task_*), done limited to 0/1, and the indexes the plugin relies on.
 PRAGMA foreign_keys = ON;
 CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL, deleted_at TEXT);
-.read '|cat "$LT_TEST_SOURCE_DIR/sql/tasks/0001_tasks.sql"'
-.read '|cat "$LT_TEST_SOURCE_DIR/sql/tasks/0002_tasks_user.sql"'
+.read '|cat "$LINTEL_TEST_SOURCE_DIR/sql/tasks/0001_tasks.sql"'
+.read '|cat "$LINTEL_TEST_SOURCE_DIR/sql/tasks/0002_tasks_user.sql"'
 INSERT INTO users (id, username) VALUES (1, 'ann'), (2, 'bob');
 INSERT INTO tasks (user_id, title) VALUES (1, 'a');
 INSERT INTO tasks (user_id, title, description, done) VALUES (1, printf('%.200c', 'x'), printf('%.10000c', 'y'), 1);

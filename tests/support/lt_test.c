@@ -67,7 +67,7 @@ static char *lt_slurp(const char *path)
 static void lt_exec_child(const char *data_dir, const char *log_path, const char *const *env,
                           const char *const *args, int detached)
 {
-    const char *bin = lt_getenv("LT_TEST_BIN", "build/app/lintel");
+    const char *bin = lt_getenv("LINTEL_TEST_BIN", "build/app/lintel");
     const char *argv[64];
     int fd, n = 0;
 
@@ -87,7 +87,7 @@ static void lt_exec_child(const char *data_dir, const char *log_path, const char
     setenv("LINTEL_PORT", "0", 1);
     setenv("LINTEL_BIND", "127.0.0.1", 1);
     setenv("LINTEL_DATA_DIR", data_dir, 1);
-    setenv("LINTEL_PLUGIN_DIR", lt_getenv("LT_TEST_PLUGIN_DIR", "build/plugins"), 1);
+    setenv("LINTEL_PLUGIN_DIR", lt_getenv("LINTEL_TEST_PLUGIN_DIR", "build/plugins"), 1);
     setenv("LINTEL_ADMIN_PASSWORD", LT_ADMIN_PASSWORD, 1);
     setenv("LINTEL_LOG_LEVEL", "info", 1);
     for (; env != NULL && *env != NULL; env++)
@@ -214,7 +214,7 @@ const char *lt_shared_url(void)
 
     if (url[0] != '\0')
         return url;
-    snprintf(path, sizeof(path), "%s/url", lt_getenv("LT_TEST_SHARED", "."));
+    snprintf(path, sizeof(path), "%s/url", lt_getenv("LINTEL_TEST_SHARED", "."));
     f = fopen(path, "r");
     if (f == NULL)
         return NULL;
@@ -478,7 +478,7 @@ const char *lt_base(void)
 {
     const char *url = lt_shared_url();
 
-    ck_assert_msg(url != NULL, "no shared server (LT_TEST_SHARED)");
+    ck_assert_msg(url != NULL, "no shared server (LINTEL_TEST_SHARED)");
     return url;
 }
 

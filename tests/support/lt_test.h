@@ -2,8 +2,8 @@
  * Support for black-box tests: start the real lintel binary on a free loopback port with a
  * temporary data directory, send it requests with libcurl, read JSON replies.
  */
-#ifndef LINTEL_TESTS_LT_TEST_H
-#define LINTEL_TESTS_LT_TEST_H
+#ifndef LINTEL_TESTS_LINTEL_TEST_H
+#define LINTEL_TESTS_LINTEL_TEST_H
 
 #include <jansson.h>
 #include <limits.h>
@@ -19,7 +19,7 @@ struct lt_server {
 };
 
 /*
- * Starts build/app/lintel (LT_TEST_BIN) with LINTEL_PORT=0, a new temporary data dir, the
+ * Starts build/app/lintel (LINTEL_TEST_BIN) with LINTEL_PORT=0, a new temporary data dir, the
  * built plugins, a known admin password (LT_ADMIN_PASSWORD), and then env: extra "KEY=value"
  * strings (NULL-terminated list, may be NULL) that override those. args: extra command-line
  * arguments (NULL-terminated, may be NULL). Waits until the server logs "listening on".
@@ -113,4 +113,4 @@ long lt_send(struct lt_resp *r, const char *method, const char *path, const char
 /* The status of such a request whose reply is not needed. */
 long lt_status(const char *method, const char *path, const char *token, const char *json_text);
 
-#endif /* LINTEL_TESTS_LT_TEST_H */
+#endif /* LINTEL_TESTS_LINTEL_TEST_H */

@@ -13,7 +13,7 @@
 
 extern char **environ;
 
-/* Forget every LINTEL_* variable (the harness's own are LT_TEST_*). */
+/* Forget every LINTEL_* variable but the test harness's own. */
 static void clear_env(void)
 {
     char name[128];
@@ -23,7 +23,7 @@ static void clear_env(void)
         char **e;
         again = 0;
         for (e = environ; *e != NULL; e++) {
-            if (strncmp(*e, "LINTEL_", 7) == 0) {
+            if (strncmp(*e, "LINTEL_", 7) == 0 && strncmp(*e, "LINTEL_TEST_", 12) != 0) {
                 snprintf(name, sizeof(name), "%.*s", (int)strcspn(*e, "="), *e);
                 unsetenv(name);
                 again = 1;
