@@ -50,6 +50,8 @@ static void router_route_free(struct route *r)
     free(r->path);
     free(r->scope);
     free(r->owner_name);
+    if (r->meta_free != NULL)
+        r->meta_free(r->meta);
     free(r);
 }
 
@@ -145,6 +147,7 @@ int router_add(struct router *rt, const struct route_def *def, char **err)
 {
     struct route *r = NULL, **grown;
     const char *who = def->owner_name != NULL ? def->owner_name : "core";
+    void *meta = def->meta;
     size_t i;
     int rc = LINTEL_EPARAM;
 
@@ -187,7 +190,9 @@ int router_add(struct router *rt, const struct route_def *def, char **err)
     r->state = def->state;
     r->owner = def->owner;
     r->upgrade = def->upgrade;
-    r->meta = def->meta;
+    r->meta = meta;
+    r->meta_free = def->meta_free;
+    meta = NULL;
     for (i = 0; i < rt->n; i++) {
         if (router_same(rt->routes[i], r)) {
             *err = router_fmt("%s%s: route %s %s is already held by %s%s (%s %s)",
@@ -210,6 +215,8 @@ int router_add(struct router *rt, const struct route_def *def, char **err)
     rc = 0;
 cleanup:
     router_route_free(r);
+    if (meta != NULL && def->meta_free != NULL)
+        def->meta_free(meta);
     return rc;
 }
 

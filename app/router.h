@@ -25,7 +25,8 @@ struct route {
     struct lintel_plugin *owner; /* NULL for the core's own routes                */
     char *owner_name;            /* "core" or the plugin's name (messages)        */
     const void *upgrade;         /* the server's upgrade descriptor, or NULL      */
-    const void *meta;            /* the registrant's descriptor (OpenAPI), or NULL */
+    void *meta;                  /* the registrant's description (host_kit.h), or NULL */
+    void (*meta_free)(void *meta);
 };
 
 /* What a registrant gives router_add; strings are copied, pointers kept. */
@@ -38,7 +39,8 @@ struct route_def {
     struct lintel_plugin *owner;
     const char *owner_name;
     const void *upgrade;
-    const void *meta;
+    void *meta;                    /* stolen, also on failure: freed with meta_free */
+    void (*meta_free)(void *meta); /* NULL: meta is not owned                         */
 };
 
 struct router;

@@ -8,11 +8,15 @@
 #include "auth.h"
 #include "config.h"
 #include "host_api.h"
+#include "host_kit.h"
 #include "http_error.h"
 #include "json_out.h"
 #include "log.h"
+#include "metrics.h"
 #include "openapi.h"
+#include "plugin_loader.h"
 #include "router.h"
+#include "web.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -85,10 +89,16 @@ static int server_router_ready(void)
     return server_router != NULL ? 0 : LINTEL_ENOMEM;
 }
 
-int server_route_add(struct lintel_plugin *owner, const char *owner_name, const char *method,
-                     const char *path, unsigned flags, const char *scope, lintel_handler handler,
-                     void *state, const void *meta, char **err)
+static void server_meta_free(void *meta)
 {
+    host_kit_meta_free(meta);
+}
+
+int server_route_add(struct lintel_plugin *owner, const char *method, const char *path,
+                     unsigned flags, const char *scope, lintel_handler handler, void *state,
+                     struct host_route_meta *meta, char **err)
+{
+    const char *who = owner != NULL ? owner->name : "core";
     struct route_def def = {.method = method,
                             .path = path,
                             .flags = flags,
@@ -96,17 +106,27 @@ int server_route_add(struct lintel_plugin *owner, const char *owner_name, const 
                             .handler = handler,
                             .state = state,
                             .owner = owner,
-                            .owner_name = owner_name,
-                            .meta = meta};
+                            .owner_name = who,
+                            .meta = meta,
+                            .meta_free = server_meta_free};
 
     *err = NULL;
     if (server_daemon != NULL) {
-        *err = server_fmt("%s: routes can only be added before the server starts",
-                          owner_name != NULL ? owner_name : "core");
+        *err = server_fmt("%s: routes can only be added before the server starts", who);
+        host_kit_meta_free(meta);
         return LINTEL_EPARAM;
     }
-    if (server_router_ready() != 0)
+    if (owner != NULL && !owner->profile && path != NULL && strncmp(path, "/api/", 5) != 0) {
+        *err = server_fmt("plugin %s: route %s %s: plugin routes must be under /api/ (only a "
+                          "compatibility profile may leave it)",
+                          who, method != NULL ? method : "(null)", path);
+        host_kit_meta_free(meta);
+        return LINTEL_EPARAM;
+    }
+    if (server_router_ready() != 0) {
+        host_kit_meta_free(meta);
         return LINTEL_ENOMEM;
+    }
     return router_add(server_router, &def, err);
 }
 
@@ -166,7 +186,10 @@ int server_core_routes(void)
     } core[] = {
         {"/health", health_handler},
         {"/openapi.json", openapi_handler},
-        {"/docs", openapi_docs_handler},
+        {"/docs", web_docs_handler},
+        {"/admin", web_admin_handler},
+        {"/assets/{file}", web_asset_handler},
+        {"/metrics", metrics_handler}, /* authenticates itself: admin or metrics_token */
         {"/api/auth/jwks", health_jwks_handler},
     };
     char *err = NULL;
@@ -174,8 +197,8 @@ int server_core_routes(void)
     int rc = 0;
 
     for (i = 0; i < sizeof(core) / sizeof(core[0]) && rc == 0; i++) {
-        rc = server_route_add(NULL, "core", "GET", core[i].path, LINTEL_ROUTE_PUBLIC, NULL,
-                              core[i].handler, NULL, NULL, &err);
+        rc = server_route_add(NULL, "GET", core[i].path, LINTEL_ROUTE_PUBLIC, NULL, core[i].handler,
+                              NULL, NULL, &err);
         if (rc != 0)
             log_error("%s", err != NULL ? err : "cannot add a core route");
         free(err);
@@ -485,7 +508,8 @@ static void server_settle(struct lintel_req *req, int rc)
         log_error("request %s: %s %s failed: %s%s%s", req->request_id, req->method, req->path,
                   http_error_strerror(rc), req->res.err_detail != NULL ? ": " : "",
                   req->res.err_detail != NULL ? req->res.err_detail : "");
-    server_render_error(req, rc);
+    if (!host_kit_render_error(req, rc))
+        server_render_error(req, rc);
 }
 
 /* The headers every reply carries, then the access line; status is the one sent. */
@@ -524,6 +548,9 @@ static int server_add_headers(struct server_call *call, struct MHD_Response *res
                       (t1.tv_nsec - call->t0.tv_nsec),
                   took);
     ok &= MHD_add_response_header(resp, "X-Response-Time", took) == MHD_YES;
+    metrics_request(req->route, status,
+                    (long long)(t1.tv_sec - call->t0.tv_sec) * 1000000000LL +
+                        (t1.tv_nsec - call->t0.tv_nsec));
     access_log_request(req->request_id, req->method, req->path, status, took, req->client_addr);
     return ok ? 0 : LINTEL_ENOMEM;
 }
@@ -737,6 +764,8 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
     if (call->too_large)
         rc = server_too_large(call);
     else
+        rc = host_kit_check_query(&call->req);
+    if (rc == 0)
         rc = call->req.route->handler(&call->req, &call->req.res, call->req.route->state);
     server_settle(&call->req, rc);
     return server_queue(call);

@@ -11,17 +11,18 @@
 #include <stddef.h>
 
 struct config;
+struct host_route_meta;
 struct route;
 
 /*
- * Registers a route for owner (NULL: the core; owner_name names it in messages). meta: the
- * registrant's descriptor, kept for OpenAPI (may be NULL). LINTEL_EPARAM for a bad method or
- * path, LINTEL_ECONFLICT when another owner holds it; *err (malloc'd) says which. Only
+ * Registers a route for owner (NULL: core) with its description meta (stolen, may be NULL).
+ * LINTEL_EPARAM for a bad method or path (plugins must stay under /api/ unless they declared
+ * a profile), LINTEL_ECONFLICT when another owner holds it; *err (malloc'd) says which. Only
  * before server_start.
  */
-int server_route_add(struct lintel_plugin *owner, const char *owner_name, const char *method,
-                     const char *path, unsigned flags, const char *scope, lintel_handler handler,
-                     void *state, const void *meta, char **err);
+int server_route_add(struct lintel_plugin *owner, const char *method, const char *path,
+                     unsigned flags, const char *scope, lintel_handler handler, void *state,
+                     struct host_route_meta *meta, char **err);
 
 /* Removes every route of owner (a refused plugin). */
 void server_routes_remove(const struct lintel_plugin *owner);

@@ -378,7 +378,7 @@ int ws_init(const struct config *cfg)
     (void)cfg;
     rc = server_upgrade_add("/api/ws", &upgrade);
     if (rc == 0) {
-        rc = server_route_add(NULL, "core", "GET", "/api/ws", 0, NULL, ws_route, NULL, NULL, &err);
+        rc = server_route_add(NULL, "GET", "/api/ws", 0, NULL, ws_route, NULL, NULL, &err);
         if (rc != 0)
             log_error("ws: %s", err != NULL ? err : "cannot add GET /api/ws");
         free(err);
