@@ -84,11 +84,23 @@ static int account_limited(lintel_req *req, const char *login, const char *addr)
         if (rc != 0)
             break;
         if (json_integer_value(json_object_get(j_row, "n")) >= limits[i]) {
+            /* audited once per window and key, so a locked-out guesser cannot fill the table */
+            rc = api->sql_execf(req, NULL,
+                                "INSERT INTO audit_events (action, user_id, addr, subject, new_value)"
+                                " SELECT 'login.locked', (SELECT id FROM users WHERE username = ?2"
+                                " COLLATE NOCASE), ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM"
+                                " audit_events WHERE action = 'login.locked' AND at > unixepoch() - ?4"
+                                " AND new_value = ?3 AND (CASE ?3 WHEN 'username'"
+                                " THEN subject = ?2 COLLATE NOCASE ELSE addr = ?1 END))",
+                                "sssI", addr, login, i == 0 ? "username" : "address",
+                                (json_int_t)ACCOUNT_WINDOW);
             wait = (long long)json_integer_value(json_object_get(j_row, "wait"));
             snprintf(retry, sizeof(retry), "%lld", wait < 1 ? 1 : wait);
-            api->res_header(&req->res, "Retry-After", retry);
-            rc = api->res_error(&req->res, LINTEL_ERATELIMIT, NULL,
-                                "Too many failed logins; try again in %s seconds", retry);
+            if (rc == 0)
+                rc = api->res_header(&req->res, "Retry-After", retry);
+            if (rc == 0)
+                rc = api->res_error(&req->res, LINTEL_ERATELIMIT, NULL,
+                                    "Too many failed logins; try again in %s seconds", retry);
         }
         json_decref(j_row);
         j_row = NULL;
@@ -165,8 +177,11 @@ static int account_session_new(lintel_req *req, const char *login, long long use
         goto cleanup;
     rc = api->sql_execf(req, NULL, "DELETE FROM login_failures WHERE username = ?1", "s", login);
     if (rc == 0)
-        rc = api->sql_execf(req, NULL, "INSERT INTO sessions (id, user_id, scope) VALUES (?1, ?2, ?3)",
-                            "sIs", *sid, (json_int_t)user_id, scope);
+        rc = api->sql_execf(req, NULL,
+                            "INSERT INTO sessions (id, user_id, scope, client_addr, user_agent,"
+                            " last_used_at) VALUES (?1, ?2, ?3, ?4, substr(?5, 1, 256), unixepoch())",
+                            "sIss?s?", *sid, (json_int_t)user_id, scope, api->req_client_addr(req),
+                            api->req_header(req, "User-Agent"));
     if (rc == 0)
         rc = api->sql_execf(req, NULL,
                             "INSERT INTO refresh_tokens (hash, session_id, expires_at)"

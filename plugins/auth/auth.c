@@ -165,8 +165,12 @@ static int authp_session_new(struct authp *a, lintel_req *req, long long user_id
     if (rc == 0)
         rc = a->api->sha256_hex(*refresh, strlen(*refresh), digest);
     if (rc == 0)
-        rc = authp_exec(a, req, "INSERT INTO sessions (id, user_id, scope) VALUES (?1, ?2, ?3)",
-                        json_pack("[sIs]", *sid, (json_int_t)user_id, scope));
+        rc = authp_exec(a, req,
+                        "INSERT INTO sessions (id, user_id, scope, client_addr, user_agent,"
+                        " last_used_at) VALUES (?1, ?2, ?3, ?4, substr(?5, 1, 256), unixepoch())",
+                        json_pack("[sIss?s?]", *sid, (json_int_t)user_id, scope,
+                                  a->api->req_client_addr(req),
+                                  a->api->req_header(req, "User-Agent")));
     if (rc == 0)
         rc = authp_exec(a, req,
                         "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
@@ -182,8 +186,8 @@ static int authp_session_new(struct authp *a, lintel_req *req, long long user_id
 }
 
 /* {access_token, token_type, expires_in, refresh_token, scope} for a session (new ref). */
-static int authp_grant(struct authp *a, lintel_req *req, long long user_id, const char *sid, const char *role,
-                       const char *scope, const char *refresh, json_t **j_out)
+static int authp_grant(struct authp *a, lintel_req *req, long long user_id, const char *sid,
+                       const char *role, const char *scope, const char *refresh, json_t **j_out)
 {
     json_t *j_claims = NULL;
     char sub[32], *token = NULL;
@@ -498,14 +502,24 @@ static int authp_logout(lintel_req *req, lintel_res *res, void *state)
 }
 
 static const struct lintel_route authp_routes[] = {
-    {.method = "POST", .path = "/api/auth/register", .flags = LINTEL_ROUTE_PUBLIC,
-     .handler = authp_register, .summary = "Create an account"},
-    {.method = "POST", .path = "/api/auth/login", .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
-     .handler = authp_login, .summary = "Log in (JSON or OAuth2 password form)"},
-    {.method = "POST", .path = "/api/auth/refresh",
-     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM, .handler = authp_refresh,
+    {.method = "POST",
+     .path = "/api/auth/register",
+     .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = authp_register,
+     .summary = "Create an account"},
+    {.method = "POST",
+     .path = "/api/auth/login",
+     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
+     .handler = authp_login,
+     .summary = "Log in (JSON or OAuth2 password form)"},
+    {.method = "POST",
+     .path = "/api/auth/refresh",
+     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
+     .handler = authp_refresh,
      .summary = "Trade a refresh token for new tokens"},
-    {.method = "POST", .path = "/api/auth/logout", .handler = authp_logout,
+    {.method = "POST",
+     .path = "/api/auth/logout",
+     .handler = authp_logout,
      .summary = "End the session"},
 };
 
