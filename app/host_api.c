@@ -451,6 +451,11 @@ static long long host_req_user_id(lintel_req *req)
     return req->user_id;
 }
 
+static const char *host_req_path(lintel_req *req)
+{
+    return req->path;
+}
+
 static const char *host_req_client_addr(lintel_req *req)
 {
     return req->client_addr;
@@ -961,6 +966,7 @@ static const struct lintel_api host_table = {
     .strerror = http_error_strerror,
     /* ABI 1.1 */
     .login = host_account_login,
+    .req_path = host_req_path,
 };
 
 const struct lintel_api *host_api(void)

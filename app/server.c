@@ -127,6 +127,17 @@ int server_route_add(struct lintel_plugin *owner, const char *method, const char
         host_kit_meta_free(meta);
         return LINTEL_ENOMEM;
     }
+    if (owner != NULL && owner->profile && method != NULL && path != NULL) {
+        /* A profile's clients expect its exact answer on a path lintel serves too (/health,
+         * /api/users/me): while the profile is enabled the route is its own. Two profiles on
+         * one route still conflict (router_add names both). */
+        const struct route *held = router_find(server_router, method, path, false);
+        if (held != NULL && (held->owner == NULL || !held->owner->profile)) {
+            log_info("compat: profile %s shadows %s %s of %s while it is enabled", who, method,
+                     path, held->owner_name);
+            router_remove(server_router, held);
+        }
+    }
     return router_add(server_router, &def, err);
 }
 
@@ -185,6 +196,7 @@ int server_core_routes(void)
         lintel_handler handler;
     } core[] = {
         {"/health", health_handler},
+        {"/api/health", health_handler}, /* the same, where no compatibility profile reaches */
         {"/openapi.json", openapi_handler},
         {"/docs", web_docs_handler},
         {"/admin", web_admin_handler},
@@ -441,7 +453,12 @@ static int server_authenticate(struct lintel_req *req)
         host_res_put_header(&req->res, "WWW-Authenticate", "Bearer");
     else if (rc == LINTEL_ETOKEN)
         host_res_put_header(&req->res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-    return host_res_record(&req->res, rc, NULL, detail, false);
+    host_res_record(&req->res, rc, NULL, detail, false);
+    /* For a profile's error renderer: why, as errors[] {field "Authorization", message}
+     * (lintel's own 401/403 bodies carry no errors[]). */
+    if (auth_reason() != NULL)
+        host_res_record(&req->res, rc, "Authorization", auth_reason(), false);
+    return rc;
 }
 
 static int server_options(struct lintel_req *req, const char *allow)
