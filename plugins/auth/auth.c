@@ -182,6 +182,20 @@ static int authp_grant(lintel_req *req, long long user_id, const char *sid, cons
     return rc;
 }
 
+/* Hashes password at the configured cost into {"h": ...} (*j_hash), inside the heavy gate. */
+static int authp_hash(struct authp *a, lintel_req *req, const char *password, json_t **j_hash)
+{
+    int rc = lintel_heavy_begin(req);
+
+    *j_hash = NULL;
+    if (rc != 0)
+        return rc;
+    rc = lintel_sql_rowf(req, j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI", password,
+                         (json_int_t)a->password_cost);
+    lintel_heavy_end(req);
+    return rc;
+}
+
 /* The hash of the dummy password, to spend a verification on unknown users (borrowed). */
 static const char *authp_dummy(struct authp *a, lintel_req *req)
 {
@@ -263,6 +277,7 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
 {
     struct authp *a = state;
     json_t *j_body = NULL, *j_user = NULL, *j_check = NULL, *j_out = NULL;
+    json_t *j_hash = NULL;
     const char *username = NULL, *password = NULL, *asked = NULL, *grant = NULL, *hash, *addr;
     char *scope = NULL, *sid = NULL, *refresh = NULL;
     long long user_id = 0;
@@ -314,14 +329,17 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
+    lintel_heavy_end(req);
     if (json_integer_value(json_object_get(j_check, "rehash")) == 1) {
-        /* bcrypt imports and old costs move to the current scheme now that we know it */
-        rc = lintel_sql_execf(req, NULL, "UPDATE users SET password_hash = lintel_password_hash(?1, ?2)"
-            " WHERE id = ?3", "sII", password, (json_int_t)a->password_cost, (json_int_t)user_id);
+        /* bcrypt imports and old costs move to the current scheme now that we know it: the
+         * hash is made first, the write then takes the lock for one UPDATE only */
+        rc = authp_hash(a, req, password, &j_hash);
+        if (rc == 0)
+            rc = lintel_sql_execf(req, NULL, "UPDATE users SET password_hash = ?1 WHERE id = ?2",
+                                  "OI", json_object_get(j_hash, "h"), (json_int_t)user_id);
         if (rc != 0)
             goto cleanup;
     }
-    lintel_heavy_end(req);
     rc =
         authp_scope(req, res, asked, json_string_value(json_object_get(j_user, "role")), &scope);
     if (rc != 0)
@@ -342,6 +360,7 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = authp_tokens_reply(res, 200, j_out);
 cleanup:
+    json_decref(j_hash);
     lintel_heavy_end(req); /* no-op unless a failure left the section open */
     lintel_free(sid);
     lintel_free(refresh);
@@ -358,6 +377,7 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
 {
     struct authp *a = state;
     json_t *j_body = NULL, *j_rules = NULL, *j_taken = NULL, *j_user = NULL, *j_out = NULL;
+    json_t *j_hash = NULL;
     const char *username = NULL, *password = NULL, *email = NULL, *msg;
     char *scope = NULL, *sid = NULL, *refresh = NULL;
     static const char *const fields[] = {"username", "password", "email"};
@@ -407,13 +427,16 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
         rc = lintel_res_error(res, LINTEL_ECONFLICT, "email", "Email is already registered");
         goto cleanup;
     }
-    rc = lintel_heavy_begin(req);
+    /* Hash first, then write: the hashing gate is never waited on with the write lock held. */
+    rc = authp_hash(a, req, password, &j_hash);
     if (rc != 0)
         goto cleanup;
     rc = lintel_sql_begin(req);
     if (rc == 0) {
-        rc = lintel_sql_rowf(req, &j_user, "INSERT INTO users (username, email, password_hash)"
-            " VALUES (?1, ?2, lintel_password_hash(?3, ?4)) RETURNING " AUTHP_USER_COLS, "ss?sI", username, email, password, (json_int_t)a->password_cost);
+        rc = lintel_sql_rowf(req, &j_user,
+                             "INSERT INTO users (username, email, password_hash)"
+                             " VALUES (?1, ?2, ?3) RETURNING " AUTHP_USER_COLS,
+                             "ss?O", username, email, json_object_get(j_hash, "h"));
         if (rc == 0) {
             user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
             rc = authp_scope(req, res, NULL, "user", &scope);
@@ -425,7 +448,6 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
         else
             lintel_sql_rollback(req);
     }
-    lintel_heavy_end(req);
     if (rc == LINTEL_ECONFLICT) /* registered by someone else a moment ago */
         rc = lintel_res_error(res, LINTEL_ECONFLICT, NULL, "Username or email is taken");
     if (rc != 0)
@@ -440,6 +462,7 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
         rc = authp_tokens_reply(res, 201, j_out);
     }
 cleanup:
+    json_decref(j_hash);
     lintel_free(sid);
     lintel_free(refresh);
     free(scope);

@@ -34,6 +34,7 @@ struct users_change {
     const char *email;
     const char *password;
     const char *role;
+    const char *hash; /* password's hash (users_hash), borrowed from j_hash of the caller */
 };
 
 static int users_not_found(lintel_res *res)
@@ -126,7 +127,7 @@ static int users_last_admin(lintel_req *req, lintel_res *res, long long id)
     json_t *j_row = NULL;
     int rc;
 
-    rc = lintel_sql_rowf(req, &j_row, "SELECT (SELECT role FROM users WHERE id = ?1) = 'admin' AND"
+    rc = lintel_sql_rowf(req, &j_row, "SELECT (SELECT role FROM users WHERE id = ?1 AND deleted_at IS NULL) = 'admin' AND"
                    " (SELECT count(*) FROM users WHERE role = 'admin' AND deleted_at IS NULL)"
                    " <= 1 AS last", "I", (json_int_t)id);
     if (rc == 0 && json_integer_value(json_object_get(j_row, "last")) != 0)
@@ -137,30 +138,44 @@ static int users_last_admin(lintel_req *req, lintel_res *res, long long id)
 }
 
 /*
- * Applies c to user id in the open transaction and returns the user (*j_user new ref). A new
- * password is hashed here, between the host's heavy_begin and heavy_end.
+ * Hashes c's new password, if any, into c->hash (*j_hash keeps it; new reference): between the
+ * host's heavy_begin and heavy_end, and before any write transaction, so no lock waits on it.
  */
-static int users_apply(struct users *u, lintel_req *req, lintel_res *res, long long id,
-                       const struct users_change *c, json_t **j_user)
+static int users_hash(struct users *u, lintel_req *req, struct users_change *c, json_t **j_hash)
 {
     int rc;
 
-    if (c->password != NULL) {
-        rc = lintel_heavy_begin(req);
-        if (rc != 0)
-            return rc;
-    }
-    rc = lintel_sql_rowf(req, j_user, "UPDATE users SET username = coalesce(?2, username),"
-                   " email = CASE WHEN ?3 THEN ?4 ELSE email END,"
-                   " password_hash = CASE WHEN ?5 IS NOT NULL"
-                   " THEN lintel_password_hash(?5, ?6) ELSE password_hash END,"
-                   " role = coalesce(?7, role),"
-                   /* a PATCH that changes nothing leaves updated_at alone (as tasks do) */
-                   " updated_at = CASE WHEN coalesce(?2, username) IS NOT username"
-                   " OR (?3 AND ?4 IS NOT email) OR ?5 IS NOT NULL"
-                   " OR coalesce(?7, role) IS NOT role THEN " USERS_NOW " ELSE updated_at END"
-                   " WHERE id = ?1 AND deleted_at IS NULL RETURNING " USERS_COLS, "Is?bs?s?Is?", (json_int_t)id, c->username, c->email_set, c->email, c->password, (json_int_t)u->password_cost, c->role);
+    *j_hash = NULL;
+    if (c->password == NULL)
+        return 0;
+    rc = lintel_heavy_begin(req);
+    if (rc != 0)
+        return rc;
+    rc = lintel_sql_rowf(req, j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI",
+                         c->password, (json_int_t)u->password_cost);
     lintel_heavy_end(req);
+    c->hash = json_string_value(json_object_get(*j_hash, "h"));
+    return rc == 0 && c->hash == NULL ? LINTEL_EINTERNAL : rc;
+}
+
+/* Applies c to user id in the open transaction and returns the user (*j_user new ref). */
+static int users_apply(lintel_req *req, lintel_res *res, long long id, const struct users_change *c,
+                       json_t **j_user)
+{
+    int rc;
+
+    rc = lintel_sql_rowf(req, j_user,
+                         "UPDATE users SET username = coalesce(?2, username),"
+                         " email = CASE WHEN ?3 THEN ?4 ELSE email END,"
+                         " password_hash = coalesce(?5, password_hash),"
+                         " role = coalesce(?6, role),"
+                         /* a PATCH that changes nothing leaves updated_at alone (as tasks do) */
+                         " updated_at = CASE WHEN coalesce(?2, username) IS NOT username"
+                         " OR (?3 AND ?4 IS NOT email) OR ?5 IS NOT NULL"
+                         " OR coalesce(?6, role) IS NOT role THEN " USERS_NOW " ELSE updated_at END"
+                         " WHERE id = ?1 AND deleted_at IS NULL RETURNING " USERS_COLS,
+                         "Is?bs?s?s?", (json_int_t)id, c->username, c->email_set, c->email,
+                         c->hash, c->role);
     if (rc == LINTEL_ENOTFOUND)
         rc = users_not_found(res);
     return rc;
@@ -255,7 +270,7 @@ cleanup:
 static int users_me_patch(lintel_req *req, lintel_res *res, void *state)
 {
     struct users *u = state;
-    json_t *j_body = NULL, *j_rules = NULL, *j_user = NULL, *j_role;
+    json_t *j_body = NULL, *j_rules = NULL, *j_user = NULL, *j_hash = NULL, *j_role;
     const json_t *j_claims = lintel_req_claims(req);
     const char *role = json_string_value(json_object_get(j_claims, "role"));
     const char *sid = json_string_value(json_object_get(j_claims, "sid"));
@@ -277,12 +292,14 @@ static int users_me_patch(lintel_req *req, lintel_res *res, void *state)
     rc = users_validate(u, req, res, id, j_body, 1, 0, &c, &j_rules);
     if (rc == 0 && c.password != NULL)
         rc = users_check_current(u, req, res, j_body, id);
+    if (rc == 0)
+        rc = users_hash(u, req, &c, &j_hash);
     if (rc != 0)
         goto cleanup;
     rc = lintel_sql_begin(req);
     if (rc != 0)
         goto cleanup;
-    rc = users_apply(u, req, res, id, &c, &j_user);
+    rc = users_apply(req, res, id, &c, &j_user);
     /* a new password: whoever else holds a session of this account is out */
     if (rc == 0 && c.password != NULL)
         rc = lintel_session_end(req, id, NULL, sid);
@@ -290,6 +307,7 @@ static int users_me_patch(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = lintel_res_json(res, 200, j_user);
 cleanup:
+    json_decref(j_hash);
     json_decref(j_user);
     json_decref(j_rules);
     json_decref(j_body);
@@ -409,6 +427,7 @@ static int users_admin_patch(lintel_req *req, lintel_res *res, void *state)
 {
     struct users *u = state;
     json_t *j_body = NULL, *j_rules = NULL, *j_user = NULL, *j_before = NULL;
+    json_t *j_hash = NULL;
     struct users_change c;
     long long id = 0;
     int rc, ends;
@@ -428,13 +447,16 @@ static int users_admin_patch(lintel_req *req, lintel_res *res, void *state)
     ends = c.password != NULL ||
            (c.role != NULL &&
             strcmp(c.role, json_string_value(json_object_get(j_before, "role"))) != 0);
+    rc = users_hash(u, req, &c, &j_hash);
+    if (rc != 0)
+        goto cleanup;
     rc = lintel_sql_begin(req);
     if (rc != 0)
         goto cleanup;
     if (c.role != NULL && strcmp(c.role, "admin") != 0)
         rc = users_last_admin(req, res, id);
     if (rc == 0)
-        rc = users_apply(u, req, res, id, &c, &j_user);
+        rc = users_apply(req, res, id, &c, &j_user);
     /* A reset password or a new role: every session of that user ends now. */
     if (rc == 0 && ends)
         rc = lintel_session_end(req, id, NULL, NULL);
@@ -442,6 +464,7 @@ static int users_admin_patch(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = lintel_res_json(res, 200, j_user);
 cleanup:
+    json_decref(j_hash);
     json_decref(j_before);
     json_decref(j_user);
     json_decref(j_rules);
