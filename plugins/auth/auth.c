@@ -5,7 +5,6 @@
 #include <lintel/kit.h>
 
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +14,12 @@ LINTEL_KIT_INIT;
 
 /* The scopes each role grants (api.md "Roles"); app/auth.c keeps the same table. */
 
-#define AUTHP_WINDOW     900 /* brute-force window, seconds (api.md: 15 minutes) */
 #define AUTHP_USER_COLS  "id, username, email, role, created_at, updated_at, NULL AS avatar_url"
-#define AUTHP_DUMMY_PASS "lintel: no such user, spend the same time"
 
 struct authp {
     lintel_plugin *p;
     long long refresh_ttl;
-    long long password_min, password_cost, max_user, max_ip;
-    pthread_mutex_t dummy_lock;
-    char *dummy_hash; /* a hash of AUTHP_DUMMY_PASS at the current cost, made on first need */
+    long long password_min, password_cost;
 };
 
 /*
@@ -183,115 +178,17 @@ static int authp_grant(lintel_req *req, long long user_id, const char *sid,
     return rc;
 }
 
-/* Hashes password at the configured cost into {"h": ...} (*j_hash), inside the heavy gate. */
-static int authp_hash(struct authp *a, lintel_req *req, const char *password, json_t **j_hash)
-{
-    int rc = lintel_heavy_begin(req);
-
-    *j_hash = NULL;
-    if (rc != 0)
-        return rc;
-    rc = lintel_sql_rowf(req, j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI", password,
-                         (json_int_t)a->password_cost);
-    lintel_heavy_end(req);
-    return rc;
-}
-
-/* The hash of the dummy password, to spend a verification on unknown users (borrowed). */
-static const char *authp_dummy(struct authp *a, lintel_req *req)
-{
-    json_t *j_row = NULL;
-
-    pthread_mutex_lock(&a->dummy_lock);
-    if (a->dummy_hash == NULL &&
-        lintel_sql_rowf(req, &j_row, "SELECT lintel_password_hash(?1, ?2) AS h", "sI", AUTHP_DUMMY_PASS, (json_int_t)a->password_cost) == 0) {
-        const char *h = json_string_value(json_object_get(j_row, "h"));
-        a->dummy_hash = h != NULL ? strdup(h) : NULL;
-    }
-    pthread_mutex_unlock(&a->dummy_lock);
-    json_decref(j_row);
-    return a->dummy_hash;
-}
-
 /*
- * 429 when username or addr has reached its limit of failures in the window. Retry-After is
- * when enough of them have aged out for one more try.
+ * POST /api/auth/login: JSON {username, password, scope?} or form grant_type=password&...
+ * The login itself (lockout, verification, session, tokens) is the host's api->login.
  */
-static int authp_limited(struct authp *a, lintel_req *req, lintel_res *res, const char *username,
-                         const char *addr)
-{
-    static const char *const sql[2] = {
-        "WITH f AS (SELECT at FROM login_failures WHERE username = ?1"
-        " AND at > unixepoch() - ?2) SELECT (SELECT count(*) FROM f) AS n,"
-        " (SELECT at FROM f ORDER BY at LIMIT 1 OFFSET max((SELECT count(*) FROM f) - ?3, 0))"
-        " + ?2 - unixepoch() AS wait",
-        "WITH f AS (SELECT at FROM login_failures WHERE addr = ?1"
-        " AND at > unixepoch() - ?2) SELECT (SELECT count(*) FROM f) AS n,"
-        " (SELECT at FROM f ORDER BY at LIMIT 1 OFFSET max((SELECT count(*) FROM f) - ?3, 0))"
-        " + ?2 - unixepoch() AS wait"};
-    const char *keys[2] = {username, addr};
-    long long limits[2] = {a->max_user, a->max_ip};
-    json_t *j_row = NULL;
-    char retry[32];
-    long long wait;
-    int i, rc = 0;
-
-    for (i = 0; i < 2 && rc == 0; i++) {
-        if (limits[i] <= 0)
-            continue;
-        rc = lintel_sql_rowf(req, &j_row, sql[i], "sII", keys[i], (json_int_t)AUTHP_WINDOW, (json_int_t)limits[i]);
-        if (rc != 0)
-            break;
-        if (json_integer_value(json_object_get(j_row, "n")) >= limits[i]) {
-            /* audited once per window and key, so a locked-out guesser cannot fill the table */
-            rc = lintel_sql_execf(req, NULL, "INSERT INTO audit_events (action, user_id, addr, subject, new_value)"
-                            " SELECT 'login.locked', (SELECT id FROM users WHERE username = ?2"
-                            " COLLATE NOCASE), ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM"
-                            " audit_events WHERE action = 'login.locked' AND at > unixepoch() - ?4"
-                            " AND new_value = ?3 AND (CASE ?3 WHEN 'username'"
-                            " THEN subject = ?2 COLLATE NOCASE ELSE addr = ?1 END))", "sssI", addr, username, i == 0 ? "username" : "address", (json_int_t)AUTHP_WINDOW);
-            wait = (long long)json_integer_value(json_object_get(j_row, "wait"));
-            snprintf(retry, sizeof(retry), "%lld", wait < 1 ? 1 : wait);
-            if (rc == 0)
-                rc = lintel_res_header(res, "Retry-After", retry);
-            if (rc == 0)
-                rc = lintel_res_error(res, LINTEL_ERATELIMIT, NULL,
-                                       "Too many failed logins; try again in %s seconds", retry);
-        }
-        json_decref(j_row);
-        j_row = NULL;
-    }
-    return rc;
-}
-
-static int authp_record_failure(lintel_req *req, const char *username,
-                                const char *addr)
-{
-    int rc;
-
-    rc = lintel_sql_execf(req, NULL, "DELETE FROM login_failures WHERE at <= unixepoch() - ?1", "I", (json_int_t)AUTHP_WINDOW);
-    if (rc == 0)
-        rc = lintel_sql_execf(req, NULL, "INSERT INTO login_failures (username, addr) VALUES (?1, ?2)", "ss", username, addr);
-    return rc;
-}
-
-static const char *authp_addr(lintel_req *req)
-{
-    const char *addr = lintel_req_client_addr(req);
-
-    return addr != NULL && addr[0] != '\0' ? addr : "unknown";
-}
-
-/* POST /api/auth/login: JSON {username, password, scope?} or form grant_type=password&... */
 static int authp_login(lintel_req *req, lintel_res *res, void *state)
 {
-    struct authp *a = state;
-    json_t *j_body = NULL, *j_user = NULL, *j_check = NULL, *j_out = NULL;
-    json_t *j_hash = NULL;
-    const char *username = NULL, *password = NULL, *asked = NULL, *grant = NULL, *hash, *addr;
-    char *scope = NULL, *sid = NULL, *refresh = NULL;
-    long long user_id = 0;
-    int rc, ok;
+    (void)state;
+    json_t *j_body = NULL, *j_login = NULL, *j_out = NULL;
+    struct lintel_login in = {0};
+    const char *grant = NULL;
+    int rc;
 
     rc = authp_body(req, res, &j_body);
     if (rc != 0)
@@ -300,84 +197,26 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0 && grant != NULL && strcmp(grant, "password") != 0)
         rc = lintel_res_invalid(res, "grant_type", "must be password");
     if (rc == 0)
-        rc = authp_string(res, j_body, "username", 1, &username);
+        rc = authp_string(res, j_body, "username", 1, &in.login);
     if (rc == 0)
-        rc = authp_string(res, j_body, "password", 1, &password);
+        rc = authp_string(res, j_body, "password", 1, &in.password);
     if (rc == 0)
-        rc = authp_string(res, j_body, "scope", 0, &asked);
-    if (rc == 0)
-        rc = authp_scope(req, res, asked, NULL, &scope); /* names only; the role comes later */
+        rc = authp_string(res, j_body, "scope", 0, &in.scope);
     if (rc != 0)
         goto cleanup;
-    free(scope);
-    scope = NULL;
-    addr = authp_addr(req);
-    rc = authp_limited(a, req, res, username, addr);
+    rc = lintel_login(req, &in, &j_login);
+    if (rc == LINTEL_EAUTH)
+        lintel_res_header(res, "WWW-Authenticate", "Bearer");
     if (rc != 0)
         goto cleanup;
-
-    rc = lintel_sql_rowf(req, &j_user, "SELECT id, password_hash, role FROM users"
-                   " WHERE username = ?1 COLLATE NOCASE AND deleted_at IS NULL", "s", username);
-    if (rc != 0 && rc != LINTEL_ENOTFOUND)
-        goto cleanup;
-    rc = lintel_heavy_begin(req);
-    if (rc != 0)
-        goto cleanup;
-    /* Unknown and deleted users cost one verification too, so timing tells nothing. */
-    hash = j_user != NULL ? json_string_value(json_object_get(j_user, "password_hash"))
-                          : authp_dummy(a, req);
-    rc = lintel_sql_rowf(req, &j_check, "SELECT lintel_password_verify(?1, ?2) AS ok,"
-        " lintel_password_needs_rehash(?2, ?3) AS rehash", "ssI", password, hash != NULL ? hash : "*", (json_int_t)a->password_cost);
-    if (rc != 0)
-        goto cleanup;
-    ok = j_user != NULL && json_integer_value(json_object_get(j_check, "ok")) == 1;
-    if (!ok) {
-        lintel_heavy_end(req);
-        rc = authp_record_failure(req, username, addr);
-        if (rc == 0)
-            rc = authp_unauthorized(res, LINTEL_EAUTH, "Invalid username or password");
-        goto cleanup;
-    }
-    user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
-    lintel_heavy_end(req);
-    if (json_integer_value(json_object_get(j_check, "rehash")) == 1) {
-        /* bcrypt imports and old costs move to the current scheme now that we know it: the
-         * hash is made first, the write then takes the lock for one UPDATE only */
-        rc = authp_hash(a, req, password, &j_hash);
-        if (rc == 0)
-            rc = lintel_sql_execf(req, NULL, "UPDATE users SET password_hash = ?1 WHERE id = ?2",
-                                  "OI", json_object_get(j_hash, "h"), (json_int_t)user_id);
-        if (rc != 0)
-            goto cleanup;
-    }
-    rc =
-        authp_scope(req, res, asked, json_string_value(json_object_get(j_user, "role")), &scope);
-    if (rc != 0)
-        goto cleanup;
-    rc = lintel_sql_begin(req);
-    if (rc != 0)
-        goto cleanup;
-    rc = lintel_sql_execf(req, NULL, "DELETE FROM login_failures WHERE username = ?1", "s", username);
-    if (rc == 0)
-        rc = authp_session_new(a, req, user_id, scope, &sid, &refresh);
-    if (rc == 0)
-        rc = lintel_sql_commit(req);
-    else
-        lintel_sql_rollback(req);
-    if (rc == 0)
-        rc = authp_grant(req, user_id, sid, json_string_value(json_object_get(j_user, "role")),
-                         scope, refresh, &j_out);
-    if (rc == 0)
-        rc = authp_tokens_reply(res, 200, j_out);
+    j_out = json_pack("{sO ss sO sO sO}", "access_token", json_object_get(j_login, "access_token"),
+                      "token_type", "bearer", "expires_in", json_object_get(j_login, "expires_in"),
+                      "refresh_token", json_object_get(j_login, "refresh_token"), "scope",
+                      json_object_get(j_login, "scope"));
+    rc = j_out != NULL ? authp_tokens_reply(res, 200, j_out) : LINTEL_ENOMEM;
 cleanup:
-    json_decref(j_hash);
-    lintel_heavy_end(req); /* no-op unless a failure left the section open */
-    lintel_free(sid);
-    lintel_free(refresh);
-    free(scope);
     json_decref(j_out);
-    json_decref(j_check);
-    json_decref(j_user);
+    json_decref(j_login);
     json_decref(j_body);
     return rc;
 }
@@ -438,7 +277,11 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     /* Hash first, then write: the hashing gate is never waited on with the write lock held. */
-    rc = authp_hash(a, req, password, &j_hash);
+    rc = lintel_heavy_begin(req);
+    if (rc == 0)
+        rc = lintel_sql_rowf(req, &j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI",
+                             password, (json_int_t)a->password_cost);
+    lintel_heavy_end(req);
     if (rc != 0)
         goto cleanup;
     rc = lintel_sql_begin(req);
@@ -642,8 +485,6 @@ static void authp_unload(void *state)
 
     if (a == NULL)
         return;
-    free(a->dummy_hash);
-    pthread_mutex_destroy(&a->dummy_lock);
     free(a);
 }
 
@@ -659,7 +500,6 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     if (a == NULL)
         return LINTEL_ENOMEM;
     a->p = p;
-    pthread_mutex_init(&a->dummy_lock, NULL);
     rc = lintel_on_unload(p, authp_unload, a);
     if (rc != 0) {
         authp_unload(a);
@@ -672,13 +512,6 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     if (rc == 0)
         rc = lintel_setting_int(p, "password_cost", &a->password_cost);
     if (rc == 0)
-        rc = lintel_setting_int(p, "login_max_user", &a->max_user);
-    if (rc == 0)
-        rc = lintel_setting_int(p, "login_max_ip", &a->max_ip);
-    if (rc == 0)
         rc = lintel_routes_add(p, authp_routes, LINTEL_COUNT(authp_routes), a);
-    if (rc == 0)
-        lintel_log(p, LINTEL_LOG_INFO, "password cost %lld, login limits %lld/user %lld/address",
-                 a->password_cost, a->max_user, a->max_ip);
     return rc;
 }
