@@ -829,6 +829,7 @@ static const struct lintel_api host_table = {
     .sql_queryf = host_kit_sql_queryf,
     .sql_rowf = host_kit_sql_rowf,
     .sql_execf = host_kit_sql_execf,
+    .sql_list = host_kit_sql_list,
     .sql_begin = host_sql_begin,
     .sql_commit = host_sql_commit,
     .sql_rollback = host_sql_rollback,
