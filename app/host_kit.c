@@ -11,6 +11,7 @@
 #include "lintel_ext.h"
 #include "log.h"
 #include "plugin_loader.h"
+#include "router.h"
 #include "server.h"
 
 #include <errno.h>
