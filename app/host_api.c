@@ -580,7 +580,7 @@ static int host_sql_rollback(lintel_req *req)
 static int host_token_issue(lintel_req *req, const json_t *j_claims, char **token,
                             long long *expires_in)
 {
-    int rc = auth_token_issue(j_claims, token, expires_in);
+    int rc = auth_token_issue(j_claims, 0, token, expires_in);
 
     if (rc != 0)
         host_res_record(&req->res, rc, NULL, NULL, true);
@@ -861,6 +861,7 @@ static struct lintel_api host_table = {
 void host_api_bind(const struct lintel_api *upper)
 {
     host_table.declare = upper->declare;
+    host_table.login = upper->login;
     host_table.declare_profile = upper->declare_profile;
     host_table.scope_add = upper->scope_add;
     host_table.routes_add = upper->routes_add;

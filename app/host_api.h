@@ -72,7 +72,8 @@ void host_api_release(void);
 
 /*
  * Binds the table's members implemented above this file (lifecycle: declare, migration_add,
- * on_unload, log from plugin_loader.c; the kit's from host_kit.c), before plugins load.
+ * on_unload, log from plugin_loader.c; the kit's from host_kit.c; login from host_account.c),
+ * before plugins load.
  */
 void host_api_bind(const struct lintel_api *upper);
 

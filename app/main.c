@@ -6,6 +6,7 @@
 #include "config.h"
 #include "core_routes.h"
 #include "db.h"
+#include "host_account.h"
 #include "host_api.h"
 #include "host_kit.h"
 #include "http_client.h"
@@ -154,7 +155,8 @@ static int main_prepare(struct main_state *st)
                                              .sql_rowf = host_kit_sql_rowf,
                                              .sql_execf = host_kit_sql_execf,
                                              .sql_list = host_kit_sql_list,
-                                             .event_user = host_kit_event_user});
+                                             .event_user = host_kit_event_user,
+                                             .login = host_account_login});
     rc = plugin_loader_load_all(&st->cfg, host_api(), &err);
     if (rc != 0) {
         log_error("start stopped: %s", err != NULL ? err : "a plugin was refused");
@@ -256,6 +258,7 @@ static void main_release(struct main_state *st)
     server_release();
     ws_release();
     host_api_release();
+    host_account_release();
     plugin_loader_unload_all();
     if (st->http_open)
         http_client_global_release();
