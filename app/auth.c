@@ -177,6 +177,11 @@ static int auth_has_word(const char *list, const char *word)
     return 0;
 }
 
+int auth_scope_has(const char *scope, const char *word)
+{
+    return scope != NULL && word != NULL && auth_has_word(scope, word);
+}
+
 /*
  * The token's scope as the user's role allows it now (*j_scope new reference). The auth plugin
  * narrowed it to the role the token names when it was issued, so while that role holds, it is

@@ -25,6 +25,9 @@ void auth_global_release(void);
 int auth_request(const char *authorization, const char *query_token, const char *scope, int admin,
                  json_t **j_claims, long long *user_id, const char **detail);
 
+/* Whether the space-separated scope holds word (1) or not (0; also for NULL). */
+int auth_scope_has(const char *scope, const char *word);
+
 /* Signs an access token (see lintel_api.token_issue). *token: malloc'd. */
 int auth_token_issue(const json_t *j_claims, char **token, long long *expires_in);
 

@@ -1,9 +1,10 @@
 /*
- * Live events: stamps an event with its user and time, serialises it once, and hands the
- * text to the WebSocket registry, which queues it on each of the user's sockets.
+ * Live events: stamps an event with its user and time, decides which scope may see it,
+ * serialises it once and hands the text to the WebSocket registry.
  */
 #include "events.h"
 
+#include "json_out.h"
 #include "ws.h"
 
 #include <lintel/plugin.h>
@@ -14,6 +15,33 @@
 /* Events are small notifications, not payload transport: larger ones are refused. */
 #define EVENTS_MAX_TEXT (64 * 1024)
 
+/*
+ * lintel's own events and the scope that guards their content over HTTP: the read scope of
+ * the resource (POST /api/numbers needs numbers:write, but a number is read with
+ * numbers:read) and profile for the avatar, as GET /api/users/me.
+ */
+static const struct {
+    const char *prefix, *scope;
+} events_scopes[] = {
+    {"number.", "numbers:read"},
+    {"task.", "tasks:read"},
+    {"avatar.", "profile"},
+};
+
+const char *events_scope(const json_t *j_event, const char *route_scope)
+{
+    const char *name = json_string_value(json_object_get(j_event, "event"));
+    const json_t *j_scope = json_object_get(j_event, "scope");
+    size_t i;
+
+    if (json_is_string(j_scope))
+        return json_string_value(j_scope);
+    for (i = 0; name != NULL && i < sizeof(events_scopes) / sizeof(events_scopes[0]); i++)
+        if (strncmp(name, events_scopes[i].prefix, strlen(events_scopes[i].prefix)) == 0)
+            return events_scopes[i].scope;
+    return route_scope;
+}
+
 void events_now_iso(char out[21])
 {
     time_t now = time(NULL);
@@ -23,20 +51,31 @@ void events_now_iso(char out[21])
     strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int events_publish(long long user_id, const json_t *j_event)
+int events_publish(long long user_id, const json_t *j_event, const char *route_scope)
 {
     json_t *j_copy = NULL;
-    char at[21], *text = NULL;
+    char at[21], *text = NULL, *scope = NULL;
+    const char *needed;
+    size_t len = 0;
     int rc = LINTEL_EPARAM;
 
     if (user_id <= 0 || !json_is_object(j_event) ||
         !json_is_string(json_object_get(j_event, "event")))
         goto cleanup;
+    needed = events_scope(j_event, route_scope);
+    if (needed != NULL) {
+        scope = strdup(needed); /* j_copy loses its "scope" below */
+        if (scope == NULL) {
+            rc = LINTEL_ENOMEM;
+            goto cleanup;
+        }
+    }
     j_copy = json_deep_copy(j_event);
     if (j_copy == NULL) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
+    json_object_del(j_copy, "scope"); /* routing information, not content */
     events_now_iso(at);
     if (json_object_set_new(j_copy, "user_id", json_integer((json_int_t)user_id)) != 0 ||
         (json_object_get(j_copy, "at") == NULL &&
@@ -44,17 +83,18 @@ int events_publish(long long user_id, const json_t *j_event)
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    /* Same serialisation as HTTP replies: compact, and keys in insertion order. */
-    text = json_dumps(j_copy, JSON_COMPACT);
-    if (text == NULL) {
-        rc = LINTEL_ENOMEM;
+    /* The serializer of HTTP replies: 0.1 is sent as 0.1 on both. */
+    rc = json_out_dump(j_copy, &text, &len);
+    if (rc != 0)
+        goto cleanup;
+    if (len > EVENTS_MAX_TEXT) {
+        rc = LINTEL_EPARAM;
         goto cleanup;
     }
-    if (strlen(text) > EVENTS_MAX_TEXT)
-        goto cleanup;
-    ws_send_user(user_id, text);
+    ws_send_user(user_id, text, len, scope);
     rc = 0;
 cleanup:
+    free(scope);
     free(text);
     json_decref(j_copy);
     return rc;

@@ -1,6 +1,6 @@
 /*
- * Live events: a JSON object addressed to one user, delivered as a text frame to every
- * WebSocket that user has open (app/ws.c). Used by the plugin ABI's event_publish.
+ * Live events: a JSON object addressed to one user, delivered as a text frame to each of that
+ * user's WebSockets whose token holds the scope protecting the event (app/ws.c).
  */
 #ifndef LINTEL_APP_EVENTS_H
 #define LINTEL_APP_EVENTS_H
@@ -8,11 +8,21 @@
 #include <jansson.h>
 
 /*
- * Publishes j_event (borrowed; an object with a string "event") to user_id's sockets. A copy
- * gets "user_id" set and "at" (ISO 8601 UTC, now) added when absent. Returns 0 (also when
- * the user has no socket), LINTEL_EPARAM for a bad event, LINTEL_ENOMEM.
+ * The scope a socket's token needs to receive j_event: its own "scope" member when it is a
+ * string, else lintel's table for its own events (number.* numbers:read, task.* tasks:read,
+ * avatar.* profile), else route_scope (the scope of the route that published it; may be
+ * NULL: any token). Borrowed from j_event or static.
  */
-int events_publish(long long user_id, const json_t *j_event);
+const char *events_scope(const json_t *j_event, const char *route_scope);
+
+/*
+ * Publishes j_event (borrowed; an object with a string "event") to user_id's sockets that
+ * hold events_scope(j_event, route_scope). A copy gets "user_id" set, "at" (ISO 8601 UTC,
+ * now) added when absent, "scope" removed, and is serialised like HTTP replies (json_out).
+ * Returns 0 (also when the user has no socket), LINTEL_EPARAM for a bad event or one larger
+ * than 64 KiB, LINTEL_ENOMEM.
+ */
+int events_publish(long long user_id, const json_t *j_event, const char *route_scope);
 
 /* Writes now as "2024-04-22T15:07:57Z" into out (21 bytes with the NUL). */
 void events_now_iso(char out[21]);

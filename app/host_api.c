@@ -603,8 +603,9 @@ static const char *host_data_dir(lintel_plugin *p)
 
 static int host_event_publish(lintel_req *req, long long user_id, const json_t *j_event)
 {
-    (void)req;
-    return events_publish(user_id, j_event);
+    /* the publishing route's scope guards an event lintel does not know (events_scope) */
+    return events_publish(user_id, j_event,
+                          req != NULL && req->route != NULL ? req->route->scope : NULL);
 }
 
 /* ---- list and id conventions (api.md "Conventions") ---- */

@@ -4,6 +4,8 @@
  */
 #include "json_out.h"
 
+#include "double_text.h"
+
 #include <lintel/plugin.h>
 
 #include <math.h>
@@ -69,48 +71,9 @@ static int json_out_string(struct json_out_buf *b, const char *s, size_t n)
     return rc;
 }
 
-/* Whether d printed with prec significant digits (into buf) reads back as d. */
-static int json_out_reads_back(double d, int prec, char buf[32])
-{
-    snprintf(buf, 32, "%.*e", prec - 1, d);
-    return strtod(buf, NULL) == d;
-}
-
-void json_out_real(double d, char buf[32])
-{
-    int prec, exp10;
-    char *e;
-
-    /*
-     * The fewest significant digits that read back as d. Values are mostly short decimal input
-     * (4.5) or computed results that need 16 or 17 digits (an average), so 15 is tried first:
-     * the long ones are settled in two or three tries instead of seventeen, the short ones by
-     * counting up from one. (If p digits read back, so do p + 1.)
-     */
-    if (json_out_reads_back(d, 15, buf)) {
-        for (prec = 1; prec < 15 && !json_out_reads_back(d, prec, buf); prec++)
-            ;
-    } else {
-        prec = json_out_reads_back(d, 16, buf) ? 16 : 17;
-    }
-    snprintf(buf, 32, "%.*e", prec - 1, d);
-    /*
-     * %g would switch to an exponent as soon as the precision is below it (100.0 -> "1e+02");
-     * print positional text for exponents -4..15 instead, as Python's repr and JavaScript do,
-     * and keep the exponent form ("1e+16", "1e-05") outside that range.
-     */
-    e = strchr(buf, 'e');
-    exp10 = e != NULL ? atoi(e + 1) : 0;
-    if (e != NULL && exp10 >= -4 && exp10 < 16)
-        snprintf(buf, 32, "%.*f", prec - 1 - exp10 > 0 ? prec - 1 - exp10 : 0, d);
-    /* 5.0 stays a real for the reader: a bare "5" would read back as an integer. */
-    if (strpbrk(buf, ".eEn") == NULL)
-        strcat(buf, ".0");
-}
-
 static int json_out_value(struct json_out_buf *b, const json_t *j)
 {
-    char num[40];
+    char num[EXT_DOUBLE_TEXT_SIZE + 8];
     const char *key;
     const json_t *j_v;
     size_t i;
@@ -146,7 +109,7 @@ static int json_out_value(struct json_out_buf *b, const json_t *j)
             b->failed = 1;
             return -1;
         }
-        json_out_real(json_real_value(j), num);
+        ext_double_text(json_real_value(j), num);
         return json_out_put(b, num, strlen(num));
     case JSON_TRUE:
         return json_out_put(b, "true", 4);

@@ -5,6 +5,7 @@
 #ifndef LINTEL_APP_SERVER_H
 #define LINTEL_APP_SERVER_H
 
+#include <jansson.h>
 #include <lintel/plugin.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,6 +57,50 @@ int server_endpoint_add(const char *method, const char *path,
 /* The raw endpoints, in registration order (OpenAPI): method and ulfius path, borrowed. */
 size_t server_endpoint_count(void);
 void server_endpoint_get(size_t i, const char **method, const char **path);
+
+/*
+ * Upgrade endpoints (the WebSocket at /api/ws): a GET with `Upgrade: websocket` on path goes
+ * here instead of to a route; any other request on that path goes to the routes as usual.
+ * The server answers bad requests itself (404/405/413, headers only) and authenticates with
+ * the Authorization header or, on upgrade endpoints only, the `access_token` query
+ * parameter; the result goes to accept, which decides (a WebSocket refuses a bad token with
+ * a close frame after the 101, not with an HTTP status).
+ */
+struct MHD_UpgradeResponseHandle;
+
+struct server_upgrade_auth {
+    int rc;                 /* auth_request's result: 0, LINTEL_EAUTH, LINTEL_ETOKEN, ...     */
+    const char *detail;     /* why, when rc != 0 (static text)                               */
+    const json_t *j_claims; /* verified claims when rc == 0; borrowed for the accept call     */
+    long long user_id;      /* when rc == 0                                                   */
+};
+
+struct server_upgrade {
+    /*
+     * In the request's thread, headers read, nothing sent: checks the handshake (read with
+     * api->req_header / req_query), sets the 101's headers (api->res_header: Upgrade,
+     * Sec-WebSocket-Accept, ...; Connection: Upgrade is added by libmicrohttpd) and returns
+     * 0 with *conn (anything of the caller's, handed to upgraded or to discard). A negative
+     * LINTEL_E* (detail through api->res_error) is sent as an HTTP error instead.
+     */
+    int (*accept)(lintel_req *req, lintel_res *res, const struct server_upgrade_auth *auth,
+                  void *state, void **conn);
+    /*
+     * After the 101 went out: sock is the client's byte stream (with TLS a socketpair end),
+     * extra the bytes already read past the request (borrowed: use them before reading sock).
+     * Runs on a server thread and must not block: hand sock to a thread of your own and
+     * return. The callee owns urh and ends it exactly once with
+     * MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE) (never close(sock)).
+     */
+    void (*upgraded)(void *conn, struct MHD_UpgradeResponseHandle *urh, int sock,
+                     const char *extra, size_t extra_len, void *state);
+    /* accept returned 0 but the 101 never went out (client gone, server stopping). */
+    void (*discard)(void *conn, void *state);
+    void *state;
+};
+
+/* Adds an upgrade endpoint (path as in routes, literal). Only before server_start. */
+int server_upgrade_add(const char *path, const struct server_upgrade *u);
 
 /* Registers the core routes (/health, /api/auth/jwks, /openapi.json, /docs). */
 int server_core_routes(void);

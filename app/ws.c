@@ -32,7 +32,7 @@
 
 /* Same rule as auth_request: session open, user not deleted, this token not revoked. */
 #define WS_STATE_SQL                                                                               \
-    "SELECT 1 AS ok FROM sessions s JOIN users u ON u.id = s.user_id"                              \
+    "SELECT u.role AS role FROM sessions s JOIN users u ON u.id = s.user_id"                       \
     " WHERE s.id = ?1 AND s.user_id = ?2 AND s.ended_at IS NULL AND u.deleted_at IS NULL"          \
     " AND NOT EXISTS (SELECT 1 FROM revoked_jtis r WHERE r.jti = ?3)"
 
@@ -40,6 +40,8 @@ struct ws_conn {
     unsigned long long id; /* registry key; never reused                          */
     long long user_id;
     char *sid, *jti; /* of the token the socket was opened with              */
+    char *role;      /* the user's role when scope was computed             */
+    char *scope;     /* the token's effective scope: which events it gets   */
     long long exp;
     pthread_mutex_t lock; /* guards everything below                          */
     pthread_cond_t cond;
@@ -74,6 +76,8 @@ static void ws_conn_free(struct ws_conn *c)
         free(c->queue[(c->qhead + i) % WS_QUEUE_MAX]);
     free(c->sid);
     free(c->jti);
+    free(c->role);
+    free(c->scope);
     pthread_cond_destroy(&c->cond);
     pthread_mutex_destroy(&c->lock);
     free(c);
@@ -174,17 +178,17 @@ static void ws_unregister(struct ws_conn *c)
     pthread_mutex_unlock(&ws.lock);
 }
 
-void ws_send_user(long long user_id, const char *text)
+void ws_send_user(long long user_id, const char *text, size_t len, const char *scope)
 {
     struct ws_conn *c;
 
     pthread_mutex_lock(&ws.lock);
     for (c = ws.list; c != NULL; c = c->next) {
         char *copy;
-        if (c->user_id != user_id)
+        if (c->user_id != user_id || (scope != NULL && !auth_scope_has(c->scope, scope)))
             continue;
         pthread_mutex_lock(&c->lock);
-        copy = c->close_code == 0 ? strdup(text) : NULL;
+        copy = c->close_code == 0 ? strndup(text, len) : NULL;
         if (copy != NULL && c->qlen < WS_QUEUE_MAX) {
             c->queue[(c->qhead + c->qlen) % WS_QUEUE_MAX] = copy;
             c->qlen++;
@@ -321,7 +325,7 @@ static int ws_endpoint(const struct _u_request *u_req, struct _u_response *u_res
 {
     struct ws_conn *c = NULL;
     json_t *j_claims = NULL;
-    const char *detail = NULL, *sid, *jti;
+    const char *detail = NULL, *sid, *jti, *role, *scope;
     long long uid = 0;
     int rc;
 
@@ -348,11 +352,15 @@ static int ws_endpoint(const struct _u_request *u_req, struct _u_response *u_res
     }
     sid = json_string_value(json_object_get(j_claims, "sid"));
     jti = json_string_value(json_object_get(j_claims, "jti"));
+    role = json_string_value(json_object_get(j_claims, "role"));
+    scope = json_string_value(json_object_get(j_claims, "scope"));
     c->user_id = uid;
+    c->role = role != NULL ? strdup(role) : NULL;
+    c->scope = strdup(scope != NULL ? scope : "");
     c->exp = (long long)json_integer_value(json_object_get(j_claims, "exp"));
     c->sid = sid != NULL ? strdup(sid) : NULL;
     c->jti = jti != NULL ? strdup(jti) : NULL;
-    if (c->sid == NULL || c->jti == NULL)
+    if (c->sid == NULL || c->jti == NULL || c->role == NULL || c->scope == NULL)
         ws_conn_close(c, WS_CLOSE_INTERNAL, "try again");
     else
         ws_register(c); /* before the 101 goes out: no event is missed after it */
@@ -383,8 +391,47 @@ static int ws_route(lintel_req *req, lintel_res *res, void *state)
 struct ws_check {
     unsigned long long id;
     long long user_id, exp;
-    char *sid, *jti;
+    char *sid, *jti, *role, *scope;
 };
+
+/*
+ * The user's role changed since the socket's scope was computed (an operator's UPDATE ends no
+ * session): keep only what the new role grants, as auth_request does for HTTP. A socket never
+ * gains scope it did not have at connect.
+ */
+static void ws_rescope(struct db *db, const struct ws_check *chk, const char *role)
+{
+    json_t *j_params = json_pack("[ss]", chk->scope, role), *j_row = NULL;
+    const char *scope;
+    struct ws_conn *c;
+    char *new_scope = NULL, *new_role = strdup(role);
+
+    if (j_params != NULL && new_role != NULL &&
+        db_row(db, "SELECT lintel_scope_within(?1, ?2) AS scope", j_params, &j_row) == 0) {
+        scope = json_string_value(json_object_get(j_row, "scope"));
+        new_scope = scope != NULL ? strdup(scope) : NULL;
+    }
+    pthread_mutex_lock(&ws.lock);
+    for (c = ws.list; c != NULL; c = c->next) {
+        if (c->id != chk->id)
+            continue;
+        if (new_scope == NULL || new_role == NULL) {
+            /* cannot tell what the role allows: deliver nothing rather than too much */
+            ws_conn_close(c, WS_CLOSE_INTERNAL, "try again");
+            break;
+        }
+        free(c->scope);
+        free(c->role);
+        c->scope = new_scope;
+        c->role = new_role;
+        new_scope = new_role = NULL;
+    }
+    pthread_mutex_unlock(&ws.lock);
+    free(new_scope);
+    free(new_role);
+    json_decref(j_row);
+    json_decref(j_params);
+}
 
 /* Looks at every open socket's session once; returns how many closes it requested. */
 static size_t ws_watch_once(struct db *db)
@@ -403,6 +450,8 @@ static size_t ws_watch_once(struct db *db)
         checks[n].exp = c->exp;
         checks[n].sid = strdup(c->sid);
         checks[n].jti = strdup(c->jti);
+        checks[n].role = strdup(c->role);
+        checks[n].scope = strdup(c->scope);
         n++;
     }
     pthread_mutex_unlock(&ws.lock);
@@ -410,7 +459,8 @@ static size_t ws_watch_once(struct db *db)
         const char *reason = NULL;
         json_t *j_params = NULL, *j_row = NULL;
         int rc;
-        if (checks[i].sid == NULL || checks[i].jti == NULL)
+        if (checks[i].sid == NULL || checks[i].jti == NULL || checks[i].role == NULL ||
+            checks[i].scope == NULL)
             continue;
         if (now > checks[i].exp) {
             reason = "token expired";
@@ -420,6 +470,9 @@ static size_t ws_watch_once(struct db *db)
             rc = j_params != NULL ? db_row(db, WS_STATE_SQL, j_params, &j_row) : LINTEL_ENOMEM;
             if (rc == LINTEL_ENOTFOUND)
                 reason = "session ended";
+            if (rc == 0 && json_is_string(json_object_get(j_row, "role")) &&
+                strcmp(json_string_value(json_object_get(j_row, "role")), checks[i].role) != 0)
+                ws_rescope(db, &checks[i], json_string_value(json_object_get(j_row, "role")));
             json_decref(j_params);
             json_decref(j_row);
         }
@@ -437,6 +490,8 @@ static size_t ws_watch_once(struct db *db)
     for (i = 0; i < n; i++) {
         free(checks[i].sid);
         free(checks[i].jti);
+        free(checks[i].role);
+        free(checks[i].scope);
     }
     free(checks);
     return closed;

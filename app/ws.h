@@ -37,8 +37,11 @@ void ws_shutdown(void);
 /* ws_shutdown if not done, then frees the rest (after server_stop: no request runs). */
 void ws_release(void);
 
-/* Queues text (copied) on every open socket of user_id; never blocks on the network. */
-void ws_send_user(long long user_id, const char *text);
+/*
+ * Queues text (len bytes, copied) on every open socket of user_id whose token holds scope
+ * (NULL: every socket); never blocks on the network.
+ */
+void ws_send_user(long long user_id, const char *text, size_t len, const char *scope);
 
 /* Open sockets (of one user, or all with user_id 0). */
 size_t ws_count(long long user_id);

@@ -7,24 +7,32 @@
  * R1 NULLs are skipped; a TEXT or BLOB value is an error naming the function and the class.
  * R2 the sum is compensated (Neumaier), and exact as an integer while every value is an
  *    INTEGER and the sum fits in 64 bits; then sum, min and max print as integers.
- * R3 variance by Welford's update; sample variance (n - 1), NULL below 2 values; stddev is
- *    its square root, taken over values scaled by the largest magnitude when the variance
- *    itself overflows (1e300 and 1 have a finite stddev of about 7.07e299). Running Welford
- * backwards for a window's inverse loses digits to cancellation, so once a value has left the frame
- * the sum, mean, variance, min and max are recomputed from the kept values (two passes,
- * compensated), O(n) per result. R4 every value is kept (doubles: INTEGERs beyond 2^53 are rounded
- * in min, max, median); median and percentile use a quickselect, O(n) per result; a window's
- * inverse removes one occurrence of the value. R5 percentile p is 0..100, the same for every row of
- * a group, linear interpolation between the closest ranks (p/100 * (n - 1)); NULL p skips the row;
- * anything else is an error. Halfway between two ranks (an even count's median) the result is their
- * midpoint a/2 + b/2, as a client computing (a + b) / 2 gets it: median(0.1, 4.5) is 2.3. R6
- * lintel_stats on an empty set: {"count":0,"sum":0,...rest null}. Others give NULL. R7 numbers
- * print as the shortest text that reads back as the same double (0.1, not 0.10000000000000001);
- * integral doubles keep ".0" (5.0), as in api.md; a non-finite result (values of +-Inf) is JSON
- * null. R8 values of +-Inf are accepted (SQLite stores them); NaN cannot occur (SQLite stores
- * NULL). R9 out of memory is reported with sqlite3_result_error_nomem, never a wrong result.
+ * R3 mean, variance and stddev come from the kept values by one function, the same for an
+ *    aggregate and for every window frame (so {0.1, 0.2} gives the same digits both ways): the
+ *    values are scaled by the power of two that brings the largest magnitude into [0.5, 1)
+ *    (exact), so neither the squares of huge values overflow (1e300 and 1 have a stddev of about
+ *    7.07e299) nor those of tiny ones underflow ({5e-324, 1e-320} has one of about 3.5e-321);
+ *    then the corrected two-pass algorithm, in long double. Sample variance (n - 1),
+ *    NULL below 2 values; stddev is the square root of the scaled variance, scaled back. O(n)
+ *    per result, like the median. After an inverse the sum, min and max are recomputed from the
+ *    kept values too (running them backwards loses digits to cancellation).
+ * R4 every value is kept (doubles: INTEGERs beyond 2^53 are rounded in min, max, median);
+ *    median and percentile use a quickselect, O(n) per result; a window's inverse removes one
+ *    occurrence of the value.
+ * R5 percentile p is 0..100, the same for every row of a group, linear interpolation between
+ *    the closest ranks (p/100 * (n - 1)); NULL p skips the row; anything else is an error.
+ *    Halfway between two ranks (an even count's median) the result is their midpoint, as a
+ *    client computing (a + b) / 2 gets it: median(0.1, 4.5) is 2.3.
+ * R6 lintel_stats on an empty set: {"count":0,"sum":0,...rest null}. Others give NULL.
+ * R7 numbers print as the shortest text that reads back as the same double (0.1, not
+ *    0.10000000000000001), by the printer the host's JSON uses too (double_text.h): integral
+ *    doubles keep ".0" (5.0, 100.0), as in api.md; a non-finite result is JSON null.
+ * R8 values of +-Inf are accepted (SQLite stores them); NaN cannot occur (SQLite stores NULL).
+ * R9 out of memory is reported with sqlite3_result_error_nomem, never a wrong result.
  */
 #include "lintel_ext_int.h"
+
+#include "double_text.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -38,7 +46,6 @@ struct stats {
     sqlite3_int64 isum;  /* exact sum while every value is INTEGER */
     int isum_overflow;   /* isum left the 64-bit range once: use the double sum */
     double sum, comp;    /* Neumaier compensated sum and its compensation */
-    double mean, m2;     /* Welford */
     double min, max;     /* valid while dirty is 0 */
     int dirty;           /* an inverse removed a value: recompute from vals (R3) */
     int error;           /* a step failed: report nothing more */
@@ -115,7 +122,6 @@ void ext_stats_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     const struct ext_stat_fn *fn = stats_fn(ctx);
     struct stats *st = sqlite3_aggregate_context(ctx, sizeof *st);
     double x = 0;
-    double delta;
     int is_int = 0;
     sqlite3_int64 iv = 0;
     int rc;
@@ -156,11 +162,7 @@ void ext_stats_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         st->min = x;
     if (st->n == 0 || x > st->max)
         st->max = x;
-    /* R3: Welford */
     st->n++;
-    delta = x - st->mean;
-    st->mean += delta / (double)st->n;
-    st->m2 += delta * (x - st->mean);
 }
 
 void ext_stats_inverse(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -198,7 +200,7 @@ void ext_stats_inverse(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     st->n--;
     if (st->n == 0) {
         /* Start afresh: nothing left to compensate or to drift. */
-        st->mean = st->m2 = st->sum = st->comp = 0;
+        st->sum = st->comp = 0;
         st->isum = 0;
         st->isum_overflow = 0;
         st->nreal = 0;
@@ -288,7 +290,7 @@ static double stats_percentile(double *v, sqlite3_int64 n, double p)
     return a + (b - a) * frac;
 }
 
-/* R3: after an inverse, everything but the exact integer sum again from the kept values. */
+/* R3: after an inverse, the sum, min and max again from the kept values. */
 static void stats_recompute(struct stats *st)
 {
     sqlite3_int64 k;
@@ -304,71 +306,64 @@ static void stats_recompute(struct stats *st)
         if (st->vals[k] > st->max)
             st->max = st->vals[k];
     }
-    st->mean = (st->sum + st->comp) / (double)st->nvals;
-    if (!isfinite(st->mean)) {
-        /* the sum overflowed: Welford's running mean cannot */
-        st->mean = 0;
-        for (k = 0; k < st->nvals; k++)
-            st->mean += (st->vals[k] - st->mean) / (double)(k + 1);
-    }
-    /* the corrected two-pass algorithm: the second term cancels the mean's rounding error */
-    {
-        double dsum = 0;
-        st->m2 = 0;
-        for (k = 0; k < st->nvals; k++) {
-            double d = st->vals[k] - st->mean;
-            st->m2 += d * d;
-            dsum += d;
-        }
-        st->m2 -= dsum * dsum / (double)st->nvals;
-        if (st->m2 < 0)
-            st->m2 = 0;
-    }
     st->dirty = 0;
 }
 
-/* Sample standard deviation (R3); NAN below 2 values. Call after stats_recompute. */
-static double stats_stddev(const struct stats *st)
-{
-    double var, scale, mean = 0, m2 = 0, d;
-    sqlite3_int64 k;
+struct stats_moments {
+    double mean;   /* NAN when a value is infinite */
+    double var;    /* sample variance; NAN below 2 values or when a value is infinite */
+    double stddev; /* taken before scaling back, so it stays nonzero where the variance underflows */
+};
 
-    if (st->n < 2)
-        return NAN;
-    var = st->m2 / (double)(st->n - 1);
-    if (isfinite(var) || !isfinite(st->min) || !isfinite(st->max) || st->nvals != st->n)
-        return sqrt(var);
-    /* The squares overflowed, not the deviation: two passes over values scaled into range. */
-    scale = fmax(fabs(st->min), fabs(st->max));
-    for (k = 0; k < st->nvals; k++)
-        mean += (st->vals[k] / scale - mean) / (double)(k + 1);
-    for (k = 0; k < st->nvals; k++) {
-        d = st->vals[k] / scale - mean;
+/*
+ * R3: the moments of the kept values, one computation for aggregates and windows alike. The
+ * sums run in long double, so the result rounds once to the double nearest the true value in
+ * all but rare halfway cases (x86-64: 64-bit significand); the power-of-two scaling keeps the
+ * squares in range where long double is no wider than double.
+ */
+static void stats_moments(const struct stats *st, struct stats_moments *mo)
+{
+    long double sum = 0, mean, m2 = 0, dsum = 0, var;
+    double big = 0;
+    sqlite3_int64 n = st->nvals, k;
+    int e = 0;
+
+    mo->mean = mo->var = mo->stddev = NAN;
+    if (n == 0)
+        return;
+    for (k = 0; k < n; k++)
+        big = fmax(big, fabs(st->vals[k]));
+    if (!isfinite(big))
+        return;
+    if (big > 0)
+        (void)frexp(big, &e); /* big = f * 2^e with f in [0.5, 1) */
+    /* scaled by 2^-e: exact, except that values far below the largest may round to 0 */
+    for (k = 0; k < n; k++)
+        sum += ldexpl(st->vals[k], -e);
+    mean = sum / (long double)n;
+    /* the corrected two-pass algorithm: the second term cancels the mean's rounding error */
+    for (k = 0; k < n; k++) {
+        long double d = ldexpl(st->vals[k], -e) - mean;
         m2 += d * d;
+        dsum += d;
     }
-    return sqrt(m2 / (double)(st->n - 1)) * scale;
+    m2 -= dsum * dsum / (long double)n;
+    if (m2 < 0)
+        m2 = 0;
+    mo->mean = ldexp((double)mean, e);
+    if (n < 2)
+        return;
+    var = m2 / (long double)(n - 1);
+    mo->var = (double)ldexpl(var, 2 * e);
+    mo->stddev = (double)ldexpl(sqrtl(var), e);
 }
 
 void ext_json_double(sqlite3_str *out, double d)
 {
-    char buf[40];
-    int prec;
+    char buf[EXT_DOUBLE_TEXT_SIZE];
 
-    if (!isfinite(d)) {
-        sqlite3_str_appendall(out, "null");
-        return;
-    }
-    /* R7: the fewest significant digits that read back exactly; %.17g always does. */
-    for (prec = 1; prec < 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, d);
-        if (strtod(buf, NULL) == d)
-            break;
-    }
-    if (prec == 17)
-        snprintf(buf, sizeof buf, "%.17g", d);
+    ext_double_text(d, buf); /* R7; "null" when not finite */
     sqlite3_str_appendall(out, buf);
-    if (strpbrk(buf, ".en") == NULL)
-        sqlite3_str_appendall(out, ".0");
 }
 
 static void stats_json_int_or_double(sqlite3_str *out, const struct stats *st, double d)
@@ -390,7 +385,7 @@ static void stats_result(sqlite3_context *ctx, int final)
     const struct ext_stat_fn *fn = stats_fn(ctx);
     struct stats *st = sqlite3_aggregate_context(ctx, 0);
     struct stats empty;
-    double var;
+    struct stats_moments mo;
 
     if (st == NULL) {
         memset(&empty, 0, sizeof empty);
@@ -399,15 +394,16 @@ static void stats_result(sqlite3_context *ctx, int final)
     if (st->error)
         goto cleanup;
     stats_recompute(st);
-    var = st->n > 1 ? st->m2 / (double)(st->n - 1) : 0;
+    if (fn->kind != EXT_STAT_MEDIAN && fn->kind != EXT_STAT_PERCENTILE)
+        stats_moments(st, &mo);
     switch (fn->kind) {
     case EXT_STAT_VARIANCE:
         if (st->n > 1)
-            sqlite3_result_double(ctx, var);
+            sqlite3_result_double(ctx, mo.var);
         break;
     case EXT_STAT_STDDEV:
         if (st->n > 1)
-            sqlite3_result_double(ctx, stats_stddev(st));
+            sqlite3_result_double(ctx, mo.stddev);
         break;
     case EXT_STAT_MEDIAN:
         if (st->nvals > 0)
@@ -436,14 +432,14 @@ static void stats_result(sqlite3_context *ctx, int final)
             else if (isfinite(stats_sum(st)))
                 ext_json_double(out, stats_sum(st) / (double)st->n);
             else
-                ext_json_double(out, st->mean); /* the sum overflowed, the mean did not */
+                ext_json_double(out, mo.mean); /* the sum overflowed, the mean did not */
             sqlite3_str_appendall(out, ",\"min\":");
             stats_json_int_or_double(out, st, st->min);
             sqlite3_str_appendall(out, ",\"max\":");
             stats_json_int_or_double(out, st, st->max);
             sqlite3_str_appendall(out, ",\"stddev\":");
             if (st->n > 1)
-                ext_json_double(out, stats_stddev(st));
+                ext_json_double(out, mo.stddev);
             else
                 sqlite3_str_appendall(out, "null");
             sqlite3_str_appendall(out, ",\"median\":");

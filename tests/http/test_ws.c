@@ -270,6 +270,58 @@ START_TEST(numbers_and_tasks_publish_events)
 }
 END_TEST
 
+/*
+ * An event reaches a socket only when its token holds the scope that guards the content over
+ * HTTP: a token narrowed to profile gets 403 on /api/tasks and no task or number events, but
+ * the avatar ones. Events print numbers as HTTP does (0.1, not 0.10000000000000001).
+ */
+START_TEST(events_follow_the_token_scope)
+{
+    char *full = NULL, *narrow = NULL, *name = NULL, *u, *p = NULL;
+    struct lt_resp r;
+    json_t *j;
+    size_t n;
+    int fd_full, fd_narrow;
+
+    ck_assert_int_eq(lt_register(url, "wss", PW, &full, NULL, &name), 0);
+    ck_assert_int_eq(lt_login(url, name, PW, "profile", &narrow, NULL), 0);
+    ck_assert_int_eq(lt_json(url, "GET", "/api/tasks", narrow, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 403);
+    lt_resp_clear(&r);
+    fd_full = ws_open_token(url, full);
+    fd_narrow = ws_open_token(url, narrow);
+    ck_assert_int_eq(lt_json(url, "POST", "/api/numbers", full, "{\"value\":0.1}", &r), 0);
+    ck_assert_int_eq(r.status, 201);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_json(url, "POST", "/api/tasks", full, "{\"title\":\"secret\"}", &r), 0);
+    ck_assert_int_eq(r.status, 201);
+    lt_resp_clear(&r);
+    u = put_avatar(url, full);
+    /* the full token sees all three, in order; the number exactly as HTTP prints it */
+    ck_assert_int_eq(ws_frame(fd_full, &p, &n), 1);
+    ck_assert_msg(strstr(p, "\"value\":0.1,") != NULL || strstr(p, "\"value\":0.1}") != NULL,
+                  "event text: %s", p);
+    free(p);
+    j = ws_event(fd_full);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "event")), "task.created");
+    json_decref(j);
+    j = ws_event(fd_full);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "event")), "avatar.updated");
+    json_decref(j);
+    /* the profile token's first event is the avatar: the number and the task never came */
+    j = ws_event(fd_narrow);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "event")), "avatar.updated");
+    ck_assert_ptr_null(json_object_get(j, "scope"));
+    json_decref(j);
+    close(fd_full);
+    close(fd_narrow);
+    free(u);
+    free(full);
+    free(narrow);
+    free(name);
+}
+END_TEST
+
 START_TEST(bad_token_closes_1008)
 {
     int fd, status;
@@ -463,6 +515,7 @@ int main(void)
     tcase_add_test(tc, header_token_gets_avatar_events);
     tcase_add_test(tc, query_token_and_only_own_events);
     tcase_add_test(tc, numbers_and_tasks_publish_events);
+    tcase_add_test(tc, events_follow_the_token_scope);
     tcase_add_test(tc, bad_token_closes_1008);
     tcase_add_test(tc, logout_and_deletion_close_4401);
     tcase_add_test(tc, plain_get_is_refused);

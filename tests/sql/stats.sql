@@ -21,6 +21,10 @@ WITH t(v) AS (VALUES (1), (1), (1), (2)) SELECT lintel_median(v), lintel_percent
 -- Shortest round-trip text in the JSON: 0.1 stays 0.1, integral reals keep .0.
 WITH t(v) AS (VALUES (0.1)) SELECT lintel_stats(v) FROM t;
 WITH t(v) AS (VALUES (2.0), (4)) SELECT lintel_stats(v) FROM t;
+-- Positional text for exponents -4..15, as the host's JSON prints them (never 1e+02).
+WITH t(v) AS (VALUES (100.0), (300.0)) SELECT lintel_stats(v) FROM t;
+WITH t(v) AS (VALUES (1e15), (0.00025)) SELECT lintel_stats(v) FROM t;
+WITH t(v) AS (VALUES (1e16), (1e-5)) SELECT lintel_stats(v) FROM t;
 -- Compensated sum: a million tiny values added to a big one are not lost.
 WITH RECURSIVE t(i, v) AS (VALUES (0, 1e16) UNION ALL SELECT i + 1, 1.0 FROM t WHERE i < 1000)
   SELECT lintel_stats(v) ->> '$.sum', sum(v), lintel_stats(v) ->> '$.count' FROM t;
@@ -32,6 +36,8 @@ WITH t(v) AS (VALUES (-9223372036854775808), (1)) SELECT lintel_stats(v) FROM t;
 -- Big and tiny magnitudes.
 WITH t(v) AS (VALUES (1e308), (1e308)) SELECT lintel_stats(v) FROM t;
 WITH t(v) AS (VALUES (5e-324), (1e-320)) SELECT lintel_stats(v) FROM t;
+-- Tiny values: the squares underflow, the deviation does not (7.0675e-321 rounds to 7.065e-321).
+WITH t(v) AS (VALUES (5e-324), (1e-320)) SELECT lintel_stddev(v) > 0, lintel_stddev(v) = 7.065e-321, lintel_variance(v) FROM t;
 WITH t(v) AS (VALUES (-1.7976931348623157e308), (1.7976931348623157e308)) SELECT lintel_median(v) FROM t;
 -- Infinities are accepted; a non-finite result is null in JSON.
 WITH t(v) AS (VALUES (1), (1e400)) SELECT lintel_stats(v), lintel_median(v) FROM t;
@@ -44,6 +50,11 @@ SELECT id, v, lintel_median(v) OVER w, lintel_stddev(v) OVER w, lintel_variance(
 SELECT id, lintel_stats(v) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM n WHERE g IN ('a', 'b');
 SELECT id, lintel_stats(v) OVER (ORDER BY id ROWS BETWEEN 1 FOLLOWING AND 2 FOLLOWING) FROM n WHERE g = 'a';
 SELECT g, id, lintel_median(v) OVER (PARTITION BY g ORDER BY id) FROM n WHERE g IN ('a', 'b');
+-- A window frame and the aggregate over the same values give the same digits.
+SELECT lintel_stddev(v) OVER w = (SELECT lintel_stddev(v) FROM n WHERE g = 'b'),
+       lintel_stats(v) OVER w = (SELECT lintel_stats(v) FROM n WHERE g = 'b'),
+       lintel_stats(v) OVER w ->> '$.stddev'
+  FROM n WHERE g IN ('a', 'b') WINDOW w AS (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) ORDER BY id DESC LIMIT 1;
 -- A frame that empties after holding values starts afresh.
 WITH t(i, v) AS (VALUES (1, 2.5), (2, NULL), (3, NULL), (4, 7))
   SELECT i, lintel_stats(v) OVER (ORDER BY i ROWS BETWEEN CURRENT ROW AND CURRENT ROW) FROM t;

@@ -136,9 +136,13 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/*
+ * Relative: a variance of 1e-13 must not pass as 0. Beside the relative part, two units of the
+ * smallest subnormal, for results that are themselves subnormal.
+ */
 static void assert_close(double got, double want, const char *what, int set)
 {
-    double tol = 1e-9 * fmax(1.0, fabs(want));
+    double tol = 1e-12 * fabs(want) + 2 * 4.9406564584124654e-324;
     ck_assert_msg(fabs(got - want) <= tol, "set %d %s: got %.17g, want %.17g", set, what, got,
                   want);
 }
@@ -176,12 +180,40 @@ static int make_set(double *vals, int set)
     return k;
 }
 
-/* Two-pass mean and sample variance in long double, median and percentile from a sort. */
-static void reference(double *v, int n, double p, double *mean, double *var, double *median,
-                      double *pct)
+/*
+ * A wider type than the extension's long double where the compiler has one, so the reference
+ * does not share its rounding; its exponent range holds the squares of 1e-320 and of 1e308.
+ */
+#ifdef __SIZEOF_FLOAT128__
+typedef __float128 wide;
+#else
+typedef long double wide;
+#endif
+
+/* Square root by Newton's iteration in the wide type (no libquadmath needed); q >= 0. */
+static wide wide_sqrt(wide q)
 {
-    long double sum = 0;
-    long double ss = 0;
+    wide s = q > 1 ? q : 1;
+    wide prev = 0;
+    int i;
+
+    /* from above, s decreases monotonically to the root: stop when it no longer moves */
+    for (i = 0; i < 5000 && s != prev && q > 0; i++) {
+        prev = s;
+        s = (s + q / s) / 2;
+    }
+    return q > 0 ? s : 0;
+}
+
+/*
+ * Two-pass mean, sample variance and stddev in the wide type, unscaled; median and
+ * percentile from a sort.
+ */
+static void reference(double *v, int n, double p, double *mean, double *var, double *sd,
+                      double *median, double *pct)
+{
+    wide sum = 0;
+    wide ss = 0;
     double rank;
     int lo;
     int i;
@@ -190,8 +222,9 @@ static void reference(double *v, int n, double p, double *mean, double *var, dou
         sum += v[i];
     *mean = (double)(sum / n);
     for (i = 0; i < n; i++)
-        ss += ((long double)v[i] - sum / n) * ((long double)v[i] - sum / n);
+        ss += ((wide)v[i] - sum / n) * ((wide)v[i] - sum / n);
     *var = n > 1 ? (double)(ss / (n - 1)) : NAN;
+    *sd = n > 1 ? (double)wide_sqrt(ss / (n - 1)) : NAN;
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     *median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     rank = p / 100.0 * (n - 1);
@@ -217,7 +250,7 @@ START_TEST(stats_random_sets)
     for (set = 0; set < SETS; set++) {
         int n = make_set(vals, set);
         double p = (double)(rng_next() % 1001) / 10.0;
-        double mean, var, median, pct;
+        double mean, var, sd, median, pct;
         json_t *j_stats;
         json_error_t jerr;
 
@@ -232,7 +265,7 @@ START_TEST(stats_random_sets)
             json_decref(j_stats);
             continue;
         }
-        reference(vals, n, p, &mean, &var, &median, &pct);
+        reference(vals, n, p, &mean, &var, &sd, &median, &pct);
         assert_close(json_number_value(json_object_get(j_stats, "avg")), mean, "avg", set);
         assert_close(json_number_value(json_object_get(j_stats, "sum")), mean * n, "sum", set);
         assert_close(json_number_value(json_object_get(j_stats, "median")), median, "median", set);
@@ -244,8 +277,8 @@ START_TEST(stats_random_sets)
         assert_close(sqlite3_column_double(stmt, 4), pct, "percentile", set);
         if (n > 1) {
             assert_close(sqlite3_column_double(stmt, 2), var, "variance", set);
-            assert_close(sqlite3_column_double(stmt, 3), sqrt(var), "stddev", set);
-            assert_close(json_number_value(json_object_get(j_stats, "stddev")), sqrt(var),
+            assert_close(sqlite3_column_double(stmt, 3), sd, "stddev", set);
+            assert_close(json_number_value(json_object_get(j_stats, "stddev")), sd,
                          "stats.stddev", set);
         } else {
             ck_assert_int_eq(sqlite3_column_type(stmt, 2), SQLITE_NULL);
@@ -265,6 +298,7 @@ START_TEST(stats_random_windows)
     double *vals = malloc(N * sizeof *vals);
     double frame[W];
     sqlite3_stmt *stmt = NULL;
+    sqlite3_stmt *agg = NULL;
     int i;
 
     ck_assert_ptr_nonnull(vals);
@@ -287,14 +321,19 @@ START_TEST(stats_random_windows)
                            "WINDOW w AS (ORDER BY id ROWS BETWEEN 6 PRECEDING AND CURRENT ROW)",
                            -1, &stmt, NULL),
         SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "SELECT lintel_stats(v), lintel_variance(v) FROM t "
+                                        "WHERE id BETWEEN ?1 AND ?2",
+                                        -1, &agg, NULL),
+                     SQLITE_OK);
     for (i = 0; i < N; i++) {
         int n = i + 1 < W ? i + 1 : W;
-        double mean, var, median, pct;
+        double mean, var, sd, median, pct;
         json_t *j_stats;
 
         ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
         memcpy(frame, vals + i + 1 - n, (size_t)n * sizeof *frame);
-        reference(frame, n, 30, &mean, &var, &median, &pct);
+        reference(frame, n, 30, &mean, &var, &sd, &median, &pct);
         ck_assert(sqlite3_column_double(stmt, 0) == median);
         assert_close(sqlite3_column_double(stmt, 2), pct, "window percentile", i);
         j_stats = json_loads((const char *)sqlite3_column_text(stmt, 3), 0, NULL);
@@ -302,16 +341,92 @@ START_TEST(stats_random_windows)
         assert_close(json_number_value(json_object_get(j_stats, "avg")), mean, "window avg", i);
         ck_assert(json_number_value(json_object_get(j_stats, "min")) == frame[0]);
         ck_assert(json_number_value(json_object_get(j_stats, "max")) == frame[n - 1]);
+        /* the same frame as an aggregate: the same text and the same bits (R3) */
+        sqlite3_reset(agg);
+        sqlite3_bind_int(agg, 1, i + 2 - n);
+        sqlite3_bind_int(agg, 2, i + 1);
+        ck_assert_int_eq(sqlite3_step(agg), SQLITE_ROW);
+        ck_assert_str_eq((const char *)sqlite3_column_text(stmt, 3),
+                         (const char *)sqlite3_column_text(agg, 0));
+        ck_assert_int_eq(sqlite3_column_type(stmt, 1), sqlite3_column_type(agg, 1));
+        ck_assert(sqlite3_column_double(stmt, 1) == sqlite3_column_double(agg, 1));
         if (n > 1) {
             assert_close(sqlite3_column_double(stmt, 1), var, "window variance", i);
-            assert_close(json_number_value(json_object_get(j_stats, "stddev")), sqrt(var),
+            assert_close(json_number_value(json_object_get(j_stats, "stddev")), sd,
                          "window stddev", i);
         }
         json_decref(j_stats);
     }
     ck_assert_int_eq(sqlite3_step(stmt), SQLITE_DONE);
     sqlite3_finalize(stmt);
+    sqlite3_finalize(agg);
     free(vals);
+}
+END_TEST
+
+/* Like assert_close, for results that may overflow: then both must be the same infinity. */
+static void assert_close_or_inf(double got, double want, const char *what, int set)
+{
+    if (isfinite(want))
+        assert_close(got, want, what, set);
+    else
+        ck_assert_msg(got == want, "set %d %s: got %.17g, want %.17g", set, what, got, want);
+}
+
+/*
+ * Tiny and huge magnitudes: sets whose squares leave the double range (underflow to 0 below
+ * about 1e-162, overflow above 1e154) while their deviations do not.
+ */
+START_TEST(stats_extreme_magnitudes)
+{
+    static const double mags[] = {5e-324, 1e-321, 1e-315, 1e-300, 1e-170, 1e170, 1e300, 1e307};
+    enum { PER_MAG = 25 };
+    double vals[64];
+    sqlite3_stmt *ins = NULL;
+    sqlite3_stmt *stmt = NULL;
+    size_t m;
+    int set, i;
+
+    ck_assert_int_eq(
+        sqlite3_exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v)", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "INSERT INTO t(v) VALUES (?1)", -1, &ins, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "SELECT lintel_stddev(v), lintel_variance(v), "
+                                        "lintel_stats(v) ->> '$.stddev' FROM t",
+                                        -1, &stmt, NULL),
+                     SQLITE_OK);
+    for (m = 0; m < sizeof mags / sizeof mags[0]; m++) {
+        for (set = 0; set < PER_MAG; set++) {
+            int n = 2 + (int)(rng_next() % 60);
+            double offset = (double)(rng_next() % 8);
+            double mean, var, sd, median, pct;
+
+            ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM t", NULL, NULL, NULL), SQLITE_OK);
+            for (i = 0; i < n; i++) {
+                double u = (double)(rng_next() >> 11) / 9007199254740992.0; /* [0, 1) */
+                vals[i] = mags[m] * (offset + u * 2 - 1);
+                sqlite3_reset(ins);
+                sqlite3_bind_double(ins, 1, vals[i]);
+                ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
+            }
+            reference(vals, n, 50, &mean, &var, &sd, &median, &pct);
+            sqlite3_reset(stmt);
+            ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
+            assert_close_or_inf(sqlite3_column_double(stmt, 0), sd, "stddev", set);
+            assert_close_or_inf(sqlite3_column_double(stmt, 1), var, "variance", set);
+            if (isfinite(sd))
+                assert_close(sqlite3_column_double(stmt, 2), sd, "stats.stddev", set);
+            else
+                ck_assert_int_eq(sqlite3_column_type(stmt, 2), SQLITE_NULL);
+            /* a nonzero spread never comes out as 0 */
+            if (sd > 0)
+                ck_assert_msg(sqlite3_column_double(stmt, 0) > 0, "mag %g set %d: stddev 0",
+                              mags[m], set);
+        }
+    }
+    sqlite3_finalize(ins);
+    sqlite3_finalize(stmt);
 }
 END_TEST
 
@@ -324,6 +439,7 @@ static Suite *ext_reference_suite(void)
     tcase_add_test(tc, f32_random_quadruples);
     tcase_add_test(tc, stats_random_sets);
     tcase_add_test(tc, stats_random_windows);
+    tcase_add_test(tc, stats_extreme_magnitudes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -4,8 +4,12 @@
  */
 #include "json_out.h"
 
+#include "double_text.h"
+#include "lintel_ext.h"
+
 #include <check.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,43 +30,43 @@ START_TEST(reals)
 {
     char buf[32];
 
-    json_out_real(0.1, buf);
+    ext_double_text(0.1, buf);
     ck_assert_str_eq(buf, "0.1");
-    json_out_real(5.0, buf);
+    ext_double_text(5.0, buf);
     ck_assert_str_eq(buf, "5.0");
-    json_out_real(-0.19938130676746368, buf);
+    ext_double_text(-0.19938130676746368, buf);
     ck_assert_str_eq(buf, "-0.19938130676746368");
-    json_out_real(1e300, buf);
+    ext_double_text(1e300, buf);
     ck_assert_str_eq(buf, "1e+300");
-    json_out_real(0.30000000000000004, buf);
+    ext_double_text(0.30000000000000004, buf);
     ck_assert_str_eq(buf, "0.30000000000000004");
-    json_out_real(-0.0, buf);
+    ext_double_text(-0.0, buf);
     ck_assert_str_eq(buf, "-0.0");
-    json_out_real(123456789012.5, buf);
+    ext_double_text(123456789012.5, buf);
     ck_assert_str_eq(buf, "123456789012.5");
     /* positional for exponents -4..15, never "1e+02" for 100.0 */
-    json_out_real(100.0, buf);
+    ext_double_text(100.0, buf);
     ck_assert_str_eq(buf, "100.0");
-    json_out_real(1000000.0, buf);
+    ext_double_text(1000000.0, buf);
     ck_assert_str_eq(buf, "1000000.0");
-    json_out_real(1e15, buf);
+    ext_double_text(1e15, buf);
     ck_assert_str_eq(buf, "1000000000000000.0");
-    json_out_real(-2.5e-4, buf);
+    ext_double_text(-2.5e-4, buf);
     ck_assert_str_eq(buf, "-0.00025");
-    json_out_real(1e16, buf);
+    ext_double_text(1e16, buf);
     ck_assert_str_eq(buf, "1e+16");
-    json_out_real(1e-5, buf);
+    ext_double_text(1e-5, buf);
     ck_assert_str_eq(buf, "1e-05");
-    json_out_real(5e-324, buf);
+    ext_double_text(5e-324, buf);
     ck_assert_str_eq(buf, "5e-324");
-    json_out_real(1.7976931348623157e308, buf);
+    ext_double_text(1.7976931348623157e308, buf);
     ck_assert_str_eq(buf, "1.7976931348623157e+308");
-    json_out_real(36.37167739868164, buf);
+    ext_double_text(36.37167739868164, buf);
     ck_assert_str_eq(buf, "36.37167739868164");
 }
 END_TEST
 
-/* Reference: the fewest digits found by trying 1..17 in turn, then json_out_real's layout. */
+/* Reference: the fewest digits found by trying 1..17 in turn, then ext_double_text's layout. */
 static void linear_real(double d, char buf[32])
 {
     int prec, exp10;
@@ -100,10 +104,62 @@ START_TEST(reals_match_linear_reference)
         } else {
             d = (double)(rand() % 2000001 - 1000000) / pow(10, rand() % 12);
         }
-        json_out_real(d, got);
+        ext_double_text(d, got);
         linear_real(d, want);
         ck_assert_str_eq(got, want);
     }
+}
+END_TEST
+
+/*
+ * The extension's JSON (lintel_stats in the sqlite3 shell) and the host's replies print the
+ * same text for the same double: 100.0, never 1e+02.
+ */
+START_TEST(extension_prints_as_host)
+{
+    static const double fixed[] = {100.0, 400.0, 1e15, 1e16, 0.1, 2.5e-4, 1e-5, -0.0, 5e-324};
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    char *err = NULL;
+    unsigned long long bits;
+    double d;
+    int i;
+
+    ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_lintel_init(db, &err, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT lintel_stats(?1)", -1, &stmt, NULL), SQLITE_OK);
+    srand(777);
+    for (i = 0; i < 20000; i++) {
+        json_t *j = NULL;
+        char *host = NULL;
+        size_t len = 0;
+        char want[80];
+
+        if (i < (int)(sizeof fixed / sizeof fixed[0])) {
+            d = fixed[i];
+        } else if (i % 2 == 0) {
+            bits = ((unsigned long long)rand() << 42) ^ ((unsigned long long)rand() << 21) ^
+                   (unsigned long long)rand();
+            memcpy(&d, &bits, sizeof(d));
+            if (!isfinite(d))
+                continue;
+        } else {
+            d = (double)(rand() % 2000001 - 1000000) * pow(10, rand() % 40 - 20);
+        }
+        j = json_real(d);
+        ck_assert_int_eq(json_out_dump(j, &host, &len), 0);
+        json_decref(j);
+        /* one REAL value: its min and max are d (its sum of -0.0 starts from +0.0) */
+        snprintf(want, sizeof want, "\"min\":%s,\"max\":%s,", host, host);
+        sqlite3_reset(stmt);
+        ck_assert_int_eq(sqlite3_bind_double(stmt, 1, d), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
+        ck_assert_msg(strstr((const char *)sqlite3_column_text(stmt, 0), want) != NULL,
+                      "%a: host %s, extension %s", d, host, sqlite3_column_text(stmt, 0));
+        free(host);
+    }
+    sqlite3_finalize(stmt);
+    ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
 }
 END_TEST
 
@@ -128,6 +184,7 @@ int main(void)
 
     tcase_add_test(tc, reals);
     tcase_add_test(tc, reals_match_linear_reference);
+    tcase_add_test(tc, extension_prints_as_host);
     tcase_add_test(tc, documents);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
