@@ -62,6 +62,8 @@ static const struct config_key config_keys[] = {
     {"data_dir", CT_STR, O(data_dir), 1, 0, "./data", NULL, false},
     {"synchronous", CT_ENUM, O(synchronous), 0, 0, "FULL", "FULL|NORMAL", false},
     {"busy_timeout", CT_UINT, O(busy_timeout), 0, 600000, "5000", NULL, false},
+    {"snapshot_keep", CT_UINT, O(snapshot_keep), 0, 1000, "3", NULL, false},
+    {"migrate_accept_changed", CT_BOOL, O(migrate_accept_changed), 0, 0, "false", NULL, false},
     {"plugin_dir", CT_STR, O(plugin_dir), 1, 0, NULL, NULL, false},
     {"plugins", CT_STR, O(plugins), 0, 0, NULL, NULL, false},
     {"plugin_failure", CT_CHOICE, O(plugin_failure_skip), 0, 0, "stop", "stop|skip", false},

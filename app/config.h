@@ -30,6 +30,8 @@ struct config {
     char *data_dir;        /* data_dir: "./data"                                     */
     char *synchronous;     /* synchronous: "FULL" (default) or "NORMAL"              */
     unsigned busy_timeout; /* busy_timeout: milliseconds, 5000                       */
+    unsigned snapshot_keep;      /* snapshot_keep: snapshots before migrating kept, 3   */
+    bool migrate_accept_changed; /* migrate_accept_changed: start despite changed files */
 
     /* plugins */
     char *plugin_dir;         /* plugin_dir: default the executable's ../plugins        */

@@ -45,6 +45,9 @@ static void main_usage(FILE *out)
 {
     fprintf(out, "usage: lintel [--config FILE] [serve]     serve the API (default)\n"
                  "       lintel [--config FILE] migrate     apply pending migrations and exit\n"
+                 "       lintel migrate --status            applied, pending and changed migrations\n"
+                 "       lintel migrate --dry-run           apply them to a copy, report, keep nothing\n"
+                 "       lintel migrate --accept-changed    record changed files' new checksums\n"
                  "       lintel [--config FILE] user ...    manage accounts (lintel user --help)\n"
                  "       lintel version                     print the version\n"
                  "       lintel --help                      this text\n"
@@ -56,12 +59,18 @@ static void main_usage(FILE *out)
 
 enum main_cmd { CMD_SERVE, CMD_MIGRATE, CMD_USER, CMD_VERSION, CMD_HELP };
 
+/* What `lintel migrate` does: apply (default), --status, --dry-run. */
+enum main_migrate_mode { MIGRATE_APPLY, MIGRATE_STATUS, MIGRATE_DRY_RUN };
+
 struct main_state {
     struct config cfg;
+    enum main_migrate_mode migrate_mode;
+    bool migrate_accept;
     bool cfg_loaded, log_open, libs_open, db_open, auth_open, http_open;
 };
 
-static int main_args(int argc, char **argv, const char **config_path, enum main_cmd *cmd, int *sub)
+static int main_args(int argc, char **argv, const char **config_path, enum main_cmd *cmd, int *sub,
+                     struct main_state *st)
 {
     int i;
 
@@ -88,6 +97,12 @@ static int main_args(int argc, char **argv, const char **config_path, enum main_
             *cmd = CMD_SERVE;
         } else if (strcmp(a, "migrate") == 0) {
             *cmd = CMD_MIGRATE;
+        } else if (*cmd == CMD_MIGRATE && strcmp(a, "--status") == 0) {
+            st->migrate_mode = MIGRATE_STATUS;
+        } else if (*cmd == CMD_MIGRATE && strcmp(a, "--dry-run") == 0) {
+            st->migrate_mode = MIGRATE_DRY_RUN;
+        } else if (*cmd == CMD_MIGRATE && strcmp(a, "--accept-changed") == 0) {
+            st->migrate_accept = true;
         } else if (strcmp(a, "user") == 0) {
             *cmd = CMD_USER;
             *sub = i;
@@ -103,6 +118,7 @@ static int main_args(int argc, char **argv, const char **config_path, enum main_
 /* Database, core and plugin migrations: what `serve` and `migrate` share. */
 static int main_prepare(struct main_state *st)
 {
+    struct migrate_options mopts = {0};
     char *err = NULL;
     int rc;
 
@@ -126,11 +142,21 @@ static int main_prepare(struct main_state *st)
         free(err);
         return EXIT_START;
     }
-    rc = migrate_apply(&err);
+    mopts.data_dir = st->cfg.data_dir;
+    mopts.snapshot_keep = st->cfg.snapshot_keep;
+    mopts.accept_changed = st->cfg.migrate_accept_changed || st->migrate_accept;
+    migrate_set_options(&mopts);
+    if (st->migrate_mode == MIGRATE_STATUS)
+        rc = migrate_status(stdout, &err);
+    else if (st->migrate_mode == MIGRATE_DRY_RUN)
+        rc = migrate_dry_run(stdout, &err);
+    else
+        rc = migrate_apply(&err);
     if (rc != 0) {
         log_error("start stopped: migration failed: %s", err != NULL ? err : "unknown error");
         free(err);
-        return EXIT_START;
+        /* A shipped file that changed, or a newer database: the operator decides (exit 2). */
+        return rc == LINTEL_ECONFLICT ? EXIT_USAGE : EXIT_START;
     }
     return 0;
 }
@@ -198,7 +224,7 @@ static int main_migrate(struct main_state *st)
 {
     int rc = main_prepare(st);
 
-    if (rc == 0)
+    if (rc == 0 && st->migrate_mode == MIGRATE_APPLY)
         log_info("migrations applied");
     return rc;
 }
@@ -231,7 +257,7 @@ int main(int argc, char **argv)
     int rc, sub;
 
     signal(SIGPIPE, SIG_IGN);
-    rc = main_args(argc, argv, &config_path, &cmd, &sub);
+    rc = main_args(argc, argv, &config_path, &cmd, &sub, &st);
     if (rc != 0)
         return rc;
     if (cmd == CMD_HELP) {
