@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -212,6 +213,13 @@ static int db_map_error(struct db *db, int rc, const char *msg, const char *sql)
         snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg);
         return LINTEL_EPARAM;
     case SQLITE_ERROR:
+        /* lintel_check() in a CHECK constraint: "rule: <field>: <message>" is a 422 on field. */
+        if (strncmp(msg, "rule: ", 6) == 0 && (p = strstr(msg + 6, ": ")) != NULL &&
+            db_is_ident(msg + 6, (size_t)(p - msg - 6))) {
+            snprintf(db->errfield, sizeof(db->errfield), "%.*s", (int)(p - msg - 6), msg + 6);
+            snprintf(db->errmsg, sizeof(db->errmsg), "%s", p + 2);
+            return LINTEL_EPARAM;
+        }
         /* An error raised by one of the extension's functions: "lintel_f32_decode(): ..." */
         if (strncmp(msg, "lintel_", 7) == 0 && strstr(msg, "(): ") != NULL) {
             snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg);
@@ -329,10 +337,12 @@ static int db_stmt_get(struct db *db, const char *sql, sqlite3_stmt **out)
         if (db->cache[i].hash == hash && strcmp(db->cache[i].sql, sql) == 0) {
             db->cache[i].used = ++db->tick;
             *out = db->cache[i].stmt;
+            metrics_inc(METRICS_STMT_CACHE_HIT);
             goto cleanup;
         }
     }
 
+    metrics_inc(METRICS_STMT_CACHE_MISS);
     src = sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
     if (src != SQLITE_OK) {
         /* A statement that does not compile is the caller's bug, or the schema is missing. */

@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define AVATARS_MAX_DEFAULT (2 * 1024 * 1024)  /* api.md: LINTEL_AVATAR_MAX default         */
 #define AVATARS_READ_CAP    (64 * 1024 * 1024) /* never read a larger file into memory     */
 #define AVATARS_MP_PARTS    16                 /* multipart: parts looked at               */
 #define AVATARS_MP_HEADERS  8192               /* multipart: bytes of one part's headers   */
@@ -305,8 +304,6 @@ static void avatars_publish(struct avatars *a, lintel_req *req, long long uid, c
 {
     json_t *j_event;
 
-    if (a->api->size < offsetof(struct lintel_api, event_publish) + sizeof(a->api->event_publish))
-        return; /* a host without live events */
     /* "o" steals the new value; jansson 2.14 has no "s?" inside an object. */
     j_event = json_pack("{ss sI so}", "event", event, "user_id", (json_int_t)uid, "avatar_url",
                         url != NULL ? json_string(url) : json_null());
@@ -538,15 +535,15 @@ static void avatars_sweep(struct avatars *a)
     closedir(d);
 }
 
-/* The limit: "avatar_max" of the config the host hands over (LINTEL_AVATAR_MAX, or the file). */
-static long long avatars_limit(const json_t *config)
-{
-    const json_t *j = json_object_get(config, "avatar_max");
-
-    if (json_is_integer(j) && json_integer_value(j) > 0)
-        return (long long)json_integer_value(j);
-    return AVATARS_MAX_DEFAULT;
-}
+static const struct lintel_route avatars_routes[] = {
+    {.method = "PUT", .path = "/api/users/me/avatar", .flags = LINTEL_ROUTE_RAW,
+     .scope = "profile", .handler = avatars_put,
+     .summary = "Upload the user's avatar (PNG or JPEG, raw or multipart)"},
+    {.method = "DELETE", .path = "/api/users/me/avatar", .scope = "profile",
+     .handler = avatars_delete, .summary = "Remove the user's avatar"},
+    {.method = "GET", .path = "/api/users/{id}/avatar", .handler = avatars_get,
+     .summary = "A user's avatar image"},
+};
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
@@ -566,8 +563,13 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     }
     a->api = api;
     a->p = p;
-    a->max = avatars_limit(config);
-    data_dir = api->data_dir(p);
+    (void)config;
+    /* avatar_max (LINTEL_AVATAR_MAX) and data_dir as the host validated them. */
+    rc = api->setting_int(p, "avatar_max", &a->max);
+    if (rc == 0)
+        rc = api->setting_str(p, "data_dir", &data_dir);
+    if (rc != 0)
+        return rc;
     if (data_dir == NULL ||
         snprintf(a->dir, sizeof(a->dir), "%s/avatars", data_dir) >= (int)sizeof(a->dir)) {
         api->log(p, LINTEL_LOG_ERROR, "the data directory path is too long");
@@ -578,11 +580,6 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         return LINTEL_EINTERNAL;
     }
     avatars_sweep(a);
-    rc = api->route_add(p, "PUT", "/api/users/me/avatar", LINTEL_ROUTE_RAW, "profile", avatars_put,
-                        a);
-    if (rc == 0)
-        rc = api->route_add(p, "DELETE", "/api/users/me/avatar", 0, "profile", avatars_delete, a);
-    if (rc == 0)
-        rc = api->route_add(p, "GET", "/api/users/{id}/avatar", 0, NULL, avatars_get, a);
-    return rc;
+    return api->routes_add(p, avatars_routes, sizeof(avatars_routes) / sizeof(avatars_routes[0]),
+                           a);
 }
