@@ -519,7 +519,7 @@ static int users_admin_sessions(lintel_req *req, lintel_res *res, void *state)
     long long id = 0;
     int rc;
 
-    rc = u->api->req_id(req, res, "id", "User", &id);
+    rc = u->api->req_id(req, "id", "User", &id);
     if (rc == 0)
         rc = users_row(u, req, "SELECT id FROM users WHERE id = ?1 AND deleted_at IS NULL",
                        json_pack("[I]", (json_int_t)id), &j_user);
@@ -556,7 +556,7 @@ static int users_admin_session_end(lintel_req *req, lintel_res *res, void *state
     long long id = 0;
     int rc;
 
-    rc = u->api->req_id(req, res, "id", "User", &id);
+    rc = u->api->req_id(req, "id", "User", &id);
     if (rc != 0)
         goto cleanup;
     rc = users_row(u, req,
