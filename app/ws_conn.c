@@ -33,6 +33,7 @@
 #define WS_MAX_EVENTS  64
 #define WS_REASON_MAX  122 /* RFC 6455 5.5: control payload 125 bytes, 2 for the code */
 #define WS_HOLD_FACTOR 2   /* closing sockets may add this many times the live cap      */
+#define WS_CTRL_SLACK  256 /* pongs and closes waiting beyond the events: a flood       */
 
 struct ws_conn {
     /* shared: guarded by eng.lock */
@@ -507,6 +508,14 @@ static void ws_io(struct ws_conn *c, uint32_t events)
         wslay_event_want_read(c->ctx) && wslay_event_recv(c->ctx) != 0)
         c->dead = true;
     if (!c->dead && wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0)
+        c->dead = true;
+    /*
+     * wslay queues a pong for every ping and a close for a close: a client that sends them
+     * and does not read would grow that queue without end. It cannot be told (its socket is
+     * full), so it is dropped.
+     */
+    if (wslay_event_get_queued_msg_length(c->ctx) > eng.lim.out_max ||
+        wslay_event_get_queued_msg_count(c->ctx) > eng.lim.queue_max + WS_CTRL_SLACK)
         c->dead = true;
     if (c->dead || wslay_event_want_write(c->ctx))
         return;

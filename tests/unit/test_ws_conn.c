@@ -316,6 +316,26 @@ START_TEST(slow_reader_is_closed_not_buffered)
 }
 END_TEST
 
+START_TEST(ping_flood_without_reading_is_dropped)
+{
+    unsigned char ping[64];
+    size_t len = client_frame(ping, 1, 9, "0123456789", 10, 10);
+    int a, sz = 4096, i;
+
+    start(16, 4, 60000, 120000);
+    a = open_conn(7, NULL, 0, 0, NULL);
+    ck_assert_int_eq(setsockopt(a, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)), 0);
+    /* every ping wants a pong the client never reads: the engine drops it, not queues on */
+    for (i = 0; i < 200000 && released_now() == 0; i++)
+        if (send(a, ping, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+            usleep(1000);
+    wait_released(1);
+    ck_assert_uint_eq(ws_conn_count(7), 0);
+    close(a);
+    ws_conn_stop(2000);
+}
+END_TEST
+
 START_TEST(caps_count_live_sockets_only)
 {
     int a, b, c, d;
@@ -423,6 +443,7 @@ int main(void)
     tcase_add_test(tc, silent_client_gets_ping_then_idle_close);
     tcase_add_test(tc, pong_keeps_the_socket_open);
     tcase_add_test(tc, slow_reader_is_closed_not_buffered);
+    tcase_add_test(tc, ping_flood_without_reading_is_dropped);
     tcase_add_test(tc, caps_count_live_sockets_only);
     tcase_add_test(tc, stop_never_waits_on_clients);
     tcase_add_test(tc, filter_decides_per_socket);
