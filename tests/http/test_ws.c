@@ -546,6 +546,28 @@ START_TEST(reset_before_101_neither_counts_nor_blocks_sigterm)
 }
 END_TEST
 
+/* A client that answers nothing (not even the ping) is closed with 4408 after the timeout. */
+START_TEST(idle_socket_is_pinged_then_closed_4408)
+{
+    static const char *const env[] = {"LINTEL_WS_PING_INTERVAL=1", "LINTEL_WS_IDLE_TIMEOUT=2",
+                                      NULL};
+    struct lt_server s;
+    char *token = NULL, *p = NULL;
+    size_t n;
+    int fd;
+
+    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
+    ck_assert_int_eq(lt_register(s.url, "wsi", PW, &token, NULL, NULL), 0);
+    fd = ws_open_token(s.url, token);
+    ck_assert_int_eq(ws_frame(fd, &p, &n), 9); /* the ping after a second of silence */
+    free(p);
+    ck_assert_int_eq(ws_close_code(fd), 4408);
+    close(fd);
+    free(token);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+}
+END_TEST
+
 START_TEST(bad_token_closes_1008)
 {
     int fd, status;
@@ -743,6 +765,7 @@ int main(void)
     tcase_add_test(tc, fragment_flood_closes_1009_and_memory_stays_flat);
     tcase_add_test(tc, huge_declared_length_closes_1009);
     tcase_add_test(tc, reset_before_101_neither_counts_nor_blocks_sigterm);
+    tcase_add_test(tc, idle_socket_is_pinged_then_closed_4408);
     tcase_add_test(tc, bad_token_closes_1008);
     tcase_add_test(tc, logout_and_deletion_close_4401);
     tcase_add_test(tc, plain_get_is_refused);
