@@ -7,6 +7,7 @@
 #include <lintel/plugin.h>
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum config_type {
@@ -52,6 +54,7 @@ static const struct config_key config_keys[] = {
     {"threads", CT_UINT, O(threads), 0, 1024, "0", NULL, false},
     {"hash_concurrency", CT_UINT, O(hash_concurrency), 0, 1024, "0", NULL, false},
     {"connection_limit", CT_UINT, O(connection_limit), 1, 1000000, "1024", NULL, false},
+    {"connection_per_ip", CT_UINT, O(connection_per_ip), 1, 1000000, "128", NULL, false},
     {"connection_timeout", CT_UINT, O(connection_timeout), 0, 86400, "30", NULL, false},
     {"connection_memory", CT_SIZE, O(connection_memory), 8 * KB, 64 * MB, "32768", NULL, false},
     {"max_body", CT_SIZE, O(max_body), 1, 1024 * MB, "1048576", NULL, false},
@@ -62,8 +65,11 @@ static const struct config_key config_keys[] = {
     {"data_dir", CT_STR, O(data_dir), 1, 0, "./data", NULL, false},
     {"synchronous", CT_ENUM, O(synchronous), 0, 0, "FULL", "FULL|NORMAL", false},
     {"busy_timeout", CT_UINT, O(busy_timeout), 0, 600000, "5000", NULL, false},
+    {"snapshot_keep", CT_UINT, O(snapshot_keep), 0, 1000, "3", NULL, false},
+    {"migrate_accept_changed", CT_BOOL, O(migrate_accept_changed), 0, 0, "false", NULL, false},
     {"plugin_dir", CT_STR, O(plugin_dir), 1, 0, NULL, NULL, false},
     {"plugins", CT_STR, O(plugins), 0, 0, NULL, NULL, false},
+    {"plugin_extra", CT_STR, O(plugin_extra), 1, 0, NULL, NULL, false},
     {"plugin_failure", CT_CHOICE, O(plugin_failure_skip), 0, 0, "stop", "stop|skip", false},
     {"jwt_alg", CT_ENUM, O(jwt_alg), 0, 0, "EdDSA", "EdDSA|ES256|RS256|HS256", false},
     {"jwt_key_file", CT_STR, O(jwt_key_file), 1, 0, NULL, NULL, false},
@@ -83,6 +89,11 @@ static const struct config_key config_keys[] = {
     {"upstream_max_bytes", CT_SIZE, O(upstream_max_bytes), 64, 64 * MB, "65536", NULL, false},
     {"upstream_redirects", CT_BOOL, O(upstream_redirects), 0, 0, "false", NULL, false},
     {"avatar_max", CT_SIZE, O(avatar_max), 1, 64 * MB, "2097152", NULL, false},
+    {"ws_ping_interval", CT_UINT, O(ws_ping_interval), 1, 3600, "30", NULL, false},
+    {"ws_idle_timeout", CT_UINT, O(ws_idle_timeout), 2, 7200, "75", NULL, false},
+    {"web_dir", CT_STR, O(web_dir), 1, 0, NULL, NULL, false},
+    {"docs_cdn", CT_BOOL, O(docs_cdn), 0, 0, "false", NULL, false},
+    {"metrics_token", CT_STR, O(metrics_token), 32, 256, NULL, NULL, true},
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -391,10 +402,44 @@ cleanup:
     return rc;
 }
 
+/* A LINTEL_ variable that names no key is a typo that would otherwise be ignored silently. */
+static int config_check_env_names(char **err)
+{
+    extern char **environ;
+    char **e;
+
+    for (e = environ; e != NULL && *e != NULL; e++) {
+        const char *name = *e, *eq = strchr(name, '=');
+        size_t n = eq != NULL ? (size_t)(eq - name) : strlen(name), i;
+        bool known = false;
+        if (strncmp(name, "LINTEL_", 7) != 0)
+            continue;
+        /* LINTEL_TEST_* belongs to the test suite (its harness and hooks), never a setting. */
+        if (strncmp(name, "LINTEL_TEST_", 12) == 0)
+            continue;
+        for (i = 0; i < CONFIG_NKEYS && !known; i++) {
+            const char *k = config_keys[i].key;
+            size_t j, kn = strlen(k);
+            known = kn == n - 7;
+            for (j = 0; known && j < kn; j++)
+                known = toupper((unsigned char)k[j]) == name[7 + j];
+        }
+        if (!known) {
+            *err = config_fmt("config: %.*s: no such setting (see docs/configuration.md)", (int)n,
+                              name);
+            return LINTEL_EPARAM;
+        }
+    }
+    return 0;
+}
+
 static int config_load_env(struct config *cfg, char **err)
 {
     char env[64];
     size_t i, j;
+
+    if (config_check_env_names(err) != 0)
+        return LINTEL_EPARAM;
 
     for (i = 0; i < CONFIG_NKEYS; i++) {
         const struct config_key *k = &config_keys[i];
@@ -435,11 +480,191 @@ static bool config_name_list_ok(const char *list)
     return true;
 }
 
+/* A URL taken apart by libcurl's URL API; each part is NULL when absent (curl_free'd). */
+struct config_url {
+    CURLU *h;
+    char *scheme, *host, *port, *path, *user, *query, *fragment;
+};
+
+static void config_url_clear(struct config_url *u)
+{
+    curl_free(u->scheme);
+    curl_free(u->host);
+    curl_free(u->port);
+    curl_free(u->path);
+    curl_free(u->user);
+    curl_free(u->query);
+    curl_free(u->fragment);
+    curl_url_cleanup(u->h);
+    memset(u, 0, sizeof(*u));
+}
+
+/* Parses text with curl_url: an http or https URL with a host, else false. */
+static bool config_url_parse(const char *text, struct config_url *u)
+{
+    memset(u, 0, sizeof(*u));
+    u->h = curl_url();
+    if (u->h == NULL || curl_url_set(u->h, CURLUPART_URL, text, 0) != CURLUE_OK ||
+        curl_url_get(u->h, CURLUPART_SCHEME, &u->scheme, 0) != CURLUE_OK ||
+        curl_url_get(u->h, CURLUPART_HOST, &u->host, 0) != CURLUE_OK || u->host[0] == '\0')
+        return false;
+    if (strcmp(u->scheme, "http") != 0 && strcmp(u->scheme, "https") != 0)
+        return false;
+    curl_url_get(u->h, CURLUPART_PORT, &u->port, 0);
+    curl_url_get(u->h, CURLUPART_PATH, &u->path, 0);
+    curl_url_get(u->h, CURLUPART_USER, &u->user, 0);
+    curl_url_get(u->h, CURLUPART_QUERY, &u->query, 0);
+    curl_url_get(u->h, CURLUPART_FRAGMENT, &u->fragment, 0);
+    return true;
+}
+
+/* upstream_url: an http(s) URL with a host ("http://" alone is refused). */
+static int config_check_upstream(struct config *cfg, char **err)
+{
+    struct config_url u;
+    bool ok;
+
+    if (cfg->upstream_url == NULL)
+        return 0;
+    ok = config_url_parse(cfg->upstream_url, &u) && u.user == NULL && u.fragment == NULL;
+    config_url_clear(&u);
+    if (!ok) {
+        *err = config_fmt("config: upstream_url: \"%s\" is not an http:// or https:// URL with a "
+                          "host (and no user or #fragment)",
+                          cfg->upstream_url);
+        return LINTEL_EPARAM;
+    }
+    return 0;
+}
+
+/*
+ * One origin of cors_origins as browsers send it in Origin: "scheme://host[:port]", the port
+ * only when it is not the scheme's default. NULL (and *why) when it is not an origin.
+ */
+static char *config_origin(const char *text, const char **why)
+{
+    struct config_url u;
+    char *out = NULL;
+
+    *why = "is not an http:// or https:// origin";
+    if (!config_url_parse(text, &u))
+        goto cleanup;
+    *why = "is not an origin: an origin has no path, query, fragment or user";
+    if ((u.path != NULL && strcmp(u.path, "/") != 0) || u.query != NULL || u.fragment != NULL ||
+        u.user != NULL)
+        goto cleanup;
+    /* A path of "/" is allowed only when the text has none ("https://a.example" parses so). */
+    if (text[strlen(text) - 1] == '/')
+        goto cleanup;
+    if (u.port != NULL && ((strcmp(u.scheme, "http") == 0 && strcmp(u.port, "80") == 0) ||
+                           (strcmp(u.scheme, "https") == 0 && strcmp(u.port, "443") == 0))) {
+        curl_free(u.port);
+        u.port = NULL;
+    }
+    out = config_fmt("%s://%s%s%s", u.scheme, u.host, u.port != NULL ? ":" : "",
+                     u.port != NULL ? u.port : "");
+cleanup:
+    config_url_clear(&u);
+    return out;
+}
+
+/* Splits list at commas and spaces into *out (NULL-terminated, malloc'd); returns the count. */
+static size_t config_words(const char *list, char ***out)
+{
+    char *copy = strdup(list), *tok, *save = NULL;
+    char **words = calloc(strlen(list) / 2 + 2, sizeof(char *));
+    size_t n = 0;
+
+    if (copy == NULL || words == NULL) {
+        free(copy);
+        free(words);
+        *out = NULL;
+        return 0;
+    }
+    for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+        words[n] = strdup(tok);
+        if (words[n] != NULL)
+            n++;
+    }
+    free(copy);
+    *out = words;
+    return n;
+}
+
+static void config_list_free(char **list)
+{
+    size_t i;
+
+    for (i = 0; list != NULL && list[i] != NULL; i++)
+        free(list[i]);
+    free(list);
+}
+
+/* cors_origins, parsed once: "*" alone (every origin), or a list of origins. */
+static int config_cors(struct config *cfg, char **err)
+{
+    char **words = NULL;
+    size_t n, i;
+    int rc = LINTEL_EPARAM;
+
+    if (cfg->cors_origins == NULL)
+        return 0;
+    n = config_words(cfg->cors_origins, &words);
+    if (words == NULL)
+        return LINTEL_ENOMEM;
+    if (n == 0) {
+        *err = config_fmt("config: cors_origins: lists no origin");
+        goto cleanup;
+    }
+    for (i = 0; i < n; i++) {
+        const char *why = NULL;
+        char *origin;
+        if (strcmp(words[i], "*") == 0) {
+            if (n > 1) {
+                *err = config_fmt("config: cors_origins: \"*\" allows every origin; give it "
+                                  "alone or list origins without it");
+                goto cleanup;
+            }
+            cfg->cors_any = true;
+            continue;
+        }
+        origin = config_origin(words[i], &why);
+        if (origin == NULL) {
+            *err = config_fmt("config: cors_origins: \"%s\" %s (https://app.example)", words[i],
+                              why);
+            goto cleanup;
+        }
+        free(words[i]);
+        words[i] = origin;
+    }
+    if (!cfg->cors_any) {
+        cfg->cors_list = words;
+        words = NULL;
+    }
+    rc = 0;
+cleanup:
+    config_list_free(words);
+    return rc;
+}
+
+bool config_origin_allowed(const struct config *cfg, const char *origin)
+{
+    size_t i;
+
+    if (cfg->cors_any)
+        return true;
+    for (i = 0; origin != NULL && cfg->cors_list != NULL && cfg->cors_list[i] != NULL; i++)
+        if (strcasecmp(cfg->cors_list[i], origin) == 0)
+            return true;
+    return false;
+}
+
 /* Checks that span keys: pairs, files that must be readable, formats. */
 static int config_check(struct config *cfg, char **err)
 {
     unsigned char addr[sizeof(struct in6_addr)];
     const char *p;
+    int rc;
 
     if (inet_pton(AF_INET, cfg->bind, addr) != 1 && inet_pton(AF_INET6, cfg->bind, addr) != 1) {
         *err = config_fmt("config: bind: \"%s\" is not an IPv4 or IPv6 address", cfg->bind);
@@ -473,11 +698,9 @@ static int config_check(struct config *cfg, char **err)
                           cfg->jwt_alg);
         return LINTEL_EPARAM;
     }
-    if (cfg->upstream_url != NULL && strncmp(cfg->upstream_url, "http://", 7) != 0 &&
-        strncmp(cfg->upstream_url, "https://", 8) != 0) {
-        *err = config_fmt("config: upstream_url: must start with http:// or https://");
-        return LINTEL_EPARAM;
-    }
+    rc = config_check_upstream(cfg, err);
+    if (rc != 0)
+        return rc;
     if (cfg->admin_password != NULL && strlen(cfg->admin_password) < cfg->password_min) {
         *err =
             config_fmt("config: admin_password: shorter than password_min (%u)", cfg->password_min);
@@ -494,35 +717,29 @@ static int config_check(struct config *cfg, char **err)
                           cfg->plugins);
         return LINTEL_EPARAM;
     }
-    if (cfg->cors_origins != NULL) {
-        char *copy = strdup(cfg->cors_origins), *save = NULL, *tok;
-        int bad = 0;
-        if (copy == NULL)
-            return LINTEL_ENOMEM;
-        for (tok = strtok_r(copy, ", ", &save); tok != NULL && !bad;
-             tok = strtok_r(NULL, ", ", &save))
-            bad = strcmp(tok, "*") != 0 && strncmp(tok, "http://", 7) != 0 &&
-                  strncmp(tok, "https://", 8) != 0;
-        free(copy);
-        if (bad) {
-            *err = config_fmt("config: cors_origins: each origin must be \"*\" or start with "
-                              "http:// or https://");
-            return LINTEL_EPARAM;
-        }
-    }
-    return 0;
+    return config_cors(cfg, err);
 }
 
-/* build/app/lintel -> build/plugins: plugins live next to the server by default. */
+/*
+ * The installed plugin directory (PREFIX/bin/lintel -> PREFIX/lib/.../lintel/plugins, as
+ * lintel.pc's plugindir says), else the build tree's (build/app/lintel -> build/plugins).
+ */
 static int config_default_plugin_dir(struct config *cfg)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    struct stat st;
 
     if (n <= 0)
         return 0;
     exe[n] = '\0';
-    cfg->plugin_dir = config_fmt("%s/../plugins", dirname(exe));
+    cfg->plugin_dir = config_fmt("%s/%s", dirname(exe), LINTEL_PLUGIN_RELDIR);
+    if (cfg->plugin_dir == NULL)
+        return LINTEL_ENOMEM;
+    if (stat(cfg->plugin_dir, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    free(cfg->plugin_dir);
+    cfg->plugin_dir = config_fmt("%s/../plugins", exe);
     return cfg->plugin_dir != NULL ? 0 : LINTEL_ENOMEM;
 }
 
@@ -578,6 +795,9 @@ void config_release(struct config *cfg)
     }
     json_decref(cfg->j_plugin_configs);
     cfg->j_plugin_configs = NULL;
+    config_list_free(cfg->cors_list);
+    cfg->cors_list = NULL;
+    cfg->cors_any = false;
 }
 
 /* Four per core and at least eight: handlers block on SQLite, hashing and upstream calls. */

@@ -18,11 +18,14 @@ struct config {
     unsigned threads;            /* threads: worker pool size; 0 = from the core count     */
     unsigned hash_concurrency;   /* hash_concurrency: passwords hashed at once; 0 = auto   */
     unsigned connection_limit;   /* connection_limit: 1024                                 */
+    unsigned connection_per_ip;  /* connection_per_ip: open connections per client, 128    */
     unsigned connection_timeout; /* connection_timeout: seconds idle, 30                   */
-    size_t connection_memory;    /* connection_memory: bytes per connection, 64 KiB        */
-    size_t max_body;             /* max_body: 1 MiB                                        */
+    size_t connection_memory;    /* connection_memory: bytes per connection, 32 KiB        */
+    size_t max_body;             /* max_body: bytes of a request body, 1 MiB (avatars: avatar_max) */
     char *envelope;              /* envelope: "problem" (RFC 9457) or "jsend"              */
     char *cors_origins;          /* cors_origins: comma-separated, NULL = CORS off         */
+    bool cors_any;               /* cors_origins is "*": every origin                      */
+    char **cors_list;            /* else its origins, "scheme://host[:port]", NULL-ended   */
     bool trust_proxy;            /* trust_proxy: honour X-Forwarded-For                    */
     char *log_level;             /* log_level: error, warning, info (default), debug       */
 
@@ -30,10 +33,13 @@ struct config {
     char *data_dir;        /* data_dir: "./data"                                     */
     char *synchronous;     /* synchronous: "FULL" (default) or "NORMAL"              */
     unsigned busy_timeout; /* busy_timeout: milliseconds, 5000                       */
+    unsigned snapshot_keep;      /* snapshot_keep: snapshots before migrating kept, 3   */
+    bool migrate_accept_changed; /* migrate_accept_changed: start despite changed files */
 
     /* plugins */
     char *plugin_dir;         /* plugin_dir: default the executable's ../plugins        */
     char *plugins;            /* plugins: "auth,users,..."; NULL = every .so found      */
+    char *plugin_extra;       /* plugin_extra: comma-separated .so paths loaded beside  */
     bool plugin_failure_skip; /* plugin_failure: "stop" (default) or "skip"             */
     json_t *j_plugin_configs; /* file key "plugins": [{name, path?, config}] (owned)    */
 
@@ -60,6 +66,15 @@ struct config {
     size_t upstream_max_bytes; /* upstream_max_bytes: 64 KiB                             */
     bool upstream_redirects;   /* upstream_redirects: false                              */
     size_t avatar_max;         /* avatar_max: 2 MiB                                      */
+
+    /* WebSockets (docs/live.md) */
+    unsigned ws_ping_interval; /* ws_ping_interval: seconds of client silence, then a ping, 30 */
+    unsigned ws_idle_timeout;  /* ws_idle_timeout: seconds of client silence, then 4408, 75 */
+
+    /* operator pages (docs/operations.md) */
+    char *web_dir;       /* web_dir: assets of /docs and /admin; NULL = next to the binary */
+    bool docs_cdn;       /* docs_cdn: /docs loads Swagger UI from jsDelivr instead         */
+    char *metrics_token; /* metrics_token: bearer for /metrics scrapers; NULL = admins only */
 };
 
 /*
@@ -76,6 +91,9 @@ unsigned config_pool_size(const struct config *cfg);
 
 /* How many password hashes may run at once: hash_concurrency, else half the cores (>= 1). */
 unsigned config_hash_slots(const struct config *cfg);
+
+/* True when origin (an Origin header) is allowed by cors_origins ("*" allows every one). */
+bool config_origin_allowed(const struct config *cfg, const char *origin);
 
 /* The process-wide configuration once loaded (read-only after start). */
 const struct config *config_get(void);

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "host_api.h"
 #include "http_client.h"
+#include "keys_cli.h"
 #include "log.h"
 #include "migrate.h"
 #include "plugin_loader.h"
@@ -23,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ulfius.h>
 
 /* Exit codes: 0 done, 1 a start-up step failed, 2 bad usage or configuration. */
 #define EXIT_START 1
@@ -45,7 +45,11 @@ static void main_usage(FILE *out)
 {
     fprintf(out, "usage: lintel [--config FILE] [serve]     serve the API (default)\n"
                  "       lintel [--config FILE] migrate     apply pending migrations and exit\n"
+                 "       lintel migrate --status            applied, pending and changed migrations\n"
+                 "       lintel migrate --dry-run           apply them to a copy, report, keep nothing\n"
+                 "       lintel migrate --accept-changed    record changed files' new checksums\n"
                  "       lintel [--config FILE] user ...    manage accounts (lintel user --help)\n"
+                 "       lintel [--config FILE] keys list|rotate   the signing-key ring\n"
                  "       lintel version                     print the version\n"
                  "       lintel --help                      this text\n"
                  "\n"
@@ -54,14 +58,20 @@ static void main_usage(FILE *out)
                  "See docs/configuration.md for every key.\n");
 }
 
-enum main_cmd { CMD_SERVE, CMD_MIGRATE, CMD_USER, CMD_VERSION, CMD_HELP };
+enum main_cmd { CMD_SERVE, CMD_MIGRATE, CMD_USER, CMD_KEYS, CMD_VERSION, CMD_HELP };
+
+/* What `lintel migrate` does: apply (default), --status, --dry-run. */
+enum main_migrate_mode { MIGRATE_APPLY, MIGRATE_STATUS, MIGRATE_DRY_RUN };
 
 struct main_state {
     struct config cfg;
+    enum main_migrate_mode migrate_mode;
+    bool migrate_accept;
     bool cfg_loaded, log_open, libs_open, db_open, auth_open, http_open;
 };
 
-static int main_args(int argc, char **argv, const char **config_path, enum main_cmd *cmd, int *sub)
+static int main_args(int argc, char **argv, const char **config_path, enum main_cmd *cmd, int *sub,
+                     struct main_state *st)
 {
     int i;
 
@@ -88,8 +98,14 @@ static int main_args(int argc, char **argv, const char **config_path, enum main_
             *cmd = CMD_SERVE;
         } else if (strcmp(a, "migrate") == 0) {
             *cmd = CMD_MIGRATE;
-        } else if (strcmp(a, "user") == 0) {
-            *cmd = CMD_USER;
+        } else if (*cmd == CMD_MIGRATE && strcmp(a, "--status") == 0) {
+            st->migrate_mode = MIGRATE_STATUS;
+        } else if (*cmd == CMD_MIGRATE && strcmp(a, "--dry-run") == 0) {
+            st->migrate_mode = MIGRATE_DRY_RUN;
+        } else if (*cmd == CMD_MIGRATE && strcmp(a, "--accept-changed") == 0) {
+            st->migrate_accept = true;
+        } else if (strcmp(a, "user") == 0 || strcmp(a, "keys") == 0) {
+            *cmd = strcmp(a, "user") == 0 ? CMD_USER : CMD_KEYS;
             *sub = i;
             return 0;
         } else {
@@ -103,6 +119,7 @@ static int main_args(int argc, char **argv, const char **config_path, enum main_
 /* Database, core and plugin migrations: what `serve` and `migrate` share. */
 static int main_prepare(struct main_state *st)
 {
+    struct migrate_options mopts = {0};
     char *err = NULL;
     int rc;
 
@@ -126,11 +143,21 @@ static int main_prepare(struct main_state *st)
         free(err);
         return EXIT_START;
     }
-    rc = migrate_apply(&err);
+    mopts.data_dir = st->cfg.data_dir;
+    mopts.snapshot_keep = st->cfg.snapshot_keep;
+    mopts.accept_changed = st->cfg.migrate_accept_changed || st->migrate_accept;
+    migrate_set_options(&mopts);
+    if (st->migrate_mode == MIGRATE_STATUS)
+        rc = migrate_status(stdout, &err);
+    else if (st->migrate_mode == MIGRATE_DRY_RUN)
+        rc = migrate_dry_run(stdout, &err);
+    else
+        rc = migrate_apply(&err);
     if (rc != 0) {
         log_error("start stopped: migration failed: %s", err != NULL ? err : "unknown error");
         free(err);
-        return EXIT_START;
+        /* A shipped file that changed, or a newer database: the operator decides (exit 2). */
+        return rc == LINTEL_ECONFLICT ? EXIT_USAGE : EXIT_START;
     }
     return 0;
 }
@@ -188,7 +215,7 @@ static int main_serve(struct main_state *st)
     while (sigwait(&set, &sig) != 0)
         ;
     log_info("signal %d: stopping (in-flight requests finish)", sig);
-    /* Sockets first: ulfius_stop_framework waits for every socket's threads to end. */
+    /* Sockets first: they get their close frame (1001) while the server still runs. */
     ws_shutdown();
     server_stop();
     return 0;
@@ -198,7 +225,7 @@ static int main_migrate(struct main_state *st)
 {
     int rc = main_prepare(st);
 
-    if (rc == 0)
+    if (rc == 0 && st->migrate_mode == MIGRATE_APPLY)
         log_info("migrations applied");
     return rc;
 }
@@ -216,10 +243,8 @@ static void main_release(struct main_state *st)
     migrate_release();
     if (st->db_open)
         db_global_release();
-    if (st->libs_open) {
-        ulfius_global_close();
+    if (st->libs_open)
         r_global_close();
-    }
 }
 
 int main(int argc, char **argv)
@@ -231,7 +256,7 @@ int main(int argc, char **argv)
     int rc, sub;
 
     signal(SIGPIPE, SIG_IGN);
-    rc = main_args(argc, argv, &config_path, &cmd, &sub);
+    rc = main_args(argc, argv, &config_path, &cmd, &sub, &st);
     if (rc != 0)
         return rc;
     if (cmd == CMD_HELP) {
@@ -260,12 +285,16 @@ int main(int argc, char **argv)
         rc = users_cli_main(argc - sub, argv + sub, &st.cfg);
         goto cleanup;
     }
-    if (r_global_init() != RHN_OK || ulfius_global_init() != U_OK) {
-        log_error("start stopped: cannot initialise rhonabwy or ulfius");
+    if (r_global_init() != RHN_OK) {
+        log_error("start stopped: cannot initialise rhonabwy");
         rc = EXIT_START;
         goto cleanup;
     }
     st.libs_open = true;
+    if (cmd == CMD_KEYS) {
+        rc = keys_cli_main(argc - sub, argv + sub, &st.cfg);
+        goto cleanup;
+    }
     rc = cmd == CMD_MIGRATE ? main_migrate(&st) : main_serve(&st);
 cleanup:
     main_release(&st);

@@ -1,6 +1,7 @@
 /*
  * Forward-only migrations: a registry of (component, id, sql), applied core first, each in its
- * own BEGIN IMMEDIATE transaction together with its schema_migrations row.
+ * own BEGIN IMMEDIATE transaction together with its schema_migrations row; table rebuilds run
+ * SQLite's 12-step procedure; a snapshot is taken before anything is applied.
  */
 #include "migrate.h"
 
@@ -8,16 +9,35 @@
 #include "db.h"
 #include "log.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
 #include <lintel/plugin.h>
+#include <lintel/version.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIGRATE_MAX_REBUILD 8  /* tables one migration may rebuild */
+#define MIGRATE_NAME_MAX    64 /* length of a table name in a rebuild line */
+
+/* The release as one integer for PRAGMA user_version: 0.2.0 is 2000, 1.4.12 is 1004012. */
+#define MIGRATE_VERSION_NUM                                                                        \
+    (LINTEL_VERSION_MAJOR * 1000000 + LINTEL_VERSION_MINOR * 1000 + LINTEL_VERSION_PATCH)
 
 struct migration {
     char *component;
     char *id;
     char *sql;
+    char *rebuild; /* tables rebuilt, ' '-separated; NULL: an ordinary migration */
+    char checksum[65];
     unsigned seq; /* registration order */
 };
 
@@ -26,12 +46,21 @@ static struct migration *migrate_list;
 static size_t migrate_count;
 static size_t migrate_cap;
 static unsigned migrate_seq;
+static struct migrate_options migrate_opts;
+
+void migrate_set_options(const struct migrate_options *opts)
+{
+    pthread_mutex_lock(&migrate_lock);
+    migrate_opts = *opts;
+    pthread_mutex_unlock(&migrate_lock);
+}
 
 static void migration_clear(struct migration *m)
 {
     free(m->component);
     free(m->id);
     free(m->sql);
+    free(m->rebuild);
 }
 
 /* "NNNN_slug": four digits, an underscore, then letters, digits, '_' or '-'. */
@@ -53,6 +82,75 @@ static bool migrate_id_valid(const char *id)
     return i <= 128;
 }
 
+static bool migrate_ident_char(char c, bool first)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+           (!first && c >= '0' && c <= '9');
+}
+
+/*
+ * Reads the "-- lintel: rebuild t1 t2" line from the comment block that opens sql. *tables
+ * gets the names, ' '-separated (malloc'd), or NULL when there is no such line. Any other
+ * "-- lintel:" directive, or a bad name, is an error: a typo must not silently turn a rebuild
+ * into an ordinary migration that runs with foreign keys on.
+ */
+static int migrate_parse_header(const char *sql, char **tables)
+{
+    const char *p = sql;
+    char *out = NULL;
+    size_t len = 0;
+    int n = 0;
+
+    *tables = NULL;
+    for (;;) {
+        const char *line;
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (p[0] != '-' || p[1] != '-')
+            break;
+        line = p + 2;
+        p = line + strcspn(line, "\n");
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (strncmp(line, "lintel:", 7) != 0)
+            continue;
+        line += 7;
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (strncmp(line, "rebuild", 7) != 0 || (line[7] != ' ' && line[7] != '\t') ||
+            out != NULL)
+            goto bad;
+        line += 7;
+        out = calloc(1, MIGRATE_MAX_REBUILD * (MIGRATE_NAME_MAX + 1) + 1);
+        if (out == NULL)
+            return LINTEL_ENOMEM;
+        for (;;) {
+            size_t k = 0;
+            while (line < p && (*line == ' ' || *line == '\t' || *line == '\r'))
+                line++;
+            if (line >= p)
+                break;
+            if (n == MIGRATE_MAX_REBUILD || !migrate_ident_char(*line, true))
+                goto bad;
+            if (n > 0)
+                out[len++] = ' ';
+            while (line < p && migrate_ident_char(*line, false) && k < MIGRATE_NAME_MAX)
+                out[len + k++] = *line++;
+            if (line < p && *line != ' ' && *line != '\t' && *line != '\r')
+                goto bad;
+            len += k;
+            n++;
+        }
+        if (n == 0)
+            goto bad;
+    }
+    *tables = out;
+    return 0;
+bad:
+    free(out);
+    return LINTEL_EPARAM;
+}
+
 int migrate_add(const char *component, const char *id, const char *sql)
 {
     struct migration m = {0};
@@ -64,6 +162,14 @@ int migrate_add(const char *component, const char *id, const char *sql)
         log_error("migrate: %s/%s: the id must look like NNNN_slug and the SQL be given",
                   component != NULL ? component : "(null)", id != NULL ? id : "(null)");
         return LINTEL_EPARAM;
+    }
+    rc = migrate_parse_header(sql, &m.rebuild);
+    if (rc != 0) {
+        if (rc == LINTEL_EPARAM)
+            log_error("migrate: %s/%s: a '-- lintel:' line must read '-- lintel: rebuild "
+                      "<table> [<table> ...]' (at most %d tables)",
+                      component, id, MIGRATE_MAX_REBUILD);
+        return rc;
     }
     pthread_mutex_lock(&migrate_lock);
     for (i = 0; i < migrate_count; i++) {
@@ -87,7 +193,8 @@ int migrate_add(const char *component, const char *id, const char *sql)
     m.component = strdup(component);
     m.id = strdup(id);
     m.sql = strdup(sql);
-    if (m.component == NULL || m.id == NULL || m.sql == NULL) {
+    if (m.component == NULL || m.id == NULL || m.sql == NULL ||
+        crypto_sha256_hex(sql, strlen(sql), m.checksum) != 0) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
@@ -157,132 +264,677 @@ static int migrate_cmp(const void *a, const void *b)
     return strcmp(ma->id, mb->id);
 }
 
-/* Refuses BEGIN/COMMIT/ROLLBACK in a script: they would end the migration's transaction. */
+/* The registry in the order of application (caller frees; NULL with *n 0 when empty). */
+static int migrate_sorted(struct migration ***out)
+{
+    struct migration **order;
+    size_t i;
+
+    *out = NULL;
+    if (migrate_count == 0)
+        return 0;
+    order = calloc(migrate_count, sizeof(*order));
+    if (order == NULL)
+        return LINTEL_ENOMEM;
+    for (i = 0; i < migrate_count; i++)
+        order[i] = &migrate_list[i];
+    qsort(order, migrate_count, sizeof(*order), migrate_cmp);
+    *out = order;
+    return 0;
+}
+
+static char *migrate_errf(const char *fmt, ...) LINTEL_PRINTF(1, 2);
+
+static char *migrate_errf(const char *fmt, ...)
+{
+    va_list ap;
+    char *out = NULL;
+
+    va_start(ap, fmt);
+    if (vasprintf(&out, fmt, ap) < 0)
+        out = NULL;
+    va_end(ap);
+    return out;
+}
+
+static int migrate_rc(sqlite3 *h)
+{
+    int src = sqlite3_extended_errcode(h) & 0xff;
+
+    if (src == SQLITE_BUSY || src == SQLITE_LOCKED)
+        return LINTEL_EUNAVAIL;
+    return src == SQLITE_NOMEM ? LINTEL_ENOMEM : LINTEL_EDB;
+}
+
+/*
+ * Runs a one-row query with up to two text parameters; *out gets the first column as malloc'd
+ * text, or NULL when there is no row or it is NULL. SQLite's rc.
+ */
+static int migrate_text(sqlite3 *h, const char *sql, const char *p1, const char *p2, char **out)
+{
+    sqlite3_stmt *st = NULL;
+    int src;
+
+    *out = NULL;
+    src = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
+    if (src == SQLITE_OK && p1 != NULL)
+        src = sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
+    if (src == SQLITE_OK && p2 != NULL)
+        src = sqlite3_bind_text(st, 2, p2, -1, SQLITE_STATIC);
+    if (src == SQLITE_OK) {
+        src = sqlite3_step(st);
+        if (src == SQLITE_ROW) {
+            const unsigned char *t = sqlite3_column_text(st, 0);
+            src = SQLITE_OK;
+            if (t != NULL && (*out = strdup((const char *)t)) == NULL)
+                src = SQLITE_NOMEM;
+        } else if (src == SQLITE_DONE) {
+            src = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return src;
+}
+
+struct migrate_authz {
+    bool tx_control;     /* the script tried BEGIN, COMMIT or ROLLBACK */
+    json_t *j_parents;   /* ordinary migration: tables other tables reference (borrowed) */
+    char dropped[MIGRATE_NAME_MAX + 1];
+};
+
+/*
+ * Refuses BEGIN/COMMIT/ROLLBACK in a script (they would end the migration's transaction) and,
+ * in an ordinary migration, DROP TABLE of a table others reference: with foreign keys on,
+ * that drop deletes (or cascades into) the referencing rows; it belongs in a rebuild.
+ */
 static int migrate_authorize(void *arg, int action, const char *a, const char *b, const char *c,
                              const char *d)
 {
-    (void)a;
+    struct migrate_authz *az = arg;
+    size_t i;
+
     (void)b;
     (void)c;
     (void)d;
     if (action == SQLITE_TRANSACTION) {
-        *(bool *)arg = true;
+        az->tx_control = true;
         return SQLITE_DENY;
+    }
+    if (action == SQLITE_DROP_TABLE && az->j_parents != NULL && a != NULL) {
+        for (i = 0; i < json_array_size(az->j_parents); i++) {
+            if (strcasecmp(json_string_value(json_array_get(az->j_parents, i)), a) == 0) {
+                snprintf(az->dropped, sizeof(az->dropped), "%s", a);
+                return SQLITE_DENY;
+            }
+        }
     }
     return SQLITE_OK;
 }
 
-static char *migrate_errf(const char *fmt, const char *component, const char *id, const char *msg)
+/* The tables some foreign key references (a JSON array of names). */
+static int migrate_parents(sqlite3 *h, json_t **out)
 {
-    char *out = NULL;
+    sqlite3_stmt *st = NULL;
+    int src;
 
-    if (asprintf(&out, fmt, component, id, msg) < 0)
-        out = NULL;
-    return out;
+    *out = json_array();
+    if (*out == NULL)
+        return SQLITE_NOMEM;
+    src = sqlite3_prepare_v2(h,
+                             "SELECT DISTINCT f.\"table\" FROM main.sqlite_schema s,"
+                             " pragma_foreign_key_list(s.name) f WHERE s.type = 'table'",
+                             -1, &st, NULL);
+    while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW)
+        src = json_array_append_new(*out, json_string((const char *)sqlite3_column_text(st, 0)))
+                  ? SQLITE_NOMEM
+                  : SQLITE_OK;
+    if (src == SQLITE_DONE)
+        src = SQLITE_OK;
+    sqlite3_finalize(st);
+    return src;
+}
+
+/* Step 2 of the 12: the indexes and triggers of table, as [[name, sql], ...] appended to j. */
+static int migrate_objects(sqlite3 *h, const char *table, json_t *j)
+{
+    sqlite3_stmt *st = NULL;
+    int src;
+
+    src = sqlite3_prepare_v2(h,
+                             "SELECT name, sql FROM main.sqlite_schema WHERE tbl_name = ?1"
+                             " COLLATE NOCASE AND type IN ('index', 'trigger') AND sql IS NOT NULL"
+                             " ORDER BY type, name",
+                             -1, &st, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW)
+        src = json_array_append_new(j, json_pack("[ss]", sqlite3_column_text(st, 0),
+                                                 sqlite3_column_text(st, 1)))
+                  ? SQLITE_NOMEM
+                  : SQLITE_OK;
+    if (src == SQLITE_DONE)
+        src = SQLITE_OK;
+    sqlite3_finalize(st);
+    return src;
 }
 
 /*
- * Applies m unless schema_migrations already has it; the check, the script and the record all
- * happen inside one BEGIN IMMEDIATE, so two processes never apply a migration twice.
+ * Step 10 of the 12: a dangling reference the migration added. Violations that were there
+ * before (an operator's delete with foreign keys off) are only reported in the log: they are
+ * no reason to refuse an upgrade. *err names the table, its row and the missing parent.
  */
-static int migrate_one(struct db *db, const struct migration *m, bool *applied, char **err)
+static int migrate_fk_new(sqlite3 *h, const char *mid, char **err)
 {
-    sqlite3 *h = db_handle(db);
-    json_t *j_params = NULL;
-    json_t *j_row = NULL;
-    char hex[65];
-    const char *checksum = NULL;
-    const json_t *j_old;
-    char *zerr = NULL;
-    bool tx_control = false;
+    sqlite3_stmt *st = NULL;
     int src;
-    int rc;
+    int rc = 0;
+
+    src = sqlite3_prepare_v2(
+        h,
+        "WITH now AS (SELECT \"table\" AS t, rowid AS r, parent AS p, fkid AS f"
+        "  FROM pragma_foreign_key_check),"
+        " grown AS (SELECT t, p, f FROM now GROUP BY t, p, f HAVING count(*) > "
+        "  (SELECT count(*) FROM temp.lintel_fk_before b WHERE b.t = now.t AND b.p = now.p"
+        "   AND b.f = now.f))"
+        " SELECT n.t, n.r, n.p, (SELECT count(*) FROM now) -"
+        "  (SELECT count(*) FROM temp.lintel_fk_before)"
+        " FROM now n JOIN grown g ON g.t = n.t AND g.p = n.p AND g.f = n.f"
+        " ORDER BY EXISTS (SELECT 1 FROM temp.lintel_fk_before b WHERE b.t = n.t AND"
+        "  b.r IS n.r AND b.p = n.p AND b.f = n.f), n.t, n.r LIMIT 1",
+        -1, &st, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        *err = migrate_errf("migration %s would leave a dangling reference: table %s row %lld "
+                            "references %s, which has no such row (%lld new in all); rolled back",
+                            mid, sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+                            sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
+        rc = LINTEL_EDB;
+    } else if (src != SQLITE_DONE) {
+        *err = migrate_errf("migration %s: foreign_key_check: %s", mid, sqlite3_errmsg(h));
+        rc = migrate_rc(h);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+#ifdef LINTEL_TEST_HOOKS
+/*
+ * Test builds only: LINTEL_TEST_MIGRATE_PAUSE=<component>/<id> holds that migration's
+ * transaction open for a minute after its work is done, so a test can kill -9 the process
+ * in the middle of a migration.
+ */
+static void migrate_test_pause(const char *mid)
+{
+    const char *want = getenv("LINTEL_TEST_MIGRATE_PAUSE");
+
+    if (want != NULL && strcmp(want, mid) == 0) {
+        log_always("migrate: test hook: %s holds its transaction for 60 s", mid);
+        sleep(60);
+    }
+}
+#endif
+
+/*
+ * Applies m unless schema_migrations already has it; the check, the script and the record all
+ * happen inside one BEGIN IMMEDIATE, so two processes never apply a migration twice. A rebuild
+ * runs with foreign keys off (set outside the transaction, where the pragma has effect),
+ * recreates the indexes and triggers the drop took with it, and checks foreign keys before
+ * its commit.
+ */
+static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, char **err)
+{
+    struct migrate_authz az = {0};
+    sqlite3_stmt *st = NULL;
+    json_t *j_objects = NULL;
+    json_t *j_parents = NULL;
+    char mid[200];
+    char *tables = NULL;
+    char *found = NULL;
+    char *zerr = NULL;
+    char *save = NULL;
+    const char *t;
+    size_t i;
+    int src;
+    int rc = 0;
 
     *applied = false;
-    if (crypto_sha256_hex(m->sql, strlen(m->sql), hex) == 0)
-        checksum = hex;
-    j_params = json_pack("{s:s, s:s}", "component", m->component, "id", m->id);
-    if (j_params == NULL) {
-        rc = LINTEL_ENOMEM;
+    snprintf(mid, sizeof(mid), "%s/%s", m->component, m->id);
+    if (m->rebuild != NULL &&
+        sqlite3_exec(h, "PRAGMA foreign_keys=OFF; PRAGMA legacy_alter_table=ON", NULL, NULL,
+                     NULL) != SQLITE_OK) {
+        *err = migrate_errf("migration %s: cannot turn foreign keys off: %s", mid,
+                            sqlite3_errmsg(h));
+        rc = migrate_rc(h);
         goto cleanup;
     }
-    rc = db_begin(db);
-    if (rc != 0) {
-        *err = migrate_errf("migration %s/%s: cannot start a transaction: %s", m->component, m->id,
-                            db_errmsg(db));
+    if (sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        *err = migrate_errf("migration %s: cannot start a transaction: %s", mid,
+                            sqlite3_errmsg(h));
+        rc = migrate_rc(h);
         goto cleanup;
     }
-    rc = db_row(db,
-                "SELECT checksum FROM schema_migrations WHERE component = :component AND id = :id",
-                j_params, &j_row);
-    if (rc == 0) {
-        j_old = json_object_get(j_row, "checksum");
-        if (checksum != NULL && json_is_string(j_old) &&
-            strcmp(json_string_value(j_old), checksum) != 0)
-            log_warn("migrate: %s/%s changed after it was applied; migrations are forward-only, "
-                     "add a new one instead",
-                     m->component, m->id);
-        rc = db_rollback(db);
+    src = migrate_text(h,
+                       "SELECT checksum FROM schema_migrations WHERE component = ?1 AND id = ?2"
+                       " UNION ALL SELECT 'x' LIMIT 1",
+                       m->component, m->id, &found);
+    if (src != SQLITE_OK) {
+        *err = migrate_errf("migration %s: %s", mid, sqlite3_errmsg(h));
+        rc = migrate_rc(h);
         goto cleanup;
     }
-    if (rc != LINTEL_ENOTFOUND) {
-        *err = migrate_errf("migration %s/%s: %s", m->component, m->id, db_errmsg(db));
-        goto cleanup;
+    if (found != NULL && strcmp(found, "x") != 0)
+        goto cleanup; /* another process applied it meanwhile */
+
+    if (m->rebuild != NULL) {
+        j_objects = json_array();
+        tables = strdup(m->rebuild);
+        if (j_objects == NULL || tables == NULL) {
+            rc = LINTEL_ENOMEM;
+            goto cleanup;
+        }
+        for (t = strtok_r(tables, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
+            free(found);
+            src = migrate_text(h,
+                               "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND"
+                               " name = ?1 COLLATE NOCASE",
+                               t, NULL, &found);
+            if (src == SQLITE_OK && found == NULL) {
+                *err = migrate_errf("migration %s rebuilds table %s, which does not exist", mid,
+                                    t);
+                rc = LINTEL_EDB;
+                goto cleanup;
+            }
+            if (src == SQLITE_OK)
+                src = migrate_objects(h, t, j_objects);
+            if (src != SQLITE_OK) {
+                *err = migrate_errf("migration %s: %s", mid, sqlite3_errmsg(h));
+                rc = migrate_rc(h);
+                goto cleanup;
+            }
+        }
+        if (sqlite3_exec(h,
+                         "DROP TABLE IF EXISTS temp.lintel_fk_before;"
+                         "CREATE TEMP TABLE lintel_fk_before AS SELECT \"table\" AS t, rowid AS r,"
+                         " parent AS p, fkid AS f FROM pragma_foreign_key_check",
+                         NULL, NULL, NULL) != SQLITE_OK) {
+            *err = migrate_errf("migration %s: foreign_key_check: %s", mid, sqlite3_errmsg(h));
+            rc = migrate_rc(h);
+            goto cleanup;
+        }
+    } else {
+        src = migrate_parents(h, &j_parents);
+        if (src != SQLITE_OK) {
+            *err = migrate_errf("migration %s: %s", mid, sqlite3_errmsg(h));
+            rc = src == SQLITE_NOMEM ? LINTEL_ENOMEM : migrate_rc(h);
+            goto cleanup;
+        }
+        az.j_parents = j_parents;
     }
 
-    sqlite3_set_authorizer(h, migrate_authorize, &tx_control);
+    sqlite3_set_authorizer(h, migrate_authorize, &az);
     src = sqlite3_exec(h, m->sql, NULL, NULL, &zerr);
-    sqlite3_set_authorizer(h, NULL, NULL);
+    db_authorizer_install(h); /* db.c's again */
     if (src != SQLITE_OK) {
-        *err = migrate_errf("migration %s/%s failed: %s", m->component, m->id,
-                            tx_control     ? "it must not contain BEGIN, COMMIT or ROLLBACK"
-                            : zerr != NULL ? zerr
-                                           : sqlite3_errmsg(h));
+        if (az.tx_control)
+            *err = migrate_errf("migration %s failed: it must not contain BEGIN, COMMIT or "
+                                "ROLLBACK",
+                                mid);
+        else if (az.dropped[0] != '\0')
+            *err = migrate_errf("migration %s failed: it drops table %s, which other tables "
+                                "reference: declare '-- lintel: rebuild %s' (docs/storage.md)",
+                                mid, az.dropped, az.dropped);
+        else
+            *err = migrate_errf("migration %s failed: %s", mid,
+                                zerr != NULL ? zerr : sqlite3_errmsg(h));
         rc = (src & 0xff) == SQLITE_BUSY ? LINTEL_EUNAVAIL : LINTEL_EDB;
         goto cleanup;
     }
     if (sqlite3_get_autocommit(h)) {
         /* The script ended the transaction itself: what ran before that is committed. */
-        *err = migrate_errf("migration %s/%s failed: %s", m->component, m->id,
-                            "it must not contain BEGIN, COMMIT or ROLLBACK");
+        *err = migrate_errf("migration %s failed: it must not contain BEGIN, COMMIT or ROLLBACK",
+                            mid);
         rc = LINTEL_EDB;
         goto cleanup;
     }
-    json_decref(j_params);
-    j_params =
-        json_pack("{s:s, s:s, s:s?}", "component", m->component, "id", m->id, "checksum", checksum);
-    if (j_params == NULL) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
+
+    if (m->rebuild != NULL) {
+        /* Steps 8 and 10: what the drop took along comes back, then no new dangling row. */
+        for (i = 0; i < json_array_size(j_objects); i++) {
+            const char *name = json_string_value(json_array_get(json_array_get(j_objects, i), 0));
+            const char *sql = json_string_value(json_array_get(json_array_get(j_objects, i), 1));
+            free(found);
+            src = migrate_text(h, "SELECT name FROM main.sqlite_schema WHERE name = ?1", name,
+                               NULL, &found);
+            if (src == SQLITE_OK && found == NULL)
+                src = sqlite3_exec(h, sql, NULL, NULL, NULL);
+            if (src != SQLITE_OK) {
+                *err = migrate_errf("migration %s: cannot recreate %s: %s", mid, name,
+                                    sqlite3_errmsg(h));
+                rc = migrate_rc(h);
+                goto cleanup;
+            }
+        }
+        free(tables);
+        tables = strdup(m->rebuild);
+        if (tables == NULL) {
+            rc = LINTEL_ENOMEM;
+            goto cleanup;
+        }
+        for (t = strtok_r(tables, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
+            free(found);
+            src = migrate_text(h,
+                               "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND"
+                               " name = ?1 COLLATE NOCASE",
+                               t, NULL, &found);
+            if (src == SQLITE_OK && found == NULL) {
+                *err = migrate_errf("migration %s rebuilds table %s but leaves no table of "
+                                    "that name",
+                                    mid, t);
+                rc = LINTEL_EDB;
+                goto cleanup;
+            }
+        }
+        rc = migrate_fk_new(h, mid, err);
+        if (rc != 0)
+            goto cleanup;
+        if (sqlite3_exec(h, "DROP TABLE temp.lintel_fk_before", NULL, NULL, NULL) != SQLITE_OK) {
+            *err = migrate_errf("migration %s: %s", mid, sqlite3_errmsg(h));
+            rc = migrate_rc(h);
+            goto cleanup;
+        }
     }
-    rc = db_exec(db,
-                 "INSERT INTO schema_migrations (component, id, checksum, applied_at) VALUES "
-                 "(:component, :id, :checksum, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-                 j_params, NULL, NULL);
-    if (rc == 0)
-        rc = db_commit(db);
-    if (rc != 0) {
-        *err = migrate_errf("migration %s/%s failed: %s", m->component, m->id, db_errmsg(db));
+#ifdef LINTEL_TEST_HOOKS
+    migrate_test_pause(mid);
+#endif
+    src = sqlite3_prepare_v2(h,
+                             "INSERT INTO schema_migrations (component, id, checksum, applied_at)"
+                             " VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                             -1, &st, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(st, 1, m->component, -1, SQLITE_STATIC);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(st, 3, m->checksum, -1, SQLITE_STATIC);
+    if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_DONE)
+        src = sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
+    if (src != SQLITE_OK) {
+        *err = migrate_errf("migration %s failed: %s", mid, sqlite3_errmsg(h));
+        rc = migrate_rc(h);
         goto cleanup;
     }
     *applied = true;
 cleanup:
-    if (db_in_tx(db))
-        db_rollback(db);
+    sqlite3_finalize(st);
+    if (!sqlite3_get_autocommit(h))
+        sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+    if (m->rebuild != NULL &&
+        sqlite3_exec(h, "PRAGMA legacy_alter_table=OFF; PRAGMA foreign_keys=ON", NULL, NULL,
+                     NULL) != SQLITE_OK &&
+        rc == 0) {
+        *err = migrate_errf("migration %s: cannot turn foreign keys back on: %s", mid,
+                            sqlite3_errmsg(h));
+        rc = migrate_rc(h);
+    }
     if (rc == LINTEL_ENOMEM && *err == NULL)
-        *err = migrate_errf("migration %s/%s: %s", m->component, m->id, "out of memory");
+        *err = migrate_errf("migration %s: out of memory", mid);
     sqlite3_free(zerr);
-    json_decref(j_row);
-    json_decref(j_params);
+    free(found);
+    free(tables);
+    json_decref(j_objects);
+    json_decref(j_parents);
     return rc;
+}
+
+static int migrate_ensure_table(sqlite3 *h, char **err)
+{
+    char *zerr = NULL;
+    int rc = 0;
+
+    if (sqlite3_exec(h,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                     "component TEXT NOT NULL, id TEXT NOT NULL, checksum TEXT, "
+                     "applied_at TEXT NOT NULL, PRIMARY KEY (component, id))",
+                     NULL, NULL, &zerr) != SQLITE_OK) {
+        *err = migrate_errf("migrations: cannot create schema_migrations: %s",
+                            zerr != NULL ? zerr : "?");
+        rc = migrate_rc(h);
+    }
+    sqlite3_free(zerr);
+    return rc;
+}
+
+/* What the database says of m: the stored checksum (malloc'd) and when, or NULLs if pending. */
+static int migrate_recorded(sqlite3 *h, const struct migration *m, char **checksum, char **at)
+{
+    int src = migrate_text(h,
+                           "SELECT coalesce(checksum, '') FROM schema_migrations"
+                           " WHERE component = ?1 AND id = ?2",
+                           m->component, m->id, checksum);
+
+    *at = NULL;
+    if (src == SQLITE_OK && *checksum != NULL)
+        src = migrate_text(h,
+                           "SELECT applied_at FROM schema_migrations WHERE component = ?1 AND"
+                           " id = ?2",
+                           m->component, m->id, at);
+    return src;
+}
+
+static void migrate_version_text(long long num, char *out, size_t size)
+{
+    if (num <= 0)
+        snprintf(out, size, "0.1.0"); /* the one release before versions were recorded */
+    else
+        snprintf(out, size, "%lld.%lld.%lld", num / 1000000, num / 1000 % 1000, num % 1000);
+}
+
+static long long migrate_user_version(sqlite3 *h)
+{
+    char *v = NULL;
+    long long num = 0;
+
+    if (migrate_text(h, "PRAGMA user_version", NULL, NULL, &v) == SQLITE_OK && v != NULL)
+        num = atoll(v);
+    free(v);
+    return num;
+}
+
+static int migrate_snapshot_cmp(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int migrate_snapshot_filter(const struct dirent *e)
+{
+    size_t n = strlen(e->d_name);
+
+    return strncmp(e->d_name, "lintel-", 7) == 0 && n > 10 && strcmp(e->d_name + n - 3, ".db") == 0;
+}
+
+/* Keeps the newest keep snapshots (names sort by time: lintel-<UTC time>-<version>.db). */
+static void migrate_snapshot_prune(const char *dir, unsigned keep)
+{
+    struct dirent **list = NULL;
+    char path[4096];
+    int n, i;
+
+    n = scandir(dir, &list, migrate_snapshot_filter, migrate_snapshot_cmp);
+    for (i = 0; i < n; i++) {
+        if ((unsigned)(n - i) > keep) {
+            snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
+            if (unlink(path) == 0)
+                log_info("migrate: removed the old snapshot %s", path);
+            else
+                log_warn("migrate: cannot remove the old snapshot %s: %s", path, strerror(errno));
+        }
+        free(list[i]);
+    }
+    free(list);
+}
+
+/*
+ * VACUUM INTO a temporary name, fsync, rename: a snapshot file either is complete or does not
+ * exist, even if the process dies while writing it. Mode 0600 like the database.
+ */
+static int migrate_vacuum_into(sqlite3 *h, const char *tmp, const char *final, char **err)
+{
+    sqlite3_stmt *st = NULL;
+    int fd = -1;
+    int src;
+    int rc = 0;
+
+    unlink(tmp);
+    src = sqlite3_prepare_v2(h, "VACUUM INTO ?1", -1, &st, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(st, 1, tmp, -1, SQLITE_STATIC);
+    if (src == SQLITE_OK)
+        src = sqlite3_step(st);
+    if (src != SQLITE_DONE) {
+        *err = migrate_errf("migrations: cannot copy the database to %s: %s", tmp,
+                            sqlite3_errmsg(h));
+        rc = migrate_rc(h);
+        goto cleanup;
+    }
+    fd = open(tmp, O_RDWR | O_CLOEXEC);
+    if (fd < 0 || fchmod(fd, 0600) != 0 || fsync(fd) != 0 || rename(tmp, final) != 0) {
+        *err = migrate_errf("migrations: cannot write %s: %s", final, strerror(errno));
+        rc = LINTEL_EUNAVAIL;
+        goto cleanup;
+    }
+cleanup:
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0)
+        unlink(tmp);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* A consistent copy of the database before anything changes it, and the old ones pruned. */
+static int migrate_snapshot(sqlite3 *h, char **err)
+{
+    char dir[4096], tmp[4200], final[4200], stamp[32], from[32];
+    struct tm tm;
+    time_t now = time(NULL);
+    int dfd;
+    int rc;
+
+    if (snprintf(dir, sizeof(dir), "%s/snapshots", migrate_opts.data_dir) >= (int)sizeof(dir)) {
+        *err = migrate_errf("migrations: the data directory path is too long");
+        return LINTEL_EPARAM;
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        *err = migrate_errf("migrations: cannot create %s: %s", dir, strerror(errno));
+        return LINTEL_EUNAVAIL;
+    }
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    migrate_version_text(migrate_user_version(h), from, sizeof(from));
+    snprintf(final, sizeof(final), "%s/lintel-%s-%s.db", dir, stamp, from);
+    snprintf(tmp, sizeof(tmp), "%s/.lintel-%s-%s.db.tmp", dir, stamp, from);
+    rc = migrate_vacuum_into(h, tmp, final, err);
+    if (rc != 0)
+        return rc;
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    log_info("migrate: snapshot of the database as release %s: %s", from, final);
+    migrate_snapshot_prune(dir, migrate_opts.snapshot_keep);
+    return 0;
+}
+
+/*
+ * Checks what the database holds against the registry: a changed file is LINTEL_ECONFLICT
+ * (or, when accepted, a warning and the new checksum recorded); *pending counts the rest.
+ */
+static int migrate_check(sqlite3 *h, struct migration **order, size_t *pending, char **err)
+{
+    char *stored = NULL;
+    char *at = NULL;
+    size_t i;
+    int src;
+    int rc = 0;
+
+    *pending = 0;
+    for (i = 0; i < migrate_count && rc == 0; i++) {
+        const struct migration *m = order[i];
+        src = migrate_recorded(h, m, &stored, &at);
+        if (src != SQLITE_OK) {
+            *err = migrate_errf("migrations: %s", sqlite3_errmsg(h));
+            rc = migrate_rc(h);
+        } else if (stored == NULL) {
+            (*pending)++;
+        } else if (stored[0] != '\0' && strcmp(stored, m->checksum) != 0) {
+            if (!migrate_opts.accept_changed) {
+                *err = migrate_errf(
+                    "migration %s/%s (sql/%s/%s.sql) changed after it was applied on %s "
+                    "(checksum %.12s in the database, %.12s shipped): migrations are "
+                    "forward-only; ship the original file and a new migration, or set "
+                    "migrate_accept_changed (docs/storage.md)",
+                    m->component, m->id, m->component, m->id, at != NULL ? at : "?", stored,
+                    m->checksum);
+                rc = LINTEL_ECONFLICT;
+            } else {
+                log_warn("migrate: %s/%s changed after it was applied; accepted "
+                         "(migrate_accept_changed), its new checksum is recorded",
+                         m->component, m->id);
+                sqlite3_stmt *st = NULL;
+                src = sqlite3_prepare_v2(h,
+                                         "UPDATE schema_migrations SET checksum = ?3"
+                                         " WHERE component = ?1 AND id = ?2",
+                                         -1, &st, NULL);
+                if (src == SQLITE_OK)
+                    src = sqlite3_bind_text(st, 1, m->component, -1, SQLITE_STATIC);
+                if (src == SQLITE_OK)
+                    src = sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
+                if (src == SQLITE_OK)
+                    src = sqlite3_bind_text(st, 3, m->checksum, -1, SQLITE_STATIC);
+                if (src == SQLITE_OK && sqlite3_step(st) != SQLITE_DONE)
+                    src = SQLITE_ERROR;
+                sqlite3_finalize(st);
+                if (src != SQLITE_OK) {
+                    *err = migrate_errf("migrations: %s", sqlite3_errmsg(h));
+                    rc = migrate_rc(h);
+                }
+            }
+        }
+        free(stored);
+        free(at);
+        stored = NULL;
+        at = NULL;
+    }
+    return rc;
+}
+
+/* A database written by a newer release is not migrated backwards: roll back from a snapshot. */
+static int migrate_check_version(sqlite3 *h, char **err)
+{
+    long long num = migrate_user_version(h);
+    char have[32];
+
+    if (num <= MIGRATE_VERSION_NUM)
+        return 0;
+    migrate_version_text(num, have, sizeof(have));
+    *err = migrate_errf("migrations: the database was last used by lintel %s, newer than this %s; "
+                        "run that release, or restore a snapshot taken before it "
+                        "(docs/storage.md)",
+                        have, LINTEL_VERSION);
+    return LINTEL_ECONFLICT;
 }
 
 int migrate_apply(char **err)
 {
     struct migration **order = NULL;
     struct db *db = NULL;
-    char *zerr = NULL;
+    sqlite3 *h;
+    char *n_done = NULL;
+    char sql[64];
     size_t i;
+    size_t pending = 0;
     size_t n_applied = 0;
     bool applied;
     int rc;
@@ -294,48 +946,303 @@ int migrate_apply(char **err)
         *err = strdup("migrations: the database is not available");
         goto cleanup;
     }
-    if (sqlite3_exec(db_handle(db),
-                     "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                     "component TEXT NOT NULL, id TEXT NOT NULL, checksum TEXT, "
-                     "applied_at TEXT NOT NULL, PRIMARY KEY (component, id))",
-                     NULL, NULL, &zerr) != SQLITE_OK) {
-        if (asprintf(err, "migrations: cannot create schema_migrations: %s",
-                     zerr != NULL ? zerr : "?") < 0)
-            *err = NULL;
-        rc = (sqlite3_extended_errcode(db_handle(db)) & 0xff) == SQLITE_BUSY ? LINTEL_EUNAVAIL
-                                                                             : LINTEL_EDB;
+    h = db_handle(db);
+    rc = migrate_check_version(h, err);
+    if (rc == 0)
+        rc = migrate_text(h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, &n_done) ==
+                     SQLITE_OK
+                 ? 0
+                 : migrate_rc(h);
+    if (rc == 0)
+        rc = migrate_ensure_table(h, err);
+    if (rc == 0)
+        rc = migrate_sorted(&order);
+    if (rc == 0)
+        rc = migrate_check(h, order, &pending, err);
+    if (rc != 0)
         goto cleanup;
-    }
-    if (migrate_count > 0) {
-        order = calloc(migrate_count, sizeof(*order));
-        if (order == NULL) {
-            rc = LINTEL_ENOMEM;
+    /* A new database has nothing to lose; an existing one is copied before it changes. */
+    if (pending > 0 && n_done != NULL && atoll(n_done) > 0 && migrate_opts.data_dir != NULL &&
+        migrate_opts.snapshot_keep > 0) {
+        rc = migrate_snapshot(h, err);
+        if (rc != 0)
             goto cleanup;
-        }
     }
-    for (i = 0; i < migrate_count; i++)
-        order[i] = &migrate_list[i];
-    if (migrate_count > 1)
-        qsort(order, migrate_count, sizeof(*order), migrate_cmp);
-
-    for (i = 0; i < migrate_count; i++) {
-        rc = migrate_one(db, order[i], &applied, err);
-        if (rc != 0) {
-            log_error("%s", *err != NULL ? *err : "migrate: failed");
+    for (i = 0; i < migrate_count && pending > 0; i++) {
+        rc = migrate_one(h, order[i], &applied, err);
+        if (rc != 0)
             goto cleanup;
-        }
         if (applied) {
-            log_info("migrate: applied %s/%s", order[i]->component, order[i]->id);
+            log_info("migrate: applied %s/%s%s%s", order[i]->component, order[i]->id,
+                     order[i]->rebuild != NULL ? ", rebuilt " : "",
+                     order[i]->rebuild != NULL ? order[i]->rebuild : "");
             n_applied++;
+        }
+    }
+    if (migrate_user_version(h) < MIGRATE_VERSION_NUM) {
+        snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", MIGRATE_VERSION_NUM);
+        if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK) {
+            *err = migrate_errf("migrations: cannot record the release: %s", sqlite3_errmsg(h));
+            rc = migrate_rc(h);
+            goto cleanup;
         }
     }
     if (n_applied > 0)
         log_info("migrate: %zu migration(s) applied", n_applied);
 cleanup:
+    if (rc != 0 && *err != NULL)
+        log_error("%s", *err);
     pthread_mutex_unlock(&migrate_lock);
     if (rc == LINTEL_ENOMEM && *err == NULL)
         *err = strdup("migrations: out of memory");
-    sqlite3_free(zerr);
+    free(n_done);
+    free(order);
+    return rc;
+}
+
+int migrate_status(FILE *out, char **err)
+{
+    struct migration **order = NULL;
+    struct db *db = NULL;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *h;
+    char *stored = NULL;
+    char *at = NULL;
+    char *have = NULL;
+    char ver[32];
+    size_t i;
+    size_t pending = 0;
+    int changed = 0;
+    int src;
+    int rc;
+
+    *err = NULL;
+    pthread_mutex_lock(&migrate_lock);
+    rc = db_thread(&db);
+    if (rc != 0) {
+        *err = strdup("migrations: the database is not available");
+        goto cleanup;
+    }
+    h = db_handle(db);
+    rc = migrate_sorted(&order);
+    if (rc != 0)
+        goto cleanup;
+    src = migrate_text(h, "SELECT name FROM sqlite_schema WHERE name = 'schema_migrations'",
+                       NULL, NULL, &have);
+    if (src != SQLITE_OK) {
+        *err = migrate_errf("migrations: %s", sqlite3_errmsg(h));
+        rc = migrate_rc(h);
+        goto cleanup;
+    }
+    migrate_version_text(migrate_user_version(h), ver, sizeof(ver));
+    fprintf(out, "lintel %s; the database was last migrated by %s\n", LINTEL_VERSION,
+            have == NULL ? "nothing (new database)" : ver);
+    fprintf(out, "%-10s %-32s %-8s %-20s %s\n", "component", "id", "state", "applied_at",
+            "checksum");
+    for (i = 0; i < migrate_count; i++) {
+        const struct migration *m = order[i];
+        const char *state;
+        if (have != NULL) {
+            src = migrate_recorded(h, m, &stored, &at);
+            if (src != SQLITE_OK) {
+                *err = migrate_errf("migrations: %s", sqlite3_errmsg(h));
+                rc = migrate_rc(h);
+                goto cleanup;
+            }
+        }
+        if (stored == NULL) {
+            state = "pending";
+            pending++;
+        } else if (stored[0] != '\0' && strcmp(stored, m->checksum) != 0) {
+            state = "CHANGED";
+            changed++;
+        } else {
+            state = "applied";
+        }
+        fprintf(out, "%-10s %-32s %-8s %-20s %.12s", m->component, m->id, state,
+                at != NULL ? at : "-", m->checksum);
+        if (strcmp(state, "CHANGED") == 0)
+            fprintf(out, " (database: %.12s)", stored);
+        if (m->rebuild != NULL)
+            fprintf(out, " rebuild: %s", m->rebuild);
+        fputc('\n', out);
+        free(stored);
+        free(at);
+        stored = NULL;
+        at = NULL;
+    }
+    if (have != NULL) {
+        /* Rows no component of this build ships: a plugin not loaded, or a newer release. */
+        src = sqlite3_prepare_v2(h,
+                                 "SELECT component, id, applied_at, coalesce(checksum, '')"
+                                 " FROM schema_migrations ORDER BY component, id",
+                                 -1, &st, NULL);
+        while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *c = (const char *)sqlite3_column_text(st, 0);
+            const char *id = (const char *)sqlite3_column_text(st, 1);
+            bool known = false;
+            for (i = 0; i < migrate_count && !known; i++)
+                known = strcmp(migrate_list[i].component, c) == 0 &&
+                        strcmp(migrate_list[i].id, id) == 0;
+            if (!known)
+                fprintf(out, "%-10s %-32s %-8s %-20s %.12s (not shipped by this build)\n", c, id,
+                        "unknown", sqlite3_column_text(st, 2), sqlite3_column_text(st, 3));
+            src = SQLITE_OK;
+        }
+        if (src != SQLITE_DONE) {
+            *err = migrate_errf("migrations: %s", sqlite3_errmsg(h));
+            rc = migrate_rc(h);
+            goto cleanup;
+        }
+    }
+    fprintf(out, "%zu pending, %d changed\n", pending, changed);
+    if (changed > 0) {
+        *err = migrate_errf("migrations: %d shipped file(s) changed after they were applied; "
+                            "the start stops (see docs/storage.md)",
+                            changed);
+        rc = LINTEL_ECONFLICT;
+    }
+cleanup:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&migrate_lock);
+    free(stored);
+    free(at);
+    free(have);
+    free(order);
+    return rc;
+}
+
+/* A connection to the dry-run copy, configured as db.c configures the real one. */
+static int migrate_open_copy(const char *path, sqlite3 **out, char **err)
+{
+    sqlite3 *h = NULL;
+
+    *out = NULL;
+    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+        sqlite3_db_config(h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
+        sqlite3_db_config(h, SQLITE_DBCONFIG_DQS_DDL, 0, NULL) != SQLITE_OK ||
+        sqlite3_db_config(h, SQLITE_DBCONFIG_DQS_DML, 0, NULL) != SQLITE_OK ||
+        sqlite3_exec(h, "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF", NULL, NULL, NULL) !=
+            SQLITE_OK) {
+        *err = migrate_errf("migrations: cannot open the copy %s: %s", path,
+                            h != NULL ? sqlite3_errmsg(h) : "out of memory");
+        sqlite3_close(h);
+        return LINTEL_EUNAVAIL;
+    }
+    sqlite3_extended_result_codes(h, 1);
+    *out = h;
+    return 0;
+}
+
+int migrate_dry_run(FILE *out, char **err)
+{
+    struct migration **order = NULL;
+    struct db *db = NULL;
+    sqlite3 *copy = NULL;
+    char path[4200], tmp[4300];
+    char *stored = NULL;
+    char *at = NULL;
+    char *one_err = NULL;
+    struct timespec t0, t1;
+    size_t i;
+    size_t pending = 0;
+    int failed = 0;
+    bool applied;
+    int rc;
+
+    *err = NULL;
+    pthread_mutex_lock(&migrate_lock);
+    if (migrate_opts.data_dir == NULL) {
+        *err = strdup("migrations: a dry run needs the data directory");
+        rc = LINTEL_EPARAM;
+        goto cleanup;
+    }
+    rc = db_thread(&db);
+    if (rc != 0) {
+        *err = strdup("migrations: the database is not available");
+        goto cleanup;
+    }
+    rc = migrate_check_version(db_handle(db), err);
+    if (rc == 0)
+        rc = migrate_ensure_table(db_handle(db), err);
+    if (rc == 0)
+        rc = migrate_sorted(&order);
+    if (rc != 0)
+        goto cleanup;
+    snprintf(path, sizeof(path), "%s/.dry-run-%ld.db", migrate_opts.data_dir, (long)getpid());
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    rc = migrate_vacuum_into(db_handle(db), tmp, path, err);
+    if (rc == 0)
+        rc = migrate_open_copy(path, &copy, err);
+    if (rc != 0)
+        goto cleanup;
+    fprintf(out, "dry run on a copy of the database (%s); the database is not changed\n", path);
+    for (i = 0; i < migrate_count; i++) {
+        const struct migration *m = order[i];
+        if (migrate_recorded(copy, m, &stored, &at) != SQLITE_OK) {
+            *err = migrate_errf("migrations: %s", sqlite3_errmsg(copy));
+            rc = migrate_rc(copy);
+            goto cleanup;
+        }
+        if (stored != NULL) {
+            if (stored[0] != '\0' && strcmp(stored, m->checksum) != 0) {
+                fprintf(out, "CHANGED  %s/%s: applied on %s with checksum %.12s, shipped %.12s"
+                             " (the start stops)\n",
+                        m->component, m->id, at != NULL ? at : "?", stored, m->checksum);
+                failed++;
+            }
+        } else if (failed == 0) {
+            pending++;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            rc = migrate_one(copy, m, &applied, &one_err);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            if (rc == 0)
+                fprintf(out, "ok       %s/%s%s%s (%.0f ms)\n", m->component, m->id,
+                        m->rebuild != NULL ? ", rebuilds " : "",
+                        m->rebuild != NULL ? m->rebuild : "",
+                        (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+                            (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+            else
+                fprintf(out, "FAILS    %s\n", one_err != NULL ? one_err : "?");
+            failed += rc != 0;
+            free(one_err);
+            one_err = NULL;
+            rc = 0;
+        } else {
+            fprintf(out, "blocked  %s/%s (after a failure)\n", m->component, m->id);
+        }
+        free(stored);
+        free(at);
+        stored = NULL;
+        at = NULL;
+    }
+    if (failed == 0) {
+        char *ic = NULL;
+        if (migrate_text(copy, "PRAGMA integrity_check", NULL, NULL, &ic) != SQLITE_OK ||
+            ic == NULL || strcmp(ic, "ok") != 0) {
+            fprintf(out, "FAILS    integrity_check after the migrations: %s\n",
+                    ic != NULL ? ic : sqlite3_errmsg(copy));
+            failed++;
+        }
+        free(ic);
+    }
+    fprintf(out, "%zu pending; %s\n", pending,
+            failed == 0 ? "all would apply" : "the start would stop");
+    if (failed > 0) {
+        *err = strdup("migrations: the dry run failed (see above)");
+        rc = LINTEL_EDB;
+    }
+cleanup:
+    if (copy != NULL) {
+        sqlite3_close(copy);
+        unlink(path);
+        snprintf(tmp, sizeof(tmp), "%s-journal", path);
+        unlink(tmp);
+    }
+    pthread_mutex_unlock(&migrate_lock);
+    free(stored);
+    free(at);
+    free(one_err);
     free(order);
     return rc;
 }

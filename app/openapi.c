@@ -6,13 +6,13 @@
 
 #include "config.h"
 #include "host_api.h"
+#include "host_kit.h"
 #include "json_out.h"
 #include "plugin_loader.h"
+#include "router.h"
 #include "server.h"
 
 #include <ctype.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 #include <lintel/version.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -262,7 +262,7 @@ static json_t *openapi_responses(const struct route *r, bool has_params)
 
 static json_t *openapi_operation(const struct route *r, json_t *j_seen)
 {
-    const char *owner = r->owner != NULL ? r->owner->name : "core";
+    const char *owner = r->owner_name;
     json_t *j_op = NULL, *j_params = json_array(), *j_body = NULL;
     char *op_id = NULL, *auth = NULL, summary[300];
     size_t i;
@@ -299,6 +299,7 @@ static json_t *openapi_operation(const struct route *r, json_t *j_seen)
         if (r->flags & LINTEL_ROUTE_ADMIN)
             json_object_set_new(j_op, "x-lintel-role", json_string("admin"));
     }
+    host_kit_openapi(r, j_op);
 cleanup:
     json_decref(j_params);
     json_decref(j_body);
@@ -307,7 +308,7 @@ cleanup:
     return j_op;
 }
 
-/* Raw ulfius endpoints (the WebSocket upgrade): they authenticate themselves. */
+/* Upgrade endpoints (the WebSocket): the 101, or a refusal of the handshake. */
 static json_t *openapi_raw_operation(const char *method, const char *path, json_t *j_seen)
 {
     char *op_id = openapi_operation_id(method, path, j_seen), summary[300];
@@ -328,30 +329,6 @@ static json_t *openapi_raw_operation(const char *method, const char *path, json_
     return j_op;
 }
 
-/* "/api/x/:id" (ulfius) -> "/api/x/{id}" (OpenAPI). */
-static char *openapi_raw_path(const char *path)
-{
-    size_t n = strlen(path), i, o = 0;
-    char *out = malloc(2 * n + 2);
-    bool in_param = false;
-
-    if (out == NULL)
-        return NULL;
-    for (i = 0; i <= n; i++) {
-        char c = path[i];
-        if (in_param && (c == '/' || c == '\0')) {
-            out[o++] = '}';
-            in_param = false;
-        }
-        if ((c == ':' || c == '@') && (i == 0 || path[i - 1] == '/')) {
-            out[o++] = '{';
-            in_param = true;
-            continue;
-        }
-        out[o++] = c;
-    }
-    return out;
-}
 
 /*
  * Adds j_op (stolen) as paths[path][method]. A raw endpoint that shares a registered route's
@@ -414,19 +391,17 @@ json_t *openapi_document_new(bool jsend)
         snprintf(desc, sizeof(desc), "Plugin %s %s", p->name, p->version != NULL ? p->version : "");
         json_array_append_new(j_tags, json_pack("{ss ss}", "name", p->name, "description", desc));
     }
+    /* Routes first: an upgrade endpoint is merged into the route of its path, if any. */
     for (i = 0; i < server_route_count(); i++) {
         const struct route *r = server_route_get(i);
-        openapi_put(j_paths, r->path, r->method, openapi_operation(r, j_seen), false);
+        if (r->upgrade == NULL)
+            openapi_put(j_paths, r->path, r->method, openapi_operation(r, j_seen), false);
     }
-    for (i = 0; i < server_endpoint_count(); i++) {
-        const char *method = NULL, *path = NULL;
-        char *oa_path;
-        server_endpoint_get(i, &method, &path);
-        oa_path = openapi_raw_path(path);
-        if (oa_path != NULL && strcmp(method, "*") != 0)
-            openapi_put(j_paths, oa_path, method, openapi_raw_operation(method, oa_path, j_seen),
-                        true);
-        free(oa_path);
+    for (i = 0; i < server_route_count(); i++) {
+        const struct route *r = server_route_get(i);
+        if (r->upgrade != NULL)
+            openapi_put(j_paths, r->path, r->method,
+                        openapi_raw_operation(r->method, r->path, j_seen), true);
     }
     goto cleanup;
 fail:
@@ -439,59 +414,9 @@ cleanup:
 
 /* ---- handlers ---- */
 
-/*
- * The page runs one inline script, allowed by its hash, and loads swagger-ui-dist pinned to a
- * release with Subresource Integrity. Swagger UI sets inline styles, hence 'unsafe-inline' for
- * styles only; its icons are data: SVGs. "Try it out" and the document stay on this origin.
- */
-#define OPENAPI_CDN OPENAPI_SWAGGER_UI_ORIGIN "/npm/swagger-ui-dist@" OPENAPI_SWAGGER_UI_VERSION
-#define OPENAPI_DOCS_SCRIPT                                                                        \
-    "window.ui = SwaggerUIBundle({url: \"/openapi.json\", dom_id: \"#swagger-ui\", "               \
-    "deepLinking: true, validatorUrl: null, persistAuthorization: false});"
-
-static const char openapi_docs_html[] =
-    "<!doctype html>\n"
-    "<html lang=\"en\">\n"
-    "<head>\n"
-    "<meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    "<title>lintel API</title>\n"
-    "<link rel=\"stylesheet\" href=\"" OPENAPI_CDN "/swagger-ui.css\"\n"
-    " integrity=\"sha384-WlYgdmXYOOBWL5apwjDEZwN+U3HmXSSu5R6V5aGxEcf7z+KuRNwBhoxKVN1i3D5I\"\n"
-    " crossorigin=\"anonymous\">\n"
-    "</head>\n"
-    "<body>\n"
-    "<div id=\"swagger-ui\"></div>\n"
-    "<script src=\"" OPENAPI_CDN "/swagger-ui-bundle.js\"\n"
-    " integrity=\"sha384-gjRm0bEPMeTmMh5jT2cHccIwCUZSTd8YC+j0d0sXw0MdGEfScduGpSyF3ZSSLkX9\"\n"
-    " crossorigin=\"anonymous\"></script>\n"
-    "<script>" OPENAPI_DOCS_SCRIPT "</script>\n"
-    "</body>\n"
-    "</html>\n";
-
 static pthread_mutex_t openapi_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *openapi_text; /* the serialized document, built at the first request */
 static size_t openapi_text_len;
-static char *openapi_csp; /* the /docs Content-Security-Policy */
-
-/* "'sha256-<base64>'" of the inline script, for script-src. */
-static char *openapi_script_hash(void)
-{
-    unsigned char digest[32];
-    gnutls_datum_t in = {digest, sizeof(digest)}, out = {NULL, 0};
-    char *text = NULL;
-
-    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, OPENAPI_DOCS_SCRIPT, strlen(OPENAPI_DOCS_SCRIPT),
-                         digest) != 0 ||
-        gnutls_base64_encode2(&in, &out) != 0)
-        goto cleanup;
-    if (asprintf(&text, "'sha256-%.*s'", (int)strcspn((const char *)out.data, "\r\n"),
-                 (const char *)out.data) < 0)
-        text = NULL;
-cleanup:
-    gnutls_free(out.data);
-    return text;
-}
 
 int openapi_handler(lintel_req *req, lintel_res *res, void *state)
 {
@@ -510,39 +435,5 @@ int openapi_handler(lintel_req *req, lintel_res *res, void *state)
 cleanup:
     pthread_mutex_unlock(&openapi_lock);
     json_decref(j_doc);
-    return rc;
-}
-
-int openapi_docs_handler(lintel_req *req, lintel_res *res, void *state)
-{
-    const struct lintel_api *api = host_api();
-    char *hash = NULL;
-    int rc = LINTEL_ENOMEM;
-
-    (void)req;
-    (void)state;
-    pthread_mutex_lock(&openapi_lock);
-    if (openapi_csp == NULL) {
-        hash = openapi_script_hash();
-        if (hash == NULL ||
-            asprintf(&openapi_csp,
-                     "default-src 'none'; script-src %s %s; style-src %s 'unsafe-inline'; "
-                     "img-src 'self' data: %s; connect-src 'self'; base-uri 'none'; "
-                     "form-action 'none'; frame-ancestors 'none'",
-                     OPENAPI_SWAGGER_UI_ORIGIN, hash, OPENAPI_SWAGGER_UI_ORIGIN,
-                     OPENAPI_SWAGGER_UI_ORIGIN) < 0) {
-            openapi_csp = NULL;
-            goto cleanup;
-        }
-    }
-    rc = api->res_header(res, "Content-Security-Policy", openapi_csp);
-    if (rc == 0)
-        rc = api->res_header(res, "Referrer-Policy", "no-referrer");
-    if (rc == 0)
-        rc = api->res_bytes(res, 200, "text/html; charset=utf-8", openapi_docs_html,
-                            sizeof(openapi_docs_html) - 1);
-cleanup:
-    pthread_mutex_unlock(&openapi_lock);
-    free(hash);
     return rc;
 }

@@ -279,7 +279,7 @@ static int dp_list(lintel_req *req, lintel_res *res, void *state)
 
     rc = dp_filters(d, req, res, &start, &end, &valid);
     if (rc == 0)
-        rc = d->api->req_page(req, res, &limit, &offset);
+        rc = d->api->req_page(req, &limit, &offset);
     if (rc != 0)
         goto cleanup;
     j_params = json_pack("[IIII]", (json_int_t)start, (json_int_t)end, (json_int_t)limit,
@@ -400,6 +400,20 @@ cleanup:
     return rc;
 }
 
+/*
+ * Tells the caller's open WebSockets that points were stored ({"event": "datapoints.created",
+ * "inserted": n}), so a chart can refresh (the /admin page does). Best effort, after the reply.
+ */
+static void dp_publish_created(struct datapoints *d, lintel_req *req, long long inserted)
+{
+    json_t *j_event = json_pack("{ss sI}", "event", "datapoints.created", "inserted",
+                                (json_int_t)inserted);
+
+    if (j_event != NULL)
+        d->api->event_publish(req, d->api->req_user_id(req), j_event);
+    json_decref(j_event);
+}
+
 /* POST /api/datapoints [raw points] -> 201 {inserted}; one bad point -> 422 and nothing stored */
 static int dp_bulk(lintel_req *req, lintel_res *res, void *state)
 {
@@ -440,6 +454,8 @@ static int dp_bulk(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     j_reply = json_pack("{sI}", "inserted", (json_int_t)inserted);
     rc = j_reply != NULL ? d->api->res_json(res, 201, j_reply) : LINTEL_ENOMEM;
+    if (rc == 0)
+        dp_publish_created(d, req, inserted);
 cleanup:
     json_decref(j_body);
     json_decref(j_bad);
@@ -526,6 +542,8 @@ static int dp_populate(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     j_reply = json_pack("{sIsO}", "inserted", (json_int_t)inserted, "items", j_items);
     rc = j_reply != NULL ? d->api->res_json(res, 201, j_reply) : LINTEL_ENOMEM;
+    if (rc == 0)
+        dp_publish_created(d, req, inserted);
 cleanup:
     json_decref(j_points);
     json_decref(j_items);
@@ -592,8 +610,6 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     int rc;
 
     LINTEL_PLUGIN_DECLARE(p, api, "datapoints", "1.0.0");
-    if (!LINTEL_API_HAS(api, res_invalid))
-        return LINTEL_EVERSION;
     d = calloc(1, sizeof(*d));
     if (d == NULL)
         return LINTEL_ENOMEM;
@@ -607,8 +623,11 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     rc = dp_configure(d, config);
     if (rc == 0)
         rc = lintel_migrations_add(p, api, datapoints_migrations);
-    for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++)
-        rc = api->route_add(p, routes[i].method, routes[i].path, routes[i].flags, routes[i].scope,
-                            routes[i].handler, d);
+    for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++) {
+        struct lintel_route r = {.method = routes[i].method, .path = routes[i].path,
+                                 .flags = routes[i].flags, .scope = routes[i].scope,
+                                 .handler = routes[i].handler};
+        rc = api->routes_add(p, &r, 1, d);
+    }
     return rc;
 }

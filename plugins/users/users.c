@@ -35,19 +35,6 @@ struct users_change {
     const char *role;
 };
 
-/*
- * A setting from the config object (the host's effective settings, file and environment
- * merged, under the plugin's own subtree), else def; clamped to min..max.
- */
-static long long users_setting(const json_t *config, const char *key, long long def, long long min,
-                               long long max)
-{
-    const json_t *j = json_object_get(config, key);
-    long long v = json_is_integer(j) ? (long long)json_integer_value(j) : def;
-
-    return v < min ? min : v > max ? max : v;
-}
-
 static int users_row(struct users *u, lintel_req *req, const char *sql, json_t *j_params,
                      json_t **j_row)
 {
@@ -416,7 +403,7 @@ static int users_list(lintel_req *req, lintel_res *res, void *state)
     json_t *j_rows = NULL, *j_total = NULL, *j_params = NULL;
     int rc;
 
-    rc = u->api->req_page(req, res, &limit, &offset);
+    rc = u->api->req_page(req, &limit, &offset);
     if (rc != 0)
         goto cleanup;
     j_params = json_pack("[II]", (json_int_t)limit, (json_int_t)offset);
@@ -452,7 +439,7 @@ static int users_admin_get(lintel_req *req, lintel_res *res, void *state)
     long long id = 0;
     int rc;
 
-    rc = u->api->req_id(req, res, "id", "User", &id);
+    rc = u->api->req_id(req, "id", "User", &id);
     if (rc == 0)
         rc = users_row(u, req,
                        "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
@@ -474,7 +461,7 @@ static int users_admin_patch(lintel_req *req, lintel_res *res, void *state)
     long long id = 0;
     int rc, ends;
 
-    rc = u->api->req_id(req, res, "id", "User", &id);
+    rc = u->api->req_id(req, "id", "User", &id);
     if (rc == 0)
         rc = u->api->req_json(req, &j_body);
     if (rc != 0)
@@ -518,9 +505,74 @@ static int users_admin_delete(lintel_req *req, lintel_res *res, void *state)
     long long id = 0;
     int rc;
 
-    rc = u->api->req_id(req, res, "id", "User", &id);
+    rc = u->api->req_id(req, "id", "User", &id);
     if (rc == 0)
         rc = users_delete_id(u, req, res, id);
+    return rc;
+}
+
+/* GET /api/users/{id}/sessions (users:admin): the user's open sessions, newest first. */
+static int users_admin_sessions(lintel_req *req, lintel_res *res, void *state)
+{
+    struct users *u = state;
+    json_t *j_user = NULL, *j_rows = NULL, *j_params = NULL;
+    long long id = 0;
+    int rc;
+
+    rc = u->api->req_id(req, "id", "User", &id);
+    if (rc == 0)
+        rc = users_row(u, req, "SELECT id FROM users WHERE id = ?1 AND deleted_at IS NULL",
+                       json_pack("[I]", (json_int_t)id), &j_user);
+    if (rc == LINTEL_ENOTFOUND)
+        rc = users_not_found(u, res);
+    if (rc != 0)
+        goto cleanup;
+    j_params = json_pack("[I]", (json_int_t)id);
+    rc = j_params != NULL ? 0 : LINTEL_ENOMEM;
+    if (rc == 0)
+        rc = u->api->sql_query(
+            req,
+            "SELECT id, scope, strftime('%Y-%m-%dT%H:%M:%SZ', created_at, 'unixepoch') AS "
+            "created_at, (SELECT strftime('%Y-%m-%dT%H:%M:%SZ', max(r.created_at), 'unixepoch') "
+            "FROM refresh_tokens r WHERE r.session_id = sessions.id) AS refreshed_at "
+            "FROM sessions WHERE user_id = ?1 AND ended_at IS NULL "
+            "ORDER BY sessions.created_at DESC, sessions.rowid DESC LIMIT 1000",
+            j_params, &j_rows);
+    if (rc == 0)
+        rc = u->api->res_json(res, 200, j_rows);
+cleanup:
+    json_decref(j_params);
+    json_decref(j_rows);
+    json_decref(j_user);
+    return rc;
+}
+
+/* DELETE /api/users/{id}/sessions/{sid} (users:admin): its tokens fail from the next request. */
+static int users_admin_session_end(lintel_req *req, lintel_res *res, void *state)
+{
+    struct users *u = state;
+    const char *sid = u->api->req_param(req, "sid");
+    json_t *j_row = NULL;
+    long long id = 0;
+    int rc;
+
+    rc = u->api->req_id(req, "id", "User", &id);
+    if (rc != 0)
+        goto cleanup;
+    rc = users_row(u, req,
+                   "SELECT s.id FROM sessions s JOIN users ON users.id = s.user_id "
+                   "WHERE s.id = ?1 AND s.user_id = ?2 AND s.ended_at IS NULL "
+                   "AND users.deleted_at IS NULL",
+                   json_pack("[sI]", sid != NULL ? sid : "", (json_int_t)id), &j_row);
+    if (rc == LINTEL_ENOTFOUND)
+        rc = u->api->res_error(res, LINTEL_ENOTFOUND, NULL,
+                               "User %lld has no open session with that id", id);
+    if (rc == 0)
+        rc = u->api->session_end(req, id, sid, NULL);
+    if (rc == 0)
+        rc = u->api->res_empty(res, 204);
+cleanup:
+    json_decref(j_row);
     return rc;
 }
 
@@ -549,14 +601,16 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         {"GET", "/api/users/{id}", LINTEL_ROUTE_ADMIN, "users:admin", users_admin_get},
         {"PATCH", "/api/users/{id}", LINTEL_ROUTE_ADMIN, "users:admin", users_admin_patch},
         {"DELETE", "/api/users/{id}", LINTEL_ROUTE_ADMIN, "users:admin", users_admin_delete},
+        {"GET", "/api/users/{id}/sessions", LINTEL_ROUTE_ADMIN, "users:admin",
+         users_admin_sessions},
+        {"DELETE", "/api/users/{id}/sessions/{sid}", LINTEL_ROUTE_ADMIN, "users:admin",
+         users_admin_session_end},
     };
     struct users *u = NULL;
     size_t i;
     int rc;
 
     LINTEL_PLUGIN_DECLARE(p, api, "users", "1.0.0");
-    if (!LINTEL_API_HAS(api, heavy_end))
-        return LINTEL_EVERSION;
     u = calloc(1, sizeof(*u));
     if (u == NULL)
         return LINTEL_ENOMEM;
@@ -567,11 +621,17 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         users_unload(u);
         return rc;
     }
-    u->password_min = users_setting(config, "password_min", 8, 1, 8);
-    u->password_cost = users_setting(config, "password_cost", 5, 1, 11);
-    u->max_user = users_setting(config, "login_max_user", 5, 0, 1000000000);
-    for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++)
-        rc = api->route_add(p, routes[i].method, routes[i].path, routes[i].flags, routes[i].scope,
-                            routes[i].h, u);
+    (void)config;
+    rc = api->setting_int(p, "password_min", &u->password_min);
+    if (rc == 0)
+        rc = api->setting_int(p, "password_cost", &u->password_cost);
+    if (rc == 0)
+        rc = api->setting_int(p, "login_max_user", &u->max_user);
+    for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++) {
+        struct lintel_route r = {.method = routes[i].method, .path = routes[i].path,
+                                 .flags = routes[i].flags, .scope = routes[i].scope,
+                                 .handler = routes[i].h};
+        rc = api->routes_add(p, &r, 1, u);
+    }
     return rc;
 }
