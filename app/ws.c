@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,7 @@ static int ws_accept(lintel_req *req, lintel_res *res, const struct server_upgra
     const char *origin = api->req_header(req, "Origin");
     const struct config *cfg = config_get();
     struct ws_sock *s = NULL;
+    unsigned long long id = 0;
     char accept_key[64];
     int rc;
 
@@ -153,7 +155,16 @@ static int ws_accept(lintel_req *req, lintel_res *res, const struct server_upgra
         ws_sock_free(s);
         return LINTEL_ENOMEM;
     }
-    *conn = s;
+    /*
+     * Registered before the 101 goes out (the engine owns s from here): an event published
+     * after the client sees the 101 reaches it, and a stop meanwhile still closes it with
+     * 1001 once libmicrohttpd hands the connection over.
+     */
+    rc = ws_conn_reserve(s->user_id, s, ws_sock_free, s->close_code, s->close_reason, &id);
+    if (rc != 0)
+        return api->res_error(res, LINTEL_EUNAVAIL, NULL,
+                              "The server takes no more WebSockets now; try again later.");
+    *conn = (void *)(uintptr_t)id;
     return 0;
 }
 
@@ -164,25 +175,24 @@ static void ws_release_conn(void *handle, int fd)
     MHD_upgrade_action(handle, MHD_UPGRADE_ACTION_CLOSE);
 }
 
+/* The 101 went out: the engine takes the connection (or releases it when the socket is gone). */
 static void ws_upgraded(void *conn, struct MHD_UpgradeResponseHandle *urh, int sock,
                         const char *extra, size_t extra_len, void *state)
 {
-    struct ws_sock *s = conn;
-    unsigned long long id = 0;
     int rc;
 
     (void)state;
-    /* The engine owns s from here, also when it refuses (it frees s and releases urh). */
-    rc = ws_conn_adopt(sock, extra, extra_len, ws_release_conn, urh, s->user_id, s, ws_sock_free,
-                       s->close_code, s->close_reason, &id);
+    rc = ws_conn_attach((unsigned long long)(uintptr_t)conn, sock, extra, extra_len,
+                        ws_release_conn, urh);
     if (rc != 0)
-        log_debug("ws: a socket was refused by the engine (%d)", rc);
+        log_debug("ws: a socket was gone before its connection came (%d)", rc);
 }
 
+/* The 101 never went out (the client left, the server stops): it never counted. */
 static void ws_discard(void *conn, void *state)
 {
     (void)state;
-    ws_sock_free(conn);
+    ws_conn_cancel((unsigned long long)(uintptr_t)conn);
 }
 
 /* GET /api/ws without an upgrade (after authentication): say what is needed. */
