@@ -7,8 +7,10 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "events.h"
 #include "host_api.h"
 #include "log.h"
+#include "router.h"
 #include "server.h"
 
 #include <gnutls/crypto.h>
@@ -215,6 +217,7 @@ static bool ws_wants(const void *data, const void *arg)
 
 void ws_send_user(long long user_id, const char *text, size_t len, const char *scope)
 {
+    /* sockets reserved before their 101 are in the engine too: they keep the event */
     ws_conn_send(user_id, text, len, scope != NULL ? ws_wants : NULL, scope);
 }
 
@@ -388,7 +391,9 @@ int ws_init(const struct config *cfg)
         lim.idle_ms = lim.ping_ms + 1000;
     rc = server_upgrade_add("/api/ws", &upgrade);
     if (rc == 0) {
-        rc = server_route_add(NULL, "GET", "/api/ws", 0, NULL, ws_route, NULL, NULL, &err);
+        struct route_def def = {
+            .method = "GET", .path = "/api/ws", .handler = ws_route, .owner_name = "core"};
+        rc = server_route_add(&def, &err);
         if (rc != 0)
             log_error("ws: %s", err != NULL ? err : "cannot add GET /api/ws");
         free(err);
@@ -398,6 +403,7 @@ int ws_init(const struct config *cfg)
     if (rc != 0)
         return rc;
     ws.engine = true;
+    events_set_sink(ws_send_user);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_destroy(&ws.wake);
@@ -421,8 +427,10 @@ void ws_shutdown(void)
     if (ws.started)
         pthread_join(ws.watcher, NULL);
     ws.started = false;
-    if (ws.engine)
+    if (ws.engine) {
+        events_set_sink(NULL);
         ws_conn_stop(WS_CLOSE_MS);
+    }
     ws.engine = false;
 }
 
