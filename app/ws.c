@@ -25,7 +25,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 /* How often the watcher looks at the sessions. */
 #define WS_WATCH_WAIT_MS 1000
@@ -425,20 +424,6 @@ void ws_shutdown(void)
         pthread_join(ws.watcher, NULL);
     ws.started = false;
     if (ws.engine) {
-        /*
-         * A socket whose 101 is out but which the engine has not taken yet would be dropped
-         * without its 1001: let libmicrohttpd hand those over first (it still runs), bounded.
-         */
-        int waited;
-        for (waited = 0; waited < WS_STOP_GRACE_MS; waited += 10) {
-            bool none;
-            pthread_mutex_lock(&ws.pending_lock);
-            none = ws.pending == NULL;
-            pthread_mutex_unlock(&ws.pending_lock);
-            if (none)
-                break;
-            usleep(10 * 1000);
-        }
         events_set_sink(NULL);
         ws_conn_stop(WS_CLOSE_MS);
     }
