@@ -195,15 +195,19 @@ function statsRow(label, s) {
     num(s.avg), num(s.min), num(s.max), num(s.median), num(s.stddev));
 }
 
+let pointsSeq = 0; // only the latest request draws: an older, slower one is dropped
+
 async function loadPoints(ev) {
   if (ev) ev.preventDefault();
   const query = rangeQuery();
+  const seq = ++pointsSeq;
   try {
     const [{ points, total }, valid, invalid] = await Promise.all([
       fetchPoints(query),
       api("GET", `/api/datapoints/stats?${query}&valid=true`),
       api("GET", `/api/datapoints/stats?${query}&valid=false`),
     ]);
+    if (seq !== pointsSeq) return;
     drawChart(points);
     $("points-count").textContent = `${points.length} of ${total} points`;
     $("stats").tBodies[0].replaceChildren(statsRow("valid", valid), statsRow("invalid", invalid));
