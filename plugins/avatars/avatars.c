@@ -179,7 +179,7 @@ static int avatars_write(struct avatars *a, long long uid, const void *data, siz
     char path[4200], tmp[4200];
     const unsigned char *b = data;
     size_t off = 0;
-    int fd = -1, dfd = -1, rc = LINTEL_EINTERNAL;
+    int fd = -1, dfd = -1, closed, rc = LINTEL_EINTERNAL;
 
     avatars_path(a, uid, path, sizeof(path));
     snprintf(tmp, sizeof(tmp), "%s/.%lld.XXXXXX", a->dir, uid);
@@ -200,12 +200,17 @@ static int avatars_write(struct avatars *a, long long uid, const void *data, siz
         }
         off += (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
+    /* cleanup closes fd when fsync fails; close itself releases it whatever it answers */
+    if (fsync(fd) != 0) {
         a->api->log(a->p, LINTEL_LOG_ERROR, "cannot sync %s: %s", tmp, strerror(errno));
         goto cleanup;
     }
+    closed = close(fd);
     fd = -1;
+    if (closed != 0) {
+        a->api->log(a->p, LINTEL_LOG_ERROR, "cannot close %s: %s", tmp, strerror(errno));
+        goto cleanup;
+    }
     if (rename(tmp, path) != 0) {
         a->api->log(a->p, LINTEL_LOG_ERROR, "cannot rename to %s: %s", path, strerror(errno));
         goto cleanup;
