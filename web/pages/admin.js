@@ -133,7 +133,8 @@ async function loadSessions(user) {
     });
     return el("tr", { dataset: { session: s.id } },
       el("td", {}, s.id.slice(0, 12) + "…"), el("td", {}, s.scope), el("td", {}, s.created_at),
-      el("td", {}, s.refreshed_at || ""), el("td", {}, revoke));
+      el("td", {}, s.last_used_at || ""), el("td", { title: s.user_agent || "" }, s.client_addr || ""),
+      el("td", {}, revoke));
   });
   $("sessions-user").textContent = user.username;
   $("sessions").tBodies[0].replaceChildren(...rows);
