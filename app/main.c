@@ -16,6 +16,7 @@
 #include "migrate.h"
 #include "ops_cli.h"
 #include "plugin_loader.h"
+#include "sd_notify.h"
 #include "server.h"
 #include "users_cli.h"
 #include "ws.h"
@@ -272,9 +273,11 @@ static int main_serve(struct main_state *st)
         server_stop();
         return EXIT_START;
     }
+    sd_notify_ready(st->cfg.bind);
     while (sigwait(&set, &sig) != 0)
         ;
     log_info("signal %d: stopping (in-flight requests finish)", sig);
+    sd_notify_stopping();
     /* Sockets first: they get their close frame (1001) while the server still runs. */
     ws_shutdown();
     server_stop();
