@@ -945,6 +945,7 @@ static const struct lintel_api host_table = {
     .sql_rowf = host_kit_sql_rowf,
     .sql_execf = host_kit_sql_execf,
     .sql_list = host_kit_sql_list,
+    .res_rowf = host_kit_res_rowf,
     .sql_begin = host_sql_begin,
     .sql_commit = host_sql_commit,
     .sql_rollback = host_sql_rollback,
