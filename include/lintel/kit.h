@@ -81,8 +81,9 @@ extern const struct lintel_api *lintel_api;
 #define lintel_free(...)          (lintel_api->free(__VA_ARGS__))
 #define lintel_strerror(...)      (lintel_api->strerror(__VA_ARGS__))
 
-/* ABI 1.1: accounts as host services. */
-#define lintel_login(...) (lintel_api->login(__VA_ARGS__))
+/* ABI 1.1: accounts as host services, the request's path. */
+#define lintel_login(...)    (lintel_api->login(__VA_ARGS__))
+#define lintel_req_path(...) (lintel_api->req_path(__VA_ARGS__))
 
 /* ABI 1.2: one-call replies. */
 #define lintel_res_rowf(...) (lintel_api->res_rowf(__VA_ARGS__))
