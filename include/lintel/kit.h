@@ -46,6 +46,10 @@ extern const struct lintel_api *lintel_api;
 #define lintel_req_client_addr(...) (lintel_api->req_client_addr(__VA_ARGS__))
 #define lintel_req_page(...)        (lintel_api->req_page(__VA_ARGS__))
 #define lintel_req_id(...)          (lintel_api->req_id(__VA_ARGS__))
+#define lintel_req_path(...)        (lintel_api->req_path(__VA_ARGS__))
+#define lintel_login(...)           (lintel_api->login(__VA_ARGS__))
+#define lintel_user_create(...)     (lintel_api->user_create(__VA_ARGS__))
+#define lintel_session_start(...)   (lintel_api->session_start(__VA_ARGS__))
 
 /* Response. */
 #define lintel_res_json(...)    (lintel_api->res_json(__VA_ARGS__))
@@ -80,10 +84,6 @@ extern const struct lintel_api *lintel_api;
 #define lintel_sha256_hex(...)    (lintel_api->sha256_hex(__VA_ARGS__))
 #define lintel_free(...)          (lintel_api->free(__VA_ARGS__))
 #define lintel_strerror(...)      (lintel_api->strerror(__VA_ARGS__))
-
-/* ABI 1.1: accounts as host services, the request's path. */
-#define lintel_login(...)    (lintel_api->login(__VA_ARGS__))
-#define lintel_req_path(...) (lintel_api->req_path(__VA_ARGS__))
 
 /* ABI 1.2: one-call replies. */
 #define lintel_res_rowf(...) (lintel_api->res_rowf(__VA_ARGS__))
