@@ -1,7 +1,7 @@
 /*
- * Token machinery held by the host: the signing key, access-token issue, the per-request check
- * (signature through a bounded cache, session/user/jti state always from the database), and
- * the first-start admin.
+ * Token machinery held by the host: access-token issue with the key ring, the per-request
+ * check (signature through a bounded cache, session/user/jti state always from the database),
+ * and the first-start admin.
  */
 #include "auth.h"
 
@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "jwt.h"
+#include "keyring.h"
 #include "log.h"
 
 #include <errno.h>
@@ -37,11 +38,12 @@ struct auth_cache_entry {
     char *token; /* the verified token itself (malloc'd) */
     size_t len;
     long long exp;
-    json_t *j_claims; /* NULL: empty slot; never modified, handed out as shallow copies */
+    unsigned long generation; /* the key ring's when verified */
+    json_t *j_claims;         /* NULL: empty slot; never modified, handed out as shallow copies */
 };
 
 static struct {
-    struct jwt_keys *keys;
+    int ready;
     long long access_ttl;
     pthread_mutex_t cache_lock;
     struct auth_cache_entry cache[AUTH_CACHE_SLOTS];
@@ -52,25 +54,15 @@ static _Thread_local char auth_detail[192];
 
 int auth_global_init(const struct config *cfg, char **err)
 {
-    struct jwt_conf conf = {0};
     int rc;
 
     *err = NULL;
-    conf.alg = cfg->jwt_alg != NULL ? cfg->jwt_alg : "EdDSA";
-    conf.key_file = cfg->jwt_key_file;
-    conf.secret = cfg->jwt_secret;
-    conf.data_dir = cfg->data_dir != NULL ? cfg->data_dir : "./data";
-    conf.issuer = cfg->jwt_issuer != NULL ? cfg->jwt_issuer : "lintel";
-    conf.audience = cfg->jwt_audience != NULL ? cfg->jwt_audience : "lintel-api";
-    if (cfg->access_ttl <= 0) {
-        *err = strdup("access_ttl: must be a positive number of seconds");
-        return LINTEL_EPARAM;
-    }
-    rc = jwt_keys_new(&conf, &auth.keys, err);
+    rc = keyring_init(cfg, err);
     if (rc != 0)
         return rc;
     auth.access_ttl = cfg->access_ttl;
-    log_info("auth: signing %s access tokens with key %s", jwt_alg(auth.keys), jwt_kid(auth.keys));
+    auth.ready = 1;
+    log_info("auth: signing %s access tokens", keyring_alg());
     return 0;
 }
 
@@ -86,8 +78,8 @@ void auth_global_release(void)
         auth.cache[i].token = NULL;
     }
     pthread_mutex_unlock(&auth.cache_lock);
-    jwt_keys_free(auth.keys);
-    auth.keys = NULL;
+    auth.ready = 0;
+    keyring_release();
 }
 
 /*
@@ -117,21 +109,23 @@ static int auth_verify_cached(const char *token, long long now, json_t **j_claim
     char *copy = NULL, *old_token = NULL;
     const char *why = NULL;
     size_t len = strnlen(token, JWT_MAX_LEN + 1);
+    unsigned long generation;
     int rc;
 
     *j_claims = NULL;
     if (len > JWT_MAX_LEN)
         return LINTEL_ETOKEN;
     e = auth_cache_slot(token, len);
+    generation = keyring_generation();
     pthread_mutex_lock(&auth.cache_lock);
-    if (e->j_claims != NULL && e->len == len && gnutls_memcmp(e->token, token, len) == 0 &&
-        now <= e->exp + JWT_LEEWAY)
+    if (e->j_claims != NULL && e->len == len && e->generation == generation &&
+        gnutls_memcmp(e->token, token, len) == 0 && now <= e->exp + JWT_LEEWAY)
         *j_claims = json_copy(e->j_claims);
     pthread_mutex_unlock(&auth.cache_lock);
     if (*j_claims != NULL)
         return 0;
 
-    rc = jwt_verify(auth.keys, token, now, &j_new, &why);
+    rc = keyring_verify(token, now, &j_new, &why);
     if (rc != 0) {
         log_debug("auth: token refused: %s", why != NULL ? why : "?");
         return rc;
@@ -151,6 +145,7 @@ static int auth_verify_cached(const char *token, long long now, json_t **j_claim
     e->token = copy;
     e->len = len;
     e->exp = (long long)json_integer_value(json_object_get(j_new, "exp"));
+    e->generation = generation;
     e->j_claims = j_new;
     pthread_mutex_unlock(&auth.cache_lock);
     json_decref(j_old);
@@ -257,7 +252,7 @@ int auth_request(const char *authorization, const char *query_token, const char 
     *j_claims = NULL;
     *user_id = 0;
     *detail = "Invalid or expired token";
-    if (auth.keys == NULL) {
+    if (!auth.ready) {
         rc = LINTEL_EUNAVAIL;
         *detail = "Authentication is not ready";
         goto cleanup;
@@ -348,7 +343,7 @@ int auth_token_issue(const json_t *j_claims, char **token, long long *expires_in
 
     *token = NULL;
     *expires_in = 0;
-    if (auth.keys == NULL)
+    if (!auth.ready)
         return LINTEL_EUNAVAIL;
     sub = json_string_value(json_object_get(j_claims, "sub"));
     sid = json_string_value(json_object_get(j_claims, "sid"));
@@ -359,15 +354,15 @@ int auth_token_issue(const json_t *j_claims, char **token, long long *expires_in
     rc = crypto_random_token(16, &jti);
     if (rc != 0)
         goto cleanup;
-    j = json_pack("{ss ss ss sI sI sI ss ss ss ss}", "iss", jwt_issuer(auth.keys), "aud",
-                  jwt_audience(auth.keys), "sub", sub, "iat", (json_int_t)now, "nbf",
-                  (json_int_t)now, "exp", (json_int_t)(now + auth.access_ttl), "jti", jti, "sid",
-                  sid, "role", role, "scope", scope);
+    j = json_pack("{ss ss ss sI sI sI ss ss ss ss}", "iss", keyring_issuer(), "aud",
+                  keyring_audience(), "sub", sub, "iat", (json_int_t)now, "nbf", (json_int_t)now,
+                  "exp", (json_int_t)(now + auth.access_ttl), "jti", jti, "sid", sid, "role", role,
+                  "scope", scope);
     if (j == NULL) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    rc = jwt_sign(auth.keys, j, token);
+    rc = keyring_sign(j, token);
     if (rc == 0)
         *expires_in = auth.access_ttl;
 cleanup:
@@ -409,9 +404,9 @@ int auth_session_end(long long user_id, const char *sid, const char *keep_sid)
 int auth_jwks(json_t **j_jwks)
 {
     *j_jwks = NULL;
-    if (auth.keys == NULL)
+    if (!auth.ready)
         return LINTEL_EUNAVAIL;
-    return jwt_jwks(auth.keys, j_jwks);
+    return keyring_jwks(j_jwks);
 }
 
 int auth_bootstrap_admin(const struct config *cfg)

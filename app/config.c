@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum config_type {
@@ -66,6 +67,7 @@ static const struct config_key config_keys[] = {
     {"migrate_accept_changed", CT_BOOL, O(migrate_accept_changed), 0, 0, "false", NULL, false},
     {"plugin_dir", CT_STR, O(plugin_dir), 1, 0, NULL, NULL, false},
     {"plugins", CT_STR, O(plugins), 0, 0, NULL, NULL, false},
+    {"plugin_extra", CT_STR, O(plugin_extra), 1, 0, NULL, NULL, false},
     {"plugin_failure", CT_CHOICE, O(plugin_failure_skip), 0, 0, "stop", "stop|skip", false},
     {"jwt_alg", CT_ENUM, O(jwt_alg), 0, 0, "EdDSA", "EdDSA|ES256|RS256|HS256", false},
     {"jwt_key_file", CT_STR, O(jwt_key_file), 1, 0, NULL, NULL, false},
@@ -515,16 +517,26 @@ static int config_check(struct config *cfg, char **err)
     return 0;
 }
 
-/* build/app/lintel -> build/plugins: plugins live next to the server by default. */
+/*
+ * The installed plugin directory (PREFIX/bin/lintel -> PREFIX/lib/.../lintel/plugins, as
+ * lintel.pc's plugindir says), else the build tree's (build/app/lintel -> build/plugins).
+ */
 static int config_default_plugin_dir(struct config *cfg)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    struct stat st;
 
     if (n <= 0)
         return 0;
     exe[n] = '\0';
-    cfg->plugin_dir = config_fmt("%s/../plugins", dirname(exe));
+    cfg->plugin_dir = config_fmt("%s/%s", dirname(exe), LINTEL_PLUGIN_RELDIR);
+    if (cfg->plugin_dir == NULL)
+        return LINTEL_ENOMEM;
+    if (stat(cfg->plugin_dir, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    free(cfg->plugin_dir);
+    cfg->plugin_dir = config_fmt("%s/../plugins", exe);
     return cfg->plugin_dir != NULL ? 0 : LINTEL_ENOMEM;
 }
 

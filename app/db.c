@@ -211,6 +211,13 @@ static int db_map_error(struct db *db, int rc, const char *msg, const char *sql)
         snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg);
         return LINTEL_EPARAM;
     case SQLITE_ERROR:
+        /* lintel_check() in a CHECK constraint: "rule: <field>: <message>" is a 422 on field. */
+        if (strncmp(msg, "rule: ", 6) == 0 && (p = strstr(msg + 6, ": ")) != NULL &&
+            db_is_ident(msg + 6, (size_t)(p - msg - 6))) {
+            snprintf(db->errfield, sizeof(db->errfield), "%.*s", (int)(p - msg - 6), msg + 6);
+            snprintf(db->errmsg, sizeof(db->errmsg), "%s", p + 2);
+            return LINTEL_EPARAM;
+        }
         /* An error raised by one of the extension's functions: "lintel_f32_decode(): ..." */
         if (strncmp(msg, "lintel_", 7) == 0 && strstr(msg, "(): ") != NULL) {
             snprintf(db->errmsg, sizeof(db->errmsg), "%s", msg);

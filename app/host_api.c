@@ -4,6 +4,8 @@
  */
 #include "host_api.h"
 
+#include "host_kit.h"
+
 #include "auth.h"
 #include "config.h"
 #include "crypto.h"
@@ -43,6 +45,12 @@ int host_res_record(struct lintel_res *res, int rc, const char *field, const cha
         res->err_weak = weak;
     }
     if (field != NULL && detail != NULL) {
+        /* The host's field guess (from SQL) gives way to the plugin's own fields. */
+        if (weak && json_array_size(res->j_errors) > 0 && !res->errors_weak)
+            return rc;
+        if (!weak && res->errors_weak)
+            json_array_clear(res->j_errors);
+        res->errors_weak = weak;
         if (res->j_errors == NULL)
             res->j_errors = json_array();
         j_err = json_pack("{ss ss}", "field", field, "message", detail);
@@ -114,21 +122,6 @@ static bool host_lifecycle_ok(lintel_plugin *p, const char *what)
         return false;
     }
     return true;
-}
-
-static int host_route_add(lintel_plugin *p, const char *method, const char *path, unsigned flags,
-                          const char *scope, lintel_handler handler, void *state)
-{
-    char *err = NULL;
-    int rc;
-
-    if (!host_lifecycle_ok(p, "route_add"))
-        return LINTEL_EPARAM;
-    rc = server_route_add(p, method, path, flags, scope, handler, state, &err);
-    if (rc != 0)
-        plugin_loader_fail(p, "%s", err != NULL ? err : "route_add failed");
-    free(err);
-    return rc;
 }
 
 static int host_migration_add(lintel_plugin *p, const char *id, const char *sql)
@@ -474,6 +467,27 @@ static int host_db(lintel_req *req, struct db **db)
 /* Records the connection's message for a failed call; a missing row is the plugin's to say. */
 static int host_sql_result(lintel_req *req, struct db *db, int rc)
 {
+    const char *field = db_errfield(db);
+
+    /*
+     * A rule broken on a column is a 422 on that field (numbers-and-tasks.md "Errors"): the
+     * detail "<field> <message>.", errors[] {field, message}, as res_invalid words it.
+     */
+    if (rc == LINTEL_EPARAM && field != NULL && field[0] != '\0') {
+        const char *msg = db_errmsg(db);
+        size_t n = strlen(field);
+        char *detail = NULL;
+
+        if (strncmp(msg, field, n) == 0 && msg[n] == ' ')
+            msg += n + 1; /* "title is required" */
+        else if (strncmp(msg, "CHECK constraint failed", 23) == 0)
+            msg = "is not valid";
+        if (asprintf(&detail, "%s %s.", field, msg) < 0)
+            detail = NULL;
+        host_res_record(&req->res, rc, NULL, detail, true);
+        free(detail);
+        return host_res_record(&req->res, rc, field, msg, true);
+    }
     if (rc != 0 && rc != LINTEL_ENOTFOUND)
         host_res_record(&req->res, rc, NULL, db_errmsg(db), true);
     return rc;
@@ -541,11 +555,14 @@ static int host_sql_rollback(lintel_req *req)
 
 /* ---- tokens, crypto, outbound HTTP ---- */
 
-static int host_token_issue(lintel_plugin *p, const json_t *j_claims, char **token,
+static int host_token_issue(lintel_req *req, const json_t *j_claims, char **token,
                             long long *expires_in)
 {
-    (void)p;
-    return auth_token_issue(j_claims, token, expires_in);
+    int rc = auth_token_issue(j_claims, token, expires_in);
+
+    if (rc != 0)
+        host_res_record(&req->res, rc, NULL, NULL, true);
+    return rc;
 }
 
 static int host_session_end(lintel_req *req, long long user_id, const char *sid,
@@ -591,12 +608,6 @@ static int host_http_get(lintel_req *req, const char *url, long timeout_ms, size
 static void host_free(void *ptr)
 {
     free(ptr);
-}
-
-static const char *host_data_dir(lintel_plugin *p)
-{
-    (void)p;
-    return config_get()->data_dir;
 }
 
 /* ---- live events and settings ---- */
@@ -681,8 +692,9 @@ static int host_query_count(lintel_req *req, lintel_res *res, const char *name, 
     return 0;
 }
 
-static int host_req_page(lintel_req *req, lintel_res *res, long long *limit, long long *offset)
+static int host_req_page(lintel_req *req, long long *limit, long long *offset)
 {
+    lintel_res *res = &req->res;
     long long lim = HOST_LIMIT_DEFAULT, off = -1, skip = -1;
     int rc;
 
@@ -702,9 +714,9 @@ static int host_req_page(lintel_req *req, lintel_res *res, long long *limit, lon
     return 0;
 }
 
-static int host_req_id(lintel_req *req, lintel_res *res, const char *name, const char *what,
-                       long long *id)
+static int host_req_id(lintel_req *req, const char *name, const char *what, long long *id)
 {
+    lintel_res *res = &req->res;
     char detail[128];
     long long v = 0;
 
@@ -785,9 +797,14 @@ static const struct lintel_api host_table = {
     .abi_minor = LINTEL_ABI_MINOR,
     .size = sizeof(struct lintel_api),
     .declare = host_declare,
-    .route_add = host_route_add,
+    .declare_profile = host_kit_declare_profile,
+    .scope_add = host_kit_scope_add,
+    .routes_add = host_kit_routes_add,
+    .error_render = host_kit_error_render,
     .migration_add = host_migration_add,
     .on_unload = host_on_unload,
+    .setting_int = host_kit_setting_int,
+    .setting_str = host_kit_setting_str,
     .log = host_log,
     .req_json = host_req_json,
     .req_body = host_req_body,
@@ -797,32 +814,35 @@ static const struct lintel_api host_table = {
     .req_claims = host_req_claims,
     .req_user_id = host_req_user_id,
     .req_client_addr = host_req_client_addr,
+    .req_page = host_req_page,
+    .req_id = host_req_id,
     .res_json = host_res_json,
     .res_empty = host_res_empty,
     .res_bytes = host_res_bytes,
     .res_header = host_res_header,
     .res_error = host_res_error,
+    .res_invalid = host_res_invalid,
+    .res_list = host_res_list,
     .sql_query = host_sql_query,
     .sql_row = host_sql_row,
     .sql_exec = host_sql_exec,
+    .sql_queryf = host_kit_sql_queryf,
+    .sql_rowf = host_kit_sql_rowf,
+    .sql_execf = host_kit_sql_execf,
     .sql_begin = host_sql_begin,
     .sql_commit = host_sql_commit,
     .sql_rollback = host_sql_rollback,
     .token_issue = host_token_issue,
     .session_end = host_session_end,
-    .random_token = host_random_token,
-    .sha256_hex = host_sha256_hex,
-    .http_get = host_http_get,
-    .free = host_free,
-    .strerror = http_error_strerror,
-    .data_dir = host_data_dir,
-    .event_publish = host_event_publish,
-    .req_page = host_req_page,
-    .req_id = host_req_id,
-    .res_list = host_res_list,
-    .res_invalid = host_res_invalid,
     .heavy_begin = host_heavy_begin,
     .heavy_end = host_heavy_end,
+    .event_publish = host_event_publish,
+    .event_user = host_kit_event_user,
+    .http_get = host_http_get,
+    .random_token = host_random_token,
+    .sha256_hex = host_sha256_hex,
+    .free = host_free,
+    .strerror = http_error_strerror,
 };
 
 const struct lintel_api *host_api(void)

@@ -31,6 +31,7 @@ struct lintel_res {
     char *err_detail; /* malloc'd                                              */
     bool err_weak;    /* recorded by the host (SQL); a plugin's own detail wins */
     json_t *j_errors; /* [{field, message}] or NULL                            */
+    bool errors_weak; /* j_errors holds only the host's guess from SQL         */
 };
 
 struct lintel_req {

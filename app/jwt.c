@@ -180,11 +180,10 @@ static int jwt_write_key(const char *path, const unsigned char *pem, size_t len,
 }
 
 /*
- * Makes a new key with gnutls and keeps it as PKCS#8 PEM: rhonabwy 1.1.11 exports Ed25519 keys
- * as "BEGIN UNKNOWN" PEM that nothing (itself included) can read back. *pem: malloc'd.
+ * Makes a new key with gnutls as PKCS#8 PEM: rhonabwy 1.1.11 exports Ed25519 keys as
+ * "BEGIN UNKNOWN" PEM that nothing (itself included) can read back. *pem: malloc'd, NUL-ended.
  */
-static int jwt_generate(unsigned idx, const char *path, unsigned char **pem, size_t *pem_len,
-                        char **err)
+static int jwt_generate_pem(unsigned idx, unsigned char **pem, size_t *pem_len, char **err)
 {
     gnutls_x509_privkey_t xkey = NULL;
     gnutls_datum_t out = {NULL, 0};
@@ -211,9 +210,6 @@ static int jwt_generate(unsigned idx, const char *path, unsigned char **pem, siz
             jwt_err(err, LINTEL_EINTERNAL, "jwt key: cannot generate a %s key", jwt_algs[idx].name);
         goto cleanup;
     }
-    rc = jwt_write_key(path, out.data, out.size, err);
-    if (rc != 0)
-        goto cleanup;
     *pem = malloc(out.size + 1);
     if (*pem == NULL) {
         rc = LINTEL_ENOMEM;
@@ -233,28 +229,95 @@ cleanup:
     return rc;
 }
 
+/* Makes a new key and keeps it in a new file at path. */
+static int jwt_generate(unsigned idx, const char *path, unsigned char **pem, size_t *pem_len,
+                        char **err)
+{
+    int rc = jwt_generate_pem(idx, pem, pem_len, err);
+
+    if (rc == 0)
+        rc = jwt_write_key(path, *pem, *pem_len, err);
+    if (rc != 0 && *pem != NULL) {
+        gnutls_memset(*pem, 0, *pem_len);
+        free(*pem);
+        *pem = NULL;
+    }
+    return rc;
+}
+
+static int jwt_alg_index(const char *alg, unsigned *idx)
+{
+    for (*idx = 0; *idx < sizeof(jwt_algs) / sizeof(jwt_algs[0]); (*idx)++)
+        if (alg != NULL && strcmp(alg, jwt_algs[*idx].name) == 0)
+            return 0;
+    return -1;
+}
+
+/* The key file in force: conf->key_file, else data_dir/jwt-<alg>.pem. *path: malloc'd. */
+static int jwt_key_path(const struct jwt_conf *conf, unsigned idx, char **path)
+{
+    if (conf->key_file != NULL && conf->key_file[0] != '\0') {
+        *path = strdup(conf->key_file);
+    } else {
+        const char *d = conf->data_dir != NULL ? conf->data_dir : ".";
+        if (asprintf(path, "%s/jwt-%s.pem", d, jwt_algs[idx].name) < 0)
+            *path = NULL;
+    }
+    return *path != NULL ? 0 : LINTEL_ENOMEM;
+}
+
+/* Refuses a key file others may read: a private key must stay private. */
+static int jwt_check_mode(const struct jwt_conf *conf, const char *path, const struct stat *st,
+                          char **err)
+{
+    if ((st->st_mode & 0077) != 0 && conf->key_file == NULL)
+        return jwt_err(err, LINTEL_EPARAM,
+                       "jwt key: '%s' may be read by others (mode %04o): chmod 600 it", path,
+                       (unsigned)(st->st_mode & 07777));
+    if ((st->st_mode & 0007) != 0)
+        return jwt_err(err, LINTEL_EPARAM,
+                       "jwt_key_file: '%s' is readable by every user (mode %04o)", path,
+                       (unsigned)(st->st_mode & 07777));
+    return 0;
+}
+
+/* Imports a PEM private key of algorithm idx into k (private and public halves). */
+static int jwt_import(struct jwt_keys *k, unsigned idx, const unsigned char *pem, size_t pem_len,
+                      const char *label, char **err)
+{
+    unsigned int bits = 0;
+    int type;
+    const char *crv;
+
+    if (r_jwk_import_from_pem_der(k->privkey, R_X509_TYPE_PRIVKEY, R_FORMAT_PEM, pem, pem_len) !=
+        RHN_OK)
+        return jwt_err(err, LINTEL_EPARAM, "%s is not a PEM private key", label);
+    type = r_jwk_key_type(k->privkey, &bits, R_FLAG_IGNORE_REMOTE);
+    crv = r_jwk_get_property_str(k->privkey, "crv");
+    if (!(type & R_KEY_TYPE_PRIVATE) || !(type & jwt_algs[idx].key_type) ||
+        (jwt_algs[idx].crv != NULL && (crv == NULL || strcmp(crv, jwt_algs[idx].crv) != 0)) ||
+        bits < jwt_algs[idx].min_bits)
+        return jwt_err(err, LINTEL_EPARAM, "%s is not a %s%s%s private key%s", label,
+                       jwt_algs[idx].crv != NULL ? jwt_algs[idx].crv : "",
+                       jwt_algs[idx].crv != NULL ? " " : "", jwt_algs[idx].name,
+                       jwt_algs[idx].min_bits > 0 ? " of 2048 bits or more" : "");
+    if (r_jwk_extract_pubkey(k->privkey, k->pubkey, R_FLAG_IGNORE_REMOTE) != RHN_OK)
+        return jwt_err(err, LINTEL_EINTERNAL, "jwt key: cannot derive the public key of %s", label);
+    return 0;
+}
+
 static int jwt_load_private(struct jwt_keys *k, unsigned idx, const struct jwt_conf *conf,
                             char **err)
 {
-    char *path = NULL;
+    char *path = NULL, *label = NULL;
     unsigned char *pem = NULL;
     size_t pem_len = 0;
     struct stat st;
-    unsigned int bits = 0;
-    int type, rc = LINTEL_EPARAM;
-    const char *crv;
+    int rc = LINTEL_EPARAM;
 
-    if (conf->key_file != NULL && conf->key_file[0] != '\0') {
-        path = strdup(conf->key_file);
-    } else {
-        const char *d = conf->data_dir != NULL ? conf->data_dir : ".";
-        if (asprintf(&path, "%s/jwt-%s.pem", d, jwt_algs[idx].name) < 0)
-            path = NULL;
-    }
-    if (path == NULL) {
-        rc = LINTEL_ENOMEM;
+    rc = jwt_key_path(conf, idx, &path);
+    if (rc != 0)
         goto cleanup;
-    }
     if (stat(path, &st) != 0) {
         if (errno != ENOENT || conf->key_file != NULL) {
             rc = jwt_err(err, LINTEL_EPARAM, "jwt_key_file: cannot read '%s': %s", path,
@@ -267,52 +330,84 @@ static int jwt_load_private(struct jwt_keys *k, unsigned idx, const struct jwt_c
         if (rc != 0)
             goto cleanup;
     } else {
-        if ((st.st_mode & 0077) != 0 && conf->key_file == NULL) {
-            rc = jwt_err(err, LINTEL_EPARAM,
-                         "jwt key: '%s' may be read by others (mode %04o): chmod 600 it", path,
-                         (unsigned)(st.st_mode & 07777));
-            goto cleanup;
-        }
-        if ((st.st_mode & 0007) != 0) {
-            rc = jwt_err(err, LINTEL_EPARAM,
-                         "jwt_key_file: '%s' is readable by every user (mode %04o)", path,
-                         (unsigned)(st.st_mode & 07777));
-            goto cleanup;
-        }
-        rc = jwt_read_file(path, &pem, &pem_len, err);
+        rc = jwt_check_mode(conf, path, &st, err);
+        if (rc == 0)
+            rc = jwt_read_file(path, &pem, &pem_len, err);
         if (rc != 0)
             goto cleanup;
     }
-    if (r_jwk_import_from_pem_der(k->privkey, R_X509_TYPE_PRIVKEY, R_FORMAT_PEM, pem, pem_len) !=
-        RHN_OK) {
-        rc = jwt_err(err, LINTEL_EPARAM, "jwt_key_file: '%s' is not a PEM private key", path);
+    if (asprintf(&label, "jwt_key_file: '%s'", path) < 0) {
+        label = NULL;
+        rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    type = r_jwk_key_type(k->privkey, &bits, R_FLAG_IGNORE_REMOTE);
-    crv = r_jwk_get_property_str(k->privkey, "crv");
-    if (!(type & R_KEY_TYPE_PRIVATE) || !(type & jwt_algs[idx].key_type) ||
-        (jwt_algs[idx].crv != NULL && (crv == NULL || strcmp(crv, jwt_algs[idx].crv) != 0)) ||
-        bits < jwt_algs[idx].min_bits) {
-        rc = jwt_err(err, LINTEL_EPARAM, "jwt_key_file: '%s' is not a %s%s%s private key%s", path,
-                     jwt_algs[idx].crv != NULL ? jwt_algs[idx].crv : "",
-                     jwt_algs[idx].crv != NULL ? " " : "", jwt_algs[idx].name,
-                     jwt_algs[idx].min_bits > 0 ? " of 2048 bits or more" : "");
-        goto cleanup;
-    }
-    if (r_jwk_extract_pubkey(k->privkey, k->pubkey, R_FLAG_IGNORE_REMOTE) != RHN_OK) {
-        rc = jwt_err(err, LINTEL_EINTERNAL, "jwt key: cannot derive the public key of '%s'", path);
-        goto cleanup;
-    }
-    rc = 0;
+    rc = jwt_import(k, idx, pem, pem_len, label, err);
 cleanup:
     if (pem != NULL)
         gnutls_memset(pem, 0, pem_len);
     free(pem);
     free(path);
+    free(label);
     return rc;
 }
 
-int jwt_keys_new(const struct jwt_conf *conf, struct jwt_keys **out, char **err)
+int jwt_key_file_read(const struct jwt_conf *conf, char **pem, size_t *len, char **err)
+{
+    char *path = NULL;
+    unsigned char *data = NULL;
+    struct stat st;
+    unsigned idx;
+    int rc;
+
+    *pem = NULL;
+    *len = 0;
+    *err = NULL;
+    if (jwt_alg_index(conf->alg, &idx) != 0 || jwt_algs[idx].jwa == R_JWA_ALG_HS256)
+        return 0;
+    rc = jwt_key_path(conf, idx, &path);
+    if (rc != 0)
+        goto cleanup;
+    if (stat(path, &st) != 0) {
+        if (errno != ENOENT || conf->key_file != NULL)
+            rc = jwt_err(err, LINTEL_EPARAM, "jwt_key_file: cannot read '%s': %s", path,
+                         strerror(errno));
+        goto cleanup; /* no legacy key file: nothing to import */
+    }
+    rc = jwt_check_mode(conf, path, &st, err);
+    if (rc == 0)
+        rc = jwt_read_file(path, &data, len, err);
+    if (rc == 0) {
+        *pem = (char *)data;
+        data = NULL;
+    }
+cleanup:
+    free(data);
+    free(path);
+    return rc;
+}
+
+int jwt_pem_generate(const char *alg, char **pem, size_t *len, char **err)
+{
+    unsigned idx;
+    unsigned char *data = NULL;
+    int rc;
+
+    *pem = NULL;
+    *err = NULL;
+    if (jwt_alg_index(alg, &idx) != 0 || jwt_algs[idx].jwa == R_JWA_ALG_HS256)
+        return jwt_err(err, LINTEL_EPARAM, "jwt_alg: '%s' has no key pair to generate",
+                       alg != NULL ? alg : "");
+    rc = jwt_generate_pem(idx, &data, len, err);
+    *pem = (char *)data;
+    return rc;
+}
+
+/*
+ * The keys of conf->alg: HS256 from conf->secret; the others from pem (the key ring) when it is
+ * not NULL, else from the key file (created when missing).
+ */
+static int jwt_keys_make(const struct jwt_conf *conf, const char *pem, size_t pem_len,
+                         struct jwt_keys **out, char **err)
 {
     struct jwt_keys *k = NULL;
     char *thumb = NULL;
@@ -322,10 +417,7 @@ int jwt_keys_new(const struct jwt_conf *conf, struct jwt_keys **out, char **err)
 
     *out = NULL;
     *err = NULL;
-    for (idx = 0; idx < sizeof(jwt_algs) / sizeof(jwt_algs[0]); idx++)
-        if (conf->alg != NULL && strcmp(conf->alg, jwt_algs[idx].name) == 0)
-            break;
-    if (idx == sizeof(jwt_algs) / sizeof(jwt_algs[0]))
+    if (jwt_alg_index(conf->alg, &idx) != 0)
         return jwt_err(err, LINTEL_EPARAM,
                        "jwt_alg: '%s' is not supported (EdDSA, ES256, RS256 or HS256)",
                        conf->alg != NULL ? conf->alg : "");
@@ -362,7 +454,10 @@ int jwt_keys_new(const struct jwt_conf *conf, struct jwt_keys **out, char **err)
         /* A thumbprint would publish a hash of the secret: a fixed id says enough. */
         k->kid = strdup("hs256");
     } else {
-        rc = jwt_load_private(k, idx, conf, err);
+        if (pem != NULL)
+            rc = jwt_import(k, idx, (const unsigned char *)pem, pem_len, "key ring: a key", err);
+        else
+            rc = jwt_load_private(k, idx, conf, err);
         if (rc != 0)
             goto cleanup;
         thumb = r_jwk_thumbprint(k->pubkey, R_JWK_THUMB_SHA256, R_FLAG_IGNORE_REMOTE);
@@ -385,6 +480,17 @@ cleanup:
     r_free(thumb);
     jwt_keys_free(k);
     return rc;
+}
+
+int jwt_keys_new(const struct jwt_conf *conf, struct jwt_keys **out, char **err)
+{
+    return jwt_keys_make(conf, NULL, 0, out, err);
+}
+
+int jwt_keys_from_pem(const struct jwt_conf *conf, const char *pem, size_t len,
+                      struct jwt_keys **out, char **err)
+{
+    return jwt_keys_make(conf, pem, len, out, err);
 }
 
 void jwt_keys_free(struct jwt_keys *k)
@@ -662,6 +768,33 @@ cleanup:
     free(sig);
     json_decref(j_header);
     json_decref(j_payload);
+    return rc;
+}
+
+int jwt_token_kid(const char *token, char *buf, size_t size)
+{
+    const char *dot;
+    json_t *j_header = NULL;
+    const char *kid;
+    size_t len;
+    int rc = -1;
+
+    buf[0] = '\0';
+    len = token != NULL ? strnlen(token, JWT_MAX_LEN + 1) : 0;
+    dot = len > 0 && len <= JWT_MAX_LEN ? memchr(token, '.', len) : NULL;
+    if (dot == NULL)
+        return -1;
+    j_header = jwt_segment_json(token, (size_t)(dot - token));
+    if (j_header == NULL)
+        goto cleanup;
+    kid = json_string_value(json_object_get(j_header, "kid"));
+    if (kid != NULL && strlen(kid) >= size)
+        goto cleanup;
+    if (kid != NULL)
+        memcpy(buf, kid, strlen(kid) + 1);
+    rc = 0;
+cleanup:
+    json_decref(j_header);
     return rc;
 }
 

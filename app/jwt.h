@@ -33,6 +33,26 @@ struct jwt_keys; /* immutable once made: shared by every thread */
 int jwt_keys_new(const struct jwt_conf *conf, struct jwt_keys **out, char **err);
 void jwt_keys_free(struct jwt_keys *keys);
 
+/* The same from a PEM private key held in memory (the key ring); no file is touched. */
+int jwt_keys_from_pem(const struct jwt_conf *conf, const char *pem, size_t len,
+                      struct jwt_keys **out, char **err);
+
+/*
+ * The PEM of the key file for an asymmetric conf->alg (malloc'd, *len bytes): conf->key_file,
+ * else data_dir/jwt-<alg>.pem. *pem is NULL without error when there is no such default file,
+ * or for HS256. The same mode checks as jwt_keys_new.
+ */
+int jwt_key_file_read(const struct jwt_conf *conf, char **pem, size_t *len, char **err);
+
+/* A new private key for an asymmetric alg as PKCS#8 PEM (malloc'd, NUL-terminated). */
+int jwt_pem_generate(const char *alg, char **pem, size_t *len, char **err);
+
+/*
+ * The kid of an untrusted token's header, copied into buf ("" when the header has none).
+ * -1 when the header cannot be decoded or the kid does not fit; nothing is verified.
+ */
+int jwt_token_kid(const char *token, char *buf, size_t size);
+
 /* The key id put into every header and the JWK Set (borrowed). */
 const char *jwt_kid(const struct jwt_keys *keys);
 

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "host_api.h"
 #include "http_client.h"
+#include "keys_cli.h"
 #include "log.h"
 #include "migrate.h"
 #include "plugin_loader.h"
@@ -49,6 +50,7 @@ static void main_usage(FILE *out)
                  "       lintel migrate --dry-run           apply them to a copy, report, keep nothing\n"
                  "       lintel migrate --accept-changed    record changed files' new checksums\n"
                  "       lintel [--config FILE] user ...    manage accounts (lintel user --help)\n"
+                 "       lintel [--config FILE] keys list|rotate   the signing-key ring\n"
                  "       lintel version                     print the version\n"
                  "       lintel --help                      this text\n"
                  "\n"
@@ -57,7 +59,7 @@ static void main_usage(FILE *out)
                  "See docs/configuration.md for every key.\n");
 }
 
-enum main_cmd { CMD_SERVE, CMD_MIGRATE, CMD_USER, CMD_VERSION, CMD_HELP };
+enum main_cmd { CMD_SERVE, CMD_MIGRATE, CMD_USER, CMD_KEYS, CMD_VERSION, CMD_HELP };
 
 /* What `lintel migrate` does: apply (default), --status, --dry-run. */
 enum main_migrate_mode { MIGRATE_APPLY, MIGRATE_STATUS, MIGRATE_DRY_RUN };
@@ -103,8 +105,8 @@ static int main_args(int argc, char **argv, const char **config_path, enum main_
             st->migrate_mode = MIGRATE_DRY_RUN;
         } else if (*cmd == CMD_MIGRATE && strcmp(a, "--accept-changed") == 0) {
             st->migrate_accept = true;
-        } else if (strcmp(a, "user") == 0) {
-            *cmd = CMD_USER;
+        } else if (strcmp(a, "user") == 0 || strcmp(a, "keys") == 0) {
+            *cmd = strcmp(a, "user") == 0 ? CMD_USER : CMD_KEYS;
             *sub = i;
             return 0;
         } else {
@@ -292,6 +294,10 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     st.libs_open = true;
+    if (cmd == CMD_KEYS) {
+        rc = keys_cli_main(argc - sub, argv + sub, &st.cfg);
+        goto cleanup;
+    }
     rc = cmd == CMD_MIGRATE ? main_migrate(&st) : main_serve(&st);
 cleanup:
     main_release(&st);

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "host_api.h"
+#include "host_kit.h"
 #include "json_out.h"
 #include "plugin_loader.h"
 #include "server.h"
@@ -299,6 +300,7 @@ static json_t *openapi_operation(const struct route *r, json_t *j_seen)
         if (r->flags & LINTEL_ROUTE_ADMIN)
             json_object_set_new(j_op, "x-lintel-role", json_string("admin"));
     }
+    host_kit_openapi(r, j_op);
 cleanup:
     json_decref(j_params);
     json_decref(j_body);

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "host_api.h"
+#include "lintel_ext.h"
 #include "log.h"
 #include "migrate.h"
 #include "server.h"
@@ -205,6 +206,7 @@ cleanup:
     if (p != NULL) {
         server_routes_remove(p);
         migrate_remove(p->name);
+        lintel_ext_scopes_remove(p->name);
         plugin_free(p, inited);
     }
     if (rc != 0 && *err == NULL)
@@ -295,6 +297,43 @@ static int plugin_refused(const struct config *cfg, char **err, char *msg)
     return 0;
 }
 
+/*
+ * plugin_extra: .so files loaded beside the plugin directory's (an author's own plugin next to
+ * the installed ones), each named after its file ("/x/bookmarks.so" is "bookmarks").
+ */
+static int plugin_load_extra(const struct config *cfg, char **err)
+{
+    char *copy, *tok, *save = NULL, *msg = NULL;
+    int rc = 0;
+
+    if (cfg->plugin_extra == NULL)
+        return 0;
+    copy = strdup(cfg->plugin_extra);
+    if (copy == NULL) {
+        *err = plugin_fmt("plugins: out of memory");
+        return LINTEL_ENOMEM;
+    }
+    for (tok = strtok_r(copy, ",", &save); tok != NULL && rc == 0;
+         tok = strtok_r(NULL, ",", &save)) {
+        const char *base = strrchr(tok, '/') != NULL ? strrchr(tok, '/') + 1 : tok;
+        size_t len = strlen(base);
+        char name[256];
+
+        if (len <= 3 || strcmp(base + len - 3, ".so") != 0 || len - 3 >= sizeof(name)) {
+            rc = plugin_refused(cfg, err,
+                                plugin_fmt("plugin_extra: %s is not a path to a <name>.so file",
+                                           tok));
+            continue;
+        }
+        snprintf(name, sizeof(name), "%.*s", (int)(len - 3), base);
+        if (plugin_load(cfg, name, tok, &msg) != 0)
+            rc = plugin_refused(cfg, err, msg);
+        msg = NULL;
+    }
+    free(copy);
+    return rc;
+}
+
 int plugin_loader_load_all(const struct config *cfg, char **err)
 {
     char **names = NULL, *msg = NULL, path[4096];
@@ -343,7 +382,7 @@ int plugin_loader_load_all(const struct config *cfg, char **err)
                 goto cleanup;
         }
     }
-    rc = 0;
+    rc = plugin_load_extra(cfg, err);
 cleanup:
     for (i = 0; i < n; i++)
         free(names[i]);

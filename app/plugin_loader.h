@@ -31,6 +31,9 @@ struct lintel_plugin {
     struct plugin_unload *unloads;
     size_t nunloads;
     char *error; /* first refusal reason recorded during init (malloc'd)        */
+    bool profile;               /* declare_profile: may route outside /api/          */
+    lintel_error_render render; /* error_render: renders its routes' errors, or NULL  */
+    void *render_state;
 };
 
 /*

@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "config.h"
 #include "host_api.h"
+#include "host_kit.h"
 #include "http_error.h"
 #include "json_out.h"
 #include "log.h"
@@ -88,6 +89,7 @@ static void server_route_free(struct route *r)
     free(r->method);
     free(r->path);
     free(r->scope);
+    host_kit_meta_free(r->meta);
     free(r);
 }
 
@@ -173,7 +175,7 @@ static const char *server_owner_name(const struct lintel_plugin *p)
 
 int server_route_add(struct lintel_plugin *owner, const char *method, const char *path,
                      unsigned flags, const char *scope, lintel_handler handler, void *state,
-                     char **err)
+                     struct host_route_meta *meta, char **err)
 {
     struct route *r = NULL, **grown;
     const char *who = server_owner_name(owner);
@@ -193,9 +195,10 @@ int server_route_add(struct lintel_plugin *owner, const char *method, const char
                           method != NULL ? method : "(null)", path != NULL ? path : "(null)");
         goto cleanup;
     }
-    if (owner != NULL && strncmp(path, "/api/", 5) != 0) {
-        *err = server_fmt("plugin %s: route %s %s: plugin routes must be under /api/", who, method,
-                          path);
+    if (owner != NULL && !owner->profile && strncmp(path, "/api/", 5) != 0) {
+        *err = server_fmt("plugin %s: route %s %s: plugin routes must be under /api/ (only a "
+                          "compatibility profile may leave it)",
+                          who, method, path);
         goto cleanup;
     }
     r = calloc(1, sizeof(*r));
@@ -231,6 +234,8 @@ int server_route_add(struct lintel_plugin *owner, const char *method, const char
     r->handler = handler;
     r->state = state;
     r->owner = owner;
+    r->meta = meta;
+    meta = NULL;
     grown = realloc(server_routes, (server_nroutes + 1) * sizeof(*grown));
     if (grown == NULL) {
         rc = LINTEL_ENOMEM;
@@ -242,6 +247,7 @@ int server_route_add(struct lintel_plugin *owner, const char *method, const char
     rc = 0;
 cleanup:
     server_route_free(r);
+    host_kit_meta_free(meta);
     return rc;
 }
 
@@ -316,7 +322,7 @@ int server_core_routes(void)
 
     for (i = 0; i < sizeof(core) / sizeof(core[0]) && rc == 0; i++) {
         rc = server_route_add(NULL, "GET", core[i].path, LINTEL_ROUTE_PUBLIC, NULL, core[i].handler,
-                              NULL, &err);
+                              NULL, NULL, &err);
         if (rc != 0)
             log_error("%s", err != NULL ? err : "cannot add a core route");
         free(err);
@@ -786,6 +792,9 @@ static int server_dispatch(const struct _u_request *u_req, struct _u_response *u
         if (rc != 0)
             goto done;
     }
+    rc = host_kit_check_query(&req);
+    if (rc != 0)
+        goto done;
     rc = req.route->handler(&req, &req.res, req.route->state);
     if (rc == 0 && !req.res.written) {
         log_error("route %s %s: handler returned 0 without writing a reply", req.route->method,
@@ -806,7 +815,8 @@ done:
                       u_req->url_path, http_error_strerror(rc),
                       req.res.err_detail != NULL ? ": " : "",
                       req.res.err_detail != NULL ? req.res.err_detail : "");
-        server_render_error(&req, rc);
+        if (!host_kit_render_error(&req, rc))
+            server_render_error(&req, rc);
     }
     server_finish(&req, &t0);
     host_req_release(&req);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 struct config;
+struct host_route_meta;
 struct _u_request;
 struct _u_response;
 
@@ -28,16 +29,18 @@ struct route {
     lintel_handler handler;
     void *state;
     struct lintel_plugin *owner; /* NULL for the core's own routes           */
+    struct host_route_meta *meta; /* summary, query params, schemas (host_kit.h) or NULL */
 };
 
 /*
- * Registers a route for owner (NULL: core). LINTEL_EPARAM for a bad method or path (plugins
- * must stay under /api/), LINTEL_ECONFLICT when another owner holds it; *err (malloc'd) says
- * which. Only before server_start.
+ * Registers a route for owner (NULL: core) with its description meta (stolen, may be NULL).
+ * LINTEL_EPARAM for a bad method or path (plugins must stay under /api/ unless they declared
+ * a profile), LINTEL_ECONFLICT when another owner holds it; *err (malloc'd) says which. Only
+ * before server_start.
  */
 int server_route_add(struct lintel_plugin *owner, const char *method, const char *path,
                      unsigned flags, const char *scope, lintel_handler handler, void *state,
-                     char **err);
+                     struct host_route_meta *meta, char **err);
 
 /* Removes every route of owner (a refused plugin). */
 void server_routes_remove(const struct lintel_plugin *owner);

@@ -557,7 +557,7 @@ int ws_init(const struct config *cfg)
     if (rc == 0)
         rc = server_endpoint_add("GET", "/api/ws", ws_endpoint, NULL);
     if (rc == 0) {
-        rc = server_route_add(NULL, "GET", "/api/ws", 0, NULL, ws_route, NULL, &err);
+        rc = server_route_add(NULL, "GET", "/api/ws", 0, NULL, ws_route, NULL, NULL, &err);
         if (rc != 0)
             log_error("ws: %s", err != NULL ? err : "cannot add GET /api/ws");
         free(err);

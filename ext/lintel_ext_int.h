@@ -33,6 +33,12 @@ void ext_rule_task_title(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void ext_rule_task_description(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void ext_email_normalize(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
+/* generic.c */
+void ext_rule_url(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void ext_rule_length(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void ext_rule_enum(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void ext_check(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
 /* scopes.c */
 void ext_role_scopes(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void ext_scope_within(sqlite3_context *ctx, int argc, sqlite3_value **argv);

@@ -14,8 +14,9 @@ extern "C" {
 #endif
 
 /*
- * Version handshake. An incompatible change bumps MAJOR; appending members to struct lintel_api
- * bumps MINOR. The host refuses a plugin of another major, or of a newer minor than it has.
+ * Version handshake. An incompatible change bumps MAJOR; appending a group of members to struct
+ * lintel_api bumps MINOR (the group sits under a comment naming it, as in sqlite3ext.h). The
+ * host refuses a plugin of another major, or of a newer minor than it has, by name.
  */
 #define LINTEL_ABI_MAJOR 1
 #define LINTEL_ABI_MINOR 0
@@ -59,8 +60,8 @@ extern "C" {
 #define LINTEL_LOG_DEBUG   4
 
 /*
- * Route flags. Without LINTEL_ROUTE_PUBLIC a valid bearer token is required; the scope argument
- * of route_add then names a scope the token must carry (NULL: any valid token).
+ * Route flags. Without LINTEL_ROUTE_PUBLIC a valid bearer token is required; the route's scope
+ * then names a scope the token must carry (NULL: any valid token).
  */
 #define LINTEL_ROUTE_PUBLIC 0x1u /* no token needed; claims are NULL                      */
 #define LINTEL_ROUTE_ADMIN  0x2u /* the user's role (from the database) must be admin     */
@@ -74,34 +75,121 @@ typedef struct lintel_res lintel_res;       /* its response, valid during the ha
 /*
  * A route handler. Returns 0 when it has written a response (res_json, res_empty, res_bytes),
  * or a negative status code, in which case the host renders the error recorded by res_error
- * (or a generic one for that code). state is the pointer given to route_add.
+ * (or a generic one for that code). state is the pointer given to routes_add.
  */
 typedef int (*lintel_handler)(lintel_req *req, lintel_res *res, void *state);
 
+/*
+ * Renders an error of one of the plugin's routes in the plugin's own format (a compatibility
+ * profile's seed shape): authentication and scope failures, the host's 413/415/422 checks and
+ * any negative code a handler returned. status is the HTTP status the host would answer, rc
+ * the status code, detail the recorded sentence (never NULL), j_errors the recorded
+ * [{field, message}] or NULL (both borrowed). Write the reply with res_json/res_bytes/res_empty
+ * and return 0; a negative return lets the host render its own problem+json. Headers the host
+ * set (WWW-Authenticate, Allow) stay.
+ */
+typedef int (*lintel_error_render)(lintel_req *req, lintel_res *res, unsigned status, int rc,
+                                   const char *detail, const json_t *j_errors, void *state);
+
+/* Types of a declared query parameter (struct lintel_param). */
+#define LINTEL_PARAM_STRING  1 /* any text; min/max bound its length in characters */
+#define LINTEL_PARAM_INTEGER 2 /* optional '-', decimal digits, fits 64 bits         */
+#define LINTEL_PARAM_NUMBER  3 /* a finite decimal number                            */
+#define LINTEL_PARAM_BOOLEAN 4 /* true or false                                       */
+
+/* Flags of a declared query parameter. */
+#define LINTEL_PARAM_REQUIRED 0x1u /* absent is a 422                 */
+#define LINTEL_PARAM_MIN      0x2u /* min is a bound (inclusive)      */
+#define LINTEL_PARAM_MAX      0x4u /* max is a bound (inclusive)      */
+
+/*
+ * A query parameter a route accepts. The host checks every declared one before the handler
+ * runs and answers 422 naming the parameter ("limit must be an integer between 0 and 1000.");
+ * undeclared parameters pass unchecked. Lists of these end with an entry whose name is NULL.
+ */
+struct lintel_param {
+    const char *name;
+    int type;           /* LINTEL_PARAM_STRING ... BOOLEAN                                  */
+    unsigned flags;     /* LINTEL_PARAM_REQUIRED | MIN | MAX                                */
+    double min, max;    /* bounds, when flagged (length in characters for strings)          */
+    const char *values; /* strings only: the allowed values, space-separated, or NULL       */
+    const char *description;
+};
+
+/* A reply a route gives: lists of these end with status 0. schema: JSON Schema text or NULL. */
+struct lintel_reply {
+    unsigned status;
+    const char *description;
+    const char *schema;
+};
+
+/*
+ * One route of a plugin's route table (routes_add). Only method, path and handler are needed;
+ * the rest describes the route in /openapi.json, and the query parameters are also enforced.
+ */
+struct lintel_route {
+    const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE"                          */
+    const char *path;    /* "/api/numbers/{id}"; {name} segments are path parameters         */
+    unsigned flags;      /* LINTEL_ROUTE_*                                                   */
+    const char *scope;   /* a scope the token must carry (built in or scope_add), or NULL    */
+    lintel_handler handler;
+    const char *summary; /* one line for /openapi.json                                       */
+    const struct lintel_param *query;   /* declared query parameters, or NULL               */
+    const char *body_schema;            /* JSON Schema text of the request body, or NULL    */
+    const struct lintel_reply *replies; /* replies per status, or NULL                      */
+    const char *example;                /* JSON text of an example request body, or NULL    */
+};
+
+/*
+ * The host's table. Receivers follow one rule: lifecycle calls and settings take the plugin
+ * (lintel_plugin, only during lintel_plugin_init); everything done for a request takes the
+ * request (lintel_req: reading it, SQL on its connection, tokens), and errors such calls meet
+ * are recorded on its reply; writing the reply takes the response (lintel_res). Functions that
+ * need neither take neither.
+ */
 struct lintel_api {
     /* Frozen prefix: never moves, so any plugin can check what it was handed. */
     unsigned abi_major;
     unsigned abi_minor;
     size_t size; /* sizeof(struct lintel_api) in the host */
 
+    /* ---- ABI 1.0 ---- */
+
     /* --- plugin lifecycle (call only from lintel_plugin_init) --- */
 
     /*
      * Declares the ABI the plugin was compiled for, its name and version. Must be the first
-     * call (LINTEL_PLUGIN_DECLARE does it). LINTEL_EVERSION for another major or a newer minor.
+     * call (LINTEL_PLUGIN_DECLARE does it). LINTEL_EVERSION for another major or a newer minor
+     * than the host has; the refusal names the plugin and both versions.
      */
     int (*declare)(lintel_plugin *p, unsigned major, unsigned minor, const char *name,
                    const char *version);
 
     /*
-     * Registers a handler for method ("GET", "POST", ...) and path under /api/, with {name}
-     * segments for path parameters ("/api/numbers/{id}"). flags: LINTEL_ROUTE_*; scope: the
-     * scope a token must carry, or NULL. All strings are copied. LINTEL_ECONFLICT when another
-     * plugin holds the same method and path (the message names both), LINTEL_EPARAM for a path
-     * outside /api/ or an unknown method.
+     * Declares the plugin a compatibility profile: a plugin that serves another system's wire
+     * format and so may register routes outside /api/ (ordinary plugins are refused there).
+     * Call after declare, before routes_add.
      */
-    int (*route_add)(lintel_plugin *p, const char *method, const char *path, unsigned flags,
-                     const char *scope, lintel_handler handler, void *state);
+    int (*declare_profile)(lintel_plugin *p);
+
+    /*
+     * Declares a scope ("bookmarks:write": lower-case letters, digits, '_', '-', ':') and the
+     * roles that get it (space-separated: "user admin"). Tokens of those roles may then ask for
+     * it at login and carry it; routes_add accepts it. Declaring a scope the host or another
+     * plugin has is allowed when the roles agree. LINTEL_EPARAM (named) otherwise.
+     */
+    int (*scope_add)(lintel_plugin *p, const char *scope, const char *roles);
+
+    /*
+     * Registers n routes (copied, strings included); state goes to every handler. Paths lie
+     * under /api/ unless the plugin is a profile. Refused, by name, for: another owner of the
+     * same method and path (LINTEL_ECONFLICT), a path outside /api/, an unknown method or an
+     * undeclared scope (LINTEL_EPARAM). Either every route is registered or none.
+     */
+    int (*routes_add)(lintel_plugin *p, const struct lintel_route *routes, size_t n, void *state);
+
+    /* Renders the errors of this plugin's routes (see lintel_error_render). One per plugin. */
+    int (*error_render)(lintel_plugin *p, lintel_error_render fn, void *state);
 
     /*
      * Adds a migration of this plugin: id "NNNN_slug", sql run in one transaction. Applied in
@@ -111,6 +199,15 @@ struct lintel_api {
 
     /* Calls fn(state) when the plugin is unloaded (also after a failed init). */
     int (*on_unload)(lintel_plugin *p, void (*fn)(void *state), void *state);
+
+    /*
+     * A setting of the server as the host validated it ("refresh_ttl", "password_min": the list
+     * is in docs/plugin-guide.md), never a default of the plugin's own. LINTEL_EPARAM, with the
+     * refusal naming it, for a name the host does not have or of the other type. *out of
+     * setting_str is borrowed for the plugin's lifetime (NULL when unset).
+     */
+    int (*setting_int)(lintel_plugin *p, const char *name, long long *out);
+    int (*setting_str)(lintel_plugin *p, const char *name, const char **out);
 
     /* Logs one line under the plugin's name. Never log tokens or passwords. */
     void (*log)(lintel_plugin *p, int level, const char *fmt, ...) LINTEL_PRINTF(3, 4);
@@ -145,6 +242,22 @@ struct lintel_api {
     /* The client address as text (X-Forwarded-For only when the host trusts a proxy). */
     const char *(*req_client_addr)(lintel_req *req);
 
+    /*
+     * The page a list asks for: query limit (default 100, 0..1000) and offset, or its synonym
+     * skip (default 0, >= 0; both given must agree). Each is decimal digits only. On failure
+     * *limit and *offset keep the defaults and LINTEL_EPARAM is recorded for the first bad
+     * parameter: the detail a sentence naming it ("limit must be an integer between 0 and
+     * 1000."), errors[] {field: the parameter, message}.
+     */
+    int (*req_page)(lintel_req *req, long long *limit, long long *offset);
+
+    /*
+     * The path parameter name ("id") as an id: decimal digits only, 1..2^63-1. Anything else
+     * names no resource, so it is LINTEL_ENOTFOUND with the detail "<what> not found" (what:
+     * "Number") recorded, the same reply an unknown id gets; *id is then 0.
+     */
+    int (*req_id)(lintel_req *req, const char *name, const char *what, long long *id);
+
     /* --- response --- */
 
     /* Writes j_body (not stolen) as the JSON reply with status. */
@@ -169,22 +282,40 @@ struct lintel_api {
     int (*res_error)(lintel_res *res, int rc, const char *field, const char *fmt, ...)
         LINTEL_PRINTF(4, 5);
 
+    /*
+     * Records a 422 on field, worded as api.md wants it, and returns LINTEL_EPARAM: errors[]
+     * gets {field, message} (message from fmt), and the problem's detail, if none is recorded
+     * yet, is the sentence "<field> <message>." ("value must be greater than 0."). Call once
+     * per bad field to report them all.
+     */
+    int (*res_invalid)(lintel_res *res, const char *field, const char *fmt, ...)
+        LINTEL_PRINTF(3, 4);
+
+    /*
+     * Writes 200 with the list envelope {"items": j_items (an array, not stolen), "total",
+     * "limit", "offset"}. LINTEL_EINTERNAL when j_items is not an array.
+     */
+    int (*res_list)(lintel_res *res, const json_t *j_items, long long total, long long limit,
+                    long long offset);
+
     /* --- SQL on this request's connection (the request's thread) --- */
 
     /*
-     * Runs one statement. j_params: NULL, an array (for ?1..?N) or an object (for :name);
-     * true/false bind as 1/0, arrays and objects as JSON text. On success *j_rows (new
+     * Runs one statement. j_params: NULL, an array (for ?1..?N) or an object (for :name), not
+     * stolen; true/false bind as 1/0, arrays and objects as JSON text. On success *j_rows (new
      * reference) is an array of row objects keyed by column name. A column named "x:json" is
      * decoded from JSON text into key "x"; "x:bool" becomes true/false (NULL stays null).
-     * Errors: LINTEL_ECONFLICT (unique), LINTEL_EPARAM (CHECK, with the rule's message),
-     * LINTEL_EUNAVAIL (busy or locked), LINTEL_EDB; each recorded for the host to render.
+     * Errors, each recorded for the host to render: LINTEL_ECONFLICT (unique), LINTEL_EPARAM
+     * (a CHECK or NOT NULL failed: the 422 names the column as its field, with the rule's
+     * message), LINTEL_EUNAVAIL (busy or locked), LINTEL_EDB.
      */
     int (*sql_query)(lintel_req *req, const char *sql, const json_t *j_params, json_t **j_rows);
 
     /*
-     * Like sql_query, for exactly one row: *j_row (new reference), or LINTEL_ENOTFOUND. A
-     * statement that writes (INSERT/UPDATE ... RETURNING) runs, outside a transaction, in its
-     * own BEGIN IMMEDIATE ... COMMIT, as sql_exec does; so does one given to sql_query.
+     * Like sql_query, for exactly one row: *j_row (new reference), or LINTEL_ENOTFOUND (not
+     * recorded: the plugin names what was missing). A statement that writes (INSERT/UPDATE
+     * ... RETURNING) runs, outside a transaction, in its own BEGIN IMMEDIATE ... COMMIT, as
+     * sql_exec does; so does one given to sql_query.
      */
     int (*sql_row)(lintel_req *req, const char *sql, const json_t *j_params, json_t **j_row);
 
@@ -196,6 +327,18 @@ struct lintel_api {
                     long long *last_id);
 
     /*
+     * The same three with the parameters given inline: fmt is a json_pack() format of the
+     * values for ?1..?N ("Is" binds a json_int_t and a string; "s?" a string or NULL, "O" a
+     * json_t not stolen, "o" one stolen), or NULL for none. The host builds, binds and frees
+     * them; a format that does not match its arguments is LINTEL_EINTERNAL, logged.
+     * `lintel_sql_rowf(req, &j_row, "SELECT ... WHERE id = ?1 AND user_id = ?2", "II",
+     * (json_int_t)id, (json_int_t)uid)`.
+     */
+    int (*sql_queryf)(lintel_req *req, json_t **j_rows, const char *sql, const char *fmt, ...);
+    int (*sql_rowf)(lintel_req *req, json_t **j_row, const char *sql, const char *fmt, ...);
+    int (*sql_execf)(lintel_req *req, long long *changes, const char *sql, const char *fmt, ...);
+
+    /*
      * One write transaction (BEGIN IMMEDIATE). Not nested. A transaction still open when the
      * handler returns is rolled back.
      */
@@ -203,13 +346,13 @@ struct lintel_api {
     int (*sql_commit)(lintel_req *req);
     int (*sql_rollback)(lintel_req *req);
 
-    /* --- tokens and crypto (the host holds the keys) --- */
+    /* --- tokens, sessions and CPU-heavy work --- */
 
     /*
      * Signs an access token. j_claims carries sub (string), sid (string), role and scope; the
      * host adds iss, aud, iat, nbf, exp, jti and the typ header. *token: new memory (api->free).
      */
-    int (*token_issue)(lintel_plugin *p, const json_t *j_claims, char **token,
+    int (*token_issue)(lintel_req *req, const json_t *j_claims, char **token,
                        long long *expires_in);
 
     /*
@@ -218,11 +361,34 @@ struct lintel_api {
      */
     int (*session_end)(lintel_req *req, long long user_id, const char *sid, const char *keep_sid);
 
-    /* nbytes of random from the system CSPRNG as base64url text (new memory, api->free). */
-    int (*random_token)(size_t nbytes, char **out);
+    /*
+     * Work that holds a core for milliseconds (hashing a password: lintel_password_hash and
+     * lintel_password_verify in SQL) goes between heavy_begin and heavy_end, and outside any
+     * write transaction. The host runs a few such sections at once (hash_concurrency), lets a
+     * few more wait up to 2 s, and refuses the rest at once, so a burst cannot take every
+     * worker thread: heavy_begin then records a 503 with Retry-After and returns
+     * LINTEL_EUNAVAIL. One section per request at a time; the host ends one left open.
+     */
+    int (*heavy_begin)(lintel_req *req);
+    void (*heavy_end)(lintel_req *req);
 
-    /* SHA-256 of data as 64 lowercase hex digits into out (65 bytes with the NUL). */
-    int (*sha256_hex)(const void *data, size_t len, char out[65]);
+    /* --- live events --- */
+
+    /*
+     * Sends j_event (an object with a string "event", not stolen) as a JSON text frame to
+     * every open WebSocket of user_id (GET /api/ws). The host sets "user_id" to user_id and
+     * adds "at" (ISO 8601 UTC, now) unless present. Best effort: returns 0 even when the user
+     * has no socket; LINTEL_EPARAM for a missing "event"; never blocks on the network. An
+     * event lintel does not know reaches only sockets whose token holds the scope of req's
+     * route.
+     */
+    int (*event_publish)(lintel_req *req, long long user_id, const json_t *j_event);
+
+    /*
+     * The common case in one call: {"event": name, key: j_data (not stolen)} to the request's
+     * own user, as event_publish. key NULL sends {"event": name} alone.
+     */
+    int (*event_user)(lintel_req *req, const char *name, const char *key, const json_t *j_data);
 
     /* --- outbound HTTP (http/https only, bounded time and size) --- */
 
@@ -235,7 +401,13 @@ struct lintel_api {
     int (*http_get)(lintel_req *req, const char *url, long timeout_ms, size_t max_bytes,
                     long *status, char **body, size_t *len);
 
-    /* --- misc --- */
+    /* --- utilities --- */
+
+    /* nbytes of random from the system CSPRNG as base64url text (new memory, api->free). */
+    int (*random_token)(size_t nbytes, char **out);
+
+    /* SHA-256 of data as 64 lowercase hex digits into out (65 bytes with the NUL). */
+    int (*sha256_hex)(const void *data, size_t len, char out[65]);
 
     /* Frees memory the host handed out (tokens, bodies). NULL-safe. */
     void (*free)(void *ptr);
@@ -243,89 +415,19 @@ struct lintel_api {
     /* A short English name for a status code ("Unprocessable Content"). */
     const char *(*strerror)(int rc);
 
-    /* Data directory of this server (borrowed). */
-    const char *(*data_dir)(lintel_plugin *p);
-
     /*
-     * --- live events and host settings (appended before the 1.0 release, so still ABI 1.0;
-     * a plugin built against an older 1.0 header never reads these: check api->size) ---
+     * ABI 1.1 and later: append members here only, each group under a comment naming the minor
+     * that added it ("---- ABI 1.1: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * that declares the minor it was built against is refused by an older host, so it may call
+     * every member its header has without checking.
      */
-
-    /*
-     * Sends j_event (an object with a string "event", not stolen) as a JSON text frame to
-     * every open WebSocket of user_id (GET /api/ws). The host sets "user_id" to user_id and
-     * adds "at" (ISO 8601 UTC, now) unless present. Best effort: returns 0 even when the user
-     * has no socket; LINTEL_EPARAM for a missing "event"; never blocks on the network.
-     */
-    int (*event_publish)(lintel_req *req, long long user_id, const json_t *j_event);
-
-    /*
-     * --- list, id and 422 conventions of api.md, so every plugin answers them alike (appended
-     * before the 1.0 release, so still ABI 1.0: check LINTEL_API_HAS(api, res_invalid) in
-     * init) ---
-     */
-
-    /*
-     * The page a list asks for: query limit (default 100, 0..1000) and offset, or its synonym
-     * skip (default 0, >= 0; both given must agree). Each is decimal digits only. On failure
-     * *limit and *offset keep the defaults and LINTEL_EPARAM is recorded for the first bad
-     * parameter: the detail a sentence naming it ("limit must be an integer between 0 and
-     * 1000."), errors[] {field: the parameter, message} ("must be a non-negative integer",
-     * "conflicts with offset").
-     */
-    int (*req_page)(lintel_req *req, lintel_res *res, long long *limit, long long *offset);
-
-    /*
-     * The path parameter name ("id") as an id: decimal digits only, 1..2^63-1. Anything else
-     * names no resource, so it is LINTEL_ENOTFOUND with the detail "<what> not found" (what:
-     * "Number") recorded, the same reply an unknown id gets; *id is then 0.
-     */
-    int (*req_id)(lintel_req *req, lintel_res *res, const char *name, const char *what,
-                  long long *id);
-
-    /*
-     * Writes 200 with the list envelope {"items": j_items (an array, not stolen), "total",
-     * "limit", "offset"}. LINTEL_EINTERNAL when j_items is not an array.
-     */
-    int (*res_list)(lintel_res *res, const json_t *j_items, long long total, long long limit,
-                    long long offset);
-
-    /*
-     * Records a 422 on field, worded as api.md wants it, and returns LINTEL_EPARAM: errors[]
-     * gets {field, message} (message from fmt), and the problem's detail, if none is recorded
-     * yet, is the sentence "<field> <message>." ("value must be greater than 0."). Call once
-     * per bad field to report them all.
-     */
-    int (*res_invalid)(lintel_res *res, const char *field, const char *fmt, ...)
-        LINTEL_PRINTF(3, 4);
-
-    /*
-     * --- CPU-heavy work (check LINTEL_API_HAS(api, heavy_begin) in init) ---
-     * Work that holds a core for milliseconds (hashing a password: lintel_password_hash and
-     * lintel_password_verify in SQL) goes between heavy_begin and heavy_end. The host runs a
-     * few such sections at once (hash_concurrency), lets a few more wait up to 2 s, and refuses
-     * the rest at once, so a burst cannot take every worker thread: heavy_begin then records a
-     * 503 with Retry-After and returns LINTEL_EUNAVAIL. One section per request at a time; the
-     * host ends a section the handler left open.
-     */
-    int (*heavy_begin)(lintel_req *req);
-    void (*heavy_end)(lintel_req *req);
-
-    /* ABI 1.1 and later: append here only. */
 };
 
 /*
- * Whether the host's table has member: members appended within one minor version reach only
- * the plugins that check (a plugin built against a newer 1.0 header on an older 1.0 host).
- */
-#define LINTEL_API_HAS(api, member)                                                                \
-    ((api)->size >= offsetof(struct lintel_api, member) + sizeof((api)->member))
-
-/*
- * The one symbol a plugin exports. config (borrowed until unload) holds the server's
- * effective non-secret settings that plugins act on ("avatar_max", "password_min", ...: see
- * docs/plugin-guide.md) with the plugin's own "config" subtree of the server file on top. Return 0,
- * or a negative status: the host then removes everything the plugin registered and unloads it.
+ * The one symbol a plugin exports. config (borrowed until unload) is the plugin's own "config"
+ * object of the server's file entry for it, with the server's settings beneath (read those with
+ * setting_int / setting_str). Return 0, or a negative status: the host then removes everything
+ * the plugin registered and unloads it.
  */
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config);

@@ -27,19 +27,6 @@ struct authp {
 };
 
 /*
- * A setting from the config object (the host's effective settings, file and environment
- * merged, under the plugin's own subtree), else def; clamped to min..max.
- */
-static long long authp_setting(const json_t *config, const char *key, long long def, long long min,
-                               long long max)
-{
-    const json_t *j = json_object_get(config, key);
-    long long v = json_is_integer(j) ? (long long)json_integer_value(j) : def;
-
-    return v < min ? min : v > max ? max : v;
-}
-
-/*
  * A 401 of this plugin (a wrong password, a bad refresh token). RFC 9110 requires a challenge
  * on every 401; the host adds it only on the routes it authenticates itself.
  */
@@ -200,7 +187,7 @@ static int authp_session_new(struct authp *a, lintel_req *req, long long user_id
 }
 
 /* {access_token, token_type, expires_in, refresh_token, scope} for a session (new ref). */
-static int authp_grant(struct authp *a, long long user_id, const char *sid, const char *role,
+static int authp_grant(struct authp *a, lintel_req *req, long long user_id, const char *sid, const char *role,
                        const char *scope, const char *refresh, json_t **j_out)
 {
     json_t *j_claims = NULL;
@@ -213,7 +200,7 @@ static int authp_grant(struct authp *a, long long user_id, const char *sid, cons
     j_claims = json_pack("{ss ss ss ss}", "sub", sub, "sid", sid, "role", role, "scope", scope);
     if (j_claims == NULL)
         return LINTEL_ENOMEM;
-    rc = a->api->token_issue(a->p, j_claims, &token, &expires_in);
+    rc = a->api->token_issue(req, j_claims, &token, &expires_in);
     if (rc == 0) {
         *j_out = json_pack("{ss ss sI ss ss}", "access_token", token, "token_type", "bearer",
                            "expires_in", (json_int_t)expires_in, "refresh_token", refresh, "scope",
@@ -395,7 +382,7 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
     else
         a->api->sql_rollback(req);
     if (rc == 0)
-        rc = authp_grant(a, user_id, sid, json_string_value(json_object_get(j_user, "role")), scope,
+        rc = authp_grant(a, req, user_id, sid, json_string_value(json_object_get(j_user, "role")), scope,
                          refresh, &j_out);
     if (rc == 0)
         rc = authp_tokens_reply(a, res, 200, j_out);
@@ -496,7 +483,7 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
         rc = a->api->res_error(res, LINTEL_ECONFLICT, NULL, "Username or email is taken");
     if (rc != 0)
         goto cleanup;
-    rc = authp_grant(a, user_id, sid, "user", scope, refresh, &j_out);
+    rc = authp_grant(a, req, user_id, sid, "user", scope, refresh, &j_out);
     if (rc == 0 && json_object_set(j_out, "user", j_user) != 0)
         rc = LINTEL_ENOMEM;
     if (rc == 0) {
@@ -611,7 +598,7 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
     rc = authp_scope_within(a, req, json_string_value(json_object_get(j_row, "scope")), role,
                             &scope);
     if (rc == 0)
-        rc = authp_grant(a, user_id, sid, role, scope, next, &j_out);
+        rc = authp_grant(a, req, user_id, sid, role, scope, next, &j_out);
     if (rc == 0)
         rc = authp_tokens_reply(a, res, 200, j_out);
 cleanup:
@@ -658,6 +645,18 @@ static int authp_logout(lintel_req *req, lintel_res *res, void *state)
     return rc;
 }
 
+static const struct lintel_route authp_routes[] = {
+    {.method = "POST", .path = "/api/auth/register", .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = authp_register, .summary = "Create an account"},
+    {.method = "POST", .path = "/api/auth/login", .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
+     .handler = authp_login, .summary = "Log in (JSON or OAuth2 password form)"},
+    {.method = "POST", .path = "/api/auth/refresh",
+     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM, .handler = authp_refresh,
+     .summary = "Trade a refresh token for new tokens"},
+    {.method = "POST", .path = "/api/auth/logout", .handler = authp_logout,
+     .summary = "End the session"},
+};
+
 static void authp_unload(void *state)
 {
     struct authp *a = state;
@@ -676,8 +675,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     int rc;
 
     LINTEL_PLUGIN_DECLARE(p, api, "auth", "1.0.0");
-    if (!LINTEL_API_HAS(api, heavy_end))
-        return LINTEL_EVERSION;
+    (void)config;
     a = calloc(1, sizeof(*a));
     if (a == NULL)
         return LINTEL_ENOMEM;
@@ -689,22 +687,18 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         authp_unload(a);
         return rc;
     }
-    a->refresh_ttl = authp_setting(config, "refresh_ttl", 14 * 86400, 60, 3650LL * 86400);
-    a->password_min = authp_setting(config, "password_min", 8, 1, 8);
-    a->password_cost = authp_setting(config, "password_cost", 5, 1, 11);
-    a->max_user = authp_setting(config, "login_max_user", 5, 0, 1000000000);
-    a->max_ip = authp_setting(config, "login_max_ip", 20, 0, 1000000000);
-
-    rc = api->route_add(p, "POST", "/api/auth/register", LINTEL_ROUTE_PUBLIC, NULL, authp_register,
-                        a);
+    /* The host's validated settings: no default or bound of its own here. */
+    rc = api->setting_int(p, "refresh_ttl", &a->refresh_ttl);
     if (rc == 0)
-        rc = api->route_add(p, "POST", "/api/auth/login", LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
-                            NULL, authp_login, a);
+        rc = api->setting_int(p, "password_min", &a->password_min);
     if (rc == 0)
-        rc = api->route_add(p, "POST", "/api/auth/refresh", LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
-                            NULL, authp_refresh, a);
+        rc = api->setting_int(p, "password_cost", &a->password_cost);
     if (rc == 0)
-        rc = api->route_add(p, "POST", "/api/auth/logout", 0, NULL, authp_logout, a);
+        rc = api->setting_int(p, "login_max_user", &a->max_user);
+    if (rc == 0)
+        rc = api->setting_int(p, "login_max_ip", &a->max_ip);
+    if (rc == 0)
+        rc = api->routes_add(p, authp_routes, sizeof(authp_routes) / sizeof(authp_routes[0]), a);
     if (rc == 0)
         api->log(p, LINTEL_LOG_INFO, "password cost %lld, login limits %lld/user %lld/address",
                  a->password_cost, a->max_user, a->max_ip);

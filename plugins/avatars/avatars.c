@@ -1,7 +1,9 @@
 /*
- * The avatars plugin: one PNG or JPEG per user, checked byte by byte, stored atomically as
+ * The avatars plugin: one PNG or JPEG per user, decoded in full (image.c), stored atomically as
  * <data_dir>/avatars/<user id>, served to any signed-in user, announced on the user's sockets.
  */
+#include "image.h"
+
 #include <lintel/plugin.h>
 
 #include <dirent.h>
@@ -19,8 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define AVATARS_MAX_DEFAULT (2 * 1024 * 1024)  /* api.md: LINTEL_AVATAR_MAX default         */
-#define AVATARS_MAX_DIM     16384              /* widest and tallest image accepted         */
 #define AVATARS_READ_CAP    (64 * 1024 * 1024) /* never read a larger file into memory     */
 #define AVATARS_MP_PARTS    16                 /* multipart: parts looked at               */
 #define AVATARS_MP_HEADERS  8192               /* multipart: bytes of one part's headers   */
@@ -32,149 +32,6 @@ struct avatars {
     char dir[4096]; /* <data_dir>/avatars */
     long long max;  /* largest image in bytes */
 };
-
-/* ---- image checks ---- */
-
-static uint32_t avatars_be32(const unsigned char *b)
-{
-    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
-}
-
-/* CRC-32 of PNG chunks (ISO 3309, reflected 0xEDB88320); 17 bytes per image, so no table. */
-static uint32_t avatars_crc32(const unsigned char *b, size_t n)
-{
-    uint32_t crc = 0xffffffffu;
-    size_t i;
-    int k;
-
-    for (i = 0; i < n; i++) {
-        crc ^= b[i];
-        for (k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-    }
-    return crc ^ 0xffffffffu;
-}
-
-static bool avatars_has_png_signature(const unsigned char *b, size_t n)
-{
-    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-
-    return n >= sizeof(sig) && memcmp(b, sig, sizeof(sig)) == 0;
-}
-
-static bool avatars_has_jpeg_signature(const unsigned char *b, size_t n)
-{
-    return n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff;
-}
-
-/*
- * A PNG: signature, IHDR first with a correct CRC, sane size, a legal bit depth for its colour
- * type, and IEND last (a truncated upload fails here). NULL when valid, else the defect.
- */
-static const char *avatars_png_defect(const unsigned char *b, size_t n)
-{
-    static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
-    uint32_t w, h;
-    unsigned depth, ctype;
-    bool depth_ok;
-
-    if (n < 8 + 25 + 12)
-        return "too short for a PNG";
-    if (avatars_be32(b + 8) != 13 || memcmp(b + 12, "IHDR", 4) != 0)
-        return "the PNG does not start with an IHDR chunk";
-    if (avatars_crc32(b + 12, 17) != avatars_be32(b + 29))
-        return "the PNG IHDR chunk has a wrong CRC";
-    w = avatars_be32(b + 16);
-    h = avatars_be32(b + 20);
-    if (w == 0 || h == 0 || w > AVATARS_MAX_DIM || h > AVATARS_MAX_DIM)
-        return "the PNG is empty or larger than 16384 pixels on a side";
-    depth = b[24];
-    ctype = b[25];
-    switch (ctype) {
-    case 0:
-        depth_ok = depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16;
-        break;
-    case 3:
-        depth_ok = depth == 1 || depth == 2 || depth == 4 || depth == 8;
-        break;
-    case 2:
-    case 4:
-    case 6:
-        depth_ok = depth == 8 || depth == 16;
-        break;
-    default:
-        return "the PNG has an unknown colour type";
-    }
-    if (!depth_ok || b[26] != 0 || b[27] != 0 || b[28] > 1)
-        return "the PNG IHDR has an invalid bit depth, compression, filter or interlace";
-    if (memcmp(b + n - sizeof(iend), iend, sizeof(iend)) != 0)
-        return "the PNG does not end with IEND (truncated?)";
-    return NULL;
-}
-
-/* A JPEG: SOI, then marker segments up to a frame header (SOFn) with sane dimensions. */
-static const char *avatars_jpeg_defect(const unsigned char *b, size_t n)
-{
-    size_t i = 2;
-
-    if (n < 4 || b[0] != 0xff || b[1] != 0xd8)
-        return "not a JPEG";
-    while (i < n) {
-        unsigned marker;
-        size_t seglen;
-        if (b[i] != 0xff)
-            return "the JPEG has bytes between its markers";
-        while (i < n && b[i] == 0xff)
-            i++; /* fill bytes */
-        if (i >= n)
-            break;
-        marker = b[i++];
-        if ((marker >= 0xd0 && marker <= 0xd7) || marker == 0x01)
-            continue; /* restart markers, TEM: no length */
-        if (marker == 0x00 || marker == 0xd8 || marker == 0xd9 || marker == 0xda)
-            return "the JPEG has no frame header before its data";
-        if (i + 2 > n)
-            break;
-        seglen = ((size_t)b[i] << 8) | b[i + 1];
-        if (seglen < 2 || i + seglen > n)
-            return "the JPEG has a segment longer than the file";
-        if (marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 &&
-            marker != 0xcc) {
-            unsigned prec, h, w, nc;
-            if (seglen < 8)
-                return "the JPEG frame header is too short";
-            prec = b[i + 2];
-            h = ((unsigned)b[i + 3] << 8) | b[i + 4];
-            w = ((unsigned)b[i + 5] << 8) | b[i + 6];
-            nc = b[i + 7];
-            if ((prec != 8 && prec != 12 && prec != 16) || nc < 1 || nc > 4 ||
-                seglen != 8 + 3 * (size_t)nc)
-                return "the JPEG frame header is invalid";
-            if (w == 0 || h == 0 || w > AVATARS_MAX_DIM || h > AVATARS_MAX_DIM)
-                return "the JPEG is empty or larger than 16384 pixels on a side";
-            return NULL;
-        }
-        i += seglen;
-    }
-    return "the JPEG ends before its frame header";
-}
-
-/* The type the bytes are ("image/png", "image/jpeg") or NULL; *defect says why not. */
-static const char *avatars_sniff(const void *data, size_t n, const char **defect)
-{
-    const unsigned char *b = data;
-
-    *defect = "the content is neither a PNG nor a JPEG image";
-    if (avatars_has_png_signature(b, n)) {
-        *defect = avatars_png_defect(b, n);
-        return *defect == NULL ? "image/png" : NULL;
-    }
-    if (avatars_has_jpeg_signature(b, n)) {
-        *defect = avatars_jpeg_defect(b, n);
-        return *defect == NULL ? "image/jpeg" : NULL;
-    }
-    return NULL;
-}
 
 /* ---- header values ---- */
 
@@ -442,8 +299,6 @@ static void avatars_publish(struct avatars *a, lintel_req *req, long long uid, c
 {
     json_t *j_event;
 
-    if (a->api->size < offsetof(struct lintel_api, event_publish) + sizeof(a->api->event_publish))
-        return; /* a host without live events */
     /* "o" steals the new value; jansson 2.14 has no "s?" inside an object. */
     j_event = json_pack("{ss sI so}", "event", event, "user_id", (json_int_t)uid, "avatar_url",
                         url != NULL ? json_string(url) : json_null());
@@ -502,7 +357,7 @@ static int avatars_put(lintel_req *req, lintel_res *res, void *state)
                             declared);
         goto cleanup;
     }
-    actual = avatars_sniff(data, len, &defect);
+    actual = avatars_image_check(data, len, &defect);
     if (actual == NULL) {
         rc = api->res_error(res, LINTEL_EMEDIATYPE, NULL, "Not a valid avatar: %s.", defect);
         goto cleanup;
@@ -570,7 +425,7 @@ static int avatars_get(lintel_req *req, lintel_res *res, void *state)
 {
     struct avatars *a = state;
     const struct lintel_api *api = a->api;
-    const char *param = api->req_param(req, "id"), *type, *defect;
+    const char *param = api->req_param(req, "id"), *type;
     json_t *j_params = NULL, *j_row = NULL;
     unsigned char *data = NULL;
     char *end = NULL;
@@ -609,9 +464,9 @@ static int avatars_get(lintel_req *req, lintel_res *res, void *state)
     if (rc != 0)
         goto cleanup;
     /* The type comes from the bytes served, so a concurrent replacement never mislabels. */
-    type = avatars_sniff(data, len, &defect);
+    type = avatars_image_type(data, len);
     if (type == NULL) {
-        api->log(a->p, LINTEL_LOG_ERROR, "avatar of user %lld is damaged: %s", uid, defect);
+        api->log(a->p, LINTEL_LOG_ERROR, "avatar of user %lld is neither a PNG nor a JPEG", uid);
         rc = LINTEL_EINTERNAL;
         goto cleanup;
     }
@@ -675,15 +530,15 @@ static void avatars_sweep(struct avatars *a)
     closedir(d);
 }
 
-/* The limit: "avatar_max" of the config the host hands over (LINTEL_AVATAR_MAX, or the file). */
-static long long avatars_limit(const json_t *config)
-{
-    const json_t *j = json_object_get(config, "avatar_max");
-
-    if (json_is_integer(j) && json_integer_value(j) > 0)
-        return (long long)json_integer_value(j);
-    return AVATARS_MAX_DEFAULT;
-}
+static const struct lintel_route avatars_routes[] = {
+    {.method = "PUT", .path = "/api/users/me/avatar", .flags = LINTEL_ROUTE_RAW,
+     .scope = "profile", .handler = avatars_put,
+     .summary = "Upload the user's avatar (PNG or JPEG, raw or multipart)"},
+    {.method = "DELETE", .path = "/api/users/me/avatar", .scope = "profile",
+     .handler = avatars_delete, .summary = "Remove the user's avatar"},
+    {.method = "GET", .path = "/api/users/{id}/avatar", .handler = avatars_get,
+     .summary = "A user's avatar image"},
+};
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
@@ -703,8 +558,13 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     }
     a->api = api;
     a->p = p;
-    a->max = avatars_limit(config);
-    data_dir = api->data_dir(p);
+    (void)config;
+    /* avatar_max (LINTEL_AVATAR_MAX) and data_dir as the host validated them. */
+    rc = api->setting_int(p, "avatar_max", &a->max);
+    if (rc == 0)
+        rc = api->setting_str(p, "data_dir", &data_dir);
+    if (rc != 0)
+        return rc;
     if (data_dir == NULL ||
         snprintf(a->dir, sizeof(a->dir), "%s/avatars", data_dir) >= (int)sizeof(a->dir)) {
         api->log(p, LINTEL_LOG_ERROR, "the data directory path is too long");
@@ -715,11 +575,6 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         return LINTEL_EINTERNAL;
     }
     avatars_sweep(a);
-    rc = api->route_add(p, "PUT", "/api/users/me/avatar", LINTEL_ROUTE_RAW, "profile", avatars_put,
-                        a);
-    if (rc == 0)
-        rc = api->route_add(p, "DELETE", "/api/users/me/avatar", 0, "profile", avatars_delete, a);
-    if (rc == 0)
-        rc = api->route_add(p, "GET", "/api/users/{id}/avatar", 0, NULL, avatars_get, a);
-    return rc;
+    return api->routes_add(p, avatars_routes, sizeof(avatars_routes) / sizeof(avatars_routes[0]),
+                           a);
 }

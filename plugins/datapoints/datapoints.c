@@ -279,7 +279,7 @@ static int dp_list(lintel_req *req, lintel_res *res, void *state)
 
     rc = dp_filters(d, req, res, &start, &end, &valid);
     if (rc == 0)
-        rc = d->api->req_page(req, res, &limit, &offset);
+        rc = d->api->req_page(req, &limit, &offset);
     if (rc != 0)
         goto cleanup;
     j_params = json_pack("[IIII]", (json_int_t)start, (json_int_t)end, (json_int_t)limit,
@@ -592,8 +592,6 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     int rc;
 
     LINTEL_PLUGIN_DECLARE(p, api, "datapoints", "1.0.0");
-    if (!LINTEL_API_HAS(api, res_invalid))
-        return LINTEL_EVERSION;
     d = calloc(1, sizeof(*d));
     if (d == NULL)
         return LINTEL_ENOMEM;
@@ -607,8 +605,11 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     rc = dp_configure(d, config);
     if (rc == 0)
         rc = lintel_migrations_add(p, api, datapoints_migrations);
-    for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++)
-        rc = api->route_add(p, routes[i].method, routes[i].path, routes[i].flags, routes[i].scope,
-                            routes[i].handler, d);
+    for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++) {
+        struct lintel_route r = {.method = routes[i].method, .path = routes[i].path,
+                                 .flags = routes[i].flags, .scope = routes[i].scope,
+                                 .handler = routes[i].handler};
+        rc = api->routes_add(p, &r, 1, d);
+    }
     return rc;
 }

@@ -2,30 +2,25 @@
  * The example plugin: the template for plugin authors. GET /api/example/ping answers from SQL,
  * and a tiny notes table shows a plugin's own migration, a write, path params and config.
  */
-#include <lintel/migrations.h>
-#include <lintel/plugin.h>
+#include <lintel/kit.h>
 
 #include <jansson.h>
-#include <stdlib.h>
+
+/* The kit's lintel_* names call the host's table: defined once per plugin. */
+LINTEL_KIT_INIT;
 
 /* Embedded by lintel_add_plugin() from sql/example/NNNN_slug.sql. */
 extern const struct lintel_embedded_sql example_migrations[];
 
-/* Everything a handler needs, made in init and freed by the on_unload callback. */
-struct example {
-    const struct lintel_api *api;
-    lintel_plugin *p;
-};
-
 /* GET /api/example/ping (public): {"pong": true, "version": lintel_version()}. */
 static int example_ping(lintel_req *req, lintel_res *res, void *state)
 {
-    struct example *ex = state;
     json_t *j_row = NULL, *j_body = NULL;
     int rc;
 
+    (void)state;
     /* Errors from SQL are already recorded for the host to render: just pass rc on. */
-    rc = ex->api->sql_row(req, "SELECT lintel_version() AS version", NULL, &j_row);
+    rc = lintel_sql_rowf(req, &j_row, "SELECT lintel_version() AS version", NULL);
     if (rc != 0)
         goto cleanup;
     j_body = json_pack("{sb sO}", "pong", 1, "version", json_object_get(j_row, "version"));
@@ -33,7 +28,7 @@ static int example_ping(lintel_req *req, lintel_res *res, void *state)
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    rc = ex->api->res_json(res, 200, j_body);
+    rc = lintel_res_json(res, 200, j_body);
 cleanup:
     json_decref(j_row);
     json_decref(j_body);
@@ -43,32 +38,31 @@ cleanup:
 /* POST /api/example/notes {"text": "..."}: 201 {id, text, created_at}. */
 static int example_note_create(lintel_req *req, lintel_res *res, void *state)
 {
-    struct example *ex = state;
-    json_t *j_body = NULL, *j_row = NULL, *j_params = NULL;
+    json_t *j_body = NULL, *j_row = NULL;
     const json_t *j_text;
     int rc;
 
-    rc = ex->api->req_json(req, &j_body); /* 400/415 are recorded by the host */
+    (void)state;
+    rc = lintel_req_json(req, &j_body); /* 400/415 are recorded by the host */
     if (rc != 0)
         goto cleanup;
     j_text = json_object_get(j_body, "text");
-    if (!json_is_string(j_text) || json_string_length(j_text) == 0) {
-        /* 422 with errors[{field, message}] and the detail "text must be a non-empty string." */
-        rc = ex->api->res_invalid(res, "text", "must be a non-empty string");
+    if (!json_is_string(j_text)) {
+        /* 422 with errors[{field, message}] and the detail "text must be a string." */
+        rc = lintel_res_invalid(res, "text", "must be a string");
         goto cleanup;
     }
-    /* Parameters are bound, never pasted into SQL; sql_* do not steal them. */
-    j_params = json_pack("[O]", j_text);
-    /* RETURNING gives the stored row in one statement. */
-    rc = ex->api->sql_row(req,
-                          "INSERT INTO example_notes(text) VALUES (?1) "
-                          "RETURNING id, text, created_at",
-                          j_params, &j_row);
-    if (rc != 0)
-        goto cleanup;
-    rc = ex->api->res_json(res, 201, j_row);
+    /*
+     * Parameters are bound, never pasted into SQL; "O" binds a json_t without stealing it.
+     * The length rule is the table's CHECK: a blank text comes back as a 422 on "text".
+     * RETURNING gives the stored row in one statement.
+     */
+    rc = lintel_sql_rowf(req, &j_row,
+                         "INSERT INTO example_notes (text) VALUES (?1) RETURNING id, text, created_at",
+                         "O", j_text);
+    if (rc == 0)
+        rc = lintel_res_json(res, 201, j_row);
 cleanup:
-    json_decref(j_params);
     json_decref(j_body);
     json_decref(j_row);
     return rc;
@@ -80,88 +74,76 @@ cleanup:
  */
 static int example_note_count(lintel_req *req, lintel_res *res, void *state)
 {
-    struct example *ex = state;
     json_t *j_row = NULL;
     int rc;
 
-    rc = ex->api->sql_row(req, "SELECT count(*) AS count FROM example_notes", NULL, &j_row);
+    (void)state;
+    rc = lintel_sql_rowf(req, &j_row, "SELECT count(*) AS count FROM example_notes", NULL);
     if (rc == 0)
-        rc = ex->api->res_json(res, 200, j_row);
+        rc = lintel_res_json(res, 200, j_row);
     json_decref(j_row);
     return rc;
 }
 
-/* GET /api/example/notes/{id}: the note, or 404. */
+/* GET /api/example/notes/{id}: the note, or 404 "Note not found". */
 static int example_note_get(lintel_req *req, lintel_res *res, void *state)
 {
-    struct example *ex = state;
-    json_t *j_row = NULL, *j_params = NULL;
+    json_t *j_row = NULL;
     long long id;
     int rc;
 
+    (void)state;
     /* "abc", "0" or "-1" name no note: the same 404 as an unknown id, recorded by the host. */
-    rc = ex->api->req_id(req, res, "id", "Note", &id);
-    if (rc != 0)
-        goto cleanup;
-    j_params = json_pack("[I]", (json_int_t)id);
-    rc = ex->api->sql_row(req, "SELECT id, text, created_at FROM example_notes WHERE id = ?1",
-                          j_params, &j_row);
-    if (rc == LINTEL_ENOTFOUND)
-        rc = ex->api->res_error(res, LINTEL_ENOTFOUND, NULL, "Note not found");
-    if (rc != 0)
-        goto cleanup;
-    rc = ex->api->res_json(res, 200, j_row);
-cleanup:
-    json_decref(j_params);
+    rc = lintel_req_id(req, "id", "Note", &id);
+    if (rc == 0)
+        rc = lintel_sql_rowf(req, &j_row,
+                             "SELECT id, text, created_at FROM example_notes WHERE id = ?1", "I",
+                             (json_int_t)id);
+    rc = lintel_not_found(res, rc, "Note");
+    if (rc == 0)
+        rc = lintel_res_json(res, 200, j_row);
     json_decref(j_row);
     return rc;
 }
 
-static void example_unload(void *state)
-{
-    free(state);
-}
+#define EXAMPLE_NOTE                                                                               \
+    "{\"type\":\"object\",\"required\":[\"id\",\"text\",\"created_at\"],\"properties\":{"          \
+    "\"id\":{\"type\":\"integer\"},\"text\":{\"type\":\"string\"},"                                \
+    "\"created_at\":{\"type\":\"string\"}}}"
+
+/* The route table: flags are set in init from the config (public_notes). */
+static struct lintel_route example_routes[] = {
+    {.method = "GET", .path = "/api/example/ping", .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = example_ping, .summary = "Liveness of the example plugin"},
+    {.method = "POST", .path = "/api/example/notes", .handler = example_note_create,
+     .summary = "Store a note",
+     .body_schema = "{\"type\":\"object\",\"required\":[\"text\"],"
+                    "\"properties\":{\"text\":{\"type\":\"string\",\"maxLength\":1000}}}",
+     .example = "{\"text\": \"hello\"}",
+     .replies = (const struct lintel_reply[]){{201, "The stored note", EXAMPLE_NOTE}, {0}}},
+    {.method = "GET", .path = "/api/example/notes/{id}", .handler = example_note_get,
+     .summary = "One note",
+     .replies = (const struct lintel_reply[]){{200, "The note", EXAMPLE_NOTE}, {0}}},
+    {.method = "GET", .path = "/api/example/notes/count", .handler = example_note_count,
+     .summary = "How many notes there are"},
+};
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
 {
-    struct example *ex;
     unsigned notes_flags;
+    size_t i;
     int rc;
 
     /* Always first: the host refuses a plugin built for an ABI it does not have. */
-    LINTEL_PLUGIN_DECLARE(p, api, "example", "0.1.0");
-    /* Members appended within ABI 1.0 (req_id, res_invalid) reach plugins that check for them. */
-    if (!LINTEL_API_HAS(api, res_invalid))
-        return LINTEL_EVERSION;
-
-    ex = calloc(1, sizeof(*ex));
-    if (ex == NULL)
-        return LINTEL_ENOMEM;
-    ex->api = api;
-    ex->p = p;
-    /* Registered right away, so the host frees ex even if a later step fails. */
-    rc = api->on_unload(p, example_unload, ex);
-    if (rc != 0) {
-        free(ex);
-        return rc;
-    }
+    LINTEL_KIT_DECLARE(p, api, "example", "0.1.0");
     /* config is this plugin's "config" object of the server's file (borrowed). */
     notes_flags = json_is_true(json_object_get(config, "public_notes")) ? LINTEL_ROUTE_PUBLIC : 0;
-
-    rc = lintel_migrations_add(p, api, example_migrations);
+    for (i = 1; i < LINTEL_COUNT(example_routes); i++)
+        example_routes[i].flags = notes_flags;
+    rc = lintel_migrations(p, example_migrations);
     if (rc == 0)
-        rc = api->route_add(p, "GET", "/api/example/ping", LINTEL_ROUTE_PUBLIC, NULL, example_ping,
-                            ex);
-    if (rc == 0)
-        rc = api->route_add(p, "POST", "/api/example/notes", notes_flags, NULL, example_note_create,
-                            ex);
-    if (rc == 0)
-        rc = api->route_add(p, "GET", "/api/example/notes/{id}", notes_flags, NULL,
-                            example_note_get, ex);
-    if (rc == 0)
-        rc = api->route_add(p, "GET", "/api/example/notes/count", notes_flags, NULL,
-                            example_note_count, ex);
-    api->log(p, LINTEL_LOG_DEBUG, "notes routes are %s", notes_flags ? "public" : "protected");
+        rc = lintel_routes_add(p, example_routes, LINTEL_COUNT(example_routes), NULL);
+    lintel_log(p, LINTEL_LOG_DEBUG, "notes routes are %s", notes_flags ? "public" : "protected");
     return rc;
 }

@@ -35,19 +35,6 @@ struct users_change {
     const char *role;
 };
 
-/*
- * A setting from the config object (the host's effective settings, file and environment
- * merged, under the plugin's own subtree), else def; clamped to min..max.
- */
-static long long users_setting(const json_t *config, const char *key, long long def, long long min,
-                               long long max)
-{
-    const json_t *j = json_object_get(config, key);
-    long long v = json_is_integer(j) ? (long long)json_integer_value(j) : def;
-
-    return v < min ? min : v > max ? max : v;
-}
-
 static int users_row(struct users *u, lintel_req *req, const char *sql, json_t *j_params,
                      json_t **j_row)
 {
@@ -416,7 +403,7 @@ static int users_list(lintel_req *req, lintel_res *res, void *state)
     json_t *j_rows = NULL, *j_total = NULL, *j_params = NULL;
     int rc;
 
-    rc = u->api->req_page(req, res, &limit, &offset);
+    rc = u->api->req_page(req, &limit, &offset);
     if (rc != 0)
         goto cleanup;
     j_params = json_pack("[II]", (json_int_t)limit, (json_int_t)offset);
@@ -452,7 +439,7 @@ static int users_admin_get(lintel_req *req, lintel_res *res, void *state)
     long long id = 0;
     int rc;
 
-    rc = u->api->req_id(req, res, "id", "User", &id);
+    rc = u->api->req_id(req, "id", "User", &id);
     if (rc == 0)
         rc = users_row(u, req,
                        "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
@@ -474,7 +461,7 @@ static int users_admin_patch(lintel_req *req, lintel_res *res, void *state)
     long long id = 0;
     int rc, ends;
 
-    rc = u->api->req_id(req, res, "id", "User", &id);
+    rc = u->api->req_id(req, "id", "User", &id);
     if (rc == 0)
         rc = u->api->req_json(req, &j_body);
     if (rc != 0)
@@ -518,7 +505,7 @@ static int users_admin_delete(lintel_req *req, lintel_res *res, void *state)
     long long id = 0;
     int rc;
 
-    rc = u->api->req_id(req, res, "id", "User", &id);
+    rc = u->api->req_id(req, "id", "User", &id);
     if (rc == 0)
         rc = users_delete_id(u, req, res, id);
     return rc;
@@ -555,8 +542,6 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     int rc;
 
     LINTEL_PLUGIN_DECLARE(p, api, "users", "1.0.0");
-    if (!LINTEL_API_HAS(api, heavy_end))
-        return LINTEL_EVERSION;
     u = calloc(1, sizeof(*u));
     if (u == NULL)
         return LINTEL_ENOMEM;
@@ -567,11 +552,17 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         users_unload(u);
         return rc;
     }
-    u->password_min = users_setting(config, "password_min", 8, 1, 8);
-    u->password_cost = users_setting(config, "password_cost", 5, 1, 11);
-    u->max_user = users_setting(config, "login_max_user", 5, 0, 1000000000);
-    for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++)
-        rc = api->route_add(p, routes[i].method, routes[i].path, routes[i].flags, routes[i].scope,
-                            routes[i].h, u);
+    (void)config;
+    rc = api->setting_int(p, "password_min", &u->password_min);
+    if (rc == 0)
+        rc = api->setting_int(p, "password_cost", &u->password_cost);
+    if (rc == 0)
+        rc = api->setting_int(p, "login_max_user", &u->max_user);
+    for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++) {
+        struct lintel_route r = {.method = routes[i].method, .path = routes[i].path,
+                                 .flags = routes[i].flags, .scope = routes[i].scope,
+                                 .handler = routes[i].h};
+        rc = api->routes_add(p, &r, 1, u);
+    }
     return rc;
 }

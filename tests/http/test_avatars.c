@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
+
+#include <jpeglib.h> /* after stdio.h */
 
 #define PW "correct-horse-1"
 
-/* A real 2x2 RGB PNG (IHDR with its CRC, IDAT, IEND). */
+/* A real 2x2 RGB PNG (IHDR with its CRC, IDAT, IEND); libpng decodes it. */
 static const unsigned char png[] = {
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
     0x52, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xfd,
@@ -23,11 +26,68 @@ static const unsigned char png[] = {
     0xcf, 0xc0, 0x00, 0x44, 0x60, 0xe2, 0x3f, 0x03, 0x00, 0x1d, 0xf0, 0x03, 0xfd, 0xa0, 0x33,
     0x09, 0x89, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
 
-/* A 1x1 baseline JPEG's markers: SOI, APP0 (JFIF), SOF0, SOS with a byte of data, EOI. */
-static const unsigned char jpeg[] = {
+/*
+ * A real JPEG, made by libjpeg in main() (so every decoder opens it): 16x12 pixels of a
+ * gradient, baseline, with its quantisation and Huffman tables.
+ */
+static unsigned char *jpeg;
+static size_t jpeg_len;
+
+/* Markers only, no tables: no decoder can open it (it used to be accepted as "valid"). */
+static const unsigned char jpeg_markers_only[] = {
     0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J',  'F',  'I',  'F',  0x00, 0x01, 0x01, 0x00, 0x00, 0x01,
     0x00, 0x01, 0x00, 0x00, 0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x01, 0x00, 0x01, 0x01, 0x01, 0x11,
     0x00, 0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00, 0x00, 0xff, 0xd9};
+
+/* 21 bytes: SOI, a frame header, an empty scan header, EOI. */
+static const unsigned char jpeg_stub21[] = {0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08,
+                                            0x00, 0x01, 0x00, 0x01, 0x01, 0x01, 0x11,
+                                            0x00, 0xff, 0xda, 0x00, 0x02, 0xff, 0xd9};
+
+/* Encodes a w x h RGB gradient with libjpeg into *out (malloc'd by jpeg_mem_dest). */
+static void make_jpeg(unsigned w, unsigned h, unsigned char **out, size_t *len)
+{
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr e;
+    unsigned char *row = malloc((size_t)w * 3);
+    unsigned long n = 0;
+    JSAMPROW rows[1] = {row};
+    unsigned x, y;
+
+    if (row == NULL)
+        abort(); /* also called from main(), outside any test */
+    *out = NULL;
+    c.err = jpeg_std_error(&e);
+    jpeg_create_compress(&c);
+    jpeg_mem_dest(&c, out, &n);
+    c.image_width = w;
+    c.image_height = h;
+    c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_start_compress(&c, TRUE);
+    for (y = 0; y < h; y++) {
+        for (x = 0; x < w * 3; x++)
+            row[x] = (unsigned char)(x * 7 + y * 13);
+        jpeg_write_scanlines(&c, rows, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    free(row);
+    *len = n;
+}
+
+/* The offset of the first frame header (FF C0) of a JPEG made by make_jpeg. */
+static size_t jpeg_sof(const unsigned char *b, size_t n)
+{
+    size_t i;
+
+    for (i = 2; i + 9 < n; i++)
+        if (b[i] == 0xff && b[i + 1] == 0xc0)
+            return i;
+    ck_abort_msg("no SOF0");
+    return 0;
+}
 
 static const char gif[] = "GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04"
                           "\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01"
@@ -143,10 +203,10 @@ START_TEST(raw_png_and_jpeg)
     expect_image("/api/users/me/avatar", a, "image/png", png, sizeof(png));
     lt_resp_clear(&r);
     /* Replacing it with a JPEG changes the type served and the URL. */
-    ck_assert_int_eq(put_raw(url, a, "image/jpeg; charset=binary", jpeg, sizeof(jpeg), &r), 200);
+    ck_assert_int_eq(put_raw(url, a, "image/jpeg; charset=binary", jpeg, jpeg_len, &r), 200);
     path = fmt("%s", json_string_value(json_object_get(r.j_body, "avatar_url")));
     lt_resp_clear(&r);
-    expect_image(path, b, "image/jpeg", jpeg, sizeof(jpeg));
+    expect_image(path, b, "image/jpeg", jpeg, jpeg_len);
     free(path);
     free(prefix);
     free(a);
@@ -168,8 +228,8 @@ START_TEST(multipart_png_and_jpeg)
     ck_assert_int_eq(put_multipart(url, a, "file", "image/png", png, sizeof(png), true), 200);
     expect_image(path, b, "image/png", png, sizeof(png));
     /* No part type, or a generic one: judged by the content. */
-    ck_assert_int_eq(put_multipart(url, a, "file", NULL, jpeg, sizeof(jpeg), true), 200);
-    expect_image(path, b, "image/jpeg", jpeg, sizeof(jpeg));
+    ck_assert_int_eq(put_multipart(url, a, "file", NULL, jpeg, jpeg_len, true), 200);
+    expect_image(path, b, "image/jpeg", jpeg, jpeg_len);
     ck_assert_int_eq(
         put_multipart(url, a, "file", "application/octet-stream", png, sizeof(png), true), 200);
     expect_image(path, b, "image/png", png, sizeof(png));
@@ -201,7 +261,7 @@ START_TEST(bad_content_is_415)
     ck_assert_int_eq(put_raw(url, a, "application/json", "{}", 2, NULL), 415);
     /* Declared type and content disagree. */
     ck_assert_int_eq(put_raw(url, a, "image/jpeg", png, sizeof(png), NULL), 415);
-    ck_assert_int_eq(put_raw(url, a, "image/png", jpeg, sizeof(jpeg), NULL), 415);
+    ck_assert_int_eq(put_raw(url, a, "image/png", jpeg, jpeg_len, NULL), 415);
     /* A signature alone is not enough: truncated, a broken IHDR CRC, a zero width, empty. */
     ck_assert_int_eq(put_raw(url, a, "image/png", png, sizeof(png) - 12, NULL), 415);
     memcpy(bad, png, sizeof(png));
@@ -212,6 +272,82 @@ START_TEST(bad_content_is_415)
     ck_assert_int_eq(put_raw(url, a, "image/jpeg", "\xff\xd8\xff\xd9", 4, NULL), 415);
     /* Nothing was stored by any of these. */
     ck_assert_int_eq(get_status(url, "/api/users/me/avatar", a), 404);
+    free(a);
+}
+END_TEST
+
+/* Sets a PNG chunk's CRC (over type and data, at off: length, type, data, CRC) with zlib. */
+static void png_fix_crc(unsigned char *b, size_t off)
+{
+    uint32_t len = (uint32_t)b[off] << 24 | (uint32_t)b[off + 1] << 16 |
+                   (uint32_t)b[off + 2] << 8 | b[off + 3];
+    uLong crc = crc32(0L, b + off + 4, len + 4);
+
+    b[off + 8 + len] = (unsigned char)(crc >> 24);
+    b[off + 9 + len] = (unsigned char)(crc >> 16);
+    b[off + 10 + len] = (unsigned char)(crc >> 8);
+    b[off + 11 + len] = (unsigned char)crc;
+}
+
+/*
+ * The decoders decide: headers that look right around data that does not decode are 415,
+ * and so are dimensions beyond the caps; a larger real image is fine.
+ */
+START_TEST(decoders_decide)
+{
+    unsigned char bad[sizeof(png)];
+    unsigned char *big = NULL, *cut = NULL;
+    size_t big_len = 0, sof, k;
+    char *a = NULL;
+    struct lt_resp r;
+
+    ck_assert_int_eq(lt_register(url, "avd", PW, &a, NULL, NULL), 0);
+    /* JPEG markers with no tables, and the 21-byte stub */
+    ck_assert_int_eq(
+        put_raw(url, a, "image/jpeg", jpeg_markers_only, sizeof(jpeg_markers_only), &r), 415);
+    ck_assert_ptr_nonnull(strstr(r.body, "JPEG"));
+    lt_resp_clear(&r);
+    ck_assert_int_eq(put_raw(url, a, "image/jpeg", jpeg_stub21, sizeof(jpeg_stub21), NULL), 415);
+    /* a real JPEG cut inside its scan, with an EOI put back: a warning is a defect */
+    make_jpeg(64, 48, &big, &big_len);
+    cut = malloc(big_len);
+    ck_assert_ptr_nonnull(cut);
+    k = big_len * 2 / 3;
+    memcpy(cut, big, k);
+    cut[k] = 0xff;
+    cut[k + 1] = 0xd9;
+    ck_assert_int_eq(put_raw(url, a, "image/jpeg", cut, k + 2, NULL), 415);
+    /* a frame header wider than 16384, and one of width 0 */
+    memcpy(cut, big, big_len);
+    sof = jpeg_sof(cut, big_len);
+    cut[sof + 7] = 0x40; /* width 0x4001 = 16385 */
+    cut[sof + 8] = 0x01;
+    ck_assert_int_eq(put_raw(url, a, "image/jpeg", cut, big_len, &r), 415);
+    ck_assert_ptr_nonnull(strstr(r.body, "16384"));
+    lt_resp_clear(&r);
+    cut[sof + 7] = 0;
+    cut[sof + 8] = 0;
+    ck_assert_int_eq(put_raw(url, a, "image/jpeg", cut, big_len, NULL), 415);
+    /* the PNG's compressed data damaged, its chunk CRC made right again (offset 33: IDAT) */
+    memcpy(bad, png, sizeof(png));
+    ck_assert_int_eq(memcmp(bad + 37, "IDAT", 4), 0);
+    bad[45] ^= 0x5a;
+    png_fix_crc(bad, 33);
+    ck_assert_int_eq(put_raw(url, a, "image/png", bad, sizeof(bad), &r), 415);
+    ck_assert_ptr_nonnull(strstr(r.body, "PNG"));
+    lt_resp_clear(&r);
+    /* an IHDR 16385 wide with a right CRC */
+    memcpy(bad, png, sizeof(png));
+    bad[18] = 0x40;
+    bad[19] = 0x01;
+    png_fix_crc(bad, 8);
+    ck_assert_int_eq(put_raw(url, a, "image/png", bad, sizeof(bad), NULL), 415);
+    ck_assert_int_eq(get_status(url, "/api/users/me/avatar", a), 404);
+    /* a larger real JPEG is served back byte for byte */
+    ck_assert_int_eq(put_raw(url, a, "image/jpeg", big, big_len, NULL), 200);
+    expect_image("/api/users/me/avatar", a, "image/jpeg", big, big_len);
+    free(big);
+    free(cut);
     free(a);
 }
 END_TEST
@@ -329,9 +465,11 @@ int main(void)
         fprintf(stderr, "no shared server\n");
         return 1;
     }
+    make_jpeg(16, 12, &jpeg, &jpeg_len);
     tcase_add_test(tc, raw_png_and_jpeg);
     tcase_add_test(tc, multipart_png_and_jpeg);
     tcase_add_test(tc, bad_content_is_415);
+    tcase_add_test(tc, decoders_decide);
     tcase_add_test(tc, not_found_delete_and_auth);
     tcase_add_test(tc, size_limit_and_storage);
     suite_add_tcase(s, tc);
@@ -339,5 +477,6 @@ int main(void)
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    free(jpeg);
     return failed == 0 ? 0 : 1;
 }

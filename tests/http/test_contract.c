@@ -317,10 +317,11 @@ START_TEST(list_envelopes)
     size_t i, k;
 
     ck_assert_int_eq(lt_register(url, "list", PW, &user, NULL, NULL), 0);
-    for (k = 0; k < 3; k++) { /* two numbers and a task, so a page of one has a next page */
+    for (k = 0; k < 4; k++) { /* two numbers and two tasks: a page of one past the first is full */
         ck_assert_int_eq(lt_json(url, "POST", k < 2 ? "/api/numbers" : "/api/tasks", user,
                                  k < 2 ? "{\"value\":7}" : "{\"title\":\"a\"}", &r),
                          0);
+        ck_assert_int_eq(r.status, 201);
         lt_resp_clear(&r);
     }
     for (i = 0; i < 3; i++) {
@@ -338,7 +339,8 @@ START_TEST(list_envelopes)
         ck_assert_int_eq(r.status, 200);
         ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "offset")), 1);
         ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "limit")), 1);
-        ck_assert_int_le(json_array_size(json_object_get(r.j_body, "items")), 1);
+        /* every list holds at least two (users: the admin and this user) */
+        ck_assert_int_eq(json_array_size(json_object_get(r.j_body, "items")), 1);
         lt_resp_clear(&r);
         free(path);
 
@@ -355,6 +357,14 @@ START_TEST(list_envelopes)
     free(user);
 }
 END_TEST
+
+/* A 200 list reply with a non-empty items array (so a loop over it checks something). */
+static void assert_items(const struct lt_resp *r)
+{
+    ck_assert_int_eq(r->status, 200);
+    ck_assert(json_is_array(json_object_get(r->j_body, "items")));
+    ck_assert_int_ge(json_array_size(json_object_get(r->j_body, "items")), 1);
+}
 
 /* User, number and task records: exactly their fields, never a hash, ISO timestamps. */
 START_TEST(record_shapes)
@@ -387,6 +397,7 @@ START_TEST(record_shapes)
     lt_resp_clear(&r);
 
     ck_assert_int_eq(lt_json(url, "GET", "/api/users/me", token, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
     assert_user(r.j_body);
     ck_assert(json_is_null(json_object_get(r.j_body, "avatar_url")));
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "role")), "user");
@@ -394,11 +405,13 @@ START_TEST(record_shapes)
 
     /* the list: {id, username} for a user, full records for an admin; never a hash */
     ck_assert_int_eq(lt_json(url, "GET", "/api/users?limit=1000", token, NULL, &r), 0);
+    assert_items(&r);
     json_array_foreach(json_object_get(r.j_body, "items"), i, j_item)
         assert_keys(j_item, public_keys);
     ck_assert_ptr_null(strstr(r.body, "hash"));
     lt_resp_clear(&r);
     ck_assert_int_eq(lt_json(url, "GET", "/api/users?limit=1000", admin, NULL, &r), 0);
+    assert_items(&r);
     json_array_foreach(json_object_get(r.j_body, "items"), i, j_item)
         assert_user(j_item);
     ck_assert_ptr_null(strstr(r.body, "hash"));
@@ -408,6 +421,7 @@ START_TEST(record_shapes)
     admin = NULL;
     ck_assert_int_eq(lt_login(url, "admin", LT_ADMIN_PASSWORD, "numbers:read", &admin, NULL), 0);
     ck_assert_int_eq(lt_json(url, "GET", "/api/users?limit=1000", admin, NULL, &r), 0);
+    assert_items(&r);
     json_array_foreach(json_object_get(r.j_body, "items"), i, j_item)
         assert_keys(j_item, public_keys);
     lt_resp_clear(&r);
@@ -415,6 +429,7 @@ START_TEST(record_shapes)
     admin = admin_token();
     path = fmt("/api/users/%lld", id);
     ck_assert_int_eq(lt_json(url, "GET", path, admin, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
     assert_user(r.j_body);
     lt_resp_clear(&r);
     ck_assert_int_eq(lt_json(url, "PATCH", path, admin, "{\"email\":null}", &r), 0);
@@ -424,6 +439,7 @@ START_TEST(record_shapes)
     free(path);
 
     ck_assert_int_eq(lt_json(url, "POST", "/api/numbers", token, "{\"value\":0.1}", &r), 0);
+    ck_assert_int_eq(r.status, 201);
     assert_keys(r.j_body, number_keys);
     assert_timestamp(r.j_body, "created_at");
     ck_assert_ptr_nonnull(strstr(r.body, "\"value\":0.1,"));
@@ -432,6 +448,7 @@ START_TEST(record_shapes)
     ck_assert_ptr_null(strstr(r.body, ": "));
     lt_resp_clear(&r);
     ck_assert_int_eq(lt_json(url, "POST", "/api/tasks", token, "{\"title\":\"x\"}", &r), 0);
+    ck_assert_int_eq(r.status, 201);
     assert_keys(r.j_body, task_keys);
     assert_timestamp(r.j_body, "updated_at");
     ck_assert(json_is_false(json_object_get(r.j_body, "done")));
@@ -466,6 +483,7 @@ START_TEST(tokens)
     ck_assert_str_eq(json_string_value(json_object_get(j_head, "alg")), "EdDSA");
     kid = json_string_value(json_object_get(j_head, "kid"));
     ck_assert_int_eq(lt_json(url, "GET", "/api/auth/jwks", NULL, NULL, &jwks), 0);
+    ck_assert_int_eq(jwks.status, 200);
     json_array_foreach(json_object_get(jwks.j_body, "keys"), i, j_key)
         found |= kid != NULL && json_is_string(json_object_get(j_key, "kid")) &&
                  strcmp(json_string_value(json_object_get(j_key, "kid")), kid) == 0;
@@ -540,12 +558,14 @@ START_TEST(avatar_url_in_user_record)
     avatar = strdup(json_string_value(json_object_get(r.j_body, "avatar_url")));
     lt_resp_clear(&r);
     ck_assert_int_eq(lt_json(url, "GET", "/api/users/me", token, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "avatar_url")), avatar);
     lt_resp_clear(&r);
     ck_assert_int_eq(lt_json(url, "DELETE", "/api/users/me/avatar", token, NULL, &r), 0);
     ck_assert_int_eq(r.status, 204);
     lt_resp_clear(&r);
     ck_assert_int_eq(lt_json(url, "GET", "/api/users/me", token, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
     ck_assert(json_is_null(json_object_get(r.j_body, "avatar_url")));
     lt_resp_clear(&r);
     free(avatar);

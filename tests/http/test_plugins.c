@@ -6,10 +6,24 @@
 #include "lt_test.h"
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Whether name is one of the plugins of build/plugins (the rest are tests/plugins'). */
+static bool lt_is_first_party(const char *name)
+{
+    static const char *const ours[] = {"auth", "users", "numbers", "tasks", "avatars",
+                                       "datapoints", NULL};
+    const char *const *n;
+
+    for (n = ours; *n != NULL; n++)
+        if (strcmp(*n, name) == 0)
+            return true;
+    return false;
+}
 
 /* A temporary plugin dir with symlinks to the built plugins named (NULL-terminated). */
 static void plugin_dir(char *dir, size_t size, const char *const *names)
@@ -21,7 +35,10 @@ static void plugin_dir(char *dir, size_t size, const char *const *names)
     snprintf(dir, size, "/tmp/lintel-plugins-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     for (; *names != NULL; names++) {
-        snprintf(src, sizeof(src), "%s/%s.so", strcmp(*names, "example") == 0 ? good : bad, *names);
+        if (strcmp(*names, "example") == 0)
+            snprintf(src, sizeof(src), "%s", getenv("LINTEL_TEST_EXAMPLE"));
+        else
+            snprintf(src, sizeof(src), "%s/%s.so", lt_is_first_party(*names) ? good : bad, *names);
         ck_assert_int_eq(access(src, R_OK), 0);
         snprintf(dst, sizeof(dst), "%s/%s.so", dir, *names);
         ck_assert_int_eq(symlink(src, dst), 0);
@@ -221,6 +238,215 @@ START_TEST(failing_migration)
 }
 END_TEST
 
+START_TEST(outside_api)
+{
+    static const char *const names[] = {"not_profile", NULL};
+    static const char *const needles[] = {"not_profile", "GET /elsewhere", "under /api/", NULL};
+
+    expect_refused(names, needles);
+}
+END_TEST
+
+START_TEST(undeclared_scope)
+{
+    static const char *const names[] = {"undeclared_scope", NULL};
+    static const char *const needles[] = {"undeclared_scope", "ghost:write", "scope_add", NULL};
+
+    expect_refused(names, needles);
+}
+END_TEST
+
+/* A plugin built against the frozen ABI 1.0 header loads and serves on this host. */
+START_TEST(abi_1_0_runs)
+{
+    static const char *const names[] = {"abi_v1_0", NULL};
+    char dir[PATH_MAX], env_dir[PATH_MAX + 32];
+    const char *env[] = {env_dir, NULL};
+    struct lt_server s = {.pid = 0};
+    struct lt_resp r = {0};
+
+    plugin_dir(dir, sizeof(dir), names);
+    snprintf(env_dir, sizeof(env_dir), "LINTEL_PLUGIN_DIR=%s", dir);
+    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
+    ck_assert_int_eq(lt_json(s.url, "GET", "/api/abi10/ping", NULL, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "abi")), "1.0");
+    ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "sum")), 3);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+    rm_rf(dir);
+}
+END_TEST
+
+/* The installed plugins plus one more beside them (plugin_extra); example stays out. */
+static struct lt_server probe_srv = {.pid = 0};
+
+static int probe_start(void)
+{
+    static char extra[PATH_MAX + 32];
+    const char *env[] = {extra, NULL};
+
+    snprintf(extra, sizeof(extra), "LINTEL_PLUGIN_EXTRA=%s/kit_probe.so",
+             getenv("LINTEL_TEST_BAD_PLUGIN_DIR"));
+    return lt_server_start(&probe_srv, env, NULL);
+}
+
+static const char *probe_url(void)
+{
+    return probe_srv.url;
+}
+
+START_TEST(example_not_default)
+{
+    struct lt_resp r = {0};
+
+    ck_assert_int_eq(lt_json(probe_url(), "GET", "/api/example/ping", NULL, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    lt_resp_clear(&r);
+}
+END_TEST
+
+START_TEST(profile_outside_api)
+{
+    struct lt_resp r = {0};
+
+    ck_assert_int_eq(lt_json(probe_url(), "GET", "/probe/hello", NULL, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "hello")), "profile");
+    lt_resp_clear(&r);
+}
+END_TEST
+
+/* The profile renders the auth failure of its own route, not the host's problem+json. */
+START_TEST(profile_renders_auth_failure)
+{
+    struct lt_resp r = {0};
+
+    ck_assert_int_eq(lt_json(probe_url(), "GET", "/probe/secret", NULL, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 401);
+    ck_assert_str_eq(lt_header(&r, "Content-Type"), "application/json");
+    ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "code")), 401);
+    ck_assert_ptr_nonnull(json_string_value(json_object_get(r.j_body, "detail")));
+    ck_assert_ptr_null(json_object_get(r.j_body, "type"));
+    lt_resp_clear(&r);
+}
+END_TEST
+
+/* A declared scope: granted to users, asked for at login, required by the route. */
+START_TEST(declared_scope)
+{
+    char *token = NULL, *name = NULL, *scoped = NULL, *narrow = NULL;
+    struct lt_resp r = {0};
+
+    ck_assert_int_eq(lt_register(probe_url(), "probe", "correct horse", &token, NULL, &name), 0);
+    ck_assert_int_eq(lt_json(probe_url(), "GET", "/probe/secret", token, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_login(probe_url(), name, "correct horse", "probe:write", &scoped, NULL), 0);
+    ck_assert_int_eq(lt_json(probe_url(), "GET", "/probe/secret", scoped, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    lt_resp_clear(&r);
+    /* A token without it is refused (403), in the profile's own shape. */
+    ck_assert_int_eq(lt_login(probe_url(), name, "correct horse", "profile", &narrow, NULL), 0);
+    ck_assert_int_eq(lt_json(probe_url(), "GET", "/probe/secret", narrow, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r.j_body, "detail")),
+                                 "probe:write"));
+    lt_resp_clear(&r);
+    free(token);
+    free(scoped);
+    free(narrow);
+    free(name);
+}
+END_TEST
+
+/* A CHECK built on lintel_check() comes back as a 422 naming the field. */
+START_TEST(constraint_is_field_422)
+{
+    char *token = NULL;
+    struct lt_resp r = {0};
+    const json_t *j_err;
+
+    ck_assert_int_eq(lt_register(probe_url(), "probe", "correct horse", &token, NULL, NULL), 0);
+    ck_assert_int_eq(
+        lt_json(probe_url(), "POST", "/api/probe/links", token, "{\"url\":\"ftp://x\"}", &r), 0);
+    ck_assert_int_eq(r.status, 422);
+    j_err = json_array_get(json_object_get(r.j_body, "errors"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(j_err, "field")), "url");
+    ck_assert_str_eq(json_string_value(json_object_get(j_err, "message")),
+                     "must be an http or https URL");
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_json(probe_url(), "POST", "/api/probe/links", token, "{}", &r), 0);
+    ck_assert_int_eq(r.status, 422);
+    j_err = json_array_get(json_object_get(r.j_body, "errors"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(j_err, "field")), "url");
+    ck_assert_str_eq(json_string_value(json_object_get(j_err, "message")), "is required");
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_json(probe_url(), "POST", "/api/probe/links", token,
+                             "{\"url\":\"https://lintel.example/a\"}", &r),
+                     0);
+    ck_assert_int_eq(r.status, 201);
+    lt_resp_clear(&r);
+    free(token);
+}
+END_TEST
+
+/* Declared query parameters are checked by the host before the handler: 422 naming each. */
+START_TEST(declared_query)
+{
+    static const struct {
+        const char *query, *field, *message;
+    } bad[] = {
+        {"", "n", "is required"},
+        {"?n=abc", "n", "must be an integer between 1 and 10"},
+        {"?n=11", "n", "must be an integer between 1 and 10"},
+        {"?n=0", "n", "must be an integer between 1 and 10"},
+        {"?n=3&kind=c", "kind", "must be one of: a b"},
+    };
+    struct lt_resp r = {0};
+    char path[128];
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const json_t *j_err;
+        snprintf(path, sizeof(path), "/api/probe/items%s", bad[i].query);
+        ck_assert_int_eq(lt_json(probe_url(), "GET", path, NULL, NULL, &r), 0);
+        ck_assert_int_eq(r.status, 422);
+        j_err = json_array_get(json_object_get(r.j_body, "errors"), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(j_err, "field")), bad[i].field);
+        ck_assert_str_eq(json_string_value(json_object_get(j_err, "message")), bad[i].message);
+        lt_resp_clear(&r);
+    }
+    ck_assert_int_eq(lt_json(probe_url(), "GET", "/api/probe/items?n=10&kind=b", NULL, NULL, &r),
+                     0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "n")), "10");
+    lt_resp_clear(&r);
+}
+END_TEST
+
+/* The route table's description reaches /openapi.json. */
+START_TEST(route_metadata_in_openapi)
+{
+    struct lt_resp r = {0};
+    const json_t *j_op, *j_p;
+
+    ck_assert_int_eq(lt_json(probe_url(), "GET", "/openapi.json", NULL, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    j_op = json_object_get(json_object_get(json_object_get(r.j_body, "paths"), "/api/probe/items"),
+                           "get");
+    ck_assert_str_eq(json_string_value(json_object_get(j_op, "summary")),
+                     "Declared query parameters");
+    j_p = json_array_get(json_object_get(j_op, "parameters"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(j_p, "name")), "n");
+    ck_assert_str_eq(json_string_value(json_object_get(j_p, "in")), "query");
+    ck_assert(json_is_true(json_object_get(j_p, "required")));
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(j_p, "schema"), "maximum")), 10);
+    lt_resp_clear(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plugins");
@@ -238,10 +464,23 @@ int main(void)
     tcase_add_test(tc, named_but_absent);
     tcase_add_test(tc, skip_mode);
     tcase_add_test(tc, failing_migration);
+    tcase_add_test(tc, outside_api);
+    tcase_add_test(tc, undeclared_scope);
+    tcase_add_test(tc, abi_1_0_runs);
+    tcase_add_test(tc, example_not_default);
+    tcase_add_test(tc, profile_outside_api);
+    tcase_add_test(tc, profile_renders_auth_failure);
+    tcase_add_test(tc, declared_scope);
+    tcase_add_test(tc, constraint_is_field_422);
+    tcase_add_test(tc, declared_query);
+    tcase_add_test(tc, route_metadata_in_openapi);
     suite_add_tcase(s, tc);
+    if (probe_start() != 0)
+        return 1;
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
+    lt_server_stop(&probe_srv);
     return failed == 0 ? 0 : 1;
 }

@@ -16,6 +16,10 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
 {
     (void)config;
     LINTEL_PLUGIN_DECLARE(p, api, "dup_route", "0.0.1");
-    return api->route_add(p, "GET", "/api/example/ping", LINTEL_ROUTE_PUBLIC, NULL,
-                          dup_route_handler, NULL);
+    return api->routes_add(p,
+                           &(const struct lintel_route){.method = "GET",
+                                                        .path = "/api/example/ping",
+                                                        .flags = LINTEL_ROUTE_PUBLIC,
+                                                        .handler = dup_route_handler},
+                           1, NULL);
 }

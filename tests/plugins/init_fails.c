@@ -23,8 +23,12 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     (void)config;
     LINTEL_PLUGIN_DECLARE(p, api, "init_fails", "0.0.1");
     api->on_unload(p, init_fails_unload, NULL);
-    api->route_add(p, "GET", "/api/init_fails/x", LINTEL_ROUTE_PUBLIC, NULL, init_fails_handler,
-                   NULL);
+    api->routes_add(p,
+                    &(const struct lintel_route){.method = "GET",
+                                                 .path = "/api/init_fails/x",
+                                                 .flags = LINTEL_ROUTE_PUBLIC,
+                                                 .handler = init_fails_handler},
+                    1, NULL);
     api->migration_add(p, "0001_init_fails", "CREATE TABLE init_fails_t (x INTEGER);");
     api->log(p, LINTEL_LOG_ERROR, "failing on purpose");
     return LINTEL_EINTERNAL;

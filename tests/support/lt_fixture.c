@@ -42,6 +42,31 @@ static int fixture_read(const char *dir, const char *name, char *out, size_t siz
     return 0;
 }
 
+/* The fixture's files: what start writes and stop removes (with the directory). */
+static const char *const fixture_files[] = {"url", "pid", "data_dir"};
+
+/*
+ * Removes the files and the directory, so that a later start that fails leaves no stale pid
+ * for a stop to signal, and no stale url for a test to reach.
+ */
+static int fixture_clear(const char *dir)
+{
+    char path[PATH_MAX];
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < sizeof(fixture_files) / sizeof(fixture_files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, fixture_files[i]);
+        if (unlink(path) != 0 && errno != ENOENT)
+            rc = -1;
+    }
+    if (rmdir(dir) != 0 && errno != ENOENT)
+        rc = -1;
+    if (rc != 0)
+        fprintf(stderr, "cannot remove %s: %s\n", dir, strerror(errno));
+    return rc;
+}
+
 static int fixture_start(const char *dir)
 {
     /* Many tests share this server: failed logins from 127.0.0.1 must not lock the others out. */
@@ -50,13 +75,15 @@ static int fixture_start(const char *dir)
     struct lt_server s = {.pid = -1};
     char pid[32];
 
-    mkdir(dir, 0700);
+    if (fixture_clear(dir) != 0 || mkdir(dir, 0700) != 0)
+        return 1;
     if (lt_server_start(&s, env, NULL) != 0)
         return 1;
     snprintf(pid, sizeof(pid), "%d", (int)s.pid);
     if (fixture_write(dir, "url", s.url) != 0 || fixture_write(dir, "pid", pid) != 0 ||
         fixture_write(dir, "data_dir", s.data_dir) != 0) {
         kill(s.pid, SIGKILL);
+        fixture_clear(dir);
         return 1;
     }
     printf("shared server %s (pid %s, data %s)\n", s.url, pid, s.data_dir);
@@ -82,16 +109,19 @@ static int fixture_stop(const char *dir)
     snprintf(cmd, sizeof(cmd),
              "grep -q 'stopped cleanly' '%s' && ! grep -qE 'Sanitizer|runtime error:' '%s'",
              log_path, log_path);
-    if (kill(pid, 0) != 0 && system(cmd) == 0)
+    if (kill(pid, 0) != 0 && system(cmd) == 0) {
         rc = 0;
-    else
+    } else {
         fprintf(stderr, "shared server did not stop cleanly; see %s\n", log_path);
+        kill(pid, SIGKILL); /* the pid file goes below: nothing could stop it later */
+    }
     if (rc == 0) {
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", data_dir);
         if (system(cmd) != 0)
             fprintf(stderr, "cannot remove %s\n", data_dir);
     }
-    unlink(dir);
+    if (fixture_clear(dir) != 0)
+        rc = 1;
     return rc;
 }
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char tmp_root[256];
@@ -626,6 +627,40 @@ START_TEST(test_statement_cache)
 }
 END_TEST
 
+/*
+ * db_health() as a user the file's mode applies to: this process, or, when it runs as root
+ * (the documented run, where modes do not apply), a child that drops to nobody (65534) with
+ * the data dir opened to it. Returns what db_health() returned.
+ */
+static int health_unprivileged(void)
+{
+    char dir_a[300];
+    pid_t pid;
+    int status = 0;
+
+    if (geteuid() != 0)
+        return db_health();
+    /* every directory down to the file, so that only the file's own mode can refuse */
+    snprintf(dir_a, sizeof(dir_a), "%s/a", tmp_root);
+    ck_assert_int_eq(chmod(tmp_root, 0755), 0);
+    ck_assert_int_eq(chmod(dir_a, 0755), 0);
+    ck_assert_int_eq(chmod(data_dir, 0755), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int rc;
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(100);
+        rc = db_health();
+        _exit(rc == 0 ? 0 : rc == LINTEL_EUNAVAIL ? 1 : 2);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(chmod(tmp_root, 0700), 0);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_ne(WEXITSTATUS(status), 100);
+    return WEXITSTATUS(status) == 0 ? 0 : WEXITSTATUS(status) == 1 ? LINTEL_EUNAVAIL : -1;
+}
+
 START_TEST(test_health)
 {
     char path[600];
@@ -633,8 +668,7 @@ START_TEST(test_health)
     ck_assert_int_eq(db_health(), 0);
     snprintf(path, sizeof(path), "%s/lintel.db", data_dir);
     ck_assert_int_eq(chmod(path, 0), 0);
-    if (geteuid() != 0)
-        ck_assert_int_eq(db_health(), LINTEL_EUNAVAIL);
+    ck_assert_int_eq(health_unprivileged(), LINTEL_EUNAVAIL);
     ck_assert_int_eq(chmod(path, 0600), 0);
     ck_assert_int_eq(db_health(), 0);
     ck_assert_int_eq(remove(path), 0);

@@ -1,0 +1,603 @@
+/*
+ * The plugin kit's host side: route tables with their metadata and query checks, declared
+ * scopes, profiles, error renderers, validated settings, SQL with inline json_pack parameters.
+ */
+#include "host_kit.h"
+
+#include "config.h"
+#include "events.h"
+#include "host_api.h"
+#include "http_error.h"
+#include "lintel_ext.h"
+#include "log.h"
+#include "plugin_loader.h"
+#include "server.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- route metadata ---- */
+
+void host_kit_meta_free(struct host_route_meta *m)
+{
+    size_t i;
+
+    if (m == NULL)
+        return;
+    for (i = 0; i < m->nquery; i++) {
+        free((char *)m->query[i].name);
+        free((char *)m->query[i].values);
+        free((char *)m->query[i].description);
+    }
+    for (i = 0; i < m->nreplies; i++) {
+        free((char *)m->replies[i].description);
+        free((char *)m->replies[i].schema);
+    }
+    free(m->query);
+    free(m->replies);
+    free(m->summary);
+    free(m->body_schema);
+    free(m->example);
+    free(m);
+}
+
+/* strdup that keeps NULL; false only when the copy failed. */
+static bool host_kit_dup(const char *s, const char **out)
+{
+    *out = s != NULL ? strdup(s) : NULL;
+    return s == NULL || *out != NULL;
+}
+
+/* JSON text that must parse (schemas, examples): NULL or a message naming what. */
+static bool host_kit_json_ok(const char *text)
+{
+    json_t *j;
+
+    if (text == NULL)
+        return true;
+    j = json_loads(text, JSON_DECODE_ANY, NULL);
+    json_decref(j);
+    return j != NULL;
+}
+
+static const char *const host_kit_param_types[] = {NULL, "string", "integer", "number",
+                                                   "boolean"};
+
+/* The copy of r's description, or NULL with *why set (a static text) when it is unusable. */
+static struct host_route_meta *host_kit_meta_new(const struct lintel_route *r, const char **why)
+{
+    struct host_route_meta *m = calloc(1, sizeof(*m));
+    size_t n, i;
+
+    *why = "out of memory";
+    if (m == NULL)
+        return NULL;
+    if (!host_kit_dup(r->summary, (const char **)&m->summary) ||
+        !host_kit_dup(r->body_schema, (const char **)&m->body_schema) ||
+        !host_kit_dup(r->example, (const char **)&m->example))
+        goto fail;
+    for (n = 0; r->query != NULL && r->query[n].name != NULL; n++)
+        ;
+    if (n > 0 && (m->query = calloc(n, sizeof(*m->query))) == NULL)
+        goto fail;
+    for (i = 0; i < n; i++) {
+        const struct lintel_param *q = &r->query[i];
+        if (q->type < LINTEL_PARAM_STRING || q->type > LINTEL_PARAM_BOOLEAN) {
+            *why = "a query parameter has an unknown type";
+            goto fail;
+        }
+        m->query[i] = *q;
+        m->query[i].name = m->query[i].values = m->query[i].description = NULL;
+        m->nquery++;
+        if (!host_kit_dup(q->name, &m->query[i].name) ||
+            !host_kit_dup(q->values, &m->query[i].values) ||
+            !host_kit_dup(q->description, &m->query[i].description))
+            goto fail;
+    }
+    for (n = 0; r->replies != NULL && r->replies[n].status != 0; n++)
+        ;
+    if (n > 0 && (m->replies = calloc(n, sizeof(*m->replies))) == NULL)
+        goto fail;
+    for (i = 0; i < n; i++) {
+        const struct lintel_reply *y = &r->replies[i];
+        if (y->status < 100 || y->status > 599 || !host_kit_json_ok(y->schema)) {
+            *why = "a reply has a bad status or a schema that is not JSON";
+            goto fail;
+        }
+        m->nreplies++;
+        m->replies[i].status = y->status;
+        if (!host_kit_dup(y->description, &m->replies[i].description) ||
+            !host_kit_dup(y->schema, &m->replies[i].schema))
+            goto fail;
+    }
+    if (!host_kit_json_ok(r->body_schema) || !host_kit_json_ok(r->example)) {
+        *why = "the body schema or the example is not JSON";
+        goto fail;
+    }
+    *why = NULL;
+    return m;
+fail:
+    host_kit_meta_free(m);
+    return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+/* Lifecycle calls are only for init, after declare; the refusal is recorded on p. */
+static bool host_kit_lifecycle_ok(lintel_plugin *p, const char *what)
+{
+    if (p == NULL)
+        return false;
+    if (!p->in_init || !p->declared) {
+        plugin_loader_fail(p, "plugin %s: %s is only allowed in lintel_plugin_init, after declare",
+                           p->name, what);
+        return false;
+    }
+    return true;
+}
+
+int host_kit_declare_profile(lintel_plugin *p)
+{
+    if (!host_kit_lifecycle_ok(p, "declare_profile"))
+        return LINTEL_EPARAM;
+    p->profile = true;
+    log_info("plugin %s: declared as a compatibility profile (routes outside /api/ allowed)",
+             p->name);
+    return 0;
+}
+
+int host_kit_scope_add(lintel_plugin *p, const char *scope, const char *roles)
+{
+    char why[160];
+    int rc;
+
+    if (!host_kit_lifecycle_ok(p, "scope_add"))
+        return LINTEL_EPARAM;
+    rc = lintel_ext_scope_add(p->name, scope, roles, why, sizeof(why));
+    if (rc != 0) {
+        plugin_loader_fail(p, "plugin %s: scope %s refused: %s", p->name,
+                           scope != NULL ? scope : "(null)", why);
+        return LINTEL_EPARAM;
+    }
+    return 0;
+}
+
+int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, size_t n,
+                        void *state)
+{
+    size_t i;
+    int rc = 0;
+
+    if (!host_kit_lifecycle_ok(p, "routes_add"))
+        return LINTEL_EPARAM;
+    if (routes == NULL && n > 0) {
+        plugin_loader_fail(p, "plugin %s: routes_add without a table", p->name);
+        return LINTEL_EPARAM;
+    }
+    for (i = 0; i < n && rc == 0; i++) {
+        const struct lintel_route *r = &routes[i];
+        struct host_route_meta *meta;
+        const char *why = NULL;
+        char *err = NULL;
+
+        if (r->scope != NULL && !lintel_ext_scope_known(r->scope)) {
+            plugin_loader_fail(p,
+                               "plugin %s: route %s %s needs scope \"%s\", which nobody "
+                               "declared (scope_add it first)",
+                               p->name, r->method != NULL ? r->method : "(null)",
+                               r->path != NULL ? r->path : "(null)", r->scope);
+            return LINTEL_EPARAM;
+        }
+        meta = host_kit_meta_new(r, &why);
+        if (meta == NULL) {
+            plugin_loader_fail(p, "plugin %s: route %s %s: %s", p->name,
+                               r->method != NULL ? r->method : "(null)",
+                               r->path != NULL ? r->path : "(null)", why);
+            return LINTEL_EPARAM;
+        }
+        rc = server_route_add(p, r->method, r->path, r->flags, r->scope, r->handler, state, meta,
+                              &err);
+        if (rc != 0)
+            plugin_loader_fail(p, "%s", err != NULL ? err : "routes_add failed");
+        free(err);
+    }
+    return rc;
+}
+
+int host_kit_error_render(lintel_plugin *p, lintel_error_render fn, void *state)
+{
+    if (!host_kit_lifecycle_ok(p, "error_render"))
+        return LINTEL_EPARAM;
+    p->render = fn;
+    p->render_state = state;
+    return 0;
+}
+
+/* ---- settings: the host's validated values, never a plugin's own default ---- */
+
+static bool host_kit_setting(const struct config *c, const char *name, long long *iv,
+                             const char **sv)
+{
+    static const char *const strs[] = {"data_dir", "upstream_url", "envelope", "jwt_issuer",
+                                       "admin_username"};
+    const struct {
+        const char *name;
+        long long v;
+    } ints[] = {
+        {"password_min", c->password_min},
+        {"password_cost", c->password_cost},
+        {"login_max_user", c->login_max_user},
+        {"login_max_ip", c->login_max_ip},
+        {"access_ttl", c->access_ttl},
+        {"refresh_ttl", c->refresh_ttl},
+        {"threads", config_pool_size(c)},
+        {"hash_concurrency", config_hash_slots(c)},
+        {"max_body", (long long)c->max_body},
+        {"trust_proxy", c->trust_proxy},
+        {"busy_timeout", c->busy_timeout},
+        {"upstream_timeout", c->upstream_timeout},
+        {"upstream_max_bytes", (long long)c->upstream_max_bytes},
+        {"upstream_redirects", c->upstream_redirects},
+        {"avatar_max", (long long)c->avatar_max},
+    };
+    const char *const svals[] = {c->data_dir, c->upstream_url, c->envelope, c->jwt_issuer,
+                                 c->admin_username};
+    size_t i;
+
+    for (i = 0; iv != NULL && i < sizeof(ints) / sizeof(ints[0]); i++)
+        if (strcmp(name, ints[i].name) == 0) {
+            *iv = ints[i].v;
+            return true;
+        }
+    for (i = 0; sv != NULL && i < sizeof(strs) / sizeof(strs[0]); i++)
+        if (strcmp(name, strs[i]) == 0) {
+            *sv = svals[i];
+            return true;
+        }
+    return false;
+}
+
+int host_kit_setting_int(lintel_plugin *p, const char *name, long long *out)
+{
+    *out = 0;
+    if (p == NULL || name == NULL || !host_kit_setting(config_get(), name, out, NULL)) {
+        if (p != NULL)
+            plugin_loader_fail(p, "plugin %s: the server has no integer setting \"%s\"", p->name,
+                               name != NULL ? name : "(null)");
+        return LINTEL_EPARAM;
+    }
+    return 0;
+}
+
+int host_kit_setting_str(lintel_plugin *p, const char *name, const char **out)
+{
+    *out = NULL;
+    if (p == NULL || name == NULL || !host_kit_setting(config_get(), name, NULL, out)) {
+        if (p != NULL)
+            plugin_loader_fail(p, "plugin %s: the server has no text setting \"%s\"", p->name,
+                               name != NULL ? name : "(null)");
+        return LINTEL_EPARAM;
+    }
+    return 0;
+}
+
+/* ---- SQL with inline parameters ---- */
+
+/* The parameters of fmt as a JSON array (new reference), or NULL after logging why. */
+static json_t *host_kit_params(struct lintel_req *req, const char *fmt, va_list ap)
+{
+    json_error_t e;
+    char wrapped[128];
+    json_t *j;
+
+    if (fmt == NULL)
+        return json_array();
+    if (snprintf(wrapped, sizeof(wrapped), "[%s]", fmt) >= (int)sizeof(wrapped)) {
+        log_error("request %s: SQL parameter format \"%.32s...\" is too long", req->request_id,
+                  fmt);
+        return NULL;
+    }
+    j = json_vpack_ex(&e, 0, wrapped, ap);
+    if (j == NULL)
+        log_error("request %s: SQL parameters \"%s\": %s", req->request_id, fmt, e.text);
+    return j;
+}
+
+/* Runs kind 'q' (rows), 'r' (one row) or 'x' (exec) with the packed parameters. */
+static int host_kit_sqlv(struct lintel_req *req, char kind, void *out, const char *sql,
+                         const char *fmt, va_list ap)
+{
+    const struct lintel_api *api = host_api();
+    json_t *j_params = host_kit_params(req, fmt, ap);
+    int rc;
+
+    if (j_params == NULL)
+        return host_res_record(&req->res, LINTEL_EINTERNAL, NULL, NULL, true);
+    if (kind == 'q')
+        rc = api->sql_query(req, sql, j_params, out);
+    else if (kind == 'r')
+        rc = api->sql_row(req, sql, j_params, out);
+    else
+        rc = api->sql_exec(req, sql, j_params, out, NULL);
+    json_decref(j_params);
+    return rc;
+}
+
+int host_kit_sql_queryf(lintel_req *req, json_t **j_rows, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    *j_rows = NULL;
+    va_start(ap, fmt);
+    rc = host_kit_sqlv(req, 'q', j_rows, sql, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int host_kit_sql_rowf(lintel_req *req, json_t **j_row, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    *j_row = NULL;
+    va_start(ap, fmt);
+    rc = host_kit_sqlv(req, 'r', j_row, sql, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int host_kit_sql_execf(lintel_req *req, long long *changes, const char *sql, const char *fmt,
+                       ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = host_kit_sqlv(req, 'x', changes, sql, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int host_kit_event_user(lintel_req *req, const char *name, const char *key, const json_t *j_data)
+{
+    json_t *j_event;
+    int rc;
+
+    if (name == NULL || req->user_id <= 0)
+        return LINTEL_EPARAM;
+    j_event = json_pack("{ss}", "event", name);
+    if (j_event == NULL)
+        return LINTEL_ENOMEM;
+    if (key != NULL && j_data != NULL &&
+        json_object_set_new(j_event, key, json_deep_copy(j_data)) != 0) {
+        json_decref(j_event);
+        return LINTEL_ENOMEM;
+    }
+    /* the publishing route's scope guards an event lintel does not know (events_scope) */
+    rc = events_publish(req->user_id, j_event, req->route != NULL ? req->route->scope : NULL);
+    json_decref(j_event);
+    return rc;
+}
+
+/* ---- declared query parameters ---- */
+
+/* The message for a value of q that breaks its declaration ("must be an integer between 0 and 1000"). */
+static void host_kit_param_message(const struct lintel_param *q, char *buf, size_t size)
+{
+    const char *what = q->type == LINTEL_PARAM_INTEGER ? "an integer"
+                       : q->type == LINTEL_PARAM_NUMBER ? "a number"
+                                                        : "a string";
+    bool lo = (q->flags & LINTEL_PARAM_MIN) != 0, hi = (q->flags & LINTEL_PARAM_MAX) != 0;
+
+    if (q->type == LINTEL_PARAM_BOOLEAN)
+        snprintf(buf, size, "must be true or false");
+    else if (q->type == LINTEL_PARAM_STRING && q->values != NULL)
+        snprintf(buf, size, "must be one of: %s", q->values);
+    else if (q->type == LINTEL_PARAM_STRING && lo && hi)
+        snprintf(buf, size, "must be %g to %g characters long", q->min, q->max);
+    else if (q->type == LINTEL_PARAM_STRING && hi)
+        snprintf(buf, size, "must be at most %g characters long", q->max);
+    else if (q->type == LINTEL_PARAM_STRING && lo)
+        snprintf(buf, size, "must be at least %g characters long", q->min);
+    else if (lo && hi)
+        snprintf(buf, size, "must be %s between %g and %g", what, q->min, q->max);
+    else if (lo && q->min == 0 && q->type == LINTEL_PARAM_INTEGER)
+        snprintf(buf, size, "must be a non-negative integer");
+    else if (lo)
+        snprintf(buf, size, "must be %s of at least %g", what, q->min);
+    else if (hi)
+        snprintf(buf, size, "must be %s of at most %g", what, q->max);
+    else
+        snprintf(buf, size, "must be %s", what);
+}
+
+/* The number of UTF-8 characters of s (continuation bytes are not counted). */
+static size_t host_kit_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s != '\0'; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Whether text is one of the space-separated words of list. */
+static bool host_kit_word_in(const char *list, const char *text)
+{
+    size_t n = strlen(text);
+    const char *p = list;
+
+    while (n > 0 && (p = strstr(p, text)) != NULL) {
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+static bool host_kit_param_ok(const struct lintel_param *q, const char *text)
+{
+    bool lo = (q->flags & LINTEL_PARAM_MIN) != 0, hi = (q->flags & LINTEL_PARAM_MAX) != 0;
+    char *end = NULL;
+    double v;
+
+    switch (q->type) {
+    case LINTEL_PARAM_BOOLEAN:
+        return strcmp(text, "true") == 0 || strcmp(text, "false") == 0;
+    case LINTEL_PARAM_STRING:
+        if (q->values != NULL)
+            return host_kit_word_in(q->values, text);
+        v = (double)host_kit_chars(text);
+        break;
+    case LINTEL_PARAM_INTEGER: {
+        const char *d = text[0] == '-' ? text + 1 : text;
+        long long iv;
+        if (*d < '0' || *d > '9')
+            return false;
+        errno = 0;
+        iv = strtoll(text, &end, 10);
+        if (errno != 0 || *end != '\0')
+            return false;
+        v = (double)iv;
+        break;
+    }
+    default: /* LINTEL_PARAM_NUMBER */
+        if (text[0] == '\0' || strchr("+-.0123456789", text[0]) == NULL)
+            return false;
+        errno = 0;
+        v = strtod(text, &end);
+        if (errno != 0 || *end != '\0' || !isfinite(v))
+            return false;
+        break;
+    }
+    return !(lo && v < q->min) && !(hi && v > q->max);
+}
+
+int host_kit_check_query(struct lintel_req *req)
+{
+    const struct host_route_meta *m = req->route != NULL ? req->route->meta : NULL;
+    const struct lintel_api *api = host_api();
+    char message[192];
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; m != NULL && i < m->nquery; i++) {
+        const struct lintel_param *q = &m->query[i];
+        const char *text = api->req_query(req, q->name);
+
+        if (text == NULL) {
+            if (q->flags & LINTEL_PARAM_REQUIRED)
+                rc = api->res_invalid(&req->res, q->name, "is required");
+            continue;
+        }
+        if (!host_kit_param_ok(q, text)) {
+            host_kit_param_message(q, message, sizeof(message));
+            rc = api->res_invalid(&req->res, q->name, "%s", message);
+        }
+    }
+    return rc;
+}
+
+bool host_kit_render_error(struct lintel_req *req, int rc)
+{
+    const struct lintel_plugin *p = req->route != NULL ? req->route->owner : NULL;
+    const char *detail;
+    int r;
+
+    if (p == NULL || p->render == NULL)
+        return false;
+    detail = req->res.err_detail != NULL ? req->res.err_detail : host_api()->strerror(rc);
+    req->res.written = false;
+    r = p->render(req, &req->res, http_error_status(rc), rc, detail, req->res.j_errors,
+                  p->render_state);
+    if (r != 0 || !req->res.written) {
+        log_warn("plugin %s: error renderer did not write a reply (%d); the host renders it",
+                 p->name, r);
+        return false;
+    }
+    return true;
+}
+
+/* ---- OpenAPI ---- */
+
+static json_t *host_kit_json(const char *text)
+{
+    return text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+}
+
+void host_kit_openapi(const struct route *r, json_t *j_op)
+{
+    const struct host_route_meta *m = r->meta;
+    json_t *j_params, *j_resps, *j_body;
+    size_t i;
+
+    if (m == NULL || j_op == NULL)
+        return;
+    if (m->summary != NULL)
+        json_object_set_new(j_op, "summary", json_string(m->summary));
+    j_params = json_object_get(j_op, "parameters");
+    if (m->nquery > 0 && j_params == NULL) {
+        j_params = json_array();
+        json_object_set_new(j_op, "parameters", j_params);
+    }
+    for (i = 0; i < m->nquery && j_params != NULL; i++) {
+        const struct lintel_param *q = &m->query[i];
+        json_t *j_schema = json_pack("{ss}", "type", host_kit_param_types[q->type]);
+        const char *lo = q->type == LINTEL_PARAM_STRING ? "minLength" : "minimum";
+        const char *hi = q->type == LINTEL_PARAM_STRING ? "maxLength" : "maximum";
+
+        if (j_schema == NULL)
+            continue;
+        if (q->flags & LINTEL_PARAM_MIN)
+            json_object_set_new(j_schema, lo, q->type == LINTEL_PARAM_NUMBER
+                                                  ? json_real(q->min)
+                                                  : json_integer((json_int_t)q->min));
+        if (q->flags & LINTEL_PARAM_MAX)
+            json_object_set_new(j_schema, hi, q->type == LINTEL_PARAM_NUMBER
+                                                  ? json_real(q->max)
+                                                  : json_integer((json_int_t)q->max));
+        if (q->type == LINTEL_PARAM_STRING && q->values != NULL) {
+            json_t *j_enum = json_array();
+            char *copy = strdup(q->values), *tok, *save = NULL;
+            for (tok = copy != NULL ? strtok_r(copy, " ", &save) : NULL; tok != NULL;
+                 tok = strtok_r(NULL, " ", &save))
+                json_array_append_new(j_enum, json_string(tok));
+            free(copy);
+            json_object_set_new(j_schema, "enum", j_enum);
+        }
+        json_array_append_new(j_params,
+                              json_pack("{ss ss sb ss* so}", "name", q->name, "in", "query",
+                                        "required", (q->flags & LINTEL_PARAM_REQUIRED) != 0,
+                                        "description", q->description, "schema", j_schema));
+    }
+    j_body = json_object_get(j_op, "requestBody");
+    if (j_body != NULL && (m->body_schema != NULL || m->example != NULL)) {
+        json_t *j_json = json_object_get(json_object_get(j_body, "content"), "application/json");
+        if (j_json != NULL && m->body_schema != NULL)
+            json_object_set_new(j_json, "schema", host_kit_json(m->body_schema));
+        if (j_json != NULL && m->example != NULL)
+            json_object_set_new(j_json, "example", host_kit_json(m->example));
+        if (m->body_schema != NULL)
+            json_object_set_new(j_body, "required", json_true());
+    }
+    j_resps = json_object_get(j_op, "responses");
+    for (i = 0; i < m->nreplies && j_resps != NULL; i++) {
+        const struct lintel_reply *y = &m->replies[i];
+        char status[8];
+        json_t *j_resp = json_pack("{ss}", "description",
+                                   y->description != NULL ? y->description : "Reply.");
+
+        snprintf(status, sizeof(status), "%u", y->status);
+        if (j_resp != NULL && y->schema != NULL)
+            json_object_set_new(j_resp, "content",
+                                json_pack("{s{so*}}", "application/json", "schema",
+                                          host_kit_json(y->schema)));
+        if (y->status >= 200 && y->status < 300)
+            json_object_del(j_resps, "2XX");
+        json_object_set_new(j_resps, status, j_resp);
+    }
+}

@@ -1,0 +1,56 @@
+/*
+ * The plugin kit's host side: route tables with their metadata, declared scopes, profiles,
+ * error renderers, validated settings, SQL with inline parameters and one-call user events.
+ */
+#ifndef LINTEL_APP_HOST_KIT_H
+#define LINTEL_APP_HOST_KIT_H
+
+#include <jansson.h>
+#include <lintel/plugin.h>
+#include <stdarg.h>
+#include <stdbool.h>
+
+struct lintel_req;
+struct route;
+
+/* A route's description from its lintel_route entry (owned by the route). */
+struct host_route_meta {
+    char *summary;
+    char *body_schema; /* JSON text, checked at registration */
+    char *example;     /* JSON text, checked at registration */
+    struct lintel_param *query;
+    size_t nquery;
+    struct lintel_reply *replies;
+    size_t nreplies;
+};
+
+void host_kit_meta_free(struct host_route_meta *m);
+
+/* Lifecycle members of the table (host_api.c puts them in struct lintel_api). */
+int host_kit_declare_profile(lintel_plugin *p);
+int host_kit_scope_add(lintel_plugin *p, const char *scope, const char *roles);
+int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, size_t n,
+                        void *state);
+int host_kit_error_render(lintel_plugin *p, lintel_error_render fn, void *state);
+int host_kit_setting_int(lintel_plugin *p, const char *name, long long *out);
+int host_kit_setting_str(lintel_plugin *p, const char *name, const char **out);
+
+/* Request-time members. */
+int host_kit_sql_queryf(lintel_req *req, json_t **j_rows, const char *sql, const char *fmt, ...);
+int host_kit_sql_rowf(lintel_req *req, json_t **j_row, const char *sql, const char *fmt, ...);
+int host_kit_sql_execf(lintel_req *req, long long *changes, const char *sql, const char *fmt,
+                       ...);
+int host_kit_event_user(lintel_req *req, const char *name, const char *key, const json_t *j_data);
+
+/*
+ * Dispatcher hooks. host_kit_check_query: the route's declared query parameters, before the
+ * handler (0, or LINTEL_EPARAM recorded naming the parameter). host_kit_render_error: lets the
+ * route's plugin render the error rc in its own format; true when it wrote the reply.
+ */
+int host_kit_check_query(struct lintel_req *req);
+bool host_kit_render_error(struct lintel_req *req, int rc);
+
+/* Adds the route's summary, query parameters, body and reply schemas to its OpenAPI j_op. */
+void host_kit_openapi(const struct route *r, json_t *j_op);
+
+#endif /* LINTEL_APP_HOST_KIT_H */

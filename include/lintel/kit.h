@@ -1,0 +1,117 @@
+/*
+ * The plugin kit: the host's table as plain function names (lintel_sql_rowf(req, ...) for
+ * api->sql_rowf(req, ...)), as sqlite3ext.h does for SQLite, plus the few helpers every plugin wants.
+ */
+#ifndef LINTEL_KIT_H
+#define LINTEL_KIT_H
+
+#include <lintel/migrations.h>
+#include <lintel/plugin.h>
+
+/*
+ * The table the host handed to lintel_plugin_init. Exactly one .c file of a plugin says
+ * LINTEL_KIT_INIT; at file scope; LINTEL_KIT_DECLARE (first statement of init) sets it.
+ */
+extern const struct lintel_api *lintel_api;
+#define LINTEL_KIT_INIT const struct lintel_api *lintel_api = NULL
+
+/* LINTEL_PLUGIN_DECLARE that also keeps api for the names below. */
+#define LINTEL_KIT_DECLARE(p, api, name, version)                                                  \
+    do {                                                                                           \
+        lintel_api = (api);                                                                        \
+        LINTEL_PLUGIN_DECLARE(p, api, name, version);                                              \
+    } while (0)
+
+/* Lifecycle (only during lintel_plugin_init). */
+#define lintel_declare_profile(...) (lintel_api->declare_profile(__VA_ARGS__))
+#define lintel_scope_add(...)       (lintel_api->scope_add(__VA_ARGS__))
+#define lintel_routes_add(...)      (lintel_api->routes_add(__VA_ARGS__))
+#define lintel_error_render(...)    (lintel_api->error_render(__VA_ARGS__))
+#define lintel_migration_add(...)   (lintel_api->migration_add(__VA_ARGS__))
+#define lintel_on_unload(...)       (lintel_api->on_unload(__VA_ARGS__))
+#define lintel_setting_int(...)     (lintel_api->setting_int(__VA_ARGS__))
+#define lintel_setting_str(...)     (lintel_api->setting_str(__VA_ARGS__))
+#define lintel_log(...)             (lintel_api->log(__VA_ARGS__))
+
+/* Request. */
+#define lintel_req_json(...)        (lintel_api->req_json(__VA_ARGS__))
+#define lintel_req_body(...)        (lintel_api->req_body(__VA_ARGS__))
+#define lintel_req_param(...)       (lintel_api->req_param(__VA_ARGS__))
+#define lintel_req_query(...)       (lintel_api->req_query(__VA_ARGS__))
+#define lintel_req_header(...)      (lintel_api->req_header(__VA_ARGS__))
+#define lintel_req_claims(...)      (lintel_api->req_claims(__VA_ARGS__))
+#define lintel_req_user_id(...)     (lintel_api->req_user_id(__VA_ARGS__))
+#define lintel_req_client_addr(...) (lintel_api->req_client_addr(__VA_ARGS__))
+#define lintel_req_page(...)        (lintel_api->req_page(__VA_ARGS__))
+#define lintel_req_id(...)          (lintel_api->req_id(__VA_ARGS__))
+
+/* Response. */
+#define lintel_res_json(...)    (lintel_api->res_json(__VA_ARGS__))
+#define lintel_res_empty(...)   (lintel_api->res_empty(__VA_ARGS__))
+#define lintel_res_bytes(...)   (lintel_api->res_bytes(__VA_ARGS__))
+#define lintel_res_header(...)  (lintel_api->res_header(__VA_ARGS__))
+#define lintel_res_error(...)   (lintel_api->res_error(__VA_ARGS__))
+#define lintel_res_invalid(...) (lintel_api->res_invalid(__VA_ARGS__))
+#define lintel_res_list(...)    (lintel_api->res_list(__VA_ARGS__))
+
+/* SQL. */
+#define lintel_sql_query(...)    (lintel_api->sql_query(__VA_ARGS__))
+#define lintel_sql_row(...)      (lintel_api->sql_row(__VA_ARGS__))
+#define lintel_sql_exec(...)     (lintel_api->sql_exec(__VA_ARGS__))
+#define lintel_sql_queryf(...)   (lintel_api->sql_queryf(__VA_ARGS__))
+#define lintel_sql_rowf(...)     (lintel_api->sql_rowf(__VA_ARGS__))
+#define lintel_sql_execf(...)    (lintel_api->sql_execf(__VA_ARGS__))
+#define lintel_sql_begin(...)    (lintel_api->sql_begin(__VA_ARGS__))
+#define lintel_sql_commit(...)   (lintel_api->sql_commit(__VA_ARGS__))
+#define lintel_sql_rollback(...) (lintel_api->sql_rollback(__VA_ARGS__))
+
+/* Tokens, sessions, heavy work, events, outbound HTTP, utilities. */
+#define lintel_token_issue(...)   (lintel_api->token_issue(__VA_ARGS__))
+#define lintel_session_end(...)   (lintel_api->session_end(__VA_ARGS__))
+#define lintel_heavy_begin(...)   (lintel_api->heavy_begin(__VA_ARGS__))
+#define lintel_heavy_end(...)     (lintel_api->heavy_end(__VA_ARGS__))
+#define lintel_event_publish(...) (lintel_api->event_publish(__VA_ARGS__))
+#define lintel_event_user(...)    (lintel_api->event_user(__VA_ARGS__))
+#define lintel_http_get(...)      (lintel_api->http_get(__VA_ARGS__))
+#define lintel_random_token(...)  (lintel_api->random_token(__VA_ARGS__))
+#define lintel_sha256_hex(...)    (lintel_api->sha256_hex(__VA_ARGS__))
+#define lintel_free(...)          (lintel_api->free(__VA_ARGS__))
+#define lintel_strerror(...)      (lintel_api->strerror(__VA_ARGS__))
+
+/* The number of entries of a static array (route tables). */
+#define LINTEL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * The query parameters of a paged list, as req_page reads them, for a route's .query list:
+ * `.query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}}`.
+ */
+#define LINTEL_PAGE_PARAMS                                                                         \
+    {"limit", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 0, 1000, NULL,            \
+     "Items per page (default 100)"},                                                              \
+        {"offset", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN, 0, 0, NULL, "Items to skip"},           \
+        {"skip", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN, 0, 0, NULL, "Synonym of offset"}
+
+/*
+ * The standard not-found: turns LINTEL_ENOTFOUND (from sql_row, sql_rowf or a count of 0
+ * changes) into the 404 "<what> not found" recorded on res; any other rc passes unchanged.
+ */
+static inline int lintel_not_found(lintel_res *res, int rc, const char *what)
+{
+    if (rc == LINTEL_ENOTFOUND)
+        return lintel_api->res_error(res, LINTEL_ENOTFOUND, NULL, "%s not found", what);
+    return rc;
+}
+
+/* 0 when a write changed a row, else the standard not-found of what. */
+static inline int lintel_changed(lintel_res *res, long long changes, const char *what)
+{
+    return changes > 0 ? 0 : lintel_not_found(res, LINTEL_ENOTFOUND, what);
+}
+
+/* Registers every migration of list (embedded by lintel_embed_sql) with the host. */
+static inline int lintel_migrations(lintel_plugin *p, const struct lintel_embedded_sql *list)
+{
+    return lintel_migrations_add(p, lintel_api, list);
+}
+
+#endif /* LINTEL_KIT_H */

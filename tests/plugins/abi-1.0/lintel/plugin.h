@@ -1,0 +1,448 @@
+/*
+ * FROZEN copy of include/lintel/plugin.h as released in ABI 1.0: never edit it. The ABI test
+ * builds tests/plugins/abi_v1_0.c against it, so every later host must still run that plugin.
+ */
+#ifndef LINTEL_PLUGIN_H
+#define LINTEL_PLUGIN_H
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Version handshake. An incompatible change bumps MAJOR; appending a group of members to struct
+ * lintel_api bumps MINOR (the group sits under a comment naming it, as in sqlite3ext.h). The
+ * host refuses a plugin of another major, or of a newer minor than it has, by name.
+ */
+#define LINTEL_ABI_MAJOR 1
+#define LINTEL_ABI_MINOR 0
+
+#if defined(__GNUC__)
+#define LINTEL_EXPORT       __attribute__((visibility("default")))
+#define LINTEL_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define LINTEL_EXPORT
+#define LINTEL_PRINTF(f, a)
+#endif
+
+/*
+ * Status codes. Every int-returning function of the ABI returns 0 or one of these; the host maps
+ * each to one HTTP status (api->strerror() names it) and renders the error body itself.
+ */
+#define LINTEL_OK         0
+#define LINTEL_EPARAM     -1  /* 422: a value breaks a rule                        */
+#define LINTEL_EMALFORMED -2  /* 400: the request cannot be parsed                 */
+#define LINTEL_EAUTH      -3  /* 401: no credentials, or wrong username/password   */
+#define LINTEL_ETOKEN     -4  /* 401: the bearer token is invalid, expired, revoked */
+#define LINTEL_EFORBIDDEN -5  /* 403: authenticated, but not allowed               */
+#define LINTEL_ENOTFOUND  -6  /* 404                                               */
+#define LINTEL_EMETHOD    -7  /* 405                                               */
+#define LINTEL_ECONFLICT  -8  /* 409: unique value taken                           */
+#define LINTEL_ETOOLARGE  -9  /* 413                                               */
+#define LINTEL_EMEDIATYPE -10 /* 415                                               */
+#define LINTEL_ERATELIMIT -11 /* 429                                               */
+#define LINTEL_ENOMEM     -12 /* 500                                               */
+#define LINTEL_EDB        -13 /* 500: the database failed in an unexpected way      */
+#define LINTEL_EINTERNAL  -14 /* 500                                               */
+#define LINTEL_EUPSTREAM  -15 /* 502: an upstream service failed or answered badly  */
+#define LINTEL_EUNAVAIL   -16 /* 503: database busy, feature not configured        */
+#define LINTEL_ETIMEOUT   -17 /* 504: an upstream service timed out                */
+#define LINTEL_EVERSION   -18 /* plugin built for an incompatible ABI              */
+
+/* Log levels for api->log. */
+#define LINTEL_LOG_ERROR   1
+#define LINTEL_LOG_WARNING 2
+#define LINTEL_LOG_INFO    3
+#define LINTEL_LOG_DEBUG   4
+
+/*
+ * Route flags. Without LINTEL_ROUTE_PUBLIC a valid bearer token is required; the route's scope
+ * then names a scope the token must carry (NULL: any valid token).
+ */
+#define LINTEL_ROUTE_PUBLIC 0x1u /* no token needed; claims are NULL                      */
+#define LINTEL_ROUTE_ADMIN  0x2u /* the user's role (from the database) must be admin     */
+#define LINTEL_ROUTE_FORM   0x4u /* req_json also accepts application/x-www-form-urlencoded */
+#define LINTEL_ROUTE_RAW    0x8u /* any body type; read it with req_body, not req_json    */
+
+typedef struct lintel_plugin lintel_plugin; /* one loaded plugin, owned by the host  */
+typedef struct lintel_req lintel_req;       /* one request, valid during the handler */
+typedef struct lintel_res lintel_res;       /* its response, valid during the handler */
+
+/*
+ * A route handler. Returns 0 when it has written a response (res_json, res_empty, res_bytes),
+ * or a negative status code, in which case the host renders the error recorded by res_error
+ * (or a generic one for that code). state is the pointer given to routes_add.
+ */
+typedef int (*lintel_handler)(lintel_req *req, lintel_res *res, void *state);
+
+/*
+ * Renders an error of one of the plugin's routes in the plugin's own format (a compatibility
+ * profile's seed shape): authentication and scope failures, the host's 413/415/422 checks and
+ * any negative code a handler returned. status is the HTTP status the host would answer, rc
+ * the status code, detail the recorded sentence (never NULL), j_errors the recorded
+ * [{field, message}] or NULL (both borrowed). Write the reply with res_json/res_bytes/res_empty
+ * and return 0; a negative return lets the host render its own problem+json. Headers the host
+ * set (WWW-Authenticate, Allow) stay.
+ */
+typedef int (*lintel_error_render)(lintel_req *req, lintel_res *res, unsigned status, int rc,
+                                   const char *detail, const json_t *j_errors, void *state);
+
+/* Types of a declared query parameter (struct lintel_param). */
+#define LINTEL_PARAM_STRING  1 /* any text; min/max bound its length in characters */
+#define LINTEL_PARAM_INTEGER 2 /* optional '-', decimal digits, fits 64 bits         */
+#define LINTEL_PARAM_NUMBER  3 /* a finite decimal number                            */
+#define LINTEL_PARAM_BOOLEAN 4 /* true or false                                       */
+
+/* Flags of a declared query parameter. */
+#define LINTEL_PARAM_REQUIRED 0x1u /* absent is a 422                 */
+#define LINTEL_PARAM_MIN      0x2u /* min is a bound (inclusive)      */
+#define LINTEL_PARAM_MAX      0x4u /* max is a bound (inclusive)      */
+
+/*
+ * A query parameter a route accepts. The host checks every declared one before the handler
+ * runs and answers 422 naming the parameter ("limit must be an integer between 0 and 1000.");
+ * undeclared parameters pass unchecked. Lists of these end with an entry whose name is NULL.
+ */
+struct lintel_param {
+    const char *name;
+    int type;           /* LINTEL_PARAM_STRING ... BOOLEAN                                  */
+    unsigned flags;     /* LINTEL_PARAM_REQUIRED | MIN | MAX                                */
+    double min, max;    /* bounds, when flagged (length in characters for strings)          */
+    const char *values; /* strings only: the allowed values, space-separated, or NULL       */
+    const char *description;
+};
+
+/* A reply a route gives: lists of these end with status 0. schema: JSON Schema text or NULL. */
+struct lintel_reply {
+    unsigned status;
+    const char *description;
+    const char *schema;
+};
+
+/*
+ * One route of a plugin's route table (routes_add). Only method, path and handler are needed;
+ * the rest describes the route in /openapi.json, and the query parameters are also enforced.
+ */
+struct lintel_route {
+    const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE"                          */
+    const char *path;    /* "/api/numbers/{id}"; {name} segments are path parameters         */
+    unsigned flags;      /* LINTEL_ROUTE_*                                                   */
+    const char *scope;   /* a scope the token must carry (built in or scope_add), or NULL    */
+    lintel_handler handler;
+    const char *summary; /* one line for /openapi.json                                       */
+    const struct lintel_param *query;   /* declared query parameters, or NULL               */
+    const char *body_schema;            /* JSON Schema text of the request body, or NULL    */
+    const struct lintel_reply *replies; /* replies per status, or NULL                      */
+    const char *example;                /* JSON text of an example request body, or NULL    */
+};
+
+/*
+ * The host's table. Receivers follow one rule: lifecycle calls and settings take the plugin
+ * (lintel_plugin, only during lintel_plugin_init); everything done for a request takes the
+ * request (lintel_req: reading it, SQL on its connection, tokens), and errors such calls meet
+ * are recorded on its reply; writing the reply takes the response (lintel_res). Functions that
+ * need neither take neither.
+ */
+struct lintel_api {
+    /* Frozen prefix: never moves, so any plugin can check what it was handed. */
+    unsigned abi_major;
+    unsigned abi_minor;
+    size_t size; /* sizeof(struct lintel_api) in the host */
+
+    /* ---- ABI 1.0 ---- */
+
+    /* --- plugin lifecycle (call only from lintel_plugin_init) --- */
+
+    /*
+     * Declares the ABI the plugin was compiled for, its name and version. Must be the first
+     * call (LINTEL_PLUGIN_DECLARE does it). LINTEL_EVERSION for another major or a newer minor
+     * than the host has; the refusal names the plugin and both versions.
+     */
+    int (*declare)(lintel_plugin *p, unsigned major, unsigned minor, const char *name,
+                   const char *version);
+
+    /*
+     * Declares the plugin a compatibility profile: a plugin that serves another system's wire
+     * format and so may register routes outside /api/ (ordinary plugins are refused there).
+     * Call after declare, before routes_add.
+     */
+    int (*declare_profile)(lintel_plugin *p);
+
+    /*
+     * Declares a scope ("bookmarks:write": lower-case letters, digits, '_', '-', ':') and the
+     * roles that get it (space-separated: "user admin"). Tokens of those roles may then ask for
+     * it at login and carry it; routes_add accepts it. Declaring a scope the host or another
+     * plugin has is allowed when the roles agree. LINTEL_EPARAM (named) otherwise.
+     */
+    int (*scope_add)(lintel_plugin *p, const char *scope, const char *roles);
+
+    /*
+     * Registers n routes (copied, strings included); state goes to every handler. Paths lie
+     * under /api/ unless the plugin is a profile. Refused, by name, for: another owner of the
+     * same method and path (LINTEL_ECONFLICT), a path outside /api/, an unknown method or an
+     * undeclared scope (LINTEL_EPARAM). Either every route is registered or none.
+     */
+    int (*routes_add)(lintel_plugin *p, const struct lintel_route *routes, size_t n, void *state);
+
+    /* Renders the errors of this plugin's routes (see lintel_error_render). One per plugin. */
+    int (*error_render)(lintel_plugin *p, lintel_error_render fn, void *state);
+
+    /*
+     * Adds a migration of this plugin: id "NNNN_slug", sql run in one transaction. Applied in
+     * id order, once, before the server serves, and recorded under the plugin's name.
+     */
+    int (*migration_add)(lintel_plugin *p, const char *id, const char *sql);
+
+    /* Calls fn(state) when the plugin is unloaded (also after a failed init). */
+    int (*on_unload)(lintel_plugin *p, void (*fn)(void *state), void *state);
+
+    /*
+     * A setting of the server as the host validated it ("refresh_ttl", "password_min": the list
+     * is in docs/plugin-guide.md), never a default of the plugin's own. LINTEL_EPARAM, with the
+     * refusal naming it, for a name the host does not have or of the other type. *out of
+     * setting_str is borrowed for the plugin's lifetime (NULL when unset).
+     */
+    int (*setting_int)(lintel_plugin *p, const char *name, long long *out);
+    int (*setting_str)(lintel_plugin *p, const char *name, const char **out);
+
+    /* Logs one line under the plugin's name. Never log tokens or passwords. */
+    void (*log)(lintel_plugin *p, int level, const char *fmt, ...) LINTEL_PRINTF(3, 4);
+
+    /* --- request (borrowed results are valid until the handler returns) --- */
+
+    /*
+     * Parses the body as JSON into *j_body (new reference). Errors, already recorded for the
+     * host to render: LINTEL_EMALFORMED (detail has the byte offset; also for an empty body),
+     * LINTEL_EMEDIATYPE (neither JSON nor, with LINTEL_ROUTE_FORM, a form; a body without
+     * Content-Type is read as JSON). A form becomes an object of strings.
+     */
+    int (*req_json)(lintel_req *req, json_t **j_body);
+
+    /* Raw body bytes (borrowed; may be NULL with *len 0). */
+    const void *(*req_body)(lintel_req *req, size_t *len);
+
+    /* Path parameter ({id}), query parameter, or header (case-insensitive); borrowed or NULL. */
+    const char *(*req_param)(lintel_req *req, const char *name);
+    const char *(*req_query)(lintel_req *req, const char *name);
+    const char *(*req_header)(lintel_req *req, const char *name);
+
+    /*
+     * Verified claims of the bearer token (borrowed; NULL on a public route without a token):
+     * sub, sid, jti, iat, exp, scope, and role as the database has it now.
+     */
+    const json_t *(*req_claims)(lintel_req *req);
+
+    /* The authenticated user's id, or 0 when there is none. */
+    long long (*req_user_id)(lintel_req *req);
+
+    /* The client address as text (X-Forwarded-For only when the host trusts a proxy). */
+    const char *(*req_client_addr)(lintel_req *req);
+
+    /*
+     * The page a list asks for: query limit (default 100, 0..1000) and offset, or its synonym
+     * skip (default 0, >= 0; both given must agree). Each is decimal digits only. On failure
+     * *limit and *offset keep the defaults and LINTEL_EPARAM is recorded for the first bad
+     * parameter: the detail a sentence naming it ("limit must be an integer between 0 and
+     * 1000."), errors[] {field: the parameter, message}.
+     */
+    int (*req_page)(lintel_req *req, long long *limit, long long *offset);
+
+    /*
+     * The path parameter name ("id") as an id: decimal digits only, 1..2^63-1. Anything else
+     * names no resource, so it is LINTEL_ENOTFOUND with the detail "<what> not found" (what:
+     * "Number") recorded, the same reply an unknown id gets; *id is then 0.
+     */
+    int (*req_id)(lintel_req *req, const char *name, const char *what, long long *id);
+
+    /* --- response --- */
+
+    /* Writes j_body (not stolen) as the JSON reply with status. */
+    int (*res_json)(lintel_res *res, unsigned status, const json_t *j_body);
+
+    /* Writes an empty reply (204, or any status). */
+    int (*res_empty)(lintel_res *res, unsigned status);
+
+    /* Writes len bytes (copied) with content_type. */
+    int (*res_bytes)(lintel_res *res, unsigned status, const char *content_type, const void *data,
+                     size_t len);
+
+    /* Adds a header (copied) to the reply. */
+    int (*res_header)(lintel_res *res, const char *name, const char *value);
+
+    /*
+     * Records an error for the host to render, and returns rc so a handler can write
+     * `rc = api->res_error(res, LINTEL_EPARAM, "value", "must be greater than 0")`.
+     * With a field, the message also goes into the problem's errors[] as {field, message};
+     * call again to add further fields (the first detail wins).
+     */
+    int (*res_error)(lintel_res *res, int rc, const char *field, const char *fmt, ...)
+        LINTEL_PRINTF(4, 5);
+
+    /*
+     * Records a 422 on field, worded as api.md wants it, and returns LINTEL_EPARAM: errors[]
+     * gets {field, message} (message from fmt), and the problem's detail, if none is recorded
+     * yet, is the sentence "<field> <message>." ("value must be greater than 0."). Call once
+     * per bad field to report them all.
+     */
+    int (*res_invalid)(lintel_res *res, const char *field, const char *fmt, ...)
+        LINTEL_PRINTF(3, 4);
+
+    /*
+     * Writes 200 with the list envelope {"items": j_items (an array, not stolen), "total",
+     * "limit", "offset"}. LINTEL_EINTERNAL when j_items is not an array.
+     */
+    int (*res_list)(lintel_res *res, const json_t *j_items, long long total, long long limit,
+                    long long offset);
+
+    /* --- SQL on this request's connection (the request's thread) --- */
+
+    /*
+     * Runs one statement. j_params: NULL, an array (for ?1..?N) or an object (for :name), not
+     * stolen; true/false bind as 1/0, arrays and objects as JSON text. On success *j_rows (new
+     * reference) is an array of row objects keyed by column name. A column named "x:json" is
+     * decoded from JSON text into key "x"; "x:bool" becomes true/false (NULL stays null).
+     * Errors, each recorded for the host to render: LINTEL_ECONFLICT (unique), LINTEL_EPARAM
+     * (a CHECK or NOT NULL failed: the 422 names the column as its field, with the rule's
+     * message), LINTEL_EUNAVAIL (busy or locked), LINTEL_EDB.
+     */
+    int (*sql_query)(lintel_req *req, const char *sql, const json_t *j_params, json_t **j_rows);
+
+    /*
+     * Like sql_query, for exactly one row: *j_row (new reference), or LINTEL_ENOTFOUND (not
+     * recorded: the plugin names what was missing). A statement that writes (INSERT/UPDATE
+     * ... RETURNING) runs, outside a transaction, in its own BEGIN IMMEDIATE ... COMMIT, as
+     * sql_exec does; so does one given to sql_query.
+     */
+    int (*sql_row)(lintel_req *req, const char *sql, const json_t *j_params, json_t **j_row);
+
+    /*
+     * Runs a statement that writes. changes and last_id may be NULL. Outside a transaction it
+     * runs in its own BEGIN IMMEDIATE ... COMMIT.
+     */
+    int (*sql_exec)(lintel_req *req, const char *sql, const json_t *j_params, long long *changes,
+                    long long *last_id);
+
+    /*
+     * The same three with the parameters given inline: fmt is a json_pack() format of the
+     * values for ?1..?N ("Is" binds a json_int_t and a string; "s?" a string or NULL, "O" a
+     * json_t not stolen, "o" one stolen), or NULL for none. The host builds, binds and frees
+     * them; a format that does not match its arguments is LINTEL_EINTERNAL, logged.
+     * `lintel_sql_rowf(req, &j_row, "SELECT ... WHERE id = ?1 AND user_id = ?2", "II",
+     * (json_int_t)id, (json_int_t)uid)`.
+     */
+    int (*sql_queryf)(lintel_req *req, json_t **j_rows, const char *sql, const char *fmt, ...);
+    int (*sql_rowf)(lintel_req *req, json_t **j_row, const char *sql, const char *fmt, ...);
+    int (*sql_execf)(lintel_req *req, long long *changes, const char *sql, const char *fmt, ...);
+
+    /*
+     * One write transaction (BEGIN IMMEDIATE). Not nested. A transaction still open when the
+     * handler returns is rolled back.
+     */
+    int (*sql_begin)(lintel_req *req);
+    int (*sql_commit)(lintel_req *req);
+    int (*sql_rollback)(lintel_req *req);
+
+    /* --- tokens, sessions and CPU-heavy work --- */
+
+    /*
+     * Signs an access token. j_claims carries sub (string), sid (string), role and scope; the
+     * host adds iss, aud, iat, nbf, exp, jti and the typ header. *token: new memory (api->free).
+     */
+    int (*token_issue)(lintel_req *req, const json_t *j_claims, char **token,
+                       long long *expires_in);
+
+    /*
+     * Ends sessions so their tokens fail on the very next request: the session sid of user_id,
+     * or with sid NULL every session of that user except keep_sid (NULL: all of them).
+     */
+    int (*session_end)(lintel_req *req, long long user_id, const char *sid, const char *keep_sid);
+
+    /*
+     * Work that holds a core for milliseconds (hashing a password: lintel_password_hash and
+     * lintel_password_verify in SQL) goes between heavy_begin and heavy_end, and outside any
+     * write transaction. The host runs a few such sections at once (hash_concurrency), lets a
+     * few more wait up to 2 s, and refuses the rest at once, so a burst cannot take every
+     * worker thread: heavy_begin then records a 503 with Retry-After and returns
+     * LINTEL_EUNAVAIL. One section per request at a time; the host ends one left open.
+     */
+    int (*heavy_begin)(lintel_req *req);
+    void (*heavy_end)(lintel_req *req);
+
+    /* --- live events --- */
+
+    /*
+     * Sends j_event (an object with a string "event", not stolen) as a JSON text frame to
+     * every open WebSocket of user_id (GET /api/ws). The host sets "user_id" to user_id and
+     * adds "at" (ISO 8601 UTC, now) unless present. Best effort: returns 0 even when the user
+     * has no socket; LINTEL_EPARAM for a missing "event"; never blocks on the network. An
+     * event lintel does not know reaches only sockets whose token holds the scope of req's
+     * route.
+     */
+    int (*event_publish)(lintel_req *req, long long user_id, const json_t *j_event);
+
+    /*
+     * The common case in one call: {"event": name, key: j_data (not stolen)} to the request's
+     * own user, as event_publish. key NULL sends {"event": name} alone.
+     */
+    int (*event_user)(lintel_req *req, const char *name, const char *key, const json_t *j_data);
+
+    /* --- outbound HTTP (http/https only, bounded time and size) --- */
+
+    /*
+     * GETs url. timeout_ms 0: the host's default; max_bytes 0: the host's default cap. On
+     * success *status is the HTTP status and *body (new memory, NUL-terminated, api->free)
+     * holds *len bytes. LINTEL_ETIMEOUT on timeout; LINTEL_EUPSTREAM for anything else, with a
+     * message recorded that names the defect.
+     */
+    int (*http_get)(lintel_req *req, const char *url, long timeout_ms, size_t max_bytes,
+                    long *status, char **body, size_t *len);
+
+    /* --- utilities --- */
+
+    /* nbytes of random from the system CSPRNG as base64url text (new memory, api->free). */
+    int (*random_token)(size_t nbytes, char **out);
+
+    /* SHA-256 of data as 64 lowercase hex digits into out (65 bytes with the NUL). */
+    int (*sha256_hex)(const void *data, size_t len, char out[65]);
+
+    /* Frees memory the host handed out (tokens, bodies). NULL-safe. */
+    void (*free)(void *ptr);
+
+    /* A short English name for a status code ("Unprocessable Content"). */
+    const char *(*strerror)(int rc);
+
+    /*
+     * ABI 1.1 and later: append members here only, each group under a comment naming the minor
+     * that added it ("---- ABI 1.1: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * that declares the minor it was built against is refused by an older host, so it may call
+     * every member its header has without checking.
+     */
+};
+
+/*
+ * The one symbol a plugin exports. config (borrowed until unload) is the plugin's own "config"
+ * object of the server's file entry for it, with the server's settings beneath (read those with
+ * setting_int / setting_str). Return 0, or a negative status: the host then removes everything
+ * the plugin registered and unloads it.
+ */
+LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
+                                     const json_t *config);
+
+/* First statement of every lintel_plugin_init: declares the ABI this plugin was built for. */
+#define LINTEL_PLUGIN_DECLARE(p, api, name, version)                                               \
+    do {                                                                                           \
+        int lintel_declare_rc_ =                                                                   \
+            (api)->declare((p), LINTEL_ABI_MAJOR, LINTEL_ABI_MINOR, (name), (version));            \
+        if (lintel_declare_rc_ != 0)                                                               \
+            return lintel_declare_rc_;                                                             \
+    } while (0)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LINTEL_PLUGIN_H */

@@ -1,0 +1,126 @@
+/*
+ * Exercises the kit from a plugin's side: a compatibility profile with a route outside /api/,
+ * a declared scope, declared query parameters, its own error format, and a table rule
+ * (lintel_check) that reaches the client as a 422 on the field.
+ */
+#include <lintel/kit.h>
+
+LINTEL_KIT_INIT;
+
+extern const struct lintel_embedded_sql kit_probe_migrations[];
+
+/* GET /probe/hello (public, outside /api/). */
+static int probe_hello(lintel_req *req, lintel_res *res, void *state)
+{
+    json_t *j = json_pack("{ss}", "hello", "profile");
+    int rc;
+
+    (void)req;
+    (void)state;
+    if (j == NULL)
+        return LINTEL_ENOMEM;
+    rc = lintel_res_json(res, 200, j);
+    json_decref(j);
+    return rc;
+}
+
+/* GET /probe/secret (scope probe:write): {"user_id": N}. */
+static int probe_secret(lintel_req *req, lintel_res *res, void *state)
+{
+    json_t *j = json_pack("{sI}", "user_id", (json_int_t)lintel_req_user_id(req));
+    int rc;
+
+    (void)state;
+    if (j == NULL)
+        return LINTEL_ENOMEM;
+    rc = lintel_res_json(res, 200, j);
+    json_decref(j);
+    return rc;
+}
+
+/* POST /api/probe/links {url} -> 201 {id, url}: the rule is the table's CHECK. */
+static int probe_link(lintel_req *req, lintel_res *res, void *state)
+{
+    json_t *j_body = NULL, *j_row = NULL;
+    int rc;
+
+    (void)state;
+    rc = lintel_req_json(req, &j_body);
+    if (rc == 0)
+        rc = lintel_sql_rowf(req, &j_row,
+                             "INSERT INTO probe_links (user_id, url) VALUES (?1, ?2)"
+                             " RETURNING id, url",
+                             "IO", (json_int_t)lintel_req_user_id(req),
+                             json_object_get(j_body, "url") != NULL ? json_object_get(j_body, "url")
+                                                                    : json_null());
+    if (rc == 0)
+        rc = lintel_res_json(res, 201, j_row);
+    json_decref(j_row);
+    json_decref(j_body);
+    return rc;
+}
+
+/* GET /api/probe/items?n&kind: the host checked both before this runs. */
+static int probe_items(lintel_req *req, lintel_res *res, void *state)
+{
+    json_t *j = json_pack("{ss ss?}", "n", lintel_req_query(req, "n"), "kind",
+                          lintel_req_query(req, "kind"));
+    int rc;
+
+    (void)state;
+    if (j == NULL)
+        return LINTEL_ENOMEM;
+    rc = lintel_res_json(res, 200, j);
+    json_decref(j);
+    return rc;
+}
+
+/* Every error of these routes as {"detail": ..., "code": status}, the way a seed answers. */
+static int probe_render(lintel_req *req, lintel_res *res, unsigned status, int rc,
+                        const char *detail, const json_t *j_errors, void *state)
+{
+    json_t *j = json_pack("{ss sI sO?}", "detail", detail, "code", (json_int_t)status, "errors",
+                          (json_t *)j_errors);
+
+    (void)req;
+    (void)rc;
+    (void)state;
+    if (j == NULL)
+        return LINTEL_ENOMEM;
+    rc = lintel_res_json(res, status, j);
+    json_decref(j);
+    return rc;
+}
+
+static const struct lintel_route probe_routes[] = {
+    {.method = "GET", .path = "/probe/hello", .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = probe_hello},
+    {.method = "GET", .path = "/probe/secret", .scope = "probe:write", .handler = probe_secret},
+    {.method = "POST", .path = "/api/probe/links", .scope = "probe:write", .handler = probe_link},
+    {.method = "GET", .path = "/api/probe/items", .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = probe_items, .summary = "Declared query parameters",
+     .query = (const struct lintel_param[]){
+         {"n", LINTEL_PARAM_INTEGER, LINTEL_PARAM_REQUIRED | LINTEL_PARAM_MIN | LINTEL_PARAM_MAX,
+          1, 10, NULL, "How many"},
+         {"kind", LINTEL_PARAM_STRING, 0, 0, 0, "a b", "Which kind"},
+         {0}}},
+};
+
+LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
+                                     const json_t *config)
+{
+    int rc;
+
+    (void)config;
+    LINTEL_KIT_DECLARE(p, api, "kit_probe", "0.0.1");
+    rc = lintel_declare_profile(p);
+    if (rc == 0)
+        rc = lintel_scope_add(p, "probe:write", "user admin");
+    if (rc == 0)
+        rc = lintel_error_render(p, probe_render, NULL);
+    if (rc == 0)
+        rc = lintel_migrations(p, kit_probe_migrations);
+    if (rc == 0)
+        rc = lintel_routes_add(p, probe_routes, LINTEL_COUNT(probe_routes), NULL);
+    return rc;
+}
