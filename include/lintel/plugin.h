@@ -18,7 +18,11 @@ extern "C" {
  * lintel_api bumps MINOR (the group sits under a comment naming it, as in sqlite3ext.h). The
  * host refuses a plugin of another major, or of a newer minor than it has, by name.
  */
-#define LINTEL_ABI_MAJOR 1
+/*
+ * 2.0: release 0.2.0 folded the table of release 0.1.0 (ABI 1.0) into route tables, scopes and
+ * the kit; a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example).
+ */
+#define LINTEL_ABI_MAJOR 2
 #define LINTEL_ABI_MINOR 0
 
 #if defined(__GNUC__)
@@ -153,7 +157,7 @@ struct lintel_api {
     unsigned abi_minor;
     size_t size; /* sizeof(struct lintel_api) in the host */
 
-    /* ---- ABI 1.0 ---- */
+    /* ---- ABI 2.0 ---- */
 
     /* --- plugin lifecycle (call only from lintel_plugin_init) --- */
 
@@ -416,8 +420,8 @@ struct lintel_api {
     const char *(*strerror)(int rc);
 
     /*
-     * ABI 1.1 and later: append members here only, each group under a comment naming the minor
-     * that added it ("---- ABI 1.1: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * ABI 2.1 and later: append members here only, each group under a comment naming the minor
+     * that added it ("---- ABI 2.1: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.
      */

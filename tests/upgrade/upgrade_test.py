@@ -456,9 +456,16 @@ def main():
         fresh = os.path.join(tmp, "fresh")
         os.makedirs(fresh, mode=0o700)
         Server(new_bin, new_plugins, fresh, up_env, "fresh").wait_listening().stop()
-        if schema(data) != schema(fresh):
+        # a component the new build no longer loads by default (example, since 0.2.0) keeps
+        # its tables: objects named after such a component are allowed in the upgraded schema
+        gone = {m.split("/")[0] for m in applied(data)} - {m.split("/")[0] for m in applied(fresh)}
+        extra = {o for o in schema(data) - schema(fresh)
+                 if any(o[1].startswith(c + "_") for c in gone)}
+        if extra:
+            log("kept from components not loaded now: " + ", ".join(sorted(o[1] for o in extra)))
+        if schema(data) - extra != schema(fresh):
             fail("the upgraded schema differs from a new database's:\nonly upgraded: %r\n"
-                 "only new: %r" % (sorted(schema(data) - schema(fresh)),
+                 "only new: %r" % (sorted(schema(data) - schema(fresh) - extra),
                                    sorted(schema(fresh) - schema(data))))
         log("upgrade from %s: every read the same, tokens and roles kept, schema as new"
             % commit[:12])
@@ -482,7 +489,7 @@ def main():
             again = reads(r.url, st)
             compare(before, again)
             r.stop()
-            if applied(d) != applied(data) or schema(d) != schema(fresh):
+            if applied(d) != applied(data) or schema(d) - extra != schema(fresh):
                 fail("the restart after kill -9 in %s did not finish the migrations" % mid)
             db_checks(d)
             log("kill -9 inside %s: the restart finished it, nothing lost" % mid)
@@ -502,8 +509,8 @@ def main():
         if m is None:
             rc = s.proc.returncode
             text = s.log_text()
-            if rc < 0 or rc not in (1, 2) or "example" not in text or "ERROR: AddressSanitizer" \
-                    in text or "runtime error" in text:
+            if rc < 0 or rc not in (1, 2) or not re.search(r"example.*ABI 1\.0", text) or \
+                    "ERROR: AddressSanitizer" in text or "runtime error" in text:
                 fail("the old example plugin made the host exit with %s; log:\n%s" % (rc, text))
             log("the baseline example plugin is refused by name (exit %d)" % rc)
         else:
