@@ -11,19 +11,27 @@ CMAKE_ARGS ?=
 all: build
 
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh scripts/debian-packages.txt scripts/web-packages.txt
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 # Serves on :8080 with the embedded SQLite under ./data (LINTEL_* variables still apply).
-run: build
-	scripts/run.sh $(BUILD)
+# The build's output goes to $(BUILD)/build.log (shown only when it fails): what the terminal
+# shows is the server's own lines.
+run:
+	@scripts/install-deps.sh scripts/debian-packages.txt scripts/web-packages.txt
+	@mkdir -p $(BUILD)
+	@{ cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) && \
+	   cmake --build $(BUILD) -j $(JOBS); } >$(BUILD)/build.log 2>&1 || \
+	   { cat $(BUILD)/build.log; echo "make run: the build failed (log: $(BUILD)/build.log)"; exit 1; }
+	@scripts/run.sh $(BUILD)
 
-# The whole suite through ctest, in a build with AddressSanitizer and UBSan.
+# The whole suite through ctest (browser tests included: ctest -L browser), in a build with
+# AddressSanitizer and UBSan, warnings as errors.
 test: deps
-	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLINTEL_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
+	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLINTEL_SANITIZE=ON -DLINTEL_WERROR=ON $(CMAKE_ARGS) >/dev/null
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 

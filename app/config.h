@@ -63,6 +63,11 @@ struct config {
     size_t upstream_max_bytes; /* upstream_max_bytes: 64 KiB                             */
     bool upstream_redirects;   /* upstream_redirects: false                              */
     size_t avatar_max;         /* avatar_max: 2 MiB                                      */
+
+    /* operator pages (docs/operations.md) */
+    char *web_dir;       /* web_dir: assets of /docs and /admin; NULL = next to the binary */
+    bool docs_cdn;       /* docs_cdn: /docs loads Swagger UI from jsDelivr instead         */
+    char *metrics_token; /* metrics_token: bearer for /metrics scrapers; NULL = admins only */
 };
 
 /*

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -267,59 +268,66 @@ static void db_stmt_clear(struct db_stmt *e)
     memset(e, 0, sizeof(*e));
 }
 
-static bool db_only_space(const char *s)
+/*
+ * While db_stmt_get prepares a statement for db_exec/db_query/db_row on this thread (each
+ * thread has its own connection), the authorizer refuses transaction statements (BEGIN,
+ * COMMIT, END, ROLLBACK, SAVEPOINT, RELEASE): those go through db_begin/db_commit/
+ * db_rollback only, so the connection's state is always known. SQLite's parser decides what
+ * the statement is, whatever blanks and comments precede it. Outside that window (db_simple's
+ * own statements, migrate.c driving the handle) everything is allowed.
+ */
+static _Thread_local bool db_checking;
+static _Thread_local bool db_tx_denied;
+
+static int db_authorize(void *arg, int action, const char *a1, const char *a2, const char *a3,
+                        const char *a4)
 {
-    /* What may follow the one statement: blanks, ';' and comments. */
-    while (*s != '\0') {
-        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == ';') {
-            s++;
-        } else if (s[0] == '-' && s[1] == '-') {
-            s += strcspn(s, "\n");
-        } else if (s[0] == '/' && s[1] == '*') {
-            const char *end = strstr(s + 2, "*/");
-            if (end == NULL)
-                return true;
-            s = end + 2;
-        } else {
-            return false;
-        }
+    (void)arg;
+    (void)a1;
+    (void)a2;
+    (void)a3;
+    (void)a4;
+    if (db_checking && (action == SQLITE_TRANSACTION || action == SQLITE_SAVEPOINT)) {
+        db_tx_denied = true;
+        return SQLITE_DENY;
     }
-    return true;
+    return SQLITE_OK;
+}
+
+void db_authorizer_install(sqlite3 *h)
+{
+    sqlite3_set_authorizer(h, db_authorize, NULL);
 }
 
 /*
- * Is sql a transaction statement (BEGIN, COMMIT, END, ROLLBACK, SAVEPOINT, RELEASE)? Those go
- * through db_begin/db_commit/db_rollback only, so the connection's state is always known.
+ * Whether the text after the first statement holds another one: SQLite prepares it (blanks,
+ * ';' and comments give no statement). A remainder that does not compile counts as one.
  */
-static bool db_is_tx_control(const char *sql)
+static bool db_has_more(struct db *db, const char *tail)
 {
-    static const char *const words[] = {"BEGIN",    "COMMIT",    "END",
-                                        "ROLLBACK", "SAVEPOINT", "RELEASE"};
-    size_t i;
-    size_t n;
+    sqlite3_stmt *extra = NULL;
+    bool more = false;
 
-    for (;;) {
-        sql += strspn(sql, " \t\r\n");
-        if (sql[0] == '-' && sql[1] == '-') {
-            sql += strcspn(sql, "\n");
-        } else if (sql[0] == '/' && sql[1] == '*') {
-            const char *end = strstr(sql + 2, "*/");
-            if (end == NULL)
-                return false;
-            sql = end + 2;
-        } else {
+    while (tail != NULL && *tail != '\0' && !more) {
+        const char *next = NULL;
+        if (sqlite3_prepare_v2(db->handle, tail, -1, &extra, &next) != SQLITE_OK)
+            more = true;
+        else if (extra != NULL)
+            more = true;
+        sqlite3_finalize(extra);
+        extra = NULL;
+        if (next == tail)
             break;
-        }
+        tail = next;
     }
-    n = strspn(sql, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
-    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-        if (strlen(words[i]) == n && strncasecmp(sql, words[i], n) == 0)
-            return true;
-    return false;
+    return more;
 }
 
-/* The cached statement for sql, prepared on first use; reset and unbound. */
-static int db_stmt_get(struct db *db, const char *sql, sqlite3_stmt **out)
+/*
+ * The cached statement for sql, prepared on first use; reset and unbound. tx: sql is one of
+ * db_simple's transaction statements (else those are refused).
+ */
+static int db_stmt_get(struct db *db, const char *sql, bool tx, sqlite3_stmt **out)
 {
     uint64_t hash = db_hash(sql);
     struct db_stmt *e = NULL;
@@ -335,11 +343,20 @@ static int db_stmt_get(struct db *db, const char *sql, sqlite3_stmt **out)
         if (db->cache[i].hash == hash && strcmp(db->cache[i].sql, sql) == 0) {
             db->cache[i].used = ++db->tick;
             *out = db->cache[i].stmt;
+            metrics_inc(METRICS_STMT_CACHE_HIT);
             goto cleanup;
         }
     }
 
+    metrics_inc(METRICS_STMT_CACHE_MISS);
+    db_checking = !tx;
+    db_tx_denied = false;
     src = sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+    db_checking = false;
+    if (src != SQLITE_OK && db_tx_denied) {
+        rc = db_misuse(db, sql, "use db_begin/db_commit/db_rollback for transactions");
+        goto cleanup;
+    }
     if (src != SQLITE_OK) {
         /* A statement that does not compile is the caller's bug, or the schema is missing. */
         char msg[256];
@@ -354,7 +371,7 @@ static int db_stmt_get(struct db *db, const char *sql, sqlite3_stmt **out)
         rc = db_misuse(db, sql, "no statement in the SQL text");
         goto cleanup;
     }
-    if (tail != NULL && !db_only_space(tail)) {
+    if (db_has_more(db, tail)) {
         rc = db_misuse(db, sql, "more than one statement in the SQL text");
         goto cleanup;
     }
@@ -392,7 +409,7 @@ static int db_simple(struct db *db, const char *sql)
     int src;
     int rc;
 
-    rc = db_stmt_get(db, sql, &stmt);
+    rc = db_stmt_get(db, sql, true, &stmt);
     if (rc != 0)
         goto cleanup;
     src = sqlite3_step(stmt);
@@ -641,11 +658,7 @@ static int db_run(struct db *db, const char *sql, const json_t *j_params, size_t
         rc = LINTEL_EDB;
         goto cleanup;
     }
-    if (db_is_tx_control(sql)) {
-        rc = db_misuse(db, sql, "use db_begin/db_commit/db_rollback for transactions");
-        goto cleanup;
-    }
-    rc = db_stmt_get(db, sql, &stmt);
+    rc = db_stmt_get(db, sql, false, &stmt);
     if (rc != 0)
         goto cleanup;
     rc = db_bind(db, stmt, sql, j_params);
@@ -928,6 +941,7 @@ static int db_open(struct db **out)
         rc = db_pragma(db->handle, "PRAGMA trusted_schema=OFF", NULL);
     if (rc != 0)
         goto cleanup;
+    db_authorizer_install(db->handle);
     *out = db;
     db = NULL;
 cleanup:

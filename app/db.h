@@ -52,6 +52,12 @@ const char *db_errfield(const struct db *db);
 /* The raw handle, for app code only (migrations, health); plugins never see it. */
 sqlite3 *db_handle(struct db *db);
 
+/*
+ * Puts db.c's authorizer (which refuses BEGIN, COMMIT, ... in db_exec's SQL) back on h, for
+ * code that set an authorizer of its own on a connection's raw handle (migrate.c).
+ */
+void db_authorizer_install(sqlite3 *h);
+
 /* 0 when the database answers a trivial query now, LINTEL_EUNAVAIL otherwise. */
 int db_health(void);
 

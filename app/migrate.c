@@ -574,7 +574,7 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
 
     sqlite3_set_authorizer(h, migrate_authorize, &az);
     src = sqlite3_exec(h, m->sql, NULL, NULL, &zerr);
-    sqlite3_set_authorizer(h, NULL, NULL);
+    db_authorizer_install(h); /* db.c's again */
     if (src != SQLITE_OK) {
         if (az.tx_control)
             *err = migrate_errf("migration %s failed: it must not contain BEGIN, COMMIT or "

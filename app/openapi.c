@@ -12,8 +12,6 @@
 #include "server.h"
 
 #include <ctype.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 #include <lintel/version.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -441,59 +439,9 @@ cleanup:
 
 /* ---- handlers ---- */
 
-/*
- * The page runs one inline script, allowed by its hash, and loads swagger-ui-dist pinned to a
- * release with Subresource Integrity. Swagger UI sets inline styles, hence 'unsafe-inline' for
- * styles only; its icons are data: SVGs. "Try it out" and the document stay on this origin.
- */
-#define OPENAPI_CDN OPENAPI_SWAGGER_UI_ORIGIN "/npm/swagger-ui-dist@" OPENAPI_SWAGGER_UI_VERSION
-#define OPENAPI_DOCS_SCRIPT                                                                        \
-    "window.ui = SwaggerUIBundle({url: \"/openapi.json\", dom_id: \"#swagger-ui\", "               \
-    "deepLinking: true, validatorUrl: null, persistAuthorization: false});"
-
-static const char openapi_docs_html[] =
-    "<!doctype html>\n"
-    "<html lang=\"en\">\n"
-    "<head>\n"
-    "<meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    "<title>lintel API</title>\n"
-    "<link rel=\"stylesheet\" href=\"" OPENAPI_CDN "/swagger-ui.css\"\n"
-    " integrity=\"sha384-WlYgdmXYOOBWL5apwjDEZwN+U3HmXSSu5R6V5aGxEcf7z+KuRNwBhoxKVN1i3D5I\"\n"
-    " crossorigin=\"anonymous\">\n"
-    "</head>\n"
-    "<body>\n"
-    "<div id=\"swagger-ui\"></div>\n"
-    "<script src=\"" OPENAPI_CDN "/swagger-ui-bundle.js\"\n"
-    " integrity=\"sha384-gjRm0bEPMeTmMh5jT2cHccIwCUZSTd8YC+j0d0sXw0MdGEfScduGpSyF3ZSSLkX9\"\n"
-    " crossorigin=\"anonymous\"></script>\n"
-    "<script>" OPENAPI_DOCS_SCRIPT "</script>\n"
-    "</body>\n"
-    "</html>\n";
-
 static pthread_mutex_t openapi_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *openapi_text; /* the serialized document, built at the first request */
 static size_t openapi_text_len;
-static char *openapi_csp; /* the /docs Content-Security-Policy */
-
-/* "'sha256-<base64>'" of the inline script, for script-src. */
-static char *openapi_script_hash(void)
-{
-    unsigned char digest[32];
-    gnutls_datum_t in = {digest, sizeof(digest)}, out = {NULL, 0};
-    char *text = NULL;
-
-    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, OPENAPI_DOCS_SCRIPT, strlen(OPENAPI_DOCS_SCRIPT),
-                         digest) != 0 ||
-        gnutls_base64_encode2(&in, &out) != 0)
-        goto cleanup;
-    if (asprintf(&text, "'sha256-%.*s'", (int)strcspn((const char *)out.data, "\r\n"),
-                 (const char *)out.data) < 0)
-        text = NULL;
-cleanup:
-    gnutls_free(out.data);
-    return text;
-}
 
 int openapi_handler(lintel_req *req, lintel_res *res, void *state)
 {
@@ -512,39 +460,5 @@ int openapi_handler(lintel_req *req, lintel_res *res, void *state)
 cleanup:
     pthread_mutex_unlock(&openapi_lock);
     json_decref(j_doc);
-    return rc;
-}
-
-int openapi_docs_handler(lintel_req *req, lintel_res *res, void *state)
-{
-    const struct lintel_api *api = host_api();
-    char *hash = NULL;
-    int rc = LINTEL_ENOMEM;
-
-    (void)req;
-    (void)state;
-    pthread_mutex_lock(&openapi_lock);
-    if (openapi_csp == NULL) {
-        hash = openapi_script_hash();
-        if (hash == NULL ||
-            asprintf(&openapi_csp,
-                     "default-src 'none'; script-src %s %s; style-src %s 'unsafe-inline'; "
-                     "img-src 'self' data: %s; connect-src 'self'; base-uri 'none'; "
-                     "form-action 'none'; frame-ancestors 'none'",
-                     OPENAPI_SWAGGER_UI_ORIGIN, hash, OPENAPI_SWAGGER_UI_ORIGIN,
-                     OPENAPI_SWAGGER_UI_ORIGIN) < 0) {
-            openapi_csp = NULL;
-            goto cleanup;
-        }
-    }
-    rc = api->res_header(res, "Content-Security-Policy", openapi_csp);
-    if (rc == 0)
-        rc = api->res_header(res, "Referrer-Policy", "no-referrer");
-    if (rc == 0)
-        rc = api->res_bytes(res, 200, "text/html; charset=utf-8", openapi_docs_html,
-                            sizeof(openapi_docs_html) - 1);
-cleanup:
-    pthread_mutex_unlock(&openapi_lock);
-    free(hash);
     return rc;
 }

@@ -11,8 +11,10 @@
 #include "http_error.h"
 #include "json_out.h"
 #include "log.h"
+#include "metrics.h"
 #include "openapi.h"
 #include "plugin_loader.h"
+#include "web.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -313,7 +315,10 @@ int server_core_routes(void)
     } core[] = {
         {"/health", health_handler},
         {"/openapi.json", openapi_handler},
-        {"/docs", openapi_docs_handler},
+        {"/docs", web_docs_handler},
+        {"/admin", web_admin_handler},
+        {"/assets/{file}", web_asset_handler},
+        {"/metrics", metrics_handler}, /* authenticates itself: admin or metrics_token */
         {"/api/auth/jwks", health_jwks_handler},
     };
     char *err = NULL;
@@ -337,7 +342,7 @@ struct server_path {
     char *buf; /* decoded segments, NUL-separated */
     const char *segs[SERVER_MAX_SEGMENTS];
     size_t nsegs;
-    bool too_long;
+    bool too_long; /* more segments than any route has, or one with a NUL: no route matches */
 };
 
 static int server_path_split(const char *url_path, struct server_path *sp)
@@ -364,7 +369,9 @@ static int server_path_split(const char *url_path, struct server_path *sp)
             sp->too_long = true;
             break;
         }
-        MHD_http_unescape(seg);
+        /* A decoded NUL (%00) would cut the segment short for every strcmp: match nothing. */
+        if (MHD_http_unescape(seg) != strlen(seg))
+            sp->too_long = true;
         sp->segs[sp->nsegs++] = seg;
     }
     return 0;
@@ -714,6 +721,8 @@ static void server_finish(struct lintel_req *req, const struct timespec *t0)
     server_format_ms(
         (long long)(t1.tv_sec - t0->tv_sec) * 1000000000LL + (t1.tv_nsec - t0->tv_nsec), took);
     u_map_put(h, "X-Response-Time", took);
+    metrics_request(req->route, res->status,
+                    (long long)(t1.tv_sec - t0->tv_sec) * 1000000000LL + (t1.tv_nsec - t0->tv_nsec));
     server_log_access(req, res->status, took);
 }
 

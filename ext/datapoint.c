@@ -13,6 +13,13 @@
  * R5 a point is invalid when any tag, decoded, is exactly "system", "suspect", "too old" or
  *    "not finite" (case-sensitive).
  * R6 NULL in any argument gives NULL.
+ *
+ * Why a JSON reader of its own rather than SQLite's json_each/json_insert in the statements:
+ * lintel_datapoint_valid runs in the datapoints table's CHECK, where subqueries (and so
+ * json_each) are not allowed, and the whole rule must hold whoever writes; and measured on
+ * 1 000 000 rows in one run (tests/bench/bench_ext.c, `make bench`), the SQL form of the same
+ * rules, checked to give identical results, took 5x (valid) and 2.5x (tags) the time of this
+ * code (147 vs 735 ms, 589 vs 1475 ms on the 2-core reference machine).
  */
 #include "lintel_ext_int.h"
 

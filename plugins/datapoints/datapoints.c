@@ -400,6 +400,20 @@ cleanup:
     return rc;
 }
 
+/*
+ * Tells the caller's open WebSockets that points were stored ({"event": "datapoints.created",
+ * "inserted": n}), so a chart can refresh (the /admin page does). Best effort, after the reply.
+ */
+static void dp_publish_created(struct datapoints *d, lintel_req *req, long long inserted)
+{
+    json_t *j_event = json_pack("{ss sI}", "event", "datapoints.created", "inserted",
+                                (json_int_t)inserted);
+
+    if (j_event != NULL)
+        d->api->event_publish(req, d->api->req_user_id(req), j_event);
+    json_decref(j_event);
+}
+
 /* POST /api/datapoints [raw points] -> 201 {inserted}; one bad point -> 422 and nothing stored */
 static int dp_bulk(lintel_req *req, lintel_res *res, void *state)
 {
@@ -440,6 +454,8 @@ static int dp_bulk(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     j_reply = json_pack("{sI}", "inserted", (json_int_t)inserted);
     rc = j_reply != NULL ? d->api->res_json(res, 201, j_reply) : LINTEL_ENOMEM;
+    if (rc == 0)
+        dp_publish_created(d, req, inserted);
 cleanup:
     json_decref(j_body);
     json_decref(j_bad);
@@ -526,6 +542,8 @@ static int dp_populate(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     j_reply = json_pack("{sIsO}", "inserted", (json_int_t)inserted, "items", j_items);
     rc = j_reply != NULL ? d->api->res_json(res, 201, j_reply) : LINTEL_ENOMEM;
+    if (rc == 0)
+        dp_publish_created(d, req, inserted);
 cleanup:
     json_decref(j_points);
     json_decref(j_items);

@@ -511,6 +511,71 @@ static int users_admin_delete(lintel_req *req, lintel_res *res, void *state)
     return rc;
 }
 
+/* GET /api/users/{id}/sessions (users:admin): the user's open sessions, newest first. */
+static int users_admin_sessions(lintel_req *req, lintel_res *res, void *state)
+{
+    struct users *u = state;
+    json_t *j_user = NULL, *j_rows = NULL, *j_params = NULL;
+    long long id = 0;
+    int rc;
+
+    rc = u->api->req_id(req, "id", "User", &id);
+    if (rc == 0)
+        rc = users_row(u, req, "SELECT id FROM users WHERE id = ?1 AND deleted_at IS NULL",
+                       json_pack("[I]", (json_int_t)id), &j_user);
+    if (rc == LINTEL_ENOTFOUND)
+        rc = users_not_found(u, res);
+    if (rc != 0)
+        goto cleanup;
+    j_params = json_pack("[I]", (json_int_t)id);
+    rc = j_params != NULL ? 0 : LINTEL_ENOMEM;
+    if (rc == 0)
+        rc = u->api->sql_query(
+            req,
+            "SELECT id, scope, strftime('%Y-%m-%dT%H:%M:%SZ', created_at, 'unixepoch') AS "
+            "created_at, (SELECT strftime('%Y-%m-%dT%H:%M:%SZ', max(r.created_at), 'unixepoch') "
+            "FROM refresh_tokens r WHERE r.session_id = sessions.id) AS refreshed_at "
+            "FROM sessions WHERE user_id = ?1 AND ended_at IS NULL "
+            "ORDER BY sessions.created_at DESC, sessions.rowid DESC LIMIT 1000",
+            j_params, &j_rows);
+    if (rc == 0)
+        rc = u->api->res_json(res, 200, j_rows);
+cleanup:
+    json_decref(j_params);
+    json_decref(j_rows);
+    json_decref(j_user);
+    return rc;
+}
+
+/* DELETE /api/users/{id}/sessions/{sid} (users:admin): its tokens fail from the next request. */
+static int users_admin_session_end(lintel_req *req, lintel_res *res, void *state)
+{
+    struct users *u = state;
+    const char *sid = u->api->req_param(req, "sid");
+    json_t *j_row = NULL;
+    long long id = 0;
+    int rc;
+
+    rc = u->api->req_id(req, "id", "User", &id);
+    if (rc != 0)
+        goto cleanup;
+    rc = users_row(u, req,
+                   "SELECT s.id FROM sessions s JOIN users ON users.id = s.user_id "
+                   "WHERE s.id = ?1 AND s.user_id = ?2 AND s.ended_at IS NULL "
+                   "AND users.deleted_at IS NULL",
+                   json_pack("[sI]", sid != NULL ? sid : "", (json_int_t)id), &j_row);
+    if (rc == LINTEL_ENOTFOUND)
+        rc = u->api->res_error(res, LINTEL_ENOTFOUND, NULL,
+                               "User %lld has no open session with that id", id);
+    if (rc == 0)
+        rc = u->api->session_end(req, id, sid, NULL);
+    if (rc == 0)
+        rc = u->api->res_empty(res, 204);
+cleanup:
+    json_decref(j_row);
+    return rc;
+}
+
 static void users_unload(void *state)
 {
     struct users *u = state;
@@ -536,6 +601,10 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         {"GET", "/api/users/{id}", LINTEL_ROUTE_ADMIN, "users:admin", users_admin_get},
         {"PATCH", "/api/users/{id}", LINTEL_ROUTE_ADMIN, "users:admin", users_admin_patch},
         {"DELETE", "/api/users/{id}", LINTEL_ROUTE_ADMIN, "users:admin", users_admin_delete},
+        {"GET", "/api/users/{id}/sessions", LINTEL_ROUTE_ADMIN, "users:admin",
+         users_admin_sessions},
+        {"DELETE", "/api/users/{id}/sessions/{sid}", LINTEL_ROUTE_ADMIN, "users:admin",
+         users_admin_session_end},
     };
     struct users *u = NULL;
     size_t i;

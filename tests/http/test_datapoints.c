@@ -3,6 +3,7 @@
  * every upstream failure mode can be produced on demand and its request counted.
  */
 #include <check.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -436,6 +437,30 @@ START_TEST(test_list_same_second_ordered_by_id)
 }
 END_TEST
 
+/* float32 -0.0 (bytes [0,0,0,128]) comes back as -0.0, not 0.0: the sign is kept on disk. */
+START_TEST(test_negative_zero_keeps_its_sign)
+{
+    long long t = (long long)time(NULL) - 2150;
+    char body[256], q[128], path[160];
+    struct lt_resp r;
+
+    snprintf(body, sizeof(body), "[{\"time\":%lld,\"value\":[0,0,0,128]}]", t);
+    post_points(body);
+    snprintf(path, sizeof(path), "/api/datapoints?start=%lld&end=%lld", t, t);
+    req("GET", path, user_token, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "\"value\":-0.0,") != NULL, "%s", r.body);
+    ck_assert(signbit(json_real_value(
+        json_object_get(json_array_get(json_object_get(r.j_body, "items"), 0), "value"))));
+    lt_resp_clear(&r);
+    snprintf(q, sizeof(q), "/api/datapoints/stats?start=%lld&end=%lld", t, t);
+    req("GET", q, user_token, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "\"min\":-0.0,") != NULL, "%s", r.body);
+    lt_resp_clear(&r);
+}
+END_TEST
+
 START_TEST(test_list_bad_queries)
 {
     static const struct {
@@ -601,6 +626,7 @@ static Suite *datapoints_suite(void)
     tcase_add_test(tc, test_bulk_ingest_rules);
     tcase_add_test(tc, test_list_visibility_and_ranges);
     tcase_add_test(tc, test_list_same_second_ordered_by_id);
+    tcase_add_test(tc, test_negative_zero_keeps_its_sign);
     tcase_add_test(tc, test_list_bad_queries);
     tcase_add_test(tc, test_stats_over_visible_values);
     tcase_add_test(tc, test_upstream_from_plugin_config);

@@ -467,7 +467,18 @@ START_TEST(test_transactions)
     ck_assert_int_eq(db_exec(db, "SAVEPOINT a", NULL, NULL, NULL), LINTEL_EINTERNAL);
     ck_assert_int_eq(db_exec(db, "-- c\nCOMMIT", NULL, NULL, NULL), LINTEL_EINTERNAL);
     ck_assert_int_eq(db_exec(db, "END", NULL, NULL, NULL), LINTEL_EINTERNAL);
+    /* SQLite's parser decides, not a scan of the text: a form feed is a blank to SQLite */
+    ck_assert_int_eq(db_exec(db, "\fBEGIN", NULL, NULL, NULL), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_exec(db, "\v/**/ROLLBACK", NULL, NULL, NULL), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_exec(db, "RELEASE a", NULL, NULL, NULL), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_exec(db, "ROLLBACK TO a", NULL, NULL, NULL), LINTEL_EINTERNAL);
     ck_assert(sqlite3_get_autocommit(db_handle(db)));
+    /* one statement per call: what follows is prepared, and blanks or comments are no statement */
+    exec_ok("UPDATE t SET v = v WHERE v = 0;\f-- done\n/* really */ ;");
+    ck_assert_int_eq(db_exec(db, "SELECT 1;\fSELECT 2", NULL, NULL, NULL), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_exec(db, "SELECT 1; DELETE FROM t", NULL, NULL, NULL), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_exec(db, "SELECT 1; garbage", NULL, NULL, NULL), LINTEL_EINTERNAL);
+    assert_row("SELECT count(*) AS n FROM t", NULL, "{\"n\":2}");
     exec_ok("UPDATE t SET v = v WHERE v = 0");
 
     /* a COMMIT that fails (deferred foreign key) rolls back and closes the transaction */
