@@ -35,8 +35,10 @@ test: deps
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
-bench: build
-	@scripts/install-deps.sh scripts/bench-packages.txt
+# The bench's packages come first: its baseline servers need ulfius at configure time.
+bench:
+	@scripts/install-deps.sh scripts/debian-packages.txt scripts/bench-packages.txt
+	$(MAKE) build
 	tests/bench/run.sh $(BUILD)
 
 fuzz:

@@ -7,6 +7,7 @@
 #include <lintel/plugin.h>
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -53,6 +54,7 @@ static const struct config_key config_keys[] = {
     {"threads", CT_UINT, O(threads), 0, 1024, "0", NULL, false},
     {"hash_concurrency", CT_UINT, O(hash_concurrency), 0, 1024, "0", NULL, false},
     {"connection_limit", CT_UINT, O(connection_limit), 1, 1000000, "1024", NULL, false},
+    {"connection_per_ip", CT_UINT, O(connection_per_ip), 1, 1000000, "128", NULL, false},
     {"connection_timeout", CT_UINT, O(connection_timeout), 0, 86400, "30", NULL, false},
     {"connection_memory", CT_SIZE, O(connection_memory), 8 * KB, 64 * MB, "32768", NULL, false},
     {"max_body", CT_SIZE, O(max_body), 1, 1024 * MB, "1048576", NULL, false},
@@ -398,10 +400,44 @@ cleanup:
     return rc;
 }
 
+/* A LINTEL_ variable that names no key is a typo that would otherwise be ignored silently. */
+static int config_check_env_names(char **err)
+{
+    extern char **environ;
+    char **e;
+
+    for (e = environ; e != NULL && *e != NULL; e++) {
+        const char *name = *e, *eq = strchr(name, '=');
+        size_t n = eq != NULL ? (size_t)(eq - name) : strlen(name), i;
+        bool known = false;
+        if (strncmp(name, "LINTEL_", 7) != 0)
+            continue;
+        /* LINTEL_TEST_* belongs to the test suite (its harness and hooks), never a setting. */
+        if (strncmp(name, "LINTEL_TEST_", 12) == 0)
+            continue;
+        for (i = 0; i < CONFIG_NKEYS && !known; i++) {
+            const char *k = config_keys[i].key;
+            size_t j, kn = strlen(k);
+            known = kn == n - 7;
+            for (j = 0; known && j < kn; j++)
+                known = toupper((unsigned char)k[j]) == name[7 + j];
+        }
+        if (!known) {
+            *err = config_fmt("config: %.*s: no such setting (see docs/configuration.md)", (int)n,
+                              name);
+            return LINTEL_EPARAM;
+        }
+    }
+    return 0;
+}
+
 static int config_load_env(struct config *cfg, char **err)
 {
     char env[64];
     size_t i, j;
+
+    if (config_check_env_names(err) != 0)
+        return LINTEL_EPARAM;
 
     for (i = 0; i < CONFIG_NKEYS; i++) {
         const struct config_key *k = &config_keys[i];
@@ -442,11 +478,191 @@ static bool config_name_list_ok(const char *list)
     return true;
 }
 
+/* A URL taken apart by libcurl's URL API; each part is NULL when absent (curl_free'd). */
+struct config_url {
+    CURLU *h;
+    char *scheme, *host, *port, *path, *user, *query, *fragment;
+};
+
+static void config_url_clear(struct config_url *u)
+{
+    curl_free(u->scheme);
+    curl_free(u->host);
+    curl_free(u->port);
+    curl_free(u->path);
+    curl_free(u->user);
+    curl_free(u->query);
+    curl_free(u->fragment);
+    curl_url_cleanup(u->h);
+    memset(u, 0, sizeof(*u));
+}
+
+/* Parses text with curl_url: an http or https URL with a host, else false. */
+static bool config_url_parse(const char *text, struct config_url *u)
+{
+    memset(u, 0, sizeof(*u));
+    u->h = curl_url();
+    if (u->h == NULL || curl_url_set(u->h, CURLUPART_URL, text, 0) != CURLUE_OK ||
+        curl_url_get(u->h, CURLUPART_SCHEME, &u->scheme, 0) != CURLUE_OK ||
+        curl_url_get(u->h, CURLUPART_HOST, &u->host, 0) != CURLUE_OK || u->host[0] == '\0')
+        return false;
+    if (strcmp(u->scheme, "http") != 0 && strcmp(u->scheme, "https") != 0)
+        return false;
+    curl_url_get(u->h, CURLUPART_PORT, &u->port, 0);
+    curl_url_get(u->h, CURLUPART_PATH, &u->path, 0);
+    curl_url_get(u->h, CURLUPART_USER, &u->user, 0);
+    curl_url_get(u->h, CURLUPART_QUERY, &u->query, 0);
+    curl_url_get(u->h, CURLUPART_FRAGMENT, &u->fragment, 0);
+    return true;
+}
+
+/* upstream_url: an http(s) URL with a host ("http://" alone is refused). */
+static int config_check_upstream(struct config *cfg, char **err)
+{
+    struct config_url u;
+    bool ok;
+
+    if (cfg->upstream_url == NULL)
+        return 0;
+    ok = config_url_parse(cfg->upstream_url, &u) && u.user == NULL && u.fragment == NULL;
+    config_url_clear(&u);
+    if (!ok) {
+        *err = config_fmt("config: upstream_url: \"%s\" is not an http:// or https:// URL with a "
+                          "host (and no user or #fragment)",
+                          cfg->upstream_url);
+        return LINTEL_EPARAM;
+    }
+    return 0;
+}
+
+/*
+ * One origin of cors_origins as browsers send it in Origin: "scheme://host[:port]", the port
+ * only when it is not the scheme's default. NULL (and *why) when it is not an origin.
+ */
+static char *config_origin(const char *text, const char **why)
+{
+    struct config_url u;
+    char *out = NULL;
+
+    *why = "is not an http:// or https:// origin";
+    if (!config_url_parse(text, &u))
+        goto cleanup;
+    *why = "is not an origin: an origin has no path, query, fragment or user";
+    if ((u.path != NULL && strcmp(u.path, "/") != 0) || u.query != NULL || u.fragment != NULL ||
+        u.user != NULL)
+        goto cleanup;
+    /* A path of "/" is allowed only when the text has none ("https://a.example" parses so). */
+    if (text[strlen(text) - 1] == '/')
+        goto cleanup;
+    if (u.port != NULL && ((strcmp(u.scheme, "http") == 0 && strcmp(u.port, "80") == 0) ||
+                           (strcmp(u.scheme, "https") == 0 && strcmp(u.port, "443") == 0))) {
+        curl_free(u.port);
+        u.port = NULL;
+    }
+    out = config_fmt("%s://%s%s%s", u.scheme, u.host, u.port != NULL ? ":" : "",
+                     u.port != NULL ? u.port : "");
+cleanup:
+    config_url_clear(&u);
+    return out;
+}
+
+/* Splits list at commas and spaces into *out (NULL-terminated, malloc'd); returns the count. */
+static size_t config_words(const char *list, char ***out)
+{
+    char *copy = strdup(list), *tok, *save = NULL;
+    char **words = calloc(strlen(list) / 2 + 2, sizeof(char *));
+    size_t n = 0;
+
+    if (copy == NULL || words == NULL) {
+        free(copy);
+        free(words);
+        *out = NULL;
+        return 0;
+    }
+    for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+        words[n] = strdup(tok);
+        if (words[n] != NULL)
+            n++;
+    }
+    free(copy);
+    *out = words;
+    return n;
+}
+
+static void config_list_free(char **list)
+{
+    size_t i;
+
+    for (i = 0; list != NULL && list[i] != NULL; i++)
+        free(list[i]);
+    free(list);
+}
+
+/* cors_origins, parsed once: "*" alone (every origin), or a list of origins. */
+static int config_cors(struct config *cfg, char **err)
+{
+    char **words = NULL;
+    size_t n, i;
+    int rc = LINTEL_EPARAM;
+
+    if (cfg->cors_origins == NULL)
+        return 0;
+    n = config_words(cfg->cors_origins, &words);
+    if (words == NULL)
+        return LINTEL_ENOMEM;
+    if (n == 0) {
+        *err = config_fmt("config: cors_origins: lists no origin");
+        goto cleanup;
+    }
+    for (i = 0; i < n; i++) {
+        const char *why = NULL;
+        char *origin;
+        if (strcmp(words[i], "*") == 0) {
+            if (n > 1) {
+                *err = config_fmt("config: cors_origins: \"*\" allows every origin; give it "
+                                  "alone or list origins without it");
+                goto cleanup;
+            }
+            cfg->cors_any = true;
+            continue;
+        }
+        origin = config_origin(words[i], &why);
+        if (origin == NULL) {
+            *err = config_fmt("config: cors_origins: \"%s\" %s (https://app.example)", words[i],
+                              why);
+            goto cleanup;
+        }
+        free(words[i]);
+        words[i] = origin;
+    }
+    if (!cfg->cors_any) {
+        cfg->cors_list = words;
+        words = NULL;
+    }
+    rc = 0;
+cleanup:
+    config_list_free(words);
+    return rc;
+}
+
+bool config_origin_allowed(const struct config *cfg, const char *origin)
+{
+    size_t i;
+
+    if (cfg->cors_any)
+        return true;
+    for (i = 0; origin != NULL && cfg->cors_list != NULL && cfg->cors_list[i] != NULL; i++)
+        if (strcasecmp(cfg->cors_list[i], origin) == 0)
+            return true;
+    return false;
+}
+
 /* Checks that span keys: pairs, files that must be readable, formats. */
 static int config_check(struct config *cfg, char **err)
 {
     unsigned char addr[sizeof(struct in6_addr)];
     const char *p;
+    int rc;
 
     if (inet_pton(AF_INET, cfg->bind, addr) != 1 && inet_pton(AF_INET6, cfg->bind, addr) != 1) {
         *err = config_fmt("config: bind: \"%s\" is not an IPv4 or IPv6 address", cfg->bind);
@@ -480,11 +696,9 @@ static int config_check(struct config *cfg, char **err)
                           cfg->jwt_alg);
         return LINTEL_EPARAM;
     }
-    if (cfg->upstream_url != NULL && strncmp(cfg->upstream_url, "http://", 7) != 0 &&
-        strncmp(cfg->upstream_url, "https://", 8) != 0) {
-        *err = config_fmt("config: upstream_url: must start with http:// or https://");
-        return LINTEL_EPARAM;
-    }
+    rc = config_check_upstream(cfg, err);
+    if (rc != 0)
+        return rc;
     if (cfg->admin_password != NULL && strlen(cfg->admin_password) < cfg->password_min) {
         *err =
             config_fmt("config: admin_password: shorter than password_min (%u)", cfg->password_min);
@@ -501,23 +715,7 @@ static int config_check(struct config *cfg, char **err)
                           cfg->plugins);
         return LINTEL_EPARAM;
     }
-    if (cfg->cors_origins != NULL) {
-        char *copy = strdup(cfg->cors_origins), *save = NULL, *tok;
-        int bad = 0;
-        if (copy == NULL)
-            return LINTEL_ENOMEM;
-        for (tok = strtok_r(copy, ", ", &save); tok != NULL && !bad;
-             tok = strtok_r(NULL, ", ", &save))
-            bad = strcmp(tok, "*") != 0 && strncmp(tok, "http://", 7) != 0 &&
-                  strncmp(tok, "https://", 8) != 0;
-        free(copy);
-        if (bad) {
-            *err = config_fmt("config: cors_origins: each origin must be \"*\" or start with "
-                              "http:// or https://");
-            return LINTEL_EPARAM;
-        }
-    }
-    return 0;
+    return config_cors(cfg, err);
 }
 
 /*
@@ -595,6 +793,9 @@ void config_release(struct config *cfg)
     }
     json_decref(cfg->j_plugin_configs);
     cfg->j_plugin_configs = NULL;
+    config_list_free(cfg->cors_list);
+    cfg->cors_list = NULL;
+    cfg->cors_any = false;
 }
 
 /* Four per core and at least eight: handlers block on SQLite, hashing and upstream calls. */

@@ -18,11 +18,14 @@ struct config {
     unsigned threads;            /* threads: worker pool size; 0 = from the core count     */
     unsigned hash_concurrency;   /* hash_concurrency: passwords hashed at once; 0 = auto   */
     unsigned connection_limit;   /* connection_limit: 1024                                 */
+    unsigned connection_per_ip;  /* connection_per_ip: open connections per client, 128    */
     unsigned connection_timeout; /* connection_timeout: seconds idle, 30                   */
-    size_t connection_memory;    /* connection_memory: bytes per connection, 64 KiB        */
-    size_t max_body;             /* max_body: 1 MiB                                        */
+    size_t connection_memory;    /* connection_memory: bytes per connection, 32 KiB        */
+    size_t max_body;             /* max_body: bytes of a request body, 1 MiB (avatars: avatar_max) */
     char *envelope;              /* envelope: "problem" (RFC 9457) or "jsend"              */
     char *cors_origins;          /* cors_origins: comma-separated, NULL = CORS off         */
+    bool cors_any;               /* cors_origins is "*": every origin                      */
+    char **cors_list;            /* else its origins, "scheme://host[:port]", NULL-ended   */
     bool trust_proxy;            /* trust_proxy: honour X-Forwarded-For                    */
     char *log_level;             /* log_level: error, warning, info (default), debug       */
 
@@ -84,6 +87,9 @@ unsigned config_pool_size(const struct config *cfg);
 
 /* How many password hashes may run at once: hash_concurrency, else half the cores (>= 1). */
 unsigned config_hash_slots(const struct config *cfg);
+
+/* True when origin (an Origin header) is allowed by cors_origins ("*" allows every one). */
+bool config_origin_allowed(const struct config *cfg, const char *origin);
 
 /* The process-wide configuration once loaded (read-only after start). */
 const struct config *config_get(void);

@@ -1,6 +1,6 @@
 /*
  * The host functions behind struct lintel_api. Plugins reach requests, replies, SQL, tokens
- * and outbound HTTP only through these, so no ulfius or sqlite handle ever crosses the ABI.
+ * and outbound HTTP only through these, so no libmicrohttpd or sqlite handle crosses the ABI.
  */
 #include "host_api.h"
 
@@ -18,6 +18,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "plugin_loader.h"
+#include "router.h"
 #include "server.h"
 
 #include <ctype.h>
@@ -27,7 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <ulfius.h>
+#include <microhttpd.h>
+#include <stdint.h>
 
 /* ---- errors ---- */
 
@@ -172,7 +174,7 @@ static void host_log(lintel_plugin *p, int level, const char *fmt, ...)
 /* The media type of the request without parameters, lower-cased into buf; "" when absent. */
 static void host_media_type(const lintel_req *req, char *buf, size_t size)
 {
-    const char *ct = u_map_get_case(req->u->map_header, "Content-Type");
+    const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
     size_t i = 0;
 
     buf[0] = '\0';
@@ -285,32 +287,107 @@ static int host_parse_json(lintel_req *req, const char *body, size_t len, json_t
     }
 }
 
-static int host_parse_form(lintel_req *req, json_t **j_body)
-{
-    const struct _u_map *m = req->u->map_post_body;
-    const char **keys = m != NULL ? u_map_enum_keys(m) : NULL;
-    json_t *j_obj = json_object();
-    size_t i;
+/* The form being parsed: values arrive in pieces (off > 0 continues the current key). */
+struct host_form {
+    lintel_req *req;
+    json_t *j_obj;
+    char *key, *val;
+    size_t len;
+    int rc;
+};
 
-    if (j_obj == NULL)
-        return LINTEL_ENOMEM;
-    for (i = 0; keys != NULL && keys[i] != NULL; i++) {
-        const char *v = u_map_get(m, keys[i]);
-        ssize_t n = u_map_get_length(m, keys[i]);
-        json_t *j_v;
-        if (v == NULL || n < 0)
-            continue;
-        if (n > 0 && v[n - 1] == '\0')
-            n--;
-        j_v = json_stringn(v, (size_t)n);
-        if (j_v == NULL || json_object_set_new(j_obj, keys[i], j_v) != 0) {
-            json_decref(j_obj);
-            return host_res_record(&req->res, LINTEL_EMALFORMED, keys[i], "is not valid UTF-8 text",
-                                   false);
+static int host_form_flush(struct host_form *f)
+{
+    json_t *j_v;
+
+    if (f->key == NULL)
+        return 0;
+    if (json_object_get(f->j_obj, f->key) != NULL)
+        f->rc = host_res_record(&f->req->res, LINTEL_EMALFORMED, f->key, "is given more than once",
+                                false);
+    j_v = f->rc == 0 ? json_stringn(f->val != NULL ? f->val : "", f->len) : NULL;
+    if (f->rc == 0 && j_v == NULL)
+        f->rc = host_res_record(&f->req->res, LINTEL_EMALFORMED, f->key,
+                                "is not valid UTF-8 text", false);
+    if (j_v != NULL && json_object_set_new(f->j_obj, f->key, j_v) != 0)
+        f->rc = LINTEL_ENOMEM;
+    free(f->key);
+    free(f->val);
+    f->key = f->val = NULL;
+    f->len = 0;
+    return f->rc;
+}
+
+static enum MHD_Result host_form_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *filename, const char *content_type,
+                                       const char *transfer_encoding, const char *data,
+                                       uint64_t off, size_t size)
+{
+    struct host_form *f = cls;
+    char *grown;
+
+    (void)kind;
+    (void)filename;
+    (void)content_type;
+    (void)transfer_encoding;
+    if (off == 0 || f->key == NULL || strcmp(f->key, key) != 0) {
+        if (host_form_flush(f) != 0)
+            return MHD_NO;
+        f->key = strdup(key);
+        if (f->key == NULL) {
+            f->rc = LINTEL_ENOMEM;
+            return MHD_NO;
         }
     }
-    *j_body = j_obj;
-    return 0;
+    /* The values together are never longer than the body, which the route's limit bounds. */
+    grown = realloc(f->val, f->len + size + 1);
+    if (grown == NULL) {
+        f->rc = LINTEL_ENOMEM;
+        return MHD_NO;
+    }
+    f->val = grown;
+    if (size > 0)
+        memcpy(f->val + f->len, data, size);
+    f->len += size;
+    return MHD_YES;
+}
+
+/* application/x-www-form-urlencoded, parsed by libmicrohttpd only for LINTEL_ROUTE_FORM routes. */
+static int host_parse_form(lintel_req *req, json_t **j_body)
+{
+    struct host_form f = {.req = req, .j_obj = json_object()};
+    struct MHD_PostProcessor *pp = NULL;
+    int rc = LINTEL_ENOMEM;
+
+    if (f.j_obj == NULL)
+        goto cleanup;
+    pp = MHD_create_post_processor(req->conn, 1024, host_form_value, &f);
+    if (pp == NULL)
+        goto cleanup;
+    if ((req->body_len > 0 && MHD_post_process(pp, req->body, req->body_len) != MHD_YES) ||
+        host_form_flush(&f) != 0) {
+        rc = f.rc != 0 ? f.rc
+                       : host_res_record(&req->res, LINTEL_EMALFORMED, NULL,
+                                         "The form body cannot be parsed.", false);
+        goto cleanup;
+    }
+    if (MHD_destroy_post_processor(pp) != MHD_YES) {
+        pp = NULL;
+        rc = host_res_record(&req->res, LINTEL_EMALFORMED, NULL,
+                             "The form body ends in the middle of a value.", false);
+        goto cleanup;
+    }
+    pp = NULL;
+    *j_body = f.j_obj;
+    f.j_obj = NULL;
+    rc = 0;
+cleanup:
+    if (pp != NULL)
+        MHD_destroy_post_processor(pp);
+    free(f.key);
+    free(f.val);
+    json_decref(f.j_obj);
+    return rc;
 }
 
 static int host_req_json(lintel_req *req, json_t **j_body)
@@ -321,7 +398,7 @@ static int host_req_json(lintel_req *req, json_t **j_body)
     *j_body = NULL;
     host_media_type(req, mt, sizeof(mt));
     if (host_is_json_type(mt))
-        return host_parse_json(req, req->u->binary_body, req->u->binary_body_length, j_body);
+        return host_parse_json(req, req->body, req->body_len, j_body);
     if (form_ok && strcmp(mt, "application/x-www-form-urlencoded") == 0)
         return host_parse_form(req, j_body);
     return host_res_record(&req->res, LINTEL_EMEDIATYPE, NULL,
@@ -333,8 +410,8 @@ static int host_req_json(lintel_req *req, json_t **j_body)
 
 static const void *host_req_body(lintel_req *req, size_t *len)
 {
-    *len = req->u->binary_body_length;
-    return req->u->binary_body;
+    *len = req->body_len;
+    return req->body;
 }
 
 static const char *host_req_param(lintel_req *req, const char *name)
@@ -349,12 +426,17 @@ static const char *host_req_param(lintel_req *req, const char *name)
 
 static const char *host_req_query(lintel_req *req, const char *name)
 {
-    return u_map_get(req->u->map_url, name);
+    size_t i;
+
+    for (i = 0; name != NULL && i < req->nargs; i++)
+        if (strcmp(req->args[i].key, name) == 0)
+            return req->args[i].value;
+    return NULL;
 }
 
 static const char *host_req_header(lintel_req *req, const char *name)
 {
-    return u_map_get_case(req->u->map_header, name);
+    return name != NULL ? MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name) : NULL;
 }
 
 static const json_t *host_req_claims(lintel_req *req)
@@ -439,12 +521,42 @@ static int host_res_bytes(lintel_res *res, unsigned status, const char *content_
     return 0;
 }
 
-static int host_res_header(lintel_res *res, const char *name, const char *value)
+int host_res_put_header(struct lintel_res *res, const char *name, const char *value)
 {
-    if (name == NULL || value == NULL || strpbrk(name, "\r\n:") != NULL ||
+    struct host_header *grown;
+    char *n = NULL, *v = NULL;
+    size_t i;
+
+    if (name == NULL || value == NULL || name[0] == '\0' || strpbrk(name, "\r\n: ") != NULL ||
         strpbrk(value, "\r\n") != NULL)
         return LINTEL_EPARAM;
-    return u_map_put(res->u->map_header, name, value) == U_OK ? 0 : LINTEL_ENOMEM;
+    v = strdup(value);
+    if (v == NULL)
+        return LINTEL_ENOMEM;
+    for (i = 0; i < res->nheaders; i++) {
+        if (strcasecmp(res->headers[i].name, name) == 0) {
+            free(res->headers[i].value);
+            res->headers[i].value = v;
+            return 0;
+        }
+    }
+    n = strdup(name);
+    grown = n != NULL ? realloc(res->headers, (res->nheaders + 1) * sizeof(*grown)) : NULL;
+    if (grown == NULL) {
+        free(n);
+        free(v);
+        return LINTEL_ENOMEM;
+    }
+    res->headers = grown;
+    res->headers[res->nheaders].name = n;
+    res->headers[res->nheaders].value = v;
+    res->nheaders++;
+    return 0;
+}
+
+static int host_res_header(lintel_res *res, const char *name, const char *value)
+{
+    return host_res_put_header(res, name, value);
 }
 
 /* ---- SQL ---- */
@@ -829,6 +941,7 @@ static const struct lintel_api host_table = {
     .sql_queryf = host_kit_sql_queryf,
     .sql_rowf = host_kit_sql_rowf,
     .sql_execf = host_kit_sql_execf,
+    .sql_list = host_kit_sql_list,
     .sql_begin = host_sql_begin,
     .sql_commit = host_sql_commit,
     .sql_rollback = host_sql_rollback,
@@ -850,14 +963,15 @@ const struct lintel_api *host_api(void)
     return &host_table;
 }
 
-void host_req_init(struct lintel_req *req, const struct _u_request *u_req,
-                   struct _u_response *u_resp, const struct config *cfg)
+void host_req_init(struct lintel_req *req, struct MHD_Connection *conn, const char *method,
+                   const char *path, const struct config *cfg)
 {
     memset(req, 0, sizeof(*req));
-    req->u = u_req;
+    req->conn = conn;
+    req->method = method;
+    req->path = path;
     req->cfg = cfg;
     req->res.req = req;
-    req->res.u = u_resp;
 }
 
 void host_req_release(struct lintel_req *req)
@@ -869,8 +983,17 @@ void host_req_release(struct lintel_req *req)
         db_rollback(req->db);
     }
     host_heavy_end(req);
-    for (i = 0; i < req->nparams; i++)
-        free(req->param_value[i]);
+    for (i = 0; i < req->nargs; i++) {
+        free(req->args[i].key);
+        free(req->args[i].value);
+    }
+    free(req->args);
+    free(req->body);
+    for (i = 0; i < req->res.nheaders; i++) {
+        free(req->res.headers[i].name);
+        free(req->res.headers[i].value);
+    }
+    free(req->res.headers);
     json_decref(req->j_claims);
     host_res_reset(&req->res);
     free(req->res.err_detail);

@@ -10,22 +10,32 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct _u_request;
-struct _u_response;
+struct MHD_Connection;
 struct config;
 struct db;
 struct route;
 
 #define HOST_MAX_PARAMS 16
 
+/* One reply header (both malloc'd); the server hands them to libmicrohttpd at the end. */
+struct host_header {
+    char *name, *value;
+};
+
+/* One query argument, percent-decoded (both malloc'd). */
+struct host_arg {
+    char *key, *value;
+};
+
 struct lintel_res {
     struct lintel_req *req;
-    struct _u_response *u; /* headers go straight into the ulfius response          */
     unsigned status;
     char *body; /* malloc'd reply body, or NULL                          */
     size_t len;
     const char *content_type; /* static text, or content_type_buf                    */
     char *content_type_buf;
+    struct host_header *headers; /* set with host_res_put_header (replaces the same name) */
+    size_t nheaders;
     bool written;     /* res_json/res_empty/res_bytes was called               */
     int err_rc;       /* recorded error, 0 when none                           */
     char *err_detail; /* malloc'd                                              */
@@ -35,12 +45,18 @@ struct lintel_res {
 };
 
 struct lintel_req {
-    const struct _u_request *u;
-    const struct route *route; /* NULL for the fallback (404/405)                 */
+    struct MHD_Connection *conn; /* headers and query are read through it           */
+    const char *method;          /* borrowed from libmicrohttpd                     */
+    const char *path;            /* raw path without the query (borrowed)           */
+    const struct route *route;   /* NULL for the fallback (404/405)                 */
     const struct config *cfg;
-    const char *param_name[HOST_MAX_PARAMS]; /* borrowed from the route              */
-    char *param_value[HOST_MAX_PARAMS];      /* decoded, malloc'd                    */
+    const char *param_name[HOST_MAX_PARAMS];  /* borrowed from the route              */
+    const char *param_value[HOST_MAX_PARAMS]; /* decoded, borrowed from the match     */
     size_t nparams;
+    struct host_arg *args; /* the decoded query (owned)                       */
+    size_t nargs;
+    char *body; /* the request body, at most the route's limit (owned) */
+    size_t body_len;
     json_t *j_claims; /* verified claims (owned) or NULL                 */
     long long user_id;
     struct db *db; /* this thread's connection, once asked for        */
@@ -57,9 +73,12 @@ void host_api_release(void);
 /* The table handed to every plugin (static; lives for the process). */
 const struct lintel_api *host_api(void);
 
-/* Prepares req for one call (u_req/u_resp borrowed); host_req_release frees what it holds. */
-void host_req_init(struct lintel_req *req, const struct _u_request *u_req,
-                   struct _u_response *u_resp, const struct config *cfg);
+/* Prepares req for one request on conn (method and path borrowed from libmicrohttpd). */
+void host_req_init(struct lintel_req *req, struct MHD_Connection *conn, const char *method,
+                   const char *path, const struct config *cfg);
+
+/* Sets a reply header (copied; replaces one of the same name). LINTEL_EPARAM for CR/LF. */
+int host_res_put_header(struct lintel_res *res, const char *name, const char *value);
 
 /* Rolls back a transaction the handler left open, frees params, claims, body, errors. */
 void host_req_release(struct lintel_req *req);

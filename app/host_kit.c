@@ -11,6 +11,7 @@
 #include "lintel_ext.h"
 #include "log.h"
 #include "plugin_loader.h"
+#include "router.h"
 #include "server.h"
 
 #include <errno.h>
@@ -362,6 +363,51 @@ int host_kit_sql_execf(lintel_req *req, long long *changes, const char *sql, con
     return rc;
 }
 
+int host_kit_sql_list(lintel_req *req, lintel_res *res, const char *sql, const char *fmt, ...)
+{
+    const struct lintel_api *api = host_api();
+    json_t *j_params, *j_items = NULL, *j_total = NULL;
+    char *count_sql = NULL, *page_sql = NULL;
+    long long limit, offset;
+    size_t n;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    j_params = host_kit_params(req, fmt, ap);
+    va_end(ap);
+    if (j_params == NULL)
+        return host_res_record(res, LINTEL_EINTERNAL, NULL, NULL, true);
+    n = json_array_size(j_params);
+    rc = api->req_page(req, &limit, &offset);
+    if (rc != 0)
+        goto cleanup;
+    if (asprintf(&count_sql, "SELECT count(*) AS total FROM (%s)", sql) < 0)
+        count_sql = NULL;
+    if (asprintf(&page_sql, "%s LIMIT ?%zu OFFSET ?%zu", sql, n + 1, n + 2) < 0)
+        page_sql = NULL;
+    if (count_sql == NULL || page_sql == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = api->sql_row(req, count_sql, j_params, &j_total);
+    if (rc == 0 && (json_array_append_new(j_params, json_integer((json_int_t)limit)) != 0 ||
+                    json_array_append_new(j_params, json_integer((json_int_t)offset)) != 0))
+        rc = LINTEL_ENOMEM;
+    if (rc == 0)
+        rc = api->sql_query(req, page_sql, j_params, &j_items);
+    if (rc == 0)
+        rc = api->res_list(res, j_items, json_integer_value(json_object_get(j_total, "total")),
+                           limit, offset);
+cleanup:
+    free(count_sql);
+    free(page_sql);
+    json_decref(j_total);
+    json_decref(j_items);
+    json_decref(j_params);
+    return rc;
+}
+
 int host_kit_event_user(lintel_req *req, const char *name, const char *key, const json_t *j_data)
 {
     json_t *j_event;
@@ -385,6 +431,27 @@ int host_kit_event_user(lintel_req *req, const char *name, const char *key, cons
 
 /* ---- declared query parameters ---- */
 
+/* "must be one of: a, b, c" from "a b c", worded as lintel_rule_enum() words it. */
+static void host_kit_enum_message(const char *values, char *buf, size_t size)
+{
+    size_t n = (size_t)snprintf(buf, size, "must be one of: ");
+    bool gap = false;
+
+    for (; *values != '\0' && n + 3 < size; values++) {
+        if (*values == ' ') {
+            gap = true;
+            continue;
+        }
+        if (gap && n > 16) {
+            buf[n++] = ',';
+            buf[n++] = ' ';
+        }
+        gap = false;
+        buf[n++] = *values;
+    }
+    buf[n] = '\0';
+}
+
 /* The message for a value of q that breaks its declaration ("must be an integer between 0 and 1000"). */
 static void host_kit_param_message(const struct lintel_param *q, char *buf, size_t size)
 {
@@ -396,7 +463,7 @@ static void host_kit_param_message(const struct lintel_param *q, char *buf, size
     if (q->type == LINTEL_PARAM_BOOLEAN)
         snprintf(buf, size, "must be true or false");
     else if (q->type == LINTEL_PARAM_STRING && q->values != NULL)
-        snprintf(buf, size, "must be one of: %s", q->values);
+        host_kit_enum_message(q->values, buf, size);
     else if (q->type == LINTEL_PARAM_STRING && lo && hi)
         snprintf(buf, size, "must be %g to %g characters long", q->min, q->max);
     else if (q->type == LINTEL_PARAM_STRING && hi)

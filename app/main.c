@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ulfius.h>
 
 /* Exit codes: 0 done, 1 a start-up step failed, 2 bad usage or configuration. */
 #define EXIT_START 1
@@ -216,7 +215,7 @@ static int main_serve(struct main_state *st)
     while (sigwait(&set, &sig) != 0)
         ;
     log_info("signal %d: stopping (in-flight requests finish)", sig);
-    /* Sockets first: ulfius_stop_framework waits for every socket's threads to end. */
+    /* Sockets first: they get their close frame (1001) while the server still runs. */
     ws_shutdown();
     server_stop();
     return 0;
@@ -244,10 +243,8 @@ static void main_release(struct main_state *st)
     migrate_release();
     if (st->db_open)
         db_global_release();
-    if (st->libs_open) {
-        ulfius_global_close();
+    if (st->libs_open)
         r_global_close();
-    }
 }
 
 int main(int argc, char **argv)
@@ -288,8 +285,8 @@ int main(int argc, char **argv)
         rc = users_cli_main(argc - sub, argv + sub, &st.cfg);
         goto cleanup;
     }
-    if (r_global_init() != RHN_OK || ulfius_global_init() != U_OK) {
-        log_error("start stopped: cannot initialise rhonabwy or ulfius");
+    if (r_global_init() != RHN_OK) {
+        log_error("start stopped: cannot initialise rhonabwy");
         rc = EXIT_START;
         goto cleanup;
     }

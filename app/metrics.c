@@ -8,6 +8,7 @@
 #include "config.h"
 #include "host_api.h"
 #include "log.h"
+#include "router.h"
 #include "server.h"
 #include "ws.h"
 
@@ -212,7 +213,7 @@ static long long metrics_db_size(const struct config *cfg)
 static void metrics_process(FILE *f, const struct config *cfg)
 {
     metrics_head(f, "lintel_websockets_active", "gauge", "Open WebSockets on /api/ws.");
-    fprintf(f, "lintel_websockets_active %zu\n", ws_count(0));
+    fprintf(f, "lintel_websockets_active %zu\n", ws_conn_count(0));
     metrics_head(f, "lintel_login_failures_total", "counter",
                  "Logins refused for a wrong username or password (POST /api/auth/login 401).");
     fprintf(f, "lintel_login_failures_total %llu\n",

@@ -9,6 +9,7 @@
 #include "host_kit.h"
 #include "json_out.h"
 #include "plugin_loader.h"
+#include "router.h"
 #include "server.h"
 
 #include <ctype.h>
@@ -261,7 +262,7 @@ static json_t *openapi_responses(const struct route *r, bool has_params)
 
 static json_t *openapi_operation(const struct route *r, json_t *j_seen)
 {
-    const char *owner = r->owner != NULL ? r->owner->name : "core";
+    const char *owner = r->owner_name;
     json_t *j_op = NULL, *j_params = json_array(), *j_body = NULL;
     char *op_id = NULL, *auth = NULL, summary[300];
     size_t i;
@@ -307,7 +308,7 @@ cleanup:
     return j_op;
 }
 
-/* Raw ulfius endpoints (the WebSocket upgrade): they authenticate themselves. */
+/* Upgrade endpoints (the WebSocket): the 101, or a refusal of the handshake. */
 static json_t *openapi_raw_operation(const char *method, const char *path, json_t *j_seen)
 {
     char *op_id = openapi_operation_id(method, path, j_seen), summary[300];
@@ -328,30 +329,6 @@ static json_t *openapi_raw_operation(const char *method, const char *path, json_
     return j_op;
 }
 
-/* "/api/x/:id" (ulfius) -> "/api/x/{id}" (OpenAPI). */
-static char *openapi_raw_path(const char *path)
-{
-    size_t n = strlen(path), i, o = 0;
-    char *out = malloc(2 * n + 2);
-    bool in_param = false;
-
-    if (out == NULL)
-        return NULL;
-    for (i = 0; i <= n; i++) {
-        char c = path[i];
-        if (in_param && (c == '/' || c == '\0')) {
-            out[o++] = '}';
-            in_param = false;
-        }
-        if ((c == ':' || c == '@') && (i == 0 || path[i - 1] == '/')) {
-            out[o++] = '{';
-            in_param = true;
-            continue;
-        }
-        out[o++] = c;
-    }
-    return out;
-}
 
 /*
  * Adds j_op (stolen) as paths[path][method]. A raw endpoint that shares a registered route's
@@ -414,19 +391,17 @@ json_t *openapi_document_new(bool jsend)
         snprintf(desc, sizeof(desc), "Plugin %s %s", p->name, p->version != NULL ? p->version : "");
         json_array_append_new(j_tags, json_pack("{ss ss}", "name", p->name, "description", desc));
     }
+    /* Routes first: an upgrade endpoint is merged into the route of its path, if any. */
     for (i = 0; i < server_route_count(); i++) {
         const struct route *r = server_route_get(i);
-        openapi_put(j_paths, r->path, r->method, openapi_operation(r, j_seen), false);
+        if (r->upgrade == NULL)
+            openapi_put(j_paths, r->path, r->method, openapi_operation(r, j_seen), false);
     }
-    for (i = 0; i < server_endpoint_count(); i++) {
-        const char *method = NULL, *path = NULL;
-        char *oa_path;
-        server_endpoint_get(i, &method, &path);
-        oa_path = openapi_raw_path(path);
-        if (oa_path != NULL && strcmp(method, "*") != 0)
-            openapi_put(j_paths, oa_path, method, openapi_raw_operation(method, oa_path, j_seen),
-                        true);
-        free(oa_path);
+    for (i = 0; i < server_route_count(); i++) {
+        const struct route *r = server_route_get(i);
+        if (r->upgrade != NULL)
+            openapi_put(j_paths, r->path, r->method,
+                        openapi_raw_operation(r->method, r->path, j_seen), true);
     }
     goto cleanup;
 fail:

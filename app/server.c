@@ -1,9 +1,10 @@
 /*
- * ulfius in libmicrohttpd thread-pool mode with one catch-all endpoint: lintel routes each
- * request itself (literal segments beat parameters, 404 vs 405), then limits, auth, handler.
+ * The HTTP server on libmicrohttpd: decides each request from its headers (route, 404/405,
+ * size, auth) before reading the body, then reads it within the route's limit and runs the handler.
  */
 #include "server.h"
 
+#include "access_log.h"
 #include "auth.h"
 #include "config.h"
 #include "host_api.h"
@@ -14,6 +15,7 @@
 #include "metrics.h"
 #include "openapi.h"
 #include "plugin_loader.h"
+#include "router.h"
 #include "web.h"
 
 #include <arpa/inet.h>
@@ -31,38 +33,38 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <ulfius.h>
 #include <unistd.h>
 
-/* Ulfius priorities: app endpoints (WebSocket) first, the dispatcher of all routes last. */
-#define SERVER_PRIORITY_APP      0
-#define SERVER_PRIORITY_DISPATCH 10
+/* Query arguments a request may carry; more is a 400 (libmicrohttpd bounds their bytes). */
+#define SERVER_MAX_ARGS 64
 
-struct server_endpoint {
-    char *method, *path;
-    int (*cb)(const struct _u_request *, struct _u_response *, void *);
-    void *user_data;
-};
+static struct router *server_router;
+static struct server_upgrade **server_upgrades; /* owned copies, kept for the process */
+static size_t server_nupgrades;
 
-static struct route **server_routes;
-static size_t server_nroutes;
-static struct server_endpoint *server_endpoints;
-static size_t server_nendpoints;
-
-static struct _u_instance server_inst;
-static bool server_inst_ready;
+static struct MHD_Daemon *server_daemon;
 static const struct config *server_cfg;
 static char *server_tls_key, *server_tls_cert;
-static char **server_cors; /* allowed origins, NULL-terminated, or NULL */
-static bool server_cors_any;
-static size_t server_body_cap; /* the largest body any route accepts */
 static struct timespec server_started;
 static atomic_int server_in_flight;
 static atomic_ullong server_request_seq;
 static char server_id_prefix[17];
 
-static const char *const server_methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
-#define SERVER_NMETHODS (sizeof(server_methods) / sizeof(server_methods[0]))
+/* One request, from its headers to the end of its connection's use of it. */
+struct server_call {
+    struct lintel_req req;
+    struct router_match match;
+    struct timespec t0;
+    size_t limit;         /* the route's body limit                              */
+    size_t body_cap;      /* bytes allocated for req.body                        */
+    bool began;           /* the headers were decided on                         */
+    bool too_large;       /* the body went over limit while it came (chunked)   */
+    bool in_flight;       /* counted in server_in_flight                         */
+    bool queued;          /* a reply is queued                                   */
+    bool upgrade_pending; /* accept said yes: upgraded or discard must run       */
+    const struct server_upgrade *up;
+    void *up_conn;
+};
 
 static char *server_fmt(const char *fmt, ...) LINTEL_PRINTF(1, 2);
 
@@ -78,233 +80,102 @@ static char *server_fmt(const char *fmt, ...)
     return s;
 }
 
-/* ---- route registry ---- */
+/* ---- the route table ---- */
 
-static void server_route_free(struct route *r)
+static int server_router_ready(void)
 {
-    size_t i;
-
-    if (r == NULL)
-        return;
-    for (i = 0; i < r->nsegs; i++)
-        free(r->segs[i]);
-    free(r->method);
-    free(r->path);
-    free(r->scope);
-    host_kit_meta_free(r->meta);
-    free(r);
+    if (server_router == NULL)
+        server_router = router_new();
+    return server_router != NULL ? 0 : LINTEL_ENOMEM;
 }
 
-static bool server_param_name_ok(const char *s, size_t n)
+static void server_meta_free(void *meta)
 {
-    size_t i;
-
-    if (n == 0 || (!isalpha((unsigned char)s[0]) && s[0] != '_'))
-        return false;
-    for (i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '_')
-            return false;
-    return true;
-}
-
-/* Splits a registered path into literal and {param} segments. */
-static int server_route_parse(struct route *r, const char *path, char **err)
-{
-    const char *p = path;
-
-    if (path[0] != '/') {
-        *err = server_fmt("route %s %s: the path must start with /", r->method, path);
-        return LINTEL_EPARAM;
-    }
-    while (*p == '/' && p[1] != '\0') {
-        const char *seg = p + 1;
-        size_t n = strcspn(seg, "/"), i;
-        bool param = n >= 2 && seg[0] == '{' && seg[n - 1] == '}';
-        if (n == 0 || r->nsegs == SERVER_MAX_SEGMENTS) {
-            *err = server_fmt("route %s %s: empty segment or more than %d segments", r->method,
-                              path, SERVER_MAX_SEGMENTS);
-            return LINTEL_EPARAM;
-        }
-        if (param && !server_param_name_ok(seg + 1, n - 2)) {
-            *err = server_fmt("route %s %s: bad parameter name", r->method, path);
-            return LINTEL_EPARAM;
-        }
-        for (i = 0; !param && i < n; i++) {
-            if (!isalnum((unsigned char)seg[i]) && strchr("-._~", seg[i]) == NULL) {
-                *err = server_fmt("route %s %s: a literal segment may hold only letters, "
-                                  "digits and -._~",
-                                  r->method, path);
-                return LINTEL_EPARAM;
-            }
-        }
-        r->is_param[r->nsegs] = param;
-        r->segs[r->nsegs] = param ? strndup(seg + 1, n - 2) : strndup(seg, n);
-        if (r->segs[r->nsegs] == NULL)
-            return LINTEL_ENOMEM;
-        /* A parameter early in the path makes a route less specific than a literal there. */
-        if (param)
-            r->specificity |= 1UL << (SERVER_MAX_SEGMENTS - 1 - r->nsegs);
-        r->nsegs++;
-        p = seg + n;
-    }
-    if (*p != '\0') {
-        *err = server_fmt("route %s %s: no trailing slash", r->method, path);
-        return LINTEL_EPARAM;
-    }
-    return 0;
-}
-
-/* Same method and the same shape: equal literals, parameters at the same places. */
-static bool server_route_same(const struct route *a, const struct route *b)
-{
-    size_t i;
-
-    if (strcmp(a->method, b->method) != 0 || a->nsegs != b->nsegs)
-        return false;
-    for (i = 0; i < a->nsegs; i++) {
-        if (a->is_param[i] != b->is_param[i])
-            return false;
-        if (!a->is_param[i] && strcmp(a->segs[i], b->segs[i]) != 0)
-            return false;
-    }
-    return true;
-}
-
-static const char *server_owner_name(const struct lintel_plugin *p)
-{
-    return p != NULL ? p->name : "core";
+    host_kit_meta_free(meta);
 }
 
 int server_route_add(struct lintel_plugin *owner, const char *method, const char *path,
                      unsigned flags, const char *scope, lintel_handler handler, void *state,
                      struct host_route_meta *meta, char **err)
 {
-    struct route *r = NULL, **grown;
-    const char *who = server_owner_name(owner);
-    size_t i;
-    int rc = LINTEL_EPARAM;
+    const char *who = owner != NULL ? owner->name : "core";
+    struct route_def def = {.method = method,
+                            .path = path,
+                            .flags = flags,
+                            .scope = scope,
+                            .handler = handler,
+                            .state = state,
+                            .owner = owner,
+                            .owner_name = who,
+                            .meta = meta,
+                            .meta_free = server_meta_free};
 
     *err = NULL;
-    if (server_inst_ready) {
+    if (server_daemon != NULL) {
         *err = server_fmt("%s: routes can only be added before the server starts", who);
-        goto cleanup;
+        host_kit_meta_free(meta);
+        return LINTEL_EPARAM;
     }
-    for (i = 0; method != NULL && i < SERVER_NMETHODS; i++)
-        if (strcmp(method, server_methods[i]) == 0)
-            break;
-    if (method == NULL || i == SERVER_NMETHODS || path == NULL || handler == NULL) {
-        *err = server_fmt("plugin %s: route %s %s: unknown method, no path or no handler", who,
-                          method != NULL ? method : "(null)", path != NULL ? path : "(null)");
-        goto cleanup;
-    }
-    if (owner != NULL && !owner->profile && strncmp(path, "/api/", 5) != 0) {
+    if (owner != NULL && !owner->profile && path != NULL && strncmp(path, "/api/", 5) != 0) {
         *err = server_fmt("plugin %s: route %s %s: plugin routes must be under /api/ (only a "
                           "compatibility profile may leave it)",
-                          who, method, path);
-        goto cleanup;
+                          who, method != NULL ? method : "(null)", path);
+        host_kit_meta_free(meta);
+        return LINTEL_EPARAM;
     }
-    r = calloc(1, sizeof(*r));
-    if (r == NULL) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
+    if (server_router_ready() != 0) {
+        host_kit_meta_free(meta);
+        return LINTEL_ENOMEM;
     }
-    r->method = strdup(method);
-    r->path = strdup(path);
-    r->scope = scope != NULL ? strdup(scope) : NULL;
-    if (r->method == NULL || r->path == NULL || (scope != NULL && r->scope == NULL)) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
-    rc = server_route_parse(r, path, err);
-    if (rc != 0) {
-        char *named = server_fmt("plugin %s: %s", who, *err != NULL ? *err : "bad route");
-        free(*err);
-        *err = named;
-        goto cleanup;
-    }
-    for (i = 0; i < server_nroutes; i++) {
-        if (server_route_same(server_routes[i], r)) {
-            *err = server_fmt("plugin %s: route %s %s is already held by %s%s (%s %s)", who, method,
-                              path, server_routes[i]->owner != NULL ? "plugin " : "",
-                              server_owner_name(server_routes[i]->owner), server_routes[i]->method,
-                              server_routes[i]->path);
-            rc = LINTEL_ECONFLICT;
-            goto cleanup;
-        }
-    }
-    r->flags = flags;
-    r->handler = handler;
-    r->state = state;
-    r->owner = owner;
-    r->meta = meta;
-    meta = NULL;
-    grown = realloc(server_routes, (server_nroutes + 1) * sizeof(*grown));
-    if (grown == NULL) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
-    server_routes = grown;
-    server_routes[server_nroutes++] = r;
-    r = NULL;
-    rc = 0;
-cleanup:
-    server_route_free(r);
-    host_kit_meta_free(meta);
-    return rc;
+    return router_add(server_router, &def, err);
 }
 
 void server_routes_remove(const struct lintel_plugin *owner)
 {
-    size_t i, kept = 0;
-
-    for (i = 0; i < server_nroutes; i++) {
-        if (server_routes[i]->owner == owner && owner != NULL)
-            server_route_free(server_routes[i]);
-        else
-            server_routes[kept++] = server_routes[i];
-    }
-    server_nroutes = kept;
+    if (server_router != NULL)
+        router_remove_owner(server_router, owner);
 }
 
 size_t server_route_count(void)
 {
-    return server_nroutes;
+    return router_count(server_router);
 }
 
 const struct route *server_route_get(size_t i)
 {
-    return i < server_nroutes ? server_routes[i] : NULL;
+    return router_get(server_router, i);
 }
 
-int server_endpoint_add(const char *method, const char *path,
-                        int (*cb)(const struct _u_request *, struct _u_response *, void *),
-                        void *user_data)
+int server_upgrade_add(const char *path, const struct server_upgrade *u)
 {
-    struct server_endpoint *grown;
+    struct server_upgrade *copy = NULL, **grown;
+    struct route_def def = {.method = "GET", .path = path, .owner_name = "core"};
+    char *err = NULL;
+    int rc = LINTEL_EPARAM;
 
-    if (server_inst_ready || method == NULL || path == NULL || cb == NULL)
-        return LINTEL_EPARAM;
-    grown = realloc(server_endpoints, (server_nendpoints + 1) * sizeof(*grown));
-    if (grown == NULL)
-        return LINTEL_ENOMEM;
-    server_endpoints = grown;
-    grown[server_nendpoints].method = strdup(method);
-    grown[server_nendpoints].path = strdup(path);
-    grown[server_nendpoints].cb = cb;
-    grown[server_nendpoints].user_data = user_data;
-    server_nendpoints++;
-    return 0;
-}
-
-size_t server_endpoint_count(void)
-{
-    return server_nendpoints;
-}
-
-void server_endpoint_get(size_t i, const char **method, const char **path)
-{
-    *method = i < server_nendpoints ? server_endpoints[i].method : NULL;
-    *path = i < server_nendpoints ? server_endpoints[i].path : NULL;
+    if (server_daemon != NULL || path == NULL || u == NULL || u->accept == NULL ||
+        u->upgraded == NULL)
+        goto cleanup;
+    rc = LINTEL_ENOMEM;
+    copy = malloc(sizeof(*copy));
+    grown = realloc(server_upgrades, (server_nupgrades + 1) * sizeof(*grown));
+    if (grown != NULL)
+        server_upgrades = grown;
+    if (copy == NULL || grown == NULL || server_router_ready() != 0)
+        goto cleanup;
+    *copy = *u;
+    def.upgrade = copy;
+    rc = router_add(server_router, &def, &err);
+    if (rc != 0) {
+        log_error("server: %s", err != NULL ? err : "cannot add an upgrade endpoint");
+        goto cleanup;
+    }
+    server_upgrades[server_nupgrades++] = copy;
+    copy = NULL;
+cleanup:
+    free(copy);
+    free(err);
+    return rc;
 }
 
 int server_core_routes(void)
@@ -336,100 +207,12 @@ int server_core_routes(void)
     return rc;
 }
 
-/* ---- matching a request ---- */
-
-struct server_path {
-    char *buf; /* decoded segments, NUL-separated */
-    const char *segs[SERVER_MAX_SEGMENTS];
-    size_t nsegs;
-    bool too_long; /* more segments than any route has, or one with a NUL: no route matches */
-};
-
-static int server_path_split(const char *url_path, struct server_path *sp)
-{
-    char *p;
-
-    memset(sp, 0, sizeof(*sp));
-    sp->buf = strdup(url_path != NULL ? url_path : "/");
-    if (sp->buf == NULL)
-        return LINTEL_ENOMEM;
-    for (p = sp->buf; *p != '\0';) {
-        char *seg;
-        size_t n;
-        while (*p == '/')
-            p++;
-        if (*p == '\0')
-            break;
-        seg = p;
-        n = strcspn(seg, "/");
-        p = seg + n;
-        if (*p == '/')
-            *p++ = '\0';
-        if (sp->nsegs == SERVER_MAX_SEGMENTS) {
-            sp->too_long = true;
-            break;
-        }
-        /* A decoded NUL (%00) would cut the segment short for every strcmp: match nothing. */
-        if (MHD_http_unescape(seg) != strlen(seg))
-            sp->too_long = true;
-        sp->segs[sp->nsegs++] = seg;
-    }
-    return 0;
-}
-
-static bool server_route_match(const struct route *r, const struct server_path *sp)
-{
-    size_t i;
-
-    if (r->nsegs != sp->nsegs || sp->too_long)
-        return false;
-    for (i = 0; i < r->nsegs; i++)
-        if (!r->is_param[i] && strcmp(r->segs[i], sp->segs[i]) != 0)
-            return false;
-    return true;
-}
-
-/*
- * The most specific route for method and path; *allow (static list, comma-separated) gets
- * the methods the path has, for 405 and OPTIONS.
- */
-static const struct route *server_route_find(const char *method, const struct server_path *sp,
-                                             char *allow, size_t allow_size)
-{
-    const struct route *best = NULL, *best_get = NULL;
-    bool seen[SERVER_NMETHODS] = {false};
-    size_t i, m;
-
-    allow[0] = '\0';
-    for (i = 0; i < server_nroutes; i++) {
-        const struct route *r = server_routes[i];
-        if (!server_route_match(r, sp))
-            continue;
-        for (m = 0; m < SERVER_NMETHODS; m++)
-            if (strcmp(r->method, server_methods[m]) == 0)
-                seen[m] = true;
-        if (strcmp(r->method, method) == 0 && (best == NULL || r->specificity < best->specificity))
-            best = r;
-        if (strcmp(r->method, "GET") == 0 &&
-            (best_get == NULL || r->specificity < best_get->specificity))
-            best_get = r;
-    }
-    for (m = 0; m < SERVER_NMETHODS; m++) {
-        if (!seen[m])
-            continue;
-        if (allow[0] != '\0')
-            strncat(allow, ", ", allow_size - strlen(allow) - 1);
-        strncat(allow, server_methods[m], allow_size - strlen(allow) - 1);
-        if (m == 0)
-            strncat(allow, ", HEAD", allow_size - strlen(allow) - 1);
-    }
-    /* HEAD is GET without the body; libmicrohttpd drops the body itself. */
-    if (best == NULL && strcmp(method, "HEAD") == 0)
-        best = best_get;
-    return best;
-}
-
 /* ---- per-request helpers ---- */
+
+static const char *server_header(const struct lintel_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
 
 static bool server_request_id_ok(const char *id)
 {
@@ -482,7 +265,7 @@ static void server_ipv4_text(const struct in_addr *a, char *out)
 
 static void server_request_id(struct lintel_req *req)
 {
-    const char *in = u_map_get_case(req->u->map_header, "X-Request-Id");
+    const char *in = server_header(req, "X-Request-Id");
     unsigned long long n;
 
     if (server_request_id_ok(in)) {
@@ -496,7 +279,9 @@ static void server_request_id(struct lintel_req *req)
 
 static void server_client_addr(struct lintel_req *req)
 {
-    const struct sockaddr *sa = req->u->client_address;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
     const char *xff = NULL;
 
     strcpy(req->client_addr, "unknown");
@@ -507,7 +292,7 @@ static void server_client_addr(struct lintel_req *req)
                        sizeof(req->client_addr)) == NULL)
         strcpy(req->client_addr, "unknown");
     if (server_cfg->trust_proxy)
-        xff = u_map_get_case(req->u->map_header, "X-Forwarded-For");
+        xff = server_header(req, "X-Forwarded-For");
     if (xff != NULL) {
         /* The proxy appends the address it saw: the last entry is the one it vouches for. */
         const char *last = strrchr(xff, ',');
@@ -522,22 +307,19 @@ static void server_client_addr(struct lintel_req *req)
     }
 }
 
+/* The Origin to allow for this request ("*" with cors_origins "*"), or NULL. */
 static const char *server_cors_origin(const struct lintel_req *req)
 {
     const char *origin;
-    size_t i;
 
-    if (server_cors == NULL && !server_cors_any)
+    if (!server_cfg->cors_any && server_cfg->cors_list == NULL)
         return NULL;
-    origin = u_map_get_case(req->u->map_header, "Origin");
+    origin = server_header(req, "Origin");
     if (origin == NULL)
         return NULL;
-    if (server_cors_any)
+    if (server_cfg->cors_any)
         return "*";
-    for (i = 0; server_cors[i] != NULL; i++)
-        if (strcmp(server_cors[i], origin) == 0)
-            return origin;
-    return NULL;
+    return config_origin_allowed(server_cfg, origin) ? origin : NULL;
 }
 
 /* Largest body the route accepts: raw routes (avatars) have their own, larger limit. */
@@ -545,55 +327,137 @@ static size_t server_body_limit(const struct route *r)
 {
     size_t limit = server_cfg->max_body;
 
-    if (r != NULL && (r->flags & LINTEL_ROUTE_RAW) && server_cfg->avatar_max > limit)
+    if (r->upgrade != NULL)
+        return 0;
+    if ((r->flags & LINTEL_ROUTE_RAW) && server_cfg->avatar_max > limit)
         limit = server_cfg->avatar_max;
     return limit;
 }
 
-static int server_check_body(struct lintel_req *req)
+static int server_too_large(struct server_call *call)
 {
-    const char *cl = u_map_get_case(req->u->map_header, "Content-Length");
-    size_t limit = server_body_limit(req->route);
-    bool too_large = false;
     char detail[128];
 
-    if (cl != NULL) {
-        char *end = NULL;
-        unsigned long long n;
-        errno = 0;
-        n = strtoull(cl, &end, 10);
-        too_large = errno != 0 || end == cl || n > limit;
-    }
-    /* ulfius truncates at max_post_body_size (limit + 1): more than limit means too large. */
-    if (!too_large && req->u->binary_body_length <= limit)
-        return 0;
-    snprintf(detail, sizeof(detail), "The request body is larger than %zu bytes.", limit);
-    return host_res_record(&req->res, LINTEL_ETOOLARGE, NULL, detail, false);
+    snprintf(detail, sizeof(detail), "The request body is larger than %zu bytes.", call->limit);
+    return host_res_record(&call->req.res, LINTEL_ETOOLARGE, NULL, detail, false);
 }
 
+/* A declared Content-Length over the route's limit: refused before a byte of it is read. */
+static int server_check_length(struct server_call *call)
+{
+    const char *cl = server_header(&call->req, "Content-Length");
+    unsigned long long n;
+    char *end = NULL;
+
+    if (cl == NULL)
+        return 0;
+    errno = 0;
+    n = strtoull(cl, &end, 10);
+    if (errno != 0 || end == cl || n > call->limit)
+        return server_too_large(call);
+    return 0;
+}
+
+/* Decodes one query argument (libmicrohttpd hands them over raw: see server_unescape). */
+static enum MHD_Result server_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    struct lintel_req *req = cls;
+    struct host_arg *a;
+    size_t klen, vlen;
+
+    (void)kind;
+    if (req->nargs == SERVER_MAX_ARGS || req->args == NULL)
+        return MHD_NO;
+    a = &req->args[req->nargs];
+    a->key = strdup(key);
+    a->value = strdup(value != NULL ? value : "");
+    if (a->key == NULL || a->value == NULL) {
+        free(a->key);
+        free(a->value);
+        return MHD_NO;
+    }
+    req->nargs++;
+    klen = MHD_http_unescape(a->key);
+    vlen = MHD_http_unescape(a->value);
+    /* A %00 or bytes that are not UTF-8 would make the value mean something else in C. */
+    if (strlen(a->key) != klen || strlen(a->value) != vlen || !router_utf8_ok(a->key, klen) ||
+        !router_utf8_ok(a->value, vlen))
+        return MHD_NO;
+    return MHD_YES;
+}
+
+static int server_query(struct lintel_req *req)
+{
+    int n = MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL);
+
+    if (n <= 0)
+        return 0;
+    if (n > SERVER_MAX_ARGS)
+        return host_res_record(&req->res, LINTEL_EMALFORMED, NULL,
+                               "The query string has too many parameters.", false);
+    req->args = calloc((size_t)n, sizeof(*req->args));
+    if (req->args == NULL)
+        return LINTEL_ENOMEM;
+    if (MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, server_arg, req) != n)
+        return host_res_record(&req->res, LINTEL_EMALFORMED, NULL,
+                               "A query parameter holds a %00 or bytes that are not UTF-8.",
+                               false);
+    return 0;
+}
+
+static void server_bind_params(struct server_call *call)
+{
+    const struct route *r = call->match.route;
+    struct lintel_req *req = &call->req;
+    size_t i;
+
+    for (i = 0; i < r->nsegs && req->nparams < HOST_MAX_PARAMS; i++) {
+        if (!r->is_param[i])
+            continue;
+        req->param_name[req->nparams] = r->segs[i];
+        req->param_value[req->nparams] = call->match.segs[i];
+        req->nparams++;
+    }
+}
+
+/* Checks the bearer token; on failure records the error and the WWW-Authenticate challenge. */
 static int server_authenticate(struct lintel_req *req)
 {
     const struct route *r = req->route;
-    const char *authz = u_map_get_case(req->u->map_header, "Authorization");
-    const char *upgrade = u_map_get_case(req->u->map_header, "Upgrade");
-    const char *query_token = NULL, *detail = NULL;
+    const char *detail = NULL;
     int rc;
 
-    /* A token in the URL ends up in logs and history: only browsers' WebSockets may use it. */
-    if (upgrade != NULL && strcasecmp(upgrade, "websocket") == 0)
-        query_token = u_map_get(req->u->map_url, "access_token");
-    rc = auth_request(authz, query_token, r->scope, (r->flags & LINTEL_ROUTE_ADMIN) != 0,
-                      &req->j_claims, &req->user_id, &detail);
+    /* A token in the URL ends up in logs and history: only upgrade endpoints take one. */
+    rc = auth_request(server_header(req, "Authorization"), NULL, r->scope,
+                      (r->flags & LINTEL_ROUTE_ADMIN) != 0, &req->j_claims, &req->user_id,
+                      &detail);
     if (rc == 0)
         return 0;
     json_decref(req->j_claims);
     req->j_claims = NULL;
     req->user_id = 0;
     if (rc == LINTEL_EAUTH)
-        u_map_put(req->res.u->map_header, "WWW-Authenticate", "Bearer");
+        host_res_put_header(&req->res, "WWW-Authenticate", "Bearer");
     else if (rc == LINTEL_ETOKEN)
-        u_map_put(req->res.u->map_header, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        host_res_put_header(&req->res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
     return host_res_record(&req->res, rc, NULL, detail, false);
+}
+
+static int server_options(struct lintel_req *req, const char *allow)
+{
+    const char *asked = server_header(req, "Access-Control-Request-Headers");
+
+    host_res_put_header(&req->res, "Allow", allow);
+    if (server_cors_origin(req) != NULL) {
+        host_res_put_header(&req->res, "Access-Control-Allow-Methods", allow);
+        host_res_put_header(&req->res, "Access-Control-Allow-Headers",
+                            asked != NULL && strpbrk(asked, "\r\n") == NULL
+                                ? asked
+                                : "Authorization, Content-Type, X-Request-Id");
+        host_res_put_header(&req->res, "Access-Control-Max-Age", "600");
+    }
+    return host_api()->res_empty(&req->res, 204);
 }
 
 /* Renders the recorded error (or the generic one for rc) into the reply. */
@@ -609,7 +473,7 @@ static void server_render_error(struct lintel_req *req, int rc)
     res->len = 0;
     j_body = http_error_body(
         status, res->err_detail != NULL ? res->err_detail : http_error_generic_detail(rc),
-        res->j_errors, req->u->url_path, NULL, strcmp(server_cfg->envelope, "jsend") == 0, &ct);
+        res->j_errors, req->path, NULL, strcmp(server_cfg->envelope, "jsend") == 0, &ct);
     if (j_body == NULL || json_out_dump(j_body, &res->body, &res->len) != 0) {
         /* Out of memory: still no empty error body. */
         free(res->body);
@@ -623,215 +487,320 @@ static void server_render_error(struct lintel_req *req, int rc)
     res->content_type = ct;
 }
 
-/* Appends n bytes of s to the line (silently cut at its end). */
-static void server_line_put(char *line, size_t size, size_t *len, const char *s, size_t n)
+/* Turns a handler's or the dispatcher's rc into the reply (an error body for rc < 0). */
+static void server_settle(struct lintel_req *req, int rc)
 {
-    if (n > size - 1 - *len)
-        n = size - 1 - *len;
-    memcpy(line + *len, s, n);
-    *len += n;
-    line[*len] = '\0';
+    if (rc > 0)
+        rc = LINTEL_EINTERNAL;
+    if (rc == 0 && !req->res.written) {
+        log_error("route %s %s: handler returned 0 without writing a reply", req->route->method,
+                  req->route->path);
+        rc = LINTEL_EINTERNAL;
+    }
+    if (rc == 0)
+        return;
+    if (req->res.err_rc != rc) {
+        /* The recorded detail belongs to another code: use the generic one. */
+        free(req->res.err_detail);
+        req->res.err_detail = NULL;
+    }
+    if (http_error_status(rc) >= 500)
+        log_error("request %s: %s %s failed: %s%s%s", req->request_id, req->method, req->path,
+                  http_error_strerror(rc), req->res.err_detail != NULL ? ": " : "",
+                  req->res.err_detail != NULL ? req->res.err_detail : "");
+    if (!host_kit_render_error(req, rc))
+        server_render_error(req, rc);
 }
 
-/* Decimal text of n into out (at least 21 bytes); returns its length. */
-static size_t server_utoa(unsigned long long n, char *out)
+/* The headers every reply carries, then the access line; status is the one sent. */
+static int server_add_headers(struct server_call *call, struct MHD_Response *resp,
+                              unsigned status)
 {
-    char digits[20];
-    size_t nd = 0, i;
-
-    do {
-        digits[nd++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n != 0);
-    for (i = 0; i < nd; i++)
-        out[i] = digits[nd - 1 - i];
-    out[nd] = '\0';
-    return nd;
-}
-
-/* "0.451ms" (out: at least 32 bytes) from nanoseconds, rounded as %.3f would; no printf. */
-static void server_format_ms(long long ns, char *out)
-{
-    unsigned long long us = ns > 0 ? (unsigned long long)(ns + 500) / 1000 : 0;
-    size_t n = server_utoa(us / 1000, out);
-
-    out[n++] = '.';
-    out[n++] = (char)('0' + us % 1000 / 100);
-    out[n++] = (char)('0' + us % 100 / 10);
-    out[n++] = (char)('0' + us % 10);
-    memcpy(out + n, "ms", 3);
-}
-
-/* "<id> <METHOD> <path without query> <status> <ms> <client>"; never the query or headers. */
-static void server_log_access(const struct lintel_req *req, unsigned status, const char *took)
-{
-    const char *path = req->u->url_path != NULL ? req->u->url_path : "/";
-    char line[512], num[24];
-    size_t len = 0, start, i;
-
-    line[0] = '\0';
-    server_line_put(line, sizeof(line), &len, req->request_id, strlen(req->request_id));
-    server_line_put(line, sizeof(line), &len, " ", 1);
-    server_line_put(line, sizeof(line), &len, req->u->http_verb, strlen(req->u->http_verb));
-    server_line_put(line, sizeof(line), &len, " ", 1);
-    start = len;
-    server_line_put(line, sizeof(line), &len, path, strnlen(path, 255));
-    for (i = start; i < len; i++)
-        if (!isprint((unsigned char)line[i]) || line[i] == ' ')
-            line[i] = '?';
-    num[0] = ' ';
-    i = server_utoa(status, num + 1) + 1;
-    num[i++] = ' ';
-    server_line_put(line, sizeof(line), &len, num, i);
-    server_line_put(line, sizeof(line), &len, took, strlen(took));
-    server_line_put(line, sizeof(line), &len, " ", 1);
-    server_line_put(line, sizeof(line), &len, req->client_addr, strlen(req->client_addr));
-    log_access(line, len);
-}
-
-/* Writes the reply into ulfius: status, body, and the headers every response carries. */
-static void server_finish(struct lintel_req *req, const struct timespec *t0)
-{
+    struct lintel_req *req = &call->req;
     struct lintel_res *res = &req->res;
-    struct _u_map *h = res->u->map_header;
     struct timespec t1;
     const char *origin;
     char took[32];
+    size_t i;
+    int ok = 1;
 
-    if (res->len > 0 && res->body != NULL)
-        ulfius_set_binary_body_response(res->u, res->status, res->body, res->len);
-    else
-        res->u->status = res->status;
+    for (i = 0; i < res->nheaders; i++)
+        ok &= MHD_add_response_header(resp, res->headers[i].name, res->headers[i].value) == MHD_YES;
     if (res->content_type != NULL && res->len > 0)
-        u_map_put(h, "Content-Type", res->content_type);
-    /* X-Content-Type-Options comes from the instance's default headers, on every reply. */
-    u_map_put(h, "X-Request-Id", req->request_id);
+        ok &= MHD_add_response_header(resp, "Content-Type", res->content_type) == MHD_YES;
+    ok &= MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") == MHD_YES;
+    ok &= MHD_add_response_header(resp, "X-Request-Id", req->request_id) == MHD_YES;
     if (req->route != NULL && !(req->route->flags & LINTEL_ROUTE_PUBLIC))
-        u_map_put(h, "Cache-Control", "no-store");
+        ok &= MHD_add_response_header(resp, "Cache-Control", "no-store") == MHD_YES;
     origin = server_cors_origin(req);
     /* With a list of origins the reply depends on Origin, allowed or not: caches must know. */
-    if (server_cors != NULL && !server_cors_any)
-        u_map_put(h, "Vary", "Origin");
+    if (server_cfg->cors_list != NULL && !server_cfg->cors_any)
+        ok &= MHD_add_response_header(resp, "Vary", "Origin") == MHD_YES;
     if (origin != NULL) {
-        u_map_put(h, "Access-Control-Allow-Origin", origin);
-        u_map_put(h, "Access-Control-Expose-Headers",
-                  "X-Request-Id, X-Response-Time, WWW-Authenticate, Retry-After, Location");
+        ok &= MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin) == MHD_YES;
+        ok &= MHD_add_response_header(
+                  resp, "Access-Control-Expose-Headers",
+                  "X-Request-Id, X-Response-Time, WWW-Authenticate, Retry-After, Location") ==
+              MHD_YES;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    server_format_ms(
-        (long long)(t1.tv_sec - t0->tv_sec) * 1000000000LL + (t1.tv_nsec - t0->tv_nsec), took);
-    u_map_put(h, "X-Response-Time", took);
-    metrics_request(req->route, res->status,
-                    (long long)(t1.tv_sec - t0->tv_sec) * 1000000000LL + (t1.tv_nsec - t0->tv_nsec));
-    server_log_access(req, res->status, took);
+    access_log_ms((long long)(t1.tv_sec - call->t0.tv_sec) * 1000000000LL +
+                      (t1.tv_nsec - call->t0.tv_nsec),
+                  took);
+    ok &= MHD_add_response_header(resp, "X-Response-Time", took) == MHD_YES;
+    metrics_request(req->route, status,
+                    (long long)(t1.tv_sec - call->t0.tv_sec) * 1000000000LL +
+                        (t1.tv_nsec - call->t0.tv_nsec));
+    access_log_request(req->request_id, req->method, req->path, status, took, req->client_addr);
+    return ok ? 0 : LINTEL_ENOMEM;
 }
 
-static int server_options(struct lintel_req *req, const char *allow)
+static void server_done(struct server_call *call)
 {
-    struct _u_map *h = req->res.u->map_header;
-    const char *asked = u_map_get_case(req->u->map_header, "Access-Control-Request-Headers");
+    if (call->in_flight)
+        atomic_fetch_sub(&server_in_flight, 1);
+    call->in_flight = false;
+}
 
-    u_map_put(h, "Allow", allow);
-    if (server_cors_origin(req) != NULL) {
-        u_map_put(h, "Access-Control-Allow-Methods", allow);
-        u_map_put(h, "Access-Control-Allow-Headers",
-                  asked != NULL && strpbrk(asked, "\r\n") == NULL
-                      ? asked
-                      : "Authorization, Content-Type, X-Request-Id");
-        u_map_put(h, "Access-Control-Max-Age", "600");
+/* Queues the reply held in req->res (the body goes to libmicrohttpd). */
+static enum MHD_Result server_queue(struct server_call *call)
+{
+    struct lintel_res *res = &call->req.res;
+    struct MHD_Response *resp;
+    enum MHD_Result ret = MHD_NO;
+
+    if (res->len > 0 && res->body != NULL) {
+        resp = MHD_create_response_from_buffer(res->len, res->body, MHD_RESPMEM_MUST_FREE);
+        if (resp != NULL)
+            res->body = NULL; /* libmicrohttpd frees it with the response */
+    } else {
+        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     }
-    return host_api()->res_empty(&req->res, 204);
+    if (resp != NULL && server_add_headers(call, resp, res->status) == 0)
+        ret = MHD_queue_response(call->req.conn, res->status, resp);
+    if (resp != NULL)
+        MHD_destroy_response(resp);
+    call->queued = ret == MHD_YES;
+    server_done(call);
+    return ret;
 }
 
-static void server_bind_params(struct lintel_req *req, const struct server_path *sp)
+/* libmicrohttpd sent the 101 and hands the socket over. */
+static void server_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
+                            const char *extra_in, size_t extra_in_size, MHD_socket sock,
+                            struct MHD_UpgradeResponseHandle *urh)
 {
-    size_t i;
+    struct server_call *call = cls;
 
-    for (i = 0; i < req->route->nsegs; i++) {
-        if (!req->route->is_param[i])
-            continue;
-        req->param_name[req->nparams] = req->route->segs[i];
-        req->param_value[req->nparams] = strdup(sp->segs[i]);
-        if (req->param_value[req->nparams] != NULL)
-            req->nparams++;
-    }
+    (void)conn;
+    (void)con_cls;
+    call->upgrade_pending = false;
+    call->up->upgraded(call->up_conn, urh, sock, extra_in, extra_in_size, call->up->state);
 }
 
-/* The one ulfius endpoint behind every lintel route, and the 404/405 of everything else. */
-static int server_dispatch(const struct _u_request *u_req, struct _u_response *u_resp,
-                           void *user_data)
+/* An upgrade request, decided on its headers: auth goes to accept, which decides. */
+static enum MHD_Result server_upgrade(struct server_call *call)
 {
-    struct lintel_req req;
-    struct server_path sp = {0};
-    struct timespec t0;
-    char allow[128];
+    struct lintel_req *req = &call->req;
+    const struct server_upgrade *up = call->match.route->upgrade;
+    struct server_upgrade_auth auth = {0};
+    struct MHD_Response *resp = NULL;
+    json_t *j_claims = NULL;
+    enum MHD_Result ret = MHD_NO;
     int rc;
 
-    (void)user_data;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    atomic_fetch_add(&server_in_flight, 1);
-    host_req_init(&req, u_req, u_resp, server_cfg);
-    server_request_id(&req);
-    server_client_addr(&req);
-    rc = server_path_split(u_req->url_path, &sp);
-    if (rc != 0)
-        goto done;
-    req.route = server_route_find(u_req->http_verb, &sp, allow, sizeof(allow));
-    if (req.route == NULL) {
-        if (allow[0] != '\0' && strcmp(u_req->http_verb, "OPTIONS") == 0) {
-            rc = server_options(&req, allow);
-        } else if (allow[0] != '\0') {
-            char detail[192];
-            snprintf(detail, sizeof(detail), "%s is not allowed here; allowed: %s.",
-                     u_req->http_verb, allow);
-            u_map_put(u_resp->map_header, "Allow", allow);
-            rc = host_res_record(&req.res, LINTEL_EMETHOD, NULL, detail, false);
-        } else {
-            rc = host_res_record(&req.res, LINTEL_ENOTFOUND, NULL,
-                                 "No resource lives at this path.", false);
-        }
-        goto done;
+    auth.rc = auth_request(server_header(req, "Authorization"), host_api()->req_query(req, "access_token"),
+                           req->route->scope, (req->route->flags & LINTEL_ROUTE_ADMIN) != 0,
+                           &j_claims, &auth.user_id, &auth.detail);
+    auth.j_claims = j_claims;
+    rc = up->accept(req, &req->res, &auth, up->state, &call->up_conn);
+    json_decref(j_claims);
+    if (rc != 0) {
+        server_settle(req, rc < 0 ? rc : LINTEL_EINTERNAL);
+        return server_queue(call);
     }
-    server_bind_params(&req, &sp);
-    rc = server_check_body(&req);
+    call->up = up;
+    call->upgrade_pending = true;
+    req->res.status = 101;
+    resp = MHD_create_response_for_upgrade(server_upgraded, call);
+    if (resp != NULL && server_add_headers(call, resp, 101) == 0)
+        ret = MHD_queue_response(req->conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+    if (resp != NULL)
+        MHD_destroy_response(resp);
+    call->queued = ret == MHD_YES;
+    server_done(call);
+    return ret;
+}
+
+/*
+ * The first call, headers only: request id, route, 404/405/OPTIONS, the route's size limit,
+ * authentication. Returns 1 when the body is to be read, else 0 with a reply (or rc < 0).
+ */
+static int server_decide(struct server_call *call, bool *upgrade)
+{
+    struct lintel_req *req = &call->req;
+    const char *up = server_header(req, "Upgrade");
+    bool want_upgrade = strcmp(req->method, "GET") == 0 && up != NULL &&
+                        strcasecmp(up, "websocket") == 0;
+    char detail[192];
+    int rc;
+
+    *upgrade = false;
+    server_request_id(req);
+    server_client_addr(req);
+    rc = router_match(server_router, req->method, req->path, true, &call->match);
+    if (rc == 0 && (!want_upgrade || call->match.status != ROUTER_FOUND)) {
+        router_match_clear(&call->match);
+        rc = router_match(server_router, req->method, req->path, false, &call->match);
+    }
     if (rc != 0)
-        goto done;
-    if (!(req.route->flags & LINTEL_ROUTE_PUBLIC)) {
-        rc = server_authenticate(&req);
+        return rc;
+    switch (call->match.status) {
+    case ROUTER_BAD_PATH:
+        /* Never another resource: such a segment names nothing that can exist. */
+        return host_res_record(&req->res, LINTEL_ENOTFOUND, NULL,
+                               "No resource lives at this path: a segment decodes to a NUL "
+                               "byte or to bytes that are not UTF-8.",
+                               false);
+    case ROUTER_NOT_FOUND:
+        return host_res_record(&req->res, LINTEL_ENOTFOUND, NULL,
+                               "No resource lives at this path.", false);
+    case ROUTER_METHOD:
+        if (strcmp(req->method, "OPTIONS") == 0)
+            return server_options(req, call->match.allow);
+        snprintf(detail, sizeof(detail), "%s is not allowed here; allowed: %s.", req->method,
+                 call->match.allow);
+        host_res_put_header(&req->res, "Allow", call->match.allow);
+        return host_res_record(&req->res, LINTEL_EMETHOD, NULL, detail, false);
+    case ROUTER_FOUND:
+        break;
+    }
+    req->route = call->match.route;
+    server_bind_params(call);
+    rc = server_query(req);
+    if (rc != 0)
+        return rc;
+    call->limit = server_body_limit(req->route);
+    rc = server_check_length(call);
+    if (rc != 0)
+        return rc;
+    if (req->route->upgrade != NULL) {
+        *upgrade = true;
+        return 0;
+    }
+    if (!(req->route->flags & LINTEL_ROUTE_PUBLIC)) {
+        rc = server_authenticate(req);
         if (rc != 0)
-            goto done;
+            return rc;
     }
-    rc = host_kit_check_query(&req);
-    if (rc != 0)
-        goto done;
-    rc = req.route->handler(&req, &req.res, req.route->state);
-    if (rc == 0 && !req.res.written) {
-        log_error("route %s %s: handler returned 0 without writing a reply", req.route->method,
-                  req.route->path);
-        rc = LINTEL_EINTERNAL;
+    return 1;
+}
+
+/* Appends a piece of the body; past the limit the rest is dropped and the reply is a 413. */
+static int server_take_body(struct server_call *call, const char *data, size_t size)
+{
+    struct lintel_req *req = &call->req;
+    char *grown;
+
+    if (call->too_large || size > call->limit - req->body_len) {
+        call->too_large = true;
+        return 0;
     }
-done:
-    if (rc > 0)
-        rc = LINTEL_EINTERNAL;
-    if (rc < 0) {
-        if (req.res.err_rc != rc) {
-            /* The recorded detail belongs to another code: use the generic one. */
-            free(req.res.err_detail);
-            req.res.err_detail = NULL;
-        }
-        if (http_error_status(rc) >= 500)
-            log_error("request %s: %s %s failed: %s%s%s", req.request_id, u_req->http_verb,
-                      u_req->url_path, http_error_strerror(rc),
-                      req.res.err_detail != NULL ? ": " : "",
-                      req.res.err_detail != NULL ? req.res.err_detail : "");
-        if (!host_kit_render_error(&req, rc))
-            server_render_error(&req, rc);
+    /* Doubles up to the limit (+1 for a NUL); the limit was checked above, before growing. */
+    if (req->body_len + size + 1 > call->body_cap) {
+        size_t cap = call->body_cap > 0 ? call->body_cap * 2 : 4096;
+        if (cap < req->body_len + size + 1)
+            cap = req->body_len + size + 1;
+        if (cap > call->limit + 1)
+            cap = call->limit + 1;
+        grown = realloc(req->body, cap);
+        if (grown == NULL)
+            return LINTEL_ENOMEM;
+        req->body = grown;
+        call->body_cap = cap;
     }
-    server_finish(&req, &t0);
-    host_req_release(&req);
-    free(sp.buf);
-    atomic_fetch_sub(&server_in_flight, 1);
-    return U_CALLBACK_COMPLETE;
+    memcpy(req->body + req->body_len, data, size);
+    req->body_len += size;
+    req->body[req->body_len] = '\0';
+    return 0;
+}
+
+static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                     const char *method, const char *version,
+                                     const char *upload_data, size_t *upload_data_size,
+                                     void **con_cls)
+{
+    struct server_call *call = *con_cls;
+    bool upgrade = false;
+    int rc;
+
+    (void)cls;
+    (void)version;
+    if (call == NULL) {
+        call = calloc(1, sizeof(*call));
+        if (call == NULL)
+            return MHD_NO;
+        *con_cls = call;
+        clock_gettime(CLOCK_MONOTONIC, &call->t0);
+        atomic_fetch_add(&server_in_flight, 1);
+        call->in_flight = true;
+        host_req_init(&call->req, conn, method, url, server_cfg);
+        call->began = true;
+        rc = server_decide(call, &upgrade);
+        if (rc == 1)
+            return MHD_YES; /* the body, if any, comes in the next calls */
+        if (rc == 0 && upgrade)
+            return server_upgrade(call);
+        server_settle(&call->req, rc);
+        return server_queue(call);
+    }
+    if (*upload_data_size > 0) {
+        rc = server_take_body(call, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return rc == 0 ? MHD_YES : MHD_NO;
+    }
+    if (call->queued)
+        return MHD_YES;
+    if (call->too_large)
+        rc = server_too_large(call);
+    else
+        rc = host_kit_check_query(&call->req);
+    if (rc == 0)
+        rc = call->req.route->handler(&call->req, &call->req.res, call->req.route->state);
+    server_settle(&call->req, rc);
+    return server_queue(call);
+}
+
+static void server_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                             enum MHD_RequestTerminationCode toe)
+{
+    struct server_call *call = *con_cls;
+
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if (call == NULL)
+        return;
+    /* accept said yes but the 101 never went out: the client left, or the server stops. */
+    if (call->upgrade_pending && call->up->discard != NULL)
+        call->up->discard(call->up_conn, call->up->state);
+    server_done(call);
+    host_req_release(&call->req);
+    router_match_clear(&call->match);
+    free(call);
+    *con_cls = NULL;
+}
+
+/*
+ * libmicrohttpd would percent-decode the path and the query before lintel sees them, and a
+ * %00 would then cut them short unseen. Everything is decoded later, one segment or argument
+ * at a time, with the decoded length checked; '+' in the query still becomes a space.
+ */
+static size_t server_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return strlen(s);
 }
 
 /* ---- lifecycle ---- */
@@ -889,29 +858,6 @@ static char *server_tls_check(const struct config *cfg, const char *cert, const 
     return NULL;
 }
 
-static int server_cors_init(const struct config *cfg)
-{
-    char *copy, *tok, *save = NULL;
-    size_t n = 0;
-
-    if (cfg->cors_origins == NULL)
-        return 0;
-    copy = strdup(cfg->cors_origins);
-    server_cors = calloc(strlen(cfg->cors_origins) / 2 + 2, sizeof(char *));
-    if (copy == NULL || server_cors == NULL) {
-        free(copy);
-        return LINTEL_ENOMEM;
-    }
-    for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
-        if (strcmp(tok, "*") == 0)
-            server_cors_any = true;
-        else
-            server_cors[n++] = strdup(tok);
-    }
-    free(copy);
-    return 0;
-}
-
 int server_start(const struct config *cfg, char **err)
 {
     struct sockaddr_in addr4 = {0};
@@ -932,7 +878,7 @@ int server_start(const struct config *cfg, char **err)
         memset(rnd, 0x5a, sizeof(rnd));
     for (i = 0; i < sizeof(rnd); i++)
         snprintf(server_id_prefix + 2 * i, 3, "%02x", rnd[i]);
-    if (server_cors_init(cfg) != 0) {
+    if (server_router_ready() != 0) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
@@ -946,48 +892,19 @@ int server_start(const struct config *cfg, char **err)
         addr4.sin_port = htons((uint16_t)cfg->port);
         inet_pton(AF_INET, cfg->bind, &addr4.sin_addr);
     }
-    /* ulfius validates port > 0; the real address (port 0 allowed) goes in SOCK_ADDR. */
-    if (ulfius_init_instance(&server_inst, cfg->port > 0 ? (unsigned)cfg->port : 1, NULL, NULL) !=
-        U_OK) {
-        *err = server_fmt("server: cannot initialise ulfius");
-        goto cleanup;
-    }
-    server_inst_ready = true;
-    /*
-     * Plugins parse multipart bodies themselves (LINTEL_ROUTE_RAW); ulfius' own multipart parser
-     * drops the connection on a multipart type without a boundary and silently drops binary
-     * fields, so only url-encoded forms (LINTEL_ROUTE_FORM) are left to it.
-     */
-    server_inst.allowed_post_processor = U_POST_PROCESS_URL_ENCODED;
-    server_body_cap = cfg->max_body > cfg->avatar_max ? cfg->max_body : cfg->avatar_max;
-    server_inst.max_post_body_size = server_body_cap + 1;
-    server_inst.max_post_param_size = server_body_cap + 1;
-    u_map_put(server_inst.default_headers, "X-Content-Type-Options", "nosniff");
-    for (i = 0; i < server_nendpoints; i++) {
-        if (ulfius_add_endpoint_by_val(&server_inst, server_endpoints[i].method, NULL,
-                                       server_endpoints[i].path, SERVER_PRIORITY_APP,
-                                       server_endpoints[i].cb,
-                                       server_endpoints[i].user_data) != U_OK) {
-            *err = server_fmt("server: cannot add endpoint %s", server_endpoints[i].path);
-            goto cleanup;
-        }
-    }
-    if (ulfius_add_endpoint_by_val(&server_inst, "*", NULL, "*", SERVER_PRIORITY_DISPATCH,
-                                   server_dispatch, NULL) != U_OK) {
-        *err = server_fmt("server: cannot add the dispatcher");
-        goto cleanup;
-    }
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)server_mhd_log, NULL};
     ops[n++] =
-        (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL};
+        (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)server_completed, NULL};
     ops[n++] =
-        (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL};
+        (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)server_unescape, NULL};
     ops[n++] =
         (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, v6 ? (void *)&addr6 : (void *)&addr4};
     ops[n++] =
         (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)config_pool_size(cfg), NULL};
     ops[n++] =
         (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->connection_limit, NULL};
+    ops[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                       (intptr_t)cfg->connection_per_ip, NULL};
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
                                        (intptr_t)cfg->connection_timeout, NULL};
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -1007,17 +924,17 @@ int server_start(const struct config *cfg, char **err)
         ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, server_tls_cert};
     }
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    if (ulfius_start_framework_with_mhd_options(&server_inst, flags, ops) != U_OK) {
+    errno = 0;
+    server_daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, server_access, NULL,
+                                     MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+    if (server_daemon == NULL) {
         *err = server_fmt("server: cannot listen on %s:%d (%s)", cfg->bind, cfg->port,
                           errno != 0 ? strerror(errno) : "libmicrohttpd refused to start");
         goto cleanup;
     }
-    /*
-     * ulfius hands libmicrohttpd its placeholder port, so MHD_DAEMON_INFO_BIND_PORT reports
-     * that; the socket itself knows the real one (LINTEL_PORT=0 picks a free port).
-     */
+    /* The socket knows the real port (LINTEL_PORT=0 picks a free one). */
     port = cfg->port;
-    info = MHD_get_daemon_info(server_inst.mhd_daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    info = MHD_get_daemon_info(server_daemon, MHD_DAEMON_INFO_LISTEN_FD);
     if (info != NULL) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
@@ -1034,24 +951,24 @@ cleanup:
 
 void server_stop(void)
 {
-    struct MHD_Daemon *d = server_inst.mhd_daemon;
-    MHD_socket sock = MHD_INVALID_SOCKET;
     const union MHD_DaemonInfo *info;
+    MHD_socket sock;
     int i;
 
-    if (!server_inst_ready || d == NULL || server_inst.status != U_STATUS_RUNNING)
+    if (server_daemon == NULL)
         return;
     /* Stop accepting, let handlers that run finish and their replies go out, then stop. */
-    sock = MHD_quiesce_daemon(d);
+    sock = MHD_quiesce_daemon(server_daemon);
     for (i = 0; i < 1000 && atomic_load(&server_in_flight) > 0; i++)
         usleep(10 * 1000);
     for (i = 0; i < 100; i++) {
-        info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        info = MHD_get_daemon_info(server_daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
         if (info == NULL || info->num_connections == 0)
             break;
         usleep(10 * 1000);
     }
-    ulfius_stop_framework(&server_inst);
+    MHD_stop_daemon(server_daemon);
+    server_daemon = NULL;
     if (sock != MHD_INVALID_SOCKET)
         close(sock);
 }
@@ -1060,25 +977,14 @@ void server_release(void)
 {
     size_t i;
 
-    if (server_inst_ready)
-        ulfius_clean_instance(&server_inst);
-    server_inst_ready = false;
-    for (i = 0; i < server_nroutes; i++)
-        server_route_free(server_routes[i]);
-    free(server_routes);
-    server_routes = NULL;
-    server_nroutes = 0;
-    for (i = 0; i < server_nendpoints; i++) {
-        free(server_endpoints[i].method);
-        free(server_endpoints[i].path);
-    }
-    free(server_endpoints);
-    server_endpoints = NULL;
-    server_nendpoints = 0;
-    for (i = 0; server_cors != NULL && server_cors[i] != NULL; i++)
-        free(server_cors[i]);
-    free(server_cors);
-    server_cors = NULL;
+    server_stop();
+    router_free(server_router);
+    server_router = NULL;
+    for (i = 0; i < server_nupgrades; i++)
+        free(server_upgrades[i]);
+    free(server_upgrades);
+    server_upgrades = NULL;
+    server_nupgrades = 0;
     free(server_tls_key);
     free(server_tls_cert);
     server_tls_key = server_tls_cert = NULL;

@@ -1,6 +1,6 @@
 /*
- * The HTTP side: the route registry (plugins' and the core's), the ulfius/libmicrohttpd
- * instance in thread-pool mode, request dispatch with auth, limits, headers and access log.
+ * The HTTP side: libmicrohttpd in thread-pool mode, the route table it dispatches to (plugins',
+ * the core's, upgrade endpoints), limits, auth, headers, access log, graceful stop.
  */
 #ifndef LINTEL_APP_SERVER_H
 #define LINTEL_APP_SERVER_H
@@ -12,25 +12,7 @@
 
 struct config;
 struct host_route_meta;
-struct _u_request;
-struct _u_response;
-
-#define SERVER_MAX_SEGMENTS 16
-
-struct route {
-    char *method;                    /* "GET", ...                                          */
-    char *path;                      /* as registered: "/api/numbers/{id}"                  */
-    char *segs[SERVER_MAX_SEGMENTS]; /* literal text, or the param name     */
-    bool is_param[SERVER_MAX_SEGMENTS];
-    size_t nsegs;
-    unsigned long specificity; /* lower = more literal segments earlier   */
-    unsigned flags;            /* LINTEL_ROUTE_*                                      */
-    char *scope;               /* needed scope or NULL                                */
-    lintel_handler handler;
-    void *state;
-    struct lintel_plugin *owner; /* NULL for the core's own routes           */
-    struct host_route_meta *meta; /* summary, query params, schemas (host_kit.h) or NULL */
-};
+struct route;
 
 /*
  * Registers a route for owner (NULL: core) with its description meta (stolen, may be NULL).
@@ -45,21 +27,9 @@ int server_route_add(struct lintel_plugin *owner, const char *method, const char
 /* Removes every route of owner (a refused plugin). */
 void server_routes_remove(const struct lintel_plugin *owner);
 
-/* The registry, in registration order (OpenAPI, tests). */
+/* The table (routes and upgrade endpoints) in registration order (OpenAPI, tests). */
 size_t server_route_count(void);
 const struct route *server_route_get(size_t i);
-
-/*
- * Adds a raw ulfius endpoint for app modules that need ulfius itself (WebSocket upgrade). It
- * runs before the route dispatcher and must return U_CALLBACK_COMPLETE. Only before start.
- */
-int server_endpoint_add(const char *method, const char *path,
-                        int (*cb)(const struct _u_request *, struct _u_response *, void *),
-                        void *user_data);
-
-/* The raw endpoints, in registration order (OpenAPI): method and ulfius path, borrowed. */
-size_t server_endpoint_count(void);
-void server_endpoint_get(size_t i, const char **method, const char **path);
 
 /*
  * Upgrade endpoints (the WebSocket at /api/ws): a GET with `Upgrade: websocket` on path goes

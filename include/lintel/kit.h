@@ -61,6 +61,7 @@ extern const struct lintel_api *lintel_api;
 #define lintel_sql_queryf(...)   (lintel_api->sql_queryf(__VA_ARGS__))
 #define lintel_sql_rowf(...)     (lintel_api->sql_rowf(__VA_ARGS__))
 #define lintel_sql_execf(...)    (lintel_api->sql_execf(__VA_ARGS__))
+#define lintel_sql_list(...)     (lintel_api->sql_list(__VA_ARGS__))
 #define lintel_sql_begin(...)    (lintel_api->sql_begin(__VA_ARGS__))
 #define lintel_sql_commit(...)   (lintel_api->sql_commit(__VA_ARGS__))
 #define lintel_sql_rollback(...) (lintel_api->sql_rollback(__VA_ARGS__))

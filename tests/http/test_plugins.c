@@ -401,7 +401,7 @@ START_TEST(declared_query)
         {"?n=abc", "n", "must be an integer between 1 and 10"},
         {"?n=11", "n", "must be an integer between 1 and 10"},
         {"?n=0", "n", "must be an integer between 1 and 10"},
-        {"?n=3&kind=c", "kind", "must be one of: a b"},
+        {"?n=3&kind=c", "kind", "must be one of: a, b"},
     };
     struct lt_resp r = {0};
     char path[128];

@@ -1,9 +1,9 @@
 /*
  * Support for black-box tests: start the real lintel binary on a free loopback port with a
- * temporary data directory, send it requests with the ulfius client, read JSON replies.
+ * temporary data directory, send it requests with libcurl, read JSON replies.
  */
-#ifndef LINTEL_TESTS_LT_TEST_H
-#define LINTEL_TESTS_LT_TEST_H
+#ifndef LINTEL_TESTS_LINTEL_TEST_H
+#define LINTEL_TESTS_LINTEL_TEST_H
 
 #include <jansson.h>
 #include <limits.h>
@@ -113,4 +113,4 @@ long lt_send(struct lt_resp *r, const char *method, const char *path, const char
 /* The status of such a request whose reply is not needed. */
 long lt_status(const char *method, const char *path, const char *token, const char *json_text);
 
-#endif /* LINTEL_TESTS_LT_TEST_H */
+#endif /* LINTEL_TESTS_LINTEL_TEST_H */

@@ -227,6 +227,66 @@ START_TEST(global)
 }
 END_TEST
 
+START_TEST(unknown_env_variable)
+{
+    /* A misspelt setting stops the start naming it, instead of being ignored. */
+    expect_env_error("LINTEL_PROT", "9000", "LINTEL_PROT");
+    expect_env_error("LINTEL_", "1", "LINTEL_:");
+    expect_env_error("LINTEL_port", "9000", "LINTEL_port");
+}
+END_TEST
+
+/* Loads with one variable set and returns the config (released by the caller). */
+static void load_env(struct config *cfg, const char *name, const char *value)
+{
+    char *err = NULL;
+
+    clear_env();
+    setenv(name, value, 1);
+    if (config_load(cfg, NULL, &err) != 0)
+        ck_abort_msg("%s=%s refused: %s", name, value, err);
+    unsetenv(name);
+}
+
+START_TEST(urls_parsed_by_curl)
+{
+    struct config cfg;
+
+    /* upstream_url: http(s) with a host; a bare scheme or another scheme stops the start. */
+    expect_env_error("LINTEL_UPSTREAM_URL", "http://", "upstream_url");
+    expect_env_error("LINTEL_UPSTREAM_URL", "https://", "upstream_url");
+    expect_env_error("LINTEL_UPSTREAM_URL", "ftp://example.com/x", "upstream_url");
+    expect_env_error("LINTEL_UPSTREAM_URL", "http://user:pw@example.com/x", "upstream_url");
+    load_env(&cfg, "LINTEL_UPSTREAM_URL", "http://127.0.0.1:8090/sensor?x=1");
+    ck_assert_str_eq(cfg.upstream_url, "http://127.0.0.1:8090/sensor?x=1");
+    config_release(&cfg);
+    /* cors_origins: origins only (no path), "*" alone. */
+    expect_env_error("LINTEL_CORS_ORIGINS", "https://app.example/path", "cors_origins");
+    expect_env_error("LINTEL_CORS_ORIGINS", "https://app.example/", "cors_origins");
+    expect_env_error("LINTEL_CORS_ORIGINS", "https://app.example?q", "cors_origins");
+    expect_env_error("LINTEL_CORS_ORIGINS", "http://", "cors_origins");
+    expect_env_error("LINTEL_CORS_ORIGINS", "*, https://app.example", "cors_origins");
+    expect_env_error("LINTEL_CORS_ORIGINS", " , ", "cors_origins");
+    load_env(&cfg, "LINTEL_CORS_ORIGINS", "*");
+    ck_assert(cfg.cors_any);
+    ck_assert_ptr_null(cfg.cors_list);
+    ck_assert(config_origin_allowed(&cfg, "https://any.example"));
+    config_release(&cfg);
+    /* Parsed once: the default port is dropped, as browsers send Origin. */
+    load_env(&cfg, "LINTEL_CORS_ORIGINS", "https://app.example:443, http://localhost:3000");
+    ck_assert(!cfg.cors_any);
+    ck_assert_str_eq(cfg.cors_list[0], "https://app.example");
+    ck_assert_str_eq(cfg.cors_list[1], "http://localhost:3000");
+    ck_assert_ptr_null(cfg.cors_list[2]);
+    ck_assert(config_origin_allowed(&cfg, "https://app.example"));
+    ck_assert(config_origin_allowed(&cfg, "http://localhost:3000"));
+    ck_assert(!config_origin_allowed(&cfg, "http://localhost:3001"));
+    ck_assert(!config_origin_allowed(&cfg, "https://app.example.evil"));
+    ck_assert(!config_origin_allowed(&cfg, NULL));
+    config_release(&cfg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -241,6 +301,8 @@ int main(void)
     tcase_add_test(tc, file_errors);
     tcase_add_test(tc, unreadable_file);
     tcase_add_test(tc, global);
+    tcase_add_test(tc, unknown_env_variable);
+    tcase_add_test(tc, urls_parsed_by_curl);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

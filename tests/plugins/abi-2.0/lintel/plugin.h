@@ -339,6 +339,14 @@ struct lintel_api {
     int (*sql_execf)(lintel_req *req, long long *changes, const char *sql, const char *fmt, ...);
 
     /*
+     * A whole paged list in one call: reads the page (req_page), runs sql (one SELECT without
+     * LIMIT/OFFSET, parameters as for sql_queryf) for that page's rows and for the total
+     * (count(*) over it), and writes the list envelope (res_list). The host appends
+     * "LIMIT ?N+1 OFFSET ?N+2" after the N parameters of fmt.
+     */
+    int (*sql_list)(lintel_req *req, lintel_res *res, const char *sql, const char *fmt, ...);
+
+    /*
      * One write transaction (BEGIN IMMEDIATE). Not nested. A transaction still open when the
      * handler returns is rolled back.
      */

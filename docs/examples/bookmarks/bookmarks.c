@@ -1,0 +1,92 @@
+/*
+ * bookmarks: each user's links, create/list/delete, with its own scopes and an event. The
+ * plugin-guide's walk-through; built out of lintel's tree with find_package(lintel).
+ */
+#include <lintel/kit.h>
+
+LINTEL_KIT_INIT;
+
+extern const struct lintel_embedded_sql bookmarks_migrations[];
+
+#define BOOKMARK_COLUMNS "id, url, title, created_at"
+
+/* POST /api/bookmarks {url, title} -> 201 bookmark; the table's CHECKs give the 422s. */
+static int bookmarks_create(lintel_req *req, lintel_res *res, void *state)
+{
+    json_t *j_body = NULL, *j_row = NULL;
+    const char *url = NULL, *title = NULL;
+    int rc;
+
+    (void)state;
+    rc = lintel_req_json(req, &j_body);
+    if (rc == 0 && json_unpack(j_body, "{s?s s?s}", "url", &url, "title", &title) != 0)
+        rc = lintel_res_error(res, LINTEL_EPARAM, NULL, "url and title must be strings");
+    if (rc == 0)
+        rc = lintel_sql_rowf(req, &j_row,
+                             "INSERT INTO bookmarks (user_id, url, title) VALUES (?1, ?2, ?3)"
+                             " RETURNING " BOOKMARK_COLUMNS,
+                             "Is?s?", (json_int_t)lintel_req_user_id(req), url, title);
+    if (rc == 0)
+        rc = lintel_res_json(res, 201, j_row);
+    if (rc == 0)
+        lintel_event_user(req, "bookmark.created", "bookmark", j_row);
+    json_decref(j_row);
+    json_decref(j_body);
+    return rc;
+}
+
+/* GET /api/bookmarks?limit&offset -> {items, total, limit, offset}, oldest first. */
+static int bookmarks_list(lintel_req *req, lintel_res *res, void *state)
+{
+    (void)state;
+    return lintel_sql_list(req, res,
+                           "SELECT " BOOKMARK_COLUMNS " FROM bookmarks WHERE user_id = ?1"
+                           " ORDER BY id",
+                           "I", (json_int_t)lintel_req_user_id(req));
+}
+
+/* DELETE /api/bookmarks/{id} -> 204, or 404 "Bookmark not found". */
+static int bookmarks_delete(lintel_req *req, lintel_res *res, void *state)
+{
+    long long id, changes = 0;
+    int rc;
+
+    (void)state;
+    rc = lintel_req_id(req, "id", "Bookmark", &id);
+    if (rc == 0)
+        rc = lintel_sql_execf(req, &changes, "DELETE FROM bookmarks WHERE id = ?1 AND user_id = ?2",
+                              "II", (json_int_t)id, (json_int_t)lintel_req_user_id(req));
+    if (rc == 0)
+        rc = lintel_changed(res, changes, "Bookmark");
+    if (rc == 0)
+        rc = lintel_res_empty(res, 204);
+    return rc;
+}
+
+static const struct lintel_route bookmarks_routes[] = {
+    {.method = "POST", .path = "/api/bookmarks", .scope = "bookmarks:write",
+     .handler = bookmarks_create, .summary = "Save a bookmark",
+     .example = "{\"url\": \"https://sqlite.org\", \"title\": \"SQLite\"}"},
+    {.method = "GET", .path = "/api/bookmarks", .scope = "bookmarks:read",
+     .handler = bookmarks_list, .summary = "The user's bookmarks",
+     .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}}},
+    {.method = "DELETE", .path = "/api/bookmarks/{id}", .scope = "bookmarks:write",
+     .handler = bookmarks_delete, .summary = "Delete a bookmark"},
+};
+
+LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
+                                     const json_t *config)
+{
+    int rc;
+
+    (void)config;
+    LINTEL_KIT_DECLARE(p, api, "bookmarks", "0.1.0");
+    rc = lintel_scope_add(p, "bookmarks:read", "user admin");
+    if (rc == 0)
+        rc = lintel_scope_add(p, "bookmarks:write", "user admin");
+    if (rc == 0)
+        rc = lintel_migrations(p, bookmarks_migrations);
+    if (rc == 0)
+        rc = lintel_routes_add(p, bookmarks_routes, LINTEL_COUNT(bookmarks_routes), NULL);
+    return rc;
+}
