@@ -30,7 +30,8 @@
  * deleted, its jti not revoked; and gives the role as it is now. Indexed lookups only.
  */
 #define AUTH_STATE_SQL                                                                             \
-    "SELECT u.role AS role FROM sessions s JOIN users u ON u.id = s.user_id"                       \
+    "SELECT u.role AS role, s.last_used_at IS NULL OR s.last_used_at < unixepoch() - 60 AS stale"  \
+    " FROM sessions s JOIN users u ON u.id = s.user_id"                                            \
     " WHERE s.id = ?1 AND s.user_id = ?2 AND s.ended_at IS NULL AND u.deleted_at IS NULL"          \
     " AND NOT EXISTS (SELECT 1 FROM revoked_jtis r WHERE r.jti = ?3)"
 
@@ -210,6 +211,22 @@ static int auth_scope_now(struct db *db, const json_t *j_tok, const char *role, 
     return 0;
 }
 
+/*
+ * Records that the session was used now (GET /api/auth/sessions shows it). Only called when the
+ * last record is a minute old: a write per request would serialize every reader. A busy
+ * database only loses this refinement, never the request.
+ */
+static void auth_touch_session(struct db *db, const json_t *j_state_params)
+{
+    json_t *j_params = json_pack("[O]", json_array_get(j_state_params, 0));
+
+    if (j_params == NULL ||
+        db_exec(db, "UPDATE sessions SET last_used_at = unixepoch() WHERE id = ?1", j_params, NULL,
+                NULL) != 0)
+        log_debug("auth: last use of a session not recorded: %s", db_errmsg(db));
+    json_decref(j_params);
+}
+
 /* The token of "Bearer <token>" (scheme case-insensitive), or of ?access_token=. */
 static int auth_extract(const char *authorization, const char *query_token, char **token)
 {
@@ -298,6 +315,8 @@ int auth_request(const char *authorization, const char *query_token, const char 
         rc = LINTEL_EUNAVAIL;
         goto cleanup;
     }
+    if (json_integer_value(json_object_get(j_row, "stale")) == 1)
+        auth_touch_session(db, j_params);
     rc = auth_scope_now(db, j_tok, role, &j_scope);
     if (rc != 0)
         goto cleanup;

@@ -605,7 +605,18 @@ int keyring_rotate(const struct config *cfg, char **kid, char **err)
     if (rc != 0)
         goto dberr;
     in_tx = 1;
-    rc = keyring_retire_current(db);
+    j_params = json_pack("[ss]", ring.alg, *kid);
+    /* the audit row names the key that retires: read it before it does */
+    rc = j_params != NULL ? db_exec(db,
+                                    "INSERT INTO audit_events (action, subject, old_value,"
+                                    " new_value) SELECT 'key.rotated', ?2, (SELECT kid FROM"
+                                    " signing_keys WHERE alg = ?1 AND retired_at IS NULL), ?1",
+                                    j_params, NULL, NULL)
+                          : LINTEL_ENOMEM;
+    json_decref(j_params);
+    j_params = NULL;
+    if (rc == 0)
+        rc = keyring_retire_current(db);
     if (rc == 0)
         rc = keyring_insert(db, *kid, pem);
     if (rc != 0)

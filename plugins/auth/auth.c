@@ -170,8 +170,12 @@ static int authp_session_new(struct authp *a, lintel_req *req, long long user_id
     if (rc == 0)
         rc = a->api->sha256_hex(*refresh, strlen(*refresh), digest);
     if (rc == 0)
-        rc = authp_exec(a, req, "INSERT INTO sessions (id, user_id, scope) VALUES (?1, ?2, ?3)",
-                        json_pack("[sIs]", *sid, (json_int_t)user_id, scope));
+        rc = authp_exec(a, req,
+                        "INSERT INTO sessions (id, user_id, scope, client_addr, user_agent,"
+                        " last_used_at) VALUES (?1, ?2, ?3, ?4, substr(?5, 1, 256), unixepoch())",
+                        json_pack("[sIss?s?]", *sid, (json_int_t)user_id, scope,
+                                  a->api->req_client_addr(req),
+                                  a->api->req_header(req, "User-Agent")));
     if (rc == 0)
         rc = authp_exec(a, req,
                         "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
@@ -187,8 +191,8 @@ static int authp_session_new(struct authp *a, lintel_req *req, long long user_id
 }
 
 /* {access_token, token_type, expires_in, refresh_token, scope} for a session (new ref). */
-static int authp_grant(struct authp *a, lintel_req *req, long long user_id, const char *sid, const char *role,
-                       const char *scope, const char *refresh, json_t **j_out)
+static int authp_grant(struct authp *a, lintel_req *req, long long user_id, const char *sid,
+                       const char *role, const char *scope, const char *refresh, json_t **j_out)
 {
     json_t *j_claims = NULL;
     char sub[32], *token = NULL;
@@ -261,11 +265,23 @@ static int authp_limited(struct authp *a, lintel_req *req, lintel_res *res, cons
         if (rc != 0)
             break;
         if (json_integer_value(json_object_get(j_row, "n")) >= limits[i]) {
+            /* audited once per window and key, so a locked-out guesser cannot fill the table */
+            rc = authp_exec(a, req,
+                            "INSERT INTO audit_events (action, user_id, addr, subject, new_value)"
+                            " SELECT 'login.locked', (SELECT id FROM users WHERE username = ?2"
+                            " COLLATE NOCASE), ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM"
+                            " audit_events WHERE action = 'login.locked' AND at > unixepoch() - ?4"
+                            " AND new_value = ?3 AND (CASE ?3 WHEN 'username'"
+                            " THEN subject = ?2 COLLATE NOCASE ELSE addr = ?1 END))",
+                            json_pack("[sssI]", addr, username, i == 0 ? "username" : "address",
+                                      (json_int_t)AUTHP_WINDOW));
             wait = (long long)json_integer_value(json_object_get(j_row, "wait"));
             snprintf(retry, sizeof(retry), "%lld", wait < 1 ? 1 : wait);
-            a->api->res_header(res, "Retry-After", retry);
-            rc = a->api->res_error(res, LINTEL_ERATELIMIT, NULL,
-                                   "Too many failed logins; try again in %s seconds", retry);
+            if (rc == 0)
+                rc = a->api->res_header(res, "Retry-After", retry);
+            if (rc == 0)
+                rc = a->api->res_error(res, LINTEL_ERATELIMIT, NULL,
+                                       "Too many failed logins; try again in %s seconds", retry);
         }
         json_decref(j_row);
         j_row = NULL;
@@ -382,8 +398,8 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
     else
         a->api->sql_rollback(req);
     if (rc == 0)
-        rc = authp_grant(a, req, user_id, sid, json_string_value(json_object_get(j_user, "role")), scope,
-                         refresh, &j_out);
+        rc = authp_grant(a, req, user_id, sid, json_string_value(json_object_get(j_user, "role")),
+                         scope, refresh, &j_out);
     if (rc == 0)
         rc = authp_tokens_reply(a, res, 200, j_out);
 cleanup:
@@ -646,14 +662,24 @@ static int authp_logout(lintel_req *req, lintel_res *res, void *state)
 }
 
 static const struct lintel_route authp_routes[] = {
-    {.method = "POST", .path = "/api/auth/register", .flags = LINTEL_ROUTE_PUBLIC,
-     .handler = authp_register, .summary = "Create an account"},
-    {.method = "POST", .path = "/api/auth/login", .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
-     .handler = authp_login, .summary = "Log in (JSON or OAuth2 password form)"},
-    {.method = "POST", .path = "/api/auth/refresh",
-     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM, .handler = authp_refresh,
+    {.method = "POST",
+     .path = "/api/auth/register",
+     .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = authp_register,
+     .summary = "Create an account"},
+    {.method = "POST",
+     .path = "/api/auth/login",
+     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
+     .handler = authp_login,
+     .summary = "Log in (JSON or OAuth2 password form)"},
+    {.method = "POST",
+     .path = "/api/auth/refresh",
+     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
+     .handler = authp_refresh,
      .summary = "Trade a refresh token for new tokens"},
-    {.method = "POST", .path = "/api/auth/logout", .handler = authp_logout,
+    {.method = "POST",
+     .path = "/api/auth/logout",
+     .handler = authp_logout,
      .summary = "End the session"},
 };
 
