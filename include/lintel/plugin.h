@@ -147,7 +147,7 @@ struct lintel_route {
 /* Flags of struct lintel_login. */
 #define LINTEL_LOGIN_EMAIL 0x1u /* login is an email address, not a username */
 
-/* What api->login is asked (ABI 1.1). Strings are borrowed for the call. */
+/* What api->login is asked (ABI 2.1). Strings are borrowed for the call. */
 struct lintel_login {
     const char *login;      /* the username, or with LINTEL_LOGIN_EMAIL the email            */
     const char *password;   /*                                                               */
