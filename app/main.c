@@ -193,8 +193,11 @@ static int main_prepare(struct main_state *st)
                                              .sql_rowf = host_kit_sql_rowf,
                                              .sql_execf = host_kit_sql_execf,
                                              .sql_list = host_kit_sql_list,
+                                             .res_rowf = host_kit_res_rowf,
                                              .event_user = host_kit_event_user,
-                                             .login = host_account_login});
+                                             .login = host_account_login,
+                                             .user_create = host_account_user_create,
+                                             .session_start = host_account_session_start});
     rc = plugin_loader_load_all(&st->cfg, host_api(), &err);
     if (rc != 0) {
         log_error("start stopped: %s", err != NULL ? err : "a plugin was refused");
