@@ -853,7 +853,7 @@ static struct lintel_api host_table = {
     .sha256_hex = host_sha256_hex,
     .free = host_free,
     .strerror = http_error_strerror,
-    /* ABI 1.1 (login is bound from the lifecycle table: host_api_bind) */
+    /* ABI 2.1 (login is bound from the lifecycle table: host_api_bind) */
     .req_path = host_req_path,
 };
 

@@ -18,7 +18,12 @@ extern "C" {
  * lintel_api bumps MINOR (the group sits under a comment naming it, as in sqlite3ext.h). The
  * host refuses a plugin of another major, or of a newer minor than it has, by name.
  */
-#define LINTEL_ABI_MAJOR 1
+/*
+ * 2: release 0.2.0 folded the table of release 0.1.0 (ABI 1.0) into route tables, scopes and the
+ * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example). The
+ * groups below were numbered while 0.2.0 was developed: "1.0", "1.1", "1.2" are 2.0, 2.1, 2.2.
+ */
+#define LINTEL_ABI_MAJOR 2
 #define LINTEL_ABI_MINOR 2
 
 #if defined(__GNUC__)
