@@ -3,6 +3,7 @@
 
 BUILD      ?= build
 TEST_BUILD ?= build-test
+DEB_BUILD  ?= build-deb
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
@@ -35,6 +36,12 @@ test: deps
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
+# Only the Debian package test (tests/ops/package.sh: a Release build, cpack, dpkg-deb, apt -s,
+# the extracted tree served), which make test runs too.
+test-package: deps
+	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLINTEL_SANITIZE=ON -DLINTEL_WERROR=ON $(CMAKE_ARGS) >/dev/null
+	cd $(TEST_BUILD) && ctest --output-on-failure -L package --timeout 1500
+
 # The bench's packages come first: its baseline servers need ulfius at configure time.
 bench:
 	@scripts/install-deps.sh scripts/debian-packages.txt scripts/bench-packages.txt
@@ -55,4 +62,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(DEB_BUILD)

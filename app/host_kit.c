@@ -331,39 +331,39 @@ static int host_kit_sqlv(struct lintel_req *req, char kind, void *out, const cha
     return rc;
 }
 
-int host_kit_sql_queryf(lintel_req *req, json_t **j_rows, const char *sql, const char *fmt, ...)
+/* The public sql_*f: each starts its own va_list and hands it to host_kit_sqlv. */
+#define HOST_KIT_SQLF(name, kind, out_type, reset)                                                 \
+    int name(lintel_req *req, out_type out, const char *sql, const char *fmt, ...)                 \
+    {                                                                                              \
+        va_list ap;                                                                                \
+        int rc;                                                                                    \
+                                                                                                   \
+        reset;                                                                                     \
+        va_start(ap, fmt);                                                                         \
+        rc = host_kit_sqlv(req, kind, out, sql, fmt, ap);                                          \
+        va_end(ap);                                                                                \
+        return rc;                                                                                 \
+    }
+
+HOST_KIT_SQLF(host_kit_sql_queryf, 'q', json_t **, *out = NULL)
+HOST_KIT_SQLF(host_kit_sql_rowf, 'r', json_t **, *out = NULL)
+HOST_KIT_SQLF(host_kit_sql_execf, 'x', long long *, (void)0)
+
+int host_kit_res_rowf(lintel_req *req, lintel_res *res, unsigned status, const char *what,
+                      const char *sql, const char *fmt, ...)
 {
-    va_list ap;
-    int rc;
-
-    *j_rows = NULL;
-    va_start(ap, fmt);
-    rc = host_kit_sqlv(req, 'q', j_rows, sql, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-int host_kit_sql_rowf(lintel_req *req, json_t **j_row, const char *sql, const char *fmt, ...)
-{
-    va_list ap;
-    int rc;
-
-    *j_row = NULL;
-    va_start(ap, fmt);
-    rc = host_kit_sqlv(req, 'r', j_row, sql, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-int host_kit_sql_execf(lintel_req *req, long long *changes, const char *sql, const char *fmt,
-                       ...)
-{
+    json_t *j_row = NULL;
     va_list ap;
     int rc;
 
     va_start(ap, fmt);
-    rc = host_kit_sqlv(req, 'x', changes, sql, fmt, ap);
+    rc = host_kit_sqlv(req, 'r', &j_row, sql, fmt, ap);
     va_end(ap);
+    if (rc == LINTEL_ENOTFOUND && what != NULL)
+        rc = host_api()->res_error(res, LINTEL_ENOTFOUND, NULL, "%s not found", what);
+    if (rc == 0)
+        rc = host_api()->res_json(res, status, j_row);
+    json_decref(j_row);
     return rc;
 }
 

@@ -18,8 +18,13 @@ extern "C" {
  * lintel_api bumps MINOR (the group sits under a comment naming it, as in sqlite3ext.h). The
  * host refuses a plugin of another major, or of a newer minor than it has, by name.
  */
-#define LINTEL_ABI_MAJOR 1
-#define LINTEL_ABI_MINOR 1
+/*
+ * 2: release 0.2.0 folded the table of release 0.1.0 (ABI 1.0) into route tables, scopes and the
+ * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example). The
+ * groups below were numbered while 0.2.0 was developed: "1.0", "1.1", "1.2" are 2.0, 2.1, 2.2.
+ */
+#define LINTEL_ABI_MAJOR 2
+#define LINTEL_ABI_MINOR 2
 
 #if defined(__GNUC__)
 #define LINTEL_EXPORT       __attribute__((visibility("default")))
@@ -155,6 +160,14 @@ struct lintel_login {
     const char *sub;        /* the access token's sub, or NULL: the user id                  */
     const json_t *j_claims; /* further claims of the access token (see token_issue), or NULL */
     long long ttl;          /* access token lifetime in seconds, or 0: the server's          */
+};
+
+/* What api->user_create is asked (ABI 1.1). Strings are borrowed for the call. */
+struct lintel_user_new {
+    const char *username; /* lintel_rule_username                       */
+    const char *password; /* lintel_rule_password with password_min       */
+    const char *email;    /* or NULL                                      */
+    const char *role;     /* "user" (NULL) or "admin"                     */
 };
 
 /*
@@ -461,7 +474,35 @@ struct lintel_api {
     const char *(*req_path)(lintel_req *req);
 
     /*
-     * ABI 1.2 and later: append members here only, each group under a comment naming the minor
+     * Creates an account through the extension's rules (username, password with the server's
+     * password_min, email normalized; role "user" or "admin", NULL: "user"), hashing before it
+     * writes. *j_user (new reference): {id, username, email, role, created_at, updated_at}.
+     * Errors, recorded: LINTEL_EPARAM (a 422 per bad field, with the rule's message),
+     * LINTEL_ECONFLICT (field "username": "Username '<name>' is taken"; field "email"),
+     * LINTEL_EUNAVAIL (the hashing gate is full).
+     */
+    int (*user_create)(lintel_req *req, const struct lintel_user_new *in, json_t **j_user);
+
+    /*
+     * Opens a session of user_id as a successful login does (a registration that logs in), its
+     * tokens shaped by in (scope, sub, j_claims, ttl; login and password are not read; NULL:
+     * lintel's defaults). *j_out as login's.
+     */
+    int (*session_start)(lintel_req *req, long long user_id, const struct lintel_login *in,
+                         json_t **j_out);
+
+    /* ---- ABI 1.2: one-call replies of the kit ---- */
+
+    /*
+     * A one-row reply in one call: runs sql as sql_rowf does and writes the row with status.
+     * No row: with what ("Task") the 404 "Task not found" is recorded; with what NULL,
+     * LINTEL_ENOTFOUND is returned unrecorded.
+     */
+    int (*res_rowf)(lintel_req *req, lintel_res *res, unsigned status, const char *what,
+                    const char *sql, const char *fmt, ...);
+
+    /*
+     * ABI 1.3 and later: append members here only, each group under a comment naming the minor
      * that added it ("---- ABI 1.1: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.

@@ -12,14 +12,11 @@
 
 LINTEL_KIT_INIT;
 
-/* The scopes each role grants (api.md "Roles"); app/auth.c keeps the same table. */
 
-#define AUTHP_USER_COLS  "id, username, email, role, created_at, updated_at, NULL AS avatar_url"
 
 struct authp {
     lintel_plugin *p;
     long long refresh_ttl;
-    long long password_min, password_cost;
 };
 
 /*
@@ -70,37 +67,6 @@ static int authp_body(lintel_req *req, lintel_res *res, json_t **j_body)
     return 0;
 }
 
-/*
- * The scope a login asks for (NULL or blank: everything the role has), as role grants it; with
- * role NULL only that every name exists (the role is not known yet). The table of what each
- * role grants and the messages are the extension's (lintel_rule_scope, lintel_scope_within),
- * the same the host checks every request against. *granted: malloc'd.
- */
-static int authp_scope(lintel_req *req, lintel_res *res, const char *asked,
-                       const char *role, char **granted)
-{
-    json_t *j_row = NULL;
-    const char *problem, *scope;
-    int rc;
-
-    *granted = NULL;
-    rc = lintel_sql_rowf(req, &j_row, "SELECT lintel_rule_scope(?1, ?2) AS problem, lintel_scope_within("
-                   "coalesce(nullif(trim(?1), ''), lintel_role_scopes(?3)), ?3) AS scope", "s?s?s", asked, role, role != NULL ? role : "admin");
-    if (rc != 0)
-        goto cleanup;
-    problem = json_string_value(json_object_get(j_row, "problem"));
-    if (problem != NULL) {
-        rc = lintel_res_error(res, LINTEL_EMALFORMED, "scope", "invalid_scope: %s", problem);
-        goto cleanup;
-    }
-    scope = json_string_value(json_object_get(j_row, "scope"));
-    *granted = strdup(scope != NULL ? scope : "");
-    rc = *granted != NULL ? 0 : LINTEL_ENOMEM;
-cleanup:
-    json_decref(j_row);
-    return rc;
-}
-
 /* The words of scope that role still grants, space-separated. *out: malloc'd. */
 static int authp_scope_within(lintel_req *req, const char *scope, const char *role,
                               char **out)
@@ -117,38 +83,6 @@ static int authp_scope_within(lintel_req *req, const char *scope, const char *ro
         rc = *out != NULL ? 0 : LINTEL_ENOMEM;
     }
     json_decref(j_row);
-    return rc;
-}
-
-/*
- * Starts a session of user_id with scope and its first refresh token, inside the caller's
- * transaction. *sid and *refresh: api memory.
- */
-static int authp_session_new(struct authp *a, lintel_req *req, long long user_id, const char *scope,
-                             char **sid, char **refresh)
-{
-    char digest[65];
-    int rc;
-
-    *sid = NULL;
-    *refresh = NULL;
-    rc = lintel_random_token(16, sid);
-    if (rc == 0)
-        rc = lintel_random_token(32, refresh);
-    if (rc == 0)
-        rc = lintel_sha256_hex(*refresh, strlen(*refresh), digest);
-    if (rc == 0)
-        rc = lintel_sql_execf(req, NULL, "INSERT INTO sessions (id, user_id, scope, client_addr, user_agent,"
-                        " last_used_at) VALUES (?1, ?2, ?3, ?4, substr(?5, 1, 256), unixepoch())", "sIss?s?", *sid, (json_int_t)user_id, scope, lintel_req_client_addr(req), lintel_req_header(req, "User-Agent"));
-    if (rc == 0)
-        rc = lintel_sql_execf(req, NULL, "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
-                        " VALUES (?1, ?2, unixepoch() + ?3)", "ssI", digest, *sid, (json_int_t)a->refresh_ttl);
-    if (rc != 0) {
-        lintel_free(*sid);
-        lintel_free(*refresh);
-        *sid = NULL;
-        *refresh = NULL;
-    }
     return rc;
 }
 
@@ -224,105 +158,55 @@ cleanup:
 /* POST /api/auth/register {username, password, email?} -> 201 {user, tokens...} */
 static int authp_register(lintel_req *req, lintel_res *res, void *state)
 {
-    struct authp *a = state;
-    json_t *j_body = NULL, *j_rules = NULL, *j_taken = NULL, *j_user = NULL, *j_out = NULL;
-    json_t *j_hash = NULL;
-    const char *username = NULL, *password = NULL, *email = NULL, *msg;
-    char *scope = NULL, *sid = NULL, *refresh = NULL;
-    static const char *const fields[] = {"username", "password", "email"};
-    long long user_id = 0;
-    size_t i;
+    json_t *j_body = NULL, *j_user = NULL, *j_login = NULL, *j_out = NULL;
+    struct lintel_user_new in = {0};
+    long long user_id;
     int rc, bad = 0;
 
+    (void)state;
     rc = authp_body(req, res, &j_body);
     if (rc != 0)
         goto cleanup;
     /* Every bad field is reported, not just the first. */
-    if (authp_string(res, j_body, "username", 1, &username) != 0)
+    if (authp_string(res, j_body, "username", 1, &in.username) != 0)
         bad = 1;
-    if (authp_string(res, j_body, "password", 1, &password) != 0)
+    if (authp_string(res, j_body, "password", 1, &in.password) != 0)
         bad = 1;
-    if (authp_string(res, j_body, "email", 0, &email) != 0)
+    if (authp_string(res, j_body, "email", 0, &in.email) != 0)
         bad = 1;
-    rc = lintel_sql_rowf(req, &j_rules, "SELECT lintel_rule_username(?1) AS username,"
-                   " lintel_rule_password(?2, ?3) AS password,"
-                   " CASE WHEN ?4 IS NOT NULL THEN lintel_rule_email(?4) END AS email,"
-                   " lintel_email_normalize(?4) AS normalized", "s?s?Is?", username, password, (json_int_t)a->password_min, email);
-    if (rc != 0)
-        goto cleanup;
-    for (i = 0; i < 3; i++) {
-        msg = json_string_value(json_object_get(j_rules, fields[i]));
-        if (msg != NULL && json_is_string(json_object_get(j_body, fields[i]))) {
-            lintel_res_invalid(res, fields[i], "%s", msg);
-            bad = 1;
-        }
-    }
     if (bad) {
         rc = LINTEL_EPARAM;
         goto cleanup;
     }
-    email = json_string_value(json_object_get(j_rules, "normalized"));
-    rc = lintel_sql_rowf(req, &j_taken, "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1 COLLATE NOCASE) AS u,"
-                   " (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM users"
-                   " WHERE email = ?2 COLLATE NOCASE)) AS e", "ss?", username, email);
+    rc = lintel_user_create(req, &in, &j_user);
     if (rc != 0)
         goto cleanup;
-    if (json_integer_value(json_object_get(j_taken, "u")) != 0) {
-        rc = lintel_res_error(res, LINTEL_ECONFLICT, "username", "Username '%s' is taken",
-                               username);
-        goto cleanup;
-    }
-    if (json_integer_value(json_object_get(j_taken, "e")) != 0) {
-        rc = lintel_res_error(res, LINTEL_ECONFLICT, "email", "Email is already registered");
-        goto cleanup;
-    }
-    /* Hash first, then write: the hashing gate is never waited on with the write lock held. */
-    rc = lintel_heavy_begin(req);
-    if (rc == 0)
-        rc = lintel_sql_rowf(req, &j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI",
-                             password, (json_int_t)a->password_cost);
-    lintel_heavy_end(req);
+    user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
+    rc = lintel_session_start(req, user_id, NULL, &j_login);
     if (rc != 0)
         goto cleanup;
-    rc = lintel_sql_begin(req);
-    if (rc == 0) {
-        rc = lintel_sql_rowf(req, &j_user,
-                             "INSERT INTO users (username, email, password_hash)"
-                             " VALUES (?1, ?2, ?3) RETURNING " AUTHP_USER_COLS,
-                             "ss?O", username, email, json_object_get(j_hash, "h"));
-        if (rc == 0) {
-            user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
-            rc = authp_scope(req, res, NULL, "user", &scope);
-        }
-        if (rc == 0)
-            rc = authp_session_new(a, req, user_id, scope, &sid, &refresh);
-        if (rc == 0)
-            rc = lintel_sql_commit(req);
-        else
-            lintel_sql_rollback(req);
-    }
-    if (rc == LINTEL_ECONFLICT) /* registered by someone else a moment ago */
-        rc = lintel_res_error(res, LINTEL_ECONFLICT, NULL, "Username or email is taken");
-    if (rc != 0)
-        goto cleanup;
-    rc = authp_grant(req, user_id, sid, "user", scope, refresh, &j_out);
-    if (rc == 0 && json_object_set(j_out, "user", j_user) != 0)
+    if (json_object_set_new(j_user, "avatar_url", json_null()) != 0) {
         rc = LINTEL_ENOMEM;
-    if (rc == 0) {
+        goto cleanup;
+    }
+    j_out = json_pack("{sO ss sO sO sO sO}", "access_token", json_object_get(j_login, "access_token"),
+                      "token_type", "bearer", "expires_in", json_object_get(j_login, "expires_in"),
+                      "refresh_token", json_object_get(j_login, "refresh_token"), "scope",
+                      json_object_get(j_login, "scope"), "user", j_user);
+    if (j_out == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    {
         char location[64];
         snprintf(location, sizeof(location), "/api/users/%lld", user_id);
         lintel_res_header(res, "Location", location);
-        rc = authp_tokens_reply(res, 201, j_out);
     }
+    rc = authp_tokens_reply(res, 201, j_out);
 cleanup:
-    json_decref(j_hash);
-    lintel_free(sid);
-    lintel_free(refresh);
-    free(scope);
     json_decref(j_out);
+    json_decref(j_login);
     json_decref(j_user);
-    json_decref(j_taken);
-    json_decref(j_rules);
     json_decref(j_body);
     return rc;
 }
@@ -507,10 +391,6 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     }
     /* The host's validated settings: no default or bound of its own here. */
     rc = lintel_setting_int(p, "refresh_ttl", &a->refresh_ttl);
-    if (rc == 0)
-        rc = lintel_setting_int(p, "password_min", &a->password_min);
-    if (rc == 0)
-        rc = lintel_setting_int(p, "password_cost", &a->password_cost);
     if (rc == 0)
         rc = lintel_routes_add(p, authp_routes, LINTEL_COUNT(authp_routes), a);
     return rc;
