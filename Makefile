@@ -43,6 +43,7 @@ test-package: deps
 	cd $(TEST_BUILD) && ctest --output-on-failure -L package --timeout 1500
 
 # The bench's packages come first: its baseline servers need ulfius at configure time.
+# BENCHES="peer host" runs only those tests/bench scripts; DURATION=4s ROUNDS=3 set bench_peer/host.
 bench:
 	@scripts/install-deps.sh scripts/debian-packages.txt scripts/bench-packages.txt
 	$(MAKE) build
