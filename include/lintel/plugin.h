@@ -502,6 +502,13 @@ struct lintel_api {
                     const char *sql, const char *fmt, ...);
 
     /*
+     * sql_list with the total from total_sql (one row, one column "total", same parameters)
+     * instead of a count over sql: for lists whose totals a trigger keeps.
+     */
+    int (*sql_list_total)(lintel_req *req, lintel_res *res, const char *sql, const char *total_sql,
+                          const char *fmt, ...);
+
+    /*
      * ABI 1.3 and later: append members here only, each group under a comment naming the minor
      * that added it ("---- ABI 1.1: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call

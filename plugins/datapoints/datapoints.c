@@ -353,8 +353,8 @@ cleanup:
  */
 static void dp_publish_created(struct datapoints *d, lintel_req *req, long long inserted)
 {
-    json_t *j_event = json_pack("{ss sI}", "event", "datapoints.created", "inserted",
-                                (json_int_t)inserted);
+    json_t *j_event =
+        json_pack("{ss sI}", "event", "datapoints.created", "inserted", (json_int_t)inserted);
 
     if (j_event != NULL)
         d->api->event_publish(req, d->api->req_user_id(req), j_event);
@@ -562,23 +562,34 @@ bad:
     return LINTEL_EPARAM;
 }
 
+static const struct lintel_route dp_routes[] = {
+    {.method = "POST",
+     .path = "/api/datapoints/populate",
+     .flags = LINTEL_ROUTE_ADMIN,
+     .scope = "datapoints:write",
+     .handler = dp_populate,
+     .summary = "Fetch data points from the upstream sensor service"},
+    {.method = "GET",
+     .path = "/api/datapoints/stats",
+     .scope = "datapoints:read",
+     .handler = dp_stats,
+     .summary = "Statistics of the valid data points"},
+    {.method = "POST",
+     .path = "/api/datapoints",
+     .scope = "datapoints:write",
+     .handler = dp_bulk,
+     .summary = "Store a batch of data points, all or nothing"},
+    {.method = "GET",
+     .path = "/api/datapoints",
+     .scope = "datapoints:read",
+     .handler = dp_list,
+     .summary = "Data points, oldest first"},
+};
+
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
 {
-    /* The literal routes go first so a first-match router never takes them for parameters. */
-    static const struct {
-        const char *method, *path;
-        unsigned flags;
-        const char *scope;
-        lintel_handler handler;
-    } routes[] = {
-        {"POST", "/api/datapoints/populate", LINTEL_ROUTE_ADMIN, "datapoints:write", dp_populate},
-        {"GET", "/api/datapoints/stats", 0, "datapoints:read", dp_stats},
-        {"POST", "/api/datapoints", 0, "datapoints:write", dp_bulk},
-        {"GET", "/api/datapoints", 0, "datapoints:read", dp_list},
-    };
     struct datapoints *d = NULL;
-    size_t i;
     int rc;
 
     LINTEL_PLUGIN_DECLARE(p, api, "datapoints", "1.0.0");
@@ -595,11 +606,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     rc = dp_configure(d, config);
     if (rc == 0)
         rc = lintel_migrations_add(p, api, datapoints_migrations);
-    for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++) {
-        struct lintel_route r = {.method = routes[i].method, .path = routes[i].path,
-                                 .flags = routes[i].flags, .scope = routes[i].scope,
-                                 .handler = routes[i].handler};
-        rc = api->routes_add(p, &r, 1, d);
-    }
+    if (rc == 0)
+        rc = api->routes_add(p, dp_routes, sizeof(dp_routes) / sizeof(dp_routes[0]), d);
     return rc;
 }
