@@ -486,6 +486,15 @@ struct lintel_api {
     int (*session_start)(lintel_req *req, long long user_id, const struct lintel_login *in,
                          json_t **j_out);
 
+    /*
+     * Deletes the account user_id as DELETE /api/users/me does, in one transaction: the
+     * username stays reserved, e-mail and password hash go, every session ends (its tokens fail
+     * on the next request, its sockets close), and the plugins' *_user_deleted triggers remove
+     * their rows. Errors, recorded: LINTEL_ENOTFOUND "User not found" (unknown or already
+     * deleted), LINTEL_ECONFLICT (the last admin), LINTEL_EUNAVAIL. Not inside a transaction.
+     */
+    int (*user_delete)(lintel_req *req, long long user_id);
+
     /* ---- ABI 1.2: one-call replies of the kit ---- */
 
     /*

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <orcania.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -560,6 +561,30 @@ void lt_assert_422(const struct lt_resp *r, const char *field, const char *messa
             found = 1;
     }
     ck_assert_msg(found, "no error for %s (%s) in %s", field, message ? message : "*", r->body);
+}
+
+void lt_assert_detail(const struct lt_resp *r, long status, const char *detail)
+{
+    ck_assert_msg(r->status == status, "expected %ld, got %ld: %s", status, r->status, r->body);
+    ck_assert_msg(json_object_size(r->j_body) == 1, "not a lone detail: %s", r->body);
+    ck_assert_str_eq(lt_path_str(r->j_body, "detail"), detail);
+}
+
+json_t *lt_jwt_payload(const char *token)
+{
+    const char *p = strchr(token, '.'), *end = p != NULL ? strchr(p + 1, '.') : NULL;
+    unsigned char *raw = NULL;
+    size_t n = 0;
+    json_t *j = NULL;
+
+    ck_assert_msg(end != NULL, "not a compact JWT: %s", token);
+    raw = malloc((size_t)(end - p));
+    ck_assert_ptr_nonnull(raw);
+    if (o_base64url_decode((const unsigned char *)p + 1, (size_t)(end - p - 1), raw, &n))
+        j = json_loadb((const char *)raw, n, 0, NULL);
+    free(raw);
+    ck_assert_msg(j != NULL, "the JWT's payload is not base64url JSON: %s", token);
+    return j;
 }
 
 int lt_run_suite(Suite *s)

@@ -127,6 +127,12 @@ const char *lt_path_str(const json_t *j, const char *path);
  */
 void lt_assert_422(const struct lt_resp *r, const char *field, const char *message);
 
+/* A FastAPI error reply: status and the body {"detail": detail}, nothing else. */
+void lt_assert_detail(const struct lt_resp *r, long status, const char *detail);
+
+/* The claims of a compact JWT, decoded without checking the signature (new reference). */
+json_t *lt_jwt_payload(const char *token);
+
 /* Runs every test of s (and frees it); the exit status for main(). */
 int lt_run_suite(Suite *s);
 

@@ -1,0 +1,212 @@
+/*
+ * Black-box tests of the "chililabs" compatibility profile (seed 001) on a private server:
+ * wire.md's proposed tests, exact bodies, revocation by deletion, and lintel's view of the rows.
+ */
+#include "lt_test.h"
+
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static struct lt_server srv;
+
+static const char *const chili_env[] = {"LINTEL_COMPAT=chililabs", "LINTEL_PASSWORD_MIN=4", NULL};
+
+static void chili_start(void)
+{
+    ck_assert_int_eq(lt_server_start(&srv, chili_env, NULL), 0);
+}
+
+static void chili_stop(void)
+{
+    ck_assert_int_eq(lt_server_stop(&srv), 0);
+}
+
+/* One JSON request to the private server; its status. */
+static long chili(struct lt_resp *r, const char *method, const char *path, const char *token,
+                  const char *json_text)
+{
+    ck_assert_int_eq(lt_json(srv.url, method, path, token, json_text, r), 0);
+    return r->status;
+}
+
+/* The same, expecting the seed's {"detail": detail} with status. */
+static void chili_detail(const char *method, const char *path, const char *token,
+                         const char *json_text, long status, const char *detail)
+{
+    struct lt_resp r;
+
+    chili(&r, method, path, token, json_text);
+    lt_assert_detail(&r, status, detail);
+    lt_resp_clear(&r);
+}
+
+/* {"identifier": id, "password": pw} as JSON text (malloc'd); the identifier escaped by jansson. */
+static char *creds(const char *id, const char *pw)
+{
+    json_t *j = json_pack("{ss ss}", "identifier", id, "password", pw);
+    char *s = json_dumps(j, JSON_COMPACT);
+
+    json_decref(j);
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
+/* POST path (/register or /login) with id/pw; checks the JSend token reply; the token (malloc'd). */
+static char *chili_token(const char *path, const char *id, const char *pw)
+{
+    struct lt_resp r;
+    char *body = creds(id, pw), *t;
+    json_t *j_claims;
+    long long now = (long long)time(NULL), exp;
+
+    ck_assert_int_eq(chili(&r, "POST", path, NULL, body), 200);
+    ck_assert_str_eq(lt_path_str(r.j_body, "status"), "success");
+    ck_assert_int_eq(json_object_size(r.j_body), 2);
+    ck_assert_int_eq(json_object_size(lt_path(r.j_body, "data")), 2);
+    ck_assert_str_eq(lt_path_str(r.j_body, "data.identifier"), id);
+    t = strdup(lt_path_str(r.j_body, "data.token"));
+    /* wire.md test 1: sub is the identifier, the token lives 60 minutes */
+    j_claims = lt_jwt_payload(t);
+    ck_assert_str_eq(json_string_value(json_object_get(j_claims, "sub")), id);
+    exp = (long long)json_integer_value(json_object_get(j_claims, "exp"));
+    ck_assert_msg(exp - now >= 3590 && exp - now <= 3610, "exp - now = %lld", exp - now);
+    json_decref(j_claims);
+    lt_resp_clear(&r);
+    free(body);
+    return t;
+}
+
+/* wire.md test 7: the exact body; lintel's own health stays at /api/health. */
+START_TEST(health)
+{
+    struct lt_resp r;
+
+    ck_assert_int_eq(chili(&r, "GET", "/health", NULL, NULL), 200);
+    ck_assert_str_eq(r.body, "{\"status\":\"success\",\"data\":{\"message\":\"API is running. 123\"}}");
+    lt_resp_clear(&r);
+    ck_assert_int_eq(chili(&r, "GET", "/api/health", NULL, NULL), 200);
+    ck_assert_ptr_null(lt_path(r.j_body, "data"));
+    lt_resp_clear(&r);
+}
+END_TEST
+
+/* wire.md tests 1-3, with free-text identifiers (nickname, e-mail, phone, a path). */
+START_TEST(register_and_login)
+{
+    static const char *const kinds[] = {"nick", "mail@example.org", "+371 2000 0000", "../x/y"};
+    char *u = lt_unique("chili"), id[160], *t, *t2, *body;
+    struct lt_resp r;
+    size_t i;
+
+    for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        snprintf(id, sizeof(id), "%s %s", kinds[i], u);
+        if (i < 2) /* these two pass lintel's username rule as they are */
+            snprintf(id, sizeof(id), "%s.%s", u, kinds[i]);
+        t = chili_token("/register", id, "1234");
+        /* wire.md test 2: taken */
+        body = creds(id, "other-pass");
+        chili_detail("POST", "/register", NULL, body, 400, "Identifier already exists");
+        free(body);
+        t2 = chili_token("/login", id, "1234");
+        /* the account is a lintel user: the token works on lintel's API */
+        ck_assert_int_eq(chili(&r, "GET", "/api/users/me", t2, NULL), 200);
+        if (i < 2)
+            ck_assert_str_eq(lt_path_str(r.j_body, "username"), id);
+        else /* a generated username; the identifier is the profile's */
+            ck_assert_int_eq(strncmp(lt_path_str(r.j_body, "username"), "cl_", 3), 0);
+        lt_resp_clear(&r);
+        free(t);
+        free(t2);
+    }
+    /* wire.md test 3: unknown and wrong password are one answer (no enumeration) */
+    body = creds(id, "wrong");
+    chili_detail("POST", "/login", NULL, body, 401, "Invalid identifier or password");
+    free(body);
+    body = creds("nobody-at-all-here", "1234");
+    chili_detail("POST", "/login", NULL, body, 401, "Invalid identifier or password");
+    free(body);
+    free(u);
+}
+END_TEST
+
+/* 422s in pydantic's shape; the password rule of lintel answers as a value_error. */
+START_TEST(validation)
+{
+    struct lt_resp r;
+
+    chili(&r, "POST", "/register", NULL, "{\"identifier\":\"someone\"}");
+    ck_assert_int_eq(r.status, 422);
+    ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.type"), "missing");
+    ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.loc.1"), "password");
+    ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.msg"), "Field required");
+    lt_resp_clear(&r);
+    chili(&r, "POST", "/login", NULL, "{\"identifier\":5,\"password\":\"1234\"}");
+    ck_assert_int_eq(r.status, 422);
+    ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.type"), "string_type");
+    ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.loc.1"), "identifier");
+    lt_resp_clear(&r);
+    chili(&r, "POST", "/login", NULL, "{\"identifier\":");
+    ck_assert_int_eq(r.status, 422);
+    ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.type"), "json_invalid");
+    lt_resp_clear(&r);
+    chili(&r, "POST", "/register", NULL, "{\"identifier\":\"short-pw\",\"password\":\"12\"}");
+    ck_assert_int_eq(r.status, 422);
+    ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.type"), "value_error");
+    ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.loc.1"), "password");
+    lt_resp_clear(&r);
+}
+END_TEST
+
+/* wire.md test 6 and the task's "every previously issued token unusable". */
+START_TEST(delete_user)
+{
+    char *u = lt_unique("gone"), *t, *t2, *body = creds(u, "1234");
+    struct lt_resp r;
+
+    chili_detail("DELETE", "/user", NULL, NULL, 401, "Not authenticated");
+    chili(&r, "DELETE", "/user", NULL, NULL);
+    ck_assert_str_eq(lt_header(&r, "www-authenticate"), "Bearer");
+    lt_resp_clear(&r);
+    chili_detail("DELETE", "/user", "garbage.token.here", NULL, 401, "Invalid or expired token");
+    t = chili_token("/register", u, "1234");
+    t2 = chili_token("/login", u, "1234");
+    ck_assert_int_eq(chili(&r, "DELETE", "/user", t, NULL), 200);
+    ck_assert_str_eq(r.body, "{\"status\":\"success\",\"data\":{\"message\":\"User deleted successfully\"}}");
+    lt_resp_clear(&r);
+    /* both sessions ended: the same and the other token are refused at once */
+    chili_detail("DELETE", "/user", t, NULL, 401, "User not authorized");
+    chili_detail("DELETE", "/user", t2, NULL, 401, "User not authorized");
+    ck_assert_int_eq(chili(&r, "GET", "/api/users/me", t2, NULL), 401); /* lintel's API too */
+    lt_resp_clear(&r);
+    chili_detail("POST", "/login", NULL, body, 401, "Invalid identifier or password");
+    chili_detail("POST", "/register", NULL, body, 400, "Identifier already exists");
+    free(body);
+    free(t);
+    free(t2);
+    free(u);
+}
+END_TEST
+
+static Suite *chili_suite(void)
+{
+    Suite *s = suite_create("compat_chililabs");
+    TCase *tc = tcase_create("chililabs");
+
+    tcase_add_unchecked_fixture(tc, chili_start, chili_stop);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, health);
+    tcase_add_test(tc, register_and_login);
+    tcase_add_test(tc, validation);
+    tcase_add_test(tc, delete_user);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return lt_run_suite(chili_suite());
+}
