@@ -1,9 +1,12 @@
 /*
  * Compatibility profile "chililabs": seed 001's API (/register, /login, /avatar, DELETE /user,
- * /health) in its JSend and FastAPI shapes, over lintel's users, sessions and avatar storage.
+ * /health) in its JSend and FastAPI shapes, over lintel's users, sessions and avatar storage
+ * (plugins/avatars/store.c: the avatars plugin's own upload, checks and files).
  */
 #include "compat.h"
+#include "store.h"
 
+#include <lintel/media_type.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +208,60 @@ cleanup:
     return rc;
 }
 
+/* 422 as FastAPI answers a form without its required UploadFile "file". */
+static int chili_no_file(lintel_res *res)
+{
+    json_t *j_items = json_array();
+    int rc = LINTEL_ENOMEM;
+
+    if (j_items != NULL &&
+        compat_item(j_items, "missing", json_pack("[ss]", "body", "file"), "Field required", NULL,
+                    NULL) == LINTEL_EPARAM)
+        rc = compat_422(res, j_items);
+    json_decref(j_items);
+    return rc;
+}
+
+/*
+ * POST /avatar, multipart field "file" -> JSend {"avatar_url": "avatars/<identifier>.png"}: the
+ * seed's reply, while the image is stored, checked and served as lintel's avatar of the user
+ * (never under a name made of the identifier).
+ */
+static int chili_avatar(lintel_req *req, lintel_res *res, void *state)
+{
+    struct avatars *a = state;
+    json_t *j_row = NULL, *j_data = NULL;
+    char mt[128], url[96], *seed_url = NULL;
+    long long uid = lintel_req_user_id(req);
+    int rc;
+
+    lintel_media_type(lintel_req_header(req, "Content-Type"), mt, sizeof(mt));
+    if (strcmp(mt, "multipart/form-data") != 0)
+        return chili_no_file(res); /* FastAPI finds no form field in any other body */
+    avatars_purge(a, req);
+    rc = avatars_store(a, req, res, url, sizeof(url));
+    if (rc == LINTEL_EPARAM)
+        return chili_no_file(res);
+    if (rc != 0)
+        return rc; /* 400, 413, 415 as {"detail": ...} (chili_render) */
+    rc = lintel_sql_rowf(req, &j_row,
+                         "SELECT 'avatars/' || " CHILI_IDENT " || '.png' AS url FROM users u"
+                         " WHERE u.id = ?1",
+                         "I", (json_int_t)uid);
+    if (rc != 0)
+        goto cleanup;
+    seed_url = strdup(json_string_value(json_object_get(j_row, "url")));
+    j_data = seed_url != NULL ? json_pack("{ss}", "avatar_url", seed_url) : NULL;
+    rc = j_data != NULL ? compat_jsend(res, 200, j_data) : LINTEL_ENOMEM;
+    if (rc == 0) /* lintel's event, as the avatars plugin sends it; /ws/avatar maps it */
+        avatars_publish(a, req, uid, "avatar.updated", url);
+cleanup:
+    free(seed_url);
+    json_decref(j_data);
+    json_decref(j_row);
+    return rc;
+}
+
 /* DELETE /user -> JSend {message}: lintel's account deletion (sessions end, data goes) */
 static int chili_delete(lintel_req *req, lintel_res *res, void *state)
 {
@@ -236,6 +293,11 @@ static int chili_health(lintel_req *req, lintel_res *res, void *state)
     return rc;
 }
 
+static const struct lintel_route chili_avatar_route[] = {
+    {.method = "POST", .path = "/avatar", .flags = LINTEL_ROUTE_RAW, .scope = "profile",
+     .handler = chili_avatar, .summary = "Seed 001: upload the avatar (multipart field file)"},
+};
+
 static const struct lintel_route chili_routes[] = {
     {.method = "POST", .path = "/register", .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
      .handler = chili_register, .summary = "Seed 001: register {identifier, password}"},
@@ -247,19 +309,37 @@ static const struct lintel_route chili_routes[] = {
      .summary = "Seed 001: health (JSend)"},
 };
 
+static void chili_unload(void *state)
+{
+    free(state);
+}
+
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
 {
+    struct avatars *a;
     int rc;
 
     (void)config;
     LINTEL_KIT_DECLARE(p, api, "compat_chililabs", "0.1.0");
-    rc = lintel_declare_profile(p);
+    a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return LINTEL_ENOMEM;
+    rc = lintel_on_unload(p, chili_unload, a);
+    if (rc != 0) {
+        free(a);
+        return rc;
+    }
+    rc = avatars_setup(a, p, api);
+    if (rc == 0)
+        rc = lintel_declare_profile(p);
     if (rc == 0)
         rc = lintel_migrations(p, compat_chililabs_migrations);
     if (rc == 0)
         rc = lintel_error_render(p, chili_render, (void *)&chili_errors);
     if (rc == 0)
         rc = lintel_routes_add(p, chili_routes, LINTEL_COUNT(chili_routes), NULL);
+    if (rc == 0)
+        rc = lintel_routes_add(p, chili_avatar_route, 1, a);
     return rc;
 }

@@ -6,10 +6,14 @@
 
 #include <check.h>
 #include <jansson.h>
+#include <limits.h>
+#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static struct lt_server srv;
 
@@ -191,6 +195,118 @@ START_TEST(delete_user)
 }
 END_TEST
 
+/* A real 2x2 grey PNG made by libpng (malloc'd). */
+static unsigned char *make_png(size_t *len)
+{
+    static const unsigned char px[4] = {0, 255, 255, 0};
+    png_image img = {.version = PNG_IMAGE_VERSION, .width = 2, .height = 2,
+                     .format = PNG_FORMAT_GRAY};
+    png_alloc_size_t n = 0;
+    unsigned char *buf;
+
+    ck_assert(png_image_write_to_memory(&img, NULL, &n, 0, px, 0, NULL));
+    buf = malloc(n);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert(png_image_write_to_memory(&img, buf, &n, 0, px, 0, NULL));
+    *len = n;
+    return buf;
+}
+
+/* POST /avatar with one multipart part named field (NULL: a JSON body instead); the status. */
+static long post_avatar(struct lt_resp *r, const char *token, const char *field,
+                        const void *data, size_t len, const char *const *headers)
+{
+    static const char b[] = "chiliB0undary";
+    char head[256], *body;
+    size_t hn, n;
+    int hl;
+
+    if (field == NULL) {
+        ck_assert_int_eq(lt_request(srv.url, "POST", "/avatar", token, "application/json", "{}",
+                                    (size_t)-1, headers, r),
+                         0);
+        return r->status;
+    }
+    hl = snprintf(head, sizeof(head),
+                  "--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"a.png\"\r\n"
+                  "Content-Type: image/png\r\n\r\n",
+                  b, field);
+    hn = (size_t)hl;
+    body = malloc(hn + len + sizeof(b) + 8);
+    ck_assert_ptr_nonnull(body);
+    memcpy(body, head, hn);
+    memcpy(body + hn, data, len);
+    n = hn + len + (size_t)sprintf(body + hn + len, "\r\n--%s--\r\n", b);
+    ck_assert_int_eq(lt_request(srv.url, "POST", "/avatar", token,
+                                "multipart/form-data; boundary=chiliB0undary", body, n, headers, r),
+                     0);
+    free(body);
+    return r->status;
+}
+
+/* wire.md tests 4 and 5; the image is lintel's avatar of the user; no file named by the user. */
+START_TEST(avatar)
+{
+    static const char gif[] = "GIF89a\x01\x00\x01\x00\x00\x00\x00;";
+    char *u = lt_unique("pic"), id[128], *t, path[PATH_MAX + 64];
+    struct lt_resp r;
+    long long uid;
+    size_t n;
+    unsigned char *img = make_png(&n);
+    struct stat st;
+
+    ck_assert_int_eq(post_avatar(&r, NULL, "file", img, n, NULL), 401);
+    lt_assert_detail(&r, 401, "Not authenticated");
+    lt_resp_clear(&r);
+    post_avatar(&r, "garbage.token.here", "file", img, n, NULL);
+    lt_assert_detail(&r, 401, "Invalid or expired token");
+    lt_resp_clear(&r);
+    snprintf(id, sizeof(id), "../../%s", u); /* the seed wrote this outside avatars/ */
+    t = chili_token("/register", id, "1234");
+    ck_assert_int_eq(post_avatar(&r, t, "picture", img, n, NULL), 422);
+    ck_assert_str_eq(r.body, "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"body\",\"file\"],"
+                             "\"msg\":\"Field required\",\"input\":null}]}");
+    lt_resp_clear(&r);
+    ck_assert_int_eq(post_avatar(&r, t, NULL, NULL, 0, NULL), 422);
+    ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.loc.1"), "file");
+    lt_resp_clear(&r);
+    ck_assert_int_eq(post_avatar(&r, t, "file", gif, sizeof(gif) - 1, NULL), 415);
+    ck_assert_ptr_nonnull(lt_path_str(r.j_body, "detail"));
+    lt_resp_clear(&r);
+    ck_assert_int_eq(post_avatar(&r, t, "file", img, n, NULL), 200);
+    ck_assert_str_eq(lt_path_str(r.j_body, "status"), "success");
+    snprintf(path, sizeof(path), "avatars/%s.png", id);
+    ck_assert_str_eq(lt_path_str(r.j_body, "data.avatar_url"), path);
+    lt_resp_clear(&r);
+    /* the same image through lintel's API, stored under the user's id */
+    ck_assert_int_eq(chili(&r, "GET", "/api/users/me", t, NULL), 200);
+    uid = (long long)json_integer_value(lt_path(r.j_body, "id"));
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_request(srv.url, "GET", "/api/users/me/avatar", t, NULL, NULL, 0, NULL, &r),
+                     0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.len, n);
+    ck_assert_int_eq(memcmp(r.body, img, n), 0);
+    lt_resp_clear(&r);
+    snprintf(path, sizeof(path), "%s/avatars/%lld", srv.data_dir, uid);
+    ck_assert_int_eq(stat(path, &st), 0);
+    snprintf(path, sizeof(path), "%s/%s.png", srv.data_dir, u);
+    ck_assert_int_ne(stat(path, &st), 0);
+    /* deleting the account takes the avatar */
+    ck_assert_int_eq(chili(&r, "DELETE", "/user", t, NULL), 200);
+    lt_resp_clear(&r);
+    free(t);
+    t = chili_token("/register", u, "1234");
+    snprintf(path, sizeof(path), "/api/users/%lld/avatar", uid);
+    ck_assert_int_eq(lt_request(srv.url, "GET", path, t, NULL, NULL, 0, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 404);
+    lt_resp_clear(&r);
+    free(t);
+    free(img);
+    free(u);
+}
+END_TEST
+
 static Suite *chili_suite(void)
 {
     Suite *s = suite_create("compat_chililabs");
@@ -202,6 +318,7 @@ static Suite *chili_suite(void)
     tcase_add_test(tc, register_and_login);
     tcase_add_test(tc, validation);
     tcase_add_test(tc, delete_user);
+    tcase_add_test(tc, avatar);
     suite_add_tcase(s, tc);
     return s;
 }
