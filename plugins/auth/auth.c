@@ -12,8 +12,6 @@
 
 LINTEL_KIT_INIT;
 
-
-
 struct authp {
     lintel_plugin *p;
     long long refresh_ttl;
@@ -30,8 +28,7 @@ static int authp_unauthorized(lintel_res *res, int rc, const char *detail)
 }
 
 /* A reply carrying tokens must never be stored by a cache (RFC 6749 section 5.1). */
-static int authp_tokens_reply(lintel_res *res, unsigned status,
-                              const json_t *j_out)
+static int authp_tokens_reply(lintel_res *res, unsigned status, const json_t *j_out)
 {
     lintel_res_header(res, "Cache-Control", "no-store");
     lintel_res_header(res, "Pragma", "no-cache");
@@ -39,8 +36,8 @@ static int authp_tokens_reply(lintel_res *res, unsigned status,
 }
 
 /* A string member of the body: required or optional; 422 naming it otherwise. */
-static int authp_string(lintel_res *res, const json_t *j_body, const char *key,
-                        int required, const char **out)
+static int authp_string(lintel_res *res, const json_t *j_body, const char *key, int required,
+                        const char **out)
 {
     json_t *j = json_object_get(j_body, key);
 
@@ -68,15 +65,15 @@ static int authp_body(lintel_req *req, lintel_res *res, json_t **j_body)
 }
 
 /* The words of scope that role still grants, space-separated. *out: malloc'd. */
-static int authp_scope_within(lintel_req *req, const char *scope, const char *role,
-                              char **out)
+static int authp_scope_within(lintel_req *req, const char *scope, const char *role, char **out)
 {
     json_t *j_row = NULL;
     const char *kept;
     int rc;
 
     *out = NULL;
-    rc = lintel_sql_rowf(req, &j_row, "SELECT lintel_scope_within(coalesce(?1, ''), ?2) AS scope", "s?s?", scope, role);
+    rc = lintel_sql_rowf(req, &j_row, "SELECT lintel_scope_within(coalesce(?1, ''), ?2) AS scope",
+                         "s?s?", scope, role);
     if (rc == 0) {
         kept = json_string_value(json_object_get(j_row, "scope"));
         *out = strdup(kept != NULL ? kept : "");
@@ -87,8 +84,8 @@ static int authp_scope_within(lintel_req *req, const char *scope, const char *ro
 }
 
 /* {access_token, token_type, expires_in, refresh_token, scope} for a session (new ref). */
-static int authp_grant(lintel_req *req, long long user_id, const char *sid,
-                       const char *role, const char *scope, const char *refresh, json_t **j_out)
+static int authp_grant(lintel_req *req, long long user_id, const char *sid, const char *role,
+                       const char *scope, const char *refresh, json_t **j_out)
 {
     json_t *j_claims = NULL;
     char sub[32], *token = NULL;
@@ -118,12 +115,12 @@ static int authp_grant(lintel_req *req, long long user_id, const char *sid,
  */
 static int authp_login(lintel_req *req, lintel_res *res, void *state)
 {
-    (void)state;
     json_t *j_body = NULL, *j_login = NULL, *j_out = NULL;
     struct lintel_login in = {0};
     const char *grant = NULL;
     int rc;
 
+    (void)state;
     rc = authp_body(req, res, &j_body);
     if (rc != 0)
         goto cleanup;
@@ -189,10 +186,11 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    j_out = json_pack("{sO ss sO sO sO sO}", "access_token", json_object_get(j_login, "access_token"),
-                      "token_type", "bearer", "expires_in", json_object_get(j_login, "expires_in"),
-                      "refresh_token", json_object_get(j_login, "refresh_token"), "scope",
-                      json_object_get(j_login, "scope"), "user", j_user);
+    j_out =
+        json_pack("{sO ss sO sO sO sO}", "access_token", json_object_get(j_login, "access_token"),
+                  "token_type", "bearer", "expires_in", json_object_get(j_login, "expires_in"),
+                  "refresh_token", json_object_get(j_login, "refresh_token"), "scope",
+                  json_object_get(j_login, "scope"), "user", j_user);
     if (j_out == NULL) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
@@ -247,12 +245,14 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
     if (rc != 0)
         goto cleanup;
     in_tx = 1;
-    rc = lintel_sql_rowf(req, &j_row, "SELECT t.session_id AS sid, t.used_at IS NOT NULL AS used,"
-                   " t.expires_at <= unixepoch() AS expired, s.ended_at IS NOT NULL AS ended,"
-                   " s.user_id AS user_id, s.scope AS scope, u.role AS role,"
-                   " u.deleted_at IS NOT NULL AS deleted"
-                   " FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id"
-                   " JOIN users u ON u.id = s.user_id WHERE t.hash = ?1", "s", digest);
+    rc = lintel_sql_rowf(req, &j_row,
+                         "SELECT t.session_id AS sid, t.used_at IS NOT NULL AS used,"
+                         " t.expires_at <= unixepoch() AS expired, s.ended_at IS NOT NULL AS ended,"
+                         " s.user_id AS user_id, s.scope AS scope, u.role AS role,"
+                         " u.deleted_at IS NOT NULL AS deleted"
+                         " FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id"
+                         " JOIN users u ON u.id = s.user_id WHERE t.hash = ?1",
+                         "s", digest);
     if (rc == LINTEL_ENOTFOUND) {
         rc = authp_refresh_refused(res);
         goto cleanup;
@@ -265,14 +265,17 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
     if (json_integer_value(json_object_get(j_row, "used")) != 0) {
         /* A rotated token came back: it was copied. End the whole family (the session). */
         reused = json_integer_value(json_object_get(j_row, "ended")) == 0;
-        rc = lintel_sql_execf(req, NULL, "UPDATE sessions SET ended_at = unixepoch(),"
-                        " end_reason = 'refresh token reuse' WHERE id = ?1 AND ended_at IS NULL", "s", sid);
+        rc = lintel_sql_execf(
+            req, NULL,
+            "UPDATE sessions SET ended_at = unixepoch(),"
+            " end_reason = 'refresh token reuse' WHERE id = ?1 AND ended_at IS NULL",
+            "s", sid);
         if (rc == 0)
             rc = lintel_sql_commit(req);
         in_tx = 0;
         if (reused)
             lintel_log(a->p, LINTEL_LOG_WARNING,
-                        "refresh token reused for user %lld: session ended", user_id);
+                       "refresh token reused for user %lld: session ended", user_id);
         if (rc == 0)
             rc = authp_refresh_refused(res);
         goto cleanup;
@@ -283,19 +286,22 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
         rc = authp_refresh_refused(res);
         goto cleanup;
     }
-    rc = lintel_sql_execf(req, NULL, "UPDATE refresh_tokens SET used_at = unixepoch() WHERE hash = ?1"
-                    " AND used_at IS NULL", "s", digest);
+    rc = lintel_sql_execf(req, NULL,
+                          "UPDATE refresh_tokens SET used_at = unixepoch() WHERE hash = ?1"
+                          " AND used_at IS NULL",
+                          "s", digest);
     if (rc == 0)
-        rc = lintel_sql_execf(req, NULL, "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
-                        " VALUES (?1, ?2, unixepoch() + ?3)", "ssI", next_digest, sid, (json_int_t)a->refresh_ttl);
+        rc = lintel_sql_execf(req, NULL,
+                              "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
+                              " VALUES (?1, ?2, unixepoch() + ?3)",
+                              "ssI", next_digest, sid, (json_int_t)a->refresh_ttl);
     if (rc == 0)
         rc = lintel_sql_commit(req);
     if (rc != 0)
         goto cleanup;
     in_tx = 0;
     /* The session keeps its scope, less whatever the role no longer grants. */
-    rc = authp_scope_within(req, json_string_value(json_object_get(j_row, "scope")), role,
-                            &scope);
+    rc = authp_scope_within(req, json_string_value(json_object_get(j_row, "scope")), role, &scope);
     if (rc == 0)
         rc = authp_grant(req, user_id, sid, role, scope, next, &j_out);
     if (rc == 0)
@@ -314,7 +320,6 @@ cleanup:
 /* POST /api/auth/logout -> 204: this token, its session and its refresh family end now. */
 static int authp_logout(lintel_req *req, lintel_res *res, void *state)
 {
-    (void)state;
     const json_t *j_claims = lintel_req_claims(req);
     const char *sid = json_string_value(json_object_get(j_claims, "sid"));
     const char *jti = json_string_value(json_object_get(j_claims, "jti"));
@@ -322,14 +327,18 @@ static int authp_logout(lintel_req *req, lintel_res *res, void *state)
     long long user_id = lintel_req_user_id(req);
     int rc;
 
+    (void)state;
     if (sid == NULL || jti == NULL || user_id <= 0)
         return LINTEL_ETOKEN;
     rc = lintel_sql_begin(req);
     if (rc != 0)
         return rc;
-    rc = lintel_sql_execf(req, NULL, "DELETE FROM revoked_jtis WHERE expires_at < unixepoch() - 60", "");
+    rc = lintel_sql_execf(req, NULL, "DELETE FROM revoked_jtis WHERE expires_at < unixepoch() - 60",
+                          "");
     if (rc == 0)
-        rc = lintel_sql_execf(req, NULL, "INSERT OR IGNORE INTO revoked_jtis (jti, expires_at) VALUES (?1, ?2)", "sI", jti, json_integer_value(j_exp));
+        rc = lintel_sql_execf(
+            req, NULL, "INSERT OR IGNORE INTO revoked_jtis (jti, expires_at) VALUES (?1, ?2)", "sI",
+            jti, json_integer_value(j_exp));
     if (rc == 0)
         rc = lintel_session_end(req, user_id, sid, NULL);
     if (rc == 0)
