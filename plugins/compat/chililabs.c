@@ -298,6 +298,12 @@ static const struct lintel_route chili_avatar_route[] = {
      .handler = chili_avatar, .summary = "Seed 001: upload the avatar (multipart field file)"},
 };
 
+/* /ws/avatar: the seed's message for lintel's avatar events (an upload here or at /api/). */
+static const struct lintel_ws_event chili_ws_events[] = {
+    {"avatar.updated", "{\"message\":\"avatar_changed\",\"avatar_url\":\"$avatar_url\"}"},
+    {"avatar.deleted", "{\"message\":\"avatar_changed\",\"avatar_url\":\"$avatar_url\"}"},
+};
+
 static const struct lintel_route chili_routes[] = {
     {.method = "POST", .path = "/register", .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
      .handler = chili_register, .summary = "Seed 001: register {identifier, password}"},
@@ -341,5 +347,8 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         rc = lintel_routes_add(p, chili_routes, LINTEL_COUNT(chili_routes), NULL);
     if (rc == 0)
         rc = lintel_routes_add(p, chili_avatar_route, 1, a);
+    if (rc == 0) /* the README sends "token: <jwt>"; Authorization: Bearer works too */
+        rc = lintel_ws_add(p, "/ws/avatar", LINTEL_WS_TOKEN_HEADER, chili_ws_events,
+                           LINTEL_COUNT(chili_ws_events));
     return rc;
 }

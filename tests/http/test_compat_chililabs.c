@@ -307,6 +307,63 @@ START_TEST(avatar)
 }
 END_TEST
 
+/* wire.md test 8: /ws/avatar pushes the seed's message, refuses bad tokens, closes on deletion. */
+START_TEST(avatar_socket)
+{
+    char *u = lt_unique("live"), *t, h[4096];
+    int status, by_token, by_bearer, plain, refused;
+    unsigned char *img;
+    struct lt_resp r;
+    json_t *j;
+    size_t n;
+
+    img = make_png(&n);
+    t = chili_token("/register", u, "1234");
+    snprintf(h, sizeof(h), "token: %s\r\n", t);
+    by_token = lt_ws_open(srv.url, "/ws/avatar", h, &status);
+    ck_assert_int_eq(status, 101);
+    snprintf(h, sizeof(h), "Authorization: Bearer %s\r\n", t);
+    by_bearer = lt_ws_open(srv.url, "/ws/avatar", h, &status);
+    ck_assert_int_eq(status, 101);
+    plain = lt_ws_open(srv.url, "/api/ws", h, &status);
+    ck_assert_int_eq(status, 101);
+    ck_assert_int_eq(post_avatar(&r, t, "file", img, n, NULL), 200);
+    lt_resp_clear(&r);
+    j = lt_ws_json(by_token, 5000);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(json_object_size(j), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "message")), "avatar_changed");
+    ck_assert_int_eq(strncmp(json_string_value(json_object_get(j, "avatar_url")), "/api/users/", 11),
+                     0);
+    json_decref(j);
+    j = lt_ws_json(by_bearer, 5000);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "message")), "avatar_changed");
+    json_decref(j);
+    /* lintel's own socket gets lintel's event, not the seed's message */
+    j = lt_ws_json(plain, 5000);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "event")), "avatar.updated");
+    json_decref(j);
+    /* no token, a bad one: closed with 1008 right after the 101, as /api/ws does */
+    refused = lt_ws_open(srv.url, "/ws/avatar", "", &status);
+    ck_assert_int_eq(lt_ws_close(refused, 5000), 1008);
+    close(refused);
+    refused = lt_ws_open(srv.url, "/ws/avatar", "token: not.a.token\r\n", &status);
+    ck_assert_int_eq(lt_ws_close(refused, 5000), 1008);
+    close(refused);
+    /* the task: deleting the user closes its sockets (the session watcher: 4401) */
+    ck_assert_int_eq(chili(&r, "DELETE", "/user", t, NULL), 200);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_ws_close(by_token, 5000), 4401);
+    ck_assert_int_eq(lt_ws_close(by_bearer, 5000), 4401);
+    close(by_token);
+    close(by_bearer);
+    close(plain);
+    free(img);
+    free(t);
+    free(u);
+}
+END_TEST
+
 static Suite *chili_suite(void)
 {
     Suite *s = suite_create("compat_chililabs");
@@ -319,6 +376,7 @@ static Suite *chili_suite(void)
     tcase_add_test(tc, validation);
     tcase_add_test(tc, delete_user);
     tcase_add_test(tc, avatar);
+    tcase_add_test(tc, avatar_socket);
     suite_add_tcase(s, tc);
     return s;
 }
