@@ -51,6 +51,8 @@ extern const struct lintel_api *lintel_api;
 #define lintel_login(...)           (lintel_api->login(__VA_ARGS__))
 #define lintel_user_create(...)     (lintel_api->user_create(__VA_ARGS__))
 #define lintel_session_start(...)   (lintel_api->session_start(__VA_ARGS__))
+#define lintel_user_delete(...)     (lintel_api->user_delete(__VA_ARGS__))
+#define lintel_ws_add(...)          (lintel_api->ws_add(__VA_ARGS__))
 
 /* Response. */
 #define lintel_res_json(...)    (lintel_api->res_json(__VA_ARGS__))
@@ -86,7 +88,7 @@ extern const struct lintel_api *lintel_api;
 #define lintel_free(...)          (lintel_api->free(__VA_ARGS__))
 #define lintel_strerror(...)      (lintel_api->strerror(__VA_ARGS__))
 
-/* ABI 1.2: one-call replies. */
+/* ABI 2.2: one-call replies. */
 #define lintel_res_rowf(...)       (lintel_api->res_rowf(__VA_ARGS__))
 #define lintel_sql_list_total(...) (lintel_api->sql_list_total(__VA_ARGS__))
 

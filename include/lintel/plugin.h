@@ -20,8 +20,7 @@ extern "C" {
  */
 /*
  * 2: release 0.2.0 folded the table of release 0.1.0 (ABI 1.0) into route tables, scopes and the
- * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example). The
- * groups below were numbered while 0.2.0 was developed: "1.0", "1.1", "1.2" are 2.0, 2.1, 2.2.
+ * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example).
  */
 #define LINTEL_ABI_MAJOR 2
 #define LINTEL_ABI_MINOR 2
@@ -94,7 +93,7 @@ typedef int (*lintel_handler)(lintel_req *req, lintel_res *res, void *state);
  * set (WWW-Authenticate, Allow) stay. When the host's own authentication refused (401, 403),
  * j_errors holds {"field": "Authorization", "message": why}, why one of "missing" (no bearer
  * token), "invalid" (malformed, bad signature or expired), "revoked" (its session ended:
- * logout, password change, deletion), "scope", "role" (since ABI 1.1).
+ * logout, password change, deletion), "scope", "role" (since ABI 2.1).
  */
 typedef int (*lintel_error_render)(lintel_req *req, lintel_res *res, unsigned status, int rc,
                                    const char *detail, const json_t *j_errors, void *state);
@@ -151,7 +150,7 @@ struct lintel_route {
 /* Flags of struct lintel_login. */
 #define LINTEL_LOGIN_EMAIL 0x1u /* login is an email address, not a username */
 
-/* What api->login is asked (ABI 1.1). Strings are borrowed for the call. */
+/* What api->login is asked (ABI 2.1). Strings are borrowed for the call. */
 struct lintel_login {
     const char *login;      /* the username, or with LINTEL_LOGIN_EMAIL the email            */
     const char *password;   /*                                                               */
@@ -162,7 +161,20 @@ struct lintel_login {
     long long ttl;          /* access token lifetime in seconds, or 0: the server's          */
 };
 
-/* What api->user_create is asked (ABI 1.1). Strings are borrowed for the call. */
+/*
+ * An event a plugin's WebSocket passes on (api->ws_add, ABI 2.1) and what it sends for it.
+ * message is the JSON text of an object; each of its string values "$key" is replaced by the
+ * event's value of key (null when the event has none): {"avatar_url": "$avatar_url"}.
+ */
+struct lintel_ws_event {
+    const char *event;   /* the event's name, as event_publish sends it: "avatar.updated" */
+    const char *message; /* JSON object text                                            */
+};
+
+/* Flags of api->ws_add. */
+#define LINTEL_WS_TOKEN_HEADER 0x1u /* the token may also come as a header "token: <jwt>" */
+
+/* What api->user_create is asked (ABI 2.1). Strings are borrowed for the call. */
 struct lintel_user_new {
     const char *username; /* lintel_rule_username                       */
     const char *password; /* lintel_rule_password with password_min       */
@@ -183,7 +195,7 @@ struct lintel_api {
     unsigned abi_minor;
     size_t size; /* sizeof(struct lintel_api) in the host */
 
-    /* ---- ABI 1.0 ---- */
+    /* ---- ABI 2.0 ---- */
 
     /* --- plugin lifecycle (call only from lintel_plugin_init) --- */
 
@@ -456,7 +468,7 @@ struct lintel_api {
     /* A short English name for a status code ("Unprocessable Content"). */
     const char *(*strerror)(int rc);
 
-    /* ---- ABI 1.1: accounts as host services, for the auth plugin and compatibility profiles ---- */
+    /* ---- ABI 2.1: accounts as host services, for the auth plugin and compatibility profiles ---- */
 
     /*
      * A password login, the one every API of the server shares: the per-username and
@@ -491,7 +503,27 @@ struct lintel_api {
     int (*session_start)(lintel_req *req, long long user_id, const struct lintel_login *in,
                          json_t **j_out);
 
-    /* ---- ABI 1.2: one-call replies of the kit ---- */
+    /*
+     * Deletes the account user_id as DELETE /api/users/me does, in one transaction: the
+     * username stays reserved, e-mail and password hash go, every session ends (its tokens fail
+     * on the next request, its sockets close), and the plugins' *_user_deleted triggers remove
+     * their rows. Errors, recorded: LINTEL_ENOTFOUND "User not found" (unknown or already
+     * deleted), LINTEL_ECONFLICT (the last admin), LINTEL_EUNAVAIL. Not inside a transaction.
+     */
+    int (*user_delete)(lintel_req *req, long long user_id);
+
+    /*
+     * Adds a WebSocket endpoint at path (GET with Upgrade: websocket), fed by the same events
+     * as GET /api/ws: the user's own events, each passed on only when events[] (n entries,
+     * copied) names it, as that entry's message instead of the event. Authentication, limits,
+     * pings and closing sockets whose session ended are /api/ws's. Flags: LINTEL_WS_TOKEN_HEADER.
+     * Paths lie under /api/ unless the plugin is a profile. Only in lintel_plugin_init;
+     * LINTEL_EPARAM (named) for a bad path, a message that is not a JSON object, or a taken path.
+     */
+    int (*ws_add)(lintel_plugin *p, const char *path, unsigned flags,
+                  const struct lintel_ws_event *events, size_t n);
+
+    /* ---- ABI 2.2: one-call replies of the kit ---- */
 
     /*
      * A one-row reply in one call: runs sql as sql_rowf does and writes the row with status.
@@ -509,8 +541,8 @@ struct lintel_api {
                           const char *fmt, ...);
 
     /*
-     * ABI 1.3 and later: append members here only, each group under a comment naming the minor
-     * that added it ("---- ABI 1.1: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * ABI 2.3 and later: append members here only, each group under a comment naming the minor
+     * that added it ("---- ABI 2.3: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.
      */
