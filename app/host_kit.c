@@ -64,8 +64,7 @@ static bool host_kit_json_ok(const char *text)
     return j != NULL;
 }
 
-static const char *const host_kit_param_types[] = {NULL, "string", "integer", "number",
-                                                   "boolean"};
+static const char *const host_kit_param_types[] = {NULL, "string", "integer", "number", "boolean"};
 
 /* The copy of r's description, or NULL with *why set (a static text) when it is unusable. */
 static struct host_route_meta *host_kit_meta_new(const struct lintel_route *r, const char **why)
@@ -166,8 +165,7 @@ int host_kit_scope_add(lintel_plugin *p, const char *scope, const char *roles)
     return 0;
 }
 
-int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, size_t n,
-                        void *state)
+int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, size_t n, void *state)
 {
     size_t i;
     int rc = 0;
@@ -222,8 +220,9 @@ int host_kit_error_render(lintel_plugin *p, lintel_error_render fn, void *state)
 static bool host_kit_setting(const struct config *c, const char *name, long long *iv,
                              const char **sv)
 {
-    static const char *const strs[] = {"data_dir", "upstream_url", "envelope", "jwt_issuer",
-                                       "admin_username"};
+    static const char *const strs[] = {"data_dir",     "upstream_url",   "envelope",
+                                       "jwt_issuer",   "admin_username", "smtp_url",
+                                       "registration", "public_url"};
     const struct {
         const char *name;
         long long v;
@@ -243,9 +242,16 @@ static bool host_kit_setting(const struct config *c, const char *name, long long
         {"upstream_max_bytes", (long long)c->upstream_max_bytes},
         {"upstream_redirects", c->upstream_redirects},
         {"avatar_max", (long long)c->avatar_max},
+        {"reset_ttl", c->reset_ttl},
+        {"verify_ttl", c->verify_ttl},
+        {"require_verified_email", c->require_verified_email},
+        {"register_max_ip", c->register_max_ip},
+        {"forgot_max_email", c->forgot_max_email},
+        {"forgot_max_ip", c->forgot_max_ip},
     };
-    const char *const svals[] = {c->data_dir, c->upstream_url, c->envelope, c->jwt_issuer,
-                                 c->admin_username};
+    const char *const svals[] = {c->data_dir,     c->upstream_url,   c->envelope,
+                                 c->jwt_issuer,   c->admin_username, c->smtp_url,
+                                 c->registration, c->public_url};
     size_t i;
 
     for (i = 0; iv != NULL && i < sizeof(ints) / sizeof(ints[0]); i++)
@@ -351,8 +357,7 @@ int host_kit_sql_rowf(lintel_req *req, json_t **j_row, const char *sql, const ch
     return rc;
 }
 
-int host_kit_sql_execf(lintel_req *req, long long *changes, const char *sql, const char *fmt,
-                       ...)
+int host_kit_sql_execf(lintel_req *req, long long *changes, const char *sql, const char *fmt, ...)
 {
     va_list ap;
     int rc;
@@ -452,10 +457,11 @@ static void host_kit_enum_message(const char *values, char *buf, size_t size)
     buf[n] = '\0';
 }
 
-/* The message for a value of q that breaks its declaration ("must be an integer between 0 and 1000"). */
+/* The message for a value of q that breaks its declaration ("must be an integer between 0 and
+ * 1000"). */
 static void host_kit_param_message(const struct lintel_param *q, char *buf, size_t size)
 {
-    const char *what = q->type == LINTEL_PARAM_INTEGER ? "an integer"
+    const char *what = q->type == LINTEL_PARAM_INTEGER  ? "an integer"
                        : q->type == LINTEL_PARAM_NUMBER ? "a number"
                                                         : "a string";
     bool lo = (q->flags & LINTEL_PARAM_MIN) != 0, hi = (q->flags & LINTEL_PARAM_MAX) != 0;
@@ -620,13 +626,13 @@ void host_kit_openapi(const struct route *r, json_t *j_op)
         if (j_schema == NULL)
             continue;
         if (q->flags & LINTEL_PARAM_MIN)
-            json_object_set_new(j_schema, lo, q->type == LINTEL_PARAM_NUMBER
-                                                  ? json_real(q->min)
-                                                  : json_integer((json_int_t)q->min));
+            json_object_set_new(j_schema, lo,
+                                q->type == LINTEL_PARAM_NUMBER ? json_real(q->min)
+                                                               : json_integer((json_int_t)q->min));
         if (q->flags & LINTEL_PARAM_MAX)
-            json_object_set_new(j_schema, hi, q->type == LINTEL_PARAM_NUMBER
-                                                  ? json_real(q->max)
-                                                  : json_integer((json_int_t)q->max));
+            json_object_set_new(j_schema, hi,
+                                q->type == LINTEL_PARAM_NUMBER ? json_real(q->max)
+                                                               : json_integer((json_int_t)q->max));
         if (q->type == LINTEL_PARAM_STRING && q->values != NULL) {
             json_t *j_enum = json_array();
             char *copy = strdup(q->values), *tok, *save = NULL;
@@ -655,14 +661,14 @@ void host_kit_openapi(const struct route *r, json_t *j_op)
     for (i = 0; i < m->nreplies && j_resps != NULL; i++) {
         const struct lintel_reply *y = &m->replies[i];
         char status[8];
-        json_t *j_resp = json_pack("{ss}", "description",
-                                   y->description != NULL ? y->description : "Reply.");
+        json_t *j_resp =
+            json_pack("{ss}", "description", y->description != NULL ? y->description : "Reply.");
 
         snprintf(status, sizeof(status), "%u", y->status);
         if (j_resp != NULL && y->schema != NULL)
-            json_object_set_new(j_resp, "content",
-                                json_pack("{s{so*}}", "application/json", "schema",
-                                          host_kit_json(y->schema)));
+            json_object_set_new(
+                j_resp, "content",
+                json_pack("{s{so*}}", "application/json", "schema", host_kit_json(y->schema)));
         if (y->status >= 200 && y->status < 300)
             json_object_del(j_resps, "2XX");
         json_object_set_new(j_resps, status, j_resp);

@@ -2,6 +2,7 @@
  * lintel's command line: serve (default), migrate, version, user, --help. Start-up runs in a
  * fixed order and any failure stops it with a message naming what failed.
  */
+#include "account_worker.h"
 #include "auth.h"
 #include "config.h"
 #include "db.h"
@@ -43,19 +44,20 @@ static int main_core_migrations(void)
 
 static void main_usage(FILE *out)
 {
-    fprintf(out, "usage: lintel [--config FILE] [serve]     serve the API (default)\n"
-                 "       lintel [--config FILE] migrate     apply pending migrations and exit\n"
-                 "       lintel migrate --status            applied, pending and changed migrations\n"
-                 "       lintel migrate --dry-run           apply them to a copy, report, keep nothing\n"
-                 "       lintel migrate --accept-changed    record changed files' new checksums\n"
-                 "       lintel [--config FILE] user ...    manage accounts (lintel user --help)\n"
-                 "       lintel [--config FILE] keys list|rotate   the signing-key ring\n"
-                 "       lintel version                     print the version\n"
-                 "       lintel --help                      this text\n"
-                 "\n"
-                 "Configuration: defaults, then the JSON file given with --config, then LINTEL_*\n"
-                 "environment variables (LINTEL_PORT=9000 overrides \"port\": 8080).\n"
-                 "See docs/configuration.md for every key.\n");
+    fprintf(out,
+            "usage: lintel [--config FILE] [serve]     serve the API (default)\n"
+            "       lintel [--config FILE] migrate     apply pending migrations and exit\n"
+            "       lintel migrate --status            applied, pending and changed migrations\n"
+            "       lintel migrate --dry-run           apply them to a copy, report, keep nothing\n"
+            "       lintel migrate --accept-changed    record changed files' new checksums\n"
+            "       lintel [--config FILE] user ...    manage accounts (lintel user --help)\n"
+            "       lintel [--config FILE] keys list|rotate   the signing-key ring\n"
+            "       lintel version                     print the version\n"
+            "       lintel --help                      this text\n"
+            "\n"
+            "Configuration: defaults, then the JSON file given with --config, then LINTEL_*\n"
+            "environment variables (LINTEL_PORT=9000 overrides \"port\": 8080).\n"
+            "See docs/configuration.md for every key.\n");
 }
 
 enum main_cmd { CMD_SERVE, CMD_MIGRATE, CMD_USER, CMD_KEYS, CMD_VERSION, CMD_HELP };
@@ -204,6 +206,12 @@ static int main_serve(struct main_state *st)
         log_error("start stopped: the WebSocket endpoint cannot be set up");
         return EXIT_START;
     }
+    /* after the signal mask: the worker must not take SIGTERM either */
+    rc = account_worker_start(&st->cfg);
+    if (rc != 0) {
+        log_error("start stopped: the accounts worker cannot start");
+        return EXIT_START;
+    }
     rc = server_start(&st->cfg, &err);
     if (rc != 0) {
         log_error("start stopped: %s", err != NULL ? err : "cannot start the server");
@@ -232,6 +240,7 @@ static int main_migrate(struct main_state *st)
 
 static void main_release(struct main_state *st)
 {
+    account_worker_stop();
     server_release();
     ws_release();
     host_api_release();

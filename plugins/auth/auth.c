@@ -2,6 +2,8 @@
  * The auth plugin: register, login (JSON or OAuth2 password form), refresh-token rotation with
  * reuse detection, logout. The host signs tokens and checks them; this decides when to issue.
  */
+#include "gate.h"
+
 #include <lintel/plugin.h>
 
 #include <jansson.h>
@@ -23,7 +25,8 @@ struct authp {
     long long refresh_ttl;
     long long password_min, password_cost, max_user, max_ip;
     pthread_mutex_t dummy_lock;
-    char *dummy_hash; /* a hash of AUTHP_DUMMY_PASS at the current cost, made on first need */
+    char *dummy_hash;       /* a hash of AUTHP_DUMMY_PASS at the current cost, made on first need */
+    struct authp_gate gate; /* registration modes, throttle, verified email (gate.c) */
 };
 
 /*
@@ -382,6 +385,9 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
             goto cleanup;
     }
     a->api->heavy_end(req);
+    rc = authp_gate_login(&a->gate, req, res, user_id);
+    if (rc != 0)
+        goto cleanup;
     rc =
         authp_scope(a, req, res, asked, json_string_value(json_object_get(j_user, "role")), &scope);
     if (rc != 0)
@@ -422,11 +428,14 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
     const char *username = NULL, *password = NULL, *email = NULL, *msg;
     char *scope = NULL, *sid = NULL, *refresh = NULL;
     static const char *const fields[] = {"username", "password", "email"};
+    char invite_hash[65];
     long long user_id = 0;
     size_t i;
     int rc, bad = 0;
 
     rc = authp_body(a, req, res, &j_body);
+    if (rc == 0)
+        rc = authp_gate_register(&a->gate, req, res, j_body, invite_hash);
     if (rc != 0)
         goto cleanup;
     /* Every bad field is reported, not just the first. */
@@ -485,8 +494,10 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
             json_pack("[ss?sI]", username, email, password, (json_int_t)a->password_cost), &j_user);
         if (rc == 0) {
             user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
-            rc = authp_scope(a, req, res, NULL, "user", &scope);
+            rc = authp_gate_registered(&a->gate, req, res, invite_hash, user_id);
         }
+        if (rc == 0)
+            rc = authp_scope(a, req, res, NULL, "user", &scope);
         if (rc == 0)
             rc = authp_session_new(a, req, user_id, scope, &sid, &refresh);
         if (rc == 0)
@@ -723,6 +734,8 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         rc = api->setting_int(p, "login_max_user", &a->max_user);
     if (rc == 0)
         rc = api->setting_int(p, "login_max_ip", &a->max_ip);
+    if (rc == 0)
+        rc = authp_gate_init(&a->gate, p, api);
     if (rc == 0)
         rc = api->routes_add(p, authp_routes, sizeof(authp_routes) / sizeof(authp_routes[0]), a);
     if (rc == 0)

@@ -250,8 +250,9 @@ static int users_locked(struct users *u, lintel_req *req, lintel_res *res, const
 }
 
 /*
- * A new password needs the current one: 403 without it or when it is wrong (a stolen access
- * token alone cannot take the account over), and wrong guesses count like failed logins.
+ * A new password or email needs the current password: 403 without it or when it is wrong (a
+ * stolen access token alone cannot take the account over, not even through a reset mail sent
+ * to an address it set), and wrong guesses count like failed logins.
  */
 static int users_check_current(struct users *u, lintel_req *req, lintel_res *res,
                                const json_t *j_body, long long id)
@@ -262,7 +263,7 @@ static int users_check_current(struct users *u, lintel_req *req, lintel_res *res
 
     if (!json_is_string(j_cur))
         return u->api->res_error(res, LINTEL_EFORBIDDEN, "current_password",
-                                 "current_password is required to change the password");
+                                 "current_password is required to change the email or password");
     rc = users_row(u, req, "SELECT username, password_hash FROM users WHERE id = ?1",
                    json_pack("[I]", (json_int_t)id), &j_row);
     if (rc != 0)
@@ -319,7 +320,8 @@ static int users_me_patch(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     rc = users_validate(u, req, res, id, j_body, 1, 0, &c, &j_rules);
-    if (rc == 0 && c.password != NULL)
+    /* the address receives password-reset mails: changing it is as sensitive as the password */
+    if (rc == 0 && (c.password != NULL || c.email_set))
         rc = users_check_current(u, req, res, j_body, id);
     if (rc != 0)
         goto cleanup;
@@ -628,8 +630,10 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     if (rc == 0)
         rc = api->setting_int(p, "login_max_user", &u->max_user);
     for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++) {
-        struct lintel_route r = {.method = routes[i].method, .path = routes[i].path,
-                                 .flags = routes[i].flags, .scope = routes[i].scope,
+        struct lintel_route r = {.method = routes[i].method,
+                                 .path = routes[i].path,
+                                 .flags = routes[i].flags,
+                                 .scope = routes[i].scope,
                                  .handler = routes[i].h};
         rc = api->routes_add(p, &r, 1, u);
     }

@@ -1,0 +1,117 @@
+/*
+ * Registration modes and throttle, and the verified-email requirement of login. The tables
+ * (account_tokens, registrations, users.email_verified_at) are core (sql/core/0023).
+ */
+#include "gate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int authp_gate_init(struct authp_gate *g, lintel_plugin *p, const struct lintel_api *api)
+{
+    int rc;
+
+    g->api = api;
+    rc = api->setting_str(p, "registration", &g->registration);
+    if (rc == 0)
+        rc = api->setting_int(p, "register_max_ip", &g->register_max_ip);
+    if (rc == 0)
+        rc = api->setting_int(p, "require_verified_email", &g->require_verified);
+    return rc;
+}
+
+int authp_gate_register(struct authp_gate *g, lintel_req *req, lintel_res *res,
+                        const json_t *j_body, char invite_hash[65])
+{
+    const char *addr = g->api->req_client_addr(req), *code;
+    json_t *j_row = NULL, *j_code = json_object_get(j_body, "invite");
+    char retry[32];
+    long long wait;
+    int rc = 0;
+
+    invite_hash[0] = '\0';
+    if (g->registration != NULL && strcmp(g->registration, "closed") == 0)
+        return g->api->res_error(res, LINTEL_EFORBIDDEN, NULL,
+                                 "Registration is closed on this server");
+    if (g->register_max_ip > 0) {
+        rc = g->api->sql_rowf(req, &j_row,
+                              "SELECT count(*) AS n, min(at) + 3600 - unixepoch() AS wait"
+                              " FROM registrations WHERE addr = ?1 AND at > unixepoch() - 3600",
+                              "s", addr != NULL ? addr : "");
+        if (rc == 0 && json_integer_value(json_object_get(j_row, "n")) >= g->register_max_ip) {
+            wait = (long long)json_integer_value(json_object_get(j_row, "wait"));
+            snprintf(retry, sizeof(retry), "%lld", wait < 1 ? 1 : wait);
+            rc = g->api->res_header(res, "Retry-After", retry);
+            if (rc == 0)
+                rc = g->api->res_error(res, LINTEL_ERATELIMIT, NULL,
+                                       "Too many registrations from this address; try again in"
+                                       " %s seconds",
+                                       retry);
+        }
+        json_decref(j_row);
+        j_row = NULL;
+        if (rc != 0)
+            return rc;
+    }
+    if (g->registration == NULL || strcmp(g->registration, "invite") != 0)
+        return 0;
+    code = json_string_value(j_code);
+    if (code == NULL || code[0] == '\0' || strlen(code) > 128)
+        return g->api->res_error(res, LINTEL_EFORBIDDEN, "invite",
+                                 "Registration needs an invitation code (invite)");
+    rc = g->api->sha256_hex(code, strlen(code), invite_hash);
+    if (rc == 0)
+        rc = g->api->sql_rowf(req, &j_row,
+                              "SELECT 1 AS ok FROM account_tokens WHERE hash = ?1"
+                              " AND kind = 'invite' AND used_at IS NULL"
+                              " AND expires_at > unixepoch()",
+                              "s", invite_hash);
+    json_decref(j_row);
+    if (rc == LINTEL_ENOTFOUND)
+        rc = g->api->res_error(res, LINTEL_EFORBIDDEN, "invite",
+                               "The invitation code is unknown, used or expired");
+    return rc;
+}
+
+int authp_gate_registered(struct authp_gate *g, lintel_req *req, lintel_res *res,
+                          const char *invite_hash, long long user_id)
+{
+    long long changes = 0;
+    const char *addr = g->api->req_client_addr(req);
+    int rc = 0;
+
+    if (invite_hash[0] != '\0') {
+        /* two registrations racing for one code: the second changes nothing and fails */
+        rc = g->api->sql_execf(req, &changes,
+                               "UPDATE account_tokens SET used_at = unixepoch(), user_id = ?2"
+                               " WHERE hash = ?1 AND kind = 'invite' AND used_at IS NULL",
+                               "sI", invite_hash, (json_int_t)user_id);
+        if (rc == 0 && changes == 0)
+            rc = g->api->res_error(res, LINTEL_EFORBIDDEN, "invite",
+                                   "The invitation code is unknown, used or expired");
+    }
+    if (rc == 0 && g->register_max_ip > 0)
+        rc = g->api->sql_execf(req, NULL, "INSERT INTO registrations (addr) VALUES (?1)", "s",
+                               addr != NULL ? addr : "");
+    return rc;
+}
+
+int authp_gate_login(struct authp_gate *g, lintel_req *req, lintel_res *res, long long user_id)
+{
+    json_t *j_row = NULL;
+    int rc;
+
+    if (!g->require_verified)
+        return 0;
+    /* admins made by the first start or `lintel user add` have no address to verify */
+    rc = g->api->sql_rowf(req, &j_row,
+                          "SELECT role = 'admin' OR email_verified_at IS NOT NULL AS ok"
+                          " FROM users WHERE id = ?1",
+                          "I", (json_int_t)user_id);
+    if (rc == 0 && json_integer_value(json_object_get(j_row, "ok")) != 1)
+        rc = g->api->res_error(res, LINTEL_EFORBIDDEN, NULL,
+                               "Verify your email address first: follow the mail sent to it"
+                               " (POST /api/auth/email/verify)");
+    json_decref(j_row);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/*
+ * The operator's gates on accounts, kept apart from the token flows of auth.c: registration
+ * open, closed or by invitation, the per-address registration throttle, and the verified
+ * email that login may require (docs/auth.md "Operator controls").
+ */
+#ifndef LINTEL_PLUGINS_AUTH_GATE_H
+#define LINTEL_PLUGINS_AUTH_GATE_H
+
+#include <jansson.h>
+#include <lintel/plugin.h>
+
+struct authp_gate {
+    const struct lintel_api *api;
+    const char *registration; /* "open", "closed" or "invite" */
+    long long register_max_ip;
+    long long require_verified;
+};
+
+/* Reads the settings (during init). */
+int authp_gate_init(struct authp_gate *g, lintel_plugin *p, const struct lintel_api *api);
+
+/*
+ * Before a registration: 403 when closed, 403 without a live invite code (body "invite") in
+ * invite mode, 429 with Retry-After past register_max_ip in the hour. invite_hash (65 bytes)
+ * gets the code's SHA-256, "" when none is needed.
+ */
+int authp_gate_register(struct authp_gate *g, lintel_req *req, lintel_res *res,
+                        const json_t *j_body, char invite_hash[65]);
+
+/* Inside the registration's transaction: uses the invite (once) and counts the address. */
+int authp_gate_registered(struct authp_gate *g, lintel_req *req, lintel_res *res,
+                          const char *invite_hash, long long user_id);
+
+/* At login, once the password is right: 403 when a verified email is required and missing. */
+int authp_gate_login(struct authp_gate *g, lintel_req *req, lintel_res *res, long long user_id);
+
+#endif /* LINTEL_PLUGINS_AUTH_GATE_H */
