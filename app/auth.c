@@ -27,13 +27,16 @@
 
 /*
  * One query tells whether a verified token still counts: its session not ended, its user not
- * deleted, its jti not revoked; and gives the role as it is now. Indexed lookups only.
+ * deleted, its jti not revoked; and gives the user and the role as they are now. The user comes
+ * from the session (sid), never from sub: a compatibility profile shapes sub for its clients
+ * (a username, an opaque id). Indexed lookups only.
  */
 #define AUTH_STATE_SQL                                                                             \
-    "SELECT u.role AS role, s.last_used_at IS NULL OR s.last_used_at < unixepoch() - 60 AS stale"  \
+    "SELECT u.id AS user_id, u.role AS role,"                                                      \
+    " s.last_used_at IS NULL OR s.last_used_at < unixepoch() - 60 AS stale"                        \
     " FROM sessions s JOIN users u ON u.id = s.user_id"                                            \
-    " WHERE s.id = ?1 AND s.user_id = ?2 AND s.ended_at IS NULL AND u.deleted_at IS NULL"          \
-    " AND NOT EXISTS (SELECT 1 FROM revoked_jtis r WHERE r.jti = ?3)"
+    " WHERE s.id = ?1 AND s.ended_at IS NULL AND u.deleted_at IS NULL"                             \
+    " AND NOT EXISTS (SELECT 1 FROM revoked_jtis r WHERE r.jti = ?2)"
 
 struct auth_cache_entry {
     char *token; /* the verified token itself (malloc'd) */
@@ -259,10 +262,10 @@ static int auth_extract(const char *authorization, const char *query_token, char
 int auth_request(const char *authorization, const char *query_token, const char *scope, int admin,
                  json_t **j_claims, long long *user_id, const char **detail)
 {
-    char *token = NULL, *end = NULL;
+    char *token = NULL;
     json_t *j_tok = NULL, *j_params = NULL, *j_row = NULL, *j_scope = NULL;
     struct db *db = NULL;
-    const char *sub, *role;
+    const char *role;
     long long uid = 0;
     int rc;
 
@@ -285,15 +288,7 @@ int auth_request(const char *authorization, const char *query_token, const char 
             rc = LINTEL_ETOKEN;
         goto cleanup;
     }
-    sub = json_string_value(json_object_get(j_tok, "sub"));
-    errno = 0;
-    uid = strtoll(sub, &end, 10);
-    if (errno != 0 || *end != '\0' || uid <= 0) {
-        rc = LINTEL_ETOKEN;
-        goto cleanup;
-    }
-    j_params = json_pack("[OIO]", json_object_get(j_tok, "sid"), (json_int_t)uid,
-                         json_object_get(j_tok, "jti"));
+    j_params = json_pack("[OO]", json_object_get(j_tok, "sid"), json_object_get(j_tok, "jti"));
     if (j_params == NULL) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
@@ -311,7 +306,8 @@ int auth_request(const char *authorization, const char *query_token, const char 
         goto cleanup;
     }
     role = json_string_value(json_object_get(j_row, "role"));
-    if (role == NULL) {
+    uid = (long long)json_integer_value(json_object_get(j_row, "user_id"));
+    if (role == NULL || uid <= 0) {
         rc = LINTEL_EUNAVAIL;
         goto cleanup;
     }
@@ -352,11 +348,23 @@ cleanup:
     return rc;
 }
 
-int auth_token_issue(const json_t *j_claims, char **token, long long *expires_in)
+/* Claims the host sets itself; a caller's value for one of them is ignored. */
+static int auth_claim_reserved(const char *key)
 {
-    json_t *j = NULL;
+    static const char *const reserved[] = {"iss", "aud", "iat", "nbf", "exp", "jti"};
+    size_t i;
+
+    for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+        if (strcmp(key, reserved[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int auth_token_issue(const json_t *j_claims, long long ttl, char **token, long long *expires_in)
+{
+    json_t *j = NULL, *j_value;
     char *jti = NULL;
-    const char *sub, *sid, *role, *scope;
+    const char *sub, *sid, *role, *scope, *key;
     long long now = (long long)time(NULL);
     int rc = LINTEL_EPARAM;
 
@@ -364,6 +372,8 @@ int auth_token_issue(const json_t *j_claims, char **token, long long *expires_in
     *expires_in = 0;
     if (!auth.ready)
         return LINTEL_EUNAVAIL;
+    if (ttl <= 0)
+        ttl = auth.access_ttl;
     sub = json_string_value(json_object_get(j_claims, "sub"));
     sid = json_string_value(json_object_get(j_claims, "sid"));
     role = json_string_value(json_object_get(j_claims, "role"));
@@ -373,17 +383,22 @@ int auth_token_issue(const json_t *j_claims, char **token, long long *expires_in
     rc = crypto_random_token(16, &jti);
     if (rc != 0)
         goto cleanup;
-    j = json_pack("{ss ss ss sI sI sI ss ss ss ss}", "iss", keyring_issuer(), "aud",
-                  keyring_audience(), "sub", sub, "iat", (json_int_t)now, "nbf", (json_int_t)now,
-                  "exp", (json_int_t)(now + auth.access_ttl), "jti", jti, "sid", sid, "role", role,
-                  "scope", scope);
+    j = json_pack("{ss ss sI sI sI ss}", "iss", keyring_issuer(), "aud", keyring_audience(), "iat",
+                  (json_int_t)now, "nbf", (json_int_t)now, "exp", (json_int_t)(now + ttl), "jti",
+                  jti);
     if (j == NULL) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
+    json_object_foreach((json_t *)j_claims, key, j_value) {
+        if (!auth_claim_reserved(key) && json_object_set(j, key, j_value) != 0) {
+            rc = LINTEL_ENOMEM;
+            goto cleanup;
+        }
+    }
     rc = keyring_sign(j, token);
     if (rc == 0)
-        *expires_in = auth.access_ttl;
+        *expires_in = ttl;
 cleanup:
     free(jti);
     json_decref(j);

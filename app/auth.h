@@ -28,8 +28,12 @@ int auth_request(const char *authorization, const char *query_token, const char 
 /* Whether the space-separated scope holds word (1) or not (0; also for NULL). */
 int auth_scope_has(const char *scope, const char *word);
 
-/* Signs an access token (see lintel_api.token_issue). *token: malloc'd. */
-int auth_token_issue(const json_t *j_claims, char **token, long long *expires_in);
+/*
+ * Signs an access token (see lintel_api.token_issue). j_claims needs sub, sid, role and scope;
+ * its other members are signed too, except the registered ones the host sets (iss, aud, iat,
+ * nbf, exp, jti). ttl: lifetime in seconds, 0 for the server's access_ttl. *token: malloc'd.
+ */
+int auth_token_issue(const json_t *j_claims, long long ttl, char **token, long long *expires_in);
 
 /* Ends sessions (see lintel_api.session_end) through the given connection's thread. */
 int auth_session_end(long long user_id, const char *sid, const char *keep_sid);

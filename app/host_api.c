@@ -4,6 +4,8 @@
  */
 #include "host_api.h"
 
+#include "host_account.h"
+
 #include "host_kit.h"
 
 #include "auth.h"
@@ -670,7 +672,7 @@ static int host_sql_rollback(lintel_req *req)
 static int host_token_issue(lintel_req *req, const json_t *j_claims, char **token,
                             long long *expires_in)
 {
-    int rc = auth_token_issue(j_claims, token, expires_in);
+    int rc = auth_token_issue(j_claims, 0, token, expires_in);
 
     if (rc != 0)
         host_res_record(&req->res, rc, NULL, NULL, true);
@@ -877,6 +879,7 @@ int host_api_init(const struct config *cfg)
 
 void host_api_release(void)
 {
+    host_account_release();
     if (host_heavy_ready)
         gate_release(&host_heavy);
     host_heavy_ready = false;
@@ -956,6 +959,8 @@ static const struct lintel_api host_table = {
     .sha256_hex = host_sha256_hex,
     .free = host_free,
     .strerror = http_error_strerror,
+    /* ABI 1.1 */
+    .login = host_account_login,
 };
 
 const struct lintel_api *host_api(void)

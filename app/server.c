@@ -681,19 +681,18 @@ static int server_decide(struct server_call *call, bool *upgrade)
     if (rc != 0)
         return rc;
     call->limit = server_body_limit(req->route);
-    rc = server_check_length(call);
-    if (rc != 0)
-        return rc;
     if (req->route->upgrade != NULL) {
         *upgrade = true;
-        return 0;
+        return server_check_length(call);
     }
+    /* Who asks comes first: a client without a token learns nothing about the route. */
     if (!(req->route->flags & LINTEL_ROUTE_PUBLIC)) {
         rc = server_authenticate(req);
         if (rc != 0)
             return rc;
     }
-    return 1;
+    rc = server_check_length(call);
+    return rc != 0 ? rc : 1;
 }
 
 /* Appends a piece of the body; past the limit the rest is dropped and the reply is a 413. */

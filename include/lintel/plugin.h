@@ -19,7 +19,7 @@ extern "C" {
  * host refuses a plugin of another major, or of a newer minor than it has, by name.
  */
 #define LINTEL_ABI_MAJOR 1
-#define LINTEL_ABI_MINOR 0
+#define LINTEL_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define LINTEL_EXPORT       __attribute__((visibility("default")))
@@ -138,6 +138,20 @@ struct lintel_route {
     const char *body_schema;            /* JSON Schema text of the request body, or NULL    */
     const struct lintel_reply *replies; /* replies per status, or NULL                      */
     const char *example;                /* JSON text of an example request body, or NULL    */
+};
+
+/* Flags of struct lintel_login. */
+#define LINTEL_LOGIN_EMAIL 0x1u /* login is an email address, not a username */
+
+/* What api->login is asked (ABI 1.1). Strings are borrowed for the call. */
+struct lintel_login {
+    const char *login;      /* the username, or with LINTEL_LOGIN_EMAIL the email            */
+    const char *password;   /*                                                               */
+    unsigned flags;         /* LINTEL_LOGIN_*                                                */
+    const char *scope;      /* the scope asked for, or NULL: everything the role has         */
+    const char *sub;        /* the access token's sub, or NULL: the user id                  */
+    const json_t *j_claims; /* further claims of the access token (see token_issue), or NULL */
+    long long ttl;          /* access token lifetime in seconds, or 0: the server's          */
 };
 
 /*
@@ -357,8 +371,10 @@ struct lintel_api {
     /* --- tokens, sessions and CPU-heavy work --- */
 
     /*
-     * Signs an access token. j_claims carries sub (string), sid (string), role and scope; the
-     * host adds iss, aud, iat, nbf, exp, jti and the typ header. *token: new memory (api->free).
+     * Signs an access token. j_claims carries sub (string: what the client reads; the host
+     * finds the user through sid, never through sub), sid (string), role and scope, and any
+     * further claims a client expects ("permissions", "token_type"); the host sets iss, aud,
+     * iat, nbf, exp, jti and the typ header itself. *token: new memory (api->free).
      */
     int (*token_issue)(lintel_req *req, const json_t *j_claims, char **token,
                        long long *expires_in);
@@ -423,8 +439,22 @@ struct lintel_api {
     /* A short English name for a status code ("Unprocessable Content"). */
     const char *(*strerror)(int rc);
 
+    /* ---- ABI 1.1: accounts as host services, for the auth plugin and compatibility profiles ---- */
+
     /*
-     * ABI 1.1 and later: append members here only, each group under a comment naming the minor
+     * A password login, the one every API of the server shares: the per-username and
+     * per-address lockout, the verification (in the CPU-heavy gate, the same time for unknown
+     * users), the move of an old or imported hash (bcrypt) to the current scheme, a new session
+     * with its refresh token, and the access token, shaped by in (struct lintel_login). On
+     * success *j_out (new reference) is {user_id, username, role, sid, scope, access_token,
+     * expires_in, refresh_token}. Errors, recorded: LINTEL_EAUTH "Invalid username or password"
+     * (unknown, deleted, or wrong password: one answer), LINTEL_ERATELIMIT (with Retry-After),
+     * LINTEL_EMALFORMED (a scope that does not exist), LINTEL_EUNAVAIL.
+     */
+    int (*login)(lintel_req *req, const struct lintel_login *in, json_t **j_out);
+
+    /*
+     * ABI 1.2 and later: append members here only, each group under a comment naming the minor
      * that added it ("---- ABI 1.1: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.

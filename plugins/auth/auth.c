@@ -7,7 +7,6 @@
 #include <lintel/plugin.h>
 
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +14,14 @@
 
 /* The scopes each role grants (api.md "Roles"); app/auth.c keeps the same table. */
 
-#define AUTHP_WINDOW     900 /* brute-force window, seconds (api.md: 15 minutes) */
-#define AUTHP_USER_COLS  "id, username, email, role, created_at, updated_at, NULL AS avatar_url"
-#define AUTHP_DUMMY_PASS "lintel: no such user, spend the same time"
+#define AUTHP_USER_COLS "id, username, email, role, created_at, updated_at, NULL AS avatar_url"
 
 struct authp {
     const struct lintel_api *api;
     lintel_plugin *p;
     long long refresh_ttl;
-    long long password_min, password_cost, max_user, max_ip;
-    pthread_mutex_t dummy_lock;
-    char *dummy_hash;       /* a hash of AUTHP_DUMMY_PASS at the current cost, made on first need */
-    struct authp_gate gate; /* registration modes, throttle, verified email (gate.c) */
+    long long password_min, password_cost;
+    struct authp_gate gate; /* registration modes and throttle (gate.c) */
 };
 
 /*
@@ -219,108 +214,17 @@ static int authp_grant(struct authp *a, lintel_req *req, long long user_id, cons
     return rc;
 }
 
-/* The hash of the dummy password, to spend a verification on unknown users (borrowed). */
-static const char *authp_dummy(struct authp *a, lintel_req *req)
-{
-    json_t *j_row = NULL;
-
-    pthread_mutex_lock(&a->dummy_lock);
-    if (a->dummy_hash == NULL &&
-        authp_row(a, req, "SELECT lintel_password_hash(?1, ?2) AS h",
-                  json_pack("[sI]", AUTHP_DUMMY_PASS, (json_int_t)a->password_cost), &j_row) == 0) {
-        const char *h = json_string_value(json_object_get(j_row, "h"));
-        a->dummy_hash = h != NULL ? strdup(h) : NULL;
-    }
-    pthread_mutex_unlock(&a->dummy_lock);
-    json_decref(j_row);
-    return a->dummy_hash;
-}
-
 /*
- * 429 when username or addr has reached its limit of failures in the window. Retry-After is
- * when enough of them have aged out for one more try.
+ * POST /api/auth/login: JSON {username, password, scope?} or form grant_type=password&...
+ * The login itself (lockout, verification, session, tokens) is the host's api->login.
  */
-static int authp_limited(struct authp *a, lintel_req *req, lintel_res *res, const char *username,
-                         const char *addr)
-{
-    static const char *const sql[2] = {
-        "WITH f AS (SELECT at FROM login_failures WHERE username = ?1"
-        " AND at > unixepoch() - ?2) SELECT (SELECT count(*) FROM f) AS n,"
-        " (SELECT at FROM f ORDER BY at LIMIT 1 OFFSET max((SELECT count(*) FROM f) - ?3, 0))"
-        " + ?2 - unixepoch() AS wait",
-        "WITH f AS (SELECT at FROM login_failures WHERE addr = ?1"
-        " AND at > unixepoch() - ?2) SELECT (SELECT count(*) FROM f) AS n,"
-        " (SELECT at FROM f ORDER BY at LIMIT 1 OFFSET max((SELECT count(*) FROM f) - ?3, 0))"
-        " + ?2 - unixepoch() AS wait"};
-    const char *keys[2] = {username, addr};
-    long long limits[2] = {a->max_user, a->max_ip};
-    json_t *j_row = NULL;
-    char retry[32];
-    long long wait;
-    int i, rc = 0;
-
-    for (i = 0; i < 2 && rc == 0; i++) {
-        if (limits[i] <= 0)
-            continue;
-        rc = authp_row(a, req, sql[i],
-                       json_pack("[sII]", keys[i], (json_int_t)AUTHP_WINDOW, (json_int_t)limits[i]),
-                       &j_row);
-        if (rc != 0)
-            break;
-        if (json_integer_value(json_object_get(j_row, "n")) >= limits[i]) {
-            /* audited once per window and key, so a locked-out guesser cannot fill the table */
-            rc = authp_exec(a, req,
-                            "INSERT INTO audit_events (action, user_id, addr, subject, new_value)"
-                            " SELECT 'login.locked', (SELECT id FROM users WHERE username = ?2"
-                            " COLLATE NOCASE), ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM"
-                            " audit_events WHERE action = 'login.locked' AND at > unixepoch() - ?4"
-                            " AND new_value = ?3 AND (CASE ?3 WHEN 'username'"
-                            " THEN subject = ?2 COLLATE NOCASE ELSE addr = ?1 END))",
-                            json_pack("[sssI]", addr, username, i == 0 ? "username" : "address",
-                                      (json_int_t)AUTHP_WINDOW));
-            wait = (long long)json_integer_value(json_object_get(j_row, "wait"));
-            snprintf(retry, sizeof(retry), "%lld", wait < 1 ? 1 : wait);
-            if (rc == 0)
-                rc = a->api->res_header(res, "Retry-After", retry);
-            if (rc == 0)
-                rc = a->api->res_error(res, LINTEL_ERATELIMIT, NULL,
-                                       "Too many failed logins; try again in %s seconds", retry);
-        }
-        json_decref(j_row);
-        j_row = NULL;
-    }
-    return rc;
-}
-
-static int authp_record_failure(struct authp *a, lintel_req *req, const char *username,
-                                const char *addr)
-{
-    int rc;
-
-    rc = authp_exec(a, req, "DELETE FROM login_failures WHERE at <= unixepoch() - ?1",
-                    json_pack("[I]", (json_int_t)AUTHP_WINDOW));
-    if (rc == 0)
-        rc = authp_exec(a, req, "INSERT INTO login_failures (username, addr) VALUES (?1, ?2)",
-                        json_pack("[ss]", username, addr));
-    return rc;
-}
-
-static const char *authp_addr(struct authp *a, lintel_req *req)
-{
-    const char *addr = a->api->req_client_addr(req);
-
-    return addr != NULL && addr[0] != '\0' ? addr : "unknown";
-}
-
-/* POST /api/auth/login: JSON {username, password, scope?} or form grant_type=password&... */
 static int authp_login(lintel_req *req, lintel_res *res, void *state)
 {
     struct authp *a = state;
-    json_t *j_body = NULL, *j_user = NULL, *j_check = NULL, *j_out = NULL;
-    const char *username = NULL, *password = NULL, *asked = NULL, *grant = NULL, *hash, *addr;
-    char *scope = NULL, *sid = NULL, *refresh = NULL;
-    long long user_id = 0;
-    int rc, ok;
+    json_t *j_body = NULL, *j_login = NULL, *j_out = NULL;
+    struct lintel_login in = {0};
+    const char *grant = NULL;
+    int rc;
 
     rc = authp_body(a, req, res, &j_body);
     if (rc != 0)
@@ -329,93 +233,26 @@ static int authp_login(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0 && grant != NULL && strcmp(grant, "password") != 0)
         rc = a->api->res_invalid(res, "grant_type", "must be password");
     if (rc == 0)
-        rc = authp_string(a, res, j_body, "username", 1, &username);
+        rc = authp_string(a, res, j_body, "username", 1, &in.login);
     if (rc == 0)
-        rc = authp_string(a, res, j_body, "password", 1, &password);
+        rc = authp_string(a, res, j_body, "password", 1, &in.password);
     if (rc == 0)
-        rc = authp_string(a, res, j_body, "scope", 0, &asked);
-    if (rc == 0)
-        rc = authp_scope(a, req, res, asked, NULL, &scope); /* names only; the role comes later */
+        rc = authp_string(a, res, j_body, "scope", 0, &in.scope);
     if (rc != 0)
         goto cleanup;
-    free(scope);
-    scope = NULL;
-    addr = authp_addr(a, req);
-    rc = authp_limited(a, req, res, username, addr);
+    rc = a->api->login(req, &in, &j_login);
+    if (rc == LINTEL_EAUTH)
+        a->api->res_header(res, "WWW-Authenticate", "Bearer");
     if (rc != 0)
         goto cleanup;
-
-    rc = authp_row(a, req,
-                   "SELECT id, password_hash, role FROM users"
-                   " WHERE username = ?1 COLLATE NOCASE AND deleted_at IS NULL",
-                   json_pack("[s]", username), &j_user);
-    if (rc != 0 && rc != LINTEL_ENOTFOUND)
-        goto cleanup;
-    rc = a->api->heavy_begin(req);
-    if (rc != 0)
-        goto cleanup;
-    /* Unknown and deleted users cost one verification too, so timing tells nothing. */
-    hash = j_user != NULL ? json_string_value(json_object_get(j_user, "password_hash"))
-                          : authp_dummy(a, req);
-    rc = authp_row(
-        a, req,
-        "SELECT lintel_password_verify(?1, ?2) AS ok,"
-        " lintel_password_needs_rehash(?2, ?3) AS rehash",
-        json_pack("[ssI]", password, hash != NULL ? hash : "*", (json_int_t)a->password_cost),
-        &j_check);
-    if (rc != 0)
-        goto cleanup;
-    ok = j_user != NULL && json_integer_value(json_object_get(j_check, "ok")) == 1;
-    if (!ok) {
-        a->api->heavy_end(req);
-        rc = authp_record_failure(a, req, username, addr);
-        if (rc == 0)
-            rc = authp_unauthorized(a, res, LINTEL_EAUTH, "Invalid username or password");
-        goto cleanup;
-    }
-    user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
-    if (json_integer_value(json_object_get(j_check, "rehash")) == 1) {
-        /* bcrypt imports and old costs move to the current scheme now that we know it */
-        rc = authp_exec(
-            a, req,
-            "UPDATE users SET password_hash = lintel_password_hash(?1, ?2)"
-            " WHERE id = ?3",
-            json_pack("[sII]", password, (json_int_t)a->password_cost, (json_int_t)user_id));
-        if (rc != 0)
-            goto cleanup;
-    }
-    a->api->heavy_end(req);
-    rc = authp_gate_login(&a->gate, req, res, user_id);
-    if (rc != 0)
-        goto cleanup;
-    rc =
-        authp_scope(a, req, res, asked, json_string_value(json_object_get(j_user, "role")), &scope);
-    if (rc != 0)
-        goto cleanup;
-    rc = a->api->sql_begin(req);
-    if (rc != 0)
-        goto cleanup;
-    rc = authp_exec(a, req, "DELETE FROM login_failures WHERE username = ?1",
-                    json_pack("[s]", username));
-    if (rc == 0)
-        rc = authp_session_new(a, req, user_id, scope, &sid, &refresh);
-    if (rc == 0)
-        rc = a->api->sql_commit(req);
-    else
-        a->api->sql_rollback(req);
-    if (rc == 0)
-        rc = authp_grant(a, req, user_id, sid, json_string_value(json_object_get(j_user, "role")),
-                         scope, refresh, &j_out);
-    if (rc == 0)
-        rc = authp_tokens_reply(a, res, 200, j_out);
+    j_out = json_pack("{sO ss sO sO sO}", "access_token", json_object_get(j_login, "access_token"),
+                      "token_type", "bearer", "expires_in", json_object_get(j_login, "expires_in"),
+                      "refresh_token", json_object_get(j_login, "refresh_token"), "scope",
+                      json_object_get(j_login, "scope"));
+    rc = j_out != NULL ? authp_tokens_reply(a, res, 200, j_out) : LINTEL_ENOMEM;
 cleanup:
-    a->api->heavy_end(req); /* no-op unless a failure left the section open */
-    a->api->free(sid);
-    a->api->free(refresh);
-    free(scope);
     json_decref(j_out);
-    json_decref(j_check);
-    json_decref(j_user);
+    json_decref(j_login);
     json_decref(j_body);
     return rc;
 }
@@ -700,8 +537,6 @@ static void authp_unload(void *state)
 
     if (a == NULL)
         return;
-    free(a->dummy_hash);
-    pthread_mutex_destroy(&a->dummy_lock);
     free(a);
 }
 
@@ -718,7 +553,6 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         return LINTEL_ENOMEM;
     a->api = api;
     a->p = p;
-    pthread_mutex_init(&a->dummy_lock, NULL);
     rc = api->on_unload(p, authp_unload, a);
     if (rc != 0) {
         authp_unload(a);
@@ -731,15 +565,8 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     if (rc == 0)
         rc = api->setting_int(p, "password_cost", &a->password_cost);
     if (rc == 0)
-        rc = api->setting_int(p, "login_max_user", &a->max_user);
-    if (rc == 0)
-        rc = api->setting_int(p, "login_max_ip", &a->max_ip);
-    if (rc == 0)
         rc = authp_gate_init(&a->gate, p, api);
     if (rc == 0)
         rc = api->routes_add(p, authp_routes, sizeof(authp_routes) / sizeof(authp_routes[0]), a);
-    if (rc == 0)
-        api->log(p, LINTEL_LOG_INFO, "password cost %lld, login limits %lld/user %lld/address",
-                 a->password_cost, a->max_user, a->max_ip);
     return rc;
 }

@@ -1,6 +1,6 @@
 /*
- * Registration modes and throttle, and the verified-email requirement of login. The tables
- * (account_tokens, registrations, users.email_verified_at) are core (sql/core/0023).
+ * Registration modes (open, closed, invite) and the per-address throttle. The tables
+ * (account_tokens, registrations) are core (sql/core/0023).
  */
 #include "gate.h"
 
@@ -15,8 +15,6 @@ int authp_gate_init(struct authp_gate *g, lintel_plugin *p, const struct lintel_
     rc = api->setting_str(p, "registration", &g->registration);
     if (rc == 0)
         rc = api->setting_int(p, "register_max_ip", &g->register_max_ip);
-    if (rc == 0)
-        rc = api->setting_int(p, "require_verified_email", &g->require_verified);
     return rc;
 }
 
@@ -93,25 +91,5 @@ int authp_gate_registered(struct authp_gate *g, lintel_req *req, lintel_res *res
     if (rc == 0 && g->register_max_ip > 0)
         rc = g->api->sql_execf(req, NULL, "INSERT INTO registrations (addr) VALUES (?1)", "s",
                                addr != NULL ? addr : "");
-    return rc;
-}
-
-int authp_gate_login(struct authp_gate *g, lintel_req *req, lintel_res *res, long long user_id)
-{
-    json_t *j_row = NULL;
-    int rc;
-
-    if (!g->require_verified)
-        return 0;
-    /* admins made by the first start or `lintel user add` have no address to verify */
-    rc = g->api->sql_rowf(req, &j_row,
-                          "SELECT role = 'admin' OR email_verified_at IS NOT NULL AS ok"
-                          " FROM users WHERE id = ?1",
-                          "I", (json_int_t)user_id);
-    if (rc == 0 && json_integer_value(json_object_get(j_row, "ok")) != 1)
-        rc = g->api->res_error(res, LINTEL_EFORBIDDEN, NULL,
-                               "Verify your email address first: follow the mail sent to it"
-                               " (POST /api/auth/email/verify)");
-    json_decref(j_row);
     return rc;
 }

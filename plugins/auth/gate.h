@@ -1,7 +1,6 @@
 /*
- * The operator's gates on accounts, kept apart from the token flows of auth.c: registration
- * open, closed or by invitation, the per-address registration throttle, and the verified
- * email that login may require (docs/auth.md "Operator controls").
+ * The operator's gates on registration, kept apart from the token flows of auth.c: open,
+ * closed or by invitation, and the per-address throttle (docs/auth.md "Operator controls").
  */
 #ifndef LINTEL_PLUGINS_AUTH_GATE_H
 #define LINTEL_PLUGINS_AUTH_GATE_H
@@ -13,7 +12,6 @@ struct authp_gate {
     const struct lintel_api *api;
     const char *registration; /* "open", "closed" or "invite" */
     long long register_max_ip;
-    long long require_verified;
 };
 
 /* Reads the settings (during init). */
@@ -30,8 +28,5 @@ int authp_gate_register(struct authp_gate *g, lintel_req *req, lintel_res *res,
 /* Inside the registration's transaction: uses the invite (once) and counts the address. */
 int authp_gate_registered(struct authp_gate *g, lintel_req *req, lintel_res *res,
                           const char *invite_hash, long long user_id);
-
-/* At login, once the password is right: 403 when a verified email is required and missing. */
-int authp_gate_login(struct authp_gate *g, lintel_req *req, lintel_res *res, long long user_id);
 
 #endif /* LINTEL_PLUGINS_AUTH_GATE_H */

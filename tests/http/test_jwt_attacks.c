@@ -264,10 +264,26 @@ START_TEST(time_and_audience_claims)
     TRY("iss", json_string("evil"), 401);
     TRY("aud", json_string("other-api"), 401);
     TRY("aud", json_pack("[s]", "lintel-api"), 401); /* arrays refused */
-    TRY("sub", json_string("1"), 401);               /* another user, but not that user's session */
     TRY("sid", json_string("made-up-session"), 401);
     TRY("sub", json_integer(1), 401);
 #undef TRY
+    {
+        /* sub names another user (the admin, id 1): the session still decides whose token it
+         * is, so it opens this user's account, never the admin's */
+        struct lt_resp r;
+
+        j2 = json_deep_copy(j);
+        json_object_set_new(j2, "sub", json_string("1"));
+        t = forge_claims(HS256H, j2);
+        ck_assert_int_eq(lt_json(hs.url, "GET", "/api/users/me", t, NULL, &r), 0);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "id")),
+                         atoll(json_string_value(json_object_get(j, "sub"))));
+        ck_assert_str_ne(json_string_value(json_object_get(r.j_body, "role")), "admin");
+        lt_resp_clear(&r);
+        free(t);
+        json_decref(j2);
+    }
     json_object_del(j, "exp");
     t = forge_claims(HS256H, j);
     ck_assert_int_eq(me_status(hs.url, t), 401);
