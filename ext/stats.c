@@ -385,7 +385,7 @@ static void stats_result(sqlite3_context *ctx, int final)
     const struct ext_stat_fn *fn = stats_fn(ctx);
     struct stats *st = sqlite3_aggregate_context(ctx, 0);
     struct stats empty;
-    struct stats_moments mo;
+    struct stats_moments mo = {NAN, NAN, NAN};
 
     if (st == NULL) {
         memset(&empty, 0, sizeof empty);

@@ -79,6 +79,9 @@ extern const struct lintel_api *lintel_api;
 #define lintel_free(...)          (lintel_api->free(__VA_ARGS__))
 #define lintel_strerror(...)      (lintel_api->strerror(__VA_ARGS__))
 
+/* ABI 1.1: accounts as host services. */
+#define lintel_login(...) (lintel_api->login(__VA_ARGS__))
+
 /* The number of entries of a static array (route tables). */
 #define LINTEL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -4,7 +4,7 @@
  */
 #include "gate.h"
 
-#include <lintel/plugin.h>
+#include <lintel/kit.h>
 
 #include <jansson.h>
 #include <stdio.h>
@@ -12,12 +12,13 @@
 #include <string.h>
 #include <time.h>
 
+LINTEL_KIT_INIT;
+
 /* The scopes each role grants (api.md "Roles"); app/auth.c keeps the same table. */
 
-#define AUTHP_USER_COLS "id, username, email, role, created_at, updated_at, NULL AS avatar_url"
+#define AUTHP_USER_COLS  "id, username, email, role, created_at, updated_at, NULL AS avatar_url"
 
 struct authp {
-    const struct lintel_api *api;
     lintel_plugin *p;
     long long refresh_ttl;
     long long password_min, password_cost;
@@ -28,23 +29,23 @@ struct authp {
  * A 401 of this plugin (a wrong password, a bad refresh token). RFC 9110 requires a challenge
  * on every 401; the host adds it only on the routes it authenticates itself.
  */
-static int authp_unauthorized(struct authp *a, lintel_res *res, int rc, const char *detail)
+static int authp_unauthorized(lintel_res *res, int rc, const char *detail)
 {
-    a->api->res_header(res, "WWW-Authenticate", "Bearer");
-    return a->api->res_error(res, rc, NULL, "%s", detail);
+    lintel_res_header(res, "WWW-Authenticate", "Bearer");
+    return lintel_res_error(res, rc, NULL, "%s", detail);
 }
 
 /* A reply carrying tokens must never be stored by a cache (RFC 6749 section 5.1). */
-static int authp_tokens_reply(struct authp *a, lintel_res *res, unsigned status,
+static int authp_tokens_reply(lintel_res *res, unsigned status,
                               const json_t *j_out)
 {
-    a->api->res_header(res, "Cache-Control", "no-store");
-    a->api->res_header(res, "Pragma", "no-cache");
-    return a->api->res_json(res, status, j_out);
+    lintel_res_header(res, "Cache-Control", "no-store");
+    lintel_res_header(res, "Pragma", "no-cache");
+    return lintel_res_json(res, status, j_out);
 }
 
 /* A string member of the body: required or optional; 422 naming it otherwise. */
-static int authp_string(struct authp *a, lintel_res *res, const json_t *j_body, const char *key,
+static int authp_string(lintel_res *res, const json_t *j_body, const char *key,
                         int required, const char **out)
 {
     json_t *j = json_object_get(j_body, key);
@@ -52,38 +53,24 @@ static int authp_string(struct authp *a, lintel_res *res, const json_t *j_body, 
     *out = NULL;
     if (j == NULL || (json_is_null(j) && !required)) {
         if (required)
-            return a->api->res_invalid(res, key, "is required");
+            return lintel_res_invalid(res, key, "is required");
         return 0;
     }
     if (!json_is_string(j))
-        return a->api->res_invalid(res, key, "must be a string");
+        return lintel_res_invalid(res, key, "must be a string");
     *out = json_string_value(j);
     return 0;
 }
 
-static int authp_body(struct authp *a, lintel_req *req, lintel_res *res, json_t **j_body)
+static int authp_body(lintel_req *req, lintel_res *res, json_t **j_body)
 {
-    int rc = a->api->req_json(req, j_body);
+    int rc = lintel_req_json(req, j_body);
 
     if (rc != 0)
         return rc;
     if (!json_is_object(*j_body))
-        return a->api->res_error(res, LINTEL_EPARAM, NULL, "The body must be a JSON object");
+        return lintel_res_error(res, LINTEL_EPARAM, NULL, "The body must be a JSON object");
     return 0;
-}
-
-/* Runs a single-row SELECT; *j_row new reference. */
-static int authp_row(struct authp *a, lintel_req *req, const char *sql, json_t *j_params,
-                     json_t **j_row)
-{
-    int rc;
-
-    *j_row = NULL;
-    if (j_params == NULL)
-        return LINTEL_ENOMEM;
-    rc = a->api->sql_row(req, sql, j_params, j_row);
-    json_decref(j_params);
-    return rc;
 }
 
 /*
@@ -92,7 +79,7 @@ static int authp_row(struct authp *a, lintel_req *req, const char *sql, json_t *
  * role grants and the messages are the extension's (lintel_rule_scope, lintel_scope_within),
  * the same the host checks every request against. *granted: malloc'd.
  */
-static int authp_scope(struct authp *a, lintel_req *req, lintel_res *res, const char *asked,
+static int authp_scope(lintel_req *req, lintel_res *res, const char *asked,
                        const char *role, char **granted)
 {
     json_t *j_row = NULL;
@@ -100,15 +87,13 @@ static int authp_scope(struct authp *a, lintel_req *req, lintel_res *res, const 
     int rc;
 
     *granted = NULL;
-    rc = authp_row(a, req,
-                   "SELECT lintel_rule_scope(?1, ?2) AS problem, lintel_scope_within("
-                   "coalesce(nullif(trim(?1), ''), lintel_role_scopes(?3)), ?3) AS scope",
-                   json_pack("[s?s?s]", asked, role, role != NULL ? role : "admin"), &j_row);
+    rc = lintel_sql_rowf(req, &j_row, "SELECT lintel_rule_scope(?1, ?2) AS problem, lintel_scope_within("
+                   "coalesce(nullif(trim(?1), ''), lintel_role_scopes(?3)), ?3) AS scope", "s?s?s", asked, role, role != NULL ? role : "admin");
     if (rc != 0)
         goto cleanup;
     problem = json_string_value(json_object_get(j_row, "problem"));
     if (problem != NULL) {
-        rc = a->api->res_error(res, LINTEL_EMALFORMED, "scope", "invalid_scope: %s", problem);
+        rc = lintel_res_error(res, LINTEL_EMALFORMED, "scope", "invalid_scope: %s", problem);
         goto cleanup;
     }
     scope = json_string_value(json_object_get(j_row, "scope"));
@@ -120,7 +105,7 @@ cleanup:
 }
 
 /* The words of scope that role still grants, space-separated. *out: malloc'd. */
-static int authp_scope_within(struct authp *a, lintel_req *req, const char *scope, const char *role,
+static int authp_scope_within(lintel_req *req, const char *scope, const char *role,
                               char **out)
 {
     json_t *j_row = NULL;
@@ -128,25 +113,13 @@ static int authp_scope_within(struct authp *a, lintel_req *req, const char *scop
     int rc;
 
     *out = NULL;
-    rc = authp_row(a, req, "SELECT lintel_scope_within(coalesce(?1, ''), ?2) AS scope",
-                   json_pack("[s?s?]", scope, role), &j_row);
+    rc = lintel_sql_rowf(req, &j_row, "SELECT lintel_scope_within(coalesce(?1, ''), ?2) AS scope", "s?s?", scope, role);
     if (rc == 0) {
         kept = json_string_value(json_object_get(j_row, "scope"));
         *out = strdup(kept != NULL ? kept : "");
         rc = *out != NULL ? 0 : LINTEL_ENOMEM;
     }
     json_decref(j_row);
-    return rc;
-}
-
-static int authp_exec(struct authp *a, lintel_req *req, const char *sql, json_t *j_params)
-{
-    int rc;
-
-    if (j_params == NULL)
-        return LINTEL_ENOMEM;
-    rc = a->api->sql_exec(req, sql, j_params, NULL, NULL);
-    json_decref(j_params);
     return rc;
 }
 
@@ -162,26 +135,20 @@ static int authp_session_new(struct authp *a, lintel_req *req, long long user_id
 
     *sid = NULL;
     *refresh = NULL;
-    rc = a->api->random_token(16, sid);
+    rc = lintel_random_token(16, sid);
     if (rc == 0)
-        rc = a->api->random_token(32, refresh);
+        rc = lintel_random_token(32, refresh);
     if (rc == 0)
-        rc = a->api->sha256_hex(*refresh, strlen(*refresh), digest);
+        rc = lintel_sha256_hex(*refresh, strlen(*refresh), digest);
     if (rc == 0)
-        rc = authp_exec(a, req,
-                        "INSERT INTO sessions (id, user_id, scope, client_addr, user_agent,"
-                        " last_used_at) VALUES (?1, ?2, ?3, ?4, substr(?5, 1, 256), unixepoch())",
-                        json_pack("[sIss?s?]", *sid, (json_int_t)user_id, scope,
-                                  a->api->req_client_addr(req),
-                                  a->api->req_header(req, "User-Agent")));
+        rc = lintel_sql_execf(req, NULL, "INSERT INTO sessions (id, user_id, scope, client_addr, user_agent,"
+                        " last_used_at) VALUES (?1, ?2, ?3, ?4, substr(?5, 1, 256), unixepoch())", "sIss?s?", *sid, (json_int_t)user_id, scope, lintel_req_client_addr(req), lintel_req_header(req, "User-Agent"));
     if (rc == 0)
-        rc = authp_exec(a, req,
-                        "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
-                        " VALUES (?1, ?2, unixepoch() + ?3)",
-                        json_pack("[ssI]", digest, *sid, (json_int_t)a->refresh_ttl));
+        rc = lintel_sql_execf(req, NULL, "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
+                        " VALUES (?1, ?2, unixepoch() + ?3)", "ssI", digest, *sid, (json_int_t)a->refresh_ttl);
     if (rc != 0) {
-        a->api->free(*sid);
-        a->api->free(*refresh);
+        lintel_free(*sid);
+        lintel_free(*refresh);
         *sid = NULL;
         *refresh = NULL;
     }
@@ -189,7 +156,7 @@ static int authp_session_new(struct authp *a, lintel_req *req, long long user_id
 }
 
 /* {access_token, token_type, expires_in, refresh_token, scope} for a session (new ref). */
-static int authp_grant(struct authp *a, lintel_req *req, long long user_id, const char *sid,
+static int authp_grant(lintel_req *req, long long user_id, const char *sid,
                        const char *role, const char *scope, const char *refresh, json_t **j_out)
 {
     json_t *j_claims = NULL;
@@ -202,14 +169,14 @@ static int authp_grant(struct authp *a, lintel_req *req, long long user_id, cons
     j_claims = json_pack("{ss ss ss ss}", "sub", sub, "sid", sid, "role", role, "scope", scope);
     if (j_claims == NULL)
         return LINTEL_ENOMEM;
-    rc = a->api->token_issue(req, j_claims, &token, &expires_in);
+    rc = lintel_token_issue(req, j_claims, &token, &expires_in);
     if (rc == 0) {
         *j_out = json_pack("{ss ss sI ss ss}", "access_token", token, "token_type", "bearer",
                            "expires_in", (json_int_t)expires_in, "refresh_token", refresh, "scope",
                            scope);
         rc = *j_out != NULL ? 0 : LINTEL_ENOMEM;
     }
-    a->api->free(token);
+    lintel_free(token);
     json_decref(j_claims);
     return rc;
 }
@@ -220,36 +187,36 @@ static int authp_grant(struct authp *a, lintel_req *req, long long user_id, cons
  */
 static int authp_login(lintel_req *req, lintel_res *res, void *state)
 {
-    struct authp *a = state;
+    (void)state;
     json_t *j_body = NULL, *j_login = NULL, *j_out = NULL;
     struct lintel_login in = {0};
     const char *grant = NULL;
     int rc;
 
-    rc = authp_body(a, req, res, &j_body);
+    rc = authp_body(req, res, &j_body);
     if (rc != 0)
         goto cleanup;
-    rc = authp_string(a, res, j_body, "grant_type", 0, &grant);
+    rc = authp_string(res, j_body, "grant_type", 0, &grant);
     if (rc == 0 && grant != NULL && strcmp(grant, "password") != 0)
-        rc = a->api->res_invalid(res, "grant_type", "must be password");
+        rc = lintel_res_invalid(res, "grant_type", "must be password");
     if (rc == 0)
-        rc = authp_string(a, res, j_body, "username", 1, &in.login);
+        rc = authp_string(res, j_body, "username", 1, &in.login);
     if (rc == 0)
-        rc = authp_string(a, res, j_body, "password", 1, &in.password);
+        rc = authp_string(res, j_body, "password", 1, &in.password);
     if (rc == 0)
-        rc = authp_string(a, res, j_body, "scope", 0, &in.scope);
+        rc = authp_string(res, j_body, "scope", 0, &in.scope);
     if (rc != 0)
         goto cleanup;
-    rc = a->api->login(req, &in, &j_login);
+    rc = lintel_login(req, &in, &j_login);
     if (rc == LINTEL_EAUTH)
-        a->api->res_header(res, "WWW-Authenticate", "Bearer");
+        lintel_res_header(res, "WWW-Authenticate", "Bearer");
     if (rc != 0)
         goto cleanup;
     j_out = json_pack("{sO ss sO sO sO}", "access_token", json_object_get(j_login, "access_token"),
                       "token_type", "bearer", "expires_in", json_object_get(j_login, "expires_in"),
                       "refresh_token", json_object_get(j_login, "refresh_token"), "scope",
                       json_object_get(j_login, "scope"));
-    rc = j_out != NULL ? authp_tokens_reply(a, res, 200, j_out) : LINTEL_ENOMEM;
+    rc = j_out != NULL ? authp_tokens_reply(res, 200, j_out) : LINTEL_ENOMEM;
 cleanup:
     json_decref(j_out);
     json_decref(j_login);
@@ -262,6 +229,7 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
 {
     struct authp *a = state;
     json_t *j_body = NULL, *j_rules = NULL, *j_taken = NULL, *j_user = NULL, *j_out = NULL;
+    json_t *j_hash = NULL;
     const char *username = NULL, *password = NULL, *email = NULL, *msg;
     char *scope = NULL, *sid = NULL, *refresh = NULL;
     static const char *const fields[] = {"username", "password", "email"};
@@ -270,31 +238,28 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
     size_t i;
     int rc, bad = 0;
 
-    rc = authp_body(a, req, res, &j_body);
+    rc = authp_body(req, res, &j_body);
     if (rc == 0)
         rc = authp_gate_register(&a->gate, req, res, j_body, invite_hash);
     if (rc != 0)
         goto cleanup;
     /* Every bad field is reported, not just the first. */
-    if (authp_string(a, res, j_body, "username", 1, &username) != 0)
+    if (authp_string(res, j_body, "username", 1, &username) != 0)
         bad = 1;
-    if (authp_string(a, res, j_body, "password", 1, &password) != 0)
+    if (authp_string(res, j_body, "password", 1, &password) != 0)
         bad = 1;
-    if (authp_string(a, res, j_body, "email", 0, &email) != 0)
+    if (authp_string(res, j_body, "email", 0, &email) != 0)
         bad = 1;
-    rc = authp_row(a, req,
-                   "SELECT lintel_rule_username(?1) AS username,"
+    rc = lintel_sql_rowf(req, &j_rules, "SELECT lintel_rule_username(?1) AS username,"
                    " lintel_rule_password(?2, ?3) AS password,"
                    " CASE WHEN ?4 IS NOT NULL THEN lintel_rule_email(?4) END AS email,"
-                   " lintel_email_normalize(?4) AS normalized",
-                   json_pack("[s?s?Is?]", username, password, (json_int_t)a->password_min, email),
-                   &j_rules);
+                   " lintel_email_normalize(?4) AS normalized", "s?s?Is?", username, password, (json_int_t)a->password_min, email);
     if (rc != 0)
         goto cleanup;
     for (i = 0; i < 3; i++) {
         msg = json_string_value(json_object_get(j_rules, fields[i]));
         if (msg != NULL && json_is_string(json_object_get(j_body, fields[i]))) {
-            a->api->res_invalid(res, fields[i], "%s", msg);
+            lintel_res_invalid(res, fields[i], "%s", msg);
             bad = 1;
         }
     }
@@ -303,62 +268,64 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     email = json_string_value(json_object_get(j_rules, "normalized"));
-    rc = authp_row(a, req,
-                   "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1 COLLATE NOCASE) AS u,"
+    rc = lintel_sql_rowf(req, &j_taken, "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1 COLLATE NOCASE) AS u,"
                    " (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM users"
-                   " WHERE email = ?2 COLLATE NOCASE)) AS e",
-                   json_pack("[ss?]", username, email), &j_taken);
+                   " WHERE email = ?2 COLLATE NOCASE)) AS e", "ss?", username, email);
     if (rc != 0)
         goto cleanup;
     if (json_integer_value(json_object_get(j_taken, "u")) != 0) {
-        rc = a->api->res_error(res, LINTEL_ECONFLICT, "username", "Username '%s' is taken",
+        rc = lintel_res_error(res, LINTEL_ECONFLICT, "username", "Username '%s' is taken",
                                username);
         goto cleanup;
     }
     if (json_integer_value(json_object_get(j_taken, "e")) != 0) {
-        rc = a->api->res_error(res, LINTEL_ECONFLICT, "email", "Email is already registered");
+        rc = lintel_res_error(res, LINTEL_ECONFLICT, "email", "Email is already registered");
         goto cleanup;
     }
-    rc = a->api->heavy_begin(req);
+    /* Hash first, then write: the hashing gate is never waited on with the write lock held. */
+    rc = lintel_heavy_begin(req);
+    if (rc == 0)
+        rc = lintel_sql_rowf(req, &j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI",
+                             password, (json_int_t)a->password_cost);
+    lintel_heavy_end(req);
     if (rc != 0)
         goto cleanup;
-    rc = a->api->sql_begin(req);
+    rc = lintel_sql_begin(req);
     if (rc == 0) {
-        rc = authp_row(
-            a, req,
-            "INSERT INTO users (username, email, password_hash)"
-            " VALUES (?1, ?2, lintel_password_hash(?3, ?4)) RETURNING " AUTHP_USER_COLS,
-            json_pack("[ss?sI]", username, email, password, (json_int_t)a->password_cost), &j_user);
+        rc = lintel_sql_rowf(req, &j_user,
+                             "INSERT INTO users (username, email, password_hash)"
+                             " VALUES (?1, ?2, ?3) RETURNING " AUTHP_USER_COLS,
+                             "ss?O", username, email, json_object_get(j_hash, "h"));
         if (rc == 0) {
             user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
             rc = authp_gate_registered(&a->gate, req, res, invite_hash, user_id);
         }
         if (rc == 0)
-            rc = authp_scope(a, req, res, NULL, "user", &scope);
+            rc = authp_scope(req, res, NULL, "user", &scope);
         if (rc == 0)
             rc = authp_session_new(a, req, user_id, scope, &sid, &refresh);
         if (rc == 0)
-            rc = a->api->sql_commit(req);
+            rc = lintel_sql_commit(req);
         else
-            a->api->sql_rollback(req);
+            lintel_sql_rollback(req);
     }
-    a->api->heavy_end(req);
     if (rc == LINTEL_ECONFLICT) /* registered by someone else a moment ago */
-        rc = a->api->res_error(res, LINTEL_ECONFLICT, NULL, "Username or email is taken");
+        rc = lintel_res_error(res, LINTEL_ECONFLICT, NULL, "Username or email is taken");
     if (rc != 0)
         goto cleanup;
-    rc = authp_grant(a, req, user_id, sid, "user", scope, refresh, &j_out);
+    rc = authp_grant(req, user_id, sid, "user", scope, refresh, &j_out);
     if (rc == 0 && json_object_set(j_out, "user", j_user) != 0)
         rc = LINTEL_ENOMEM;
     if (rc == 0) {
         char location[64];
         snprintf(location, sizeof(location), "/api/users/%lld", user_id);
-        a->api->res_header(res, "Location", location);
-        rc = authp_tokens_reply(a, res, 201, j_out);
+        lintel_res_header(res, "Location", location);
+        rc = authp_tokens_reply(res, 201, j_out);
     }
 cleanup:
-    a->api->free(sid);
-    a->api->free(refresh);
+    json_decref(j_hash);
+    lintel_free(sid);
+    lintel_free(refresh);
     free(scope);
     json_decref(j_out);
     json_decref(j_user);
@@ -368,9 +335,9 @@ cleanup:
     return rc;
 }
 
-static int authp_refresh_refused(struct authp *a, lintel_res *res)
+static int authp_refresh_refused(lintel_res *res)
 {
-    return authp_unauthorized(a, res, LINTEL_ETOKEN, "Invalid or expired refresh token");
+    return authp_unauthorized(res, LINTEL_ETOKEN, "Invalid or expired refresh token");
 }
 
 /* POST /api/auth/refresh: JSON {refresh_token} or form grant_type=refresh_token&... */
@@ -383,37 +350,35 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
     long long user_id = 0;
     int rc, in_tx = 0, reused = 0;
 
-    rc = authp_body(a, req, res, &j_body);
+    rc = authp_body(req, res, &j_body);
     if (rc != 0)
         goto cleanup;
-    rc = authp_string(a, res, j_body, "grant_type", 0, &grant);
+    rc = authp_string(res, j_body, "grant_type", 0, &grant);
     if (rc == 0 && grant != NULL && strcmp(grant, "refresh_token") != 0)
-        rc = a->api->res_invalid(res, "grant_type", "must be refresh_token");
+        rc = lintel_res_invalid(res, "grant_type", "must be refresh_token");
     if (rc == 0)
-        rc = authp_string(a, res, j_body, "refresh_token", 1, &presented);
+        rc = authp_string(res, j_body, "refresh_token", 1, &presented);
     if (rc == 0)
-        rc = a->api->sha256_hex(presented, strlen(presented), digest);
+        rc = lintel_sha256_hex(presented, strlen(presented), digest);
     if (rc == 0)
-        rc = a->api->random_token(32, &next);
+        rc = lintel_random_token(32, &next);
     if (rc == 0)
-        rc = a->api->sha256_hex(next, strlen(next), next_digest);
+        rc = lintel_sha256_hex(next, strlen(next), next_digest);
     if (rc != 0)
         goto cleanup;
     /* One write transaction: of two concurrent uses of one token, exactly one wins. */
-    rc = a->api->sql_begin(req);
+    rc = lintel_sql_begin(req);
     if (rc != 0)
         goto cleanup;
     in_tx = 1;
-    rc = authp_row(a, req,
-                   "SELECT t.session_id AS sid, t.used_at IS NOT NULL AS used,"
+    rc = lintel_sql_rowf(req, &j_row, "SELECT t.session_id AS sid, t.used_at IS NOT NULL AS used,"
                    " t.expires_at <= unixepoch() AS expired, s.ended_at IS NOT NULL AS ended,"
                    " s.user_id AS user_id, s.scope AS scope, u.role AS role,"
                    " u.deleted_at IS NOT NULL AS deleted"
                    " FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id"
-                   " JOIN users u ON u.id = s.user_id WHERE t.hash = ?1",
-                   json_pack("[s]", digest), &j_row);
+                   " JOIN users u ON u.id = s.user_id WHERE t.hash = ?1", "s", digest);
     if (rc == LINTEL_ENOTFOUND) {
-        rc = authp_refresh_refused(a, res);
+        rc = authp_refresh_refused(res);
         goto cleanup;
     }
     if (rc != 0)
@@ -424,52 +389,46 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
     if (json_integer_value(json_object_get(j_row, "used")) != 0) {
         /* A rotated token came back: it was copied. End the whole family (the session). */
         reused = json_integer_value(json_object_get(j_row, "ended")) == 0;
-        rc = authp_exec(a, req,
-                        "UPDATE sessions SET ended_at = unixepoch(),"
-                        " end_reason = 'refresh token reuse' WHERE id = ?1 AND ended_at IS NULL",
-                        json_pack("[s]", sid));
+        rc = lintel_sql_execf(req, NULL, "UPDATE sessions SET ended_at = unixepoch(),"
+                        " end_reason = 'refresh token reuse' WHERE id = ?1 AND ended_at IS NULL", "s", sid);
         if (rc == 0)
-            rc = a->api->sql_commit(req);
+            rc = lintel_sql_commit(req);
         in_tx = 0;
         if (reused)
-            a->api->log(a->p, LINTEL_LOG_WARNING,
+            lintel_log(a->p, LINTEL_LOG_WARNING,
                         "refresh token reused for user %lld: session ended", user_id);
         if (rc == 0)
-            rc = authp_refresh_refused(a, res);
+            rc = authp_refresh_refused(res);
         goto cleanup;
     }
     if (json_integer_value(json_object_get(j_row, "expired")) != 0 ||
         json_integer_value(json_object_get(j_row, "ended")) != 0 ||
         json_integer_value(json_object_get(j_row, "deleted")) != 0) {
-        rc = authp_refresh_refused(a, res);
+        rc = authp_refresh_refused(res);
         goto cleanup;
     }
-    rc = authp_exec(a, req,
-                    "UPDATE refresh_tokens SET used_at = unixepoch() WHERE hash = ?1"
-                    " AND used_at IS NULL",
-                    json_pack("[s]", digest));
+    rc = lintel_sql_execf(req, NULL, "UPDATE refresh_tokens SET used_at = unixepoch() WHERE hash = ?1"
+                    " AND used_at IS NULL", "s", digest);
     if (rc == 0)
-        rc = authp_exec(a, req,
-                        "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
-                        " VALUES (?1, ?2, unixepoch() + ?3)",
-                        json_pack("[ssI]", next_digest, sid, (json_int_t)a->refresh_ttl));
+        rc = lintel_sql_execf(req, NULL, "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
+                        " VALUES (?1, ?2, unixepoch() + ?3)", "ssI", next_digest, sid, (json_int_t)a->refresh_ttl);
     if (rc == 0)
-        rc = a->api->sql_commit(req);
+        rc = lintel_sql_commit(req);
     if (rc != 0)
         goto cleanup;
     in_tx = 0;
     /* The session keeps its scope, less whatever the role no longer grants. */
-    rc = authp_scope_within(a, req, json_string_value(json_object_get(j_row, "scope")), role,
+    rc = authp_scope_within(req, json_string_value(json_object_get(j_row, "scope")), role,
                             &scope);
     if (rc == 0)
-        rc = authp_grant(a, req, user_id, sid, role, scope, next, &j_out);
+        rc = authp_grant(req, user_id, sid, role, scope, next, &j_out);
     if (rc == 0)
-        rc = authp_tokens_reply(a, res, 200, j_out);
+        rc = authp_tokens_reply(res, 200, j_out);
 cleanup:
     if (in_tx)
-        a->api->sql_rollback(req);
+        lintel_sql_rollback(req);
     free(scope);
-    a->api->free(next);
+    lintel_free(next);
     json_decref(j_out);
     json_decref(j_row);
     json_decref(j_body);
@@ -479,33 +438,30 @@ cleanup:
 /* POST /api/auth/logout -> 204: this token, its session and its refresh family end now. */
 static int authp_logout(lintel_req *req, lintel_res *res, void *state)
 {
-    struct authp *a = state;
-    const json_t *j_claims = a->api->req_claims(req);
+    (void)state;
+    const json_t *j_claims = lintel_req_claims(req);
     const char *sid = json_string_value(json_object_get(j_claims, "sid"));
     const char *jti = json_string_value(json_object_get(j_claims, "jti"));
     json_t *j_exp = json_object_get(j_claims, "exp");
-    long long user_id = a->api->req_user_id(req);
+    long long user_id = lintel_req_user_id(req);
     int rc;
 
     if (sid == NULL || jti == NULL || user_id <= 0)
         return LINTEL_ETOKEN;
-    rc = a->api->sql_begin(req);
+    rc = lintel_sql_begin(req);
     if (rc != 0)
         return rc;
-    rc = authp_exec(a, req, "DELETE FROM revoked_jtis WHERE expires_at < unixepoch() - 60",
-                    json_pack("[]"));
+    rc = lintel_sql_execf(req, NULL, "DELETE FROM revoked_jtis WHERE expires_at < unixepoch() - 60", "");
     if (rc == 0)
-        rc = authp_exec(a, req,
-                        "INSERT OR IGNORE INTO revoked_jtis (jti, expires_at) VALUES (?1, ?2)",
-                        json_pack("[sI]", jti, json_integer_value(j_exp)));
+        rc = lintel_sql_execf(req, NULL, "INSERT OR IGNORE INTO revoked_jtis (jti, expires_at) VALUES (?1, ?2)", "sI", jti, json_integer_value(j_exp));
     if (rc == 0)
-        rc = a->api->session_end(req, user_id, sid, NULL);
+        rc = lintel_session_end(req, user_id, sid, NULL);
     if (rc == 0)
-        rc = a->api->sql_commit(req);
+        rc = lintel_sql_commit(req);
     else
-        a->api->sql_rollback(req);
+        lintel_sql_rollback(req);
     if (rc == 0)
-        rc = a->api->res_empty(res, 204);
+        rc = lintel_res_empty(res, 204);
     return rc;
 }
 
@@ -546,27 +502,26 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     struct authp *a = NULL;
     int rc;
 
-    LINTEL_PLUGIN_DECLARE(p, api, "auth", "1.0.0");
+    LINTEL_KIT_DECLARE(p, api, "auth", "1.0.0");
     (void)config;
     a = calloc(1, sizeof(*a));
     if (a == NULL)
         return LINTEL_ENOMEM;
-    a->api = api;
     a->p = p;
-    rc = api->on_unload(p, authp_unload, a);
+    rc = lintel_on_unload(p, authp_unload, a);
     if (rc != 0) {
         authp_unload(a);
         return rc;
     }
     /* The host's validated settings: no default or bound of its own here. */
-    rc = api->setting_int(p, "refresh_ttl", &a->refresh_ttl);
+    rc = lintel_setting_int(p, "refresh_ttl", &a->refresh_ttl);
     if (rc == 0)
-        rc = api->setting_int(p, "password_min", &a->password_min);
+        rc = lintel_setting_int(p, "password_min", &a->password_min);
     if (rc == 0)
-        rc = api->setting_int(p, "password_cost", &a->password_cost);
+        rc = lintel_setting_int(p, "password_cost", &a->password_cost);
     if (rc == 0)
-        rc = authp_gate_init(&a->gate, p, api);
+        rc = authp_gate_init(&a->gate, p);
     if (rc == 0)
-        rc = api->routes_add(p, authp_routes, sizeof(authp_routes) / sizeof(authp_routes[0]), a);
+        rc = lintel_routes_add(p, authp_routes, LINTEL_COUNT(authp_routes), a);
     return rc;
 }

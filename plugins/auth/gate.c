@@ -7,21 +7,20 @@
 #include <stdio.h>
 #include <string.h>
 
-int authp_gate_init(struct authp_gate *g, lintel_plugin *p, const struct lintel_api *api)
+int authp_gate_init(struct authp_gate *g, lintel_plugin *p)
 {
     int rc;
 
-    g->api = api;
-    rc = api->setting_str(p, "registration", &g->registration);
+    rc = lintel_setting_str(p, "registration", &g->registration);
     if (rc == 0)
-        rc = api->setting_int(p, "register_max_ip", &g->register_max_ip);
+        rc = lintel_setting_int(p, "register_max_ip", &g->register_max_ip);
     return rc;
 }
 
 int authp_gate_register(struct authp_gate *g, lintel_req *req, lintel_res *res,
                         const json_t *j_body, char invite_hash[65])
 {
-    const char *addr = g->api->req_client_addr(req), *code;
+    const char *addr = lintel_req_client_addr(req), *code;
     json_t *j_row = NULL, *j_code = json_object_get(j_body, "invite");
     char retry[32];
     long long wait;
@@ -29,22 +28,22 @@ int authp_gate_register(struct authp_gate *g, lintel_req *req, lintel_res *res,
 
     invite_hash[0] = '\0';
     if (g->registration != NULL && strcmp(g->registration, "closed") == 0)
-        return g->api->res_error(res, LINTEL_EFORBIDDEN, NULL,
-                                 "Registration is closed on this server");
+        return lintel_res_error(res, LINTEL_EFORBIDDEN, NULL,
+                                "Registration is closed on this server");
     if (g->register_max_ip > 0) {
-        rc = g->api->sql_rowf(req, &j_row,
-                              "SELECT count(*) AS n, min(at) + 3600 - unixepoch() AS wait"
-                              " FROM registrations WHERE addr = ?1 AND at > unixepoch() - 3600",
-                              "s", addr != NULL ? addr : "");
+        rc = lintel_sql_rowf(req, &j_row,
+                             "SELECT count(*) AS n, min(at) + 3600 - unixepoch() AS wait"
+                             " FROM registrations WHERE addr = ?1 AND at > unixepoch() - 3600",
+                             "s", addr != NULL ? addr : "");
         if (rc == 0 && json_integer_value(json_object_get(j_row, "n")) >= g->register_max_ip) {
             wait = (long long)json_integer_value(json_object_get(j_row, "wait"));
             snprintf(retry, sizeof(retry), "%lld", wait < 1 ? 1 : wait);
-            rc = g->api->res_header(res, "Retry-After", retry);
+            rc = lintel_res_header(res, "Retry-After", retry);
             if (rc == 0)
-                rc = g->api->res_error(res, LINTEL_ERATELIMIT, NULL,
-                                       "Too many registrations from this address; try again in"
-                                       " %s seconds",
-                                       retry);
+                rc = lintel_res_error(res, LINTEL_ERATELIMIT, NULL,
+                                      "Too many registrations from this address; try again in"
+                                      " %s seconds",
+                                      retry);
         }
         json_decref(j_row);
         j_row = NULL;
@@ -55,19 +54,19 @@ int authp_gate_register(struct authp_gate *g, lintel_req *req, lintel_res *res,
         return 0;
     code = json_string_value(j_code);
     if (code == NULL || code[0] == '\0' || strlen(code) > 128)
-        return g->api->res_error(res, LINTEL_EFORBIDDEN, "invite",
-                                 "Registration needs an invitation code (invite)");
-    rc = g->api->sha256_hex(code, strlen(code), invite_hash);
+        return lintel_res_error(res, LINTEL_EFORBIDDEN, "invite",
+                                "Registration needs an invitation code (invite)");
+    rc = lintel_sha256_hex(code, strlen(code), invite_hash);
     if (rc == 0)
-        rc = g->api->sql_rowf(req, &j_row,
-                              "SELECT 1 AS ok FROM account_tokens WHERE hash = ?1"
-                              " AND kind = 'invite' AND used_at IS NULL"
-                              " AND expires_at > unixepoch()",
-                              "s", invite_hash);
+        rc = lintel_sql_rowf(req, &j_row,
+                             "SELECT 1 AS ok FROM account_tokens WHERE hash = ?1"
+                             " AND kind = 'invite' AND used_at IS NULL"
+                             " AND expires_at > unixepoch()",
+                             "s", invite_hash);
     json_decref(j_row);
     if (rc == LINTEL_ENOTFOUND)
-        rc = g->api->res_error(res, LINTEL_EFORBIDDEN, "invite",
-                               "The invitation code is unknown, used or expired");
+        rc = lintel_res_error(res, LINTEL_EFORBIDDEN, "invite",
+                              "The invitation code is unknown, used or expired");
     return rc;
 }
 
@@ -75,21 +74,21 @@ int authp_gate_registered(struct authp_gate *g, lintel_req *req, lintel_res *res
                           const char *invite_hash, long long user_id)
 {
     long long changes = 0;
-    const char *addr = g->api->req_client_addr(req);
+    const char *addr = lintel_req_client_addr(req);
     int rc = 0;
 
     if (invite_hash[0] != '\0') {
         /* two registrations racing for one code: the second changes nothing and fails */
-        rc = g->api->sql_execf(req, &changes,
-                               "UPDATE account_tokens SET used_at = unixepoch(), user_id = ?2"
-                               " WHERE hash = ?1 AND kind = 'invite' AND used_at IS NULL",
-                               "sI", invite_hash, (json_int_t)user_id);
+        rc = lintel_sql_execf(req, &changes,
+                              "UPDATE account_tokens SET used_at = unixepoch(), user_id = ?2"
+                              " WHERE hash = ?1 AND kind = 'invite' AND used_at IS NULL",
+                              "sI", invite_hash, (json_int_t)user_id);
         if (rc == 0 && changes == 0)
-            rc = g->api->res_error(res, LINTEL_EFORBIDDEN, "invite",
-                                   "The invitation code is unknown, used or expired");
+            rc = lintel_res_error(res, LINTEL_EFORBIDDEN, "invite",
+                                  "The invitation code is unknown, used or expired");
     }
     if (rc == 0 && g->register_max_ip > 0)
-        rc = g->api->sql_execf(req, NULL, "INSERT INTO registrations (addr) VALUES (?1)", "s",
-                               addr != NULL ? addr : "");
+        rc = lintel_sql_execf(req, NULL, "INSERT INTO registrations (addr) VALUES (?1)", "s",
+                              addr != NULL ? addr : "");
     return rc;
 }

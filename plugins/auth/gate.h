@@ -6,16 +6,15 @@
 #define LINTEL_PLUGINS_AUTH_GATE_H
 
 #include <jansson.h>
-#include <lintel/plugin.h>
+#include <lintel/kit.h>
 
 struct authp_gate {
-    const struct lintel_api *api;
     const char *registration; /* "open", "closed" or "invite" */
     long long register_max_ip;
 };
 
 /* Reads the settings (during init). */
-int authp_gate_init(struct authp_gate *g, lintel_plugin *p, const struct lintel_api *api);
+int authp_gate_init(struct authp_gate *g, lintel_plugin *p);
 
 /*
  * Before a registration: 403 when closed, 403 without a live invite code (body "invite") in

@@ -17,7 +17,7 @@ static _Thread_local char image_msg[200];
 
 static const char *image_defect(const char *what, const char *detail)
 {
-    snprintf(image_msg, sizeof(image_msg), "%s%s%s", what, detail != NULL ? ": " : "",
+    snprintf(image_msg, sizeof(image_msg), "%s%s%.120s", what, detail != NULL ? ": " : "",
              detail != NULL ? detail : "");
     return image_msg;
 }

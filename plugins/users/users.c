@@ -2,11 +2,13 @@
  * The users plugin: the caller's profile (/api/users/me), the user list, and administration of
  * any account (/api/users/{id}). Rules come from the extension; sessions end through the host.
  */
-#include <lintel/plugin.h>
+#include <lintel/kit.h>
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+
+LINTEL_KIT_INIT;
 
 /*
  * The user record (api.md "User"). avatar_url comes from the core avatars table (one row per
@@ -21,7 +23,6 @@
 #define USERS_WINDOW 900
 
 struct users {
-    const struct lintel_api *api;
     lintel_plugin *p;
     long long password_min, password_cost, max_user;
 };
@@ -33,40 +34,16 @@ struct users_change {
     const char *email;
     const char *password;
     const char *role;
+    const char *hash; /* password's hash (users_hash), borrowed from j_hash of the caller */
 };
 
-static int users_row(struct users *u, lintel_req *req, const char *sql, json_t *j_params,
-                     json_t **j_row)
+static int users_not_found(lintel_res *res)
 {
-    int rc;
-
-    *j_row = NULL;
-    if (j_params == NULL)
-        return LINTEL_ENOMEM;
-    rc = u->api->sql_row(req, sql, j_params, j_row);
-    json_decref(j_params);
-    return rc;
-}
-
-static int users_exec(struct users *u, lintel_req *req, const char *sql, json_t *j_params,
-                      long long *changes)
-{
-    int rc;
-
-    if (j_params == NULL)
-        return LINTEL_ENOMEM;
-    rc = u->api->sql_exec(req, sql, j_params, changes, NULL);
-    json_decref(j_params);
-    return rc;
-}
-
-static int users_not_found(struct users *u, lintel_res *res)
-{
-    return u->api->res_error(res, LINTEL_ENOTFOUND, NULL, "User not found");
+    return lintel_res_error(res, LINTEL_ENOTFOUND, NULL, "User not found");
 }
 
 /* A string (or, with nullable, null) member; *present says whether the key was there. */
-static int users_string(struct users *u, lintel_res *res, const json_t *j_body, const char *key,
+static int users_string(lintel_res *res, const json_t *j_body, const char *key,
                         int nullable, const char **out, int *present)
 {
     json_t *j = json_object_get(j_body, key);
@@ -76,7 +53,7 @@ static int users_string(struct users *u, lintel_res *res, const json_t *j_body, 
     if (j == NULL || (nullable && json_is_null(j)))
         return 0;
     if (!json_is_string(j))
-        return u->api->res_invalid(res, key, "%s",
+        return lintel_res_invalid(res, key, "%s",
                                    nullable ? "must be a string or null" : "must be a string");
     *out = json_string_value(j);
     return 0;
@@ -97,133 +74,134 @@ static int users_validate(struct users *u, lintel_req *req, lintel_res *res, lon
     memset(c, 0, sizeof(*c));
     *j_rules = NULL;
     if (!json_is_object(j_body))
-        return u->api->res_error(res, LINTEL_EPARAM, NULL, "The body must be a JSON object");
-    if (allow_username && users_string(u, res, j_body, "username", 0, &c->username, &present))
+        return lintel_res_error(res, LINTEL_EPARAM, NULL, "The body must be a JSON object");
+    if (allow_username && users_string(res, j_body, "username", 0, &c->username, &present))
         bad = 1;
-    if (users_string(u, res, j_body, "email", 1, &c->email, &c->email_set))
+    if (users_string(res, j_body, "email", 1, &c->email, &c->email_set))
         bad = 1;
-    if (users_string(u, res, j_body, "password", 0, &c->password, &present))
+    if (users_string(res, j_body, "password", 0, &c->password, &present))
         bad = 1;
-    if (allow_role && users_string(u, res, j_body, "role", 0, &c->role, &present))
+    if (allow_role && users_string(res, j_body, "role", 0, &c->role, &present))
         bad = 1;
     if (c->role != NULL && strcmp(c->role, "user") != 0 && strcmp(c->role, "admin") != 0) {
-        u->api->res_invalid(res, "role", "must be user or admin");
+        lintel_res_invalid(res, "role", "must be user or admin");
         bad = 1;
     }
-    rc = users_row(
-        u, req,
-        "SELECT lintel_rule_username(?1) AS username,"
+    rc = lintel_sql_rowf(req, j_rules, "SELECT lintel_rule_username(?1) AS username,"
         " lintel_rule_password(?2, ?3) AS password,"
-        " lintel_rule_email(?4) AS email, lintel_email_normalize(?4) AS normalized",
-        json_pack("[s?s?Is?]", c->username, c->password, (json_int_t)u->password_min, c->email),
-        j_rules);
+        " lintel_rule_email(?4) AS email, lintel_email_normalize(?4) AS normalized", "s?s?Is?", c->username, c->password, (json_int_t)u->password_min, c->email);
     if (rc != 0)
         return rc;
     if (c->username != NULL && (msg = json_string_value(json_object_get(*j_rules, "username")))) {
-        u->api->res_invalid(res, "username", "%s", msg);
+        lintel_res_invalid(res, "username", "%s", msg);
         bad = 1;
     }
     if (c->password != NULL && (msg = json_string_value(json_object_get(*j_rules, "password")))) {
-        u->api->res_invalid(res, "password", "%s", msg);
+        lintel_res_invalid(res, "password", "%s", msg);
         bad = 1;
     }
     if (c->email != NULL && (msg = json_string_value(json_object_get(*j_rules, "email")))) {
-        u->api->res_invalid(res, "email", "%s", msg);
+        lintel_res_invalid(res, "email", "%s", msg);
         bad = 1;
     }
     if (bad)
         return LINTEL_EPARAM;
     if (c->email != NULL)
         c->email = json_string_value(json_object_get(*j_rules, "normalized"));
-    rc = users_row(u, req,
-                   "SELECT (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE id <> ?3"
+    rc = lintel_sql_rowf(req, &j_taken, "SELECT (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE id <> ?3"
                    " AND username = ?1 COLLATE NOCASE)) AS u,"
                    " (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE id <> ?3"
-                   " AND email = ?2 COLLATE NOCASE)) AS e",
-                   json_pack("[s?s?I]", c->username, c->email, (json_int_t)id), &j_taken);
+                   " AND email = ?2 COLLATE NOCASE)) AS e", "s?s?I", c->username, c->email, (json_int_t)id);
     if (rc == 0 && json_integer_value(json_object_get(j_taken, "u")) != 0)
-        rc = u->api->res_error(res, LINTEL_ECONFLICT, "username", "Username '%s' is taken",
+        rc = lintel_res_error(res, LINTEL_ECONFLICT, "username", "Username '%s' is taken",
                                c->username);
     else if (rc == 0 && json_integer_value(json_object_get(j_taken, "e")) != 0)
-        rc = u->api->res_error(res, LINTEL_ECONFLICT, "email", "Email is already registered");
+        rc = lintel_res_error(res, LINTEL_ECONFLICT, "email", "Email is already registered");
     json_decref(j_taken);
     return rc;
 }
 
 /* 409 when id is the last admin and the change would leave none. */
-static int users_last_admin(struct users *u, lintel_req *req, lintel_res *res, long long id)
+static int users_last_admin(lintel_req *req, lintel_res *res, long long id)
 {
     json_t *j_row = NULL;
     int rc;
 
-    rc = users_row(u, req,
-                   "SELECT (SELECT role FROM users WHERE id = ?1) = 'admin' AND"
+    rc = lintel_sql_rowf(req, &j_row, "SELECT (SELECT role FROM users WHERE id = ?1 AND deleted_at IS NULL) = 'admin' AND"
                    " (SELECT count(*) FROM users WHERE role = 'admin' AND deleted_at IS NULL)"
-                   " <= 1 AS last",
-                   json_pack("[I]", (json_int_t)id), &j_row);
+                   " <= 1 AS last", "I", (json_int_t)id);
     if (rc == 0 && json_integer_value(json_object_get(j_row, "last")) != 0)
-        rc = u->api->res_error(res, LINTEL_ECONFLICT, NULL,
+        rc = lintel_res_error(res, LINTEL_ECONFLICT, NULL,
                                "This is the last admin; make another admin first");
     json_decref(j_row);
     return rc;
 }
 
 /*
- * Applies c to user id in the open transaction and returns the user (*j_user new ref). A new
- * password is hashed here, between the host's heavy_begin and heavy_end.
+ * Hashes c's new password, if any, into c->hash (*j_hash keeps it; new reference): between the
+ * host's heavy_begin and heavy_end, and before any write transaction, so no lock waits on it.
  */
-static int users_apply(struct users *u, lintel_req *req, lintel_res *res, long long id,
-                       const struct users_change *c, json_t **j_user)
+static int users_hash(struct users *u, lintel_req *req, struct users_change *c, json_t **j_hash)
 {
     int rc;
 
-    if (c->password != NULL) {
-        rc = u->api->heavy_begin(req);
-        if (rc != 0)
-            return rc;
-    }
-    rc = users_row(u, req,
-                   "UPDATE users SET username = coalesce(?2, username),"
-                   " email = CASE WHEN ?3 THEN ?4 ELSE email END,"
-                   " password_hash = CASE WHEN ?5 IS NOT NULL"
-                   " THEN lintel_password_hash(?5, ?6) ELSE password_hash END,"
-                   " role = coalesce(?7, role),"
-                   /* a PATCH that changes nothing leaves updated_at alone (as tasks do) */
-                   " updated_at = CASE WHEN coalesce(?2, username) IS NOT username"
-                   " OR (?3 AND ?4 IS NOT email) OR ?5 IS NOT NULL"
-                   " OR coalesce(?7, role) IS NOT role THEN " USERS_NOW " ELSE updated_at END"
-                   " WHERE id = ?1 AND deleted_at IS NULL RETURNING " USERS_COLS,
-                   json_pack("[Is?bs?s?Is?]", (json_int_t)id, c->username, c->email_set, c->email,
-                             c->password, (json_int_t)u->password_cost, c->role),
-                   j_user);
-    u->api->heavy_end(req);
+    *j_hash = NULL;
+    if (c->password == NULL)
+        return 0;
+    rc = lintel_heavy_begin(req);
+    if (rc != 0)
+        return rc;
+    rc = lintel_sql_rowf(req, j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI",
+                         c->password, (json_int_t)u->password_cost);
+    lintel_heavy_end(req);
+    c->hash = json_string_value(json_object_get(*j_hash, "h"));
+    return rc == 0 && c->hash == NULL ? LINTEL_EINTERNAL : rc;
+}
+
+/* Applies c to user id in the open transaction and returns the user (*j_user new ref). */
+static int users_apply(lintel_req *req, lintel_res *res, long long id, const struct users_change *c,
+                       json_t **j_user)
+{
+    int rc;
+
+    rc = lintel_sql_rowf(req, j_user,
+                         "UPDATE users SET username = coalesce(?2, username),"
+                         " email = CASE WHEN ?3 THEN ?4 ELSE email END,"
+                         " password_hash = coalesce(?5, password_hash),"
+                         " role = coalesce(?6, role),"
+                         /* a PATCH that changes nothing leaves updated_at alone (as tasks do) */
+                         " updated_at = CASE WHEN coalesce(?2, username) IS NOT username"
+                         " OR (?3 AND ?4 IS NOT email) OR ?5 IS NOT NULL"
+                         " OR coalesce(?6, role) IS NOT role THEN " USERS_NOW " ELSE updated_at END"
+                         " WHERE id = ?1 AND deleted_at IS NULL RETURNING " USERS_COLS,
+                         "Is?bs?s?s?", (json_int_t)id, c->username, c->email_set, c->email,
+                         c->hash, c->role);
     if (rc == LINTEL_ENOTFOUND)
-        rc = users_not_found(u, res);
+        rc = users_not_found(res);
     return rc;
 }
 
 /* Commits, or rolls back on rc != 0; returns rc or the commit's failure. */
-static int users_finish(struct users *u, lintel_req *req, int rc)
+static int users_finish(lintel_req *req, int rc)
 {
     if (rc == 0)
-        return u->api->sql_commit(req);
-    u->api->sql_rollback(req);
+        return lintel_sql_commit(req);
+    lintel_sql_rollback(req);
     return rc;
 }
 
 /* GET /api/users/me */
 static int users_me_get(lintel_req *req, lintel_res *res, void *state)
 {
-    struct users *u = state;
+    (void)state;
     json_t *j_user = NULL;
     int rc;
 
-    rc = users_row(u, req, "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
-                   json_pack("[I]", (json_int_t)u->api->req_user_id(req)), &j_user);
+    rc = lintel_sql_rowf(req, &j_user, "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL", "I", (json_int_t)lintel_req_user_id(req));
     if (rc == LINTEL_ENOTFOUND)
-        rc = users_not_found(u, res);
+        rc = users_not_found(res);
     if (rc == 0)
-        rc = u->api->res_json(res, 200, j_user);
+        rc = lintel_res_json(res, 200, j_user);
     json_decref(j_user);
     return rc;
 }
@@ -236,13 +214,11 @@ static int users_locked(struct users *u, lintel_req *req, lintel_res *res, const
 
     if (u->max_user <= 0)
         return 0;
-    rc = users_row(u, req,
-                   "SELECT count(*) AS n FROM login_failures WHERE username = ?1"
-                   " AND at > unixepoch() - ?2",
-                   json_pack("[sI]", username, (json_int_t)USERS_WINDOW), &j_row);
+    rc = lintel_sql_rowf(req, &j_row, "SELECT count(*) AS n FROM login_failures WHERE username = ?1"
+                   " AND at > unixepoch() - ?2", "sI", username, (json_int_t)USERS_WINDOW);
     if (rc == 0 && json_integer_value(json_object_get(j_row, "n")) >= u->max_user) {
-        u->api->res_header(res, "Retry-After", "900");
-        rc = u->api->res_error(res, LINTEL_ERATELIMIT, NULL,
+        lintel_res_header(res, "Retry-After", "900");
+        rc = lintel_res_error(res, LINTEL_ERATELIMIT, NULL,
                                "Too many wrong passwords; try again later");
     }
     json_decref(j_row);
@@ -250,9 +226,8 @@ static int users_locked(struct users *u, lintel_req *req, lintel_res *res, const
 }
 
 /*
- * A new password or email needs the current password: 403 without it or when it is wrong (a
- * stolen access token alone cannot take the account over, not even through a reset mail sent
- * to an address it set), and wrong guesses count like failed logins.
+ * A new password needs the current one: 403 without it or when it is wrong (a stolen access
+ * token alone cannot take the account over), and wrong guesses count like failed logins.
  */
 static int users_check_current(struct users *u, lintel_req *req, lintel_res *res,
                                const json_t *j_body, long long id)
@@ -262,31 +237,26 @@ static int users_check_current(struct users *u, lintel_req *req, lintel_res *res
     int rc;
 
     if (!json_is_string(j_cur))
-        return u->api->res_error(res, LINTEL_EFORBIDDEN, "current_password",
-                                 "current_password is required to change the email or password");
-    rc = users_row(u, req, "SELECT username, password_hash FROM users WHERE id = ?1",
-                   json_pack("[I]", (json_int_t)id), &j_row);
+        return lintel_res_error(res, LINTEL_EFORBIDDEN, "current_password",
+                                "current_password is required to change the email or password");
+    rc = lintel_sql_rowf(req, &j_row, "SELECT username, password_hash FROM users WHERE id = ?1", "I", (json_int_t)id);
     if (rc != 0)
         goto cleanup;
     username = json_string_value(json_object_get(j_row, "username"));
     rc = users_locked(u, req, res, username);
     if (rc != 0)
         goto cleanup;
-    rc = u->api->heavy_begin(req);
+    rc = lintel_heavy_begin(req);
     if (rc != 0)
         goto cleanup;
     {
         json_t *j_ok = NULL;
-        rc = users_row(
-            u, req, "SELECT lintel_password_verify(?1, ?2) AS ok",
-            json_pack("[sO]", json_string_value(j_cur), json_object_get(j_row, "password_hash")),
-            &j_ok);
-        u->api->heavy_end(req);
+        rc = lintel_sql_rowf(req, &j_ok, "SELECT lintel_password_verify(?1, ?2) AS ok", "sO", json_string_value(j_cur), json_object_get(j_row, "password_hash"));
+        lintel_heavy_end(req);
         if (rc == 0 && json_integer_value(json_object_get(j_ok, "ok")) != 1) {
-            rc = users_exec(u, req, "INSERT INTO login_failures (username, addr) VALUES (?1, ?2)",
-                            json_pack("[ss]", username, "password-change"), NULL);
+            rc = lintel_sql_execf(req, NULL, "INSERT INTO login_failures (username, addr) VALUES (?1, ?2)", "ss", username, "password-change");
             if (rc == 0)
-                rc = u->api->res_error(res, LINTEL_EFORBIDDEN, "current_password",
+                rc = lintel_res_error(res, LINTEL_EFORBIDDEN, "current_password",
                                        "current_password is wrong");
         }
         json_decref(j_ok);
@@ -300,22 +270,22 @@ cleanup:
 static int users_me_patch(lintel_req *req, lintel_res *res, void *state)
 {
     struct users *u = state;
-    json_t *j_body = NULL, *j_rules = NULL, *j_user = NULL, *j_role;
-    const json_t *j_claims = u->api->req_claims(req);
+    json_t *j_body = NULL, *j_rules = NULL, *j_user = NULL, *j_hash = NULL, *j_role;
+    const json_t *j_claims = lintel_req_claims(req);
     const char *role = json_string_value(json_object_get(j_claims, "role"));
     const char *sid = json_string_value(json_object_get(j_claims, "sid"));
-    long long id = u->api->req_user_id(req);
+    long long id = lintel_req_user_id(req);
     struct users_change c;
     int rc;
 
-    rc = u->api->req_json(req, &j_body);
+    rc = lintel_req_json(req, &j_body);
     if (rc != 0)
         goto cleanup;
     /* The role is never the owner's to choose; echoing the current one back is harmless. */
     j_role = json_object_get(j_body, "role");
     if (j_role != NULL &&
         !(json_is_string(j_role) && role != NULL && strcmp(json_string_value(j_role), role) == 0)) {
-        rc = u->api->res_error(res, LINTEL_EFORBIDDEN, "role",
+        rc = lintel_res_error(res, LINTEL_EFORBIDDEN, "role",
                                "role cannot be changed by its owner");
         goto cleanup;
     }
@@ -323,19 +293,22 @@ static int users_me_patch(lintel_req *req, lintel_res *res, void *state)
     /* the address receives password-reset mails: changing it is as sensitive as the password */
     if (rc == 0 && (c.password != NULL || c.email_set))
         rc = users_check_current(u, req, res, j_body, id);
+    if (rc == 0)
+        rc = users_hash(u, req, &c, &j_hash);
     if (rc != 0)
         goto cleanup;
-    rc = u->api->sql_begin(req);
+    rc = lintel_sql_begin(req);
     if (rc != 0)
         goto cleanup;
-    rc = users_apply(u, req, res, id, &c, &j_user);
+    rc = users_apply(req, res, id, &c, &j_user);
     /* a new password: whoever else holds a session of this account is out */
     if (rc == 0 && c.password != NULL)
-        rc = u->api->session_end(req, id, NULL, sid);
-    rc = users_finish(u, req, rc);
+        rc = lintel_session_end(req, id, NULL, sid);
+    rc = users_finish(req, rc);
     if (rc == 0)
-        rc = u->api->res_json(res, 200, j_user);
+        rc = lintel_res_json(res, 200, j_user);
 cleanup:
+    json_decref(j_hash);
     json_decref(j_user);
     json_decref(j_rules);
     json_decref(j_body);
@@ -343,36 +316,34 @@ cleanup:
 }
 
 /* Soft-deletes id: username kept (reserved), email and hash dropped, every session ended. */
-static int users_delete_id(struct users *u, lintel_req *req, lintel_res *res, long long id)
+static int users_delete_id(lintel_req *req, lintel_res *res, long long id)
 {
     long long changes = 0;
     int rc;
 
-    rc = u->api->sql_begin(req);
+    rc = lintel_sql_begin(req);
     if (rc != 0)
         return rc;
-    rc = users_last_admin(u, req, res, id);
+    rc = users_last_admin(req, res, id);
     if (rc == 0)
-        rc = users_exec(u, req,
-                        "UPDATE users SET deleted_at = " USERS_NOW ", updated_at = " USERS_NOW
-                        ", email = NULL, password_hash = '*' WHERE id = ?1 AND deleted_at IS NULL",
-                        json_pack("[I]", (json_int_t)id), &changes);
+        rc = lintel_sql_execf(req, &changes, "UPDATE users SET deleted_at = " USERS_NOW ", updated_at = " USERS_NOW
+                        ", email = NULL, password_hash = '*' WHERE id = ?1 AND deleted_at IS NULL", "I", (json_int_t)id);
     if (rc == 0 && changes == 0)
-        rc = users_not_found(u, res);
+        rc = users_not_found(res);
     if (rc == 0)
-        rc = u->api->session_end(req, id, NULL, NULL);
-    rc = users_finish(u, req, rc);
+        rc = lintel_session_end(req, id, NULL, NULL);
+    rc = users_finish(req, rc);
     if (rc == 0)
-        rc = u->api->res_empty(res, 204);
+        rc = lintel_res_empty(res, 204);
     return rc;
 }
 
 /* DELETE /api/users/me */
 static int users_me_delete(lintel_req *req, lintel_res *res, void *state)
 {
-    struct users *u = state;
+    (void)state;
 
-    return users_delete_id(u, req, res, u->api->req_user_id(req));
+    return users_delete_id(req, res, lintel_req_user_id(req));
 }
 
 /* Whether the space-separated list holds word. */
@@ -394,8 +365,8 @@ static int users_has_scope(const char *list, const char *word)
 /* GET /api/users: {id, username} for users, full records for admins. */
 static int users_list(lintel_req *req, lintel_res *res, void *state)
 {
-    struct users *u = state;
-    const json_t *j_claims = u->api->req_claims(req);
+    (void)state;
+    const json_t *j_claims = lintel_req_claims(req);
     const char *role = json_string_value(json_object_get(j_claims, "role"));
     const char *scope = json_string_value(json_object_get(j_claims, "scope"));
     /* full records (emails) only for a token that may administer users: an admin's token
@@ -405,7 +376,7 @@ static int users_list(lintel_req *req, lintel_res *res, void *state)
     json_t *j_rows = NULL, *j_total = NULL, *j_params = NULL;
     int rc;
 
-    rc = u->api->req_page(req, &limit, &offset);
+    rc = lintel_req_page(req, &limit, &offset);
     if (rc != 0)
         goto cleanup;
     j_params = json_pack("[II]", (json_int_t)limit, (json_int_t)offset);
@@ -413,18 +384,18 @@ static int users_list(lintel_req *req, lintel_res *res, void *state)
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    rc = u->api->sql_query(req,
+    rc = lintel_sql_query(req,
                            admin ? "SELECT " USERS_COLS " FROM users WHERE deleted_at IS NULL"
                                    " ORDER BY id LIMIT ?1 OFFSET ?2"
                                  : "SELECT id, username FROM users WHERE deleted_at IS NULL"
                                    " ORDER BY id LIMIT ?1 OFFSET ?2",
                            j_params, &j_rows);
     if (rc == 0)
-        rc = u->api->sql_row(req, "SELECT count(*) AS n FROM users WHERE deleted_at IS NULL", NULL,
+        rc = lintel_sql_row(req, "SELECT count(*) AS n FROM users WHERE deleted_at IS NULL", NULL,
                              &j_total);
     if (rc != 0)
         goto cleanup;
-    rc = u->api->res_list(res, j_rows, json_integer_value(json_object_get(j_total, "n")), limit,
+    rc = lintel_res_list(res, j_rows, json_integer_value(json_object_get(j_total, "n")), limit,
                           offset);
 cleanup:
     json_decref(j_params);
@@ -436,20 +407,18 @@ cleanup:
 /* GET /api/users/{id} (users:admin) */
 static int users_admin_get(lintel_req *req, lintel_res *res, void *state)
 {
-    struct users *u = state;
+    (void)state;
     json_t *j_user = NULL;
     long long id = 0;
     int rc;
 
-    rc = u->api->req_id(req, "id", "User", &id);
+    rc = lintel_req_id(req, "id", "User", &id);
     if (rc == 0)
-        rc = users_row(u, req,
-                       "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
-                       json_pack("[I]", (json_int_t)id), &j_user);
+        rc = lintel_sql_rowf(req, &j_user, "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL", "I", (json_int_t)id);
     if (rc == LINTEL_ENOTFOUND)
-        rc = users_not_found(u, res);
+        rc = users_not_found(res);
     if (rc == 0)
-        rc = u->api->res_json(res, 200, j_user);
+        rc = lintel_res_json(res, 200, j_user);
     json_decref(j_user);
     return rc;
 }
@@ -459,19 +428,19 @@ static int users_admin_patch(lintel_req *req, lintel_res *res, void *state)
 {
     struct users *u = state;
     json_t *j_body = NULL, *j_rules = NULL, *j_user = NULL, *j_before = NULL;
+    json_t *j_hash = NULL;
     struct users_change c;
     long long id = 0;
     int rc, ends;
 
-    rc = u->api->req_id(req, "id", "User", &id);
+    rc = lintel_req_id(req, "id", "User", &id);
     if (rc == 0)
-        rc = u->api->req_json(req, &j_body);
+        rc = lintel_req_json(req, &j_body);
     if (rc != 0)
         goto cleanup;
-    rc = users_row(u, req, "SELECT role FROM users WHERE id = ?1 AND deleted_at IS NULL",
-                   json_pack("[I]", (json_int_t)id), &j_before);
+    rc = lintel_sql_rowf(req, &j_before, "SELECT role FROM users WHERE id = ?1 AND deleted_at IS NULL", "I", (json_int_t)id);
     if (rc == LINTEL_ENOTFOUND)
-        rc = users_not_found(u, res);
+        rc = users_not_found(res);
     if (rc == 0)
         rc = users_validate(u, req, res, id, j_body, 0, 1, &c, &j_rules);
     if (rc != 0)
@@ -479,20 +448,24 @@ static int users_admin_patch(lintel_req *req, lintel_res *res, void *state)
     ends = c.password != NULL ||
            (c.role != NULL &&
             strcmp(c.role, json_string_value(json_object_get(j_before, "role"))) != 0);
-    rc = u->api->sql_begin(req);
+    rc = users_hash(u, req, &c, &j_hash);
+    if (rc != 0)
+        goto cleanup;
+    rc = lintel_sql_begin(req);
     if (rc != 0)
         goto cleanup;
     if (c.role != NULL && strcmp(c.role, "admin") != 0)
-        rc = users_last_admin(u, req, res, id);
+        rc = users_last_admin(req, res, id);
     if (rc == 0)
-        rc = users_apply(u, req, res, id, &c, &j_user);
+        rc = users_apply(req, res, id, &c, &j_user);
     /* A reset password or a new role: every session of that user ends now. */
     if (rc == 0 && ends)
-        rc = u->api->session_end(req, id, NULL, NULL);
-    rc = users_finish(u, req, rc);
+        rc = lintel_session_end(req, id, NULL, NULL);
+    rc = users_finish(req, rc);
     if (rc == 0)
-        rc = u->api->res_json(res, 200, j_user);
+        rc = lintel_res_json(res, 200, j_user);
 cleanup:
+    json_decref(j_hash);
     json_decref(j_before);
     json_decref(j_user);
     json_decref(j_rules);
@@ -503,36 +476,35 @@ cleanup:
 /* DELETE /api/users/{id} (users:admin) */
 static int users_admin_delete(lintel_req *req, lintel_res *res, void *state)
 {
-    struct users *u = state;
+    (void)state;
     long long id = 0;
     int rc;
 
-    rc = u->api->req_id(req, "id", "User", &id);
+    rc = lintel_req_id(req, "id", "User", &id);
     if (rc == 0)
-        rc = users_delete_id(u, req, res, id);
+        rc = users_delete_id(req, res, id);
     return rc;
 }
 
 /* GET /api/users/{id}/sessions (users:admin): the user's open sessions, newest first. */
 static int users_admin_sessions(lintel_req *req, lintel_res *res, void *state)
 {
-    struct users *u = state;
+    (void)state;
     json_t *j_user = NULL, *j_rows = NULL, *j_params = NULL;
     long long id = 0;
     int rc;
 
-    rc = u->api->req_id(req, "id", "User", &id);
+    rc = lintel_req_id(req, "id", "User", &id);
     if (rc == 0)
-        rc = users_row(u, req, "SELECT id FROM users WHERE id = ?1 AND deleted_at IS NULL",
-                       json_pack("[I]", (json_int_t)id), &j_user);
+        rc = lintel_sql_rowf(req, &j_user, "SELECT id FROM users WHERE id = ?1 AND deleted_at IS NULL", "I", (json_int_t)id);
     if (rc == LINTEL_ENOTFOUND)
-        rc = users_not_found(u, res);
+        rc = users_not_found(res);
     if (rc != 0)
         goto cleanup;
     j_params = json_pack("[I]", (json_int_t)id);
     rc = j_params != NULL ? 0 : LINTEL_ENOMEM;
     if (rc == 0)
-        rc = u->api->sql_query(
+        rc = lintel_sql_query(
             req,
             "SELECT id, scope, strftime('%Y-%m-%dT%H:%M:%SZ', created_at, 'unixepoch') AS "
             "created_at, (SELECT strftime('%Y-%m-%dT%H:%M:%SZ', max(r.created_at), 'unixepoch') "
@@ -541,7 +513,7 @@ static int users_admin_sessions(lintel_req *req, lintel_res *res, void *state)
             "ORDER BY sessions.created_at DESC, sessions.rowid DESC LIMIT 1000",
             j_params, &j_rows);
     if (rc == 0)
-        rc = u->api->res_json(res, 200, j_rows);
+        rc = lintel_res_json(res, 200, j_rows);
 cleanup:
     json_decref(j_params);
     json_decref(j_rows);
@@ -552,27 +524,25 @@ cleanup:
 /* DELETE /api/users/{id}/sessions/{sid} (users:admin): its tokens fail from the next request. */
 static int users_admin_session_end(lintel_req *req, lintel_res *res, void *state)
 {
-    struct users *u = state;
-    const char *sid = u->api->req_param(req, "sid");
+    (void)state;
+    const char *sid = lintel_req_param(req, "sid");
     json_t *j_row = NULL;
     long long id = 0;
     int rc;
 
-    rc = u->api->req_id(req, "id", "User", &id);
+    rc = lintel_req_id(req, "id", "User", &id);
     if (rc != 0)
         goto cleanup;
-    rc = users_row(u, req,
-                   "SELECT s.id FROM sessions s JOIN users ON users.id = s.user_id "
+    rc = lintel_sql_rowf(req, &j_row, "SELECT s.id FROM sessions s JOIN users ON users.id = s.user_id "
                    "WHERE s.id = ?1 AND s.user_id = ?2 AND s.ended_at IS NULL "
-                   "AND users.deleted_at IS NULL",
-                   json_pack("[sI]", sid != NULL ? sid : "", (json_int_t)id), &j_row);
+                   "AND users.deleted_at IS NULL", "sI", sid != NULL ? sid : "", (json_int_t)id);
     if (rc == LINTEL_ENOTFOUND)
-        rc = u->api->res_error(res, LINTEL_ENOTFOUND, NULL,
+        rc = lintel_res_error(res, LINTEL_ENOTFOUND, NULL,
                                "User %lld has no open session with that id", id);
     if (rc == 0)
-        rc = u->api->session_end(req, id, sid, NULL);
+        rc = lintel_session_end(req, id, sid, NULL);
     if (rc == 0)
-        rc = u->api->res_empty(res, 204);
+        rc = lintel_res_empty(res, 204);
 cleanup:
     json_decref(j_row);
     return rc;
@@ -612,30 +582,27 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     size_t i;
     int rc;
 
-    LINTEL_PLUGIN_DECLARE(p, api, "users", "1.0.0");
+    LINTEL_KIT_DECLARE(p, api, "users", "1.0.0");
     u = calloc(1, sizeof(*u));
     if (u == NULL)
         return LINTEL_ENOMEM;
-    u->api = api;
     u->p = p;
-    rc = api->on_unload(p, users_unload, u);
+    rc = lintel_on_unload(p, users_unload, u);
     if (rc != 0) {
         users_unload(u);
         return rc;
     }
     (void)config;
-    rc = api->setting_int(p, "password_min", &u->password_min);
+    rc = lintel_setting_int(p, "password_min", &u->password_min);
     if (rc == 0)
-        rc = api->setting_int(p, "password_cost", &u->password_cost);
+        rc = lintel_setting_int(p, "password_cost", &u->password_cost);
     if (rc == 0)
-        rc = api->setting_int(p, "login_max_user", &u->max_user);
+        rc = lintel_setting_int(p, "login_max_user", &u->max_user);
     for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++) {
-        struct lintel_route r = {.method = routes[i].method,
-                                 .path = routes[i].path,
-                                 .flags = routes[i].flags,
-                                 .scope = routes[i].scope,
+        struct lintel_route r = {.method = routes[i].method, .path = routes[i].path,
+                                 .flags = routes[i].flags, .scope = routes[i].scope,
                                  .handler = routes[i].h};
-        rc = api->routes_add(p, &r, 1, u);
+        rc = lintel_routes_add(p, &r, 1, u);
     }
     return rc;
 }

@@ -150,6 +150,9 @@ int main(void)
                "SELECT lintel_stats(v) FROM t", 3.0);
     bench_pair("lintel_median(v)", "SELECT count(v), sum(v), avg(v), min(v), max(v) FROM t",
                "SELECT lintel_median(v) FROM t", 0);
+    /* one yescrypt hash at the default cost (docs/auth.md), the best of REPEAT */
+    printf("%-22s %8.1f ms per hash (cost 5, the default)\n", "password_hash",
+           bench_query("SELECT lintel_password_hash('bench-password-123', 5)") * 1e3);
     /* the same results both ways, checked before they are timed against each other */
     if (bench_query_int("SELECT sum(lintel_datapoint_valid(g)) FROM t") !=
             bench_query_int("SELECT sum(" DP_VALID_SQL ") FROM t") ||

@@ -235,6 +235,27 @@ START_TEST(list_validation)
 }
 END_TEST
 
+/*
+ * Deleting an id that names no live user is a 404, even when that id was an admin's: the
+ * last-admin rule counts live admins only (it used to answer 409 "last admin").
+ */
+START_TEST(admin_delete_gone)
+{
+    char *admin = admin_token(), *u = NULL, *path;
+    long long id;
+
+    ck_assert_int_eq(req_status("DELETE", "/api/users/999999999", admin, NULL), 404);
+    ck_assert_int_eq(lt_register(url, "gone", PW, &u, &id, NULL), 0);
+    path = fmt("/api/users/%lld", id);
+    ck_assert_int_eq(req_status("PATCH", path, admin, "{\"role\":\"admin\"}"), 200);
+    ck_assert_int_eq(req_status("DELETE", path, admin, NULL), 204);
+    ck_assert_int_eq(req_status("DELETE", path, admin, NULL), 404);
+    free(path);
+    free(u);
+    free(admin);
+}
+END_TEST
+
 START_TEST(admin_routes)
 {
     char *admin = admin_token(), *u = NULL, *path;
@@ -287,6 +308,7 @@ static Suite *users_suite(void)
     tcase_add_test(tc, object_level_authorization);
     tcase_add_test(tc, list_validation);
     tcase_add_test(tc, admin_routes);
+    tcase_add_test(tc, admin_delete_gone);
     suite_add_tcase(s, tc);
     return s;
 }
