@@ -5,8 +5,8 @@
 #include "db.h"
 
 #include "config.h"
+#include "counters.h"
 #include "log.h"
-#include "metrics.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -343,12 +343,12 @@ static int db_stmt_get(struct db *db, const char *sql, bool tx, sqlite3_stmt **o
         if (db->cache[i].hash == hash && strcmp(db->cache[i].sql, sql) == 0) {
             db->cache[i].used = ++db->tick;
             *out = db->cache[i].stmt;
-            metrics_inc(METRICS_STMT_CACHE_HIT);
+            counters_inc(COUNTER_STMT_CACHE_HIT);
             goto cleanup;
         }
     }
 
-    metrics_inc(METRICS_STMT_CACHE_MISS);
+    counters_inc(COUNTER_STMT_CACHE_MISS);
     db_checking = !tx;
     db_tx_denied = false;
     src = sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, &tail);

@@ -5,7 +5,6 @@
 #include "events.h"
 
 #include "json_out.h"
-#include "ws.h"
 
 #include <lintel/plugin.h>
 #include <stdlib.h>
@@ -27,6 +26,14 @@ static const struct {
     {"task.", "tasks:read"},
     {"avatar.", "profile"},
 };
+
+/* Where serialised events go (ws.c sets it): events depend on no transport. */
+static events_sink_fn events_sink;
+
+void events_set_sink(events_sink_fn sink)
+{
+    events_sink = sink;
+}
 
 const char *events_scope(const json_t *j_event, const char *route_scope)
 {
@@ -91,7 +98,8 @@ int events_publish(long long user_id, const json_t *j_event, const char *route_s
         rc = LINTEL_EPARAM;
         goto cleanup;
     }
-    ws_send_user(user_id, text, len, scope);
+    if (events_sink != NULL)
+        events_sink(user_id, text, len, scope);
     rc = 0;
 cleanup:
     free(scope);

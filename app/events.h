@@ -24,6 +24,13 @@ const char *events_scope(const json_t *j_event, const char *route_scope);
  */
 int events_publish(long long user_id, const json_t *j_event, const char *route_scope);
 
+/*
+ * The delivery of a serialised event (text, len bytes) to user_id's sockets that hold scope
+ * (NULL: any). Set once at start by the WebSocket endpoint; without one events go nowhere.
+ */
+typedef void (*events_sink_fn)(long long user_id, const char *text, size_t len, const char *scope);
+void events_set_sink(events_sink_fn sink);
+
 /* Writes now as "2024-04-22T15:07:57Z" into out (21 bytes with the NUL). */
 void events_now_iso(char out[21]);
 

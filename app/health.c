@@ -2,6 +2,8 @@
  * The core's own routes: GET /health (liveness and database) and GET /api/auth/jwks (public
  * verification keys); /openapi.json and /docs live in openapi.c.
  */
+#include "health.h"
+
 #include "auth.h"
 #include "config.h"
 #include "db.h"

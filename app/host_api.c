@@ -4,9 +4,6 @@
  */
 #include "host_api.h"
 
-#include "host_account.h"
-
-#include "host_kit.h"
 
 #include "auth.h"
 #include "config.h"
@@ -19,9 +16,7 @@
 #include "json_out.h"
 #include "log.h"
 #include "migrate.h"
-#include "plugin_loader.h"
 #include "router.h"
-#include "server.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -82,93 +77,6 @@ static int host_res_error(lintel_res *res, int rc, const char *field, const char
     host_res_record(res, rc, field, detail, false);
     free(detail);
     return rc;
-}
-
-/* ---- lifecycle ---- */
-
-static int host_declare(lintel_plugin *p, unsigned major, unsigned minor, const char *name,
-                        const char *version)
-{
-    if (!p->in_init || p->declared) {
-        plugin_loader_fail(p, "plugin %s: declare() must be called once, first, from init",
-                           p->name);
-        return LINTEL_EPARAM;
-    }
-    if (major != LINTEL_ABI_MAJOR || minor > LINTEL_ABI_MINOR) {
-        plugin_loader_fail(p,
-                           "plugin %s: built for plugin ABI %u.%u, but this server has ABI "
-                           "%u.%u (%s)",
-                           p->name, major, minor, LINTEL_ABI_MAJOR, LINTEL_ABI_MINOR,
-                           major != LINTEL_ABI_MAJOR ? "another major version"
-                                                     : "a newer minor version than the host");
-        return LINTEL_EVERSION;
-    }
-    p->declared_name = strdup(name != NULL ? name : p->name);
-    p->version = strdup(version != NULL ? version : "0");
-    if (p->declared_name == NULL || p->version == NULL)
-        return LINTEL_ENOMEM;
-    if (strcmp(p->declared_name, p->name) != 0)
-        log_warn("plugin %s: declares itself as \"%s\"; it is registered as \"%s\"", p->name,
-                 p->declared_name, p->name);
-    p->declared = true;
-    return 0;
-}
-
-static bool host_lifecycle_ok(lintel_plugin *p, const char *what)
-{
-    if (!p->in_init) {
-        log_error("plugin %s: %s is only allowed during lintel_plugin_init", p->name, what);
-        return false;
-    }
-    if (!p->declared) {
-        plugin_loader_fail(p, "plugin %s: called %s before declare() (LINTEL_PLUGIN_DECLARE)",
-                           p->name, what);
-        return false;
-    }
-    return true;
-}
-
-static int host_migration_add(lintel_plugin *p, const char *id, const char *sql)
-{
-    int rc;
-
-    if (!host_lifecycle_ok(p, "migration_add"))
-        return LINTEL_EPARAM;
-    if (id == NULL || sql == NULL) {
-        plugin_loader_fail(p, "plugin %s: migration_add needs an id and SQL", p->name);
-        return LINTEL_EPARAM;
-    }
-    rc = migrate_add(p->name, id, sql);
-    if (rc != 0)
-        plugin_loader_fail(p, "plugin %s: cannot add migration %s", p->name, id);
-    return rc;
-}
-
-static int host_on_unload(lintel_plugin *p, void (*fn)(void *state), void *state)
-{
-    struct plugin_unload *u;
-
-    if (fn == NULL)
-        return LINTEL_EPARAM;
-    u = realloc(p->unloads, (p->nunloads + 1) * sizeof(*u));
-    if (u == NULL)
-        return LINTEL_ENOMEM;
-    p->unloads = u;
-    p->unloads[p->nunloads].fn = fn;
-    p->unloads[p->nunloads].state = state;
-    p->nunloads++;
-    return 0;
-}
-
-static void host_log(lintel_plugin *p, int level, const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    log_msg(level, "[%s] %s", p != NULL ? p->name : "?", buf);
 }
 
 /* ---- request ---- */
@@ -879,7 +787,6 @@ int host_api_init(const struct config *cfg)
 
 void host_api_release(void)
 {
-    host_account_release();
     if (host_heavy_ready)
         gate_release(&host_heavy);
     host_heavy_ready = false;
@@ -907,20 +814,15 @@ static void host_heavy_end(lintel_req *req)
     req->heavy = false;
 }
 
-static const struct lintel_api host_table = {
+/*
+ * The table. The members that the layers above implement (the plugin lifecycle in
+ * plugin_loader.c, the kit in host_kit.c) are bound at start by host_api_bind, so that this
+ * file depends on neither of them: they depend on it.
+ */
+static struct lintel_api host_table = {
     .abi_major = LINTEL_ABI_MAJOR,
     .abi_minor = LINTEL_ABI_MINOR,
     .size = sizeof(struct lintel_api),
-    .declare = host_declare,
-    .declare_profile = host_kit_declare_profile,
-    .scope_add = host_kit_scope_add,
-    .routes_add = host_kit_routes_add,
-    .error_render = host_kit_error_render,
-    .migration_add = host_migration_add,
-    .on_unload = host_on_unload,
-    .setting_int = host_kit_setting_int,
-    .setting_str = host_kit_setting_str,
-    .log = host_log,
     .req_json = host_req_json,
     .req_body = host_req_body,
     .req_param = host_req_param,
@@ -941,10 +843,6 @@ static const struct lintel_api host_table = {
     .sql_query = host_sql_query,
     .sql_row = host_sql_row,
     .sql_exec = host_sql_exec,
-    .sql_queryf = host_kit_sql_queryf,
-    .sql_rowf = host_kit_sql_rowf,
-    .sql_execf = host_kit_sql_execf,
-    .sql_list = host_kit_sql_list,
     .sql_begin = host_sql_begin,
     .sql_commit = host_sql_commit,
     .sql_rollback = host_sql_rollback,
@@ -953,15 +851,32 @@ static const struct lintel_api host_table = {
     .heavy_begin = host_heavy_begin,
     .heavy_end = host_heavy_end,
     .event_publish = host_event_publish,
-    .event_user = host_kit_event_user,
     .http_get = host_http_get,
     .random_token = host_random_token,
     .sha256_hex = host_sha256_hex,
     .free = host_free,
     .strerror = http_error_strerror,
-    /* ABI 1.1 */
-    .login = host_account_login,
 };
+
+void host_api_bind(const struct lintel_api *upper)
+{
+    host_table.declare = upper->declare;
+    host_table.login = upper->login;
+    host_table.declare_profile = upper->declare_profile;
+    host_table.scope_add = upper->scope_add;
+    host_table.routes_add = upper->routes_add;
+    host_table.error_render = upper->error_render;
+    host_table.migration_add = upper->migration_add;
+    host_table.on_unload = upper->on_unload;
+    host_table.setting_int = upper->setting_int;
+    host_table.setting_str = upper->setting_str;
+    host_table.log = upper->log;
+    host_table.sql_queryf = upper->sql_queryf;
+    host_table.sql_rowf = upper->sql_rowf;
+    host_table.sql_execf = upper->sql_execf;
+    host_table.sql_list = upper->sql_list;
+    host_table.event_user = upper->event_user;
+}
 
 const struct lintel_api *host_api(void)
 {

@@ -70,6 +70,13 @@ struct lintel_req {
 int host_api_init(const struct config *cfg);
 void host_api_release(void);
 
+/*
+ * Binds the table's members implemented above this file (lifecycle: declare, migration_add,
+ * on_unload, log from plugin_loader.c; the kit's from host_kit.c; login from host_account.c),
+ * before plugins load.
+ */
+void host_api_bind(const struct lintel_api *upper);
+
 /* The table handed to every plugin (static; lives for the process). */
 const struct lintel_api *host_api(void);
 

@@ -22,6 +22,8 @@
 
 /* ---- route metadata ---- */
 
+static void host_kit_meta_release(void *meta);
+
 void host_kit_meta_free(struct host_route_meta *m)
 {
     size_t i;
@@ -43,6 +45,12 @@ void host_kit_meta_free(struct host_route_meta *m)
     free(m->body_schema);
     free(m->example);
     free(m);
+}
+
+/* host_kit_meta_free for the route table, which knows meta only as a pointer. */
+static void host_kit_meta_release(void *meta)
+{
+    host_kit_meta_free(meta);
 }
 
 /* strdup that keeps NULL; false only when the copy failed. */
@@ -180,7 +188,6 @@ int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, siz
         const struct lintel_route *r = &routes[i];
         struct host_route_meta *meta;
         const char *why = NULL;
-        char *err = NULL;
 
         if (r->scope != NULL && !lintel_ext_scope_known(r->scope)) {
             plugin_loader_fail(p,
@@ -197,11 +204,8 @@ int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, siz
                                r->path != NULL ? r->path : "(null)", why);
             return LINTEL_EPARAM;
         }
-        rc = server_route_add(p, r->method, r->path, r->flags, r->scope, r->handler, state, meta,
-                              &err);
-        if (rc != 0)
-            plugin_loader_fail(p, "%s", err != NULL ? err : "routes_add failed");
-        free(err);
+        rc = plugin_loader_route_add(p, r->method, r->path, r->flags, r->scope, r->handler, state,
+                                     meta, host_kit_meta_release);
     }
     return rc;
 }

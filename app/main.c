@@ -5,11 +5,15 @@
 #include "account_worker.h"
 #include "auth.h"
 #include "config.h"
+#include "core_routes.h"
 #include "db.h"
+#include "host_account.h"
 #include "host_api.h"
+#include "host_kit.h"
 #include "http_client.h"
 #include "keys_cli.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrate.h"
 #include "plugin_loader.h"
 #include "server.h"
@@ -136,10 +140,26 @@ static int main_prepare(struct main_state *st)
         log_error("migrations: cannot register the core migrations");
         return EXIT_START;
     }
-    rc = server_core_routes();
+    rc = core_routes_add();
     if (rc != 0)
         return EXIT_START;
-    rc = plugin_loader_load_all(&st->cfg, &err);
+    host_api_bind(&(const struct lintel_api){.declare = plugin_loader_declare,
+                                             .migration_add = plugin_loader_migration_add,
+                                             .on_unload = plugin_loader_on_unload,
+                                             .log = plugin_loader_log,
+                                             .declare_profile = host_kit_declare_profile,
+                                             .scope_add = host_kit_scope_add,
+                                             .routes_add = host_kit_routes_add,
+                                             .error_render = host_kit_error_render,
+                                             .setting_int = host_kit_setting_int,
+                                             .setting_str = host_kit_setting_str,
+                                             .sql_queryf = host_kit_sql_queryf,
+                                             .sql_rowf = host_kit_sql_rowf,
+                                             .sql_execf = host_kit_sql_execf,
+                                             .sql_list = host_kit_sql_list,
+                                             .event_user = host_kit_event_user,
+                                             .login = host_account_login});
+    rc = plugin_loader_load_all(&st->cfg, host_api(), &err);
     if (rc != 0) {
         log_error("start stopped: %s", err != NULL ? err : "a plugin was refused");
         free(err);
@@ -212,6 +232,9 @@ static int main_serve(struct main_state *st)
         log_error("start stopped: the accounts worker cannot start");
         return EXIT_START;
     }
+    server_set_hooks(&(const struct server_hooks){.check = host_kit_check_query,
+                                                  .render_error = host_kit_render_error,
+                                                  .on_reply = metrics_request});
     rc = server_start(&st->cfg, &err);
     if (rc != 0) {
         log_error("start stopped: %s", err != NULL ? err : "cannot start the server");
@@ -244,6 +267,7 @@ static void main_release(struct main_state *st)
     server_release();
     ws_release();
     host_api_release();
+    host_account_release();
     plugin_loader_unload_all();
     if (st->http_open)
         http_client_global_release();

@@ -6,6 +6,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "counters.h"
 #include "host_api.h"
 #include "log.h"
 #include "router.h"
@@ -24,7 +25,6 @@
 #define METRICS_MIN_STATUS 100
 #define METRICS_NSTATUS    500 /* 100..599 */
 
-atomic_ullong metrics_counters[METRICS_NCOUNTERS];
 
 /* Upper bounds of the latency buckets, in nanoseconds (and as the le label says them). */
 static const long long metrics_bucket_ns[] = {
@@ -234,11 +234,11 @@ static void metrics_process(FILE *f, const struct config *cfg)
     metrics_head(f, "lintel_sqlite_statement_cache_hits_total", "counter",
                  "SQL statements found prepared in a connection's cache.");
     fprintf(f, "lintel_sqlite_statement_cache_hits_total %llu\n",
-            metrics_get(&metrics_counters[METRICS_STMT_CACHE_HIT]));
+            metrics_get(&counters[COUNTER_STMT_CACHE_HIT]));
     metrics_head(f, "lintel_sqlite_statement_cache_misses_total", "counter",
                  "SQL statements that had to be prepared.");
     fprintf(f, "lintel_sqlite_statement_cache_misses_total %llu\n",
-            metrics_get(&metrics_counters[METRICS_STMT_CACHE_MISS]));
+            metrics_get(&counters[COUNTER_STMT_CACHE_MISS]));
     metrics_head(f, "lintel_database_size_bytes", "gauge",
                  "Size of lintel.db and its write-ahead log.");
     fprintf(f, "lintel_database_size_bytes %lld\n", metrics_db_size(cfg));

@@ -10,19 +10,6 @@
 
 struct route;
 
-enum metrics_counter {
-    METRICS_STMT_CACHE_HIT,  /* db.c: a prepared statement found in the cache */
-    METRICS_STMT_CACHE_MISS, /* db.c: a statement prepared                    */
-    METRICS_NCOUNTERS
-};
-
-extern atomic_ullong metrics_counters[METRICS_NCOUNTERS];
-
-static inline void metrics_inc(enum metrics_counter c)
-{
-    atomic_fetch_add_explicit(&metrics_counters[c], 1, memory_order_relaxed);
-}
-
 /*
  * Counts one answered request: r is the matched route (NULL: none matched, 404/405), status
  * the reply's, ns how long it took. Only once the route registry is fixed (serving).

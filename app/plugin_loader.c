@@ -5,10 +5,10 @@
 #include "plugin_loader.h"
 
 #include "config.h"
-#include "host_api.h"
 #include "lintel_ext.h"
 #include "log.h"
 #include "migrate.h"
+#include "router.h"
 #include "server.h"
 
 #include <dirent.h>
@@ -21,6 +21,7 @@
 typedef int (*plugin_init_fn)(lintel_plugin *p, const struct lintel_api *api, const json_t *config);
 
 static struct lintel_plugin **plugin_list;
+static const struct lintel_api *plugin_api; /* the table handed to every init */
 static size_t plugin_count;
 
 static char *plugin_fmt(const char *fmt, ...) LINTEL_PRINTF(1, 2);
@@ -54,6 +55,126 @@ void plugin_loader_fail(struct lintel_plugin *p, const char *fmt, ...)
         p->error = msg;
     else
         free(msg);
+}
+
+/* ---- the lifecycle members of the ABI table (host_api.c lists them) ---- */
+
+int plugin_loader_declare(lintel_plugin *p, unsigned major, unsigned minor, const char *name,
+                          const char *version)
+{
+    if (!p->in_init || p->declared) {
+        plugin_loader_fail(p, "plugin %s: declare() must be called once, first, from init",
+                           p->name);
+        return LINTEL_EPARAM;
+    }
+    if (major != LINTEL_ABI_MAJOR || minor > LINTEL_ABI_MINOR) {
+        plugin_loader_fail(p,
+                           "plugin %s: built for plugin ABI %u.%u, but this server has ABI "
+                           "%u.%u (%s)",
+                           p->name, major, minor, LINTEL_ABI_MAJOR, LINTEL_ABI_MINOR,
+                           major != LINTEL_ABI_MAJOR ? "another major version"
+                                                     : "a newer minor version than the host");
+        return LINTEL_EVERSION;
+    }
+    p->declared_name = strdup(name != NULL ? name : p->name);
+    p->version = strdup(version != NULL ? version : "0");
+    if (p->declared_name == NULL || p->version == NULL)
+        return LINTEL_ENOMEM;
+    if (strcmp(p->declared_name, p->name) != 0)
+        log_warn("plugin %s: declares itself as \"%s\"; it is registered as \"%s\"", p->name,
+                 p->declared_name, p->name);
+    p->declared = true;
+    return 0;
+}
+
+bool plugin_loader_lifecycle_ok(lintel_plugin *p, const char *what)
+{
+    if (!p->in_init) {
+        log_error("plugin %s: %s is only allowed during lintel_plugin_init", p->name, what);
+        return false;
+    }
+    if (!p->declared) {
+        plugin_loader_fail(p, "plugin %s: called %s before declare() (LINTEL_PLUGIN_DECLARE)",
+                           p->name, what);
+        return false;
+    }
+    return true;
+}
+
+int plugin_loader_migration_add(lintel_plugin *p, const char *id, const char *sql)
+{
+    int rc;
+
+    if (!plugin_loader_lifecycle_ok(p, "migration_add"))
+        return LINTEL_EPARAM;
+    if (id == NULL || sql == NULL) {
+        plugin_loader_fail(p, "plugin %s: migration_add needs an id and SQL", p->name);
+        return LINTEL_EPARAM;
+    }
+    rc = migrate_add(p->name, id, sql);
+    if (rc != 0)
+        plugin_loader_fail(p, "plugin %s: cannot add migration %s", p->name, id);
+    return rc;
+}
+
+int plugin_loader_on_unload(lintel_plugin *p, void (*fn)(void *state), void *state)
+{
+    struct plugin_unload *u;
+
+    if (fn == NULL)
+        return LINTEL_EPARAM;
+    u = realloc(p->unloads, (p->nunloads + 1) * sizeof(*u));
+    if (u == NULL)
+        return LINTEL_ENOMEM;
+    p->unloads = u;
+    p->unloads[p->nunloads].fn = fn;
+    p->unloads[p->nunloads].state = state;
+    p->nunloads++;
+    return 0;
+}
+
+void plugin_loader_log(lintel_plugin *p, int level, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    log_msg(level, "[%s] %s", p != NULL ? p->name : "?", buf);
+}
+
+int plugin_loader_route_add(lintel_plugin *p, const char *method, const char *path,
+                            unsigned flags, const char *scope, lintel_handler handler,
+                            void *state, void *meta, void (*meta_free)(void *meta))
+{
+    struct route_def def = {.method = method,
+                            .path = path,
+                            .flags = flags,
+                            .scope = scope,
+                            .handler = handler,
+                            .state = state,
+                            .owner = p,
+                            .owner_name = p->name,
+                            .meta = meta,
+                            .meta_free = meta_free};
+    char *err = NULL;
+    int rc;
+
+    if (path != NULL && !p->profile && strncmp(path, "/api/", 5) != 0) {
+        plugin_loader_fail(p,
+                           "plugin %s: route %s %s: plugin routes must be under /api/ (only a "
+                           "compatibility profile may leave it)",
+                           p->name, method != NULL ? method : "(null)", path);
+        if (meta_free != NULL)
+            meta_free(meta);
+        return LINTEL_EPARAM;
+    }
+    rc = server_route_add(&def, &err);
+    if (rc != 0)
+        plugin_loader_fail(p, "%s", err != NULL ? err : "route_add failed");
+    free(err);
+    return rc;
 }
 
 static void plugin_free(struct lintel_plugin *p, bool run_unload)
@@ -174,7 +295,7 @@ static int plugin_load(const struct config *cfg, const char *name, const char *p
     }
     p->in_init = true;
     inited = true;
-    rc = init(p, host_api(), p->j_config);
+    rc = init(p, plugin_api, p->j_config);
     p->in_init = false;
     if (rc == 0 && !p->declared) {
         rc = LINTEL_EVERSION;
@@ -188,7 +309,7 @@ static int plugin_load(const struct config *cfg, const char *name, const char *p
     if (rc != 0) {
         *err = p->error != NULL ? plugin_fmt("%s", p->error)
                                 : plugin_fmt("plugin %s: init failed with %d (%s)", name, rc,
-                                             host_api()->strerror(rc));
+                                             plugin_api->strerror(rc));
         goto cleanup;
     }
     grown = realloc(plugin_list, (plugin_count + 1) * sizeof(*grown));
@@ -334,8 +455,9 @@ static int plugin_load_extra(const struct config *cfg, char **err)
     return rc;
 }
 
-int plugin_loader_load_all(const struct config *cfg, char **err)
+int plugin_loader_load_all(const struct config *cfg, const struct lintel_api *api, char **err)
 {
+    plugin_api = api;
     char **names = NULL, *msg = NULL, path[4096];
     const json_t *j_entry;
     size_t n = 0, i;

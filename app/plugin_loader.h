@@ -1,6 +1,6 @@
 /*
- * Loads handler plugins with dlopen, runs their init with the host table, and refuses a plugin
- * cleanly (nothing of it stays registered) when its ABI, symbol, routes or init are wrong.
+ * The plugin lifecycle in one place: dlopen, init with the host table, the lifecycle members of
+ * that table (declare, routes, migrations, unload callbacks), clean refusal, unload.
  */
 #ifndef LINTEL_APP_PLUGIN_LOADER_H
 #define LINTEL_APP_PLUGIN_LOADER_H
@@ -38,10 +38,11 @@ struct lintel_plugin {
 
 /*
  * Loads every configured plugin (cfg->plugins, else every *.so of cfg->plugin_dir sorted by
- * name, plus file entries with a path). A refused plugin is logged; with plugin_failure
- * "stop" the first refusal returns LINTEL_EPARAM and *err (malloc'd) says why.
+ * name, plus file entries with a path), handing each init the table api. A refused plugin is
+ * logged; with plugin_failure "stop" the first refusal returns LINTEL_EPARAM and *err
+ * (malloc'd) says why.
  */
-int plugin_loader_load_all(const struct config *cfg, char **err);
+int plugin_loader_load_all(const struct config *cfg, const struct lintel_api *api, char **err);
 
 /* Runs on_unload callbacks (last loaded first) and unloads every plugin. */
 void plugin_loader_unload_all(void);
@@ -52,5 +53,24 @@ const struct lintel_plugin *plugin_loader_get(size_t i);
 
 /* Records the first refusal reason of p (printf-style) and logs it. */
 void plugin_loader_fail(struct lintel_plugin *p, const char *fmt, ...) LINTEL_PRINTF(2, 3);
+
+/* The lifecycle members of the ABI table (declare, migration_add, on_unload, log). */
+int plugin_loader_declare(lintel_plugin *p, unsigned major, unsigned minor, const char *name,
+                          const char *version);
+int plugin_loader_migration_add(lintel_plugin *p, const char *id, const char *sql);
+int plugin_loader_on_unload(lintel_plugin *p, void (*fn)(void *state), void *state);
+void plugin_loader_log(lintel_plugin *p, int level, const char *fmt, ...) LINTEL_PRINTF(3, 4);
+
+/* True while p's init runs after declare; else records why and returns false. */
+bool plugin_loader_lifecycle_ok(lintel_plugin *p, const char *what);
+
+/*
+ * Registers a route on behalf of p: under /api/ unless p declared a profile, not held by
+ * anyone else. meta (freed with meta_free, also on failure) describes it for OpenAPI. A
+ * refusal is recorded on p (plugin_loader_fail).
+ */
+int plugin_loader_route_add(lintel_plugin *p, const char *method, const char *path,
+                            unsigned flags, const char *scope, lintel_handler handler,
+                            void *state, void *meta, void (*meta_free)(void *meta));
 
 #endif /* LINTEL_APP_PLUGIN_LOADER_H */

@@ -8,15 +8,10 @@
 #include "auth.h"
 #include "config.h"
 #include "host_api.h"
-#include "host_kit.h"
 #include "http_error.h"
 #include "json_out.h"
 #include "log.h"
-#include "metrics.h"
-#include "openapi.h"
-#include "plugin_loader.h"
 #include "router.h"
-#include "web.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -39,6 +34,7 @@
 #define SERVER_MAX_ARGS 64
 
 static struct router *server_router;
+static struct server_hooks server_hooks;
 static struct server_upgrade **server_upgrades; /* owned copies, kept for the process */
 static size_t server_nupgrades;
 
@@ -89,45 +85,25 @@ static int server_router_ready(void)
     return server_router != NULL ? 0 : LINTEL_ENOMEM;
 }
 
-static void server_meta_free(void *meta)
+int server_route_add(const struct route_def *def, char **err)
 {
-    host_kit_meta_free(meta);
-}
-
-int server_route_add(struct lintel_plugin *owner, const char *method, const char *path,
-                     unsigned flags, const char *scope, lintel_handler handler, void *state,
-                     struct host_route_meta *meta, char **err)
-{
-    const char *who = owner != NULL ? owner->name : "core";
-    struct route_def def = {.method = method,
-                            .path = path,
-                            .flags = flags,
-                            .scope = scope,
-                            .handler = handler,
-                            .state = state,
-                            .owner = owner,
-                            .owner_name = who,
-                            .meta = meta,
-                            .meta_free = server_meta_free};
+    const char *who = def->owner_name != NULL ? def->owner_name : "core";
 
     *err = NULL;
-    if (server_daemon != NULL) {
-        *err = server_fmt("%s: routes can only be added before the server starts", who);
-        host_kit_meta_free(meta);
-        return LINTEL_EPARAM;
+    if (server_daemon != NULL || server_router_ready() != 0) {
+        *err = server_daemon != NULL
+                   ? server_fmt("%s: routes can only be added before the server starts", who)
+                   : NULL;
+        if (def->meta_free != NULL)
+            def->meta_free(def->meta);
+        return server_daemon != NULL ? LINTEL_EPARAM : LINTEL_ENOMEM;
     }
-    if (owner != NULL && !owner->profile && path != NULL && strncmp(path, "/api/", 5) != 0) {
-        *err = server_fmt("plugin %s: route %s %s: plugin routes must be under /api/ (only a "
-                          "compatibility profile may leave it)",
-                          who, method != NULL ? method : "(null)", path);
-        host_kit_meta_free(meta);
-        return LINTEL_EPARAM;
-    }
-    if (server_router_ready() != 0) {
-        host_kit_meta_free(meta);
-        return LINTEL_ENOMEM;
-    }
-    return router_add(server_router, &def, err);
+    return router_add(server_router, def, err);
+}
+
+void server_set_hooks(const struct server_hooks *hooks)
+{
+    server_hooks = *hooks;
 }
 
 void server_routes_remove(const struct lintel_plugin *owner)
@@ -175,35 +151,6 @@ int server_upgrade_add(const char *path, const struct server_upgrade *u)
 cleanup:
     free(copy);
     free(err);
-    return rc;
-}
-
-int server_core_routes(void)
-{
-    static const struct {
-        const char *path;
-        lintel_handler handler;
-    } core[] = {
-        {"/health", health_handler},
-        {"/openapi.json", openapi_handler},
-        {"/docs", web_docs_handler},
-        {"/admin", web_admin_handler},
-        {"/assets/{file}", web_asset_handler},
-        {"/metrics", metrics_handler}, /* authenticates itself: admin or metrics_token */
-        {"/api/auth/jwks", health_jwks_handler},
-    };
-    char *err = NULL;
-    size_t i;
-    int rc = 0;
-
-    for (i = 0; i < sizeof(core) / sizeof(core[0]) && rc == 0; i++) {
-        rc = server_route_add(NULL, "GET", core[i].path, LINTEL_ROUTE_PUBLIC, NULL, core[i].handler,
-                              NULL, NULL, &err);
-        if (rc != 0)
-            log_error("%s", err != NULL ? err : "cannot add a core route");
-        free(err);
-        err = NULL;
-    }
     return rc;
 }
 
@@ -508,7 +455,7 @@ static void server_settle(struct lintel_req *req, int rc)
         log_error("request %s: %s %s failed: %s%s%s", req->request_id, req->method, req->path,
                   http_error_strerror(rc), req->res.err_detail != NULL ? ": " : "",
                   req->res.err_detail != NULL ? req->res.err_detail : "");
-    if (!host_kit_render_error(req, rc))
+    if (server_hooks.render_error == NULL || !server_hooks.render_error(req, rc))
         server_render_error(req, rc);
 }
 
@@ -548,9 +495,10 @@ static int server_add_headers(struct server_call *call, struct MHD_Response *res
                       (t1.tv_nsec - call->t0.tv_nsec),
                   took);
     ok &= MHD_add_response_header(resp, "X-Response-Time", took) == MHD_YES;
-    metrics_request(req->route, status,
-                    (long long)(t1.tv_sec - call->t0.tv_sec) * 1000000000LL +
-                        (t1.tv_nsec - call->t0.tv_nsec));
+    if (server_hooks.on_reply != NULL)
+        server_hooks.on_reply(req->route, status,
+                              (long long)(t1.tv_sec - call->t0.tv_sec) * 1000000000LL +
+                                  (t1.tv_nsec - call->t0.tv_nsec));
     access_log_request(req->request_id, req->method, req->path, status, took, req->client_addr);
     return ok ? 0 : LINTEL_ENOMEM;
 }
@@ -762,8 +710,10 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
         return MHD_YES;
     if (call->too_large)
         rc = server_too_large(call);
+    else if (server_hooks.check != NULL)
+        rc = server_hooks.check(&call->req);
     else
-        rc = host_kit_check_query(&call->req);
+        rc = 0;
     if (rc == 0)
         rc = call->req.route->handler(&call->req, &call->req.res, call->req.route->state);
     server_settle(&call->req, rc);

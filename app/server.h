@@ -11,18 +11,30 @@
 #include <stddef.h>
 
 struct config;
-struct host_route_meta;
 struct route;
+struct route_def;
 
 /*
- * Registers a route for owner (NULL: core) with its description meta (stolen, may be NULL).
- * LINTEL_EPARAM for a bad method or path (plugins must stay under /api/ unless they declared
- * a profile), LINTEL_ECONFLICT when another owner holds it; *err (malloc'd) says which. Only
- * before server_start.
+ * Adds a route (def: router.h; strings copied, meta stolen also on failure). LINTEL_EPARAM
+ * for a bad method or path, LINTEL_ECONFLICT when another owner holds it; *err (malloc'd)
+ * says which. Only before server_start. Who may register what (plugins under /api/) is the
+ * registrant's rule (plugin_loader_route_add).
  */
-int server_route_add(struct lintel_plugin *owner, const char *method, const char *path,
-                     unsigned flags, const char *scope, lintel_handler handler, void *state,
-                     struct host_route_meta *meta, char **err);
+int server_route_add(const struct route_def *def, char **err);
+
+/*
+ * What the dispatcher asks of the layers above it, without depending on them: check runs
+ * before a handler (the route's declared query parameters), render_error may render an error
+ * in the route owner's format (true when it wrote the reply), on_reply sees every reply
+ * (metrics). Each may be NULL. Set once, before server_start.
+ */
+struct server_hooks {
+    int (*check)(lintel_req *req);
+    bool (*render_error)(lintel_req *req, int rc);
+    void (*on_reply)(const struct route *route, unsigned status, long long ns);
+};
+
+void server_set_hooks(const struct server_hooks *hooks);
 
 /* Removes every route of owner (a refused plugin). */
 void server_routes_remove(const struct lintel_plugin *owner);
@@ -75,9 +87,6 @@ struct server_upgrade {
 /* Adds an upgrade endpoint (path as in routes, literal). Only before server_start. */
 int server_upgrade_add(const char *path, const struct server_upgrade *u);
 
-/* Registers the core routes (/health, /api/auth/jwks, /openapi.json, /docs). */
-int server_core_routes(void);
-
 /* Starts listening; logs "listening on http://HOST:PORT". *err (malloc'd) on failure. */
 int server_start(const struct config *cfg, char **err);
 
@@ -89,9 +98,5 @@ void server_release(void);
 
 /* Seconds since server_start. */
 long long server_uptime(void);
-
-/* health.c: the core route handlers. */
-int health_handler(lintel_req *req, lintel_res *res, void *state);
-int health_jwks_handler(lintel_req *req, lintel_res *res, void *state);
 
 #endif /* LINTEL_APP_SERVER_H */

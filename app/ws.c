@@ -7,8 +7,10 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "events.h"
 #include "host_api.h"
 #include "log.h"
+#include "router.h"
 #include "server.h"
 
 #include <gnutls/crypto.h>
@@ -45,6 +47,10 @@ struct ws_sock {
     char *scope;       /* the token's effective scope: which events it gets         */
     int close_code;    /* non-zero: the socket is opened only to be closed (refused) */
     const char *close_reason;
+    /* Between accept and the engine taking the socket (guarded by ws.pending_lock): */
+    char *early[WS_QUEUE_MAX]; /* events published meanwhile, sent first            */
+    size_t early_len[WS_QUEUE_MAX], nearly;
+    struct ws_sock *next;      /* in ws.pending                                      */
 };
 
 static struct {
@@ -52,7 +58,15 @@ static struct {
     pthread_cond_t wake;
     bool shutdown, started, engine;
     pthread_t watcher;
-} ws = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+    /*
+     * Sockets accepted but not yet in the engine: an event published after the 101 went out
+     * must still reach them. Taken before the engine's lock, never after it.
+     */
+    pthread_mutex_t pending_lock;
+    struct ws_sock *pending;
+} ws = {.lock = PTHREAD_MUTEX_INITIALIZER,
+        .wake = PTHREAD_COND_INITIALIZER,
+        .pending_lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void ws_sock_free(void *data)
 {
@@ -60,6 +74,8 @@ static void ws_sock_free(void *data)
 
     if (s == NULL)
         return;
+    while (s->nearly > 0)
+        free(s->early[--s->nearly]);
     free(s->sid);
     free(s->jti);
     free(s->role);
@@ -155,8 +171,35 @@ static int ws_accept(lintel_req *req, lintel_res *res, const struct server_upgra
         ws_sock_free(s);
         return LINTEL_ENOMEM;
     }
+    if (s->close_code == 0) {
+        /* From here on events are kept for it: none is lost between the 101 and the engine. */
+        pthread_mutex_lock(&ws.pending_lock);
+        s->next = ws.pending;
+        ws.pending = s;
+        pthread_mutex_unlock(&ws.pending_lock);
+    }
     *conn = s;
     return 0;
+}
+
+/* Takes s off the pending list (under ws.pending_lock). */
+static void ws_pending_remove(struct ws_sock *s)
+{
+    struct ws_sock **pp;
+
+    for (pp = &ws.pending; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            s->next = NULL;
+            return;
+        }
+    }
+}
+
+/* ws_conn_send's filter for one socket: data is that socket's record. */
+static bool ws_is(const void *data, const void *arg)
+{
+    return data == arg;
 }
 
 /* The engine gives the connection back: libmicrohttpd closes it. */
@@ -173,10 +216,27 @@ static void ws_upgraded(void *conn, struct MHD_UpgradeResponseHandle *urh, int s
     unsigned long long id = 0;
     int rc;
 
+    char *early[WS_QUEUE_MAX];
+    size_t early_len[WS_QUEUE_MAX], nearly, i;
+    long long user_id = s->user_id;
+
     (void)state;
+    /* Held across adopt and the catch-up, so no event can come between them or twice. */
+    pthread_mutex_lock(&ws.pending_lock);
+    ws_pending_remove(s);
+    nearly = s->nearly;
+    memcpy(early, s->early, nearly * sizeof(early[0]));
+    memcpy(early_len, s->early_len, nearly * sizeof(early_len[0]));
+    s->nearly = 0;
     /* The engine owns s from here, also when it refuses (it frees s and releases urh). */
-    rc = ws_conn_adopt(sock, extra, extra_len, ws_release_conn, urh, s->user_id, s, ws_sock_free,
+    rc = ws_conn_adopt(sock, extra, extra_len, ws_release_conn, urh, user_id, s, ws_sock_free,
                        s->close_code, s->close_reason, &id);
+    for (i = 0; i < nearly; i++) {
+        if (rc == 0)
+            ws_conn_send(user_id, early[i], early_len[i], ws_is, s);
+        free(early[i]);
+    }
+    pthread_mutex_unlock(&ws.pending_lock);
     if (rc != 0)
         log_debug("ws: a socket was refused by the engine (%d)", rc);
 }
@@ -184,6 +244,9 @@ static void ws_upgraded(void *conn, struct MHD_UpgradeResponseHandle *urh, int s
 static void ws_discard(void *conn, void *state)
 {
     (void)state;
+    pthread_mutex_lock(&ws.pending_lock);
+    ws_pending_remove(conn);
+    pthread_mutex_unlock(&ws.pending_lock);
     ws_sock_free(conn);
 }
 
@@ -207,7 +270,24 @@ static bool ws_wants(const void *data, const void *arg)
 
 void ws_send_user(long long user_id, const char *text, size_t len, const char *scope)
 {
+    struct ws_sock *s;
+
+    pthread_mutex_lock(&ws.pending_lock);
+    for (s = ws.pending; s != NULL; s = s->next) {
+        char *copy;
+        if (s->user_id != user_id || (scope != NULL && !ws_wants(s, scope)))
+            continue;
+        /* A socket that cannot keep up even before it opens is as slow as one that is open. */
+        copy = s->nearly < WS_QUEUE_MAX ? malloc(len + 1) : NULL;
+        if (copy == NULL)
+            continue;
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+        s->early[s->nearly] = copy;
+        s->early_len[s->nearly++] = len;
+    }
     ws_conn_send(user_id, text, len, scope != NULL ? ws_wants : NULL, scope);
+    pthread_mutex_unlock(&ws.pending_lock);
 }
 
 /* ---- the watcher ---- */
@@ -378,7 +458,9 @@ int ws_init(const struct config *cfg)
     (void)cfg;
     rc = server_upgrade_add("/api/ws", &upgrade);
     if (rc == 0) {
-        rc = server_route_add(NULL, "GET", "/api/ws", 0, NULL, ws_route, NULL, NULL, &err);
+        struct route_def def = {
+            .method = "GET", .path = "/api/ws", .handler = ws_route, .owner_name = "core"};
+        rc = server_route_add(&def, &err);
         if (rc != 0)
             log_error("ws: %s", err != NULL ? err : "cannot add GET /api/ws");
         free(err);
@@ -388,6 +470,7 @@ int ws_init(const struct config *cfg)
     if (rc != 0)
         return rc;
     ws.engine = true;
+    events_set_sink(ws_send_user);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_destroy(&ws.wake);
@@ -411,8 +494,10 @@ void ws_shutdown(void)
     if (ws.started)
         pthread_join(ws.watcher, NULL);
     ws.started = false;
-    if (ws.engine)
+    if (ws.engine) {
+        events_set_sink(NULL);
         ws_conn_stop(WS_STOP_GRACE_MS);
+    }
     ws.engine = false;
 }
 

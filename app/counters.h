@@ -1,0 +1,23 @@
+/*
+ * Process counters that low layers bump (db.c's statement cache) and GET /metrics reads: a
+ * relaxed atomic add, with no dependency on the metrics endpoint.
+ */
+#ifndef LINTEL_APP_COUNTERS_H
+#define LINTEL_APP_COUNTERS_H
+
+#include <stdatomic.h>
+
+enum counter {
+    COUNTER_STMT_CACHE_HIT,  /* db.c: a prepared statement found in the cache */
+    COUNTER_STMT_CACHE_MISS, /* db.c: a statement prepared                    */
+    COUNTER_N
+};
+
+extern atomic_ullong counters[COUNTER_N];
+
+static inline void counters_inc(enum counter c)
+{
+    atomic_fetch_add_explicit(&counters[c], 1, memory_order_relaxed);
+}
+
+#endif /* LINTEL_APP_COUNTERS_H */
