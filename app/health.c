@@ -4,6 +4,7 @@
  */
 #include "health.h"
 
+#include "access_log.h"
 #include "auth.h"
 #include "config.h"
 #include "db.h"
@@ -89,22 +90,6 @@ cleanup:
     json_decref(j_plugins);
 }
 
-/* Decimal text of n into out (at least 21 bytes) without printf; returns its length. */
-static size_t health_utoa(unsigned long long n, char *out)
-{
-    char digits[20];
-    size_t nd = 0, i;
-
-    do {
-        digits[nd++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n != 0);
-    for (i = 0; i < nd; i++)
-        out[i] = digits[nd - 1 - i];
-    out[nd] = '\0';
-    return nd;
-}
-
 /* The JSON reply of a healthy server, or LINTEL_ENOMEM. */
 static int health_reply_fast(lintel_res *res)
 {
@@ -116,7 +101,7 @@ static int health_reply_fast(lintel_res *res)
     pthread_once(&once, health_text_init);
     if (health_head == NULL || health_tail == NULL)
         goto cleanup;
-    nlen = health_utoa((unsigned long long)server_uptime(), num);
+    nlen = access_log_utoa((unsigned long long)server_uptime(), num);
     body = malloc(health_head_len + nlen + health_tail_len);
     if (body == NULL)
         goto cleanup;

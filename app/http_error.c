@@ -6,7 +6,9 @@
 
 #include <lintel/plugin.h>
 
+#include <microhttpd.h>
 #include <stddef.h>
+#include <string.h>
 
 static const struct {
     int rc;
@@ -57,42 +59,12 @@ const char *http_error_generic_detail(int rc)
 
 const char *http_error_title(unsigned status)
 {
-    switch (status) {
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 204:
-        return "No Content";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 409:
-        return "Conflict";
-    case 413:
-        return "Content Too Large";
-    case 415:
-        return "Unsupported Media Type";
-    case 422:
-        return "Unprocessable Content";
-    case 429:
-        return "Too Many Requests";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    default:
-        return status >= 500 ? "Internal Server Error" : "Error";
-    }
+    /* libmicrohttpd's table (RFC 9110 wording), the one its status lines use too */
+    const char *phrase = MHD_get_reason_phrase_for(status);
+
+    if (phrase != NULL && phrase[0] != '\0' && strcmp(phrase, "Unknown") != 0)
+        return phrase;
+    return status >= 500 ? "Internal Server Error" : "Error";
 }
 
 const char *http_error_strerror(int rc)

@@ -243,9 +243,8 @@ START_TEST(unprocessable_names_the_field)
                                  calls[i].body, &r),
                          0);
         ck_assert_msg(r.status == 422, "%s: %ld %s", calls[i].path, r.status, r.body);
-        field = json_string_value(
-            json_object_get(json_array_get(json_object_get(r.j_body, "errors"), 0), "field"));
-        detail = json_string_value(json_object_get(r.j_body, "detail"));
+        field = lt_path_str(r.j_body, "errors.0.field");
+        detail = lt_path_str(r.j_body, "detail");
         ck_assert_msg(field != NULL && strcmp(field, fields[i]) == 0, "%s: %s", calls[i].path,
                       r.body);
         ck_assert_msg(detail != NULL && strncmp(detail, fields[i], strlen(fields[i])) == 0,

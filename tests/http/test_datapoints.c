@@ -637,13 +637,4 @@ static Suite *datapoints_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(datapoints_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+LT_CHECK_MAIN(datapoints_suite)

@@ -28,35 +28,13 @@ static long long number_new(const struct lt_user *u, const char *value_text)
     return id;
 }
 
-/* A problem+json 422 whose errors[] has field (and message, when not NULL). */
-static void assert_422(const struct lt_resp *r, const char *field, const char *message)
-{
-    const json_t *j_errors, *j_error;
-    size_t i;
-    int found = 0;
-
-    ck_assert_msg(r->status == 422, "expected 422, got %ld: %s", r->status, r->body);
-    ck_assert_ptr_nonnull(strstr(lt_header(r, "content-type"), "application/problem+json"));
-    j_errors = json_object_get(r->j_body, "errors");
-    ck_assert_msg(json_is_array(j_errors), "no errors[] in %s", r->body);
-    json_array_foreach(j_errors, i, j_error) {
-        const char *f = json_string_value(json_object_get(j_error, "field"));
-        const char *m = json_string_value(json_object_get(j_error, "message"));
-
-        if (f != NULL && strcmp(f, field) == 0 && m != NULL &&
-            (message == NULL || strcmp(m, message) == 0))
-            found = 1;
-    }
-    ck_assert_msg(found, "no error for %s (%s) in %s", field, message ? message : "*", r->body);
-}
-
 static void assert_value_422(const struct lt_user *u, const char *method, const char *path,
                              const char *body, const char *message)
 {
     struct lt_resp r;
 
     lt_send(&r, method, path, u->token, body);
-    assert_422(&r, "value", message);
+    lt_assert_422(&r, "value", message);
     lt_resp_clear(&r);
 }
 
@@ -466,20 +444,20 @@ START_TEST(list_pagination)
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(path, sizeof(path), "/api/numbers?%s", bad[i][0]);
         lt_send(&r, "GET", path, u.token, NULL);
-        assert_422(&r, bad[i][1], NULL);
+        lt_assert_422(&r, bad[i][1], NULL);
         lt_resp_clear(&r);
     }
     /* The host's wording (api->req_page): the detail names the parameter. */
     lt_send(&r, "GET", "/api/numbers?limit=1001", u.token, NULL);
-    assert_422(&r, "limit", "must be an integer between 0 and 1000");
+    lt_assert_422(&r, "limit", "must be an integer between 0 and 1000");
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "detail")),
                      "limit must be an integer between 0 and 1000.");
     lt_resp_clear(&r);
     lt_send(&r, "GET", "/api/numbers?offset=x", u.token, NULL);
-    assert_422(&r, "offset", "must be a non-negative integer");
+    lt_assert_422(&r, "offset", "must be a non-negative integer");
     lt_resp_clear(&r);
     lt_send(&r, "GET", "/api/numbers?offset=1&skip=2", u.token, NULL);
-    assert_422(&r, "skip", "conflicts with offset");
+    lt_assert_422(&r, "skip", "conflicts with offset");
     lt_resp_clear(&r);
     lt_user_clear(&u);
 }
@@ -645,13 +623,4 @@ static Suite *numbers_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(numbers_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+LT_CHECK_MAIN(numbers_suite)

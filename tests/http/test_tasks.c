@@ -53,34 +53,13 @@ static char *body_repeat(const char *field, char c, size_t n, const char *extra)
     return text;
 }
 
-static void assert_422(const struct lt_resp *r, const char *field, const char *message)
-{
-    const json_t *j_errors, *j_error;
-    size_t i;
-    int found = 0;
-
-    ck_assert_msg(r->status == 422, "expected 422, got %ld: %s", r->status, r->body);
-    ck_assert_ptr_nonnull(strstr(lt_header(r, "content-type"), "application/problem+json"));
-    j_errors = json_object_get(r->j_body, "errors");
-    ck_assert_msg(json_is_array(j_errors), "no errors[] in %s", r->body);
-    json_array_foreach(j_errors, i, j_error) {
-        const char *f = json_string_value(json_object_get(j_error, "field"));
-        const char *m = json_string_value(json_object_get(j_error, "message"));
-
-        if (f != NULL && strcmp(f, field) == 0 && m != NULL && m[0] != '\0' &&
-            (message == NULL || strcmp(m, message) == 0))
-            found = 1;
-    }
-    ck_assert_msg(found, "no error for %s (%s) in %s", field, message ? message : "*", r->body);
-}
-
 static void expect_422(const struct lt_user *u, const char *method, const char *path,
                        const char *body, const char *field, const char *message)
 {
     struct lt_resp r;
 
     lt_send(&r, method, path, u->token, body);
-    assert_422(&r, field, message);
+    lt_assert_422(&r, field, message);
     lt_resp_clear(&r);
 }
 
@@ -190,8 +169,8 @@ START_TEST(bad_values)
                "must be a boolean");
     /* Every bad field is reported at once. */
     lt_send(&r, "POST", "/api/tasks", u.token, "{\"title\":\"\",\"done\":0}");
-    assert_422(&r, "title", NULL);
-    assert_422(&r, "done", NULL);
+    lt_assert_422(&r, "title", NULL);
+    lt_assert_422(&r, "done", NULL);
     lt_resp_clear(&r);
 
     ck_assert_int_eq(lt_status("POST", "/api/tasks", u.token, "[]"), 422);
@@ -239,9 +218,9 @@ START_TEST(put_patch_delete)
     expect_422(&u, "PUT", path, "{\"title\":\"b\",\"done\":true}", "description", "is required");
     expect_422(&u, "PUT", path, "{\"description\":\"x\",\"done\":true}", "title", "is required");
     lt_send(&r, "PUT", path, u.token, "{}");
-    assert_422(&r, "title", "is required");
-    assert_422(&r, "description", "is required");
-    assert_422(&r, "done", "is required");
+    lt_assert_422(&r, "title", "is required");
+    lt_assert_422(&r, "description", "is required");
+    lt_assert_422(&r, "done", "is required");
     lt_resp_clear(&r);
     ck_assert_int_eq(
         lt_send(&r, "PUT", path, u.token, "{\"title\":\" b \",\"description\":null,\"done\":true}"),
@@ -358,7 +337,7 @@ START_TEST(list_filter_and_pages)
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(path, sizeof(path), "/api/tasks?%s", bad[i][0]);
         lt_send(&r, "GET", path, u.token, NULL);
-        assert_422(&r, bad[i][1], NULL);
+        lt_assert_422(&r, bad[i][1], NULL);
         lt_resp_clear(&r);
     }
     lt_user_clear(&u);
@@ -537,13 +516,4 @@ static Suite *tasks_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(tasks_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+LT_CHECK_MAIN(tasks_suite)

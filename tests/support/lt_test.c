@@ -509,3 +509,66 @@ long lt_status(const char *method, const char *path, const char *token, const ch
     lt_resp_clear(&r);
     return status;
 }
+
+const json_t *lt_path(const json_t *j, const char *path)
+{
+    char key[128];
+    const char *p = path;
+
+    while (j != NULL && *p != '\0') {
+        size_t n = strcspn(p, ".");
+        char *end = NULL;
+        unsigned long idx;
+
+        if (n >= sizeof(key))
+            return NULL;
+        memcpy(key, p, n);
+        key[n] = '\0';
+        p += n + (p[n] == '.');
+        if (json_is_array(j)) {
+            idx = strtoul(key, &end, 10);
+            j = (end != key && *end == '\0') ? json_array_get(j, idx) : NULL;
+        } else {
+            j = json_object_get(j, key);
+        }
+    }
+    return j;
+}
+
+const char *lt_path_str(const json_t *j, const char *path)
+{
+    return json_string_value(lt_path(j, path));
+}
+
+void lt_assert_422(const struct lt_resp *r, const char *field, const char *message)
+{
+    const json_t *j_error;
+    size_t i;
+    int found = 0;
+
+    ck_assert_msg(r->status == 422, "expected 422, got %ld: %s", r->status, r->body);
+    ck_assert_ptr_nonnull(lt_header(r, "content-type"));
+    ck_assert_msg(strstr(lt_header(r, "content-type"), "json") != NULL, "%s",
+                  lt_header(r, "content-type"));
+    ck_assert_msg(json_is_array(lt_path(r->j_body, "errors")), "no errors[] in %s", r->body);
+    json_array_foreach(lt_path(r->j_body, "errors"), i, j_error) {
+        const char *f = lt_path_str(j_error, "field");
+        const char *m = lt_path_str(j_error, "message");
+
+        if (f != NULL && strcmp(f, field) == 0 && m != NULL && m[0] != '\0' &&
+            (message == NULL || strcmp(m, message) == 0))
+            found = 1;
+    }
+    ck_assert_msg(found, "no error for %s (%s) in %s", field, message ? message : "*", r->body);
+}
+
+int lt_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -5,6 +5,7 @@
 #ifndef LINTEL_TESTS_LINTEL_TEST_H
 #define LINTEL_TESTS_LINTEL_TEST_H
 
+#include <check.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stddef.h>
@@ -112,5 +113,28 @@ long lt_send(struct lt_resp *r, const char *method, const char *path, const char
 
 /* The status of such a request whose reply is not needed. */
 long lt_status(const char *method, const char *path, const char *token, const char *json_text);
+
+/*
+ * The value at a dotted path ("errors.0.field": object keys, array indexes) in j, borrowed,
+ * or NULL when any step is missing. lt_path_str: the same as a string, NULL if not one.
+ */
+const json_t *lt_path(const json_t *j, const char *path);
+const char *lt_path_str(const json_t *j, const char *path);
+
+/*
+ * The one 422 assertion: status 422, a JSON problem body whose errors[] has an entry for
+ * field with a non-empty message (equal to message when that is not NULL).
+ */
+void lt_assert_422(const struct lt_resp *r, const char *field, const char *message);
+
+/* Runs every test of s (and frees it); the exit status for main(). */
+int lt_run_suite(Suite *s);
+
+/* The main() of a Check file whose suite needs no other setup: LT_CHECK_MAIN(numbers_suite) */
+#define LT_CHECK_MAIN(suite_fn)                                                                    \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        return lt_run_suite(suite_fn());                                                           \
+    }
 
 #endif /* LINTEL_TESTS_LINTEL_TEST_H */

@@ -4,6 +4,8 @@
  */
 #include "lintel_ext.h"
 
+#include "lt_test.h"
+
 #include <check.h>
 #include <jansson.h>
 #include <math.h>
@@ -444,13 +446,4 @@ static Suite *ext_reference_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(ext_reference_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+LT_CHECK_MAIN(ext_reference_suite)

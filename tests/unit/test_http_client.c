@@ -4,6 +4,8 @@
  */
 #include "http_client.h"
 
+#include "lt_test.h"
+
 #include <check.h>
 #include <lintel/plugin.h>
 #include <stdlib.h>
@@ -177,13 +179,4 @@ static Suite *http_client_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(http_client_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+LT_CHECK_MAIN(http_client_suite)

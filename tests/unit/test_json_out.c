@@ -7,6 +7,8 @@
 #include "double_text.h"
 #include "lintel_ext.h"
 
+#include "lt_test.h"
+
 #include <check.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -175,21 +177,17 @@ START_TEST(documents)
 }
 END_TEST
 
-int main(void)
+static Suite *json_out_suite(void)
 {
     Suite *s = suite_create("json_out");
     TCase *tc = tcase_create("json_out");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, reals);
     tcase_add_test(tc, reals_match_linear_reference);
     tcase_add_test(tc, extension_prints_as_host);
     tcase_add_test(tc, documents);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return s;
 }
+
+LT_CHECK_MAIN(json_out_suite)
