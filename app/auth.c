@@ -56,6 +56,14 @@ static struct {
 /* The 403 detail names the scope; it lives until the next auth_request on this thread. */
 static _Thread_local char auth_detail[192];
 
+/* Why the last auth_request of this thread refused (auth_reason), or NULL. */
+static _Thread_local const char *auth_why;
+
+const char *auth_reason(void)
+{
+    return auth_why;
+}
+
 int auth_global_init(const struct config *cfg, char **err)
 {
     int rc;
@@ -272,12 +280,14 @@ int auth_request(const char *authorization, const char *query_token, const char 
     *j_claims = NULL;
     *user_id = 0;
     *detail = "Invalid or expired token";
+    auth_why = "unavailable";
     if (!auth.ready) {
         rc = LINTEL_EUNAVAIL;
         *detail = "Authentication is not ready";
         goto cleanup;
     }
     rc = auth_extract(authorization, query_token, &token);
+    auth_why = rc == LINTEL_EAUTH ? "missing" : "invalid";
     if (rc == LINTEL_EAUTH)
         *detail = "Not authenticated";
     if (rc != 0)
@@ -298,9 +308,11 @@ int auth_request(const char *authorization, const char *query_token, const char 
         rc = db_row(db, AUTH_STATE_SQL, j_params, &j_row);
     if (rc == LINTEL_ENOTFOUND) {
         rc = LINTEL_ETOKEN; /* logged out, password changed, deleted, or revoked */
+        auth_why = "revoked";
         goto cleanup;
     }
     if (rc != 0) {
+        auth_why = "unavailable";
         rc = rc == LINTEL_ENOMEM ? rc : LINTEL_EUNAVAIL;
         *detail = "The database is busy; try again";
         goto cleanup;
@@ -323,6 +335,7 @@ int auth_request(const char *authorization, const char *query_token, const char 
     if (scope != NULL && !auth_has_word(json_string_value(j_scope), scope)) {
         snprintf(auth_detail, sizeof(auth_detail), "Missing scope %s", scope);
         *detail = auth_detail;
+        auth_why = "scope";
         rc = LINTEL_EFORBIDDEN;
         goto cleanup;
     }
@@ -330,6 +343,7 @@ int auth_request(const char *authorization, const char *query_token, const char 
         snprintf(auth_detail, sizeof(auth_detail), "Requires role admin (this user has role %s)",
                  role);
         *detail = auth_detail;
+        auth_why = "role";
         rc = LINTEL_EFORBIDDEN;
         goto cleanup;
     }
@@ -338,6 +352,7 @@ int auth_request(const char *authorization, const char *query_token, const char 
     j_tok = NULL;
     *user_id = uid;
     *detail = NULL;
+    auth_why = NULL;
     rc = 0;
 cleanup:
     json_decref(j_scope);

@@ -14,6 +14,13 @@ int auth_global_init(const struct config *cfg, char **err);
 void auth_global_release(void);
 
 /*
+ * Why the last auth_request of this thread refused, as one word: "missing" (no token),
+ * "invalid" (malformed, bad signature, expired), "revoked" (its session ended or its jti was
+ * revoked), "scope", "role", "unavailable"; NULL after a success. Static text.
+ */
+const char *auth_reason(void);
+
+/*
  * Authenticates a request for a protected route. authorization: the Authorization header or
  * NULL; query_token: ?access_token= or NULL (WebSocket only). scope: needed scope or NULL;
  * admin: nonzero when the route needs role admin. On success *j_claims is a new reference to

@@ -70,6 +70,7 @@ static const struct config_key config_keys[] = {
     {"plugin_dir", CT_STR, O(plugin_dir), 1, 0, NULL, NULL, false},
     {"plugins", CT_STR, O(plugins), 0, 0, NULL, NULL, false},
     {"plugin_extra", CT_STR, O(plugin_extra), 1, 0, NULL, NULL, false},
+    {"compat", CT_STR, O(compat), 1, 0, NULL, NULL, false},
     {"plugin_failure", CT_CHOICE, O(plugin_failure_skip), 0, 0, "stop", "stop|skip", false},
     {"jwt_alg", CT_ENUM, O(jwt_alg), 0, 0, "EdDSA", "EdDSA|ES256|RS256|HS256", false},
     {"jwt_key_file", CT_STR, O(jwt_key_file), 1, 0, NULL, NULL, false},
@@ -740,6 +741,12 @@ static int config_check(struct config *cfg, char **err)
     if (cfg->plugins != NULL && !config_name_list_ok(cfg->plugins)) {
         *err = config_fmt("config: plugins: \"%s\" is not a comma-separated list of names",
                           cfg->plugins);
+        return LINTEL_EPARAM;
+    }
+    if (cfg->compat != NULL && !config_name_list_ok(cfg->compat)) {
+        *err = config_fmt("config: compat: \"%s\" is not a comma-separated list of profile names"
+                          " (wec, chililabs, datapoints, fender, tasks)",
+                          cfg->compat);
         return LINTEL_EPARAM;
     }
     return config_cors(cfg, err);

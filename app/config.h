@@ -40,6 +40,7 @@ struct config {
     char *plugin_dir;         /* plugin_dir: default the executable's ../plugins        */
     char *plugins;            /* plugins: "auth,users,..."; NULL = every .so found      */
     char *plugin_extra;       /* plugin_extra: comma-separated .so paths loaded beside  */
+    char *compat;             /* compat: "wec,fender": profiles compat_<name>.so, last  */
     bool plugin_failure_skip; /* plugin_failure: "stop" (default) or "skip"             */
     json_t *j_plugin_configs; /* file key "plugins": [{name, path?, config}] (owned)    */
 

@@ -22,6 +22,7 @@ int core_routes_add(void)
         lintel_handler handler;
     } core[] = {
         {"/health", health_handler},
+        {"/api/health", health_handler}, /* the same, where no compatibility profile reaches */
         {"/openapi.json", openapi_handler},
         {"/docs", web_docs_handler},
         {"/admin", web_admin_handler},

@@ -359,6 +359,11 @@ static long long host_req_user_id(lintel_req *req)
     return req->user_id;
 }
 
+static const char *host_req_path(lintel_req *req)
+{
+    return req->path;
+}
+
 static const char *host_req_client_addr(lintel_req *req)
 {
     return req->client_addr;
@@ -856,6 +861,8 @@ static struct lintel_api host_table = {
     .sha256_hex = host_sha256_hex,
     .free = host_free,
     .strerror = http_error_strerror,
+    /* ABI 1.1 (login is bound from the lifecycle table: host_api_bind) */
+    .req_path = host_req_path,
 };
 
 void host_api_bind(const struct lintel_api *upper)

@@ -23,6 +23,7 @@
 #include <lintel/migrations.h>
 #include <lintel/version.h>
 
+#include <getopt.h>
 #include <pthread.h>
 #include <rhonabwy.h>
 #include <signal.h>
@@ -76,50 +77,70 @@ struct main_state {
     bool cfg_loaded, log_open, libs_open, db_open, auth_open, http_open;
 };
 
+/*
+ * Options (getopt_long: "--config FILE", "--config=FILE", "-c FILE", "-cFILE") and command words
+ * in order; "+" stops getopt at each word, which is taken here before it goes on. The migrate
+ * options count only after "migrate"; "user" and "keys" hand the rest (*sub on) to their CLI.
+ */
 static int main_args(int argc, char **argv, const char **config_path, enum main_cmd *cmd, int *sub,
                      struct main_state *st)
 {
-    int i;
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {"status", no_argument, NULL, 'S'},
+                                         {"dry-run", no_argument, NULL, 'D'},
+                                         {"accept-changed", no_argument, NULL, 'A'},
+                                         {NULL, 0, NULL, 0}};
+    const char *word;
+    int c;
 
     *config_path = NULL;
     *cmd = CMD_SERVE;
     *sub = argc;
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "lintel: %s needs a file name\n", a);
+    optind = 1;
+    opterr = 0; /* the messages are written here */
+    for (;;) {
+        while ((c = getopt_long(argc, argv, "+:c:h", opts, NULL)) != -1) {
+            if (c == ':') {
+                fprintf(stderr, "lintel: %s needs a file name\n", argv[optind - 1]);
+                return EXIT_USAGE;
+            } else if (c == 'c') {
+                *config_path = optarg;
+            } else if (c == 'h' || c == 'V') {
+                *cmd = c == 'h' ? CMD_HELP : CMD_VERSION;
+                return 0;
+            } else if ((c == 'S' || c == 'D' || c == 'A') && *cmd == CMD_MIGRATE) {
+                if (c == 'A')
+                    st->migrate_accept = true;
+                else
+                    st->migrate_mode = c == 'S' ? MIGRATE_STATUS : MIGRATE_DRY_RUN;
+            } else {
+                /* also the migrate options anywhere but after "migrate" */
+                fprintf(stderr, "lintel: unknown argument '%s' (see lintel --help)\n",
+                        argv[optind - 1]);
                 return EXIT_USAGE;
             }
-            *config_path = argv[++i];
-        } else if (strncmp(a, "--config=", 9) == 0) {
-            *config_path = a + 9;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0) {
-            *cmd = CMD_HELP;
+        }
+        if (optind >= argc)
             return 0;
-        } else if (strcmp(a, "version") == 0 || strcmp(a, "--version") == 0) {
-            *cmd = CMD_VERSION;
+        word = argv[optind++];
+        if (strcmp(word, "help") == 0 || strcmp(word, "version") == 0) {
+            *cmd = word[0] == 'h' ? CMD_HELP : CMD_VERSION;
             return 0;
-        } else if (strcmp(a, "serve") == 0) {
+        } else if (strcmp(word, "serve") == 0) {
             *cmd = CMD_SERVE;
-        } else if (strcmp(a, "migrate") == 0) {
+        } else if (strcmp(word, "migrate") == 0) {
             *cmd = CMD_MIGRATE;
-        } else if (*cmd == CMD_MIGRATE && strcmp(a, "--status") == 0) {
-            st->migrate_mode = MIGRATE_STATUS;
-        } else if (*cmd == CMD_MIGRATE && strcmp(a, "--dry-run") == 0) {
-            st->migrate_mode = MIGRATE_DRY_RUN;
-        } else if (*cmd == CMD_MIGRATE && strcmp(a, "--accept-changed") == 0) {
-            st->migrate_accept = true;
-        } else if (strcmp(a, "user") == 0 || strcmp(a, "keys") == 0) {
-            *cmd = strcmp(a, "user") == 0 ? CMD_USER : CMD_KEYS;
-            *sub = i;
+        } else if (strcmp(word, "user") == 0 || strcmp(word, "keys") == 0) {
+            *cmd = word[0] == 'u' ? CMD_USER : CMD_KEYS;
+            *sub = optind - 1;
             return 0;
         } else {
-            fprintf(stderr, "lintel: unknown argument '%s' (see lintel --help)\n", a);
+            fprintf(stderr, "lintel: unknown argument '%s' (see lintel --help)\n", word);
             return EXIT_USAGE;
         }
     }
-    return 0;
 }
 
 /* Database, core and plugin migrations: what `serve` and `migrate` share. */

@@ -219,7 +219,7 @@ static json_t *openapi_success(const struct route *r)
     const char *media = "application/json";
     json_t *j_schema = NULL;
 
-    if (r->owner == NULL && strcmp(r->path, "/health") == 0)
+    if (r->owner == NULL && (strcmp(r->path, "/health") == 0 || strcmp(r->path, "/api/health") == 0))
         j_schema = json_pack("{ss}", "$ref", "#/components/schemas/Health");
     else if (r->owner == NULL && strcmp(r->path, "/docs") == 0)
         media = "text/html";

@@ -17,6 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* The file name prefix of a compatibility profile (compat_wec.so is the profile "wec"). */
+#define PLUGIN_COMPAT_PREFIX "compat_"
 
 typedef int (*plugin_init_fn)(lintel_plugin *p, const struct lintel_api *api, const json_t *config);
 
@@ -170,6 +174,17 @@ int plugin_loader_route_add(lintel_plugin *p, const char *method, const char *pa
             meta_free(meta);
         return LINTEL_EPARAM;
     }
+    if (p->profile && method != NULL && path != NULL) {
+        /* A profile's clients expect its exact answer on a path lintel serves too (/health,
+         * /api/users/me): while the profile is enabled the route is its own. Two profiles on
+         * one route still conflict (router_add names both). */
+        const struct route *held = server_route_find(method, path);
+        if (held != NULL && (held->owner == NULL || !held->owner->profile)) {
+            log_info("compat: profile %s shadows %s %s of %s while it is enabled", p->name,
+                     method, path, held->owner_name);
+            server_route_remove(held);
+        }
+    }
     rc = server_route_add(&def, &err);
     if (rc != 0)
         plugin_loader_fail(p, "%s", err != NULL ? err : "route_add failed");
@@ -306,6 +321,14 @@ static int plugin_load(const struct config *cfg, const char *name, const char *p
         /* init ignored a refused registration: half a plugin is worse than none. */
         rc = LINTEL_EPARAM;
     }
+    if (rc == 0 && !p->profile &&
+        strncmp(name, PLUGIN_COMPAT_PREFIX, strlen(PLUGIN_COMPAT_PREFIX)) == 0) {
+        rc = LINTEL_EPARAM;
+        plugin_loader_fail(p,
+                           "plugin %s: a compat_ plugin must declare itself a compatibility "
+                           "profile (api->declare_profile)",
+                           name);
+    }
     if (rc != 0) {
         *err = p->error != NULL ? plugin_fmt("%s", p->error)
                                 : plugin_fmt("plugin %s: init failed with %d (%s)", name, rc,
@@ -376,6 +399,9 @@ static int plugin_names(const struct config *cfg, char ***names, size_t *n, char
         while ((e = readdir(d)) != NULL) {
             size_t len = strlen(e->d_name);
             if (len <= 3 || strcmp(e->d_name + len - 3, ".so") != 0 || e->d_name[0] == '.')
+                continue;
+            /* compatibility profiles load only when `compat` names them */
+            if (strncmp(e->d_name, PLUGIN_COMPAT_PREFIX, strlen(PLUGIN_COMPAT_PREFIX)) == 0)
                 continue;
             grown = realloc(list, (count + 1) * sizeof(*grown));
             if (grown == NULL || (grown[count] = strndup(e->d_name, len - 3)) == NULL) {
@@ -455,6 +481,43 @@ static int plugin_load_extra(const struct config *cfg, char **err)
     return rc;
 }
 
+/*
+ * compat: the profiles compat_<name>.so of the plugin directory, loaded after every other
+ * plugin so that a route they share with lintel's own API is theirs (server_route_add). Each
+ * must declare itself a profile.
+ */
+static int plugin_load_compat(const struct config *cfg, char **err)
+{
+    char *copy, *tok, *save = NULL, *msg = NULL, name[128], path[4096];
+    int rc = 0;
+
+    if (cfg->compat == NULL)
+        return 0;
+    copy = strdup(cfg->compat);
+    if (copy == NULL) {
+        *err = plugin_fmt("plugins: out of memory");
+        return LINTEL_ENOMEM;
+    }
+    for (tok = strtok_r(copy, ", ", &save); tok != NULL && rc == 0;
+         tok = strtok_r(NULL, ", ", &save)) {
+        snprintf(name, sizeof(name), "%s%.100s", PLUGIN_COMPAT_PREFIX, tok);
+        snprintf(path, sizeof(path), "%s/%s.so", cfg->plugin_dir, name);
+        if (access(path, F_OK) != 0) {
+            rc = plugin_refused(cfg, err,
+                                plugin_fmt("compat: no profile \"%s\" (%s does not exist; the "
+                                           "profiles are wec, chililabs, datapoints, fender, tasks)",
+                                           tok, path));
+            continue;
+        }
+        if (plugin_load(cfg, name, path, &msg) != 0) {
+            rc = plugin_refused(cfg, err, msg);
+            msg = NULL;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
 int plugin_loader_load_all(const struct config *cfg, const struct lintel_api *api, char **err)
 {
     plugin_api = api;
@@ -505,6 +568,8 @@ int plugin_loader_load_all(const struct config *cfg, const struct lintel_api *ap
         }
     }
     rc = plugin_load_extra(cfg, err);
+    if (rc == 0)
+        rc = plugin_load_compat(cfg, err);
 cleanup:
     for (i = 0; i < n; i++)
         free(names[i]);

@@ -119,7 +119,8 @@ static int router_parse(struct route *r, const char *path, char **err)
         r->nsegs++;
         p = seg + n;
     }
-    if (*p != '\0') {
+    /* "/" alone is the root (no segments); elsewhere a trailing slash is refused */
+    if (*p != '\0' && strcmp(path, "/") != 0) {
         *err = router_fmt("route %s %s: no trailing slash", r->method, path);
         return LINTEL_EPARAM;
     }
@@ -218,6 +219,19 @@ cleanup:
     if (meta != NULL && def->meta_free != NULL)
         def->meta_free(meta);
     return rc;
+}
+
+void router_remove(struct router *rt, const struct route *r)
+{
+    size_t i, kept = 0;
+
+    for (i = 0; i < rt->n; i++) {
+        if (rt->routes[i] == r)
+            router_route_free(rt->routes[i]);
+        else
+            rt->routes[kept++] = rt->routes[i];
+    }
+    rt->n = kept;
 }
 
 void router_remove_owner(struct router *rt, const struct lintel_plugin *owner)

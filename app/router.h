@@ -55,6 +55,9 @@ void router_free(struct router *rt);
  */
 int router_add(struct router *rt, const struct route_def *def, char **err);
 
+/* Removes the route r (a route a compatibility profile takes over); unknown r: nothing. */
+void router_remove(struct router *rt, const struct route *r);
+
 /* Removes every route of owner (a refused plugin); NULL removes nothing. */
 void router_remove_owner(struct router *rt, const struct lintel_plugin *owner);
 

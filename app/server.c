@@ -106,6 +106,17 @@ void server_set_hooks(const struct server_hooks *hooks)
     server_hooks = *hooks;
 }
 
+const struct route *server_route_find(const char *method, const char *path)
+{
+    return server_router != NULL ? router_find(server_router, method, path, false) : NULL;
+}
+
+void server_route_remove(const struct route *r)
+{
+    if (server_router != NULL)
+        router_remove(server_router, r);
+}
+
 void server_routes_remove(const struct lintel_plugin *owner)
 {
     if (server_router != NULL)
@@ -388,7 +399,12 @@ static int server_authenticate(struct lintel_req *req)
         host_res_put_header(&req->res, "WWW-Authenticate", "Bearer");
     else if (rc == LINTEL_ETOKEN)
         host_res_put_header(&req->res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-    return host_res_record(&req->res, rc, NULL, detail, false);
+    host_res_record(&req->res, rc, NULL, detail, false);
+    /* For a profile's error renderer: why, as errors[] {field "Authorization", message}
+     * (lintel's own 401/403 bodies carry no errors[]). */
+    if (auth_reason() != NULL)
+        host_res_record(&req->res, rc, "Authorization", auth_reason(), false);
+    return rc;
 }
 
 static int server_options(struct lintel_req *req, const char *allow)

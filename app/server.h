@@ -36,6 +36,12 @@ struct server_hooks {
 
 void server_set_hooks(const struct server_hooks *hooks);
 
+/* The route registered with exactly method and path, or NULL (borrowed). */
+const struct route *server_route_find(const char *method, const char *path);
+
+/* Removes route r (one a compatibility profile takes over). */
+void server_route_remove(const struct route *r);
+
 /* Removes every route of owner (a refused plugin). */
 void server_routes_remove(const struct lintel_plugin *owner);
 

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "db.h"
 
+#include <getopt.h>
 #include <jansson.h>
 #include <lintel/plugin.h>
 #include <stdio.h>
@@ -20,8 +21,8 @@
 
 static int users_cli_usage(void)
 {
-    fprintf(stderr, "usage: lintel user add NAME [--role user|admin]   (password on stdin)\n"
-                    "       lintel user passwd NAME                 (password on stdin)\n");
+    fprintf(stderr, "usage: lintel user add NAME [-r|--role user|admin]   (password on stdin)\n"
+                    "       lintel user passwd NAME                    (password on stdin)\n");
     return 2;
 }
 
@@ -87,6 +88,34 @@ static int users_cli_db(const struct config *cfg, struct db **db, int *opened)
     return rc;
 }
 
+/*
+ * argv: "user", then the command, its NAME and options in any order (getopt_long permutes):
+ * "add NAME [-r|--role user|admin]" or "passwd NAME". 0, or -1 for a usage error.
+ */
+static int users_cli_args(int argc, char **argv, const char **cmd, const char **name,
+                          const char **role)
+{
+    static const struct option opts[] = {{"role", required_argument, NULL, 'r'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c, role_given = 0;
+
+    optind = 0; /* glibc: a full restart, main.c has run getopt_long on other arguments */
+    while ((c = getopt_long(argc, argv, "r:h", opts, NULL)) != -1) {
+        if (c != 'r')
+            return -1; /* --help, or getopt_long has named the bad option */
+        *role = optarg;
+        role_given = 1;
+    }
+    if (argc - optind != 2)
+        return -1;
+    *cmd = argv[optind];
+    *name = argv[optind + 1];
+    if (strcmp(*cmd, "add") == 0)
+        return strcmp(*role, "admin") == 0 || strcmp(*role, "user") == 0 ? 0 : -1;
+    return strcmp(*cmd, "passwd") == 0 && !role_given ? 0 : -1;
+}
+
 int users_cli_main(int argc, char **argv, const struct config *cfg)
 {
     const char *cmd, *name, *role = "user", *problem;
@@ -96,19 +125,8 @@ int users_cli_main(int argc, char **argv, const struct config *cfg)
     long long id;
     int rc, status = 1, opened = 0;
 
-    if (argc < 3)
+    if (users_cli_args(argc, argv, &cmd, &name, &role) != 0)
         return users_cli_usage();
-    cmd = argv[1];
-    name = argv[2];
-    if (strcmp(cmd, "add") == 0) {
-        if (argc == 5 && strcmp(argv[3], "--role") == 0 &&
-            (strcmp(argv[4], "admin") == 0 || strcmp(argv[4], "user") == 0))
-            role = argv[4];
-        else if (argc != 3)
-            return users_cli_usage();
-    } else if (strcmp(cmd, "passwd") != 0 || argc != 3) {
-        return users_cli_usage();
-    }
     if (users_cli_db(cfg, &db, &opened) != 0)
         goto cleanup;
     if (users_cli_read_password(&password) != 0) {

@@ -44,6 +44,8 @@ extern const struct lintel_api *lintel_api;
 #define lintel_req_client_addr(...) (lintel_api->req_client_addr(__VA_ARGS__))
 #define lintel_req_page(...)        (lintel_api->req_page(__VA_ARGS__))
 #define lintel_req_id(...)          (lintel_api->req_id(__VA_ARGS__))
+#define lintel_req_path(...)        (lintel_api->req_path(__VA_ARGS__))
+#define lintel_login(...)           (lintel_api->login(__VA_ARGS__))
 
 /* Response. */
 #define lintel_res_json(...)    (lintel_api->res_json(__VA_ARGS__))

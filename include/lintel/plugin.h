@@ -86,7 +86,10 @@ typedef int (*lintel_handler)(lintel_req *req, lintel_res *res, void *state);
  * the status code, detail the recorded sentence (never NULL), j_errors the recorded
  * [{field, message}] or NULL (both borrowed). Write the reply with res_json/res_bytes/res_empty
  * and return 0; a negative return lets the host render its own problem+json. Headers the host
- * set (WWW-Authenticate, Allow) stay.
+ * set (WWW-Authenticate, Allow) stay. When the host's own authentication refused (401, 403),
+ * j_errors holds {"field": "Authorization", "message": why}, why one of "missing" (no bearer
+ * token), "invalid" (malformed, bad signature or expired), "revoked" (its session ended:
+ * logout, password change, deletion), "scope", "role" (since ABI 1.1).
  */
 typedef int (*lintel_error_render)(lintel_req *req, lintel_res *res, unsigned status, int rc,
                                    const char *detail, const json_t *j_errors, void *state);
@@ -452,6 +455,9 @@ struct lintel_api {
      * LINTEL_EMALFORMED (a scope that does not exist), LINTEL_EUNAVAIL.
      */
     int (*login)(lintel_req *req, const struct lintel_login *in, json_t **j_out);
+
+    /* The request's path as the client sent it, without the query (borrowed): "/numbers/7". */
+    const char *(*req_path)(lintel_req *req);
 
     /*
      * ABI 1.2 and later: append members here only, each group under a comment naming the minor

@@ -1,0 +1,276 @@
+/*
+ * What the compatibility profiles share: the FastAPI/pydantic wire shapes of their seeds. The
+ * messages are pydantic v2's own words, quoted in ../shared/seeds/wire.md.
+ */
+#include "compat.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define COMPAT_MSG_MISSING   "Field required"
+#define COMPAT_MSG_INT       "Input should be a valid integer"
+#define COMPAT_MSG_INT_FLOAT "Input should be a valid integer, got a number with a fractional part"
+#define COMPAT_MSG_INT_PARSE "Input should be a valid integer, unable to parse string as an integer"
+#define COMPAT_MSG_STR       "Input should be a valid string"
+#define COMPAT_MSG_DICT      "Input should be a valid dictionary or object to extract fields from"
+
+int compat_item(json_t *j_items, const char *type, json_t *j_loc, const char *msg,
+                json_t *j_input, json_t *j_ctx)
+{
+    json_t *j_item = NULL;
+    int rc = LINTEL_ENOMEM;
+
+    if (j_loc == NULL)
+        goto cleanup;
+    j_item = json_pack("{ss sO ss sO}", "type", type, "loc", j_loc, "msg", msg, "input",
+                       j_input != NULL ? j_input : json_null());
+    if (j_item == NULL)
+        goto cleanup;
+    if (j_ctx != NULL && json_object_set(j_item, "ctx", j_ctx) != 0)
+        goto cleanup;
+    if (json_array_append(j_items, j_item) != 0)
+        goto cleanup;
+    rc = LINTEL_EPARAM;
+cleanup:
+    json_decref(j_item);
+    json_decref(j_loc);
+    json_decref(j_input);
+    json_decref(j_ctx);
+    return rc;
+}
+
+/* Whether a Content-Type names JSON (or there is none: FastAPI then reads the body as JSON). */
+static int compat_json_type(const char *ct)
+{
+    size_t n;
+
+    if (ct == NULL || ct[0] == '\0')
+        return 1;
+    n = strcspn(ct, ";");
+    while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    if (n == strlen("application/json") && strncasecmp(ct, "application/json", n) == 0)
+        return 1;
+    return n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+int compat_body(lintel_req *req, json_t *j_items, json_t **j_body)
+{
+    const char *data;
+    json_error_t error;
+    size_t len = 0;
+
+    *j_body = NULL;
+    data = lintel_req_body(req, &len);
+    if (data == NULL || len == 0)
+        return compat_item(j_items, "missing", json_pack("[s]", "body"), COMPAT_MSG_MISSING, NULL,
+                           NULL);
+    if (!compat_json_type(lintel_req_header(req, "Content-Type")))
+        return compat_item(j_items, "model_attributes_type", json_pack("[s]", "body"),
+                           COMPAT_MSG_DICT, json_stringn(data, len), NULL);
+    *j_body = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
+    if (*j_body == NULL)
+        return compat_item(j_items, "json_invalid",
+                           json_pack("[sI]", "body", (json_int_t)error.position),
+                           "JSON decode error", json_object(),
+                           json_pack("{ss}", "error", error.text));
+    if (!json_is_object(*j_body)) {
+        json_t *j_input = *j_body;
+        *j_body = NULL;
+        return compat_item(j_items, "model_attributes_type", json_pack("[s]", "body"),
+                           COMPAT_MSG_DICT, j_input, NULL);
+    }
+    return 0;
+}
+
+/* Decimal digits with an optional sign, as pydantic parses a str into an int. */
+static int compat_parse_int(const char *s, long long *out)
+{
+    char *end = NULL;
+    const char *p = s;
+
+    if (*p == '+' || *p == '-')
+        p++;
+    if (*p < '0' || *p > '9')
+        return -1;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (*p != '\0')
+        return -1;
+    errno = 0;
+    *out = strtoll(s, &end, 10);
+    return errno == 0 ? 0 : -1;
+}
+
+int compat_int(const json_t *j_body, const char *field, json_t *j_items, long long *out)
+{
+    json_t *j = json_object_get(j_body, field);
+    double x;
+
+    *out = 0;
+    if (j == NULL)
+        return compat_item(j_items, "missing", json_pack("[ss]", "body", field),
+                           COMPAT_MSG_MISSING, json_incref((json_t *)j_body), NULL);
+    if (json_is_integer(j)) {
+        *out = (long long)json_integer_value(j);
+        return 0;
+    }
+    if (json_is_boolean(j)) {
+        *out = json_is_true(j) ? 1 : 0;
+        return 0;
+    }
+    if (json_is_real(j)) {
+        x = json_real_value(j);
+        if (x == floor(x) && fabs(x) < 9.2e18) {
+            *out = (long long)x;
+            return 0;
+        }
+        return compat_item(j_items, "int_from_float", json_pack("[ss]", "body", field),
+                           COMPAT_MSG_INT_FLOAT, json_incref(j), NULL);
+    }
+    if (json_is_string(j)) {
+        if (compat_parse_int(json_string_value(j), out) == 0)
+            return 0;
+        return compat_item(j_items, "int_parsing", json_pack("[ss]", "body", field),
+                           COMPAT_MSG_INT_PARSE, json_incref(j), NULL);
+    }
+    return compat_item(j_items, "int_type", json_pack("[ss]", "body", field), COMPAT_MSG_INT,
+                       json_incref(j), NULL);
+}
+
+int compat_path_int(lintel_req *req, const char *name, json_t *j_items, long long *out)
+{
+    const char *s = lintel_req_param(req, name);
+
+    *out = 0;
+    if (s != NULL && compat_parse_int(s, out) == 0)
+        return 0;
+    return compat_item(j_items, "int_parsing", json_pack("[ss]", "path", name),
+                       COMPAT_MSG_INT_PARSE, s != NULL ? json_string(s) : NULL, NULL);
+}
+
+int compat_str(const json_t *j_body, const char *field, int required, json_t *j_items,
+               const char **out)
+{
+    json_t *j = json_object_get(j_body, field);
+
+    *out = NULL;
+    if (j == NULL) {
+        if (!required)
+            return 0;
+        return compat_item(j_items, "missing", json_pack("[ss]", "body", field),
+                           COMPAT_MSG_MISSING, json_incref((json_t *)j_body), NULL);
+    }
+    if (!json_is_string(j))
+        return compat_item(j_items, "string_type", json_pack("[ss]", "body", field),
+                           COMPAT_MSG_STR, json_incref(j), NULL);
+    *out = json_string_value(j);
+    return 0;
+}
+
+int compat_form_login(lintel_req *req, json_t *j_items, json_t **j_form, const char **username,
+                      const char **password)
+{
+    const char *ct = lintel_req_header(req, "Content-Type"), *grant;
+    const char *keys[2] = {"username", "password"};
+    const char **outs[2] = {username, password};
+    int i, rc = 0;
+
+    *j_form = NULL;
+    *username = NULL;
+    *password = NULL;
+    if (ct != NULL && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0 &&
+        lintel_req_json(req, j_form) != 0)
+        *j_form = NULL; /* an unreadable form is a form without fields, as FastAPI sees it */
+    for (i = 0; i < 2; i++) {
+        const char *v = json_string_value(json_object_get(*j_form, keys[i]));
+        if (v == NULL || v[0] == '\0')
+            rc = compat_item(j_items, "missing", json_pack("[ss]", "body", keys[i]),
+                             COMPAT_MSG_MISSING, NULL, NULL);
+        else
+            *outs[i] = v;
+    }
+    grant = json_string_value(json_object_get(*j_form, "grant_type"));
+    if (grant != NULL && grant[0] != '\0' && strcmp(grant, "password") != 0)
+        rc = compat_item(j_items, "string_pattern_mismatch", json_pack("[ss]", "body", "grant_type"),
+                         "String should match pattern '^password$'", json_string(grant),
+                         json_pack("{ss}", "pattern", "^password$"));
+    return rc;
+}
+
+int compat_detail(lintel_res *res, unsigned status, const char *detail)
+{
+    json_t *j = json_pack("{ss}", "detail", detail != NULL ? detail : "");
+    int rc = j != NULL ? lintel_res_json(res, status, j) : LINTEL_ENOMEM;
+
+    json_decref(j);
+    return rc;
+}
+
+int compat_422(lintel_res *res, const json_t *j_items)
+{
+    json_t *j = json_pack("{sO}", "detail", (json_t *)j_items);
+    int rc = j != NULL ? lintel_res_json(res, 422, j) : LINTEL_ENOMEM;
+
+    json_decref(j);
+    return rc;
+}
+
+const char *compat_auth_reason(const json_t *j_errors)
+{
+    const json_t *j_err;
+    size_t i;
+
+    json_array_foreach(j_errors, i, j_err) {
+        const char *field = json_string_value(json_object_get(j_err, "field"));
+        if (field != NULL && strcmp(field, "Authorization") == 0)
+            return json_string_value(json_object_get(j_err, "message"));
+    }
+    return NULL;
+}
+
+const char *compat_missing_scope(const char *detail, char *buf, size_t size)
+{
+    static const char prefix[] = "Missing scope ";
+
+    if (detail == NULL || strncmp(detail, prefix, sizeof(prefix) - 1) != 0)
+        return NULL;
+    snprintf(buf, size, "%s", detail + sizeof(prefix) - 1);
+    return buf;
+}
+
+const char *compat_micro_time(const char *iso, char *buf, size_t size)
+{
+    size_t n = iso != NULL ? strlen(iso) : 0;
+
+    if (n == 20 && iso[19] == 'Z')
+        snprintf(buf, size, "%.19s.000000Z", iso);
+    else
+        snprintf(buf, size, "%s", iso != NULL ? iso : "");
+    return buf;
+}
+
+json_t *compat_number(double x)
+{
+    if (x == floor(x) && fabs(x) <= 9007199254740992.0)
+        return json_integer((json_int_t)x);
+    return json_real(x);
+}
+
+char *compat_username(lintel_req *req)
+{
+    json_t *j_row = NULL;
+    char *name = NULL;
+
+    if (lintel_sql_rowf(req, &j_row, "SELECT username FROM users WHERE id = ?1", "I",
+                        (json_int_t)lintel_req_user_id(req)) == 0) {
+        const char *s = json_string_value(json_object_get(j_row, "username"));
+        name = s != NULL ? strdup(s) : NULL;
+    }
+    json_decref(j_row);
+    return name;
+}

@@ -1,0 +1,72 @@
+/*
+ * What the compatibility profiles share: the FastAPI/pydantic wire shapes their seeds answer
+ * with (detail bodies, 422 item lists, lax field reading, the OAuth2 password form).
+ */
+#ifndef LINTEL_PLUGINS_COMPAT_H
+#define LINTEL_PLUGINS_COMPAT_H
+
+#include <lintel/kit.h>
+
+/*
+ * Appends one pydantic v2 error item {"type", "loc", "msg", "input"[, "ctx"]} to j_items. j_loc
+ * (an array, e.g. ["body", "value"]), j_input (NULL: null) and j_ctx (NULL: none) are stolen.
+ * Returns LINTEL_EPARAM, the code the caller goes on with (LINTEL_ENOMEM when out of memory).
+ */
+int compat_item(json_t *j_items, const char *type, json_t *j_loc, const char *msg,
+                json_t *j_input, json_t *j_ctx);
+
+/*
+ * The body as FastAPI reads a JSON model: no body → "missing" at ["body"]; malformed JSON →
+ * "json_invalid" at ["body", offset]; a body that is not an object →
+ * "model_attributes_type". The route must be LINTEL_ROUTE_RAW (FastAPI decides from the bytes,
+ * not the Content-Type). 0 with *j_body (new reference), or LINTEL_EPARAM with items added.
+ */
+int compat_body(lintel_req *req, json_t *j_items, json_t **j_body);
+
+/*
+ * body.field as pydantic's lax int: 5, 5.0, "5", true are 5; 5.5, "abc", null, lists are
+ * refused with pydantic's message. Missing: "Field required". 0 or LINTEL_EPARAM (item added).
+ */
+int compat_int(const json_t *j_body, const char *field, json_t *j_items, long long *out);
+
+/* A path segment as pydantic's int ("-3" parses; "abc", "1.5" do not). 0 or LINTEL_EPARAM. */
+int compat_path_int(lintel_req *req, const char *name, json_t *j_items, long long *out);
+
+/* body.field as a str (numbers are refused: "Input should be a valid string"). required 0:
+ * absent is *out NULL. 0 or LINTEL_EPARAM (item added). */
+int compat_str(const json_t *j_body, const char *field, int required, json_t *j_items,
+               const char **out);
+
+/*
+ * The OAuth2 password form (application/x-www-form-urlencoded): username and password, an
+ * empty value counting as missing; grant_type, when given, must be "password". The route needs
+ * LINTEL_ROUTE_FORM. *j_form (new reference) holds the strings. 0 or LINTEL_EPARAM.
+ */
+int compat_form_login(lintel_req *req, json_t *j_items, json_t **j_form, const char **username,
+                      const char **password);
+
+/* Writes {"detail": detail} with status. */
+int compat_detail(lintel_res *res, unsigned status, const char *detail);
+
+/* Writes 422 {"detail": j_items} (not stolen). */
+int compat_422(lintel_res *res, const json_t *j_items);
+
+/*
+ * Why the host's authentication refused, from the errors a renderer is handed: "missing",
+ * "invalid", "revoked", "scope", "role"; NULL when the host did not refuse a token.
+ */
+const char *compat_auth_reason(const json_t *j_errors);
+
+/* The scope a 403 "Missing scope X" names (into buf), or NULL. */
+const char *compat_missing_scope(const char *detail, char *buf, size_t size);
+
+/* A stored "YYYY-MM-DDTHH:MM:SSZ" with six fraction digits: "...:SS.000000Z" (into buf). */
+const char *compat_micro_time(const char *iso, char *buf, size_t size);
+
+/* x as JSON: an integer when it is integral and exact in a double, else a real (new ref). */
+json_t *compat_number(double x);
+
+/* The user's username (malloc'd), or NULL. */
+char *compat_username(lintel_req *req);
+
+#endif /* LINTEL_PLUGINS_COMPAT_H */
