@@ -6,7 +6,7 @@ TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build run test bench fuzz format clean
+.PHONY: all deps build run test bench fuzz soak format clean
 
 all: build
 
@@ -41,9 +41,10 @@ bench:
 	$(MAKE) build
 	tests/bench/run.sh $(BUILD)
 
+# Every libFuzzer harness for FUZZ_SECONDS (default 60) each, FUZZ_JOBS (default 1) at once.
 fuzz:
 	@scripts/install-deps.sh scripts/debian-packages.txt scripts/bench-packages.txt
-	tests/fuzz/run.sh
+	tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -13,6 +13,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <lintel/plugin.h>
 #include <pthread.h>
@@ -20,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Verified-token cache: direct-mapped, so its size is fixed whatever the traffic. */
 #define AUTH_CACHE_SLOTS 2048
@@ -458,6 +461,61 @@ int auth_jwks(json_t **j_jwks)
     return keyring_jwks(j_jwks);
 }
 
+/*
+ * Writes a generated admin password to <data_dir>/admin-password, mode 0600 whatever the umask,
+ * replacing any older file. Never to stderr: that is where the log goes, and under systemd or a
+ * container the log is kept and shipped with its secrets. path gets the file's name.
+ */
+static int auth_write_admin_password(const struct config *cfg, const char *username,
+                                     const char *password, char *path, size_t size)
+{
+    const char *dir = cfg->data_dir != NULL ? cfg->data_dir : "./data";
+    char *text = NULL;
+    int fd = -1, n, rc = LINTEL_EUNAVAIL;
+
+    if (snprintf(path, size, "%s/admin-password", dir) >= (int)size) {
+        log_error("auth: data directory path too long for the admin password file");
+        goto cleanup;
+    }
+    if (unlink(path) != 0 && errno != ENOENT) {
+        log_error("auth: cannot replace %s: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    /* O_EXCL|O_NOFOLLOW: never write a secret through a file or link someone else put there. */
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 || fchmod(fd, 0600) != 0) {
+        log_error("auth: cannot create %s: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    n = asprintf(&text,
+                 "# lintel: the first admin account, created with a generated password.\n"
+                 "# Store it, then delete this file; it is not written again.\n"
+                 "username=%s\npassword=%s\n",
+                 username, password);
+    if (n < 0) {
+        text = NULL;
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    if (write(fd, text, (size_t)n) != n || fsync(fd) != 0) {
+        log_error("auth: cannot write %s: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    if (fd >= 0 && close(fd) != 0 && rc == 0) {
+        log_error("auth: cannot write %s: %s", path, strerror(errno));
+        rc = LINTEL_EUNAVAIL;
+    }
+    if (rc != 0 && fd >= 0)
+        unlink(path);
+    if (text != NULL) {
+        explicit_bzero(text, strlen(text));
+        free(text);
+    }
+    return rc;
+}
+
 int auth_bootstrap_admin(const struct config *cfg)
 {
     struct db *db = NULL;
@@ -465,6 +523,7 @@ int auth_bootstrap_admin(const struct config *cfg)
     char *generated = NULL;
     const char *password = cfg->admin_password, *username;
     const char *problem;
+    char pw_path[4096];
     int rc;
 
     username = cfg->admin_username != NULL ? cfg->admin_username : "admin";
@@ -517,22 +576,28 @@ int auth_bootstrap_admin(const struct config *cfg)
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
+    /* The file first: an account whose password nobody can read would lock the operator out. */
+    if (generated != NULL) {
+        rc = auth_write_admin_password(cfg, username, generated, pw_path, sizeof(pw_path));
+        if (rc != 0)
+            goto cleanup;
+    }
     rc = db_exec(db, "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, 'admin')",
                  j_params, NULL, NULL);
     if (rc != 0) {
         log_error("auth: cannot create the admin: %s", db_errmsg(db));
+        if (generated != NULL)
+            unlink(pw_path);
         goto cleanup;
     }
     log_info("auth: created the admin account '%s'", username);
-    if (generated != NULL) {
-        /* Printed once, never logged: the log may be shipped elsewhere. */
-        fprintf(stderr,
-                "\n  lintel: first start: admin account '%s' created with password:\n"
-                "      %s\n  Store it now; it is not shown again.\n\n",
-                username, generated);
-        fflush(stderr);
-    }
+    if (generated != NULL)
+        log_always("auth: first start: the admin password was generated and written to %s "
+                   "(mode 0600, readable by this user only); store it, then delete the file",
+                   pw_path);
 cleanup:
+    if (generated != NULL)
+        explicit_bzero(generated, strlen(generated));
     free(generated);
     json_decref(j_params);
     json_decref(j_row);

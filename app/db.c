@@ -9,6 +9,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <lintel/plugin.h>
 #include <lintel_ext.h>
@@ -1031,6 +1032,38 @@ static int db_mkdirs(const char *dir)
     return 0;
 }
 
+/*
+ * The database and its -wal and -shm files hold every user's data: owner only, whatever the
+ * umask. SQLite creates the main file with 0644 & ~umask but gives -wal and -shm the main
+ * file's mode, so creating the main file 0600 here covers all three; files an older version
+ * left readable by others are narrowed too.
+ */
+static int db_private_files(const char *db_path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char path[PATH_MAX + 16];
+    struct stat st;
+    size_t i;
+    int fd;
+
+    fd = open(db_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || fstat(fd, &st) != 0 || ((st.st_mode & 0077) != 0 && fchmod(fd, 0600) != 0)) {
+        log_error("db: cannot create %s with mode 0600: %s", db_path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    for (i = 1; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", db_path, suffixes[i]);
+        if (stat(path, &st) == 0 && (st.st_mode & 0077) != 0 && chmod(path, 0600) != 0) {
+            log_error("db: cannot make %s private: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int db_global_init(const struct config *cfg)
 {
     struct db *db = NULL;
@@ -1054,6 +1087,10 @@ int db_global_init(const struct config *cfg)
         (int)sizeof(db_cfg.path)) {
         log_error("db: data directory path too long");
         rc = LINTEL_EPARAM;
+        goto cleanup;
+    }
+    if (db_private_files(db_cfg.path) != 0) {
+        rc = LINTEL_EUNAVAIL;
         goto cleanup;
     }
     snprintf(db_cfg.synchronous, sizeof(db_cfg.synchronous), "%s",

@@ -19,6 +19,7 @@
 #include "router.h"
 
 #include <ctype.h>
+#include <lintel/media_type.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,17 +85,8 @@ static int host_res_error(lintel_res *res, int rc, const char *field, const char
 /* The media type of the request without parameters, lower-cased into buf; "" when absent. */
 static void host_media_type(const lintel_req *req, char *buf, size_t size)
 {
-    const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
-    size_t i = 0;
-
-    buf[0] = '\0';
-    if (ct == NULL)
-        return;
-    while (*ct == ' ' || *ct == '\t')
-        ct++;
-    for (; ct[i] != '\0' && ct[i] != ';' && ct[i] != ' ' && i + 1 < size; i++)
-        buf[i] = (char)tolower((unsigned char)ct[i]);
-    buf[i] = '\0';
+    lintel_media_type(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type"), buf,
+                      size);
 }
 
 static bool host_is_json_type(const char *mt)

@@ -162,7 +162,8 @@ int http_client_get(const char *url, long timeout_ms, size_t max_bytes, long *st
     *body = NULL;
     *len = 0;
     *detail = NULL;
-    if (timeout_ms <= 0)
+    /* The operator's upstream_timeout is a ceiling: a caller may only ask for less. */
+    if (timeout_ms <= 0 || timeout_ms > http_client_timeout_ms)
         timeout_ms = http_client_timeout_ms;
     b.cap = max_bytes > 0 ? max_bytes : http_client_max_bytes;
     if (url == NULL || url[0] == '\0') {

@@ -167,6 +167,13 @@ static int jwt_write_key(const char *path, const unsigned char *pem, size_t len,
     if (fd < 0)
         return jwt_err(err, LINTEL_EPARAM, "jwt key: cannot create '%s': %s", path,
                        strerror(errno));
+    /* 0600 exactly, whatever the umask took away (a 0400 key could not be rewritten). */
+    if (fchmod(fd, 0600) != 0) {
+        rc = jwt_err(err, LINTEL_EPARAM, "jwt key: cannot chmod '%s': %s", path, strerror(errno));
+        close(fd);
+        unlink(path);
+        return rc;
+    }
     w = write(fd, pem, len);
     if (w < 0 || (size_t)w != len || fsync(fd) != 0) {
         rc = jwt_err(err, LINTEL_EPARAM, "jwt key: cannot write '%s': %s", path, strerror(errno));

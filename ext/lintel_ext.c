@@ -14,8 +14,9 @@ SQLITE_EXTENSION_INIT1
  * Flags (style.md section 4): pure scalars are deterministic and innocuous so that CHECK
  * constraints and generated columns may use them with trusted_schema=OFF; aggregates are
  * innocuous; lintel_password_hash draws a random salt, so it is direct-only;
- * lintel_password_verify is deterministic but not innocuous, because its cost is chosen by
- * the hash it is given (a hostile schema could burn CPU and memory with it).
+ * lintel_password_verify is deterministic but direct-only, because its cost is chosen by
+ * the hash it is given: a hostile database's view or trigger must not run it on its own
+ * hashes (and verify caps that cost too, see password.c R8).
  */
 #define EXT_PURE (SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS)
 #define EXT_AGG  (SQLITE_UTF8 | SQLITE_INNOCUOUS)
@@ -63,7 +64,8 @@ static const struct {
     {"lintel_scope_within", 2, EXT_PURE, ext_scope_within},
     {"lintel_password_hash", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, ext_password_hash},
     {"lintel_password_hash", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, ext_password_hash},
-    {"lintel_password_verify", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, ext_password_verify},
+    {"lintel_password_verify", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
+     ext_password_verify},
     {"lintel_password_needs_rehash", 1, EXT_PURE, ext_password_needs_rehash},
     {"lintel_password_needs_rehash", 2, EXT_PURE, ext_password_needs_rehash},
 };

@@ -15,16 +15,35 @@
  * R6 needs_rehash is 1 unless the hash is yescrypt with exactly the wanted cost parameters,
  *    a salt and a hash part (it checks the form, not the hash: verify does that).
  * R7 NULL in gives NULL out.
+ * R8 verify spends at most what the server itself could have asked for: the cost comes from
+ *    the stored hash, which may come from a hostile database, so only yescrypt with the
+ *    parameters of a cost 1..11, bcrypt ($2a$ $2b$ $2y$) of cost 4..14, SHA-crypt ($5$ $6$)
+ *    of at most 1,000,000 rounds and md5crypt ($1$, fixed cost) are computed; any other hash
+ *    answers 0 without hashing. (docs/auth.md "Password hashes")
+ * R9 every password the rules accept hashes: libxcrypt refuses a passphrase of 512 bytes or
+ *    more (128 characters of 4 bytes are 512), so such a password is first reduced to
+ *    PW_PREHASH_TAG followed by the hex SHA-256 of its bytes (pre-hash v1), for yescrypt
+ *    hashes only. Shorter passwords are hashed as they are, so every existing hash still
+ *    verifies; the tag starts with 0xFF, which no UTF-8 text contains, so no typed password
+ *    equals a pre-hashed one.
  */
 #include "lintel_ext_int.h"
 
 #include <crypt.h>
+#include <gnutls/crypto.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PW_PREFIX       "$y$"
 #define PW_COST_DEFAULT 5
 #define PW_COST_MIN     1
 #define PW_COST_MAX     11
+#define PW_BCRYPT_MAX   14      /* 2^14 rounds: about 1 s on this machine kind */
+#define PW_SHACRYPT_MAX 1000000 /* rounds=; libxcrypt's default is 5000      */
+/* R9: libxcrypt's CRYPT_MAX_PASSPHRASE_SIZE; passphrases of this many bytes or more fail. */
+#define PW_PHRASE_MAX  512
+#define PW_PREHASH_TAG "\xfflintel-prehash-v1-sha256:"
+#define PW_PREHASH_LEN (sizeof(PW_PREHASH_TAG) - 1 + 64)
 
 /* The cost argument k, or the default: 0, 1 for NULL, -1 after an error. */
 static int pw_cost(sqlite3_context *ctx, const char *fn, int argc, sqlite3_value **argv, int k,
@@ -57,11 +76,80 @@ static int pw_setting(int cost, char *out, int size)
                : 0;
 }
 
+/*
+ * R9: the passphrase given to crypt(3) for pw: pw itself when libxcrypt takes it, else the
+ * pre-hash v1 written into buf (PW_PREHASH_LEN + 1 bytes). NULL when SHA-256 fails.
+ */
+static const char *pw_phrase(const char *pw, size_t len, char *buf)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char digest[32];
+    size_t i, tag = sizeof(PW_PREHASH_TAG) - 1;
+
+    if (len < PW_PHRASE_MAX)
+        return pw;
+    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, pw, len, digest) != 0)
+        return NULL;
+    memcpy(buf, PW_PREHASH_TAG, tag);
+    for (i = 0; i < sizeof digest; i++) {
+        buf[tag + 2 * i] = hex[digest[i] >> 4];
+        buf[tag + 2 * i + 1] = hex[digest[i] & 15];
+    }
+    buf[PW_PREHASH_LEN] = '\0';
+    explicit_bzero(digest, sizeof digest);
+    return buf;
+}
+
+/* The decimal number at s up to the character stop, into *n; -1 when it is not one. */
+static int pw_number(const char *s, char stop, unsigned long *n)
+{
+    char *end;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    *n = strtoul(s, &end, 10);
+    return *end == stop && end - s <= 9 ? 0 : -1;
+}
+
+/* R8: whether the cost a stored hash names is one verify will pay. */
+static int pw_cost_acceptable(const char *stored)
+{
+    char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+    const char *params_end;
+    unsigned long n;
+    int cost;
+
+    if (strncmp(stored, PW_PREFIX, strlen(PW_PREFIX)) == 0) {
+        /* "$y$<params>$": the params must be those crypt_gensalt makes for a cost 1..11 */
+        params_end = strchr(stored + strlen(PW_PREFIX), '$');
+        if (params_end == NULL)
+            return 0;
+        for (cost = PW_COST_MIN; cost <= PW_COST_MAX; cost++) {
+            if (pw_setting(cost, setting, (int)sizeof setting) != 0)
+                return 0;
+            if (strncmp(setting, stored, (size_t)(params_end - stored) + 1) == 0)
+                return 1;
+        }
+        return 0;
+    }
+    if (strncmp(stored, "$2a$", 4) == 0 || strncmp(stored, "$2b$", 4) == 0 ||
+        strncmp(stored, "$2y$", 4) == 0)
+        return pw_number(stored + 4, '$', &n) == 0 && n >= 4 && n <= PW_BCRYPT_MAX;
+    if (strncmp(stored, "$5$", 3) == 0 || strncmp(stored, "$6$", 3) == 0) {
+        if (strncmp(stored + 3, "rounds=", 7) != 0)
+            return 1; /* 5000, the default */
+        return pw_number(stored + 10, '$', &n) == 0 && n <= PW_SHACRYPT_MAX;
+    }
+    return strncmp(stored, "$1$", 3) == 0;
+}
+
 void ext_password_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     struct crypt_data *data = NULL;
     char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+    char prehash[PW_PREHASH_LEN + 1];
     const char *pw;
+    const char *phrase;
     const char *hash;
     int type = sqlite3_value_type(argv[0]);
     int cost;
@@ -93,8 +181,13 @@ void ext_password_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_error_nomem(ctx);
         goto cleanup;
     }
-    memset(data, 0, sizeof *data); /* R3 */
-    hash = crypt_rn(pw, setting, data, (int)sizeof *data);
+    memset(data, 0, sizeof *data);               /* R3 */
+    phrase = pw_phrase(pw, strlen(pw), prehash); /* R9 */
+    if (phrase == NULL) {
+        ext_error(ctx, "lintel_password_hash(): hashing failed");
+        goto cleanup;
+    }
+    hash = crypt_rn(phrase, setting, data, (int)sizeof *data);
     if (hash == NULL || hash[0] == '*') {
         ext_error(ctx, "lintel_password_hash(): hashing failed");
         goto cleanup;
@@ -103,6 +196,7 @@ void ext_password_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 cleanup:
     if (data != NULL)
         explicit_bzero(data, sizeof *data); /* the password's traces */
+    explicit_bzero(prehash, sizeof prehash);
     sqlite3_free(data);
 }
 
@@ -124,7 +218,9 @@ static int pw_equal(const char *a, const char *b)
 void ext_password_verify(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     struct crypt_data *data = NULL;
+    char prehash[PW_PREHASH_LEN + 1];
     const char *pw;
+    const char *phrase;
     const char *stored;
     const char *hash;
     int ok = 0;
@@ -138,22 +234,28 @@ void ext_password_verify(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_error_nomem(ctx);
         goto cleanup;
     }
-    /* R4, R5: a cut-short password or hash never matches */
+    /* R4, R5: a cut-short password or hash never matches; R8: nor a too costly hash */
     if ((int)strlen(pw) == sqlite3_value_bytes(argv[0]) &&
-        (int)strlen(stored) == sqlite3_value_bytes(argv[1]) && stored[0] != '\0') {
+        (int)strlen(stored) == sqlite3_value_bytes(argv[1]) && stored[0] != '\0' &&
+        pw_cost_acceptable(stored)) {
         data = sqlite3_malloc(sizeof *data);
         if (data == NULL) {
             sqlite3_result_error_nomem(ctx);
             goto cleanup;
         }
         memset(data, 0, sizeof *data);
-        hash = crypt_rn(pw, stored, data, (int)sizeof *data);
+        /* R9: only yescrypt hashes were ever made from a pre-hash */
+        phrase = strncmp(stored, PW_PREFIX, strlen(PW_PREFIX)) == 0
+                     ? pw_phrase(pw, strlen(pw), prehash)
+                     : pw;
+        hash = phrase != NULL ? crypt_rn(phrase, stored, data, (int)sizeof *data) : NULL;
         ok = hash != NULL && hash[0] != '*' && pw_equal(hash, stored);
     }
     sqlite3_result_int(ctx, ok);
 cleanup:
     if (data != NULL)
         explicit_bzero(data, sizeof *data);
+    explicit_bzero(prehash, sizeof prehash);
     sqlite3_free(data);
 }
 

@@ -420,7 +420,8 @@ struct lintel_api {
     /* --- outbound HTTP (http/https only, bounded time and size) --- */
 
     /*
-     * GETs url. timeout_ms 0: the host's default; max_bytes 0: the host's default cap. On
+     * GETs url. timeout_ms 0 (or more than the host's upstream_timeout): the host's
+     * upstream_timeout; max_bytes 0: the host's default cap. On
      * success *status is the HTTP status and *body (new memory, NUL-terminated, api->free)
      * holds *len bytes. LINTEL_ETIMEOUT on timeout; LINTEL_EUPSTREAM for anything else, with a
      * message recorded that names the defect.

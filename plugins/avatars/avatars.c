@@ -4,6 +4,7 @@
  */
 #include "image.h"
 
+#include <lintel/media_type.h>
 #include <lintel/plugin.h>
 
 #include <dirent.h>
@@ -33,58 +34,6 @@ struct avatars {
     long long max;  /* largest image in bytes */
 };
 
-/* ---- header values ---- */
-
-/* The media type of a Content-Type value, lower-cased, without parameters, into out. */
-static void avatars_media_type(const char *ct, char *out, size_t size)
-{
-    size_t i = 0;
-
-    out[0] = '\0';
-    if (ct == NULL)
-        return;
-    while (*ct == ' ' || *ct == '\t')
-        ct++;
-    for (; *ct != '\0' && *ct != ';' && *ct != ' ' && *ct != '\t' && i + 1 < size; ct++)
-        out[i++] = (char)((*ct >= 'A' && *ct <= 'Z') ? *ct + 32 : *ct);
-    out[i] = '\0';
-}
-
-/*
- * The parameter name of a header value ("form-data; name=\"file\"", "...; boundary=x"), quoted
- * or not, into out. 0, or -1 when absent, empty or longer than size - 1.
- */
-static int avatars_param(const char *value, const char *name, char *out, size_t size)
-{
-    const char *p = strchr(value, ';');
-    size_t nl = strlen(name);
-
-    while (p != NULL) {
-        size_t i = 0;
-        p++;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (strncasecmp(p, name, nl) == 0 && p[nl] == '=') {
-            p += nl + 1;
-            if (*p == '"') {
-                for (p++; *p != '\0' && *p != '"' && i + 1 < size; p++)
-                    out[i++] = *p;
-                if (*p != '"')
-                    return -1;
-            } else {
-                for (; *p != '\0' && *p != ';' && *p != ' ' && i + 1 < size; p++)
-                    out[i++] = *p;
-                if (*p != '\0' && *p != ';' && *p != ' ')
-                    return -1;
-            }
-            out[i] = '\0';
-            return i > 0 ? 0 : -1;
-        }
-        p = strchr(p, ';');
-    }
-    return -1;
-}
-
 /* ---- multipart/form-data (RFC 7578), only as much as one file field needs ---- */
 
 struct avatars_part {
@@ -106,7 +55,7 @@ static int avatars_multipart(struct avatars *a, lintel_res *res, const char *con
     bool found = false;
 
     memset(out, 0, sizeof(*out));
-    if (avatars_param(content_type, "boundary", boundary, sizeof(boundary)) != 0)
+    if (lintel_media_param(content_type, "boundary", boundary, sizeof(boundary)) != 0)
         return a->api->res_error(res, LINTEL_EMALFORMED, NULL,
                                  "multipart/form-data needs a boundary of 1 to 70 characters.");
     dlen = (size_t)snprintf(delim, sizeof(delim), "\r\n--%s", boundary);
@@ -149,10 +98,10 @@ static int avatars_multipart(struct avatars *a, lintel_res *res, const char *con
                 snprintf(out->type, sizeof(out->type), "%.*s", (int)(llen - 13), line + 13);
             line = eol != NULL ? eol + 2 : NULL;
         }
-        if (!found && avatars_param(disp, "name", name, sizeof(name)) == 0 &&
+        if (!found && lintel_media_param(disp, "name", name, sizeof(name)) == 0 &&
             strcmp(name, "file") == 0) {
             char mt[128];
-            avatars_media_type(out->type, mt, sizeof(mt));
+            lintel_media_type(out->type, mt, sizeof(mt));
             snprintf(out->type, sizeof(out->type), "%s", mt);
             out->data = p;
             out->len = (size_t)(next - p);
@@ -179,7 +128,7 @@ static int avatars_write(struct avatars *a, long long uid, const void *data, siz
     char path[4200], tmp[4200];
     const unsigned char *b = data;
     size_t off = 0;
-    int fd = -1, dfd = -1, rc = LINTEL_EINTERNAL;
+    int fd = -1, dfd = -1, closed, rc = LINTEL_EINTERNAL;
 
     avatars_path(a, uid, path, sizeof(path));
     snprintf(tmp, sizeof(tmp), "%s/.%lld.XXXXXX", a->dir, uid);
@@ -200,12 +149,17 @@ static int avatars_write(struct avatars *a, long long uid, const void *data, siz
         }
         off += (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
+    /* cleanup closes fd when fsync fails; close itself releases it whatever it answers */
+    if (fsync(fd) != 0) {
         a->api->log(a->p, LINTEL_LOG_ERROR, "cannot sync %s: %s", tmp, strerror(errno));
         goto cleanup;
     }
+    closed = close(fd);
     fd = -1;
+    if (closed != 0) {
+        a->api->log(a->p, LINTEL_LOG_ERROR, "cannot close %s: %s", tmp, strerror(errno));
+        goto cleanup;
+    }
     if (rename(tmp, path) != 0) {
         a->api->log(a->p, LINTEL_LOG_ERROR, "cannot rename to %s: %s", path, strerror(errno));
         goto cleanup;
@@ -325,7 +279,7 @@ static int avatars_put(lintel_req *req, lintel_res *res, void *state)
 
     avatars_purge(a, req);
     data = api->req_body(req, &len);
-    avatars_media_type(ct, mt, sizeof(mt));
+    lintel_media_type(ct, mt, sizeof(mt));
     if (strcmp(mt, "multipart/form-data") == 0) {
         rc = avatars_multipart(a, res, ct, data, len, &part);
         if (rc != 0)

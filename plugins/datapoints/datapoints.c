@@ -14,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define DP_POPULATE_MAX     1000
+#define DP_POPULATE_SECONDS 30   /* populate's whole run, by default (populate_timeout) */
+#define DP_POPULATE_LIMIT   3600 /* the largest populate_timeout accepted              */
 #define DP_BULK_MAX         10000
 #define DP_UNIX_SECONDS_MAX 253402300799LL /* 9999-12-31T23:59:59Z, the last 4-digit year */
 
@@ -91,8 +94,17 @@ extern const struct lintel_embedded_sql datapoints_migrations[];
 struct datapoints {
     const struct lintel_api *api;
     lintel_plugin *p;
-    char *upstream_url; /* NULL: populate answers 503 */
+    char *upstream_url;    /* NULL: populate answers 503 */
+    long long populate_ms; /* deadline of one populate call, all fetches together */
 };
+
+static long long dp_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Whether the caller's role, as the database has it now, is admin. */
 static bool dp_is_admin(struct datapoints *d, lintel_req *req)
@@ -468,16 +480,29 @@ cleanup:
  * is a 502 naming the defect; the shape of the point itself is judged later, in SQL.
  */
 static int dp_fetch(struct datapoints *d, lintel_req *req, lintel_res *res, long long nth,
-                    long long count, json_t *j_points)
+                    long long count, long long deadline, json_t *j_points)
 {
     json_error_t err;
     json_t *j_point = NULL;
     char *body = NULL;
     size_t len = 0;
     long status = 0;
+    long long left = deadline - dp_now_ms();
     int rc;
 
-    rc = d->api->http_get(req, d->upstream_url, 0, 0, &status, &body, &len);
+    /*
+     * The whole call has a deadline, not only each fetch: 1000 fetches of up to the upstream
+     * timeout each would hold a worker thread for hours. The host caps the per-fetch timeout
+     * at its own upstream_timeout, so passing what is left never makes a fetch wait longer.
+     */
+    if (left <= 0) {
+        rc = d->api->res_error(res, LINTEL_ETIMEOUT, NULL,
+                               "populate did not finish within %lld ms: %lld of %lld points were "
+                               "fetched, none stored",
+                               d->populate_ms, nth - 1, count);
+        goto cleanup;
+    }
+    rc = d->api->http_get(req, d->upstream_url, (long)left, 0, &status, &body, &len);
     if (rc != 0)
         goto cleanup; /* the host recorded the defect: refused, too large, timed out, ... */
     if (status != 200) {
@@ -507,7 +532,7 @@ static int dp_populate(lintel_req *req, lintel_res *res, void *state)
 {
     struct datapoints *d = state;
     json_t *j_points = NULL, *j_items = NULL, *j_bad = NULL, *j_reply = NULL;
-    long long count = 1, inserted = 0, bad_index = -1, i;
+    long long count = 1, inserted = 0, bad_index = -1, i, deadline = dp_now_ms() + d->populate_ms;
     int rc;
 
     rc = dp_count(d, req, res, &count);
@@ -526,7 +551,7 @@ static int dp_populate(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     for (i = 1; i <= count && rc == 0; i++)
-        rc = dp_fetch(d, req, res, i, count, j_points);
+        rc = dp_fetch(d, req, res, i, count, deadline, j_points);
     if (rc != 0)
         goto cleanup;
     rc = dp_insert(d, req, j_points, &inserted, &j_items, &bad_index, &j_bad);
@@ -569,8 +594,20 @@ static void dp_unload(void *state)
 static int dp_configure(struct datapoints *d, const json_t *config)
 {
     const json_t *j_url = json_object_get(config, "upstream_url");
+    const json_t *j_deadline = json_object_get(config, "populate_timeout");
     const char *url = NULL;
 
+    d->populate_ms = DP_POPULATE_SECONDS * 1000LL;
+    if (j_deadline != NULL) {
+        if (!json_is_integer(j_deadline) || json_integer_value(j_deadline) < 1 ||
+            json_integer_value(j_deadline) > DP_POPULATE_LIMIT) {
+            d->api->log(d->p, LINTEL_LOG_ERROR,
+                        "populate_timeout must be an integer number of seconds 1..%d",
+                        DP_POPULATE_LIMIT);
+            return LINTEL_EPARAM;
+        }
+        d->populate_ms = (long long)json_integer_value(j_deadline) * 1000;
+    }
     if (j_url != NULL && !json_is_null(j_url) && !json_is_string(j_url))
         goto bad;
     if (json_string_length(j_url) > 0)

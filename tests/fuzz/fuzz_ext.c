@@ -50,8 +50,8 @@ static const struct fuzz_fn fuzz_fns[] = {
 static const char *const fuzz_hashes[] = {
     "$2b$04$bHM2dx.WV4T4bt4BptD7DuVKcjFdD/jtZHH69q5LCz042NxqRZOIK",
     "$y$j75$BamSq4rM48dV/JHvVZtb1.$LwWBIfkJB9n/rEFQZ/QK7c4x/avtMu1GB8pTie9TUB1",
-    "$6$rounds=1000$xM/hnB/EPPeZ4W.G$mjfPpjfb.Ow/q.7EpaCKiHaBRhxw.Xu5Bnyb/"
-    "suyP05zUrF4L3qAt5xoap6UyltMb4Tm5Z0iG8C9AXdznpyuu1",
+    ("$6$rounds=1000$xM/hnB/EPPeZ4W.G$mjfPpjfb.Ow/q.7EpaCKiHaBRhxw.Xu5Bnyb/"
+     "suyP05zUrF4L3qAt5xoap6UyltMb4Tm5Z0iG8C9AXdznpyuu1"),
 };
 
 static void fuzz_die(const char *what)

@@ -263,15 +263,17 @@ START_TEST(bcrypt_rehash_and_cli)
 
     /* "NAME" without '=' removes it from the server's environment (glibc putenv) */
     ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
-    /* first start without an admin password: a random one, printed once */
-    f = fopen(s.log_path, "r");
+    /* first start without an admin password: a random one, in <data_dir>/admin-password */
+    sql = fmt("%s/%s", s.data_dir, "admin-password");
+    f = fopen(sql, "r");
+    free(sql);
     ck_assert_ptr_nonnull(f);
     log = calloc(1, 65536);
     ck_assert_uint_gt(fread(log, 1, 65535, f), 0);
     fclose(f);
-    line = strstr(log, "created with password:");
+    line = strstr(log, "password=");
     ck_assert_ptr_nonnull(line);
-    ck_assert_int_eq(sscanf(line, "created with password: %63s", admin_pw), 1);
+    ck_assert_int_eq(sscanf(line, "password=%63s", admin_pw), 1);
     ck_assert_int_eq(login_status(s.url, "admin", admin_pw, NULL), 200);
     free(log);
 

@@ -223,6 +223,13 @@ START_TEST(media_type)
     post_notes("application/x-www-form-urlencoded", "text=a", (size_t)-1, &r);
     assert_problem(&r, 415, "/api/example/notes", NULL);
     lt_resp_clear(&r);
+    /* the media type ends at a blank, a tab or ';' (one parser: include/lintel/media_type.h) */
+    post_notes("Application/JSON\t; charset=utf-8", "{\"text\":\"a\"}", (size_t)-1, &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    lt_resp_clear(&r);
+    post_notes("application/jsonx", "{\"text\":\"a\"}", (size_t)-1, &r);
+    assert_problem(&r, 415, "/api/example/notes", NULL);
+    lt_resp_clear(&r);
 }
 END_TEST
 
