@@ -168,13 +168,12 @@ static int auth_verify_cached(const char *token, long long now, json_t **j_claim
     return 0;
 }
 
-/* Whether the space-separated list has word. */
-static int auth_has_word(const char *list, const char *word)
+int auth_scope_has(const char *scope, const char *word)
 {
-    size_t wl = strlen(word);
-    const char *p = list;
+    size_t wl = word != NULL ? strlen(word) : 0;
+    const char *p = scope;
 
-    while (p != NULL && *p != '\0') {
+    while (wl > 0 && p != NULL && *p != '\0') {
         while (*p == ' ')
             p++;
         if (strncmp(p, word, wl) == 0 && (p[wl] == ' ' || p[wl] == '\0'))
@@ -184,9 +183,25 @@ static int auth_has_word(const char *list, const char *word)
     return 0;
 }
 
-int auth_scope_has(const char *scope, const char *word)
+int auth_session_state(struct db *db, const char *sid, const char *jti, long long *user_id,
+                       char **role)
 {
-    return scope != NULL && word != NULL && auth_has_word(scope, word);
+    json_t *j_params = json_pack("[ss]", sid != NULL ? sid : "", jti != NULL ? jti : ""),
+           *j_row = NULL;
+    const char *r;
+    int rc = j_params != NULL ? db_row(db, AUTH_STATE_SQL, j_params, &j_row) : LINTEL_ENOMEM;
+
+    *user_id = 0;
+    *role = NULL;
+    if (rc == 0) {
+        r = json_string_value(json_object_get(j_row, "role"));
+        *user_id = (long long)json_integer_value(json_object_get(j_row, "user_id"));
+        *role = r != NULL ? strdup(r) : NULL;
+        rc = *role != NULL ? 0 : LINTEL_ENOMEM;
+    }
+    json_decref(j_row);
+    json_decref(j_params);
+    return rc;
 }
 
 /*
@@ -335,7 +350,7 @@ int auth_request(const char *authorization, const char *query_token, const char 
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    if (scope != NULL && !auth_has_word(json_string_value(j_scope), scope)) {
+    if (scope != NULL && !auth_scope_has(json_string_value(j_scope), scope)) {
         snprintf(auth_detail, sizeof(auth_detail), "Missing scope %s", scope);
         *detail = auth_detail;
         auth_why = "scope";

@@ -32,6 +32,15 @@ const char *auth_reason(void);
 int auth_request(const char *authorization, const char *query_token, const char *scope, int admin,
                  json_t **j_claims, long long *user_id, const char **detail);
 
+/*
+ * The one rule of a live token (AUTH_STATE_SQL): session sid not ended, its user not deleted,
+ * jti not revoked. 0 with *user_id and *role (malloc'd) as they are now; LINTEL_ENOTFOUND when
+ * the token no longer counts; another code when the database could not say.
+ */
+struct db;
+int auth_session_state(struct db *db, const char *sid, const char *jti, long long *user_id,
+                       char **role);
+
 /* Whether the space-separated scope holds word (1) or not (0; also for NULL). */
 int auth_scope_has(const char *scope, const char *word);
 

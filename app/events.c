@@ -1,6 +1,6 @@
 /*
  * Live events: stamps an event with its user and time, decides which scope may see it,
- * serialises it once and hands the text to the WebSocket registry.
+ * serialises it once and hands the text to the sink the WebSocket endpoint set.
  */
 #include "events.h"
 

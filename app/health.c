@@ -1,6 +1,6 @@
 /*
- * The core's own routes: GET /health (liveness and database) and GET /api/auth/jwks (public
- * verification keys); /openapi.json and /docs live in openapi.c.
+ * The core's JSON routes GET /health (liveness and database) and GET /api/auth/jwks (public
+ * verification keys); core_routes.c registers them with the others.
  */
 #include "health.h"
 

@@ -1,6 +1,6 @@
 /*
- * The OpenAPI 3.1 document of every route the core and the loaded plugins registered, and the
- * Swagger UI page for it. Plugins declare no schemas (the ABI has none), so bodies stay generic.
+ * The OpenAPI 3.1 document of every route the core and the loaded plugins registered, with
+ * what each route's table entry declares (host_kit.c: summary, query, body and reply schemas).
  */
 #include "openapi.h"
 
@@ -364,7 +364,11 @@ static void openapi_put(json_t *j_paths, const char *path, const char *method, j
     json_decref(j_op);
 }
 
-json_t *openapi_document_new(bool jsend)
+/*
+ * The document for the routes registered so far; jsend: error responses described as JSend
+ * instead of RFC 9457. New reference, NULL when out of memory.
+ */
+static json_t *openapi_document_new(bool jsend)
 {
     json_t *j_doc = NULL, *j_paths, *j_tags, *j_seen = json_object();
     size_t i;

@@ -9,12 +9,6 @@
 #include <lintel/plugin.h>
 #include <stdbool.h>
 
-/*
- * The document for the routes registered so far; jsend: error responses described as JSend
- * instead of RFC 9457. New reference, NULL when out of memory.
- */
-json_t *openapi_document_new(bool jsend);
-
 /* Core route handler. The document is built once, at the first request (routes are fixed). */
 int openapi_handler(lintel_req *req, lintel_res *res, void *state);
 

@@ -1,6 +1,6 @@
 /*
- * dlopen(RTLD_NOW|RTLD_LOCAL) each plugin, look up lintel_plugin_init, run it with the host
- * table; on any refusal remove its routes and migrations, run its unload callbacks, close it.
+ * The plugin lifecycle: dlopen each plugin, run its init with the host table, the lifecycle
+ * members it calls (declare, routes, migrations, unload), clean refusal, unload at stop.
  */
 #include "plugin_loader.h"
 
@@ -91,7 +91,8 @@ int plugin_loader_declare(lintel_plugin *p, unsigned major, unsigned minor, cons
     return 0;
 }
 
-bool plugin_loader_lifecycle_ok(lintel_plugin *p, const char *what)
+/* True while p's init runs after declare; else records why and returns false. */
+static bool plugin_loader_lifecycle_ok(lintel_plugin *p, const char *what)
 {
     if (!p->in_init) {
         log_error("plugin %s: %s is only allowed during lintel_plugin_init", p->name, what);

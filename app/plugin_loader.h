@@ -61,9 +61,6 @@ int plugin_loader_migration_add(lintel_plugin *p, const char *id, const char *sq
 int plugin_loader_on_unload(lintel_plugin *p, void (*fn)(void *state), void *state);
 void plugin_loader_log(lintel_plugin *p, int level, const char *fmt, ...) LINTEL_PRINTF(3, 4);
 
-/* True while p's init runs after declare; else records why and returns false. */
-bool plugin_loader_lifecycle_ok(lintel_plugin *p, const char *what);
-
 /*
  * Registers a route on behalf of p: under /api/ unless p declared a profile, not held by
  * anyone else. meta (freed with meta_free, also on failure) describes it for OpenAPI. A

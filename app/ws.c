@@ -30,12 +30,6 @@
 /* How long stop waits for close handshakes. */
 #define WS_STOP_GRACE_MS 2000
 
-/* Same rule as auth_request: session open, user not deleted, this token not revoked. */
-#define WS_STATE_SQL                                                                               \
-    "SELECT u.role AS role FROM sessions s JOIN users u ON u.id = s.user_id"                       \
-    " WHERE s.id = ?1 AND s.user_id = ?2 AND s.ended_at IS NULL AND u.deleted_at IS NULL"          \
-    " AND NOT EXISTS (SELECT 1 FROM revoked_jtis r WHERE r.jti = ?3)"
-
 /* RFC 6455 section 1.3: appended to Sec-WebSocket-Key before hashing. */
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -268,7 +262,11 @@ static bool ws_wants(const void *data, const void *arg)
     return s != NULL && s->close_code == 0 && auth_scope_has(s->scope, arg);
 }
 
-void ws_send_user(long long user_id, const char *text, size_t len, const char *scope)
+/*
+ * The events sink: queues text (len bytes, copied) on every open socket of user_id whose token
+ * holds scope (NULL: every socket), and on those accepted but not yet open; never blocks.
+ */
+static void ws_send_user(long long user_id, const char *text, size_t len, const char *scope)
 {
     struct ws_sock *s;
 
@@ -385,22 +383,20 @@ static void ws_watch_once(struct db *db)
     for (i = 0; i < cs.n; i++) {
         const struct ws_check *c = &cs.v[i];
         const char *reason = NULL;
-        json_t *j_params = NULL, *j_row = NULL;
-        int rc;
         if (c->sid == NULL || c->jti == NULL || c->role == NULL || c->scope == NULL)
             continue;
         if (now > c->exp) {
             reason = "token expired";
         } else {
-            j_params = json_pack("[sIs]", c->sid, (json_int_t)c->user_id, c->jti);
-            rc = j_params != NULL ? db_row(db, WS_STATE_SQL, j_params, &j_row) : LINTEL_ENOMEM;
-            if (rc == LINTEL_ENOTFOUND)
+            long long uid = 0;
+            char *role = NULL;
+            /* auth.c's rule, the one HTTP requests pass: session open, user there, jti live. */
+            int rc = auth_session_state(db, c->sid, c->jti, &uid, &role);
+            if (rc == LINTEL_ENOTFOUND || (rc == 0 && uid != c->user_id))
                 reason = "session ended";
-            else if (rc == 0 && json_is_string(json_object_get(j_row, "role")) &&
-                     strcmp(json_string_value(json_object_get(j_row, "role")), c->role) != 0)
-                ws_rescope(db, c, json_string_value(json_object_get(j_row, "role")));
-            json_decref(j_params);
-            json_decref(j_row);
+            else if (rc == 0 && strcmp(role, c->role) != 0)
+                ws_rescope(db, c, role);
+            free(role);
         }
         if (reason != NULL)
             ws_conn_close(c->id, WS_CLOSE_AUTH_ENDED, reason);

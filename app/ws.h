@@ -29,10 +29,5 @@ void ws_shutdown(void);
 /* ws_shutdown if not done. */
 void ws_release(void);
 
-/*
- * Queues text (len bytes, copied) on every open socket of user_id whose token holds scope
- * (NULL: every socket); never blocks on the network.
- */
-void ws_send_user(long long user_id, const char *text, size_t len, const char *scope);
 
 #endif /* LINTEL_APP_WS_H */

@@ -424,7 +424,9 @@ START_TEST(eddsa_server_key_confusion)
     j = claims_of(token);
     payload = json_dumps(j, JSON_COMPACT);
     ck_assert_int_eq(lt_json(url, "GET", "/api/auth/jwks", NULL, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
     j_key = json_array_get(json_object_get(r.j_body, "keys"), 0);
+    ck_assert_ptr_nonnull(j_key);
     /* HS256 keyed with the public key: as JWK text, and as the raw x */
     pub = json_dumps(j_key, JSON_COMPACT);
     t = forge("{\"alg\":\"HS256\",\"typ\":\"at+jwt\"}", payload, GNUTLS_MAC_SHA256, pub,
