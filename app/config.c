@@ -90,6 +90,8 @@ static const struct config_key config_keys[] = {
     {"upstream_max_bytes", CT_SIZE, O(upstream_max_bytes), 64, 64 * MB, "65536", NULL, false},
     {"upstream_redirects", CT_BOOL, O(upstream_redirects), 0, 0, "false", NULL, false},
     {"avatar_max", CT_SIZE, O(avatar_max), 1, 64 * MB, "2097152", NULL, false},
+    {"ws_ping_interval", CT_UINT, O(ws_ping_interval), 1, 3600, "30", NULL, false},
+    {"ws_idle_timeout", CT_UINT, O(ws_idle_timeout), 2, 7200, "75", NULL, false},
     {"web_dir", CT_STR, O(web_dir), 1, 0, NULL, NULL, false},
     {"docs_cdn", CT_BOOL, O(docs_cdn), 0, 0, "false", NULL, false},
     {"metrics_token", CT_STR, O(metrics_token), 32, 256, NULL, NULL, true},

@@ -68,6 +68,10 @@ struct config {
     bool upstream_redirects;   /* upstream_redirects: false                              */
     size_t avatar_max;         /* avatar_max: 2 MiB                                      */
 
+    /* WebSockets (docs/live.md) */
+    unsigned ws_ping_interval; /* ws_ping_interval: seconds of client silence, then a ping, 30 */
+    unsigned ws_idle_timeout;  /* ws_idle_timeout: seconds of client silence, then 4408, 75 */
+
     /* operator pages (docs/operations.md) */
     char *web_dir;       /* web_dir: assets of /docs and /admin; NULL = next to the binary */
     bool docs_cdn;       /* docs_cdn: /docs loads Swagger UI from jsDelivr instead         */

@@ -17,7 +17,7 @@
 /*
  * lintel's own events and the scope that guards their content over HTTP: the read scope of
  * the resource (POST /api/numbers needs numbers:write, but a number is read with
- * numbers:read) and profile for the avatar, as GET /api/users/me.
+ * numbers:read), profile for the avatar, as GET /api/users/me.
  */
 static const struct {
     const char *prefix, *scope;
@@ -25,6 +25,7 @@ static const struct {
     {"number.", "numbers:read"},
     {"task.", "tasks:read"},
     {"avatar.", "profile"},
+    {"datapoints.", "datapoints:read"},
 };
 
 /* Where serialised events go (ws.c sets it): events depend on no transport. */

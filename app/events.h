@@ -10,8 +10,8 @@
 /*
  * The scope a socket's token needs to receive j_event: its own "scope" member when it is a
  * string, else lintel's table for its own events (number.* numbers:read, task.* tasks:read,
- * avatar.* profile), else route_scope (the scope of the route that published it; may be
- * NULL: any token). Borrowed from j_event or static.
+ * avatar.* profile, datapoints.* datapoints:read), else route_scope (the scope of the route that
+ * published it; may be NULL: any token). Borrowed from j_event or static.
  */
 const char *events_scope(const json_t *j_event, const char *route_scope);
 

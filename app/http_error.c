@@ -8,6 +8,7 @@
 
 #include <microhttpd.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -76,6 +77,39 @@ const char *http_error_strerror(int rc)
     return http_error_title(http_error_status(rc));
 }
 
+/*
+ * A JSON string of text that may hold bytes a client sent raw (a path byte 0xFF, a quote of a
+ * malformed body): as it is when it is UTF-8, else with every byte from 0x80 up written as
+ * %XX, so the error still renders (jansson refuses such a string, which made the reply a 500).
+ */
+static json_t *http_error_string(const char *text)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    json_t *j = json_string(text);
+    char *esc;
+    size_t i, n = 0;
+
+    if (j != NULL)
+        return j;
+    esc = malloc(strlen(text) * 3 + 1);
+    if (esc == NULL)
+        return NULL;
+    for (i = 0; text[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x80) {
+            esc[n++] = (char)c;
+        } else {
+            esc[n++] = '%';
+            esc[n++] = hex[c >> 4];
+            esc[n++] = hex[c & 15];
+        }
+    }
+    esc[n] = '\0';
+    j = json_string(esc);
+    free(esc);
+    return j;
+}
+
 json_t *http_error_body(unsigned status, const char *detail, const json_t *j_errors,
                         const char *instance, const json_t *j_extra, bool jsend,
                         const char **content_type)
@@ -84,10 +118,11 @@ json_t *http_error_body(unsigned status, const char *detail, const json_t *j_err
     bool with_errors =
         j_errors != NULL && json_array_size(j_errors) > 0 && (status == 400 || status == 422);
 
-    j_problem =
-        json_pack("{ss ss si ss ss}", "type", "about:blank", "title", http_error_title(status),
-                  "status", (int)status, "detail", detail != NULL ? detail : "", "instance",
-                  instance != NULL ? instance : "/");
+    /* "o" steals; a NULL from http_error_string (no memory) makes json_pack fail */
+    j_problem = json_pack("{ss ss si so so}", "type", "about:blank", "title",
+                          http_error_title(status), "status", (int)status, "detail",
+                          http_error_string(detail != NULL ? detail : ""), "instance",
+                          http_error_string(instance != NULL ? instance : "/"));
     if (j_problem == NULL)
         goto cleanup;
     if (with_errors && json_object_set_new(j_problem, "errors", json_deep_copy(j_errors)) != 0)
@@ -105,8 +140,9 @@ json_t *http_error_body(unsigned status, const char *detail, const json_t *j_err
         /* JSend "fail": the client's fault; data carries the same members as the problem. */
         j_out = json_pack("{ss sO}", "status", "fail", "data", j_problem);
     } else {
-        j_out = json_pack("{ss ss si}", "status", "error", "message",
-                          detail != NULL ? detail : http_error_title(status), "code", (int)status);
+        j_out = json_pack("{ss so si}", "status", "error", "message",
+                          http_error_string(detail != NULL ? detail : http_error_title(status)),
+                          "code", (int)status);
         if (j_out != NULL && j_extra != NULL)
             json_object_set(j_out, "data", (json_t *)j_extra);
     }

@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,6 @@
 
 /* How often the watcher looks at the sessions. */
 #define WS_WATCH_WAIT_MS 1000
-/* How long stop waits for close handshakes. */
-#define WS_STOP_GRACE_MS 2000
 
 /* RFC 6455 section 1.3: appended to Sec-WebSocket-Key before hashing. */
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -36,15 +35,11 @@
 /* One socket: what accept learnt, kept by the engine for the socket's life. */
 struct ws_sock {
     long long user_id, exp;
-    char *sid, *jti;   /* of the token the socket was opened with                   */
-    char *role;        /* the user's role when scope was computed                   */
-    char *scope;       /* the token's effective scope: which events it gets         */
-    int close_code;    /* non-zero: the socket is opened only to be closed (refused) */
+    char *sid, *jti; /* of the token the socket was opened with                   */
+    char *role;      /* the user's role when scope was computed                   */
+    char *scope;     /* the token's effective scope: which events it gets         */
+    int close_code;  /* non-zero: the socket is opened only to be closed (refused) */
     const char *close_reason;
-    /* Between accept and the engine taking the socket (guarded by ws.pending_lock): */
-    char *early[WS_QUEUE_MAX]; /* events published meanwhile, sent first            */
-    size_t early_len[WS_QUEUE_MAX], nearly;
-    struct ws_sock *next;      /* in ws.pending                                      */
 };
 
 static struct {
@@ -52,15 +47,7 @@ static struct {
     pthread_cond_t wake;
     bool shutdown, started, engine;
     pthread_t watcher;
-    /*
-     * Sockets accepted but not yet in the engine: an event published after the 101 went out
-     * must still reach them. Taken before the engine's lock, never after it.
-     */
-    pthread_mutex_t pending_lock;
-    struct ws_sock *pending;
-} ws = {.lock = PTHREAD_MUTEX_INITIALIZER,
-        .wake = PTHREAD_COND_INITIALIZER,
-        .pending_lock = PTHREAD_MUTEX_INITIALIZER};
+} ws = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
 static void ws_sock_free(void *data)
 {
@@ -68,8 +55,6 @@ static void ws_sock_free(void *data)
 
     if (s == NULL)
         return;
-    while (s->nearly > 0)
-        free(s->early[--s->nearly]);
     free(s->sid);
     free(s->jti);
     free(s->role);
@@ -117,6 +102,7 @@ static int ws_accept(lintel_req *req, lintel_res *res, const struct server_upgra
     const char *origin = api->req_header(req, "Origin");
     const struct config *cfg = config_get();
     struct ws_sock *s = NULL;
+    unsigned long long id = 0;
     char accept_key[64];
     int rc;
 
@@ -165,35 +151,17 @@ static int ws_accept(lintel_req *req, lintel_res *res, const struct server_upgra
         ws_sock_free(s);
         return LINTEL_ENOMEM;
     }
-    if (s->close_code == 0) {
-        /* From here on events are kept for it: none is lost between the 101 and the engine. */
-        pthread_mutex_lock(&ws.pending_lock);
-        s->next = ws.pending;
-        ws.pending = s;
-        pthread_mutex_unlock(&ws.pending_lock);
-    }
-    *conn = s;
+    /*
+     * Registered before the 101 goes out (the engine owns s from here): an event published
+     * after the client sees the 101 reaches it, and a stop meanwhile still closes it with
+     * 1001 once libmicrohttpd hands the connection over.
+     */
+    rc = ws_conn_reserve(s->user_id, s, ws_sock_free, s->close_code, s->close_reason, &id);
+    if (rc != 0)
+        return api->res_error(res, LINTEL_EUNAVAIL, NULL,
+                              "The server takes no more WebSockets now; try again later.");
+    *conn = (void *)(uintptr_t)id;
     return 0;
-}
-
-/* Takes s off the pending list (under ws.pending_lock). */
-static void ws_pending_remove(struct ws_sock *s)
-{
-    struct ws_sock **pp;
-
-    for (pp = &ws.pending; *pp != NULL; pp = &(*pp)->next) {
-        if (*pp == s) {
-            *pp = s->next;
-            s->next = NULL;
-            return;
-        }
-    }
-}
-
-/* ws_conn_send's filter for one socket: data is that socket's record. */
-static bool ws_is(const void *data, const void *arg)
-{
-    return data == arg;
 }
 
 /* The engine gives the connection back: libmicrohttpd closes it. */
@@ -203,45 +171,24 @@ static void ws_release_conn(void *handle, int fd)
     MHD_upgrade_action(handle, MHD_UPGRADE_ACTION_CLOSE);
 }
 
+/* The 101 went out: the engine takes the connection (or releases it when the socket is gone). */
 static void ws_upgraded(void *conn, struct MHD_UpgradeResponseHandle *urh, int sock,
                         const char *extra, size_t extra_len, void *state)
 {
-    struct ws_sock *s = conn;
-    unsigned long long id = 0;
     int rc;
 
-    char *early[WS_QUEUE_MAX];
-    size_t early_len[WS_QUEUE_MAX], nearly, i;
-    long long user_id = s->user_id;
-
     (void)state;
-    /* Held across adopt and the catch-up, so no event can come between them or twice. */
-    pthread_mutex_lock(&ws.pending_lock);
-    ws_pending_remove(s);
-    nearly = s->nearly;
-    memcpy(early, s->early, nearly * sizeof(early[0]));
-    memcpy(early_len, s->early_len, nearly * sizeof(early_len[0]));
-    s->nearly = 0;
-    /* The engine owns s from here, also when it refuses (it frees s and releases urh). */
-    rc = ws_conn_adopt(sock, extra, extra_len, ws_release_conn, urh, user_id, s, ws_sock_free,
-                       s->close_code, s->close_reason, &id);
-    for (i = 0; i < nearly; i++) {
-        if (rc == 0)
-            ws_conn_send(user_id, early[i], early_len[i], ws_is, s);
-        free(early[i]);
-    }
-    pthread_mutex_unlock(&ws.pending_lock);
+    rc = ws_conn_attach((unsigned long long)(uintptr_t)conn, sock, extra, extra_len,
+                        ws_release_conn, urh);
     if (rc != 0)
-        log_debug("ws: a socket was refused by the engine (%d)", rc);
+        log_debug("ws: a socket was gone before its connection came (%d)", rc);
 }
 
+/* The 101 never went out (the client left, the server stops): it never counted. */
 static void ws_discard(void *conn, void *state)
 {
     (void)state;
-    pthread_mutex_lock(&ws.pending_lock);
-    ws_pending_remove(conn);
-    pthread_mutex_unlock(&ws.pending_lock);
-    ws_sock_free(conn);
+    ws_conn_cancel((unsigned long long)(uintptr_t)conn);
 }
 
 /* GET /api/ws without an upgrade (after authentication): say what is needed. */
@@ -268,24 +215,8 @@ static bool ws_wants(const void *data, const void *arg)
  */
 static void ws_send_user(long long user_id, const char *text, size_t len, const char *scope)
 {
-    struct ws_sock *s;
-
-    pthread_mutex_lock(&ws.pending_lock);
-    for (s = ws.pending; s != NULL; s = s->next) {
-        char *copy;
-        if (s->user_id != user_id || (scope != NULL && !ws_wants(s, scope)))
-            continue;
-        /* A socket that cannot keep up even before it opens is as slow as one that is open. */
-        copy = s->nearly < WS_QUEUE_MAX ? malloc(len + 1) : NULL;
-        if (copy == NULL)
-            continue;
-        memcpy(copy, text, len);
-        copy[len] = '\0';
-        s->early[s->nearly] = copy;
-        s->early_len[s->nearly++] = len;
-    }
+    /* sockets reserved before their 101 are in the engine too: they keep the event */
     ws_conn_send(user_id, text, len, scope != NULL ? ws_wants : NULL, scope);
-    pthread_mutex_unlock(&ws.pending_lock);
 }
 
 /* ---- the watcher ---- */
@@ -437,21 +368,23 @@ int ws_init(const struct config *cfg)
 {
     static const struct server_upgrade upgrade = {
         .accept = ws_accept, .upgraded = ws_upgraded, .discard = ws_discard};
-    const struct ws_conn_limits lim = {
+    struct ws_conn_limits lim = {
         .max_sockets = WS_MAX_SOCKETS,
         .max_per_user = WS_MAX_PER_USER,
         .max_msg = WS_MAX_INCOMING,
         .queue_max = WS_QUEUE_MAX,
-        .out_max = 1024 * 1024,
-        .ping_ms = 30000,
-        .idle_ms = 75000,
-        .close_ms = 2000,
+        .out_max = WS_OUT_MAX,
+        .ping_ms = (int)cfg->ws_ping_interval * 1000,
+        .idle_ms = (int)cfg->ws_idle_timeout * 1000,
+        .close_ms = WS_CLOSE_MS,
     };
     pthread_condattr_t ca;
     char *err = NULL;
     int rc;
 
-    (void)cfg;
+    /* the ping must have a chance to be answered before the socket counts as idle */
+    if (lim.idle_ms <= lim.ping_ms)
+        lim.idle_ms = lim.ping_ms + 1000;
     rc = server_upgrade_add("/api/ws", &upgrade);
     if (rc == 0) {
         struct route_def def = {
@@ -492,7 +425,7 @@ void ws_shutdown(void)
     ws.started = false;
     if (ws.engine) {
         events_set_sink(NULL);
-        ws_conn_stop(WS_STOP_GRACE_MS);
+        ws_conn_stop(WS_CLOSE_MS);
     }
     ws.engine = false;
 }

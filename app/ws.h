@@ -15,6 +15,8 @@ struct config;
 #define WS_MAX_PER_USER 8    /* open sockets of one user                                   */
 #define WS_QUEUE_MAX    64   /* undelivered events per socket before it is closed (1013)   */
 #define WS_MAX_INCOMING 4096 /* the server reads nothing from clients; larger closes (1009) */
+#define WS_OUT_MAX      (1024 * 1024) /* bytes of frames waiting for one client, then 1013  */
+#define WS_CLOSE_MS     2000 /* a closing socket is dropped after this, answered or not   */
 
 /*
  * Starts the socket engine and the session watcher, and registers the upgrade endpoint and

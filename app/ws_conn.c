@@ -31,8 +31,10 @@
 #define WS_TICK_MS     100         /* timers (ping, idle, close) are checked this often */
 #define WS_READ_BUDGET (64 * 1024) /* bytes read from one socket per round: fairness     */
 #define WS_MAX_EVENTS  64
-#define WS_REASON_MAX  122 /* RFC 6455 5.5: control payload 125 bytes, 2 for the code */
-#define WS_HOLD_FACTOR 2   /* closing sockets may add this many times the live cap      */
+#define WS_REASON_MAX  122   /* RFC 6455 5.5: control payload 125 bytes, 2 for the code */
+#define WS_HOLD_FACTOR 2     /* closing sockets may add this many times the live cap      */
+#define WS_ATTACH_MS   10000 /* from reserve (before the 101) to attach (after it)        */
+#define WS_CTRL_SLACK  256   /* pongs and closes waiting beyond the events: a flood       */
 
 struct ws_conn {
     /* shared: guarded by eng.lock */
@@ -61,6 +63,7 @@ struct ws_conn {
     long long ping_at;   /* when the outstanding ping went out; 0: none                 */
     long long close_at;  /* when the close was queued; 0: not yet                       */
     uint32_t epoll_mask; /* events registered                                           */
+    long long attach_by; /* a reserved socket not attached by then is dropped         */
     bool draining;       /* our close is out after a protocol failure: read and discard */
     bool dead;           /* the socket failed or both sides closed: drop it             */
 };
@@ -212,24 +215,18 @@ static const struct wslay_event_callbacks ws_callbacks = {
     .on_msg_recv_callback = ws_msg_cb,
 };
 
-static struct ws_conn *ws_conn_new(int fd, const char *extra, size_t extra_len)
+/* A socket record without its connection yet (fd -1: reserved before the 101). */
+static struct ws_conn *ws_conn_new(void)
 {
     struct ws_conn *c = calloc(1, sizeof(*c));
 
     if (c == NULL)
         return NULL;
-    c->fd = fd;
+    c->fd = -1;
     c->pending = calloc(eng.lim.queue_max, sizeof(*c->pending));
     c->pending_len = calloc(eng.lim.queue_max, sizeof(*c->pending_len));
-    if (extra_len > 0) {
-        c->extra = malloc(extra_len);
-        if (c->extra != NULL)
-            memcpy(c->extra, extra, extra_len);
-        c->extra_len = extra_len;
-    }
-    if (c->pending == NULL || c->pending_len == NULL || (extra_len > 0 && c->extra == NULL) ||
+    if (c->pending == NULL || c->pending_len == NULL ||
         wslay_event_context_server_init(&c->ctx, &ws_callbacks, c) != 0) {
-        c->fd = -1; /* the caller releases it */
         ws_conn_free(c);
         return NULL;
     }
@@ -240,36 +237,28 @@ static struct ws_conn *ws_conn_new(int fd, const char *extra, size_t extra_len)
     return c;
 }
 
-int ws_conn_adopt(int fd, const char *extra, size_t extra_len, ws_conn_release_fn release,
-                  void *handle, long long user_id, void *data, void (*data_free)(void *data),
-                  int close_code, const char *close_reason, unsigned long long *id)
+int ws_conn_reserve(long long user_id, void *data, void (*data_free)(void *data), int close_code,
+                    const char *close_reason, unsigned long long *id)
 {
     struct ws_conn *c = NULL;
-    int flags, rc = LINTEL_EUNAVAIL;
+    int rc = LINTEL_EUNAVAIL;
 
     *id = 0;
-    flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-        goto cleanup;
     pthread_mutex_lock(&eng.lock);
     if (!eng.running || eng.stopping ||
-        eng.held >= eng.lim.max_sockets * WS_HOLD_FACTOR + eng.lim.max_per_user) {
-        pthread_mutex_unlock(&eng.lock);
+        eng.held >= eng.lim.max_sockets * WS_HOLD_FACTOR + eng.lim.max_per_user)
         goto cleanup; /* no room even to say so: the socket is just closed */
-    }
-    c = ws_conn_new(fd, extra, extra_len);
+    c = ws_conn_new();
     if (c == NULL) {
-        pthread_mutex_unlock(&eng.lock);
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    c->release = release;
-    c->handle = handle;
     c->id = ++eng.next_id;
     c->user_id = user_id;
     c->data = data;
     c->data_free = data_free;
     data = NULL;
+    c->attach_by = ws_now_ms() + WS_ATTACH_MS;
     eng.live++;
     eng.held++;
     if (close_code != 0) {
@@ -288,16 +277,89 @@ int ws_conn_adopt(int fd, const char *extra, size_t extra_len, ws_conn_release_f
     c->next = eng.list;
     eng.list = c;
     *id = c->id;
-    pthread_mutex_unlock(&eng.lock);
-    ws_wake();
-    fd = -1;
     rc = 0;
 cleanup:
-    if (fd >= 0 && release != NULL)
-        release(handle, fd);
+    pthread_mutex_unlock(&eng.lock);
     if (data != NULL && data_free != NULL)
         data_free(data);
     return rc;
+}
+
+int ws_conn_attach(unsigned long long id, int fd, const char *extra, size_t extra_len,
+                   ws_conn_release_fn release, void *handle)
+{
+    struct ws_conn *c;
+    char *copy = NULL;
+    int flags, rc = LINTEL_EUNAVAIL;
+
+    flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        ws_conn_cancel(id);
+        goto cleanup;
+    }
+    if (extra_len > 0) {
+        copy = malloc(extra_len);
+        if (copy == NULL) {
+            ws_conn_cancel(id);
+            rc = LINTEL_ENOMEM;
+            goto cleanup;
+        }
+        memcpy(copy, extra, extra_len);
+    }
+    pthread_mutex_lock(&eng.lock);
+    for (c = eng.list; c != NULL; c = c->next) {
+        if (c->id != id || c->fd >= 0 || c->dead)
+            continue;
+        c->fd = fd;
+        c->release = release;
+        c->handle = handle;
+        c->extra = copy;
+        c->extra_len = extra_len;
+        c->last_rx = ws_now_ms();
+        copy = NULL;
+        fd = -1;
+        rc = 0;
+        break;
+    }
+    pthread_mutex_unlock(&eng.lock);
+    ws_wake();
+cleanup:
+    free(copy);
+    if (fd >= 0 && release != NULL)
+        release(handle, fd);
+    return rc;
+}
+
+void ws_conn_cancel(unsigned long long id)
+{
+    struct ws_conn *c;
+
+    pthread_mutex_lock(&eng.lock);
+    for (c = eng.list; c != NULL; c = c->next) {
+        if (c->id != id || c->fd >= 0)
+            continue;
+        if (!c->closing) { /* stops counting now; the poll thread frees it */
+            c->closing = true;
+            eng.live--;
+        }
+        c->dead = true;
+    }
+    pthread_mutex_unlock(&eng.lock);
+    ws_wake();
+}
+
+int ws_conn_adopt(int fd, const char *extra, size_t extra_len, ws_conn_release_fn release,
+                  void *handle, long long user_id, void *data, void (*data_free)(void *data),
+                  int close_code, const char *close_reason, unsigned long long *id)
+{
+    int rc = ws_conn_reserve(user_id, data, data_free, close_code, close_reason, id);
+
+    if (rc != 0) {
+        if (release != NULL)
+            release(handle, fd);
+        return rc;
+    }
+    return ws_conn_attach(*id, fd, extra, extra_len, release, handle);
 }
 
 size_t ws_conn_send(long long user_id, const char *text, size_t len,
@@ -508,6 +570,14 @@ static void ws_io(struct ws_conn *c, uint32_t events)
         c->dead = true;
     if (!c->dead && wslay_event_want_write(c->ctx) && wslay_event_send(c->ctx) != 0)
         c->dead = true;
+    /*
+     * wslay queues a pong for every ping and a close for a close: a client that sends them
+     * and does not read would grow that queue without end. It cannot be told (its socket is
+     * full), so it is dropped.
+     */
+    if (wslay_event_get_queued_msg_length(c->ctx) > eng.lim.out_max ||
+        wslay_event_get_queued_msg_count(c->ctx) > eng.lim.queue_max + WS_CTRL_SLACK)
+        c->dead = true;
     if (c->dead || wslay_event_want_write(c->ctx))
         return;
     if (wslay_event_get_close_sent(c->ctx)) {
@@ -544,6 +614,11 @@ static void ws_note_close(struct ws_conn *c, long long now)
 /* Timers of one connection (poll thread, under eng.lock). */
 static void ws_timers(struct ws_conn *c, long long now)
 {
+    if (c->fd < 0) {
+        if (now >= c->attach_by)
+            c->dead = true; /* the HTTP layer never handed the connection over */
+        return;
+    }
     if (c->closing) {
         if (c->close_at != 0 && now - c->close_at >= eng.lim.close_ms)
             c->dead = true; /* no answer to the close: drop it */
@@ -600,6 +675,8 @@ static void *ws_poll_thread(void *arg)
             if (c->dead)
                 continue;
             ws_prepare(c, now);
+            if (c->fd < 0)
+                continue; /* reserved: events wait until the connection is attached */
             if (wslay_event_want_write(c->ctx) && c->added && !(c->epoll_mask & EPOLLOUT))
                 ws_io(c, 0); /* try at once; epoll reports the rest */
             if (!c->dead && c->extra_off < c->extra_len)

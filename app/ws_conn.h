@@ -41,14 +41,30 @@ int ws_conn_start(const struct ws_conn_limits *lim);
 void ws_conn_stop(int grace_ms);
 
 /*
- * Takes over an upgraded connection: fd (made non-blocking), extra (copied; bytes the HTTP
- * layer read past the request), release (called once, on the poll thread or here, instead of
- * close(fd)). data (freed with data_free when the socket ends) is the caller's per-socket
- * record, read under the engine lock by ws_conn_send's filter and ws_conn_with.
- * close_code != 0 opens a socket only to close it (a refused token). A socket over the caps
- * is closed at once with 1013 and never counted. Returns 0 and *id, or LINTEL_EUNAVAIL (stopped
- * or out of room: the connection was released without a frame), LINTEL_ENOMEM.
+ * Registers a socket before its 101 goes out, so that it counts and receives events from
+ * then on: data (freed with data_free when the socket ends) is the caller's per-socket
+ * record, read under the engine lock by ws_conn_send's filter and ws_conn_with; close_code
+ * != 0 opens a socket only to close it (a refused token). A socket over the caps gets 1013
+ * and never counts. Then exactly one of ws_conn_attach (the 101 went out) or ws_conn_cancel
+ * (it did not); a reservation not attached within 10 s is dropped. Returns 0 and *id, or
+ * LINTEL_EUNAVAIL (stopped or out of room; data freed), LINTEL_ENOMEM.
  */
+int ws_conn_reserve(long long user_id, void *data, void (*data_free)(void *data), int close_code,
+                    const char *close_reason, unsigned long long *id);
+
+/*
+ * Hands reserved socket id its connection: fd (made non-blocking), extra (copied; bytes the
+ * HTTP layer read past the request), release (called once, instead of close(fd)). When id is
+ * gone (cancelled, dropped, the engine stopped) the connection is released at once and
+ * LINTEL_EUNAVAIL returned.
+ */
+int ws_conn_attach(unsigned long long id, int fd, const char *extra, size_t extra_len,
+                   ws_conn_release_fn release, void *handle);
+
+/* The 101 never went out: forget reserved socket id. */
+void ws_conn_cancel(unsigned long long id);
+
+/* ws_conn_reserve then ws_conn_attach (tests, fuzzing); on failure fd is released. */
 int ws_conn_adopt(int fd, const char *extra, size_t extra_len, ws_conn_release_fn release,
                   void *handle, long long user_id, void *data, void (*data_free)(void *data),
                   int close_code, const char *close_reason, unsigned long long *id);

@@ -292,6 +292,37 @@ START_TEST(avatar_fsync_failure_keeps_no_descriptor)
 }
 END_TEST
 
+/*
+ * Bytes that are not UTF-8 in the raw path or quoted from a malformed body used to make the
+ * error reply itself fail (jansson refuses such strings): 500 instead of the 4xx. Found by
+ * tests/fuzz (route and json harnesses).
+ */
+START_TEST(raw_bytes_that_are_not_utf8_get_a_4xx)
+{
+    static const char *const reqs[] = {
+        "GET /api/tasks/\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET /api/nothing\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n\"\\u6d\xcb\x9b"
+        "1t\"",
+    };
+    const char *url = lt_base(), *colon = strrchr(url, ':');
+    size_t i;
+
+    ck_assert_ptr_nonnull(colon);
+    for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+        char *reply = lt_raw(atoi(colon + 1), reqs[i], strlen(reqs[i]), 5000);
+        ck_assert_ptr_nonnull(reply);
+        ck_assert_msg(strncmp(reply, "HTTP/1.1 4", 10) == 0, "request %zu: %.60s", i, reply);
+        /* the problem body is there and valid JSON, the raw byte written as %XX */
+        ck_assert_ptr_nonnull(strstr(reply, "\"status\":4"));
+        ck_assert_msg(strstr(reply, i == 0 ? "/api/tasks/%FF" : i == 1 ? "%FE" : "%CB") != NULL,
+                      "request %zu: %s", i, strstr(reply, "\r\n\r\n") + 4);
+        free(reply);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hardening");
@@ -304,6 +335,7 @@ int main(void)
     tcase_add_test(tc, password_of_128_four_byte_characters);
     tcase_add_test(tc, populate_has_a_total_deadline);
     tcase_add_test(tc, avatar_fsync_failure_keeps_no_descriptor);
+    tcase_add_test(tc, raw_bytes_that_are_not_utf8_get_a_4xx);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -6,13 +6,20 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PW "correct-horse-1"
@@ -167,6 +174,104 @@ static int ws_close_code(int fd)
     return code;
 }
 
+/* A masked client frame header (mask key 0: the payload goes as is) into out; its length. */
+static size_t frame_header(unsigned char *out, int fin, int opcode, uint64_t len)
+{
+    size_t o = 0;
+    int i;
+
+    out[o++] = (unsigned char)((fin ? 0x80 : 0) | opcode);
+    if (len < 126) {
+        out[o++] = (unsigned char)(0x80 | len);
+    } else if (len <= 0xffff) {
+        out[o++] = 0x80 | 126;
+        out[o++] = (unsigned char)(len >> 8);
+        out[o++] = (unsigned char)len;
+    } else {
+        out[o++] = 0x80 | 127;
+        for (i = 0; i < 8; i++)
+            out[o++] = (unsigned char)(len >> (56 - 8 * i));
+    }
+    memset(out + o, 0, 4);
+    return o + 4;
+}
+
+/*
+ * Sends len bytes unless the server speaks first: returns 1 when fd became readable (the
+ * server answered, e.g. its close frame), 0 when all was sent, -1 when the socket failed.
+ */
+static int send_or_readable(int fd, const unsigned char *buf, size_t len)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLOUT};
+    size_t off = 0;
+
+    while (off < len) {
+        ssize_t n;
+        if (poll(&pfd, 1, WAIT_MS) <= 0)
+            return -1;
+        if (pfd.revents & POLLIN)
+            return 1;
+        if (pfd.revents & (POLLERR | POLLHUP))
+            return -1;
+        n = send(fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return -1;
+        if (n > 0)
+            off += (size_t)n;
+    }
+    return 0;
+}
+
+/* VmRSS of pid in KiB (-1 when it cannot be read). */
+static long rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    long kb = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SIGTERM and wait at most grace_ms: the exit status, or -1 (then it is killed). */
+static int stop_within(struct lt_server *s, long long grace_ms, long long *took)
+{
+    long long t0 = now_ms();
+    int status = 0, rc = -1;
+
+    kill(s->pid, SIGTERM);
+    while (now_ms() - t0 < grace_ms) {
+        pid_t w = waitpid(s->pid, &status, WNOHANG);
+        if (w == s->pid) {
+            rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            break;
+        }
+        usleep(10000);
+    }
+    *took = now_ms() - t0;
+    if (rc == -1 && waitpid(s->pid, &status, WNOHANG) == 0) {
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, &status, 0);
+    }
+    s->pid = 0;
+    return rc;
+}
+
 static char *put_avatar(const char *base, const char *token)
 {
     struct lt_resp r;
@@ -319,6 +424,147 @@ START_TEST(events_follow_the_token_scope)
     free(full);
     free(narrow);
     free(name);
+}
+END_TEST
+
+/*
+ * Issue 11: 80 fragments of 1 MiB on one socket held 84 MB in ulfius. The server must close
+ * with 1009 as soon as the message passes its limit, and its memory must not grow with what
+ * the client keeps sending.
+ */
+START_TEST(fragment_flood_closes_1009_and_memory_stays_flat)
+{
+    const size_t mib = 1024 * 1024;
+    struct lt_server s;
+    unsigned char hdr[16], *chunk;
+    char *token = NULL;
+    long before, after;
+    int fd, i, r = 0;
+
+    ck_assert_int_eq(lt_server_start(&s, NULL, NULL), 0);
+    ck_assert_int_eq(lt_register(s.url, "wsf", PW, &token, NULL, NULL), 0);
+    fd = ws_open_token(s.url, token);
+    before = rss_kb(s.pid);
+    chunk = malloc(mib);
+    ck_assert_ptr_nonnull(chunk);
+    memset(chunk, 'a', mib);
+    for (i = 0; i < 80 && r == 0; i++) {
+        size_t hl = frame_header(hdr, 0, i == 0 ? 1 : 0, mib);
+        r = send_or_readable(fd, hdr, hl);
+        if (r == 0)
+            r = send_or_readable(fd, chunk, mib);
+    }
+    after = rss_kb(s.pid);
+    fprintf(stderr,
+            "ws: fragment flood: %d of 80 fragments sent; server RSS %ld kB before, %ld kB after\n",
+            i, before, after);
+    ck_assert_int_eq(ws_close_code(fd), 1009);
+    ck_assert_int_lt(after - before, 16 * 1024); /* ulfius 2.7.13: +84 MB */
+    free(chunk);
+    close(fd);
+    free(token);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+}
+END_TEST
+
+/* A frame that announces 2^62 bytes is refused from its header: 1009, nothing allocated. */
+START_TEST(huge_declared_length_closes_1009)
+{
+    unsigned char buf[64];
+    char *token = NULL;
+    size_t hl;
+    int fd;
+
+    ck_assert_int_eq(lt_register(url, "wsh", PW, &token, NULL, NULL), 0);
+    fd = ws_open_token(url, token);
+    hl = frame_header(buf, 1, 2, UINT64_C(1) << 62);
+    memcpy(buf + hl, "0123456789abcdef", 16);
+    ck_assert_int_ge(send_or_readable(fd, buf, hl + 16), 0);
+    ck_assert_int_eq(ws_close_code(fd), 1009);
+    close(fd);
+    free(token);
+}
+END_TEST
+
+/*
+ * Issue 11: a client that resets before the 101 left a socket in ulfius' list that counted
+ * against the caps and made SIGTERM wait forever. Now: the user still opens its 8 sockets,
+ * each gets events, and SIGTERM exits 0 within the grace period with the WAL checkpointed.
+ */
+START_TEST(reset_before_101_neither_counts_nor_blocks_sigterm)
+{
+    struct sockaddr_in addr = {0};
+    struct linger lg = {1, 0};
+    struct lt_server s;
+    char *token = NULL, *u, req[4096], wal[PATH_MAX + 16];
+    struct stat st;
+    long long took;
+    int fds[8], i, fd;
+    json_t *j;
+
+    ck_assert_int_eq(lt_server_start(&s, NULL, NULL), 0);
+    ck_assert_int_eq(lt_register(s.url, "wsr", PW, &token, NULL, NULL), 0);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((unsigned short)s.port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    snprintf(req, sizeof(req),
+             "GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+             "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n\r\n",
+             token);
+    for (i = 0; i < 40; i++) {
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+        ck_assert_int_gt(send(fd, req, strlen(req), MSG_NOSIGNAL), 0);
+        if (i % 2 == 1)
+            usleep(2000); /* some reach the server's accept, some do not */
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        close(fd); /* RST, before or while the 101 is sent */
+    }
+    /* none of them counts: all 8 of the user's sockets open and get events */
+    for (i = 0; i < 8; i++)
+        fds[i] = ws_open_token(s.url, token);
+    u = put_avatar(s.url, token);
+    for (i = 0; i < 8; i++) {
+        j = ws_event(fds[i]);
+        ck_assert_str_eq(json_string_value(json_object_get(j, "event")), "avatar.updated");
+        json_decref(j);
+    }
+    /* SIGTERM: exit 0 within the grace period, sockets told 1001, the WAL checkpointed */
+    ck_assert_int_eq(stop_within(&s, 10000, &took), 0);
+    fprintf(stderr, "ws: SIGTERM with 8 open sockets after 40 resets: exited in %lld ms\n", took);
+    for (i = 0; i < 8; i++) {
+        ck_assert_int_eq(ws_close_code(fds[i]), 1001);
+        close(fds[i]);
+    }
+    snprintf(wal, sizeof(wal), "%s/lintel.db-wal", s.data_dir);
+    ck_assert(stat(wal, &st) != 0 || st.st_size == 0);
+    free(u);
+    free(token);
+    lt_server_stop(&s); /* already stopped: removes the data dir */
+}
+END_TEST
+
+/* A client that answers nothing (not even the ping) is closed with 4408 after the timeout. */
+START_TEST(idle_socket_is_pinged_then_closed_4408)
+{
+    static const char *const env[] = {"LINTEL_WS_PING_INTERVAL=1", "LINTEL_WS_IDLE_TIMEOUT=2",
+                                      NULL};
+    struct lt_server s;
+    char *token = NULL, *p = NULL;
+    size_t n;
+    int fd;
+
+    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
+    ck_assert_int_eq(lt_register(s.url, "wsi", PW, &token, NULL, NULL), 0);
+    fd = ws_open_token(s.url, token);
+    ck_assert_int_eq(ws_frame(fd, &p, &n), 9); /* the ping after a second of silence */
+    free(p);
+    ck_assert_int_eq(ws_close_code(fd), 4408);
+    close(fd);
+    free(token);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
 }
 END_TEST
 
@@ -516,6 +762,10 @@ int main(void)
     tcase_add_test(tc, query_token_and_only_own_events);
     tcase_add_test(tc, numbers_and_tasks_publish_events);
     tcase_add_test(tc, events_follow_the_token_scope);
+    tcase_add_test(tc, fragment_flood_closes_1009_and_memory_stays_flat);
+    tcase_add_test(tc, huge_declared_length_closes_1009);
+    tcase_add_test(tc, reset_before_101_neither_counts_nor_blocks_sigterm);
+    tcase_add_test(tc, idle_socket_is_pinged_then_closed_4408);
     tcase_add_test(tc, bad_token_closes_1008);
     tcase_add_test(tc, logout_and_deletion_close_4401);
     tcase_add_test(tc, plain_get_is_refused);

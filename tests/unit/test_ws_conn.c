@@ -316,6 +316,26 @@ START_TEST(slow_reader_is_closed_not_buffered)
 }
 END_TEST
 
+START_TEST(ping_flood_without_reading_is_dropped)
+{
+    unsigned char ping[64];
+    size_t len = client_frame(ping, 1, 9, "0123456789", 10, 10);
+    int a, sz = 4096, i;
+
+    start(16, 4, 60000, 120000);
+    a = open_conn(7, NULL, 0, 0, NULL);
+    ck_assert_int_eq(setsockopt(a, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)), 0);
+    /* every ping wants a pong the client never reads: the engine drops it, not queues on */
+    for (i = 0; i < 200000 && released_now() == 0; i++)
+        if (send(a, ping, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+            usleep(1000);
+    wait_released(1);
+    ck_assert_uint_eq(ws_conn_count(7), 0);
+    close(a);
+    ws_conn_stop(2000);
+}
+END_TEST
+
 START_TEST(caps_count_live_sockets_only)
 {
     int a, b, c, d;
@@ -374,6 +394,69 @@ START_TEST(stop_never_waits_on_clients)
 }
 END_TEST
 
+/* A socket is registered before its 101: what is published meanwhile waits for it. */
+START_TEST(reserved_socket_gets_events_sent_before_attach)
+{
+    unsigned long long id, gone;
+    int sv[2];
+    char *p;
+    size_t n;
+
+    start(16, 4, 60000, 120000);
+    ck_assert_int_eq(ws_conn_reserve(7, NULL, NULL, 0, NULL, &id), 0);
+    ck_assert_uint_eq(ws_conn_count(7), 1);
+    ck_assert_uint_eq(ws_conn_send(7, "early", 5, NULL, NULL), 1);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ck_assert_int_eq(ws_conn_attach(id, sv[0], NULL, 0, on_release, NULL), 0);
+    ck_assert_int_eq(frame(sv[1], &p, &n), 1);
+    ck_assert_str_eq(p, "early");
+    free(p);
+    /* a reservation whose 101 never went out stops counting at once */
+    ck_assert_int_eq(ws_conn_reserve(7, NULL, NULL, 0, NULL, &gone), 0);
+    ck_assert_uint_eq(ws_conn_count(7), 2);
+    ws_conn_cancel(gone);
+    ck_assert_uint_eq(ws_conn_count(7), 1);
+    ws_conn_stop(2000);
+    close(sv[1]);
+}
+END_TEST
+
+struct late_attach {
+    unsigned long long id;
+    int fd, rc;
+};
+
+static void *attach_late(void *arg)
+{
+    struct late_attach *l = arg;
+
+    usleep(200000); /* the stop has begun */
+    l->rc = ws_conn_attach(l->id, l->fd, NULL, 0, on_release, NULL);
+    return NULL;
+}
+
+/* SIGTERM between the 101 and the hand-over: the socket still gets its 1001. */
+START_TEST(stop_waits_for_a_reserved_socket_within_grace)
+{
+    struct late_attach l;
+    pthread_t th;
+    int sv[2];
+
+    start(16, 4, 60000, 120000);
+    ck_assert_int_eq(ws_conn_reserve(7, NULL, NULL, 0, NULL, &l.id), 0);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    l.fd = sv[0];
+    l.rc = -99;
+    ck_assert_int_eq(pthread_create(&th, NULL, attach_late, &l), 0);
+    ws_conn_stop(3000);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(l.rc, 0);
+    ck_assert_int_eq(close_code_of(sv[1]), WS_CLOSE_GOING_AWAY);
+    ck_assert_int_eq(released_now(), 1);
+    close(sv[1]);
+}
+END_TEST
+
 static bool want_even(const void *data, const void *arg)
 {
     (void)arg;
@@ -423,9 +506,12 @@ int main(void)
     tcase_add_test(tc, silent_client_gets_ping_then_idle_close);
     tcase_add_test(tc, pong_keeps_the_socket_open);
     tcase_add_test(tc, slow_reader_is_closed_not_buffered);
+    tcase_add_test(tc, ping_flood_without_reading_is_dropped);
     tcase_add_test(tc, caps_count_live_sockets_only);
     tcase_add_test(tc, stop_never_waits_on_clients);
     tcase_add_test(tc, filter_decides_per_socket);
+    tcase_add_test(tc, reserved_socket_gets_events_sent_before_attach);
+    tcase_add_test(tc, stop_waits_for_a_reserved_socket_within_grace);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
