@@ -5,6 +5,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "lt_test.h"
 
 #include <check.h>
 #include <ftw.h>
@@ -742,14 +743,10 @@ static Suite *db_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(db_suite());
-    int failed;
+    int status;
 
     log_init("warning");
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    status = lt_run_suite(db_suite());
     log_close();
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return status;
 }

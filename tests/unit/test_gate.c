@@ -4,6 +4,8 @@
  */
 #include "gate.h"
 
+#include "lt_test.h"
+
 #include <check.h>
 #include <lintel/plugin.h>
 #include <pthread.h>
@@ -93,20 +95,16 @@ START_TEST(wait_times_out)
 }
 END_TEST
 
-int main(void)
+static Suite *gate_suite(void)
 {
     Suite *s = suite_create("gate");
     TCase *tc = tcase_create("gate");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, queue_then_refuse_then_hand_over);
     tcase_add_test(tc, several_slots);
     tcase_add_test(tc, wait_times_out);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return s;
 }
+
+LT_CHECK_MAIN(gate_suite)
