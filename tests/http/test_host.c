@@ -18,7 +18,7 @@
 
 static void lt_rmtree_dir(const char *dir)
 {
-    char cmd[PATH_MAX + 16];
+    char cmd[2 * PATH_MAX];
 
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);

@@ -1,16 +1,21 @@
 /*
  * Slow clients: hundreds of connections that send half a request and stall must not keep
- * /health from answering promptly (no thread or slot is held by a client that stalls).
+ * /health from answering promptly (no thread or slot is held by a client that stalls), nor
+ * SIGTERM from exiting 0 at once.
  */
 #include "lt_test.h"
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,7 +38,30 @@ static int cmp_ll(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-START_TEST(stalled_half_requests_do_not_block_health)
+/* SIGTERM and wait at most grace_ms: the exit status, or -1 (then it is killed). */
+static int stop_within(struct lt_server *s, long long grace_ms, long long *took)
+{
+    long long t0 = now_ms();
+    int status = 0, rc = -1;
+
+    kill(s->pid, SIGTERM);
+    while (now_ms() - t0 < grace_ms) {
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            break;
+        }
+        usleep(10000);
+    }
+    *took = now_ms() - t0;
+    if (rc == -1 && waitpid(s->pid, &status, WNOHANG) == 0) {
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, &status, 0);
+    }
+    s->pid = 0;
+    return rc;
+}
+
+START_TEST(stalled_half_requests_block_neither_health_nor_sigterm)
 {
     /* the stalled clients stand for many addresses: the per-address cap is not under test */
     static const char *const env[] = {"LINTEL_CONNECTION_PER_IP=2000", NULL};
@@ -42,6 +70,8 @@ START_TEST(stalled_half_requests_do_not_block_health)
     struct lt_server s;
     struct lt_resp r;
     long long took[PROBES], t0;
+    char wal[PATH_MAX + 16];
+    struct stat st;
     int fds[STALLED], i, opened = 0;
 
     ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
@@ -72,9 +102,15 @@ START_TEST(stalled_half_requests_do_not_block_health)
             "slow clients: /health with %d stalled connections: median %lld ms, max %lld ms\n",
             STALLED, took[PROBES / 2], took[PROBES - 1]);
     ck_assert_int_lt(took[PROBES / 2], BOUND_MS);
+    /* nor do they hold up SIGTERM: exit 0 within the grace period, the WAL checkpointed */
+    ck_assert_int_eq(stop_within(&s, 10000, &t0), 0);
+    fprintf(stderr, "slow clients: SIGTERM with %d stalled connections: exited in %lld ms\n",
+            STALLED, t0);
+    snprintf(wal, sizeof(wal), "%s/lintel.db-wal", s.data_dir);
+    ck_assert(stat(wal, &st) != 0 || st.st_size == 0);
     for (i = 0; i < opened; i++)
         close(fds[i]);
-    ck_assert_int_eq(lt_server_stop(&s), 0);
+    lt_server_stop(&s); /* already stopped: removes the data dir */
 }
 END_TEST
 
@@ -86,7 +122,7 @@ int main(void)
     int failed;
 
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, stalled_half_requests_do_not_block_health);
+    tcase_add_test(tc, stalled_half_requests_block_neither_health_nor_sigterm);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
