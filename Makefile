@@ -3,6 +3,7 @@
 
 BUILD      ?= build
 TEST_BUILD ?= build-test
+DEB_BUILD  ?= build-deb
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
@@ -33,7 +34,13 @@ run:
 test: deps
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLINTEL_SANITIZE=ON -DLINTEL_WERROR=ON $(CMAKE_ARGS) >/dev/null
 	cmake --build $(TEST_BUILD) -j $(JOBS)
-	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE package
+
+# The Debian package test (tests/ops/package.sh: a Release build, cpack, dpkg-deb, apt -s, the
+# extracted tree served): a second full build, so apart from make test; .ci/run runs both.
+test-package: deps
+	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLINTEL_SANITIZE=ON -DLINTEL_WERROR=ON $(CMAKE_ARGS) >/dev/null
+	cd $(TEST_BUILD) && ctest --output-on-failure -L package --timeout 1500
 
 # The bench's packages come first: its baseline servers need ulfius at configure time.
 bench:
@@ -50,4 +57,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(DEB_BUILD)

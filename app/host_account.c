@@ -176,7 +176,9 @@ static int account_session_new(lintel_req *req, const char *login, long long use
         rc = api->sql_begin(req);
     if (rc != 0)
         goto cleanup;
-    rc = api->sql_execf(req, NULL, "DELETE FROM login_failures WHERE username = ?1", "s", login);
+    if (login != NULL)
+        rc =
+            api->sql_execf(req, NULL, "DELETE FROM login_failures WHERE username = ?1", "s", login);
     if (rc == 0)
         rc = api->sql_execf(
             req, NULL,
@@ -234,13 +236,148 @@ cleanup:
     return rc;
 }
 
+/*
+ * The session a login or a registration opens, and its tokens shaped by in (scope, sub,
+ * claims, ttl). login: the name whose failure record the session clears, or NULL.
+ */
+static int account_start(lintel_req *req, const char *login, long long user_id, const char *role,
+                         const char *username, const struct lintel_login *in, json_t **j_out)
+{
+    char *scope = NULL, *sid = NULL, *refresh = NULL, *token = NULL;
+    long long expires_in = 0;
+    int rc;
+
+    *j_out = NULL;
+    if (role == NULL || username == NULL)
+        return LINTEL_EINTERNAL;
+    rc = account_scope(req, in->scope, role, &scope);
+    if (rc == 0)
+        rc = account_session_new(req, login, user_id, scope, &sid, &refresh);
+    if (rc == 0)
+        rc = account_token(req, in, user_id, sid, role, scope, &token, &expires_in);
+    if (rc != 0)
+        goto cleanup;
+    *j_out = json_pack("{sI ss ss ss ss ss sI ss}", "user_id", (json_int_t)user_id, "username",
+                       username, "role", role, "sid", sid, "scope", scope, "access_token", token,
+                       "expires_in", (json_int_t)expires_in, "refresh_token", refresh);
+    rc = *j_out != NULL ? 0 : LINTEL_ENOMEM;
+cleanup:
+    host_api()->free(token);
+    host_api()->free(sid);
+    host_api()->free(refresh);
+    free(scope);
+    return rc;
+}
+
+int host_account_session_start(lintel_req *req, long long user_id, const struct lintel_login *in,
+                               json_t **j_out)
+{
+    const struct lintel_api *api = host_api();
+    struct lintel_login none = {0};
+    json_t *j_user = NULL;
+    int rc;
+
+    *j_out = NULL;
+    rc = api->sql_rowf(req, &j_user,
+                       "SELECT username, role FROM users WHERE id = ?1 AND deleted_at IS NULL", "I",
+                       (json_int_t)user_id);
+    if (rc == LINTEL_ENOTFOUND)
+        rc = api->res_error(&req->res, LINTEL_ENOTFOUND, NULL, "User not found");
+    if (rc == 0)
+        rc = account_start(req, NULL, user_id, json_string_value(json_object_get(j_user, "role")),
+                           json_string_value(json_object_get(j_user, "username")),
+                           in != NULL ? in : &none, j_out);
+    json_decref(j_user);
+    return rc;
+}
+
+int host_account_user_create(lintel_req *req, const struct lintel_user_new *in, json_t **j_user)
+{
+    static const char *const fields[] = {"username", "password", "email"};
+    const struct lintel_api *api = host_api();
+    json_t *j_rules = NULL, *j_taken = NULL, *j_hash = NULL;
+    const char *email, *msg;
+    size_t i;
+    int rc, bad = 0;
+
+    *j_user = NULL;
+    if (in == NULL || in->username == NULL || in->password == NULL)
+        return api->res_error(&req->res, LINTEL_EINTERNAL, NULL,
+                              "user_create: no name or password");
+    /* Every bad field is reported, not just the first; the rules are the extension's. */
+    rc = api->sql_rowf(req, &j_rules,
+                       "SELECT lintel_rule_username(?1) AS username,"
+                       " lintel_rule_password(?2, ?3) AS password,"
+                       " CASE WHEN ?4 IS NOT NULL THEN lintel_rule_email(?4) END AS email,"
+                       " lintel_email_normalize(?4) AS normalized,"
+                       " CASE WHEN ?5 NOT IN ('user', 'admin') THEN 'must be user or admin' END"
+                       " AS role",
+                       "ssIs?s", in->username, in->password, (json_int_t)req->cfg->password_min,
+                       in->email, in->role != NULL ? in->role : "user");
+    if (rc != 0)
+        goto cleanup;
+    for (i = 0; i < 3; i++) {
+        msg = json_string_value(json_object_get(j_rules, fields[i]));
+        if (msg != NULL) {
+            api->res_invalid(&req->res, fields[i], "%s", msg);
+            bad = 1;
+        }
+    }
+    if ((msg = json_string_value(json_object_get(j_rules, "role"))) != NULL) {
+        api->res_invalid(&req->res, "role", "%s", msg);
+        bad = 1;
+    }
+    if (bad) {
+        rc = LINTEL_EPARAM;
+        goto cleanup;
+    }
+    email = json_string_value(json_object_get(j_rules, "normalized"));
+    rc =
+        api->sql_rowf(req, &j_taken,
+                      "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1 COLLATE NOCASE) AS u,"
+                      " (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM users"
+                      " WHERE email = ?2 COLLATE NOCASE)) AS e",
+                      "ss?", in->username, email);
+    if (rc != 0)
+        goto cleanup;
+    if (json_integer_value(json_object_get(j_taken, "u")) != 0) {
+        rc = api->res_error(&req->res, LINTEL_ECONFLICT, "username", "Username '%s' is taken",
+                            in->username);
+        goto cleanup;
+    }
+    if (json_integer_value(json_object_get(j_taken, "e")) != 0) {
+        rc = api->res_error(&req->res, LINTEL_ECONFLICT, "email", "Email is already registered");
+        goto cleanup;
+    }
+    /* Hash first, then write: the hashing gate is never waited on with the write lock held. */
+    rc = api->heavy_begin(req);
+    if (rc == 0)
+        rc = api->sql_rowf(req, &j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI",
+                           in->password, (json_int_t)req->cfg->password_cost);
+    api->heavy_end(req);
+    if (rc == 0)
+        rc = api->sql_rowf(req, j_user,
+                           "INSERT INTO users (username, email, password_hash, role)"
+                           " VALUES (?1, ?2, ?3, ?4)"
+                           " RETURNING id, username, email, role, created_at, updated_at",
+                           "ss?Os", in->username, email, json_object_get(j_hash, "h"),
+                           in->role != NULL ? in->role : "user");
+    if (rc == LINTEL_ECONFLICT) /* registered by someone else a moment ago */
+        rc = api->res_error(&req->res, LINTEL_ECONFLICT, NULL, "Username or email is taken");
+cleanup:
+    json_decref(j_hash);
+    json_decref(j_taken);
+    json_decref(j_rules);
+    return rc;
+}
+
 int host_account_login(lintel_req *req, const struct lintel_login *in, json_t **j_out)
 {
     const struct lintel_api *api = host_api();
     json_t *j_user = NULL, *j_check = NULL;
     const char *hash, *addr, *role;
-    char *scope = NULL, *sid = NULL, *refresh = NULL, *token = NULL;
-    long long user_id, expires_in = 0;
+    char *scope = NULL;
+    long long user_id;
     int rc, ok;
 
     *j_out = NULL;
@@ -305,9 +442,9 @@ int host_account_login(lintel_req *req, const struct lintel_login *in, json_t **
             goto cleanup;
     }
     api->heavy_end(req);
-    role = json_string_value(json_object_get(j_user, "role"));
     /* require_verified_email: checked once the password is right, so it tells nothing more;
      * admins are exempt (the first admin and `lintel user add` accounts have no address) */
+    role = json_string_value(json_object_get(j_user, "role"));
     if (req->cfg->require_verified_email && (role == NULL || strcmp(role, "admin") != 0) &&
         json_integer_value(json_object_get(j_user, "verified")) != 1) {
         rc = api->res_error(&req->res, LINTEL_EFORBIDDEN, NULL,
@@ -315,23 +452,10 @@ int host_account_login(lintel_req *req, const struct lintel_login *in, json_t **
                             " (POST /api/auth/email/verify)");
         goto cleanup;
     }
-    rc = account_scope(req, in->scope, role, &scope);
-    if (rc == 0)
-        rc = account_session_new(req, in->login, user_id, scope, &sid, &refresh);
-    if (rc == 0)
-        rc = account_token(req, in, user_id, sid, role, scope, &token, &expires_in);
-    if (rc != 0)
-        goto cleanup;
-    *j_out = json_pack("{sI sO ss ss ss ss sI ss}", "user_id", (json_int_t)user_id, "username",
-                       json_object_get(j_user, "username"), "role", role, "sid", sid, "scope",
-                       scope, "access_token", token, "expires_in", (json_int_t)expires_in,
-                       "refresh_token", refresh);
-    rc = *j_out != NULL ? 0 : LINTEL_ENOMEM;
+    rc = account_start(req, in->login, user_id, json_string_value(json_object_get(j_user, "role")),
+                       json_string_value(json_object_get(j_user, "username")), in, j_out);
 cleanup:
     api->heavy_end(req); /* no-op unless a failure left the section open */
-    api->free(token);
-    api->free(sid);
-    api->free(refresh);
     free(scope);
     json_decref(j_check);
     json_decref(j_user);

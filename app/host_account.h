@@ -11,6 +11,11 @@
 /* api->login (see include/lintel/plugin.h). */
 int host_account_login(lintel_req *req, const struct lintel_login *in, json_t **j_out);
 
+/* api->session_start and api->user_create (see include/lintel/plugin.h). */
+int host_account_session_start(lintel_req *req, long long user_id, const struct lintel_login *in,
+                               json_t **j_out);
+int host_account_user_create(lintel_req *req, const struct lintel_user_new *in, json_t **j_user);
+
 /* Frees the cached dummy hash (at stop). */
 void host_account_release(void);
 

@@ -15,7 +15,9 @@
 #include "log.h"
 #include "metrics.h"
 #include "migrate.h"
+#include "ops_cli.h"
 #include "plugin_loader.h"
+#include "sd_notify.h"
 #include "server.h"
 #include "users_cli.h"
 #include "ws.h"
@@ -57,6 +59,8 @@ static void main_usage(FILE *out)
             "       lintel migrate --accept-changed    record changed files' new checksums\n"
             "       lintel [--config FILE] user ...    manage accounts (lintel user --help)\n"
             "       lintel [--config FILE] keys list|rotate   the signing-key ring\n"
+            "       lintel [--config FILE] shell [SQL]  the database in sqlite3, extension loaded\n"
+            "       lintel [--config FILE] healthcheck  exit 0 when the server's /health is ok\n"
             "       lintel version                     print the version\n"
             "       lintel --help                      this text\n"
             "\n"
@@ -65,7 +69,16 @@ static void main_usage(FILE *out)
             "See docs/configuration.md for every key.\n");
 }
 
-enum main_cmd { CMD_SERVE, CMD_MIGRATE, CMD_USER, CMD_KEYS, CMD_VERSION, CMD_HELP };
+enum main_cmd {
+    CMD_SERVE,
+    CMD_MIGRATE,
+    CMD_USER,
+    CMD_KEYS,
+    CMD_SHELL,
+    CMD_HEALTHCHECK,
+    CMD_VERSION,
+    CMD_HELP
+};
 
 /* What `lintel migrate` does: apply (default), --status, --dry-run. */
 enum main_migrate_mode { MIGRATE_APPLY, MIGRATE_STATUS, MIGRATE_DRY_RUN };
@@ -136,6 +149,10 @@ static int main_args(int argc, char **argv, const char **config_path, enum main_
             *cmd = word[0] == 'u' ? CMD_USER : CMD_KEYS;
             *sub = optind - 1;
             return 0;
+        } else if (strcmp(word, "shell") == 0 || strcmp(word, "healthcheck") == 0) {
+            *cmd = word[0] == 's' ? CMD_SHELL : CMD_HEALTHCHECK;
+            *sub = optind - 1;
+            return 0;
         } else {
             fprintf(stderr, "lintel: unknown argument '%s' (see lintel --help)\n", word);
             return EXIT_USAGE;
@@ -179,7 +196,9 @@ static int main_prepare(struct main_state *st)
                                              .sql_execf = host_kit_sql_execf,
                                              .sql_list = host_kit_sql_list,
                                              .event_user = host_kit_event_user,
-                                             .login = host_account_login});
+                                             .login = host_account_login,
+                                             .user_create = host_account_user_create,
+                                             .session_start = host_account_session_start});
     rc = plugin_loader_load_all(&st->cfg, host_api(), &err);
     if (rc != 0) {
         log_error("start stopped: %s", err != NULL ? err : "a plugin was refused");
@@ -264,9 +283,11 @@ static int main_serve(struct main_state *st)
         server_stop();
         return EXIT_START;
     }
+    sd_notify_ready(st->cfg.bind);
     while (sigwait(&set, &sig) != 0)
         ;
     log_info("signal %d: stopping (in-flight requests finish)", sig);
+    sd_notify_stopping();
     /* Sockets first: they get their close frame (1001) while the server still runs. */
     ws_shutdown();
     server_stop();
@@ -337,6 +358,11 @@ int main(int argc, char **argv)
     st.log_open = true;
     if (cmd == CMD_USER) {
         rc = users_cli_main(argc - sub, argv + sub, &st.cfg);
+        goto cleanup;
+    }
+    if (cmd == CMD_SHELL || cmd == CMD_HEALTHCHECK) {
+        rc = (cmd == CMD_SHELL ? shell_cli_main : healthcheck_cli_main)(argc - sub, argv + sub,
+                                                                        &st.cfg);
         goto cleanup;
     }
     if (r_global_init() != RHN_OK) {

@@ -46,6 +46,8 @@ extern const struct lintel_api *lintel_api;
 #define lintel_req_id(...)          (lintel_api->req_id(__VA_ARGS__))
 #define lintel_req_path(...)        (lintel_api->req_path(__VA_ARGS__))
 #define lintel_login(...)           (lintel_api->login(__VA_ARGS__))
+#define lintel_user_create(...)     (lintel_api->user_create(__VA_ARGS__))
+#define lintel_session_start(...)   (lintel_api->session_start(__VA_ARGS__))
 
 /* Response. */
 #define lintel_res_json(...)    (lintel_api->res_json(__VA_ARGS__))

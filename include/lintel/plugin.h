@@ -157,6 +157,14 @@ struct lintel_login {
     long long ttl;          /* access token lifetime in seconds, or 0: the server's          */
 };
 
+/* What api->user_create is asked (ABI 1.1). Strings are borrowed for the call. */
+struct lintel_user_new {
+    const char *username; /* lintel_rule_username                       */
+    const char *password; /* lintel_rule_password with password_min       */
+    const char *email;    /* or NULL                                      */
+    const char *role;     /* "user" (NULL) or "admin"                     */
+};
+
 /*
  * The host's table. Receivers follow one rule: lifecycle calls and settings take the plugin
  * (lintel_plugin, only during lintel_plugin_init); everything done for a request takes the
@@ -459,6 +467,24 @@ struct lintel_api {
 
     /* The request's path as the client sent it, without the query (borrowed): "/numbers/7". */
     const char *(*req_path)(lintel_req *req);
+
+    /*
+     * Creates an account through the extension's rules (username, password with the server's
+     * password_min, email normalized; role "user" or "admin", NULL: "user"), hashing before it
+     * writes. *j_user (new reference): {id, username, email, role, created_at, updated_at}.
+     * Errors, recorded: LINTEL_EPARAM (a 422 per bad field, with the rule's message),
+     * LINTEL_ECONFLICT (field "username": "Username '<name>' is taken"; field "email"),
+     * LINTEL_EUNAVAIL (the hashing gate is full).
+     */
+    int (*user_create)(lintel_req *req, const struct lintel_user_new *in, json_t **j_user);
+
+    /*
+     * Opens a session of user_id as a successful login does (a registration that logs in), its
+     * tokens shaped by in (scope, sub, j_claims, ttl; login and password are not read; NULL:
+     * lintel's defaults). *j_out as login's.
+     */
+    int (*session_start)(lintel_req *req, long long user_id, const struct lintel_login *in,
+                         json_t **j_out);
 
     /*
      * ABI 1.2 and later: append members here only, each group under a comment naming the minor

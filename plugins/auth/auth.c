@@ -14,14 +14,9 @@
 
 LINTEL_KIT_INIT;
 
-/* The scopes each role grants (api.md "Roles"); app/auth.c keeps the same table. */
-
-#define AUTHP_USER_COLS  "id, username, email, role, created_at, updated_at, NULL AS avatar_url"
-
 struct authp {
     lintel_plugin *p;
     long long refresh_ttl;
-    long long password_min, password_cost;
     struct authp_gate gate; /* registration modes and throttle (gate.c) */
 };
 
@@ -36,8 +31,7 @@ static int authp_unauthorized(lintel_res *res, int rc, const char *detail)
 }
 
 /* A reply carrying tokens must never be stored by a cache (RFC 6749 section 5.1). */
-static int authp_tokens_reply(lintel_res *res, unsigned status,
-                              const json_t *j_out)
+static int authp_tokens_reply(lintel_res *res, unsigned status, const json_t *j_out)
 {
     lintel_res_header(res, "Cache-Control", "no-store");
     lintel_res_header(res, "Pragma", "no-cache");
@@ -45,8 +39,8 @@ static int authp_tokens_reply(lintel_res *res, unsigned status,
 }
 
 /* A string member of the body: required or optional; 422 naming it otherwise. */
-static int authp_string(lintel_res *res, const json_t *j_body, const char *key,
-                        int required, const char **out)
+static int authp_string(lintel_res *res, const json_t *j_body, const char *key, int required,
+                        const char **out)
 {
     json_t *j = json_object_get(j_body, key);
 
@@ -73,47 +67,16 @@ static int authp_body(lintel_req *req, lintel_res *res, json_t **j_body)
     return 0;
 }
 
-/*
- * The scope a login asks for (NULL or blank: everything the role has), as role grants it; with
- * role NULL only that every name exists (the role is not known yet). The table of what each
- * role grants and the messages are the extension's (lintel_rule_scope, lintel_scope_within),
- * the same the host checks every request against. *granted: malloc'd.
- */
-static int authp_scope(lintel_req *req, lintel_res *res, const char *asked,
-                       const char *role, char **granted)
-{
-    json_t *j_row = NULL;
-    const char *problem, *scope;
-    int rc;
-
-    *granted = NULL;
-    rc = lintel_sql_rowf(req, &j_row, "SELECT lintel_rule_scope(?1, ?2) AS problem, lintel_scope_within("
-                   "coalesce(nullif(trim(?1), ''), lintel_role_scopes(?3)), ?3) AS scope", "s?s?s", asked, role, role != NULL ? role : "admin");
-    if (rc != 0)
-        goto cleanup;
-    problem = json_string_value(json_object_get(j_row, "problem"));
-    if (problem != NULL) {
-        rc = lintel_res_error(res, LINTEL_EMALFORMED, "scope", "invalid_scope: %s", problem);
-        goto cleanup;
-    }
-    scope = json_string_value(json_object_get(j_row, "scope"));
-    *granted = strdup(scope != NULL ? scope : "");
-    rc = *granted != NULL ? 0 : LINTEL_ENOMEM;
-cleanup:
-    json_decref(j_row);
-    return rc;
-}
-
 /* The words of scope that role still grants, space-separated. *out: malloc'd. */
-static int authp_scope_within(lintel_req *req, const char *scope, const char *role,
-                              char **out)
+static int authp_scope_within(lintel_req *req, const char *scope, const char *role, char **out)
 {
     json_t *j_row = NULL;
     const char *kept;
     int rc;
 
     *out = NULL;
-    rc = lintel_sql_rowf(req, &j_row, "SELECT lintel_scope_within(coalesce(?1, ''), ?2) AS scope", "s?s?", scope, role);
+    rc = lintel_sql_rowf(req, &j_row, "SELECT lintel_scope_within(coalesce(?1, ''), ?2) AS scope",
+                         "s?s?", scope, role);
     if (rc == 0) {
         kept = json_string_value(json_object_get(j_row, "scope"));
         *out = strdup(kept != NULL ? kept : "");
@@ -123,41 +86,9 @@ static int authp_scope_within(lintel_req *req, const char *scope, const char *ro
     return rc;
 }
 
-/*
- * Starts a session of user_id with scope and its first refresh token, inside the caller's
- * transaction. *sid and *refresh: api memory.
- */
-static int authp_session_new(struct authp *a, lintel_req *req, long long user_id, const char *scope,
-                             char **sid, char **refresh)
-{
-    char digest[65];
-    int rc;
-
-    *sid = NULL;
-    *refresh = NULL;
-    rc = lintel_random_token(16, sid);
-    if (rc == 0)
-        rc = lintel_random_token(32, refresh);
-    if (rc == 0)
-        rc = lintel_sha256_hex(*refresh, strlen(*refresh), digest);
-    if (rc == 0)
-        rc = lintel_sql_execf(req, NULL, "INSERT INTO sessions (id, user_id, scope, client_addr, user_agent,"
-                        " last_used_at) VALUES (?1, ?2, ?3, ?4, substr(?5, 1, 256), unixepoch())", "sIss?s?", *sid, (json_int_t)user_id, scope, lintel_req_client_addr(req), lintel_req_header(req, "User-Agent"));
-    if (rc == 0)
-        rc = lintel_sql_execf(req, NULL, "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
-                        " VALUES (?1, ?2, unixepoch() + ?3)", "ssI", digest, *sid, (json_int_t)a->refresh_ttl);
-    if (rc != 0) {
-        lintel_free(*sid);
-        lintel_free(*refresh);
-        *sid = NULL;
-        *refresh = NULL;
-    }
-    return rc;
-}
-
 /* {access_token, token_type, expires_in, refresh_token, scope} for a session (new ref). */
-static int authp_grant(lintel_req *req, long long user_id, const char *sid,
-                       const char *role, const char *scope, const char *refresh, json_t **j_out)
+static int authp_grant(lintel_req *req, long long user_id, const char *sid, const char *role,
+                       const char *scope, const char *refresh, json_t **j_out)
 {
     json_t *j_claims = NULL;
     char sub[32], *token = NULL;
@@ -227,15 +158,11 @@ cleanup:
 /* POST /api/auth/register {username, password, email?} -> 201 {user, tokens...} */
 static int authp_register(lintel_req *req, lintel_res *res, void *state)
 {
+    json_t *j_body = NULL, *j_user = NULL, *j_login = NULL, *j_out = NULL;
+    struct lintel_user_new in = {0};
     struct authp *a = state;
-    json_t *j_body = NULL, *j_rules = NULL, *j_taken = NULL, *j_user = NULL, *j_out = NULL;
-    json_t *j_hash = NULL;
-    const char *username = NULL, *password = NULL, *email = NULL, *msg;
-    char *scope = NULL, *sid = NULL, *refresh = NULL;
-    static const char *const fields[] = {"username", "password", "email"};
-    char invite_hash[65];
+    char invite_hash[65] = "";
     long long user_id = 0;
-    size_t i;
     int rc, bad = 0;
 
     rc = authp_body(req, res, &j_body);
@@ -244,93 +171,48 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
     if (rc != 0)
         goto cleanup;
     /* Every bad field is reported, not just the first. */
-    if (authp_string(res, j_body, "username", 1, &username) != 0)
+    if (authp_string(res, j_body, "username", 1, &in.username) != 0)
         bad = 1;
-    if (authp_string(res, j_body, "password", 1, &password) != 0)
+    if (authp_string(res, j_body, "password", 1, &in.password) != 0)
         bad = 1;
-    if (authp_string(res, j_body, "email", 0, &email) != 0)
+    if (authp_string(res, j_body, "email", 0, &in.email) != 0)
         bad = 1;
-    rc = lintel_sql_rowf(req, &j_rules, "SELECT lintel_rule_username(?1) AS username,"
-                   " lintel_rule_password(?2, ?3) AS password,"
-                   " CASE WHEN ?4 IS NOT NULL THEN lintel_rule_email(?4) END AS email,"
-                   " lintel_email_normalize(?4) AS normalized", "s?s?Is?", username, password, (json_int_t)a->password_min, email);
-    if (rc != 0)
-        goto cleanup;
-    for (i = 0; i < 3; i++) {
-        msg = json_string_value(json_object_get(j_rules, fields[i]));
-        if (msg != NULL && json_is_string(json_object_get(j_body, fields[i]))) {
-            lintel_res_invalid(res, fields[i], "%s", msg);
-            bad = 1;
-        }
-    }
     if (bad) {
         rc = LINTEL_EPARAM;
         goto cleanup;
     }
-    email = json_string_value(json_object_get(j_rules, "normalized"));
-    rc = lintel_sql_rowf(req, &j_taken, "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1 COLLATE NOCASE) AS u,"
-                   " (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM users"
-                   " WHERE email = ?2 COLLATE NOCASE)) AS e", "ss?", username, email);
-    if (rc != 0)
-        goto cleanup;
-    if (json_integer_value(json_object_get(j_taken, "u")) != 0) {
-        rc = lintel_res_error(res, LINTEL_ECONFLICT, "username", "Username '%s' is taken",
-                               username);
-        goto cleanup;
-    }
-    if (json_integer_value(json_object_get(j_taken, "e")) != 0) {
-        rc = lintel_res_error(res, LINTEL_ECONFLICT, "email", "Email is already registered");
-        goto cleanup;
-    }
-    /* Hash first, then write: the hashing gate is never waited on with the write lock held. */
-    rc = lintel_heavy_begin(req);
+    rc = lintel_user_create(req, &in, &j_user);
     if (rc == 0)
-        rc = lintel_sql_rowf(req, &j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI",
-                             password, (json_int_t)a->password_cost);
-    lintel_heavy_end(req);
+        user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
+    authp_gate_registered(&a->gate, req, invite_hash, rc == 0 ? user_id : 0);
     if (rc != 0)
         goto cleanup;
-    rc = lintel_sql_begin(req);
-    if (rc == 0) {
-        rc = lintel_sql_rowf(req, &j_user,
-                             "INSERT INTO users (username, email, password_hash)"
-                             " VALUES (?1, ?2, ?3) RETURNING " AUTHP_USER_COLS,
-                             "ss?O", username, email, json_object_get(j_hash, "h"));
-        if (rc == 0) {
-            user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
-            rc = authp_gate_registered(&a->gate, req, res, invite_hash, user_id);
-        }
-        if (rc == 0)
-            rc = authp_scope(req, res, NULL, "user", &scope);
-        if (rc == 0)
-            rc = authp_session_new(a, req, user_id, scope, &sid, &refresh);
-        if (rc == 0)
-            rc = lintel_sql_commit(req);
-        else
-            lintel_sql_rollback(req);
-    }
-    if (rc == LINTEL_ECONFLICT) /* registered by someone else a moment ago */
-        rc = lintel_res_error(res, LINTEL_ECONFLICT, NULL, "Username or email is taken");
+    rc = lintel_session_start(req, user_id, NULL, &j_login);
     if (rc != 0)
         goto cleanup;
-    rc = authp_grant(req, user_id, sid, "user", scope, refresh, &j_out);
-    if (rc == 0 && json_object_set(j_out, "user", j_user) != 0)
+    if (json_object_set_new(j_user, "avatar_url", json_null()) != 0) {
         rc = LINTEL_ENOMEM;
-    if (rc == 0) {
+        goto cleanup;
+    }
+    j_out =
+        json_pack("{sO ss sO sO sO sO}", "access_token", json_object_get(j_login, "access_token"),
+                  "token_type", "bearer", "expires_in", json_object_get(j_login, "expires_in"),
+                  "refresh_token", json_object_get(j_login, "refresh_token"), "scope",
+                  json_object_get(j_login, "scope"), "user", j_user);
+    if (j_out == NULL) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    {
         char location[64];
         snprintf(location, sizeof(location), "/api/users/%lld", user_id);
         lintel_res_header(res, "Location", location);
-        rc = authp_tokens_reply(res, 201, j_out);
     }
+    rc = authp_tokens_reply(res, 201, j_out);
 cleanup:
-    json_decref(j_hash);
-    lintel_free(sid);
-    lintel_free(refresh);
-    free(scope);
     json_decref(j_out);
+    json_decref(j_login);
     json_decref(j_user);
-    json_decref(j_taken);
-    json_decref(j_rules);
     json_decref(j_body);
     return rc;
 }
@@ -371,12 +253,14 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
     if (rc != 0)
         goto cleanup;
     in_tx = 1;
-    rc = lintel_sql_rowf(req, &j_row, "SELECT t.session_id AS sid, t.used_at IS NOT NULL AS used,"
-                   " t.expires_at <= unixepoch() AS expired, s.ended_at IS NOT NULL AS ended,"
-                   " s.user_id AS user_id, s.scope AS scope, u.role AS role,"
-                   " u.deleted_at IS NOT NULL AS deleted"
-                   " FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id"
-                   " JOIN users u ON u.id = s.user_id WHERE t.hash = ?1", "s", digest);
+    rc = lintel_sql_rowf(req, &j_row,
+                         "SELECT t.session_id AS sid, t.used_at IS NOT NULL AS used,"
+                         " t.expires_at <= unixepoch() AS expired, s.ended_at IS NOT NULL AS ended,"
+                         " s.user_id AS user_id, s.scope AS scope, u.role AS role,"
+                         " u.deleted_at IS NOT NULL AS deleted"
+                         " FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id"
+                         " JOIN users u ON u.id = s.user_id WHERE t.hash = ?1",
+                         "s", digest);
     if (rc == LINTEL_ENOTFOUND) {
         rc = authp_refresh_refused(res);
         goto cleanup;
@@ -389,14 +273,17 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
     if (json_integer_value(json_object_get(j_row, "used")) != 0) {
         /* A rotated token came back: it was copied. End the whole family (the session). */
         reused = json_integer_value(json_object_get(j_row, "ended")) == 0;
-        rc = lintel_sql_execf(req, NULL, "UPDATE sessions SET ended_at = unixepoch(),"
-                        " end_reason = 'refresh token reuse' WHERE id = ?1 AND ended_at IS NULL", "s", sid);
+        rc = lintel_sql_execf(
+            req, NULL,
+            "UPDATE sessions SET ended_at = unixepoch(),"
+            " end_reason = 'refresh token reuse' WHERE id = ?1 AND ended_at IS NULL",
+            "s", sid);
         if (rc == 0)
             rc = lintel_sql_commit(req);
         in_tx = 0;
         if (reused)
             lintel_log(a->p, LINTEL_LOG_WARNING,
-                        "refresh token reused for user %lld: session ended", user_id);
+                       "refresh token reused for user %lld: session ended", user_id);
         if (rc == 0)
             rc = authp_refresh_refused(res);
         goto cleanup;
@@ -407,19 +294,22 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
         rc = authp_refresh_refused(res);
         goto cleanup;
     }
-    rc = lintel_sql_execf(req, NULL, "UPDATE refresh_tokens SET used_at = unixepoch() WHERE hash = ?1"
-                    " AND used_at IS NULL", "s", digest);
+    rc = lintel_sql_execf(req, NULL,
+                          "UPDATE refresh_tokens SET used_at = unixepoch() WHERE hash = ?1"
+                          " AND used_at IS NULL",
+                          "s", digest);
     if (rc == 0)
-        rc = lintel_sql_execf(req, NULL, "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
-                        " VALUES (?1, ?2, unixepoch() + ?3)", "ssI", next_digest, sid, (json_int_t)a->refresh_ttl);
+        rc = lintel_sql_execf(req, NULL,
+                              "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
+                              " VALUES (?1, ?2, unixepoch() + ?3)",
+                              "ssI", next_digest, sid, (json_int_t)a->refresh_ttl);
     if (rc == 0)
         rc = lintel_sql_commit(req);
     if (rc != 0)
         goto cleanup;
     in_tx = 0;
     /* The session keeps its scope, less whatever the role no longer grants. */
-    rc = authp_scope_within(req, json_string_value(json_object_get(j_row, "scope")), role,
-                            &scope);
+    rc = authp_scope_within(req, json_string_value(json_object_get(j_row, "scope")), role, &scope);
     if (rc == 0)
         rc = authp_grant(req, user_id, sid, role, scope, next, &j_out);
     if (rc == 0)
@@ -451,9 +341,12 @@ static int authp_logout(lintel_req *req, lintel_res *res, void *state)
     rc = lintel_sql_begin(req);
     if (rc != 0)
         return rc;
-    rc = lintel_sql_execf(req, NULL, "DELETE FROM revoked_jtis WHERE expires_at < unixepoch() - 60", "");
+    rc = lintel_sql_execf(req, NULL, "DELETE FROM revoked_jtis WHERE expires_at < unixepoch() - 60",
+                          "");
     if (rc == 0)
-        rc = lintel_sql_execf(req, NULL, "INSERT OR IGNORE INTO revoked_jtis (jti, expires_at) VALUES (?1, ?2)", "sI", jti, json_integer_value(j_exp));
+        rc = lintel_sql_execf(
+            req, NULL, "INSERT OR IGNORE INTO revoked_jtis (jti, expires_at) VALUES (?1, ?2)", "sI",
+            jti, json_integer_value(j_exp));
     if (rc == 0)
         rc = lintel_session_end(req, user_id, sid, NULL);
     if (rc == 0)
@@ -515,10 +408,6 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     }
     /* The host's validated settings: no default or bound of its own here. */
     rc = lintel_setting_int(p, "refresh_ttl", &a->refresh_ttl);
-    if (rc == 0)
-        rc = lintel_setting_int(p, "password_min", &a->password_min);
-    if (rc == 0)
-        rc = lintel_setting_int(p, "password_cost", &a->password_cost);
     if (rc == 0)
         rc = authp_gate_init(&a->gate, p);
     if (rc == 0)

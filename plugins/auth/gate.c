@@ -23,7 +23,7 @@ int authp_gate_register(struct authp_gate *g, lintel_req *req, lintel_res *res,
     const char *addr = lintel_req_client_addr(req), *code;
     json_t *j_row = NULL, *j_code = json_object_get(j_body, "invite");
     char retry[32];
-    long long wait;
+    long long wait, changes = 0;
     int rc = 0;
 
     invite_hash[0] = '\0';
@@ -58,37 +58,31 @@ int authp_gate_register(struct authp_gate *g, lintel_req *req, lintel_res *res,
                                 "Registration needs an invitation code (invite)");
     rc = lintel_sha256_hex(code, strlen(code), invite_hash);
     if (rc == 0)
-        rc = lintel_sql_rowf(req, &j_row,
-                             "SELECT 1 AS ok FROM account_tokens WHERE hash = ?1"
-                             " AND kind = 'invite' AND used_at IS NULL"
-                             " AND expires_at > unixepoch()",
-                             "s", invite_hash);
-    json_decref(j_row);
-    if (rc == LINTEL_ENOTFOUND)
+        rc = lintel_sql_execf(req, &changes,
+                              "UPDATE account_tokens SET used_at = unixepoch() WHERE hash = ?1"
+                              " AND kind = 'invite' AND used_at IS NULL"
+                              " AND expires_at > unixepoch()",
+                              "s", invite_hash);
+    if (rc == 0 && changes == 0) {
+        invite_hash[0] = '\0';
         rc = lintel_res_error(res, LINTEL_EFORBIDDEN, "invite",
                               "The invitation code is unknown, used or expired");
+    }
     return rc;
 }
 
-int authp_gate_registered(struct authp_gate *g, lintel_req *req, lintel_res *res,
-                          const char *invite_hash, long long user_id)
+void authp_gate_registered(struct authp_gate *g, lintel_req *req, const char *invite_hash,
+                           long long user_id)
 {
-    long long changes = 0;
     const char *addr = lintel_req_client_addr(req);
-    int rc = 0;
 
-    if (invite_hash[0] != '\0') {
-        /* two registrations racing for one code: the second changes nothing and fails */
-        rc = lintel_sql_execf(req, &changes,
-                              "UPDATE account_tokens SET used_at = unixepoch(), user_id = ?2"
-                              " WHERE hash = ?1 AND kind = 'invite' AND used_at IS NULL",
-                              "sI", invite_hash, (json_int_t)user_id);
-        if (rc == 0 && changes == 0)
-            rc = lintel_res_error(res, LINTEL_EFORBIDDEN, "invite",
-                                  "The invitation code is unknown, used or expired");
-    }
-    if (rc == 0 && g->register_max_ip > 0)
-        rc = lintel_sql_execf(req, NULL, "INSERT INTO registrations (addr) VALUES (?1)", "s",
-                              addr != NULL ? addr : "");
-    return rc;
+    if (invite_hash[0] != '\0' && user_id > 0)
+        lintel_sql_execf(req, NULL, "UPDATE account_tokens SET user_id = ?2 WHERE hash = ?1", "sI",
+                         invite_hash, (json_int_t)user_id);
+    else if (invite_hash[0] != '\0')
+        lintel_sql_execf(req, NULL, "UPDATE account_tokens SET used_at = NULL WHERE hash = ?1", "s",
+                         invite_hash);
+    if (user_id > 0 && g->register_max_ip > 0)
+        lintel_sql_execf(req, NULL, "INSERT INTO registrations (addr) VALUES (?1)", "s",
+                         addr != NULL ? addr : "");
 }

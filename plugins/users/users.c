@@ -507,8 +507,8 @@ static int users_admin_sessions(lintel_req *req, lintel_res *res, void *state)
         rc = lintel_sql_query(
             req,
             "SELECT id, scope, strftime('%Y-%m-%dT%H:%M:%SZ', created_at, 'unixepoch') AS "
-            "created_at, (SELECT strftime('%Y-%m-%dT%H:%M:%SZ', max(r.created_at), 'unixepoch') "
-            "FROM refresh_tokens r WHERE r.session_id = sessions.id) AS refreshed_at "
+            "created_at, strftime('%Y-%m-%dT%H:%M:%SZ', last_used_at, 'unixepoch') AS "
+            "last_used_at, client_addr, user_agent "
             "FROM sessions WHERE user_id = ?1 AND ended_at IS NULL "
             "ORDER BY sessions.created_at DESC, sessions.rowid DESC LIMIT 1000",
             j_params, &j_rows);

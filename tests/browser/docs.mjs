@@ -34,7 +34,7 @@ await run("docs", async (open) => {
   await page.fill(".modal-ux input[type=text], .modal-ux input:not([type])", token);
   await page.click(".modal-ux button.authorize");
   const modal = page.locator(".modal-ux");
-  await modal.locator("button", { hasText: "Logout" }).waitFor({ timeout: 10000 });
+  await modal.locator("button", { hasText: "Logout" }).waitFor({ timeout: 30000 });
   check(await modal.getByText("Authorized").isVisible(), "Authorize took the bearer token");
   await modal.locator("button", { hasText: "Close" }).click();
 
@@ -47,7 +47,7 @@ await run("docs", async (open) => {
   const r = await reply;
   check(r.status() === 200 && r.request().headers()["authorization"] === `Bearer ${token}`,
         `the page sent the token and got ${r.status()}`);
-  await op.locator(".live-responses-table tr.response .response-col_status").first().waitFor({ timeout: 10000 });
+  await op.locator(".live-responses-table tr.response .response-col_status").first().waitFor({ timeout: 30000 });
   const status = (await op.locator(".live-responses-table tr.response .response-col_status").first().innerText()).trim();
   check(status.startsWith("200"), `the page shows status ${status}`);
   const body = await op.locator(".live-responses-table .microlight, .live-responses-table pre").first().innerText();

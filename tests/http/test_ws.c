@@ -712,8 +712,8 @@ static void *churn_run(void *arg)
 }
 
 /*
- * ulfius 2.7.13 grows its list of active sockets outside the lock its removal takes; with
- * upgrades and closes racing, that list was freed twice (app/ws_list_lock.c). Four clients
+ * Upgrades and drops racing each other: ulfius 2.7.13 freed its socket list twice here; now
+ * each socket is reserved, attached or cancelled in the engine concurrently. Four clients
  * churn sockets against a private server, which must keep serving and stop cleanly.
  */
 START_TEST(upgrade_close_churn_is_safe)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""GET /metrics against the shared test server: who may scrape, and a strict parse of the
-Prometheus text format (0.0.4) before and after known requests, whose counters must move."""
+"""GET /metrics against a server of its own (so counters move only by this test's requests):
+who may scrape, and a strict parse of the Prometheus text format (0.0.4) before and after known
+requests, whose counters must move by exactly those."""
 import json
 import math
 import os
@@ -12,7 +13,8 @@ import tempfile
 import urllib.error
 import urllib.request
 
-BASE = open(os.path.join(os.environ["LINTEL_TEST_SHARED"], "url")).read().strip()
+BASE = None
+SECRET = "s" * 20 + "-metrics-token-for-tests"
 ADMIN_PASSWORD = "admin-password-for-tests"
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -134,17 +136,23 @@ def main():
     assert after[("lintel_database_size_bytes", ())] > 4096
     assert after[("lintel_uptime_seconds", ())] >= 0
     print("metrics: scrape parses strictly; counters moved as expected")
-    scraper_token()
+
+    # The scraper's token: the exact one only.
+    status, _, text = request("GET", "/metrics", SECRET)
+    assert status == 200, status
+    parse(text)
+    assert request("GET", "/metrics", SECRET[:-1] + "x")[0] == 401
+    assert request("GET", "/metrics", SECRET + "x")[0] == 401
+    print("metrics: metrics_token lets a scraper in, and only the exact token")
 
 
-def scraper_token():
-    """With metrics_token set, a scraper presents it as a bearer token; nothing else changes."""
+def with_server(fn):
+    """Runs fn against a new lintel (port 0, its own data dir, metrics_token set)."""
     global BASE
-    secret = "s" * 20 + "-metrics-token-for-tests"
     with tempfile.TemporaryDirectory() as data:
-        env = dict(os.environ, LINTEL_PORT="0", LINTEL_DATA_DIR=data,
+        env = dict(os.environ, LINTEL_PORT="0", LINTEL_DATA_DIR=data, LINTEL_PASSWORD_COST="3",
                    LINTEL_PLUGIN_DIR=os.environ["LINTEL_TEST_PLUGIN_DIR"],
-                   LINTEL_ADMIN_PASSWORD=ADMIN_PASSWORD, LINTEL_METRICS_TOKEN=secret)
+                   LINTEL_ADMIN_PASSWORD=ADMIN_PASSWORD, LINTEL_METRICS_TOKEN=SECRET)
         server = subprocess.Popen([os.environ["LINTEL_TEST_BIN"]], env=env, text=True,
                                   stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
         try:
@@ -154,23 +162,18 @@ def scraper_token():
                     BASE = m.group(1)
                     break
             else:
-                raise AssertionError("the private server did not start")
-            status, _, text = request("GET", "/metrics", secret)
-            assert status == 200, status
-            parse(text)
-            assert request("GET", "/metrics", secret[:-1] + "x")[0] == 401
-            assert request("GET", "/metrics", secret + "x")[0] == 401
-            assert request("GET", "/metrics")[0] == 401
+                raise AssertionError("the server did not start")
+            fn()
         finally:
             server.send_signal(signal.SIGTERM)
-            server.stderr.read()
-            assert server.wait(timeout=60) == 0, "the private server stopped cleanly"
-    print("metrics: metrics_token lets a scraper in, and only the exact token")
+            log = server.stderr.read()
+            code = server.wait(timeout=60)
+        assert code == 0, f"the server stopped with {code}: {log}"
 
 
 if __name__ == "__main__":
     try:
-        main()
+        with_server(main)
     except AssertionError as e:
         print(f"FAILED: {e!r}", file=sys.stderr)
         raise

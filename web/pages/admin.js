@@ -133,7 +133,8 @@ async function loadSessions(user) {
     });
     return el("tr", { dataset: { session: s.id } },
       el("td", {}, s.id.slice(0, 12) + "…"), el("td", {}, s.scope), el("td", {}, s.created_at),
-      el("td", {}, s.refreshed_at || ""), el("td", {}, revoke));
+      el("td", {}, s.last_used_at || ""), el("td", { title: s.user_agent || "" }, s.client_addr || ""),
+      el("td", {}, revoke));
   });
   $("sessions-user").textContent = user.username;
   $("sessions").tBodies[0].replaceChildren(...rows);
@@ -195,15 +196,19 @@ function statsRow(label, s) {
     num(s.avg), num(s.min), num(s.max), num(s.median), num(s.stddev));
 }
 
+let pointsSeq = 0; // only the latest request draws: an older, slower one is dropped
+
 async function loadPoints(ev) {
   if (ev) ev.preventDefault();
   const query = rangeQuery();
+  const seq = ++pointsSeq;
   try {
     const [{ points, total }, valid, invalid] = await Promise.all([
       fetchPoints(query),
       api("GET", `/api/datapoints/stats?${query}&valid=true`),
       api("GET", `/api/datapoints/stats?${query}&valid=false`),
     ]);
+    if (seq !== pointsSeq) return;
     drawChart(points);
     $("points-count").textContent = `${points.length} of ${total} points`;
     $("stats").tBodies[0].replaceChildren(statsRow("valid", valid), statsRow("invalid", invalid));
