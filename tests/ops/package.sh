@@ -44,7 +44,7 @@ for s in postinst prerm postrm; do sh -n "$work/control/$s" || fail "$s does not
 echo "package: contents, Depends, conffiles and maintainer scripts as expected"
 
 # Would apt install it on this Debian 12 (dependencies resolvable)? A simulation only.
-if command -v apt-get >/dev/null; then
+if command -v apt-get >/dev/null && ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
     apt-get install -s "$deb" >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get -s"; }
     grep -q '^Inst lintel' "$work/apt.log" || { cat "$work/apt.log"; fail "apt would not install it"; }
     echo "package: apt-get install -s accepts it"
