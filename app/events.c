@@ -28,12 +28,15 @@ static const struct {
     {"datapoints.", "datapoints:read"},
 };
 
-/* Where serialised events go (ws.c sets it): events depend on no transport. */
+/*
+ * Where serialised events go (ws.c sets it): events depend on no transport. Request threads
+ * read it while the endpoint sets or clears it (start, stop), hence the atomic accesses.
+ */
 static events_sink_fn events_sink;
 
 void events_set_sink(events_sink_fn sink)
 {
-    events_sink = sink;
+    __atomic_store_n(&events_sink, sink, __ATOMIC_RELEASE);
 }
 
 const char *events_scope(const json_t *j_event, const char *route_scope)
@@ -64,6 +67,7 @@ int events_publish(long long user_id, const json_t *j_event, const char *route_s
     json_t *j_copy = NULL;
     char at[21], *text = NULL, *scope = NULL;
     const char *needed;
+    events_sink_fn sink;
     size_t len = 0;
     int rc = LINTEL_EPARAM;
 
@@ -99,8 +103,9 @@ int events_publish(long long user_id, const json_t *j_event, const char *route_s
         rc = LINTEL_EPARAM;
         goto cleanup;
     }
-    if (events_sink != NULL)
-        events_sink(user_id, text, len, scope);
+    sink = __atomic_load_n(&events_sink, __ATOMIC_ACQUIRE);
+    if (sink != NULL)
+        sink(user_id, text, len, scope);
     rc = 0;
 cleanup:
     free(scope);

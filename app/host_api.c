@@ -876,6 +876,7 @@ void host_api_bind(const struct lintel_api *upper)
     host_table.sql_rowf = upper->sql_rowf;
     host_table.sql_execf = upper->sql_execf;
     host_table.sql_list = upper->sql_list;
+    host_table.res_rowf = upper->res_rowf;
     host_table.event_user = upper->event_user;
 }
 

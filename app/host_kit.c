@@ -72,7 +72,8 @@ static bool host_kit_json_ok(const char *text)
     return j != NULL;
 }
 
-static const char *const host_kit_param_types[] = {NULL, "string", "integer", "number", "boolean"};
+static const char *const host_kit_param_types[] = {NULL, "string", "integer", "number",
+                                                   "boolean"};
 
 /* The copy of r's description, or NULL with *why set (a static text) when it is unusable. */
 static struct host_route_meta *host_kit_meta_new(const struct lintel_route *r, const char **why)
@@ -173,7 +174,8 @@ int host_kit_scope_add(lintel_plugin *p, const char *scope, const char *roles)
     return 0;
 }
 
-int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, size_t n, void *state)
+int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, size_t n,
+                        void *state)
 {
     size_t i;
     int rc = 0;
@@ -224,9 +226,9 @@ int host_kit_error_render(lintel_plugin *p, lintel_error_render fn, void *state)
 static bool host_kit_setting(const struct config *c, const char *name, long long *iv,
                              const char **sv)
 {
-    static const char *const strs[] = {"data_dir",     "upstream_url",   "envelope",
-                                       "jwt_issuer",   "admin_username", "smtp_url",
-                                       "registration", "public_url"};
+    static const char *const strs[] = {"data_dir",       "upstream_url", "envelope",
+                                       "jwt_issuer",     "admin_username", "smtp_url",
+                                       "registration",   "public_url"};
     const struct {
         const char *name;
         long long v;
@@ -337,38 +339,39 @@ static int host_kit_sqlv(struct lintel_req *req, char kind, void *out, const cha
     return rc;
 }
 
-int host_kit_sql_queryf(lintel_req *req, json_t **j_rows, const char *sql, const char *fmt, ...)
+/* The public sql_*f: each starts its own va_list and hands it to host_kit_sqlv. */
+#define HOST_KIT_SQLF(name, kind, out_type, reset)                                                 \
+    int name(lintel_req *req, out_type out, const char *sql, const char *fmt, ...)                 \
+    {                                                                                              \
+        va_list ap;                                                                                \
+        int rc;                                                                                    \
+                                                                                                   \
+        reset;                                                                                     \
+        va_start(ap, fmt);                                                                         \
+        rc = host_kit_sqlv(req, kind, out, sql, fmt, ap);                                          \
+        va_end(ap);                                                                                \
+        return rc;                                                                                 \
+    }
+
+HOST_KIT_SQLF(host_kit_sql_queryf, 'q', json_t **, *out = NULL)
+HOST_KIT_SQLF(host_kit_sql_rowf, 'r', json_t **, *out = NULL)
+HOST_KIT_SQLF(host_kit_sql_execf, 'x', long long *, (void)0)
+
+int host_kit_res_rowf(lintel_req *req, lintel_res *res, unsigned status, const char *what,
+                      const char *sql, const char *fmt, ...)
 {
-    va_list ap;
-    int rc;
-
-    *j_rows = NULL;
-    va_start(ap, fmt);
-    rc = host_kit_sqlv(req, 'q', j_rows, sql, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-int host_kit_sql_rowf(lintel_req *req, json_t **j_row, const char *sql, const char *fmt, ...)
-{
-    va_list ap;
-    int rc;
-
-    *j_row = NULL;
-    va_start(ap, fmt);
-    rc = host_kit_sqlv(req, 'r', j_row, sql, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-int host_kit_sql_execf(lintel_req *req, long long *changes, const char *sql, const char *fmt, ...)
-{
+    json_t *j_row = NULL;
     va_list ap;
     int rc;
 
     va_start(ap, fmt);
-    rc = host_kit_sqlv(req, 'x', changes, sql, fmt, ap);
+    rc = host_kit_sqlv(req, 'r', &j_row, sql, fmt, ap);
     va_end(ap);
+    if (rc == LINTEL_ENOTFOUND && what != NULL)
+        rc = host_api()->res_error(res, LINTEL_ENOTFOUND, NULL, "%s not found", what);
+    if (rc == 0)
+        rc = host_api()->res_json(res, status, j_row);
+    json_decref(j_row);
     return rc;
 }
 
@@ -461,11 +464,10 @@ static void host_kit_enum_message(const char *values, char *buf, size_t size)
     buf[n] = '\0';
 }
 
-/* The message for a value of q that breaks its declaration ("must be an integer between 0 and
- * 1000"). */
+/* The message for a value of q that breaks its declaration ("must be an integer between 0 and 1000"). */
 static void host_kit_param_message(const struct lintel_param *q, char *buf, size_t size)
 {
-    const char *what = q->type == LINTEL_PARAM_INTEGER  ? "an integer"
+    const char *what = q->type == LINTEL_PARAM_INTEGER ? "an integer"
                        : q->type == LINTEL_PARAM_NUMBER ? "a number"
                                                         : "a string";
     bool lo = (q->flags & LINTEL_PARAM_MIN) != 0, hi = (q->flags & LINTEL_PARAM_MAX) != 0;
@@ -630,13 +632,13 @@ void host_kit_openapi(const struct route *r, json_t *j_op)
         if (j_schema == NULL)
             continue;
         if (q->flags & LINTEL_PARAM_MIN)
-            json_object_set_new(j_schema, lo,
-                                q->type == LINTEL_PARAM_NUMBER ? json_real(q->min)
-                                                               : json_integer((json_int_t)q->min));
+            json_object_set_new(j_schema, lo, q->type == LINTEL_PARAM_NUMBER
+                                                  ? json_real(q->min)
+                                                  : json_integer((json_int_t)q->min));
         if (q->flags & LINTEL_PARAM_MAX)
-            json_object_set_new(j_schema, hi,
-                                q->type == LINTEL_PARAM_NUMBER ? json_real(q->max)
-                                                               : json_integer((json_int_t)q->max));
+            json_object_set_new(j_schema, hi, q->type == LINTEL_PARAM_NUMBER
+                                                  ? json_real(q->max)
+                                                  : json_integer((json_int_t)q->max));
         if (q->type == LINTEL_PARAM_STRING && q->values != NULL) {
             json_t *j_enum = json_array();
             char *copy = strdup(q->values), *tok, *save = NULL;
@@ -665,14 +667,14 @@ void host_kit_openapi(const struct route *r, json_t *j_op)
     for (i = 0; i < m->nreplies && j_resps != NULL; i++) {
         const struct lintel_reply *y = &m->replies[i];
         char status[8];
-        json_t *j_resp =
-            json_pack("{ss}", "description", y->description != NULL ? y->description : "Reply.");
+        json_t *j_resp = json_pack("{ss}", "description",
+                                   y->description != NULL ? y->description : "Reply.");
 
         snprintf(status, sizeof(status), "%u", y->status);
         if (j_resp != NULL && y->schema != NULL)
-            json_object_set_new(
-                j_resp, "content",
-                json_pack("{s{so*}}", "application/json", "schema", host_kit_json(y->schema)));
+            json_object_set_new(j_resp, "content",
+                                json_pack("{s{so*}}", "application/json", "schema",
+                                          host_kit_json(y->schema)));
         if (y->status >= 200 && y->status < 300)
             json_object_del(j_resps, "2XX");
         json_object_set_new(j_resps, status, j_resp);

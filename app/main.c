@@ -195,6 +195,7 @@ static int main_prepare(struct main_state *st)
                                              .sql_rowf = host_kit_sql_rowf,
                                              .sql_execf = host_kit_sql_execf,
                                              .sql_list = host_kit_sql_list,
+                                             .res_rowf = host_kit_res_rowf,
                                              .event_user = host_kit_event_user,
                                              .login = host_account_login,
                                              .user_create = host_account_user_create,

@@ -9,9 +9,17 @@ export LINTEL_PORT="${LINTEL_PORT:-8080}"
 export LINTEL_DATA_DIR="${LINTEL_DATA_DIR:-./data}"
 shift || true
 
+# LINTEL_SIM_* configure the simulator, not lintel, which refuses an unknown LINTEL_* variable:
+# lintel runs without them.
+unset_sim=""
+for v in $(env | sed -n 's/^\(LINTEL_SIM_[A-Za-z0-9_]*\)=.*/\1/p'); do
+    unset_sim="$unset_sim -u $v"
+done
+
 sim="$build/tools/sensor-sim/lintel-sensor-sim"
 if [ -n "${LINTEL_UPSTREAM_URL:-}" ] || [ ! -x "$sim" ]; then
-    exec "$build/app/lintel" "$@"
+    # shellcheck disable=SC2086
+    exec env $unset_sim "$build/app/lintel" "$@"
 fi
 
 sim_port=${LINTEL_SIM_PORT:-8090}
@@ -22,7 +30,8 @@ echo "run.sh: sensor simulator (pid $sim_pid) is the upstream: LINTEL_UPSTREAM_U
 
 # A non-interactive shell starts background jobs with SIGINT ignored, so Ctrl-C reaches the
 # server as the SIGTERM this trap sends: it then stops gracefully, and the simulator after it.
-"$build/app/lintel" "$@" &
+# shellcheck disable=SC2086
+env $unset_sim "$build/app/lintel" "$@" &
 lintel_pid=$!
 trap 'kill -TERM "$lintel_pid" 2>/dev/null || true' INT TERM
 rc=0

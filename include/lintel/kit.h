@@ -8,6 +8,8 @@
 #include <lintel/migrations.h>
 #include <lintel/plugin.h>
 
+#include <stdio.h>
+
 /*
  * The table the host handed to lintel_plugin_init. Exactly one .c file of a plugin says
  * LINTEL_KIT_INIT; at file scope; LINTEL_KIT_DECLARE (first statement of init) sets it.
@@ -83,8 +85,8 @@ extern const struct lintel_api *lintel_api;
 #define lintel_free(...)          (lintel_api->free(__VA_ARGS__))
 #define lintel_strerror(...)      (lintel_api->strerror(__VA_ARGS__))
 
-/* ABI 1.1: accounts as host services. */
-#define lintel_login(...) (lintel_api->login(__VA_ARGS__))
+/* ABI 1.2: one-call replies. */
+#define lintel_res_rowf(...) (lintel_api->res_rowf(__VA_ARGS__))
 
 /* The number of entries of a static array (route tables). */
 #define LINTEL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -114,6 +116,57 @@ static inline int lintel_not_found(lintel_res *res, int rc, const char *what)
 static inline int lintel_changed(lintel_res *res, long long changes, const char *what)
 {
     return changes > 0 ? 0 : lintel_not_found(res, LINTEL_ENOTFOUND, what);
+}
+
+/*
+ * 201 with j_row (not stolen) and Location: <prefix>/<j_row's "id">, e.g. "/api/tasks/7"; then,
+ * when event is not NULL, {"event": event, key: j_row} to the request's user.
+ */
+static inline int lintel_res_created(lintel_req *req, lintel_res *res, const json_t *j_row,
+                                     const char *prefix, const char *event, const char *key)
+{
+    char location[256];
+    int rc;
+
+    snprintf(location, sizeof(location), "%s/%lld", prefix,
+             (long long)json_integer_value(json_object_get(j_row, "id")));
+    rc = lintel_api->res_header(res, "Location", location);
+    if (rc == 0)
+        rc = lintel_api->res_json(res, 201, j_row);
+    if (rc == 0 && event != NULL)
+        lintel_api->event_user(req, event, key, j_row);
+    return rc;
+}
+
+/*
+ * DELETE of the request user's row of table whose id is the path parameter {id}: 204, or the
+ * 404 "<what> not found" (also for a malformed id); then, when event is not NULL,
+ * {"event": event, "id": id} to the user. table is the plugin's own constant, never input.
+ */
+static inline int lintel_delete_owned(lintel_req *req, lintel_res *res, const char *table,
+                                      const char *what, const char *event)
+{
+    char sql[192];
+    long long id, changes = 0;
+    json_t *j_id;
+    int rc;
+
+    if (snprintf(sql, sizeof(sql), "DELETE FROM \"%s\" WHERE id = ?1 AND user_id = ?2", table) >=
+        (int)sizeof(sql))
+        return LINTEL_EINTERNAL;
+    rc = lintel_api->req_id(req, "id", what, &id);
+    if (rc == 0)
+        rc = lintel_api->sql_execf(req, &changes, sql, "II", (json_int_t)id,
+                                   (json_int_t)lintel_api->req_user_id(req));
+    if (rc == 0)
+        rc = lintel_changed(res, changes, what);
+    if (rc == 0)
+        rc = lintel_api->res_empty(res, 204);
+    if (rc == 0 && event != NULL && (j_id = json_integer((json_int_t)id)) != NULL) {
+        lintel_api->event_user(req, event, "id", j_id);
+        json_decref(j_id);
+    }
+    return rc;
 }
 
 /* Registers every migration of list (embedded by lintel_embed_sql) with the host. */

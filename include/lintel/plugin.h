@@ -19,7 +19,7 @@ extern "C" {
  * host refuses a plugin of another major, or of a newer minor than it has, by name.
  */
 #define LINTEL_ABI_MAJOR 1
-#define LINTEL_ABI_MINOR 1
+#define LINTEL_ABI_MINOR 2
 
 #if defined(__GNUC__)
 #define LINTEL_EXPORT       __attribute__((visibility("default")))
@@ -486,8 +486,18 @@ struct lintel_api {
     int (*session_start)(lintel_req *req, long long user_id, const struct lintel_login *in,
                          json_t **j_out);
 
+    /* ---- ABI 1.2: one-call replies of the kit ---- */
+
     /*
-     * ABI 1.2 and later: append members here only, each group under a comment naming the minor
+     * A one-row reply in one call: runs sql as sql_rowf does and writes the row with status.
+     * No row: with what ("Task") the 404 "Task not found" is recorded; with what NULL,
+     * LINTEL_ENOTFOUND is returned unrecorded.
+     */
+    int (*res_rowf)(lintel_req *req, lintel_res *res, unsigned status, const char *what,
+                    const char *sql, const char *fmt, ...);
+
+    /*
+     * ABI 1.3 and later: append members here only, each group under a comment naming the minor
      * that added it ("---- ABI 1.1: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.

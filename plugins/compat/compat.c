@@ -274,3 +274,51 @@ char *compat_username(lintel_req *req)
     json_decref(j_row);
     return name;
 }
+
+int compat_rules_422(lintel_res *res, const json_t *j_errors, const char *url)
+{
+    json_t *j_items = json_array();
+    const json_t *j_err;
+    char msg[512], link[256];
+    size_t i;
+    int rc;
+
+    if (j_items == NULL)
+        return LINTEL_ENOMEM;
+    json_array_foreach(j_errors, i, j_err) {
+        const char *field = json_string_value(json_object_get(j_err, "field"));
+        const char *message = json_string_value(json_object_get(j_err, "message"));
+        if (field == NULL || message == NULL)
+            continue;
+        snprintf(msg, sizeof(msg), "Value error, %s %s", field, message);
+        compat_item(j_items, "value_error", json_pack("[ss]", "body", field), msg, NULL,
+                    json_pack("{s{}}", "error"));
+        if (url != NULL) {
+            snprintf(link, sizeof(link), "%svalue_error", url);
+            json_object_set_new(json_array_get(j_items, json_array_size(j_items) - 1), "url",
+                                json_string(link));
+        }
+    }
+    rc = compat_422(res, j_items);
+    json_decref(j_items);
+    return rc;
+}
+
+int compat_fastapi_render(lintel_req *req, lintel_res *res, unsigned status, int rc,
+                          const char *detail, const json_t *j_errors, void *state)
+{
+    const struct compat_fastapi *f = state;
+    const char *why = compat_auth_reason(j_errors);
+
+    (void)req;
+    (void)rc;
+    if (why != NULL && strcmp(why, "missing") == 0)
+        return compat_detail(res, 401, "Not authenticated");
+    if (why != NULL && (strcmp(why, "invalid") == 0 || strcmp(why, "revoked") == 0))
+        return compat_detail(res, f->invalid_status, f->invalid_detail);
+    if (why != NULL && f->forbidden != NULL && status == 403)
+        return compat_detail(res, 403, f->forbidden);
+    if (status == 422 && json_array_size(j_errors) > 0)
+        return compat_rules_422(res, j_errors, f->url);
+    return compat_detail(res, status, detail);
+}

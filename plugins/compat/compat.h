@@ -66,6 +66,26 @@ const char *compat_micro_time(const char *iso, char *buf, size_t size);
 /* x as JSON: an integer when it is integral and exact in a double, else a real (new ref). */
 json_t *compat_number(double x);
 
+/*
+ * How a FastAPI seed answers the errors the host raises on its routes (the state of
+ * compat_fastapi_render): 401 "Not authenticated" for a missing token, invalid_status and
+ * invalid_detail for a bad, expired or revoked one, {"detail": detail} for the rest, and the
+ * host's 422s (a rule of the extension refused a field) as pydantic value_error items.
+ */
+struct compat_fastapi {
+    unsigned invalid_status;    /* 401, or 403 for seed 002                          */
+    const char *invalid_detail; /* "Could not validate credentials", "Invalid token" */
+    const char *forbidden;      /* the 403 detail for a missing scope or role, or NULL */
+    const char *url;            /* pydantic 2.7's "url" prefix of 422 items, or NULL   */
+};
+
+/* A lintel_error_render for FastAPI seeds; state: a struct compat_fastapi. */
+int compat_fastapi_render(lintel_req *req, lintel_res *res, unsigned status, int rc,
+                          const char *detail, const json_t *j_errors, void *state);
+
+/* Writes 422 {"detail": items} for the [{field, message}] the host recorded (rule verdicts). */
+int compat_rules_422(lintel_res *res, const json_t *j_errors, const char *url);
+
 /* The user's username (malloc'd), or NULL. */
 char *compat_username(lintel_req *req);
 

@@ -74,35 +74,25 @@ cleanup:
  */
 static int example_note_count(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_row = NULL;
-    int rc;
-
     (void)state;
-    rc = lintel_sql_rowf(req, &j_row, "SELECT count(*) AS count FROM example_notes", NULL);
-    if (rc == 0)
-        rc = lintel_res_json(res, 200, j_row);
-    json_decref(j_row);
-    return rc;
+    return lintel_res_rowf(req, res, 200, NULL, "SELECT count(*) AS count FROM example_notes",
+                           NULL);
 }
 
 /* GET /api/example/notes/{id}: the note, or 404 "Note not found". */
 static int example_note_get(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_row = NULL;
     long long id;
     int rc;
 
     (void)state;
     /* "abc", "0" or "-1" name no note: the same 404 as an unknown id, recorded by the host. */
     rc = lintel_req_id(req, "id", "Note", &id);
+    /* One row as the reply, or the 404 "Note not found". */
     if (rc == 0)
-        rc = lintel_sql_rowf(req, &j_row,
+        rc = lintel_res_rowf(req, res, 200, "Note",
                              "SELECT id, text, created_at FROM example_notes WHERE id = ?1", "I",
                              (json_int_t)id);
-    rc = lintel_not_found(res, rc, "Note");
-    if (rc == 0)
-        rc = lintel_res_json(res, 200, j_row);
-    json_decref(j_row);
     return rc;
 }
 

@@ -70,7 +70,6 @@ static int numbers_body_value(lintel_req *req, lintel_res *res, const json_t *j_
 static int numbers_create(lintel_req *req, lintel_res *res, void *state)
 {
     json_t *j_body = NULL, *j_value = NULL, *j_row = NULL;
-    char location[64];
     int rc;
 
     (void)state;
@@ -83,15 +82,8 @@ static int numbers_create(lintel_req *req, lintel_res *res, void *state)
                              "INSERT INTO numbers (user_id, value) VALUES (?1, ?2)"
                              " RETURNING " NUMBERS_COLUMNS,
                              "IO", (json_int_t)lintel_req_user_id(req), j_value);
-    if (rc != 0)
-        goto cleanup;
-    snprintf(location, sizeof(location), "/api/numbers/%lld",
-             (long long)json_integer_value(json_object_get(j_row, "id")));
-    lintel_res_header(res, "Location", location);
-    rc = lintel_res_json(res, 201, j_row);
     if (rc == 0)
-        lintel_event_user(req, "number.created", "number", j_row);
-cleanup:
+        rc = lintel_res_created(req, res, j_row, "/api/numbers", "number.created", "number");
     json_decref(j_row);
     json_decref(j_body);
     return rc;
@@ -207,20 +199,15 @@ cleanup:
 /* GET /api/numbers/{id} -> number */
 static int numbers_get(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_row = NULL;
     long long id;
     int rc;
 
+    (void)state;
     rc = lintel_req_id(req, "id", "Number", &id);
     if (rc == 0)
-        rc = lintel_sql_rowf(req, &j_row,
+        rc = lintel_res_rowf(req, res, 200, "Number",
                              "SELECT " NUMBERS_COLUMNS " FROM numbers WHERE id = ?1 AND user_id = ?2",
                              "II", (json_int_t)id, (json_int_t)lintel_req_user_id(req));
-    rc = lintel_not_found(res, rc, "Number");
-    if (rc == 0)
-        rc = lintel_res_json(res, 200, j_row);
-    json_decref(j_row);
-    (void)state;
     return rc;
 }
 
@@ -257,24 +244,8 @@ static int numbers_update(lintel_req *req, lintel_res *res, void *state)
 /* DELETE /api/numbers/{id} -> 204 */
 static int numbers_delete(lintel_req *req, lintel_res *res, void *state)
 {
-    long long id, changes = 0;
-    int rc;
-
     (void)state;
-    rc = lintel_req_id(req, "id", "Number", &id);
-    if (rc == 0)
-        rc = lintel_sql_execf(req, &changes, "DELETE FROM numbers WHERE id = ?1 AND user_id = ?2",
-                              "II", (json_int_t)id, (json_int_t)lintel_req_user_id(req));
-    if (rc == 0)
-        rc = lintel_changed(res, changes, "Number");
-    if (rc == 0)
-        rc = lintel_res_empty(res, 204);
-    if (rc == 0) {
-        json_t *j_id = json_integer((json_int_t)id);
-        lintel_event_user(req, "number.deleted", "id", j_id);
-        json_decref(j_id);
-    }
-    return rc;
+    return lintel_delete_owned(req, res, "numbers", "Number", "number.deleted");
 }
 
 static void numbers_unload(void *state)

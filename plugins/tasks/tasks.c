@@ -93,7 +93,6 @@ static int tasks_create(lintel_req *req, lintel_res *res, void *state)
 {
     struct tasks_input in = {NULL, NULL, NULL};
     json_t *j_body = NULL, *j_row = NULL;
-    char location[64];
     int rc;
 
     (void)state;
@@ -108,15 +107,8 @@ static int tasks_create(lintel_req *req, lintel_res *res, void *state)
                              "IOOb", (json_int_t)lintel_req_user_id(req), in.j_title,
                              in.j_description != NULL ? in.j_description : json_null(),
                              json_is_true(in.j_done));
-    if (rc != 0)
-        goto cleanup;
-    snprintf(location, sizeof(location), "/api/tasks/%lld",
-             (long long)json_integer_value(json_object_get(j_row, "id")));
-    lintel_res_header(res, "Location", location);
-    rc = lintel_res_json(res, 201, j_row);
     if (rc == 0)
-        lintel_event_user(req, "task.created", "task", j_row);
-cleanup:
+        rc = lintel_res_created(req, res, j_row, "/api/tasks", "task.created", "task");
     json_decref(j_row);
     json_decref(j_body);
     return rc;
@@ -169,23 +161,15 @@ static int tasks_list(lintel_req *req, lintel_res *res, void *state)
 /* GET /api/tasks/{id} -> task */
 static int tasks_get(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_row = NULL;
     long long id;
     int rc;
 
     (void)state;
     rc = lintel_req_id(req, "id", "Task", &id);
     if (rc == 0)
-        rc = lintel_not_found(res,
-                              lintel_sql_rowf(req, &j_row,
-                                              "SELECT " TASKS_COLUMNS
-                                              " FROM tasks WHERE id = ?1 AND user_id = ?2",
-                                              "II", (json_int_t)id,
-                                              (json_int_t)lintel_req_user_id(req)),
-                              "Task");
-    if (rc == 0)
-        rc = lintel_res_json(res, 200, j_row);
-    json_decref(j_row);
+        rc = lintel_res_rowf(req, res, 200, "Task",
+                             "SELECT " TASKS_COLUMNS " FROM tasks WHERE id = ?1 AND user_id = ?2",
+                             "II", (json_int_t)id, (json_int_t)lintel_req_user_id(req));
     return rc;
 }
 
@@ -251,24 +235,8 @@ static int tasks_patch(lintel_req *req, lintel_res *res, void *state)
 /* DELETE /api/tasks/{id} -> 204 */
 static int tasks_delete(lintel_req *req, lintel_res *res, void *state)
 {
-    long long id, changes = 0;
-    int rc;
-
     (void)state;
-    rc = lintel_req_id(req, "id", "Task", &id);
-    if (rc == 0)
-        rc = lintel_sql_execf(req, &changes, "DELETE FROM tasks WHERE id = ?1 AND user_id = ?2",
-                              "II", (json_int_t)id, (json_int_t)lintel_req_user_id(req));
-    if (rc == 0)
-        rc = lintel_changed(res, changes, "Task");
-    if (rc == 0)
-        rc = lintel_res_empty(res, 204);
-    if (rc == 0) {
-        json_t *j_id = json_integer((json_int_t)id);
-        lintel_event_user(req, "task.deleted", "id", j_id);
-        json_decref(j_id);
-    }
-    return rc;
+    return lintel_delete_owned(req, res, "tasks", "Task", "task.deleted");
 }
 
 #define TASKS_SCHEMA                                                                               \

@@ -27,9 +27,7 @@ static int bookmarks_create(lintel_req *req, lintel_res *res, void *state)
                              " RETURNING " BOOKMARK_COLUMNS,
                              "Is?s?", (json_int_t)lintel_req_user_id(req), url, title);
     if (rc == 0)
-        rc = lintel_res_json(res, 201, j_row);
-    if (rc == 0)
-        lintel_event_user(req, "bookmark.created", "bookmark", j_row);
+        rc = lintel_res_created(req, res, j_row, "/api/bookmarks", "bookmark.created", "bookmark");
     json_decref(j_row);
     json_decref(j_body);
     return rc;
@@ -48,19 +46,8 @@ static int bookmarks_list(lintel_req *req, lintel_res *res, void *state)
 /* DELETE /api/bookmarks/{id} -> 204, or 404 "Bookmark not found". */
 static int bookmarks_delete(lintel_req *req, lintel_res *res, void *state)
 {
-    long long id, changes = 0;
-    int rc;
-
     (void)state;
-    rc = lintel_req_id(req, "id", "Bookmark", &id);
-    if (rc == 0)
-        rc = lintel_sql_execf(req, &changes, "DELETE FROM bookmarks WHERE id = ?1 AND user_id = ?2",
-                              "II", (json_int_t)id, (json_int_t)lintel_req_user_id(req));
-    if (rc == 0)
-        rc = lintel_changed(res, changes, "Bookmark");
-    if (rc == 0)
-        rc = lintel_res_empty(res, 204);
-    return rc;
+    return lintel_delete_owned(req, res, "bookmarks", "Bookmark", NULL);
 }
 
 static const struct lintel_route bookmarks_routes[] = {

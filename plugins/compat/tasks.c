@@ -1,0 +1,366 @@
+/*
+ * Compatibility profile "tasks": seed 004's API (/users, /auth/login, /tasks CRUD) in FastAPI's
+ * shapes, over lintel's users, sessions, tasks table and the task rules of the extension.
+ */
+#include "compat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+LINTEL_KIT_INIT;
+
+#define TASKS_TTL 1800 /* "JWT with expiration": 30 minutes, as the seed's siblings */
+
+/* The task as the seed shows it, and the columns lintel's tasks plugin publishes in events. */
+#define TASKS_COLUMNS                                                                              \
+    "id, title, description, done AS \"completed:bool\", user_id AS owner_id"
+/* Titles are stored trimmed of ASCII whitespace, as lintel's tasks plugin stores them. */
+#define TASKS_WS "' ' || char(9, 10, 11, 12, 13)"
+#define TASKS_EVENT_COLUMNS "id, title, description, done AS \"done:bool\", created_at, updated_at"
+
+static const struct compat_fastapi tasks_errors = {
+    .invalid_status = 401, .invalid_detail = "Could not validate credentials"};
+
+/* A 401 of the seed's OAuth2 flow carries the Bearer challenge. */
+static int tasks_unauthorized(lintel_res *res, const char *detail)
+{
+    lintel_res_header(res, "WWW-Authenticate", "Bearer");
+    return compat_detail(res, 401, detail);
+}
+
+/* POST /users {username, password} -> {id, username} */
+static int tasks_user_new(lintel_req *req, lintel_res *res, void *state)
+{
+    json_t *j_items = json_array(), *j_body = NULL, *j_user = NULL, *j_out = NULL;
+    struct lintel_user_new in = {0};
+    int rc;
+
+    (void)state;
+    if (j_items == NULL)
+        return LINTEL_ENOMEM;
+    rc = compat_body(req, j_items, &j_body);
+    if (rc == 0) {
+        compat_str(j_body, "username", 1, j_items, &in.username);
+        compat_str(j_body, "password", 1, j_items, &in.password);
+    }
+    if (json_array_size(j_items) > 0) {
+        rc = compat_422(res, j_items);
+        goto cleanup;
+    }
+    rc = lintel_user_create(req, &in, &j_user);
+    if (rc == LINTEL_ECONFLICT) {
+        rc = compat_detail(res, 400, "Username already registered");
+        goto cleanup;
+    }
+    if (rc != 0)
+        goto cleanup; /* a rule's 422, rendered by compat_fastapi_render */
+    j_out = json_pack("{sO sO}", "id", json_object_get(j_user, "id"), "username",
+                      json_object_get(j_user, "username"));
+    rc = j_out != NULL ? lintel_res_json(res, 201, j_out) : LINTEL_ENOMEM;
+cleanup:
+    json_decref(j_out);
+    json_decref(j_user);
+    json_decref(j_body);
+    json_decref(j_items);
+    return rc;
+}
+
+/* GET /users -> [{id, username}] (needs a token: the seed's public list enumerated users) */
+static int tasks_users(lintel_req *req, lintel_res *res, void *state)
+{
+    json_t *j_rows = NULL;
+    int rc;
+
+    (void)state;
+    rc = lintel_sql_queryf(req, &j_rows,
+                           "SELECT id, username FROM users WHERE deleted_at IS NULL ORDER BY id",
+                           NULL);
+    if (rc == 0)
+        rc = lintel_res_json(res, 200, j_rows);
+    json_decref(j_rows);
+    return rc;
+}
+
+/* POST /auth/login: JSON or the OAuth2 form {username, password} -> {access_token, token_type} */
+static int tasks_login(lintel_req *req, lintel_res *res, void *state)
+{
+    json_t *j_items = json_array(), *j_body = NULL, *j_out = NULL, *j_reply = NULL;
+    struct lintel_login in = {.ttl = TASKS_TTL};
+    const char *ct = lintel_req_header(req, "Content-Type");
+    int rc;
+
+    (void)state;
+    if (j_items == NULL)
+        return LINTEL_ENOMEM;
+    /* The README posts JSON; an OAuth2 client posts the form: both are this login. */
+    if (ct != NULL && strncmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+        compat_form_login(req, j_items, &j_body, &in.login, &in.password);
+    } else if (compat_body(req, j_items, &j_body) == 0) {
+        compat_str(j_body, "username", 1, j_items, &in.login);
+        compat_str(j_body, "password", 1, j_items, &in.password);
+    }
+    if (json_array_size(j_items) > 0) {
+        rc = compat_422(res, j_items);
+        goto cleanup;
+    }
+    in.sub = in.login;
+    rc = lintel_login(req, &in, &j_out);
+    if (rc == LINTEL_EAUTH) {
+        rc = tasks_unauthorized(res, "Incorrect username or password");
+        goto cleanup;
+    }
+    if (rc != 0)
+        goto cleanup;
+    j_reply = json_pack("{sO ss}", "access_token", json_object_get(j_out, "access_token"),
+                        "token_type", "bearer");
+    rc = j_reply != NULL ? lintel_res_json(res, 200, j_reply) : LINTEL_ENOMEM;
+cleanup:
+    json_decref(j_reply);
+    json_decref(j_out);
+    json_decref(j_body);
+    json_decref(j_items);
+    return rc;
+}
+
+/*
+ * The task fields of a body: title (required), description (optional, null allowed) and
+ * completed (optional bool, default false). 0, or LINTEL_EPARAM with items added.
+ */
+static int tasks_fields(const json_t *j_body, json_t *j_items, const char **title,
+                        const char **description, int *completed)
+{
+    const json_t *j_done = json_object_get(j_body, "completed");
+    int rc = 0;
+
+    if (compat_str(j_body, "title", 1, j_items, title) != 0)
+        rc = LINTEL_EPARAM;
+    if (json_is_null(json_object_get(j_body, "description")))
+        *description = NULL;
+    else if (compat_str(j_body, "description", 0, j_items, description) != 0)
+        rc = LINTEL_EPARAM;
+    *completed = 0;
+    if (j_done != NULL && !json_is_boolean(j_done)) {
+        rc = compat_item(j_items, "bool_type", json_pack("[ss]", "body", "completed"),
+                         "Input should be a valid boolean", json_incref((json_t *)j_done), NULL);
+    } else if (j_done != NULL) {
+        *completed = json_is_true(j_done);
+    }
+    return rc;
+}
+
+/* The extension's task rules (those the table's CHECKs run), as pydantic value_error items. */
+static void tasks_rules(lintel_req *req, json_t *j_items, const char *title,
+                        const char *description)
+{
+    static const char *const fields[] = {"title", "description"};
+    json_t *j_row = NULL;
+    const char *verdict;
+    char msg[256];
+    size_t i;
+
+    if (lintel_sql_rowf(req, &j_row,
+                        "SELECT lintel_rule_task_title(?1) AS title,"
+                        " lintel_rule_task_description(?2) AS description",
+                        "ss?", title, description) != 0)
+        return;
+    for (i = 0; i < 2; i++) {
+        verdict = json_string_value(json_object_get(j_row, fields[i]));
+        if (verdict == NULL)
+            continue;
+        snprintf(msg, sizeof(msg), "Value error, %s %s", fields[i], verdict);
+        compat_item(j_items, "value_error", json_pack("[ss]", "body", fields[i]), msg,
+                    json_string(i == 0 ? title : description), json_pack("{s{}}", "error"));
+    }
+    json_decref(j_row);
+}
+
+/* GET /tasks -> the caller's tasks, oldest first */
+static int tasks_list(lintel_req *req, lintel_res *res, void *state)
+{
+    json_t *j_rows = NULL;
+    int rc;
+
+    (void)state;
+    rc = lintel_sql_queryf(req, &j_rows,
+                           "SELECT " TASKS_COLUMNS " FROM tasks WHERE user_id = ?1 ORDER BY id",
+                           "I", (json_int_t)lintel_req_user_id(req));
+    if (rc == 0)
+        rc = lintel_res_json(res, 200, j_rows);
+    json_decref(j_rows);
+    return rc;
+}
+
+/* Publishes the task as lintel's tasks plugin does, for /api/ws clients. */
+static void tasks_event(lintel_req *req, const char *name, long long id)
+{
+    json_t *j_row = NULL;
+
+    if (lintel_sql_rowf(req, &j_row, "SELECT " TASKS_EVENT_COLUMNS " FROM tasks WHERE id = ?1",
+                        "I", (json_int_t)id) == 0)
+        lintel_event_user(req, name, "task", j_row);
+    json_decref(j_row);
+}
+
+/* POST /tasks {title, description?, completed?} -> 201 task; PUT /tasks/{id} -> 200 task */
+static int tasks_write(lintel_req *req, lintel_res *res, int create)
+{
+    json_t *j_items = json_array(), *j_body = NULL, *j_row = NULL;
+    const char *title = NULL, *description = NULL;
+    long long id = 0;
+    int rc, completed = 0, id_ok = 1;
+
+    if (j_items == NULL)
+        return LINTEL_ENOMEM;
+    if (!create)
+        id_ok = compat_path_int(req, "task_id", j_items, &id) == 0;
+    rc = compat_body(req, j_items, &j_body);
+    if (rc == 0)
+        tasks_fields(j_body, j_items, &title, &description, &completed);
+    if (json_array_size(j_items) == 0)
+        tasks_rules(req, j_items, title, description);
+    if (json_array_size(j_items) > 0) {
+        rc = compat_422(res, j_items);
+        goto cleanup;
+    }
+    if (!id_ok || (!create && id <= 0)) {
+        rc = compat_detail(res, 404, "Task not found");
+        goto cleanup;
+    }
+    /* the rules of the extension (the table's CHECKs) decide; a refusal is a 422 on the field */
+    if (create)
+        rc = lintel_sql_rowf(req, &j_row,
+                             "INSERT INTO tasks (user_id, title, description, done)"
+                             " VALUES (?1, trim(?2, " TASKS_WS "), ?3, ?4) RETURNING " TASKS_COLUMNS,
+                             "Iss?b", (json_int_t)lintel_req_user_id(req), title, description,
+                             completed);
+    else
+        rc = lintel_sql_rowf(req, &j_row,
+                             "UPDATE tasks SET title = trim(?3, " TASKS_WS "), description = ?4,"
+                             " done = ?5,"
+                             " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+                             " WHERE id = ?1 AND user_id = ?2 RETURNING " TASKS_COLUMNS,
+                             "IIss?b", (json_int_t)id, (json_int_t)lintel_req_user_id(req), title,
+                             description, completed);
+    if (rc == LINTEL_ENOTFOUND) {
+        rc = compat_detail(res, 404, "Task not found");
+        goto cleanup;
+    }
+    if (rc != 0)
+        goto cleanup;
+    rc = lintel_res_json(res, create ? 201 : 200, j_row);
+    if (rc == 0)
+        tasks_event(req, create ? "task.created" : "task.updated",
+                    (long long)json_integer_value(json_object_get(j_row, "id")));
+cleanup:
+    json_decref(j_row);
+    json_decref(j_body);
+    json_decref(j_items);
+    return rc;
+}
+
+static int tasks_create(lintel_req *req, lintel_res *res, void *state)
+{
+    (void)state;
+    return tasks_write(req, res, 1);
+}
+
+static int tasks_update(lintel_req *req, lintel_res *res, void *state)
+{
+    (void)state;
+    return tasks_write(req, res, 0);
+}
+
+/* GET /tasks/{task_id} -> the task, or 404 {"detail": "Task not found"} (others' tasks too) */
+static int tasks_get(lintel_req *req, lintel_res *res, void *state)
+{
+    json_t *j_items = json_array(), *j_row = NULL;
+    long long id = 0;
+    int rc;
+
+    (void)state;
+    if (j_items == NULL)
+        return LINTEL_ENOMEM;
+    if (compat_path_int(req, "task_id", j_items, &id) != 0) {
+        rc = compat_422(res, j_items);
+        goto cleanup;
+    }
+    rc = lintel_sql_rowf(req, &j_row,
+                         "SELECT " TASKS_COLUMNS " FROM tasks WHERE id = ?1 AND user_id = ?2", "II",
+                         (json_int_t)id, (json_int_t)lintel_req_user_id(req));
+    if (rc == LINTEL_ENOTFOUND)
+        rc = compat_detail(res, 404, "Task not found");
+    else if (rc == 0)
+        rc = lintel_res_json(res, 200, j_row);
+cleanup:
+    json_decref(j_row);
+    json_decref(j_items);
+    return rc;
+}
+
+/* DELETE /tasks/{task_id} -> 204 */
+static int tasks_delete(lintel_req *req, lintel_res *res, void *state)
+{
+    json_t *j_items = json_array(), *j_id = NULL;
+    long long id = 0, changes = 0;
+    int rc;
+
+    (void)state;
+    if (j_items == NULL)
+        return LINTEL_ENOMEM;
+    if (compat_path_int(req, "task_id", j_items, &id) != 0) {
+        rc = compat_422(res, j_items);
+        goto cleanup;
+    }
+    rc = lintel_sql_execf(req, &changes, "DELETE FROM tasks WHERE id = ?1 AND user_id = ?2", "II",
+                          (json_int_t)id, (json_int_t)lintel_req_user_id(req));
+    if (rc != 0)
+        goto cleanup;
+    if (changes == 0) {
+        rc = compat_detail(res, 404, "Task not found");
+        goto cleanup;
+    }
+    rc = lintel_res_empty(res, 204);
+    j_id = json_integer((json_int_t)id);
+    if (rc == 0 && j_id != NULL)
+        lintel_event_user(req, "task.deleted", "id", j_id);
+cleanup:
+    json_decref(j_id);
+    json_decref(j_items);
+    return rc;
+}
+
+static const struct lintel_route tasks_routes[] = {
+    {.method = "POST", .path = "/users", .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
+     .handler = tasks_user_new, .summary = "Seed 004: create a user {username, password}"},
+    {.method = "GET", .path = "/users", .handler = tasks_users,
+     .summary = "Seed 004: the users {id, username}"},
+    {.method = "POST", .path = "/auth/login",
+     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW | LINTEL_ROUTE_FORM,
+     .handler = tasks_login, .summary = "Seed 004: log in (JSON or OAuth2 form)"},
+    {.method = "POST", .path = "/tasks", .flags = LINTEL_ROUTE_RAW, .scope = "tasks:write",
+     .handler = tasks_create, .summary = "Seed 004: create a task"},
+    {.method = "GET", .path = "/tasks", .scope = "tasks:read", .handler = tasks_list,
+     .summary = "Seed 004: the caller's tasks"},
+    {.method = "GET", .path = "/tasks/{task_id}", .scope = "tasks:read", .handler = tasks_get,
+     .summary = "Seed 004: one task"},
+    {.method = "PUT", .path = "/tasks/{task_id}", .flags = LINTEL_ROUTE_RAW, .scope = "tasks:write",
+     .handler = tasks_update, .summary = "Seed 004: replace a task"},
+    {.method = "DELETE", .path = "/tasks/{task_id}", .scope = "tasks:write",
+     .handler = tasks_delete, .summary = "Seed 004: delete a task"},
+};
+
+LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
+                                     const json_t *config)
+{
+    int rc;
+
+    (void)config;
+    LINTEL_KIT_DECLARE(p, api, "compat_tasks", "0.2.0");
+    rc = lintel_declare_profile(p);
+    if (rc == 0)
+        rc = lintel_error_render(p, compat_fastapi_render, (void *)&tasks_errors);
+    if (rc == 0)
+        rc = lintel_routes_add(p, tasks_routes, LINTEL_COUNT(tasks_routes), NULL);
+    return rc;
+}
