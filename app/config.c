@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include "fmt.h"
+
 #include <lintel/plugin.h>
 
 #include <arpa/inet.h>
@@ -117,20 +119,6 @@ static const struct config_key config_keys[] = {
 
 static const struct config *config_global;
 
-static char *config_fmt(const char *fmt, ...) LINTEL_PRINTF(1, 2);
-
-static char *config_fmt(const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
-
 /* The name of a key as the operator wrote it: LINTEL_PORT, or "port" (in FILE). */
 static char *config_where(const struct config_key *k, const char *file)
 {
@@ -138,11 +126,11 @@ static char *config_where(const struct config_key *k, const char *file)
     size_t i;
 
     if (file != NULL)
-        return config_fmt("\"%s\" (in %s)", k->key, file);
+        return fmt_alloc("\"%s\" (in %s)", k->key, file);
     snprintf(env, sizeof(env), "LINTEL_%s", k->key);
     for (i = 0; env[i] != '\0'; i++)
         env[i] = (char)toupper((unsigned char)env[i]);
-    return config_fmt("%s", env);
+    return fmt_alloc("%s", env);
 }
 
 /*
@@ -223,15 +211,15 @@ static int config_set(struct config *cfg, const struct config_key *k, const char
             break;
         }
         if ((long long)l < k->min) {
-            *err = config_fmt("config: %s: must be at least %lld characters long", where, k->min);
+            *err = fmt_alloc("config: %s: must be at least %lld characters long", where, k->min);
             goto cleanup;
         }
         if (k->max > 0 && (long long)l > k->max) {
-            *err = config_fmt("config: %s: must be at most %lld characters long", where, k->max);
+            *err = fmt_alloc("config: %s: must be at most %lld characters long", where, k->max);
             goto cleanup;
         }
         if (memchr(text, '\n', l) != NULL || memchr(text, '\r', l) != NULL) {
-            *err = config_fmt("config: %s: must not contain a line break", where);
+            *err = fmt_alloc("config: %s: must not contain a line break", where);
             goto cleanup;
         }
         copy = strdup(text);
@@ -245,9 +233,9 @@ static int config_set(struct config *cfg, const struct config_key *k, const char
     case CT_CHOICE:
         if (!config_choice(k->choices, text, &idx, &start, &len)) {
             if (k->secret)
-                *err = config_fmt("config: %s: must be one of %s", where, k->choices);
+                *err = fmt_alloc("config: %s: must be one of %s", where, k->choices);
             else
-                *err = config_fmt("config: %s: \"%s\" is not one of %s", where, text, k->choices);
+                *err = fmt_alloc("config: %s: \"%s\" is not one of %s", where, text, k->choices);
             goto cleanup;
         }
         if (k->type == CT_CHOICE) {
@@ -262,7 +250,7 @@ static int config_set(struct config *cfg, const struct config_key *k, const char
         break;
     case CT_BOOL:
         if (!config_parse_bool(text, &b)) {
-            *err = config_fmt("config: %s: \"%s\" is not a boolean (true or false)", where, text);
+            *err = fmt_alloc("config: %s: \"%s\" is not a boolean (true or false)", where, text);
             goto cleanup;
         }
         *(bool *)base = b;
@@ -272,11 +260,11 @@ static int config_set(struct config *cfg, const struct config_key *k, const char
     case CT_LL:
     case CT_SIZE:
         if (!config_parse_integer(text, &n)) {
-            *err = config_fmt("config: %s: \"%s\" is not an integer", where, text);
+            *err = fmt_alloc("config: %s: \"%s\" is not an integer", where, text);
             goto cleanup;
         }
         if (n < k->min || n > k->max) {
-            *err = config_fmt("config: %s: %lld is out of range (%lld to %lld)", where, n, k->min,
+            *err = fmt_alloc("config: %s: %lld is out of range (%lld to %lld)", where, n, k->min,
                               k->max);
             goto cleanup;
         }
@@ -293,7 +281,7 @@ static int config_set(struct config *cfg, const struct config_key *k, const char
     rc = 0;
     goto cleanup;
 nomem:
-    *err = config_fmt("config: %s: out of memory", where);
+    *err = fmt_alloc("config: %s: out of memory", where);
     rc = LINTEL_ENOMEM;
 cleanup:
     free(where);
@@ -311,7 +299,7 @@ static int config_plugin_entries(struct config *cfg, const json_t *j_list, const
         const char *key;
         const json_t *j_v;
         if (!json_is_object(j_item)) {
-            *err = config_fmt("config: \"plugins\"[%zu] (in %s): must be an object "
+            *err = fmt_alloc("config: \"plugins\"[%zu] (in %s): must be an object "
                               "{name, path, config}",
                               i, file);
             return LINTEL_EPARAM;
@@ -322,7 +310,7 @@ static int config_plugin_entries(struct config *cfg, const json_t *j_list, const
                 (strcmp(key, "path") == 0 && json_is_string(j_v) && json_string_length(j_v) > 0) ||
                 (strcmp(key, "config") == 0 && json_is_object(j_v));
             if (!ok) {
-                *err = config_fmt("config: \"plugins\"[%zu].%s (in %s): %s", i, key, file,
+                *err = fmt_alloc("config: \"plugins\"[%zu].%s (in %s): %s", i, key, file,
                                   strcmp(key, "config") == 0 ? "must be an object"
                                   : strcmp(key, "name") == 0 || strcmp(key, "path") == 0
                                       ? "must be a non-empty string"
@@ -331,7 +319,7 @@ static int config_plugin_entries(struct config *cfg, const json_t *j_list, const
             }
         }
         if (json_object_get(j_item, "name") == NULL) {
-            *err = config_fmt("config: \"plugins\"[%zu] (in %s): \"name\" is missing", i, file);
+            *err = fmt_alloc("config: \"plugins\"[%zu] (in %s): \"name\" is missing", i, file);
             return LINTEL_EPARAM;
         }
     }
@@ -361,14 +349,14 @@ static int config_load_file(struct config *cfg, const char *path, char **err)
     j_root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     if (j_root == NULL) {
         if (access(path, R_OK) != 0)
-            *err = config_fmt("config: cannot read %s: %s", path, strerror(errno));
+            *err = fmt_alloc("config: cannot read %s: %s", path, strerror(errno));
         else
-            *err = config_fmt("config: %s: invalid JSON at line %d, column %d: %s", path, jerr.line,
+            *err = fmt_alloc("config: %s: invalid JSON at line %d, column %d: %s", path, jerr.line,
                               jerr.column, jerr.text);
         goto cleanup;
     }
     if (!json_is_object(j_root)) {
-        *err = config_fmt("config: %s: must hold a JSON object", path);
+        *err = fmt_alloc("config: %s: must hold a JSON object", path);
         goto cleanup;
     }
     json_object_foreach(j_root, key, j_v) {
@@ -382,7 +370,7 @@ static int config_load_file(struct config *cfg, const char *path, char **err)
             continue;
         }
         if (k == NULL) {
-            *err = config_fmt("config: \"%s\" (in %s): unknown key", key, path);
+            *err = fmt_alloc("config: \"%s\" (in %s): unknown key", key, path);
             goto cleanup;
         }
         if (json_is_string(j_v) && k->type != CT_BOOL &&
@@ -397,7 +385,7 @@ static int config_load_file(struct config *cfg, const char *path, char **err)
         } else if (json_is_null(j_v) && k->type == CT_STR && k->dflt == NULL) {
             text = "";
         } else {
-            *err = config_fmt("config: \"%s\" (in %s): must be %s", key, path,
+            *err = fmt_alloc("config: \"%s\" (in %s): must be %s", key, path,
                               k->type == CT_BOOL ? "true or false"
                               : k->type == CT_STR || k->type == CT_ENUM || k->type == CT_CHOICE
                                   ? "a string"
@@ -405,7 +393,7 @@ static int config_load_file(struct config *cfg, const char *path, char **err)
             goto cleanup;
         }
         if (k->type == CT_STR && text[0] == '\0' && k->dflt != NULL) {
-            *err = config_fmt("config: \"%s\" (in %s): must not be empty", key, path);
+            *err = fmt_alloc("config: \"%s\" (in %s): must not be empty", key, path);
             goto cleanup;
         }
         rc = config_set(cfg, k, text, path, err);
@@ -442,7 +430,7 @@ static int config_check_env_names(char **err)
                 known = toupper((unsigned char)k[j]) == name[7 + j];
         }
         if (!known) {
-            *err = config_fmt("config: %.*s: no such setting (see docs/configuration.md)", (int)n,
+            *err = fmt_alloc("config: %.*s: no such setting (see docs/configuration.md)", (int)n,
                               name);
             return LINTEL_EPARAM;
         }
@@ -468,7 +456,7 @@ static int config_load_env(struct config *cfg, char **err)
         if (v == NULL)
             continue;
         if (v[0] == '\0' && (k->type != CT_STR || k->dflt != NULL)) {
-            *err = config_fmt("config: %s: must not be empty", env);
+            *err = fmt_alloc("config: %s: must not be empty", env);
             return LINTEL_EPARAM;
         }
         if (config_set(cfg, k, v, NULL, err) != 0)
@@ -546,7 +534,7 @@ static int config_check_upstream(struct config *cfg, char **err)
     ok = config_url_parse(cfg->upstream_url, &u) && u.user == NULL && u.fragment == NULL;
     config_url_clear(&u);
     if (!ok) {
-        *err = config_fmt("config: upstream_url: \"%s\" is not an http:// or https:// URL with a "
+        *err = fmt_alloc("config: upstream_url: \"%s\" is not an http:// or https:// URL with a "
                           "host (and no user or #fragment)",
                           cfg->upstream_url);
         return LINTEL_EPARAM;
@@ -578,7 +566,7 @@ static char *config_origin(const char *text, const char **why)
         curl_free(u.port);
         u.port = NULL;
     }
-    out = config_fmt("%s://%s%s%s", u.scheme, u.host, u.port != NULL ? ":" : "",
+    out = fmt_alloc("%s://%s%s%s", u.scheme, u.host, u.port != NULL ? ":" : "",
                      u.port != NULL ? u.port : "");
 cleanup:
     config_url_clear(&u);
@@ -630,7 +618,7 @@ static int config_cors(struct config *cfg, char **err)
     if (words == NULL)
         return LINTEL_ENOMEM;
     if (n == 0) {
-        *err = config_fmt("config: cors_origins: lists no origin");
+        *err = fmt_alloc("config: cors_origins: lists no origin");
         goto cleanup;
     }
     for (i = 0; i < n; i++) {
@@ -638,7 +626,7 @@ static int config_cors(struct config *cfg, char **err)
         char *origin;
         if (strcmp(words[i], "*") == 0) {
             if (n > 1) {
-                *err = config_fmt("config: cors_origins: \"*\" allows every origin; give it "
+                *err = fmt_alloc("config: cors_origins: \"*\" allows every origin; give it "
                                   "alone or list origins without it");
                 goto cleanup;
             }
@@ -647,8 +635,13 @@ static int config_cors(struct config *cfg, char **err)
         }
         origin = config_origin(words[i], &why);
         if (origin == NULL) {
+<<<<<<< HEAD
             *err =
                 config_fmt("config: cors_origins: \"%s\" %s (https://app.example)", words[i], why);
+=======
+            *err = fmt_alloc("config: cors_origins: \"%s\" %s (https://app.example)", words[i],
+                              why);
+>>>>>>> main
             goto cleanup;
         }
         free(words[i]);
@@ -684,34 +677,34 @@ static int config_check(struct config *cfg, char **err)
     int rc;
 
     if (inet_pton(AF_INET, cfg->bind, addr) != 1 && inet_pton(AF_INET6, cfg->bind, addr) != 1) {
-        *err = config_fmt("config: bind: \"%s\" is not an IPv4 or IPv6 address", cfg->bind);
+        *err = fmt_alloc("config: bind: \"%s\" is not an IPv4 or IPv6 address", cfg->bind);
         return LINTEL_EPARAM;
     }
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
-        *err = config_fmt("config: %s: is set but %s is not (HTTPS needs both)",
+        *err = fmt_alloc("config: %s: is set but %s is not (HTTPS needs both)",
                           cfg->tls_cert != NULL ? "tls_cert" : "tls_key",
                           cfg->tls_cert != NULL ? "tls_key" : "tls_cert");
         return LINTEL_EPARAM;
     }
     if (cfg->tls_cert != NULL && !config_readable(cfg->tls_cert)) {
-        *err = config_fmt("config: tls_cert: cannot read %s: %s", cfg->tls_cert, strerror(errno));
+        *err = fmt_alloc("config: tls_cert: cannot read %s: %s", cfg->tls_cert, strerror(errno));
         return LINTEL_EPARAM;
     }
     if (cfg->tls_key != NULL && !config_readable(cfg->tls_key)) {
-        *err = config_fmt("config: tls_key: cannot read %s: %s", cfg->tls_key, strerror(errno));
+        *err = fmt_alloc("config: tls_key: cannot read %s: %s", cfg->tls_key, strerror(errno));
         return LINTEL_EPARAM;
     }
     if (cfg->jwt_key_file != NULL && !config_readable(cfg->jwt_key_file)) {
-        *err = config_fmt("config: jwt_key_file: cannot read %s: %s", cfg->jwt_key_file,
+        *err = fmt_alloc("config: jwt_key_file: cannot read %s: %s", cfg->jwt_key_file,
                           strerror(errno));
         return LINTEL_EPARAM;
     }
     if (strcmp(cfg->jwt_alg, "HS256") == 0 && cfg->jwt_secret == NULL) {
-        *err = config_fmt("config: jwt_secret: required when jwt_alg is HS256");
+        *err = fmt_alloc("config: jwt_secret: required when jwt_alg is HS256");
         return LINTEL_EPARAM;
     }
     if (strcmp(cfg->jwt_alg, "HS256") != 0 && cfg->jwt_secret != NULL) {
-        *err = config_fmt("config: jwt_secret: only used with jwt_alg HS256 (jwt_alg is %s)",
+        *err = fmt_alloc("config: jwt_secret: only used with jwt_alg HS256 (jwt_alg is %s)",
                           cfg->jwt_alg);
         return LINTEL_EPARAM;
     }
@@ -731,22 +724,22 @@ static int config_check(struct config *cfg, char **err)
     }
     if (cfg->admin_password != NULL && strlen(cfg->admin_password) < cfg->password_min) {
         *err =
-            config_fmt("config: admin_password: shorter than password_min (%u)", cfg->password_min);
+            fmt_alloc("config: admin_password: shorter than password_min (%u)", cfg->password_min);
         return LINTEL_EPARAM;
     }
     for (p = cfg->admin_username; *p != '\0'; p++) {
         if (!isalnum((unsigned char)*p) && strchr("._@+-", *p) == NULL) {
-            *err = config_fmt("config: admin_username: may hold only letters, digits and ._@+-");
+            *err = fmt_alloc("config: admin_username: may hold only letters, digits and ._@+-");
             return LINTEL_EPARAM;
         }
     }
     if (cfg->plugins != NULL && !config_name_list_ok(cfg->plugins)) {
-        *err = config_fmt("config: plugins: \"%s\" is not a comma-separated list of names",
+        *err = fmt_alloc("config: plugins: \"%s\" is not a comma-separated list of names",
                           cfg->plugins);
         return LINTEL_EPARAM;
     }
     if (cfg->compat != NULL && !config_name_list_ok(cfg->compat)) {
-        *err = config_fmt("config: compat: \"%s\" is not a comma-separated list of profile names"
+        *err = fmt_alloc("config: compat: \"%s\" is not a comma-separated list of profile names"
                           " (wec, chililabs, datapoints, fender, tasks)",
                           cfg->compat);
         return LINTEL_EPARAM;
@@ -767,13 +760,13 @@ static int config_default_plugin_dir(struct config *cfg)
     if (n <= 0)
         return 0;
     exe[n] = '\0';
-    cfg->plugin_dir = config_fmt("%s/%s", dirname(exe), LINTEL_PLUGIN_RELDIR);
+    cfg->plugin_dir = fmt_alloc("%s/%s", dirname(exe), LINTEL_PLUGIN_RELDIR);
     if (cfg->plugin_dir == NULL)
         return LINTEL_ENOMEM;
     if (stat(cfg->plugin_dir, &st) == 0 && S_ISDIR(st.st_mode))
         return 0;
     free(cfg->plugin_dir);
-    cfg->plugin_dir = config_fmt("%s/../plugins", exe);
+    cfg->plugin_dir = fmt_alloc("%s/../plugins", exe);
     return cfg->plugin_dir != NULL ? 0 : LINTEL_ENOMEM;
 }
 
@@ -809,7 +802,7 @@ int config_load(struct config *cfg, const char *path, char **err)
     }
 cleanup:
     if (rc != 0 && *err == NULL)
-        *err = config_fmt("config: out of memory");
+        *err = fmt_alloc("config: out of memory");
     if (rc != 0)
         config_release(cfg);
     return rc;

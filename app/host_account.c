@@ -1,5 +1,5 @@
 /*
- * Accounts as host services (ABI 1.1): the password login that lintel's own auth plugin and
+ * Accounts as host services (ABI 2.1): the password login that lintel's own auth plugin and
  * every compatibility profile share, so lockout, hashing, sessions and tokens exist once.
  */
 #include "host_account.h"

@@ -1,5 +1,5 @@
 /*
- * Accounts as host services (ABI 1.1): the password login shared by the auth plugin and the
+ * Accounts as host services (ABI 2.1): the password login shared by the auth plugin and the
  * compatibility profiles.
  */
 #ifndef LINTEL_APP_HOST_ACCOUNT_H

@@ -853,7 +853,7 @@ static struct lintel_api host_table = {
     .sha256_hex = host_sha256_hex,
     .free = host_free,
     .strerror = http_error_strerror,
-    /* ABI 1.1 (login is bound from the lifecycle table: host_api_bind) */
+    /* ABI 2.1 (login is bound from the lifecycle table: host_api_bind) */
     .req_path = host_req_path,
 };
 
@@ -877,6 +877,7 @@ void host_api_bind(const struct lintel_api *upper)
     host_table.sql_execf = upper->sql_execf;
     host_table.sql_list = upper->sql_list;
     host_table.res_rowf = upper->res_rowf;
+    host_table.sql_list_total = upper->sql_list_total;
     host_table.event_user = upper->event_user;
 }
 

@@ -72,8 +72,7 @@ static bool host_kit_json_ok(const char *text)
     return j != NULL;
 }
 
-static const char *const host_kit_param_types[] = {NULL, "string", "integer", "number",
-                                                   "boolean"};
+static const char *const host_kit_param_types[] = {NULL, "string", "integer", "number", "boolean"};
 
 /* The copy of r's description, or NULL with *why set (a static text) when it is unusable. */
 static struct host_route_meta *host_kit_meta_new(const struct lintel_route *r, const char **why)
@@ -174,8 +173,7 @@ int host_kit_scope_add(lintel_plugin *p, const char *scope, const char *roles)
     return 0;
 }
 
-int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, size_t n,
-                        void *state)
+int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, size_t n, void *state)
 {
     size_t i;
     int rc = 0;
@@ -375,34 +373,33 @@ int host_kit_res_rowf(lintel_req *req, lintel_res *res, unsigned status, const c
     return rc;
 }
 
-int host_kit_sql_list(lintel_req *req, lintel_res *res, const char *sql, const char *fmt, ...)
+/* One paged list: total from total_sql (or a count over sql), then the page, then the envelope. */
+static int host_kit_listv(lintel_req *req, lintel_res *res, const char *sql, const char *total_sql,
+                          const char *fmt, va_list ap)
 {
     const struct lintel_api *api = host_api();
     json_t *j_params, *j_items = NULL, *j_total = NULL;
     char *count_sql = NULL, *page_sql = NULL;
     long long limit, offset;
     size_t n;
-    va_list ap;
     int rc;
 
-    va_start(ap, fmt);
     j_params = host_kit_params(req, fmt, ap);
-    va_end(ap);
     if (j_params == NULL)
         return host_res_record(res, LINTEL_EINTERNAL, NULL, NULL, true);
     n = json_array_size(j_params);
     rc = api->req_page(req, &limit, &offset);
     if (rc != 0)
         goto cleanup;
-    if (asprintf(&count_sql, "SELECT count(*) AS total FROM (%s)", sql) < 0)
+    if (total_sql == NULL && asprintf(&count_sql, "SELECT count(*) AS total FROM (%s)", sql) < 0)
         count_sql = NULL;
     if (asprintf(&page_sql, "%s LIMIT ?%zu OFFSET ?%zu", sql, n + 1, n + 2) < 0)
         page_sql = NULL;
-    if (count_sql == NULL || page_sql == NULL) {
+    if ((total_sql == NULL && count_sql == NULL) || page_sql == NULL) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    rc = api->sql_row(req, count_sql, j_params, &j_total);
+    rc = api->sql_row(req, total_sql != NULL ? total_sql : count_sql, j_params, &j_total);
     if (rc == 0 && (json_array_append_new(j_params, json_integer((json_int_t)limit)) != 0 ||
                     json_array_append_new(j_params, json_integer((json_int_t)offset)) != 0))
         rc = LINTEL_ENOMEM;
@@ -417,6 +414,29 @@ cleanup:
     json_decref(j_total);
     json_decref(j_items);
     json_decref(j_params);
+    return rc;
+}
+
+int host_kit_sql_list(lintel_req *req, lintel_res *res, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = host_kit_listv(req, res, sql, NULL, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int host_kit_sql_list_total(lintel_req *req, lintel_res *res, const char *sql,
+                            const char *total_sql, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = host_kit_listv(req, res, sql, total_sql, fmt, ap);
+    va_end(ap);
     return rc;
 }
 
@@ -464,10 +484,11 @@ static void host_kit_enum_message(const char *values, char *buf, size_t size)
     buf[n] = '\0';
 }
 
-/* The message for a value of q that breaks its declaration ("must be an integer between 0 and 1000"). */
+/* The message for a value of q that breaks its declaration ("must be an integer between 0 and
+ * 1000"). */
 static void host_kit_param_message(const struct lintel_param *q, char *buf, size_t size)
 {
-    const char *what = q->type == LINTEL_PARAM_INTEGER ? "an integer"
+    const char *what = q->type == LINTEL_PARAM_INTEGER  ? "an integer"
                        : q->type == LINTEL_PARAM_NUMBER ? "a number"
                                                         : "a string";
     bool lo = (q->flags & LINTEL_PARAM_MIN) != 0, hi = (q->flags & LINTEL_PARAM_MAX) != 0;
@@ -632,13 +653,13 @@ void host_kit_openapi(const struct route *r, json_t *j_op)
         if (j_schema == NULL)
             continue;
         if (q->flags & LINTEL_PARAM_MIN)
-            json_object_set_new(j_schema, lo, q->type == LINTEL_PARAM_NUMBER
-                                                  ? json_real(q->min)
-                                                  : json_integer((json_int_t)q->min));
+            json_object_set_new(j_schema, lo,
+                                q->type == LINTEL_PARAM_NUMBER ? json_real(q->min)
+                                                               : json_integer((json_int_t)q->min));
         if (q->flags & LINTEL_PARAM_MAX)
-            json_object_set_new(j_schema, hi, q->type == LINTEL_PARAM_NUMBER
-                                                  ? json_real(q->max)
-                                                  : json_integer((json_int_t)q->max));
+            json_object_set_new(j_schema, hi,
+                                q->type == LINTEL_PARAM_NUMBER ? json_real(q->max)
+                                                               : json_integer((json_int_t)q->max));
         if (q->type == LINTEL_PARAM_STRING && q->values != NULL) {
             json_t *j_enum = json_array();
             char *copy = strdup(q->values), *tok, *save = NULL;
@@ -667,14 +688,14 @@ void host_kit_openapi(const struct route *r, json_t *j_op)
     for (i = 0; i < m->nreplies && j_resps != NULL; i++) {
         const struct lintel_reply *y = &m->replies[i];
         char status[8];
-        json_t *j_resp = json_pack("{ss}", "description",
-                                   y->description != NULL ? y->description : "Reply.");
+        json_t *j_resp =
+            json_pack("{ss}", "description", y->description != NULL ? y->description : "Reply.");
 
         snprintf(status, sizeof(status), "%u", y->status);
         if (j_resp != NULL && y->schema != NULL)
-            json_object_set_new(j_resp, "content",
-                                json_pack("{s{so*}}", "application/json", "schema",
-                                          host_kit_json(y->schema)));
+            json_object_set_new(
+                j_resp, "content",
+                json_pack("{s{so*}}", "application/json", "schema", host_kit_json(y->schema)));
         if (y->status >= 200 && y->status < 300)
             json_object_del(j_resps, "2XX");
         json_object_set_new(j_resps, status, j_resp);

@@ -29,8 +29,7 @@ void host_kit_meta_free(struct host_route_meta *m);
 /* Lifecycle members of the table (host_api.c puts them in struct lintel_api). */
 int host_kit_declare_profile(lintel_plugin *p);
 int host_kit_scope_add(lintel_plugin *p, const char *scope, const char *roles);
-int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, size_t n,
-                        void *state);
+int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, size_t n, void *state);
 int host_kit_error_render(lintel_plugin *p, lintel_error_render fn, void *state);
 int host_kit_setting_int(lintel_plugin *p, const char *name, long long *out);
 int host_kit_setting_str(lintel_plugin *p, const char *name, const char **out);
@@ -38,9 +37,10 @@ int host_kit_setting_str(lintel_plugin *p, const char *name, const char **out);
 /* Request-time members. */
 int host_kit_sql_queryf(lintel_req *req, json_t **j_rows, const char *sql, const char *fmt, ...);
 int host_kit_sql_rowf(lintel_req *req, json_t **j_row, const char *sql, const char *fmt, ...);
-int host_kit_sql_execf(lintel_req *req, long long *changes, const char *sql, const char *fmt,
-                       ...);
+int host_kit_sql_execf(lintel_req *req, long long *changes, const char *sql, const char *fmt, ...);
 int host_kit_sql_list(lintel_req *req, lintel_res *res, const char *sql, const char *fmt, ...);
+int host_kit_sql_list_total(lintel_req *req, lintel_res *res, const char *sql,
+                            const char *total_sql, const char *fmt, ...);
 int host_kit_res_rowf(lintel_req *req, lintel_res *res, unsigned status, const char *what,
                       const char *sql, const char *fmt, ...);
 int host_kit_event_user(lintel_req *req, const char *name, const char *key, const json_t *j_data);

@@ -5,6 +5,7 @@
 #include "http_client.h"
 
 #include "config.h"
+#include "fmt.h"
 
 #include <curl/curl.h>
 #include <lintel/plugin.h>
@@ -83,20 +84,6 @@ static size_t http_client_write(char *ptr, size_t size, size_t nmemb, void *user
     return n;
 }
 
-static char *http_client_fmt(const char *fmt, ...) LINTEL_PRINTF(1, 2);
-
-static char *http_client_fmt(const char *fmt, ...)
-{
-    va_list ap;
-    char *out = NULL;
-
-    va_start(ap, fmt);
-    if (vasprintf(&out, fmt, ap) < 0)
-        out = NULL;
-    va_end(ap);
-    return out;
-}
-
 /*
  * One sentence naming what went wrong, never the URL itself (it may carry credentials).
  * Returns the status code for it.
@@ -107,43 +94,43 @@ static int http_client_error(CURLcode code, const struct http_client_buf *b, lon
     const char *why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(code);
 
     if (b->too_large || code == CURLE_FILESIZE_EXCEEDED) {
-        *detail = http_client_fmt("upstream response exceeds %zu bytes", b->cap);
+        *detail = fmt_alloc("upstream response exceeds %zu bytes", b->cap);
         return LINTEL_EUPSTREAM;
     }
     if (b->nomem) {
-        *detail = http_client_fmt("out of memory reading the upstream response");
+        *detail = fmt_alloc("out of memory reading the upstream response");
         return LINTEL_ENOMEM;
     }
     switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
-        *detail = http_client_fmt("upstream did not answer within %ld ms", timeout_ms);
+        *detail = fmt_alloc("upstream did not answer within %ld ms", timeout_ms);
         return LINTEL_ETIMEOUT;
     case CURLE_COULDNT_CONNECT:
-        *detail = http_client_fmt("upstream refused the connection");
+        *detail = fmt_alloc("upstream refused the connection");
         break;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-        *detail = http_client_fmt("upstream host name cannot be resolved");
+        *detail = fmt_alloc("upstream host name cannot be resolved");
         break;
     case CURLE_UNSUPPORTED_PROTOCOL:
-        *detail = http_client_fmt("upstream URL scheme is not http or https");
+        *detail = fmt_alloc("upstream URL scheme is not http or https");
         break;
     case CURLE_URL_MALFORMAT:
-        *detail = http_client_fmt("upstream URL is malformed");
+        *detail = fmt_alloc("upstream URL is malformed");
         break;
     case CURLE_TOO_MANY_REDIRECTS:
-        *detail = http_client_fmt("upstream redirected too many times");
+        *detail = fmt_alloc("upstream redirected too many times");
         break;
     case CURLE_GOT_NOTHING:
-        *detail = http_client_fmt("upstream closed the connection without answering");
+        *detail = fmt_alloc("upstream closed the connection without answering");
         break;
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CACERT_BADFILE:
-        *detail = http_client_fmt("upstream TLS failed (%s)", why);
+        *detail = fmt_alloc("upstream TLS failed (%s)", why);
         break;
     default:
-        *detail = http_client_fmt("upstream request failed (%s)", why);
+        *detail = fmt_alloc("upstream request failed (%s)", why);
         break;
     }
     return LINTEL_EUPSTREAM;
@@ -167,13 +154,13 @@ int http_client_get(const char *url, long timeout_ms, size_t max_bytes, long *st
         timeout_ms = http_client_timeout_ms;
     b.cap = max_bytes > 0 ? max_bytes : http_client_max_bytes;
     if (url == NULL || url[0] == '\0') {
-        *detail = http_client_fmt("no upstream URL given");
+        *detail = fmt_alloc("no upstream URL given");
         goto cleanup;
     }
     curl = curl_easy_init();
     if (curl == NULL) {
         rc = LINTEL_ENOMEM;
-        *detail = http_client_fmt("cannot create an HTTP client handle");
+        *detail = fmt_alloc("cannot create an HTTP client handle");
         goto cleanup;
     }
     /* Every option can only fail for out of memory or an old libcurl; check them together. */
@@ -204,7 +191,7 @@ int http_client_get(const char *url, long timeout_ms, size_t max_bytes, long *st
         code = curl_easy_setopt(curl, CURLOPT_USERAGENT, "lintel");
     if (code != CURLE_OK) {
         rc = LINTEL_EINTERNAL;
-        *detail = http_client_fmt("cannot configure the HTTP client: %s", curl_easy_strerror(code));
+        *detail = fmt_alloc("cannot configure the HTTP client: %s", curl_easy_strerror(code));
         goto cleanup;
     }
     code = curl_easy_perform(curl);

@@ -196,6 +196,7 @@ static int main_prepare(struct main_state *st)
                                              .sql_execf = host_kit_sql_execf,
                                              .sql_list = host_kit_sql_list,
                                              .res_rowf = host_kit_res_rowf,
+                                             .sql_list_total = host_kit_sql_list_total,
                                              .event_user = host_kit_event_user,
                                              .login = host_account_login,
                                              .user_create = host_account_user_create,

@@ -25,15 +25,14 @@
 #define METRICS_MIN_STATUS 100
 #define METRICS_NSTATUS    500 /* 100..599 */
 
-
 /* Upper bounds of the latency buckets, in nanoseconds (and as the le label says them). */
 static const long long metrics_bucket_ns[] = {
-    250000LL,    500000LL,    1000000LL,   2500000LL,    5000000LL,    10000000LL,  25000000LL,
-    50000000LL,  100000000LL, 250000000LL, 500000000LL,  1000000000LL, 2500000000LL,
-    5000000000LL, 10000000000LL};
-static const char *const metrics_bucket_le[] = {
-    "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
-    "0.1",     "0.25",   "0.5",   "1",      "2.5",   "5",    "10"};
+    250000LL,    500000LL,     1000000LL,    2500000LL,    5000000LL,
+    10000000LL,  25000000LL,   50000000LL,   100000000LL,  250000000LL,
+    500000000LL, 1000000000LL, 2500000000LL, 5000000000LL, 10000000000LL};
+static const char *const metrics_bucket_le[] = {"0.00025", "0.0005", "0.001", "0.0025", "0.005",
+                                                "0.01",    "0.025",  "0.05",  "0.1",    "0.25",
+                                                "0.5",     "1",      "2.5",   "5",      "10"};
 #define METRICS_NBUCKETS (sizeof(metrics_bucket_ns) / sizeof(metrics_bucket_ns[0]))
 
 struct metrics_slot {

@@ -7,6 +7,7 @@
 
 #include "crypto.h"
 #include "db.h"
+#include "fmt.h"
 #include "log.h"
 
 #include <dirent.h>
@@ -283,20 +284,6 @@ static int migrate_sorted(struct migration ***out)
     return 0;
 }
 
-static char *migrate_errf(const char *fmt, ...) LINTEL_PRINTF(1, 2);
-
-static char *migrate_errf(const char *fmt, ...)
-{
-    va_list ap;
-    char *out = NULL;
-
-    va_start(ap, fmt);
-    if (vasprintf(&out, fmt, ap) < 0)
-        out = NULL;
-    va_end(ap);
-    return out;
-}
-
 static int migrate_rc(sqlite3 *h)
 {
     int src = sqlite3_extended_errcode(h) & 0xff;
@@ -445,13 +432,13 @@ static int migrate_fk_new(sqlite3 *h, const char *mid, char **err)
     if (src == SQLITE_OK)
         src = sqlite3_step(st);
     if (src == SQLITE_ROW) {
-        *err = migrate_errf("migration %s would leave a dangling reference: table %s row %lld "
+        *err = fmt_alloc("migration %s would leave a dangling reference: table %s row %lld "
                             "references %s, which has no such row (%lld new in all); rolled back",
                             mid, sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
                             sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
         rc = LINTEL_EDB;
     } else if (src != SQLITE_DONE) {
-        *err = migrate_errf("migration %s: foreign_key_check: %s", mid, sqlite3_errmsg(h));
+        *err = fmt_alloc("migration %s: foreign_key_check: %s", mid, sqlite3_errmsg(h));
         rc = migrate_rc(h);
     }
     sqlite3_finalize(st);
@@ -503,13 +490,13 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
     if (m->rebuild != NULL &&
         sqlite3_exec(h, "PRAGMA foreign_keys=OFF; PRAGMA legacy_alter_table=ON", NULL, NULL,
                      NULL) != SQLITE_OK) {
-        *err = migrate_errf("migration %s: cannot turn foreign keys off: %s", mid,
+        *err = fmt_alloc("migration %s: cannot turn foreign keys off: %s", mid,
                             sqlite3_errmsg(h));
         rc = migrate_rc(h);
         goto cleanup;
     }
     if (sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        *err = migrate_errf("migration %s: cannot start a transaction: %s", mid,
+        *err = fmt_alloc("migration %s: cannot start a transaction: %s", mid,
                             sqlite3_errmsg(h));
         rc = migrate_rc(h);
         goto cleanup;
@@ -519,7 +506,7 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
                        " UNION ALL SELECT 'x' LIMIT 1",
                        m->component, m->id, &found);
     if (src != SQLITE_OK) {
-        *err = migrate_errf("migration %s: %s", mid, sqlite3_errmsg(h));
+        *err = fmt_alloc("migration %s: %s", mid, sqlite3_errmsg(h));
         rc = migrate_rc(h);
         goto cleanup;
     }
@@ -540,7 +527,7 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
                                " name = ?1 COLLATE NOCASE",
                                t, NULL, &found);
             if (src == SQLITE_OK && found == NULL) {
-                *err = migrate_errf("migration %s rebuilds table %s, which does not exist", mid,
+                *err = fmt_alloc("migration %s rebuilds table %s, which does not exist", mid,
                                     t);
                 rc = LINTEL_EDB;
                 goto cleanup;
@@ -548,7 +535,7 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
             if (src == SQLITE_OK)
                 src = migrate_objects(h, t, j_objects);
             if (src != SQLITE_OK) {
-                *err = migrate_errf("migration %s: %s", mid, sqlite3_errmsg(h));
+                *err = fmt_alloc("migration %s: %s", mid, sqlite3_errmsg(h));
                 rc = migrate_rc(h);
                 goto cleanup;
             }
@@ -558,14 +545,14 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
                          "CREATE TEMP TABLE lintel_fk_before AS SELECT \"table\" AS t, rowid AS r,"
                          " parent AS p, fkid AS f FROM pragma_foreign_key_check",
                          NULL, NULL, NULL) != SQLITE_OK) {
-            *err = migrate_errf("migration %s: foreign_key_check: %s", mid, sqlite3_errmsg(h));
+            *err = fmt_alloc("migration %s: foreign_key_check: %s", mid, sqlite3_errmsg(h));
             rc = migrate_rc(h);
             goto cleanup;
         }
     } else {
         src = migrate_parents(h, &j_parents);
         if (src != SQLITE_OK) {
-            *err = migrate_errf("migration %s: %s", mid, sqlite3_errmsg(h));
+            *err = fmt_alloc("migration %s: %s", mid, sqlite3_errmsg(h));
             rc = src == SQLITE_NOMEM ? LINTEL_ENOMEM : migrate_rc(h);
             goto cleanup;
         }
@@ -577,22 +564,22 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
     db_authorizer_install(h); /* db.c's again */
     if (src != SQLITE_OK) {
         if (az.tx_control)
-            *err = migrate_errf("migration %s failed: it must not contain BEGIN, COMMIT or "
+            *err = fmt_alloc("migration %s failed: it must not contain BEGIN, COMMIT or "
                                 "ROLLBACK",
                                 mid);
         else if (az.dropped[0] != '\0')
-            *err = migrate_errf("migration %s failed: it drops table %s, which other tables "
+            *err = fmt_alloc("migration %s failed: it drops table %s, which other tables "
                                 "reference: declare '-- lintel: rebuild %s' (docs/storage.md)",
                                 mid, az.dropped, az.dropped);
         else
-            *err = migrate_errf("migration %s failed: %s", mid,
+            *err = fmt_alloc("migration %s failed: %s", mid,
                                 zerr != NULL ? zerr : sqlite3_errmsg(h));
         rc = (src & 0xff) == SQLITE_BUSY ? LINTEL_EUNAVAIL : LINTEL_EDB;
         goto cleanup;
     }
     if (sqlite3_get_autocommit(h)) {
         /* The script ended the transaction itself: what ran before that is committed. */
-        *err = migrate_errf("migration %s failed: it must not contain BEGIN, COMMIT or ROLLBACK",
+        *err = fmt_alloc("migration %s failed: it must not contain BEGIN, COMMIT or ROLLBACK",
                             mid);
         rc = LINTEL_EDB;
         goto cleanup;
@@ -609,7 +596,7 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
             if (src == SQLITE_OK && found == NULL)
                 src = sqlite3_exec(h, sql, NULL, NULL, NULL);
             if (src != SQLITE_OK) {
-                *err = migrate_errf("migration %s: cannot recreate %s: %s", mid, name,
+                *err = fmt_alloc("migration %s: cannot recreate %s: %s", mid, name,
                                     sqlite3_errmsg(h));
                 rc = migrate_rc(h);
                 goto cleanup;
@@ -628,7 +615,7 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
                                " name = ?1 COLLATE NOCASE",
                                t, NULL, &found);
             if (src == SQLITE_OK && found == NULL) {
-                *err = migrate_errf("migration %s rebuilds table %s but leaves no table of "
+                *err = fmt_alloc("migration %s rebuilds table %s but leaves no table of "
                                     "that name",
                                     mid, t);
                 rc = LINTEL_EDB;
@@ -639,7 +626,7 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
         if (rc != 0)
             goto cleanup;
         if (sqlite3_exec(h, "DROP TABLE temp.lintel_fk_before", NULL, NULL, NULL) != SQLITE_OK) {
-            *err = migrate_errf("migration %s: %s", mid, sqlite3_errmsg(h));
+            *err = fmt_alloc("migration %s: %s", mid, sqlite3_errmsg(h));
             rc = migrate_rc(h);
             goto cleanup;
         }
@@ -660,7 +647,7 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
     if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_DONE)
         src = sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
     if (src != SQLITE_OK) {
-        *err = migrate_errf("migration %s failed: %s", mid, sqlite3_errmsg(h));
+        *err = fmt_alloc("migration %s failed: %s", mid, sqlite3_errmsg(h));
         rc = migrate_rc(h);
         goto cleanup;
     }
@@ -673,12 +660,12 @@ cleanup:
         sqlite3_exec(h, "PRAGMA legacy_alter_table=OFF; PRAGMA foreign_keys=ON", NULL, NULL,
                      NULL) != SQLITE_OK &&
         rc == 0) {
-        *err = migrate_errf("migration %s: cannot turn foreign keys back on: %s", mid,
+        *err = fmt_alloc("migration %s: cannot turn foreign keys back on: %s", mid,
                             sqlite3_errmsg(h));
         rc = migrate_rc(h);
     }
     if (rc == LINTEL_ENOMEM && *err == NULL)
-        *err = migrate_errf("migration %s: out of memory", mid);
+        *err = fmt_alloc("migration %s: out of memory", mid);
     sqlite3_free(zerr);
     free(found);
     free(tables);
@@ -697,7 +684,7 @@ static int migrate_ensure_table(sqlite3 *h, char **err)
                      "component TEXT NOT NULL, id TEXT NOT NULL, checksum TEXT, "
                      "applied_at TEXT NOT NULL, PRIMARY KEY (component, id))",
                      NULL, NULL, &zerr) != SQLITE_OK) {
-        *err = migrate_errf("migrations: cannot create schema_migrations: %s",
+        *err = fmt_alloc("migrations: cannot create schema_migrations: %s",
                             zerr != NULL ? zerr : "?");
         rc = migrate_rc(h);
     }
@@ -792,14 +779,14 @@ static int migrate_vacuum_into(sqlite3 *h, const char *tmp, const char *final, c
     if (src == SQLITE_OK)
         src = sqlite3_step(st);
     if (src != SQLITE_DONE) {
-        *err = migrate_errf("migrations: cannot copy the database to %s: %s", tmp,
+        *err = fmt_alloc("migrations: cannot copy the database to %s: %s", tmp,
                             sqlite3_errmsg(h));
         rc = migrate_rc(h);
         goto cleanup;
     }
     fd = open(tmp, O_RDWR | O_CLOEXEC);
     if (fd < 0 || fchmod(fd, 0600) != 0 || fsync(fd) != 0 || rename(tmp, final) != 0) {
-        *err = migrate_errf("migrations: cannot write %s: %s", final, strerror(errno));
+        *err = fmt_alloc("migrations: cannot write %s: %s", final, strerror(errno));
         rc = LINTEL_EUNAVAIL;
         goto cleanup;
     }
@@ -822,11 +809,11 @@ static int migrate_snapshot(sqlite3 *h, char **err)
     int rc;
 
     if (snprintf(dir, sizeof(dir), "%s/snapshots", migrate_opts.data_dir) >= (int)sizeof(dir)) {
-        *err = migrate_errf("migrations: the data directory path is too long");
+        *err = fmt_alloc("migrations: the data directory path is too long");
         return LINTEL_EPARAM;
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        *err = migrate_errf("migrations: cannot create %s: %s", dir, strerror(errno));
+        *err = fmt_alloc("migrations: cannot create %s: %s", dir, strerror(errno));
         return LINTEL_EUNAVAIL;
     }
     gmtime_r(&now, &tm);
@@ -864,13 +851,13 @@ static int migrate_check(sqlite3 *h, struct migration **order, size_t *pending, 
         const struct migration *m = order[i];
         src = migrate_recorded(h, m, &stored, &at);
         if (src != SQLITE_OK) {
-            *err = migrate_errf("migrations: %s", sqlite3_errmsg(h));
+            *err = fmt_alloc("migrations: %s", sqlite3_errmsg(h));
             rc = migrate_rc(h);
         } else if (stored == NULL) {
             (*pending)++;
         } else if (stored[0] != '\0' && strcmp(stored, m->checksum) != 0) {
             if (!migrate_opts.accept_changed) {
-                *err = migrate_errf(
+                *err = fmt_alloc(
                     "migration %s/%s (sql/%s/%s.sql) changed after it was applied on %s "
                     "(checksum %.12s in the database, %.12s shipped): migrations are "
                     "forward-only; ship the original file and a new migration, or set "
@@ -897,7 +884,7 @@ static int migrate_check(sqlite3 *h, struct migration **order, size_t *pending, 
                     src = SQLITE_ERROR;
                 sqlite3_finalize(st);
                 if (src != SQLITE_OK) {
-                    *err = migrate_errf("migrations: %s", sqlite3_errmsg(h));
+                    *err = fmt_alloc("migrations: %s", sqlite3_errmsg(h));
                     rc = migrate_rc(h);
                 }
             }
@@ -919,7 +906,7 @@ static int migrate_check_version(sqlite3 *h, char **err)
     if (num <= MIGRATE_VERSION_NUM)
         return 0;
     migrate_version_text(num, have, sizeof(have));
-    *err = migrate_errf("migrations: the database was last used by lintel %s, newer than this %s; "
+    *err = fmt_alloc("migrations: the database was last used by lintel %s, newer than this %s; "
                         "run that release, or restore a snapshot taken before it "
                         "(docs/storage.md)",
                         have, LINTEL_VERSION);
@@ -982,7 +969,7 @@ int migrate_apply(char **err)
     if (migrate_user_version(h) < MIGRATE_VERSION_NUM) {
         snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", MIGRATE_VERSION_NUM);
         if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK) {
-            *err = migrate_errf("migrations: cannot record the release: %s", sqlite3_errmsg(h));
+            *err = fmt_alloc("migrations: cannot record the release: %s", sqlite3_errmsg(h));
             rc = migrate_rc(h);
             goto cleanup;
         }
@@ -1030,7 +1017,7 @@ int migrate_status(FILE *out, char **err)
     src = migrate_text(h, "SELECT name FROM sqlite_schema WHERE name = 'schema_migrations'",
                        NULL, NULL, &have);
     if (src != SQLITE_OK) {
-        *err = migrate_errf("migrations: %s", sqlite3_errmsg(h));
+        *err = fmt_alloc("migrations: %s", sqlite3_errmsg(h));
         rc = migrate_rc(h);
         goto cleanup;
     }
@@ -1045,7 +1032,7 @@ int migrate_status(FILE *out, char **err)
         if (have != NULL) {
             src = migrate_recorded(h, m, &stored, &at);
             if (src != SQLITE_OK) {
-                *err = migrate_errf("migrations: %s", sqlite3_errmsg(h));
+                *err = fmt_alloc("migrations: %s", sqlite3_errmsg(h));
                 rc = migrate_rc(h);
                 goto cleanup;
             }
@@ -1090,14 +1077,14 @@ int migrate_status(FILE *out, char **err)
             src = SQLITE_OK;
         }
         if (src != SQLITE_DONE) {
-            *err = migrate_errf("migrations: %s", sqlite3_errmsg(h));
+            *err = fmt_alloc("migrations: %s", sqlite3_errmsg(h));
             rc = migrate_rc(h);
             goto cleanup;
         }
     }
     fprintf(out, "%zu pending, %d changed\n", pending, changed);
     if (changed > 0) {
-        *err = migrate_errf("migrations: %d shipped file(s) changed after they were applied; "
+        *err = fmt_alloc("migrations: %d shipped file(s) changed after they were applied; "
                             "the start stops (see docs/storage.md)",
                             changed);
         rc = LINTEL_ECONFLICT;
@@ -1124,7 +1111,7 @@ static int migrate_open_copy(const char *path, sqlite3 **out, char **err)
         sqlite3_db_config(h, SQLITE_DBCONFIG_DQS_DML, 0, NULL) != SQLITE_OK ||
         sqlite3_exec(h, "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF", NULL, NULL, NULL) !=
             SQLITE_OK) {
-        *err = migrate_errf("migrations: cannot open the copy %s: %s", path,
+        *err = fmt_alloc("migrations: cannot open the copy %s: %s", path,
                             h != NULL ? sqlite3_errmsg(h) : "out of memory");
         sqlite3_close(h);
         return LINTEL_EUNAVAIL;
@@ -1180,7 +1167,7 @@ int migrate_dry_run(FILE *out, char **err)
     for (i = 0; i < migrate_count; i++) {
         const struct migration *m = order[i];
         if (migrate_recorded(copy, m, &stored, &at) != SQLITE_OK) {
-            *err = migrate_errf("migrations: %s", sqlite3_errmsg(copy));
+            *err = fmt_alloc("migrations: %s", sqlite3_errmsg(copy));
             rc = migrate_rc(copy);
             goto cleanup;
         }

@@ -219,10 +219,15 @@ static json_t *openapi_success(const struct route *r)
     const char *media = "application/json";
     json_t *j_schema = NULL;
 
-    if (r->owner == NULL && (strcmp(r->path, "/health") == 0 || strcmp(r->path, "/api/health") == 0))
+    if (r->owner == NULL &&
+        (strcmp(r->path, "/health") == 0 || strcmp(r->path, "/api/health") == 0))
         j_schema = json_pack("{ss}", "$ref", "#/components/schemas/Health");
-    else if (r->owner == NULL && strcmp(r->path, "/docs") == 0)
+    else if (r->owner == NULL && (strcmp(r->path, "/docs") == 0 || strcmp(r->path, "/admin") == 0))
         media = "text/html";
+    else if (r->owner == NULL && strcmp(r->path, "/metrics") == 0)
+        media = "text/plain";
+    else if (r->owner == NULL && strcmp(r->path, "/assets/{file}") == 0)
+        media = "*/*";
     else if (r->owner == NULL && strcmp(r->path, "/api/auth/jwks") == 0)
         j_schema = json_pack("{ss s[s] s{s{ss s{ss}}}}", "type", "object", "required", "keys",
                              "properties", "keys", "type", "array", "items", "type", "object");
@@ -328,7 +333,6 @@ static json_t *openapi_raw_operation(const char *method, const char *path, json_
     free(op_id);
     return j_op;
 }
-
 
 /*
  * Adds j_op (stolen) as paths[path][method]. A raw endpoint that shares a registered route's

@@ -75,8 +75,9 @@ int shell_cli_main(int argc, char **argv, const struct config *cfg)
         goto cleanup;
     }
     if (stat(db, &st) != 0) {
-        fprintf(stderr, "lintel shell: no database at %s (%s): start lintel or run `lintel "
-                        "migrate` once, or set data_dir\n",
+        fprintf(stderr,
+                "lintel shell: no database at %s (%s): start lintel or run `lintel "
+                "migrate` once, or set data_dir\n",
                 db, strerror(errno));
         goto cleanup;
     }
@@ -189,11 +190,10 @@ int healthcheck_cli_main(int argc, char **argv, const struct config *cfg)
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     j_body = json_loads(body, 0, NULL);
-    if (status != 200 ||
-        strcmp(json_string_value(json_object_get(j_body, "status")) != NULL
-                   ? json_string_value(json_object_get(j_body, "status"))
-                   : "",
-               "ok") != 0) {
+    if (status != 200 || strcmp(json_string_value(json_object_get(j_body, "status")) != NULL
+                                    ? json_string_value(json_object_get(j_body, "status"))
+                                    : "",
+                                "ok") != 0) {
         fprintf(stderr, "lintel healthcheck: %s answered %ld: %.200s\n", url, status, body);
         goto cleanup;
     }

@@ -5,6 +5,7 @@
 #include "plugin_loader.h"
 
 #include "config.h"
+#include "fmt.h"
 #include "lintel_ext.h"
 #include "log.h"
 #include "migrate.h"
@@ -27,20 +28,6 @@ typedef int (*plugin_init_fn)(lintel_plugin *p, const struct lintel_api *api, co
 static struct lintel_plugin **plugin_list;
 static const struct lintel_api *plugin_api; /* the table handed to every init */
 static size_t plugin_count;
-
-static char *plugin_fmt(const char *fmt, ...) LINTEL_PRINTF(1, 2);
-
-static char *plugin_fmt(const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
 
 void plugin_loader_fail(struct lintel_plugin *p, const char *fmt, ...)
 {
@@ -281,31 +268,31 @@ static int plugin_load(const struct config *cfg, const char *name, const char *p
 
     *err = NULL;
     if (plugin_find(name) != NULL) {
-        *err = plugin_fmt("plugin %s: already loaded (listed twice?)", name);
+        *err = fmt_alloc("plugin %s: already loaded (listed twice?)", name);
         goto cleanup;
     }
     p = calloc(1, sizeof(*p));
     if (p == NULL || (p->name = strdup(name)) == NULL || (p->path = strdup(path)) == NULL) {
         rc = LINTEL_ENOMEM;
-        *err = plugin_fmt("plugin %s: out of memory", name);
+        *err = fmt_alloc("plugin %s: out of memory", name);
         goto cleanup;
     }
     p->j_owned = plugin_settings_new(cfg, plugin_config_of(cfg, name));
     if (p->j_owned == NULL) {
         rc = LINTEL_ENOMEM;
-        *err = plugin_fmt("plugin %s: out of memory", name);
+        *err = fmt_alloc("plugin %s: out of memory", name);
         goto cleanup;
     }
     p->j_config = p->j_owned;
     dlerror();
     p->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (p->dl == NULL) {
-        *err = plugin_fmt("plugin %s: cannot load %s: %s", name, path, dlerror());
+        *err = fmt_alloc("plugin %s: cannot load %s: %s", name, path, dlerror());
         goto cleanup;
     }
     *(void **)&init = dlsym(p->dl, "lintel_plugin_init");
     if (init == NULL) {
-        *err = plugin_fmt("plugin %s: %s does not export lintel_plugin_init (missing symbol)", name,
+        *err = fmt_alloc("plugin %s: %s does not export lintel_plugin_init (missing symbol)", name,
                           path);
         goto cleanup;
     }
@@ -331,15 +318,15 @@ static int plugin_load(const struct config *cfg, const char *name, const char *p
                            name);
     }
     if (rc != 0) {
-        *err = p->error != NULL ? plugin_fmt("%s", p->error)
-                                : plugin_fmt("plugin %s: init failed with %d (%s)", name, rc,
+        *err = p->error != NULL ? fmt_alloc("%s", p->error)
+                                : fmt_alloc("plugin %s: init failed with %d (%s)", name, rc,
                                              plugin_api->strerror(rc));
         goto cleanup;
     }
     grown = realloc(plugin_list, (plugin_count + 1) * sizeof(*grown));
     if (grown == NULL) {
         rc = LINTEL_ENOMEM;
-        *err = plugin_fmt("plugin %s: out of memory", name);
+        *err = fmt_alloc("plugin %s: out of memory", name);
         goto cleanup;
     }
     plugin_list = grown;
@@ -355,7 +342,7 @@ cleanup:
         plugin_free(p, inited);
     }
     if (rc != 0 && *err == NULL)
-        *err = plugin_fmt("plugin %s: refused", name);
+        *err = fmt_alloc("plugin %s: refused", name);
     return rc;
 }
 
@@ -429,7 +416,7 @@ cleanup:
         free(list);
     }
     if (rc != 0)
-        *err = plugin_fmt("plugins: out of memory");
+        *err = fmt_alloc("plugins: out of memory");
     return rc;
 }
 
@@ -458,7 +445,7 @@ static int plugin_load_extra(const struct config *cfg, char **err)
         return 0;
     copy = strdup(cfg->plugin_extra);
     if (copy == NULL) {
-        *err = plugin_fmt("plugins: out of memory");
+        *err = fmt_alloc("plugins: out of memory");
         return LINTEL_ENOMEM;
     }
     for (tok = strtok_r(copy, ",", &save); tok != NULL && rc == 0;
@@ -469,7 +456,7 @@ static int plugin_load_extra(const struct config *cfg, char **err)
 
         if (len <= 3 || strcmp(base + len - 3, ".so") != 0 || len - 3 >= sizeof(name)) {
             rc = plugin_refused(cfg, err,
-                                plugin_fmt("plugin_extra: %s is not a path to a <name>.so file",
+                                fmt_alloc("plugin_extra: %s is not a path to a <name>.so file",
                                            tok));
             continue;
         }
@@ -496,7 +483,7 @@ static int plugin_load_compat(const struct config *cfg, char **err)
         return 0;
     copy = strdup(cfg->compat);
     if (copy == NULL) {
-        *err = plugin_fmt("plugins: out of memory");
+        *err = fmt_alloc("plugins: out of memory");
         return LINTEL_ENOMEM;
     }
     for (tok = strtok_r(copy, ", ", &save); tok != NULL && rc == 0;
@@ -505,7 +492,7 @@ static int plugin_load_compat(const struct config *cfg, char **err)
         snprintf(path, sizeof(path), "%s/%s.so", cfg->plugin_dir, name);
         if (access(path, F_OK) != 0) {
             rc = plugin_refused(cfg, err,
-                                plugin_fmt("compat: no profile \"%s\" (%s does not exist; the "
+                                fmt_alloc("compat: no profile \"%s\" (%s does not exist; the "
                                            "profiles are wec, chililabs, datapoints, fender, tasks)",
                                            tok, path));
             continue;

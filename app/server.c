@@ -7,6 +7,7 @@
 #include "access_log.h"
 #include "auth.h"
 #include "config.h"
+#include "fmt.h"
 #include "host_api.h"
 #include "http_error.h"
 #include "json_out.h"
@@ -62,20 +63,6 @@ struct server_call {
     void *up_conn;
 };
 
-static char *server_fmt(const char *fmt, ...) LINTEL_PRINTF(1, 2);
-
-static char *server_fmt(const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
-
 /* ---- the route table ---- */
 
 static int server_router_ready(void)
@@ -92,7 +79,7 @@ int server_route_add(const struct route_def *def, char **err)
     *err = NULL;
     if (server_daemon != NULL || server_router_ready() != 0) {
         *err = server_daemon != NULL
-                   ? server_fmt("%s: routes can only be added before the server starts", who)
+                   ? fmt_alloc("%s: routes can only be added before the server starts", who)
                    : NULL;
         if (def->meta_free != NULL)
             def->meta_free(def->meta);
@@ -814,11 +801,11 @@ static char *server_tls_check(const struct config *cfg, const char *cert, const 
     int rc;
 
     if (gnutls_certificate_allocate_credentials(&cred) != GNUTLS_E_SUCCESS)
-        return server_fmt("server: tls: out of memory");
+        return fmt_alloc("server: tls: out of memory");
     rc = gnutls_certificate_set_x509_key_mem(cred, &c, &k, GNUTLS_X509_FMT_PEM);
     gnutls_certificate_free_credentials(cred);
     if (rc < 0)
-        return server_fmt("server: tls_cert %s and tls_key %s are not a usable PEM pair: %s",
+        return fmt_alloc("server: tls_cert %s and tls_key %s are not a usable PEM pair: %s",
                           cfg->tls_cert, cfg->tls_key, gnutls_strerror(rc));
     return NULL;
 }
@@ -878,7 +865,7 @@ int server_start(const struct config *cfg, char **err)
         server_tls_key = server_read_file(cfg->tls_key);
         server_tls_cert = server_read_file(cfg->tls_cert);
         if (server_tls_key == NULL || server_tls_cert == NULL) {
-            *err = server_fmt("server: cannot read tls_key or tls_cert");
+            *err = fmt_alloc("server: cannot read tls_key or tls_cert");
             goto cleanup;
         }
         *err = server_tls_check(cfg, server_tls_cert, server_tls_key);
@@ -893,7 +880,7 @@ int server_start(const struct config *cfg, char **err)
     server_daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, server_access, NULL,
                                      MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
     if (server_daemon == NULL) {
-        *err = server_fmt("server: cannot listen on %s:%d (%s)", cfg->bind, cfg->port,
+        *err = fmt_alloc("server: cannot listen on %s:%d (%s)", cfg->bind, cfg->port,
                           errno != 0 ? strerror(errno) : "libmicrohttpd refused to start");
         goto cleanup;
     }

@@ -52,8 +52,8 @@ static struct web_file {
     "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "              \
     "frame-ancestors 'none'"
 #define WEB_CSP_CDN                                                                                \
-    "default-src 'none'; script-src 'self' " WEB_CDN_ORIGIN "; style-src 'self' " WEB_CDN_ORIGIN    \
-    " 'unsafe-inline'; img-src 'self' data: " WEB_CDN_ORIGIN "; connect-src 'self'; "             \
+    "default-src 'none'; script-src 'self' " WEB_CDN_ORIGIN "; style-src 'self' " WEB_CDN_ORIGIN   \
+    " 'unsafe-inline'; img-src 'self' data: " WEB_CDN_ORIGIN "; connect-src 'self'; "              \
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 #define WEB_DOCS_HTML(css, js)                                                                     \

@@ -27,8 +27,7 @@
 #define GENERIC_URL_MAX 2048
 
 /* G1: argument 0 as text; 1 when the rule should go on, 0 when the result is already set. */
-static int generic_text(sqlite3_context *ctx, sqlite3_value **argv, const unsigned char **s,
-                        int *n)
+static int generic_text(sqlite3_context *ctx, sqlite3_value **argv, const unsigned char **s, int *n)
 {
     int type = sqlite3_value_type(argv[0]);
 
@@ -188,7 +187,8 @@ void ext_check(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     }
     for (i = 0; field[i] != '\0'; i++)
         if (!(field[i] == '_' || (field[i] >= 'a' && field[i] <= 'z') ||
-              (field[i] >= 'A' && field[i] <= 'Z') || (i > 0 && field[i] >= '0' && field[i] <= '9'))) {
+              (field[i] >= 'A' && field[i] <= 'Z') ||
+              (i > 0 && field[i] >= '0' && field[i] <= '9'))) {
             ext_error(ctx, "lintel_check(): 1st argument must be an identifier");
             return;
         }

@@ -1,6 +1,7 @@
 /*
  * The plugin kit: the host's table as plain function names (lintel_sql_rowf(req, ...) for
- * api->sql_rowf(req, ...)), as sqlite3ext.h does for SQLite, plus the few helpers every plugin wants.
+ * api->sql_rowf(req, ...)), as sqlite3ext.h does for SQLite, plus the few helpers every plugin
+ * wants.
  */
 #ifndef LINTEL_KIT_H
 #define LINTEL_KIT_H
@@ -86,7 +87,8 @@ extern const struct lintel_api *lintel_api;
 #define lintel_strerror(...)      (lintel_api->strerror(__VA_ARGS__))
 
 /* ABI 1.2: one-call replies. */
-#define lintel_res_rowf(...) (lintel_api->res_rowf(__VA_ARGS__))
+#define lintel_res_rowf(...)       (lintel_api->res_rowf(__VA_ARGS__))
+#define lintel_sql_list_total(...) (lintel_api->sql_list_total(__VA_ARGS__))
 
 /* The number of entries of a static array (route tables). */
 #define LINTEL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -96,10 +98,12 @@ extern const struct lintel_api *lintel_api;
  * `.query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}}`.
  */
 #define LINTEL_PAGE_PARAMS                                                                         \
-    {"limit", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 0, 1000, NULL,            \
-     "Items per page (default 100)"},                                                              \
+    {"limit", LINTEL_PARAM_INTEGER,          LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 0, 1000,         \
+     NULL,    "Items per page (default 100)"},                                                     \
         {"offset", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN, 0, 0, NULL, "Items to skip"},           \
-        {"skip", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN, 0, 0, NULL, "Synonym of offset"}
+    {                                                                                              \
+        "skip", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN, 0, 0, NULL, "Synonym of offset"            \
+    }
 
 /*
  * The standard not-found: turns LINTEL_ENOTFOUND (from sql_row, sql_rowf or a count of 0

@@ -18,7 +18,12 @@ extern "C" {
  * lintel_api bumps MINOR (the group sits under a comment naming it, as in sqlite3ext.h). The
  * host refuses a plugin of another major, or of a newer minor than it has, by name.
  */
-#define LINTEL_ABI_MAJOR 1
+/*
+ * 2: release 0.2.0 folded the table of release 0.1.0 (ABI 1.0) into route tables, scopes and the
+ * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example). The
+ * groups below were numbered while 0.2.0 was developed: "1.0", "1.1", "1.2" are 2.0, 2.1, 2.2.
+ */
+#define LINTEL_ABI_MAJOR 2
 #define LINTEL_ABI_MINOR 2
 
 #if defined(__GNUC__)
@@ -495,6 +500,13 @@ struct lintel_api {
      */
     int (*res_rowf)(lintel_req *req, lintel_res *res, unsigned status, const char *what,
                     const char *sql, const char *fmt, ...);
+
+    /*
+     * sql_list with the total from total_sql (one row, one column "total", same parameters)
+     * instead of a count over sql: for lists whose totals a trigger keeps.
+     */
+    int (*sql_list_total)(lintel_req *req, lintel_res *res, const char *sql, const char *total_sql,
+                          const char *fmt, ...);
 
     /*
      * ABI 1.3 and later: append members here only, each group under a comment naming the minor

@@ -118,12 +118,12 @@ static int authp_grant(lintel_req *req, long long user_id, const char *sid, cons
  */
 static int authp_login(lintel_req *req, lintel_res *res, void *state)
 {
-    (void)state;
     json_t *j_body = NULL, *j_login = NULL, *j_out = NULL;
     struct lintel_login in = {0};
     const char *grant = NULL;
     int rc;
 
+    (void)state;
     rc = authp_body(req, res, &j_body);
     if (rc != 0)
         goto cleanup;
@@ -328,7 +328,6 @@ cleanup:
 /* POST /api/auth/logout -> 204: this token, its session and its refresh family end now. */
 static int authp_logout(lintel_req *req, lintel_res *res, void *state)
 {
-    (void)state;
     const json_t *j_claims = lintel_req_claims(req);
     const char *sid = json_string_value(json_object_get(j_claims, "sid"));
     const char *jti = json_string_value(json_object_get(j_claims, "jti"));
@@ -336,6 +335,7 @@ static int authp_logout(lintel_req *req, lintel_res *res, void *state)
     long long user_id = lintel_req_user_id(req);
     int rc;
 
+    (void)state;
     if (sid == NULL || jti == NULL || user_id <= 0)
         return LINTEL_ETOKEN;
     rc = lintel_sql_begin(req);

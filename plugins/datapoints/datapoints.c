@@ -22,72 +22,7 @@
 #define DP_BULK_MAX         10000
 #define DP_UNIX_SECONDS_MAX 253402300799LL /* 9999-12-31T23:59:59Z, the last 4-digit year */
 
-/* A point as the API returns it, from a row of datapoints. */
-#define DP_COLUMNS                                                                                 \
-    "id, strftime('%Y-%m-%dT%H:%M:%SZ', ts, 'unixepoch') AS time, value, "                         \
-    "valid AS \"valid:bool\", tags AS \"tags:json\""
-
-/*
- * Inserts every point of the JSON array ?1, or fails as a whole. The extension does the work:
- * lintel_f32_decode checks and decodes the four bytes (NaN comes back NULL, infinities as
- * such), lintel_datapoint_tags checks the tags and adds "too old" against this statement's
- * clock, lintel_datapoint_valid judges the result. A value that is not finite is stored NULL
- * and tagged "not finite". A time that is not a JSON integer becomes NULL and fails NOT NULL;
- * one out of range fails the CHECK. The subqueries carry LIMIT -1 so SQLite runs them as
- * co-routines instead of flattening them, which would call the functions once per use.
- */
-#define DP_FINITE "abs(v) <= 3.4028234663852886e38" /* false for NULL (NaN) and +-Inf */
-#define DP_INSERT                                                                                  \
-    "INSERT INTO datapoints (ts, value, tags, valid)"                                              \
-    " SELECT ts, value, tags, lintel_datapoint_valid(tags)"                                        \
-    " FROM (SELECT ts, CASE WHEN " DP_FINITE " THEN v END AS value,"                               \
-    "   CASE WHEN " DP_FINITE " THEN tg ELSE json_insert(tg, '$[#]', 'not finite') END AS tags"    \
-    "  FROM (SELECT ts, lintel_f32_decode(coalesce(pv -> '$.value', 'null')) AS v,"                \
-    "    lintel_datapoint_tags(coalesce(nullif(pv -> '$.tags', 'null'), '[]'), ts,"                \
-    "                          unixepoch()) AS tg"                                                 \
-    "   FROM (SELECT CASE WHEN json_type(p.value, '$.time') = 'integer'"                           \
-    "                THEN p.value ->> '$.time' END AS ts, p.value AS pv"                           \
-    "    FROM json_each(?1) AS p LIMIT -1) LIMIT -1) LIMIT -1)"
-
-/*
- * What is wrong with one raw point p (a row of json_each over the array): NULL when DP_INSERT
- * takes it, else the JSON array [field, message]; the first problem wins, in the order time,
- * value, tags. Only run after DP_INSERT failed, to name the culprit for the client.
- */
-#define DP_BYTE_OK(i)                                                                              \
-    "json_type(p.value, '$.value[" #i "]') = 'integer' AND "                                       \
-    "json_extract(p.value, '$.value[" #i "]') BETWEEN 0 AND 255"
-#define DP_POINT_ERROR                                                                             \
-    "CASE"                                                                                         \
-    " WHEN p.type = 'array' THEN json_array('', 'is a list, not one point')"                       \
-    " WHEN p.type <> 'object' THEN json_array('', 'must be an object {time, value, tags}')"        \
-    " WHEN json_type(p.value, '$.time') IS NULL THEN json_array('time', 'is required')"            \
-    " WHEN json_type(p.value, '$.time') <> 'integer'"                                              \
-    "   OR json_extract(p.value, '$.time') NOT BETWEEN 0 AND 253402300799"                         \
-    "   THEN json_array('time', 'must be an integer number of Unix seconds, "                      \
-    "0..253402300799')"                                                                            \
-    " WHEN json_type(p.value, '$.value') IS NULL THEN json_array('value', 'is required')"          \
-    " WHEN json_type(p.value, '$.value') <> 'array'"                                               \
-    "   OR json_array_length(p.value, '$.value') <> 4"                                             \
-    "   THEN json_array('value', 'must be an array of four integers 0..255')"                      \
-    " WHEN NOT (" DP_BYTE_OK(0) " AND " DP_BYTE_OK(1) " AND " DP_BYTE_OK(2) " AND " DP_BYTE_OK(    \
-        3) ")"                                                                                     \
-           "   THEN json_array('value', (SELECT 'byte ' || b.key || ' is ' ||"                     \
-           "     CASE WHEN b.type IN ('integer', 'real') THEN b.atom"                              \
-           "          WHEN b.type = 'text' THEN json_quote(b.atom) ELSE b.type END ||"             \
-           "     ', not an integer 0..255' FROM json_each(p.value, '$.value') AS b"                \
-           "     WHERE b.type <> 'integer' OR b.atom NOT BETWEEN 0 AND 255 ORDER BY b.key LIMIT "  \
-           "1))"                                                                                   \
-           " WHEN json_type(p.value, '$.tags') NOT IN ('array', 'null')"                           \
-           "   OR (json_type(p.value, '$.tags') = 'array' AND EXISTS (SELECT 1 FROM"               \
-           "       json_each(p.value, '$.tags') AS g WHERE g.type <> 'text'))"                     \
-           "   THEN json_array('tags', 'must be an array of strings')"                             \
-           " END"
-
-/* The first malformed point of ?1: its index and [field, message]. */
-#define DP_FIRST_ERROR                                                                             \
-    "SELECT idx, err AS \"err:json\" FROM (SELECT p.key AS idx, " DP_POINT_ERROR " AS err"         \
-    " FROM json_each(?1) AS p LIMIT -1) WHERE err IS NOT NULL ORDER BY idx LIMIT 1"
+#include "ingest_sql.h"
 
 extern const struct lintel_embedded_sql datapoints_migrations[];
 
@@ -418,8 +353,8 @@ cleanup:
  */
 static void dp_publish_created(struct datapoints *d, lintel_req *req, long long inserted)
 {
-    json_t *j_event = json_pack("{ss sI}", "event", "datapoints.created", "inserted",
-                                (json_int_t)inserted);
+    json_t *j_event =
+        json_pack("{ss sI}", "event", "datapoints.created", "inserted", (json_int_t)inserted);
 
     if (j_event != NULL)
         d->api->event_publish(req, d->api->req_user_id(req), j_event);
@@ -627,23 +562,34 @@ bad:
     return LINTEL_EPARAM;
 }
 
+static const struct lintel_route dp_routes[] = {
+    {.method = "POST",
+     .path = "/api/datapoints/populate",
+     .flags = LINTEL_ROUTE_ADMIN,
+     .scope = "datapoints:write",
+     .handler = dp_populate,
+     .summary = "Fetch data points from the upstream sensor service"},
+    {.method = "GET",
+     .path = "/api/datapoints/stats",
+     .scope = "datapoints:read",
+     .handler = dp_stats,
+     .summary = "Statistics of the valid data points"},
+    {.method = "POST",
+     .path = "/api/datapoints",
+     .scope = "datapoints:write",
+     .handler = dp_bulk,
+     .summary = "Store a batch of data points, all or nothing"},
+    {.method = "GET",
+     .path = "/api/datapoints",
+     .scope = "datapoints:read",
+     .handler = dp_list,
+     .summary = "Data points, oldest first"},
+};
+
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
 {
-    /* The literal routes go first so a first-match router never takes them for parameters. */
-    static const struct {
-        const char *method, *path;
-        unsigned flags;
-        const char *scope;
-        lintel_handler handler;
-    } routes[] = {
-        {"POST", "/api/datapoints/populate", LINTEL_ROUTE_ADMIN, "datapoints:write", dp_populate},
-        {"GET", "/api/datapoints/stats", 0, "datapoints:read", dp_stats},
-        {"POST", "/api/datapoints", 0, "datapoints:write", dp_bulk},
-        {"GET", "/api/datapoints", 0, "datapoints:read", dp_list},
-    };
     struct datapoints *d = NULL;
-    size_t i;
     int rc;
 
     LINTEL_PLUGIN_DECLARE(p, api, "datapoints", "1.0.0");
@@ -660,11 +606,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     rc = dp_configure(d, config);
     if (rc == 0)
         rc = lintel_migrations_add(p, api, datapoints_migrations);
-    for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++) {
-        struct lintel_route r = {.method = routes[i].method, .path = routes[i].path,
-                                 .flags = routes[i].flags, .scope = routes[i].scope,
-                                 .handler = routes[i].handler};
-        rc = api->routes_add(p, &r, 1, d);
-    }
+    if (rc == 0)
+        rc = api->routes_add(p, dp_routes, sizeof(dp_routes) / sizeof(dp_routes[0]), d);
     return rc;
 }

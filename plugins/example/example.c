@@ -57,9 +57,9 @@ static int example_note_create(lintel_req *req, lintel_res *res, void *state)
      * The length rule is the table's CHECK: a blank text comes back as a 422 on "text".
      * RETURNING gives the stored row in one statement.
      */
-    rc = lintel_sql_rowf(req, &j_row,
-                         "INSERT INTO example_notes (text) VALUES (?1) RETURNING id, text, created_at",
-                         "O", j_text);
+    rc = lintel_sql_rowf(
+        req, &j_row, "INSERT INTO example_notes (text) VALUES (?1) RETURNING id, text, created_at",
+        "O", j_text);
     if (rc == 0)
         rc = lintel_res_json(res, 201, j_row);
 cleanup:
@@ -103,18 +103,27 @@ static int example_note_get(lintel_req *req, lintel_res *res, void *state)
 
 /* The route table: flags are set in init from the config (public_notes). */
 static struct lintel_route example_routes[] = {
-    {.method = "GET", .path = "/api/example/ping", .flags = LINTEL_ROUTE_PUBLIC,
-     .handler = example_ping, .summary = "Liveness of the example plugin"},
-    {.method = "POST", .path = "/api/example/notes", .handler = example_note_create,
+    {.method = "GET",
+     .path = "/api/example/ping",
+     .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = example_ping,
+     .summary = "Liveness of the example plugin"},
+    {.method = "POST",
+     .path = "/api/example/notes",
+     .handler = example_note_create,
      .summary = "Store a note",
      .body_schema = "{\"type\":\"object\",\"required\":[\"text\"],"
                     "\"properties\":{\"text\":{\"type\":\"string\",\"maxLength\":1000}}}",
      .example = "{\"text\": \"hello\"}",
      .replies = (const struct lintel_reply[]){{201, "The stored note", EXAMPLE_NOTE}, {0}}},
-    {.method = "GET", .path = "/api/example/notes/{id}", .handler = example_note_get,
+    {.method = "GET",
+     .path = "/api/example/notes/{id}",
+     .handler = example_note_get,
      .summary = "One note",
      .replies = (const struct lintel_reply[]){{200, "The note", EXAMPLE_NOTE}, {0}}},
-    {.method = "GET", .path = "/api/example/notes/count", .handler = example_note_count,
+    {.method = "GET",
+     .path = "/api/example/notes/count",
+     .handler = example_note_count,
      .summary = "How many notes there are"},
 };
 

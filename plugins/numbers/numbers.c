@@ -16,11 +16,11 @@ LINTEL_KIT_INIT;
 #define NUMBERS_COLUMNS "id, value, created_at, updated_at"
 #define NUMBERS_NOW     "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 #define NUMBERS_SCHEMA                                                                             \
-    "{\"type\":\"object\",\"required\":[\"id\",\"value\",\"created_at\",\"updated_at\"],"                 \
-    "\"properties\":{\"id\":{\"type\":\"integer\"},\"value\":{\"type\":\"number\"},"                   \
+    "{\"type\":\"object\",\"required\":[\"id\",\"value\",\"created_at\",\"updated_at\"],"          \
+    "\"properties\":{\"id\":{\"type\":\"integer\"},\"value\":{\"type\":\"number\"},"               \
     "\"created_at\":{\"type\":\"string\"},\"updated_at\":{\"type\":\"string\"}}}"
 #define NUMBERS_BODY                                                                               \
-    "{\"type\":\"object\",\"required\":[\"value\"],"                                              \
+    "{\"type\":\"object\",\"required\":[\"value\"],"                                               \
     "\"properties\":{\"value\":{\"type\":\"number\",\"exclusiveMinimum\":0}}}"
 
 extern const struct lintel_embedded_sql numbers_migrations[];
@@ -92,33 +92,12 @@ static int numbers_create(lintel_req *req, lintel_res *res, void *state)
 /* GET /api/numbers?limit&offset|skip -> {items, total, limit, offset}, oldest first */
 static int numbers_list(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_items = NULL, *j_count = NULL;
-    long long limit, offset;
-    json_int_t user_id = lintel_req_user_id(req);
-    int rc;
-
     (void)state;
-    rc = lintel_req_page(req, &limit, &offset);
-    if (rc == 0)
-        rc = lintel_sql_queryf(req, &j_items,
-                               "SELECT " NUMBERS_COLUMNS " FROM numbers WHERE user_id = ?1"
-                               " ORDER BY id LIMIT ?2 OFFSET ?3",
-                               "III", user_id, (json_int_t)limit, (json_int_t)offset);
-    /*
-     * The total is kept by triggers in numbers_user (no count over the user's rows). Two
-     * statements outside a transaction: a concurrent write may land between them.
-     */
-    if (rc == 0)
-        rc = lintel_sql_rowf(req, &j_count,
-                             "SELECT coalesce((SELECT total FROM numbers_user WHERE user_id = ?1),"
-                             " 0) AS total",
-                             "I", user_id);
-    if (rc == 0)
-        rc = lintel_res_list(res, j_items, json_integer_value(json_object_get(j_count, "total")),
-                             limit, offset);
-    json_decref(j_count);
-    json_decref(j_items);
-    return rc;
+    /* The total is kept by triggers in numbers_user: no count over the user's rows. */
+    return lintel_sql_list_total(
+        req, res, "SELECT " NUMBERS_COLUMNS " FROM numbers WHERE user_id = ?1 ORDER BY id",
+        "SELECT coalesce((SELECT total FROM numbers_user WHERE user_id = ?1), 0) AS total", "I",
+        (json_int_t)lintel_req_user_id(req));
 }
 
 /* The cached stats of key at version (new reference), or NULL. */
@@ -174,11 +153,12 @@ static int numbers_stats(lintel_req *req, lintel_res *res, void *state)
     j_stats = numbers_cache_get(n, key, json_integer_value(json_object_get(j_row, "version")));
     if (j_stats == NULL) {
         json_decref(j_row);
-        rc = lintel_sql_rowf(req, &j_row,
-                             "SELECT coalesce((SELECT version FROM numbers_user"
-                             " WHERE user_id = ?1), 0) AS version,"
-                             " lintel_stats(value) AS \"stats:json\" FROM numbers WHERE user_id = ?1",
-                             "I", user_id);
+        rc = lintel_sql_rowf(
+            req, &j_row,
+            "SELECT coalesce((SELECT version FROM numbers_user"
+            " WHERE user_id = ?1), 0) AS version,"
+            " lintel_stats(value) AS \"stats:json\" FROM numbers WHERE user_id = ?1",
+            "I", user_id);
         if (rc != 0)
             goto cleanup;
         j_stats = json_incref(json_object_get(j_row, "stats"));
@@ -206,7 +186,8 @@ static int numbers_get(lintel_req *req, lintel_res *res, void *state)
     rc = lintel_req_id(req, "id", "Number", &id);
     if (rc == 0)
         rc = lintel_res_rowf(req, res, 200, "Number",
-                             "SELECT " NUMBERS_COLUMNS " FROM numbers WHERE id = ?1 AND user_id = ?2",
+                             "SELECT " NUMBERS_COLUMNS
+                             " FROM numbers WHERE id = ?1 AND user_id = ?2",
                              "II", (json_int_t)id, (json_int_t)lintel_req_user_id(req));
     return rc;
 }
@@ -225,13 +206,13 @@ static int numbers_update(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = numbers_body_value(req, res, j_body, &j_value);
     if (rc == 0)
-        rc = lintel_not_found(res,
-                              lintel_sql_rowf(req, &j_row,
-                                              "UPDATE numbers SET value = ?3, updated_at = " NUMBERS_NOW
-                                              " WHERE id = ?1 AND user_id = ?2 RETURNING " NUMBERS_COLUMNS,
-                                              "IIO", (json_int_t)id,
-                                              (json_int_t)lintel_req_user_id(req), j_value),
-                              "Number");
+        rc = lintel_not_found(
+            res,
+            lintel_sql_rowf(req, &j_row,
+                            "UPDATE numbers SET value = ?3, updated_at = " NUMBERS_NOW
+                            " WHERE id = ?1 AND user_id = ?2 RETURNING " NUMBERS_COLUMNS,
+                            "IIO", (json_int_t)id, (json_int_t)lintel_req_user_id(req), j_value),
+            "Number");
     if (rc == 0)
         rc = lintel_res_json(res, 200, j_row);
     if (rc == 0)
@@ -259,24 +240,44 @@ static void numbers_unload(void *state)
 
 /* The literal /stats route goes first so a first-match router never takes it for an id. */
 static const struct lintel_route numbers_routes[] = {
-    {.method = "GET", .path = "/api/numbers/stats", .scope = "numbers:read",
-     .handler = numbers_stats, .summary = "Statistics of the user's numbers"},
-    {.method = "POST", .path = "/api/numbers", .scope = "numbers:write",
-     .handler = numbers_create, .summary = "Store a number", .body_schema = NUMBERS_BODY,
+    {.method = "GET",
+     .path = "/api/numbers/stats",
+     .scope = "numbers:read",
+     .handler = numbers_stats,
+     .summary = "Statistics of the user's numbers"},
+    {.method = "POST",
+     .path = "/api/numbers",
+     .scope = "numbers:write",
+     .handler = numbers_create,
+     .summary = "Store a number",
+     .body_schema = NUMBERS_BODY,
      .example = "{\"value\": 42.5}",
      .replies = (const struct lintel_reply[]){{201, "The stored number", NUMBERS_SCHEMA}, {0}}},
-    {.method = "GET", .path = "/api/numbers", .scope = "numbers:read", .handler = numbers_list,
+    {.method = "GET",
+     .path = "/api/numbers",
+     .scope = "numbers:read",
+     .handler = numbers_list,
      .summary = "The user's numbers, oldest first",
      .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}}},
-    {.method = "GET", .path = "/api/numbers/{id}", .scope = "numbers:read",
-     .handler = numbers_get, .summary = "One number",
+    {.method = "GET",
+     .path = "/api/numbers/{id}",
+     .scope = "numbers:read",
+     .handler = numbers_get,
+     .summary = "One number",
      .replies = (const struct lintel_reply[]){{200, "The number", NUMBERS_SCHEMA}, {0}}},
-    {.method = "PUT", .path = "/api/numbers/{id}", .scope = "numbers:write",
-     .handler = numbers_update, .summary = "Replace a number's value",
-     .body_schema = NUMBERS_BODY, .example = "{\"value\": 7}",
+    {.method = "PUT",
+     .path = "/api/numbers/{id}",
+     .scope = "numbers:write",
+     .handler = numbers_update,
+     .summary = "Replace a number's value",
+     .body_schema = NUMBERS_BODY,
+     .example = "{\"value\": 7}",
      .replies = (const struct lintel_reply[]){{200, "The updated number", NUMBERS_SCHEMA}, {0}}},
-    {.method = "DELETE", .path = "/api/numbers/{id}", .scope = "numbers:delete",
-     .handler = numbers_delete, .summary = "Delete a number"},
+    {.method = "DELETE",
+     .path = "/api/numbers/{id}",
+     .scope = "numbers:delete",
+     .handler = numbers_delete,
+     .summary = "Delete a number"},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

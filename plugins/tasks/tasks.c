@@ -101,12 +101,12 @@ static int tasks_create(lintel_req *req, lintel_res *res, void *state)
         rc = tasks_input_read(req, res, j_body, TASKS_NEED_TITLE, &in);
     /* One statement: the host runs it in its own write transaction. */
     if (rc == 0)
-        rc = lintel_sql_rowf(req, &j_row,
-                             "INSERT INTO tasks (user_id, title, description, done)"
-                             " VALUES (?1, trim(?2, " TASKS_WS "), ?3, ?4) RETURNING " TASKS_COLUMNS,
-                             "IOOb", (json_int_t)lintel_req_user_id(req), in.j_title,
-                             in.j_description != NULL ? in.j_description : json_null(),
-                             json_is_true(in.j_done));
+        rc = lintel_sql_rowf(
+            req, &j_row,
+            "INSERT INTO tasks (user_id, title, description, done)"
+            " VALUES (?1, trim(?2, " TASKS_WS "), ?3, ?4) RETURNING " TASKS_COLUMNS,
+            "IOOb", (json_int_t)lintel_req_user_id(req), in.j_title,
+            in.j_description != NULL ? in.j_description : json_null(), json_is_true(in.j_done));
     if (rc == 0)
         rc = lintel_res_created(req, res, j_row, "/api/tasks", "task.created", "task");
     json_decref(j_row);
@@ -120,42 +120,23 @@ static int tasks_create(lintel_req *req, lintel_res *res, void *state)
  */
 static int tasks_list(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_items = NULL, *j_count = NULL;
     const char *done = lintel_req_query(req, "done");
     json_int_t user_id = lintel_req_user_id(req);
-    long long limit, offset;
-    bool want = done != NULL && strcmp(done, "true") == 0;
-    int rc;
 
     (void)state;
-    rc = lintel_req_page(req, &limit, &offset);
-    /* Separate statements with and without the filter, so each uses its own index. */
-    if (rc == 0 && done == NULL)
-        rc = lintel_sql_queryf(req, &j_items,
-                               "SELECT " TASKS_COLUMNS " FROM tasks WHERE user_id = ?1"
-                               " ORDER BY id LIMIT ?2 OFFSET ?3",
-                               "III", user_id, (json_int_t)limit, (json_int_t)offset);
-    else if (rc == 0)
-        rc = lintel_sql_queryf(req, &j_items,
-                               "SELECT " TASKS_COLUMNS " FROM tasks WHERE user_id = ?1"
-                               " AND done = ?4 ORDER BY id LIMIT ?2 OFFSET ?3",
-                               "IIIb", user_id, (json_int_t)limit, (json_int_t)offset, want);
-    /*
-     * Totals are kept by triggers in tasks_user: no count over the user's rows. Two statements
-     * outside a transaction: a concurrent write may land between them.
-     */
-    if (rc == 0)
-        rc = lintel_sql_rowf(req, &j_count,
-                             "SELECT coalesce((SELECT CASE WHEN ?2 IS NULL THEN total"
-                             " WHEN ?2 THEN done ELSE total - done END"
-                             " FROM tasks_user WHERE user_id = ?1), 0) AS total",
-                             "Io", user_id, done == NULL ? json_null() : json_boolean(want));
-    if (rc == 0)
-        rc = lintel_res_list(res, j_items, json_integer_value(json_object_get(j_count, "total")),
-                             limit, offset);
-    json_decref(j_count);
-    json_decref(j_items);
-    return rc;
+    /* Separate statements with and without the filter, so each uses its own index; totals are
+     * kept by triggers in tasks_user: no count over the user's rows. */
+    if (done == NULL)
+        return lintel_sql_list_total(
+            req, res, "SELECT " TASKS_COLUMNS " FROM tasks WHERE user_id = ?1 ORDER BY id",
+            "SELECT coalesce((SELECT total FROM tasks_user WHERE user_id = ?1), 0) AS total", "I",
+            user_id);
+    return lintel_sql_list_total(
+        req, res,
+        "SELECT " TASKS_COLUMNS " FROM tasks WHERE user_id = ?1 AND done = ?2 ORDER BY id",
+        "SELECT coalesce((SELECT CASE WHEN ?2 THEN done ELSE total - done END"
+        " FROM tasks_user WHERE user_id = ?1), 0) AS total",
+        "Ib", user_id, strcmp(done, "true") == 0);
 }
 
 /* GET /api/tasks/{id} -> task */
@@ -240,37 +221,60 @@ static int tasks_delete(lintel_req *req, lintel_res *res, void *state)
 }
 
 #define TASKS_SCHEMA                                                                               \
-    "{\"type\":\"object\",\"required\":[\"id\",\"title\",\"description\",\"done\",\"created_at\","   \
-    "\"updated_at\"],\"properties\":{\"id\":{\"type\":\"integer\"},\"title\":{\"type\":\"string\"},"   \
-    "\"description\":{\"type\":[\"string\",\"null\"]},\"done\":{\"type\":\"boolean\"},"              \
+    "{\"type\":\"object\",\"required\":[\"id\",\"title\",\"description\",\"done\",\"created_at\"," \
+    "\"updated_at\"],\"properties\":{\"id\":{\"type\":\"integer\"},\"title\":{\"type\":"           \
+    "\"string\"},"                                                                                 \
+    "\"description\":{\"type\":[\"string\",\"null\"]},\"done\":{\"type\":\"boolean\"},"            \
     "\"created_at\":{\"type\":\"string\"},\"updated_at\":{\"type\":\"string\"}}}"
 #define TASKS_BODY                                                                                 \
-    "{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\",\"minLength\":1,"            \
-    "\"maxLength\":200},\"description\":{\"type\":[\"string\",\"null\"]},\"done\":{\"type\":"       \
+    "{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\",\"minLength\":1,"         \
+    "\"maxLength\":200},\"description\":{\"type\":[\"string\",\"null\"]},\"done\":{\"type\":"      \
     "\"boolean\"}}}"
 #define TASKS_REPLY(status, what) ((const struct lintel_reply[]){{status, what, TASKS_SCHEMA}, {0}})
 
 static const struct lintel_route tasks_routes[] = {
-    {.method = "POST", .path = "/api/tasks", .scope = "tasks:write", .handler = tasks_create,
-     .summary = "Create a task", .body_schema = TASKS_BODY,
+    {.method = "POST",
+     .path = "/api/tasks",
+     .scope = "tasks:write",
+     .handler = tasks_create,
+     .summary = "Create a task",
+     .body_schema = TASKS_BODY,
      .example = "{\"title\": \"Buy milk\", \"done\": false}",
      .replies = TASKS_REPLY(201, "The new task")},
-    {.method = "GET", .path = "/api/tasks", .scope = "tasks:read", .handler = tasks_list,
+    {.method = "GET",
+     .path = "/api/tasks",
+     .scope = "tasks:read",
+     .handler = tasks_list,
      .summary = "The user's tasks, oldest first",
      .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS,
                                             {"done", LINTEL_PARAM_BOOLEAN, 0, 0, 0, NULL,
                                              "Only done (true) or open (false) tasks"},
                                             {0}}},
-    {.method = "GET", .path = "/api/tasks/{id}", .scope = "tasks:read", .handler = tasks_get,
-     .summary = "One task", .replies = TASKS_REPLY(200, "The task")},
-    {.method = "PUT", .path = "/api/tasks/{id}", .scope = "tasks:write", .handler = tasks_put,
-     .summary = "Replace a task (every field)", .body_schema = TASKS_BODY,
+    {.method = "GET",
+     .path = "/api/tasks/{id}",
+     .scope = "tasks:read",
+     .handler = tasks_get,
+     .summary = "One task",
+     .replies = TASKS_REPLY(200, "The task")},
+    {.method = "PUT",
+     .path = "/api/tasks/{id}",
+     .scope = "tasks:write",
+     .handler = tasks_put,
+     .summary = "Replace a task (every field)",
+     .body_schema = TASKS_BODY,
      .replies = TASKS_REPLY(200, "The updated task")},
-    {.method = "PATCH", .path = "/api/tasks/{id}", .scope = "tasks:write", .handler = tasks_patch,
-     .summary = "Change some fields of a task", .body_schema = TASKS_BODY,
+    {.method = "PATCH",
+     .path = "/api/tasks/{id}",
+     .scope = "tasks:write",
+     .handler = tasks_patch,
+     .summary = "Change some fields of a task",
+     .body_schema = TASKS_BODY,
      .replies = TASKS_REPLY(200, "The updated task")},
-    {.method = "DELETE", .path = "/api/tasks/{id}", .scope = "tasks:write",
-     .handler = tasks_delete, .summary = "Delete a task"},
+    {.method = "DELETE",
+     .path = "/api/tasks/{id}",
+     .scope = "tasks:write",
+     .handler = tasks_delete,
+     .summary = "Delete a task"},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

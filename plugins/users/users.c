@@ -43,8 +43,8 @@ static int users_not_found(lintel_res *res)
 }
 
 /* A string (or, with nullable, null) member; *present says whether the key was there. */
-static int users_string(lintel_res *res, const json_t *j_body, const char *key,
-                        int nullable, const char **out, int *present)
+static int users_string(lintel_res *res, const json_t *j_body, const char *key, int nullable,
+                        const char **out, int *present)
 {
     json_t *j = json_object_get(j_body, key);
 
@@ -54,7 +54,7 @@ static int users_string(lintel_res *res, const json_t *j_body, const char *key,
         return 0;
     if (!json_is_string(j))
         return lintel_res_invalid(res, key, "%s",
-                                   nullable ? "must be a string or null" : "must be a string");
+                                  nullable ? "must be a string or null" : "must be a string");
     *out = json_string_value(j);
     return 0;
 }
@@ -87,9 +87,12 @@ static int users_validate(struct users *u, lintel_req *req, lintel_res *res, lon
         lintel_res_invalid(res, "role", "must be user or admin");
         bad = 1;
     }
-    rc = lintel_sql_rowf(req, j_rules, "SELECT lintel_rule_username(?1) AS username,"
-        " lintel_rule_password(?2, ?3) AS password,"
-        " lintel_rule_email(?4) AS email, lintel_email_normalize(?4) AS normalized", "s?s?Is?", c->username, c->password, (json_int_t)u->password_min, c->email);
+    rc =
+        lintel_sql_rowf(req, j_rules,
+                        "SELECT lintel_rule_username(?1) AS username,"
+                        " lintel_rule_password(?2, ?3) AS password,"
+                        " lintel_rule_email(?4) AS email, lintel_email_normalize(?4) AS normalized",
+                        "s?s?Is?", c->username, c->password, (json_int_t)u->password_min, c->email);
     if (rc != 0)
         return rc;
     if (c->username != NULL && (msg = json_string_value(json_object_get(*j_rules, "username")))) {
@@ -108,13 +111,15 @@ static int users_validate(struct users *u, lintel_req *req, lintel_res *res, lon
         return LINTEL_EPARAM;
     if (c->email != NULL)
         c->email = json_string_value(json_object_get(*j_rules, "normalized"));
-    rc = lintel_sql_rowf(req, &j_taken, "SELECT (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE id <> ?3"
-                   " AND username = ?1 COLLATE NOCASE)) AS u,"
-                   " (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE id <> ?3"
-                   " AND email = ?2 COLLATE NOCASE)) AS e", "s?s?I", c->username, c->email, (json_int_t)id);
+    rc = lintel_sql_rowf(req, &j_taken,
+                         "SELECT (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE id <> ?3"
+                         " AND username = ?1 COLLATE NOCASE)) AS u,"
+                         " (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE id <> ?3"
+                         " AND email = ?2 COLLATE NOCASE)) AS e",
+                         "s?s?I", c->username, c->email, (json_int_t)id);
     if (rc == 0 && json_integer_value(json_object_get(j_taken, "u")) != 0)
         rc = lintel_res_error(res, LINTEL_ECONFLICT, "username", "Username '%s' is taken",
-                               c->username);
+                              c->username);
     else if (rc == 0 && json_integer_value(json_object_get(j_taken, "e")) != 0)
         rc = lintel_res_error(res, LINTEL_ECONFLICT, "email", "Email is already registered");
     json_decref(j_taken);
@@ -127,12 +132,15 @@ static int users_last_admin(lintel_req *req, lintel_res *res, long long id)
     json_t *j_row = NULL;
     int rc;
 
-    rc = lintel_sql_rowf(req, &j_row, "SELECT (SELECT role FROM users WHERE id = ?1 AND deleted_at IS NULL) = 'admin' AND"
-                   " (SELECT count(*) FROM users WHERE role = 'admin' AND deleted_at IS NULL)"
-                   " <= 1 AS last", "I", (json_int_t)id);
+    rc = lintel_sql_rowf(
+        req, &j_row,
+        "SELECT (SELECT role FROM users WHERE id = ?1 AND deleted_at IS NULL) = 'admin' AND"
+        " (SELECT count(*) FROM users WHERE role = 'admin' AND deleted_at IS NULL)"
+        " <= 1 AS last",
+        "I", (json_int_t)id);
     if (rc == 0 && json_integer_value(json_object_get(j_row, "last")) != 0)
         rc = lintel_res_error(res, LINTEL_ECONFLICT, NULL,
-                               "This is the last admin; make another admin first");
+                              "This is the last admin; make another admin first");
     json_decref(j_row);
     return rc;
 }
@@ -151,8 +159,8 @@ static int users_hash(struct users *u, lintel_req *req, struct users_change *c, 
     rc = lintel_heavy_begin(req);
     if (rc != 0)
         return rc;
-    rc = lintel_sql_rowf(req, j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI",
-                         c->password, (json_int_t)u->password_cost);
+    rc = lintel_sql_rowf(req, j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI", c->password,
+                         (json_int_t)u->password_cost);
     lintel_heavy_end(req);
     c->hash = json_string_value(json_object_get(*j_hash, "h"));
     return rc == 0 && c->hash == NULL ? LINTEL_EINTERNAL : rc;
@@ -174,8 +182,8 @@ static int users_apply(lintel_req *req, lintel_res *res, long long id, const str
                          " OR (?3 AND ?4 IS NOT email) OR ?5 IS NOT NULL"
                          " OR coalesce(?6, role) IS NOT role THEN " USERS_NOW " ELSE updated_at END"
                          " WHERE id = ?1 AND deleted_at IS NULL RETURNING " USERS_COLS,
-                         "Is?bs?s?s?", (json_int_t)id, c->username, c->email_set, c->email,
-                         c->hash, c->role);
+                         "Is?bs?s?s?", (json_int_t)id, c->username, c->email_set, c->email, c->hash,
+                         c->role);
     if (rc == LINTEL_ENOTFOUND)
         rc = users_not_found(res);
     return rc;
@@ -193,11 +201,13 @@ static int users_finish(lintel_req *req, int rc)
 /* GET /api/users/me */
 static int users_me_get(lintel_req *req, lintel_res *res, void *state)
 {
-    (void)state;
     json_t *j_user = NULL;
     int rc;
 
-    rc = lintel_sql_rowf(req, &j_user, "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL", "I", (json_int_t)lintel_req_user_id(req));
+    (void)state;
+    rc = lintel_sql_rowf(req, &j_user,
+                         "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
+                         "I", (json_int_t)lintel_req_user_id(req));
     if (rc == LINTEL_ENOTFOUND)
         rc = users_not_found(res);
     if (rc == 0)
@@ -214,12 +224,14 @@ static int users_locked(struct users *u, lintel_req *req, lintel_res *res, const
 
     if (u->max_user <= 0)
         return 0;
-    rc = lintel_sql_rowf(req, &j_row, "SELECT count(*) AS n FROM login_failures WHERE username = ?1"
-                   " AND at > unixepoch() - ?2", "sI", username, (json_int_t)USERS_WINDOW);
+    rc = lintel_sql_rowf(req, &j_row,
+                         "SELECT count(*) AS n FROM login_failures WHERE username = ?1"
+                         " AND at > unixepoch() - ?2",
+                         "sI", username, (json_int_t)USERS_WINDOW);
     if (rc == 0 && json_integer_value(json_object_get(j_row, "n")) >= u->max_user) {
         lintel_res_header(res, "Retry-After", "900");
         rc = lintel_res_error(res, LINTEL_ERATELIMIT, NULL,
-                               "Too many wrong passwords; try again later");
+                              "Too many wrong passwords; try again later");
     }
     json_decref(j_row);
     return rc;
@@ -239,7 +251,8 @@ static int users_check_current(struct users *u, lintel_req *req, lintel_res *res
     if (!json_is_string(j_cur))
         return lintel_res_error(res, LINTEL_EFORBIDDEN, "current_password",
                                 "current_password is required to change the email or password");
-    rc = lintel_sql_rowf(req, &j_row, "SELECT username, password_hash FROM users WHERE id = ?1", "I", (json_int_t)id);
+    rc = lintel_sql_rowf(req, &j_row, "SELECT username, password_hash FROM users WHERE id = ?1",
+                         "I", (json_int_t)id);
     if (rc != 0)
         goto cleanup;
     username = json_string_value(json_object_get(j_row, "username"));
@@ -251,13 +264,16 @@ static int users_check_current(struct users *u, lintel_req *req, lintel_res *res
         goto cleanup;
     {
         json_t *j_ok = NULL;
-        rc = lintel_sql_rowf(req, &j_ok, "SELECT lintel_password_verify(?1, ?2) AS ok", "sO", json_string_value(j_cur), json_object_get(j_row, "password_hash"));
+        rc = lintel_sql_rowf(req, &j_ok, "SELECT lintel_password_verify(?1, ?2) AS ok", "sO",
+                             json_string_value(j_cur), json_object_get(j_row, "password_hash"));
         lintel_heavy_end(req);
         if (rc == 0 && json_integer_value(json_object_get(j_ok, "ok")) != 1) {
-            rc = lintel_sql_execf(req, NULL, "INSERT INTO login_failures (username, addr) VALUES (?1, ?2)", "ss", username, "password-change");
+            rc = lintel_sql_execf(req, NULL,
+                                  "INSERT INTO login_failures (username, addr) VALUES (?1, ?2)",
+                                  "ss", username, "password-change");
             if (rc == 0)
                 rc = lintel_res_error(res, LINTEL_EFORBIDDEN, "current_password",
-                                       "current_password is wrong");
+                                      "current_password is wrong");
         }
         json_decref(j_ok);
     }
@@ -285,8 +301,8 @@ static int users_me_patch(lintel_req *req, lintel_res *res, void *state)
     j_role = json_object_get(j_body, "role");
     if (j_role != NULL &&
         !(json_is_string(j_role) && role != NULL && strcmp(json_string_value(j_role), role) == 0)) {
-        rc = lintel_res_error(res, LINTEL_EFORBIDDEN, "role",
-                               "role cannot be changed by its owner");
+        rc =
+            lintel_res_error(res, LINTEL_EFORBIDDEN, "role", "role cannot be changed by its owner");
         goto cleanup;
     }
     rc = users_validate(u, req, res, id, j_body, 1, 0, &c, &j_rules);
@@ -326,8 +342,11 @@ static int users_delete_id(lintel_req *req, lintel_res *res, long long id)
         return rc;
     rc = users_last_admin(req, res, id);
     if (rc == 0)
-        rc = lintel_sql_execf(req, &changes, "UPDATE users SET deleted_at = " USERS_NOW ", updated_at = " USERS_NOW
-                        ", email = NULL, password_hash = '*' WHERE id = ?1 AND deleted_at IS NULL", "I", (json_int_t)id);
+        rc = lintel_sql_execf(
+            req, &changes,
+            "UPDATE users SET deleted_at = " USERS_NOW ", updated_at = " USERS_NOW
+            ", email = NULL, password_hash = '*' WHERE id = ?1 AND deleted_at IS NULL",
+            "I", (json_int_t)id);
     if (rc == 0 && changes == 0)
         rc = users_not_found(res);
     if (rc == 0)
@@ -365,7 +384,6 @@ static int users_has_scope(const char *list, const char *word)
 /* GET /api/users: {id, username} for users, full records for admins. */
 static int users_list(lintel_req *req, lintel_res *res, void *state)
 {
-    (void)state;
     const json_t *j_claims = lintel_req_claims(req);
     const char *role = json_string_value(json_object_get(j_claims, "role"));
     const char *scope = json_string_value(json_object_get(j_claims, "scope"));
@@ -376,6 +394,7 @@ static int users_list(lintel_req *req, lintel_res *res, void *state)
     json_t *j_rows = NULL, *j_total = NULL, *j_params = NULL;
     int rc;
 
+    (void)state;
     rc = lintel_req_page(req, &limit, &offset);
     if (rc != 0)
         goto cleanup;
@@ -385,18 +404,18 @@ static int users_list(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     rc = lintel_sql_query(req,
-                           admin ? "SELECT " USERS_COLS " FROM users WHERE deleted_at IS NULL"
-                                   " ORDER BY id LIMIT ?1 OFFSET ?2"
-                                 : "SELECT id, username FROM users WHERE deleted_at IS NULL"
-                                   " ORDER BY id LIMIT ?1 OFFSET ?2",
-                           j_params, &j_rows);
+                          admin ? "SELECT " USERS_COLS " FROM users WHERE deleted_at IS NULL"
+                                  " ORDER BY id LIMIT ?1 OFFSET ?2"
+                                : "SELECT id, username FROM users WHERE deleted_at IS NULL"
+                                  " ORDER BY id LIMIT ?1 OFFSET ?2",
+                          j_params, &j_rows);
     if (rc == 0)
         rc = lintel_sql_row(req, "SELECT count(*) AS n FROM users WHERE deleted_at IS NULL", NULL,
-                             &j_total);
+                            &j_total);
     if (rc != 0)
         goto cleanup;
     rc = lintel_res_list(res, j_rows, json_integer_value(json_object_get(j_total, "n")), limit,
-                          offset);
+                         offset);
 cleanup:
     json_decref(j_params);
     json_decref(j_total);
@@ -407,14 +426,16 @@ cleanup:
 /* GET /api/users/{id} (users:admin) */
 static int users_admin_get(lintel_req *req, lintel_res *res, void *state)
 {
-    (void)state;
     json_t *j_user = NULL;
     long long id = 0;
     int rc;
 
+    (void)state;
     rc = lintel_req_id(req, "id", "User", &id);
     if (rc == 0)
-        rc = lintel_sql_rowf(req, &j_user, "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL", "I", (json_int_t)id);
+        rc = lintel_sql_rowf(
+            req, &j_user, "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
+            "I", (json_int_t)id);
     if (rc == LINTEL_ENOTFOUND)
         rc = users_not_found(res);
     if (rc == 0)
@@ -438,7 +459,9 @@ static int users_admin_patch(lintel_req *req, lintel_res *res, void *state)
         rc = lintel_req_json(req, &j_body);
     if (rc != 0)
         goto cleanup;
-    rc = lintel_sql_rowf(req, &j_before, "SELECT role FROM users WHERE id = ?1 AND deleted_at IS NULL", "I", (json_int_t)id);
+    rc = lintel_sql_rowf(req, &j_before,
+                         "SELECT role FROM users WHERE id = ?1 AND deleted_at IS NULL", "I",
+                         (json_int_t)id);
     if (rc == LINTEL_ENOTFOUND)
         rc = users_not_found(res);
     if (rc == 0)
@@ -476,10 +499,10 @@ cleanup:
 /* DELETE /api/users/{id} (users:admin) */
 static int users_admin_delete(lintel_req *req, lintel_res *res, void *state)
 {
-    (void)state;
     long long id = 0;
     int rc;
 
+    (void)state;
     rc = lintel_req_id(req, "id", "User", &id);
     if (rc == 0)
         rc = users_delete_id(req, res, id);
@@ -489,14 +512,16 @@ static int users_admin_delete(lintel_req *req, lintel_res *res, void *state)
 /* GET /api/users/{id}/sessions (users:admin): the user's open sessions, newest first. */
 static int users_admin_sessions(lintel_req *req, lintel_res *res, void *state)
 {
-    (void)state;
     json_t *j_user = NULL, *j_rows = NULL, *j_params = NULL;
     long long id = 0;
     int rc;
 
+    (void)state;
     rc = lintel_req_id(req, "id", "User", &id);
     if (rc == 0)
-        rc = lintel_sql_rowf(req, &j_user, "SELECT id FROM users WHERE id = ?1 AND deleted_at IS NULL", "I", (json_int_t)id);
+        rc = lintel_sql_rowf(req, &j_user,
+                             "SELECT id FROM users WHERE id = ?1 AND deleted_at IS NULL", "I",
+                             (json_int_t)id);
     if (rc == LINTEL_ENOTFOUND)
         rc = users_not_found(res);
     if (rc != 0)
@@ -524,21 +549,23 @@ cleanup:
 /* DELETE /api/users/{id}/sessions/{sid} (users:admin): its tokens fail from the next request. */
 static int users_admin_session_end(lintel_req *req, lintel_res *res, void *state)
 {
-    (void)state;
     const char *sid = lintel_req_param(req, "sid");
     json_t *j_row = NULL;
     long long id = 0;
     int rc;
 
+    (void)state;
     rc = lintel_req_id(req, "id", "User", &id);
     if (rc != 0)
         goto cleanup;
-    rc = lintel_sql_rowf(req, &j_row, "SELECT s.id FROM sessions s JOIN users ON users.id = s.user_id "
-                   "WHERE s.id = ?1 AND s.user_id = ?2 AND s.ended_at IS NULL "
-                   "AND users.deleted_at IS NULL", "sI", sid != NULL ? sid : "", (json_int_t)id);
+    rc = lintel_sql_rowf(req, &j_row,
+                         "SELECT s.id FROM sessions s JOIN users ON users.id = s.user_id "
+                         "WHERE s.id = ?1 AND s.user_id = ?2 AND s.ended_at IS NULL "
+                         "AND users.deleted_at IS NULL",
+                         "sI", sid != NULL ? sid : "", (json_int_t)id);
     if (rc == LINTEL_ENOTFOUND)
         rc = lintel_res_error(res, LINTEL_ENOTFOUND, NULL,
-                               "User %lld has no open session with that id", id);
+                              "User %lld has no open session with that id", id);
     if (rc == 0)
         rc = lintel_session_end(req, id, sid, NULL);
     if (rc == 0)
@@ -557,29 +584,45 @@ static void users_unload(void *state)
     free(u);
 }
 
+#define USERS_ADMIN(m, p, h, what)                                                                 \
+    {                                                                                              \
+        .method = m, .path = p, .flags = LINTEL_ROUTE_ADMIN, .scope = "users:admin", .handler = h, \
+        .summary = what                                                                            \
+    }
+
+static const struct lintel_route users_routes[] = {
+    {.method = "GET",
+     .path = "/api/users/me",
+     .scope = "profile",
+     .handler = users_me_get,
+     .summary = "The signed-in user"},
+    {.method = "PATCH",
+     .path = "/api/users/me",
+     .scope = "profile",
+     .handler = users_me_patch,
+     .summary = "Change the signed-in user's username, email or password"},
+    {.method = "DELETE",
+     .path = "/api/users/me",
+     .scope = "profile",
+     .handler = users_me_delete,
+     .summary = "Delete the signed-in user's account and data"},
+    {.method = "GET",
+     .path = "/api/users",
+     .handler = users_list,
+     .summary = "Users: ids and names, or full records for admins"},
+    USERS_ADMIN("GET", "/api/users/{id}", users_admin_get, "One user (admin)"),
+    USERS_ADMIN("PATCH", "/api/users/{id}", users_admin_patch, "Change a user (admin)"),
+    USERS_ADMIN("DELETE", "/api/users/{id}", users_admin_delete, "Delete a user (admin)"),
+    USERS_ADMIN("GET", "/api/users/{id}/sessions", users_admin_sessions,
+                "A user's open sessions (admin)"),
+    USERS_ADMIN("DELETE", "/api/users/{id}/sessions/{sid}", users_admin_session_end,
+                "End one session of a user (admin)"),
+};
+
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
 {
-    static const struct {
-        const char *method, *path;
-        unsigned flags;
-        const char *scope;
-        lintel_handler h;
-    } routes[] = {
-        {"GET", "/api/users/me", 0, "profile", users_me_get},
-        {"PATCH", "/api/users/me", 0, "profile", users_me_patch},
-        {"DELETE", "/api/users/me", 0, "profile", users_me_delete},
-        {"GET", "/api/users", 0, NULL, users_list},
-        {"GET", "/api/users/{id}", LINTEL_ROUTE_ADMIN, "users:admin", users_admin_get},
-        {"PATCH", "/api/users/{id}", LINTEL_ROUTE_ADMIN, "users:admin", users_admin_patch},
-        {"DELETE", "/api/users/{id}", LINTEL_ROUTE_ADMIN, "users:admin", users_admin_delete},
-        {"GET", "/api/users/{id}/sessions", LINTEL_ROUTE_ADMIN, "users:admin",
-         users_admin_sessions},
-        {"DELETE", "/api/users/{id}/sessions/{sid}", LINTEL_ROUTE_ADMIN, "users:admin",
-         users_admin_session_end},
-    };
     struct users *u = NULL;
-    size_t i;
     int rc;
 
     LINTEL_KIT_DECLARE(p, api, "users", "1.0.0");
@@ -598,11 +641,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         rc = lintel_setting_int(p, "password_cost", &u->password_cost);
     if (rc == 0)
         rc = lintel_setting_int(p, "login_max_user", &u->max_user);
-    for (i = 0; i < sizeof(routes) / sizeof(routes[0]) && rc == 0; i++) {
-        struct lintel_route r = {.method = routes[i].method, .path = routes[i].path,
-                                 .flags = routes[i].flags, .scope = routes[i].scope,
-                                 .handler = routes[i].h};
-        rc = lintel_routes_add(p, &r, 1, u);
-    }
+    if (rc == 0)
+        rc = lintel_routes_add(p, users_routes, LINTEL_COUNT(users_routes), u);
     return rc;
 }

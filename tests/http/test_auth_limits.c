@@ -312,6 +312,40 @@ START_TEST(bcrypt_rehash_and_cli)
 }
 END_TEST
 
+/*
+ * Issue 11 item 5: a user hard-deleted from the shell (foreign keys off, as the shell has them)
+ * leaves sessions naming its id; the next account must get a new id, and the old tokens open
+ * nothing.
+ */
+START_TEST(hard_deleted_user_id_never_reused)
+{
+    static const char *const env[] = {"LINTEL_PASSWORD_COST=3", NULL};
+    struct lt_server s = {.pid = -1};
+    struct lt_resp r;
+    char *tok_gone = NULL, *tok_next = NULL, *sql = NULL, *out;
+    long long id_gone = 0, id_next = 0;
+
+    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
+    ck_assert_int_eq(lt_register(s.url, "gone", PW, &tok_gone, &id_gone, NULL), 0);
+    ck_assert_int_ge(asprintf(&sql, "DELETE FROM users WHERE id = %lld", id_gone), 0);
+    out = shell_sql(&s, sql);
+    free(out);
+    free(sql);
+    ck_assert_int_eq(lt_register(s.url, "next", PW, &tok_next, &id_next, NULL), 0);
+    ck_assert_int_gt(id_next, id_gone);
+    ck_assert_int_eq(lt_json(s.url, "GET", "/api/users/me", tok_gone, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 401);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_json(s.url, "GET", "/api/users/me", tok_next, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "id")), id_next);
+    lt_resp_clear(&r);
+    free(tok_gone);
+    free(tok_next);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
     Suite *s = suite_create("auth_limits");
@@ -323,6 +357,7 @@ static Suite *limits_suite(void)
     tcase_add_test(tc, limits_from_config_file);
     tcase_add_test(tc, login_burst_is_slowed_not_refused);
     tcase_add_test(tc, role_change_in_the_shell_narrows_live_tokens);
+    tcase_add_test(tc, hard_deleted_user_id_never_reused);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -77,7 +77,7 @@ static void expect_refused(const char *const *names, const char *const *needles)
 START_TEST(wrong_major)
 {
     static const char *const names[] = {"bad_major", "example", NULL};
-    static const char *const needles[] = {"bad_major", "ABI 2.0", "ABI 1.", NULL};
+    static const char *const needles[] = {"bad_major", "ABI 3.0", "ABI 2.", NULL};
 
     expect_refused(names, needles);
 }
@@ -256,7 +256,7 @@ START_TEST(undeclared_scope)
 }
 END_TEST
 
-/* A plugin built against the frozen ABI 1.0 header loads and serves on this host. */
+/* A plugin built against the frozen ABI 2.0 header loads and serves on this host. */
 START_TEST(abi_1_0_runs)
 {
     static const char *const names[] = {"abi_v1_0", NULL};

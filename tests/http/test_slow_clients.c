@@ -114,19 +114,15 @@ START_TEST(stalled_half_requests_block_neither_health_nor_sigterm)
 }
 END_TEST
 
-int main(void)
+static Suite *slow_clients_suite(void)
 {
     Suite *s = suite_create("slow_clients");
     TCase *tc = tcase_create("slow_clients");
-    SRunner *sr;
-    int failed;
 
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, stalled_half_requests_block_neither_health_nor_sigterm);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return s;
 }
+
+LT_CHECK_MAIN(slow_clients_suite)

@@ -75,8 +75,8 @@ START_TEST(assets_served)
         snprintf(path, sizeof(path), "/assets/%s", files[i].name);
         ck_assert_int_eq(lt_request(base, "GET", path, NULL, NULL, NULL, 0, NULL, &r), 0);
         ck_assert_msg(r.status == 200, "%s: %ld %s", path, r.status, r.body);
-        ck_assert_msg(strstr(lt_header(&r, "Content-Type"), files[i].type) != NULL, "%s: %s",
-                      path, lt_header(&r, "Content-Type"));
+        ck_assert_msg(strstr(lt_header(&r, "Content-Type"), files[i].type) != NULL, "%s: %s", path,
+                      lt_header(&r, "Content-Type"));
         ck_assert_msg(r.len >= files[i].min_len, "%s: only %zu bytes", path, r.len);
         ck_assert_msg(memmem(r.body, r.len, files[i].needle, strlen(files[i].needle)) != NULL,
                       "%s lacks %s", path, files[i].needle);
@@ -88,9 +88,12 @@ END_TEST
 /* Only the listed names: no other file of the directory, no way out of it. */
 START_TEST(assets_only_listed)
 {
-    static const char *const paths[] = {
-        "/assets/package.json", "/assets/LICENSE.uplot", "/assets/..%2F..%2Fapp%2Flintel",
-        "/assets/%2e%2e", "/assets/swagger-ui-bundle.js%00.css", "/assets/"};
+    static const char *const paths[] = {"/assets/package.json",
+                                        "/assets/LICENSE.uplot",
+                                        "/assets/..%2F..%2Fapp%2Flintel",
+                                        "/assets/%2e%2e",
+                                        "/assets/swagger-ui-bundle.js%00.css",
+                                        "/assets/"};
     struct lt_resp r = {0};
     size_t i;
 
@@ -100,8 +103,7 @@ START_TEST(assets_only_listed)
         ck_assert_ptr_nonnull(strstr(lt_header(&r, "Content-Type"), "application/problem+json"));
         lt_resp_clear(&r);
     }
-    ck_assert_int_eq(lt_request(base, "POST", "/assets/docs.js", NULL, NULL, NULL, 0, NULL, &r),
-                     0);
+    ck_assert_int_eq(lt_request(base, "POST", "/assets/docs.js", NULL, NULL, NULL, 0, NULL, &r), 0);
     ck_assert_int_eq(r.status, 405);
     lt_resp_clear(&r);
 }
@@ -137,7 +139,8 @@ START_TEST(docs_cdn_opt_in)
     ck_assert_int_eq(lt_request(s.url, "GET", "/docs", NULL, NULL, NULL, 0, NULL, &r), 0);
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(
-        strstr(r.body, "src=\"https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0/swagger-ui-bundle.js\""));
+        strstr(r.body,
+               "src=\"https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0/swagger-ui-bundle.js\""));
     ck_assert_ptr_nonnull(strstr(r.body, "integrity=\"sha384-"));
     ck_assert_ptr_nonnull(strstr(r.body, "src=\"/assets/docs.js\""));
     csp_directive(lt_header(&r, "Content-Security-Policy"), "script-src", script_src,

@@ -748,16 +748,16 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("ws");
-    TCase *tc = tcase_create("ws");
-    SRunner *sr;
-    int failed;
+    Suite *s;
+    TCase *tc;
 
     url = lt_shared_url();
     if (url == NULL) {
         fprintf(stderr, "no shared server\n");
         return 1;
     }
+    s = suite_create("ws");
+    tc = tcase_create("ws");
     tcase_add_test(tc, header_token_gets_avatar_events);
     tcase_add_test(tc, query_token_and_only_own_events);
     tcase_add_test(tc, numbers_and_tasks_publish_events);
@@ -773,9 +773,5 @@ int main(void)
     tcase_add_test(tc, sigterm_with_open_socket_exits_0);
     tcase_add_test(tc, upgrade_close_churn_is_safe);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return lt_run_suite(s);
 }

@@ -1,6 +1,6 @@
 /*
- * ABI compatibility: built against the frozen 1.0 header (tests/plugins/abi-1.0), never the
- * current one, it must load and serve on every later host of major 1.
+ * ABI compatibility: built against the frozen 2.0 header (tests/plugins/abi-2.0), never the
+ * current one, it must load and serve on every later host of major 2.
  */
 #include <lintel/plugin.h>
 

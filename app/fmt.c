@@ -1,0 +1,20 @@
+/*
+ * printf into new memory (fmt.h): vasprintf with its undefined pointer on failure turned into
+ * NULL, so callers need one check.
+ */
+#include "fmt.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+char *fmt_alloc(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
