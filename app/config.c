@@ -9,8 +9,8 @@
 #include <lintel/plugin.h>
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <curl/curl.h>
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -635,13 +635,8 @@ static int config_cors(struct config *cfg, char **err)
         }
         origin = config_origin(words[i], &why);
         if (origin == NULL) {
-<<<<<<< HEAD
-            *err =
-                config_fmt("config: cors_origins: \"%s\" %s (https://app.example)", words[i], why);
-=======
             *err = fmt_alloc("config: cors_origins: \"%s\" %s (https://app.example)", words[i],
                               why);
->>>>>>> main
             goto cleanup;
         }
         free(words[i]);
@@ -714,12 +709,12 @@ static int config_check(struct config *cfg, char **err)
     /* mail: an SMTP URL of the two schemes libcurl sends with, and a sender to send as */
     if (cfg->smtp_url != NULL && strncasecmp(cfg->smtp_url, "smtp://", 7) != 0 &&
         strncasecmp(cfg->smtp_url, "smtps://", 8) != 0) {
-        *err =
-            config_fmt("config: smtp_url: \"%s\" is not an smtp:// or smtps:// URL", cfg->smtp_url);
+        *err = fmt_alloc("config: smtp_url: \"%s\" is not an smtp:// or smtps:// URL",
+                         cfg->smtp_url);
         return LINTEL_EPARAM;
     }
     if (cfg->smtp_url != NULL && (cfg->smtp_from == NULL || strchr(cfg->smtp_from, '@') == NULL)) {
-        *err = config_fmt("config: smtp_from: an address (name@domain) is required with smtp_url");
+        *err = fmt_alloc("config: smtp_from: an address (name@domain) is required with smtp_url");
         return LINTEL_EPARAM;
     }
     if (cfg->admin_password != NULL && strlen(cfg->admin_password) < cfg->password_min) {

@@ -21,18 +21,18 @@ struct config {
     unsigned connection_per_ip;  /* connection_per_ip: open connections per client, 128    */
     unsigned connection_timeout; /* connection_timeout: seconds idle, 30                   */
     size_t connection_memory;    /* connection_memory: bytes per connection, 32 KiB        */
-    size_t max_body;    /* max_body: bytes of a request body, 1 MiB (avatars: avatar_max) */
-    char *envelope;     /* envelope: "problem" (RFC 9457) or "jsend"              */
-    char *cors_origins; /* cors_origins: comma-separated, NULL = CORS off         */
-    bool cors_any;      /* cors_origins is "*": every origin                      */
-    char **cors_list;   /* else its origins, "scheme://host[:port]", NULL-ended   */
-    bool trust_proxy;   /* trust_proxy: honour X-Forwarded-For                    */
-    char *log_level;    /* log_level: error, warning, info (default), debug       */
+    size_t max_body;             /* max_body: bytes of a request body, 1 MiB (avatars: avatar_max) */
+    char *envelope;              /* envelope: "problem" (RFC 9457) or "jsend"              */
+    char *cors_origins;          /* cors_origins: comma-separated, NULL = CORS off         */
+    bool cors_any;               /* cors_origins is "*": every origin                      */
+    char **cors_list;            /* else its origins, "scheme://host[:port]", NULL-ended   */
+    bool trust_proxy;            /* trust_proxy: honour X-Forwarded-For                    */
+    char *log_level;             /* log_level: error, warning, info (default), debug       */
 
     /* storage */
-    char *data_dir;              /* data_dir: "./data"                                     */
-    char *synchronous;           /* synchronous: "FULL" (default) or "NORMAL"              */
-    unsigned busy_timeout;       /* busy_timeout: milliseconds, 5000                       */
+    char *data_dir;        /* data_dir: "./data"                                     */
+    char *synchronous;     /* synchronous: "FULL" (default) or "NORMAL"              */
+    unsigned busy_timeout; /* busy_timeout: milliseconds, 5000                       */
     unsigned snapshot_keep;      /* snapshot_keep: snapshots before migrating kept, 3   */
     bool migrate_accept_changed; /* migrate_accept_changed: start despite changed files */
 
@@ -79,20 +79,20 @@ struct config {
 
     /* self-service accounts and mail (docs/auth.md "Mail", "Password reset") */
     char *smtp_url;              /* smtp_url: smtp:// or smtps://host[:port]; NULL = no mail */
-    char *smtp_from;             /* smtp_from: envelope and From: address                   */
-    char *smtp_user;             /* smtp_user: SMTP AUTH user, NULL = none                  */
-    char *smtp_password;         /* smtp_password (secret)                                  */
-    unsigned smtp_timeout;       /* smtp_timeout: seconds per mail, 10                      */
-    char *mail_templates;        /* mail_templates: dir of operator templates, NULL = built-in */
-    char *public_url;            /* public_url: base of links in mails, NULL = token only   */
-    long long reset_ttl;         /* reset_ttl: seconds a reset token lives, 1800            */
-    long long verify_ttl;        /* verify_ttl: seconds a verification token lives, 2 days  */
-    bool require_verified_email; /* require_verified_email: login needs it, false           */
-    char *registration;          /* registration: open (default), closed, invite            */
-    unsigned register_max_ip;    /* register_max_ip: registrations per address per hour, 0 = off */
-    unsigned forgot_max_email;   /* forgot_max_email: reset mails per address per hour, 3   */
-    unsigned forgot_max_ip;      /* forgot_max_ip: reset requests per client per hour, 10   */
-    unsigned cleanup_interval;   /* cleanup_interval: seconds between cleanups, 3600        */
+    char *smtp_from;             /* smtp_from: envelope and From: address                    */
+    char *smtp_user;             /* smtp_user: SMTP AUTH user, NULL = none                   */
+    char *smtp_password;         /* smtp_password (secret)                                   */
+    unsigned smtp_timeout;       /* smtp_timeout: seconds per mail, 10                       */
+    char *mail_templates;        /* mail_templates: operator templates, NULL = built-in     */
+    char *public_url;            /* public_url: base of links in mails, NULL = code only     */
+    long long reset_ttl;         /* reset_ttl: seconds a reset code works, 1800              */
+    long long verify_ttl;        /* verify_ttl: seconds a verification code works, 2 days    */
+    bool require_verified_email; /* require_verified_email: login needs it, false            */
+    char *registration;          /* registration: open (default), closed, invite             */
+    unsigned register_max_ip;    /* register_max_ip: registrations/address/hour, 0 = off     */
+    unsigned forgot_max_email;   /* forgot_max_email: reset requests/address/hour, 3         */
+    unsigned forgot_max_ip;      /* forgot_max_ip: reset requests/client/hour, 10            */
+    unsigned cleanup_interval;   /* cleanup_interval: seconds between cleanups, 3600         */
 };
 
 /*
