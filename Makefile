@@ -48,6 +48,11 @@ bench:
 	$(MAKE) build
 	tests/bench/run.sh $(BUILD)
 
+# Mixed traffic at 64 connections for SOAK_MINUTES (default 30) against a Release-like build;
+# RSS, 5xx and p99 per minute, descriptors before and after, pass/fail (docs/hardening.md).
+soak: build
+	tests/soak/run.sh $(BUILD)
+
 # Every libFuzzer harness for FUZZ_SECONDS (default 60) each, FUZZ_JOBS (default 1) at once.
 fuzz:
 	@scripts/install-deps.sh scripts/debian-packages.txt scripts/bench-packages.txt

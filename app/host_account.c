@@ -8,7 +8,9 @@
 #include "config.h"
 #include "host_api.h"
 
+#include <ctype.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,13 +56,46 @@ static const char *account_addr(lintel_req *req)
 }
 
 /*
- * 429 when the login name or the client address has reached its limit of failures in the
- * window. Retry-After is when enough of them have aged out for one more try.
+ * Whether no page of another site could have made a browser send this login: its body is
+ * application/json (or +json), which a browser sends cross-site only after a CORS preflight,
+ * and it has no Origin, or one that cors_origins lists by name (with "*" every site passes
+ * the preflight, so only a client without an Origin is trusted). A form post, or a body
+ * without a Content-Type, is not: any page can submit one (docs/auth.md "Brute force").
  */
-static int account_limited(lintel_req *req, const char *login, const char *addr)
+static bool account_trusted_channel(lintel_req *req)
+{
+    const struct lintel_api *api = host_api();
+    const char *ct = api->req_header(req, "Content-Type");
+    const char *origin = api->req_header(req, "Origin");
+    char mt[128];
+    size_t i = 0, n;
+
+    if (ct == NULL)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    for (; ct[i] != '\0' && ct[i] != ';' && ct[i] != ' ' && i + 1 < sizeof(mt); i++)
+        mt[i] = (char)tolower((unsigned char)ct[i]);
+    mt[i] = '\0';
+    n = strlen(mt);
+    if (strcmp(mt, "application/json") != 0 && (n <= 5 || strcmp(mt + n - 5, "+json") != 0))
+        return false;
+    if (origin == NULL)
+        return true;
+    return !req->cfg->cors_any && config_origin_allowed(req->cfg, origin);
+}
+
+/*
+ * 429 when the login name or the client address has reached its limit of failures in the
+ * window. Retry-After is when enough of them have aged out for one more try. A login through
+ * a trusted channel counts only the name's trusted failures, so failures forged through other
+ * people's browsers lock out forms only, never the app (docs/auth.md "Brute force").
+ */
+static int account_limited(lintel_req *req, const char *login, const char *addr, bool trusted)
 {
     static const char *const sql[2] = {
         "WITH f AS (SELECT at FROM login_failures WHERE username = ?1"
+        " AND (?4 = 0 OR trusted = 1)"
         " AND at > unixepoch() - ?2) SELECT (SELECT count(*) FROM f) AS n,"
         " (SELECT at FROM f ORDER BY at LIMIT 1 OFFSET max((SELECT count(*) FROM f) - ?3, 0))"
         " + ?2 - unixepoch() AS wait",
@@ -79,8 +114,11 @@ static int account_limited(lintel_req *req, const char *login, const char *addr)
     for (i = 0; i < 2 && rc == 0; i++) {
         if (limits[i] <= 0)
             continue;
-        rc = api->sql_rowf(req, &j_row, sql[i], "sII", keys[i], (json_int_t)ACCOUNT_WINDOW,
-                           (json_int_t)limits[i]);
+        rc = i == 0 ? api->sql_rowf(req, &j_row, sql[i], "sIII", keys[i],
+                                    (json_int_t)ACCOUNT_WINDOW, (json_int_t)limits[i],
+                                    (json_int_t)trusted)
+                    : api->sql_rowf(req, &j_row, sql[i], "sII", keys[i],
+                                    (json_int_t)ACCOUNT_WINDOW, (json_int_t)limits[i]);
         if (rc != 0)
             break;
         if (json_integer_value(json_object_get(j_row, "n")) >= limits[i]) {
@@ -108,7 +146,8 @@ static int account_limited(lintel_req *req, const char *login, const char *addr)
     return rc;
 }
 
-static int account_record_failure(lintel_req *req, const char *login, const char *addr)
+static int account_record_failure(lintel_req *req, const char *login, const char *addr,
+                                  bool trusted)
 {
     const struct lintel_api *api = host_api();
     int rc;
@@ -116,8 +155,10 @@ static int account_record_failure(lintel_req *req, const char *login, const char
     rc = api->sql_execf(req, NULL, "DELETE FROM login_failures WHERE at <= unixepoch() - ?1", "I",
                         (json_int_t)ACCOUNT_WINDOW);
     if (rc == 0)
-        rc = api->sql_execf(req, NULL, "INSERT INTO login_failures (username, addr) VALUES (?1, ?2)",
-                            "ss", login, addr);
+        rc = api->sql_execf(req, NULL,
+                            "INSERT INTO login_failures (username, addr, trusted)"
+                            " VALUES (?1, ?2, ?3)",
+                            "ssI", login, addr, (json_int_t)trusted);
     return rc;
 }
 
@@ -375,6 +416,7 @@ int host_account_login(lintel_req *req, const struct lintel_login *in, json_t **
     const char *hash, *addr, *role;
     char *scope = NULL;
     long long user_id;
+    bool trusted;
     int rc, ok;
 
     *j_out = NULL;
@@ -386,7 +428,8 @@ int host_account_login(lintel_req *req, const struct lintel_login *in, json_t **
     free(scope);
     scope = NULL;
     addr = account_addr(req);
-    rc = account_limited(req, in->login, addr);
+    trusted = account_trusted_channel(req);
+    rc = account_limited(req, in->login, addr, trusted);
     if (rc != 0)
         goto cleanup;
     rc = api->sql_rowf(req, &j_user,
@@ -416,7 +459,7 @@ int host_account_login(lintel_req *req, const struct lintel_login *in, json_t **
     ok = j_user != NULL && json_integer_value(json_object_get(j_check, "ok")) == 1;
     if (!ok) {
         api->heavy_end(req);
-        rc = account_record_failure(req, in->login, addr);
+        rc = account_record_failure(req, in->login, addr, trusted);
         if (rc == 0)
             rc = api->res_error(&req->res, LINTEL_EAUTH, NULL, "Invalid username or password");
         goto cleanup;

@@ -11,6 +11,7 @@
 #include "host_api.h"
 #include "host_kit.h"
 #include "http_client.h"
+#include "import_cli.h"
 #include "keys_cli.h"
 #include "log.h"
 #include "metrics.h"
@@ -57,6 +58,7 @@ static void main_usage(FILE *out)
                  "       lintel migrate --dry-run           apply them to a copy, report, keep nothing\n"
                  "       lintel migrate --accept-changed    record changed files' new checksums\n"
                  "       lintel [--config FILE] user ...    manage accounts (lintel user --help)\n"
+                 "       lintel [--config FILE] import PROFILE FILE  a seed system's data, all or nothing\n"
                  "       lintel [--config FILE] keys list|rotate   the signing-key ring\n"
                  "       lintel [--config FILE] shell [SQL]  the database in sqlite3, extension loaded\n"
                  "       lintel [--config FILE] healthcheck  exit 0 when the server's /health is ok\n"
@@ -72,6 +74,7 @@ enum main_cmd {
     CMD_SERVE,
     CMD_MIGRATE,
     CMD_USER,
+    CMD_IMPORT,
     CMD_KEYS,
     CMD_SHELL,
     CMD_HEALTHCHECK,
@@ -146,6 +149,10 @@ static int main_args(int argc, char **argv, const char **config_path, enum main_
             *cmd = CMD_MIGRATE;
         } else if (strcmp(word, "user") == 0 || strcmp(word, "keys") == 0) {
             *cmd = word[0] == 'u' ? CMD_USER : CMD_KEYS;
+            *sub = optind - 1;
+            return 0;
+        } else if (strcmp(word, "import") == 0) {
+            *cmd = CMD_IMPORT;
             *sub = optind - 1;
             return 0;
         } else if (strcmp(word, "shell") == 0 || strcmp(word, "healthcheck") == 0) {
@@ -357,8 +364,8 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     st.log_open = true;
-    if (cmd == CMD_USER) {
-        rc = users_cli_main(argc - sub, argv + sub, &st.cfg);
+    if (cmd == CMD_USER || cmd == CMD_IMPORT) {
+        rc = (cmd == CMD_USER ? users_cli_main : import_cli_main)(argc - sub, argv + sub, &st.cfg);
         goto cleanup;
     }
     if (cmd == CMD_SHELL || cmd == CMD_HEALTHCHECK) {

@@ -5,6 +5,7 @@
 #include "users_cli.h"
 
 #include "auth.h"
+#include "cli_db.h"
 #include "config.h"
 #include "db.h"
 
@@ -62,32 +63,6 @@ static int users_cli_read_password(char **out)
     return 0;
 }
 
-/* This thread's connection, opening the database when the caller has not. */
-static int users_cli_db(const struct config *cfg, struct db **db, int *opened)
-{
-    json_t *j_row = NULL;
-    int rc;
-
-    rc = db_thread(db);
-    if (rc != 0) {
-        rc = db_global_init(cfg);
-        *opened = rc == 0;
-        if (rc == 0)
-            rc = db_thread(db);
-    }
-    if (rc != 0) {
-        fprintf(stderr, "lintel user: cannot open the database under %s\n",
-                cfg->data_dir != NULL ? cfg->data_dir : "./data");
-        return rc;
-    }
-    rc = db_row(*db, "SELECT 1 AS ok FROM sqlite_schema WHERE type = 'table' AND name = 'users'",
-                NULL, &j_row);
-    json_decref(j_row);
-    if (rc != 0)
-        fprintf(stderr, "lintel user: the database has no users table yet: run `lintel migrate`\n");
-    return rc;
-}
-
 /*
  * argv: "user", then the command, its NAME and options in any order (getopt_long permutes):
  * "add NAME [-r|--role user|admin]" or "passwd NAME". 0, or -1 for a usage error.
@@ -127,7 +102,7 @@ int users_cli_main(int argc, char **argv, const struct config *cfg)
 
     if (users_cli_args(argc, argv, &cmd, &name, &role) != 0)
         return users_cli_usage();
-    if (users_cli_db(cfg, &db, &opened) != 0)
+    if (cli_db_open(cfg, "lintel user", "users", &db, &opened) != 0)
         goto cleanup;
     if (users_cli_read_password(&password) != 0) {
         fprintf(stderr, "lintel user: no password on standard input\n");

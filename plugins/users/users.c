@@ -5,6 +5,7 @@
 #include <lintel/kit.h>
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,6 +199,24 @@ static int users_finish(lintel_req *req, int rc)
     return rc;
 }
 
+/*
+ * Inside the open transaction, unless rc already failed: applies c, ends the user's sessions
+ * (all but keep_sid) when end_sessions, commits (or rolls back), and replies 200 with the user.
+ */
+static int users_write(lintel_req *req, lintel_res *res, int rc, long long id,
+                       const struct users_change *c, bool end_sessions, const char *keep_sid,
+                       json_t **j_user)
+{
+    if (rc == 0)
+        rc = users_apply(req, res, id, c, j_user);
+    if (rc == 0 && end_sessions)
+        rc = lintel_session_end(req, id, NULL, keep_sid);
+    rc = users_finish(req, rc);
+    if (rc == 0)
+        rc = lintel_res_json(res, 200, *j_user);
+    return rc;
+}
+
 /* GET /api/users/me */
 static int users_me_get(lintel_req *req, lintel_res *res, void *state)
 {
@@ -316,13 +335,8 @@ static int users_me_patch(lintel_req *req, lintel_res *res, void *state)
     rc = lintel_sql_begin(req);
     if (rc != 0)
         goto cleanup;
-    rc = users_apply(req, res, id, &c, &j_user);
     /* a new password: whoever else holds a session of this account is out */
-    if (rc == 0 && c.password != NULL)
-        rc = lintel_session_end(req, id, NULL, sid);
-    rc = users_finish(req, rc);
-    if (rc == 0)
-        rc = lintel_res_json(res, 200, j_user);
+    rc = users_write(req, res, 0, id, &c, c.password != NULL, sid, &j_user);
 cleanup:
     json_decref(j_hash);
     json_decref(j_user);
@@ -479,14 +493,8 @@ static int users_admin_patch(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     if (c.role != NULL && strcmp(c.role, "admin") != 0)
         rc = users_last_admin(req, res, id);
-    if (rc == 0)
-        rc = users_apply(req, res, id, &c, &j_user);
     /* A reset password or a new role: every session of that user ends now. */
-    if (rc == 0 && ends)
-        rc = lintel_session_end(req, id, NULL, NULL);
-    rc = users_finish(req, rc);
-    if (rc == 0)
-        rc = lintel_res_json(res, 200, j_user);
+    rc = users_write(req, res, rc, id, &c, ends, NULL, &j_user);
 cleanup:
     json_decref(j_hash);
     json_decref(j_before);

@@ -13,7 +13,7 @@ wrk_threads=${THREADS:-2}
 rounds=${ROUNDS:-3}
 pool=$(( $(nproc) * 2 )); [ "$pool" -lt 4 ] && pool=4
 command -v wrk >/dev/null || { echo "bench_host: wrk is missing (scripts/bench-packages.txt)"; exit 1; }
-cmake --build "$build" --target bench_hello lintel plugin_example >/dev/null
+cmake --build "$build" --target bench_hello lintel plugin_example >/dev/null  # example.so lands in $build/examples
 
 tmp=$(mktemp -d /tmp/lintel-bench-XXXXXX)
 pids=""
@@ -32,7 +32,7 @@ pids="$pids $!"
 pids="$pids $!"
 
 LINTEL_PORT=0 LINTEL_DATA_DIR="$tmp/data" LINTEL_PLUGINS=example \
-LINTEL_PLUGIN_DIR="$build/plugins" LINTEL_ADMIN_PASSWORD=bench-password-123 \
+LINTEL_PLUGIN_DIR="$build/examples" LINTEL_ADMIN_PASSWORD=bench-password-123 \
 LINTEL_LOG_LEVEL="${LINTEL_LOG_LEVEL:-info}" "$build/app/lintel" 2>"$tmp/lintel.log" &
 pids="$pids $!"
 i=0

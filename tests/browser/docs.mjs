@@ -53,6 +53,24 @@ await run("docs", async (open) => {
   const body = await op.locator(".live-responses-table .microlight, .live-responses-table pre").first().innerText();
   check(body.includes('"count"'), "the page shows the stats body");
 
+  // Try it out with query parameters: GET /api/datapoints?start&end&limit.
+  const dp = page.locator("#operations-datapoints-get_api_datapoints");
+  await dp.locator(".opblock-summary").first().click();
+  await dp.locator("button.try-out__btn").click();
+  const now = Math.floor(Date.now() / 1000);
+  await dp.locator('tr[data-param-name="start"] input').fill(String(now - 86400));
+  await dp.locator('tr[data-param-name="end"] input').fill(String(now + 3600));
+  await dp.locator('tr[data-param-name="limit"] input').fill("5");
+  const listed = page.waitForResponse((r) => r.url().includes("/api/datapoints?"));
+  await dp.locator("button.execute").click();
+  const lr = await listed;
+  const q = new URL(lr.url()).searchParams;
+  check(lr.status() === 200 && q.get("start") === String(now - 86400) &&
+        q.get("end") === String(now + 3600) && q.get("limit") === "5",
+        `GET ${new URL(lr.url()).search} answered ${lr.status()}`);
+  const listBody = await lr.json();
+  check(listBody.limit === 5 && Array.isArray(listBody.items), "the list honours limit=5");
+
   check(blocked.length === 0, `no request left the server's origin (${blocked.join(", ") || "none"})`);
   await op.scrollIntoViewIfNeeded();
   await page.screenshot({ path: artifact("docs.png"), fullPage: false });

@@ -272,6 +272,75 @@ START_TEST(populate_upstream_errors)
 }
 END_TEST
 
+/* lintel import datapoints: seed 002's tables as JSON lines, all or nothing. */
+START_TEST(import_jsonl)
+{
+    struct lt_server s;
+    struct lt_resp r;
+    char path[4200], env_dir[4200], kept[4200], *out = NULL, *t;
+    const char *env[] = {"LINTEL_COMPAT=datapoints", "LINTEL_PASSWORD_MIN=4", env_dir, NULL};
+    FILE *f;
+
+    ck_assert_int_eq(lt_server_start(&s, env + 1, NULL), 0);
+    ck_assert_int_eq(lt_server_stop_keep(&s), 0);
+    snprintf(env_dir, sizeof(env_dir), "LINTEL_DATA_DIR=%s", s.data_dir);
+    snprintf(kept, sizeof(kept), "rm -rf '%s'", s.data_dir);
+    /* a point whose valid flag its tags do not give: refused, nothing imported */
+    snprintf(path, sizeof(path), "%s/bad.jsonl", s.data_dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"users\": {\"id\": 0, \"username\": \"olduser\", \"hashed_password\":"
+          " \"$2b$12$a/pMatsPyWuHa5KdqatsFOLZgPYjPZU4If4//jeretXqZ.ujoYFJG\", \"role\": \"admin\"}}\n"
+          "{\"data_points\": {\"id\": 1, \"time\": \"2024-04-22T15:07:57+00:00\", \"value\": -0.5,"
+          " \"valid\": true, \"tags\": [\"system\"]}}\n",
+          f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(lt_run(s.data_dir, env, (const char *const[]){"import", "datapoints", path, NULL},
+                            &out),
+                     1);
+    ck_assert_msg(strstr(out, "line 2 (data_points) refused") != NULL &&
+                      strstr(out, "nothing was imported") != NULL,
+                  "%s", out);
+    free(out);
+    snprintf(path, sizeof(path), "%s/seed002.jsonl", s.data_dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"users\": {\"id\": 0, \"username\": \"olduser\", \"hashed_password\":"
+          " \"$2b$12$a/pMatsPyWuHa5KdqatsFOLZgPYjPZU4If4//jeretXqZ.ujoYFJG\", \"role\": \"admin\"}}\n"
+          "{\"data_points\": {\"id\": 1, \"time\": \"2024-04-22T15:07:57+00:00\","
+          " \"value\": -0.19938130676746368, \"valid\": true, \"tags\": []}}\n"
+          "\n"
+          "{\"data_points\": {\"id\": 2, \"time\": \"2024-04-22T15:08:01+00:00\", \"value\": 1.5,"
+          " \"valid\": false, \"tags\": [\"system\", \"too old\"]}}\n",
+          f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(lt_run(s.data_dir, env, (const char *const[]){"import", "datapoints", path, NULL},
+                            &out),
+                     0);
+    ck_assert_msg(strstr(out, "imported 3 rows") != NULL, "%s", out);
+    free(out);
+    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
+    /* the seed's bcrypt hash of "admin" verifies as it is */
+    ck_assert_int_eq(lt_request(s.url, "POST", "/auth/login", NULL,
+                                "application/x-www-form-urlencoded",
+                                "username=olduser&password=admin", (size_t)-1, NULL, &r),
+                     0);
+    ck_assert_int_eq(r.status, 200);
+    t = strdup(json_string_value(json_object_get(r.j_body, "access_token")));
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_json(s.url, "GET", "/api/data", t, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_array_size(r.j_body), 2); /* an admin sees the invalid one too */
+    ck_assert_ptr_nonnull(strstr(r.body, "{\"time\":\"2024-04-22T15:07:57Z\","
+                                         "\"value\":-0.19938130676746368,\"valid\":true,"
+                                         "\"tags\":[]}"));
+    lt_resp_clear(&r);
+    free(t);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+    ck_assert_int_eq(system(kept), 0);
+}
+END_TEST
+
 static Suite *dpc_suite(void)
 {
     Suite *s = suite_create("compat_datapoints");
@@ -283,6 +352,10 @@ static Suite *dpc_suite(void)
     tcase_add_test(tc, auth_errors);
     tcase_add_test(tc, populate_and_data);
     tcase_add_test(tc, populate_upstream_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("import");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, import_jsonl);
     suite_add_tcase(s, tc);
     return s;
 }

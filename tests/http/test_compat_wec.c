@@ -383,6 +383,94 @@ START_TEST(refused_starts)
 }
 END_TEST
 
+/* Writes text to dir/name; the path into buf. */
+static const char *write_file(const char *dir, const char *name, const char *text, char *buf,
+                              size_t size)
+{
+    FILE *f;
+
+    snprintf(buf, size, "%s/%s", dir, name);
+    f = fopen(buf, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fputs(text, f) >= 0, 1);
+    ck_assert_int_eq(fclose(f), 0);
+    return buf;
+}
+
+/* lintel import wec: seed 000's TinyDB file, all or nothing, then served by the profile. */
+START_TEST(import_tinydb)
+{
+    struct lt_server s;
+    struct lt_resp r;
+    char path[4096], env_dir[4200], kept[4200], *out = NULL, *t;
+    const char *env[] = {"LINTEL_COMPAT=wec", "LINTEL_ADMIN_PASSWORD=1234", "LINTEL_PASSWORD_MIN=4",
+                         env_dir, NULL};
+    const json_t *j_list;
+
+    /* a first start migrates and creates the admin the seed's numbers belong to */
+    ck_assert_int_eq(lt_server_start(&s, wec_env, NULL), 0);
+    ck_assert_int_eq(lt_server_stop_keep(&s), 0);
+    snprintf(env_dir, sizeof(env_dir), "LINTEL_DATA_DIR=%s", s.data_dir);
+    snprintf(kept, sizeof(kept), "rm -rf '%s'", s.data_dir);
+    /* a bad value anywhere, or an unknown user: nothing is imported */
+    write_file(s.data_dir, "bad.json",
+               "{\"numbers\": {\"1\": {\"username\": \"admin\", \"value\": 5, \"created_at\":"
+               " \"2025-11-21T18:52:00.123456Z\"}, \"2\": {\"username\": \"admin\", \"value\": 0,"
+               " \"created_at\": \"2025-11-21T18:53:00.000000Z\"}}}",
+               path, sizeof(path));
+    ck_assert_int_eq(lt_run(s.data_dir, env, (const char *const[]){"import", "wec", path, NULL},
+                            &out),
+                     1);
+    ck_assert_msg(strstr(out, "numbers[2] refused") != NULL &&
+                      strstr(out, "nothing was imported") != NULL,
+                  "%s", out);
+    free(out);
+    write_file(s.data_dir, "ghost.json",
+               "{\"numbers\": {\"1\": {\"username\": \"ghost\", \"value\": 5, \"created_at\":"
+               " \"2025-11-21T18:52:00.123456Z\"}}}",
+               path, sizeof(path));
+    ck_assert_int_eq(lt_run(s.data_dir, env, (const char *const[]){"import", "wec", path, NULL},
+                            &out),
+                     1);
+    ck_assert_msg(strstr(out, "no user 'ghost'") != NULL, "%s", out);
+    free(out);
+    /* the good file: doc ids in numeric order (10 after 2) keep the seed's order */
+    write_file(s.data_dir, "db.json",
+               "{\"numbers\": {\"10\": {\"username\": \"admin\", \"value\": 2, \"created_at\":"
+               " \"2025-11-21T18:54:00.000001Z\"}, \"1\": {\"username\": \"admin\", \"value\": 5,"
+               " \"created_at\": \"2025-11-21T18:52:00.123456Z\"}, \"2\": {\"username\": \"admin\","
+               " \"value\": 3, \"created_at\": \"2025-11-21T18:53:00.000000Z\"}}}",
+               path, sizeof(path));
+    ck_assert_int_eq(lt_run(s.data_dir, env, (const char *const[]){"import", "wec", path, NULL},
+                            &out),
+                     0);
+    ck_assert_msg(strstr(out, "imported 3 rows") != NULL && strstr(out, "admin 3") != NULL, "%s",
+                  out);
+    free(out);
+    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
+    ck_assert_int_eq(lt_json(s.url, "POST", "/login", NULL,
+                             "{\"username\":\"admin\",\"password\":\"1234\"}", &r),
+                     0);
+    t = strdup(json_string_value(json_object_get(r.j_body, "access_token")));
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_json(s.url, "GET", "/numbers", t, NULL, &r), 0);
+    j_list = json_object_get(r.j_body, "numbers");
+    ck_assert_int_eq(json_array_size(j_list), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(j_list, 0), "value")), 5);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(j_list, 1), "value")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(j_list, 2), "value")), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j_list, 0), "created_at")),
+                     "2025-11-21T18:52:00Z");
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_json(s.url, "GET", "/stats", t, NULL, &r), 0);
+    ck_assert_ptr_nonnull(strstr(r.body, "\"count\":3,\"sum\":10"));
+    lt_resp_clear(&r);
+    free(t);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+    ck_assert_int_eq(system(kept), 0); /* the directory the import went into */
+}
+END_TEST
+
 static Suite *wec_suite(void)
 {
     Suite *s = suite_create("compat_wec");
@@ -402,6 +490,7 @@ static Suite *wec_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, not_loaded);
     tcase_add_test(tc, refused_starts);
+    tcase_add_test(tc, import_tinydb);
     suite_add_tcase(s, tc);
     return s;
 }

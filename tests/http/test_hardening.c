@@ -323,6 +323,49 @@ START_TEST(raw_bytes_that_are_not_utf8_get_a_4xx)
 }
 END_TEST
 
+static long form_login(const char *url, const char *user, const char *pw)
+{
+    static const char *const headers[] = {"Origin: https://attacker.example", NULL};
+    char body[256];
+    struct lt_resp r;
+    long status;
+
+    snprintf(body, sizeof(body), "grant_type=password&username=%s&password=%s", user, pw);
+    ck_assert_int_eq(lt_request(url, "POST", "/api/auth/login", NULL,
+                                "application/x-www-form-urlencoded", body, strlen(body), headers,
+                                &r),
+                     0);
+    status = r.status;
+    lt_resp_clear(&r);
+    return status;
+}
+
+/*
+ * Item 11: form posts from other people's browsers (any page can submit a form to the login)
+ * lock the username for forms only; the owner's JSON login with the right password still
+ * works, and JSON guesses are still limited.
+ */
+START_TEST(forged_form_failures_do_not_lock_the_app_out)
+{
+    struct lt_server s;
+    char *token = NULL, *name = NULL;
+    int i;
+
+    ck_assert_int_eq(lt_server_start(&s, NULL, NULL), 0);
+    ck_assert_int_eq(lt_register(s.url, "victim", "victim-password", &token, NULL, &name), 0);
+    for (i = 0; i < 5; i++)
+        ck_assert_int_eq(form_login(s.url, name, "wrong-guess"), 401);
+    ck_assert_int_eq(form_login(s.url, name, "victim-password"), 429); /* forms: locked */
+    ck_assert_int_eq(login(s.url, name, "victim-password"), 200);     /* the app: not */
+    for (i = 0; i < 5; i++)
+        ck_assert_int_eq(login(s.url, name, "wrong-guess"), 401);
+    ck_assert_int_eq(login(s.url, name, "victim-password"), 429); /* JSON guesses still lock */
+    free(token);
+    free(name);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hardening");
@@ -336,6 +379,7 @@ int main(void)
     tcase_add_test(tc, populate_has_a_total_deadline);
     tcase_add_test(tc, avatar_fsync_failure_keeps_no_descriptor);
     tcase_add_test(tc, raw_bytes_that_are_not_utf8_get_a_4xx);
+    tcase_add_test(tc, forged_form_failures_do_not_lock_the_app_out);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

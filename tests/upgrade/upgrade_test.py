@@ -368,6 +368,66 @@ def applied(data_dir):
         db.close()
 
 
+def cli(binary, plugin_dir, data_dir, args, env=None):
+    """Runs `lintel <args>` on data_dir; (exit status, stdout + stderr)."""
+    e = dict(os.environ)
+    e.update({"LINTEL_DATA_DIR": data_dir, "LINTEL_PLUGIN_DIR": plugin_dir,
+              "LINTEL_ADMIN_PASSWORD": ADMIN_PW, "LINTEL_LOG_LEVEL": "info"})
+    e.update(env or {})
+    r = subprocess.run([binary] + args, env=e, capture_output=True, text=True, timeout=120)
+    return r.returncode, r.stdout + r.stderr
+
+
+def cli_checks(new_bin, new_plugins, pristine, upgraded, tmp):
+    """migrate --status, --dry-run, a changed shipped file, a newer database."""
+    d = os.path.join(tmp, "cli-pending")
+    shutil.copytree(pristine, d)
+    rc, out = cli(new_bin, new_plugins, d, ["migrate", "--status"])
+    if rc != 0 or "last migrated by 0.1.0" not in out or not re.search(
+            r"core\s+0011_users_autoincrement\s+pending .* rebuild: users", out) or \
+            not re.search(r"core\s+0001_users\s+applied\s+\d{4}-", out):
+        fail("migrate --status before the upgrade: exit %d\n%s" % (rc, out))
+    before = applied(d)
+    rc, out = cli(new_bin, new_plugins, d, ["migrate", "--dry-run"])
+    if rc != 0 or "all would apply" not in out or "ok       core/0011_users_autoincrement, " \
+            "rebuilds users" not in out:
+        fail("migrate --dry-run: exit %d\n%s" % (rc, out))
+    if applied(d) != before or [f for f in os.listdir(d) if f.startswith(".dry-run")]:
+        fail("migrate --dry-run changed the database or left its copy: %r" % os.listdir(d))
+    rc, out = cli(new_bin, new_plugins, upgraded, ["migrate", "--status"])
+    if rc != 0 or "0 pending, 0 changed" not in out:
+        fail("migrate --status after the upgrade: exit %d\n%s" % (rc, out))
+
+    # a shipped file that changed after it was applied stops the start, naming it
+    d = os.path.join(tmp, "cli-changed")
+    shutil.copytree(upgraded, d)
+    db = sqlite3.connect(os.path.join(d, "lintel.db"))
+    db.execute("UPDATE schema_migrations SET checksum = ? WHERE component = 'core' AND "
+               "id = '0001_users'", ("0" * 64,))
+    db.commit()
+    db.close()
+    for args in (["migrate"], ["serve"], ["migrate", "--status"]):
+        rc, out = cli(new_bin, new_plugins, d, args, {"LINTEL_PORT": "0"})
+        named = (re.search(r"core\s+0001_users\s+CHANGED", out) if "--status" in args
+                 else "sql/core/0001_users.sql" in out)
+        if rc != 2 or not named:
+            fail("lintel %s with a changed file: exit %d\n%s" % (" ".join(args), rc, out))
+    rc, out = cli(new_bin, new_plugins, d, ["migrate"], {"LINTEL_MIGRATE_ACCEPT_CHANGED": "true"})
+    if rc != 0 or "changed after it was applied; accepted" not in out:
+        fail("migrate with migrate_accept_changed: exit %d\n%s" % (rc, out))
+    rc, out = cli(new_bin, new_plugins, d, ["migrate", "--status"])
+    if rc != 0 or "0 pending, 0 changed" not in out:
+        fail("the accepted checksum was not recorded: exit %d\n%s" % (rc, out))
+
+    # a database a newer release migrated is refused (roll back from a snapshot instead)
+    db = sqlite3.connect(os.path.join(d, "lintel.db"))
+    db.execute("PRAGMA user_version = 99000000")
+    db.close()
+    rc, out = cli(new_bin, new_plugins, d, ["migrate"])
+    if rc != 2 or "last used by lintel 99.0.0" not in out:
+        fail("a newer database: exit %d\n%s" % (rc, out))
+
+
 # ---- the test ------------------------------------------------------------------------------
 
 def main():
@@ -469,6 +529,9 @@ def main():
                                    sorted(schema(fresh) - schema(data))))
         log("upgrade from %s: every read the same, tokens and roles kept, schema as new"
             % commit[:12])
+
+        cli_checks(new_bin, new_plugins, pristine, data, tmp)
+        log("migrate --status, --dry-run, a changed file (exit 2, forced) and a newer database")
 
         # 3. kill -9 inside each pending migration; the next start finishes from a whole database
         pending = sorted(applied(data) - old_applied)

@@ -1,0 +1,297 @@
+/*
+ * `lintel import <profile> FILE`: brings a seed system's existing data into lintel, all or
+ * nothing, through the same tables, rules (CHECKs) and extension functions as the API.
+ */
+#include "import_cli.h"
+
+#include "cli_db.h"
+#include "config.h"
+#include "db.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* A file larger than this is refused before it is read: the import holds it in memory. */
+#define IMPORT_MAX_BYTES (256LL * 1024 * 1024)
+
+struct import_report {
+    long long rows;
+    json_t *j_per_user; /* {username: count} */
+};
+
+/* One importer: reads path (size already checked), writes inside the caller's transaction. */
+struct importer {
+    const char *profile;
+    const char *table; /* a table the import needs (migrated by the profile's plugin)  */
+    const char *what;  /* the seed's store, for --help                                  */
+    int (*run)(struct db *db, const char *path, struct import_report *rep);
+};
+
+/* The id of a live user named username, or 0 with the reason on stderr. */
+static long long import_user(struct db *db, const char *username)
+{
+    json_t *j_params = json_pack("[s]", username), *j_row = NULL;
+    long long id = 0;
+
+    if (j_params != NULL &&
+        db_row(db, "SELECT id FROM users WHERE username = ?1 COLLATE NOCASE AND deleted_at IS NULL",
+               j_params, &j_row) == 0)
+        id = (long long)json_integer_value(json_object_get(j_row, "id"));
+    else
+        fprintf(stderr,
+                "lintel import: no user '%s' in lintel: create it first (lintel user add %s)\n",
+                username, username);
+    json_decref(j_row);
+    json_decref(j_params);
+    return id;
+}
+
+static void import_count(struct import_report *rep, const char *username)
+{
+    json_t *j = json_object_get(rep->j_per_user, username);
+
+    json_object_set_new(rep->j_per_user, username,
+                        json_integer(json_integer_value(j) + 1));
+    rep->rows++;
+}
+
+/* Doc ids of a TinyDB table in numeric order, so lintel's ids keep the seed's order. */
+static int import_doc_cmp(const void *a, const void *b)
+{
+    long long x = atoll(*(const char *const *)a), y = atoll(*(const char *const *)b);
+
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Seed 000's TinyDB file: {"numbers": {"<doc id>": {"username", "value", "created_at"}}}.
+ * Every number goes to the lintel user of that name; the value passes lintel_rule_number (the
+ * table's CHECK); created_at keeps its second.
+ */
+static int import_wec(struct db *db, const char *path, struct import_report *rep)
+{
+    json_error_t err;
+    json_t *j_root = json_load_file(path, JSON_REJECT_DUPLICATES, &err), *j_docs, *j_doc;
+    json_t *j_params = NULL;
+    const char **keys = NULL, *key;
+    size_t n = 0, i;
+    int rc = -1;
+
+    if (j_root == NULL) {
+        fprintf(stderr, "lintel import: %s is not JSON: %s (line %d)\n", path, err.text, err.line);
+        return -1;
+    }
+    j_docs = json_object_get(j_root, "numbers");
+    if (!json_is_object(j_docs)) {
+        fprintf(stderr, "lintel import: %s has no \"numbers\" table (a TinyDB file of seed 000)\n",
+                path);
+        goto cleanup;
+    }
+    keys = calloc(json_object_size(j_docs) + 1, sizeof(*keys));
+    if (keys == NULL)
+        goto cleanup;
+    json_object_foreach(j_docs, key, j_doc) keys[n++] = key;
+    qsort(keys, n, sizeof(*keys), import_doc_cmp);
+    for (i = 0; i < n; i++) {
+        const char *username, *created;
+        long long uid;
+
+        j_doc = json_object_get(j_docs, keys[i]);
+        username = json_string_value(json_object_get(j_doc, "username"));
+        created = json_string_value(json_object_get(j_doc, "created_at"));
+        if (username == NULL || created == NULL || json_object_get(j_doc, "value") == NULL) {
+            fprintf(stderr, "lintel import: numbers[%s]: needs username, value and created_at\n",
+                    keys[i]);
+            goto cleanup;
+        }
+        uid = import_user(db, username);
+        if (uid == 0)
+            goto cleanup;
+        j_params = json_pack("[IOs]", (json_int_t)uid, json_object_get(j_doc, "value"), created);
+        if (j_params == NULL)
+            goto cleanup;
+        if (db_exec(db,
+                    "INSERT INTO numbers (user_id, value, created_at, updated_at)"
+                    " VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', ?3),"
+                    " strftime('%Y-%m-%dT%H:%M:%SZ', ?3))",
+                    j_params, NULL, NULL) != 0) {
+            fprintf(stderr, "lintel import: numbers[%s] refused: %s\n", keys[i], db_errmsg(db));
+            goto cleanup;
+        }
+        json_decref(j_params);
+        j_params = NULL;
+        import_count(rep, username);
+    }
+    rc = 0;
+cleanup:
+    json_decref(j_params);
+    free(keys);
+    json_decref(j_root);
+    return rc;
+}
+
+/*
+ * Seed 002's Postgres tables as JSON lines, one row a line under its table's name:
+ *   psql -At -c "SELECT json_build_object('users', u) FROM users u
+ *                UNION ALL SELECT json_build_object('data_points', d) FROM data_points d"
+ * users {username, hashed_password (bcrypt: verifies as it is, rehashed at first login),
+ * role}; data_points {time, value, valid, tags}. A user lintel has already is kept as it is.
+ */
+static int import_datapoints(struct db *db, const char *path, struct import_report *rep)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    long long lineno = 0;
+    json_t *j_line = NULL, *j_params = NULL;
+    int rc = -1;
+
+    if (f == NULL) {
+        fprintf(stderr, "lintel import: cannot read %s\n", path);
+        return -1;
+    }
+    while (getline(&line, &cap, f) > 0) {
+        json_error_t err;
+        json_t *j_row;
+
+        lineno++;
+        if (line[strspn(line, " \t\r\n")] == '\0')
+            continue;
+        j_line = json_loads(line, JSON_REJECT_DUPLICATES, &err);
+        if (!json_is_object(j_line) || json_object_size(j_line) != 1) {
+            fprintf(stderr, "lintel import: line %lld: not {\"users\"|\"data_points\": {...}}\n",
+                    lineno);
+            goto cleanup;
+        }
+        if ((j_row = json_object_get(j_line, "users")) != NULL) {
+            const char *role = json_string_value(json_object_get(j_row, "role"));
+            j_params = json_pack("[OOs]", json_object_get(j_row, "username"),
+                                 json_object_get(j_row, "hashed_password"),
+                                 role != NULL && strcmp(role, "admin") == 0 ? "admin" : "user");
+            if (j_params == NULL ||
+                db_exec(db,
+                        "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, ?3)"
+                        " ON CONFLICT DO NOTHING",
+                        j_params, NULL, NULL) != 0) {
+                fprintf(stderr, "lintel import: line %lld (users) refused: %s\n", lineno,
+                        db_errmsg(db));
+                goto cleanup;
+            }
+            import_count(rep, "users");
+        } else if ((j_row = json_object_get(j_line, "data_points")) != NULL) {
+            json_t *j_tags = json_object_get(j_row, "tags");
+            long long changes = 0;
+            j_params = json_pack("[OOOO]", json_object_get(j_row, "time"),
+                                 json_object_get(j_row, "value"), json_object_get(j_row, "valid"),
+                                 json_is_array(j_tags) ? j_tags : json_array());
+            /* valid is the extension's verdict on the tags; the seed's must agree with it */
+            if (j_params == NULL ||
+                db_exec(db,
+                        "INSERT INTO datapoints (ts, value, tags, valid)"
+                        " SELECT unixepoch(?1), ?2, ?4, lintel_datapoint_valid(?4)"
+                        " WHERE unixepoch(?1) IS NOT NULL AND lintel_datapoint_valid(?4) = ?3",
+                        j_params, &changes, NULL) != 0 ||
+                changes != 1) {
+                fprintf(stderr,
+                        "lintel import: line %lld (data_points) refused: a time lintel cannot "
+                        "read, or a valid flag its tags do not give %s\n",
+                        lineno, db_errmsg(db));
+                goto cleanup;
+            }
+            import_count(rep, "data_points");
+        } else {
+            fprintf(stderr, "lintel import: line %lld: unknown table\n", lineno);
+            goto cleanup;
+        }
+        json_decref(j_params);
+        j_params = NULL;
+        json_decref(j_line);
+        j_line = NULL;
+    }
+    rc = 0;
+cleanup:
+    json_decref(j_params);
+    json_decref(j_line);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+static const struct importer importers[] = {
+    {"wec", "numbers", "seed 000's TinyDB file (data/db.json)", import_wec},
+    {"datapoints", "datapoints", "seed 002's users and data_points as JSON lines",
+     import_datapoints},
+};
+
+static int import_usage(void)
+{
+    size_t i;
+
+    fprintf(stderr, "usage: lintel import PROFILE FILE   (all or nothing)\n");
+    for (i = 0; i < sizeof(importers) / sizeof(importers[0]); i++)
+        fprintf(stderr, "  %-11s %s\n", importers[i].profile, importers[i].what);
+    return 2;
+}
+
+int import_cli_main(int argc, char **argv, const struct config *cfg)
+{
+    const struct importer *imp = NULL;
+    struct import_report rep = {0, NULL};
+    struct db *db = NULL;
+    struct stat st;
+    const char *key;
+    json_t *j_n;
+    size_t i;
+    int opened = 0, status = 1, in_tx = 0;
+
+    if (argc != 3)
+        return import_usage();
+    for (i = 0; i < sizeof(importers) / sizeof(importers[0]); i++)
+        if (strcmp(argv[1], importers[i].profile) == 0)
+            imp = &importers[i];
+    if (imp == NULL)
+        return import_usage();
+    if (stat(argv[2], &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "lintel import: %s is not a readable file\n", argv[2]);
+        return 1;
+    }
+    if ((long long)st.st_size > IMPORT_MAX_BYTES) {
+        fprintf(stderr, "lintel import: %s is larger than %lld bytes\n", argv[2],
+                IMPORT_MAX_BYTES);
+        return 1;
+    }
+    rep.j_per_user = json_object();
+    if (rep.j_per_user == NULL)
+        return 1;
+    if (cli_db_open(cfg, "lintel import", imp->table, &db, &opened) != 0)
+        goto cleanup;
+    if (db_begin(db) != 0) {
+        fprintf(stderr, "lintel import: %s\n", db_errmsg(db));
+        goto cleanup;
+    }
+    in_tx = 1;
+    if (imp->run(db, argv[2], &rep) != 0)
+        goto cleanup;
+    if (db_commit(db) != 0) {
+        fprintf(stderr, "lintel import: %s\n", db_errmsg(db));
+        goto cleanup;
+    }
+    in_tx = 0;
+    printf("imported %lld rows from %s (%s):", rep.rows, argv[2], imp->profile);
+    json_object_foreach(rep.j_per_user, key, j_n)
+        printf(" %s %lld", key, (long long)json_integer_value(j_n));
+    printf("\n");
+    status = 0;
+cleanup:
+    if (in_tx) {
+        db_rollback(db);
+        fprintf(stderr, "lintel import: nothing was imported\n");
+    }
+    json_decref(rep.j_per_user);
+    if (opened)
+        db_global_release();
+    return status;
+}
