@@ -86,7 +86,7 @@ extern const struct lintel_api *lintel_api;
 #define lintel_free(...)          (lintel_api->free(__VA_ARGS__))
 #define lintel_strerror(...)      (lintel_api->strerror(__VA_ARGS__))
 
-/* ABI 1.2: one-call replies. */
+/* ABI 2.2: one-call replies. */
 #define lintel_res_rowf(...)       (lintel_api->res_rowf(__VA_ARGS__))
 #define lintel_sql_list_total(...) (lintel_api->sql_list_total(__VA_ARGS__))
 

@@ -20,8 +20,7 @@ extern "C" {
  */
 /*
  * 2: release 0.2.0 folded the table of release 0.1.0 (ABI 1.0) into route tables, scopes and the
- * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example). The
- * groups below were numbered while 0.2.0 was developed: "1.0", "1.1", "1.2" are 2.0, 2.1, 2.2.
+ * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example).
  */
 #define LINTEL_ABI_MAJOR 2
 #define LINTEL_ABI_MINOR 2
@@ -94,7 +93,7 @@ typedef int (*lintel_handler)(lintel_req *req, lintel_res *res, void *state);
  * set (WWW-Authenticate, Allow) stay. When the host's own authentication refused (401, 403),
  * j_errors holds {"field": "Authorization", "message": why}, why one of "missing" (no bearer
  * token), "invalid" (malformed, bad signature or expired), "revoked" (its session ended:
- * logout, password change, deletion), "scope", "role" (since ABI 1.1).
+ * logout, password change, deletion), "scope", "role" (since ABI 2.1).
  */
 typedef int (*lintel_error_render)(lintel_req *req, lintel_res *res, unsigned status, int rc,
                                    const char *detail, const json_t *j_errors, void *state);
@@ -151,7 +150,7 @@ struct lintel_route {
 /* Flags of struct lintel_login. */
 #define LINTEL_LOGIN_EMAIL 0x1u /* login is an email address, not a username */
 
-/* What api->login is asked (ABI 1.1). Strings are borrowed for the call. */
+/* What api->login is asked (ABI 2.1). Strings are borrowed for the call. */
 struct lintel_login {
     const char *login;      /* the username, or with LINTEL_LOGIN_EMAIL the email            */
     const char *password;   /*                                                               */
@@ -162,7 +161,7 @@ struct lintel_login {
     long long ttl;          /* access token lifetime in seconds, or 0: the server's          */
 };
 
-/* What api->user_create is asked (ABI 1.1). Strings are borrowed for the call. */
+/* What api->user_create is asked (ABI 2.1). Strings are borrowed for the call. */
 struct lintel_user_new {
     const char *username; /* lintel_rule_username                       */
     const char *password; /* lintel_rule_password with password_min       */
@@ -183,7 +182,7 @@ struct lintel_api {
     unsigned abi_minor;
     size_t size; /* sizeof(struct lintel_api) in the host */
 
-    /* ---- ABI 1.0 ---- */
+    /* ---- ABI 2.0 ---- */
 
     /* --- plugin lifecycle (call only from lintel_plugin_init) --- */
 
@@ -456,7 +455,7 @@ struct lintel_api {
     /* A short English name for a status code ("Unprocessable Content"). */
     const char *(*strerror)(int rc);
 
-    /* ---- ABI 1.1: accounts as host services, for the auth plugin and compatibility profiles ---- */
+    /* ---- ABI 2.1: accounts as host services, for the auth plugin and compatibility profiles ---- */
 
     /*
      * A password login, the one every API of the server shares: the per-username and
@@ -491,7 +490,7 @@ struct lintel_api {
     int (*session_start)(lintel_req *req, long long user_id, const struct lintel_login *in,
                          json_t **j_out);
 
-    /* ---- ABI 1.2: one-call replies of the kit ---- */
+    /* ---- ABI 2.2: one-call replies of the kit ---- */
 
     /*
      * A one-row reply in one call: runs sql as sql_rowf does and writes the row with status.
@@ -509,8 +508,8 @@ struct lintel_api {
                           const char *fmt, ...);
 
     /*
-     * ABI 1.3 and later: append members here only, each group under a comment naming the minor
-     * that added it ("---- ABI 1.1: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * ABI 2.3 and later: append members here only, each group under a comment naming the minor
+     * that added it ("---- ABI 2.1: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.
      */
