@@ -509,7 +509,7 @@ struct lintel_api {
 
     /*
      * ABI 2.3 and later: append members here only, each group under a comment naming the minor
-     * that added it ("---- ABI 2.1: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * that added it ("---- ABI 2.3: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.
      */
