@@ -172,6 +172,33 @@ int compat_str(const json_t *j_body, const char *field, int required, json_t *j_
     return 0;
 }
 
+int compat_credentials(lintel_req *req, json_t *j_items, const char *name_key, json_t **j_body,
+                       const char **name, const char **password)
+{
+    int rc = compat_body(req, j_items, j_body);
+
+    *name = NULL;
+    *password = NULL;
+    if (rc != 0)
+        return rc;
+    rc = compat_str(*j_body, name_key, 1, j_items, name);
+    if (compat_str(*j_body, "password", 1, j_items, password) != 0)
+        rc = LINTEL_EPARAM;
+    return rc;
+}
+
+int compat_signup(lintel_req *req, lintel_res *res, const struct lintel_user_new *in,
+                  const char *taken, json_t **j_user)
+{
+    int rc = lintel_user_create(req, in, j_user);
+
+    if (rc == LINTEL_ECONFLICT) {
+        *j_user = NULL;
+        return compat_detail(res, 400, taken);
+    }
+    return rc;
+}
+
 int compat_form_login(lintel_req *req, json_t *j_items, json_t **j_form, const char **username,
                       const char **password)
 {

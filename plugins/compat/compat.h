@@ -38,6 +38,22 @@ int compat_str(const json_t *j_body, const char *field, int required, json_t *j_
                const char **out);
 
 /*
+ * A JSON body of credentials, as the seeds' signups and JSON logins read it: the body, then
+ * name_key ("username", "identifier") and "password" as strings, every missing or mistyped one
+ * an item. 0 with *j_body (new reference), or LINTEL_EPARAM with items added.
+ */
+int compat_credentials(lintel_req *req, json_t *j_items, const char *name_key, json_t **j_body,
+                       const char **name, const char **password);
+
+/*
+ * A seed's signup through api->user_create: a taken name or email is answered here as
+ * 400 {"detail": taken} (the seed's words) with *j_user NULL and 0 returned; a rule's refusal
+ * returns LINTEL_EPARAM recorded for the profile's renderer. 0 with *j_user (new reference).
+ */
+int compat_signup(lintel_req *req, lintel_res *res, const struct lintel_user_new *in,
+                  const char *taken, json_t **j_user);
+
+/*
  * The OAuth2 password form (application/x-www-form-urlencoded): username and password, an
  * empty value counting as missing; grant_type, when given, must be "password". The route needs
  * LINTEL_ROUTE_FORM. *j_form (new reference) holds the strings. 0 or LINTEL_EPARAM.

@@ -56,22 +56,14 @@ static int dpc_signup(lintel_req *req, lintel_res *res, void *state)
     (void)state;
     if (j_items == NULL)
         return LINTEL_ENOMEM;
-    rc = compat_body(req, j_items, &j_body);
-    if (rc == 0) {
-        compat_str(j_body, "username", 1, j_items, &in.username);
-        compat_str(j_body, "password", 1, j_items, &in.password);
-    }
-    if (json_array_size(j_items) > 0) {
+    if (compat_credentials(req, j_items, "username", &j_body, &in.username, &in.password) != 0) {
         rc = dpc_422(res, j_items);
         goto cleanup;
     }
-    rc = lintel_user_create(req, &in, &j_user);
-    if (rc == LINTEL_ECONFLICT) {
-        rc = compat_detail(res, 400, "User with this username already exists");
+    /* a rule's refusal is a 422 that compat_fastapi_render words */
+    rc = compat_signup(req, res, &in, "User with this username already exists", &j_user);
+    if (rc != 0 || j_user == NULL)
         goto cleanup;
-    }
-    if (rc != 0)
-        goto cleanup; /* a rule's 422, rendered by compat_fastapi_render */
     j_out = json_pack("{sO}", "username", json_object_get(j_user, "username"));
     rc = j_out != NULL ? lintel_res_json(res, 200, j_out) : LINTEL_ENOMEM;
 cleanup:

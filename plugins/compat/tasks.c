@@ -39,22 +39,14 @@ static int tasks_user_new(lintel_req *req, lintel_res *res, void *state)
     (void)state;
     if (j_items == NULL)
         return LINTEL_ENOMEM;
-    rc = compat_body(req, j_items, &j_body);
-    if (rc == 0) {
-        compat_str(j_body, "username", 1, j_items, &in.username);
-        compat_str(j_body, "password", 1, j_items, &in.password);
-    }
-    if (json_array_size(j_items) > 0) {
+    if (compat_credentials(req, j_items, "username", &j_body, &in.username, &in.password) != 0) {
         rc = compat_422(res, j_items);
         goto cleanup;
     }
-    rc = lintel_user_create(req, &in, &j_user);
-    if (rc == LINTEL_ECONFLICT) {
-        rc = compat_detail(res, 400, "Username already registered");
+    /* a rule's refusal is a 422 that compat_fastapi_render words */
+    rc = compat_signup(req, res, &in, "Username already registered", &j_user);
+    if (rc != 0 || j_user == NULL)
         goto cleanup;
-    }
-    if (rc != 0)
-        goto cleanup; /* a rule's 422, rendered by compat_fastapi_render */
     j_out = json_pack("{sO sO}", "id", json_object_get(j_user, "id"), "username",
                       json_object_get(j_user, "username"));
     rc = j_out != NULL ? lintel_res_json(res, 201, j_out) : LINTEL_ENOMEM;
@@ -96,9 +88,8 @@ static int tasks_login(lintel_req *req, lintel_res *res, void *state)
     /* The README posts JSON; an OAuth2 client posts the form: both are this login. */
     if (ct != NULL && strncmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
         compat_form_login(req, j_items, &j_body, &in.login, &in.password);
-    } else if (compat_body(req, j_items, &j_body) == 0) {
-        compat_str(j_body, "username", 1, j_items, &in.login);
-        compat_str(j_body, "password", 1, j_items, &in.password);
+    } else {
+        compat_credentials(req, j_items, "username", &j_body, &in.login, &in.password);
     }
     if (json_array_size(j_items) > 0) {
         rc = compat_422(res, j_items);

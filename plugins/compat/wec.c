@@ -145,12 +145,7 @@ static int wec_login(lintel_req *req, lintel_res *res, void *state)
     (void)state;
     if (j_items == NULL)
         return LINTEL_ENOMEM;
-    rc = compat_body(req, j_items, &j_body);
-    if (rc == 0) {
-        compat_str(j_body, "username", 1, j_items, &in.login);
-        compat_str(j_body, "password", 1, j_items, &in.password);
-    }
-    if (json_array_size(j_items) > 0) {
+    if (compat_credentials(req, j_items, "username", &j_body, &in.login, &in.password) != 0) {
         rc = wec_invalid(req, res, j_items);
         goto cleanup;
     }
