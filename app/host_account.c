@@ -489,3 +489,40 @@ cleanup:
     json_decref(j_user);
     return rc;
 }
+
+int host_account_user_delete(lintel_req *req, long long user_id)
+{
+    const struct lintel_api *api = host_api();
+    json_t *j_row = NULL;
+    long long changes = 0;
+    int rc;
+
+    rc = api->sql_begin(req);
+    if (rc != 0)
+        return rc;
+    rc = api->sql_rowf(req, &j_row,
+                       "SELECT (SELECT role FROM users WHERE id = ?1 AND deleted_at IS NULL) ="
+                       " 'admin' AND (SELECT count(*) FROM users WHERE role = 'admin' AND"
+                       " deleted_at IS NULL) <= 1 AS last",
+                       "I", (json_int_t)user_id);
+    if (rc == 0 && json_integer_value(json_object_get(j_row, "last")) != 0)
+        rc = api->res_error(&req->res, LINTEL_ECONFLICT, NULL,
+                            "This is the last admin; make another admin first");
+    /* the same soft delete as DELETE /api/users/me: the username stays reserved */
+    if (rc == 0)
+        rc = api->sql_execf(req, &changes,
+                            "UPDATE users SET deleted_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+                            " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), email = NULL,"
+                            " password_hash = '*' WHERE id = ?1 AND deleted_at IS NULL",
+                            "I", (json_int_t)user_id);
+    if (rc == 0 && changes == 0)
+        rc = api->res_error(&req->res, LINTEL_ENOTFOUND, NULL, "User not found");
+    if (rc == 0)
+        rc = api->session_end(req, user_id, NULL, NULL);
+    if (rc == 0)
+        rc = api->sql_commit(req);
+    else
+        api->sql_rollback(req);
+    json_decref(j_row);
+    return rc;
+}

@@ -16,6 +16,9 @@ int host_account_session_start(lintel_req *req, long long user_id, const struct 
                                json_t **j_out);
 int host_account_user_create(lintel_req *req, const struct lintel_user_new *in, json_t **j_user);
 
+/* api->user_delete (see include/lintel/plugin.h). */
+int host_account_user_delete(lintel_req *req, long long user_id);
+
 /* Frees the cached dummy hash (at stop). */
 void host_account_release(void);
 

@@ -863,6 +863,8 @@ void host_api_bind(const struct lintel_api *upper)
     host_table.login = upper->login;
     host_table.user_create = upper->user_create;
     host_table.session_start = upper->session_start;
+    host_table.user_delete = upper->user_delete;
+    host_table.ws_add = upper->ws_add;
     host_table.declare_profile = upper->declare_profile;
     host_table.scope_add = upper->scope_add;
     host_table.routes_add = upper->routes_add;

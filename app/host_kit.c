@@ -13,6 +13,7 @@
 #include "plugin_loader.h"
 #include "router.h"
 #include "server.h"
+#include "ws.h"
 
 #include <errno.h>
 #include <math.h>
@@ -207,6 +208,29 @@ int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, siz
         rc = plugin_loader_route_add(p, r->method, r->path, r->flags, r->scope, r->handler, state,
                                      meta, host_kit_meta_release);
     }
+    return rc;
+}
+
+int host_kit_ws_add(lintel_plugin *p, const char *path, unsigned flags,
+                    const struct lintel_ws_event *events, size_t n)
+{
+    char *err = NULL;
+    int rc;
+
+    if (!host_kit_lifecycle_ok(p, "ws_add"))
+        return LINTEL_EPARAM;
+    if (path == NULL || path[0] != '/' || (events == NULL && n > 0) ||
+        (!p->profile && strncmp(path, "/api/", 5) != 0)) {
+        plugin_loader_fail(p, "plugin %s: ws_add %s: a path under /api/ (or a profile's) and an "
+                              "event table are needed",
+                           p->name, path != NULL ? path : "(null)");
+        return LINTEL_EPARAM;
+    }
+    rc = ws_endpoint_add(path, p->name, flags, events, n, &err);
+    if (rc != 0)
+        plugin_loader_fail(p, "plugin %s: ws_add %s: %s", p->name, path,
+                           err != NULL ? err : "refused");
+    free(err);
     return rc;
 }
 

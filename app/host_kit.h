@@ -30,6 +30,10 @@ void host_kit_meta_free(struct host_route_meta *m);
 int host_kit_declare_profile(lintel_plugin *p);
 int host_kit_scope_add(lintel_plugin *p, const char *scope, const char *roles);
 int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, size_t n, void *state);
+
+/* api->ws_add: checks the caller and its path, then records the endpoint (ws.c). */
+int host_kit_ws_add(lintel_plugin *p, const char *path, unsigned flags,
+                    const struct lintel_ws_event *events, size_t n);
 int host_kit_error_render(lintel_plugin *p, lintel_error_render fn, void *state);
 int host_kit_setting_int(lintel_plugin *p, const char *name, long long *out);
 int host_kit_setting_str(lintel_plugin *p, const char *name, const char **out);

@@ -205,7 +205,9 @@ static int main_prepare(struct main_state *st)
                                              .event_user = host_kit_event_user,
                                              .login = host_account_login,
                                              .user_create = host_account_user_create,
-                                             .session_start = host_account_session_start});
+                                             .session_start = host_account_session_start,
+                                             .user_delete = host_account_user_delete,
+                                             .ws_add = host_kit_ws_add});
     rc = plugin_loader_load_all(&st->cfg, host_api(), &err);
     if (rc != 0) {
         log_error("start stopped: %s", err != NULL ? err : "a plugin was refused");

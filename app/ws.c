@@ -1,6 +1,7 @@
 /*
- * GET /api/ws: the RFC 6455 handshake and authentication on the server's upgrade hook, the
- * socket handed to the engine (ws_conn.c), and a watcher that closes ended sessions (4401).
+ * GET /api/ws (and the plugins' event sockets, api->ws_add): the RFC 6455 handshake and
+ * authentication on the server's upgrade hook, the socket handed to the engine (ws_conn.c), and
+ * a watcher that closes ended sessions (4401).
  */
 #include "ws.h"
 
@@ -32,8 +33,26 @@
 /* RFC 6455 section 1.3: appended to Sec-WebSocket-Key before hashing. */
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
+/*
+ * A plugin's event socket (api->ws_add): its path, and for each event it passes on the message
+ * sent instead (a JSON object whose "$key" strings take the event's values).
+ */
+struct ws_endpoint {
+    char *path, *owner;
+    unsigned flags; /* LINTEL_WS_* */
+    size_t n;
+    char **events;
+    json_t **j_msgs;
+};
+
+#define WS_MAX_ENDPOINTS 8
+
+static struct ws_endpoint *ws_eps[WS_MAX_ENDPOINTS];
+static size_t ws_neps;
+
 /* One socket: what accept learnt, kept by the engine for the socket's life. */
 struct ws_sock {
+    const struct ws_endpoint *ep; /* NULL: /api/ws, which gets events as they are */
     long long user_id, exp;
     char *sid, *jti; /* of the token the socket was opened with                   */
     char *role;      /* the user's role when scope was computed                   */
@@ -101,13 +120,24 @@ static int ws_accept(lintel_req *req, lintel_res *res, const struct server_upgra
     const char *version = api->req_header(req, "Sec-WebSocket-Version");
     const char *origin = api->req_header(req, "Origin");
     const struct config *cfg = config_get();
+    const struct ws_endpoint *ep = state;
+    const char *token = api->req_header(req, "token");
+    struct server_upgrade_auth by_header = {0};
+    json_t *j_claims = NULL;
     struct ws_sock *s = NULL;
     unsigned long long id = 0;
     char accept_key[64];
     int rc;
 
-    (void)state;
     *conn = NULL;
+    /* a seed's clients send the token as "token: <jwt>": checked as a bearer token is */
+    if (ep != NULL && (ep->flags & LINTEL_WS_TOKEN_HEADER) && auth->rc == LINTEL_EAUTH &&
+        token != NULL) {
+        by_header.rc = auth_request(NULL, token, NULL, 0, &j_claims, &by_header.user_id,
+                                    &by_header.detail);
+        by_header.j_claims = j_claims;
+        auth = &by_header;
+    }
     if (!ws_header_has(req, "Connection", "upgrade") || key == NULL || strlen(key) != 24 ||
         version == NULL || strcmp(version, "13") != 0)
         return api->res_error(res, LINTEL_EMALFORMED, NULL,
@@ -117,8 +147,11 @@ static int ws_accept(lintel_req *req, lintel_res *res, const struct server_upgra
     if (rc != 0)
         return rc;
     s = calloc(1, sizeof(*s));
-    if (s == NULL)
+    if (s == NULL) {
+        json_decref(j_claims);
         return LINTEL_ENOMEM;
+    }
+    s->ep = ep;
     if (origin != NULL && cfg != NULL && (cfg->cors_any || cfg->cors_list != NULL) &&
         !config_origin_allowed(cfg, origin)) {
         s->close_code = WS_CLOSE_POLICY;
@@ -146,6 +179,7 @@ static int ws_accept(lintel_req *req, lintel_res *res, const struct server_upgra
             s->close_reason = "try again";
         }
     }
+    json_decref(j_claims);
     if (api->res_header(res, "Upgrade", "websocket") != 0 ||
         api->res_header(res, "Sec-WebSocket-Accept", accept_key) != 0) {
         ws_sock_free(s);
@@ -201,12 +235,40 @@ static int ws_route(lintel_req *req, lintel_res *res, void *state)
                                  "Connection: Upgrade and Sec-WebSocket-Version: 13.");
 }
 
-/* Under the engine lock: does the socket's token hold the event's scope? */
+/* Which sockets a text goes to: those of one endpoint whose token holds scope (NULL: any). */
+struct ws_want {
+    const char *scope;
+    const struct ws_endpoint *ep;
+};
+
+/* Under the engine lock: is the socket of the endpoint, and does its token hold the scope? */
 static bool ws_wants(const void *data, const void *arg)
 {
     const struct ws_sock *s = data;
+    const struct ws_want *w = arg;
 
-    return s != NULL && s->close_code == 0 && auth_scope_has(s->scope, arg);
+    return s != NULL && s->close_code == 0 && s->ep == w->ep &&
+           (w->scope == NULL || auth_scope_has(s->scope, w->scope));
+}
+
+/* The endpoint's message for j_event (new reference), or NULL when it does not pass it on. */
+static json_t *ws_map(const struct ws_endpoint *ep, const json_t *j_event)
+{
+    const char *name = json_string_value(json_object_get(j_event, "event")), *key;
+    json_t *j_msg = NULL, *j_val;
+    size_t i;
+
+    for (i = 0; name != NULL && i < ep->n && j_msg == NULL; i++)
+        if (strcmp(ep->events[i], name) == 0)
+            j_msg = json_deep_copy(ep->j_msgs[i]);
+    json_object_foreach(j_msg, key, j_val) {
+        const char *v = json_string_value(j_val);
+        if (v != NULL && v[0] == '$') {
+            json_t *j_from = json_object_get(j_event, v + 1);
+            json_object_set(j_msg, key, j_from != NULL ? j_from : json_null());
+        }
+    }
+    return j_msg;
 }
 
 /*
@@ -215,8 +277,84 @@ static bool ws_wants(const void *data, const void *arg)
  */
 static void ws_send_user(long long user_id, const char *text, size_t len, const char *scope)
 {
+    struct ws_want w = {scope, NULL};
+    json_t *j_event = NULL, *j_msg;
+    char *out;
+    size_t i;
+
     /* sockets reserved before their 101 are in the engine too: they keep the event */
-    ws_conn_send(user_id, text, len, scope != NULL ? ws_wants : NULL, scope);
+    ws_conn_send(user_id, text, len, ws_wants, &w);
+    if (ws_neps > 0)
+        j_event = json_loadb(text, len, 0, NULL);
+    for (i = 0; j_event != NULL && i < ws_neps; i++) {
+        j_msg = ws_map(ws_eps[i], j_event);
+        out = j_msg != NULL ? json_dumps(j_msg, JSON_COMPACT) : NULL;
+        w.ep = ws_eps[i];
+        if (out != NULL)
+            ws_conn_send(user_id, out, strlen(out), ws_wants, &w);
+        free(out);
+        json_decref(j_msg);
+    }
+    json_decref(j_event);
+}
+
+static void ws_endpoint_free(struct ws_endpoint *ep)
+{
+    size_t i;
+
+    if (ep == NULL)
+        return;
+    for (i = 0; i < ep->n; i++) {
+        free(ep->events[i]);
+        json_decref(ep->j_msgs[i]);
+    }
+    free(ep->events);
+    free(ep->j_msgs);
+    free(ep->path);
+    free(ep->owner);
+    free(ep);
+}
+
+int ws_endpoint_add(const char *path, const char *owner, unsigned flags,
+                    const struct lintel_ws_event *events, size_t n, char **err)
+{
+    struct ws_endpoint *ep = NULL;
+    size_t i;
+    int rc = LINTEL_EPARAM;
+
+    *err = NULL;
+    for (i = 0; i < ws_neps; i++)
+        if (strcmp(ws_eps[i]->path, path) == 0) {
+            *err = strdup("the path is taken by another event socket");
+            goto cleanup;
+        }
+    if (strcmp(path, "/api/ws") == 0 || ws_neps == WS_MAX_ENDPOINTS) {
+        *err = strdup("the path is taken, or there are too many event sockets");
+        goto cleanup;
+    }
+    rc = LINTEL_ENOMEM;
+    ep = calloc(1, sizeof(*ep));
+    if (ep == NULL || (ep->path = strdup(path)) == NULL || (ep->owner = strdup(owner)) == NULL ||
+        (n > 0 && ((ep->events = calloc(n, sizeof(*ep->events))) == NULL ||
+                   (ep->j_msgs = calloc(n, sizeof(*ep->j_msgs))) == NULL)))
+        goto cleanup;
+    ep->flags = flags;
+    for (i = 0; i < n; i++, ep->n++) {
+        ep->events[i] = events[i].event != NULL ? strdup(events[i].event) : NULL;
+        ep->j_msgs[i] = events[i].message != NULL ? json_loads(events[i].message, 0, NULL) : NULL;
+        if (ep->events[i] == NULL || !json_is_object(ep->j_msgs[i])) {
+            ep->n++;
+            *err = strdup("each event needs a name and a message that is a JSON object");
+            rc = LINTEL_EPARAM;
+            goto cleanup;
+        }
+    }
+    ws_eps[ws_neps++] = ep;
+    ep = NULL;
+    rc = 0;
+cleanup:
+    ws_endpoint_free(ep);
+    return rc;
 }
 
 /* ---- the watcher ---- */
@@ -380,6 +518,7 @@ int ws_init(const struct config *cfg)
     };
     pthread_condattr_t ca;
     char *err = NULL;
+    size_t i;
     int rc;
 
     /* the ping must have a chance to be answered before the socket counts as idle */
@@ -393,6 +532,19 @@ int ws_init(const struct config *cfg)
         if (rc != 0)
             log_error("ws: %s", err != NULL ? err : "cannot add GET /api/ws");
         free(err);
+    }
+    for (i = 0; rc == 0 && i < ws_neps; i++) {
+        struct server_upgrade up = upgrade;
+        struct route_def def = {.method = "GET", .path = ws_eps[i]->path, .handler = ws_route,
+                                .owner_name = ws_eps[i]->owner};
+        up.state = ws_eps[i];
+        rc = server_upgrade_add(ws_eps[i]->path, &up);
+        if (rc == 0)
+            rc = server_route_add(&def, &err);
+        if (rc != 0)
+            log_error("ws: %s", err != NULL ? err : "cannot add an event socket");
+        free(err);
+        err = NULL;
     }
     if (rc == 0)
         rc = ws_conn_start(&lim);

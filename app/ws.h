@@ -25,6 +25,16 @@ struct config;
  */
 int ws_init(const struct config *cfg);
 
+/*
+ * Records a plugin's event socket at path (api->ws_add): registered by ws_init beside
+ * /api/ws, fed by the same events, each one named in events[] sent as its message (copied).
+ * Only before ws_init. LINTEL_EPARAM with *err (malloc'd) for a message that is not a JSON
+ * object or a path taken by another; LINTEL_ENOMEM.
+ */
+struct lintel_ws_event;
+int ws_endpoint_add(const char *path, const char *owner, unsigned flags,
+                    const struct lintel_ws_event *events, size_t n, char **err);
+
 /* Closes open sockets with 1001 and stops the watcher and the engine. Before server_stop. */
 void ws_shutdown(void);
 

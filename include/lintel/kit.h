@@ -51,6 +51,8 @@ extern const struct lintel_api *lintel_api;
 #define lintel_login(...)           (lintel_api->login(__VA_ARGS__))
 #define lintel_user_create(...)     (lintel_api->user_create(__VA_ARGS__))
 #define lintel_session_start(...)   (lintel_api->session_start(__VA_ARGS__))
+#define lintel_user_delete(...)     (lintel_api->user_delete(__VA_ARGS__))
+#define lintel_ws_add(...)          (lintel_api->ws_add(__VA_ARGS__))
 
 /* Response. */
 #define lintel_res_json(...)    (lintel_api->res_json(__VA_ARGS__))

@@ -161,6 +161,19 @@ struct lintel_login {
     long long ttl;          /* access token lifetime in seconds, or 0: the server's          */
 };
 
+/*
+ * An event a plugin's WebSocket passes on (api->ws_add, ABI 2.1) and what it sends for it.
+ * message is the JSON text of an object; each of its string values "$key" is replaced by the
+ * event's value of key (null when the event has none): {"avatar_url": "$avatar_url"}.
+ */
+struct lintel_ws_event {
+    const char *event;   /* the event's name, as event_publish sends it: "avatar.updated" */
+    const char *message; /* JSON object text                                            */
+};
+
+/* Flags of api->ws_add. */
+#define LINTEL_WS_TOKEN_HEADER 0x1u /* the token may also come as a header "token: <jwt>" */
+
 /* What api->user_create is asked (ABI 2.1). Strings are borrowed for the call. */
 struct lintel_user_new {
     const char *username; /* lintel_rule_username                       */
@@ -489,6 +502,26 @@ struct lintel_api {
      */
     int (*session_start)(lintel_req *req, long long user_id, const struct lintel_login *in,
                          json_t **j_out);
+
+    /*
+     * Deletes the account user_id as DELETE /api/users/me does, in one transaction: the
+     * username stays reserved, e-mail and password hash go, every session ends (its tokens fail
+     * on the next request, its sockets close), and the plugins' *_user_deleted triggers remove
+     * their rows. Errors, recorded: LINTEL_ENOTFOUND "User not found" (unknown or already
+     * deleted), LINTEL_ECONFLICT (the last admin), LINTEL_EUNAVAIL. Not inside a transaction.
+     */
+    int (*user_delete)(lintel_req *req, long long user_id);
+
+    /*
+     * Adds a WebSocket endpoint at path (GET with Upgrade: websocket), fed by the same events
+     * as GET /api/ws: the user's own events, each passed on only when events[] (n entries,
+     * copied) names it, as that entry's message instead of the event. Authentication, limits,
+     * pings and closing sockets whose session ended are /api/ws's. Flags: LINTEL_WS_TOKEN_HEADER.
+     * Paths lie under /api/ unless the plugin is a profile. Only in lintel_plugin_init;
+     * LINTEL_EPARAM (named) for a bad path, a message that is not a JSON object, or a taken path.
+     */
+    int (*ws_add)(lintel_plugin *p, const char *path, unsigned flags,
+                  const struct lintel_ws_event *events, size_t n);
 
     /* ---- ABI 2.2: one-call replies of the kit ---- */
 

@@ -238,6 +238,16 @@ int compat_detail(lintel_res *res, unsigned status, const char *detail)
     return rc;
 }
 
+int compat_jsend(lintel_res *res, unsigned status, const json_t *j_data)
+{
+    json_t *j = j_data != NULL ? json_pack("{ss sO}", "status", "success", "data", (json_t *)j_data)
+                               : NULL;
+    int rc = j != NULL ? lintel_res_json(res, status, j) : LINTEL_ENOMEM;
+
+    json_decref(j);
+    return rc;
+}
+
 int compat_422(lintel_res *res, const json_t *j_items)
 {
     json_t *j = json_pack("{sO}", "detail", (json_t *)j_items);

@@ -64,6 +64,9 @@ int compat_form_login(lintel_req *req, json_t *j_items, json_t **j_form, const c
 /* Writes {"detail": detail} with status. */
 int compat_detail(lintel_res *res, unsigned status, const char *detail);
 
+/* Writes the JSend success {"status": "success", "data": j_data (not stolen)} with status. */
+int compat_jsend(lintel_res *res, unsigned status, const json_t *j_data);
+
 /* Writes 422 {"detail": j_items} (not stolen). */
 int compat_422(lintel_res *res, const json_t *j_items);
 

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <orcania.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -560,6 +561,136 @@ void lt_assert_422(const struct lt_resp *r, const char *field, const char *messa
             found = 1;
     }
     ck_assert_msg(found, "no error for %s (%s) in %s", field, message ? message : "*", r->body);
+}
+
+void lt_assert_detail(const struct lt_resp *r, long status, const char *detail)
+{
+    ck_assert_msg(r->status == status, "expected %ld, got %ld: %s", status, r->status, r->body);
+    ck_assert_msg(json_object_size(r->j_body) == 1, "not a lone detail: %s", r->body);
+    ck_assert_str_eq(lt_path_str(r->j_body, "detail"), detail);
+}
+
+json_t *lt_jwt_payload(const char *token)
+{
+    const char *p = strchr(token, '.'), *end = p != NULL ? strchr(p + 1, '.') : NULL;
+    unsigned char *raw = NULL;
+    size_t n = 0;
+    json_t *j = NULL;
+
+    ck_assert_msg(end != NULL, "not a compact JWT: %s", token);
+    raw = malloc((size_t)(end - p));
+    ck_assert_ptr_nonnull(raw);
+    if (o_base64url_decode((const unsigned char *)p + 1, (size_t)(end - p - 1), raw, &n))
+        j = json_loadb((const char *)raw, n, 0, NULL);
+    free(raw);
+    ck_assert_msg(j != NULL, "the JWT's payload is not base64url JSON: %s", token);
+    return j;
+}
+
+/* Reads n bytes, each wait at most timeout_ms; 0 or -1. */
+static int lt_ws_read(int fd, void *buf, size_t n, int timeout_ms)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    unsigned char *p = buf;
+
+    while (n > 0) {
+        ssize_t r;
+        if (poll(&pfd, 1, timeout_ms) <= 0 || (r = recv(fd, p, n, 0)) <= 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+int lt_ws_open(const char *base_url, const char *path, const char *headers, int *status)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    const char *colon = strrchr(base_url, ':');
+    char buf[8192];
+    size_t got = 0;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), n;
+
+    *status = 0;
+    sa.sin_port = htons((unsigned short)(colon != NULL ? atoi(colon + 1) : 0));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    n = snprintf(buf, sizeof(buf),
+                 "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: "
+                 "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 "Sec-WebSocket-Version: 13\r\n%s\r\n",
+                 path, headers != NULL ? headers : "");
+    if (fd < 0 || n <= 0 || (size_t)n >= sizeof(buf) ||
+        connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+        send(fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
+        goto fail;
+    /* byte by byte up to the blank line: what follows is the first frame */
+    while (got + 1 < sizeof(buf) && lt_ws_read(fd, buf + got, 1, 5000) == 0) {
+        buf[++got] = '\0';
+        if (got >= 4 && memcmp(buf + got - 4, "\r\n\r\n", 4) == 0)
+            break;
+    }
+    buf[got] = '\0';
+    if (strncmp(buf, "HTTP/1.1 ", 9) == 0)
+        *status = atoi(buf + 9);
+    if (*status == 101)
+        return fd;
+fail:
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+int lt_ws_next(int fd, int timeout_ms, char **payload, size_t *len)
+{
+    unsigned char h[2], ext[2];
+    size_t n;
+
+    *payload = NULL;
+    *len = 0;
+    if (lt_ws_read(fd, h, 2, timeout_ms) != 0 || (h[1] & 0x80) != 0 || (h[1] & 0x7f) == 127)
+        return -1; /* the server neither masks nor sends frames over 64 KiB to tests */
+    n = h[1] & 0x7f;
+    if (n == 126) {
+        if (lt_ws_read(fd, ext, 2, timeout_ms) != 0)
+            return -1;
+        n = (size_t)ext[0] << 8 | ext[1];
+    }
+    *payload = calloc(1, n + 1);
+    if (*payload == NULL || lt_ws_read(fd, *payload, n, timeout_ms) != 0) {
+        free(*payload);
+        *payload = NULL;
+        return -1;
+    }
+    *len = n;
+    return h[0] & 0x0f;
+}
+
+json_t *lt_ws_json(int fd, int timeout_ms)
+{
+    char *p = NULL;
+    size_t n = 0;
+    json_t *j = NULL;
+
+    if (lt_ws_next(fd, timeout_ms, &p, &n) == 1)
+        j = json_loadb(p, n, 0, NULL);
+    free(p);
+    return j;
+}
+
+int lt_ws_close(int fd, int timeout_ms)
+{
+    char *p = NULL;
+    size_t n = 0;
+    int op, code = -1;
+
+    while ((op = lt_ws_next(fd, timeout_ms, &p, &n)) == 1) {
+        free(p);
+        p = NULL;
+    }
+    if (op == 8 && n >= 2)
+        code = (unsigned char)p[0] << 8 | (unsigned char)p[1];
+    free(p);
+    return code;
 }
 
 int lt_run_suite(Suite *s)
