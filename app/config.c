@@ -97,6 +97,22 @@ static const struct config_key config_keys[] = {
     {"web_dir", CT_STR, O(web_dir), 1, 0, NULL, NULL, false},
     {"docs_cdn", CT_BOOL, O(docs_cdn), 0, 0, "false", NULL, false},
     {"metrics_token", CT_STR, O(metrics_token), 32, 256, NULL, NULL, true},
+    /* self-service accounts and mail */
+    {"smtp_url", CT_STR, O(smtp_url), 8, 2048, NULL, NULL, false},
+    {"smtp_from", CT_STR, O(smtp_from), 3, 256, NULL, NULL, false},
+    {"smtp_user", CT_STR, O(smtp_user), 1, 256, NULL, NULL, false},
+    {"smtp_password", CT_STR, O(smtp_password), 1, 256, NULL, NULL, true},
+    {"smtp_timeout", CT_UINT, O(smtp_timeout), 1, 600, "10", NULL, false},
+    {"mail_templates", CT_STR, O(mail_templates), 1, 0, NULL, NULL, false},
+    {"public_url", CT_STR, O(public_url), 8, 2048, NULL, NULL, false},
+    {"reset_ttl", CT_LL, O(reset_ttl), 60, 86400, "1800", NULL, false},
+    {"verify_ttl", CT_LL, O(verify_ttl), 60, 30 * 86400LL, "172800", NULL, false},
+    {"require_verified_email", CT_BOOL, O(require_verified_email), 0, 0, "false", NULL, false},
+    {"registration", CT_ENUM, O(registration), 0, 0, "open", "open|closed|invite", false},
+    {"register_max_ip", CT_UINT, O(register_max_ip), 0, 100000000, "0", NULL, false},
+    {"forgot_max_email", CT_UINT, O(forgot_max_email), 0, 100000000, "3", NULL, false},
+    {"forgot_max_ip", CT_UINT, O(forgot_max_ip), 0, 100000000, "10", NULL, false},
+    {"cleanup_interval", CT_UINT, O(cleanup_interval), 1, 86400, "3600", NULL, false},
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -690,6 +706,17 @@ static int config_check(struct config *cfg, char **err)
     rc = config_check_upstream(cfg, err);
     if (rc != 0)
         return rc;
+    /* mail: an SMTP URL of the two schemes libcurl sends with, and a sender to send as */
+    if (cfg->smtp_url != NULL && strncasecmp(cfg->smtp_url, "smtp://", 7) != 0 &&
+        strncasecmp(cfg->smtp_url, "smtps://", 8) != 0) {
+        *err = fmt_alloc("config: smtp_url: \"%s\" is not an smtp:// or smtps:// URL",
+                         cfg->smtp_url);
+        return LINTEL_EPARAM;
+    }
+    if (cfg->smtp_url != NULL && (cfg->smtp_from == NULL || strchr(cfg->smtp_from, '@') == NULL)) {
+        *err = fmt_alloc("config: smtp_from: an address (name@domain) is required with smtp_url");
+        return LINTEL_EPARAM;
+    }
     if (cfg->admin_password != NULL && strlen(cfg->admin_password) < cfg->password_min) {
         *err =
             fmt_alloc("config: admin_password: shorter than password_min (%u)", cfg->password_min);

@@ -76,6 +76,23 @@ struct config {
     char *web_dir;       /* web_dir: assets of /docs and /admin; NULL = next to the binary */
     bool docs_cdn;       /* docs_cdn: /docs loads Swagger UI from jsDelivr instead         */
     char *metrics_token; /* metrics_token: bearer for /metrics scrapers; NULL = admins only */
+
+    /* self-service accounts and mail (docs/auth.md "Mail", "Password reset") */
+    char *smtp_url;              /* smtp_url: smtp:// or smtps://host[:port]; NULL = no mail */
+    char *smtp_from;             /* smtp_from: envelope and From: address                    */
+    char *smtp_user;             /* smtp_user: SMTP AUTH user, NULL = none                   */
+    char *smtp_password;         /* smtp_password (secret)                                   */
+    unsigned smtp_timeout;       /* smtp_timeout: seconds per mail, 10                       */
+    char *mail_templates;        /* mail_templates: operator templates, NULL = built-in     */
+    char *public_url;            /* public_url: base of links in mails, NULL = code only     */
+    long long reset_ttl;         /* reset_ttl: seconds a reset code works, 1800              */
+    long long verify_ttl;        /* verify_ttl: seconds a verification code works, 2 days    */
+    bool require_verified_email; /* require_verified_email: login needs it, false            */
+    char *registration;          /* registration: open (default), closed, invite             */
+    unsigned register_max_ip;    /* register_max_ip: registrations/address/hour, 0 = off     */
+    unsigned forgot_max_email;   /* forgot_max_email: reset requests/address/hour, 3         */
+    unsigned forgot_max_ip;      /* forgot_max_ip: reset requests/client/hour, 10            */
+    unsigned cleanup_interval;   /* cleanup_interval: seconds between cleanups, 3600         */
 };
 
 /*

@@ -413,7 +413,7 @@ int host_account_login(lintel_req *req, const struct lintel_login *in, json_t **
 {
     const struct lintel_api *api = host_api();
     json_t *j_user = NULL, *j_check = NULL;
-    const char *hash, *addr;
+    const char *hash, *addr, *role;
     char *scope = NULL;
     long long user_id;
     bool trusted;
@@ -434,9 +434,11 @@ int host_account_login(lintel_req *req, const struct lintel_login *in, json_t **
         goto cleanup;
     rc = api->sql_rowf(req, &j_user,
                        (in->flags & LINTEL_LOGIN_EMAIL)
-                           ? "SELECT id, username, password_hash, role FROM users"
+                           ? "SELECT id, username, password_hash, role,"
+                             " email_verified_at IS NOT NULL AS verified FROM users"
                              " WHERE email = ?1 COLLATE NOCASE AND deleted_at IS NULL"
-                           : "SELECT id, username, password_hash, role FROM users"
+                           : "SELECT id, username, password_hash, role,"
+                             " email_verified_at IS NOT NULL AS verified FROM users"
                              " WHERE username = ?1 COLLATE NOCASE AND deleted_at IS NULL",
                        "s", in->login);
     if (rc != 0 && rc != LINTEL_ENOTFOUND)
@@ -480,6 +482,16 @@ int host_account_login(lintel_req *req, const struct lintel_login *in, json_t **
             goto cleanup;
     }
     api->heavy_end(req);
+    /* require_verified_email: checked once the password is right, so it tells nothing more;
+     * admins are exempt (the first admin and `lintel user add` accounts have no address) */
+    role = json_string_value(json_object_get(j_user, "role"));
+    if (req->cfg->require_verified_email && (role == NULL || strcmp(role, "admin") != 0) &&
+        json_integer_value(json_object_get(j_user, "verified")) != 1) {
+        rc = api->res_error(&req->res, LINTEL_EFORBIDDEN, NULL,
+                            "Verify your email address first: follow the mail sent to it"
+                            " (POST /api/auth/email/verify)");
+        goto cleanup;
+    }
     rc = account_start(req, in->login, user_id, json_string_value(json_object_get(j_user, "role")),
                        json_string_value(json_object_get(j_user, "username")), in, j_out);
 cleanup:

@@ -248,8 +248,9 @@ int host_kit_error_render(lintel_plugin *p, lintel_error_render fn, void *state)
 static bool host_kit_setting(const struct config *c, const char *name, long long *iv,
                              const char **sv)
 {
-    static const char *const strs[] = {"data_dir", "upstream_url", "envelope", "jwt_issuer",
-                                       "admin_username"};
+    static const char *const strs[] = {"data_dir",       "upstream_url", "envelope",
+                                       "jwt_issuer",     "admin_username", "smtp_url",
+                                       "registration",   "public_url"};
     const struct {
         const char *name;
         long long v;
@@ -269,9 +270,16 @@ static bool host_kit_setting(const struct config *c, const char *name, long long
         {"upstream_max_bytes", (long long)c->upstream_max_bytes},
         {"upstream_redirects", c->upstream_redirects},
         {"avatar_max", (long long)c->avatar_max},
+        {"reset_ttl", c->reset_ttl},
+        {"verify_ttl", c->verify_ttl},
+        {"require_verified_email", c->require_verified_email},
+        {"register_max_ip", c->register_max_ip},
+        {"forgot_max_email", c->forgot_max_email},
+        {"forgot_max_ip", c->forgot_max_ip},
     };
-    const char *const svals[] = {c->data_dir, c->upstream_url, c->envelope, c->jwt_issuer,
-                                 c->admin_username};
+    const char *const svals[] = {c->data_dir,     c->upstream_url,   c->envelope,
+                                 c->jwt_issuer,   c->admin_username, c->smtp_url,
+                                 c->registration, c->public_url};
     size_t i;
 
     for (i = 0; iv != NULL && i < sizeof(ints) / sizeof(ints[0]); i++)

@@ -9,6 +9,7 @@
 #include "db.h"
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,8 +221,94 @@ cleanup:
     return rc;
 }
 
+/*
+ * Seed 001's SQLite app.db: users(id, identifier, password_hash, avatar_url, is_deleted). Each
+ * row becomes a lintel user (the identifier as username when it passes lintel_rule_username and
+ * is free, else a generated one) and its identifier row of the chililabs profile; the bcrypt
+ * hash is kept (it verifies as it is and is rehashed at first login). A deleted row stays
+ * deleted, its identifier reserved. Avatar files are not read: their names are user text.
+ */
+static int import_chililabs(struct db *db, const char *path, struct import_report *rep)
+{
+    sqlite3 *seed = NULL;
+    sqlite3_stmt *st = NULL;
+    json_t *j_params = NULL, *j_row = NULL;
+    long long uid = 0;
+    int rc = -1, step;
+
+    if (sqlite3_open_v2(path, &seed, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(seed,
+                           "SELECT id, identifier, password_hash, is_deleted FROM users ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "lintel import: %s is not seed 001's app.db: %s\n", path,
+                seed != NULL ? sqlite3_errmsg(seed) : "cannot open");
+        goto cleanup;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *ident = (const char *)sqlite3_column_text(st, 1);
+        const char *hash = (const char *)sqlite3_column_text(st, 2);
+        int deleted = sqlite3_column_int(st, 3) != 0;
+        long long seed_id = sqlite3_column_int64(st, 0);
+
+        if (ident == NULL || hash == NULL || hash[0] == '\0') {
+            fprintf(stderr, "lintel import: users[%lld]: needs identifier and password_hash\n",
+                    seed_id);
+            goto cleanup;
+        }
+        j_params = json_pack("[s]", ident);
+        if (j_params == NULL)
+            goto cleanup;
+        if (db_row(db, "SELECT 1 AS taken FROM compat_chililabs_identifiers WHERE identifier = ?1",
+                   j_params, &j_row) == 0) {
+            fprintf(stderr, "lintel import: users[%lld]: identifier '%s' exists in lintel\n",
+                    seed_id, ident);
+            goto cleanup;
+        }
+        json_decref(j_params);
+        j_params = json_pack("[ssb]", ident, hash, deleted);
+        if (j_params == NULL)
+            goto cleanup;
+        /* the same mapping as POST /register; a deleted account keeps no hash, as deletion does */
+        if (db_exec(db,
+                    "INSERT INTO users (username, password_hash, deleted_at) VALUES ("
+                    " CASE WHEN lintel_rule_username(?1) IS NULL AND NOT EXISTS (SELECT 1 FROM"
+                    " users WHERE username = ?1 COLLATE NOCASE) THEN ?1"
+                    " ELSE 'cl_' || lower(hex(randomblob(6))) END,"
+                    " CASE WHEN ?3 THEN '*' ELSE ?2 END,"
+                    " CASE WHEN ?3 THEN strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END)",
+                    j_params, NULL, &uid) != 0) {
+            fprintf(stderr, "lintel import: users[%lld] refused: %s\n", seed_id, db_errmsg(db));
+            goto cleanup;
+        }
+        json_decref(j_params);
+        j_params = json_pack("[Is]", (json_int_t)uid, ident);
+        if (j_params == NULL ||
+            db_exec(db,
+                    "INSERT INTO compat_chililabs_identifiers (user_id, identifier) VALUES (?1, ?2)",
+                    j_params, NULL, NULL) != 0) {
+            fprintf(stderr, "lintel import: users[%lld] refused: %s\n", seed_id, db_errmsg(db));
+            goto cleanup;
+        }
+        json_decref(j_params);
+        j_params = NULL;
+        import_count(rep, deleted ? "deleted" : "active");
+    }
+    if (step != SQLITE_DONE) {
+        fprintf(stderr, "lintel import: reading %s: %s\n", path, sqlite3_errmsg(seed));
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    json_decref(j_row);
+    json_decref(j_params);
+    sqlite3_finalize(st);
+    sqlite3_close(seed);
+    return rc;
+}
+
 static const struct importer importers[] = {
     {"wec", "numbers", "seed 000's TinyDB file (data/db.json)", import_wec},
+    {"chililabs", "compat_chililabs_identifiers", "seed 001's SQLite app.db", import_chililabs},
     {"datapoints", "datapoints", "seed 002's users and data_points as JSON lines",
      import_datapoints},
 };

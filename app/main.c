@@ -2,6 +2,7 @@
  * lintel's command line: serve (default), migrate, version, user, --help. Start-up runs in a
  * fixed order and any failure stops it with a message naming what failed.
  */
+#include "account_worker.h"
 #include "auth.h"
 #include "config.h"
 #include "core_routes.h"
@@ -275,6 +276,12 @@ static int main_serve(struct main_state *st)
         log_error("start stopped: the WebSocket endpoint cannot be set up");
         return EXIT_START;
     }
+    /* after the signal mask: the worker must not take SIGTERM either */
+    rc = account_worker_start(&st->cfg);
+    if (rc != 0) {
+        log_error("start stopped: the accounts worker cannot start");
+        return EXIT_START;
+    }
     server_set_hooks(&(const struct server_hooks){.check = host_kit_check_query,
                                                   .render_error = host_kit_render_error,
                                                   .on_reply = metrics_request});
@@ -308,6 +315,7 @@ static int main_migrate(struct main_state *st)
 
 static void main_release(struct main_state *st)
 {
+    account_worker_stop();
     server_release();
     ws_release();
     host_api_release();

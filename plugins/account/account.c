@@ -1,6 +1,7 @@
 /*
- * The account plugin: a user's own sessions (list, end one, end the others) and, for admins,
- * the audit trail. Its tables are core (sql/core 0021, 0022): triggers write the audit rows.
+ * The account plugin: password reset, email verification, invitations, a user's own sessions
+ * and, for admins, the audit trail. Its tables are core (sql/core 0021-0023); the host's worker
+ * sends the mails these routes queue.
  */
 #include "account.h"
 
@@ -30,7 +31,55 @@ LINTEL_KIT_INIT;
     "\"total\":{\"type\":\"integer\"},\"limit\":{\"type\":\"integer\"},"                           \
     "\"offset\":{\"type\":\"integer\"}}}"
 
+#define ACCOUNT_OBJ(props) "{\"type\":\"object\",\"properties\":{" props "}}"
+#define ACCOUNT_STR(name)  "\"" name "\":{\"type\":\"string\"}"
+
 static const struct lintel_route account_routes[] = {
+    {.method = "POST",
+     .path = "/api/auth/password/forgot",
+     .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = account_forgot,
+     .summary = "Ask for a password-reset mail (always 202, whether the address is known or not)",
+     .body_schema =
+         "{\"type\":\"object\",\"required\":[\"email\"],\"properties\":{" ACCOUNT_STR("email") "}}",
+     .example = "{\"email\": \"alice@example.com\"}",
+     .replies =
+         (const struct lintel_reply[]){{202, "Accepted", ACCOUNT_OBJ(ACCOUNT_STR("detail"))}, {0}}},
+    {.method = "POST",
+     .path = "/api/auth/password/reset",
+     .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = account_reset,
+     .summary = "Set a new password with the code of a reset mail; ends every session",
+     .body_schema = "{\"type\":\"object\",\"required\":[\"token\",\"password\"],"
+                    "\"properties\":{" ACCOUNT_STR("token") "," ACCOUNT_STR("password") "}}",
+     .example = "{\"token\": \"code from the mail\", \"password\": \"new-password-1\"}"},
+    {.method = "POST",
+     .path = "/api/auth/email/verify",
+     .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = account_verify,
+     .summary = "Confirm an email address with the code of a verification mail",
+     .body_schema =
+         "{\"type\":\"object\",\"required\":[\"token\"],\"properties\":{" ACCOUNT_STR("token") "}}",
+     .replies = (const struct lintel_reply[]){{200, "Verified",
+                                               ACCOUNT_OBJ(ACCOUNT_STR("email") "," ACCOUNT_STR(
+                                                   "email_verified_at"))},
+                                              {0}}},
+    {.method = "POST",
+     .path = "/api/auth/email/verify/send",
+     .handler = account_verify_send,
+     .summary = "Send the caller a new verification mail",
+     .replies =
+         (const struct lintel_reply[]){{202, "Queued", ACCOUNT_OBJ(ACCOUNT_STR("detail"))}, {0}}},
+    {.method = "POST",
+     .path = "/api/auth/invites",
+     .flags = LINTEL_ROUTE_ADMIN,
+     .scope = "users:admin",
+     .handler = account_invite_create,
+     .summary = "A single-use invitation code for registration=invite (valid 7 days)",
+     .replies = (const struct lintel_reply[]){{201, "The code (shown once)",
+                                               ACCOUNT_OBJ(ACCOUNT_STR("code") "," ACCOUNT_STR(
+                                                   "expires_at"))},
+                                              {0}}},
     {.method = "GET",
      .path = "/api/auth/sessions",
      .handler = account_sessions_list,
@@ -71,10 +120,26 @@ static const struct lintel_route account_routes[] = {
                                        {0}}},
 };
 
+static struct account account_state;
+
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
 {
+    struct account *a = &account_state;
+    int rc;
+
     LINTEL_KIT_DECLARE(p, api, "account", "1.0.0");
     (void)config;
-    return lintel_routes_add(p, account_routes, LINTEL_COUNT(account_routes), NULL);
+    rc = lintel_setting_str(p, "smtp_url", &a->smtp_url);
+    if (rc == 0)
+        rc = lintel_setting_int(p, "password_min", &a->password_min);
+    if (rc == 0)
+        rc = lintel_setting_int(p, "password_cost", &a->password_cost);
+    if (rc == 0)
+        rc = lintel_setting_int(p, "forgot_max_email", &a->forgot_max_email);
+    if (rc == 0)
+        rc = lintel_setting_int(p, "forgot_max_ip", &a->forgot_max_ip);
+    if (rc == 0)
+        rc = lintel_routes_add(p, account_routes, LINTEL_COUNT(account_routes), a);
+    return rc;
 }

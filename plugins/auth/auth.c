@@ -2,6 +2,8 @@
  * The auth plugin: register, login (JSON or OAuth2 password form), refresh-token rotation with
  * reuse detection, logout. The host signs tokens and checks them; this decides when to issue.
  */
+#include "gate.h"
+
 #include <lintel/kit.h>
 
 #include <jansson.h>
@@ -15,6 +17,7 @@ LINTEL_KIT_INIT;
 struct authp {
     lintel_plugin *p;
     long long refresh_ttl;
+    struct authp_gate gate; /* registration modes and throttle (gate.c) */
 };
 
 /*
@@ -157,11 +160,14 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
 {
     json_t *j_body = NULL, *j_user = NULL, *j_login = NULL, *j_out = NULL;
     struct lintel_user_new in = {0};
-    long long user_id;
+    struct authp *a = state;
+    char invite_hash[65] = "";
+    long long user_id = 0;
     int rc, bad = 0;
 
-    (void)state;
     rc = authp_body(req, res, &j_body);
+    if (rc == 0)
+        rc = authp_gate_register(&a->gate, req, res, j_body, invite_hash);
     if (rc != 0)
         goto cleanup;
     /* Every bad field is reported, not just the first. */
@@ -176,9 +182,11 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     rc = lintel_user_create(req, &in, &j_user);
+    if (rc == 0)
+        user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
+    authp_gate_registered(&a->gate, req, invite_hash, rc == 0 ? user_id : 0);
     if (rc != 0)
         goto cleanup;
-    user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
     rc = lintel_session_start(req, user_id, NULL, &j_login);
     if (rc != 0)
         goto cleanup;
@@ -400,6 +408,8 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     }
     /* The host's validated settings: no default or bound of its own here. */
     rc = lintel_setting_int(p, "refresh_ttl", &a->refresh_ttl);
+    if (rc == 0)
+        rc = authp_gate_init(&a->gate, p);
     if (rc == 0)
         rc = lintel_routes_add(p, authp_routes, LINTEL_COUNT(authp_routes), a);
     return rc;

@@ -269,7 +269,7 @@ static int users_check_current(struct users *u, lintel_req *req, lintel_res *res
 
     if (!json_is_string(j_cur))
         return lintel_res_error(res, LINTEL_EFORBIDDEN, "current_password",
-                                "current_password is required to change the password");
+                                "current_password is required to change the email or password");
     rc = lintel_sql_rowf(req, &j_row, "SELECT username, password_hash FROM users WHERE id = ?1",
                          "I", (json_int_t)id);
     if (rc != 0)
@@ -325,7 +325,8 @@ static int users_me_patch(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     rc = users_validate(u, req, res, id, j_body, 1, 0, &c, &j_rules);
-    if (rc == 0 && c.password != NULL)
+    /* the address receives password-reset mails: changing it is as sensitive as the password */
+    if (rc == 0 && (c.password != NULL || c.email_set))
         rc = users_check_current(u, req, res, j_body, id);
     if (rc == 0)
         rc = users_hash(u, req, &c, &j_hash);

@@ -364,6 +364,67 @@ START_TEST(avatar_socket)
 }
 END_TEST
 
+/* lintel import chililabs: seed 001's app.db (made here with the sqlite3 CLI), all or nothing. */
+START_TEST(import_app_db)
+{
+    /* wire.md 1.6: the committed fixture row, matt / 1234, deleted; two live users share it */
+    static const char rows[] =
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, identifier VARCHAR UNIQUE NOT NULL,"
+        " password_hash VARCHAR NOT NULL, avatar_url VARCHAR, is_deleted BOOLEAN DEFAULT 0);"
+        " INSERT INTO users VALUES (1, 'matt',"
+        " '$2b$12$EqnSpBMP/k3b/wAeJAIfIuKCFYiyjXenCf4Ga5SrEotOyDewNS5EW', 'avatars123/matt.png', 1),"
+        " (2, 'ana@example.org', '$2b$12$EqnSpBMP/k3b/wAeJAIfIuKCFYiyjXenCf4Ga5SrEotOyDewNS5EW',"
+        " NULL, 0), (3, '+371 2000 0000',"
+        " '$2b$12$EqnSpBMP/k3b/wAeJAIfIuKCFYiyjXenCf4Ga5SrEotOyDewNS5EW', NULL, 0);";
+    struct lt_server s;
+    struct lt_resp r;
+    char db[4200], env_dir[4200], cmd[8800], *out = NULL, *t;
+    const char *env[] = {"LINTEL_COMPAT=chililabs", "LINTEL_PASSWORD_MIN=4", env_dir, NULL};
+    const char *args[] = {"import", "chililabs", db, NULL};
+    FILE *sql;
+
+    /* a first start migrates the profile's table */
+    ck_assert_int_eq(lt_server_start(&s, chili_env, NULL), 0);
+    ck_assert_int_eq(lt_server_stop_keep(&s), 0);
+    snprintf(env_dir, sizeof(env_dir), "LINTEL_DATA_DIR=%s", s.data_dir);
+    snprintf(db, sizeof(db), "%s/app.db", s.data_dir);
+    snprintf(cmd, sizeof(cmd), "%s/seed.sql", s.data_dir); /* a file: no shell sees the $ */
+    sql = fopen(cmd, "w");
+    ck_assert_ptr_nonnull(sql);
+    ck_assert_int_ge(fputs(rows, sql), 0);
+    ck_assert_int_eq(fclose(sql), 0);
+    snprintf(cmd, sizeof(cmd), "sqlite3 '%s' < '%s/seed.sql'", db, s.data_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(lt_run(s.data_dir, env, args, &out), 0);
+    ck_assert_msg(strstr(out, "imported 3 rows") != NULL && strstr(out, "active 2") != NULL &&
+                      strstr(out, "deleted 1") != NULL,
+                  "%s", out);
+    free(out);
+    /* again: every identifier exists now, and nothing of the second run stays */
+    ck_assert_int_eq(lt_run(s.data_dir, env, args, &out), 1);
+    ck_assert_msg(strstr(out, "identifier 'matt' exists") != NULL &&
+                      strstr(out, "nothing was imported") != NULL,
+                  "%s", out);
+    free(out);
+    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
+    srv = s; /* chili_token and chili_detail talk to this server */
+    t = chili_token("/login", "+371 2000 0000", "1234"); /* the bcrypt hash verifies */
+    free(t);
+    t = chili_token("/login", "+371 2000 0000", "1234"); /* and after its rehash */
+    free(t);
+    t = chili_token("/login", "ana@example.org", "1234");
+    ck_assert_int_eq(chili(&r, "GET", "/api/users/me", t, NULL), 200);
+    ck_assert_str_eq(lt_path_str(r.j_body, "username"), "ana@example.org");
+    lt_resp_clear(&r);
+    free(t);
+    chili_detail("POST", "/login", NULL, "{\"identifier\":\"matt\",\"password\":\"1234\"}", 401,
+                 "Invalid identifier or password");
+    chili_detail("POST", "/register", NULL, "{\"identifier\":\"matt\",\"password\":\"1234\"}", 400,
+                 "Identifier already exists");
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+}
+END_TEST
+
 static Suite *chili_suite(void)
 {
     Suite *s = suite_create("compat_chililabs");
@@ -377,6 +438,10 @@ static Suite *chili_suite(void)
     tcase_add_test(tc, delete_user);
     tcase_add_test(tc, avatar);
     tcase_add_test(tc, avatar_socket);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("import");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, import_app_db);
     suite_add_tcase(s, tc);
     return s;
 }

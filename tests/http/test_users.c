@@ -60,7 +60,9 @@ START_TEST(me_get_and_patch)
     lt_resp_clear(&r);
     /* email and username */
     newname = fmt("%s_x", name);
-    body = fmt("{\"email\":\"%s@Mail.EXAMPLE.org\",\"username\":\"%s\"}", name, newname);
+    body = fmt("{\"email\":\"%s@Mail.EXAMPLE.org\",\"username\":\"%s\","
+               "\"current_password\":\"" PW "\"}",
+               name, newname);
     ck_assert_int_eq(lt_json(url, "PATCH", "/api/users/me", token, body, &r), 0);
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "username")), newname);
@@ -74,7 +76,11 @@ START_TEST(me_get_and_patch)
     ck_assert_int_eq(req_status("PATCH", "/api/users/me", token, "{\"username\":\"a\"}"), 422);
     ck_assert_int_eq(req_status("PATCH", "/api/users/me", token, "{\"username\":7}"), 422);
     /* email removed with null */
-    ck_assert_int_eq(lt_json(url, "PATCH", "/api/users/me", token, "{\"email\":null}", &r), 0);
+    /* an email change without the current password is refused (403), as a password change */
+    ck_assert_int_eq(req_status("PATCH", "/api/users/me", token, "{\"email\":null}"), 403);
+    ck_assert_int_eq(lt_json(url, "PATCH", "/api/users/me", token,
+                             "{\"email\":null,\"current_password\":\"" PW "\"}", &r),
+                     0);
     ck_assert_int_eq(r.status, 200);
     ck_assert(json_is_null(json_object_get(r.j_body, "email")));
     lt_resp_clear(&r);
