@@ -51,7 +51,10 @@ await run("admin", async (open) => {
   const local = (s) => {
     const d = new Date(s * 1000);
     const p = (n) => String(n).padStart(2, "0");
-    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    // Chromium normalizes "...:00" seconds away, and Playwright's fill then calls the value
+    // malformed: give whole minutes without seconds, as the input itself shows them.
+    const sec = d.getSeconds() === 0 ? "" : `:${p(d.getSeconds())}`;
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}${sec}`;
   };
   await page.fill("#start", local(t0));
   await page.fill("#end", local(t0 + 20));
