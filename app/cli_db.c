@@ -38,7 +38,6 @@ int cli_db_open(const struct config *cfg, const char *who, const char *table, st
     json_decref(j_row);
     json_decref(j_params);
     if (rc != 0)
-        fprintf(stderr, "%s: the database has no %s table yet: run `lintel migrate`\n", who,
-                table);
+        fprintf(stderr, "%s: the database has no %s table yet: run `lintel migrate`\n", who, table);
     return rc;
 }

@@ -9,8 +9,8 @@
 #include <lintel/plugin.h>
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <ctype.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -265,7 +265,7 @@ static int config_set(struct config *cfg, const struct config_key *k, const char
         }
         if (n < k->min || n > k->max) {
             *err = fmt_alloc("config: %s: %lld is out of range (%lld to %lld)", where, n, k->min,
-                              k->max);
+                             k->max);
             goto cleanup;
         }
         if (k->type == CT_UINT)
@@ -300,8 +300,8 @@ static int config_plugin_entries(struct config *cfg, const json_t *j_list, const
         const json_t *j_v;
         if (!json_is_object(j_item)) {
             *err = fmt_alloc("config: \"plugins\"[%zu] (in %s): must be an object "
-                              "{name, path, config}",
-                              i, file);
+                             "{name, path, config}",
+                             i, file);
             return LINTEL_EPARAM;
         }
         json_object_foreach((json_t *)j_item, key, j_v) {
@@ -311,10 +311,10 @@ static int config_plugin_entries(struct config *cfg, const json_t *j_list, const
                 (strcmp(key, "config") == 0 && json_is_object(j_v));
             if (!ok) {
                 *err = fmt_alloc("config: \"plugins\"[%zu].%s (in %s): %s", i, key, file,
-                                  strcmp(key, "config") == 0 ? "must be an object"
-                                  : strcmp(key, "name") == 0 || strcmp(key, "path") == 0
-                                      ? "must be a non-empty string"
-                                      : "unknown key (expected name, path, config)");
+                                 strcmp(key, "config") == 0 ? "must be an object"
+                                 : strcmp(key, "name") == 0 || strcmp(key, "path") == 0
+                                     ? "must be a non-empty string"
+                                     : "unknown key (expected name, path, config)");
                 return LINTEL_EPARAM;
             }
         }
@@ -352,7 +352,7 @@ static int config_load_file(struct config *cfg, const char *path, char **err)
             *err = fmt_alloc("config: cannot read %s: %s", path, strerror(errno));
         else
             *err = fmt_alloc("config: %s: invalid JSON at line %d, column %d: %s", path, jerr.line,
-                              jerr.column, jerr.text);
+                             jerr.column, jerr.text);
         goto cleanup;
     }
     if (!json_is_object(j_root)) {
@@ -386,10 +386,10 @@ static int config_load_file(struct config *cfg, const char *path, char **err)
             text = "";
         } else {
             *err = fmt_alloc("config: \"%s\" (in %s): must be %s", key, path,
-                              k->type == CT_BOOL ? "true or false"
-                              : k->type == CT_STR || k->type == CT_ENUM || k->type == CT_CHOICE
-                                  ? "a string"
-                                  : "an integer");
+                             k->type == CT_BOOL ? "true or false"
+                             : k->type == CT_STR || k->type == CT_ENUM || k->type == CT_CHOICE
+                                 ? "a string"
+                                 : "an integer");
             goto cleanup;
         }
         if (k->type == CT_STR && text[0] == '\0' && k->dflt != NULL) {
@@ -431,7 +431,7 @@ static int config_check_env_names(char **err)
         }
         if (!known) {
             *err = fmt_alloc("config: %.*s: no such setting (see docs/configuration.md)", (int)n,
-                              name);
+                             name);
             return LINTEL_EPARAM;
         }
     }
@@ -535,8 +535,8 @@ static int config_check_upstream(struct config *cfg, char **err)
     config_url_clear(&u);
     if (!ok) {
         *err = fmt_alloc("config: upstream_url: \"%s\" is not an http:// or https:// URL with a "
-                          "host (and no user or #fragment)",
-                          cfg->upstream_url);
+                         "host (and no user or #fragment)",
+                         cfg->upstream_url);
         return LINTEL_EPARAM;
     }
     return 0;
@@ -567,7 +567,7 @@ static char *config_origin(const char *text, const char **why)
         u.port = NULL;
     }
     out = fmt_alloc("%s://%s%s%s", u.scheme, u.host, u.port != NULL ? ":" : "",
-                     u.port != NULL ? u.port : "");
+                    u.port != NULL ? u.port : "");
 cleanup:
     config_url_clear(&u);
     return out;
@@ -627,7 +627,7 @@ static int config_cors(struct config *cfg, char **err)
         if (strcmp(words[i], "*") == 0) {
             if (n > 1) {
                 *err = fmt_alloc("config: cors_origins: \"*\" allows every origin; give it "
-                                  "alone or list origins without it");
+                                 "alone or list origins without it");
                 goto cleanup;
             }
             cfg->cors_any = true;
@@ -635,8 +635,8 @@ static int config_cors(struct config *cfg, char **err)
         }
         origin = config_origin(words[i], &why);
         if (origin == NULL) {
-            *err = fmt_alloc("config: cors_origins: \"%s\" %s (https://app.example)", words[i],
-                              why);
+            *err =
+                fmt_alloc("config: cors_origins: \"%s\" %s (https://app.example)", words[i], why);
             goto cleanup;
         }
         free(words[i]);
@@ -677,8 +677,8 @@ static int config_check(struct config *cfg, char **err)
     }
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
         *err = fmt_alloc("config: %s: is set but %s is not (HTTPS needs both)",
-                          cfg->tls_cert != NULL ? "tls_cert" : "tls_key",
-                          cfg->tls_cert != NULL ? "tls_key" : "tls_cert");
+                         cfg->tls_cert != NULL ? "tls_cert" : "tls_key",
+                         cfg->tls_cert != NULL ? "tls_key" : "tls_cert");
         return LINTEL_EPARAM;
     }
     if (cfg->tls_cert != NULL && !config_readable(cfg->tls_cert)) {
@@ -691,7 +691,7 @@ static int config_check(struct config *cfg, char **err)
     }
     if (cfg->jwt_key_file != NULL && !config_readable(cfg->jwt_key_file)) {
         *err = fmt_alloc("config: jwt_key_file: cannot read %s: %s", cfg->jwt_key_file,
-                          strerror(errno));
+                         strerror(errno));
         return LINTEL_EPARAM;
     }
     if (strcmp(cfg->jwt_alg, "HS256") == 0 && cfg->jwt_secret == NULL) {
@@ -700,7 +700,7 @@ static int config_check(struct config *cfg, char **err)
     }
     if (strcmp(cfg->jwt_alg, "HS256") != 0 && cfg->jwt_secret != NULL) {
         *err = fmt_alloc("config: jwt_secret: only used with jwt_alg HS256 (jwt_alg is %s)",
-                          cfg->jwt_alg);
+                         cfg->jwt_alg);
         return LINTEL_EPARAM;
     }
     rc = config_check_upstream(cfg, err);
@@ -709,8 +709,8 @@ static int config_check(struct config *cfg, char **err)
     /* mail: an SMTP URL of the two schemes libcurl sends with, and a sender to send as */
     if (cfg->smtp_url != NULL && strncasecmp(cfg->smtp_url, "smtp://", 7) != 0 &&
         strncasecmp(cfg->smtp_url, "smtps://", 8) != 0) {
-        *err = fmt_alloc("config: smtp_url: \"%s\" is not an smtp:// or smtps:// URL",
-                         cfg->smtp_url);
+        *err =
+            fmt_alloc("config: smtp_url: \"%s\" is not an smtp:// or smtps:// URL", cfg->smtp_url);
         return LINTEL_EPARAM;
     }
     if (cfg->smtp_url != NULL && (cfg->smtp_from == NULL || strchr(cfg->smtp_from, '@') == NULL)) {
@@ -730,13 +730,13 @@ static int config_check(struct config *cfg, char **err)
     }
     if (cfg->plugins != NULL && !config_name_list_ok(cfg->plugins)) {
         *err = fmt_alloc("config: plugins: \"%s\" is not a comma-separated list of names",
-                          cfg->plugins);
+                         cfg->plugins);
         return LINTEL_EPARAM;
     }
     if (cfg->compat != NULL && !config_name_list_ok(cfg->compat)) {
         *err = fmt_alloc("config: compat: \"%s\" is not a comma-separated list of profile names"
-                          " (wec, chililabs, datapoints, fender, tasks)",
-                          cfg->compat);
+                         " (wec, chililabs, datapoints, fender, tasks)",
+                         cfg->compat);
         return LINTEL_EPARAM;
     }
     return config_cors(cfg, err);

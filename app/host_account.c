@@ -114,24 +114,24 @@ static int account_limited(lintel_req *req, const char *login, const char *addr,
     for (i = 0; i < 2 && rc == 0; i++) {
         if (limits[i] <= 0)
             continue;
-        rc = i == 0 ? api->sql_rowf(req, &j_row, sql[i], "sIII", keys[i],
-                                    (json_int_t)ACCOUNT_WINDOW, (json_int_t)limits[i],
-                                    (json_int_t)trusted)
-                    : api->sql_rowf(req, &j_row, sql[i], "sII", keys[i],
-                                    (json_int_t)ACCOUNT_WINDOW, (json_int_t)limits[i]);
+        rc = i == 0
+                 ? api->sql_rowf(req, &j_row, sql[i], "sIII", keys[i], (json_int_t)ACCOUNT_WINDOW,
+                                 (json_int_t)limits[i], (json_int_t)trusted)
+                 : api->sql_rowf(req, &j_row, sql[i], "sII", keys[i], (json_int_t)ACCOUNT_WINDOW,
+                                 (json_int_t)limits[i]);
         if (rc != 0)
             break;
         if (json_integer_value(json_object_get(j_row, "n")) >= limits[i]) {
             /* audited once per window and key, so a locked-out guesser cannot fill the table */
-            rc = api->sql_execf(req, NULL,
-                                "INSERT INTO audit_events (action, user_id, addr, subject, new_value)"
-                                " SELECT 'login.locked', (SELECT id FROM users WHERE username = ?2"
-                                " COLLATE NOCASE), ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM"
-                                " audit_events WHERE action = 'login.locked' AND at > unixepoch() - ?4"
-                                " AND new_value = ?3 AND (CASE ?3 WHEN 'username'"
-                                " THEN subject = ?2 COLLATE NOCASE ELSE addr = ?1 END))",
-                                "sssI", addr, login, i == 0 ? "username" : "address",
-                                (json_int_t)ACCOUNT_WINDOW);
+            rc = api->sql_execf(
+                req, NULL,
+                "INSERT INTO audit_events (action, user_id, addr, subject, new_value)"
+                " SELECT 'login.locked', (SELECT id FROM users WHERE username = ?2"
+                " COLLATE NOCASE), ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM"
+                " audit_events WHERE action = 'login.locked' AND at > unixepoch() - ?4"
+                " AND new_value = ?3 AND (CASE ?3 WHEN 'username'"
+                " THEN subject = ?2 COLLATE NOCASE ELSE addr = ?1 END))",
+                "sssI", addr, login, i == 0 ? "username" : "address", (json_int_t)ACCOUNT_WINDOW);
             wait = (long long)json_integer_value(json_object_get(j_row, "wait"));
             snprintf(retry, sizeof(retry), "%lld", wait < 1 ? 1 : wait);
             if (rc == 0)
@@ -217,14 +217,15 @@ static int account_session_new(lintel_req *req, const char *login, long long use
     if (rc != 0)
         goto cleanup;
     if (login != NULL)
-        rc = api->sql_execf(req, NULL, "DELETE FROM login_failures WHERE username = ?1", "s",
-                            login);
+        rc =
+            api->sql_execf(req, NULL, "DELETE FROM login_failures WHERE username = ?1", "s", login);
     if (rc == 0)
-        rc = api->sql_execf(req, NULL,
-                            "INSERT INTO sessions (id, user_id, scope, client_addr, user_agent,"
-                            " last_used_at) VALUES (?1, ?2, ?3, ?4, substr(?5, 1, 256), unixepoch())",
-                            "sIss?s?", *sid, (json_int_t)user_id, scope, api->req_client_addr(req),
-                            api->req_header(req, "User-Agent"));
+        rc = api->sql_execf(
+            req, NULL,
+            "INSERT INTO sessions (id, user_id, scope, client_addr, user_agent,"
+            " last_used_at) VALUES (?1, ?2, ?3, ?4, substr(?5, 1, 256), unixepoch())",
+            "sIss?s?", *sid, (json_int_t)user_id, scope, api->req_client_addr(req),
+            api->req_header(req, "User-Agent"));
     if (rc == 0)
         rc = api->sql_execf(req, NULL,
                             "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
@@ -341,7 +342,8 @@ int host_account_user_create(lintel_req *req, const struct lintel_user_new *in, 
 
     *j_user = NULL;
     if (in == NULL || in->username == NULL || in->password == NULL)
-        return api->res_error(&req->res, LINTEL_EINTERNAL, NULL, "user_create: no name or password");
+        return api->res_error(&req->res, LINTEL_EINTERNAL, NULL,
+                              "user_create: no name or password");
     /* Every bad field is reported, not just the first; the rules are the extension's. */
     rc = api->sql_rowf(req, &j_rules,
                        "SELECT lintel_rule_username(?1) AS username,"
@@ -350,9 +352,8 @@ int host_account_user_create(lintel_req *req, const struct lintel_user_new *in, 
                        " lintel_email_normalize(?4) AS normalized,"
                        " CASE WHEN ?5 NOT IN ('user', 'admin') THEN 'must be user or admin' END"
                        " AS role",
-                       "ssIs?s", in->username, in->password,
-                       (json_int_t)req->cfg->password_min, in->email,
-                       in->role != NULL ? in->role : "user");
+                       "ssIs?s", in->username, in->password, (json_int_t)req->cfg->password_min,
+                       in->email, in->role != NULL ? in->role : "user");
     if (rc != 0)
         goto cleanup;
     for (i = 0; i < 3; i++) {
@@ -371,11 +372,12 @@ int host_account_user_create(lintel_req *req, const struct lintel_user_new *in, 
         goto cleanup;
     }
     email = json_string_value(json_object_get(j_rules, "normalized"));
-    rc = api->sql_rowf(req, &j_taken,
-                       "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1 COLLATE NOCASE) AS u,"
-                       " (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM users"
-                       " WHERE email = ?2 COLLATE NOCASE)) AS e",
-                       "ss?", in->username, email);
+    rc =
+        api->sql_rowf(req, &j_taken,
+                      "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1 COLLATE NOCASE) AS u,"
+                      " (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM users"
+                      " WHERE email = ?2 COLLATE NOCASE)) AS e",
+                      "ss?", in->username, email);
     if (rc != 0)
         goto cleanup;
     if (json_integer_value(json_object_get(j_taken, "u")) != 0) {

@@ -4,7 +4,6 @@
  */
 #include "host_api.h"
 
-
 #include "auth.h"
 #include "config.h"
 #include "crypto.h"
@@ -19,15 +18,15 @@
 #include "router.h"
 
 #include <ctype.h>
-#include <lintel/media_type.h>
 #include <errno.h>
+#include <lintel/media_type.h>
+#include <microhttpd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <microhttpd.h>
-#include <stdint.h>
 
 /* ---- errors ---- */
 
@@ -209,8 +208,8 @@ static int host_form_flush(struct host_form *f)
                                 false);
     j_v = f->rc == 0 ? json_stringn(f->val != NULL ? f->val : "", f->len) : NULL;
     if (f->rc == 0 && j_v == NULL)
-        f->rc = host_res_record(&f->req->res, LINTEL_EMALFORMED, f->key,
-                                "is not valid UTF-8 text", false);
+        f->rc = host_res_record(&f->req->res, LINTEL_EMALFORMED, f->key, "is not valid UTF-8 text",
+                                false);
     if (j_v != NULL && json_object_set_new(f->j_obj, f->key, j_v) != 0)
         f->rc = LINTEL_ENOMEM;
     free(f->key);

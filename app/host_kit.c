@@ -221,8 +221,9 @@ int host_kit_ws_add(lintel_plugin *p, const char *path, unsigned flags,
         return LINTEL_EPARAM;
     if (path == NULL || path[0] != '/' || (events == NULL && n > 0) ||
         (!p->profile && strncmp(path, "/api/", 5) != 0)) {
-        plugin_loader_fail(p, "plugin %s: ws_add %s: a path under /api/ (or a profile's) and an "
-                              "event table are needed",
+        plugin_loader_fail(p,
+                           "plugin %s: ws_add %s: a path under /api/ (or a profile's) and an "
+                           "event table are needed",
                            p->name, path != NULL ? path : "(null)");
         return LINTEL_EPARAM;
     }
@@ -248,9 +249,9 @@ int host_kit_error_render(lintel_plugin *p, lintel_error_render fn, void *state)
 static bool host_kit_setting(const struct config *c, const char *name, long long *iv,
                              const char **sv)
 {
-    static const char *const strs[] = {"data_dir",       "upstream_url", "envelope",
-                                       "jwt_issuer",     "admin_username", "smtp_url",
-                                       "registration",   "public_url"};
+    static const char *const strs[] = {"data_dir",     "upstream_url",   "envelope",
+                                       "jwt_issuer",   "admin_username", "smtp_url",
+                                       "registration", "public_url"};
     const struct {
         const char *name;
         long long v;

@@ -119,10 +119,10 @@ json_t *http_error_body(unsigned status, const char *detail, const json_t *j_err
         j_errors != NULL && json_array_size(j_errors) > 0 && (status == 400 || status == 422);
 
     /* "o" steals; a NULL from http_error_string (no memory) makes json_pack fail */
-    j_problem = json_pack("{ss ss si so so}", "type", "about:blank", "title",
-                          http_error_title(status), "status", (int)status, "detail",
-                          http_error_string(detail != NULL ? detail : ""), "instance",
-                          http_error_string(instance != NULL ? instance : "/"));
+    j_problem =
+        json_pack("{ss ss si so so}", "type", "about:blank", "title", http_error_title(status),
+                  "status", (int)status, "detail", http_error_string(detail != NULL ? detail : ""),
+                  "instance", http_error_string(instance != NULL ? instance : "/"));
     if (j_problem == NULL)
         goto cleanup;
     if (with_errors && json_object_set_new(j_problem, "errors", json_deep_copy(j_errors)) != 0)

@@ -54,8 +54,7 @@ static void import_count(struct import_report *rep, const char *username)
 {
     json_t *j = json_object_get(rep->j_per_user, username);
 
-    json_object_set_new(rep->j_per_user, username,
-                        json_integer(json_integer_value(j) + 1));
+    json_object_set_new(rep->j_per_user, username, json_integer(json_integer_value(j) + 1));
     rep->rows++;
 }
 
@@ -94,7 +93,8 @@ static int import_wec(struct db *db, const char *path, struct import_report *rep
     keys = calloc(json_object_size(j_docs) + 1, sizeof(*keys));
     if (keys == NULL)
         goto cleanup;
-    json_object_foreach(j_docs, key, j_doc) keys[n++] = key;
+    json_object_foreach(j_docs, key, j_doc)
+        keys[n++] = key;
     qsort(keys, n, sizeof(*keys), import_doc_cmp);
     for (i = 0; i < n; i++) {
         const char *username, *created;
@@ -237,9 +237,9 @@ static int import_chililabs(struct db *db, const char *path, struct import_repor
     int rc = -1, step;
 
     if (sqlite3_open_v2(path, &seed, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(seed,
-                           "SELECT id, identifier, password_hash, is_deleted FROM users ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(
+            seed, "SELECT id, identifier, password_hash, is_deleted FROM users ORDER BY id", -1,
+            &st, NULL) != SQLITE_OK) {
         fprintf(stderr, "lintel import: %s is not seed 001's app.db: %s\n", path,
                 seed != NULL ? sqlite3_errmsg(seed) : "cannot open");
         goto cleanup;
@@ -283,9 +283,10 @@ static int import_chililabs(struct db *db, const char *path, struct import_repor
         json_decref(j_params);
         j_params = json_pack("[Is]", (json_int_t)uid, ident);
         if (j_params == NULL ||
-            db_exec(db,
-                    "INSERT INTO compat_chililabs_identifiers (user_id, identifier) VALUES (?1, ?2)",
-                    j_params, NULL, NULL) != 0) {
+            db_exec(
+                db,
+                "INSERT INTO compat_chililabs_identifiers (user_id, identifier) VALUES (?1, ?2)",
+                j_params, NULL, NULL) != 0) {
             fprintf(stderr, "lintel import: users[%lld] refused: %s\n", seed_id, db_errmsg(db));
             goto cleanup;
         }
@@ -346,8 +347,7 @@ int import_cli_main(int argc, char **argv, const struct config *cfg)
         return 1;
     }
     if ((long long)st.st_size > IMPORT_MAX_BYTES) {
-        fprintf(stderr, "lintel import: %s is larger than %lld bytes\n", argv[2],
-                IMPORT_MAX_BYTES);
+        fprintf(stderr, "lintel import: %s is larger than %lld bytes\n", argv[2], IMPORT_MAX_BYTES);
         return 1;
     }
     rep.j_per_user = json_object();

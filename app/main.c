@@ -52,22 +52,24 @@ static int main_core_migrations(void)
 
 static void main_usage(FILE *out)
 {
-    fprintf(out, "usage: lintel [--config FILE] [serve]     serve the API (default)\n"
-                 "       lintel [--config FILE] migrate     apply pending migrations and exit\n"
-                 "       lintel migrate --status            applied, pending and changed migrations\n"
-                 "       lintel migrate --dry-run           apply them to a copy, report, keep nothing\n"
-                 "       lintel migrate --accept-changed    record changed files' new checksums\n"
-                 "       lintel [--config FILE] user ...    manage accounts (lintel user --help)\n"
-                 "       lintel [--config FILE] import PROFILE FILE  a seed system's data, all or nothing\n"
-                 "       lintel [--config FILE] keys list|rotate   the signing-key ring\n"
-                 "       lintel [--config FILE] shell [SQL]  the database in sqlite3, extension loaded\n"
-                 "       lintel [--config FILE] healthcheck  exit 0 when the server's /health is ok\n"
-                 "       lintel version                     print the version\n"
-                 "       lintel --help                      this text\n"
-                 "\n"
-                 "Configuration: defaults, then the JSON file given with --config, then LINTEL_*\n"
-                 "environment variables (LINTEL_PORT=9000 overrides \"port\": 8080).\n"
-                 "See docs/configuration.md for every key.\n");
+    fprintf(
+        out,
+        "usage: lintel [--config FILE] [serve]     serve the API (default)\n"
+        "       lintel [--config FILE] migrate     apply pending migrations and exit\n"
+        "       lintel migrate --status            applied, pending and changed migrations\n"
+        "       lintel migrate --dry-run           apply them to a copy, report, keep nothing\n"
+        "       lintel migrate --accept-changed    record changed files' new checksums\n"
+        "       lintel [--config FILE] user ...    manage accounts (lintel user --help)\n"
+        "       lintel [--config FILE] import PROFILE FILE  a seed system's data, all or nothing\n"
+        "       lintel [--config FILE] keys list|rotate   the signing-key ring\n"
+        "       lintel [--config FILE] shell [SQL]  the database in sqlite3, extension loaded\n"
+        "       lintel [--config FILE] healthcheck  exit 0 when the server's /health is ok\n"
+        "       lintel version                     print the version\n"
+        "       lintel --help                      this text\n"
+        "\n"
+        "Configuration: defaults, then the JSON file given with --config, then LINTEL_*\n"
+        "environment variables (LINTEL_PORT=9000 overrides \"port\": 8080).\n"
+        "See docs/configuration.md for every key.\n");
 }
 
 enum main_cmd {

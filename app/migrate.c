@@ -118,8 +118,7 @@ static int migrate_parse_header(const char *sql, char **tables)
         line += 7;
         while (*line == ' ' || *line == '\t')
             line++;
-        if (strncmp(line, "rebuild", 7) != 0 || (line[7] != ' ' && line[7] != '\t') ||
-            out != NULL)
+        if (strncmp(line, "rebuild", 7) != 0 || (line[7] != ' ' && line[7] != '\t') || out != NULL)
             goto bad;
         line += 7;
         out = calloc(1, MIGRATE_MAX_REBUILD * (MIGRATE_NAME_MAX + 1) + 1);
@@ -324,8 +323,8 @@ static int migrate_text(sqlite3 *h, const char *sql, const char *p1, const char 
 }
 
 struct migrate_authz {
-    bool tx_control;     /* the script tried BEGIN, COMMIT or ROLLBACK */
-    json_t *j_parents;   /* ordinary migration: tables other tables reference (borrowed) */
+    bool tx_control;   /* the script tried BEGIN, COMMIT or ROLLBACK */
+    json_t *j_parents; /* ordinary migration: tables other tables reference (borrowed) */
     char dropped[MIGRATE_NAME_MAX + 1];
 };
 
@@ -395,8 +394,8 @@ static int migrate_objects(sqlite3 *h, const char *table, json_t *j)
     if (src == SQLITE_OK)
         src = sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW)
-        src = json_array_append_new(j, json_pack("[ss]", sqlite3_column_text(st, 0),
-                                                 sqlite3_column_text(st, 1)))
+        src = json_array_append_new(
+                  j, json_pack("[ss]", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1)))
                   ? SQLITE_NOMEM
                   : SQLITE_OK;
     if (src == SQLITE_DONE)
@@ -433,9 +432,9 @@ static int migrate_fk_new(sqlite3 *h, const char *mid, char **err)
         src = sqlite3_step(st);
     if (src == SQLITE_ROW) {
         *err = fmt_alloc("migration %s would leave a dangling reference: table %s row %lld "
-                            "references %s, which has no such row (%lld new in all); rolled back",
-                            mid, sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
-                            sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
+                         "references %s, which has no such row (%lld new in all); rolled back",
+                         mid, sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+                         sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
         rc = LINTEL_EDB;
     } else if (src != SQLITE_DONE) {
         *err = fmt_alloc("migration %s: foreign_key_check: %s", mid, sqlite3_errmsg(h));
@@ -490,14 +489,12 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
     if (m->rebuild != NULL &&
         sqlite3_exec(h, "PRAGMA foreign_keys=OFF; PRAGMA legacy_alter_table=ON", NULL, NULL,
                      NULL) != SQLITE_OK) {
-        *err = fmt_alloc("migration %s: cannot turn foreign keys off: %s", mid,
-                            sqlite3_errmsg(h));
+        *err = fmt_alloc("migration %s: cannot turn foreign keys off: %s", mid, sqlite3_errmsg(h));
         rc = migrate_rc(h);
         goto cleanup;
     }
     if (sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        *err = fmt_alloc("migration %s: cannot start a transaction: %s", mid,
-                            sqlite3_errmsg(h));
+        *err = fmt_alloc("migration %s: cannot start a transaction: %s", mid, sqlite3_errmsg(h));
         rc = migrate_rc(h);
         goto cleanup;
     }
@@ -527,8 +524,7 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
                                " name = ?1 COLLATE NOCASE",
                                t, NULL, &found);
             if (src == SQLITE_OK && found == NULL) {
-                *err = fmt_alloc("migration %s rebuilds table %s, which does not exist", mid,
-                                    t);
+                *err = fmt_alloc("migration %s rebuilds table %s, which does not exist", mid, t);
                 rc = LINTEL_EDB;
                 goto cleanup;
             }
@@ -565,22 +561,21 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
     if (src != SQLITE_OK) {
         if (az.tx_control)
             *err = fmt_alloc("migration %s failed: it must not contain BEGIN, COMMIT or "
-                                "ROLLBACK",
-                                mid);
+                             "ROLLBACK",
+                             mid);
         else if (az.dropped[0] != '\0')
             *err = fmt_alloc("migration %s failed: it drops table %s, which other tables "
-                                "reference: declare '-- lintel: rebuild %s' (docs/storage.md)",
-                                mid, az.dropped, az.dropped);
+                             "reference: declare '-- lintel: rebuild %s' (docs/storage.md)",
+                             mid, az.dropped, az.dropped);
         else
-            *err = fmt_alloc("migration %s failed: %s", mid,
-                                zerr != NULL ? zerr : sqlite3_errmsg(h));
+            *err =
+                fmt_alloc("migration %s failed: %s", mid, zerr != NULL ? zerr : sqlite3_errmsg(h));
         rc = (src & 0xff) == SQLITE_BUSY ? LINTEL_EUNAVAIL : LINTEL_EDB;
         goto cleanup;
     }
     if (sqlite3_get_autocommit(h)) {
         /* The script ended the transaction itself: what ran before that is committed. */
-        *err = fmt_alloc("migration %s failed: it must not contain BEGIN, COMMIT or ROLLBACK",
-                            mid);
+        *err = fmt_alloc("migration %s failed: it must not contain BEGIN, COMMIT or ROLLBACK", mid);
         rc = LINTEL_EDB;
         goto cleanup;
     }
@@ -591,13 +586,13 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
             const char *name = json_string_value(json_array_get(json_array_get(j_objects, i), 0));
             const char *sql = json_string_value(json_array_get(json_array_get(j_objects, i), 1));
             free(found);
-            src = migrate_text(h, "SELECT name FROM main.sqlite_schema WHERE name = ?1", name,
-                               NULL, &found);
+            src = migrate_text(h, "SELECT name FROM main.sqlite_schema WHERE name = ?1", name, NULL,
+                               &found);
             if (src == SQLITE_OK && found == NULL)
                 src = sqlite3_exec(h, sql, NULL, NULL, NULL);
             if (src != SQLITE_OK) {
-                *err = fmt_alloc("migration %s: cannot recreate %s: %s", mid, name,
-                                    sqlite3_errmsg(h));
+                *err =
+                    fmt_alloc("migration %s: cannot recreate %s: %s", mid, name, sqlite3_errmsg(h));
                 rc = migrate_rc(h);
                 goto cleanup;
             }
@@ -616,8 +611,8 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
                                t, NULL, &found);
             if (src == SQLITE_OK && found == NULL) {
                 *err = fmt_alloc("migration %s rebuilds table %s but leaves no table of "
-                                    "that name",
-                                    mid, t);
+                                 "that name",
+                                 mid, t);
                 rc = LINTEL_EDB;
                 goto cleanup;
             }
@@ -660,8 +655,8 @@ cleanup:
         sqlite3_exec(h, "PRAGMA legacy_alter_table=OFF; PRAGMA foreign_keys=ON", NULL, NULL,
                      NULL) != SQLITE_OK &&
         rc == 0) {
-        *err = fmt_alloc("migration %s: cannot turn foreign keys back on: %s", mid,
-                            sqlite3_errmsg(h));
+        *err =
+            fmt_alloc("migration %s: cannot turn foreign keys back on: %s", mid, sqlite3_errmsg(h));
         rc = migrate_rc(h);
     }
     if (rc == LINTEL_ENOMEM && *err == NULL)
@@ -684,8 +679,8 @@ static int migrate_ensure_table(sqlite3 *h, char **err)
                      "component TEXT NOT NULL, id TEXT NOT NULL, checksum TEXT, "
                      "applied_at TEXT NOT NULL, PRIMARY KEY (component, id))",
                      NULL, NULL, &zerr) != SQLITE_OK) {
-        *err = fmt_alloc("migrations: cannot create schema_migrations: %s",
-                            zerr != NULL ? zerr : "?");
+        *err =
+            fmt_alloc("migrations: cannot create schema_migrations: %s", zerr != NULL ? zerr : "?");
         rc = migrate_rc(h);
     }
     sqlite3_free(zerr);
@@ -779,8 +774,7 @@ static int migrate_vacuum_into(sqlite3 *h, const char *tmp, const char *final, c
     if (src == SQLITE_OK)
         src = sqlite3_step(st);
     if (src != SQLITE_DONE) {
-        *err = fmt_alloc("migrations: cannot copy the database to %s: %s", tmp,
-                            sqlite3_errmsg(h));
+        *err = fmt_alloc("migrations: cannot copy the database to %s: %s", tmp, sqlite3_errmsg(h));
         rc = migrate_rc(h);
         goto cleanup;
     }
@@ -857,13 +851,13 @@ static int migrate_check(sqlite3 *h, struct migration **order, size_t *pending, 
             (*pending)++;
         } else if (stored[0] != '\0' && strcmp(stored, m->checksum) != 0) {
             if (!migrate_opts.accept_changed) {
-                *err = fmt_alloc(
-                    "migration %s/%s (sql/%s/%s.sql) changed after it was applied on %s "
-                    "(checksum %.12s in the database, %.12s shipped): migrations are "
-                    "forward-only; ship the original file and a new migration, or set "
-                    "migrate_accept_changed (docs/storage.md)",
-                    m->component, m->id, m->component, m->id, at != NULL ? at : "?", stored,
-                    m->checksum);
+                *err =
+                    fmt_alloc("migration %s/%s (sql/%s/%s.sql) changed after it was applied on %s "
+                              "(checksum %.12s in the database, %.12s shipped): migrations are "
+                              "forward-only; ship the original file and a new migration, or set "
+                              "migrate_accept_changed (docs/storage.md)",
+                              m->component, m->id, m->component, m->id, at != NULL ? at : "?",
+                              stored, m->checksum);
                 rc = LINTEL_ECONFLICT;
             } else {
                 log_warn("migrate: %s/%s changed after it was applied; accepted "
@@ -907,9 +901,9 @@ static int migrate_check_version(sqlite3 *h, char **err)
         return 0;
     migrate_version_text(num, have, sizeof(have));
     *err = fmt_alloc("migrations: the database was last used by lintel %s, newer than this %s; "
-                        "run that release, or restore a snapshot taken before it "
-                        "(docs/storage.md)",
-                        have, LINTEL_VERSION);
+                     "run that release, or restore a snapshot taken before it "
+                     "(docs/storage.md)",
+                     have, LINTEL_VERSION);
     return LINTEL_ECONFLICT;
 }
 
@@ -936,8 +930,7 @@ int migrate_apply(char **err)
     h = db_handle(db);
     rc = migrate_check_version(h, err);
     if (rc == 0)
-        rc = migrate_text(h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, &n_done) ==
-                     SQLITE_OK
+        rc = migrate_text(h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, &n_done) == SQLITE_OK
                  ? 0
                  : migrate_rc(h);
     if (rc == 0)
@@ -1014,8 +1007,8 @@ int migrate_status(FILE *out, char **err)
     rc = migrate_sorted(&order);
     if (rc != 0)
         goto cleanup;
-    src = migrate_text(h, "SELECT name FROM sqlite_schema WHERE name = 'schema_migrations'",
-                       NULL, NULL, &have);
+    src = migrate_text(h, "SELECT name FROM sqlite_schema WHERE name = 'schema_migrations'", NULL,
+                       NULL, &have);
     if (src != SQLITE_OK) {
         *err = fmt_alloc("migrations: %s", sqlite3_errmsg(h));
         rc = migrate_rc(h);
@@ -1085,8 +1078,8 @@ int migrate_status(FILE *out, char **err)
     fprintf(out, "%zu pending, %d changed\n", pending, changed);
     if (changed > 0) {
         *err = fmt_alloc("migrations: %d shipped file(s) changed after they were applied; "
-                            "the start stops (see docs/storage.md)",
-                            changed);
+                         "the start stops (see docs/storage.md)",
+                         changed);
         rc = LINTEL_ECONFLICT;
     }
 cleanup:
@@ -1112,7 +1105,7 @@ static int migrate_open_copy(const char *path, sqlite3 **out, char **err)
         sqlite3_exec(h, "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF", NULL, NULL, NULL) !=
             SQLITE_OK) {
         *err = fmt_alloc("migrations: cannot open the copy %s: %s", path,
-                            h != NULL ? sqlite3_errmsg(h) : "out of memory");
+                         h != NULL ? sqlite3_errmsg(h) : "out of memory");
         sqlite3_close(h);
         return LINTEL_EUNAVAIL;
     }
@@ -1173,8 +1166,9 @@ int migrate_dry_run(FILE *out, char **err)
         }
         if (stored != NULL) {
             if (stored[0] != '\0' && strcmp(stored, m->checksum) != 0) {
-                fprintf(out, "CHANGED  %s/%s: applied on %s with checksum %.12s, shipped %.12s"
-                             " (the start stops)\n",
+                fprintf(out,
+                        "CHANGED  %s/%s: applied on %s with checksum %.12s, shipped %.12s"
+                        " (the start stops)\n",
                         m->component, m->id, at != NULL ? at : "?", stored, m->checksum);
                 failed++;
             }

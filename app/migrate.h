@@ -10,7 +10,7 @@
 
 /* What the operator chose; the defaults (all zero) take no snapshot and refuse changed files. */
 struct migrate_options {
-    const char *data_dir;  /* snapshots go to <data_dir>/snapshots; NULL: no snapshot      */
+    const char *data_dir;   /* snapshots go to <data_dir>/snapshots; NULL: no snapshot      */
     unsigned snapshot_keep; /* snapshots kept; 0: none taken                                */
     bool accept_changed;    /* a shipped file that changed since it was applied: warn, go on */
 };

@@ -136,9 +136,9 @@ void plugin_loader_log(lintel_plugin *p, int level, const char *fmt, ...)
     log_msg(level, "[%s] %s", p != NULL ? p->name : "?", buf);
 }
 
-int plugin_loader_route_add(lintel_plugin *p, const char *method, const char *path,
-                            unsigned flags, const char *scope, lintel_handler handler,
-                            void *state, void *meta, void (*meta_free)(void *meta))
+int plugin_loader_route_add(lintel_plugin *p, const char *method, const char *path, unsigned flags,
+                            const char *scope, lintel_handler handler, void *state, void *meta,
+                            void (*meta_free)(void *meta))
 {
     struct route_def def = {.method = method,
                             .path = path,
@@ -168,8 +168,8 @@ int plugin_loader_route_add(lintel_plugin *p, const char *method, const char *pa
          * one route still conflict (router_add names both). */
         const struct route *held = server_route_find(method, path);
         if (held != NULL && (held->owner == NULL || !held->owner->profile)) {
-            log_info("compat: profile %s shadows %s %s of %s while it is enabled", p->name,
-                     method, path, held->owner_name);
+            log_info("compat: profile %s shadows %s %s of %s while it is enabled", p->name, method,
+                     path, held->owner_name);
             server_route_remove(held);
         }
     }
@@ -293,7 +293,7 @@ static int plugin_load(const struct config *cfg, const char *name, const char *p
     *(void **)&init = dlsym(p->dl, "lintel_plugin_init");
     if (init == NULL) {
         *err = fmt_alloc("plugin %s: %s does not export lintel_plugin_init (missing symbol)", name,
-                          path);
+                         path);
         goto cleanup;
     }
     p->in_init = true;
@@ -320,7 +320,7 @@ static int plugin_load(const struct config *cfg, const char *name, const char *p
     if (rc != 0) {
         *err = p->error != NULL ? fmt_alloc("%s", p->error)
                                 : fmt_alloc("plugin %s: init failed with %d (%s)", name, rc,
-                                             plugin_api->strerror(rc));
+                                            plugin_api->strerror(rc));
         goto cleanup;
     }
     grown = realloc(plugin_list, (plugin_count + 1) * sizeof(*grown));
@@ -455,9 +455,8 @@ static int plugin_load_extra(const struct config *cfg, char **err)
         char name[256];
 
         if (len <= 3 || strcmp(base + len - 3, ".so") != 0 || len - 3 >= sizeof(name)) {
-            rc = plugin_refused(cfg, err,
-                                fmt_alloc("plugin_extra: %s is not a path to a <name>.so file",
-                                           tok));
+            rc = plugin_refused(
+                cfg, err, fmt_alloc("plugin_extra: %s is not a path to a <name>.so file", tok));
             continue;
         }
         snprintf(name, sizeof(name), "%.*s", (int)(len - 3), base);
@@ -493,8 +492,8 @@ static int plugin_load_compat(const struct config *cfg, char **err)
         if (access(path, F_OK) != 0) {
             rc = plugin_refused(cfg, err,
                                 fmt_alloc("compat: no profile \"%s\" (%s does not exist; the "
-                                           "profiles are wec, chililabs, datapoints, fender, tasks)",
-                                           tok, path));
+                                          "profiles are wec, chililabs, datapoints, fender, tasks)",
+                                          tok, path));
             continue;
         }
         if (plugin_load(cfg, name, path, &msg) != 0) {

@@ -30,7 +30,7 @@ struct lintel_plugin {
     json_t *j_owned;        /* host settings with its "config" subtree on top (owned)       */
     struct plugin_unload *unloads;
     size_t nunloads;
-    char *error; /* first refusal reason recorded during init (malloc'd)        */
+    char *error;                /* first refusal reason recorded during init (malloc'd)        */
     bool profile;               /* declare_profile: may route outside /api/          */
     lintel_error_render render; /* error_render: renders its routes' errors, or NULL  */
     void *render_state;
@@ -66,8 +66,8 @@ void plugin_loader_log(lintel_plugin *p, int level, const char *fmt, ...) LINTEL
  * anyone else. meta (freed with meta_free, also on failure) describes it for OpenAPI. A
  * refusal is recorded on p (plugin_loader_fail).
  */
-int plugin_loader_route_add(lintel_plugin *p, const char *method, const char *path,
-                            unsigned flags, const char *scope, lintel_handler handler,
-                            void *state, void *meta, void (*meta_free)(void *meta));
+int plugin_loader_route_add(lintel_plugin *p, const char *method, const char *path, unsigned flags,
+                            const char *scope, lintel_handler handler, void *state, void *meta,
+                            void (*meta_free)(void *meta));
 
 #endif /* LINTEL_APP_PLUGIN_LOADER_H */

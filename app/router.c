@@ -196,11 +196,11 @@ int router_add(struct router *rt, const struct route_def *def, char **err)
     meta = NULL;
     for (i = 0; i < rt->n; i++) {
         if (router_same(rt->routes[i], r)) {
-            *err = router_fmt("%s%s: route %s %s is already held by %s%s (%s %s)",
-                              def->owner != NULL ? "plugin " : "", who, def->method, def->path,
-                              rt->routes[i]->owner != NULL ? "plugin " : "",
-                              rt->routes[i]->owner_name, rt->routes[i]->method,
-                              rt->routes[i]->path);
+            *err =
+                router_fmt("%s%s: route %s %s is already held by %s%s (%s %s)",
+                           def->owner != NULL ? "plugin " : "", who, def->method, def->path,
+                           rt->routes[i]->owner != NULL ? "plugin " : "", rt->routes[i]->owner_name,
+                           rt->routes[i]->method, rt->routes[i]->path);
             rc = LINTEL_ECONFLICT;
             goto cleanup;
         }

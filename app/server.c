@@ -346,8 +346,7 @@ static int server_query(struct lintel_req *req)
         return LINTEL_ENOMEM;
     if (MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, server_arg, req) != n)
         return host_res_record(&req->res, LINTEL_EMALFORMED, NULL,
-                               "A query parameter holds a %00 or bytes that are not UTF-8.",
-                               false);
+                               "A query parameter holds a %00 or bytes that are not UTF-8.", false);
     return 0;
 }
 
@@ -375,8 +374,7 @@ static int server_authenticate(struct lintel_req *req)
 
     /* A token in the URL ends up in logs and history: only upgrade endpoints take one. */
     rc = auth_request(server_header(req, "Authorization"), NULL, r->scope,
-                      (r->flags & LINTEL_ROUTE_ADMIN) != 0, &req->j_claims, &req->user_id,
-                      &detail);
+                      (r->flags & LINTEL_ROUTE_ADMIN) != 0, &req->j_claims, &req->user_id, &detail);
     if (rc == 0)
         return 0;
     json_decref(req->j_claims);
@@ -463,8 +461,7 @@ static void server_settle(struct lintel_req *req, int rc)
 }
 
 /* The headers every reply carries, then the access line; status is the one sent. */
-static int server_add_headers(struct server_call *call, struct MHD_Response *resp,
-                              unsigned status)
+static int server_add_headers(struct server_call *call, struct MHD_Response *resp, unsigned status)
 {
     struct lintel_req *req = &call->req;
     struct lintel_res *res = &req->res;
@@ -560,9 +557,10 @@ static enum MHD_Result server_upgrade(struct server_call *call)
     enum MHD_Result ret = MHD_NO;
     int rc;
 
-    auth.rc = auth_request(server_header(req, "Authorization"), host_api()->req_query(req, "access_token"),
-                           req->route->scope, (req->route->flags & LINTEL_ROUTE_ADMIN) != 0,
-                           &j_claims, &auth.user_id, &auth.detail);
+    auth.rc = auth_request(server_header(req, "Authorization"),
+                           host_api()->req_query(req, "access_token"), req->route->scope,
+                           (req->route->flags & LINTEL_ROUTE_ADMIN) != 0, &j_claims, &auth.user_id,
+                           &auth.detail);
     auth.j_claims = j_claims;
     rc = up->accept(req, &req->res, &auth, up->state, &call->up_conn);
     json_decref(j_claims);
@@ -591,8 +589,8 @@ static int server_decide(struct server_call *call, bool *upgrade)
 {
     struct lintel_req *req = &call->req;
     const char *up = server_header(req, "Upgrade");
-    bool want_upgrade = strcmp(req->method, "GET") == 0 && up != NULL &&
-                        strcasecmp(up, "websocket") == 0;
+    bool want_upgrade =
+        strcmp(req->method, "GET") == 0 && up != NULL && strcasecmp(up, "websocket") == 0;
     char detail[192];
     int rc;
 
@@ -614,8 +612,8 @@ static int server_decide(struct server_call *call, bool *upgrade)
                                "byte or to bytes that are not UTF-8.",
                                false);
     case ROUTER_NOT_FOUND:
-        return host_res_record(&req->res, LINTEL_ENOTFOUND, NULL,
-                               "No resource lives at this path.", false);
+        return host_res_record(&req->res, LINTEL_ENOTFOUND, NULL, "No resource lives at this path.",
+                               false);
     case ROUTER_METHOD:
         if (strcmp(req->method, "OPTIONS") == 0)
             return server_options(req, call->match.allow);
@@ -806,7 +804,7 @@ static char *server_tls_check(const struct config *cfg, const char *cert, const 
     gnutls_certificate_free_credentials(cred);
     if (rc < 0)
         return fmt_alloc("server: tls_cert %s and tls_key %s are not a usable PEM pair: %s",
-                          cfg->tls_cert, cfg->tls_key, gnutls_strerror(rc));
+                         cfg->tls_cert, cfg->tls_key, gnutls_strerror(rc));
     return NULL;
 }
 
@@ -881,7 +879,7 @@ int server_start(const struct config *cfg, char **err)
                                      MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
     if (server_daemon == NULL) {
         *err = fmt_alloc("server: cannot listen on %s:%d (%s)", cfg->bind, cfg->port,
-                          errno != 0 ? strerror(errno) : "libmicrohttpd refused to start");
+                         errno != 0 ? strerror(errno) : "libmicrohttpd refused to start");
         goto cleanup;
     }
     /* The socket knows the real port (LINTEL_PORT=0 picks a free one). */

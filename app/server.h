@@ -83,8 +83,8 @@ struct server_upgrade {
      * return. The callee owns urh and ends it exactly once with
      * MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE) (never close(sock)).
      */
-    void (*upgraded)(void *conn, struct MHD_UpgradeResponseHandle *urh, int sock,
-                     const char *extra, size_t extra_len, void *state);
+    void (*upgraded)(void *conn, struct MHD_UpgradeResponseHandle *urh, int sock, const char *extra,
+                     size_t extra_len, void *state);
     /* accept returned 0 but the 101 never went out (client gone, server stopping). */
     void (*discard)(void *conn, void *state);
     void *state;

@@ -133,8 +133,8 @@ static int ws_accept(lintel_req *req, lintel_res *res, const struct server_upgra
     /* a seed's clients send the token as "token: <jwt>": checked as a bearer token is */
     if (ep != NULL && (ep->flags & LINTEL_WS_TOKEN_HEADER) && auth->rc == LINTEL_EAUTH &&
         token != NULL) {
-        by_header.rc = auth_request(NULL, token, NULL, 0, &j_claims, &by_header.user_id,
-                                    &by_header.detail);
+        by_header.rc =
+            auth_request(NULL, token, NULL, 0, &j_claims, &by_header.user_id, &by_header.detail);
         by_header.j_claims = j_claims;
         auth = &by_header;
     }
@@ -535,7 +535,9 @@ int ws_init(const struct config *cfg)
     }
     for (i = 0; rc == 0 && i < ws_neps; i++) {
         struct server_upgrade up = upgrade;
-        struct route_def def = {.method = "GET", .path = ws_eps[i]->path, .handler = ws_route,
+        struct route_def def = {.method = "GET",
+                                .path = ws_eps[i]->path,
+                                .handler = ws_route,
                                 .owner_name = ws_eps[i]->owner};
         up.state = ws_eps[i];
         rc = server_upgrade_add(ws_eps[i]->path, &up);

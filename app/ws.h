@@ -41,5 +41,4 @@ void ws_shutdown(void);
 /* ws_shutdown if not done. */
 void ws_release(void);
 
-
 #endif /* LINTEL_APP_WS_H */

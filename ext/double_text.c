@@ -46,8 +46,7 @@ void ext_double_text(double d, char buf[EXT_DOUBLE_TEXT_SIZE])
     e = strchr(buf, 'e');
     exp10 = e != NULL ? atoi(e + 1) : 0;
     if (e != NULL && exp10 >= -4 && exp10 < 16)
-        snprintf(buf, EXT_DOUBLE_TEXT_SIZE, "%.*f", prec - 1 - exp10 > 0 ? prec - 1 - exp10 : 0,
-                 d);
+        snprintf(buf, EXT_DOUBLE_TEXT_SIZE, "%.*f", prec - 1 - exp10 > 0 ? prec - 1 - exp10 : 0, d);
     /* 5.0 stays a real for the reader: a bare "5" would read back as an integer. */
     if (strpbrk(buf, ".eEn") == NULL)
         strcat(buf, ".0");

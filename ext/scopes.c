@@ -202,7 +202,8 @@ void ext_rule_scope(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_text(ctx, msg, -1, sqlite3_free);
 }
 
-/* S6: base, then every declared scope role `which` (0 user, 1 admin, 2 any) gets that base lacks (malloc'd or NULL). */
+/* S6: base, then every declared scope role `which` (0 user, 1 admin, 2 any) gets that base lacks
+ * (malloc'd or NULL). */
 static char *scopes_join(const char *base, int which)
 {
     size_t len = strlen(base) + 1, i;
@@ -329,8 +330,8 @@ int lintel_ext_scope_known(const char *scope)
     int known;
 
     pthread_rwlock_rdlock(&scopes_lock);
-    known = scope != NULL &&
-            scopes_has(scopes_all(), (const unsigned char *)scope, (int)strlen(scope));
+    known =
+        scope != NULL && scopes_has(scopes_all(), (const unsigned char *)scope, (int)strlen(scope));
     pthread_rwlock_unlock(&scopes_lock);
     return known;
 }

@@ -310,9 +310,10 @@ static void stats_recompute(struct stats *st)
 }
 
 struct stats_moments {
-    double mean;   /* NAN when a value is infinite */
-    double var;    /* sample variance; NAN below 2 values or when a value is infinite */
-    double stddev; /* taken before scaling back, so it stays nonzero where the variance underflows */
+    double mean; /* NAN when a value is infinite */
+    double var;  /* sample variance; NAN below 2 values or when a value is infinite */
+    double
+        stddev; /* taken before scaling back, so it stays nonzero where the variance underflows */
 };
 
 /*

@@ -126,12 +126,20 @@ static void avatars_unload(void *state)
 }
 
 static const struct lintel_route avatars_routes[] = {
-    {.method = "PUT", .path = "/api/users/me/avatar", .flags = LINTEL_ROUTE_RAW,
-     .scope = "profile", .handler = avatars_put,
+    {.method = "PUT",
+     .path = "/api/users/me/avatar",
+     .flags = LINTEL_ROUTE_RAW,
+     .scope = "profile",
+     .handler = avatars_put,
      .summary = "Upload the user's avatar (PNG or JPEG, raw or multipart)"},
-    {.method = "DELETE", .path = "/api/users/me/avatar", .scope = "profile",
-     .handler = avatars_delete, .summary = "Remove the user's avatar"},
-    {.method = "GET", .path = "/api/users/{id}/avatar", .handler = avatars_get,
+    {.method = "DELETE",
+     .path = "/api/users/me/avatar",
+     .scope = "profile",
+     .handler = avatars_delete,
+     .summary = "Remove the user's avatar"},
+    {.method = "GET",
+     .path = "/api/users/{id}/avatar",
+     .handler = avatars_get,
      .summary = "A user's avatar image"},
 };
 

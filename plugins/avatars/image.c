@@ -174,8 +174,8 @@ static const char *image_jpeg_check(const unsigned char *b, size_t n)
         defect = image_defect("the JPEG has no image", NULL);
         goto cleanup;
     }
-    if (cinfo.image_width == 0 || cinfo.image_height == 0 ||
-        cinfo.image_width > AVATARS_MAX_DIM || cinfo.image_height > AVATARS_MAX_DIM) {
+    if (cinfo.image_width == 0 || cinfo.image_height == 0 || cinfo.image_width > AVATARS_MAX_DIM ||
+        cinfo.image_height > AVATARS_MAX_DIM) {
         defect = image_defect("the JPEG is empty or larger than 16384 pixels on a side", NULL);
         goto cleanup;
     }

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#define AVATARS_MAX_DIM    16384                /* widest and tallest image accepted */
+#define AVATARS_MAX_DIM    16384               /* widest and tallest image accepted */
 #define AVATARS_MAX_PIXELS (64L * 1024 * 1024) /* decoded pixels: bounds the decoding time */
 
 /*

@@ -24,10 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-
-#define AVATARS_READ_CAP    (64 * 1024 * 1024) /* never read a larger file into memory     */
-#define AVATARS_MP_PARTS    16                 /* multipart: parts looked at               */
-#define AVATARS_MP_HEADERS  8192               /* multipart: bytes of one part's headers   */
+#define AVATARS_READ_CAP   (64 * 1024 * 1024) /* never read a larger file into memory     */
+#define AVATARS_MP_PARTS   16                 /* multipart: parts looked at               */
+#define AVATARS_MP_HEADERS 8192               /* multipart: bytes of one part's headers   */
 
 /* ---- multipart/form-data (RFC 7578), only as much as one file field needs ---- */
 
@@ -239,7 +238,7 @@ void avatars_purge(struct avatars *a, lintel_req *req)
 /* ---- events ---- */
 
 void avatars_publish(struct avatars *a, lintel_req *req, long long uid, const char *event,
-                            const char *url)
+                     const char *url)
 {
     json_t *j_event;
 

@@ -15,10 +15,10 @@ LINTEL_KIT_INIT;
 
 extern const struct lintel_embedded_sql compat_chililabs_migrations[];
 
-#define CHILI_TTL     3600 /* the seed's tokens live 60 minutes */
-#define CHILI_ID_MAX  255  /* bytes of an identifier (the table's CHECK) */
-#define CHILI_TAKEN   "Identifier already exists"
-#define CHILI_BAD     "Invalid identifier or password"
+#define CHILI_TTL    3600 /* the seed's tokens live 60 minutes */
+#define CHILI_ID_MAX 255  /* bytes of an identifier (the table's CHECK) */
+#define CHILI_TAKEN  "Identifier already exists"
+#define CHILI_BAD    "Invalid identifier or password"
 /* The identifier of a user: its row of the profile, else (a user made through lintel's API)
  * its username. */
 #define CHILI_IDENT                                                                                \
@@ -120,9 +120,9 @@ static int chili_register(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     /* taken, also by a deleted account: identifiers stay reserved as usernames do */
-    rc = lintel_sql_rowf(req, &j_row,
-                         "SELECT 1 AS taken FROM compat_chililabs_identifiers WHERE identifier = ?1",
-                         "s", identifier);
+    rc = lintel_sql_rowf(
+        req, &j_row, "SELECT 1 AS taken FROM compat_chililabs_identifiers WHERE identifier = ?1",
+        "s", identifier);
     if (rc == 0) {
         rc = compat_detail(res, 400, CHILI_TAKEN);
         goto cleanup;
@@ -214,9 +214,8 @@ static int chili_no_file(lintel_res *res)
     json_t *j_items = json_array();
     int rc = LINTEL_ENOMEM;
 
-    if (j_items != NULL &&
-        compat_item(j_items, "missing", json_pack("[ss]", "body", "file"), "Field required", NULL,
-                    NULL) == LINTEL_EPARAM)
+    if (j_items != NULL && compat_item(j_items, "missing", json_pack("[ss]", "body", "file"),
+                                       "Field required", NULL, NULL) == LINTEL_EPARAM)
         rc = compat_422(res, j_items);
     json_decref(j_items);
     return rc;
@@ -294,8 +293,12 @@ static int chili_health(lintel_req *req, lintel_res *res, void *state)
 }
 
 static const struct lintel_route chili_avatar_route[] = {
-    {.method = "POST", .path = "/avatar", .flags = LINTEL_ROUTE_RAW, .scope = "profile",
-     .handler = chili_avatar, .summary = "Seed 001: upload the avatar (multipart field file)"},
+    {.method = "POST",
+     .path = "/avatar",
+     .flags = LINTEL_ROUTE_RAW,
+     .scope = "profile",
+     .handler = chili_avatar,
+     .summary = "Seed 001: upload the avatar (multipart field file)"},
 };
 
 /* /ws/avatar: the seed's message for lintel's avatar events (an upload here or at /api/). */
@@ -305,13 +308,25 @@ static const struct lintel_ws_event chili_ws_events[] = {
 };
 
 static const struct lintel_route chili_routes[] = {
-    {.method = "POST", .path = "/register", .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
-     .handler = chili_register, .summary = "Seed 001: register {identifier, password}"},
-    {.method = "POST", .path = "/login", .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
-     .handler = chili_login, .summary = "Seed 001: log in {identifier, password}"},
-    {.method = "DELETE", .path = "/user", .scope = "profile", .handler = chili_delete,
+    {.method = "POST",
+     .path = "/register",
+     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
+     .handler = chili_register,
+     .summary = "Seed 001: register {identifier, password}"},
+    {.method = "POST",
+     .path = "/login",
+     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
+     .handler = chili_login,
+     .summary = "Seed 001: log in {identifier, password}"},
+    {.method = "DELETE",
+     .path = "/user",
+     .scope = "profile",
+     .handler = chili_delete,
      .summary = "Seed 001: delete the caller's account"},
-    {.method = "GET", .path = "/health", .flags = LINTEL_ROUTE_PUBLIC, .handler = chili_health,
+    {.method = "GET",
+     .path = "/health",
+     .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = chili_health,
      .summary = "Seed 001: health (JSend)"},
 };
 

@@ -18,8 +18,8 @@
 #define COMPAT_MSG_STR       "Input should be a valid string"
 #define COMPAT_MSG_DICT      "Input should be a valid dictionary or object to extract fields from"
 
-int compat_item(json_t *j_items, const char *type, json_t *j_loc, const char *msg,
-                json_t *j_input, json_t *j_ctx)
+int compat_item(json_t *j_items, const char *type, json_t *j_loc, const char *msg, json_t *j_input,
+                json_t *j_ctx)
 {
     json_t *j_item = NULL;
     int rc = LINTEL_ENOMEM;
@@ -74,10 +74,9 @@ int compat_body(lintel_req *req, json_t *j_items, json_t **j_body)
                            COMPAT_MSG_DICT, json_stringn(data, len), NULL);
     *j_body = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
     if (*j_body == NULL)
-        return compat_item(j_items, "json_invalid",
-                           json_pack("[sI]", "body", (json_int_t)error.position),
-                           "JSON decode error", json_object(),
-                           json_pack("{ss}", "error", error.text));
+        return compat_item(
+            j_items, "json_invalid", json_pack("[sI]", "body", (json_int_t)error.position),
+            "JSON decode error", json_object(), json_pack("{ss}", "error", error.text));
     if (!json_is_object(*j_body)) {
         json_t *j_input = *j_body;
         *j_body = NULL;
@@ -113,8 +112,8 @@ int compat_int(const json_t *j_body, const char *field, json_t *j_items, long lo
 
     *out = 0;
     if (j == NULL)
-        return compat_item(j_items, "missing", json_pack("[ss]", "body", field),
-                           COMPAT_MSG_MISSING, json_incref((json_t *)j_body), NULL);
+        return compat_item(j_items, "missing", json_pack("[ss]", "body", field), COMPAT_MSG_MISSING,
+                           json_incref((json_t *)j_body), NULL);
     if (json_is_integer(j)) {
         *out = (long long)json_integer_value(j);
         return 0;
@@ -162,12 +161,12 @@ int compat_str(const json_t *j_body, const char *field, int required, json_t *j_
     if (j == NULL) {
         if (!required)
             return 0;
-        return compat_item(j_items, "missing", json_pack("[ss]", "body", field),
-                           COMPAT_MSG_MISSING, json_incref((json_t *)j_body), NULL);
+        return compat_item(j_items, "missing", json_pack("[ss]", "body", field), COMPAT_MSG_MISSING,
+                           json_incref((json_t *)j_body), NULL);
     }
     if (!json_is_string(j))
-        return compat_item(j_items, "string_type", json_pack("[ss]", "body", field),
-                           COMPAT_MSG_STR, json_incref(j), NULL);
+        return compat_item(j_items, "string_type", json_pack("[ss]", "body", field), COMPAT_MSG_STR,
+                           json_incref(j), NULL);
     *out = json_string_value(j);
     return 0;
 }
@@ -223,9 +222,10 @@ int compat_form_login(lintel_req *req, json_t *j_items, json_t **j_form, const c
     }
     grant = json_string_value(json_object_get(*j_form, "grant_type"));
     if (grant != NULL && grant[0] != '\0' && strcmp(grant, "password") != 0)
-        rc = compat_item(j_items, "string_pattern_mismatch", json_pack("[ss]", "body", "grant_type"),
-                         "String should match pattern '^password$'", json_string(grant),
-                         json_pack("{ss}", "pattern", "^password$"));
+        rc =
+            compat_item(j_items, "string_pattern_mismatch", json_pack("[ss]", "body", "grant_type"),
+                        "String should match pattern '^password$'", json_string(grant),
+                        json_pack("{ss}", "pattern", "^password$"));
     return rc;
 }
 
@@ -240,8 +240,8 @@ int compat_detail(lintel_res *res, unsigned status, const char *detail)
 
 int compat_jsend(lintel_res *res, unsigned status, const json_t *j_data)
 {
-    json_t *j = j_data != NULL ? json_pack("{ss sO}", "status", "success", "data", (json_t *)j_data)
-                               : NULL;
+    json_t *j =
+        j_data != NULL ? json_pack("{ss sO}", "status", "success", "data", (json_t *)j_data) : NULL;
     int rc = j != NULL ? lintel_res_json(res, status, j) : LINTEL_ENOMEM;
 
     json_decref(j);

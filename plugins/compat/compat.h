@@ -12,8 +12,8 @@
  * (an array, e.g. ["body", "value"]), j_input (NULL: null) and j_ctx (NULL: none) are stolen.
  * Returns LINTEL_EPARAM, the code the caller goes on with (LINTEL_ENOMEM when out of memory).
  */
-int compat_item(json_t *j_items, const char *type, json_t *j_loc, const char *msg,
-                json_t *j_input, json_t *j_ctx);
+int compat_item(json_t *j_items, const char *type, json_t *j_loc, const char *msg, json_t *j_input,
+                json_t *j_ctx);
 
 /*
  * The body as FastAPI reads a JSON model: no body → "missing" at ["body"]; malformed JSON →

@@ -161,8 +161,9 @@ static int dpc_count(lintel_req *req, const char *name, long long dflt, long lon
                            json_string(s), NULL);
     if (v < 0 || v > max) {
         char msg[96];
-        snprintf(msg, sizeof(msg), v < 0 ? "Input should be greater than or equal to 0"
-                                         : "Input should be less than or equal to %lld",
+        snprintf(msg, sizeof(msg),
+                 v < 0 ? "Input should be greater than or equal to 0"
+                       : "Input should be less than or equal to %lld",
                  max);
         return compat_item(j_items, v < 0 ? "greater_than_equal" : "less_than_equal",
                            json_pack("[ss]", "query", name), msg, json_string(s),
@@ -225,8 +226,9 @@ static int dpc_populate(lintel_req *req, lintel_res *res, void *state)
     int rc;
 
     if (d->upstream_url == NULL) {
-        rc = compat_detail(res, 503, "No upstream sensor service is configured: set "
-                                     "LINTEL_UPSTREAM_URL");
+        rc = compat_detail(res, 503,
+                           "No upstream sensor service is configured: set "
+                           "LINTEL_UPSTREAM_URL");
         goto cleanup;
     }
     rc = lintel_http_get(req, d->upstream_url, 0, 0, &status, &body, &len);
@@ -237,8 +239,9 @@ static int dpc_populate(lintel_req *req, lintel_res *res, void *state)
     }
     j_point = json_loadb(body, len, 0, &err);
     if (!json_is_object(j_point)) {
-        rc = compat_detail(res, 502, "The sensor service answered with something that is not "
-                                     "one data point");
+        rc = compat_detail(res, 502,
+                           "The sensor service answered with something that is not "
+                           "one data point");
         goto cleanup;
     }
     j_batch = json_pack("[O]", j_point);
@@ -268,15 +271,25 @@ cleanup:
 }
 
 static const struct lintel_route dpc_routes[] = {
-    {.method = "POST", .path = "/auth/signup", .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
-     .handler = dpc_signup, .summary = "Seed 002: sign up {username, password}"},
-    {.method = "POST", .path = "/auth/login",
-     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW | LINTEL_ROUTE_FORM, .handler = dpc_login,
+    {.method = "POST",
+     .path = "/auth/signup",
+     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
+     .handler = dpc_signup,
+     .summary = "Seed 002: sign up {username, password}"},
+    {.method = "POST",
+     .path = "/auth/login",
+     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW | LINTEL_ROUTE_FORM,
+     .handler = dpc_login,
      .summary = "Seed 002: log in (OAuth2 password form)"},
-    {.method = "GET", .path = "/api/data", .handler = dpc_data,
+    {.method = "GET",
+     .path = "/api/data",
+     .handler = dpc_data,
      .summary = "Seed 002: data points by time range, skip and limit"},
-    {.method = "GET", .path = "/api/populate", .flags = LINTEL_ROUTE_ADMIN,
-     .handler = dpc_populate, .summary = "Seed 002: fetch and store one upstream point (admin)"},
+    {.method = "GET",
+     .path = "/api/populate",
+     .flags = LINTEL_ROUTE_ADMIN,
+     .handler = dpc_populate,
+     .summary = "Seed 002: fetch and store one upstream point (admin)"},
 };
 
 static void dpc_unload(void *state)

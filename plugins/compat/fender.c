@@ -18,8 +18,8 @@ LINTEL_KIT_INIT;
 #define FENDER_NOW      "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 /* A version 4 uuid from SQLite's CSPRNG (randomblob), lower-case as Python's str(uuid4()). */
 #define FENDER_UUID                                                                                \
-    "lower(printf('%s-%s-4%s-%s%s-%s', hex(randomblob(4)), hex(randomblob(2)),"                  \
-    " substr(hex(randomblob(2)), 2), substr('89ab', 1 + abs(random() % 4), 1),"                  \
+    "lower(printf('%s-%s-4%s-%s%s-%s', hex(randomblob(4)), hex(randomblob(2)),"                    \
+    " substr(hex(randomblob(2)), 2), substr('89ab', 1 + abs(random() % 4), 1),"                    \
     " substr(hex(randomblob(2)), 2), hex(randomblob(6))))"
 #define FENDER_MSG_EMAIL "value is not a valid email address: "
 
@@ -111,7 +111,8 @@ static int fender_email(lintel_req *req, json_t *j_items, const char *email, jso
         return rc;
     verdict = json_string_value(json_object_get(*j_norm, "verdict"));
     if (verdict != NULL)
-        reason = strlen(email) > 254 ? "The email address is too long." : fender_email_reason(email);
+        reason =
+            strlen(email) > 254 ? "The email address is too long." : fender_email_reason(email);
     else if (fender_special_tld(email))
         reason = "The part after the @-sign is a special-use or reserved name that cannot be used "
                  "with email.";
@@ -124,7 +125,7 @@ static int fender_email(lintel_req *req, json_t *j_items, const char *email, jso
 
 /* lintel_rule_password with the server's password_min (when stricter than the seed's 8). */
 static int fender_password_rule(struct fender *f, lintel_req *req, json_t *j_items,
-                                 const char *password)
+                                const char *password)
 {
     json_t *j_row = NULL;
     const char *verdict;
@@ -159,8 +160,8 @@ static void fender_fields(struct fender *f, lintel_req *req, const json_t *j_bod
     if (*email != NULL && fender_email(req, j_items, *email, j_norm) == 0 &&
         json_array_size(j_items) == 0)
         *email = json_string_value(json_object_get(*j_norm, "email"));
-    if (*password != NULL && fender_length(j_items, "password", *password, FENDER_PW_MIN,
-                                           FENDER_PW_MAX) == 0)
+    if (*password != NULL &&
+        fender_length(j_items, "password", *password, FENDER_PW_MIN, FENDER_PW_MAX) == 0)
         fender_password_rule(f, req, j_items, *password);
 }
 
@@ -187,10 +188,9 @@ static int fender_email_taken(lintel_req *req, const char *email, long long user
  */
 static int fender_me_row(lintel_req *req, long long user_id, json_t **j_row)
 {
-    static const char *const sql =
-        "SELECT f.name, u.email, f.uid AS id FROM users u"
-        " JOIN compat_fender_users f ON f.user_id = u.id"
-        " WHERE u.id = ?1 AND u.deleted_at IS NULL";
+    static const char *const sql = "SELECT f.name, u.email, f.uid AS id FROM users u"
+                                   " JOIN compat_fender_users f ON f.user_id = u.id"
+                                   " WHERE u.id = ?1 AND u.deleted_at IS NULL";
     int rc;
 
     rc = lintel_sql_rowf(req, j_row, sql, "I", (json_int_t)user_id);
@@ -431,8 +431,9 @@ static int fender_me_patch(lintel_req *req, lintel_res *res, void *state)
                               " updated_at = " FENDER_NOW " WHERE id = ?1",
                               "Is?s?", (json_int_t)id, email, hash);
     if (rc == 0 && name != NULL)
-        rc = lintel_sql_execf(req, NULL, "UPDATE compat_fender_users SET name = ?2 WHERE user_id = ?1",
-                              "Is", (json_int_t)id, name);
+        rc = lintel_sql_execf(req, NULL,
+                              "UPDATE compat_fender_users SET name = ?2 WHERE user_id = ?1", "Is",
+                              (json_int_t)id, name);
     /* lintel's rule, not the seed's: a new password ends every other session of the account */
     if (rc == 0 && hash != NULL)
         rc = lintel_session_end(req, id, NULL, sid);
@@ -490,20 +491,37 @@ static int fender_me_delete(lintel_req *req, lintel_res *res, void *state)
 }
 
 static const struct lintel_route fender_routes[] = {
-    {.method = "GET", .path = "/health", .flags = LINTEL_ROUTE_PUBLIC, .handler = fender_health,
+    {.method = "GET",
+     .path = "/health",
+     .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = fender_health,
      .summary = "Seed 003: health {\"status\": \"OK\"} (lintel's own: /api/health)"},
-    {.method = "POST", .path = "/api/users/register", .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
-     .handler = fender_register, .summary = "Seed 003: register {name, email, password}"},
-    {.method = "POST", .path = "/api/login",
+    {.method = "POST",
+     .path = "/api/users/register",
+     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
+     .handler = fender_register,
+     .summary = "Seed 003: register {name, email, password}"},
+    {.method = "POST",
+     .path = "/api/login",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW | LINTEL_ROUTE_FORM,
-     .handler = fender_login, .summary = "Seed 003: log in with the OAuth2 form (username = email)"},
-    {.method = "POST", .path = "/api/logout", .handler = fender_logout,
+     .handler = fender_login,
+     .summary = "Seed 003: log in with the OAuth2 form (username = email)"},
+    {.method = "POST",
+     .path = "/api/logout",
+     .handler = fender_logout,
      .summary = "Seed 003: end every session of the user"},
-    {.method = "GET", .path = "/api/users/me", .handler = fender_me,
+    {.method = "GET",
+     .path = "/api/users/me",
+     .handler = fender_me,
      .summary = "Seed 003: the user {name, email, id}"},
-    {.method = "PATCH", .path = "/api/users/me", .flags = LINTEL_ROUTE_RAW,
-     .handler = fender_me_patch, .summary = "Seed 003: change name, email or password"},
-    {.method = "DELETE", .path = "/api/users/me", .handler = fender_me_delete,
+    {.method = "PATCH",
+     .path = "/api/users/me",
+     .flags = LINTEL_ROUTE_RAW,
+     .handler = fender_me_patch,
+     .summary = "Seed 003: change name, email or password"},
+    {.method = "DELETE",
+     .path = "/api/users/me",
+     .handler = fender_me_delete,
      .summary = "Seed 003: delete the account"},
 };
 

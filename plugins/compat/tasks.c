@@ -13,10 +13,9 @@ LINTEL_KIT_INIT;
 #define TASKS_TTL 1800 /* "JWT with expiration": 30 minutes, as the seed's siblings */
 
 /* The task as the seed shows it, and the columns lintel's tasks plugin publishes in events. */
-#define TASKS_COLUMNS                                                                              \
-    "id, title, description, done AS \"completed:bool\", user_id AS owner_id"
+#define TASKS_COLUMNS "id, title, description, done AS \"completed:bool\", user_id AS owner_id"
 /* Titles are stored trimmed of ASCII whitespace, as lintel's tasks plugin stores them. */
-#define TASKS_WS "' ' || char(9, 10, 11, 12, 13)"
+#define TASKS_WS            "' ' || char(9, 10, 11, 12, 13)"
 #define TASKS_EVENT_COLUMNS "id, title, description, done AS \"done:bool\", created_at, updated_at"
 
 static const struct compat_fastapi tasks_errors = {
@@ -65,9 +64,8 @@ static int tasks_users(lintel_req *req, lintel_res *res, void *state)
     int rc;
 
     (void)state;
-    rc = lintel_sql_queryf(req, &j_rows,
-                           "SELECT id, username FROM users WHERE deleted_at IS NULL ORDER BY id",
-                           NULL);
+    rc = lintel_sql_queryf(
+        req, &j_rows, "SELECT id, username FROM users WHERE deleted_at IS NULL ORDER BY id", NULL);
     if (rc == 0)
         rc = lintel_res_json(res, 200, j_rows);
     json_decref(j_rows);
@@ -187,8 +185,8 @@ static void tasks_event(lintel_req *req, const char *name, long long id)
 {
     json_t *j_row = NULL;
 
-    if (lintel_sql_rowf(req, &j_row, "SELECT " TASKS_EVENT_COLUMNS " FROM tasks WHERE id = ?1",
-                        "I", (json_int_t)id) == 0)
+    if (lintel_sql_rowf(req, &j_row, "SELECT " TASKS_EVENT_COLUMNS " FROM tasks WHERE id = ?1", "I",
+                        (json_int_t)id) == 0)
         lintel_event_user(req, name, "task", j_row);
     json_decref(j_row);
 }
@@ -220,11 +218,11 @@ static int tasks_write(lintel_req *req, lintel_res *res, int create)
     }
     /* the rules of the extension (the table's CHECKs) decide; a refusal is a 422 on the field */
     if (create)
-        rc = lintel_sql_rowf(req, &j_row,
-                             "INSERT INTO tasks (user_id, title, description, done)"
-                             " VALUES (?1, trim(?2, " TASKS_WS "), ?3, ?4) RETURNING " TASKS_COLUMNS,
-                             "Iss?b", (json_int_t)lintel_req_user_id(req), title, description,
-                             completed);
+        rc = lintel_sql_rowf(
+            req, &j_row,
+            "INSERT INTO tasks (user_id, title, description, done)"
+            " VALUES (?1, trim(?2, " TASKS_WS "), ?3, ?4) RETURNING " TASKS_COLUMNS,
+            "Iss?b", (json_int_t)lintel_req_user_id(req), title, description, completed);
     else
         rc = lintel_sql_rowf(req, &j_row,
                              "UPDATE tasks SET title = trim(?3, " TASKS_WS "), description = ?4,"
@@ -322,23 +320,47 @@ cleanup:
 }
 
 static const struct lintel_route tasks_routes[] = {
-    {.method = "POST", .path = "/users", .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
-     .handler = tasks_user_new, .summary = "Seed 004: create a user {username, password}"},
-    {.method = "GET", .path = "/users", .handler = tasks_users,
+    {.method = "POST",
+     .path = "/users",
+     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
+     .handler = tasks_user_new,
+     .summary = "Seed 004: create a user {username, password}"},
+    {.method = "GET",
+     .path = "/users",
+     .handler = tasks_users,
      .summary = "Seed 004: the users {id, username}"},
-    {.method = "POST", .path = "/auth/login",
+    {.method = "POST",
+     .path = "/auth/login",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW | LINTEL_ROUTE_FORM,
-     .handler = tasks_login, .summary = "Seed 004: log in (JSON or OAuth2 form)"},
-    {.method = "POST", .path = "/tasks", .flags = LINTEL_ROUTE_RAW, .scope = "tasks:write",
-     .handler = tasks_create, .summary = "Seed 004: create a task"},
-    {.method = "GET", .path = "/tasks", .scope = "tasks:read", .handler = tasks_list,
+     .handler = tasks_login,
+     .summary = "Seed 004: log in (JSON or OAuth2 form)"},
+    {.method = "POST",
+     .path = "/tasks",
+     .flags = LINTEL_ROUTE_RAW,
+     .scope = "tasks:write",
+     .handler = tasks_create,
+     .summary = "Seed 004: create a task"},
+    {.method = "GET",
+     .path = "/tasks",
+     .scope = "tasks:read",
+     .handler = tasks_list,
      .summary = "Seed 004: the caller's tasks"},
-    {.method = "GET", .path = "/tasks/{task_id}", .scope = "tasks:read", .handler = tasks_get,
+    {.method = "GET",
+     .path = "/tasks/{task_id}",
+     .scope = "tasks:read",
+     .handler = tasks_get,
      .summary = "Seed 004: one task"},
-    {.method = "PUT", .path = "/tasks/{task_id}", .flags = LINTEL_ROUTE_RAW, .scope = "tasks:write",
-     .handler = tasks_update, .summary = "Seed 004: replace a task"},
-    {.method = "DELETE", .path = "/tasks/{task_id}", .scope = "tasks:write",
-     .handler = tasks_delete, .summary = "Seed 004: delete a task"},
+    {.method = "PUT",
+     .path = "/tasks/{task_id}",
+     .flags = LINTEL_ROUTE_RAW,
+     .scope = "tasks:write",
+     .handler = tasks_update,
+     .summary = "Seed 004: replace a task"},
+    {.method = "DELETE",
+     .path = "/tasks/{task_id}",
+     .scope = "tasks:write",
+     .handler = tasks_delete,
+     .summary = "Seed 004: delete a task"},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

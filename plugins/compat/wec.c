@@ -152,8 +152,8 @@ static int wec_login(lintel_req *req, lintel_res *res, void *state)
     /* The seed's clients read sub (the username) and permissions; lintel's role and scope are
      * in the token too, since the host checks them. */
     in.sub = in.login;
-    in.j_claims = json_pack("{s[sss]}", "permissions", "numbers:read", "numbers:write",
-                            "numbers:delete");
+    in.j_claims =
+        json_pack("{s[sss]}", "permissions", "numbers:read", "numbers:write", "numbers:delete");
     if (in.j_claims == NULL) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
@@ -379,8 +379,8 @@ static int wec_delete(lintel_req *req, lintel_res *res, void *state)
         rc = 0;
     if (rc != 0 || id <= 0)
         goto cleanup;
-    rc = lintel_sql_execf(req, &changes, "DELETE FROM numbers WHERE id = ?1 AND user_id = ?2",
-                          "II", (json_int_t)id, (json_int_t)lintel_req_user_id(req));
+    rc = lintel_sql_execf(req, &changes, "DELETE FROM numbers WHERE id = ?1 AND user_id = ?2", "II",
+                          (json_int_t)id, (json_int_t)lintel_req_user_id(req));
     if (rc != 0)
         goto cleanup;
     if (changes == 0) {
@@ -433,8 +433,8 @@ static int wec_stats(lintel_req *req, lintel_res *res, void *state)
                           (json_int_t)count, "sum",
                           compat_number(json_number_value(json_object_get(j_stats, "sum"))),
                           "average", j_avg, "min",
-                          compat_number(json_number_value(json_object_get(j_stats, "min"))),
-                          "max", compat_number(json_number_value(json_object_get(j_stats, "max"))));
+                          compat_number(json_number_value(json_object_get(j_stats, "min"))), "max",
+                          compat_number(json_number_value(json_object_get(j_stats, "max"))));
     }
     rc = j_out != NULL ? lintel_res_json(res, 200, j_out) : LINTEL_ENOMEM;
 cleanup:
@@ -445,23 +445,51 @@ cleanup:
 }
 
 static const struct lintel_route wec_routes[] = {
-    {.method = "GET", .path = "/", .flags = LINTEL_ROUTE_PUBLIC, .handler = wec_root,
+    {.method = "GET",
+     .path = "/",
+     .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = wec_root,
      .summary = "Seed 000: liveness"},
-    {.method = "POST", .path = "/login", .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
-     .handler = wec_login, .summary = "Seed 000: log in {username, password}"},
-    {.method = "POST", .path = "/logout", .handler = wec_logout,
+    {.method = "POST",
+     .path = "/login",
+     .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
+     .handler = wec_login,
+     .summary = "Seed 000: log in {username, password}"},
+    {.method = "POST",
+     .path = "/logout",
+     .handler = wec_logout,
      .summary = "Seed 000: end this login"},
-    {.method = "POST", .path = "/numbers", .flags = LINTEL_ROUTE_RAW, .scope = "numbers:write",
-     .handler = wec_create, .summary = "Seed 000: add a number {value}"},
-    {.method = "GET", .path = "/numbers", .scope = "numbers:read", .handler = wec_list,
+    {.method = "POST",
+     .path = "/numbers",
+     .flags = LINTEL_ROUTE_RAW,
+     .scope = "numbers:write",
+     .handler = wec_create,
+     .summary = "Seed 000: add a number {value}"},
+    {.method = "GET",
+     .path = "/numbers",
+     .scope = "numbers:read",
+     .handler = wec_list,
      .summary = "Seed 000: the caller's numbers"},
-    {.method = "GET", .path = "/numbers/{number_id}", .scope = "numbers:read", .handler = wec_get,
+    {.method = "GET",
+     .path = "/numbers/{number_id}",
+     .scope = "numbers:read",
+     .handler = wec_get,
      .summary = "Seed 000: one number"},
-    {.method = "PUT", .path = "/numbers/{number_id}", .flags = LINTEL_ROUTE_RAW,
-     .scope = "numbers:write", .handler = wec_update, .summary = "Seed 000: change a number"},
-    {.method = "DELETE", .path = "/numbers/{number_id}", .scope = "numbers:delete",
-     .handler = wec_delete, .summary = "Seed 000: delete a number"},
-    {.method = "GET", .path = "/stats", .scope = "numbers:read", .handler = wec_stats,
+    {.method = "PUT",
+     .path = "/numbers/{number_id}",
+     .flags = LINTEL_ROUTE_RAW,
+     .scope = "numbers:write",
+     .handler = wec_update,
+     .summary = "Seed 000: change a number"},
+    {.method = "DELETE",
+     .path = "/numbers/{number_id}",
+     .scope = "numbers:delete",
+     .handler = wec_delete,
+     .summary = "Seed 000: delete a number"},
+    {.method = "GET",
+     .path = "/stats",
+     .scope = "numbers:read",
+     .handler = wec_stats,
      .summary = "Seed 000: count, sum, average, min, max"},
 };
 

@@ -564,10 +564,20 @@ bad:
 
 /* The time range and validity filter both GET routes take (the handlers parse them: dp_filters). */
 #define DP_RANGE_PARAMS                                                                            \
-    {"start", LINTEL_PARAM_STRING, 0, 0, 0, NULL,                                                 \
-     "From this time, inclusive: ISO 8601 (2024-04-22T15:07:57Z) or Unix seconds"},               \
-        {"end", LINTEL_PARAM_STRING, 0, 0, 0, NULL,                                              \
-         "Up to this time, inclusive: ISO 8601 or Unix seconds"},                                 \
+    {"start",                                                                                      \
+     LINTEL_PARAM_STRING,                                                                          \
+     0,                                                                                            \
+     0,                                                                                            \
+     0,                                                                                            \
+     NULL,                                                                                         \
+     "From this time, inclusive: ISO 8601 (2024-04-22T15:07:57Z) or Unix seconds"},                \
+        {"end",                                                                                    \
+         LINTEL_PARAM_STRING,                                                                      \
+         0,                                                                                        \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         "Up to this time, inclusive: ISO 8601 or Unix seconds"},                                  \
     {                                                                                              \
         "valid", LINTEL_PARAM_STRING, 0, 0, 0, "true false 1 0",                                   \
             "Admins only: valid (true) or invalid (false) points only"                             \
@@ -596,15 +606,14 @@ static const struct lintel_route dp_routes[] = {
      .scope = "datapoints:read",
      .handler = dp_list,
      .summary = "Data points, oldest first",
-     .query = (const struct lintel_param[]){DP_RANGE_PARAMS,
-                                            {"limit", LINTEL_PARAM_INTEGER,
-                                             LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 0, 1000, NULL,
-                                             "Items per page (default 100)"},
-                                            {"offset", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN, 0,
-                                             0, NULL, "Items to skip"},
-                                            {"skip", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN, 0, 0,
-                                             NULL, "Synonym of offset"},
-                                            {0}}},
+     .query =
+         (const struct lintel_param[]){
+             DP_RANGE_PARAMS,
+             {"limit", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 0, 1000, NULL,
+              "Items per page (default 100)"},
+             {"offset", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN, 0, 0, NULL, "Items to skip"},
+             {"skip", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN, 0, 0, NULL, "Synonym of offset"},
+             {0}}},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

@@ -79,8 +79,8 @@ int main(int argc, char **argv)
     bench_lookups(db, 0); /* warm-up */
     cached = bench_lookups(db, 0);
     uncached = bench_lookups(db, 1);
-    printf("bench_db: %d point lookups by id (5 columns as JSON through db_row), %d rows\n",
-           CALLS, ROWS);
+    printf("bench_db: %d point lookups by id (5 columns as JSON through db_row), %d rows\n", CALLS,
+           ROWS);
     printf("  cached statement   %6.2f us per query\n", cached);
     printf("  prepared each time %6.2f us per query  (cache: %.1fx faster)\n", uncached,
            uncached / cached);

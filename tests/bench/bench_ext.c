@@ -81,15 +81,19 @@ static long long bench_query_int(const char *sql)
 static void bench_fill(void)
 {
     sqlite3_stmt *stmt = NULL;
-    static const char *const tags[] = {
-        "[]",         "[\"sensor-7\"]", "[\"system\"]", "[\"sensor-7\",\"calibrated\"]",
-        "[\"suspect\"]", "[\"a\\u00e9\",\"b\"]"};
+    static const char *const tags[] = {"[]",
+                                       "[\"sensor-7\"]",
+                                       "[\"system\"]",
+                                       "[\"sensor-7\",\"calibrated\"]",
+                                       "[\"suspect\"]",
+                                       "[\"a\\u00e9\",\"b\"]"};
     uint64_t x = 88172645463325252ULL;
     int i;
 
-    if (sqlite3_exec(db, "CREATE TABLE t(b BLOB, j TEXT, v REAL, g TEXT); BEGIN", NULL, NULL, NULL) !=
-            SQLITE_OK ||
-        sqlite3_prepare_v2(db, "INSERT INTO t VALUES (?1, ?2, ?3, ?4)", -1, &stmt, NULL) != SQLITE_OK)
+    if (sqlite3_exec(db, "CREATE TABLE t(b BLOB, j TEXT, v REAL, g TEXT); BEGIN", NULL, NULL,
+                     NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "INSERT INTO t VALUES (?1, ?2, ?3, ?4)", -1, &stmt, NULL) !=
+            SQLITE_OK)
         bench_die("create");
     for (i = 0; i < ROWS; i++) {
         unsigned char b[4];
@@ -156,8 +160,8 @@ int main(void)
     /* the same results both ways, checked before they are timed against each other */
     if (bench_query_int("SELECT sum(lintel_datapoint_valid(g)) FROM t") !=
             bench_query_int("SELECT sum(" DP_VALID_SQL ") FROM t") ||
-        bench_query_int("SELECT sum(lintel_datapoint_tags(g, 0, 99999) = " DP_TAGS_SQL ") FROM t") !=
-            ROWS)
+        bench_query_int("SELECT sum(lintel_datapoint_tags(g, 0, 99999) = " DP_TAGS_SQL
+                        ") FROM t") != ROWS)
         bench_die("the C and SQL tag rules disagree");
     bench_pair("datapoint_valid: C", "SELECT sum(" DP_VALID_SQL ") FROM t",
                "SELECT sum(lintel_datapoint_valid(g)) FROM t", 0);

@@ -35,23 +35,40 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     /* The routes of shared/api.md and the plugins, literal and {param} ones. */
     static const char *const routes[][2] = {
-        {"DELETE", "/api/numbers/{id}"},    {"DELETE", "/api/tasks/{id}"},
-        {"DELETE", "/api/users/me"},        {"DELETE", "/api/users/me/avatar"},
-        {"GET", "/api/auth/jwks"},          {"GET", "/api/datapoints"},
-        {"GET", "/api/datapoints/stats"},   {"GET", "/api/numbers"},
-        {"GET", "/api/numbers/stats"},      {"GET", "/api/numbers/{id}"},
-        {"GET", "/api/tasks"},              {"GET", "/api/tasks/{id}"},
-        {"GET", "/api/users"},              {"GET", "/api/users/me"},
-        {"GET", "/api/users/{id}/avatar"},  {"GET", "/api/users/{id}/sessions"},
-        {"GET", "/docs"},                   {"GET", "/health"},
-        {"GET", "/openapi.json"},           {"PATCH", "/api/tasks/{id}"},
-        {"PATCH", "/api/users/me"},         {"PATCH", "/api/users/{id}"},
-        {"POST", "/api/auth/login"},        {"POST", "/api/auth/logout"},
-        {"POST", "/api/auth/refresh"},      {"POST", "/api/auth/register"},
-        {"POST", "/api/datapoints"},        {"POST", "/api/datapoints/populate"},
-        {"POST", "/api/numbers"},           {"POST", "/api/tasks"},
-        {"PUT", "/api/numbers/{id}"},       {"PUT", "/api/tasks/{id}"},
-        {"PUT", "/api/users/me/avatar"},    {"GET", "/api/{a}/{b}/{c}/{d}/{e}"},
+        {"DELETE", "/api/numbers/{id}"},
+        {"DELETE", "/api/tasks/{id}"},
+        {"DELETE", "/api/users/me"},
+        {"DELETE", "/api/users/me/avatar"},
+        {"GET", "/api/auth/jwks"},
+        {"GET", "/api/datapoints"},
+        {"GET", "/api/datapoints/stats"},
+        {"GET", "/api/numbers"},
+        {"GET", "/api/numbers/stats"},
+        {"GET", "/api/numbers/{id}"},
+        {"GET", "/api/tasks"},
+        {"GET", "/api/tasks/{id}"},
+        {"GET", "/api/users"},
+        {"GET", "/api/users/me"},
+        {"GET", "/api/users/{id}/avatar"},
+        {"GET", "/api/users/{id}/sessions"},
+        {"GET", "/docs"},
+        {"GET", "/health"},
+        {"GET", "/openapi.json"},
+        {"PATCH", "/api/tasks/{id}"},
+        {"PATCH", "/api/users/me"},
+        {"PATCH", "/api/users/{id}"},
+        {"POST", "/api/auth/login"},
+        {"POST", "/api/auth/logout"},
+        {"POST", "/api/auth/refresh"},
+        {"POST", "/api/auth/register"},
+        {"POST", "/api/datapoints"},
+        {"POST", "/api/datapoints/populate"},
+        {"POST", "/api/numbers"},
+        {"POST", "/api/tasks"},
+        {"PUT", "/api/numbers/{id}"},
+        {"PUT", "/api/tasks/{id}"},
+        {"PUT", "/api/users/me/avatar"},
+        {"GET", "/api/{a}/{b}/{c}/{d}/{e}"},
     };
     static const int upgrade_marker = 1;
     char *err = NULL;
@@ -73,10 +90,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         }
     }
     {
-        struct route_def ws = {.method = "GET",
-                               .path = "/api/ws",
-                               .owner_name = "fuzz",
-                               .upgrade = &upgrade_marker};
+        struct route_def ws = {
+            .method = "GET", .path = "/api/ws", .owner_name = "fuzz", .upgrade = &upgrade_marker};
         if (router_add(fuzz_rt, &ws, &err) != 0)
             abort();
     }

@@ -279,8 +279,8 @@ END_TEST
 /* Sets a PNG chunk's CRC (over type and data, at off: length, type, data, CRC) with zlib. */
 static void png_fix_crc(unsigned char *b, size_t off)
 {
-    uint32_t len = (uint32_t)b[off] << 24 | (uint32_t)b[off + 1] << 16 |
-                   (uint32_t)b[off + 2] << 8 | b[off + 3];
+    uint32_t len = (uint32_t)b[off] << 24 | (uint32_t)b[off + 1] << 16 | (uint32_t)b[off + 2] << 8 |
+                   b[off + 3];
     uLong crc = crc32(0L, b + off + 4, len + 4);
 
     b[off + 8 + len] = (unsigned char)(crc >> 24);

@@ -59,7 +59,8 @@ static char *creds(const char *id, const char *pw)
     return s;
 }
 
-/* POST path (/register or /login) with id/pw; checks the JSend token reply; the token (malloc'd). */
+/* POST path (/register or /login) with id/pw; checks the JSend token reply; the token (malloc'd).
+ */
 static char *chili_token(const char *path, const char *id, const char *pw)
 {
     struct lt_resp r;
@@ -90,7 +91,8 @@ START_TEST(health)
     struct lt_resp r;
 
     ck_assert_int_eq(chili(&r, "GET", "/health", NULL, NULL), 200);
-    ck_assert_str_eq(r.body, "{\"status\":\"success\",\"data\":{\"message\":\"API is running. 123\"}}");
+    ck_assert_str_eq(r.body,
+                     "{\"status\":\"success\",\"data\":{\"message\":\"API is running. 123\"}}");
     lt_resp_clear(&r);
     ck_assert_int_eq(chili(&r, "GET", "/api/health", NULL, NULL), 200);
     ck_assert_ptr_null(lt_path(r.j_body, "data"));
@@ -179,7 +181,8 @@ START_TEST(delete_user)
     t = chili_token("/register", u, "1234");
     t2 = chili_token("/login", u, "1234");
     ck_assert_int_eq(chili(&r, "DELETE", "/user", t, NULL), 200);
-    ck_assert_str_eq(r.body, "{\"status\":\"success\",\"data\":{\"message\":\"User deleted successfully\"}}");
+    ck_assert_str_eq(
+        r.body, "{\"status\":\"success\",\"data\":{\"message\":\"User deleted successfully\"}}");
     lt_resp_clear(&r);
     /* both sessions ended: the same and the other token are refused at once */
     chili_detail("DELETE", "/user", t, NULL, 401, "User not authorized");
@@ -199,8 +202,8 @@ END_TEST
 static unsigned char *make_png(size_t *len)
 {
     static const unsigned char px[4] = {0, 255, 255, 0};
-    png_image img = {.version = PNG_IMAGE_VERSION, .width = 2, .height = 2,
-                     .format = PNG_FORMAT_GRAY};
+    png_image img = {
+        .version = PNG_IMAGE_VERSION, .width = 2, .height = 2, .format = PNG_FORMAT_GRAY};
     png_alloc_size_t n = 0;
     unsigned char *buf;
 
@@ -213,8 +216,8 @@ static unsigned char *make_png(size_t *len)
 }
 
 /* POST /avatar with one multipart part named field (NULL: a JSON body instead); the status. */
-static long post_avatar(struct lt_resp *r, const char *token, const char *field,
-                        const void *data, size_t len, const char *const *headers)
+static long post_avatar(struct lt_resp *r, const char *token, const char *field, const void *data,
+                        size_t len, const char *const *headers)
 {
     static const char b[] = "chiliB0undary";
     char head[256], *body;
@@ -333,8 +336,8 @@ START_TEST(avatar_socket)
     ck_assert_ptr_nonnull(j);
     ck_assert_int_eq(json_object_size(j), 2);
     ck_assert_str_eq(json_string_value(json_object_get(j, "message")), "avatar_changed");
-    ck_assert_int_eq(strncmp(json_string_value(json_object_get(j, "avatar_url")), "/api/users/", 11),
-                     0);
+    ck_assert_int_eq(
+        strncmp(json_string_value(json_object_get(j, "avatar_url")), "/api/users/", 11), 0);
     json_decref(j);
     j = lt_ws_json(by_bearer, 5000);
     ck_assert_str_eq(json_string_value(json_object_get(j, "message")), "avatar_changed");
@@ -372,7 +375,8 @@ START_TEST(import_app_db)
         "CREATE TABLE users (id INTEGER PRIMARY KEY, identifier VARCHAR UNIQUE NOT NULL,"
         " password_hash VARCHAR NOT NULL, avatar_url VARCHAR, is_deleted BOOLEAN DEFAULT 0);"
         " INSERT INTO users VALUES (1, 'matt',"
-        " '$2b$12$EqnSpBMP/k3b/wAeJAIfIuKCFYiyjXenCf4Ga5SrEotOyDewNS5EW', 'avatars123/matt.png', 1),"
+        " '$2b$12$EqnSpBMP/k3b/wAeJAIfIuKCFYiyjXenCf4Ga5SrEotOyDewNS5EW', 'avatars123/matt.png', "
+        "1),"
         " (2, 'ana@example.org', '$2b$12$EqnSpBMP/k3b/wAeJAIfIuKCFYiyjXenCf4Ga5SrEotOyDewNS5EW',"
         " NULL, 0), (3, '+371 2000 0000',"
         " '$2b$12$EqnSpBMP/k3b/wAeJAIfIuKCFYiyjXenCf4Ga5SrEotOyDewNS5EW', NULL, 0);";

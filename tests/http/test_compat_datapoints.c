@@ -40,8 +40,8 @@ static long send_req(struct lt_resp *r, const char *method, const char *path, co
     return r->status;
 }
 
-static void expect_detail(const char *method, const char *path, const char *token,
-                          const char *body, long status, const char *detail)
+static void expect_detail(const char *method, const char *path, const char *token, const char *body,
+                          long status, const char *detail)
 {
     struct lt_resp r;
 
@@ -289,15 +289,16 @@ START_TEST(import_jsonl)
     snprintf(path, sizeof(path), "%s/bad.jsonl", s.data_dir);
     f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
-    fputs("{\"users\": {\"id\": 0, \"username\": \"olduser\", \"hashed_password\":"
-          " \"$2b$12$a/pMatsPyWuHa5KdqatsFOLZgPYjPZU4If4//jeretXqZ.ujoYFJG\", \"role\": \"admin\"}}\n"
-          "{\"data_points\": {\"id\": 1, \"time\": \"2024-04-22T15:07:57+00:00\", \"value\": -0.5,"
-          " \"valid\": true, \"tags\": [\"system\"]}}\n",
-          f);
+    fputs(
+        "{\"users\": {\"id\": 0, \"username\": \"olduser\", \"hashed_password\":"
+        " \"$2b$12$a/pMatsPyWuHa5KdqatsFOLZgPYjPZU4If4//jeretXqZ.ujoYFJG\", \"role\": \"admin\"}}\n"
+        "{\"data_points\": {\"id\": 1, \"time\": \"2024-04-22T15:07:57+00:00\", \"value\": -0.5,"
+        " \"valid\": true, \"tags\": [\"system\"]}}\n",
+        f);
     ck_assert_int_eq(fclose(f), 0);
-    ck_assert_int_eq(lt_run(s.data_dir, env, (const char *const[]){"import", "datapoints", path, NULL},
-                            &out),
-                     1);
+    ck_assert_int_eq(
+        lt_run(s.data_dir, env, (const char *const[]){"import", "datapoints", path, NULL}, &out),
+        1);
     ck_assert_msg(strstr(out, "line 2 (data_points) refused") != NULL &&
                       strstr(out, "nothing was imported") != NULL,
                   "%s", out);
@@ -305,18 +306,19 @@ START_TEST(import_jsonl)
     snprintf(path, sizeof(path), "%s/seed002.jsonl", s.data_dir);
     f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
-    fputs("{\"users\": {\"id\": 0, \"username\": \"olduser\", \"hashed_password\":"
-          " \"$2b$12$a/pMatsPyWuHa5KdqatsFOLZgPYjPZU4If4//jeretXqZ.ujoYFJG\", \"role\": \"admin\"}}\n"
-          "{\"data_points\": {\"id\": 1, \"time\": \"2024-04-22T15:07:57+00:00\","
-          " \"value\": -0.19938130676746368, \"valid\": true, \"tags\": []}}\n"
-          "\n"
-          "{\"data_points\": {\"id\": 2, \"time\": \"2024-04-22T15:08:01+00:00\", \"value\": 1.5,"
-          " \"valid\": false, \"tags\": [\"system\", \"too old\"]}}\n",
-          f);
+    fputs(
+        "{\"users\": {\"id\": 0, \"username\": \"olduser\", \"hashed_password\":"
+        " \"$2b$12$a/pMatsPyWuHa5KdqatsFOLZgPYjPZU4If4//jeretXqZ.ujoYFJG\", \"role\": \"admin\"}}\n"
+        "{\"data_points\": {\"id\": 1, \"time\": \"2024-04-22T15:07:57+00:00\","
+        " \"value\": -0.19938130676746368, \"valid\": true, \"tags\": []}}\n"
+        "\n"
+        "{\"data_points\": {\"id\": 2, \"time\": \"2024-04-22T15:08:01+00:00\", \"value\": 1.5,"
+        " \"valid\": false, \"tags\": [\"system\", \"too old\"]}}\n",
+        f);
     ck_assert_int_eq(fclose(f), 0);
-    ck_assert_int_eq(lt_run(s.data_dir, env, (const char *const[]){"import", "datapoints", path, NULL},
-                            &out),
-                     0);
+    ck_assert_int_eq(
+        lt_run(s.data_dir, env, (const char *const[]){"import", "datapoints", path, NULL}, &out),
+        0);
     ck_assert_msg(strstr(out, "imported 3 rows") != NULL, "%s", out);
     free(out);
     ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);

@@ -177,10 +177,12 @@ START_TEST(register_and_login_errors)
     snprintf(body, sizeof(body), "{\"name\":\"x\",\"email\":\"%s\",\"password\":\"password123\"}",
              email);
     expect("POST", "/api/users/register", NULL, body, 400, "{\"detail\":\"Email already exists\"}");
-    expect_item("POST", "/api/users/register", NULL, "{\"name\":\"x\",\"email\":\"nope\",\"password\":\"password123\"}",
-                "value_error", "email",
+    expect_item("POST", "/api/users/register", NULL,
+                "{\"name\":\"x\",\"email\":\"nope\",\"password\":\"password123\"}", "value_error",
+                "email",
                 "value is not a valid email address: An email address must have an @-sign.");
-    expect_item("POST", "/api/users/register", NULL, "{\"name\":\"x\",\"email\":\"a@b.test\",\"password\":\"password123\"}",
+    expect_item("POST", "/api/users/register", NULL,
+                "{\"name\":\"x\",\"email\":\"a@b.test\",\"password\":\"password123\"}",
                 "value_error", "email",
                 "value is not a valid email address: The part after the @-sign is a special-use "
                 "or reserved name that cannot be used with email.");
@@ -196,13 +198,16 @@ START_TEST(register_and_login_errors)
         char big[256];
         memset(big, 'x', 129);
         big[129] = '\0';
-        snprintf(body, sizeof(body), "{\"name\":\"x\",\"email\":\"l@example.com\",\"password\":\"%s\"}", big);
+        snprintf(body, sizeof(body),
+                 "{\"name\":\"x\",\"email\":\"l@example.com\",\"password\":\"%s\"}", big);
         expect_item("POST", "/api/users/register", NULL, body, "string_too_long", "password",
                     "String should have at most 128 characters");
     }
-    expect_item("POST", "/api/users/register", NULL, "{\"email\":\"m@example.com\",\"password\":\"password123\"}",
-                "missing", "name", "Field required");
-    expect_item("POST", "/api/users/register", NULL, "{\"name\":1,\"email\":\"m@example.com\",\"password\":\"password123\"}",
+    expect_item("POST", "/api/users/register", NULL,
+                "{\"email\":\"m@example.com\",\"password\":\"password123\"}", "missing", "name",
+                "Field required");
+    expect_item("POST", "/api/users/register", NULL,
+                "{\"name\":1,\"email\":\"m@example.com\",\"password\":\"password123\"}",
                 "string_type", "name", "Input should be a valid string");
     /* login: wrong password and unknown e-mail are one answer */
     ck_assert_int_eq(form_login(&r, email, "wrongpassword"), 401);

@@ -32,8 +32,8 @@ static long send_json(struct lt_resp *r, const char *method, const char *path, c
 }
 
 /* {"detail": detail} with status, and nothing else. */
-static void expect_detail(const char *method, const char *path, const char *token,
-                          const char *body, long status, const char *detail)
+static void expect_detail(const char *method, const char *path, const char *token, const char *body,
+                          long status, const char *detail)
 {
     struct lt_resp r;
 
@@ -108,9 +108,9 @@ START_TEST(readme_flow)
     ck_assert(found);
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send_json(&r, "POST", "/tasks", t,
-                               "{\"title\":\"buy milk\",\"description\":\"2 l\"}"),
-                     201);
+    ck_assert_int_eq(
+        send_json(&r, "POST", "/tasks", t, "{\"title\":\"buy milk\",\"description\":\"2 l\"}"),
+        201);
     id = (long long)json_integer_value(json_object_get(r.j_body, "id"));
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "title")), "buy milk");
     ck_assert(json_is_false(json_object_get(r.j_body, "completed")));
@@ -130,8 +130,8 @@ START_TEST(readme_flow)
     /* the same row through lintel's own API */
     ck_assert_int_eq(send_json(&r, "GET", "/api/tasks", t, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 1);
-    ck_assert(json_is_true(json_object_get(json_array_get(json_object_get(r.j_body, "items"), 0),
-                                           "done")));
+    ck_assert(json_is_true(
+        json_object_get(json_array_get(json_object_get(r.j_body, "items"), 0), "done")));
     lt_resp_clear(&r);
     ck_assert_int_eq(send_json(&r, "DELETE", path, t, NULL), 204);
     lt_resp_clear(&r);
@@ -150,8 +150,8 @@ START_TEST(users_and_login_errors)
     ck_assert_int_eq(send_json(&r, "POST", "/users", NULL, body), 201);
     lt_resp_clear(&r);
     expect_detail("POST", "/users", NULL, body, 400, "Username already registered");
-    expect_item("POST", "/users", NULL, "{\"username\":\"someone\"}", "missing", "body",
-                "password", "Field required");
+    expect_item("POST", "/users", NULL, "{\"username\":\"someone\"}", "missing", "body", "password",
+                "Field required");
     expect_item("POST", "/users", NULL, "{\"username\":\"someone\",\"password\":\"x\"}",
                 "value_error", "body", "password",
                 "Value error, password must be at least 4 characters");

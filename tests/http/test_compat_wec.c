@@ -41,8 +41,9 @@ static char *wec_token(void)
     struct lt_resp r;
     char *t;
 
-    ck_assert_int_eq(wec_send(&r, "POST", "/login", NULL, "{\"username\":\"admin\",\"password\":\"1234\"}"),
-                     200);
+    ck_assert_int_eq(
+        wec_send(&r, "POST", "/login", NULL, "{\"username\":\"admin\",\"password\":\"1234\"}"),
+        200);
     t = strdup(json_string_value(json_object_get(r.j_body, "access_token")));
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "token_type")), "bearer");
     lt_resp_clear(&r);
@@ -336,8 +337,8 @@ END_TEST
 /* Without `compat`, the seed's paths are not served (the shared server loads no profile). */
 START_TEST(not_loaded)
 {
-    ck_assert_int_eq(lt_status("POST", "/login", NULL, "{\"username\":\"admin\",\"password\":\"x\"}"),
-                     404);
+    ck_assert_int_eq(
+        lt_status("POST", "/login", NULL, "{\"username\":\"admin\",\"password\":\"x\"}"), 404);
     ck_assert_int_eq(lt_status("GET", "/stats", NULL, NULL), 404);
     ck_assert_int_eq(lt_status("GET", "/numbers", NULL, NULL), 404);
 }
@@ -347,7 +348,8 @@ END_TEST
 START_TEST(refused_starts)
 {
     char dir[] = "/tmp/lintel-compat-XXXXXX", link[512], target[512], *out = NULL;
-    const char *plugins = getenv("LINTEL_TEST_PLUGIN_DIR"), *bad = getenv("LINTEL_TEST_BAD_PLUGIN_DIR");
+    const char *plugins = getenv("LINTEL_TEST_PLUGIN_DIR"),
+               *bad = getenv("LINTEL_TEST_BAD_PLUGIN_DIR");
     const char *env_unknown[] = {"LINTEL_COMPAT=nosuch", NULL};
     char env_dir[600];
     const char *env_clash[] = {"LINTEL_COMPAT=wec,clash", env_dir, NULL};
@@ -418,9 +420,8 @@ START_TEST(import_tinydb)
                " \"2025-11-21T18:52:00.123456Z\"}, \"2\": {\"username\": \"admin\", \"value\": 0,"
                " \"created_at\": \"2025-11-21T18:53:00.000000Z\"}}}",
                path, sizeof(path));
-    ck_assert_int_eq(lt_run(s.data_dir, env, (const char *const[]){"import", "wec", path, NULL},
-                            &out),
-                     1);
+    ck_assert_int_eq(
+        lt_run(s.data_dir, env, (const char *const[]){"import", "wec", path, NULL}, &out), 1);
     ck_assert_msg(strstr(out, "numbers[2] refused") != NULL &&
                       strstr(out, "nothing was imported") != NULL,
                   "%s", out);
@@ -429,9 +430,8 @@ START_TEST(import_tinydb)
                "{\"numbers\": {\"1\": {\"username\": \"ghost\", \"value\": 5, \"created_at\":"
                " \"2025-11-21T18:52:00.123456Z\"}}}",
                path, sizeof(path));
-    ck_assert_int_eq(lt_run(s.data_dir, env, (const char *const[]){"import", "wec", path, NULL},
-                            &out),
-                     1);
+    ck_assert_int_eq(
+        lt_run(s.data_dir, env, (const char *const[]){"import", "wec", path, NULL}, &out), 1);
     ck_assert_msg(strstr(out, "no user 'ghost'") != NULL, "%s", out);
     free(out);
     /* the good file: doc ids in numeric order (10 after 2) keep the seed's order */
@@ -441,9 +441,8 @@ START_TEST(import_tinydb)
                " \"created_at\": \"2025-11-21T18:52:00.123456Z\"}, \"2\": {\"username\": \"admin\","
                " \"value\": 3, \"created_at\": \"2025-11-21T18:53:00.000000Z\"}}}",
                path, sizeof(path));
-    ck_assert_int_eq(lt_run(s.data_dir, env, (const char *const[]){"import", "wec", path, NULL},
-                            &out),
-                     0);
+    ck_assert_int_eq(
+        lt_run(s.data_dir, env, (const char *const[]){"import", "wec", path, NULL}, &out), 0);
     ck_assert_msg(strstr(out, "imported 3 rows") != NULL && strstr(out, "admin 3") != NULL, "%s",
                   out);
     free(out);

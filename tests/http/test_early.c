@@ -107,16 +107,16 @@ START_TEST(limit_is_the_routes_own)
     memset(big, ' ', 3000);
     big[0] = '{';
     big[2999] = '}';
-    ck_assert_int_eq(lt_request(s.url, "POST", "/api/numbers", token, "application/json", big,
-                                3000, NULL, &r),
-                     0);
+    ck_assert_int_eq(
+        lt_request(s.url, "POST", "/api/numbers", token, "application/json", big, 3000, NULL, &r),
+        0);
     ck_assert_int_eq(r.status, 413);
     ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r.j_body, "detail")), "1000"));
     lt_resp_clear(&r);
     /* 3000 bytes pass the avatar route's limit: the content check answers, not the size. */
-    ck_assert_int_eq(lt_request(s.url, "PUT", "/api/users/me/avatar", token, "image/png", big,
-                                3000, NULL, &r),
-                     0);
+    ck_assert_int_eq(
+        lt_request(s.url, "PUT", "/api/users/me/avatar", token, "image/png", big, 3000, NULL, &r),
+        0);
     ck_assert_int_ne(r.status, 413);
     lt_resp_clear(&r);
     free(big);
@@ -196,7 +196,8 @@ START_TEST(bad_segments_on_every_id_route)
     lt_user_new(&u, "seg", PW);
     /* A number of this user whose id is the prefix of each bad segment. */
     ck_assert_int_eq(lt_send(&r, "POST", "/api/numbers", u.token, "{\"value\":7}"), 201);
-    snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(r.j_body, "id")));
+    snprintf(id, sizeof(id), "%lld",
+             (long long)json_integer_value(json_object_get(r.j_body, "id")));
     lt_resp_clear(&r);
     snprintf(seg, sizeof(seg), "/api/numbers/%s", id);
     ck_assert_int_eq(lt_status("GET", seg, u.token, NULL), 200);
@@ -213,10 +214,10 @@ START_TEST(bad_segments_on_every_id_route)
                 long st;
                 snprintf(seg, sizeof(seg), bad[k], id);
                 target = fill_params(path, seg);
-                st = lt_status(upper, target, u.token, strcmp(upper, "GET") == 0 ||
-                                                               strcmp(upper, "DELETE") == 0
-                                                           ? NULL
-                                                           : "{\"value\":1}");
+                st = lt_status(upper, target, u.token,
+                               strcmp(upper, "GET") == 0 || strcmp(upper, "DELETE") == 0
+                                   ? NULL
+                                   : "{\"value\":1}");
                 ck_assert_msg(st == 404 || st == 400, "%s %s: %ld", upper, target, st);
                 free(target);
                 checked++;
@@ -237,9 +238,9 @@ END_TEST
 /* A token in the URL is honoured on the WebSocket only, whatever Upgrade says elsewhere. */
 START_TEST(query_token_only_on_the_websocket)
 {
-    static const char *const upgrade[] = {"Upgrade: websocket", "Connection: Upgrade",
-                                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
-                                          "Sec-WebSocket-Version: 13", NULL};
+    static const char *const upgrade[] = {
+        "Upgrade: websocket", "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13", NULL};
     struct lt_user u;
     struct lt_resp r;
     char path[4096];

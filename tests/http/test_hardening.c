@@ -316,7 +316,9 @@ START_TEST(raw_bytes_that_are_not_utf8_get_a_4xx)
         ck_assert_msg(strncmp(reply, "HTTP/1.1 4", 10) == 0, "request %zu: %.60s", i, reply);
         /* the problem body is there and valid JSON, the raw byte written as %XX */
         ck_assert_ptr_nonnull(strstr(reply, "\"status\":4"));
-        ck_assert_msg(strstr(reply, i == 0 ? "/api/tasks/%FF" : i == 1 ? "%FE" : "%CB") != NULL,
+        ck_assert_msg(strstr(reply, i == 0   ? "/api/tasks/%FF"
+                                    : i == 1 ? "%FE"
+                                             : "%CB") != NULL,
                       "request %zu: %s", i, strstr(reply, "\r\n\r\n") + 4);
         free(reply);
     }
@@ -356,7 +358,7 @@ START_TEST(forged_form_failures_do_not_lock_the_app_out)
     for (i = 0; i < 5; i++)
         ck_assert_int_eq(form_login(s.url, name, "wrong-guess"), 401);
     ck_assert_int_eq(form_login(s.url, name, "victim-password"), 429); /* forms: locked */
-    ck_assert_int_eq(login(s.url, name, "victim-password"), 200);     /* the app: not */
+    ck_assert_int_eq(login(s.url, name, "victim-password"), 200);      /* the app: not */
     for (i = 0; i < 5; i++)
         ck_assert_int_eq(login(s.url, name, "wrong-guess"), 401);
     ck_assert_int_eq(login(s.url, name, "victim-password"), 429); /* JSON guesses still lock */

@@ -42,8 +42,8 @@ static void assert_near(const json_t *j, double expected)
 {
     ck_assert_msg(json_is_number(j), "not a number");
     /* relative: an absolute floor would let a tiny expected value pass as 0 */
-    ck_assert_msg(fabs(json_number_value(j) - expected) <= 1e-12 * fabs(expected),
-                  "%.17g != %.17g", json_number_value(j), expected);
+    ck_assert_msg(fabs(json_number_value(j) - expected) <= 1e-12 * fabs(expected), "%.17g != %.17g",
+                  json_number_value(j), expected);
 }
 
 static void assert_timestamp(const json_t *j)

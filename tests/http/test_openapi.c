@@ -1,6 +1,7 @@
 /*
- * GET /openapi.json, black-box (the /docs page: test_web.c): the document is well-formed OpenAPI 3.1 (every
- * $ref resolves, path parameters declared, ids unique) and lists the loaded plugins' routes.
+ * GET /openapi.json, black-box (the /docs page: test_web.c): the document is well-formed
+ * OpenAPI 3.1 (every $ref resolves, path parameters declared, ids unique) and lists the loaded
+ * plugins' routes.
  */
 #include "lt_test.h"
 

@@ -15,8 +15,8 @@
 /* Whether name is one of the plugins of build/plugins (the rest are tests/plugins'). */
 static bool lt_is_first_party(const char *name)
 {
-    static const char *const ours[] = {"auth", "users", "numbers", "tasks", "avatars",
-                                       "datapoints", NULL};
+    static const char *const ours[] = {"auth",    "users",      "numbers", "tasks",
+                                       "avatars", "datapoints", NULL};
     const char *const *n;
 
     for (n = ours; *n != NULL; n++)
@@ -350,8 +350,8 @@ START_TEST(declared_scope)
     ck_assert_int_eq(lt_login(probe_url(), name, "correct horse", "profile", &narrow, NULL), 0);
     ck_assert_int_eq(lt_json(probe_url(), "GET", "/probe/secret", narrow, NULL, &r), 0);
     ck_assert_int_eq(r.status, 403);
-    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r.j_body, "detail")),
-                                 "probe:write"));
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(r.j_body, "detail")), "probe:write"));
     lt_resp_clear(&r);
     free(token);
     free(scoped);
@@ -441,8 +441,8 @@ START_TEST(route_metadata_in_openapi)
     ck_assert_str_eq(json_string_value(json_object_get(j_p, "name")), "n");
     ck_assert_str_eq(json_string_value(json_object_get(j_p, "in")), "query");
     ck_assert(json_is_true(json_object_get(j_p, "required")));
-    ck_assert_int_eq(
-        json_integer_value(json_object_get(json_object_get(j_p, "schema"), "maximum")), 10);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j_p, "schema"), "maximum")),
+                     10);
     lt_resp_clear(&r);
 }
 END_TEST

@@ -80,8 +80,8 @@ static void damage(const unsigned char *img, size_t len, const char *type)
     ck_assert_str_eq(avatars_image_check(img, len, &defect), type);
     for (k = 0; k < len; k++) {
         memcpy(copy, img, k);
-        ck_assert_msg(avatars_image_check(copy, k, &defect) == NULL, "%s cut at %zu accepted",
-                      type, k);
+        ck_assert_msg(avatars_image_check(copy, k, &defect) == NULL, "%s cut at %zu accepted", type,
+                      k);
         ck_assert_ptr_nonnull(defect);
     }
     for (k = 0; k < len; k++) {

@@ -280,8 +280,8 @@ START_TEST(stats_random_sets)
         if (n > 1) {
             assert_close(sqlite3_column_double(stmt, 2), var, "variance", set);
             assert_close(sqlite3_column_double(stmt, 3), sd, "stddev", set);
-            assert_close(json_number_value(json_object_get(j_stats, "stddev")), sd,
-                         "stats.stddev", set);
+            assert_close(json_number_value(json_object_get(j_stats, "stddev")), sd, "stats.stddev",
+                         set);
         } else {
             ck_assert_int_eq(sqlite3_column_type(stmt, 2), SQLITE_NULL);
             ck_assert(json_is_null(json_object_get(j_stats, "stddev")));
@@ -354,8 +354,8 @@ START_TEST(stats_random_windows)
         ck_assert(sqlite3_column_double(stmt, 1) == sqlite3_column_double(agg, 1));
         if (n > 1) {
             assert_close(sqlite3_column_double(stmt, 1), var, "window variance", i);
-            assert_close(json_number_value(json_object_get(j_stats, "stddev")), sd,
-                         "window stddev", i);
+            assert_close(json_number_value(json_object_get(j_stats, "stddev")), sd, "window stddev",
+                         i);
         }
         json_decref(j_stats);
     }

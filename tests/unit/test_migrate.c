@@ -292,8 +292,7 @@ END_TEST
     "-- Parent ids are never reused.\n"                                                            \
     "-- lintel: rebuild parent\n"                                                                  \
     "CREATE TABLE parent_new (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL);"          \
-    "INSERT INTO parent_new (id, name) SELECT id, name FROM parent;" extra                         \
-    "DROP TABLE parent;"                                                                           \
+    "INSERT INTO parent_new (id, name) SELECT id, name FROM parent;" extra "DROP TABLE parent;"    \
     "ALTER TABLE parent_new RENAME TO parent;"
 
 START_TEST(test_rebuild)
@@ -401,13 +400,10 @@ START_TEST(test_rebuild_header)
     ck_assert_int_eq(migrate_add("c", "0002_a", "\n-- x\n\n--lintel: rebuild t\nSELECT 1;"), 0);
     /* after the leading comments the line is just a comment */
     ck_assert_int_eq(migrate_add("c", "0003_a", "SELECT 1;\n-- lintel: rebuilt x\n"), 0);
-    ck_assert_int_eq(migrate_add("c", "0004_a", "-- lintel: rebuilt t\nSELECT 1;"),
-                     LINTEL_EPARAM);
+    ck_assert_int_eq(migrate_add("c", "0004_a", "-- lintel: rebuilt t\nSELECT 1;"), LINTEL_EPARAM);
     ck_assert_int_eq(migrate_add("c", "0005_a", "-- lintel: rebuild\nSELECT 1;"), LINTEL_EPARAM);
-    ck_assert_int_eq(migrate_add("c", "0006_a", "-- lintel: rebuild 1t\nSELECT 1;"),
-                     LINTEL_EPARAM);
-    ck_assert_int_eq(migrate_add("c", "0007_a", "-- lintel: rebuild t;\nSELECT 1;"),
-                     LINTEL_EPARAM);
+    ck_assert_int_eq(migrate_add("c", "0006_a", "-- lintel: rebuild 1t\nSELECT 1;"), LINTEL_EPARAM);
+    ck_assert_int_eq(migrate_add("c", "0007_a", "-- lintel: rebuild t;\nSELECT 1;"), LINTEL_EPARAM);
     ck_assert_int_eq(migrate_add("c", "0008_a", "-- lintel: rebuild a b c d e f g h i\nSELECT 1;"),
                      LINTEL_EPARAM);
     ck_assert_int_eq(

@@ -21,11 +21,8 @@ static struct router *rt;
 static void add(const char *method, const char *path, struct lintel_plugin *owner,
                 const char *owner_name)
 {
-    struct route_def def = {.method = method,
-                            .path = path,
-                            .handler = h_a,
-                            .owner = owner,
-                            .owner_name = owner_name};
+    struct route_def def = {
+        .method = method, .path = path, .handler = h_a, .owner = owner, .owner_name = owner_name};
     char *err = NULL;
 
     if (router_add(rt, &def, &err) != 0)
@@ -167,8 +164,11 @@ END_TEST
 START_TEST(conflicts_and_bad_routes)
 {
     struct lintel_plugin *p1 = (struct lintel_plugin *)&p1, *p2 = (struct lintel_plugin *)&p2;
-    struct route_def def = {.method = "GET", .path = "/api/x/{other}", .handler = h_a,
-                            .owner = p2, .owner_name = "two"};
+    struct route_def def = {.method = "GET",
+                            .path = "/api/x/{other}",
+                            .handler = h_a,
+                            .owner = p2,
+                            .owner_name = "two"};
     char *err = NULL;
 
     add("GET", "/api/x/{id}", p1, "one");

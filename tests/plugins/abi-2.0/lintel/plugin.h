@@ -128,10 +128,10 @@ struct lintel_reply {
  * the rest describes the route in /openapi.json, and the query parameters are also enforced.
  */
 struct lintel_route {
-    const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE"                          */
-    const char *path;    /* "/api/numbers/{id}"; {name} segments are path parameters         */
-    unsigned flags;      /* LINTEL_ROUTE_*                                                   */
-    const char *scope;   /* a scope the token must carry (built in or scope_add), or NULL    */
+    const char *method; /* "GET", "POST", "PUT", "PATCH", "DELETE"                          */
+    const char *path;   /* "/api/numbers/{id}"; {name} segments are path parameters         */
+    unsigned flags;     /* LINTEL_ROUTE_*                                                   */
+    const char *scope;  /* a scope the token must carry (built in or scope_add), or NULL    */
     lintel_handler handler;
     const char *summary; /* one line for /openapi.json                                       */
     const struct lintel_param *query;   /* declared query parameters, or NULL               */
