@@ -353,13 +353,8 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     }
     rc = avatars_setup(a, p, api);
     if (rc == 0)
-        rc = lintel_declare_profile(p);
-    if (rc == 0)
-        rc = lintel_migrations(p, compat_chililabs_migrations);
-    if (rc == 0)
-        rc = lintel_error_render(p, chili_render, (void *)&chili_errors);
-    if (rc == 0)
-        rc = lintel_routes_add(p, chili_routes, LINTEL_COUNT(chili_routes), NULL);
+        rc = compat_profile(p, compat_chililabs_migrations, chili_render, &chili_errors,
+                            chili_routes, LINTEL_COUNT(chili_routes), NULL);
     if (rc == 0)
         rc = lintel_routes_add(p, chili_avatar_route, 1, a);
     if (rc == 0) /* the README sends "token: <jwt>"; Authorization: Bearer works too */

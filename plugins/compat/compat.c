@@ -359,3 +359,18 @@ int compat_fastapi_render(lintel_req *req, lintel_res *res, unsigned status, int
         return compat_rules_422(res, j_errors, f->url);
     return compat_detail(res, status, detail);
 }
+
+int compat_profile(lintel_plugin *p, const struct lintel_embedded_sql *migrations,
+                   lintel_error_render render, const void *render_state,
+                   const struct lintel_route *routes, size_t n, void *state)
+{
+    int rc = lintel_declare_profile(p);
+
+    if (rc == 0 && migrations != NULL)
+        rc = lintel_migrations(p, migrations);
+    if (rc == 0)
+        rc = lintel_error_render(p, render, (void *)render_state);
+    if (rc == 0)
+        rc = lintel_routes_add(p, routes, n, state);
+    return rc;
+}

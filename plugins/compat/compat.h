@@ -105,6 +105,15 @@ int compat_fastapi_render(lintel_req *req, lintel_res *res, unsigned status, int
 /* Writes 422 {"detail": items} for the [{field, message}] the host recorded (rule verdicts). */
 int compat_rules_422(lintel_res *res, const json_t *j_errors, const char *url);
 
+/*
+ * The registration every profile makes in its init, after LINTEL_KIT_DECLARE: it declares the
+ * plugin a profile, adds its migrations (NULL: none), its error renderer and its route table
+ * (state to every handler). 0 or the first refusal.
+ */
+int compat_profile(lintel_plugin *p, const struct lintel_embedded_sql *migrations,
+                   lintel_error_render render, const void *render_state,
+                   const struct lintel_route *routes, size_t n, void *state);
+
 /* The user's username (malloc'd), or NULL. */
 char *compat_username(lintel_req *req);
 

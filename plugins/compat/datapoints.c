@@ -315,10 +315,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     }
     rc = lintel_setting_str(p, "upstream_url", &d->upstream_url);
     if (rc == 0)
-        rc = lintel_declare_profile(p);
-    if (rc == 0)
-        rc = lintel_error_render(p, compat_fastapi_render, (void *)&dpc_errors);
-    if (rc == 0)
-        rc = lintel_routes_add(p, dpc_routes, LINTEL_COUNT(dpc_routes), d);
+        rc = compat_profile(p, NULL, compat_fastapi_render, &dpc_errors, dpc_routes,
+                            LINTEL_COUNT(dpc_routes), d);
     return rc;
 }

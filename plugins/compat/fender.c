@@ -548,16 +548,11 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         free(f);
         return rc;
     }
-    rc = lintel_declare_profile(p);
-    if (rc == 0)
-        rc = lintel_setting_int(p, "password_min", &f->password_min);
+    rc = lintel_setting_int(p, "password_min", &f->password_min);
     if (rc == 0)
         rc = lintel_setting_int(p, "password_cost", &f->password_cost);
     if (rc == 0)
-        rc = lintel_migrations(p, compat_fender_migrations);
-    if (rc == 0)
-        rc = lintel_error_render(p, compat_fastapi_render, (void *)&fender_errors);
-    if (rc == 0)
-        rc = lintel_routes_add(p, fender_routes, LINTEL_COUNT(fender_routes), f);
+        rc = compat_profile(p, compat_fender_migrations, compat_fastapi_render, &fender_errors,
+                            fender_routes, LINTEL_COUNT(fender_routes), f);
     return rc;
 }

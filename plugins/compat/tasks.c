@@ -366,14 +366,8 @@ static const struct lintel_route tasks_routes[] = {
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
 {
-    int rc;
-
     (void)config;
     LINTEL_KIT_DECLARE(p, api, "compat_tasks", "0.2.0");
-    rc = lintel_declare_profile(p);
-    if (rc == 0)
-        rc = lintel_error_render(p, compat_fastapi_render, (void *)&tasks_errors);
-    if (rc == 0)
-        rc = lintel_routes_add(p, tasks_routes, LINTEL_COUNT(tasks_routes), NULL);
-    return rc;
+    return compat_profile(p, NULL, compat_fastapi_render, &tasks_errors, tasks_routes,
+                          LINTEL_COUNT(tasks_routes), NULL);
 }

@@ -496,14 +496,7 @@ static const struct lintel_route wec_routes[] = {
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
 {
-    int rc;
-
     (void)config;
     LINTEL_KIT_DECLARE(p, api, "compat_wec", "0.2.0");
-    rc = lintel_declare_profile(p);
-    if (rc == 0)
-        rc = lintel_error_render(p, wec_render, NULL);
-    if (rc == 0)
-        rc = lintel_routes_add(p, wec_routes, LINTEL_COUNT(wec_routes), NULL);
-    return rc;
+    return compat_profile(p, NULL, wec_render, NULL, wec_routes, LINTEL_COUNT(wec_routes), NULL);
 }
