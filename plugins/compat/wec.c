@@ -277,34 +277,41 @@ static int wec_list(lintel_req *req, lintel_res *res, void *state)
     return rc;
 }
 
-/* The {number_id} of the path: an int, else the seed's 422; ids <= 0 name nothing. */
-static int wec_number_id(lintel_req *req, lintel_res *res, json_t *j_items, long long *id)
+/*
+ * The {number_id} of the path: 0 with *id > 0, or 1 when the reply is written (the seed's 422
+ * for a non-integer, its 404 for ids <= 0), or a negative status.
+ */
+static int wec_number_id(lintel_req *req, lintel_res *res, long long *id)
 {
+    json_t *j_items = json_array();
+    int rc;
+
+    *id = 0;
+    if (j_items == NULL)
+        return LINTEL_ENOMEM;
     if (compat_path_int(req, "number_id", j_items, id) != 0)
-        return LINTEL_EPARAM;
-    if (*id <= 0)
-        return wec_problem(req, res, 404, "Number not found") == 0 ? LINTEL_ENOTFOUND
-                                                                   : LINTEL_ENOMEM;
-    return 0;
+        rc = wec_invalid(req, res, j_items);
+    else if (*id <= 0)
+        rc = wec_problem(req, res, 404, "Number not found");
+    else
+        rc = 0;
+    json_decref(j_items);
+    if (rc == 0 && *id <= 0)
+        rc = 1; /* answered */
+    return rc;
 }
 
 /* GET /numbers/{number_id} -> {username, value, created_at, id} */
 static int wec_get(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_items = json_array(), *j_row = NULL;
-    long long id = 0;
+    json_t *j_row = NULL;
+    long long id;
     int rc;
 
     (void)state;
-    if (j_items == NULL)
-        return LINTEL_ENOMEM;
-    rc = wec_number_id(req, res, j_items, &id);
-    if (rc == LINTEL_EPARAM)
-        rc = wec_invalid(req, res, j_items);
-    if (rc == LINTEL_ENOTFOUND) /* answered */
-        rc = 0;
-    if (rc != 0 || id <= 0)
-        goto cleanup;
+    rc = wec_number_id(req, res, &id);
+    if (rc != 0)
+        return rc > 0 ? 0 : rc;
     rc = lintel_sql_rowf(req, &j_row,
                          "SELECT id, value, created_at FROM numbers WHERE id = ?1 AND user_id = ?2",
                          "II", (json_int_t)id, (json_int_t)lintel_req_user_id(req));
@@ -312,9 +319,7 @@ static int wec_get(lintel_req *req, lintel_res *res, void *state)
         rc = wec_problem(req, res, 404, "Number not found");
     else if (rc == 0)
         rc = wec_number_reply(req, res, j_row);
-cleanup:
     json_decref(j_row);
-    json_decref(j_items);
     return rc;
 }
 
@@ -365,20 +370,14 @@ cleanup:
 /* DELETE /numbers/{number_id} -> {"message": "Number deleted successfully"} */
 static int wec_delete(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_items = json_array(), *j = NULL, *j_id = NULL;
-    long long id = 0, changes = 0;
+    json_t *j = NULL, *j_id = NULL;
+    long long id, changes = 0;
     int rc;
 
     (void)state;
-    if (j_items == NULL)
-        return LINTEL_ENOMEM;
-    rc = wec_number_id(req, res, j_items, &id);
-    if (rc == LINTEL_EPARAM)
-        rc = wec_invalid(req, res, j_items);
-    if (rc == LINTEL_ENOTFOUND)
-        rc = 0;
-    if (rc != 0 || id <= 0)
-        goto cleanup;
+    rc = wec_number_id(req, res, &id);
+    if (rc != 0)
+        return rc > 0 ? 0 : rc;
     rc = lintel_sql_execf(req, &changes, "DELETE FROM numbers WHERE id = ?1 AND user_id = ?2", "II",
                           (json_int_t)id, (json_int_t)lintel_req_user_id(req));
     if (rc != 0)
@@ -395,7 +394,6 @@ static int wec_delete(lintel_req *req, lintel_res *res, void *state)
 cleanup:
     json_decref(j_id);
     json_decref(j);
-    json_decref(j_items);
     return rc;
 }
 
