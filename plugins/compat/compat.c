@@ -152,6 +152,23 @@ int compat_path_int(lintel_req *req, const char *name, json_t *j_items, long lon
                        COMPAT_MSG_INT_PARSE, s != NULL ? json_string(s) : NULL, NULL);
 }
 
+int compat_path_id(lintel_req *req, lintel_res *res, const char *name, long long *id)
+{
+    json_t *j_items = json_array();
+    int rc;
+
+    *id = 0;
+    if (j_items == NULL)
+        return LINTEL_ENOMEM;
+    rc = compat_path_int(req, name, j_items, id);
+    if (rc == LINTEL_EPARAM) {
+        rc = compat_422(res, j_items);
+        rc = rc == 0 ? 1 : rc;
+    }
+    json_decref(j_items);
+    return rc;
+}
+
 int compat_str(const json_t *j_body, const char *field, int required, json_t *j_items,
                const char **out)
 {

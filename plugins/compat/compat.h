@@ -32,6 +32,12 @@ int compat_int(const json_t *j_body, const char *field, json_t *j_items, long lo
 /* A path segment as pydantic's int ("-3" parses; "abc", "1.5" do not). 0 or LINTEL_EPARAM. */
 int compat_path_int(lintel_req *req, const char *name, json_t *j_items, long long *out);
 
+/*
+ * A path id for a FastAPI seed: 0 with *id set, or 1 when the 422 {"detail": [...]} for a
+ * non-integer is written, or a negative status.
+ */
+int compat_path_id(lintel_req *req, lintel_res *res, const char *name, long long *id);
+
 /* body.field as a str (numbers are refused: "Input should be a valid string"). required 0:
  * absent is *out NULL. 0 or LINTEL_EPARAM (item added). */
 int compat_str(const json_t *j_body, const char *field, int required, json_t *j_items,

@@ -263,17 +263,14 @@ static int tasks_update(lintel_req *req, lintel_res *res, void *state)
 /* GET /tasks/{task_id} -> the task, or 404 {"detail": "Task not found"} (others' tasks too) */
 static int tasks_get(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_items = json_array(), *j_row = NULL;
-    long long id = 0;
+    json_t *j_row = NULL;
+    long long id;
     int rc;
 
     (void)state;
-    if (j_items == NULL)
-        return LINTEL_ENOMEM;
-    if (compat_path_int(req, "task_id", j_items, &id) != 0) {
-        rc = compat_422(res, j_items);
-        goto cleanup;
-    }
+    rc = compat_path_id(req, res, "task_id", &id);
+    if (rc != 0)
+        return rc > 0 ? 0 : rc;
     rc = lintel_sql_rowf(req, &j_row,
                          "SELECT " TASKS_COLUMNS " FROM tasks WHERE id = ?1 AND user_id = ?2", "II",
                          (json_int_t)id, (json_int_t)lintel_req_user_id(req));
@@ -281,26 +278,21 @@ static int tasks_get(lintel_req *req, lintel_res *res, void *state)
         rc = compat_detail(res, 404, "Task not found");
     else if (rc == 0)
         rc = lintel_res_json(res, 200, j_row);
-cleanup:
     json_decref(j_row);
-    json_decref(j_items);
     return rc;
 }
 
 /* DELETE /tasks/{task_id} -> 204 */
 static int tasks_delete(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_items = json_array(), *j_id = NULL;
-    long long id = 0, changes = 0;
+    json_t *j_id = NULL;
+    long long id, changes = 0;
     int rc;
 
     (void)state;
-    if (j_items == NULL)
-        return LINTEL_ENOMEM;
-    if (compat_path_int(req, "task_id", j_items, &id) != 0) {
-        rc = compat_422(res, j_items);
-        goto cleanup;
-    }
+    rc = compat_path_id(req, res, "task_id", &id);
+    if (rc != 0)
+        return rc > 0 ? 0 : rc;
     rc = lintel_sql_execf(req, &changes, "DELETE FROM tasks WHERE id = ?1 AND user_id = ?2", "II",
                           (json_int_t)id, (json_int_t)lintel_req_user_id(req));
     if (rc != 0)
@@ -315,7 +307,6 @@ static int tasks_delete(lintel_req *req, lintel_res *res, void *state)
         lintel_event_user(req, "task.deleted", "id", j_id);
 cleanup:
     json_decref(j_id);
-    json_decref(j_items);
     return rc;
 }
 
