@@ -765,6 +765,50 @@ static int host_res_list(lintel_res *res, const json_t *j_items, long long total
     return rc;
 }
 
+int host_res_sql(lintel_res *res, unsigned status, const char *sql, const json_t *j_params,
+                 const struct host_list_info *list)
+{
+    struct json_out_buf b = {0};
+    struct db_text text = {.b = &b, .object = list == NULL};
+    struct db *db = NULL;
+    bool jsend = strcmp(res->req->cfg->envelope, "jsend") == 0;
+    char head[48], tail[96];
+    int rc;
+
+    rc = host_db(res->req, &db);
+    if (rc != 0)
+        return rc;
+    /* the envelope (res_list's, and JSend's around it) is written around the rows as read */
+    snprintf(head, sizeof(head), "%s%s", jsend ? "{\"status\":\"success\",\"data\":" : "",
+             list != NULL ? "{\"items\":" : "");
+    if (list != NULL)
+        snprintf(tail, sizeof(tail), ",\"total\":%lld,\"limit\":%lld,\"offset\":%lld}%s",
+                 list->total, list->limit, list->offset, jsend ? "}" : "");
+    else
+        snprintf(tail, sizeof(tail), "%s", jsend ? "}" : "");
+    if (json_out_put(&b, head, strlen(head)) != 0) {
+        rc = LINTEL_ENOMEM;
+        goto cleanup;
+    }
+    rc = host_sql_result(res->req, db, db_query_text(db, sql, j_params, &text));
+    if (rc == 0 && list == NULL && text.rows == 0)
+        rc = LINTEL_ENOTFOUND;
+    if (rc == 0 && json_out_put(&b, tail, strlen(tail)) != 0)
+        rc = LINTEL_ENOMEM;
+    if (rc != 0)
+        goto cleanup;
+    host_res_reset(res);
+    res->body = b.data;
+    res->len = b.len;
+    b.data = NULL;
+    res->status = status;
+    res->content_type = "application/json";
+    res->written = true;
+cleanup:
+    free(b.data);
+    return rc;
+}
+
 /* ---- CPU-heavy work ---- */
 
 static struct gate host_heavy;

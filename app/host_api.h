@@ -90,6 +90,18 @@ int host_res_put_header(struct lintel_res *res, const char *name, const char *va
 /* Rolls back a transaction the handler left open, frees params, claims, body, errors. */
 void host_req_release(struct lintel_req *req);
 
+/*
+ * A reply written as sql's rows are read (db_query_text: no jansson tree), JSend-wrapped as the
+ * server is configured. With list, res_list's envelope around every row as items (sql gives
+ * the page with its own LIMIT/OFFSET); without, the first row alone (res_rowf), and
+ * LINTEL_ENOTFOUND, nothing recorded, when there is none. status: the reply's (200 for lists).
+ */
+struct host_list_info {
+    long long total, limit, offset;
+};
+int host_res_sql(struct lintel_res *res, unsigned status, const char *sql, const json_t *j_params,
+                 const struct host_list_info *list);
+
 /* Records an error for rendering (see api->res_error); weak: a later plugin detail wins. */
 int host_res_record(struct lintel_res *res, int rc, const char *field, const char *detail,
                     bool weak);

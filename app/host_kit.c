@@ -383,18 +383,20 @@ HOST_KIT_SQLF(host_kit_sql_execf, 'x', long long *, (void)0)
 int host_kit_res_rowf(lintel_req *req, lintel_res *res, unsigned status, const char *what,
                       const char *sql, const char *fmt, ...)
 {
-    json_t *j_row = NULL;
+    json_t *j_params;
     va_list ap;
     int rc;
 
     va_start(ap, fmt);
-    rc = host_kit_sqlv(req, 'r', &j_row, sql, fmt, ap);
+    j_params = host_kit_params(req, fmt, ap);
     va_end(ap);
+    if (j_params == NULL)
+        return host_res_record(res, LINTEL_EINTERNAL, NULL, NULL, true);
+    /* the row is written as it is read: no jansson object between SQLite and the reply */
+    rc = host_res_sql(res, status, sql, j_params, NULL);
     if (rc == LINTEL_ENOTFOUND && what != NULL)
         rc = host_api()->res_error(res, LINTEL_ENOTFOUND, NULL, "%s not found", what);
-    if (rc == 0)
-        rc = host_api()->res_json(res, status, j_row);
-    json_decref(j_row);
+    json_decref(j_params);
     return rc;
 }
 
@@ -403,7 +405,7 @@ static int host_kit_listv(lintel_req *req, lintel_res *res, const char *sql, con
                           const char *fmt, va_list ap)
 {
     const struct lintel_api *api = host_api();
-    json_t *j_params, *j_items = NULL, *j_total = NULL;
+    json_t *j_params, *j_total = NULL;
     char *count_sql = NULL, *page_sql = NULL;
     long long limit, offset;
     size_t n;
@@ -429,15 +431,14 @@ static int host_kit_listv(lintel_req *req, lintel_res *res, const char *sql, con
                     json_array_append_new(j_params, json_integer((json_int_t)offset)) != 0))
         rc = LINTEL_ENOMEM;
     if (rc == 0)
-        rc = api->sql_query(req, page_sql, j_params, &j_items);
-    if (rc == 0)
-        rc = api->res_list(res, j_items, json_integer_value(json_object_get(j_total, "total")),
-                           limit, offset);
+        rc =
+            host_res_sql(res, 200, page_sql, j_params,
+                         &(struct host_list_info){
+                             json_integer_value(json_object_get(j_total, "total")), limit, offset});
 cleanup:
     free(count_sql);
     free(page_sql);
     json_decref(j_total);
-    json_decref(j_items);
     json_decref(j_params);
     return rc;
 }
