@@ -247,7 +247,8 @@ START_TEST(auth_errors_and_logout)
 }
 END_TEST
 
-/* DELETE /api/users/me is the host's account deletion: the last admin stays, in the seed's shape. */
+/* DELETE /api/users/me is the host's account deletion: the last admin stays, in the seed's shape.
+ */
 START_TEST(delete_keeps_last_admin)
 {
     char *admin = NULL;
