@@ -87,6 +87,13 @@ void host_req_init(struct lintel_req *req, struct MHD_Connection *conn, const ch
 /* Sets a reply header (copied; replaces one of the same name). LINTEL_EPARAM for CR/LF. */
 int host_res_put_header(struct lintel_res *res, const char *name, const char *value);
 
+/*
+ * The list envelope {"items", "total", "limit", "offset"} (api->res_list), with keyset also
+ * "next": the cursor text, or null when next is NULL.
+ */
+int host_res_page(lintel_res *res, const json_t *j_items, long long total, long long limit,
+                  long long offset, bool keyset, const char *next);
+
 /* Rolls back a transaction the handler left open, frees params, claims, body, errors. */
 void host_req_release(struct lintel_req *req);
 
