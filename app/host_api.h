@@ -88,6 +88,15 @@ void host_req_init(struct lintel_req *req, struct MHD_Connection *conn, const ch
 int host_res_put_header(struct lintel_res *res, const char *name, const char *value);
 
 /*
+ * The request's SQL with bytes (the kit's sql_exec_blob and sql_blob_rowf, which pack the
+ * parameters): db_exec_blob and db_row_blob on the request's connection, errors recorded.
+ */
+int host_sql_exec_blob(struct lintel_req *req, const char *sql, const json_t *j_params,
+                       const void *data, size_t len, long long *changes);
+int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_params, size_t max,
+                      void **data, size_t *len, json_t **j_row);
+
+/*
  * The list envelope {"items", "total", "limit", "offset"} (api->res_list), with keyset also
  * "next": the cursor text, or null when next is NULL.
  */

@@ -92,7 +92,11 @@ extern const struct lintel_api *lintel_api;
 #define lintel_res_rowf(...)       (lintel_api->res_rowf(__VA_ARGS__))
 #define lintel_sql_list_total(...) (lintel_api->sql_list_total(__VA_ARGS__))
 
-/* ABI 2.3: keyset lists and time filters. */
+/* ABI 2.3: bytes in SQL. */
+#define lintel_sql_exec_blob(...) (lintel_api->sql_exec_blob(__VA_ARGS__))
+#define lintel_sql_blob_rowf(...) (lintel_api->sql_blob_rowf(__VA_ARGS__))
+
+/* ABI 2.4: keyset lists and time filters. */
 #define lintel_sql_page(...) (lintel_api->sql_page(__VA_ARGS__))
 #define lintel_req_time(...) (lintel_api->req_time(__VA_ARGS__))
 

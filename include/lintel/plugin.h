@@ -23,7 +23,7 @@ extern "C" {
  * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example).
  */
 #define LINTEL_ABI_MAJOR 2
-#define LINTEL_ABI_MINOR 3
+#define LINTEL_ABI_MINOR 4
 
 #if defined(__GNUC__)
 #define LINTEL_EXPORT       __attribute__((visibility("default")))
@@ -148,7 +148,7 @@ struct lintel_route {
 };
 
 /*
- * A field a keyset list may be sorted on (struct lintel_list, ABI 2.3). name is what ?sort=
+ * A field a keyset list may be sorted on (struct lintel_list, ABI 2.4). name is what ?sort=
  * names ("created_at", "-created_at" for descending) and the member of each item whose value
  * the cursor keeps; column is the key in SQL ("created_at", "ts"), an index should lead with
  * it after the list's equality filters; param, when the item's member is not the key itself,
@@ -162,7 +162,7 @@ struct lintel_sort {
 };
 
 /*
- * A list paged by keyset cursors (api->sql_page, ABI 2.3). sql: "SELECT <columns> FROM <table>
+ * A list paged by keyset cursors (api->sql_page, ABI 2.4). sql: "SELECT <columns> FROM <table>
  * WHERE <filters>", its last clause a WHERE, without ORDER BY or LIMIT (the host appends the
  * cursor's condition with AND, then ORDER BY and LIMIT). total_sql: one row with a column
  * "total", taking the same parameters, or NULL for a count over sql. sorts: the fields ?sort=
@@ -573,7 +573,25 @@ struct lintel_api {
     int (*sql_list_total)(lintel_req *req, lintel_res *res, const char *sql, const char *total_sql,
                           const char *fmt, ...);
 
-    /* ---- ABI 2.3: keyset lists and time filters ---- */
+    /* ---- ABI 2.3: bytes in SQL (BLOB columns, which JSON cannot carry) ---- */
+
+    /*
+     * sql_execf with one parameter more: data (len bytes, borrowed for the call) is bound as a
+     * BLOB to ?N+1, after the N parameters of fmt. *changes (may be NULL): rows changed.
+     */
+    int (*sql_exec_blob)(lintel_req *req, long long *changes, const void *data, size_t len,
+                         const char *sql, const char *fmt, ...);
+
+    /*
+     * One row of a read whose first column holds bytes: *data (new memory, api->free) gets them
+     * (*len bytes) after their length was checked against max (a longer value is a 500,
+     * logged, and nothing is copied); the other columns go to *j_row (new reference; j_row may
+     * be NULL) as sql_rowf's. No row, or NULL bytes: LINTEL_ENOTFOUND, unrecorded.
+     */
+    int (*sql_blob_rowf)(lintel_req *req, size_t max, void **data, size_t *len, json_t **j_row,
+                         const char *sql, const char *fmt, ...);
+
+    /* ---- ABI 2.4: keyset lists and time filters ---- */
 
     /*
      * A whole keyset-paged list in one call. Reads limit, offset|skip (req_page), sort (a
@@ -597,8 +615,8 @@ struct lintel_api {
     int (*req_time)(lintel_req *req, const char *name, unsigned flags, long long *out);
 
     /*
-     * ABI 2.4 and later: append members here only, each group under a comment naming the minor
-     * that added it ("---- ABI 2.4: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * ABI 2.5 and later: append members here only, each group under a comment naming the minor
+     * that added it ("---- ABI 2.5: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.
      */
