@@ -869,14 +869,14 @@ static int db_run(struct db *db, const char *sql, const json_t *j_params, struct
         }
         if (text != NULL) {
             /* one row past max_rows is only counted: it tells the caller that more follow */
-            if (max_rows > 0 && text->rows >= max_rows) {
+            if (max_rows > 0 && text->rows >= max_rows - 1) {
                 text->rows++;
                 break;
             }
             text->rows++;
             if ((text->rows == 1 && (rc = db_keys_init(&keys, stmt)) != 0) ||
                 (text->rows > 1 && json_out_put(text->b, ",", 1) != 0) ||
-                (text->j_last != NULL && max_rows > 0 && text->rows == max_rows &&
+                (text->j_last != NULL && max_rows > 0 && text->rows == max_rows - 1 &&
                  (rc = db_row_json(db, stmt, sql, 0, text->j_last)) != 0) ||
                 (rc = db_row_text(db, stmt, sql, &keys, text->b)) != 0) {
                 if (rc == 0 || rc == LINTEL_ENOMEM) {
@@ -967,7 +967,12 @@ int db_query_text(struct db *db, const char *sql, const json_t *j_params, struct
         db_seterr(db, NULL, "out of memory");
         return LINTEL_ENOMEM;
     }
-    rc = db_run(db, sql, j_params, NULL, text->object ? 1 : text->max_rows, NULL, text, NULL, NULL);
+    /* for the text, max_rows is the rows written plus one (0: no cap), so 0 rows can be asked */
+    rc = db_run(db, sql, j_params, NULL,
+                text->object   ? 2
+                : text->capped ? text->max_rows + 1
+                               : 0,
+                NULL, text, NULL, NULL);
     if (rc == 0 && !text->object && json_out_put(text->b, "]", 1) != 0) {
         db_seterr(db, NULL, "out of memory");
         rc = LINTEL_ENOMEM;

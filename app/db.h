@@ -37,16 +37,17 @@ int db_exec(struct db *db, const char *sql, const json_t *j_params, long long *c
 /*
  * db_query with the rows written as the text of a JSON array into b (appended), each row the
  * object db_query would give (same names, ":json"/":bool" suffixes, reals by the one printer),
- * without a jansson tree: a page of a list is written as it is read. max_rows (0: all) caps
- * the rows written; one more row is read then, and counted in rows, so rows > max_rows says
- * that more follow. j_last, when not NULL, gets the max_rows-th row as a JSON object (new
- * reference; NULL when there were fewer rows), for a keyset cursor. With object, only the
- * first row is written, as an object (nothing when there is none: rows says so).
+ * without a jansson tree: a page of a list is written as it is read. With capped, at most
+ * max_rows rows (0 too) are written; one more row is read then, and counted in rows, so rows >
+ * max_rows says that more follow. j_last, when not NULL, gets the max_rows-th row as a JSON
+ * object (new reference; NULL when there were fewer rows), for a keyset cursor. With object,
+ * only the first row is written, as an object (nothing when there is none: rows says so).
  */
 struct json_out_buf;
 struct db_text {
     struct json_out_buf *b;
     bool object; /* only the first row's object, without the array around it */
+    bool capped; /* max_rows applies; else every row is written */
     size_t max_rows;
     size_t rows;     /* out: rows read */
     json_t **j_last; /* in/out, may be NULL */

@@ -96,20 +96,36 @@ int host_sql_exec_blob(struct lintel_req *req, const char *sql, const json_t *j_
 int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_params, size_t max,
                       void **data, size_t *len, json_t **j_row);
 
-/* Rolls back a transaction the handler left open, frees params, claims, body, errors. */
-void host_req_release(struct lintel_req *req);
+/*
+ * The list envelope {"items", "total", "limit", "offset"} (api->res_list), with keyset also
+ * "next": the cursor text, or null when next is NULL.
+ */
+int host_res_page(lintel_res *res, const json_t *j_items, long long total, long long limit,
+                  long long offset, bool keyset, const char *next);
 
 /*
- * A reply written as sql's rows are read (db_query_text: no jansson tree), JSend-wrapped as the
- * server is configured. With list, res_list's envelope around every row as items (sql gives
- * the page with its own LIMIT/OFFSET); without, the first row alone (res_rowf), and
- * LINTEL_ENOTFOUND, nothing recorded, when there is none. status: the reply's (200 for lists).
+ * Replies written as text, piece by piece, with no jansson tree between SQLite and the client
+ * (docs/architecture.md "Performance"): host_res_text_open starts b (zeroed by the caller) with
+ * JSend's head when the server is so configured; the caller appends the body (host_sql_text,
+ * host_res_page_tail); host_res_text_close adds JSend's tail and makes b the JSON reply with
+ * status (b is emptied; the caller frees b.data in any case).
  */
-struct host_list_info {
-    long long total, limit, offset;
-};
-int host_res_sql(struct lintel_res *res, unsigned status, const char *sql, const json_t *j_params,
-                 const struct host_list_info *list);
+struct json_out_buf;
+int host_res_text_open(lintel_res *res, struct json_out_buf *b);
+int host_res_text_close(lintel_res *res, unsigned status, struct json_out_buf *b);
+
+/* The end of the list envelope after its items: ',"total":..,"limit":..,"offset":..[,"next":..]}'.
+ */
+int host_res_page_tail(struct json_out_buf *b, long long total, long long limit, long long offset,
+                       bool keyset, const char *next);
+
+/* db_query_text on the request's connection; a failure is recorded as sql_query records it. */
+struct db_text;
+int host_sql_text(struct lintel_req *req, const char *sql, const json_t *j_params,
+                  struct db_text *text);
+
+/* Rolls back a transaction the handler left open, frees params, claims, body, errors. */
+void host_req_release(struct lintel_req *req);
 
 /* Records an error for rendering (see api->res_error); weak: a later plugin detail wins. */
 int host_res_record(struct lintel_res *res, int rc, const char *field, const char *detail,

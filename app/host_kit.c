@@ -5,9 +5,12 @@
 #include "host_kit.h"
 
 #include "config.h"
+#include "db.h"
 #include "events.h"
 #include "host_api.h"
+#include "host_list.h"
 #include "http_error.h"
+#include "json_out.h"
 #include "lintel_ext.h"
 #include "log.h"
 #include "plugin_loader.h"
@@ -421,6 +424,8 @@ int host_kit_sql_blob_rowf(lintel_req *req, size_t max, void **data, size_t *len
 int host_kit_res_rowf(lintel_req *req, lintel_res *res, unsigned status, const char *what,
                       const char *sql, const char *fmt, ...)
 {
+    struct json_out_buf b = {0};
+    struct db_text text = {.b = &b, .object = true};
     json_t *j_params;
     va_list ap;
     int rc;
@@ -431,20 +436,33 @@ int host_kit_res_rowf(lintel_req *req, lintel_res *res, unsigned status, const c
     if (j_params == NULL)
         return host_res_record(res, LINTEL_EINTERNAL, NULL, NULL, true);
     /* the row is written as it is read: no jansson object between SQLite and the reply */
-    rc = host_res_sql(res, status, sql, j_params, NULL);
-    if (rc == LINTEL_ENOTFOUND && what != NULL)
-        rc = host_api()->res_error(res, LINTEL_ENOTFOUND, NULL, "%s not found", what);
+    rc = host_res_text_open(res, &b);
+    if (rc == 0)
+        rc = host_sql_text(req, sql, j_params, &text);
+    if (rc == 0 && text.rows == 0)
+        rc = what != NULL ? host_api()->res_error(res, LINTEL_ENOTFOUND, NULL, "%s not found", what)
+                          : LINTEL_ENOTFOUND;
+    if (rc == 0)
+        rc = host_res_text_close(res, status, &b);
+    free(b.data);
     json_decref(j_params);
     return rc;
 }
 
-/* One paged list: total from total_sql (or a count over sql), then the page, then the envelope. */
+/*
+ * One paged list: total from total_sql (or a count over sql), then the page, then the envelope.
+ * With list (a keyset list, api->sql_page) the page is sorted and continued as the request
+ * asks, one row more is read to know whether another page follows, and the envelope gets next.
+ */
 static int host_kit_listv(lintel_req *req, lintel_res *res, const char *sql, const char *total_sql,
-                          const char *fmt, va_list ap)
+                          const struct lintel_list *list, const char *fmt, va_list ap)
 {
     const struct lintel_api *api = host_api();
-    json_t *j_params, *j_total = NULL;
-    char *count_sql = NULL, *page_sql = NULL;
+    struct host_list_page pg = {0};
+    struct json_out_buf b = {0};
+    json_t *j_params, *j_total = NULL, *j_last = NULL;
+    struct db_text text = {.b = &b, .j_last = &j_last};
+    char *count_sql = NULL, *page_sql = NULL, *next = NULL;
     long long limit, offset;
     size_t n;
     int rc;
@@ -454,28 +472,54 @@ static int host_kit_listv(lintel_req *req, lintel_res *res, const char *sql, con
         return host_res_record(res, LINTEL_EINTERNAL, NULL, NULL, true);
     n = json_array_size(j_params);
     rc = api->req_page(req, &limit, &offset);
+    if (rc == 0 && list != NULL)
+        rc = host_list_begin(req, list, &pg);
     if (rc != 0)
         goto cleanup;
     if (total_sql == NULL && asprintf(&count_sql, "SELECT count(*) AS total FROM (%s)", sql) < 0)
         count_sql = NULL;
-    if (asprintf(&page_sql, "%s LIMIT ?%zu OFFSET ?%zu", sql, n + 1, n + 2) < 0)
+    if (list != NULL)
+        page_sql = NULL; /* built below, after the total: it appends the cursor's parameters */
+    else if (asprintf(&page_sql, "%s LIMIT ?%zu OFFSET ?%zu", sql, n + 1, n + 2) < 0)
         page_sql = NULL;
-    if ((total_sql == NULL && count_sql == NULL) || page_sql == NULL) {
+    if ((total_sql == NULL && count_sql == NULL) || (list == NULL && page_sql == NULL)) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
     rc = api->sql_row(req, total_sql != NULL ? total_sql : count_sql, j_params, &j_total);
-    if (rc == 0 && (json_array_append_new(j_params, json_integer((json_int_t)limit)) != 0 ||
-                    json_array_append_new(j_params, json_integer((json_int_t)offset)) != 0))
+    if (rc == 0 && list != NULL && (page_sql = host_list_sql(list, &pg, j_params, &n)) == NULL)
+        rc = LINTEL_ENOMEM;
+    /* a keyset page reads one row more: whether it is there says whether a next page is */
+    if (rc == 0 &&
+        (json_array_append_new(j_params, json_integer((json_int_t)limit + (list != NULL))) != 0 ||
+         json_array_append_new(j_params, json_integer((json_int_t)offset)) != 0))
+        rc = LINTEL_ENOMEM;
+    /*
+     * The page is written as it is read (db_query_text), with no jansson tree: a keyset page
+     * writes limit rows, reads one more, and keeps the last written one for its cursor.
+     */
+    text.capped = list != NULL;
+    text.max_rows = (size_t)limit;
+    if (rc == 0)
+        rc = host_res_text_open(res, &b);
+    if (rc == 0 && json_out_put(&b, "{\"items\":", 9) != 0)
         rc = LINTEL_ENOMEM;
     if (rc == 0)
-        rc =
-            host_res_sql(res, 200, page_sql, j_params,
-                         &(struct host_list_info){
-                             json_integer_value(json_object_get(j_total, "total")), limit, offset});
+        rc = host_sql_text(req, page_sql, j_params, &text);
+    if (rc == 0 && list != NULL)
+        rc = host_list_next(req, &pg, text.rows, j_last, limit, &next);
+    if (rc == 0)
+        rc = host_res_page_tail(&b, json_integer_value(json_object_get(j_total, "total")), limit,
+                                offset, list != NULL, next);
+    if (rc == 0)
+        rc = host_res_text_close(res, 200, &b);
 cleanup:
+    host_list_end(&pg);
+    free(b.data);
+    free(next);
     free(count_sql);
     free(page_sql);
+    json_decref(j_last);
     json_decref(j_total);
     json_decref(j_params);
     return rc;
@@ -487,7 +531,7 @@ int host_kit_sql_list(lintel_req *req, lintel_res *res, const char *sql, const c
     int rc;
 
     va_start(ap, fmt);
-    rc = host_kit_listv(req, res, sql, NULL, fmt, ap);
+    rc = host_kit_listv(req, res, sql, NULL, NULL, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -499,7 +543,21 @@ int host_kit_sql_list_total(lintel_req *req, lintel_res *res, const char *sql,
     int rc;
 
     va_start(ap, fmt);
-    rc = host_kit_listv(req, res, sql, total_sql, fmt, ap);
+    rc = host_kit_listv(req, res, sql, total_sql, NULL, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int host_kit_sql_page(lintel_req *req, lintel_res *res, const struct lintel_list *list,
+                      const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    if (list == NULL || list->sql == NULL || list->sorts == NULL || list->sorts[0].name == NULL)
+        return host_res_record(res, LINTEL_EINTERNAL, NULL, NULL, true);
+    va_start(ap, fmt);
+    rc = host_kit_listv(req, res, list->sql, list->total_sql, list, fmt, ap);
     va_end(ap);
     return rc;
 }

@@ -283,7 +283,7 @@ static void assert_text_same(const char *sql)
 START_TEST(test_text_rows)
 {
     struct json_out_buf b = {0};
-    struct db_text text = {.b = &b, .max_rows = 2};
+    struct db_text text = {.b = &b, .capped = true, .max_rows = 2};
     json_t *j_last = NULL;
 
     assert_text_same("SELECT 1 AS i, 2.5 AS r, 'x' AS t, NULL AS n, 1e999 AS inf, -1e999 AS ninf, "
@@ -318,6 +318,13 @@ START_TEST(test_text_rows)
     memset(&b, 0, sizeof(b));
     ck_assert_int_eq(db_query_text(db, "SELECT id FROM t WHERE id = 5", NULL, &text), 0);
     ck_assert_str_eq(b.data, "[{\"id\":5}]");
+    ck_assert_uint_eq(text.rows, 1);
+    ck_assert_ptr_null(j_last);
+    free(b.data);
+    memset(&b, 0, sizeof(b));
+    text.max_rows = 0; /* none written, one read */
+    ck_assert_int_eq(db_query_text(db, "SELECT id FROM t ORDER BY id", NULL, &text), 0);
+    ck_assert_str_eq(b.data, "[]");
     ck_assert_uint_eq(text.rows, 1);
     ck_assert_ptr_null(j_last);
     free(b.data);
