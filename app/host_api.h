@@ -63,7 +63,9 @@ struct lintel_req {
     char request_id[65];
     char client_addr[64];
     struct lintel_res res;
-    bool heavy; /* holds a slot of the CPU-heavy gate          */
+    bool heavy;   /* holds a slot of the CPU-heavy gate          */
+    bool tx_held; /* the host holds a write transaction around the handler (If-Match,
+                   * app/etag.c): the plugin's sql_begin/sql_commit are no-ops inside it */
 };
 
 /* Sizes the gate of CPU-heavy work (heavy_begin) from cfg; host_api_release frees it. */
@@ -86,6 +88,9 @@ void host_req_init(struct lintel_req *req, struct MHD_Connection *conn, const ch
 
 /* Sets a reply header (copied; replaces one of the same name). LINTEL_EPARAM for CR/LF. */
 int host_res_put_header(struct lintel_res *res, const char *name, const char *value);
+
+/* Frees what a reply holds (body, headers, recorded error) and zeroes it. */
+void host_res_release(struct lintel_res *res);
 
 /* Rolls back a transaction the handler left open, frees params, claims, body, errors. */
 void host_req_release(struct lintel_req *req);
