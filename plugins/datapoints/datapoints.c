@@ -227,9 +227,10 @@ static int dp_series(lintel_req *req, lintel_res *res, void *state)
  * Inserts the raw points of j_points (an array) in one transaction, all or none. When a point
  * is malformed nothing is stored, rc is LINTEL_EPARAM and *bad_index / *j_bad ([field,
  * message], new reference) name it, nothing recorded: the caller words the error. With
- * j_items, the inserted points are returned (new reference).
+ * j_items, the inserted points are returned (new reference). keyed (bulk ingest, without
+ * j_items): points already stored under their ingest key are skipped, not counted in *inserted.
  */
-static int dp_insert(struct datapoints *d, lintel_req *req, const json_t *j_points,
+static int dp_insert(struct datapoints *d, lintel_req *req, const json_t *j_points, bool keyed,
                      long long *inserted, json_t **j_items, long long *bad_index, json_t **j_bad)
 {
     json_t *j_params = NULL, *j_rows = NULL, *j_row = NULL;
@@ -253,9 +254,9 @@ static int dp_insert(struct datapoints *d, lintel_req *req, const json_t *j_poin
         rc = d->api->sql_query(req, DP_INSERT " RETURNING " DP_COLUMNS, j_params, &j_rows);
         changes = (long long)json_array_size(j_rows);
     } else {
-        rc = d->api->sql_exec(req, DP_INSERT, j_params, &changes, NULL);
+        rc = d->api->sql_exec(req, keyed ? DP_INSERT_KEYED : DP_INSERT, j_params, &changes, NULL);
     }
-    if (rc == 0 && changes != (long long)json_array_size(j_points))
+    if (rc == 0 && !keyed && changes != (long long)json_array_size(j_points))
         rc = LINTEL_EINTERNAL; /* cannot happen: the statement takes every point or fails */
     if (rc == 0) {
         rc = d->api->sql_commit(req);
@@ -300,7 +301,10 @@ static void dp_publish_created(struct datapoints *d, lintel_req *req, long long 
     json_decref(j_event);
 }
 
-/* POST /api/datapoints [raw points] -> 201 {inserted}; one bad point -> 422 and nothing stored */
+/*
+ * POST /api/datapoints [raw points] -> 201 {inserted, duplicates}; one bad point -> 422 and
+ * nothing stored
+ */
 static int dp_bulk(lintel_req *req, lintel_res *res, void *state)
 {
     struct datapoints *d = state;
@@ -324,7 +328,7 @@ static int dp_bulk(lintel_req *req, lintel_res *res, void *state)
                                json_array_size(j_body));
         goto cleanup;
     }
-    rc = dp_insert(d, req, j_body, &inserted, NULL, &bad_index, &j_bad);
+    rc = dp_insert(d, req, j_body, true, &inserted, NULL, &bad_index, &j_bad);
     if (rc == LINTEL_EPARAM && j_bad != NULL) {
         field = json_string_value(json_array_get(j_bad, 0));
         snprintf(where, sizeof(where), "[%lld]%s%s", bad_index,
@@ -338,9 +342,11 @@ static int dp_bulk(lintel_req *req, lintel_res *res, void *state)
     }
     if (rc != 0)
         goto cleanup;
-    j_reply = json_pack("{sI}", "inserted", (json_int_t)inserted);
+    /* A re-sent batch: the points already stored are counted, not stored again. */
+    j_reply = json_pack("{sIsI}", "inserted", (json_int_t)inserted, "duplicates",
+                        (json_int_t)json_array_size(j_body) - (json_int_t)inserted);
     rc = j_reply != NULL ? d->api->res_json(res, 201, j_reply) : LINTEL_ENOMEM;
-    if (rc == 0)
+    if (rc == 0 && inserted > 0)
         dp_publish_created(d, req, inserted);
 cleanup:
     json_decref(j_body);
@@ -428,7 +434,7 @@ static int dp_populate(lintel_req *req, lintel_res *res, void *state)
         rc = dp_fetch(d, req, res, i, count, deadline, j_points);
     if (rc != 0)
         goto cleanup;
-    rc = dp_insert(d, req, j_points, &inserted, &j_items, &bad_index, &j_bad);
+    rc = dp_insert(d, req, j_points, false, &inserted, &j_items, &bad_index, &j_bad);
     if (rc == LINTEL_EPARAM && j_bad != NULL) {
         const char *field = json_string_value(json_array_get(j_bad, 0));
         rc = d->api->res_error(res, LINTEL_EUPSTREAM, NULL,
