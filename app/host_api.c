@@ -836,7 +836,7 @@ int host_res_page_tail(struct json_out_buf *b, long long total, long long limit,
 int host_sql_text(lintel_req *req, const char *sql, const json_t *j_params, struct db_text *text)
 {
     struct db *db = NULL;
-    int rc = host_db(req, &db);
+    int rc = host_req_db(req, &db);
 
     return rc != 0 ? rc : host_sql_result(req, db, db_query_text(db, sql, j_params, text));
 }
