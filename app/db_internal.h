@@ -30,6 +30,15 @@ struct db_stmt {
     unsigned remote_gen;
 };
 
+/* The one blob of a call (db_exec_blob, db_row_blob): bound in, or copied out. */
+struct db_blob {
+    const void *in; /* the bytes bound, when out is NULL */
+    size_t in_len;
+    size_t max;     /* out: the longest value taken */
+    void **out;     /* out: where the copy goes */
+    size_t out_len; /* out: its length */
+};
+
 struct db {
     /*
      * SQLite: the database. dqlite: a copy of the cluster's schema only (no rows), on which
@@ -54,8 +63,18 @@ int db_map_error(struct db *db, int rc, const char *msg, const char *sql);
 int db_misuse(struct db *db, const char *sql, const char *what);
 /* The cache entry of sql (prepared on first use; tx: a transaction statement is allowed). */
 int db_stmt_entry(struct db *db, const char *sql, bool tx, struct db_stmt **out);
-/* Checks j_params against the statement and binds them (db.c's rules for both engines). */
-int db_bind(struct db *db, sqlite3_stmt *stmt, const char *sql, const json_t *j_params);
+/*
+ * Checks j_params (and blob, bound as ?N+1) against the statement and binds them: db.c's rules
+ * for both engines.
+ */
+int db_bind(struct db *db, sqlite3_stmt *stmt, const char *sql, const json_t *j_params,
+            const struct db_blob *blob);
+/*
+ * A value of n bytes at src into blob->out (malloc'd), its length checked against blob->max
+ * before anything is copied: NULL is LINTEL_ENOTFOUND, a longer value LINTEL_ETOOLARGE.
+ */
+int db_blob_take(struct db *db, struct db_blob *blob, bool is_null, const void *src, size_t n,
+                 const char *sql);
 /*
  * One value as JSON per its column name's suffix (":json", ":bool"): type is SQLite's
  * fundamental type, text/len hold TEXT and BLOB bytes. *out is a new reference.
@@ -71,8 +90,8 @@ void dqlite_db_global_release(void);
 void dqlite_db_close(struct db *db);
 /* Finalizes e's statement on the leader before db.c evicts it from the cache. */
 void dqlite_db_evict(struct db *db, struct db_stmt *e);
-int dqlite_db_run(struct db *db, const char *sql, const json_t *j_params, size_t max_rows,
-                  json_t **j_rows, long long *changes, long long *last_id);
+int dqlite_db_run(struct db *db, const char *sql, const json_t *j_params, struct db_blob *blob,
+                  size_t max_rows, json_t **j_rows, long long *changes, long long *last_id);
 int dqlite_db_tx(struct db *db, const char *sql);
 int dqlite_db_script(struct db *db, const char *sql);
 int dqlite_db_health(void);

@@ -279,14 +279,14 @@ static int dqc_result(struct dqc *c, int64_t *last_id, int64_t *changes)
     return 0;
 }
 
-int dqc_exec(struct dqc *c, uint32_t stmt_id, json_t *const *params, size_t n, int64_t *last_id,
-             int64_t *changes)
+int dqc_exec(struct dqc *c, uint32_t stmt_id, json_t *const *params, size_t n,
+             const struct dqw_blob *blob, int64_t *last_id, int64_t *changes)
 {
     int rc;
 
     dqw_out_reset(&c->out);
     dqw_put_u32x2(&c->out, 0, stmt_id);
-    rc = dqw_put_params(&c->out, params, n);
+    rc = dqw_put_params(&c->out, params, n, blob);
     if (rc == 0)
         rc = dqc_call(c, DQW_REQ_EXEC, DQW_RES_RESULT);
     if (rc == 0)
@@ -301,7 +301,7 @@ int dqc_exec_sql(struct dqc *c, const char *sql, json_t *const *params, size_t n
     dqw_out_reset(&c->out);
     dqw_put_u64(&c->out, 0);
     dqw_put_text(&c->out, sql);
-    rc = dqw_put_params(&c->out, params, n);
+    rc = dqw_put_params(&c->out, params, n, NULL);
     if (rc == 0)
         rc = dqc_call(c, DQW_REQ_EXEC_SQL, DQW_RES_RESULT);
     if (rc == 0)
@@ -367,7 +367,7 @@ int dqc_query(struct dqc *c, uint32_t stmt_id, const char *sql, json_t *const *p
     } else {
         dqw_put_u32x2(&c->out, 0, stmt_id);
     }
-    rc = dqw_put_params(&c->out, params, n);
+    rc = dqw_put_params(&c->out, params, n, NULL);
     if (rc == 0)
         rc = dqc_call(c, sql != NULL ? DQW_REQ_QUERY_SQL : DQW_REQ_QUERY, DQW_RES_ROWS);
     while (rc == 0) {

@@ -50,9 +50,12 @@ int dqc_connect_leader(const char *const *addrs, size_t n, const char *name, uns
 int dqc_open(struct dqc *c, const char *name);
 int dqc_prepare(struct dqc *c, const char *sql, uint32_t *stmt_id, uint64_t *nparams);
 int dqc_finalize(struct dqc *c, uint32_t stmt_id);
-/* EXEC of a prepared statement with n parameters; last_id and changes may be NULL. */
-int dqc_exec(struct dqc *c, uint32_t stmt_id, json_t *const *params, size_t n, int64_t *last_id,
-             int64_t *changes);
+/*
+ * EXEC of a prepared statement with n parameters and, when blob is not NULL, those bytes as
+ * one more; last_id and changes may be NULL.
+ */
+int dqc_exec(struct dqc *c, uint32_t stmt_id, json_t *const *params, size_t n,
+             const struct dqw_blob *blob, int64_t *last_id, int64_t *changes);
 /* EXEC_SQL: sql may hold several statements; parameters bind the first. */
 int dqc_exec_sql(struct dqc *c, const char *sql, json_t *const *params, size_t n);
 

@@ -182,9 +182,10 @@ static int dqdb_remote_stmt(struct db *db, struct db_stmt *e, const char *sql, b
  * The parameters of a prepared statement in the order of its slots (borrowed from j_params):
  * the protocol binds by position, so names are resolved here, as db_bind did.
  */
-static int dqdb_params(sqlite3_stmt *stmt, const json_t *j_params, json_t ***out, size_t *n)
+static int dqdb_params(sqlite3_stmt *stmt, const json_t *j_params, bool blob, json_t ***out,
+                       size_t *n)
 {
-    int count = sqlite3_bind_parameter_count(stmt);
+    int count = sqlite3_bind_parameter_count(stmt) - (blob ? 1 : 0); /* the blob is the last */
     json_t **vals;
     int i;
 
@@ -215,6 +216,7 @@ struct dqdb_rows {
     const char *sql;
     json_t *j_list; /* NULL: rows are not wanted */
     size_t max_rows;
+    struct db_blob *blob; /* with blob->out: the first column is bytes, copied there */
 };
 
 static int dqdb_on_row(void *arg, size_t ncol, const char *const *names,
@@ -235,7 +237,14 @@ static int dqdb_on_row(void *arg, size_t ncol, const char *const *names,
     j_row = json_object();
     if (j_row == NULL)
         return LINTEL_ENOMEM;
-    for (i = 0; i < ncol && rc == 0; i++) {
+    i = 0;
+    if (r->blob != NULL && r->blob->out != NULL) {
+        i = 1;
+        rc = db_blob_take(
+            r->db, r->blob, values[0].type == DQW_NULL, values[0].text,
+            values[0].type == DQW_BLOB || values[0].type == DQW_TEXT ? values[0].len : 0, r->sql);
+    }
+    for (; i < ncol && rc == 0; i++) {
         int type =
             values[i].type < (int)(sizeof(types) / sizeof(types[0])) && types[values[i].type] != 0
                 ? types[values[i].type]
@@ -271,9 +280,12 @@ static int dqdb_simple(struct db *db, const char *sql, bool *retry)
  * A statement once: checked and prepared locally, then EXEC (writes, and statements without
  * rows) or QUERY (reads). A write with RETURNING is refused here (dqdb_returning runs it).
  */
-static int dqdb_once(struct db *db, const char *sql, const json_t *j_params, struct dqdb_rows *rows,
-                     long long *changes, long long *last_id, bool *retry)
+static int dqdb_once(struct db *db, const char *sql, const json_t *j_params,
+                     const struct db_blob *blob_in, struct dqdb_rows *rows, long long *changes,
+                     long long *last_id, bool *retry)
 {
+    struct dqw_blob bytes = {.p = blob_in != NULL ? blob_in->in : NULL,
+                             .len = blob_in != NULL ? blob_in->in_len : 0};
     struct db_stmt *e = NULL;
     json_t **vals = NULL;
     size_t n = 0;
@@ -285,14 +297,14 @@ static int dqdb_once(struct db *db, const char *sql, const json_t *j_params, str
     rc = db_stmt_entry(db, sql, false, &e);
     if (rc != 0)
         return rc;
-    rc = db_bind(db, e->stmt, sql, j_params);
+    rc = db_bind(db, e->stmt, sql, j_params, blob_in);
     sqlite3_clear_bindings(e->stmt); /* the check is all the local statement is for */
     if (rc != 0)
         return rc;
     reads = sqlite3_stmt_readonly(e->stmt) && sqlite3_column_count(e->stmt) > 0;
     if (!sqlite3_stmt_readonly(e->stmt) && sqlite3_column_count(e->stmt) > 0)
         return db_misuse(db, sql, "a write with RETURNING reached the cluster");
-    rc = dqdb_params(e->stmt, j_params, &vals, &n);
+    rc = dqdb_params(e->stmt, j_params, blob_in != NULL, &vals, &n);
     if (rc != 0) {
         db_seterr(db, NULL, "out of memory");
         return rc;
@@ -313,7 +325,8 @@ static int dqdb_once(struct db *db, const char *sql, const json_t *j_params, str
         else if (rc == LINTEL_ENOMEM)
             db_seterr(db, NULL, "out of memory");
     } else {
-        rc = dqc_exec(db->remote, e->remote_id, vals, n, &id, &chg);
+        rc =
+            dqc_exec(db->remote, e->remote_id, vals, n, blob_in != NULL ? &bytes : NULL, &id, &chg);
         if (rc != 0)
             rc = dqdb_fail(db, rc, sql, true, retry);
         if (changes != NULL)
@@ -494,7 +507,7 @@ static int dqdb_sub(struct db *db, const char *sub, const json_t *j_params, stru
     if (rc != 0)
         return rc;
     j_sub = dqdb_sub_params(e->stmt, j_params);
-    rc = dqdb_once(db, sub, j_sub, r, NULL, NULL, retry);
+    rc = dqdb_once(db, sub, j_sub, NULL, r, NULL, NULL, retry);
     json_decref(j_sub);
     return rc;
 }
@@ -507,7 +520,7 @@ static int dqdb_sub(struct db *db, const char *sub, const json_t *j_params, stru
  * before, the values after; DELETE: the values read before.
  */
 static int dqdb_returning(struct db *db, const char *sql, const json_t *j_params,
-                          struct dqdb_rows *rows, bool *retry)
+                          const struct db_blob *blob_in, struct dqdb_rows *rows, bool *retry)
 {
     struct dqdb_split sp;
     struct dqdb_rows ids = {.db = db, .sql = sql, .max_rows = 0};
@@ -566,17 +579,17 @@ static int dqdb_returning(struct db *db, const char *sql, const json_t *j_params
         rc = 0;
     }
     if (rc == 0)
-        rc = dqdb_once(db, body, j_params, NULL, &changes, &last_id, &r2);
+        rc = dqdb_once(db, body, j_params, blob_in, NULL, &changes, &last_id, &r2);
     if (rc == 0 && sp.verb == DQ_INSERT) {
         j_p = json_pack("[II]", (json_int_t)last_id, (json_int_t)changes);
-        rc = j_p != NULL ? dqdb_once(db, post, j_p, rows, NULL, NULL, &r2) : LINTEL_ENOMEM;
+        rc = j_p != NULL ? dqdb_once(db, post, j_p, NULL, rows, NULL, NULL, &r2) : LINTEL_ENOMEM;
     } else if (rc == 0 && sp.verb == DQ_UPDATE) {
         json_t *j_rids = json_array();
         size_t i;
         for (i = 0; j_rids != NULL && i < json_array_size(j_ids); i++)
             json_array_append(j_rids, json_object_get(json_array_get(j_ids, i), "rid"));
         j_p = j_rids != NULL ? json_pack("[o]", j_rids) : NULL;
-        rc = j_p != NULL ? dqdb_once(db, post, j_p, rows, NULL, NULL, &r2) : LINTEL_ENOMEM;
+        rc = j_p != NULL ? dqdb_once(db, post, j_p, NULL, rows, NULL, NULL, &r2) : LINTEL_ENOMEM;
     }
     if (rc == 0 && own_tx) {
         own_tx = false;
@@ -615,10 +628,11 @@ static int dqdb_is_returning(struct db *db, const char *sql, bool *returning)
     return rc;
 }
 
-int dqlite_db_run(struct db *db, const char *sql, const json_t *j_params, size_t max_rows,
-                  json_t **j_rows, long long *changes, long long *last_id)
+int dqlite_db_run(struct db *db, const char *sql, const json_t *j_params, struct db_blob *blob,
+                  size_t max_rows, json_t **j_rows, long long *changes, long long *last_id)
 {
-    struct dqdb_rows rows = {.db = db, .sql = sql, .max_rows = max_rows};
+    const struct db_blob *blob_in = blob != NULL && blob->out == NULL ? blob : NULL;
+    struct dqdb_rows rows = {.db = db, .sql = sql, .max_rows = max_rows, .blob = blob};
     long long deadline = dqdb_now_ms() + dqdb.wait_ms;
     long nap = 5;
     bool retry = false, returning = false;
@@ -640,9 +654,13 @@ int dqlite_db_run(struct db *db, const char *sql, const json_t *j_params, size_t
             }
         }
         if (returning)
-            rc = dqdb_returning(db, sql, j_params, &rows, &retry);
+            rc = dqdb_returning(db, sql, j_params, blob_in, &rows, &retry);
         else
-            rc = dqdb_once(db, sql, j_params, &rows, changes, last_id, &retry);
+            rc = dqdb_once(db, sql, j_params, blob_in, &rows, changes, last_id, &retry);
+        if (rc != 0 && blob != NULL && blob->out != NULL && *blob->out != NULL) {
+            free(*blob->out); /* a copy taken before a later failure */
+            *blob->out = NULL;
+        }
         if (rc == 0 || !retry || dqdb_now_ms() >= deadline)
             break;
         json_decref(rows.j_list);

@@ -113,21 +113,24 @@ static int dqw_type_of(const json_t *j)
     }
 }
 
-int dqw_put_params(struct dqw_out *o, json_t *const *values, size_t n)
+int dqw_put_params(struct dqw_out *o, json_t *const *values, size_t n, const struct dqw_blob *blob)
 {
-    unsigned char *hdr;
+    size_t all = n + (blob != NULL ? 1 : 0);
+    unsigned char *hdr, *p;
     size_t i;
 
-    if (n == 0)
+    if (all == 0)
         return 0;
-    if (n > 255)
+    if (all > 255)
         return DQW_EVALUE;
-    hdr = dqw_grow(o, dqw_pad(1 + n));
+    hdr = dqw_grow(o, dqw_pad(1 + all));
     if (hdr == NULL)
         return DQW_ENOMEM;
-    hdr[0] = (unsigned char)n;
+    hdr[0] = (unsigned char)all;
     for (i = 0; i < n; i++)
         hdr[1 + i] = (unsigned char)dqw_type_of(values[i]);
+    if (blob != NULL)
+        hdr[1 + n] = DQW_BLOB;
     for (i = 0; i < n; i++) {
         const json_t *j = values[i];
         union {
@@ -165,6 +168,12 @@ int dqw_put_params(struct dqw_out *o, json_t *const *values, size_t n)
             free(text);
             break;
         }
+    }
+    if (blob != NULL) {
+        dqw_put_u64(o, (uint64_t)blob->len);
+        p = dqw_grow(o, dqw_pad(blob->len));
+        if (p != NULL && blob->len > 0)
+            memcpy(p, blob->p, blob->len);
     }
     return o->failed ? DQW_ENOMEM : 0;
 }

@@ -74,11 +74,18 @@ void dqw_out_release(struct dqw_out *o);
 void dqw_put_u64(struct dqw_out *o, uint64_t v);
 void dqw_put_u32x2(struct dqw_out *o, uint32_t a, uint32_t b);
 void dqw_put_text(struct dqw_out *o, const char *s);
+/* Bytes sent as a BLOB parameter. */
+struct dqw_blob {
+    const void *p;
+    size_t len;
+};
+
 /*
  * A tuple of statement parameters (the 1-byte-count format, at most 255): JSON values as
- * db.c binds them (true/false as 1/0, arrays and objects as compact JSON text).
+ * db.c binds them (true/false as 1/0, arrays and objects as compact JSON text), then blob as
+ * one more when it is not NULL.
  */
-int dqw_put_params(struct dqw_out *o, json_t *const *values, size_t n);
+int dqw_put_params(struct dqw_out *o, json_t *const *values, size_t n, const struct dqw_blob *blob);
 
 /* A received message: its type and body, read with the cursor pos. */
 struct dqw_in {
