@@ -861,6 +861,26 @@ cleanup:
     return rc;
 }
 
+/*
+ * lintel_data_file() as the nodes have it: NULL, always. On one node that migration function
+ * imports files of older releases (migrate_files.c); a cluster's database starts empty or from
+ * a restored copy whose files were imported before (docs/cluster.md), so there is none.
+ */
+static void dqdb_no_file(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    (void)argv;
+    sqlite3_result_null(ctx);
+}
+
+static int dqdb_no_files_init(sqlite3 *h, char **err, const struct sqlite3_api_routines *api)
+{
+    (void)err;
+    (void)api;
+    return sqlite3_create_function(h, "lintel_data_file", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL,
+                                   dqdb_no_file, NULL, NULL);
+}
+
 int dqlite_db_global_init(const struct config *cfg, const char *shadow_path)
 {
     static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
@@ -879,6 +899,8 @@ int dqlite_db_global_init(const struct config *cfg, const char *shadow_path)
             return LINTEL_EUNAVAIL;
         }
     }
+    if (sqlite3_auto_extension((void (*)(void))dqdb_no_files_init) != SQLITE_OK)
+        return LINTEL_EINTERNAL;
     rc = cluster_node_start(cfg, &err);
     if (rc != 0) {
         log_error("%s", err != NULL ? err : "cluster: the node cannot start");

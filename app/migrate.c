@@ -387,16 +387,17 @@ static int migrate_parents(sqlite3 *h, json_t **out)
 }
 
 /* Step 2 of the 12: the indexes and triggers of table, as [[name, sql], ...] appended to j. */
+/* The indexes and triggers of table ?1: a rebuild's DROP takes them along (step 8 of 12). */
+#define MIGRATE_OBJECTS_SQL                                                                        \
+    "SELECT name, sql FROM main.sqlite_schema WHERE tbl_name = ?1 COLLATE NOCASE AND type IN"      \
+    " ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name"
+
 static int migrate_objects(sqlite3 *h, const char *table, json_t *j)
 {
     sqlite3_stmt *st = NULL;
     int src;
 
-    src = sqlite3_prepare_v2(h,
-                             "SELECT name, sql FROM main.sqlite_schema WHERE tbl_name = ?1"
-                             " COLLATE NOCASE AND type IN ('index', 'trigger') AND sql IS NOT NULL"
-                             " ORDER BY type, name",
-                             -1, &st, NULL);
+    src = sqlite3_prepare_v2(h, MIGRATE_OBJECTS_SQL, -1, &st, NULL);
     if (src == SQLITE_OK)
         src = sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW)
@@ -917,10 +918,63 @@ static int migrate_check_version(sqlite3 *h, char **err)
  * `lintel cluster dump` instead) and the checks of rebuilds and of BEGIN/COMMIT in a script
  * (the single-node path makes them; run a release there first). docs/cluster.md.
  */
+/*
+ * A rebuild through the storage layer, steps 8 as migrate_one takes them: before (save) the
+ * indexes and triggers of the rebuilt tables are kept in *j_objects; after, those the DROP took
+ * along are created again.
+ */
+static int migrate_remote_rebuild(struct db *db, const struct migration *m, json_t **j_objects,
+                                  bool save)
+{
+    json_t *j_rows = NULL, *j_p = NULL, *j_row = NULL, *j_o;
+    char *tables = NULL, *sp = NULL;
+    const char *t;
+    size_t i;
+    int rc = 0;
+
+    if (m->rebuild == NULL)
+        return 0;
+    if (save) {
+        json_decref(*j_objects);
+        *j_objects = json_array();
+        tables = strdup(m->rebuild);
+        if (*j_objects == NULL || tables == NULL)
+            rc = LINTEL_ENOMEM;
+        for (t = strtok_r(tables, " ", &sp); rc == 0 && t != NULL; t = strtok_r(NULL, " ", &sp)) {
+            json_decref(j_p);
+            j_p = json_pack("[s]", t);
+            json_decref(j_rows);
+            j_rows = NULL;
+            rc = j_p != NULL ? db_query(db, MIGRATE_OBJECTS_SQL, j_p, &j_rows) : LINTEL_ENOMEM;
+            if (rc == 0)
+                json_array_extend(*j_objects, j_rows);
+        }
+    } else {
+        json_array_foreach(*j_objects, i, j_o) {
+            json_decref(j_p);
+            j_p = json_pack("[O]", json_object_get(j_o, "name"));
+            json_decref(j_row);
+            j_row = NULL;
+            rc = j_p != NULL
+                     ? db_row(db, "SELECT 1 AS x FROM sqlite_schema WHERE name = ?1", j_p, &j_row)
+                     : LINTEL_ENOMEM;
+            if (rc == LINTEL_ENOTFOUND)
+                rc = db_script(db, json_string_value(json_object_get(j_o, "sql")));
+            if (rc != 0)
+                break;
+        }
+    }
+    free(tables);
+    json_decref(j_rows);
+    json_decref(j_row);
+    json_decref(j_p);
+    return rc;
+}
+
 static int migrate_apply_remote(struct migration **order, char **err)
 {
     struct db *db = NULL;
-    json_t *j_row = NULL, *j_params = NULL;
+    json_t *j_row = NULL, *j_params = NULL, *j_objects = NULL;
     char sql[64];
     size_t i;
     int rc;
@@ -972,7 +1026,11 @@ static int migrate_apply_remote(struct migration **order, char **err)
                                  m->component, m->id, stored, m->checksum);
                 rc = LINTEL_ECONFLICT;
             } else if (rc == LINTEL_ENOTFOUND) {
-                rc = db_script(db, m->sql);
+                rc = migrate_remote_rebuild(db, m, &j_objects, true);
+                if (rc == 0)
+                    rc = db_script(db, m->sql);
+                if (rc == 0)
+                    rc = migrate_remote_rebuild(db, m, &j_objects, false);
                 if (rc == 0)
                     rc = db_exec(db,
                                  "INSERT INTO schema_migrations (component, id, checksum,"
@@ -1012,6 +1070,7 @@ cleanup:
         *err = fmt_alloc("migrations: %s", db != NULL ? db_errmsg(db) : "no database");
     json_decref(j_row);
     json_decref(j_params);
+    json_decref(j_objects);
     return rc;
 }
 
