@@ -387,6 +387,35 @@ done:
     return rc;
 }
 
+/* Sends the first column of every row of sql (statements with their ';'), then flushes. */
+static int cluster_cli_send_rows(sqlite3 *h, struct dqc *c, const char *sql, char **batch,
+                                 size_t *len, bool tables)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "lintel cluster restore: %s\n", sqlite3_errmsg(h));
+        return DQW_EPROTO;
+    }
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 0);
+        rc = tables ? cluster_cli_copy_table(h, c, text, batch, len)
+                    : cluster_cli_send(c, batch, len, text, false);
+    }
+    sqlite3_finalize(st);
+    return rc == 0 ? cluster_cli_send(c, batch, len, NULL, true) : rc;
+}
+
+/* A virtual table's own tables (FTS5's _data, _idx, ...): it makes them, rows are copied. */
+#define CLUSTER_SHADOW                                                                             \
+    "(SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow')"
+
+/*
+ * The copy in h into the new cluster: tables, then their rows, then indexes, views and
+ * triggers (so no trigger fires on a copied row), then the AUTOINCREMENT counters as they
+ * were (ids are never handed out twice) and user_version.
+ */
 static int cluster_cli_restore_into(sqlite3 *h, struct dqc *c)
 {
     sqlite3_stmt *st = NULL;
@@ -395,32 +424,30 @@ static int cluster_cli_restore_into(sqlite3 *h, struct dqc *c)
     int rc;
 
     rc = dqc_exec_sql(c, "PRAGMA foreign_keys=OFF", NULL, 0);
-    /* The schema in creation order; a virtual table makes its own tables. */
-    if (rc == 0 &&
-        sqlite3_prepare_v2(h,
-                           "SELECT sql || ';' FROM sqlite_schema WHERE sql IS NOT NULL AND name"
-                           " NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN (SELECT s.name"
-                           " FROM sqlite_schema s JOIN sqlite_schema v ON v.sql LIKE 'CREATE"
-                           " VIRTUAL%' AND s.name LIKE v.name || '\\_%' ESCAPE '\\' AND s.type"
-                           " = 'table') ORDER BY rowid",
-                           -1, &st, NULL) != SQLITE_OK)
-        rc = DQW_EPROTO;
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
-        rc = cluster_cli_send(c, &batch, &len, (const char *)sqlite3_column_text(st, 0), false);
     if (rc == 0)
-        rc = cluster_cli_send(c, &batch, &len, NULL, true);
-    sqlite3_finalize(st);
-    st = NULL;
-    /* Then the rows of every ordinary table (a virtual table's own tables included). */
-    if (rc == 0 && sqlite3_prepare_v2(h,
-                                      "SELECT name FROM sqlite_schema WHERE type = 'table' AND"
-                                      " sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY rowid",
-                                      -1, &st, NULL) != SQLITE_OK)
-        rc = DQW_EPROTO;
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
-        rc = cluster_cli_copy_table(h, c, (const char *)sqlite3_column_text(st, 0), &batch, &len);
-    sqlite3_finalize(st);
-    st = NULL;
+        rc = cluster_cli_send_rows(h, c,
+                                   "SELECT sql || ';' FROM sqlite_schema WHERE type = 'table' AND"
+                                   " sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+                                   " AND name NOT IN " CLUSTER_SHADOW " ORDER BY rowid",
+                                   &batch, &len, false);
+    if (rc == 0)
+        rc = cluster_cli_send_rows(h, c,
+                                   "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql"
+                                   " NOT LIKE 'CREATE VIRTUAL%' AND name NOT LIKE 'sqlite\\_%'"
+                                   " ESCAPE '\\' ORDER BY rowid",
+                                   &batch, &len, true);
+    if (rc == 0)
+        rc = cluster_cli_send_rows(h, c,
+                                   "SELECT sql || ';' FROM sqlite_schema WHERE type IN ('index',"
+                                   " 'view', 'trigger') AND sql IS NOT NULL AND tbl_name NOT IN"
+                                   " " CLUSTER_SHADOW " ORDER BY rowid",
+                                   &batch, &len, false);
+    if (rc == 0 &&
+        sqlite3_exec(h, "SELECT 1 FROM sqlite_sequence", NULL, NULL, NULL) == SQLITE_OK) {
+        rc = cluster_cli_send(c, &batch, &len, "DELETE FROM sqlite_sequence;", false);
+        if (rc == 0)
+            rc = cluster_cli_copy_table(h, c, "sqlite_sequence", &batch, &len);
+    }
     if (rc == 0 && sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) {
         text = sqlite3_mprintf("PRAGMA user_version=%d;", sqlite3_column_int(st, 0));
