@@ -165,6 +165,64 @@ cleanup:
     return rc;
 }
 
+/* The most buckets one series answers: a day of minutes is 1440, a year of hours 8784. */
+#define DP_SERIES_MAX 10000
+
+/*
+ * GET /api/datapoints/series?start&end&bucket=1m|1h|1d -> {start, end, bucket, items: [{time,
+ * count, min, max, mean}]}: per bucket (aligned on the epoch, so days start at 00:00 UTC) the
+ * valid points with a value, for every role. Buckets without such a point are left out. The
+ * grouping is the extension's lintel_time_bucket; count, min, max and the mean are SQLite's.
+ */
+static int dp_series(lintel_req *req, lintel_res *res, void *state)
+{
+    struct datapoints *d = state;
+    const char *bucket = d->api->req_query(req, "bucket");
+    json_t *j_items = NULL, *j_reply = NULL;
+    long long start = LLONG_MIN, end = LLONG_MIN, width, buckets;
+    int rc;
+
+    rc = d->api->req_time(req, "start", LINTEL_TIME_CEIL, &start);
+    if (rc == 0)
+        rc = d->api->req_time(req, "end", 0, &end);
+    if (rc != 0)
+        return rc;
+    /* required and one of 1m 1h 1d: checked by the host (the route declares them) */
+    width = bucket[1] == 'm' ? 60 : bucket[1] == 'h' ? 3600 : 86400;
+    if (start < 0)
+        start = 0;
+    if (end > DP_UNIX_SECONDS_MAX)
+        end = DP_UNIX_SECONDS_MAX;
+    if (end < start)
+        return d->api->res_invalid(res, "end", "must not be before start");
+    buckets = end / width - start / width + 1;
+    if (buckets > DP_SERIES_MAX)
+        return d->api->res_invalid(res, "bucket",
+                                   "gives %lld buckets from start to end, more than %d: choose a "
+                                   "wider bucket or a shorter range",
+                                   buckets, DP_SERIES_MAX);
+    rc = lintel_sql_queryf(req, &j_items,
+                           "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', b, 'unixepoch') AS time,"
+                           " count(*) AS count, min(value) AS min, max(value) AS max,"
+                           " avg(value) AS mean FROM (SELECT lintel_time_bucket(ts, ?3) AS b,"
+                           " value FROM datapoints WHERE ts BETWEEN ?1 AND ?2 AND valid = 1"
+                           " AND value IS NOT NULL) GROUP BY b ORDER BY b",
+                           "IIs", (json_int_t)start, (json_int_t)end, bucket);
+    if (rc == 0)
+        rc = lintel_sql_rowf(req, &j_reply,
+                             "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', ?1, 'unixepoch') AS start,"
+                             " strftime('%Y-%m-%dT%H:%M:%SZ', ?2, 'unixepoch') AS \"end\","
+                             " ?3 AS bucket",
+                             "IIs", (json_int_t)start, (json_int_t)end, bucket);
+    if (rc == 0 && json_object_set(j_reply, "items", j_items) != 0)
+        rc = LINTEL_ENOMEM;
+    if (rc == 0)
+        rc = d->api->res_json(res, 200, j_reply);
+    json_decref(j_items);
+    json_decref(j_reply);
+    return rc;
+}
+
 /*
  * Inserts the raw points of j_points (an array) in one transaction, all or none. When a point
  * is malformed nothing is stored, rc is LINTEL_EPARAM and *bad_index / *j_bad ([field,
@@ -470,7 +528,30 @@ bad:
             "Admins only: valid (true) or invalid (false) points only"                             \
     }
 
+#define DP_SERIES_SCHEMA                                                                           \
+    "{\"type\":\"object\",\"required\":[\"start\",\"end\",\"bucket\",\"items\"],\"properties\":{"  \
+    "\"start\":{\"type\":\"string\"},\"end\":{\"type\":\"string\"},\"bucket\":{\"type\":"          \
+    "\"string\"},\"items\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":["      \
+    "\"time\",\"count\",\"min\",\"max\",\"mean\"],\"properties\":{\"time\":{\"type\":\"string\"}," \
+    "\"count\":{\"type\":\"integer\"},\"min\":{\"type\":\"number\"},\"max\":{\"type\":"            \
+    "\"number\"},\"mean\":{\"type\":\"number\"}}}}}}"
+
 static const struct lintel_route dp_routes[] = {
+    {.method = "GET",
+     .path = "/api/datapoints/series",
+     .scope = "datapoints:read",
+     .handler = dp_series,
+     .summary = "Per-bucket count, min, max and mean of the valid data points",
+     .query =
+         (const struct lintel_param[]){
+             {"start", LINTEL_PARAM_STRING, LINTEL_PARAM_REQUIRED, 0, 0, NULL,
+              "From this time, inclusive: ISO 8601 (2024-04-22T15:07:57Z) or Unix seconds"},
+             {"end", LINTEL_PARAM_STRING, LINTEL_PARAM_REQUIRED, 0, 0, NULL,
+              "Up to this time, inclusive: ISO 8601 or Unix seconds"},
+             {"bucket", LINTEL_PARAM_STRING, LINTEL_PARAM_REQUIRED, 0, 0, "1m 1h 1d",
+              "The width of a bucket: a minute, an hour or a day (UTC)"},
+             {0}},
+     .replies = (const struct lintel_reply[]){{200, "The series", DP_SERIES_SCHEMA}, {0}}},
     {.method = "POST",
      .path = "/api/datapoints/populate",
      .flags = LINTEL_ROUTE_ADMIN,
