@@ -406,7 +406,8 @@ static int server_options(struct lintel_req *req, const char *allow)
         host_res_put_header(&req->res, "Access-Control-Allow-Headers",
                             asked != NULL && strpbrk(asked, "\r\n") == NULL
                                 ? asked
-                                : "Authorization, Content-Type, X-Request-Id");
+                                : "Authorization, Content-Type, X-Request-Id, "
+                                  "Idempotency-Key, If-Match, If-None-Match");
         host_res_put_header(&req->res, "Access-Control-Max-Age", "600");
     }
     return host_api()->res_empty(&req->res, 204);
@@ -505,7 +506,7 @@ static int server_add_headers(struct server_call *call, struct MHD_Response *res
         ok &= MHD_add_response_header(
                   resp, "Access-Control-Expose-Headers",
                   "X-Request-Id, X-Response-Time, WWW-Authenticate, Retry-After, Location, "
-                  "RateLimit, RateLimit-Policy") == MHD_YES;
+                  "RateLimit, RateLimit-Policy, ETag, Idempotent-Replayed") == MHD_YES;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     access_log_ms((long long)(t1.tv_sec - call->t0.tv_sec) * 1000000000LL +
