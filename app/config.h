@@ -30,11 +30,13 @@ struct config {
     char *log_level;    /* log_level: error, warning, info (default), debug       */
 
     /* storage */
-    char *data_dir;              /* data_dir: "./data"                                     */
-    char *synchronous;           /* synchronous: "FULL" (default) or "NORMAL"              */
-    unsigned busy_timeout;       /* busy_timeout: milliseconds, 5000                       */
-    unsigned snapshot_keep;      /* snapshot_keep: snapshots before migrating kept, 3   */
-    bool migrate_accept_changed; /* migrate_accept_changed: start despite changed files */
+    char *data_dir;               /* data_dir: "./data"                                     */
+    char *synchronous;            /* synchronous: "FULL" (default) or "NORMAL"              */
+    unsigned busy_timeout;        /* busy_timeout: milliseconds, 5000                       */
+    bool wal_checkpoint_external; /* wal_checkpoint: "external" (Litestream checkpoints)   */
+    long long signed_url_ttl;     /* signed_url_ttl: seconds a signed URL is valid, 600     */
+    unsigned snapshot_keep;       /* snapshot_keep: snapshots before migrating kept, 3   */
+    bool migrate_accept_changed;  /* migrate_accept_changed: start despite changed files */
 
     /* plugins */
     char *plugin_dir;         /* plugin_dir: default the executable's ../plugins        */

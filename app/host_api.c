@@ -913,6 +913,7 @@ void host_api_bind(const struct lintel_api *upper)
     host_table.event_user = upper->event_user;
     host_table.sql_exec_blob = upper->sql_exec_blob;
     host_table.sql_blob_rowf = upper->sql_blob_rowf;
+    host_table.url_sign = upper->url_sign;
 }
 
 const struct lintel_api *host_api(void)

@@ -96,6 +96,9 @@ extern const struct lintel_api *lintel_api;
 #define lintel_sql_exec_blob(...) (lintel_api->sql_exec_blob(__VA_ARGS__))
 #define lintel_sql_blob_rowf(...) (lintel_api->sql_blob_rowf(__VA_ARGS__))
 
+/* ABI 2.4: signed URLs. */
+#define lintel_url_sign(...) (lintel_api->url_sign(__VA_ARGS__))
+
 /* The number of entries of a static array (route tables). */
 #define LINTEL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
