@@ -119,16 +119,12 @@ static json_t *openapi_components(bool jsend)
     json_t *j_comp;
 
     j_comp = json_pack(
-        "{s{s{ss ss ss ss} s{ss ss ss ss}} s{so so} so s{s{ss s{ss ss}} s{ss s{ss}} s{ss s{ss}} "
-        "s{ss s{ss}}}}",
+        "{s{s{ss ss ss ss}} s{so so} so s{s{ss s{ss ss}} s{ss s{ss}} s{ss s{ss}} s{ss s{ss}}}}",
         "securitySchemes", "bearerAuth", "type", "http", "scheme", "bearer", "bearerFormat", "JWT",
         "description",
         "An access token from POST /api/auth/login (or register/refresh), sent as "
         "Authorization: Bearer <token>. Scopes travel in its scope claim.",
-        "signedUrl", "type", "apiKey", "in", "query", "name", "sig", "description",
-        "A signed URL handed out by the server (an avatar's signed_url): its exp and sig query "
-        "parameters stand for the token, so an <img> loads it without a header. Expired: 401; "
-        "forged or altered: 403.",
+
         "schemas", "Problem", openapi_problem_schema(), "Health", openapi_health_schema(),
         "responses", openapi_error_responses(jsend), "headers", "X-Request-Id", "description",
         "The request's id: the client's own X-Request-Id when sane (1-64 of A-Za-z0-9-_.:), "
@@ -319,10 +315,10 @@ static json_t *openapi_operation(const struct route *r, json_t *j_seen)
         json_object_set_new(j_op, "security", json_array());
     } else {
         /* A 3.1 http scheme may list roles here; the scope is also named for tools. */
-        json_object_set_new(j_op, "security",
-                            r->flags & LINTEL_ROUTE_SIGNED
-                                ? json_pack("[{s[]}{s[]}]", "bearerAuth", "signedUrl")
-                                : json_pack("[{s[]}]", "bearerAuth"));
+        json_object_set_new(j_op, "security", json_pack("[{s[]}]", "bearerAuth"));
+        /* Not a second security scheme: nobody types a signature into "Authorize". */
+        if (r->flags & LINTEL_ROUTE_SIGNED)
+            json_object_set_new(j_op, "x-lintel-signed-url", json_true());
         if (r->scope != NULL)
             json_object_set_new(j_op, "x-lintel-scope", json_string(r->scope));
         if (r->flags & LINTEL_ROUTE_ADMIN)
