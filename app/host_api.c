@@ -467,7 +467,7 @@ static int host_res_header(lintel_res *res, const char *name, const char *value)
 
 /* ---- SQL ---- */
 
-static int host_db(lintel_req *req, struct db **db)
+int host_req_db(lintel_req *req, struct db **db)
 {
     int rc;
 
@@ -517,7 +517,7 @@ static int host_sql_query(lintel_req *req, const char *sql, const json_t *j_para
     int rc;
 
     *j_rows = NULL;
-    rc = host_db(req, &db);
+    rc = host_req_db(req, &db);
     if (rc != 0)
         return rc;
     return host_sql_result(req, db, db_query(db, sql, j_params, j_rows));
@@ -529,7 +529,7 @@ static int host_sql_row(lintel_req *req, const char *sql, const json_t *j_params
     int rc;
 
     *j_row = NULL;
-    rc = host_db(req, &db);
+    rc = host_req_db(req, &db);
     if (rc != 0)
         return rc;
     return host_sql_result(req, db, db_row(db, sql, j_params, j_row));
@@ -541,7 +541,7 @@ static int host_sql_exec(lintel_req *req, const char *sql, const json_t *j_param
     struct db *db = NULL;
     int rc;
 
-    rc = host_db(req, &db);
+    rc = host_req_db(req, &db);
     if (rc != 0)
         return rc;
     return host_sql_result(req, db, db_exec(db, sql, j_params, changes, last_id));
@@ -553,7 +553,7 @@ int host_sql_exec_blob(struct lintel_req *req, const char *sql, const json_t *j_
     struct db *db = NULL;
     int rc;
 
-    rc = host_db(req, &db);
+    rc = host_req_db(req, &db);
     if (rc != 0)
         return rc;
     return host_sql_result(req, db, db_exec_blob(db, sql, j_params, data, len, changes));
@@ -569,7 +569,7 @@ int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_p
     *len = 0;
     if (j_row != NULL)
         *j_row = NULL;
-    rc = host_db(req, &db);
+    rc = host_req_db(req, &db);
     if (rc != 0)
         return rc;
     rc = db_row_blob(db, sql, j_params, max, data, len, j_row);
@@ -581,7 +581,7 @@ int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_p
 static int host_sql_begin(lintel_req *req)
 {
     struct db *db = NULL;
-    int rc = host_db(req, &db);
+    int rc = host_req_db(req, &db);
 
     return rc != 0 ? rc : host_sql_result(req, db, db_begin(db));
 }
@@ -589,7 +589,7 @@ static int host_sql_begin(lintel_req *req)
 static int host_sql_commit(lintel_req *req)
 {
     struct db *db = NULL;
-    int rc = host_db(req, &db);
+    int rc = host_req_db(req, &db);
 
     return rc != 0 ? rc : host_sql_result(req, db, db_commit(db));
 }
@@ -597,7 +597,7 @@ static int host_sql_commit(lintel_req *req)
 static int host_sql_rollback(lintel_req *req)
 {
     struct db *db = NULL;
-    int rc = host_db(req, &db);
+    int rc = host_req_db(req, &db);
 
     return rc != 0 ? rc : host_sql_result(req, db, db_rollback(db));
 }
@@ -778,8 +778,8 @@ static int host_req_id(lintel_req *req, const char *name, const char *what, long
     return 0;
 }
 
-static int host_res_list(lintel_res *res, const json_t *j_items, long long total, long long limit,
-                         long long offset)
+int host_res_page(lintel_res *res, const json_t *j_items, long long total, long long limit,
+                  long long offset, bool keyset, const char *next)
 {
     json_t *j_body;
     int rc;
@@ -789,11 +789,22 @@ static int host_res_list(lintel_res *res, const json_t *j_items, long long total
     /* O only takes a reference for the envelope's lifetime; j_items is never modified. */
     j_body = json_pack("{sOsIsIsI}", "items", (json_t *)j_items, "total", (json_int_t)total,
                        "limit", (json_int_t)limit, "offset", (json_int_t)offset);
+    if (j_body != NULL && keyset &&
+        json_object_set_new(j_body, "next", next != NULL ? json_string(next) : json_null()) != 0) {
+        json_decref(j_body);
+        j_body = NULL;
+    }
     if (j_body == NULL)
         return LINTEL_ENOMEM;
     rc = host_res_json(res, 200, j_body);
     json_decref(j_body);
     return rc;
+}
+
+static int host_res_list(lintel_res *res, const json_t *j_items, long long total, long long limit,
+                         long long offset)
+{
+    return host_res_page(res, j_items, total, limit, offset, false, NULL);
 }
 
 /* ---- CPU-heavy work ---- */
@@ -913,6 +924,8 @@ void host_api_bind(const struct lintel_api *upper)
     host_table.event_user = upper->event_user;
     host_table.sql_exec_blob = upper->sql_exec_blob;
     host_table.sql_blob_rowf = upper->sql_blob_rowf;
+    host_table.sql_page = upper->sql_page;
+    host_table.req_time = upper->req_time;
     host_table.url_sign = upper->url_sign;
 }
 

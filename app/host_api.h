@@ -66,6 +66,9 @@ struct lintel_req {
     bool heavy; /* holds a slot of the CPU-heavy gate          */
 };
 
+/* The request's connection (this thread's, opened on first need): 0, or the failure recorded. */
+int host_req_db(struct lintel_req *req, struct db **db);
+
 /* Sizes the gate of CPU-heavy work (heavy_begin) from cfg; host_api_release frees it. */
 int host_api_init(const struct config *cfg);
 void host_api_release(void);
@@ -95,6 +98,13 @@ int host_sql_exec_blob(struct lintel_req *req, const char *sql, const json_t *j_
                        const void *data, size_t len, long long *changes);
 int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_params, size_t max,
                       void **data, size_t *len, json_t **j_row);
+
+/*
+ * The list envelope {"items", "total", "limit", "offset"} (api->res_list), with keyset also
+ * "next": the cursor text, or null when next is NULL.
+ */
+int host_res_page(lintel_res *res, const json_t *j_items, long long total, long long limit,
+                  long long offset, bool keyset, const char *next);
 
 /* Rolls back a transaction the handler left open, frees params, claims, body, errors. */
 void host_req_release(struct lintel_req *req);

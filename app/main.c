@@ -10,6 +10,7 @@
 #include "host_account.h"
 #include "host_api.h"
 #include "host_kit.h"
+#include "host_list.h"
 #include "http_client.h"
 #include "import_cli.h"
 #include "keys_cli.h"
@@ -194,10 +195,10 @@ static int main_prepare(struct main_state *st)
                                              .migration_add = plugin_loader_migration_add,
                                              .on_unload = plugin_loader_on_unload,
                                              .log = plugin_loader_log,
-                                             .declare_profile = host_kit_declare_profile,
-                                             .scope_add = host_kit_scope_add,
+                                             .declare_profile = plugin_loader_declare_profile,
+                                             .scope_add = plugin_loader_scope_add,
                                              .routes_add = host_kit_routes_add,
-                                             .error_render = host_kit_error_render,
+                                             .error_render = plugin_loader_error_render,
                                              .setting_int = host_kit_setting_int,
                                              .setting_str = host_kit_setting_str,
                                              .sql_queryf = host_kit_sql_queryf,
@@ -209,6 +210,8 @@ static int main_prepare(struct main_state *st)
                                              .event_user = host_kit_event_user,
                                              .sql_exec_blob = host_kit_sql_exec_blob,
                                              .sql_blob_rowf = host_kit_sql_blob_rowf,
+                                             .sql_page = host_kit_sql_page,
+                                             .req_time = host_list_req_time,
                                              .url_sign = signed_url_api_sign,
                                              .login = host_account_login,
                                              .user_create = host_account_user_create,

@@ -26,7 +26,7 @@ void signed_url_global_release(void);
  */
 int signed_url_sign(const char *path_query, long long ttl, char **url, long long *expires);
 
-/* api->url_sign (ABI 2.4): signed_url_sign, its failure recorded on the request. */
+/* api->url_sign (ABI 2.5): signed_url_sign, its failure recorded on the request. */
 int signed_url_api_sign(lintel_req *req, const char *path_query, long long ttl, char **url,
                         long long *expires);
 
