@@ -72,11 +72,17 @@ extern "C" {
 #define LINTEL_ROUTE_FORM   0x4u /* req_json also accepts application/x-www-form-urlencoded */
 #define LINTEL_ROUTE_RAW    0x8u /* any body type; read it with req_body, not req_json    */
 /*
+ * The reply shows a secret once (an invitation code): the host never keeps it for an
+ * Idempotency-Key replay, so the key is ignored on this route (ABI 2.3). Every other
+ * authenticated POST takes Idempotency-Key without asking (docs/api.md "Safe retries").
+ */
+#define LINTEL_ROUTE_NO_REPLAY 0x10u
+/*
  * ABI 2.5: a URL signed by api->url_sign (query exp and sig) stands for the bearer token: the
  * signer's decision authorizes the request (no claims, req_user_id 0, no scope check); an
  * expired one is 401, a forged or altered one 403. Without sig the route wants a token as usual.
  */
-#define LINTEL_ROUTE_SIGNED 0x10u
+#define LINTEL_ROUTE_SIGNED 0x20u
 
 typedef struct lintel_plugin lintel_plugin; /* one loaded plugin, owned by the host  */
 typedef struct lintel_req lintel_req;       /* one request, valid during the handler */
