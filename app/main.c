@@ -4,6 +4,8 @@
  */
 #include "account_worker.h"
 #include "auth.h"
+#include "cluster_cli.h"
+#include "cluster_node.h"
 #include "config.h"
 #include "core_routes.h"
 #include "db.h"
@@ -65,6 +67,7 @@ static void main_usage(FILE *out)
         "       lintel [--config FILE] import PROFILE FILE  a seed system's data, all or nothing\n"
         "       lintel [--config FILE] keys list|rotate   the signing-key ring\n"
         "       lintel [--config FILE] shell [SQL]  the database in sqlite3, extension loaded\n"
+        "       lintel [--config FILE] cluster ...  a dqlite cluster (lintel cluster --help)\n"
         "       lintel [--config FILE] healthcheck  exit 0 when the server's /health is ok\n"
         "       lintel version                     print the version\n"
         "       lintel --help                      this text\n"
@@ -80,6 +83,7 @@ enum main_cmd {
     CMD_USER,
     CMD_IMPORT,
     CMD_KEYS,
+    CMD_CLUSTER,
     CMD_SHELL,
     CMD_HEALTHCHECK,
     CMD_VERSION,
@@ -154,6 +158,10 @@ static int main_args(int argc, char **argv, const char **config_path, enum main_
             *cmd = CMD_MIGRATE;
         } else if (strcmp(word, "user") == 0 || strcmp(word, "keys") == 0) {
             *cmd = word[0] == 'u' ? CMD_USER : CMD_KEYS;
+            *sub = optind - 1;
+            return 0;
+        } else if (strcmp(word, "cluster") == 0) {
+            *cmd = CMD_CLUSTER;
             *sub = optind - 1;
             return 0;
         } else if (strcmp(word, "import") == 0) {
@@ -383,6 +391,13 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     st.log_open = true;
+    /* Only the server runs a dqlite node; the tools are clients of the cluster it is in. */
+    if (cmd != CMD_SERVE && cmd != CMD_CLUSTER)
+        cluster_node_client_only();
+    if (cmd == CMD_CLUSTER) {
+        rc = cluster_cli_main(argc - sub, argv + sub, &st.cfg);
+        goto cleanup;
+    }
     if (cmd == CMD_USER || cmd == CMD_IMPORT) {
         rc = (cmd == CMD_USER ? users_cli_main : import_cli_main)(argc - sub, argv + sub, &st.cfg);
         goto cleanup;
