@@ -1,7 +1,7 @@
 /*
  * The accounts worker thread: once a second it sends what mail_outbox holds (the token of a
  * reset or verification mail is made here, when the mail goes out, so no table ever holds a
- * usable token), and every cleanup_interval it deletes what has expired; once a minute it
+ * usable token), and every cleanup_interval it deletes what has expired; every 10 s it
  * gives the heap's freed memory back to the system.
  */
 #include "account_worker.h"
@@ -25,8 +25,8 @@
 /* A mail that failed this many times is dropped (the user can ask again). */
 #define WORKER_MAX_ATTEMPTS 5
 
-/* Seconds between two returns of freed heap memory to the system (malloc_trim). */
-#define WORKER_TRIM_INTERVAL 60
+/* Seconds between two returns of freed heap memory to the system (malloc_trim, a few ms). */
+#define WORKER_TRIM_INTERVAL 10
 
 static struct {
     const struct config *cfg;
