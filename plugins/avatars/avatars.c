@@ -4,6 +4,8 @@
  */
 #include "store.h"
 
+#include <lintel/schemas.h>
+
 #include "image.h"
 
 #include <errno.h>
@@ -131,16 +133,22 @@ static const struct lintel_route avatars_routes[] = {
      .flags = LINTEL_ROUTE_RAW,
      .scope = "profile",
      .handler = avatars_put,
-     .summary = "Upload the user's avatar (PNG or JPEG, raw or multipart)"},
+     .summary = "Upload the user's avatar (PNG or JPEG, raw or multipart)",
+     .body_schema = LINTEL_SCHEMA_MEDIA("image/*"),
+     .replies = LINTEL_REPLIES({200, "Where the new avatar is served",
+                                "{\"type\":\"object\",\"required\":[\"avatar_url\"],"
+                                "\"properties\":{\"avatar_url\":" LINTEL_SCHEMA_STRING "}}"})},
     {.method = "DELETE",
      .path = "/api/users/me/avatar",
      .scope = "profile",
      .handler = avatars_delete,
-     .summary = "Remove the user's avatar"},
+     .summary = "Remove the user's avatar",
+     .replies = LINTEL_REPLIES(LINTEL_REPLY_NO_CONTENT)},
     {.method = "GET",
      .path = "/api/users/{id}/avatar",
      .handler = avatars_get,
-     .summary = "A user's avatar image"},
+     .summary = "A user's avatar image",
+     .replies = LINTEL_REPLIES({200, "The image (PNG or JPEG)", LINTEL_SCHEMA_MEDIA("image/*")})},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

@@ -4,6 +4,8 @@
  */
 #include "lt_test.h"
 
+#include "lt_record.h"
+
 #include <check.h>
 #include <ctype.h>
 #include <curl/curl.h>
@@ -134,6 +136,7 @@ int lt_server_start(struct lt_server *s, const char *const *env, const char *con
             at = strchr(at + strlen("listening on https://"), ':');
             if (at != NULL && (s->port = atoi(at + 1)) > 0) {
                 snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d", s->port);
+                lt_record_server(s->url);
                 rc = 0;
                 goto cleanup;
             }
@@ -159,6 +162,7 @@ static int lt_stop(struct lt_server *s, int keep)
 {
     int status = 0, rc = -1;
 
+    lt_record_forget(s->url);
     if (s->pid > 0) {
         kill(s->pid, SIGTERM);
         if (waitpid(s->pid, &status, 0) == s->pid && WIFEXITED(status))
@@ -330,6 +334,7 @@ int lt_request(const char *base_url, const char *method, const char *path, const
     buf.data = NULL;
     r->len = buf.len;
     r->j_body = json_loadb(r->body, r->len, JSON_DECODE_ANY, NULL);
+    lt_record_reply(base_url, method, path, r);
     rc = 0;
 cleanup:
     free(buf.data);
