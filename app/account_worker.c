@@ -111,7 +111,10 @@ static void worker_send_one(struct db *db, const json_t *j_row)
     json_t *j_params = NULL, *j_vars = NULL;
     int rc = 0, sent = 0;
 
-    /* nothing to send: no SMTP, or the user or the address is gone */
+    /*
+     * nothing to send: no SMTP, or the user or the address is gone, or user_id 0 (a reset
+     * asked for an unknown address: the row exists so that both answers cost the same)
+     */
     if (mail_configured(cfg) && username != NULL && email != NULL &&
         json_is_true(json_object_get(j_row, "current"))) {
         rc = crypto_random_token(32, &token);

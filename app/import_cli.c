@@ -9,6 +9,7 @@
 #include "db.h"
 
 #include <jansson.h>
+#include <lintel/plugin.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,19 +136,24 @@ cleanup:
 }
 
 /*
- * Seed 002's Postgres tables as JSON lines, one row a line under its table's name:
- *   psql -At -c "SELECT json_build_object('users', u) FROM users u
- *                UNION ALL SELECT json_build_object('data_points', d) FROM data_points d"
- * users {username, hashed_password (bcrypt: verifies as it is, rehashed at first login),
- * role}; data_points {time, value, valid, tags}. A user lintel has already is kept as it is.
+ * One line of a JSON-lines file, parsed (j_line: an object, borrowed), numbered from 1 for the
+ * messages. 0, or -1 after saying on stderr which line was refused and why.
  */
-static int import_datapoints(struct db *db, const char *path, struct import_report *rep)
+typedef int (*import_line_fn)(struct db *db, long long lineno, const json_t *j_line,
+                              struct import_report *rep, void *ctx);
+
+/*
+ * Reads path as JSON lines (blank lines skipped) and hands each object to fn. A line that is
+ * not a JSON object (a truncated last line among them) stops the import, naming the line.
+ */
+static int import_jsonl(struct db *db, const char *path, struct import_report *rep,
+                        import_line_fn fn, void *ctx)
 {
     FILE *f = fopen(path, "r");
     char *line = NULL;
     size_t cap = 0;
     long long lineno = 0;
-    json_t *j_line = NULL, *j_params = NULL;
+    json_t *j_line = NULL;
     int rc = -1;
 
     if (f == NULL) {
@@ -156,68 +162,316 @@ static int import_datapoints(struct db *db, const char *path, struct import_repo
     }
     while (getline(&line, &cap, f) > 0) {
         json_error_t err;
-        json_t *j_row;
 
         lineno++;
         if (line[strspn(line, " \t\r\n")] == '\0')
             continue;
         j_line = json_loads(line, JSON_REJECT_DUPLICATES, &err);
-        if (!json_is_object(j_line) || json_object_size(j_line) != 1) {
-            fprintf(stderr, "lintel import: line %lld: not {\"users\"|\"data_points\": {...}}\n",
-                    lineno);
+        if (j_line == NULL) {
+            fprintf(stderr, "lintel import: line %lld: not JSON: %s (column %d)\n", lineno,
+                    err.text, err.column);
             goto cleanup;
         }
-        if ((j_row = json_object_get(j_line, "users")) != NULL) {
-            const char *role = json_string_value(json_object_get(j_row, "role"));
-            j_params = json_pack("[OOs]", json_object_get(j_row, "username"),
-                                 json_object_get(j_row, "hashed_password"),
-                                 role != NULL && strcmp(role, "admin") == 0 ? "admin" : "user");
-            if (j_params == NULL ||
-                db_exec(db,
-                        "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, ?3)"
-                        " ON CONFLICT DO NOTHING",
-                        j_params, NULL, NULL) != 0) {
-                fprintf(stderr, "lintel import: line %lld (users) refused: %s\n", lineno,
-                        db_errmsg(db));
-                goto cleanup;
-            }
-            import_count(rep, "users");
-        } else if ((j_row = json_object_get(j_line, "data_points")) != NULL) {
-            json_t *j_tags = json_object_get(j_row, "tags");
-            long long changes = 0;
-            j_params = json_pack("[OOOO]", json_object_get(j_row, "time"),
-                                 json_object_get(j_row, "value"), json_object_get(j_row, "valid"),
-                                 json_is_array(j_tags) ? j_tags : json_array());
-            /* valid is the extension's verdict on the tags; the seed's must agree with it */
-            if (j_params == NULL ||
-                db_exec(db,
-                        "INSERT INTO datapoints (ts, value, tags, valid)"
-                        " SELECT unixepoch(?1), ?2, ?4, lintel_datapoint_valid(?4)"
-                        " WHERE unixepoch(?1) IS NOT NULL AND lintel_datapoint_valid(?4) = ?3",
-                        j_params, &changes, NULL) != 0 ||
-                changes != 1) {
-                fprintf(stderr,
-                        "lintel import: line %lld (data_points) refused: a time lintel cannot "
-                        "read, or a valid flag its tags do not give %s\n",
-                        lineno, db_errmsg(db));
-                goto cleanup;
-            }
-            import_count(rep, "data_points");
-        } else {
-            fprintf(stderr, "lintel import: line %lld: unknown table\n", lineno);
+        if (!json_is_object(j_line)) {
+            fprintf(stderr, "lintel import: line %lld: not a JSON object\n", lineno);
             goto cleanup;
         }
-        json_decref(j_params);
-        j_params = NULL;
+        if (fn(db, lineno, j_line, rep, ctx) != 0)
+            goto cleanup;
         json_decref(j_line);
         j_line = NULL;
     }
+    if (ferror(f)) {
+        fprintf(stderr, "lintel import: reading %s failed after line %lld\n", path, lineno);
+        goto cleanup;
+    }
     rc = 0;
 cleanup:
-    json_decref(j_params);
     json_decref(j_line);
     free(line);
     fclose(f);
+    return rc;
+}
+
+/*
+ * The row of a line {"<table>": {...}} whose table is one of tables (NULL-terminated): *table
+ * is its name. NULL after saying which tables the line may name.
+ */
+static const json_t *import_table_row(long long lineno, const json_t *j_line,
+                                      const char *const *tables, const char **table)
+{
+    const json_t *j_row;
+    size_t i;
+
+    for (i = 0; tables[i] != NULL; i++) {
+        j_row = json_object_get(j_line, tables[i]);
+        if (json_object_size(j_line) == 1 && json_is_object(j_row)) {
+            *table = tables[i];
+            return j_row;
+        }
+    }
+    fprintf(stderr, "lintel import: line %lld: not {\"%s\"|\"%s\": {...}}\n", lineno, tables[0],
+            tables[1]);
+    return NULL;
+}
+
+/*
+ * A seed's account: a new lintel user named by username_sql (SQL of ?1, the seed's name) with
+ * the seed's bcrypt hash kept (it verifies as it is and is rehashed at the first login), role
+ * and email (normalized; NULL: none). *uid is the new id. 0, or -1 with the line's reason.
+ */
+static int import_account(struct db *db, long long lineno, const char *username_sql,
+                          const char *name, const json_t *j_hash, const char *role,
+                          const char *email, long long *uid)
+{
+    const char *hash = json_string_value(j_hash);
+    json_t *j_params = NULL;
+    char sql[512];
+    int rc = -1;
+
+    *uid = 0;
+    if (name == NULL || hash == NULL || strncmp(hash, "$2", 2) != 0) {
+        fprintf(stderr,
+                "lintel import: line %lld: an account needs its name and its bcrypt"
+                " hash\n",
+                lineno);
+        return -1;
+    }
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO users (username, password_hash, role, email)"
+             " VALUES (%s, ?2, ?3, lintel_email_normalize(?4))",
+             username_sql);
+    j_params = json_pack("[ssss?]", name, hash, role, email);
+    if (j_params == NULL)
+        return -1;
+    rc = db_exec(db, sql, j_params, NULL, uid);
+    if (rc == LINTEL_ECONFLICT)
+        fprintf(stderr, "lintel import: line %lld: '%s' is already a lintel account\n", lineno,
+                email != NULL ? email : name);
+    else if (rc != 0)
+        fprintf(stderr, "lintel import: line %lld: account '%s' refused: %s\n", lineno, name,
+                db_errmsg(db));
+    json_decref(j_params);
+    return rc == 0 ? 0 : -1;
+}
+
+/* The seed's name as the lintel username when the rule allows it and it is free, else prefix
+ * and random hex (SQL of ?1; the prefix is a constant of this file). */
+#define IMPORT_USERNAME(prefix)                                                                    \
+    "CASE WHEN lintel_rule_username(?1) IS NULL AND NOT EXISTS (SELECT 1 FROM users"               \
+    " WHERE username = ?1 COLLATE NOCASE) THEN ?1 ELSE '" prefix "' || lower(hex(randomblob(6)))"  \
+    " END"
+
+/*
+ * Seed 002's Postgres tables as JSON lines, one row a line under its table's name:
+ *   psql -At -c "SELECT json_build_object('users', u) FROM users u
+ *                UNION ALL SELECT json_build_object('data_points', d) FROM data_points d"
+ * users {username, hashed_password (bcrypt: verifies as it is, rehashed at first login),
+ * role}; data_points {time, value, valid, tags}. A user lintel has already is kept as it is.
+ */
+static int import_datapoints_line(struct db *db, long long lineno, const json_t *j_line,
+                                  struct import_report *rep, void *ctx)
+{
+    static const char *const tables[] = {"users", "data_points", NULL};
+    const char *table = NULL;
+    const json_t *j_row = import_table_row(lineno, j_line, tables, &table);
+    json_t *j_params = NULL;
+    int rc = -1;
+
+    (void)ctx;
+    if (j_row == NULL)
+        return -1;
+    if (strcmp(table, "users") == 0) {
+        const char *role = json_string_value(json_object_get(j_row, "role"));
+        j_params = json_pack("[OOs]", json_object_get(j_row, "username"),
+                             json_object_get(j_row, "hashed_password"),
+                             role != NULL && strcmp(role, "admin") == 0 ? "admin" : "user");
+        if (j_params == NULL ||
+            db_exec(db,
+                    "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, ?3)"
+                    " ON CONFLICT DO NOTHING",
+                    j_params, NULL, NULL) != 0) {
+            fprintf(stderr, "lintel import: line %lld (users) refused: %s\n", lineno,
+                    db_errmsg(db));
+            goto cleanup;
+        }
+    } else {
+        json_t *j_tags = json_object_get(j_row, "tags");
+        long long changes = 0;
+        j_params = json_pack("[OOOo]", json_object_get(j_row, "time"),
+                             json_object_get(j_row, "value"), json_object_get(j_row, "valid"),
+                             json_is_array(j_tags) ? json_incref(j_tags) : json_array());
+        /* valid is the extension's verdict on the tags; the seed's must agree with it */
+        if (j_params == NULL ||
+            db_exec(db,
+                    "INSERT INTO datapoints (ts, value, tags, valid)"
+                    " SELECT unixepoch(?1), ?2, ?4, lintel_datapoint_valid(?4)"
+                    " WHERE unixepoch(?1) IS NOT NULL AND lintel_datapoint_valid(?4) = ?3",
+                    j_params, &changes, NULL) != 0 ||
+            changes != 1) {
+            fprintf(stderr,
+                    "lintel import: line %lld (data_points) refused: a time lintel cannot "
+                    "read, or a valid flag its tags do not give %s\n",
+                    lineno, db_errmsg(db));
+            goto cleanup;
+        }
+    }
+    import_count(rep, table);
+    rc = 0;
+cleanup:
+    json_decref(j_params);
+    return rc;
+}
+
+static int import_datapoints(struct db *db, const char *path, struct import_report *rep)
+{
+    return import_jsonl(db, path, rep, import_datapoints_line, NULL);
+}
+
+/* A DynamoDB string attribute {"S": "..."} of an item, or NULL. */
+static const char *import_ddb_str(const json_t *j_item, const char *name)
+{
+    return json_string_value(json_object_get(json_object_get(j_item, name), "S"));
+}
+
+/*
+ * Seed 003's DynamoDB table "fender" as JSON lines of DynamoDB JSON, one item a line: what
+ *   aws dynamodb scan --table-name fender --output json | jq -c '.Items[]'
+ * prints, or a table export's {"Item": {...}} lines. USER items {id, name, email,
+ * password_hash} become lintel users (the email as username when it is a free one) with their
+ * profile row, the seed's id kept so clients' ids stay; TOKEN items are skipped, counted: they
+ * were signed with the seed's key, so their holders log in again.
+ */
+static int import_fender_line(struct db *db, long long lineno, const json_t *j_line,
+                              struct import_report *rep, void *ctx)
+{
+    const json_t *j_item = json_object_get(j_line, "Item");
+    const char *type, *id, *name, *email;
+    json_t *j_params = NULL;
+    long long uid = 0;
+    int rc = -1;
+
+    (void)ctx;
+    if (j_item == NULL)
+        j_item = j_line;
+    type = import_ddb_str(j_item, "_TYPE");
+    if (type != NULL && strcmp(type, "TOKEN") == 0) {
+        import_count(rep, "tokens skipped");
+        return 0;
+    }
+    if (type == NULL || strcmp(type, "USER") != 0) {
+        fprintf(stderr,
+                "lintel import: line %lld: not a USER or TOKEN item of DynamoDB JSON"
+                " ({\"_TYPE\": {\"S\": ...}, ...})\n",
+                lineno);
+        return -1;
+    }
+    id = import_ddb_str(j_item, "id");
+    name = import_ddb_str(j_item, "name");
+    email = import_ddb_str(j_item, "email");
+    if (id == NULL || strlen(id) != 36 || name == NULL || email == NULL) {
+        fprintf(stderr,
+                "lintel import: line %lld: a USER item needs id (a uuid), name and"
+                " email as strings\n",
+                lineno);
+        return -1;
+    }
+    if (import_account(db, lineno, IMPORT_USERNAME("f_"), email,
+                       json_object_get(json_object_get(j_item, "password_hash"), "S"), "user",
+                       email, &uid) != 0)
+        return -1;
+    j_params = json_pack("[Iss]", (json_int_t)uid, id, name);
+    if (j_params == NULL)
+        return -1;
+    rc = db_exec(db, "INSERT INTO compat_fender_users (user_id, uid, name) VALUES (?1, ?2, ?3)",
+                 j_params, NULL, NULL);
+    if (rc != 0)
+        fprintf(stderr, "lintel import: line %lld: user %s refused: %s\n", lineno, id,
+                rc == LINTEL_ECONFLICT ? "its id is taken" : db_errmsg(db));
+    else
+        import_count(rep, "users");
+    json_decref(j_params);
+    return rc == 0 ? 0 : -1;
+}
+
+static int import_fender(struct db *db, const char *path, struct import_report *rep)
+{
+    return import_jsonl(db, path, rep, import_fender_line, NULL);
+}
+
+/*
+ * Seed 004's Postgres tables as JSON lines, one row a line under its table's name, users
+ * before tasks:
+ *   psql -At -c "SELECT json_build_object('users', u) FROM users u
+ *                UNION ALL SELECT json_build_object('tasks', t) FROM tasks t"
+ * users {id, username, hashed_password} become lintel users (a name lintel has already stops
+ * the import: its tasks would land in someone else's account); tasks {title, description,
+ * completed, owner_id} go to the user of owner_id. ctx: {seed id: lintel id}.
+ */
+static int import_tasks_line(struct db *db, long long lineno, const json_t *j_line,
+                             struct import_report *rep, void *ctx)
+{
+    static const char *const tables[] = {"users", "tasks", NULL};
+    json_t *j_ids = ctx, *j_params = NULL;
+    const char *table = NULL;
+    const json_t *j_row = import_table_row(lineno, j_line, tables, &table), *j_owner;
+    char key[32];
+    long long uid = 0;
+    int rc = -1;
+
+    if (j_row == NULL)
+        return -1;
+    if (strcmp(table, "users") == 0) {
+        const json_t *j_hash = json_object_get(j_row, "hashed_password");
+        if (!json_is_integer(json_object_get(j_row, "id"))) {
+            fprintf(stderr, "lintel import: line %lld: a user needs its integer id\n", lineno);
+            return -1;
+        }
+        if (import_account(db, lineno, "?1", json_string_value(json_object_get(j_row, "username")),
+                           j_hash != NULL ? j_hash : json_object_get(j_row, "password_hash"),
+                           "user", NULL, &uid) != 0)
+            return -1;
+        snprintf(key, sizeof(key), "%lld",
+                 (long long)json_integer_value(json_object_get(j_row, "id")));
+        if (json_object_set_new(j_ids, key, json_integer((json_int_t)uid)) != 0)
+            return -1;
+        import_count(rep, table);
+        return 0;
+    }
+    j_owner = json_object_get(j_row, "owner_id");
+    snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(j_owner));
+    if (!json_is_integer(j_owner) || json_object_get(j_ids, key) == NULL) {
+        fprintf(stderr,
+                "lintel import: line %lld: owner_id is not the id of a user on an earlier"
+                " line\n",
+                lineno);
+        return -1;
+    }
+    j_params =
+        json_pack("[OO?O?O]", json_object_get(j_ids, key), json_object_get(j_row, "title"),
+                  json_object_get(j_row, "description"),
+                  json_is_true(json_object_get(j_row, "completed")) ? json_true() : json_false());
+    /* the table's CHECKs are the extension's task rules: a title they refuse stops here */
+    rc = j_params != NULL ? db_exec(db,
+                                    "INSERT INTO tasks (user_id, title, description, done)"
+                                    " VALUES (?1, ?2, ?3, ?4)",
+                                    j_params, NULL, NULL)
+                          : LINTEL_ENOMEM;
+    if (rc != 0)
+        fprintf(stderr, "lintel import: line %lld (tasks) refused: %s %s\n", lineno,
+                db_errfield(db) != NULL ? db_errfield(db) : "", db_errmsg(db));
+    else
+        import_count(rep, table);
+    json_decref(j_params);
+    return rc == 0 ? 0 : -1;
+}
+
+static int import_tasks(struct db *db, const char *path, struct import_report *rep)
+{
+    json_t *j_ids = json_object();
+    int rc = j_ids != NULL ? import_jsonl(db, path, rep, import_tasks_line, j_ids) : -1;
+
+    json_decref(j_ids);
     return rc;
 }
 
@@ -269,14 +523,13 @@ static int import_chililabs(struct db *db, const char *path, struct import_repor
         if (j_params == NULL)
             goto cleanup;
         /* the same mapping as POST /register; a deleted account keeps no hash, as deletion does */
-        if (db_exec(db,
-                    "INSERT INTO users (username, password_hash, deleted_at) VALUES ("
-                    " CASE WHEN lintel_rule_username(?1) IS NULL AND NOT EXISTS (SELECT 1 FROM"
-                    " users WHERE username = ?1 COLLATE NOCASE) THEN ?1"
-                    " ELSE 'cl_' || lower(hex(randomblob(6))) END,"
-                    " CASE WHEN ?3 THEN '*' ELSE ?2 END,"
-                    " CASE WHEN ?3 THEN strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END)",
-                    j_params, NULL, &uid) != 0) {
+        if (db_exec(
+                db,
+                "INSERT INTO users (username, password_hash, deleted_at) VALUES (" IMPORT_USERNAME(
+                    "cl_") ","
+                           " CASE WHEN ?3 THEN '*' ELSE ?2 END,"
+                           " CASE WHEN ?3 THEN strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END)",
+                j_params, NULL, &uid) != 0) {
             fprintf(stderr, "lintel import: users[%lld] refused: %s\n", seed_id, db_errmsg(db));
             goto cleanup;
         }
@@ -312,6 +565,8 @@ static const struct importer importers[] = {
     {"chililabs", "compat_chililabs_identifiers", "seed 001's SQLite app.db", import_chililabs},
     {"datapoints", "datapoints", "seed 002's users and data_points as JSON lines",
      import_datapoints},
+    {"fender", "compat_fender_users", "seed 003's DynamoDB items as JSON lines", import_fender},
+    {"tasks", "tasks", "seed 004's users and tasks as JSON lines", import_tasks},
 };
 
 static int import_usage(void)

@@ -287,6 +287,69 @@ START_TEST(patch_rules)
 }
 END_TEST
 
+/* The seed's bcrypt hash of "admin" (seed 002's fixture; the same passlib scheme, cost 12). */
+#define SEED_HASH "$2b$12$a/pMatsPyWuHa5KdqatsFOLZgPYjPZU4If4//jeretXqZ.ujoYFJG"
+
+/* A USER item of the seed's table in DynamoDB JSON (scan output), and as one line. */
+#define SEED_ITEM(uuid, name, email)                                                               \
+    "{\"PK\":{\"S\":\"USER\"},\"SK\":{\"S\":\"USER#" uuid "\"},\"_TYPE\":{\"S\":\"USER\"},"        \
+    "\"id\":{\"S\":\"" uuid "\"},\"name\":{\"S\":\"" name "\"},\"email\":{\"S\":\"" email "\"},"   \
+    "\"password_hash\":{\"S\":\"" SEED_HASH "\"}}"
+#define SEED_USER(uuid, name, email) SEED_ITEM(uuid, name, email) "\n"
+#define SEED_UUID                    "5c324722-67bf-4e2f-8d2d-727fb598e380"
+
+/* lintel import fender: seed 003's DynamoDB items as JSON lines, all or nothing. */
+START_TEST(import_dynamodb_jsonl)
+{
+    struct lt_server s;
+    struct lt_resp r;
+    char env_dir[4200], kept[4200], *t;
+    const char *env[] = {"LINTEL_COMPAT=fender", env_dir, NULL};
+    static const char good[] =
+        SEED_USER(SEED_UUID, "John Doe",
+                  "john@Example.com") "{\"PK\":{\"S\":\"USER#" SEED_UUID
+                                      "\"},\"SK\":{\"S\":\"TOKEN#eyJ.x.y\"},"
+                                      "\"_TYPE\":{\"S\":\"TOKEN\"},\"id\":{\"S\":\"eyJ.x.y\"},"
+                                      "\"expires_at\":{\"N\":\"1747712345\"}}\n"
+                                      "\n"
+                                      "{\"Item\":" SEED_ITEM("0f6b2d1e-3a4c-4b5d-9e6f-7a8b9c0d1e2f",
+                                                             "Ana", "ana@example.org") "}\n";
+
+    ck_assert_int_eq(lt_server_prepare(&s, env, env_dir, sizeof(env_dir), kept, sizeof(kept)), 0);
+    /* a cut last line is named, and the user of line 1 is not kept either (the run below) */
+    lt_import_expect(
+        s.data_dir, env, "fender",
+        SEED_USER(SEED_UUID, "John Doe", "john@example.com") "{\"PK\":{\"S\":\"USER\"}", 1,
+        "line 2: not JSON");
+    /* an address lintel's rule refuses, and an item of another type */
+    lt_import_expect(s.data_dir, env, "fender",
+                     SEED_USER(SEED_UUID, "John Doe", "john@example.com")
+                         SEED_USER("6c324722-67bf-4e2f-8d2d-727fb598e380", "X", "not-an-email"),
+                     1, "line 2: account 'not-an-email' refused");
+    lt_import_expect(s.data_dir, env, "fender", "{\"_TYPE\":{\"S\":\"ORDER\"}}\n", 1,
+                     "line 1: not a USER or TOKEN item");
+    lt_import_expect(s.data_dir, env, "fender", good, 0, "(fender): users 2 tokens skipped 1");
+    lt_import_expect(s.data_dir, env, "fender", good, 1,
+                     "line 1: 'john@Example.com' is already a lintel account");
+    /* the seed's hash logs in, and the seed's id and name are what its clients see */
+    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
+    ck_assert_int_eq(lt_request(s.url, "POST", "/api/login", NULL,
+                                "application/x-www-form-urlencoded",
+                                "username=john@example.com&password=admin", (size_t)-1, NULL, &r),
+                     0);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    t = strdup(json_string_value(json_object_get(r.j_body, "access_token")));
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_json(s.url, "GET", "/api/users/me", t, NULL, &r), 0);
+    ck_assert_str_eq(
+        r.body, "{\"name\":\"John Doe\",\"email\":\"john@example.com\",\"id\":\"" SEED_UUID "\"}");
+    lt_resp_clear(&r);
+    free(t);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+    ck_assert_int_eq(system(kept), 0);
+}
+END_TEST
+
 static Suite *fender_suite(void)
 {
     Suite *s = suite_create("compat_fender");
@@ -298,6 +361,10 @@ static Suite *fender_suite(void)
     tcase_add_test(tc, register_and_login_errors);
     tcase_add_test(tc, auth_errors_and_logout);
     tcase_add_test(tc, patch_rules);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("import");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, import_dynamodb_jsonl);
     suite_add_tcase(s, tc);
     return s;
 }

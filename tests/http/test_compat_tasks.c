@@ -221,6 +221,67 @@ START_TEST(ownership_and_revocation)
 }
 END_TEST
 
+/* The seed's bcrypt hash of "admin" (passlib, cost 12, as seed 004 stores them). */
+#define SEED_HASH "$2b$12$a/pMatsPyWuHa5KdqatsFOLZgPYjPZU4If4//jeretXqZ.ujoYFJG"
+#define SEED_USERS                                                                                 \
+    "{\"users\": {\"id\": 1, \"username\": \"testuser\", \"hashed_password\": \"" SEED_HASH        \
+    "\"}}\n"                                                                                       \
+    "{\"users\": {\"id\": 7, \"username\": \"other\", \"hashed_password\": \"" SEED_HASH "\"}}\n"
+
+/* lintel import tasks: seed 004's users and tasks as JSON lines, all or nothing. */
+START_TEST(import_jsonl)
+{
+    struct lt_server s;
+    struct lt_resp r;
+    char env_dir[4200], kept[4200], *t;
+    const char *env[] = {"LINTEL_COMPAT=tasks", "LINTEL_PASSWORD_MIN=4", env_dir, NULL};
+
+    ck_assert_int_eq(lt_server_prepare(&s, env, env_dir, sizeof(env_dir), kept, sizeof(kept)), 0);
+    /* a task whose owner is no user of the file, a title the rules refuse, a cut line */
+    lt_import_expect(s.data_dir, env, "tasks",
+                     SEED_USERS "{\"tasks\": {\"id\": 1, \"title\": \"x\", \"owner_id\": 2}}\n", 1,
+                     "line 3: owner_id is not the id of a user");
+    lt_import_expect(s.data_dir, env, "tasks",
+                     SEED_USERS "{\"tasks\": {\"id\": 1, \"title\": \"   \", \"owner_id\": 1}}\n",
+                     1, "line 3 (tasks) refused: title");
+    lt_import_expect(s.data_dir, env, "tasks", SEED_USERS "{\"tasks\": {\"id\"", 1,
+                     "line 3: not JSON");
+    lt_import_expect(s.data_dir, env, "tasks", "{\"notes\": {}}\n", 1,
+                     "line 1: not {\"users\"|\"tasks\": {...}}");
+    lt_import_expect(s.data_dir, env, "tasks",
+                     SEED_USERS
+                     "{\"tasks\": {\"id\": 1, \"title\": \"buy milk\", \"description\": \"2 l\","
+                     " \"completed\": true, \"owner_id\": 1}}\n"
+                     "{\"tasks\": {\"id\": 2, \"title\": \"theirs\", \"description\": null,"
+                     " \"completed\": false, \"owner_id\": 7}}\n"
+                     "{\"tasks\": {\"id\": 3, \"title\": \"call\", \"description\": null,"
+                     " \"completed\": false, \"owner_id\": 1}}\n",
+                     0, "imported 5 rows");
+    /* a name lintel has now stops a second run: its tasks would go to someone else */
+    lt_import_expect(s.data_dir, env, "tasks", SEED_USERS, 1,
+                     "line 1: 'testuser' is already a lintel account");
+    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
+    ck_assert_int_eq(lt_json(s.url, "POST", "/auth/login", NULL,
+                             "{\"username\":\"testuser\",\"password\":\"admin\"}", &r),
+                     0);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    t = strdup(json_string_value(json_object_get(r.j_body, "access_token")));
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_json(s.url, "GET", "/tasks", t, NULL, &r), 0);
+    ck_assert_int_eq(json_array_size(r.j_body), 2); /* the owner's two, in the seed's order */
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(r.j_body, 0), "title")),
+                     "buy milk");
+    ck_assert(json_is_true(json_object_get(json_array_get(r.j_body, 0), "completed")));
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(r.j_body, 1), "title")),
+                     "call");
+    ck_assert(json_is_null(json_object_get(json_array_get(r.j_body, 1), "description")));
+    lt_resp_clear(&r);
+    free(t);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+    ck_assert_int_eq(system(kept), 0);
+}
+END_TEST
+
 static Suite *tasks_suite(void)
 {
     Suite *s = suite_create("compat_tasks");
@@ -232,6 +293,10 @@ static Suite *tasks_suite(void)
     tcase_add_test(tc, users_and_login_errors);
     tcase_add_test(tc, task_validation);
     tcase_add_test(tc, ownership_and_revocation);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("import");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, import_jsonl);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -211,6 +211,47 @@ int lt_run(const char *data_dir, const char *const *env, const char *const *args
     return rc;
 }
 
+int lt_import(const char *data_dir, const char *const *env, const char *profile, const char *text,
+              char **out)
+{
+    char path[PATH_MAX + 32];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/import-%s.txt", data_dir, profile);
+    f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    if (fputs(text, f) < 0) {
+        fclose(f);
+        return -1;
+    }
+    if (fclose(f) != 0)
+        return -1;
+    return lt_run(data_dir, env, (const char *const[]){"import", profile, path, NULL}, out);
+}
+
+void lt_import_expect(const char *data_dir, const char *const *env, const char *profile,
+                      const char *text, int status, const char *needle)
+{
+    char *out = NULL;
+    int rc = lt_import(data_dir, env, profile, text, &out);
+
+    ck_assert_msg(rc == status && out != NULL && strstr(out, needle) != NULL,
+                  "import %s: exit %d (expected %d), output without \"%s\":\n%s", profile, rc,
+                  status, needle, out != NULL ? out : "");
+    free(out);
+}
+
+int lt_server_prepare(struct lt_server *s, const char *const *env, char *env_var, size_t size,
+                      char *rm_cmd, size_t rm_size)
+{
+    if (lt_server_start(s, env, NULL) != 0 || lt_server_stop_keep(s) != 0)
+        return -1;
+    snprintf(env_var, size, "LINTEL_DATA_DIR=%s", s->data_dir);
+    snprintf(rm_cmd, rm_size, "rm -rf '%s'", s->data_dir);
+    return 0;
+}
+
 const char *lt_shared_url(void)
 {
     static char url[256];

@@ -38,6 +38,26 @@ int lt_server_stop_keep(struct lt_server *s);
  * and, when out is not NULL, its stdout+stderr (malloc'd). */
 int lt_run(const char *data_dir, const char *const *env, const char *const *args, char **out);
 
+/*
+ * Writes text to a file in data_dir and runs `lintel import profile FILE` on it with env as
+ * lt_run does: the exit status, and when out is not NULL the output (malloc'd); -1 when the
+ * file could not be written.
+ */
+int lt_import(const char *data_dir, const char *const *env, const char *profile, const char *text,
+              char **out);
+
+/* lt_import that must exit with status and print needle (both asserted). */
+void lt_import_expect(const char *data_dir, const char *const *env, const char *profile,
+                      const char *text, int status, const char *needle);
+
+/*
+ * A data dir for a CLI test: starts the binary once with env (it migrates a new data dir) and
+ * stops it, keeping s->data_dir; env_var gets "LINTEL_DATA_DIR=<it>" to start again on it and
+ * rm_cmd the shell command that removes it at the end. 0 or -1.
+ */
+int lt_server_prepare(struct lt_server *s, const char *const *env, char *env_var, size_t size,
+                      char *rm_cmd, size_t rm_size);
+
 /* The shared fixture server's URL (tests/http fixture), or NULL when there is none. */
 const char *lt_shared_url(void);
 
