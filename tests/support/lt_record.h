@@ -14,10 +14,10 @@ int lt_record_on(void);
 void lt_record_reset(void);
 
 /*
- * A server that lt_server_start has just started at url: its /openapi.json is saved as
+ * A server that lt_server_start has just started at url (port): its /openapi.json is saved as
  * spec-<pid>-<n>.json, and the replies of url are checked against it until lt_record_forget.
  */
-void lt_record_server(const char *url);
+void lt_record_server(const char *url, int port);
 void lt_record_forget(const char *url);
 
 /* The spec file name of url (the shared fixture writes it down for the tests), or NULL. */

@@ -136,7 +136,7 @@ int lt_server_start(struct lt_server *s, const char *const *env, const char *con
             at = strchr(at + strlen("listening on https://"), ':');
             if (at != NULL && (s->port = atoi(at + 1)) > 0) {
                 snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d", s->port);
-                lt_record_server(s->url);
+                lt_record_server(s->url, s->port);
                 rc = 0;
                 goto cleanup;
             }
