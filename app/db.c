@@ -49,6 +49,15 @@ struct db {
     struct db *next; /* the registry of open connections */
 };
 
+/* The one blob of a call (db_exec_blob, db_row_blob): bound in, or copied out. */
+struct db_blob {
+    const void *in; /* the bytes bound, when out is NULL */
+    size_t in_len;
+    size_t max;     /* out: the longest value taken */
+    void **out;     /* out: where the copy goes */
+    size_t out_len; /* out: its length */
+};
+
 /* What db_global_init was given; read-only while connections are opened. */
 static struct {
     char path[PATH_MAX];
@@ -464,15 +473,31 @@ static bool db_has_param(sqlite3_stmt *stmt, const char *key)
     return false;
 }
 
-static int db_bind(struct db *db, sqlite3_stmt *stmt, const char *sql, const json_t *j_params)
+/*
+ * Binds j_params (an array for ?1..?N, an object for named ones, or NULL) and, when blob is
+ * not NULL, the blob as the one parameter after them (?N+1).
+ */
+static int db_bind(struct db *db, sqlite3_stmt *stmt, const char *sql, const json_t *j_params,
+                   const struct db_blob *blob)
 {
-    int n = sqlite3_bind_parameter_count(stmt);
+    int n = sqlite3_bind_parameter_count(stmt) - (blob != NULL ? 1 : 0);
     char what[192];
     const char *key;
     const json_t *j_value;
     int src = SQLITE_OK;
     int i;
 
+    if (n < 0)
+        return db_misuse(db, sql, "no parameter for the blob");
+    if (blob != NULL) {
+        const char *name = sqlite3_bind_parameter_name(stmt, n + 1);
+        if (name != NULL && name[0] != '?')
+            return db_misuse(db, sql, "the blob's parameter is named");
+        src = sqlite3_bind_blob64(stmt, n + 1, blob->in != NULL ? blob->in : "",
+                                  (sqlite3_uint64)blob->in_len, SQLITE_STATIC);
+        if (src != SQLITE_OK)
+            return db_fail(db, src, sql);
+    }
     if (j_params == NULL || (json_is_array(j_params) && json_array_size(j_params) == 0) ||
         (json_is_object(j_params) && json_object_size(j_params) == 0)) {
         if (n != 0) {
@@ -481,6 +506,8 @@ static int db_bind(struct db *db, sqlite3_stmt *stmt, const char *sql, const jso
         }
         return 0;
     }
+    if (blob != NULL && !json_is_array(j_params))
+        return db_misuse(db, sql, "a blob goes with positional parameters only");
     if (json_is_array(j_params)) {
         if (json_array_size(j_params) != (size_t)n) {
             snprintf(what, sizeof(what), "%d parameter(s) expected, %zu given", n,
@@ -591,7 +618,9 @@ static int db_column(struct db *db, sqlite3_stmt *stmt, int col, const char *sql
     return 0;
 }
 
-static int db_row_json(struct db *db, sqlite3_stmt *stmt, const char *sql, json_t **j_row)
+/* The current row's columns from first on as one JSON object (new reference). */
+static int db_row_json(struct db *db, sqlite3_stmt *stmt, const char *sql, int first,
+                       json_t **j_row)
 {
     json_t *j_obj = NULL;
     json_t *j_value = NULL;
@@ -605,7 +634,7 @@ static int db_row_json(struct db *db, sqlite3_stmt *stmt, const char *sql, json_
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    for (i = 0; i < ncol; i++) {
+    for (i = first; i < ncol; i++) {
         const char *name = sqlite3_column_name(stmt, i);
         size_t len;
 
@@ -638,11 +667,45 @@ cleanup:
 }
 
 /*
+ * The first column of the current row into blob->out (malloc'd): its length is checked against
+ * blob->max before anything is copied. NULL is LINTEL_ENOTFOUND; a longer value is
+ * LINTEL_ETOOLARGE.
+ */
+static int db_column_bytes(struct db *db, sqlite3_stmt *stmt, struct db_blob *blob, const char *sql)
+{
+    const void *src;
+    size_t n;
+    void **out = blob->out;
+
+    if (sqlite3_column_type(stmt, 0) == SQLITE_NULL) {
+        db_seterr(db, NULL, "not found");
+        return LINTEL_ENOTFOUND;
+    }
+    src = sqlite3_column_blob(stmt, 0);
+    n = (size_t)sqlite3_column_bytes(stmt, 0);
+    if (n > blob->max) {
+        log_error("db: '%s': a value of %zu bytes, more than the %zu the caller takes", sql, n,
+                  blob->max);
+        db_seterr(db, NULL, "the stored value is too large");
+        return LINTEL_ETOOLARGE;
+    }
+    *out = malloc(n + 1); /* +1: a zero-length value still gets a pointer */
+    if (*out == NULL) {
+        db_seterr(db, NULL, "out of memory");
+        return LINTEL_ENOMEM;
+    }
+    if (n > 0)
+        memcpy(*out, src, n);
+    blob->out_len = n;
+    return 0;
+}
+
+/*
  * Runs sql with j_params. With j_rows, collects up to max_rows rows (0: all) into a new array.
  * A statement that writes, outside a transaction, runs inside its own BEGIN IMMEDIATE.
  */
-static int db_run(struct db *db, const char *sql, const json_t *j_params, size_t max_rows,
-                  json_t **j_rows, long long *changes, long long *last_id)
+static int db_run(struct db *db, const char *sql, const json_t *j_params, struct db_blob *blob,
+                  size_t max_rows, json_t **j_rows, long long *changes, long long *last_id)
 {
     sqlite3_stmt *stmt = NULL;
     json_t *j_list = NULL;
@@ -662,7 +725,7 @@ static int db_run(struct db *db, const char *sql, const json_t *j_params, size_t
     rc = db_stmt_get(db, sql, false, &stmt);
     if (rc != 0)
         goto cleanup;
-    rc = db_bind(db, stmt, sql, j_params);
+    rc = db_bind(db, stmt, sql, j_params, blob != NULL && blob->out == NULL ? blob : NULL);
     if (rc != 0)
         goto cleanup;
     if (j_rows != NULL) {
@@ -692,7 +755,12 @@ static int db_run(struct db *db, const char *sql, const json_t *j_params, size_t
         }
         if (j_list == NULL)
             continue;
-        rc = db_row_json(db, stmt, sql, &j_row);
+        if (blob != NULL && blob->out != NULL) {
+            rc = db_column_bytes(db, stmt, blob, sql);
+            if (rc != 0)
+                goto cleanup;
+        }
+        rc = db_row_json(db, stmt, sql, blob != NULL && blob->out != NULL ? 1 : 0, &j_row);
         if (rc != 0)
             goto cleanup;
         if (json_array_append_new(j_list, j_row) != 0) {
@@ -750,7 +818,7 @@ cleanup:
 int db_query(struct db *db, const char *sql, const json_t *j_params, json_t **j_rows)
 {
     *j_rows = NULL;
-    return db_run(db, sql, j_params, 0, j_rows, NULL, NULL);
+    return db_run(db, sql, j_params, NULL, 0, j_rows, NULL, NULL);
 }
 
 int db_row(struct db *db, const char *sql, const json_t *j_params, json_t **j_row)
@@ -759,7 +827,7 @@ int db_row(struct db *db, const char *sql, const json_t *j_params, json_t **j_ro
     int rc;
 
     *j_row = NULL;
-    rc = db_run(db, sql, j_params, 1, &j_rows, NULL, NULL);
+    rc = db_run(db, sql, j_params, NULL, 1, &j_rows, NULL, NULL);
     if (rc != 0)
         goto cleanup;
     if (json_array_size(j_rows) == 0) {
@@ -780,13 +848,54 @@ int db_exec(struct db *db, const char *sql, const json_t *j_params, long long *c
     long long id = 0;
     int rc;
 
-    rc = db_run(db, sql, j_params, 0, NULL, &n, &id);
+    rc = db_run(db, sql, j_params, NULL, 0, NULL, &n, &id);
     if (rc == 0) {
         if (changes != NULL)
             *changes = n;
         if (last_id != NULL)
             *last_id = id;
     }
+    return rc;
+}
+
+int db_exec_blob(struct db *db, const char *sql, const json_t *j_params, const void *data,
+                 size_t len, long long *changes)
+{
+    struct db_blob blob = {.in = data, .in_len = len};
+    long long n = 0;
+    int rc;
+
+    rc = db_run(db, sql, j_params, &blob, 0, NULL, &n, NULL);
+    if (rc == 0 && changes != NULL)
+        *changes = n;
+    return rc;
+}
+
+int db_row_blob(struct db *db, const char *sql, const json_t *j_params, size_t max, void **data,
+                size_t *len, json_t **j_row)
+{
+    struct db_blob blob = {.max = max, .out = data};
+    json_t *j_rows = NULL;
+    int rc;
+
+    *data = NULL;
+    *len = 0;
+    if (j_row != NULL)
+        *j_row = NULL;
+    rc = db_run(db, sql, j_params, &blob, 1, &j_rows, NULL, NULL);
+    if (rc == 0 && json_array_size(j_rows) == 0) {
+        db_seterr(db, NULL, "not found");
+        rc = LINTEL_ENOTFOUND;
+    }
+    if (rc == 0) {
+        *len = blob.out_len;
+        if (j_row != NULL)
+            *j_row = json_incref(json_array_get(j_rows, 0));
+    } else {
+        free(*data);
+        *data = NULL;
+    }
+    json_decref(j_rows);
     return rc;
 }
 

@@ -34,6 +34,20 @@ int db_row(struct db *db, const char *sql, const json_t *j_params, json_t **j_ro
 int db_exec(struct db *db, const char *sql, const json_t *j_params, long long *changes,
             long long *last_id);
 
+/*
+ * Bytes, which JSON cannot carry (BLOB columns). One blob goes in or comes out per call:
+ * - in: db_exec with data (len bytes, borrowed for the call) bound as the parameter after the
+ *   N of the array j_params (?N+1);
+ * - out: db_row of a statement whose first column holds the bytes: its length is checked
+ *   against max before it is copied into *data (malloc'd, *len bytes; a longer one is
+ *   LINTEL_ETOOLARGE, logged), the other columns go to *j_row (new reference; j_row may be
+ *   NULL). No row, or NULL in the first column: LINTEL_ENOTFOUND.
+ */
+int db_exec_blob(struct db *db, const char *sql, const json_t *j_params, const void *data,
+                 size_t len, long long *changes);
+int db_row_blob(struct db *db, const char *sql, const json_t *j_params, size_t max, void **data,
+                size_t *len, json_t **j_row);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK; db_in_tx says whether one is open. */
 int db_begin(struct db *db);
 int db_commit(struct db *db);

@@ -547,6 +547,37 @@ static int host_sql_exec(lintel_req *req, const char *sql, const json_t *j_param
     return host_sql_result(req, db, db_exec(db, sql, j_params, changes, last_id));
 }
 
+int host_sql_exec_blob(struct lintel_req *req, const char *sql, const json_t *j_params,
+                       const void *data, size_t len, long long *changes)
+{
+    struct db *db = NULL;
+    int rc;
+
+    rc = host_db(req, &db);
+    if (rc != 0)
+        return rc;
+    return host_sql_result(req, db, db_exec_blob(db, sql, j_params, data, len, changes));
+}
+
+int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_params, size_t max,
+                      void **data, size_t *len, json_t **j_row)
+{
+    struct db *db = NULL;
+    int rc;
+
+    *data = NULL;
+    *len = 0;
+    if (j_row != NULL)
+        *j_row = NULL;
+    rc = host_db(req, &db);
+    if (rc != 0)
+        return rc;
+    rc = db_row_blob(db, sql, j_params, max, data, len, j_row);
+    if (rc == LINTEL_ETOOLARGE) /* what is stored is the server's state, not the client's */
+        rc = LINTEL_EINTERNAL;
+    return host_sql_result(req, db, rc);
+}
+
 static int host_sql_begin(lintel_req *req)
 {
     struct db *db = NULL;
@@ -880,6 +911,8 @@ void host_api_bind(const struct lintel_api *upper)
     host_table.res_rowf = upper->res_rowf;
     host_table.sql_list_total = upper->sql_list_total;
     host_table.event_user = upper->event_user;
+    host_table.sql_exec_blob = upper->sql_exec_blob;
+    host_table.sql_blob_rowf = upper->sql_blob_rowf;
 }
 
 const struct lintel_api *host_api(void)

@@ -87,6 +87,15 @@ void host_req_init(struct lintel_req *req, struct MHD_Connection *conn, const ch
 /* Sets a reply header (copied; replaces one of the same name). LINTEL_EPARAM for CR/LF. */
 int host_res_put_header(struct lintel_res *res, const char *name, const char *value);
 
+/*
+ * The request's SQL with bytes (the kit's sql_exec_blob and sql_blob_rowf, which pack the
+ * parameters): db_exec_blob and db_row_blob on the request's connection, errors recorded.
+ */
+int host_sql_exec_blob(struct lintel_req *req, const char *sql, const json_t *j_params,
+                       const void *data, size_t len, long long *changes);
+int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_params, size_t max,
+                      void **data, size_t *len, json_t **j_row);
+
 /* Rolls back a transaction the handler left open, frees params, claims, body, errors. */
 void host_req_release(struct lintel_req *req);
 

@@ -376,6 +376,44 @@ HOST_KIT_SQLF(host_kit_sql_queryf, 'q', json_t **, *out = NULL)
 HOST_KIT_SQLF(host_kit_sql_rowf, 'r', json_t **, *out = NULL)
 HOST_KIT_SQLF(host_kit_sql_execf, 'x', long long *, (void)0)
 
+int host_kit_sql_exec_blob(lintel_req *req, long long *changes, const void *data, size_t len,
+                           const char *sql, const char *fmt, ...)
+{
+    json_t *j_params;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    j_params = host_kit_params(req, fmt, ap);
+    va_end(ap);
+    if (j_params == NULL)
+        return host_res_record(&req->res, LINTEL_EINTERNAL, NULL, NULL, true);
+    rc = host_sql_exec_blob(req, sql, j_params, data, len, changes);
+    json_decref(j_params);
+    return rc;
+}
+
+int host_kit_sql_blob_rowf(lintel_req *req, size_t max, void **data, size_t *len, json_t **j_row,
+                           const char *sql, const char *fmt, ...)
+{
+    json_t *j_params;
+    va_list ap;
+    int rc;
+
+    *data = NULL;
+    *len = 0;
+    if (j_row != NULL)
+        *j_row = NULL;
+    va_start(ap, fmt);
+    j_params = host_kit_params(req, fmt, ap);
+    va_end(ap);
+    if (j_params == NULL)
+        return host_res_record(&req->res, LINTEL_EINTERNAL, NULL, NULL, true);
+    rc = host_sql_row_blob(req, sql, j_params, max, data, len, j_row);
+    json_decref(j_params);
+    return rc;
+}
+
 int host_kit_res_rowf(lintel_req *req, lintel_res *res, unsigned status, const char *what,
                       const char *sql, const char *fmt, ...)
 {

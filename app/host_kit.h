@@ -55,6 +55,10 @@ int host_kit_sql_list_total(lintel_req *req, lintel_res *res, const char *sql,
                             const char *total_sql, const char *fmt, ...);
 int host_kit_res_rowf(lintel_req *req, lintel_res *res, unsigned status, const char *what,
                       const char *sql, const char *fmt, ...);
+int host_kit_sql_exec_blob(lintel_req *req, long long *changes, const void *data, size_t len,
+                           const char *sql, const char *fmt, ...);
+int host_kit_sql_blob_rowf(lintel_req *req, size_t max, void **data, size_t *len, json_t **j_row,
+                           const char *sql, const char *fmt, ...);
 int host_kit_event_user(lintel_req *req, const char *name, const char *key, const json_t *j_data);
 
 /*

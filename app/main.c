@@ -206,6 +206,8 @@ static int main_prepare(struct main_state *st)
                                              .res_rowf = host_kit_res_rowf,
                                              .sql_list_total = host_kit_sql_list_total,
                                              .event_user = host_kit_event_user,
+                                             .sql_exec_blob = host_kit_sql_exec_blob,
+                                             .sql_blob_rowf = host_kit_sql_blob_rowf,
                                              .login = host_account_login,
                                              .user_create = host_account_user_create,
                                              .session_start = host_account_session_start,

@@ -9,6 +9,7 @@
 #include "db.h"
 #include "fmt.h"
 #include "log.h"
+#include "migrate_files.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -939,6 +940,8 @@ int migrate_apply(char **err)
         rc = migrate_sorted(&order);
     if (rc == 0)
         rc = migrate_check(h, order, &pending, err);
+    if (rc == 0 && migrate_files_register(h, migrate_opts.data_dir) != SQLITE_OK)
+        rc = LINTEL_ENOMEM;
     if (rc != 0)
         goto cleanup;
     /* A new database has nothing to lose; an existing one is copied before it changes. */
@@ -969,7 +972,11 @@ int migrate_apply(char **err)
     }
     if (n_applied > 0)
         log_info("migrate: %zu migration(s) applied", n_applied);
+    /* Committed: the files whose bytes a migration moved into the database can go. */
+    migrate_files_purge(h, migrate_opts.data_dir);
 cleanup:
+    if (db != NULL)
+        migrate_files_unregister(db_handle(db));
     if (rc != 0 && *err != NULL)
         log_error("%s", *err);
     pthread_mutex_unlock(&migrate_lock);
@@ -1154,6 +1161,8 @@ int migrate_dry_run(FILE *out, char **err)
     rc = migrate_vacuum_into(db_handle(db), tmp, path, err);
     if (rc == 0)
         rc = migrate_open_copy(path, &copy, err);
+    if (rc == 0 && migrate_files_register(copy, migrate_opts.data_dir) != SQLITE_OK)
+        rc = LINTEL_ENOMEM;
     if (rc != 0)
         goto cleanup;
     fprintf(out, "dry run on a copy of the database (%s); the database is not changed\n", path);

@@ -460,6 +460,17 @@ static void server_settle(struct lintel_req *req, int rc)
         server_render_error(req, rc);
 }
 
+/* Whether the handler set the header name itself. */
+static bool server_has_header(const struct lintel_res *res, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < res->nheaders; i++)
+        if (strcasecmp(res->headers[i].name, name) == 0)
+            return true;
+    return false;
+}
+
 /* The headers every reply carries, then the access line; status is the one sent. */
 static int server_add_headers(struct server_call *call, struct MHD_Response *resp, unsigned status)
 {
@@ -477,7 +488,9 @@ static int server_add_headers(struct server_call *call, struct MHD_Response *res
         ok &= MHD_add_response_header(resp, "Content-Type", res->content_type) == MHD_YES;
     ok &= MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") == MHD_YES;
     ok &= MHD_add_response_header(resp, "X-Request-Id", req->request_id) == MHD_YES;
-    if (req->route != NULL && !(req->route->flags & LINTEL_ROUTE_PUBLIC))
+    /* A handler that chose its own caching (a versioned avatar) keeps it. */
+    if (req->route != NULL && !(req->route->flags & LINTEL_ROUTE_PUBLIC) &&
+        !server_has_header(res, "Cache-Control"))
         ok &= MHD_add_response_header(resp, "Cache-Control", "no-store") == MHD_YES;
     origin = server_cors_origin(req);
     /* With a list of origins the reply depends on Origin, allowed or not: caches must know. */

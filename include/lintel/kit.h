@@ -93,6 +93,10 @@ extern const struct lintel_api *lintel_api;
 #define lintel_res_rowf(...)       (lintel_api->res_rowf(__VA_ARGS__))
 #define lintel_sql_list_total(...) (lintel_api->sql_list_total(__VA_ARGS__))
 
+/* ABI 2.3: bytes in SQL. */
+#define lintel_sql_exec_blob(...) (lintel_api->sql_exec_blob(__VA_ARGS__))
+#define lintel_sql_blob_rowf(...) (lintel_api->sql_blob_rowf(__VA_ARGS__))
+
 /* The number of entries of a static array (route tables). */
 #define LINTEL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -23,7 +23,7 @@ extern "C" {
  * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example).
  */
 #define LINTEL_ABI_MAJOR 2
-#define LINTEL_ABI_MINOR 2
+#define LINTEL_ABI_MINOR 3
 
 #if defined(__GNUC__)
 #define LINTEL_EXPORT       __attribute__((visibility("default")))
@@ -550,9 +550,27 @@ struct lintel_api {
     int (*sql_list_total)(lintel_req *req, lintel_res *res, const char *sql, const char *total_sql,
                           const char *fmt, ...);
 
+    /* ---- ABI 2.3: bytes in SQL (BLOB columns, which JSON cannot carry) ---- */
+
     /*
-     * ABI 2.3 and later: append members here only, each group under a comment naming the minor
-     * that added it ("---- ABI 2.3: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * sql_execf with one parameter more: data (len bytes, borrowed for the call) is bound as a
+     * BLOB to ?N+1, after the N parameters of fmt. *changes (may be NULL): rows changed.
+     */
+    int (*sql_exec_blob)(lintel_req *req, long long *changes, const void *data, size_t len,
+                         const char *sql, const char *fmt, ...);
+
+    /*
+     * One row of a read whose first column holds bytes: *data (new memory, api->free) gets them
+     * (*len bytes) after their length was checked against max (a longer value is a 500,
+     * logged, and nothing is copied); the other columns go to *j_row (new reference; j_row may
+     * be NULL) as sql_rowf's. No row, or NULL bytes: LINTEL_ENOTFOUND, unrecorded.
+     */
+    int (*sql_blob_rowf)(lintel_req *req, size_t max, void **data, size_t *len, json_t **j_row,
+                         const char *sql, const char *fmt, ...);
+
+    /*
+     * ABI 2.4 and later: append members here only, each group under a comment naming the minor
+     * that added it ("---- ABI 2.4: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.
      */

@@ -1,7 +1,7 @@
 /*
  * Compatibility profile "chililabs": seed 001's API (/register, /login, /avatar, DELETE /user,
  * /health) in its JSend and FastAPI shapes, over lintel's users, sessions and avatar storage
- * (plugins/avatars/store.c: the avatars plugin's own upload, checks and files).
+ * (plugins/avatars/store.c: the avatars plugin's own upload, checks and rows).
  */
 #include "compat.h"
 #include "store.h"
@@ -237,7 +237,6 @@ static int chili_avatar(lintel_req *req, lintel_res *res, void *state)
     lintel_media_type(lintel_req_header(req, "Content-Type"), mt, sizeof(mt));
     if (strcmp(mt, "multipart/form-data") != 0)
         return chili_no_file(res); /* FastAPI finds no form field in any other body */
-    avatars_purge(a, req);
     rc = avatars_store(a, req, res, url, sizeof(url));
     if (rc == LINTEL_EPARAM)
         return chili_no_file(res);
@@ -253,7 +252,7 @@ static int chili_avatar(lintel_req *req, lintel_res *res, void *state)
     j_data = seed_url != NULL ? json_pack("{ss}", "avatar_url", seed_url) : NULL;
     rc = j_data != NULL ? compat_jsend(res, 200, j_data) : LINTEL_ENOMEM;
     if (rc == 0) /* lintel's event, as the avatars plugin sends it; /ws/avatar maps it */
-        avatars_publish(a, req, uid, "avatar.updated", url);
+        avatars_publish(req, uid, "avatar.updated", url);
 cleanup:
     free(seed_url);
     json_decref(j_data);
@@ -370,7 +369,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         free(a);
         return rc;
     }
-    rc = avatars_setup(a, p, api);
+    rc = avatars_setup(a, p);
     if (rc == 0)
         rc = compat_profile(p, compat_chililabs_migrations, chili_render, &chili_errors,
                             chili_routes, LINTEL_COUNT(chili_routes), NULL);

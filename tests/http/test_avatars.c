@@ -5,7 +5,6 @@
 #include "lt_test.h"
 
 #include <check.h>
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -396,27 +395,90 @@ START_TEST(not_found_delete_and_auth)
 }
 END_TEST
 
-/* Files in <data_dir>/avatars, and whether any is a leftover temporary file. */
-static size_t avatar_files(const struct lt_server *s, bool *temp_seen)
+/* The avatar's caching: ETag, a year for the current versioned URL, revalidation else. */
+START_TEST(versioned_url_cached_with_etag)
 {
-    char dir[PATH_MAX + 16];
-    struct dirent *e;
-    size_t n = 0;
-    DIR *d;
+    char *a = NULL, *b = NULL, *vurl = NULL, *old = NULL, *plain, *inm = NULL, *etag = NULL;
+    const char *hdrs[2] = {NULL, NULL};
+    long long ida;
+    struct lt_resp r;
 
-    snprintf(dir, sizeof(dir), "%s/avatars", s->data_dir);
-    d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    *temp_seen = false;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        if (e->d_name[0] == '.')
-            *temp_seen = true;
-        n++;
-    }
-    closedir(d);
-    return n;
+    ck_assert_int_eq(lt_register(url, "avc", PW, &a, &ida, NULL), 0);
+    ck_assert_int_eq(lt_register(url, "avc", PW, &b, NULL, NULL), 0);
+    ck_assert_int_eq(put_raw(url, a, "image/png", png, sizeof(png), &r), 200);
+    old = fmt("%s", json_string_value(json_object_get(r.j_body, "avatar_url")));
+    lt_resp_clear(&r);
+    ck_assert_int_eq(put_raw(url, a, "image/jpeg", jpeg, jpeg_len, &r), 200);
+    vurl = fmt("%s", json_string_value(json_object_get(r.j_body, "avatar_url")));
+    lt_resp_clear(&r);
+    ck_assert_str_ne(old, vurl);
+    ck_assert_int_eq(lt_request(url, "GET", vurl, b, NULL, NULL, 0, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(lt_header(&r, "Cache-Control"), "private, max-age=31536000, immutable");
+    ck_assert_ptr_nonnull(lt_header(&r, "ETag"));
+    etag = fmt("%s", lt_header(&r, "ETag"));
+    ck_assert_int_eq(etag[0], '"');
+    lt_resp_clear(&r);
+    /* the unversioned URL and a stale version: the same ETag, but revalidated every time */
+    plain = fmt("/api/users/%lld/avatar", ida);
+    ck_assert_int_eq(lt_request(url, "GET", plain, b, NULL, NULL, 0, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(lt_header(&r, "Cache-Control"), "private, no-cache");
+    ck_assert_str_eq(lt_header(&r, "ETag"), etag);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_request(url, "GET", old, b, NULL, NULL, 0, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(lt_header(&r, "Cache-Control"), "private, no-cache");
+    ck_assert_uint_eq(r.len, jpeg_len); /* the current bytes */
+    lt_resp_clear(&r);
+    /* If-None-Match with the ETag (alone, weak, in a list): 304 without a body */
+    inm = fmt("If-None-Match: \"x\", W/%s", etag);
+    hdrs[0] = inm;
+    ck_assert_int_eq(lt_request(url, "GET", vurl, b, NULL, NULL, 0, hdrs, &r), 0);
+    ck_assert_int_eq(r.status, 304);
+    ck_assert_uint_eq(r.len, 0);
+    ck_assert_str_eq(lt_header(&r, "ETag"), etag);
+    lt_resp_clear(&r);
+    /* another ETag: the image */
+    hdrs[0] = "If-None-Match: \"1-1\"";
+    ck_assert_int_eq(lt_request(url, "GET", plain, b, NULL, NULL, 0, hdrs, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.len, jpeg_len);
+    lt_resp_clear(&r);
+    /* a new upload gives a new ETag: the old one no longer matches */
+    ck_assert_int_eq(put_raw(url, a, "image/png", png, sizeof(png), NULL), 200);
+    hdrs[0] = inm;
+    ck_assert_int_eq(lt_request(url, "GET", plain, b, NULL, NULL, 0, hdrs, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_ne(lt_header(&r, "ETag"), etag);
+    lt_resp_clear(&r);
+    /* v that is not a positive integer: 422 naming it */
+    ck_assert_int_eq(get_status(url, "/api/users/me/avatar?v=abc", a), 422);
+    free(plain);
+    free(inm);
+    free(etag);
+    free(old);
+    free(vurl);
+    free(a);
+    free(b);
+}
+END_TEST
+
+/* One value the sqlite3 shell prints for sql on the server's database (malloc'd, no newline). */
+static char *db_value(const struct lt_server *s, const char *sql)
+{
+    char cmd[PATH_MAX + 512], line[4096];
+    FILE *f;
+
+    snprintf(cmd, sizeof(cmd), "sqlite3 -readonly '%s/lintel.db' \"%s\"", s->data_dir, sql);
+    f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    line[0] = '\0';
+    if (fgets(line, sizeof(line), f) == NULL)
+        line[0] = '\0';
+    ck_assert_int_eq(pclose(f), 0);
+    line[strcspn(line, "\n")] = '\0';
+    return strdup(line);
 }
 
 START_TEST(size_limit_and_storage)
@@ -425,9 +487,8 @@ START_TEST(size_limit_and_storage)
     unsigned char big[101];
     struct lt_server s;
     struct stat st;
-    char *a = NULL, *file, *body;
+    char *a = NULL, *file, *body, *sql, *hex;
     long long ida;
-    bool temp;
     size_t n;
 
     ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
@@ -440,13 +501,16 @@ START_TEST(size_limit_and_storage)
     ck_assert_int_eq(put_raw(s.url, a, "multipart/form-data; boundary=XyZb0undary", body, n, NULL),
                      413);
     free(body);
-    /* Stored under the user's id, private, with no temporary file left behind. */
-    file = fmt("%s/avatars/%lld", s.data_dir, ida);
-    ck_assert_int_eq(stat(file, &st), 0);
-    ck_assert_int_eq(st.st_size, (long)sizeof(png));
-    ck_assert_int_eq(st.st_mode & 0777, 0600);
-    ck_assert_uint_eq(avatar_files(&s, &temp), 1);
-    ck_assert(!temp);
+    /* The bytes are in the database, the one file a backup copies; nothing beside it. */
+    sql = fmt("SELECT hex(image) FROM avatars WHERE user_id = %lld", ida);
+    hex = db_value(&s, sql);
+    ck_assert_uint_eq(strlen(hex), 2 * sizeof(png));
+    for (n = 0; n < sizeof(png); n++)
+        ck_assert_int_eq(strtol((char[3]){hex[2 * n], hex[2 * n + 1], 0}, NULL, 16), png[n]);
+    file = fmt("%s/avatars", s.data_dir);
+    ck_assert_int_ne(stat(file, &st), 0);
+    free(hex);
+    free(sql);
     ck_assert_int_eq(lt_server_stop(&s), 0);
     free(file);
     free(a);
@@ -467,6 +531,7 @@ int main(void)
     }
     make_jpeg(16, 12, &jpeg, &jpeg_len);
     tcase_add_test(tc, raw_png_and_jpeg);
+    tcase_add_test(tc, versioned_url_cached_with_etag);
     tcase_add_test(tc, multipart_png_and_jpeg);
     tcase_add_test(tc, bad_content_is_415);
     tcase_add_test(tc, decoders_decide);

@@ -1,7 +1,7 @@
 /*
  * Faults a server must survive and secrets it must keep (issue 11): private data files whatever
  * the umask, the generated admin password kept out of the log, 128-character passwords of
- * 4-byte characters, populate's total deadline, no descriptor lost when fsync fails.
+ * 4-byte characters, populate's total deadline.
  */
 #include "datapoints_sim.h"
 #include "lt_test.h"
@@ -14,14 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* A real 2x2 RGB PNG (the one of test_avatars.c). */
-static const unsigned char png[] = {
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
-    0x52, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xfd,
-    0xd4, 0x9a, 0x73, 0x00, 0x00, 0x00, 0x11, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8,
-    0xcf, 0xc0, 0x00, 0x44, 0x60, 0xe2, 0x3f, 0x03, 0x00, 0x1d, 0xf0, 0x03, 0xfd, 0xa0, 0x33,
-    0x09, 0x89, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
 
 static char *slurp(const char *path)
 {
@@ -75,32 +67,6 @@ static void chmod_in(const char *dir, const char *name, mode_t mode)
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     chmod(path, mode); /* the file may not exist (-wal, -shm after a clean stop) */
-}
-
-/* How many descriptors of process pid refer to a file whose path contains part. */
-static int count_fds(pid_t pid, const char *part)
-{
-    char path[64], link[PATH_MAX + 64], target[PATH_MAX];
-    struct dirent *e;
-    ssize_t len;
-    DIR *d;
-    int n = 0;
-
-    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-    d = opendir(path);
-    ck_assert_ptr_nonnull(d);
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(link, sizeof(link), "%s/%s", path, e->d_name);
-        len = readlink(link, target, sizeof(target) - 1);
-        if (len <= 0)
-            continue;
-        target[len] = '\0';
-        n += strstr(target, part) != NULL;
-    }
-    closedir(d);
-    return n;
 }
 
 static long login(const char *url, const char *user, const char *pw)
@@ -251,48 +217,6 @@ START_TEST(populate_has_a_total_deadline)
 END_TEST
 
 /*
- * Item 11: a failing fsync of an avatar loses no descriptor. tests/http/lt_fault.c makes fsync
- * of the avatars' temporary files fail with EIO (LD_PRELOAD: the only way to make a real disk
- * refuse fsync without root-only device-mapper tricks).
- */
-START_TEST(avatar_fsync_failure_keeps_no_descriptor)
-{
-    const char *lib = getenv("LINTEL_TEST_FAULT_LIB");
-    const char *asan = getenv("ASAN_OPTIONS");
-    char preload[PATH_MAX + 16], asan_opts[512];
-    const char *env[] = {preload, asan_opts, NULL};
-    struct lt_server s;
-    struct lt_resp r;
-    char *token = NULL;
-    int i;
-
-    ck_assert_ptr_nonnull(lib);
-    snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", lib);
-    /* a preloaded library comes before the ASan runtime; that is fine for this one */
-    snprintf(asan_opts, sizeof(asan_opts), "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
-             asan != NULL ? asan : "", asan != NULL ? ":" : "");
-    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
-    ck_assert_int_eq(lt_register(s.url, "fsync", "password-of-fsync", &token, NULL, NULL), 0);
-    ck_assert_int_eq(lt_request(s.url, "PUT", "/api/users/me/avatar", token, "image/png",
-                                (const char *)png, sizeof(png), NULL, &r),
-                     0);
-    ck_assert_int_ge(r.status, 500); /* the disk refused: a server error, and nothing stored */
-    lt_resp_clear(&r);
-    for (i = 0; i < 20; i++) {
-        ck_assert_int_eq(lt_request(s.url, "PUT", "/api/users/me/avatar", token, "image/png",
-                                    (const char *)png, sizeof(png), NULL, &r),
-                         0);
-        ck_assert_int_ge(r.status, 500);
-        lt_resp_clear(&r);
-    }
-    /* each failure kept its (unlinked) temporary file open before the fix */
-    ck_assert_int_eq(count_fds(s.pid, "/avatars/."), 0);
-    free(token);
-    ck_assert_int_eq(lt_server_stop(&s), 0);
-}
-END_TEST
-
-/*
  * Bytes that are not UTF-8 in the raw path or quoted from a malformed body used to make the
  * error reply itself fail (jansson refuses such strings): 500 instead of the 4xx. Found by
  * tests/fuzz (route and json harnesses).
@@ -379,7 +303,6 @@ int main(void)
     tcase_add_test(tc, data_files_private_and_admin_password_kept_out_of_the_log);
     tcase_add_test(tc, password_of_128_four_byte_characters);
     tcase_add_test(tc, populate_has_a_total_deadline);
-    tcase_add_test(tc, avatar_fsync_failure_keeps_no_descriptor);
     tcase_add_test(tc, raw_bytes_that_are_not_utf8_get_a_4xx);
     tcase_add_test(tc, forged_form_failures_do_not_lock_the_app_out);
     suite_add_tcase(s, tc);

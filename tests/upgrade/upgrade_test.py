@@ -200,7 +200,7 @@ def png(w, h):
 # ---- filling the baseline ------------------------------------------------------------------
 
 def fill(url):
-    """Writes users of both roles, numbers, tasks, data points, an avatar, sessions and refresh
+    """Writes users of both roles, numbers, tasks, data points, avatars, sessions and refresh
     tokens through the baseline's API; returns what the later checks need."""
     st = {}
     admin = ok(url, "POST", "/api/auth/login", body={"username": "admin", "password": ADMIN_PW})
@@ -243,11 +243,15 @@ def fill(url):
     ok(url, "POST", "/api/datapoints", st["admin"], points, want=201)
     ok(url, "POST", "/api/datapoints/populate?count=3", st["admin"], want=201)
 
-    # an avatar
-    st["avatar"] = png(3, 2)
-    status, j = req(url, "PUT", "/api/users/me/avatar", ann, st["avatar"], ctype="image/png")
-    if status not in (200, 201):
-        fail("PUT avatar: %d %r" % (status, j))
+    # avatars (0.1.0 keeps them as files under <data_dir>/avatars): ann's, bob's, and dee's,
+    # whose account goes below (its file is then an orphan the baseline has not removed yet)
+    st["avatars"] = {}
+    for name, (w, h) in (("ann", (3, 2)), ("bob", (5, 4)), ("dee", (2, 7))):
+        st["avatars"][name] = png(w, h)
+        status, j = req(url, "PUT", "/api/users/me/avatar", users[name]["token"],
+                        st["avatars"][name], ctype="image/png")
+        if status not in (200, 201):
+            fail("PUT avatar of %s: %d %r" % (name, status, j))
 
     # sessions: one kept as is, one rotated once (the old refresh token is then used), one
     # logged out; dee deletes her account
@@ -277,9 +281,31 @@ def reads(url, st):
     for name in ("ann", "bob", "cid", "dee"):
         out["admin /api/users/%d" % u[name]["id"]] = req(url, "GET", "/api/users/%d" % u[name]["id"],
                                                         st["admin"])
-    s, body = req(url, "GET", "/api/users/%d/avatar" % u["ann"]["id"], u["cid"]["token"], raw=True)
-    out["avatar"] = (s, hashlib.sha256(body).hexdigest())
+    for name in ("ann", "bob"):
+        s, body = req(url, "GET", "/api/users/%d/avatar" % u[name]["id"], u["cid"]["token"],
+                      raw=True)
+        out["avatar " + name] = (s, hashlib.sha256(body).hexdigest())
     return out
+
+
+def avatar_checks(data_dir, st, where):
+    """Since core/0030 the avatars' bytes are in the database, the same bytes the baseline
+    stored as files, and the files (a deleted account's included) are gone."""
+    db = sqlite3.connect(os.path.join(data_dir, "lintel.db"))
+    try:
+        rows = dict(db.execute("SELECT user_id, image FROM avatars").fetchall())
+        orphans = db.execute("SELECT count(*) FROM avatar_orphans").fetchone()[0]
+    finally:
+        db.close()
+    u = st["users"]
+    want = {u[n]["id"]: st["avatars"][n] for n in ("ann", "bob")}
+    if rows != want:
+        fail("%s: avatars in the database %r, not the uploaded bytes of ann and bob %r"
+             % (where, {k: len(v) for k, v in rows.items()}, {k: len(v) for k, v in want.items()}))
+    if orphans != 0 or os.path.exists(os.path.join(data_dir, "avatars")):
+        fail("%s: %d files still to remove, %s/avatars holds %r" % (
+            where, orphans, data_dir, os.listdir(os.path.join(data_dir, "avatars"))
+            if os.path.isdir(os.path.join(data_dir, "avatars")) else None))
 
 
 def same(old, new, where, added):
@@ -461,6 +487,12 @@ def main():
             if "[{" not in json.dumps(before[key][1]).replace(" ", ""):
                 fail("the baseline's %s lists nothing: %r" % (key, before[key][1]))
         old.stop()
+        files = set(os.listdir(os.path.join(data, "avatars")))
+        kept = {str(st["users"][n]["id"]) for n in ("ann", "bob")}
+        if not kept <= files <= kept | {str(st["users"]["dee"]["id"])}:
+            fail("the baseline's avatar files are %r (the import would prove nothing)" % files)
+        log("the baseline stored %d avatar files%s" % (len(files), ", a deleted account's among "
+            "them" if len(files) > len(kept) else ""))
         pristine = os.path.join(tmp, "pristine")
         shutil.copytree(data, pristine)
         old_applied = applied(data)
@@ -512,6 +544,7 @@ def main():
             fail("/health says %r, lintel version %r" % (health["version"], version))
         new.stop()
         db_checks(data)
+        avatar_checks(data, st, "upgraded")
         # the upgraded schema is the schema a new database gets
         fresh = os.path.join(tmp, "fresh")
         os.makedirs(fresh, mode=0o700)
@@ -555,6 +588,7 @@ def main():
             if applied(d) != applied(data) or schema(d) - extra != schema(fresh):
                 fail("the restart after kill -9 in %s did not finish the migrations" % mid)
             db_checks(d)
+            avatar_checks(d, st, "kill -9 in " + mid)
             log("kill -9 inside %s: the restart finished it, nothing lost" % mid)
 
         # 4. the baseline's example plugin on this host: loaded or refused by name, no crash
