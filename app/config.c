@@ -113,6 +113,10 @@ static const struct config_key config_keys[] = {
     {"forgot_max_email", CT_UINT, O(forgot_max_email), 0, 100000000, "3", NULL, false},
     {"forgot_max_ip", CT_UINT, O(forgot_max_ip), 0, 100000000, "10", NULL, false},
     {"cleanup_interval", CT_UINT, O(cleanup_interval), 1, 86400, "3600", NULL, false},
+    /* the per-user request rate limit (docs/auth.md "Request rate limit") */
+    {"rate_limit", CT_UINT, O(rate_limit), 0, 1000000000, "0", NULL, false},
+    {"rate_limit_window", CT_UINT, O(rate_limit_window), 1, 86400, "60", NULL, false},
+    {"rate_limit_table", CT_UINT, O(rate_limit_table), 8, 16777216, "8192", NULL, false},
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -93,6 +93,10 @@ struct config {
     unsigned forgot_max_email;   /* forgot_max_email: reset requests/address/hour, 3         */
     unsigned forgot_max_ip;      /* forgot_max_ip: reset requests/client/hour, 10            */
     unsigned cleanup_interval;   /* cleanup_interval: seconds between cleanups, 3600         */
+    /* the per-user request rate limit (docs/auth.md "Request rate limit") */
+    unsigned rate_limit;        /* rate_limit: requests per window and user/client, 0 = off */
+    unsigned rate_limit_window; /* rate_limit_window: seconds, 60                           */
+    unsigned rate_limit_table;  /* rate_limit_table: users/clients tracked at once, 8192    */
 };
 
 /*

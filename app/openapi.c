@@ -182,6 +182,22 @@ static json_t *openapi_components(bool jsend)
         "string", "WWW-Authenticate", "description", "Bearer, or Bearer error=\"invalid_token\".",
         "schema", "type", "string", "Retry-After", "description",
         "Seconds to wait before trying again.", "schema", "type", "string");
+    /* With rate_limit set, on every reply (docs/auth.md "Request rate limit"). */
+    if (j_comp != NULL) {
+        json_t *j_headers = json_object_get(j_comp, "headers");
+        json_object_set_new(
+            j_headers, "RateLimit",
+            json_pack("{ss s{ss}}", "description",
+                      "Only with rate_limit set: \"user\" or \"client\" (the partition "
+                      "counted), r requests left in the window, t seconds until it ends "
+                      "(draft-ietf-httpapi-ratelimit-headers-10), e.g. \"user\";r=42;t=17.",
+                      "schema", "type", "string"));
+        json_object_set_new(j_headers, "RateLimit-Policy",
+                            json_pack("{ss s{ss}}", "description",
+                                      "Only with rate_limit set: q requests per w seconds, e.g. "
+                                      "\"user\";q=600;w=60. Over it: 429 with Retry-After.",
+                                      "schema", "type", "string"));
+    }
     return j_comp;
 }
 

@@ -12,6 +12,7 @@
 #include "http_error.h"
 #include "json_out.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "router.h"
 
 #include <arpa/inet.h>
@@ -40,6 +41,7 @@ static struct server_upgrade **server_upgrades; /* owned copies, kept for the pr
 static size_t server_nupgrades;
 
 static struct MHD_Daemon *server_daemon;
+static struct ratelimit *server_limiter; /* NULL: rate_limit 0, no limit and no headers */
 static const struct config *server_cfg;
 static char *server_tls_key, *server_tls_cert;
 static struct timespec server_started;
@@ -500,8 +502,8 @@ static int server_add_headers(struct server_call *call, struct MHD_Response *res
         ok &= MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin) == MHD_YES;
         ok &= MHD_add_response_header(
                   resp, "Access-Control-Expose-Headers",
-                  "X-Request-Id, X-Response-Time, WWW-Authenticate, Retry-After, Location") ==
-              MHD_YES;
+                  "X-Request-Id, X-Response-Time, WWW-Authenticate, Retry-After, Location, "
+                  "RateLimit, RateLimit-Policy") == MHD_YES;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     access_log_ms((long long)(t1.tv_sec - call->t0.tv_sec) * 1000000000LL +
@@ -598,7 +600,7 @@ static enum MHD_Result server_upgrade(struct server_call *call)
  * The first call, headers only: request id, route, 404/405/OPTIONS, the route's size limit,
  * authentication. Returns 1 when the body is to be read, else 0 with a reply (or rc < 0).
  */
-static int server_decide(struct server_call *call, bool *upgrade)
+static int server_decide_request(struct server_call *call, bool *upgrade)
 {
     struct lintel_req *req = &call->req;
     const char *up = server_header(req, "Upgrade");
@@ -655,6 +657,68 @@ static int server_decide(struct server_call *call, bool *upgrade)
     }
     rc = server_check_length(call);
     return rc != 0 ? rc : 1;
+}
+
+/*
+ * The request rate limit (docs/auth.md "Request rate limit"): counts this request against its
+ * user when it carries a valid token for a route that needs one, else against its client
+ * address, and sets the RateLimit / RateLimit-Policy fields of
+ * draft-ietf-httpapi-ratelimit-headers-10. LINTEL_ERATELIMIT (a 429 with Retry-After that
+ * replaces whatever else was decided) when over the limit.
+ */
+static int server_rate_limit(struct lintel_req *req)
+{
+    struct ratelimit_verdict v;
+    struct lintel_res *res = &req->res;
+    struct timespec now;
+    const char *policy = req->user_id > 0 ? "user" : "client";
+    char key[sizeof(req->client_addr) + 2], value[96], detail[160];
+    int rc;
+
+    if (req->user_id > 0)
+        snprintf(key, sizeof(key), "u:%lld", req->user_id);
+    else
+        snprintf(key, sizeof(key), "a:%s", req->client_addr);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ratelimit_take(server_limiter, key, (long long)now.tv_sec, &v);
+    snprintf(value, sizeof(value), "\"%s\";q=%u;w=%u", policy, v.limit, v.window);
+    rc = host_res_put_header(res, "RateLimit-Policy", value);
+    snprintf(value, sizeof(value), "\"%s\";r=%u;t=%lld", policy, v.remaining, v.reset);
+    if (rc == 0)
+        rc = host_res_put_header(res, "RateLimit", value);
+    if (rc != 0 || !v.limited)
+        return rc;
+    snprintf(value, sizeof(value), "%lld", v.reset);
+    rc = host_res_put_header(res, "Retry-After", value);
+    if (rc != 0)
+        return rc;
+    /* The 429 replaces the error decided so far (a 401, a 404): forget it. */
+    free(res->err_detail);
+    res->err_detail = NULL;
+    res->err_rc = 0;
+    res->err_weak = false;
+    json_decref(res->j_errors);
+    res->j_errors = NULL;
+    res->errors_weak = false;
+    snprintf(detail, sizeof(detail),
+             "Too many requests: at most %u every %u seconds for each %s; try again in %lld "
+             "seconds.",
+             v.limit, v.window, req->user_id > 0 ? "user" : "client address", v.reset);
+    return host_res_record(res, LINTEL_ERATELIMIT, NULL, detail, false);
+}
+
+static int server_decide(struct server_call *call, bool *upgrade)
+{
+    int rc = server_decide_request(call, upgrade);
+    int limited;
+
+    if (server_limiter == NULL)
+        return rc;
+    limited = server_rate_limit(&call->req);
+    if (limited == 0)
+        return rc;
+    *upgrade = false;
+    return limited;
 }
 
 /* Appends a piece of the body; past the limit the rest is dropped and the reply is a 413. */
@@ -887,6 +951,16 @@ int server_start(const struct config *cfg, char **err)
         ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, server_tls_cert};
     }
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    if (cfg->rate_limit > 0) {
+        server_limiter =
+            ratelimit_new(cfg->rate_limit, cfg->rate_limit_window, cfg->rate_limit_table);
+        if (server_limiter == NULL) {
+            rc = LINTEL_ENOMEM;
+            *err = fmt_alloc("server: no memory for the rate limit table (rate_limit_table %u)",
+                             cfg->rate_limit_table);
+            goto cleanup;
+        }
+    }
     errno = 0;
     server_daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, server_access, NULL,
                                      MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
@@ -951,6 +1025,8 @@ void server_release(void)
     free(server_tls_key);
     free(server_tls_cert);
     server_tls_key = server_tls_cert = NULL;
+    ratelimit_free(server_limiter);
+    server_limiter = NULL;
 }
 
 long long server_uptime(void)

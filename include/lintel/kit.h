@@ -180,6 +180,30 @@ static inline int lintel_delete_owned(lintel_req *req, lintel_res *res, const ch
     return rc;
 }
 
+/*
+ * The hash of a new password with the server's scheme at cost (the plugin's setting
+ * "password_cost"): in the host's CPU-heavy gate and before any write transaction, so no lock
+ * waits on it. *j_hash (new reference) holds it; *hash is borrowed from it. 0, or the gate's
+ * LINTEL_EUNAVAIL (recorded) or the statement's failure.
+ */
+static inline int lintel_password_hash_new(lintel_req *req, const char *password, long long cost,
+                                           json_t **j_hash, const char **hash)
+{
+    int rc;
+
+    *j_hash = NULL;
+    *hash = NULL;
+    rc = lintel_api->heavy_begin(req);
+    if (rc != 0)
+        return rc;
+    rc = lintel_api->sql_rowf(req, j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI",
+                              password, (json_int_t)cost);
+    lintel_api->heavy_end(req);
+    if (rc == 0)
+        *hash = json_string_value(json_object_get(*j_hash, "h"));
+    return rc == 0 && *hash == NULL ? LINTEL_EINTERNAL : rc;
+}
+
 /* Registers every migration of list (embedded by lintel_embed_sql) with the host. */
 static inline int lintel_migrations(lintel_plugin *p, const struct lintel_embedded_sql *list)
 {

@@ -145,7 +145,8 @@ int account_reset(lintel_req *req, lintel_res *res, void *state)
     json_t *j_body = NULL, *j_tok = NULL, *j_rule = NULL, *j_hash = NULL;
     json_int_t uid;
     long long changes = 0;
-    int rc, heavy = 0;
+    const char *hash = NULL;
+    int rc;
 
     rc = account_need_mail(a, res);
     if (rc == 0)
@@ -170,14 +171,7 @@ int account_reset(lintel_req *req, lintel_res *res, void *state)
     if (rc != 0)
         goto cleanup;
     uid = json_integer_value(json_object_get(j_tok, "user_id"));
-    rc = lintel_heavy_begin(req);
-    if (rc != 0)
-        goto cleanup;
-    heavy = 1;
-    rc = lintel_sql_rowf(req, &j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI", password,
-                         (json_int_t)a->password_cost);
-    lintel_heavy_end(req);
-    heavy = 0;
+    rc = lintel_password_hash_new(req, password, a->password_cost, &j_hash, &hash);
     if (rc != 0)
         goto cleanup;
     rc = lintel_sql_begin(req);
@@ -197,7 +191,7 @@ int account_reset(lintel_req *req, lintel_res *res, void *state)
                               " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
                               " email_verified_at = coalesce(email_verified_at,"
                               " strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) WHERE id = ?1",
-                              "IO", uid, json_object_get(j_hash, "h"));
+                              "Is", uid, hash);
     if (rc == 0)
         rc = lintel_sql_execf(req, NULL,
                               "UPDATE sessions SET ended_at = unixepoch(),"
@@ -219,8 +213,6 @@ int account_reset(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = lintel_res_empty(res, 204);
 cleanup:
-    if (heavy)
-        lintel_heavy_end(req);
     json_decref(j_hash);
     json_decref(j_rule);
     json_decref(j_tok);

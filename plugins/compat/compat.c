@@ -203,15 +203,37 @@ int compat_credentials(lintel_req *req, json_t *j_items, const char *name_key, j
     return rc;
 }
 
-int compat_signup(lintel_req *req, lintel_res *res, const struct lintel_user_new *in,
-                  const char *taken, json_t **j_user)
+int compat_signup(lintel_req *req, lintel_res *res, const char *taken, const char *url,
+                  unsigned status, const char *const *keys)
 {
-    int rc = lintel_user_create(req, in, j_user);
+    json_t *j_items = json_array(), *j_body = NULL, *j_user = NULL, *j_out = json_object();
+    struct lintel_user_new in = {0};
+    int rc = LINTEL_ENOMEM;
 
-    if (rc == LINTEL_ECONFLICT) {
-        *j_user = NULL;
-        return compat_detail(res, 400, taken);
+    if (j_items == NULL || j_out == NULL)
+        goto cleanup;
+    if (compat_credentials(req, j_items, "username", &j_body, &in.username, &in.password) != 0) {
+        rc = compat_422_url(res, j_items, url);
+        goto cleanup;
     }
+    rc = lintel_user_create(req, &in, &j_user);
+    if (rc == LINTEL_ECONFLICT) {
+        rc = compat_detail(res, 400, taken);
+        goto cleanup;
+    }
+    if (rc != 0) /* a rule's refusal is a 422 that the profile's renderer words */
+        goto cleanup;
+    for (; *keys != NULL; keys++)
+        if (json_object_set(j_out, *keys, json_object_get(j_user, *keys)) != 0) {
+            rc = LINTEL_ENOMEM;
+            goto cleanup;
+        }
+    rc = lintel_res_json(res, status, j_out);
+cleanup:
+    json_decref(j_out);
+    json_decref(j_user);
+    json_decref(j_body);
+    json_decref(j_items);
     return rc;
 }
 
@@ -274,6 +296,22 @@ int compat_422(lintel_res *res, const json_t *j_items)
     return rc;
 }
 
+int compat_422_url(lintel_res *res, json_t *j_items, const char *url)
+{
+    json_t *j_item;
+    char link[256];
+    size_t i;
+
+    json_array_foreach(j_items, i, j_item) {
+        if (url == NULL)
+            break;
+        snprintf(link, sizeof(link), "%s%s", url,
+                 json_string_value(json_object_get(j_item, "type")));
+        json_object_set_new(j_item, "url", json_string(link));
+    }
+    return compat_422(res, j_items);
+}
+
 const char *compat_auth_reason(const json_t *j_errors)
 {
     const json_t *j_err;
@@ -333,7 +371,7 @@ int compat_rules_422(lintel_res *res, const json_t *j_errors, const char *url)
 {
     json_t *j_items = json_array();
     const json_t *j_err;
-    char msg[512], link[256];
+    char msg[512];
     size_t i;
     int rc;
 
@@ -347,13 +385,8 @@ int compat_rules_422(lintel_res *res, const json_t *j_errors, const char *url)
         snprintf(msg, sizeof(msg), "Value error, %s %s", field, message);
         compat_item(j_items, "value_error", json_pack("[ss]", "body", field), msg, NULL,
                     json_pack("{s{}}", "error"));
-        if (url != NULL) {
-            snprintf(link, sizeof(link), "%svalue_error", url);
-            json_object_set_new(json_array_get(j_items, json_array_size(j_items) - 1), "url",
-                                json_string(link));
-        }
     }
-    rc = compat_422(res, j_items);
+    rc = compat_422_url(res, j_items, url);
     json_decref(j_items);
     return rc;
 }

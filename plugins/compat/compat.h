@@ -84,12 +84,14 @@ int compat_credentials(lintel_req *req, json_t *j_items, const char *name_key, j
                        const char **name, const char **password);
 
 /*
- * A seed's signup through api->user_create: a taken name or email is answered here as
- * 400 {"detail": taken} (the seed's words) with *j_user NULL and 0 returned; a rule's refusal
- * returns LINTEL_EPARAM recorded for the profile's renderer. 0 with *j_user (new reference).
+ * A seed's signup, the whole handler: the JSON body {username, password} (a missing or
+ * mistyped field is a 422, its items with url when url is not NULL), the account made through
+ * api->user_create (a taken name: 400 {"detail": taken}, the seed's words; a rule's refusal:
+ * LINTEL_EPARAM, recorded for the profile's renderer), then status with the new user's members
+ * named in keys (NULL-terminated, e.g. "id", "username").
  */
-int compat_signup(lintel_req *req, lintel_res *res, const struct lintel_user_new *in,
-                  const char *taken, json_t **j_user);
+int compat_signup(lintel_req *req, lintel_res *res, const char *taken, const char *url,
+                  unsigned status, const char *const *keys);
 
 /*
  * The OAuth2 password form (application/x-www-form-urlencoded): username and password, an
@@ -107,6 +109,10 @@ int compat_jsend(lintel_res *res, unsigned status, const json_t *j_data);
 
 /* Writes 422 {"detail": j_items} (not stolen). */
 int compat_422(lintel_res *res, const json_t *j_items);
+
+/* compat_422 with pydantic 2.7's "url" (url + the item's type) added to every item first,
+ * as FastAPI 0.110 answers; url NULL: none. */
+int compat_422_url(lintel_res *res, json_t *j_items, const char *url);
 
 /*
  * Why the host's authentication refused, from the errors a renderer is handed: "missing",

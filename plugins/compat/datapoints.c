@@ -31,47 +31,13 @@ struct dpc {
     const char *upstream_url; /* the host's upstream_url, or NULL */
 };
 
-/* 422 with pydantic 2.7's "url" on every item, as FastAPI 0.110 answers. */
-static int dpc_422(lintel_res *res, json_t *j_items)
-{
-    json_t *j_item;
-    char url[128];
-    size_t i;
-
-    json_array_foreach(j_items, i, j_item) {
-        snprintf(url, sizeof(url), DPC_URL "%s",
-                 json_string_value(json_object_get(j_item, "type")));
-        json_object_set_new(j_item, "url", json_string(url));
-    }
-    return compat_422(res, j_items);
-}
-
 /* POST /auth/signup {username, password} -> 200 {username} */
 static int dpc_signup(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_items = json_array(), *j_body = NULL, *j_user = NULL, *j_out = NULL;
-    struct lintel_user_new in = {0};
-    int rc;
+    static const char *const keys[] = {"username", NULL};
 
     (void)state;
-    if (j_items == NULL)
-        return LINTEL_ENOMEM;
-    if (compat_credentials(req, j_items, "username", &j_body, &in.username, &in.password) != 0) {
-        rc = dpc_422(res, j_items);
-        goto cleanup;
-    }
-    /* a rule's refusal is a 422 that compat_fastapi_render words */
-    rc = compat_signup(req, res, &in, "User with this username already exists", &j_user);
-    if (rc != 0 || j_user == NULL)
-        goto cleanup;
-    j_out = json_pack("{sO}", "username", json_object_get(j_user, "username"));
-    rc = j_out != NULL ? lintel_res_json(res, 200, j_out) : LINTEL_ENOMEM;
-cleanup:
-    json_decref(j_out);
-    json_decref(j_user);
-    json_decref(j_body);
-    json_decref(j_items);
-    return rc;
+    return compat_signup(req, res, "User with this username already exists", DPC_URL, 200, keys);
 }
 
 /* POST /auth/login, the OAuth2 password form -> {access_token, refresh_token} */
@@ -86,7 +52,7 @@ static int dpc_login(lintel_req *req, lintel_res *res, void *state)
         return LINTEL_ENOMEM;
     compat_form_login(req, j_items, &j_form, &in.login, &in.password);
     if (json_array_size(j_items) > 0) {
-        rc = dpc_422(res, j_items);
+        rc = compat_422_url(res, j_items, DPC_URL);
         goto cleanup;
     }
     in.sub = in.login;
@@ -192,7 +158,7 @@ static int dpc_data(lintel_req *req, lintel_res *res, void *state)
     dpc_count(req, "skip", 0, (long long)1 << 53, j_items, &skip);
     dpc_count(req, "limit", 100, DPC_LIMIT_MAX, j_items, &limit);
     if (json_array_size(j_items) > 0) {
-        rc = dpc_422(res, j_items);
+        rc = compat_422_url(res, j_items, DPC_URL);
         goto cleanup;
     }
     rc = lintel_sql_queryf(req, &j_rows,

@@ -370,20 +370,6 @@ static int fender_me(lintel_req *req, lintel_res *res, void *state)
     return rc;
 }
 
-/* The new password's hash (*j_hash keeps it), in the host's CPU-heavy gate. */
-static int fender_hash(struct fender *f, lintel_req *req, const char *password, json_t **j_hash)
-{
-    int rc;
-
-    rc = lintel_heavy_begin(req);
-    if (rc != 0)
-        return rc;
-    rc = lintel_sql_rowf(req, j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI", password,
-                         (json_int_t)f->password_cost);
-    lintel_heavy_end(req);
-    return rc;
-}
-
 /* PATCH /api/users/me {name?, email?, password?} -> the user as GET shows it */
 static int fender_me_patch(lintel_req *req, lintel_res *res, void *state)
 {
@@ -413,10 +399,9 @@ static int fender_me_patch(lintel_req *req, lintel_res *res, void *state)
             goto cleanup;
     }
     if (password != NULL) {
-        rc = fender_hash(f, req, password, &j_hash);
+        rc = lintel_password_hash_new(req, password, f->password_cost, &j_hash, &hash);
         if (rc != 0)
             goto cleanup;
-        hash = json_string_value(json_object_get(j_hash, "h"));
     }
     rc = lintel_sql_begin(req);
     if (rc != 0)
@@ -460,33 +445,15 @@ cleanup:
 
 /*
  * DELETE /api/users/me -> 204: lintel's account deletion (the account is soft-deleted, its
- * email and hash dropped, every session ended; the trigger of 0001 drops the profile row).
+ * email and hash dropped, every session ended, the last admin kept; the trigger of 0001 drops
+ * the profile row).
  */
 static int fender_me_delete(lintel_req *req, lintel_res *res, void *state)
 {
-    long long id = lintel_req_user_id(req), changes = 0;
     int rc;
 
     (void)state;
-    rc = lintel_sql_begin(req);
-    if (rc != 0)
-        return rc;
-    /* the last admin stays, as lintel's DELETE /api/users/me keeps it */
-    rc = lintel_sql_execf(req, &changes,
-                          "UPDATE users SET deleted_at = " FENDER_NOW ", updated_at = " FENDER_NOW
-                          ", email = NULL, password_hash = '*' WHERE id = ?1 AND deleted_at IS NULL"
-                          " AND NOT (role = 'admin' AND (SELECT count(*) FROM users"
-                          " WHERE role = 'admin' AND deleted_at IS NULL) <= 1)",
-                          "I", (json_int_t)id);
-    if (rc == 0 && changes == 0)
-        rc = lintel_res_error(res, LINTEL_ECONFLICT, NULL,
-                              "This is the last admin; make another admin first");
-    if (rc == 0)
-        rc = lintel_session_end(req, id, NULL, NULL);
-    if (rc == 0)
-        rc = lintel_sql_commit(req);
-    else
-        lintel_sql_rollback(req);
+    rc = lintel_user_delete(req, lintel_req_user_id(req));
     return rc != 0 ? rc : lintel_res_empty(res, 204);
 }
 

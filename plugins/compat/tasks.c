@@ -28,33 +28,13 @@ static int tasks_unauthorized(lintel_res *res, const char *detail)
     return compat_detail(res, 401, detail);
 }
 
-/* POST /users {username, password} -> {id, username} */
+/* POST /users {username, password} -> 201 {id, username} */
 static int tasks_user_new(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_items = json_array(), *j_body = NULL, *j_user = NULL, *j_out = NULL;
-    struct lintel_user_new in = {0};
-    int rc;
+    static const char *const keys[] = {"id", "username", NULL};
 
     (void)state;
-    if (j_items == NULL)
-        return LINTEL_ENOMEM;
-    if (compat_credentials(req, j_items, "username", &j_body, &in.username, &in.password) != 0) {
-        rc = compat_422(res, j_items);
-        goto cleanup;
-    }
-    /* a rule's refusal is a 422 that compat_fastapi_render words */
-    rc = compat_signup(req, res, &in, "Username already registered", &j_user);
-    if (rc != 0 || j_user == NULL)
-        goto cleanup;
-    j_out = json_pack("{sO sO}", "id", json_object_get(j_user, "id"), "username",
-                      json_object_get(j_user, "username"));
-    rc = j_out != NULL ? lintel_res_json(res, 201, j_out) : LINTEL_ENOMEM;
-cleanup:
-    json_decref(j_out);
-    json_decref(j_user);
-    json_decref(j_body);
-    json_decref(j_items);
-    return rc;
+    return compat_signup(req, res, "Username already registered", NULL, 201, keys);
 }
 
 /* GET /users -> [{id, username}] (needs a token: the seed's public list enumerated users) */

@@ -146,25 +146,13 @@ static int users_last_admin(lintel_req *req, lintel_res *res, long long id)
     return rc;
 }
 
-/*
- * Hashes c's new password, if any, into c->hash (*j_hash keeps it; new reference): between the
- * host's heavy_begin and heavy_end, and before any write transaction, so no lock waits on it.
- */
+/* Hashes c's new password, if any, into c->hash (*j_hash keeps it; new reference). */
 static int users_hash(struct users *u, lintel_req *req, struct users_change *c, json_t **j_hash)
 {
-    int rc;
-
     *j_hash = NULL;
     if (c->password == NULL)
         return 0;
-    rc = lintel_heavy_begin(req);
-    if (rc != 0)
-        return rc;
-    rc = lintel_sql_rowf(req, j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI", c->password,
-                         (json_int_t)u->password_cost);
-    lintel_heavy_end(req);
-    c->hash = json_string_value(json_object_get(*j_hash, "h"));
-    return rc == 0 && c->hash == NULL ? LINTEL_EINTERNAL : rc;
+    return lintel_password_hash_new(req, c->password, u->password_cost, j_hash, &c->hash);
 }
 
 /* Applies c to user id in the open transaction and returns the user (*j_user new ref). */
@@ -345,30 +333,12 @@ cleanup:
     return rc;
 }
 
-/* Soft-deletes id: username kept (reserved), email and hash dropped, every session ended. */
+/* Deletes account id with the host's account deletion (the last admin stays): 204. */
 static int users_delete_id(lintel_req *req, lintel_res *res, long long id)
 {
-    long long changes = 0;
-    int rc;
+    int rc = lintel_user_delete(req, id);
 
-    rc = lintel_sql_begin(req);
-    if (rc != 0)
-        return rc;
-    rc = users_last_admin(req, res, id);
-    if (rc == 0)
-        rc = lintel_sql_execf(
-            req, &changes,
-            "UPDATE users SET deleted_at = " USERS_NOW ", updated_at = " USERS_NOW
-            ", email = NULL, password_hash = '*' WHERE id = ?1 AND deleted_at IS NULL",
-            "I", (json_int_t)id);
-    if (rc == 0 && changes == 0)
-        rc = users_not_found(res);
-    if (rc == 0)
-        rc = lintel_session_end(req, id, NULL, NULL);
-    rc = users_finish(req, rc);
-    if (rc == 0)
-        rc = lintel_res_empty(res, 204);
-    return rc;
+    return rc != 0 ? rc : lintel_res_empty(res, 204);
 }
 
 /* DELETE /api/users/me */

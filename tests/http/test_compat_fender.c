@@ -247,6 +247,19 @@ START_TEST(auth_errors_and_logout)
 }
 END_TEST
 
+/* DELETE /api/users/me is the host's account deletion: the last admin stays, in the seed's shape.
+ */
+START_TEST(delete_keeps_last_admin)
+{
+    char *admin = NULL;
+
+    ck_assert_int_eq(lt_login(srv.url, "admin", LT_ADMIN_PASSWORD, NULL, &admin, NULL), 0);
+    expect("DELETE", "/api/users/me", admin, NULL, 409,
+           "{\"detail\":\"This is the last admin; make another admin first\"}");
+    free(admin);
+}
+END_TEST
+
 START_TEST(patch_rules)
 {
     struct lt_resp r;
@@ -361,6 +374,7 @@ static Suite *fender_suite(void)
     tcase_add_test(tc, register_and_login_errors);
     tcase_add_test(tc, auth_errors_and_logout);
     tcase_add_test(tc, patch_rules);
+    tcase_add_test(tc, delete_keeps_last_admin);
     suite_add_tcase(s, tc);
     tc = tcase_create("import");
     tcase_set_timeout(tc, 120);
