@@ -778,8 +778,8 @@ static int host_req_id(lintel_req *req, const char *name, const char *what, long
     return 0;
 }
 
-static int host_res_list(lintel_res *res, const json_t *j_items, long long total, long long limit,
-                         long long offset)
+int host_res_page(lintel_res *res, const json_t *j_items, long long total, long long limit,
+                  long long offset, bool keyset, const char *next)
 {
     json_t *j_body;
     int rc;
@@ -789,11 +789,22 @@ static int host_res_list(lintel_res *res, const json_t *j_items, long long total
     /* O only takes a reference for the envelope's lifetime; j_items is never modified. */
     j_body = json_pack("{sOsIsIsI}", "items", (json_t *)j_items, "total", (json_int_t)total,
                        "limit", (json_int_t)limit, "offset", (json_int_t)offset);
+    if (j_body != NULL && keyset &&
+        json_object_set_new(j_body, "next", next != NULL ? json_string(next) : json_null()) != 0) {
+        json_decref(j_body);
+        j_body = NULL;
+    }
     if (j_body == NULL)
         return LINTEL_ENOMEM;
     rc = host_res_json(res, 200, j_body);
     json_decref(j_body);
     return rc;
+}
+
+static int host_res_list(lintel_res *res, const json_t *j_items, long long total, long long limit,
+                         long long offset)
+{
+    return host_res_page(res, j_items, total, limit, offset, false, NULL);
 }
 
 /* ---- CPU-heavy work ---- */
@@ -913,6 +924,8 @@ void host_api_bind(const struct lintel_api *upper)
     host_table.event_user = upper->event_user;
     host_table.sql_exec_blob = upper->sql_exec_blob;
     host_table.sql_blob_rowf = upper->sql_blob_rowf;
+    host_table.sql_page = upper->sql_page;
+    host_table.req_time = upper->req_time;
 }
 
 const struct lintel_api *host_api(void)

@@ -96,6 +96,13 @@ int host_sql_exec_blob(struct lintel_req *req, const char *sql, const json_t *j_
 int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_params, size_t max,
                       void **data, size_t *len, json_t **j_row);
 
+/*
+ * The list envelope {"items", "total", "limit", "offset"} (api->res_list), with keyset also
+ * "next": the cursor text, or null when next is NULL.
+ */
+int host_res_page(lintel_res *res, const json_t *j_items, long long total, long long limit,
+                  long long offset, bool keyset, const char *next);
+
 /* Rolls back a transaction the handler left open, frees params, claims, body, errors. */
 void host_req_release(struct lintel_req *req);
 

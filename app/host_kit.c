@@ -7,6 +7,7 @@
 #include "config.h"
 #include "events.h"
 #include "host_api.h"
+#include "host_list.h"
 #include "http_error.h"
 #include "lintel_ext.h"
 #include "log.h"
@@ -432,13 +433,18 @@ int host_kit_res_rowf(lintel_req *req, lintel_res *res, unsigned status, const c
     return rc;
 }
 
-/* One paged list: total from total_sql (or a count over sql), then the page, then the envelope. */
+/*
+ * One paged list: total from total_sql (or a count over sql), then the page, then the envelope.
+ * With list (a keyset list, api->sql_page) the page is sorted and continued as the request
+ * asks, one row more is read to know whether another page follows, and the envelope gets next.
+ */
 static int host_kit_listv(lintel_req *req, lintel_res *res, const char *sql, const char *total_sql,
-                          const char *fmt, va_list ap)
+                          const struct lintel_list *list, const char *fmt, va_list ap)
 {
     const struct lintel_api *api = host_api();
+    struct host_list_page pg = {0};
     json_t *j_params, *j_items = NULL, *j_total = NULL;
-    char *count_sql = NULL, *page_sql = NULL;
+    char *count_sql = NULL, *page_sql = NULL, *next = NULL;
     long long limit, offset;
     size_t n;
     int rc;
@@ -448,26 +454,38 @@ static int host_kit_listv(lintel_req *req, lintel_res *res, const char *sql, con
         return host_res_record(res, LINTEL_EINTERNAL, NULL, NULL, true);
     n = json_array_size(j_params);
     rc = api->req_page(req, &limit, &offset);
+    if (rc == 0 && list != NULL)
+        rc = host_list_begin(req, list, &pg);
     if (rc != 0)
         goto cleanup;
     if (total_sql == NULL && asprintf(&count_sql, "SELECT count(*) AS total FROM (%s)", sql) < 0)
         count_sql = NULL;
-    if (asprintf(&page_sql, "%s LIMIT ?%zu OFFSET ?%zu", sql, n + 1, n + 2) < 0)
+    if (list != NULL)
+        page_sql = NULL; /* built below, after the total: it appends the cursor's parameters */
+    else if (asprintf(&page_sql, "%s LIMIT ?%zu OFFSET ?%zu", sql, n + 1, n + 2) < 0)
         page_sql = NULL;
-    if ((total_sql == NULL && count_sql == NULL) || page_sql == NULL) {
+    if ((total_sql == NULL && count_sql == NULL) || (list == NULL && page_sql == NULL)) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
     rc = api->sql_row(req, total_sql != NULL ? total_sql : count_sql, j_params, &j_total);
-    if (rc == 0 && (json_array_append_new(j_params, json_integer((json_int_t)limit)) != 0 ||
-                    json_array_append_new(j_params, json_integer((json_int_t)offset)) != 0))
+    if (rc == 0 && list != NULL && (page_sql = host_list_sql(list, &pg, j_params, &n)) == NULL)
+        rc = LINTEL_ENOMEM;
+    /* a keyset page reads one row more: whether it is there says whether a next page is */
+    if (rc == 0 &&
+        (json_array_append_new(j_params, json_integer((json_int_t)limit + (list != NULL))) != 0 ||
+         json_array_append_new(j_params, json_integer((json_int_t)offset)) != 0))
         rc = LINTEL_ENOMEM;
     if (rc == 0)
         rc = api->sql_query(req, page_sql, j_params, &j_items);
+    if (rc == 0 && list != NULL)
+        rc = host_list_next(req, &pg, j_items, limit, &next);
     if (rc == 0)
-        rc = api->res_list(res, j_items, json_integer_value(json_object_get(j_total, "total")),
-                           limit, offset);
+        rc = host_res_page(res, j_items, json_integer_value(json_object_get(j_total, "total")),
+                           limit, offset, list != NULL, next);
 cleanup:
+    host_list_end(&pg);
+    free(next);
     free(count_sql);
     free(page_sql);
     json_decref(j_total);
@@ -482,7 +500,7 @@ int host_kit_sql_list(lintel_req *req, lintel_res *res, const char *sql, const c
     int rc;
 
     va_start(ap, fmt);
-    rc = host_kit_listv(req, res, sql, NULL, fmt, ap);
+    rc = host_kit_listv(req, res, sql, NULL, NULL, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -494,7 +512,21 @@ int host_kit_sql_list_total(lintel_req *req, lintel_res *res, const char *sql,
     int rc;
 
     va_start(ap, fmt);
-    rc = host_kit_listv(req, res, sql, total_sql, fmt, ap);
+    rc = host_kit_listv(req, res, sql, total_sql, NULL, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int host_kit_sql_page(lintel_req *req, lintel_res *res, const struct lintel_list *list,
+                      const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    if (list == NULL || list->sql == NULL || list->sorts == NULL || list->sorts[0].name == NULL)
+        return host_res_record(res, LINTEL_EINTERNAL, NULL, NULL, true);
+    va_start(ap, fmt);
+    rc = host_kit_listv(req, res, list->sql, list->total_sql, list, fmt, ap);
     va_end(ap);
     return rc;
 }

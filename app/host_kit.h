@@ -53,6 +53,8 @@ int host_kit_sql_execf(lintel_req *req, long long *changes, const char *sql, con
 int host_kit_sql_list(lintel_req *req, lintel_res *res, const char *sql, const char *fmt, ...);
 int host_kit_sql_list_total(lintel_req *req, lintel_res *res, const char *sql,
                             const char *total_sql, const char *fmt, ...);
+int host_kit_sql_page(lintel_req *req, lintel_res *res, const struct lintel_list *list,
+                      const char *fmt, ...);
 int host_kit_res_rowf(lintel_req *req, lintel_res *res, unsigned status, const char *what,
                       const char *sql, const char *fmt, ...);
 int host_kit_sql_exec_blob(lintel_req *req, long long *changes, const void *data, size_t len,

@@ -10,6 +10,7 @@
 #include "host_account.h"
 #include "host_api.h"
 #include "host_kit.h"
+#include "host_list.h"
 #include "http_client.h"
 #include "import_cli.h"
 #include "keys_cli.h"
@@ -208,6 +209,8 @@ static int main_prepare(struct main_state *st)
                                              .event_user = host_kit_event_user,
                                              .sql_exec_blob = host_kit_sql_exec_blob,
                                              .sql_blob_rowf = host_kit_sql_blob_rowf,
+                                             .sql_page = host_kit_sql_page,
+                                             .req_time = host_list_req_time,
                                              .login = host_account_login,
                                              .user_create = host_account_user_create,
                                              .session_start = host_account_session_start,

@@ -70,7 +70,8 @@ static const struct {
              "\"required\":[\"items\",\"total\",\"limit\",\"offset\"],\"properties\":{"
              "\"items\":{\"type\":\"array\"},\"total\":{\"type\":\"integer\",\"minimum\":0},"
              "\"limit\":{\"type\":\"integer\",\"minimum\":0},\"offset\":{\"type\":\"integer\","
-             "\"minimum\":0}}}"},
+             "\"minimum\":0},\"next\":{\"type\":[\"string\",\"null\"],\"description\":\"Keyset "
+             "lists: the cursor of the next page (after=...), null on the last\"}}}"},
     {"User",
      "{\"type\":\"object\",\"description\":\"A user; never a password hash. Lists for users "
      "who are not admins carry id and username only.\",\"required\":[\"id\",\"username\"],"

@@ -97,6 +97,10 @@ extern const struct lintel_api *lintel_api;
 #define lintel_sql_exec_blob(...) (lintel_api->sql_exec_blob(__VA_ARGS__))
 #define lintel_sql_blob_rowf(...) (lintel_api->sql_blob_rowf(__VA_ARGS__))
 
+/* ABI 2.4: keyset lists and time filters. */
+#define lintel_sql_page(...) (lintel_api->sql_page(__VA_ARGS__))
+#define lintel_req_time(...) (lintel_api->req_time(__VA_ARGS__))
+
 /* The number of entries of a static array (route tables). */
 #define LINTEL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -111,6 +115,66 @@ extern const struct lintel_api *lintel_api;
     {                                                                                              \
         "skip", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN, 0, 0, NULL, "Synonym of offset"            \
     }
+
+/*
+ * The query parameters of a keyset list (sql_page): LINTEL_PAGE_PARAMS, after and sort; sorts is
+ * the text of the allowed sort values, space-separated ("id -id value -value").
+ */
+#define LINTEL_KEYSET_PARAMS(sorts)                                                                \
+    LINTEL_PAGE_PARAMS,                                                                            \
+        {"after",                                                                                  \
+         LINTEL_PARAM_STRING,                                                                      \
+         LINTEL_PARAM_MIN | LINTEL_PARAM_MAX,                                                      \
+         1,                                                                                        \
+         2048,                                                                                     \
+         NULL,                                                                                     \
+         "The cursor of the previous page (its reply's next): the items after it"},                \
+    {                                                                                              \
+        "sort", LINTEL_PARAM_STRING, 0, 0, 0, (sorts),                                             \
+            "The field to sort on, -field for descending (ties in id order)"                       \
+    }
+
+/*
+ * The creation-time filters of a list: created_after and created_before (exclusive), each Unix
+ * seconds or ISO 8601, read by lintel_created_range.
+ */
+#define LINTEL_CREATED_PARAMS                                                                      \
+    {"created_after",                                                                              \
+     LINTEL_PARAM_STRING,                                                                          \
+     0,                                                                                            \
+     0,                                                                                            \
+     0,                                                                                            \
+     NULL,                                                                                         \
+     "Only items created after this time (exclusive): ISO 8601 or Unix seconds"},                  \
+    {                                                                                              \
+        "created_before", LINTEL_PARAM_STRING, 0, 0, 0, NULL,                                      \
+            "Only items created before this time (exclusive): ISO 8601 or Unix seconds"            \
+    }
+
+/* The range of times a created_at (4-digit years, UTC) can hold: 0000-01-01 to 9999-12-31. */
+#define LINTEL_TIME_MIN (-62167219200LL)
+#define LINTEL_TIME_MAX 253402300799LL
+
+/*
+ * Reads created_after (*after) and created_before (*before) as Unix seconds, clamped to
+ * LINTEL_TIME_MIN..LINTEL_TIME_MAX; absent ones keep their values. 0 or the recorded 422.
+ */
+static inline int lintel_created_range(lintel_req *req, long long *after, long long *before)
+{
+    int rc = lintel_api->req_time(req, "created_after", 0, after);
+
+    if (rc == 0)
+        rc = lintel_api->req_time(req, "created_before", LINTEL_TIME_CEIL, before);
+    if (*after < LINTEL_TIME_MIN)
+        *after = LINTEL_TIME_MIN;
+    if (*before > LINTEL_TIME_MAX)
+        *before = LINTEL_TIME_MAX;
+    if (*after > LINTEL_TIME_MAX)
+        *after = LINTEL_TIME_MAX;
+    if (*before < LINTEL_TIME_MIN)
+        *before = LINTEL_TIME_MIN;
+    return rc;
+}
 
 /*
  * The standard not-found: turns LINTEL_ENOTFOUND (from sql_row, sql_rowf or a count of 0

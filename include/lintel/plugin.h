@@ -23,7 +23,7 @@ extern "C" {
  * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example).
  */
 #define LINTEL_ABI_MAJOR 2
-#define LINTEL_ABI_MINOR 3
+#define LINTEL_ABI_MINOR 4
 
 #if defined(__GNUC__)
 #define LINTEL_EXPORT       __attribute__((visibility("default")))
@@ -155,6 +155,38 @@ struct lintel_route {
     const struct lintel_reply *replies; /* success replies per status (and a profile's 4XX)  */
     const char *example;                /* JSON text of an example request body, or NULL    */
 };
+
+/*
+ * A field a keyset list may be sorted on (struct lintel_list, ABI 2.4). name is what ?sort=
+ * names ("created_at", "-created_at" for descending) and the member of each item whose value
+ * the cursor keeps; column is the key in SQL ("created_at", "ts"), an index should lead with
+ * it after the list's equality filters; param, when the item's member is not the key itself,
+ * turns the cursor's value (written as "?") back into the key ("unixepoch(?)"), else NULL.
+ * The key must never be NULL.
+ */
+struct lintel_sort {
+    const char *name;
+    const char *column;
+    const char *param;
+};
+
+/*
+ * A list paged by keyset cursors (api->sql_page, ABI 2.4). sql: "SELECT <columns> FROM <table>
+ * WHERE <filters>", its last clause a WHERE, without ORDER BY or LIMIT (the host appends the
+ * cursor's condition with AND, then ORDER BY and LIMIT). total_sql: one row with a column
+ * "total", taking the same parameters, or NULL for a count over sql. sorts: the fields ?sort=
+ * may name, ending with an entry whose name is NULL; the first one ascending is the default.
+ * id: the unique column that breaks ties, also an item member (NULL: "id").
+ */
+struct lintel_list {
+    const char *sql;
+    const char *total_sql;
+    const struct lintel_sort *sorts;
+    const char *id;
+};
+
+/* Flags of api->req_time. */
+#define LINTEL_TIME_CEIL 0x1u /* a fraction of a second rounds up (a range's start), else down */
 
 /* Flags of struct lintel_login. */
 #define LINTEL_LOGIN_EMAIL 0x1u /* login is an email address, not a username */
@@ -568,9 +600,32 @@ struct lintel_api {
     int (*sql_blob_rowf)(lintel_req *req, size_t max, void **data, size_t *len, json_t **j_row,
                          const char *sql, const char *fmt, ...);
 
+    /* ---- ABI 2.4: keyset lists and time filters ---- */
+
     /*
-     * ABI 2.4 and later: append members here only, each group under a comment naming the minor
-     * that added it ("---- ABI 2.4: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * A whole keyset-paged list in one call. Reads limit, offset|skip (req_page), sort (a
+     * field of list->sorts, "-name" descending; anything else is a 422 naming sort) and after
+     * (a cursor of an earlier reply of the same sort; malformed, or of another sort, is a 422
+     * naming after; with offset a 422 too). Runs list->sql (parameters as for sql_queryf) for
+     * one page plus one row, and writes {"items", "total", "limit", "offset", "next"}: next is
+     * the opaque cursor after the last item, or null on the last page; with a next page the
+     * reply also carries `Link: <path?query&after=next>; rel="next"` (the route's declared query
+     * parameters that were given, offset and skip left out).
+     */
+    int (*sql_page)(lintel_req *req, lintel_res *res, const struct lintel_list *list,
+                    const char *fmt, ...);
+
+    /*
+     * The query parameter name as Unix seconds: decimal seconds, or an ISO 8601 date-time
+     * (2024-04-22T15:07:57Z, 2024-04-22T17:07:57+02:00, 2024-04-22). 0 with *out unchanged
+     * when absent or empty; 0 with *out set; or LINTEL_EPARAM recorded (a 422 naming it).
+     * flags: LINTEL_TIME_CEIL.
+     */
+    int (*req_time)(lintel_req *req, const char *name, unsigned flags, long long *out);
+
+    /*
+     * ABI 2.5 and later: append members here only, each group under a comment naming the minor
+     * that added it ("---- ABI 2.5: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.
      */

@@ -3,9 +3,7 @@
  * Handlers only move raw values into SQL; decoding, time conversion and validity are the
  * extension's functions (lintel_f32_decode, lintel_datapoint_tags, lintel_datapoint_valid).
  */
-#include <lintel/migrations.h>
-#include <lintel/plugin.h>
-#include <lintel/schemas.h>
+#include <lintel/kit.h>
 
 #include <errno.h>
 #include <jansson.h>
@@ -24,6 +22,8 @@
 #define DP_UNIX_SECONDS_MAX 253402300799LL /* 9999-12-31T23:59:59Z, the last 4-digit year */
 
 #include "ingest_sql.h"
+
+LINTEL_KIT_INIT;
 
 extern const struct lintel_embedded_sql datapoints_migrations[];
 
@@ -71,111 +71,6 @@ static int dp_count(struct datapoints *d, lintel_req *req, lintel_res *res, long
     return 0;
 }
 
-static bool dp_digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
-/*
- * The shape of an ISO 8601 date-time SQLite's date functions read the same way:
- * YYYY-MM-DD, or YYYY-MM-DD[T ]HH:MM[:SS[.fraction]] with an optional Z or +hh:mm / -hh:mm
- * (UTC when absent). Only the shape is checked here; the calendar and the conversion are
- * SQLite's. *fraction says whether a non-zero fraction of a second was given.
- */
-static bool dp_iso_shape(const char *s, bool *fraction)
-{
-    size_t n = strlen(s), i = 10;
-
-    *fraction = false;
-    if (n < 10 || !dp_digits(s, 4) || s[4] != '-' || !dp_digits(s + 5, 2) || s[7] != '-' ||
-        !dp_digits(s + 8, 2))
-        return false;
-    if (n == 10)
-        return true;
-    if ((s[10] != 'T' && s[10] != ' ') || n < 16 || !dp_digits(s + 11, 2) || s[13] != ':' ||
-        !dp_digits(s + 14, 2) || (s[11] - '0') * 10 + (s[12] - '0') > 23 ||
-        (s[14] - '0') * 10 + (s[15] - '0') > 59)
-        return false;
-    i = 16;
-    if (s[i] == ':') {
-        if (!dp_digits(s + i + 1, 2) || (s[i + 1] - '0') * 10 + (s[i + 2] - '0') > 59)
-            return false;
-        i += 3;
-        if (s[i] == '.') {
-            size_t start = ++i;
-            while (s[i] >= '0' && s[i] <= '9') {
-                if (s[i] != '0')
-                    *fraction = true;
-                i++;
-            }
-            if (i == start || i - start > 9)
-                return false;
-        }
-    }
-    if (s[i] == '\0' || (s[i] == 'Z' && s[i + 1] == '\0'))
-        return true;
-    return (s[i] == '+' || s[i] == '-') && n - i == 6 && dp_digits(s + i + 1, 2) &&
-           s[i + 3] == ':' && dp_digits(s + i + 4, 2) &&
-           (s[i + 1] - '0') * 10 + (s[i + 2] - '0') <= 23 &&
-           (s[i + 4] - '0') * 10 + (s[i + 5] - '0') <= 59;
-}
-
-/*
- * A range bound: Unix seconds, or ISO 8601 converted by SQLite. Ranges are inclusive and
- * points carry whole seconds, so a start with a fraction of a second rounds up, an end down.
- */
-static int dp_bound(struct datapoints *d, lintel_req *req, lintel_res *res, const char *name,
-                    bool is_start, long long *out)
-{
-    const char *text = d->api->req_query(req, name);
-    json_t *j_params = NULL, *j_row = NULL;
-    json_t *j_t;
-    bool fraction = false;
-    char *end = NULL;
-    long long v;
-    int rc = 0;
-
-    if (text == NULL || text[0] == '\0')
-        goto cleanup;
-    if (dp_digits(text, strlen(text)) ||
-        (text[0] == '-' && text[1] != '\0' && dp_digits(text + 1, strlen(text + 1)))) {
-        errno = 0;
-        v = strtoll(text, &end, 10);
-        if (errno == 0 && *end == '\0') {
-            *out = v;
-            goto cleanup;
-        }
-    } else if (dp_iso_shape(text, &fraction)) {
-        /* unixepoch() rolls 2024-02-30 over into March: the date must survive a round trip. */
-        j_params = json_pack("[s]", text);
-        if (j_params == NULL) {
-            rc = LINTEL_ENOMEM;
-            goto cleanup;
-        }
-        rc = d->api->sql_row(req,
-                             "SELECT CASE WHEN date(unixepoch(substr(?1, 1, 10)), 'unixepoch')"
-                             " = substr(?1, 1, 10) THEN unixepoch(?1) END AS t",
-                             j_params, &j_row);
-        if (rc != 0)
-            goto cleanup;
-        j_t = json_object_get(j_row, "t");
-        if (json_is_integer(j_t)) {
-            *out = json_integer_value(j_t) + (is_start && fraction ? 1 : 0);
-            goto cleanup;
-        }
-    }
-    rc = d->api->res_invalid(res, name,
-                             "must be Unix seconds or an ISO 8601 date-time such as "
-                             "2024-04-22T15:07:57Z or 2024-04-22T17:07:57+02:00");
-cleanup:
-    json_decref(j_params);
-    json_decref(j_row);
-    return rc;
-}
-
 /*
  * The filters shared by the list and the stats: start, end and, for admins only, valid.
  * *valid: -1 any, 0 or 1. A user only ever sees valid points; a user naming valid= is
@@ -191,9 +86,9 @@ static int dp_filters(struct datapoints *d, lintel_req *req, lintel_res *res, lo
     *start = LLONG_MIN;
     *end = LLONG_MAX;
     *valid = admin ? -1 : 1;
-    rc = dp_bound(d, req, res, "start", true, start);
+    rc = d->api->req_time(req, "start", LINTEL_TIME_CEIL, start);
     if (rc == 0)
-        rc = dp_bound(d, req, res, "end", false, end);
+        rc = d->api->req_time(req, "end", 0, end);
     if (rc != 0 || text == NULL)
         return rc;
     if (!admin)
@@ -208,50 +103,35 @@ static int dp_filters(struct datapoints *d, lintel_req *req, lintel_res *res, lo
     return 0;
 }
 
-/* GET /api/datapoints?start&end&limit&offset|skip[&valid] -> list ordered by time then id */
+/* The fields a list of points may be sorted on: time (the key is ts, the item's time its text). */
+static const struct lintel_sort dp_sorts[] = {
+    {"time", "ts", "unixepoch(?)"}, {"id", "id", NULL}, {0}};
+#define DP_SORTS "time -time id -id"
+
+/*
+ * GET /api/datapoints?start&end&tag&limit&offset|skip&after&sort[&valid] -> list ordered by time
+ * then id unless sorted otherwise. Every statement takes the same four parameters; a filter not
+ * asked for is the constant "?N IS NULL" with NULL bound, so the index on ts serves each.
+ */
 static int dp_list(lintel_req *req, lintel_res *res, void *state)
 {
     struct datapoints *d = state;
-    json_t *j_params = NULL, *j_cparams = NULL, *j_rows = NULL, *j_count = NULL;
-    long long start, end, limit, offset;
+    const char *tag = d->api->req_query(req, "tag");
+    struct lintel_list list = {.sorts = dp_sorts};
+    long long start, end;
+    char sql[512];
     int valid, rc;
-    /* The statements take exactly the parameters they use, in the same order. */
-    const char *sql_any = "SELECT " DP_COLUMNS " FROM datapoints"
-                          " WHERE ts BETWEEN ?1 AND ?2 ORDER BY ts, id LIMIT ?3 OFFSET ?4";
-    const char *sql_valid = "SELECT " DP_COLUMNS " FROM datapoints"
-                            " WHERE valid = ?5 AND ts BETWEEN ?1 AND ?2"
-                            " ORDER BY ts, id LIMIT ?3 OFFSET ?4";
-    const char *count_any = "SELECT count(*) AS total FROM datapoints WHERE ts BETWEEN ?1 AND ?2";
-    const char *count_valid = "SELECT count(*) AS total FROM datapoints"
-                              " WHERE valid = ?3 AND ts BETWEEN ?1 AND ?2";
 
     rc = dp_filters(d, req, res, &start, &end, &valid);
-    if (rc == 0)
-        rc = d->api->req_page(req, &limit, &offset);
     if (rc != 0)
-        goto cleanup;
-    j_params = json_pack("[IIII]", (json_int_t)start, (json_int_t)end, (json_int_t)limit,
-                         (json_int_t)offset);
-    j_cparams = json_pack("[II]", (json_int_t)start, (json_int_t)end);
-    if (j_params == NULL || j_cparams == NULL ||
-        (valid >= 0 && (json_array_append_new(j_params, json_integer(valid)) != 0 ||
-                        json_array_append_new(j_cparams, json_integer(valid)) != 0))) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
-    rc = d->api->sql_query(req, valid < 0 ? sql_any : sql_valid, j_params, &j_rows);
-    if (rc == 0)
-        rc = d->api->sql_row(req, valid < 0 ? count_any : count_valid, j_cparams, &j_count);
-    if (rc != 0)
-        goto cleanup;
-    rc = d->api->res_list(res, j_rows, json_integer_value(json_object_get(j_count, "total")), limit,
-                          offset);
-cleanup:
-    json_decref(j_params);
-    json_decref(j_cparams);
-    json_decref(j_rows);
-    json_decref(j_count);
-    return rc;
+        return rc;
+    snprintf(sql, sizeof(sql), "SELECT %s FROM datapoints WHERE ts BETWEEN ?1 AND ?2 AND %s AND %s",
+             DP_COLUMNS, valid >= 0 ? "valid = ?3" : "?3 IS NULL",
+             tag != NULL ? "EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?4)"
+                         : "?4 IS NULL");
+    list.sql = sql;
+    return d->api->sql_page(req, res, &list, "IIos?", (json_int_t)start, (json_int_t)end,
+                            valid >= 0 ? json_integer(valid) : json_null(), tag);
 }
 
 /* GET /api/datapoints/stats?start&end[&valid] -> lintel_stats over the visible values */
@@ -611,12 +491,10 @@ static const struct lintel_route dp_routes[] = {
                                              LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 1,
                                              DP_POPULATE_MAX, NULL, "Points to fetch (default 1)"},
                                             {0}},
-     .replies =
-         (const struct lintel_reply[]){{201, "The points fetched and stored",
-                                        "{\"type\":\"object\",\"required\":[\"inserted\","
-                                        "\"items\"],\"properties\":{" DP_INSERTED
-                                        ",\"items\":{\"type\":\"array\",\"items\":" DP_POINT "}}}"},
-                                       {0}}},
+     .replies = LINTEL_REPLIES({201, "The points fetched and stored",
+                                "{\"type\":\"object\",\"required\":[\"inserted\","
+                                "\"items\"],\"properties\":{" DP_INSERTED
+                                ",\"items\":{\"type\":\"array\",\"items\":" DP_POINT "}}}"})},
     {.method = "GET",
      .path = "/api/datapoints/stats",
      .scope = "datapoints:read",
@@ -632,23 +510,21 @@ static const struct lintel_route dp_routes[] = {
      .body_schema =
          "{\"type\":\"array\",\"minItems\":1,\"maxItems\":10000,\"items\":" DP_RAW_POINT "}",
      .example = "[{\"time\": 1713798477, \"value\": [157, 42, 76, 190], \"tags\": []}]",
-     .replies = (const struct lintel_reply[]){{201, "How many were stored",
-                                               "{\"type\":\"object\",\"required\":[\"inserted\"],"
-                                               "\"properties\":{" DP_INSERTED "}}"},
-                                              {0}}},
+     .replies = LINTEL_REPLIES({201, "How many were stored",
+                                "{\"type\":\"object\",\"required\":[\"inserted\"],"
+                                "\"properties\":{" DP_INSERTED "}}"})},
     {.method = "GET",
      .path = "/api/datapoints",
      .scope = "datapoints:read",
      .handler = dp_list,
-     .summary = "Data points, oldest first",
+     .summary = "Data points, oldest first (keyset pages: after, next, Link)",
      .query =
-         (const struct lintel_param[]){
-             DP_RANGE_PARAMS,
-             {"limit", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 0, 1000, NULL,
-              "Items per page (default 100)"},
-             {"offset", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN, 0, 0, NULL, "Items to skip"},
-             {"skip", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN, 0, 0, NULL, "Synonym of offset"},
-             {0}},
+         (const struct lintel_param[]){DP_RANGE_PARAMS,
+                                       LINTEL_KEYSET_PARAMS(DP_SORTS),
+                                       {"tag", LINTEL_PARAM_STRING,
+                                        LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 1, 100, NULL,
+                                        "Only points carrying this tag (exact, case-sensitive)"},
+                                       {0}},
      .replies =
          LINTEL_REPLIES({200, "A page of points, by time then id", LINTEL_SCHEMA_LIST(DP_POINT)})},
 };
@@ -659,7 +535,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     struct datapoints *d = NULL;
     int rc;
 
-    LINTEL_PLUGIN_DECLARE(p, api, "datapoints", "1.0.0");
+    LINTEL_KIT_DECLARE(p, api, "datapoints", "1.0.0");
     d = calloc(1, sizeof(*d));
     if (d == NULL)
         return LINTEL_ENOMEM;

@@ -90,15 +90,42 @@ static int numbers_create(lintel_req *req, lintel_res *res, void *state)
     return rc;
 }
 
-/* GET /api/numbers?limit&offset|skip -> {items, total, limit, offset}, oldest first */
+/* The fields a list of numbers may be sorted on (id order is creation order). */
+static const struct lintel_sort numbers_sorts[] = {
+    {"id", "id", NULL}, {"created_at", "created_at", NULL}, {"value", "value", NULL}, {0}};
+#define NUMBERS_SORTS "id -id created_at -created_at value -value"
+
+/* created_at > ?2 AND created_at < ?3, both as Unix seconds */
+#define NUMBERS_CREATED                                                                            \
+    " AND created_at > strftime('%Y-%m-%dT%H:%M:%SZ', ?2, 'unixepoch')"                            \
+    " AND created_at < strftime('%Y-%m-%dT%H:%M:%SZ', ?3, 'unixepoch')"
+
+/*
+ * GET /api/numbers?limit&offset|skip&after&sort&created_after&created_before ->
+ * {items, total, limit, offset, next}, oldest first unless sorted otherwise.
+ */
 static int numbers_list(lintel_req *req, lintel_res *res, void *state)
 {
-    (void)state;
     /* The total is kept by triggers in numbers_user: no count over the user's rows. */
-    return lintel_sql_list_total(
-        req, res, "SELECT " NUMBERS_COLUMNS " FROM numbers WHERE user_id = ?1 ORDER BY id",
-        "SELECT coalesce((SELECT total FROM numbers_user WHERE user_id = ?1), 0) AS total", "I",
-        (json_int_t)lintel_req_user_id(req));
+    static const struct lintel_list all = {
+        .sql = "SELECT " NUMBERS_COLUMNS " FROM numbers WHERE user_id = ?1",
+        .total_sql =
+            "SELECT coalesce((SELECT total FROM numbers_user WHERE user_id = ?1), 0) AS total",
+        .sorts = numbers_sorts};
+    static const struct lintel_list created = {
+        .sql = "SELECT " NUMBERS_COLUMNS " FROM numbers WHERE user_id = ?1" NUMBERS_CREATED,
+        .sorts = numbers_sorts};
+    long long after = LINTEL_TIME_MIN, before = LINTEL_TIME_MAX;
+    int rc;
+
+    (void)state;
+    rc = lintel_created_range(req, &after, &before);
+    if (rc != 0)
+        return rc;
+    if (after == LINTEL_TIME_MIN && before == LINTEL_TIME_MAX)
+        return lintel_sql_page(req, res, &all, "I", (json_int_t)lintel_req_user_id(req));
+    return lintel_sql_page(req, res, &created, "III", (json_int_t)lintel_req_user_id(req),
+                           (json_int_t)after, (json_int_t)before);
 }
 
 /* The cached stats of key at version (new reference), or NULL. */
@@ -259,8 +286,10 @@ static const struct lintel_route numbers_routes[] = {
      .path = "/api/numbers",
      .scope = "numbers:read",
      .handler = numbers_list,
-     .summary = "The user's numbers, oldest first",
-     .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}},
+     .summary = "The user's numbers, oldest first (keyset pages: after, next, Link)",
+     .query = (const struct lintel_param[]){LINTEL_KEYSET_PARAMS(NUMBERS_SORTS),
+                                            LINTEL_CREATED_PARAMS,
+                                            {0}},
      .replies = LINTEL_REPLIES({200, "A page of numbers", LINTEL_SCHEMA_LIST(NUMBERS_SCHEMA)})},
     {.method = "GET",
      .path = "/api/numbers/{id}",

@@ -114,29 +114,97 @@ static int tasks_create(lintel_req *req, lintel_res *res, void *state)
     return rc;
 }
 
+/* The fields a list of tasks may be sorted on (id order is creation order). */
+static const struct lintel_sort tasks_sorts[] = {{"id", "id", NULL},
+                                                 {"created_at", "created_at", NULL},
+                                                 {"updated_at", "updated_at", NULL},
+                                                 {"title", "title", NULL},
+                                                 {0}};
+#define TASKS_SORTS "id -id created_at -created_at updated_at -updated_at title -title"
+
 /*
- * GET /api/tasks?done&limit&offset|skip -> {items, total, limit, offset}, oldest first. done
- * is checked by the host (declared as a boolean query parameter).
+ * Brings the text index up to date with the tasks the triggers recorded in tasks_fts_pending
+ * (sql/tasks/0005_tasks_fts.sql says why triggers cannot write it), in one write transaction;
+ * nothing to do costs one indexed read.
+ */
+static int tasks_fts_catch_up(lintel_req *req)
+{
+    json_t *j_row = NULL;
+    int rc;
+
+    rc = lintel_sql_rowf(
+        req, &j_row, "SELECT EXISTS (SELECT 1 FROM tasks_fts_pending) AS \"pending:bool\"", NULL);
+    if (rc != 0 || !json_is_true(json_object_get(j_row, "pending")))
+        goto cleanup;
+    rc = lintel_sql_begin(req);
+    if (rc == 0)
+        rc = lintel_sql_execf(req, NULL,
+                              "DELETE FROM tasks_fts WHERE rowid IN"
+                              " (SELECT task_id FROM tasks_fts_pending)",
+                              NULL);
+    if (rc == 0)
+        rc = lintel_sql_execf(req, NULL,
+                              "INSERT INTO tasks_fts (rowid, title, description)"
+                              " SELECT id, title, description FROM tasks"
+                              " WHERE id IN (SELECT task_id FROM tasks_fts_pending)",
+                              NULL);
+    if (rc == 0)
+        rc = lintel_sql_execf(req, NULL, "DELETE FROM tasks_fts_pending", NULL);
+    if (rc == 0)
+        rc = lintel_sql_commit(req);
+    else
+        lintel_sql_rollback(req);
+cleanup:
+    json_decref(j_row);
+    return rc;
+}
+
+/*
+ * GET /api/tasks?done&q&created_after&created_before&limit&offset|skip&after&sort ->
+ * {items, total, limit, offset, next}, oldest first unless sorted otherwise. done is checked by
+ * the host (a declared boolean). Every statement takes the same five parameters; a filter that
+ * was not asked for is the constant "?N IS NULL" with NULL bound, which SQLite tests once, so
+ * each combination keeps its own index.
  */
 static int tasks_list(lintel_req *req, lintel_res *res, void *state)
 {
-    const char *done = lintel_req_query(req, "done");
-    json_int_t user_id = lintel_req_user_id(req);
+    const char *done = lintel_req_query(req, "done"), *q = lintel_req_query(req, "q");
+    long long after = LINTEL_TIME_MIN, before = LINTEL_TIME_MAX;
+    bool created;
+    char sql[1024];
+    struct lintel_list list = {.sql = sql, .sorts = tasks_sorts};
+    json_t *j_done, *j_after, *j_before, *j_q;
+    int rc;
 
     (void)state;
-    /* Separate statements with and without the filter, so each uses its own index; totals are
-     * kept by triggers in tasks_user: no count over the user's rows. */
-    if (done == NULL)
-        return lintel_sql_list_total(
-            req, res, "SELECT " TASKS_COLUMNS " FROM tasks WHERE user_id = ?1 ORDER BY id",
-            "SELECT coalesce((SELECT total FROM tasks_user WHERE user_id = ?1), 0) AS total", "I",
-            user_id);
-    return lintel_sql_list_total(
-        req, res,
-        "SELECT " TASKS_COLUMNS " FROM tasks WHERE user_id = ?1 AND done = ?2 ORDER BY id",
-        "SELECT coalesce((SELECT CASE WHEN ?2 THEN done ELSE total - done END"
-        " FROM tasks_user WHERE user_id = ?1), 0) AS total",
-        "Ib", user_id, strcmp(done, "true") == 0);
+    rc = lintel_created_range(req, &after, &before);
+    if (rc != 0)
+        return rc;
+    created = after != LINTEL_TIME_MIN || before != LINTEL_TIME_MAX;
+    if (q != NULL && q[strspn(q, " \t\n\v\f\r")] == '\0')
+        return lintel_res_invalid(res, "q", "must contain a word to search for");
+    if (q != NULL && (rc = tasks_fts_catch_up(req)) != 0)
+        return rc;
+    snprintf(sql, sizeof(sql),
+             "SELECT " TASKS_COLUMNS " FROM tasks WHERE user_id = ?1 AND %s AND %s AND %s",
+             done != NULL ? "done = ?2" : "?2 IS NULL",
+             created ? "created_at > strftime('%Y-%m-%dT%H:%M:%SZ', ?3, 'unixepoch')"
+                       " AND created_at < strftime('%Y-%m-%dT%H:%M:%SZ', ?4, 'unixepoch')"
+                     : "?3 IS NULL AND ?4 IS NULL",
+             q != NULL ? "id IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH"
+                         " lintel_fts_query(?5))"
+                       : "?5 IS NULL");
+    /* Without created or q, the totals are kept by triggers in tasks_user: no count. */
+    if (!created && q == NULL)
+        list.total_sql = "SELECT coalesce((SELECT CASE WHEN ?2 IS NULL THEN total WHEN ?2 THEN"
+                         " done ELSE total - done END FROM tasks_user WHERE user_id = ?1), 0)"
+                         " AS total WHERE ?3 IS NULL AND ?4 IS NULL AND ?5 IS NULL";
+    j_done = done != NULL ? json_boolean(strcmp(done, "true") == 0) : json_null();
+    j_after = created ? json_integer((json_int_t)after) : json_null();
+    j_before = created ? json_integer((json_int_t)before) : json_null();
+    j_q = q != NULL ? json_string(q) : json_null();
+    return lintel_sql_page(req, res, &list, "Ioooo", (json_int_t)lintel_req_user_id(req), j_done,
+                           j_after, j_before, j_q);
 }
 
 /* GET /api/tasks/{id} -> task */
@@ -244,10 +312,15 @@ static const struct lintel_route tasks_routes[] = {
      .path = "/api/tasks",
      .scope = "tasks:read",
      .handler = tasks_list,
-     .summary = "The user's tasks, oldest first",
-     .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS,
+     .summary = "The user's tasks, oldest first (keyset pages: after, next, Link)",
+     .query = (const struct lintel_param[]){LINTEL_KEYSET_PARAMS(TASKS_SORTS),
+                                            LINTEL_CREATED_PARAMS,
                                             {"done", LINTEL_PARAM_BOOLEAN, 0, 0, 0, NULL,
                                              "Only done (true) or open (false) tasks"},
+                                            {"q", LINTEL_PARAM_STRING,
+                                             LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 1, 200, NULL,
+                                             "Words to find in the title or description (each"
+                                             " a prefix; all must match)"},
                                             {0}},
      .replies = LINTEL_REPLIES({200, "A page of tasks", LINTEL_SCHEMA_LIST(TASKS_SCHEMA)})},
     {.method = "GET",

@@ -19,47 +19,9 @@ start_server() {
     bench_start LINTEL_SYNCHRONOUS="$1" LINTEL_ACCESS_TTL=3600 LINTEL_LOGIN_MAX_IP=1000000
 }
 
-# register NAME: prints "<user id> <access token>".
-register() {
-    reply=$(curl -sS -X POST -H 'Content-Type: application/json' \
-        -d "{\"username\":\"$1\",\"password\":\"$password\"}" "$url/api/auth/register")
-    id=$(printf '%s' "$reply" | sed -n 's/.*"user":{[^}]*"id":\([0-9][0-9]*\).*/\1/p')
-    token=$(printf '%s' "$reply" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-    if [ -z "$id" ] || [ -z "$token" ]; then
-        echo "bench_numbers: cannot register $1: $reply" >&2
-        exit 1
-    fi
-    echo "$id $token"
-}
-
-# fill USER_ID COUNT: inserts COUNT positive numbers (a mix of integers and reals) directly.
-fill() {
-    sqlite3 -batch "$tmp/data/lintel.db" -cmd ".load $build/ext/liblintel" -cmd ".timeout 10000" \
-        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $2)
-         INSERT INTO numbers (user_id, value)
-         SELECT $1, CASE WHEN i % 2 THEN i % 997 + 1 ELSE (i * 7919 % 100000) / 100.0 + 0.01 END
-         FROM c;" >/dev/null
-}
-
-# run NAME PATH [wrk args...]: one wrk run; prints and records requests/s, refuses non-2xx.
-run() {
-    name=$1
-    path=$2
-    shift 2
-    wrk -t2 -c"$conns" -d"${duration}s" "$@" "$url$path" >"$tmp/wrk.out" 2>&1 || {
-        cat "$tmp/wrk.out" >&2
-        exit 1
-    }
-    if grep -q 'Non-2xx' "$tmp/wrk.out"; then
-        echo "bench_numbers: $name got error replies:" >&2
-        cat "$tmp/wrk.out" >&2
-        exit 1
-    fi
-    rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$tmp/wrk.out")
-    lat=$(sed -n 's/^ *Latency *\([^ ]*\).*/\1/p' "$tmp/wrk.out")
-    printf '%-34s %12s req/s   avg latency %s\n' "$name" "$rps" "$lat"
-    eval "rps_$(echo "$name" | tr -c 'a-zA-Z0-9\n' '_')=$rps"
-}
+register() { bench_register "$1" "$password"; }
+fill() { bench_fill_numbers "$@"; }
+run() { bench_wrk "$@"; }
 
 cat >"$tmp/post.lua" <<'EOF'
 wrk.method = "POST"

@@ -53,3 +53,46 @@ bench_stop() {
     wait "$pid" || true
     pid=
 }
+
+# bench_register NAME PASSWORD: registers a user on $url; prints "<user id> <access token>".
+bench_register() {
+    bench_reply=$(curl -sS -X POST -H 'Content-Type: application/json' \
+        -d "{\"username\":\"$1\",\"password\":\"$2\"}" "$url/api/auth/register")
+    bench_id=$(printf '%s' "$bench_reply" | sed -n 's/.*"user":{[^}]*"id":\([0-9][0-9]*\).*/\1/p')
+    bench_token=$(printf '%s' "$bench_reply" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+    if [ -z "$bench_id" ] || [ -z "$bench_token" ]; then
+        echo "$bench_name: cannot register $1: $bench_reply" >&2
+        exit 1
+    fi
+    echo "$bench_id $bench_token"
+}
+
+# bench_fill_numbers USER_ID COUNT: inserts COUNT positive numbers (integers and reals) directly.
+bench_fill_numbers() {
+    sqlite3 -batch "$tmp/data/lintel.db" -cmd ".load $build/ext/liblintel" -cmd ".timeout 10000" \
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $2)
+         INSERT INTO numbers (user_id, value)
+         SELECT $1, CASE WHEN i % 2 THEN i % 997 + 1 ELSE (i * 7919 % 100000) / 100.0 + 0.01 END
+         FROM c;" >/dev/null
+}
+
+# bench_wrk NAME PATH [wrk args...]: one wrk run (-t2 -c$conns -d$duration) against $url; prints
+# requests/s and latency, refuses error replies, and sets rps_<NAME with _ for other chars>.
+bench_wrk() {
+    bench_what=$1
+    bench_path=$2
+    shift 2
+    wrk -t2 -c"$conns" -d"${duration}s" "$@" "$url$bench_path" >"$tmp/wrk.out" 2>&1 || {
+        cat "$tmp/wrk.out" >&2
+        exit 1
+    }
+    if grep -q 'Non-2xx' "$tmp/wrk.out"; then
+        echo "$bench_name: $bench_what got error replies:" >&2
+        cat "$tmp/wrk.out" >&2
+        exit 1
+    fi
+    bench_rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$tmp/wrk.out")
+    bench_lat=$(sed -n 's/^ *Latency *\([^ ]*\).*/\1/p' "$tmp/wrk.out")
+    printf '%-44s %12s req/s   avg latency %s\n' "$bench_what" "$bench_rps" "$bench_lat"
+    eval "rps_$(echo "$bench_what" | tr -c 'a-zA-Z0-9\n' '_')=$bench_rps"
+}

@@ -304,11 +304,15 @@ START_TEST(no_content_type_and_unknown_keys)
 }
 END_TEST
 
-/* {items, total, limit, offset}; defaults 100/0; skip = offset; bad values 422. */
+/*
+ * {items, total, limit, offset} (+ next on the keyset lists of numbers and tasks); defaults
+ * 100/0; skip = offset; bad values 422.
+ */
 START_TEST(list_envelopes)
 {
     static const char *const lists[] = {"/api/numbers", "/api/tasks", "/api/users"};
     static const char *const keys[] = {"items", "total", "limit", "offset", NULL};
+    static const char *const keyset_keys[] = {"items", "total", "limit", "offset", "next", NULL};
     static const char *const bad[] = {"limit=-1",  "limit=1.5",  "limit=1001", "limit=x",
                                       "offset=-1", "offset=2.0", "skip=-3",    "skip=1e2"};
     char *user = NULL, *path;
@@ -326,7 +330,7 @@ START_TEST(list_envelopes)
     for (i = 0; i < 3; i++) {
         ck_assert_int_eq(lt_json(url, "GET", lists[i], user, NULL, &r), 0);
         ck_assert_int_eq(r.status, 200);
-        assert_keys(r.j_body, keys);
+        assert_keys(r.j_body, i < 2 ? keyset_keys : keys);
         ck_assert(json_is_array(json_object_get(r.j_body, "items")));
         ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "limit")), 100);
         ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "offset")), 0);
