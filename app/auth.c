@@ -11,6 +11,7 @@
 #include "jwt.h"
 #include "keyring.h"
 #include "log.h"
+#include "user_new.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -533,15 +534,17 @@ cleanup:
 
 int auth_bootstrap_admin(const struct config *cfg)
 {
+    struct lintel_user_new in = {.role = "admin"};
     struct db *db = NULL;
-    json_t *j_row = NULL, *j_params = NULL;
+    json_t *j_row = NULL, *j_problems = NULL;
+    const json_t *j_p;
     char *generated = NULL;
-    const char *password = cfg->admin_password, *username;
-    const char *problem;
     char pw_path[4096];
+    size_t i;
     int rc;
 
-    username = cfg->admin_username != NULL ? cfg->admin_username : "admin";
+    in.username = cfg->admin_username != NULL ? cfg->admin_username : "admin";
+    in.password = cfg->admin_password;
     rc = db_thread(&db);
     if (rc == 0)
         rc = db_row(db, "SELECT EXISTS (SELECT 1 FROM users) AS any", NULL, &j_row);
@@ -551,61 +554,36 @@ int auth_bootstrap_admin(const struct config *cfg)
     }
     if (json_integer_value(json_object_get(j_row, "any")) != 0)
         goto cleanup; /* not the first start */
-    json_decref(j_row);
-    j_row = NULL;
-    if (password == NULL || password[0] == '\0') {
+    if (in.password == NULL || in.password[0] == '\0') {
         rc = crypto_random_token(18, &generated);
         if (rc != 0)
             goto cleanup;
-        password = generated;
-    }
-    j_params = json_pack("[ssIsI]", username, password, (json_int_t)cfg->password_min, password,
-                         (json_int_t)cfg->password_cost);
-    if (j_params == NULL) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
-    rc = db_row(db,
-                "SELECT lintel_rule_username(?1) AS u, lintel_rule_password(?2, ?3) AS p,"
-                " lintel_password_hash(?4, ?5) AS hash",
-                j_params, &j_row);
-    if (rc != 0) {
-        log_error("auth: cannot hash the admin password: %s", db_errmsg(db));
-        goto cleanup;
-    }
-    problem = json_string_value(json_object_get(j_row, "u"));
-    if (problem != NULL) {
-        log_error("admin_username: '%s' %s", username, problem);
-        rc = LINTEL_EPARAM;
-        goto cleanup;
-    }
-    problem = json_string_value(json_object_get(j_row, "p"));
-    if (problem != NULL) {
-        log_error("admin_password: %s", problem);
-        rc = LINTEL_EPARAM;
-        goto cleanup;
-    }
-    json_decref(j_params);
-    j_params = json_pack("[sO]", username, json_object_get(j_row, "hash"));
-    if (j_params == NULL) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
-    /* The file first: an account whose password nobody can read would lock the operator out. */
-    if (generated != NULL) {
-        rc = auth_write_admin_password(cfg, username, generated, pw_path, sizeof(pw_path));
+        in.password = generated;
+        /* The file first: an account whose password nobody can read would lock the operator
+         * out. */
+        rc = auth_write_admin_password(cfg, in.username, generated, pw_path, sizeof(pw_path));
         if (rc != 0)
             goto cleanup;
     }
-    rc = db_exec(db, "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, 'admin')",
-                 j_params, NULL, NULL);
+    /* the host's account creation: the same rules, hashing and row as every other account */
+    json_decref(j_row);
+    rc = user_new(db, cfg, &in, NULL, &j_row, &j_problems);
+    json_array_foreach(j_problems, i, j_p) {
+        const char *field = json_string_value(json_object_get(j_p, "field"));
+        const char *msg = json_string_value(json_object_get(j_p, "message"));
+        if (field != NULL && strcmp(field, "username") == 0)
+            log_error("admin_username: '%s' %s", in.username, msg);
+        else
+            log_error("admin_%s: %s", field != NULL ? field : "account", msg);
+    }
     if (rc != 0) {
-        log_error("auth: cannot create the admin: %s", db_errmsg(db));
+        if (json_array_size(j_problems) == 0)
+            log_error("auth: cannot create the admin: %s", db_errmsg(db));
         if (generated != NULL)
             unlink(pw_path);
         goto cleanup;
     }
-    log_info("auth: created the admin account '%s'", username);
+    log_info("auth: created the admin account '%s'", in.username);
     if (generated != NULL)
         log_always("auth: first start: the admin password was generated and written to %s "
                    "(mode 0600, readable by this user only); store it, then delete the file",
@@ -614,7 +592,7 @@ cleanup:
     if (generated != NULL)
         explicit_bzero(generated, strlen(generated));
     free(generated);
-    json_decref(j_params);
+    json_decref(j_problems);
     json_decref(j_row);
     return rc;
 }

@@ -6,7 +6,9 @@
 
 #include "auth.h"
 #include "config.h"
+#include "db.h"
 #include "host_api.h"
+#include "user_new.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -331,83 +333,46 @@ int host_account_session_start(lintel_req *req, long long user_id, const struct 
     return rc;
 }
 
+static int account_gate_enter(void *req)
+{
+    return host_api()->heavy_begin(req);
+}
+
+static void account_gate_leave(void *req)
+{
+    host_api()->heavy_end(req);
+}
+
 int host_account_user_create(lintel_req *req, const struct lintel_user_new *in, json_t **j_user)
 {
-    static const char *const fields[] = {"username", "password", "email"};
     const struct lintel_api *api = host_api();
-    json_t *j_rules = NULL, *j_taken = NULL, *j_hash = NULL;
-    const char *email, *msg;
+    const struct user_new_gate gate = {account_gate_enter, account_gate_leave, req};
+    json_t *j_problems = NULL;
+    const json_t *j_p;
+    struct db *db = NULL;
     size_t i;
-    int rc, bad = 0;
+    int rc;
 
     *j_user = NULL;
     if (in == NULL || in->username == NULL || in->password == NULL)
         return api->res_error(&req->res, LINTEL_EINTERNAL, NULL,
                               "user_create: no name or password");
-    /* Every bad field is reported, not just the first; the rules are the extension's. */
-    rc = api->sql_rowf(req, &j_rules,
-                       "SELECT lintel_rule_username(?1) AS username,"
-                       " lintel_rule_password(?2, ?3) AS password,"
-                       " CASE WHEN ?4 IS NOT NULL THEN lintel_rule_email(?4) END AS email,"
-                       " lintel_email_normalize(?4) AS normalized,"
-                       " CASE WHEN ?5 NOT IN ('user', 'admin') THEN 'must be user or admin' END"
-                       " AS role",
-                       "ssIs?s", in->username, in->password, (json_int_t)req->cfg->password_min,
-                       in->email, in->role != NULL ? in->role : "user");
+    rc = host_req_db(req, &db);
     if (rc != 0)
-        goto cleanup;
-    for (i = 0; i < 3; i++) {
-        msg = json_string_value(json_object_get(j_rules, fields[i]));
-        if (msg != NULL) {
-            api->res_invalid(&req->res, fields[i], "%s", msg);
-            bad = 1;
-        }
+        return rc;
+    rc = user_new(db, req->cfg, in, &gate, j_user, &j_problems);
+    /* every bad field is reported, not just the first; the rules are the extension's */
+    json_array_foreach(j_problems, i, j_p) {
+        const char *field = json_string_value(json_object_get(j_p, "field"));
+        const char *msg = json_string_value(json_object_get(j_p, "message"));
+        if (rc == LINTEL_EPARAM)
+            api->res_invalid(&req->res, field, "%s", msg);
+        else
+            api->res_error(&req->res, rc, field, "%s", msg);
     }
-    if ((msg = json_string_value(json_object_get(j_rules, "role"))) != NULL) {
-        api->res_invalid(&req->res, "role", "%s", msg);
-        bad = 1;
-    }
-    if (bad) {
-        rc = LINTEL_EPARAM;
-        goto cleanup;
-    }
-    email = json_string_value(json_object_get(j_rules, "normalized"));
-    rc =
-        api->sql_rowf(req, &j_taken,
-                      "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1 COLLATE NOCASE) AS u,"
-                      " (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM users"
-                      " WHERE email = ?2 COLLATE NOCASE)) AS e",
-                      "ss?", in->username, email);
-    if (rc != 0)
-        goto cleanup;
-    if (json_integer_value(json_object_get(j_taken, "u")) != 0) {
-        rc = api->res_error(&req->res, LINTEL_ECONFLICT, "username", "Username '%s' is taken",
-                            in->username);
-        goto cleanup;
-    }
-    if (json_integer_value(json_object_get(j_taken, "e")) != 0) {
-        rc = api->res_error(&req->res, LINTEL_ECONFLICT, "email", "Email is already registered");
-        goto cleanup;
-    }
-    /* Hash first, then write: the hashing gate is never waited on with the write lock held. */
-    rc = api->heavy_begin(req);
-    if (rc == 0)
-        rc = api->sql_rowf(req, &j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI",
-                           in->password, (json_int_t)req->cfg->password_cost);
-    api->heavy_end(req);
-    if (rc == 0)
-        rc = api->sql_rowf(req, j_user,
-                           "INSERT INTO users (username, email, password_hash, role)"
-                           " VALUES (?1, ?2, ?3, ?4)"
-                           " RETURNING id, username, email, role, created_at, updated_at",
-                           "ss?Os", in->username, email, json_object_get(j_hash, "h"),
-                           in->role != NULL ? in->role : "user");
-    if (rc == LINTEL_ECONFLICT) /* registered by someone else a moment ago */
-        rc = api->res_error(&req->res, LINTEL_ECONFLICT, NULL, "Username or email is taken");
-cleanup:
-    json_decref(j_hash);
-    json_decref(j_taken);
-    json_decref(j_rules);
+    if (rc != 0 && json_array_size(j_problems) == 0 && !req->res.err_rc)
+        host_res_record(&req->res, rc, NULL, db_errmsg(db), true);
+    json_decref(j_problems);
     return rc;
 }
 

@@ -467,7 +467,7 @@ static int host_res_header(lintel_res *res, const char *name, const char *value)
 
 /* ---- SQL ---- */
 
-static int host_db(lintel_req *req, struct db **db)
+int host_req_db(lintel_req *req, struct db **db)
 {
     int rc;
 
@@ -517,7 +517,7 @@ static int host_sql_query(lintel_req *req, const char *sql, const json_t *j_para
     int rc;
 
     *j_rows = NULL;
-    rc = host_db(req, &db);
+    rc = host_req_db(req, &db);
     if (rc != 0)
         return rc;
     return host_sql_result(req, db, db_query(db, sql, j_params, j_rows));
@@ -529,7 +529,7 @@ static int host_sql_row(lintel_req *req, const char *sql, const json_t *j_params
     int rc;
 
     *j_row = NULL;
-    rc = host_db(req, &db);
+    rc = host_req_db(req, &db);
     if (rc != 0)
         return rc;
     return host_sql_result(req, db, db_row(db, sql, j_params, j_row));
@@ -541,7 +541,7 @@ static int host_sql_exec(lintel_req *req, const char *sql, const json_t *j_param
     struct db *db = NULL;
     int rc;
 
-    rc = host_db(req, &db);
+    rc = host_req_db(req, &db);
     if (rc != 0)
         return rc;
     return host_sql_result(req, db, db_exec(db, sql, j_params, changes, last_id));
@@ -553,7 +553,7 @@ int host_sql_exec_blob(struct lintel_req *req, const char *sql, const json_t *j_
     struct db *db = NULL;
     int rc;
 
-    rc = host_db(req, &db);
+    rc = host_req_db(req, &db);
     if (rc != 0)
         return rc;
     return host_sql_result(req, db, db_exec_blob(db, sql, j_params, data, len, changes));
@@ -569,7 +569,7 @@ int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_p
     *len = 0;
     if (j_row != NULL)
         *j_row = NULL;
-    rc = host_db(req, &db);
+    rc = host_req_db(req, &db);
     if (rc != 0)
         return rc;
     rc = db_row_blob(db, sql, j_params, max, data, len, j_row);
@@ -581,7 +581,7 @@ int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_p
 static int host_sql_begin(lintel_req *req)
 {
     struct db *db = NULL;
-    int rc = host_db(req, &db);
+    int rc = host_req_db(req, &db);
 
     return rc != 0 ? rc : host_sql_result(req, db, db_begin(db));
 }
@@ -589,7 +589,7 @@ static int host_sql_begin(lintel_req *req)
 static int host_sql_commit(lintel_req *req)
 {
     struct db *db = NULL;
-    int rc = host_db(req, &db);
+    int rc = host_req_db(req, &db);
 
     return rc != 0 ? rc : host_sql_result(req, db, db_commit(db));
 }
@@ -597,7 +597,7 @@ static int host_sql_commit(lintel_req *req)
 static int host_sql_rollback(lintel_req *req)
 {
     struct db *db = NULL;
-    int rc = host_db(req, &db);
+    int rc = host_req_db(req, &db);
 
     return rc != 0 ? rc : host_sql_result(req, db, db_rollback(db));
 }

@@ -66,6 +66,9 @@ struct lintel_req {
     bool heavy; /* holds a slot of the CPU-heavy gate          */
 };
 
+/* The request's connection (this thread's, opened on first need): 0, or the failure recorded. */
+int host_req_db(struct lintel_req *req, struct db **db);
+
 /* Sizes the gate of CPU-heavy work (heavy_begin) from cfg; host_api_release frees it. */
 int host_api_init(const struct config *cfg);
 void host_api_release(void);

@@ -1,6 +1,6 @@
 /*
- * The plugin kit's host side: route tables with their metadata and query checks, declared
- * scopes, profiles, error renderers, validated settings, SQL with inline json_pack parameters.
+ * The plugin kit's host side: route tables with their metadata and query checks, validated
+ * settings, SQL with inline json_pack parameters (the lifecycle itself is plugin_loader.c's).
  */
 #include "host_kit.h"
 
@@ -130,53 +130,14 @@ fail:
     return NULL;
 }
 
-/* ---- lifecycle ---- */
-
-/* Lifecycle calls are only for init, after declare; the refusal is recorded on p. */
-static bool host_kit_lifecycle_ok(lintel_plugin *p, const char *what)
-{
-    if (p == NULL)
-        return false;
-    if (!p->in_init || !p->declared) {
-        plugin_loader_fail(p, "plugin %s: %s is only allowed in lintel_plugin_init, after declare",
-                           p->name, what);
-        return false;
-    }
-    return true;
-}
-
-int host_kit_declare_profile(lintel_plugin *p)
-{
-    if (!host_kit_lifecycle_ok(p, "declare_profile"))
-        return LINTEL_EPARAM;
-    p->profile = true;
-    log_info("plugin %s: declared as a compatibility profile (routes outside /api/ allowed)",
-             p->name);
-    return 0;
-}
-
-int host_kit_scope_add(lintel_plugin *p, const char *scope, const char *roles)
-{
-    char why[160];
-    int rc;
-
-    if (!host_kit_lifecycle_ok(p, "scope_add"))
-        return LINTEL_EPARAM;
-    rc = lintel_ext_scope_add(p->name, scope, roles, why, sizeof(why));
-    if (rc != 0) {
-        plugin_loader_fail(p, "plugin %s: scope %s refused: %s", p->name,
-                           scope != NULL ? scope : "(null)", why);
-        return LINTEL_EPARAM;
-    }
-    return 0;
-}
+/* ---- registrations from a route table (the lifecycle check is plugin_loader's) ---- */
 
 int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, size_t n, void *state)
 {
     size_t i;
     int rc = 0;
 
-    if (!host_kit_lifecycle_ok(p, "routes_add"))
+    if (!plugin_loader_lifecycle_ok(p, "routes_add"))
         return LINTEL_EPARAM;
     if (routes == NULL && n > 0) {
         plugin_loader_fail(p, "plugin %s: routes_add without a table", p->name);
@@ -214,7 +175,7 @@ int host_kit_ws_add(lintel_plugin *p, const char *path, unsigned flags,
     char *err = NULL;
     int rc;
 
-    if (!host_kit_lifecycle_ok(p, "ws_add"))
+    if (!plugin_loader_lifecycle_ok(p, "ws_add"))
         return LINTEL_EPARAM;
     if (path == NULL || path[0] != '/' || (events == NULL && n > 0) ||
         (!p->profile && strncmp(path, "/api/", 5) != 0)) {
@@ -230,15 +191,6 @@ int host_kit_ws_add(lintel_plugin *p, const char *path, unsigned flags,
                            err != NULL ? err : "refused");
     free(err);
     return rc;
-}
-
-int host_kit_error_render(lintel_plugin *p, lintel_error_render fn, void *state)
-{
-    if (!host_kit_lifecycle_ok(p, "error_render"))
-        return LINTEL_EPARAM;
-    p->render = fn;
-    p->render_state = state;
-    return 0;
 }
 
 /* ---- settings: the host's validated values, never a plugin's own default ---- */

@@ -1,6 +1,6 @@
 /*
- * The plugin kit's host side: route tables with their metadata, declared scopes, profiles,
- * error renderers, validated settings, SQL with inline parameters and one-call user events.
+ * The plugin kit's host side: route tables with their metadata, validated settings, SQL with
+ * inline parameters and one-call user events (the lifecycle itself is plugin_loader.c's).
  */
 #ifndef LINTEL_APP_HOST_KIT_H
 #define LINTEL_APP_HOST_KIT_H
@@ -34,15 +34,15 @@ struct host_route_meta *host_kit_meta_new(const struct lintel_route *r, const ch
 void host_kit_meta_free(struct host_route_meta *m);
 void host_kit_meta_release(void *meta);
 
-/* Lifecycle members of the table (host_api.c puts them in struct lintel_api). */
-int host_kit_declare_profile(lintel_plugin *p);
-int host_kit_scope_add(lintel_plugin *p, const char *scope, const char *roles);
+/*
+ * api->routes_add: each entry's scope and metadata checked, then registered through
+ * plugin_loader_route_add (only in init: plugin_loader_lifecycle_ok).
+ */
 int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, size_t n, void *state);
 
 /* api->ws_add: checks the caller and its path, then records the endpoint (ws.c). */
 int host_kit_ws_add(lintel_plugin *p, const char *path, unsigned flags,
                     const struct lintel_ws_event *events, size_t n);
-int host_kit_error_render(lintel_plugin *p, lintel_error_render fn, void *state);
 int host_kit_setting_int(lintel_plugin *p, const char *name, long long *out);
 int host_kit_setting_str(lintel_plugin *p, const char *name, const char **out);
 

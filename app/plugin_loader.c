@@ -78,9 +78,10 @@ int plugin_loader_declare(lintel_plugin *p, unsigned major, unsigned minor, cons
     return 0;
 }
 
-/* True while p's init runs after declare; else records why and returns false. */
-static bool plugin_loader_lifecycle_ok(lintel_plugin *p, const char *what)
+bool plugin_loader_lifecycle_ok(lintel_plugin *p, const char *what)
 {
+    if (p == NULL)
+        return false;
     if (!p->in_init) {
         log_error("plugin %s: %s is only allowed during lintel_plugin_init", p->name, what);
         return false;
@@ -91,6 +92,39 @@ static bool plugin_loader_lifecycle_ok(lintel_plugin *p, const char *what)
         return false;
     }
     return true;
+}
+
+int plugin_loader_declare_profile(lintel_plugin *p)
+{
+    if (!plugin_loader_lifecycle_ok(p, "declare_profile"))
+        return LINTEL_EPARAM;
+    p->profile = true;
+    log_info("plugin %s: declared as a compatibility profile (routes outside /api/ allowed)",
+             p->name);
+    return 0;
+}
+
+int plugin_loader_scope_add(lintel_plugin *p, const char *scope, const char *roles)
+{
+    char why[160];
+
+    if (!plugin_loader_lifecycle_ok(p, "scope_add"))
+        return LINTEL_EPARAM;
+    if (lintel_ext_scope_add(p->name, scope, roles, why, sizeof(why)) != 0) {
+        plugin_loader_fail(p, "plugin %s: scope %s refused: %s", p->name,
+                           scope != NULL ? scope : "(null)", why);
+        return LINTEL_EPARAM;
+    }
+    return 0;
+}
+
+int plugin_loader_error_render(lintel_plugin *p, lintel_error_render fn, void *state)
+{
+    if (!plugin_loader_lifecycle_ok(p, "error_render"))
+        return LINTEL_EPARAM;
+    p->render = fn;
+    p->render_state = state;
+    return 0;
 }
 
 int plugin_loader_migration_add(lintel_plugin *p, const char *id, const char *sql)
@@ -113,6 +147,8 @@ int plugin_loader_on_unload(lintel_plugin *p, void (*fn)(void *state), void *sta
 {
     struct plugin_unload *u;
 
+    if (!plugin_loader_lifecycle_ok(p, "on_unload"))
+        return LINTEL_EPARAM;
     if (fn == NULL)
         return LINTEL_EPARAM;
     u = realloc(p->unloads, (p->nunloads + 1) * sizeof(*u));

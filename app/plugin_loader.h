@@ -54,9 +54,22 @@ const struct lintel_plugin *plugin_loader_get(size_t i);
 /* Records the first refusal reason of p (printf-style) and logs it. */
 void plugin_loader_fail(struct lintel_plugin *p, const char *fmt, ...) LINTEL_PRINTF(2, 3);
 
-/* The lifecycle members of the ABI table (declare, migration_add, on_unload, log). */
+/*
+ * The one check of every lifecycle member (everything but declare itself): true while p's
+ * lintel_plugin_init runs, after declare; else logs or records why (plugin_loader_fail).
+ */
+bool plugin_loader_lifecycle_ok(lintel_plugin *p, const char *what);
+
+/*
+ * The lifecycle members of the ABI table: declare, declare_profile, scope_add, error_render,
+ * migration_add, on_unload, log. (routes_add and ws_add, which need the kit's route metadata
+ * and the WebSocket endpoints, are host_kit.c's and check with plugin_loader_lifecycle_ok.)
+ */
 int plugin_loader_declare(lintel_plugin *p, unsigned major, unsigned minor, const char *name,
                           const char *version);
+int plugin_loader_declare_profile(lintel_plugin *p);
+int plugin_loader_scope_add(lintel_plugin *p, const char *scope, const char *roles);
+int plugin_loader_error_render(lintel_plugin *p, lintel_error_render fn, void *state);
 int plugin_loader_migration_add(lintel_plugin *p, const char *id, const char *sql);
 int plugin_loader_on_unload(lintel_plugin *p, void (*fn)(void *state), void *state);
 void plugin_loader_log(lintel_plugin *p, int level, const char *fmt, ...) LINTEL_PRINTF(3, 4);

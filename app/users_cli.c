@@ -8,6 +8,7 @@
 #include "cli_db.h"
 #include "config.h"
 #include "db.h"
+#include "user_new.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -91,14 +92,100 @@ static int users_cli_args(int argc, char **argv, const char **cmd, const char **
     return strcmp(*cmd, "passwd") == 0 && !role_given ? 0 : -1;
 }
 
+/* `lintel user add`: the host's account creation (user_new), its refusals on stderr. */
+static int users_cli_add(struct db *db, const struct config *cfg, const char *name,
+                         const char *password, const char *role)
+{
+    const struct lintel_user_new in = {.username = name, .password = password, .role = role};
+    json_t *j_user = NULL, *j_problems = NULL;
+    const json_t *j_p;
+    size_t i;
+    int rc;
+
+    rc = user_new(db, cfg, &in, NULL, &j_user, &j_problems);
+    json_array_foreach(j_problems, i, j_p) {
+        const char *field = json_string_value(json_object_get(j_p, "field"));
+        const char *msg = json_string_value(json_object_get(j_p, "message"));
+        if (rc == LINTEL_EPARAM)
+            fprintf(stderr, "lintel user: %s %s\n", field, msg);
+        else
+            fprintf(stderr, "lintel user: %s (usernames stay reserved after deletion)\n", msg);
+    }
+    if (rc != 0 && json_array_size(j_problems) == 0)
+        fprintf(stderr, "lintel user: %s\n", db_errmsg(db));
+    if (rc == 0)
+        printf("user '%s' added (id %lld, role %s)\n", name,
+               (long long)json_integer_value(json_object_get(j_user, "id")), role);
+    json_decref(j_problems);
+    json_decref(j_user);
+    return rc;
+}
+
+/* `lintel user passwd`: the password rule, the hash, and every session of the account ended. */
+static int users_cli_passwd(struct db *db, const struct config *cfg, const char *name,
+                            const char *password)
+{
+    json_t *j_params = NULL, *j_row = NULL;
+    const char *problem;
+    long long id;
+    int rc;
+
+    j_params = json_pack("[ssII]", name, password, (json_int_t)cfg->password_min,
+                         (json_int_t)cfg->password_cost);
+    rc = j_params != NULL ? db_row(db,
+                                   "SELECT lintel_rule_password(?2, ?3) AS p,"
+                                   " CASE WHEN lintel_rule_password(?2, ?3) IS NULL"
+                                   " THEN lintel_password_hash(?2, ?4) END AS hash",
+                                   j_params, &j_row)
+                          : LINTEL_ENOMEM;
+    if (rc != 0)
+        goto cleanup;
+    problem = json_string_value(json_object_get(j_row, "p"));
+    if (problem != NULL) {
+        fprintf(stderr, "lintel user: password %s\n", problem);
+        rc = LINTEL_EPARAM;
+        goto cleanup;
+    }
+    json_decref(j_params);
+    j_params = json_pack("[sO]", name, json_object_get(j_row, "hash"));
+    json_decref(j_row);
+    j_row = NULL;
+    rc = j_params != NULL
+             ? db_row(db,
+                      "UPDATE users SET password_hash = ?2, updated_at = " USERS_CLI_NOW
+                      " WHERE username = ?1 COLLATE NOCASE AND deleted_at IS NULL"
+                      " RETURNING id",
+                      j_params, &j_row)
+             : LINTEL_ENOMEM;
+    if (rc == LINTEL_ENOTFOUND) {
+        fprintf(stderr, "lintel user: no user '%s'\n", name);
+        goto cleanup;
+    }
+    if (rc != 0)
+        goto cleanup;
+    id = (long long)json_integer_value(json_object_get(j_row, "id"));
+    /* An administrator's reset ends every session: whoever knew the old one is out. */
+    rc = auth_session_end(id, NULL, NULL);
+    if (rc != 0) {
+        fprintf(stderr, "lintel user: password changed but sessions not ended: %s\n",
+                db_errmsg(db));
+        goto cleanup;
+    }
+    printf("password of '%s' (id %lld) changed; its sessions ended\n", name, id);
+cleanup:
+    if (rc != 0 && rc != LINTEL_EPARAM && rc != LINTEL_ENOTFOUND)
+        fprintf(stderr, "lintel user: %s\n", db_errmsg(db));
+    json_decref(j_params);
+    json_decref(j_row);
+    return rc;
+}
+
 int users_cli_main(int argc, char **argv, const struct config *cfg)
 {
-    const char *cmd, *name, *role = "user", *problem;
+    const char *cmd, *name, *role = "user";
     char *password = NULL;
     struct db *db = NULL;
-    json_t *j_params = NULL, *j_row = NULL;
-    long long id;
-    int rc, status = 1, opened = 0;
+    int status = 1, opened = 0;
 
     if (users_cli_args(argc, argv, &cmd, &name, &role) != 0)
         return users_cli_usage();
@@ -108,80 +195,14 @@ int users_cli_main(int argc, char **argv, const struct config *cfg)
         fprintf(stderr, "lintel user: no password on standard input\n");
         goto cleanup;
     }
-    j_params = json_pack("[ssII]", name, password, (json_int_t)cfg->password_min,
-                         (json_int_t)cfg->password_cost);
-    if (j_params == NULL)
-        goto cleanup;
-    rc = db_row(db,
-                "SELECT lintel_rule_username(?1) AS u, lintel_rule_password(?2, ?3) AS p,"
-                " CASE WHEN lintel_rule_password(?2, ?3) IS NULL"
-                " THEN lintel_password_hash(?2, ?4) END AS hash",
-                j_params, &j_row);
-    if (rc != 0) {
-        fprintf(stderr, "lintel user: %s\n", db_errmsg(db));
-        goto cleanup;
-    }
-    problem = json_string_value(json_object_get(j_row, "u"));
-    if (problem != NULL && strcmp(cmd, "add") == 0) {
-        fprintf(stderr, "lintel user: username %s\n", problem);
-        goto cleanup;
-    }
-    problem = json_string_value(json_object_get(j_row, "p"));
-    if (problem != NULL) {
-        fprintf(stderr, "lintel user: password %s\n", problem);
-        goto cleanup;
-    }
-    json_decref(j_params);
-    j_params = json_pack("[sOs]", name, json_object_get(j_row, "hash"), role);
-    json_decref(j_row);
-    j_row = NULL;
-    if (j_params == NULL)
-        goto cleanup;
-    if (strcmp(cmd, "add") == 0) {
-        rc = db_row(db,
-                    "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, ?3)"
-                    " RETURNING id",
-                    j_params, &j_row);
-        if (rc == LINTEL_ECONFLICT) {
-            fprintf(stderr, "lintel user: '%s' is taken (usernames stay reserved after deletion)\n",
-                    name);
-            goto cleanup;
-        }
-    } else {
-        rc = db_row(db,
-                    "UPDATE users SET password_hash = ?2, updated_at = " USERS_CLI_NOW
-                    " WHERE username = ?1 COLLATE NOCASE AND deleted_at IS NULL"
-                    " AND ?3 IS NOT NULL RETURNING id",
-                    j_params, &j_row);
-        if (rc == LINTEL_ENOTFOUND) {
-            fprintf(stderr, "lintel user: no user '%s'\n", name);
-            goto cleanup;
-        }
-    }
-    if (rc != 0) {
-        fprintf(stderr, "lintel user: %s\n", db_errmsg(db));
-        goto cleanup;
-    }
-    id = (long long)json_integer_value(json_object_get(j_row, "id"));
-    if (strcmp(cmd, "passwd") == 0) {
-        /* An administrator's reset ends every session: whoever knew the old one is out. */
-        if (auth_session_end(id, NULL, NULL) != 0) {
-            fprintf(stderr, "lintel user: password changed but sessions not ended: %s\n",
-                    db_errmsg(db));
-            goto cleanup;
-        }
-        printf("password of '%s' (id %lld) changed; its sessions ended\n", name, id);
-    } else {
-        printf("user '%s' added (id %lld, role %s)\n", name, id, role);
-    }
-    status = 0;
+    if ((strcmp(cmd, "add") == 0 ? users_cli_add(db, cfg, name, password, role)
+                                 : users_cli_passwd(db, cfg, name, password)) == 0)
+        status = 0;
 cleanup:
     if (password != NULL) {
         memset(password, 0, strlen(password));
         free(password);
     }
-    json_decref(j_params);
-    json_decref(j_row);
     if (opened)
         db_global_release();
     return status;

@@ -35,8 +35,18 @@ run 2 long-password-1 user add
 run 2 long-password-1 user add gina extra
 run 2 long-password-1 user passwd alice --role admin
 run 2 long-password-1 user remove alice
-# the rules still apply: a short password is refused (exit 1)
+# the host's account creation: its rules (every bad field named) and a taken name (exit 1)
 run 1 short user add hank
+grep -q "password must be at least" "$dir/out" || fail "short: $(cat "$dir/out")"
+run 1 short user add "h nk"
+grep -q "username must contain only" "$dir/out" && grep -q "password must be at least" "$dir/out" ||
+    fail "two bad fields: $(cat "$dir/out")"
+run 1 long-password-1 user add BOB
+grep -q "Username 'BOB' is taken" "$dir/out" || fail "taken: $(cat "$dir/out")"
+run 1 short user passwd alice
+grep -q "password must be at least" "$dir/out" || fail "passwd short: $(cat "$dir/out")"
+run 1 long-password-1 user passwd nobody
+grep -q "no user 'nobody'" "$dir/out" || fail "passwd nobody: $(cat "$dir/out")"
 roles=$(sqlite3 "$LINTEL_DATA_DIR/lintel.db" \
     "SELECT group_concat(username || ':' || role, ' ') FROM (SELECT * FROM users ORDER BY id)")
 [ "$roles" = "alice:admin bob:admin carol:user dave:user" ] || fail "users: $roles"

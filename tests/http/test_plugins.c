@@ -129,6 +129,17 @@ START_TEST(no_declaration)
 }
 END_TEST
 
+/* Every lifecycle member goes through one check: before declare, error_render is refused too. */
+START_TEST(lifecycle_before_declare)
+{
+    static const char *const names[] = {"early_lifecycle", NULL};
+    static const char *const needles[] = {"early_lifecycle", "called error_render before declare()",
+                                          NULL};
+
+    expect_refused(names, needles);
+}
+END_TEST
+
 START_TEST(named_but_absent)
 {
     static const char *const names[] = {"example", NULL};
@@ -461,6 +472,7 @@ int main(void)
     tcase_add_test(tc, duplicate_route);
     tcase_add_test(tc, missing_symbol);
     tcase_add_test(tc, no_declaration);
+    tcase_add_test(tc, lifecycle_before_declare);
     tcase_add_test(tc, named_but_absent);
     tcase_add_test(tc, skip_mode);
     tcase_add_test(tc, failing_migration);
