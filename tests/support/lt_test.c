@@ -6,6 +6,7 @@
 
 #include "lt_record.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <ctype.h>
 #include <curl/curl.h>
@@ -413,6 +414,11 @@ void lt_resp_clear(struct lt_resp *r)
 
 char *lt_raw(int port, const void *data, size_t len, int timeout_ms)
 {
+    return lt_raw_from(NULL, port, data, len, timeout_ms);
+}
+
+char *lt_raw_from(const char *source, int port, const void *data, size_t len, int timeout_ms)
+{
     struct sockaddr_in addr;
     struct lt_buf buf = {NULL, 0};
     struct pollfd pfd;
@@ -425,6 +431,9 @@ char *lt_raw(int port, const void *data, size_t len, int timeout_ms)
         return NULL;
     memset(&addr, 0, sizeof(addr));
     addr.sin_family = AF_INET;
+    if (source != NULL && (inet_pton(AF_INET, source, &addr.sin_addr) != 1 ||
+                           bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0))
+        goto cleanup;
     addr.sin_port = htons((unsigned short)port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
