@@ -65,7 +65,7 @@ static const struct lintel_route account_routes[] = {
      .replies = LINTEL_REPLIES({202, "Queued", ACCOUNT_OBJ(ACCOUNT_STR("detail"))})},
     {.method = "POST",
      .path = "/api/auth/invites",
-     .flags = LINTEL_ROUTE_ADMIN,
+     .flags = LINTEL_ROUTE_ADMIN | LINTEL_ROUTE_NO_REPLAY, /* the code is never kept */
      .scope = "users:admin",
      .handler = account_invite_create,
      .summary = "A single-use invitation code for registration=invite (valid 7 days)",
