@@ -483,6 +483,9 @@ static json_t *openapi_operation(const struct route *r, json_t *j_seen, bool jse
     } else {
         /* A 3.1 http scheme may list roles here; the scope is also named for tools. */
         json_object_set_new(j_op, "security", json_pack("[{s[]}]", "bearerAuth"));
+        /* Not a second security scheme: nobody types a signature into "Authorize". */
+        if (r->flags & LINTEL_ROUTE_SIGNED)
+            json_object_set_new(j_op, "x-lintel-signed-url", json_true());
         if (r->scope != NULL)
             json_object_set_new(j_op, "x-lintel-scope", json_string(r->scope));
         if (r->flags & LINTEL_ROUTE_ADMIN)
