@@ -17,6 +17,7 @@
 #include "ws.h"
 
 #include <errno.h>
+#include <lintel/schemas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -780,12 +781,16 @@ bool host_kit_openapi(const struct route *r, json_t *j_op, bool jsend)
             snprintf(status, sizeof(status), "%uXX", y->status);
         else
             snprintf(status, sizeof(status), "%u", y->status);
-        if (j_resp != NULL && y->schema != NULL)
-            json_object_set_new(j_resp, "content",
-                                host_kit_content(y->schema,
-                                                 error && !own_errors ? "application/problem+json"
-                                                                      : "application/json",
-                                                 jsend && !error && !m->bare));
+        if (j_resp != NULL && error && !own_errors)
+            /* the host renders the errors of such a route, whatever the entry's schema says */
+            json_object_set_new(
+                j_resp, "content",
+                jsend ? host_kit_content(LINTEL_SCHEMA_REF("JSend"), "application/json", false)
+                      : host_kit_content(LINTEL_SCHEMA_PROBLEM, "application/problem+json", false));
+        else if (j_resp != NULL && y->schema != NULL)
+            json_object_set_new(
+                j_resp, "content",
+                host_kit_content(y->schema, "application/json", jsend && !error && !m->bare));
         success |= (y->status >= 200 && y->status < 300) || y->status == 2;
         json_object_set_new(j_resps, status, j_resp);
     }
