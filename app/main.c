@@ -20,6 +20,7 @@
 #include "migrate.h"
 #include "ops_cli.h"
 #include "plugin_loader.h"
+#include "reload.h"
 #include "sd_notify.h"
 #include "server.h"
 #include "users_cli.h"
@@ -93,6 +94,7 @@ struct main_state {
     struct config cfg;
     enum main_migrate_mode migrate_mode;
     bool migrate_accept;
+    const char *config_path; /* --config, NULL when none (read again on SIGHUP) */
     bool cfg_loaded, log_open, libs_open, db_open, auth_open, http_open;
 };
 
@@ -271,10 +273,11 @@ static int main_serve(struct main_state *st)
         log_error("start stopped: cannot create the first admin (%d)", rc);
         return EXIT_START;
     }
-    /* Worker threads inherit this mask: only the main thread takes SIGTERM/SIGINT. */
+    /* Worker threads inherit this mask: only the main thread takes SIGTERM/SIGINT/SIGHUP. */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     rc = host_api_init(&st->cfg);
     if (rc != 0) {
@@ -309,8 +312,14 @@ static int main_serve(struct main_state *st)
         return EXIT_START;
     }
     sd_notify_ready(st->cfg.bind);
-    while (sigwait(&set, &sig) != 0)
-        ;
+    /* SIGHUP: log level and TLS pair read again (docs/operations.md "Reload"), then wait on */
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            break;
+        reload_apply(st->config_path);
+    }
     log_info("signal %d: stopping (in-flight requests finish)", sig);
     sd_notify_stopping();
     /* Sockets first: they get their close frame (1001) while the server still runs. */
@@ -375,6 +384,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     st.cfg_loaded = true;
+    st.config_path = config_path;
     config_set_global(&st.cfg);
     if (log_init(st.cfg.log_level) != 0) {
         fprintf(stderr, "lintel: cannot start logging\n");
