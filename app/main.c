@@ -4,6 +4,8 @@
  */
 #include "account_worker.h"
 #include "auth.h"
+#include "cluster_cli.h"
+#include "cluster_node.h"
 #include "config.h"
 #include "core_routes.h"
 #include "db.h"
@@ -23,6 +25,7 @@
 #include "reload.h"
 #include "sd_notify.h"
 #include "server.h"
+#include "signed_url.h"
 #include "users_cli.h"
 #include "ws.h"
 
@@ -66,6 +69,7 @@ static void main_usage(FILE *out)
         "       lintel [--config FILE] import PROFILE FILE  a seed system's data, all or nothing\n"
         "       lintel [--config FILE] keys list|rotate   the signing-key ring\n"
         "       lintel [--config FILE] shell [SQL]  the database in sqlite3, extension loaded\n"
+        "       lintel [--config FILE] cluster ...  a dqlite cluster (lintel cluster --help)\n"
         "       lintel [--config FILE] healthcheck  exit 0 when the server's /health is ok\n"
         "       lintel version                     print the version\n"
         "       lintel --help                      this text\n"
@@ -81,6 +85,7 @@ enum main_cmd {
     CMD_USER,
     CMD_IMPORT,
     CMD_KEYS,
+    CMD_CLUSTER,
     CMD_SHELL,
     CMD_HEALTHCHECK,
     CMD_VERSION,
@@ -157,6 +162,10 @@ static int main_args(int argc, char **argv, const char **config_path, enum main_
             *cmd = word[0] == 'u' ? CMD_USER : CMD_KEYS;
             *sub = optind - 1;
             return 0;
+        } else if (strcmp(word, "cluster") == 0) {
+            *cmd = CMD_CLUSTER;
+            *sub = optind - 1;
+            return 0;
         } else if (strcmp(word, "import") == 0) {
             *cmd = CMD_IMPORT;
             *sub = optind - 1;
@@ -214,6 +223,7 @@ static int main_prepare(struct main_state *st)
                                              .sql_blob_rowf = host_kit_sql_blob_rowf,
                                              .sql_page = host_kit_sql_page,
                                              .req_time = host_list_req_time,
+                                             .url_sign = signed_url_api_sign,
                                              .job_start = jobs_job_start,
                                              .job_progress = jobs_job_progress,
                                              .login = host_account_login,
@@ -262,6 +272,11 @@ static int main_serve(struct main_state *st)
         return EXIT_START;
     }
     st->auth_open = true;
+    rc = signed_url_global_init(&st->cfg);
+    if (rc != 0) {
+        log_error("start stopped: the key of signed URLs cannot be loaded");
+        return EXIT_START;
+    }
     rc = http_client_global_init(&st->cfg);
     if (rc != 0) {
         log_error("start stopped: outbound HTTP cannot be initialised");
@@ -350,6 +365,7 @@ static void main_release(struct main_state *st)
         http_client_global_release();
     if (st->auth_open)
         auth_global_release();
+    signed_url_global_release();
     migrate_release();
     if (st->db_open)
         db_global_release();
@@ -392,6 +408,13 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     st.log_open = true;
+    /* Only the server runs a dqlite node; the tools are clients of the cluster it is in. */
+    if (cmd != CMD_SERVE && cmd != CMD_CLUSTER)
+        cluster_node_client_only();
+    if (cmd == CMD_CLUSTER) {
+        rc = cluster_cli_main(argc - sub, argv + sub, &st.cfg);
+        goto cleanup;
+    }
     if (cmd == CMD_USER || cmd == CMD_IMPORT) {
         rc = (cmd == CMD_USER ? users_cli_main : import_cli_main)(argc - sub, argv + sub, &st.cfg);
         goto cleanup;

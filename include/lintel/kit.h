@@ -100,7 +100,10 @@ extern const struct lintel_api *lintel_api;
 #define lintel_sql_page(...) (lintel_api->sql_page(__VA_ARGS__))
 #define lintel_req_time(...) (lintel_api->req_time(__VA_ARGS__))
 
-/* ABI 2.5: long work. */
+/* ABI 2.5: signed URLs. */
+#define lintel_url_sign(...) (lintel_api->url_sign(__VA_ARGS__))
+
+/* ABI 2.6: long work. */
 #define lintel_job_start(...)    (lintel_api->job_start(__VA_ARGS__))
 #define lintel_job_progress(...) (lintel_api->job_progress(__VA_ARGS__))
 

@@ -23,7 +23,7 @@ extern "C" {
  * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example).
  */
 #define LINTEL_ABI_MAJOR 2
-#define LINTEL_ABI_MINOR 5
+#define LINTEL_ABI_MINOR 6
 
 #if defined(__GNUC__)
 #define LINTEL_EXPORT       __attribute__((visibility("default")))
@@ -77,6 +77,12 @@ extern "C" {
  * authenticated POST takes Idempotency-Key without asking (docs/api.md "Safe retries").
  */
 #define LINTEL_ROUTE_NO_REPLAY 0x10u
+/*
+ * ABI 2.5: a URL signed by api->url_sign (query exp and sig) stands for the bearer token: the
+ * signer's decision authorizes the request (no claims, req_user_id 0, no scope check); an
+ * expired one is 401, a forged or altered one 403. Without sig the route wants a token as usual.
+ */
+#define LINTEL_ROUTE_SIGNED 0x20u
 
 typedef struct lintel_plugin lintel_plugin; /* one loaded plugin, owned by the host  */
 typedef struct lintel_req lintel_req;       /* one request, valid during the handler */
@@ -183,7 +189,7 @@ struct lintel_list {
 };
 
 /*
- * Work that outlives its request (api->job_start, ABI 2.5), run on the host's job thread. req is
+ * Work that outlives its request (api->job_start, ABI 2.6), run on the host's job thread. req is
  * the job's own request: the user, claims and route of the request that started it, with SQL,
  * http_get, event_publish and res_error (on res) as in a handler; it has no body, query or
  * headers, and nothing written to res is sent. Report progress with job_progress; return 0 (the
@@ -630,16 +636,29 @@ struct lintel_api {
      */
     int (*req_time)(lintel_req *req, const char *name, unsigned flags, long long *out);
 
-    /* ---- ABI 2.5: long work (jobs) ---- */
+    /* ---- ABI 2.5: signed URLs (a resource an <img> loads without an Authorization header) ---- */
+
+    /*
+     * Signs path_query, a path of this server with an optional query, of [A-Za-z0-9/._~-] and
+     * '?', '&', '=' only ("/api/users/7/avatar?v=3"), for ttl seconds (0, or more than the
+     * server's signed_url_ttl: signed_url_ttl): *url (new memory, api->free) is path_query
+     * with "exp=<unix time>&sig=<HMAC-SHA256 under a key in the database, base64url>"
+     * appended, *expires (may be NULL) that time. A route flagged LINTEL_ROUTE_SIGNED accepts
+     * it without a token until then, on any node that shares the database.
+     */
+    int (*url_sign)(lintel_req *req, const char *path_query, long long ttl, char **url,
+                    long long *expires);
+
+    /* ---- ABI 2.6: long work (jobs) ---- */
 
     /*
      * Starts fn(job request, state) on the host's job thread, for the request's user, and gives
      * the new job resource in *j_job (new reference): {id, kind, state: "queued", total, done: 0,
-     * failed: 0, errors: [], detail: null, created_at, updated_at, finished_at: null}, readable at GET /api/jobs/{id} by
-     * its user. kind names the work ("datapoints.populate"); total is the number of items it
-     * will handle. state must stay valid until the plugin unloads. Errors, recorded:
-     * LINTEL_ERATELIMIT (the user has 4 unfinished jobs; Retry-After), LINTEL_EUNAVAIL (the
-     * queue is full or the server is stopping).
+     * failed: 0, errors: [], detail: null, created_at, updated_at, finished_at: null}, readable at
+     * GET /api/jobs/{id} by its user. kind names the work ("datapoints.populate"); total is the
+     * number of items it will handle. state must stay valid until the plugin unloads. Errors,
+     * recorded: LINTEL_ERATELIMIT (the user has 4 unfinished jobs; Retry-After), LINTEL_EUNAVAIL
+     * (the queue is full or the server is stopping).
      */
     int (*job_start)(lintel_req *req, const char *kind, long long total, lintel_job_fn fn,
                      void *state, json_t **j_job);
@@ -656,8 +675,8 @@ struct lintel_api {
     int (*job_progress)(lintel_req *req, long long done, int rc);
 
     /*
-     * ABI 2.6 and later: append members here only, each group under a comment naming the minor
-     * that added it ("---- ABI 2.6: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * ABI 2.7 and later: append members here only, each group under a comment naming the minor
+     * that added it ("---- ABI 2.7: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.
      */
