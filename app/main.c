@@ -257,6 +257,13 @@ static int main_serve(struct main_state *st)
     char *err = NULL;
     int rc, sig = 0;
 
+    /*
+     * SIGHUP is blocked before any thread starts (a dqlite node's too), so it never takes the
+     * default action (exit) there; one sent during the start is a reload once it is done.
+     */
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     rc = main_prepare(st);
     if (rc != 0)
         return rc;
