@@ -17,6 +17,7 @@
 #include "ratelimit.h"
 #include "router.h"
 #include "server_tls.h"
+#include "signed_url.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -396,6 +397,17 @@ static int server_authenticate(struct lintel_req *req)
     return rc;
 }
 
+/* A signed URL instead of a token (LINTEL_ROUTE_SIGNED): the signature alone decides. */
+static int server_signed(struct lintel_req *req)
+{
+    const char *detail = NULL;
+    int rc = signed_url_check(req->path, req->args, req->nargs, &detail);
+
+    if (rc == LINTEL_ETOKEN)
+        host_res_put_header(&req->res, "WWW-Authenticate", "Bearer");
+    return rc != 0 ? host_res_record(&req->res, rc, NULL, detail, false) : 0;
+}
+
 static int server_options(struct lintel_req *req, const char *allow)
 {
     const char *asked = server_header(req, "Access-Control-Request-Headers");
@@ -406,7 +418,8 @@ static int server_options(struct lintel_req *req, const char *allow)
         host_res_put_header(&req->res, "Access-Control-Allow-Headers",
                             asked != NULL && strpbrk(asked, "\r\n") == NULL
                                 ? asked
-                                : "Authorization, Content-Type, X-Request-Id");
+                                : "Authorization, Content-Type, X-Request-Id, "
+                                  "Idempotency-Key, If-Match, If-None-Match");
         host_res_put_header(&req->res, "Access-Control-Max-Age", "600");
     }
     return host_api()->res_empty(&req->res, 204);
@@ -505,7 +518,7 @@ static int server_add_headers(struct server_call *call, struct MHD_Response *res
         ok &= MHD_add_response_header(
                   resp, "Access-Control-Expose-Headers",
                   "X-Request-Id, X-Response-Time, WWW-Authenticate, Retry-After, Location, "
-                  "RateLimit, RateLimit-Policy") == MHD_YES;
+                  "RateLimit, RateLimit-Policy, ETag, Idempotent-Replayed") == MHD_YES;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     access_log_ms((long long)(t1.tv_sec - call->t0.tv_sec) * 1000000000LL +
@@ -614,8 +627,9 @@ static int server_decide_request(struct server_call *call, bool *upgrade)
     *upgrade = false;
     server_request_id(req);
     server_client_addr(req);
-    rc = router_match(server_router, req->method, req->path, true, &call->match);
-    if (rc == 0 && (!want_upgrade || call->match.status != ROUTER_FOUND)) {
+    /* upgrade endpoints only for a WebSocket handshake: one match for every other request */
+    rc = router_match(server_router, req->method, req->path, want_upgrade, &call->match);
+    if (rc == 0 && want_upgrade && call->match.status != ROUTER_FOUND) {
         router_match_clear(&call->match);
         rc = router_match(server_router, req->method, req->path, false, &call->match);
     }
@@ -653,7 +667,9 @@ static int server_decide_request(struct server_call *call, bool *upgrade)
     }
     /* Who asks comes first: a client without a token learns nothing about the route. */
     if (!(req->route->flags & LINTEL_ROUTE_PUBLIC)) {
-        rc = server_authenticate(req);
+        rc = (req->route->flags & LINTEL_ROUTE_SIGNED) && host_api()->req_query(req, "sig") != NULL
+                 ? server_signed(req)
+                 : server_authenticate(req);
         if (rc != 0)
             return rc;
     }
