@@ -5,6 +5,7 @@
 #include "account_worker.h"
 #include "auth.h"
 #include "cluster_cli.h"
+#include "cluster_events.h"
 #include "cluster_node.h"
 #include "config.h"
 #include "core_routes.h"
@@ -262,6 +263,13 @@ static int main_serve(struct main_state *st)
     char *err = NULL;
     int rc, sig = 0;
 
+    /*
+     * SIGHUP is blocked before any thread starts (a dqlite node's too), so it never takes the
+     * default action (exit) there; one sent during the start is a reload once it is done.
+     */
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     rc = main_prepare(st);
     if (rc != 0)
         return rc;
@@ -302,6 +310,11 @@ static int main_serve(struct main_state *st)
     rc = ws_init(&st->cfg);
     if (rc != 0) {
         log_error("start stopped: the WebSocket endpoint cannot be set up");
+        return EXIT_START;
+    }
+    /* storage dqlite: events reach the sockets of every node, through the database */
+    if (db_remote() && cluster_events_start() != 0) {
+        log_error("start stopped: live events cannot reach the cluster's other nodes");
         return EXIT_START;
     }
     /* after the signal mask: the worker must not take SIGTERM either */
@@ -365,6 +378,7 @@ static void main_release(struct main_state *st)
         http_client_global_release();
     if (st->auth_open)
         auth_global_release();
+    cluster_events_stop(); /* its thread uses the database */
     signed_url_global_release();
     migrate_release();
     if (st->db_open)
