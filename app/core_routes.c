@@ -6,6 +6,7 @@
 
 #include "health.h"
 #include "host_kit.h"
+#include "jobs.h"
 #include "log.h"
 #include "metrics.h"
 #include "openapi.h"
@@ -16,6 +17,7 @@
 #include <lintel/plugin.h>
 #include <lintel/schemas.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The JWK Set of /api/auth/jwks (RFC 7517): public keys only. */
 #define CORE_JWKS                                                                                  \
@@ -63,6 +65,16 @@ static const struct lintel_route core[] = {
      .handler = health_jwks_handler,
      .summary = "The public keys that verify access tokens",
      .replies = CORE_OK("The JWK Set (empty for HS256)", CORE_JWKS)},
+    /* authenticated (any scope): a user's own jobs (app/jobs.c) */
+    {.path = "/api/jobs",
+     .handler = jobs_list_handler,
+     .summary = "The user's jobs (populate with async=true), newest first",
+     .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}},
+     .replies = CORE_OK("A page of jobs", LINTEL_SCHEMA_LIST(LINTEL_SCHEMA_JOB))},
+    {.path = "/api/jobs/{id}",
+     .handler = jobs_get_handler,
+     .summary = "One of the user's jobs: state, done, total, errors",
+     .replies = CORE_OK("The job", LINTEL_SCHEMA_JOB)},
 };
 
 int core_routes_add(void)
@@ -73,13 +85,14 @@ int core_routes_add(void)
 
     for (i = 0; i < sizeof(core) / sizeof(core[0]) && rc == 0; i++) {
         const char *why = NULL;
-        struct route_def def = {.method = "GET",
-                                .path = core[i].path,
-                                .flags = LINTEL_ROUTE_PUBLIC,
-                                .handler = core[i].handler,
-                                .owner_name = "core",
-                                .meta = host_kit_meta_new(&core[i], &why),
-                                .meta_free = host_kit_meta_release};
+        struct route_def def = {
+            .method = "GET",
+            .path = core[i].path,
+            .flags = strncmp(core[i].path, "/api/jobs", 9) == 0 ? 0 : LINTEL_ROUTE_PUBLIC,
+            .handler = core[i].handler,
+            .owner_name = "core",
+            .meta = host_kit_meta_new(&core[i], &why),
+            .meta_free = host_kit_meta_release};
         if (def.meta == NULL) {
             log_error("core route %s: %s", core[i].path, why);
             return LINTEL_ENOMEM;

@@ -63,9 +63,10 @@ struct lintel_req {
     char request_id[65];
     char client_addr[64];
     struct lintel_res res;
-    bool heavy;   /* holds a slot of the CPU-heavy gate          */
-    bool tx_held; /* the host holds a write transaction around the handler (If-Match,
-                   * app/etag.c): the plugin's sql_begin/sql_commit are no-ops inside it */
+    bool heavy;       /* holds a slot of the CPU-heavy gate          */
+    long long job_id; /* the job this request runs (app/jobs.c), or 0 */
+    bool tx_held;     /* the host holds a write transaction around the handler (If-Match,
+                       * app/etag.c): the plugin's sql_begin/sql_commit are no-ops inside it */
 };
 
 /* The request's connection (this thread's, opened on first need): 0, or the failure recorded. */
@@ -110,6 +111,27 @@ int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_p
  */
 int host_res_page(lintel_res *res, const json_t *j_items, long long total, long long limit,
                   long long offset, bool keyset, const char *next);
+
+/*
+ * Replies written as text, piece by piece, with no jansson tree between SQLite and the client
+ * (docs/architecture.md "Performance"): host_res_text_open starts b (zeroed by the caller) with
+ * JSend's head when the server is so configured; the caller appends the body (host_sql_text,
+ * host_res_page_tail); host_res_text_close adds JSend's tail and makes b the JSON reply with
+ * status (b is emptied; the caller frees b.data in any case).
+ */
+struct json_out_buf;
+int host_res_text_open(lintel_res *res, struct json_out_buf *b);
+int host_res_text_close(lintel_res *res, unsigned status, struct json_out_buf *b);
+
+/* The end of the list envelope after its items: ',"total":..,"limit":..,"offset":..[,"next":..]}'.
+ */
+int host_res_page_tail(struct json_out_buf *b, long long total, long long limit, long long offset,
+                       bool keyset, const char *next);
+
+/* db_query_text on the request's connection; a failure is recorded as sql_query records it. */
+struct db_text;
+int host_sql_text(struct lintel_req *req, const char *sql, const json_t *j_params,
+                  struct db_text *text);
 
 /* Rolls back a transaction the handler left open, frees params, claims, body, errors. */
 void host_req_release(struct lintel_req *req);

@@ -16,6 +16,7 @@
 #include <gnutls/gnutls.h>
 #include <lintel/version.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,6 +239,14 @@ static void metrics_process(FILE *f, const struct config *cfg)
                  "SQL statements that had to be prepared.");
     fprintf(f, "lintel_sqlite_statement_cache_misses_total %llu\n",
             metrics_get(&counters[COUNTER_STMT_CACHE_MISS]));
+    metrics_head(f, "lintel_auth_state_cache_hits_total", "counter",
+                 "Authenticated requests whose session state was known without a query "
+                 "(nothing committed since it was read).");
+    fprintf(f, "lintel_auth_state_cache_hits_total %llu\n",
+            metrics_get(&counters[COUNTER_AUTH_STATE_CACHED]));
+    metrics_head(f, "lintel_sqlite_memory_bytes", "gauge",
+                 "Heap memory SQLite holds now (page caches, schemas, prepared statements).");
+    fprintf(f, "lintel_sqlite_memory_bytes %lld\n", (long long)sqlite3_memory_used());
     metrics_head(f, "lintel_database_size_bytes", "gauge",
                  "Size of lintel.db and its write-ahead log.");
     fprintf(f, "lintel_database_size_bytes %lld\n", metrics_db_size(cfg));

@@ -93,6 +93,17 @@ static const struct {
      "\"properties\":{\"count\":{\"type\":\"integer\",\"minimum\":0},\"sum\":" LINTEL_SCHEMA_NUMBER
      ",\"avg\":" OA_STAT ",\"min\":" OA_STAT ",\"max\":" OA_STAT ",\"stddev\":" OA_STAT
      ",\"median\":" OA_STAT "}}"},
+    {"Job",
+     "{\"type\":\"object\",\"description\":\"A background job (populate with async=true).\","
+     "\"required\":[\"id\",\"kind\",\"state\",\"total\",\"done\"],\"properties\":{"
+     "\"id\":" LINTEL_SCHEMA_ID ",\"kind\":" LINTEL_SCHEMA_STRING
+     ",\"state\":{\"enum\":[\"queued\","
+     "\"running\",\"done\",\"failed\"]},\"total\":" LINTEL_SCHEMA_INTEGER
+     ",\"done\":" LINTEL_SCHEMA_INTEGER ",\"failed\":" LINTEL_SCHEMA_INTEGER
+     ",\"errors\":{\"type\":"
+     "[\"array\",\"null\"]},\"detail\":{\"type\":[\"string\",\"null\"]},\"created_"
+     "at\":" LINTEL_SCHEMA_TIME ",\"updated_at\":" LINTEL_SCHEMA_TIME ",\"finished_at\":{\"type\":"
+     "[\"string\",\"null\"]}}}"},
     {"Health",
      "{\"type\":\"object\",\"required\":[\"status\",\"version\",\"uptime_s\",\"db\",\"plugins\"],"
      "\"properties\":{\"status\":{\"const\":\"ok\"},\"version\":" LINTEL_SCHEMA_STRING

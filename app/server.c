@@ -627,8 +627,9 @@ static int server_decide_request(struct server_call *call, bool *upgrade)
     *upgrade = false;
     server_request_id(req);
     server_client_addr(req);
-    rc = router_match(server_router, req->method, req->path, true, &call->match);
-    if (rc == 0 && (!want_upgrade || call->match.status != ROUTER_FOUND)) {
+    /* upgrade endpoints only for a WebSocket handshake: one match for every other request */
+    rc = router_match(server_router, req->method, req->path, want_upgrade, &call->match);
+    if (rc == 0 && want_upgrade && call->match.status != ROUTER_FOUND) {
         router_match_clear(&call->match);
         rc = router_match(server_router, req->method, req->path, false, &call->match);
     }

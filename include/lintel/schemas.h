@@ -10,7 +10,7 @@
  * Problem (its RFC 9457 error body), List (the list envelope {items, total, limit, offset}),
  * User (a user record; a list of users for a non-admin carries only id and username), Tokens
  * (what login, register and refresh answer), Stats (lintel_stats(): count, sum, avg, min, max,
- * stddev, median) and Health.
+ * stddev, median), Job (a background job: GET /api/jobs/{id}) and Health.
  */
 #define LINTEL_SCHEMA_REF(name) "{\"$ref\":\"#/components/schemas/" name "\"}"
 
@@ -18,6 +18,7 @@
 #define LINTEL_SCHEMA_USER    LINTEL_SCHEMA_REF("User")
 #define LINTEL_SCHEMA_TOKENS  LINTEL_SCHEMA_REF("Tokens")
 #define LINTEL_SCHEMA_STATS   LINTEL_SCHEMA_REF("Stats")
+#define LINTEL_SCHEMA_JOB     LINTEL_SCHEMA_REF("Job")
 
 /* The list envelope whose items are of the schema item (JSON text). */
 #define LINTEL_SCHEMA_LIST(item)                                                                   \
