@@ -69,7 +69,6 @@ static const struct lintel_route core[] = {
     {.path = "/api/jobs",
      .handler = jobs_list_handler,
      .summary = "The user's jobs (populate with async=true), newest first",
-     .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}},
      .replies = CORE_OK("A page of jobs", LINTEL_SCHEMA_LIST(LINTEL_SCHEMA_JOB))},
     {.path = "/api/jobs/{id}",
      .handler = jobs_get_handler,
