@@ -11,8 +11,8 @@ extern const struct lintel_embedded_sql bookmarks_migrations[];
 #define BOOKMARK_COLUMNS "id, url, title, created_at"
 /* The reply shape: its title makes it components/schemas/Bookmark in /openapi.json. */
 #define BOOKMARK                                                                                   \
-    "{\"title\":\"Bookmark\",\"type\":\"object\",\"required\":[\"id\",\"url\",\"title\","       \
-    "\"created_at\"],\"properties\":{\"id\":" LINTEL_SCHEMA_ID ",\"url\":" LINTEL_SCHEMA_STRING      \
+    "{\"title\":\"Bookmark\",\"type\":\"object\",\"required\":[\"id\",\"url\",\"title\","          \
+    "\"created_at\"],\"properties\":{\"id\":" LINTEL_SCHEMA_ID ",\"url\":" LINTEL_SCHEMA_STRING    \
     ",\"title\":" LINTEL_SCHEMA_STRING ",\"created_at\":" LINTEL_SCHEMA_TIME "}}"
 
 /* POST /api/bookmarks {url, title} -> 201 bookmark; the table's CHECKs give the 422s. */
