@@ -469,6 +469,47 @@ static void migrate_test_pause(const char *mid)
  * recreates the indexes and triggers the drop took with it, and checks foreign keys before
  * its commit.
  */
+/*
+ * Every table a rebuild names (space-separated) must exist: before the rebuild, j_objects
+ * collects each one's indexes, triggers and views (migrate_objects); after it (j_objects NULL),
+ * a table the migration left out is its failure. 0, or the failure with *err.
+ */
+static int migrate_rebuilt_tables(sqlite3 *h, const char *mid, const char *rebuild,
+                                  json_t *j_objects, char **err)
+{
+    char *tables = strdup(rebuild), *found = NULL, *save = NULL;
+    const char *t;
+    int rc = tables != NULL ? 0 : LINTEL_ENOMEM, src;
+
+    for (t = tables != NULL ? strtok_r(tables, " ", &save) : NULL; t != NULL && rc == 0;
+         t = strtok_r(NULL, " ", &save)) {
+        free(found);
+        found = NULL;
+        src = migrate_text(h,
+                           "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND"
+                           " name = ?1 COLLATE NOCASE",
+                           t, NULL, &found);
+        if (src == SQLITE_OK && found == NULL) {
+            *err = j_objects != NULL
+                       ? fmt_alloc("migration %s rebuilds table %s, which does not exist", mid, t)
+                       : fmt_alloc("migration %s rebuilds table %s but leaves no table of that "
+                                   "name",
+                                   mid, t);
+            rc = LINTEL_EDB;
+            break;
+        }
+        if (src == SQLITE_OK && j_objects != NULL)
+            src = migrate_objects(h, t, j_objects);
+        if (src != SQLITE_OK) {
+            *err = fmt_alloc("migration %s: %s", mid, sqlite3_errmsg(h));
+            rc = migrate_rc(h);
+        }
+    }
+    free(found);
+    free(tables);
+    return rc;
+}
+
 static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, char **err)
 {
     struct migrate_authz az = {0};
@@ -476,11 +517,8 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
     json_t *j_objects = NULL;
     json_t *j_parents = NULL;
     char mid[200];
-    char *tables = NULL;
     char *found = NULL;
     char *zerr = NULL;
-    char *save = NULL;
-    const char *t;
     size_t i;
     int src;
     int rc = 0;
@@ -513,30 +551,10 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
 
     if (m->rebuild != NULL) {
         j_objects = json_array();
-        tables = strdup(m->rebuild);
-        if (j_objects == NULL || tables == NULL) {
-            rc = LINTEL_ENOMEM;
+        rc = j_objects != NULL ? migrate_rebuilt_tables(h, mid, m->rebuild, j_objects, err)
+                               : LINTEL_ENOMEM;
+        if (rc != 0)
             goto cleanup;
-        }
-        for (t = strtok_r(tables, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
-            free(found);
-            src = migrate_text(h,
-                               "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND"
-                               " name = ?1 COLLATE NOCASE",
-                               t, NULL, &found);
-            if (src == SQLITE_OK && found == NULL) {
-                *err = fmt_alloc("migration %s rebuilds table %s, which does not exist", mid, t);
-                rc = LINTEL_EDB;
-                goto cleanup;
-            }
-            if (src == SQLITE_OK)
-                src = migrate_objects(h, t, j_objects);
-            if (src != SQLITE_OK) {
-                *err = fmt_alloc("migration %s: %s", mid, sqlite3_errmsg(h));
-                rc = migrate_rc(h);
-                goto cleanup;
-            }
-        }
         if (sqlite3_exec(h,
                          "DROP TABLE IF EXISTS temp.lintel_fk_before;"
                          "CREATE TEMP TABLE lintel_fk_before AS SELECT \"table\" AS t, rowid AS r,"
@@ -598,26 +616,9 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
                 goto cleanup;
             }
         }
-        free(tables);
-        tables = strdup(m->rebuild);
-        if (tables == NULL) {
-            rc = LINTEL_ENOMEM;
+        rc = migrate_rebuilt_tables(h, mid, m->rebuild, NULL, err);
+        if (rc != 0)
             goto cleanup;
-        }
-        for (t = strtok_r(tables, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
-            free(found);
-            src = migrate_text(h,
-                               "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND"
-                               " name = ?1 COLLATE NOCASE",
-                               t, NULL, &found);
-            if (src == SQLITE_OK && found == NULL) {
-                *err = fmt_alloc("migration %s rebuilds table %s but leaves no table of "
-                                 "that name",
-                                 mid, t);
-                rc = LINTEL_EDB;
-                goto cleanup;
-            }
-        }
         rc = migrate_fk_new(h, mid, err);
         if (rc != 0)
             goto cleanup;
@@ -664,7 +665,6 @@ cleanup:
         *err = fmt_alloc("migration %s: out of memory", mid);
     sqlite3_free(zerr);
     free(found);
-    free(tables);
     json_decref(j_objects);
     json_decref(j_parents);
     return rc;
@@ -908,6 +908,26 @@ static int migrate_check_version(sqlite3 *h, char **err)
     return LINTEL_ECONFLICT;
 }
 
+/*
+ * Takes migrate_lock (the caller releases it in its cleanup), then this thread's connection and
+ * its handle: 0, or the failure in *err.
+ */
+static int migrate_db(struct db **db, sqlite3 **h, char **err)
+{
+    int rc;
+
+    pthread_mutex_lock(&migrate_lock);
+    rc = db_thread(db);
+    *err = NULL;
+    *h = NULL;
+    if (rc != 0) {
+        *err = strdup("migrations: the database is not available");
+        return rc;
+    }
+    *h = db_handle(*db);
+    return 0;
+}
+
 int migrate_apply(char **err)
 {
     struct migration **order = NULL;
@@ -915,20 +935,13 @@ int migrate_apply(char **err)
     sqlite3 *h;
     char *n_done = NULL;
     char sql[64];
-    size_t i;
-    size_t pending = 0;
-    size_t n_applied = 0;
+    size_t i, pending = 0, n_applied = 0;
     bool applied;
     int rc;
 
-    *err = NULL;
-    pthread_mutex_lock(&migrate_lock);
-    rc = db_thread(&db);
-    if (rc != 0) {
-        *err = strdup("migrations: the database is not available");
+    rc = migrate_db(&db, &h, err);
+    if (rc != 0)
         goto cleanup;
-    }
-    h = db_handle(db);
     rc = migrate_check_version(h, err);
     if (rc == 0)
         rc = migrate_text(h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, &n_done) == SQLITE_OK
@@ -1003,14 +1016,9 @@ int migrate_status(FILE *out, char **err)
     int src;
     int rc;
 
-    *err = NULL;
-    pthread_mutex_lock(&migrate_lock);
-    rc = db_thread(&db);
-    if (rc != 0) {
-        *err = strdup("migrations: the database is not available");
+    rc = migrate_db(&db, &h, err);
+    if (rc != 0)
         goto cleanup;
-    }
-    h = db_handle(db);
     rc = migrate_sorted(&order);
     if (rc != 0)
         goto cleanup;
