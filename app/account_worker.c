@@ -44,6 +44,8 @@ static const char *const worker_cleanup_sql[] = {
     "DELETE FROM mail_requests WHERE at < unixepoch() - 3600",
     "DELETE FROM registrations WHERE at < unixepoch() - 3600",
     "DELETE FROM login_failures WHERE at < unixepoch() - 900",
+    /* IDEMPOTENCY_TTL (app/idempotency.h) */
+    "DELETE FROM idempotency_keys WHERE created_at < unixepoch() - 86400",
 };
 
 int account_cleanup(const struct config *cfg, long long *deleted)

@@ -578,11 +578,18 @@ int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_p
     return host_sql_result(req, db, rc);
 }
 
+/*
+ * Inside a transaction the host holds around the handler (tx_held: an If-Match check must see
+ * the row it compared still unchanged when the handler writes), the plugin's begin and commit
+ * are no-ops: its statements join the host's transaction, which the host commits after it.
+ */
 static int host_sql_begin(lintel_req *req)
 {
     struct db *db = NULL;
     int rc = host_req_db(req, &db);
 
+    if (rc == 0 && req->tx_held && db_in_tx(db))
+        return 0;
     return rc != 0 ? rc : host_sql_result(req, db, db_begin(db));
 }
 
@@ -591,14 +598,18 @@ static int host_sql_commit(lintel_req *req)
     struct db *db = NULL;
     int rc = host_req_db(req, &db);
 
+    if (rc == 0 && req->tx_held && db_in_tx(db))
+        return 0;
     return rc != 0 ? rc : host_sql_result(req, db, db_commit(db));
 }
 
+/* A rollback is always real: the host's transaction then ends too, undone. */
 static int host_sql_rollback(lintel_req *req)
 {
     struct db *db = NULL;
     int rc = host_req_db(req, &db);
 
+    req->tx_held = false;
     return rc != 0 ? rc : host_sql_result(req, db, db_rollback(db));
 }
 
@@ -959,14 +970,22 @@ void host_req_release(struct lintel_req *req)
     }
     free(req->args);
     free(req->body);
-    for (i = 0; i < req->res.nheaders; i++) {
-        free(req->res.headers[i].name);
-        free(req->res.headers[i].value);
-    }
-    free(req->res.headers);
     json_decref(req->j_claims);
-    host_res_reset(&req->res);
-    free(req->res.err_detail);
-    json_decref(req->res.j_errors);
+    host_res_release(&req->res);
     memset(req, 0, sizeof(*req));
+}
+
+void host_res_release(struct lintel_res *res)
+{
+    size_t i;
+
+    for (i = 0; i < res->nheaders; i++) {
+        free(res->headers[i].name);
+        free(res->headers[i].value);
+    }
+    free(res->headers);
+    host_res_reset(res);
+    free(res->err_detail);
+    json_decref(res->j_errors);
+    memset(res, 0, sizeof(*res));
 }

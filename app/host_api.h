@@ -63,7 +63,9 @@ struct lintel_req {
     char request_id[65];
     char client_addr[64];
     struct lintel_res res;
-    bool heavy; /* holds a slot of the CPU-heavy gate          */
+    bool heavy;   /* holds a slot of the CPU-heavy gate          */
+    bool tx_held; /* the host holds a write transaction around the handler (If-Match,
+                   * app/etag.c): the plugin's sql_begin/sql_commit are no-ops inside it */
 };
 
 /* The request's connection (this thread's, opened on first need): 0, or the failure recorded. */
@@ -89,6 +91,9 @@ void host_req_init(struct lintel_req *req, struct MHD_Connection *conn, const ch
 
 /* Sets a reply header (copied; replaces one of the same name). LINTEL_EPARAM for CR/LF. */
 int host_res_put_header(struct lintel_res *res, const char *name, const char *value);
+
+/* Frees what a reply holds (body, headers, recorded error) and zeroes it. */
+void host_res_release(struct lintel_res *res);
 
 /*
  * The request's SQL with bytes (the kit's sql_exec_blob and sql_blob_rowf, which pack the

@@ -24,6 +24,7 @@ static const struct {
     {LINTEL_ENOTFOUND, 404, "Not found."},
     {LINTEL_EMETHOD, 405, "Method not allowed on this resource."},
     {LINTEL_ECONFLICT, 409, "The value is already taken."},
+    {HTTP_ERROR_EPRECONDITION, 412, "A precondition of the request does not hold."},
     {LINTEL_ETOOLARGE, 413, "The request body is too large."},
     {LINTEL_EMEDIATYPE, 415, "The request body has an unsupported content type."},
     {LINTEL_ERATELIMIT, 429, "Too many requests; try again later."},

@@ -8,6 +8,12 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+/*
+ * 412 Precondition Failed (If-Match, app/etag.c): a code of the host alone, never a plugin's,
+ * so it stays out of the ABI's LINTEL_E* list.
+ */
+#define HTTP_ERROR_EPRECONDITION (-100)
+
 /* HTTP status of a LINTEL_E* code (500 for an unknown one). */
 unsigned http_error_status(int rc);
 

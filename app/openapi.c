@@ -37,6 +37,9 @@ static const struct {
     {"NotFound", 404, "No such resource, or one that belongs to another user."},
     {"PayloadTooLarge", 413, "The body is larger than the limit (LINTEL_MAX_BODY)."},
     {"UnsupportedMediaType", 415, "The body is of a type this operation does not take."},
+    {"PreconditionFailed", 412,
+     "If-Match named no current ETag of the resource: it changed since it was read (the "
+     "current ETag is in the reply's ETag header); nothing was changed."},
     {"UnprocessableContent", 422, "A value breaks a rule; errors lists each field."},
     {"InternalServerError", 500, "The server failed; nothing the client sent causes this."},
 };
@@ -281,6 +284,73 @@ static json_t *openapi_responses(const struct route *r, bool has_params)
     return j_resps;
 }
 
+/*
+ * The conditional-request headers the dispatcher honours on every route (app/etag.c,
+ * app/idempotency.c): If-None-Match and ETag on GET, If-Match and 412 on PUT/PATCH/DELETE,
+ * Idempotency-Key on authenticated POSTs, with the replies they add.
+ */
+static void openapi_conditional(const struct route *r, json_t *j_op)
+{
+    json_t *j_params = json_object_get(j_op, "parameters"), *j_resps;
+    json_t *j_resp, *j_headers;
+    const char *status, *header = NULL, *text = NULL;
+    bool get = strcmp(r->method, "GET") == 0, post = strcmp(r->method, "POST") == 0;
+
+    if (get) {
+        header = "If-None-Match";
+        text = "ETags of a representation the client has; when one matches (weak comparison), "
+               "304 without a body.";
+    } else if (post && !(r->flags & (LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_NO_REPLAY))) {
+        header = "Idempotency-Key";
+        text = "1-255 printable ASCII characters. A retry with the same key and request within "
+               "24 h gets the first 2xx reply again (Idempotent-Replayed: true) and creates "
+               "nothing; the same key with another request is 422, one still running 409.";
+    } else if (!post) {
+        header = "If-Match";
+        text = "The ETag the client read (strong comparison); when the resource changed since, "
+               "412 and nothing changes.";
+    }
+    if (header == NULL)
+        return;
+    if (j_params == NULL) {
+        j_params = json_array();
+        json_object_set_new(j_op, "parameters", j_params);
+    }
+    json_array_append_new(j_params, json_pack("{ss ss sb ss s{ss}}", "name", header, "in", "header",
+                                              "required", 0, "description", text, "schema", "type",
+                                              "string"));
+    j_resps = json_object_get(j_op, "responses");
+    json_object_foreach(j_resps, status, j_resp) {
+        if (status[0] != '2' || !json_is_object(j_resp))
+            continue;
+        j_headers = json_object_get(j_resp, "headers");
+        if (!json_is_object(j_headers)) {
+            j_headers = json_object();
+            json_object_set_new(j_resp, "headers", j_headers);
+        }
+        if (get)
+            json_object_set_new(j_headers, "ETag",
+                                json_pack("{ss s{ss}}", "description",
+                                          "Strong tag of this representation (SHA-256 of its "
+                                          "bytes); send it in If-None-Match or If-Match.",
+                                          "schema", "type", "string"));
+        else if (post)
+            json_object_set_new(j_headers, "Idempotent-Replayed",
+                                json_pack("{ss s{ss}}", "description",
+                                          "true when this is the kept reply of an earlier "
+                                          "request with the same Idempotency-Key.",
+                                          "schema", "type", "string"));
+    }
+    if (get)
+        json_object_set_new(j_resps, "304",
+                            json_pack("{ss s{s{ss s{ss}}}}", "description",
+                                      "Not Modified: If-None-Match matched the current ETag.",
+                                      "headers", "ETag", "description", "The current tag.",
+                                      "schema", "type", "string"));
+    else if (!post)
+        json_object_set_new(j_resps, "412", openapi_ref("PreconditionFailed"));
+}
+
 static json_t *openapi_operation(const struct route *r, json_t *j_seen)
 {
     const char *owner = r->owner_name;
@@ -321,6 +391,7 @@ static json_t *openapi_operation(const struct route *r, json_t *j_seen)
             json_object_set_new(j_op, "x-lintel-role", json_string("admin"));
     }
     host_kit_openapi(r, j_op);
+    openapi_conditional(r, j_op);
 cleanup:
     json_decref(j_params);
     json_decref(j_body);

@@ -7,9 +7,11 @@
 #include "access_log.h"
 #include "auth.h"
 #include "config.h"
+#include "etag.h"
 #include "fmt.h"
 #include "host_api.h"
 #include "http_error.h"
+#include "idempotency.h"
 #include "json_out.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -61,6 +63,7 @@ struct server_call {
     bool in_flight;       /* counted in server_in_flight                         */
     bool queued;          /* a reply is queued                                   */
     bool upgrade_pending; /* accept said yes: upgraded or discard must run       */
+    bool idem_held;       /* an Idempotency-Key is claimed: idempotency_end runs */
     const struct server_upgrade *up;
     void *up_conn;
 };
@@ -750,6 +753,28 @@ static int server_take_body(struct server_call *call, const char *data, size_t s
     return 0;
 }
 
+/*
+ * The handler behind the conditional checks: Idempotency-Key on a POST (a retry gets the first
+ * reply), If-None-Match / If-Match against the GET route of the same path (app/etag.c).
+ */
+static int server_run(struct server_call *call)
+{
+    struct lintel_req *req = &call->req;
+    struct router_match twin = {0};
+    int rc;
+
+    rc = idempotency_begin(req, &call->idem_held);
+    if (rc == 0 && etag_wants_twin(req))
+        rc = router_match(server_router, "GET", req->path, false, &twin);
+    if (rc == 0)
+        rc = etag_before(req, &twin);
+    if (rc == 0)
+        rc = req->route->handler(req, &req->res, req->route->state);
+    router_match_clear(&twin);
+    rc = etag_after(req, rc);
+    return rc == IDEMPOTENCY_REPLAYED ? 0 : rc;
+}
+
 static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, const char *url,
                                      const char *method, const char *version,
                                      const char *upload_data, size_t *upload_data_size,
@@ -793,8 +818,10 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
     else
         rc = 0;
     if (rc == 0)
-        rc = call->req.route->handler(&call->req, &call->req.res, call->req.route->state);
+        rc = server_run(call);
     server_settle(&call->req, rc);
+    idempotency_end(&call->req, call->idem_held);
+    etag_reply(&call->req);
     return server_queue(call);
 }
 

@@ -47,6 +47,7 @@ static const struct {
     {"lintel_datapoint_tags", 4, EXT_PURE, ext_datapoint_tags},
     {"lintel_datapoint_valid", 1, EXT_PURE, ext_datapoint_valid},
     {"lintel_fts_query", 1, EXT_PURE, ext_fts_query},
+    {"lintel_time_bucket", 2, EXT_PURE, ext_time_bucket},
     {"lintel_rule_username", 1, EXT_PURE, ext_rule_username},
     {"lintel_rule_email", 1, EXT_PURE, ext_rule_email},
     {"lintel_rule_password", 1, EXT_PURE, ext_rule_password},

@@ -27,6 +27,9 @@ void ext_datapoint_valid(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 /* fts.c */
 void ext_fts_query(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
+/* series.c */
+void ext_time_bucket(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
 /* rules.c */
 void ext_rule_username(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void ext_rule_email(sqlite3_context *ctx, int argc, sqlite3_value **argv);

@@ -71,6 +71,12 @@ extern "C" {
 #define LINTEL_ROUTE_ADMIN  0x2u /* the user's role (from the database) must be admin     */
 #define LINTEL_ROUTE_FORM   0x4u /* req_json also accepts application/x-www-form-urlencoded */
 #define LINTEL_ROUTE_RAW    0x8u /* any body type; read it with req_body, not req_json    */
+/*
+ * The reply shows a secret once (an invitation code): the host never keeps it for an
+ * Idempotency-Key replay, so the key is ignored on this route (ABI 2.3). Every other
+ * authenticated POST takes Idempotency-Key without asking (docs/api.md "Safe retries").
+ */
+#define LINTEL_ROUTE_NO_REPLAY 0x10u
 
 typedef struct lintel_plugin lintel_plugin; /* one loaded plugin, owned by the host  */
 typedef struct lintel_req lintel_req;       /* one request, valid during the handler */

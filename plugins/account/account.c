@@ -72,7 +72,7 @@ static const struct lintel_route account_routes[] = {
          (const struct lintel_reply[]){{202, "Queued", ACCOUNT_OBJ(ACCOUNT_STR("detail"))}, {0}}},
     {.method = "POST",
      .path = "/api/auth/invites",
-     .flags = LINTEL_ROUTE_ADMIN,
+     .flags = LINTEL_ROUTE_ADMIN | LINTEL_ROUTE_NO_REPLAY, /* the code is never kept */
      .scope = "users:admin",
      .handler = account_invite_create,
      .summary = "A single-use invitation code for registration=invite (valid 7 days)",

@@ -165,13 +165,72 @@ cleanup:
     return rc;
 }
 
+/* The most buckets one series answers: a day of minutes is 1440, a year of hours 8784. */
+#define DP_SERIES_MAX 10000
+
+/*
+ * GET /api/datapoints/series?start&end&bucket=1m|1h|1d -> {start, end, bucket, items: [{time,
+ * count, min, max, mean}]}: per bucket (aligned on the epoch, so days start at 00:00 UTC) the
+ * valid points with a value, for every role. Buckets without such a point are left out. The
+ * grouping is the extension's lintel_time_bucket; count, min, max and the mean are SQLite's.
+ */
+static int dp_series(lintel_req *req, lintel_res *res, void *state)
+{
+    struct datapoints *d = state;
+    const char *bucket = d->api->req_query(req, "bucket");
+    json_t *j_items = NULL, *j_reply = NULL;
+    long long start = LLONG_MIN, end = LLONG_MIN, width, buckets;
+    int rc;
+
+    rc = d->api->req_time(req, "start", LINTEL_TIME_CEIL, &start);
+    if (rc == 0)
+        rc = d->api->req_time(req, "end", 0, &end);
+    if (rc != 0)
+        return rc;
+    /* required and one of 1m 1h 1d: checked by the host (the route declares them) */
+    width = bucket[1] == 'm' ? 60 : bucket[1] == 'h' ? 3600 : 86400;
+    if (start < 0)
+        start = 0;
+    if (end > DP_UNIX_SECONDS_MAX)
+        end = DP_UNIX_SECONDS_MAX;
+    if (end < start)
+        return d->api->res_invalid(res, "end", "must not be before start");
+    buckets = end / width - start / width + 1;
+    if (buckets > DP_SERIES_MAX)
+        return d->api->res_invalid(res, "bucket",
+                                   "gives %lld buckets from start to end, more than %d: choose a "
+                                   "wider bucket or a shorter range",
+                                   buckets, DP_SERIES_MAX);
+    rc = lintel_sql_queryf(req, &j_items,
+                           "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', b, 'unixepoch') AS time,"
+                           " count(*) AS count, min(value) AS min, max(value) AS max,"
+                           " avg(value) AS mean FROM (SELECT lintel_time_bucket(ts, ?3) AS b,"
+                           " value FROM datapoints WHERE ts BETWEEN ?1 AND ?2 AND valid = 1"
+                           " AND value IS NOT NULL) GROUP BY b ORDER BY b",
+                           "IIs", (json_int_t)start, (json_int_t)end, bucket);
+    if (rc == 0)
+        rc = lintel_sql_rowf(req, &j_reply,
+                             "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', ?1, 'unixepoch') AS start,"
+                             " strftime('%Y-%m-%dT%H:%M:%SZ', ?2, 'unixepoch') AS \"end\","
+                             " ?3 AS bucket",
+                             "IIs", (json_int_t)start, (json_int_t)end, bucket);
+    if (rc == 0 && json_object_set(j_reply, "items", j_items) != 0)
+        rc = LINTEL_ENOMEM;
+    if (rc == 0)
+        rc = d->api->res_json(res, 200, j_reply);
+    json_decref(j_items);
+    json_decref(j_reply);
+    return rc;
+}
+
 /*
  * Inserts the raw points of j_points (an array) in one transaction, all or none. When a point
  * is malformed nothing is stored, rc is LINTEL_EPARAM and *bad_index / *j_bad ([field,
  * message], new reference) name it, nothing recorded: the caller words the error. With
- * j_items, the inserted points are returned (new reference).
+ * j_items, the inserted points are returned (new reference). keyed (bulk ingest, without
+ * j_items): points already stored under their ingest key are skipped, not counted in *inserted.
  */
-static int dp_insert(struct datapoints *d, lintel_req *req, const json_t *j_points,
+static int dp_insert(struct datapoints *d, lintel_req *req, const json_t *j_points, bool keyed,
                      long long *inserted, json_t **j_items, long long *bad_index, json_t **j_bad)
 {
     json_t *j_params = NULL, *j_rows = NULL, *j_row = NULL;
@@ -195,9 +254,9 @@ static int dp_insert(struct datapoints *d, lintel_req *req, const json_t *j_poin
         rc = d->api->sql_query(req, DP_INSERT " RETURNING " DP_COLUMNS, j_params, &j_rows);
         changes = (long long)json_array_size(j_rows);
     } else {
-        rc = d->api->sql_exec(req, DP_INSERT, j_params, &changes, NULL);
+        rc = d->api->sql_exec(req, keyed ? DP_INSERT_KEYED : DP_INSERT, j_params, &changes, NULL);
     }
-    if (rc == 0 && changes != (long long)json_array_size(j_points))
+    if (rc == 0 && !keyed && changes != (long long)json_array_size(j_points))
         rc = LINTEL_EINTERNAL; /* cannot happen: the statement takes every point or fails */
     if (rc == 0) {
         rc = d->api->sql_commit(req);
@@ -242,7 +301,10 @@ static void dp_publish_created(struct datapoints *d, lintel_req *req, long long 
     json_decref(j_event);
 }
 
-/* POST /api/datapoints [raw points] -> 201 {inserted}; one bad point -> 422 and nothing stored */
+/*
+ * POST /api/datapoints [raw points] -> 201 {inserted, duplicates}; one bad point -> 422 and
+ * nothing stored
+ */
 static int dp_bulk(lintel_req *req, lintel_res *res, void *state)
 {
     struct datapoints *d = state;
@@ -266,7 +328,7 @@ static int dp_bulk(lintel_req *req, lintel_res *res, void *state)
                                json_array_size(j_body));
         goto cleanup;
     }
-    rc = dp_insert(d, req, j_body, &inserted, NULL, &bad_index, &j_bad);
+    rc = dp_insert(d, req, j_body, true, &inserted, NULL, &bad_index, &j_bad);
     if (rc == LINTEL_EPARAM && j_bad != NULL) {
         field = json_string_value(json_array_get(j_bad, 0));
         snprintf(where, sizeof(where), "[%lld]%s%s", bad_index,
@@ -280,9 +342,11 @@ static int dp_bulk(lintel_req *req, lintel_res *res, void *state)
     }
     if (rc != 0)
         goto cleanup;
-    j_reply = json_pack("{sI}", "inserted", (json_int_t)inserted);
+    /* A re-sent batch: the points already stored are counted, not stored again. */
+    j_reply = json_pack("{sIsI}", "inserted", (json_int_t)inserted, "duplicates",
+                        (json_int_t)json_array_size(j_body) - (json_int_t)inserted);
     rc = j_reply != NULL ? d->api->res_json(res, 201, j_reply) : LINTEL_ENOMEM;
-    if (rc == 0)
+    if (rc == 0 && inserted > 0)
         dp_publish_created(d, req, inserted);
 cleanup:
     json_decref(j_body);
@@ -370,7 +434,7 @@ static int dp_populate(lintel_req *req, lintel_res *res, void *state)
         rc = dp_fetch(d, req, res, i, count, deadline, j_points);
     if (rc != 0)
         goto cleanup;
-    rc = dp_insert(d, req, j_points, &inserted, &j_items, &bad_index, &j_bad);
+    rc = dp_insert(d, req, j_points, false, &inserted, &j_items, &bad_index, &j_bad);
     if (rc == LINTEL_EPARAM && j_bad != NULL) {
         const char *field = json_string_value(json_array_get(j_bad, 0));
         rc = d->api->res_error(res, LINTEL_EUPSTREAM, NULL,
@@ -464,7 +528,30 @@ bad:
             "Admins only: valid (true) or invalid (false) points only"                             \
     }
 
+#define DP_SERIES_SCHEMA                                                                           \
+    "{\"type\":\"object\",\"required\":[\"start\",\"end\",\"bucket\",\"items\"],\"properties\":{"  \
+    "\"start\":{\"type\":\"string\"},\"end\":{\"type\":\"string\"},\"bucket\":{\"type\":"          \
+    "\"string\"},\"items\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":["      \
+    "\"time\",\"count\",\"min\",\"max\",\"mean\"],\"properties\":{\"time\":{\"type\":\"string\"}," \
+    "\"count\":{\"type\":\"integer\"},\"min\":{\"type\":\"number\"},\"max\":{\"type\":"            \
+    "\"number\"},\"mean\":{\"type\":\"number\"}}}}}}"
+
 static const struct lintel_route dp_routes[] = {
+    {.method = "GET",
+     .path = "/api/datapoints/series",
+     .scope = "datapoints:read",
+     .handler = dp_series,
+     .summary = "Per-bucket count, min, max and mean of the valid data points",
+     .query =
+         (const struct lintel_param[]){
+             {"start", LINTEL_PARAM_STRING, LINTEL_PARAM_REQUIRED, 0, 0, NULL,
+              "From this time, inclusive: ISO 8601 (2024-04-22T15:07:57Z) or Unix seconds"},
+             {"end", LINTEL_PARAM_STRING, LINTEL_PARAM_REQUIRED, 0, 0, NULL,
+              "Up to this time, inclusive: ISO 8601 or Unix seconds"},
+             {"bucket", LINTEL_PARAM_STRING, LINTEL_PARAM_REQUIRED, 0, 0, "1m 1h 1d",
+              "The width of a bucket: a minute, an hour or a day (UTC)"},
+             {0}},
+     .replies = (const struct lintel_reply[]){{200, "The series", DP_SERIES_SCHEMA}, {0}}},
     {.method = "POST",
      .path = "/api/datapoints/populate",
      .flags = LINTEL_ROUTE_ADMIN,

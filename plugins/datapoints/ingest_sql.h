@@ -20,17 +20,34 @@
  * co-routines instead of flattening them, which would call the functions once per use.
  */
 #define DP_FINITE "abs(v) <= 3.4028234663852886e38" /* false for NULL (NaN) and +-Inf */
-#define DP_INSERT                                                                                  \
-    "INSERT INTO datapoints (ts, value, tags, valid)"                                              \
-    " SELECT ts, value, tags, lintel_datapoint_valid(tags)"                                        \
-    " FROM (SELECT ts, CASE WHEN " DP_FINITE " THEN v END AS value,"                               \
+/* The tags of the raw point pv as sent: absent and null are []. */
+#define DP_SENT_TAGS "coalesce(nullif(pv -> '$.tags', 'null'), '[]')"
+/* The raw point pv travels up through every level, for the ingest key of DP_INSERT_KEYED. */
+#define DP_INSERT_AS(columns, values, tail)                                                        \
+    "INSERT INTO datapoints (ts, value, tags, valid" columns ")"                                   \
+    " SELECT ts, value, tags, lintel_datapoint_valid(tags)" values                                 \
+    " FROM (SELECT ts, pv, CASE WHEN " DP_FINITE " THEN v END AS value,"                           \
     "   CASE WHEN " DP_FINITE " THEN tg ELSE json_insert(tg, '$[#]', 'not finite') END AS tags"    \
-    "  FROM (SELECT ts, lintel_f32_decode(coalesce(pv -> '$.value', 'null')) AS v,"                \
-    "    lintel_datapoint_tags(coalesce(nullif(pv -> '$.tags', 'null'), '[]'), ts,"                \
-    "                          unixepoch()) AS tg"                                                 \
+    "  FROM (SELECT ts, pv, lintel_f32_decode(coalesce(pv -> '$.value', 'null')) AS v,"            \
+    "    lintel_datapoint_tags(" DP_SENT_TAGS ", ts, unixepoch()) AS tg"                           \
     "   FROM (SELECT CASE WHEN json_type(p.value, '$.time') = 'integer'"                           \
     "                THEN p.value ->> '$.time' END AS ts, p.value AS pv"                           \
-    "    FROM json_each(?1) AS p LIMIT -1) LIMIT -1) LIMIT -1)"
+    "    FROM json_each(?1) AS p LIMIT -1) LIMIT -1) LIMIT -1)" tail
+#define DP_INSERT DP_INSERT_AS("", "", "")
+
+/*
+ * Bulk ingest, idempotent (docs/datapoints.md "Re-sent batches"): a point whose time, four raw
+ * bytes (one little-endian unsigned integer, so 0.0 and -0.0 or two NaN payloads stay apart)
+ * and tags as sent (before "too old") are already stored is skipped, through the unique index
+ * datapoints_ingest_key; the statement's changes count the new points. "WHERE true" tells
+ * SQLite's parser that ON CONFLICT is the upsert clause, not a join's ON.
+ */
+#define DP_RAW_BYTE(i, shift) "((pv ->> '$.value[" #i "]') << " #shift ")"
+#define DP_RAW                                                                                     \
+    DP_RAW_BYTE(0, 0) " | " DP_RAW_BYTE(1, 8) " | " DP_RAW_BYTE(2, 16) " | " DP_RAW_BYTE(3, 24)
+#define DP_INSERT_KEYED                                                                            \
+    DP_INSERT_AS(", raw, sent_tags", ", " DP_RAW ", " DP_SENT_TAGS,                                \
+                 " WHERE true ON CONFLICT DO NOTHING")
 
 /*
  * What is wrong with one raw point p (a row of json_each over the array): NULL when DP_INSERT

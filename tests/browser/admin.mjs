@@ -64,6 +64,16 @@ await run("admin", async (open) => {
   check(JSON.stringify(series[1]) === JSON.stringify(validValues), `valid series ${JSON.stringify(series[1])}`);
   check(JSON.stringify(series[2]) === JSON.stringify(invalidValues), `invalid series ${JSON.stringify(series[2])}`);
   check(await page.locator("#chart canvas").count() === 1, "the chart is drawn");
+  // The series chart: the valid points per minute from /api/datapoints/series (the window may
+  // straddle a minute: the buckets together hold the 5 valid points, none of the invalid ones).
+  await page.waitForSelector("#series-info:has-text('5 valid points in')", { timeout: 30000 });
+  const buckets = await page.evaluate(() => seriesChart.data);
+  const seriesApi = await api(base, "GET", `/api/datapoints/series?start=${t0}&end=${t0 + 20}&bucket=1m`, admin);
+  check(seriesApi.status === 200 && JSON.stringify(buckets[1]) === JSON.stringify(seriesApi.json.items.map((b) => b.mean)),
+        `the series chart draws the API's means ${JSON.stringify(buckets[1])}`);
+  check(Math.min(...buckets[2]) === Math.min(...validValues) && Math.max(...buckets[3]) === Math.max(...validValues),
+        `the series' min and max are the valid points' (${Math.min(...buckets[2])}, ${Math.max(...buckets[3])})`);
+  check(await page.locator("#series-chart canvas").count() === 1, "the series chart is drawn");
   const stats = await api(base, "GET", `/api/datapoints/stats?start=${t0}&end=${t0 + 20}&valid=true`, admin);
   const cells = await page.locator('#stats tr[data-stats="valid"] td').allInnerTexts();
   check(cells[0] === "5" && cells[0] === String(stats.json.count) &&

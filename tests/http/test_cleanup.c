@@ -1,7 +1,8 @@
 /*
  * The periodic cleanup of the accounts worker: with cleanup_interval 1 s, a session whose refresh
  * tokens expired, an ended session, expired reset tokens and old rate-limit rows are deleted,
- * and a live session is left alone (its token keeps working).
+ * Idempotency-Key replies older than 24 h, and a live session is left alone (its token keeps
+ * working).
  */
 #include "lt_shell.h"
 #include "lt_test.h"
@@ -43,6 +44,16 @@ START_TEST(expired_rows_deleted)
     ck_assert_int_eq(lt_json(s.url, "POST", "/api/auth/logout", ended, NULL, &r), 0);
     lt_resp_clear(&r);
     ck_assert_int_eq(count(&s, "SELECT count(*) FROM sessions"), 3);
+    /* two kept Idempotency-Key replies; one is aged past its 24 h below */
+    for (i = 0; i < 2; i++) {
+        const char *key[] = {i == 0 ? "Idempotency-Key: old-key" : "Idempotency-Key: new-key",
+                             NULL};
+        ck_assert_int_eq(lt_request(s.url, "POST", "/api/tasks", live, "application/json",
+                                    "{\"title\":\"kept\"}", (size_t)-1, key, &r),
+                         0);
+        ck_assert_int_eq(r.status, 201);
+        lt_resp_clear(&r);
+    }
     /* age them: one session's refresh tokens expired long ago, the ended one ended long ago */
     out =
         lt_shell_sql(s.data_dir,
@@ -53,7 +64,9 @@ START_TEST(expired_rows_deleted)
                      "INSERT INTO account_tokens (hash, kind, expires_at) VALUES"
                      " ('deadbeef', 'invite', unixepoch() - 1);"
                      "INSERT INTO mail_requests (email, addr, at) VALUES ('x@example.test', 'a',"
-                     " unixepoch() - 7200)",
+                     " unixepoch() - 7200);"
+                     "UPDATE idempotency_keys SET created_at = created_at - 86401"
+                     " WHERE key = 'old-key'",
                      &status);
     ck_assert_msg(status == 0, "shell: %s", out);
     free(out);
@@ -61,6 +74,8 @@ START_TEST(expired_rows_deleted)
         usleep(100 * 1000);
     ck_assert_int_eq(count(&s, "SELECT count(*) FROM account_tokens"), 0);
     ck_assert_int_eq(count(&s, "SELECT count(*) FROM mail_requests"), 0);
+    ck_assert_int_eq(count(&s, "SELECT count(*) FROM idempotency_keys WHERE key = 'new-key'"), 1);
+    ck_assert_int_eq(count(&s, "SELECT count(*) FROM idempotency_keys"), 1);
     ck_assert_int_eq(
         count(&s, "SELECT count(*) FROM refresh_tokens WHERE expires_at < unixepoch()"), 0);
     ck_assert_int_eq(count(&s, "SELECT count(*) FROM sessions WHERE ended_at IS NOT NULL"), 0);

@@ -55,13 +55,14 @@ static void *crash_write(void *arg)
 
     for (n = 0; n < CRASH_PER_WRITER && !atomic_load(&crash_stop); n++) {
         if (w->bulk) {
-            /* one bulk = one transaction of 50 points, tagged with its writer and number */
+            /* one bulk = one transaction of 50 points, tagged with its writer and number; each
+             * its own reading (another first byte), or ingest would store it once */
             len = (size_t)snprintf(body, sizeof(body), "[");
             for (i = 0; i < CRASH_BULK_POINTS; i++)
                 len += (size_t)snprintf(body + len, sizeof(body) - len,
-                                        "%s{\"time\":%lld,\"value\":[0,0,128,63],"
+                                        "%s{\"time\":%lld,\"value\":[%d,0,128,63],"
                                         "\"tags\":[\"crash-%d-%d\"]}",
-                                        i > 0 ? "," : "", (long long)time(NULL), w->index, n);
+                                        i > 0 ? "," : "", (long long)time(NULL), i, w->index, n);
             snprintf(body + len, sizeof(body) - len, "]");
             w->nsent = n + 1;
             if (lt_json(w->url, "POST", "/api/datapoints", w->token, body, &r) != 0) {

@@ -100,6 +100,17 @@ static void expect_422(const struct lt_user *u, const char *path, const char *fi
     lt_resp_clear(&r);
 }
 
+/* A request that must be a 422 naming field. */
+struct bad {
+    const char *path, *field;
+};
+
+static void expect_422_all(const struct lt_user *u, const struct bad *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        expect_422(u, cases[i].path, cases[i].field);
+}
+
 /* expect_422 for prefix followed by n letters (a value one over its declared length). */
 static void expect_422_long(const struct lt_user *u, const char *prefix, size_t n,
                             const char *field)
@@ -196,6 +207,11 @@ static void b64url(const char *text, char *out, size_t size)
 
 START_TEST(bad_cursors_and_sorts)
 {
+    static const struct bad bad_sorts[] = {
+        {"/api/numbers?sort=nope", "sort"},    {"/api/numbers?sort=-nope", "sort"},
+        {"/api/numbers?sort=-", "sort"},       {"/api/numbers?sort=VALUE", "sort"},
+        {"/api/numbers?sort=title", "sort"},   {"/api/tasks?sort=value", "sort"},
+        {"/api/datapoints?sort=title", "sort"}};
     static const char *const not_cursors[] = {"[\"id\",1]",      "{\"a\":1}",   "[\"id\",1,\"x\"]",
                                               "[\"id\",null,1]", "[\"id\",1,2", "[1,1,1]"};
     struct lt_user u;
@@ -244,13 +260,7 @@ START_TEST(bad_cursors_and_sorts)
     list(&r, &u, path);
     lt_resp_clear(&r);
     /* sorts: unknown fields, a bare "-", case */
-    expect_422(&u, "/api/numbers?sort=nope", "sort");
-    expect_422(&u, "/api/numbers?sort=-nope", "sort");
-    expect_422(&u, "/api/numbers?sort=-", "sort");
-    expect_422(&u, "/api/numbers?sort=VALUE", "sort");
-    expect_422(&u, "/api/numbers?sort=title", "sort");
-    expect_422(&u, "/api/tasks?sort=value", "sort");
-    expect_422(&u, "/api/datapoints?sort=title", "sort");
+    expect_422_all(&u, bad_sorts, sizeof(bad_sorts) / sizeof(bad_sorts[0]));
     lt_user_clear(&u);
 }
 END_TEST
@@ -461,6 +471,105 @@ START_TEST(datapoints_tag_sort_cursor)
 }
 END_TEST
 
+/* Asserts one bucket of a series reply: its time (Unix seconds), count, min, max, mean. */
+static void bucket_is(const json_t *j_item, long long t, long long count, double min, double max,
+                      double mean)
+{
+    char iso[32];
+    time_t tt = (time_t)t;
+
+    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", gmtime(&tt));
+    ck_assert_str_eq(json_string_value(json_object_get(j_item, "time")), iso);
+    ck_assert_int_eq(json_integer_value(json_object_get(j_item, "count")), count);
+    ck_assert_double_eq(json_number_value(json_object_get(j_item, "min")), min);
+    ck_assert_double_eq(json_number_value(json_object_get(j_item, "max")), max);
+    ck_assert_double_eq_tol(json_number_value(json_object_get(j_item, "mean")), mean, 1e-12);
+}
+
+START_TEST(datapoints_series)
+{
+    static const struct bad bad_series[] = {
+        {"/api/datapoints/series?start=0&end=60", "bucket"},
+        {"/api/datapoints/series?start=0&end=60&bucket=1w", "bucket"},
+        {"/api/datapoints/series?start=0&end=60&bucket=60", "bucket"},
+        {"/api/datapoints/series?end=60&bucket=1m", "start"},
+        {"/api/datapoints/series?start=0&bucket=1m", "end"},
+        {"/api/datapoints/series?start=tomorrow&end=60&bucket=1m", "start"},
+        {"/api/datapoints/series?start=120&end=60&bucket=1m", "end"},
+        {"/api/datapoints/series?start=0&end=600000&bucket=1m", "bucket"}};
+    /*
+     * A day of its own per run in 2090-2098, aligned on a day (so on an hour and a minute): in
+     * the future, so the points are not "too old" (invalid) and no other test's range meets it.
+     */
+    long long base = 3786825600LL + (long long)(time(NULL) % 3000) * 86400;
+    struct lt_user admin = {0}, user;
+    struct lt_resp r;
+    char body[1024], path[256];
+    const json_t *j_items;
+    int who;
+
+    ck_assert_int_eq(lt_login(lt_base(), "admin", LT_ADMIN_PASSWORD, NULL, &admin.token, NULL), 0);
+    lt_user_new(&user, "series", PASSWORD);
+    /* 1.0 and 2.0 in the first minute, 4.0 in the second, 10.0 invalid, 8.0 in the next hour;
+     * a point the day before and one the day after, outside every range below */
+    snprintf(body, sizeof(body),
+             "[{\"time\":%lld,\"value\":[0,0,128,63],\"tags\":[]},"
+             "{\"time\":%lld,\"value\":[0,0,0,64],\"tags\":[]},"
+             "{\"time\":%lld,\"value\":[0,0,128,64],\"tags\":[]},"
+             "{\"time\":%lld,\"value\":[0,0,32,65],\"tags\":[\"system\"]},"
+             "{\"time\":%lld,\"value\":[0,0,0,65],\"tags\":[]},"
+             "{\"time\":%lld,\"value\":[0,0,0,65],\"tags\":[]},"
+             "{\"time\":%lld,\"value\":[0,0,0,65],\"tags\":[]}]",
+             base, base + 30, base + 61, base + 62, base + 3700, base - 1, base + 86400);
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/datapoints", admin.token, body), 201);
+    lt_resp_clear(&r);
+    for (who = 0; who < 2; who++) {
+        const struct lt_user *u = who == 0 ? &admin : &user;
+        snprintf(path, sizeof(path), "/api/datapoints/series?start=%lld&end=%lld&bucket=1m", base,
+                 base + 3599);
+        ck_assert_int_eq(lt_send(&r, "GET", path, u->token, NULL), 200);
+        ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "bucket")), "1m");
+        j_items = json_object_get(r.j_body, "items");
+        ck_assert_uint_eq(json_array_size(j_items), 2);
+        bucket_is(json_array_get(j_items, 0), base, 2, 1.0, 2.0, 1.5);
+        bucket_is(json_array_get(j_items, 1), base + 60, 1, 4.0, 4.0, 4.0);
+        lt_resp_clear(&r);
+        snprintf(path, sizeof(path), "/api/datapoints/series?start=%lld&end=%lld&bucket=1h", base,
+                 base + 7199);
+        ck_assert_int_eq(lt_send(&r, "GET", path, u->token, NULL), 200);
+        j_items = json_object_get(r.j_body, "items");
+        ck_assert_uint_eq(json_array_size(j_items), 2);
+        bucket_is(json_array_get(j_items, 0), base, 3, 1.0, 4.0, 7.0 / 3);
+        bucket_is(json_array_get(j_items, 1), base + 3600, 1, 8.0, 8.0, 8.0);
+        lt_resp_clear(&r);
+    }
+    /* a day (the range is inclusive), and a range that cuts a bucket counts only its part */
+    snprintf(path, sizeof(path), "/api/datapoints/series?start=%lld&end=%lld&bucket=1d", base,
+             base + 86399);
+    ck_assert_int_eq(lt_send(&r, "GET", path, user.token, NULL), 200);
+    j_items = json_object_get(r.j_body, "items");
+    ck_assert_uint_eq(json_array_size(j_items), 1);
+    bucket_is(json_array_get(j_items, 0), base, 4, 1.0, 8.0, 15.0 / 4);
+    lt_resp_clear(&r);
+    snprintf(path, sizeof(path), "/api/datapoints/series?start=%lld&end=%lld&bucket=1m", base + 31,
+             base + 61);
+    ck_assert_int_eq(lt_send(&r, "GET", path, user.token, NULL), 200);
+    j_items = json_object_get(r.j_body, "items");
+    ck_assert_uint_eq(json_array_size(j_items), 1);
+    bucket_is(json_array_get(j_items, 0), base + 60, 1, 4.0, 4.0, 4.0);
+    lt_resp_clear(&r);
+    /* bad inputs; 10 001 minutes is one bucket too many, 10 000 are fine */
+    expect_422_all(&user, bad_series, sizeof(bad_series) / sizeof(bad_series[0]));
+    ck_assert_int_eq(
+        lt_status("GET", "/api/datapoints/series?start=0&end=599999&bucket=1m", user.token, NULL),
+        200);
+    ck_assert_int_eq(
+        lt_status("GET", "/api/datapoints/series?start=0&end=60&bucket=1m", NULL, NULL), 401);
+    lt_user_clear(&admin);
+    lt_user_clear(&user);
+}
+END_TEST
+
 static Suite *lists_suite(void)
 {
     Suite *s = suite_create("lists");
@@ -472,6 +581,7 @@ static Suite *lists_suite(void)
     tcase_add_test(tc, created_range);
     tcase_add_test(tc, tasks_search_and_sort);
     tcase_add_test(tc, datapoints_tag_sort_cursor);
+    tcase_add_test(tc, datapoints_series);
     suite_add_tcase(s, tc);
     return s;
 }

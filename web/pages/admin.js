@@ -1,11 +1,13 @@
 // The /admin page: users (role, sessions), data points over a time range (uPlot, valid and
-// invalid apart, with /api/datapoints/stats), requests by status from /metrics, and live
+// invalid apart, with /api/datapoints/stats; and the valid points' per-bucket mean, min and max
+// from /api/datapoints/series), requests by status from /metrics, and live
 // events from /api/ws. Plain DOM: every value goes in as text, never as HTML.
 "use strict";
 
 const TOKEN_KEY = "lintel.admin.token";
 let token = sessionStorage.getItem(TOKEN_KEY);
 let chart = null;
+let seriesChart = null;
 let socket = null;
 let lastScrape = null;
 
@@ -196,20 +198,52 @@ function statsRow(label, s) {
     num(s.avg), num(s.min), num(s.max), num(s.median), num(s.stddev));
 }
 
+// The narrowest bucket that keeps the series of [start, end] (Unix seconds) under 1500 buckets.
+function bucketFor(start, end) {
+  const span = Math.max(0, end - start);
+  if (span / 60 < 1500) return "1m";
+  if (span / 3600 < 1500) return "1h";
+  return "1d";
+}
+
+// The valid points per bucket: mean as a line, min and max as a band around it.
+function drawSeries(series, start, end) {
+  const width = { "1m": 60, "1h": 3600, "1d": 86400 }[series.bucket];
+  const xs = series.items.map((b) => Date.parse(b.time) / 1000);
+  const line = (color, width, dash) => ({ stroke: color, width, dash, points: { show: true, size: 4 } });
+  const opts = {
+    width: Math.max(400, $("series-chart").clientWidth || 900),
+    height: 220,
+    // the chosen range (from the start of its first bucket), not the data's
+    scales: { x: { time: true, range: () => [Math.floor(start / width) * width, end] } },
+    series: [{}, { label: "mean", ...line("#0969da", 2) }, { label: "min", ...line("#8c959f", 1, [4, 4]) },
+      { label: "max", ...line("#8c959f", 1, [4, 4]) }],
+    axes: [{}, { label: "valid value" }],
+  };
+  if (seriesChart) seriesChart.destroy();
+  seriesChart = new uPlot(opts, [xs, series.items.map((b) => b.mean), series.items.map((b) => b.min),
+    series.items.map((b) => b.max)], $("series-chart"));
+  const points = series.items.reduce((n, b) => n + b.count, 0);
+  $("series-info").textContent = `${points} valid points in ${series.items.length} bucket${series.items.length === 1 ? "" : "s"} of ${series.bucket}`;
+}
+
 let pointsSeq = 0; // only the latest request draws: an older, slower one is dropped
 
 async function loadPoints(ev) {
   if (ev) ev.preventDefault();
   const query = rangeQuery();
+  const [start, end] = query.match(/-?\d+/g).map(Number);
   const seq = ++pointsSeq;
   try {
-    const [{ points, total }, valid, invalid] = await Promise.all([
+    const [{ points, total }, valid, invalid, series] = await Promise.all([
       fetchPoints(query),
       api("GET", `/api/datapoints/stats?${query}&valid=true`),
       api("GET", `/api/datapoints/stats?${query}&valid=false`),
+      api("GET", `/api/datapoints/series?${query}&bucket=${bucketFor(start, end)}`),
     ]);
     if (seq !== pointsSeq) return;
     drawChart(points);
+    drawSeries(series, start, end);
     $("points-count").textContent = `${points.length} of ${total} points`;
     $("stats").tBodies[0].replaceChildren(statsRow("valid", valid), statsRow("invalid", invalid));
   } catch (e) {

@@ -1,0 +1,266 @@
+/*
+ * Entity tags from the bytes of a representation, so every plugin's GET gets them without a
+ * version column of its own; If-Match compares with what GET answers now, inside the write.
+ */
+#include "etag.h"
+
+#include "auth.h"
+#include "crypto.h"
+#include "host_api.h"
+#include "http_error.h"
+#include "router.h"
+
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int etag_of(const void *body, size_t len, char out[ETAG_SIZE])
+{
+    unsigned char digest[32];
+    char *text = NULL;
+    int rc;
+
+    rc = crypto_sha256(body, len, digest);
+    /* 128 bits are plenty to tell versions of one resource apart; 22 characters of text. */
+    if (rc == 0)
+        rc = crypto_b64url_encode(digest, 16, &text);
+    if (rc == 0 && strlen(text) != ETAG_SIZE - 3)
+        rc = LINTEL_EINTERNAL;
+    if (rc == 0)
+        snprintf(out, ETAG_SIZE, "\"%s\"", text);
+    free(text);
+    return rc;
+}
+
+static const char *etag_header(const lintel_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+static const char *etag_skip_ows(const char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+int etag_list_match(const char *list, const char *etag, bool weak, bool *match)
+{
+    const char *p = etag_skip_ows(list);
+    bool any = false;
+
+    *match = false;
+    if (strcmp(p, "*") == 0 || (p[0] == '*' && etag_skip_ows(p + 1)[0] == '\0')) {
+        *match = true;
+        return 0;
+    }
+    /* 1#entity-tag: [W/] DQUOTE *etagc DQUOTE, separated by commas and optional spaces. */
+    while (*p != '\0') {
+        const char *q;
+        bool is_weak = false;
+        size_t n;
+
+        if (*p == ',') {
+            p = etag_skip_ows(p + 1);
+            continue;
+        }
+        if (p[0] == 'W' && p[1] == '/') {
+            is_weak = true;
+            p += 2;
+        }
+        if (*p != '"')
+            return LINTEL_EMALFORMED;
+        for (q = p + 1; *q != '"'; q++)
+            if (*q == '\0' || (unsigned char)*q < 0x21 || *q == 0x7f)
+                return LINTEL_EMALFORMED;
+        n = (size_t)(q + 1 - p);
+        /* strong comparison: both strong and equal; weak: equal opaque tags */
+        if ((weak || !is_weak) && n == strlen(etag) && strncmp(p, etag, n) == 0)
+            *match = true;
+        any = true;
+        p = etag_skip_ows(q + 1);
+        if (*p != '\0' && *p != ',')
+            return LINTEL_EMALFORMED;
+    }
+    return any ? 0 : LINTEL_EMALFORMED;
+}
+
+static bool etag_is_write(const lintel_req *req)
+{
+    return strcmp(req->method, "PUT") == 0 || strcmp(req->method, "PATCH") == 0 ||
+           strcmp(req->method, "DELETE") == 0;
+}
+
+static bool etag_is_read(const lintel_req *req)
+{
+    return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+}
+
+bool etag_wants_twin(const lintel_req *req)
+{
+    return etag_is_write(req) && etag_header(req, "If-Match") != NULL;
+}
+
+/* The reply's own ETag header (a handler's), or NULL. */
+static const char *etag_res_header(const lintel_res *res)
+{
+    size_t i;
+
+    for (i = 0; i < res->nheaders; i++)
+        if (strcasecmp(res->headers[i].name, "ETag") == 0)
+            return res->headers[i].value;
+    return NULL;
+}
+
+static int etag_malformed(lintel_req *req, const char *header)
+{
+    char detail[160];
+
+    snprintf(detail, sizeof(detail),
+             "%s must be * or a comma-separated list of quoted entity tags (\"...\" or W/\"...\").",
+             header);
+    host_res_record(&req->res, LINTEL_EMALFORMED, NULL, detail, false);
+    return host_res_record(&req->res, LINTEL_EMALFORMED, header,
+                           "must be * or a list of quoted entity tags", false);
+}
+
+/*
+ * Runs the GET route twin on this request's path with a scratch reply and puts the tag of
+ * what it answers into etag. When GET does not answer 200 (the resource is not there), its
+ * reply replaces the request's: the write would have failed the same way.
+ */
+static int etag_current(lintel_req *req, const struct router_match *twin, char etag[ETAG_SIZE])
+{
+    const struct route *route = req->route, *get = twin->route;
+    const char *names[HOST_MAX_PARAMS], *values[HOST_MAX_PARAMS];
+    const char *own;
+    struct lintel_res saved = req->res;
+    size_t nparams = req->nparams, i;
+    int rc;
+
+    memcpy(names, req->param_name, sizeof(names));
+    memcpy(values, req->param_value, sizeof(values));
+    memset(&req->res, 0, sizeof(req->res));
+    req->res.req = req;
+    req->route = get;
+    req->nparams = 0;
+    for (i = 0; i < get->nsegs && req->nparams < HOST_MAX_PARAMS; i++) {
+        if (!get->is_param[i])
+            continue;
+        req->param_name[req->nparams] = get->segs[i];
+        req->param_value[req->nparams] = twin->segs[i];
+        req->nparams++;
+    }
+    rc = get->handler(req, &req->res, get->state);
+    if (rc == 0 && req->res.status != 200) {
+        host_res_release(&req->res);
+        req->res.req = req;
+        rc = host_res_record(&req->res, HTTP_ERROR_EPRECONDITION, NULL,
+                             "If-Match: the resource has no current representation to compare "
+                             "with.",
+                             false);
+    }
+    if (rc == 0) {
+        own = etag_res_header(&req->res);
+        if (own != NULL)
+            snprintf(etag, ETAG_SIZE, "%s", own);
+        else
+            rc = etag_of(req->res.body, req->res.len, etag);
+    }
+    req->route = route;
+    req->nparams = nparams;
+    memcpy(req->param_name, names, sizeof(names));
+    memcpy(req->param_value, values, sizeof(values));
+    if (rc == 0) {
+        host_res_release(&req->res);
+        req->res = saved;
+    } else {
+        host_res_release(&saved);
+    }
+    return rc;
+}
+
+int etag_before(lintel_req *req, const struct router_match *twin)
+{
+    const char *list, *scope;
+    char etag[ETAG_SIZE], detail[224];
+    bool match = false;
+    int rc;
+
+    if (etag_is_read(req)) {
+        list = etag_header(req, "If-None-Match");
+        if (list != NULL && etag_list_match(list, "\"\"", true, &match) != 0)
+            return etag_malformed(req, "If-None-Match");
+        return 0;
+    }
+    if (!etag_wants_twin(req))
+        return 0;
+    list = etag_header(req, "If-Match");
+    if (etag_list_match(list, "\"\"", false, &match) != 0)
+        return etag_malformed(req, "If-Match");
+    if (twin->route == NULL || twin->route->handler == NULL)
+        return host_res_record(&req->res, HTTP_ERROR_EPRECONDITION, NULL,
+                               "If-Match: this resource has no GET representation to compare "
+                               "with.",
+                               false);
+    /* Comparing reads the resource: the token must be allowed to read it. */
+    scope = json_string_value(json_object_get(req->j_claims, "scope"));
+    if (twin->route->scope != NULL && !auth_scope_has(scope, twin->route->scope)) {
+        snprintf(detail, sizeof(detail), "If-Match needs the scope %s, to read the resource.",
+                 twin->route->scope);
+        return host_res_record(&req->res, LINTEL_EFORBIDDEN, NULL, detail, false);
+    }
+    rc = host_api()->sql_begin(req);
+    if (rc != 0)
+        return rc;
+    req->tx_held = true;
+    rc = etag_current(req, twin, etag);
+    if (rc == 0)
+        rc = etag_list_match(list, etag, false, &match);
+    if (rc == 0 && !match) {
+        host_res_put_header(&req->res, "ETag", etag);
+        snprintf(detail, sizeof(detail),
+                 "If-Match: the resource changed; its entity tag is now %s (read it again, "
+                 "then retry).",
+                 etag);
+        rc = host_res_record(&req->res, HTTP_ERROR_EPRECONDITION, NULL, detail, false);
+    }
+    return rc;
+}
+
+int etag_after(lintel_req *req, int rc)
+{
+    if (!req->tx_held)
+        return rc;
+    req->tx_held = false;
+    if (rc == 0)
+        return host_api()->sql_commit(req);
+    host_api()->sql_rollback(req);
+    return rc;
+}
+
+void etag_reply(lintel_req *req)
+{
+    struct lintel_res *res = &req->res;
+    const char *list, *own;
+    char etag[ETAG_SIZE];
+    bool match = false;
+
+    if (!etag_is_read(req) || res->status != 200 || res->len == 0 || res->body == NULL)
+        return;
+    own = etag_res_header(res);
+    if (own != NULL)
+        snprintf(etag, sizeof(etag), "%s", own);
+    else if (etag_of(res->body, res->len, etag) != 0 || host_res_put_header(res, "ETag", etag) != 0)
+        return;
+    list = etag_header(req, "If-None-Match");
+    if (list == NULL || etag_list_match(list, etag, true, &match) != 0 || !match)
+        return;
+    /* 304: the same headers, no body (RFC 9110 §15.4.5). */
+    free(res->body);
+    res->body = NULL;
+    res->len = 0;
+    res->status = 304;
+}

@@ -1,0 +1,48 @@
+/*
+ * Conditional requests (RFC 9110 §13): the ETag of every GET reply, If-None-Match -> 304, and
+ * If-Match on PUT/PATCH/DELETE checked against the GET representation of the same path.
+ */
+#ifndef LINTEL_APP_ETAG_H
+#define LINTEL_APP_ETAG_H
+
+#include <lintel/plugin.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct router_match;
+
+/* A strong entity tag with its quotes: '"' + 22 base64url characters + '"' + NUL. */
+#define ETAG_SIZE 25
+
+/* The entity tag of a representation: the first 128 bits of the SHA-256 of its bytes. */
+int etag_of(const void *body, size_t len, char out[ETAG_SIZE]);
+
+/*
+ * Whether the field value list ("*" or a comma-separated list of entity tags, RFC 9110
+ * §8.8.3) matches etag: weak comparison (If-None-Match) ignores W/, strong comparison
+ * (If-Match) never matches a weak tag. LINTEL_EMALFORMED for a value that is neither.
+ */
+int etag_list_match(const char *list, const char *etag, bool weak, bool *match);
+
+/* True for a PUT, PATCH or DELETE with If-Match: its GET twin must be matched (server.c). */
+bool etag_wants_twin(const lintel_req *req);
+
+/*
+ * Before the handler. GET/HEAD: a malformed If-None-Match is a 400. PUT/PATCH/DELETE with
+ * If-Match: opens a write transaction (req->tx_held), runs twin (the GET route of the same
+ * path) to get the current representation's tag, and answers 412 when no listed tag matches
+ * it (the twin's own error, a 404, when there is nothing there). The transaction stays open
+ * for the handler, so the row cannot change between the comparison and the write.
+ */
+int etag_before(lintel_req *req, const struct router_match *twin);
+
+/* After the handler: commits the held transaction when rc is 0, else rolls it back. */
+int etag_after(lintel_req *req, int rc);
+
+/*
+ * After the reply is settled: a 200 GET/HEAD reply with a body gets an ETag (unless its
+ * handler set one), and becomes a bodiless 304 when If-None-Match matches it.
+ */
+void etag_reply(lintel_req *req);
+
+#endif /* LINTEL_APP_ETAG_H */
