@@ -69,6 +69,10 @@ static const struct config_key config_keys[] = {
     {"busy_timeout", CT_UINT, O(busy_timeout), 0, 600000, "5000", NULL, false},
     {"snapshot_keep", CT_UINT, O(snapshot_keep), 0, 1000, "3", NULL, false},
     {"migrate_accept_changed", CT_BOOL, O(migrate_accept_changed), 0, 0, "false", NULL, false},
+    {"storage", CT_ENUM, O(storage), 0, 0, "sqlite", "sqlite|dqlite", false},
+    {"cluster_id", CT_LL, O(cluster_id), 1, 1LL << 62, NULL, NULL, false},
+    {"cluster_bind", CT_STR, O(cluster_bind), 3, 127, NULL, NULL, false},
+    {"cluster_join", CT_STR, O(cluster_join), 3, 2048, NULL, NULL, false},
     {"plugin_dir", CT_STR, O(plugin_dir), 1, 0, NULL, NULL, false},
     {"plugins", CT_STR, O(plugins), 0, 0, NULL, NULL, false},
     {"plugin_extra", CT_STR, O(plugin_extra), 1, 0, NULL, NULL, false},
@@ -122,6 +126,30 @@ static const struct config_key config_keys[] = {
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 static const struct config *config_global;
+
+/*
+ * storage dqlite needs the node's id and Raft address; only node 1 bootstraps a cluster (it is
+ * dqlite's rule), so node 1 never joins one and every other node does.
+ */
+static int config_check_cluster(const struct config *cfg, char **err)
+{
+    if (strcmp(cfg->storage, "dqlite") != 0)
+        return 0;
+    if (cfg->cluster_id == 0 || cfg->cluster_bind == NULL ||
+        strchr(cfg->cluster_bind, ':') == NULL) {
+        *err = fmt_alloc("config: storage dqlite needs cluster_id (1 or more) and cluster_bind "
+                         "(host:port)");
+        return LINTEL_EPARAM;
+    }
+    if ((cfg->cluster_id == 1) != (cfg->cluster_join == NULL)) {
+        *err = fmt_alloc("config: cluster_join: %s",
+                         cfg->cluster_id == 1 ? "node 1 bootstraps the cluster and joins none"
+                                              : "required on every node but node 1 (the one "
+                                                "that bootstraps)");
+        return LINTEL_EPARAM;
+    }
+    return 0;
+}
 
 /* The name of a key as the operator wrote it: LINTEL_PORT, or "port" (in FILE). */
 static char *config_where(const struct config_key *k, const char *file)
@@ -708,6 +736,8 @@ static int config_check(struct config *cfg, char **err)
         return LINTEL_EPARAM;
     }
     rc = config_check_upstream(cfg, err);
+    if (rc == 0)
+        rc = config_check_cluster(cfg, err);
     if (rc != 0)
         return rc;
     /* mail: an SMTP URL of the two schemes libcurl sends with, and a sender to send as */

@@ -35,6 +35,10 @@ struct config {
     unsigned busy_timeout;       /* busy_timeout: milliseconds, 5000                       */
     unsigned snapshot_keep;      /* snapshot_keep: snapshots before migrating kept, 3   */
     bool migrate_accept_changed; /* migrate_accept_changed: start despite changed files */
+    char *storage;               /* storage: "sqlite" (default) or "dqlite" (docs/cluster.md) */
+    long long cluster_id;        /* cluster_id: this node's id; 1 bootstraps a cluster      */
+    char *cluster_bind;          /* cluster_bind: "host:port" of this node's Raft endpoint  */
+    char *cluster_join;          /* cluster_join: comma-separated addresses of members      */
 
     /* plugins */
     char *plugin_dir;         /* plugin_dir: default the executable's ../plugins        */

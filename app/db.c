@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "counters.h"
+#include "db_internal.h"
 #include "log.h"
 
 #include <errno.h>
@@ -25,45 +26,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/*
- * Enough for every statement of the app and the first-party plugins together, so a busy
- * server never re-prepares; a plugin that builds SQL text dynamically only evicts its own.
- */
-#define DB_CACHE_MAX 64
-
-struct db_stmt {
-    char *sql; /* the text it was prepared from: the cache key */
-    uint64_t hash;
-    sqlite3_stmt *stmt;
-    unsigned long long used; /* db->tick at the last use, for LRU eviction */
-};
-
-struct db {
-    sqlite3 *handle;
-    struct db_stmt cache[DB_CACHE_MAX];
-    unsigned ncache;
-    unsigned long long tick;
-    bool in_tx; /* inside db_begin .. db_commit/db_rollback */
-    char errmsg[256];
-    char errfield[64];
-    struct db *next; /* the registry of open connections */
-};
-
-/* The one blob of a call (db_exec_blob, db_row_blob): bound in, or copied out. */
-struct db_blob {
-    const void *in; /* the bytes bound, when out is NULL */
-    size_t in_len;
-    size_t max;     /* out: the longest value taken */
-    void **out;     /* out: where the copy goes */
-    size_t out_len; /* out: its length */
-};
-
 /* What db_global_init was given; read-only while connections are opened. */
 static struct {
     char path[PATH_MAX];
     char synchronous[8];
     unsigned busy_timeout;
     bool ready;
+    bool remote; /* storage dqlite: statements go to the cluster, path is the schema copy */
 } db_cfg;
 
 static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -89,9 +58,7 @@ static uint64_t db_hash(const char *s)
     return h;
 }
 
-static void db_seterr(struct db *db, const char *field, const char *fmt, ...) LINTEL_PRINTF(3, 4);
-
-static void db_seterr(struct db *db, const char *field, const char *fmt, ...)
+void db_seterr(struct db *db, const char *field, const char *fmt, ...)
 {
     va_list ap;
 
@@ -141,7 +108,7 @@ static void db_field_from(struct db *db, const char *s, size_t len)
  * extended code returned by the failed call; msg is SQLite's message, copied by the caller
  * before anything else ran on the connection.
  */
-static int db_map_error(struct db *db, int rc, const char *msg, const char *sql)
+int db_map_error(struct db *db, int rc, const char *msg, const char *sql)
 {
     const char *p;
 
@@ -264,7 +231,7 @@ static int db_fail(struct db *db, int rc, const char *sql)
 }
 
 /* A programming error of the caller: logged, and a 500 for the client. */
-static int db_misuse(struct db *db, const char *sql, const char *what)
+int db_misuse(struct db *db, const char *sql, const char *what)
 {
     log_error("db: '%s': %s", sql, what);
     db_seterr(db, NULL, "internal error");
@@ -334,10 +301,10 @@ static bool db_has_more(struct db *db, const char *tail)
 }
 
 /*
- * The cached statement for sql, prepared on first use; reset and unbound. tx: sql is one of
+ * The cache entry for sql, prepared on first use; reset and unbound. tx: sql is one of
  * db_simple's transaction statements (else those are refused).
  */
-static int db_stmt_get(struct db *db, const char *sql, bool tx, sqlite3_stmt **out)
+int db_stmt_entry(struct db *db, const char *sql, bool tx, struct db_stmt **out)
 {
     uint64_t hash = db_hash(sql);
     struct db_stmt *e = NULL;
@@ -352,7 +319,7 @@ static int db_stmt_get(struct db *db, const char *sql, bool tx, sqlite3_stmt **o
     for (i = 0; i < db->ncache; i++) {
         if (db->cache[i].hash == hash && strcmp(db->cache[i].sql, sql) == 0) {
             db->cache[i].used = ++db->tick;
-            *out = db->cache[i].stmt;
+            *out = &db->cache[i];
             counters_inc(COUNTER_STMT_CACHE_HIT);
             goto cleanup;
         }
@@ -399,16 +366,28 @@ static int db_stmt_get(struct db *db, const char *sql, bool tx, sqlite3_stmt **o
         for (i = 1; i < db->ncache; i++)
             if (db->cache[i].used < e->used)
                 e = &db->cache[i];
+        if (db->remote != NULL)
+            dqlite_db_evict(db, e);
         db_stmt_clear(e);
     }
     e->sql = copy;
     e->hash = hash;
     e->stmt = stmt;
     e->used = ++db->tick;
-    *out = stmt;
+    *out = e;
     stmt = NULL;
 cleanup:
     sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* The cached statement for sql (see db_stmt_entry). */
+static int db_stmt_get(struct db *db, const char *sql, bool tx, sqlite3_stmt **out)
+{
+    struct db_stmt *e = NULL;
+    int rc = db_stmt_entry(db, sql, tx, &e);
+
+    *out = e != NULL ? e->stmt : NULL;
     return rc;
 }
 
@@ -477,8 +456,8 @@ static bool db_has_param(sqlite3_stmt *stmt, const char *key)
  * Binds j_params (an array for ?1..?N, an object for named ones, or NULL) and, when blob is
  * not NULL, the blob as the one parameter after them (?N+1).
  */
-static int db_bind(struct db *db, sqlite3_stmt *stmt, const char *sql, const json_t *j_params,
-                   const struct db_blob *blob)
+int db_bind(struct db *db, sqlite3_stmt *stmt, const char *sql, const json_t *j_params,
+            const struct db_blob *blob)
 {
     int n = sqlite3_bind_parameter_count(stmt) - (blob != NULL ? 1 : 0);
     char what[192];
@@ -550,17 +529,14 @@ static int db_bind(struct db *db, sqlite3_stmt *stmt, const char *sql, const jso
     return 0;
 }
 
-/* One column of the current row as JSON (new reference), per its name's suffix. */
-static int db_column(struct db *db, sqlite3_stmt *stmt, int col, const char *sql, json_t **out)
+int db_value_json(struct db *db, const char *name, int type, long long i, double d,
+                  const char *text, size_t len, const char *sql, json_t **out)
 {
-    const char *name = sqlite3_column_name(stmt, col);
-    size_t len = strlen(name);
-    bool as_json = len > 5 && strcmp(name + len - 5, ":json") == 0;
-    bool as_bool = len > 5 && strcmp(name + len - 5, ":bool") == 0;
-    int type = sqlite3_column_type(stmt, col);
+    size_t nlen = strlen(name);
+    bool as_json = nlen > 5 && strcmp(name + nlen - 5, ":json") == 0;
+    bool as_bool = nlen > 5 && strcmp(name + nlen - 5, ":bool") == 0;
     char what[192];
     json_error_t jerr;
-    double d;
 
     *out = NULL;
     switch (type) {
@@ -569,12 +545,11 @@ static int db_column(struct db *db, sqlite3_stmt *stmt, int col, const char *sql
         break;
     case SQLITE_INTEGER:
         if (as_bool)
-            *out = json_boolean(sqlite3_column_int64(stmt, col) != 0);
+            *out = json_boolean(i != 0);
         else
-            *out = json_integer(sqlite3_column_int64(stmt, col));
+            *out = json_integer(i);
         break;
     case SQLITE_FLOAT:
-        d = sqlite3_column_double(stmt, col);
         if (as_bool)
             *out = json_boolean(d != 0.0);
         else if (isinf(d) || isnan(d))
@@ -588,8 +563,7 @@ static int db_column(struct db *db, sqlite3_stmt *stmt, int col, const char *sql
             return db_misuse(db, sql, what);
         }
         if (as_json) {
-            *out = json_loadb((const char *)sqlite3_column_text(stmt, col),
-                              (size_t)sqlite3_column_bytes(stmt, col), JSON_DECODE_ANY, &jerr);
+            *out = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
             if (*out == NULL) {
                 log_error("db: '%s': column %s is not valid JSON: %s", sql, name, jerr.text);
                 db_seterr(db, NULL, "database error");
@@ -597,8 +571,7 @@ static int db_column(struct db *db, sqlite3_stmt *stmt, int col, const char *sql
             }
             return 0;
         }
-        *out = json_stringn((const char *)sqlite3_column_text(stmt, col),
-                            (size_t)sqlite3_column_bytes(stmt, col));
+        *out = json_stringn(text, len);
         if (*out == NULL) {
             log_error("db: '%s': column %s is not valid UTF-8", sql, name);
             db_seterr(db, NULL, "database error");
@@ -616,6 +589,32 @@ static int db_column(struct db *db, sqlite3_stmt *stmt, int col, const char *sql
         return LINTEL_ENOMEM;
     }
     return 0;
+}
+
+size_t db_key_len(const char *name)
+{
+    size_t len = strlen(name);
+
+    if (len > 5 && (strcmp(name + len - 5, ":json") == 0 || strcmp(name + len - 5, ":bool") == 0))
+        len -= 5;
+    return len;
+}
+
+/* One column of the current row as JSON (new reference), per its name's suffix. */
+static int db_column(struct db *db, sqlite3_stmt *stmt, int col, const char *sql, json_t **out)
+{
+    int type = sqlite3_column_type(stmt, col);
+    const char *text = NULL;
+    size_t len = 0;
+
+    if (type == SQLITE_TEXT) {
+        text = (const char *)sqlite3_column_text(stmt, col);
+        len = (size_t)sqlite3_column_bytes(stmt, col);
+    }
+    return db_value_json(db, sqlite3_column_name(stmt, col), type,
+                         type == SQLITE_INTEGER ? sqlite3_column_int64(stmt, col) : 0,
+                         type == SQLITE_FLOAT ? sqlite3_column_double(stmt, col) : 0.0, text, len,
+                         sql, out);
 }
 
 /* The current row's columns from first on as one JSON object (new reference). */
@@ -642,13 +641,10 @@ static int db_row_json(struct db *db, sqlite3_stmt *stmt, const char *sql, int f
             rc = LINTEL_ENOMEM;
             goto cleanup;
         }
-        len = strlen(name);
+        len = db_key_len(name);
         rc = db_column(db, stmt, i, sql, &j_value);
         if (rc != 0)
             goto cleanup;
-        if (len > 5 &&
-            (strcmp(name + len - 5, ":json") == 0 || strcmp(name + len - 5, ":bool") == 0))
-            len -= 5;
         if (json_object_setn_new(j_obj, name, len, j_value) != 0) {
             j_value = NULL;
             rc = db_misuse(db, sql, "a column name is not valid UTF-8");
@@ -666,23 +662,15 @@ cleanup:
     return rc;
 }
 
-/*
- * The first column of the current row into blob->out (malloc'd): its length is checked against
- * blob->max before anything is copied. NULL is LINTEL_ENOTFOUND; a longer value is
- * LINTEL_ETOOLARGE.
- */
-static int db_column_bytes(struct db *db, sqlite3_stmt *stmt, struct db_blob *blob, const char *sql)
+int db_blob_take(struct db *db, struct db_blob *blob, bool is_null, const void *src, size_t n,
+                 const char *sql)
 {
-    const void *src;
-    size_t n;
     void **out = blob->out;
 
-    if (sqlite3_column_type(stmt, 0) == SQLITE_NULL) {
+    if (is_null) {
         db_seterr(db, NULL, "not found");
         return LINTEL_ENOTFOUND;
     }
-    src = sqlite3_column_blob(stmt, 0);
-    n = (size_t)sqlite3_column_bytes(stmt, 0);
     if (n > blob->max) {
         log_error("db: '%s': a value of %zu bytes, more than the %zu the caller takes", sql, n,
                   blob->max);
@@ -698,6 +686,15 @@ static int db_column_bytes(struct db *db, sqlite3_stmt *stmt, struct db_blob *bl
         memcpy(*out, src, n);
     blob->out_len = n;
     return 0;
+}
+
+/* The first column of the current row into blob->out (see db_blob_take). */
+static int db_column_bytes(struct db *db, sqlite3_stmt *stmt, struct db_blob *blob, const char *sql)
+{
+    bool is_null = sqlite3_column_type(stmt, 0) == SQLITE_NULL;
+    const void *src = is_null ? NULL : sqlite3_column_blob(stmt, 0);
+
+    return db_blob_take(db, blob, is_null, src, (size_t)sqlite3_column_bytes(stmt, 0), sql);
 }
 
 /*
@@ -716,6 +713,9 @@ static int db_run(struct db *db, const char *sql, const json_t *j_params, struct
     int rc;
 
     db_clearerr(db);
+    /* One predictable branch: the single-node path pays nothing else for the other engine. */
+    if (__builtin_expect(db_cfg.remote, 0))
+        return dqlite_db_run(db, sql, j_params, blob, max_rows, j_rows, changes, last_id);
     if (db->in_tx && sqlite3_get_autocommit(db->handle)) {
         /* SQLite rolled the transaction back on an earlier error (SQLITE_FULL, ...). */
         db_seterr(db, NULL, "the transaction was rolled back by an earlier error");
@@ -904,9 +904,9 @@ int db_begin(struct db *db)
     int rc;
 
     db_clearerr(db);
-    if (db->in_tx || !sqlite3_get_autocommit(db->handle))
+    if (db->in_tx || (!db_cfg.remote && !sqlite3_get_autocommit(db->handle)))
         return db_misuse(db, "BEGIN IMMEDIATE", "a transaction is already open");
-    rc = db_simple(db, "BEGIN IMMEDIATE");
+    rc = db_cfg.remote ? dqlite_db_tx(db, "BEGIN IMMEDIATE") : db_simple(db, "BEGIN IMMEDIATE");
     if (rc == 0)
         db->in_tx = true;
     return rc;
@@ -920,6 +920,8 @@ int db_commit(struct db *db)
     if (!db->in_tx)
         return db_misuse(db, "COMMIT", "no transaction is open");
     db->in_tx = false;
+    if (db_cfg.remote)
+        return dqlite_db_tx(db, "COMMIT");
     if (sqlite3_get_autocommit(db->handle)) {
         db_seterr(db, NULL, "the transaction was rolled back by an earlier error");
         return LINTEL_EDB;
@@ -941,6 +943,11 @@ int db_commit(struct db *db)
 int db_rollback(struct db *db)
 {
     db_clearerr(db);
+    if (db_cfg.remote) {
+        bool was = db->in_tx;
+        db->in_tx = false;
+        return was ? dqlite_db_tx(db, "ROLLBACK") : 0;
+    }
     db->in_tx = false;
     /* Idempotent: SQLite may already have rolled back, and the host rolls back leftovers. */
     if (sqlite3_get_autocommit(db->handle))
@@ -1000,6 +1007,7 @@ static void db_close(struct db *db)
 
     for (i = 0; i < db->ncache; i++)
         db_stmt_clear(&db->cache[i]);
+    dqlite_db_close(db);
     if (sqlite3_close(db->handle) != SQLITE_OK)
         log_error("db: close: %s", sqlite3_errmsg(db->handle));
     free(db);
@@ -1192,8 +1200,11 @@ int db_global_init(const struct config *cfg)
         rc = LINTEL_EUNAVAIL;
         goto cleanup;
     }
-    if (snprintf(db_cfg.path, sizeof(db_cfg.path), "%s/lintel.db", dir) >=
-        (int)sizeof(db_cfg.path)) {
+    /* dqlite: the rows live in the cluster; this file holds a copy of its schema only. */
+    if (snprintf(db_cfg.path, sizeof(db_cfg.path), "%s/%s", dir,
+                 cfg->storage != NULL && strcmp(cfg->storage, "dqlite") == 0
+                     ? "schema-copy.db"
+                     : "lintel.db") >= (int)sizeof(db_cfg.path)) {
         log_error("db: data directory path too long");
         rc = LINTEL_EPARAM;
         goto cleanup;
@@ -1205,6 +1216,7 @@ int db_global_init(const struct config *cfg)
     snprintf(db_cfg.synchronous, sizeof(db_cfg.synchronous), "%s",
              strcasecmp(sync, "FULL") == 0 ? "FULL" : "NORMAL");
     db_cfg.busy_timeout = cfg->busy_timeout;
+    db_cfg.remote = cfg->storage != NULL && strcmp(cfg->storage, "dqlite") == 0;
 
     /* Every connection opened from now on, in any thread, gets the lintel_* functions. */
     if (sqlite3_auto_extension((void (*)(void))sqlite3_lintel_init) != SQLITE_OK) {
@@ -1213,6 +1225,14 @@ int db_global_init(const struct config *cfg)
         goto cleanup;
     }
     db_cfg.ready = true;
+    if (db_cfg.remote) {
+        /* Only after the extension is registered: this node may lead as soon as it starts. */
+        rc = dqlite_db_global_init(cfg, db_cfg.path);
+        if (rc != 0) {
+            db_global_release();
+            goto cleanup;
+        }
+    }
 
     /* Open this thread's connection now, so a bad file stops the start. */
     rc = db_thread(&db);
@@ -1236,7 +1256,7 @@ void db_global_release(void)
     while (db_list != NULL) {
         db = db_list;
         db_list = db->next;
-        if (db_list == NULL && !db->in_tx) {
+        if (db_list == NULL && !db->in_tx && !db_cfg.remote) {
             /* The last one out folds the WAL into the database file. */
             sqlite3_exec(db->handle, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
         }
@@ -1246,6 +1266,9 @@ void db_global_release(void)
     db_tls.db = NULL;
     db_cfg.ready = false;
     pthread_mutex_unlock(&db_lock);
+    if (db_cfg.remote)
+        dqlite_db_global_release();
+    db_cfg.remote = false;
 }
 
 int db_health(void)
@@ -1254,6 +1277,8 @@ int db_health(void)
     json_t *j_row = NULL;
     int rc;
 
+    if (db_cfg.remote)
+        return db_cfg.ready ? dqlite_db_health() : LINTEL_EUNAVAIL;
     /* A deleted or unreadable file is unavailable even though an open handle still reads. */
     if (!db_cfg.ready || access(db_cfg.path, R_OK | W_OK) != 0) {
         rc = LINTEL_EUNAVAIL;
@@ -1267,4 +1292,30 @@ int db_health(void)
 cleanup:
     json_decref(j_row);
     return rc;
+}
+
+bool db_remote(void)
+{
+    return db_cfg.remote;
+}
+
+int db_script(struct db *db, const char *sql)
+{
+    char *zerr = NULL;
+    int src;
+    int rc = 0;
+
+    db_clearerr(db);
+    if (db_cfg.remote)
+        return dqlite_db_script(db, sql);
+    src = sqlite3_exec(db->handle, sql, NULL, NULL, &zerr);
+    if (src != SQLITE_OK)
+        rc = db_map_error(db, sqlite3_extended_errcode(db->handle), zerr != NULL ? zerr : "?", sql);
+    sqlite3_free(zerr);
+    return rc;
+}
+
+int db_schema_refresh(void)
+{
+    return db_cfg.remote ? dqlite_db_schema_sync() : 0;
 }

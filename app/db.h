@@ -72,6 +72,21 @@ sqlite3 *db_handle(struct db *db);
  */
 void db_authorizer_install(sqlite3 *h);
 
+/* Whether the storage is a dqlite cluster (storage "dqlite") rather than the local file. */
+bool db_remote(void);
+
+/*
+ * Runs a script of several statements without parameters or rows (a migration's SQL), in the
+ * transaction the caller opened with db_begin.
+ */
+int db_script(struct db *db, const char *sql);
+
+/*
+ * dqlite: brings the local copy of the cluster's schema (on which statements are checked) up to
+ * date after the schema changed; SQLite: nothing to do.
+ */
+int db_schema_refresh(void);
+
 /* 0 when the database answers a trivial query now, LINTEL_EUNAVAIL otherwise. */
 int db_health(void);
 

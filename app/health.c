@@ -6,6 +6,8 @@
 
 #include "access_log.h"
 #include "auth.h"
+#include "cluster_cli.h"
+#include "cluster_node.h"
 #include "config.h"
 #include "db.h"
 #include "host_api.h"
@@ -119,7 +121,7 @@ int health_handler(lintel_req *req, lintel_res *res, void *state)
 {
     const struct lintel_api *api = host_api();
     bool db_ok = health_db_ok();
-    json_t *j_body = NULL;
+    json_t *j_body = NULL, *j_cluster = NULL;
     int rc = LINTEL_ENOMEM;
 
     (void)state;
@@ -127,12 +129,15 @@ int health_handler(lintel_req *req, lintel_res *res, void *state)
         rc = api->res_error(res, LINTEL_EUNAVAIL, NULL, "The database is not usable.");
         goto cleanup;
     }
-    if (strcmp(req->cfg->envelope, "jsend") != 0) {
+    if (strcmp(req->cfg->envelope, "jsend") != 0 && !db_remote()) {
         rc = health_reply_fast(res);
         goto cleanup;
     }
     j_body = json_pack("{ss ss sI ss so}", "status", "ok", "version", LINTEL_VERSION, "uptime_s",
                        (json_int_t)server_uptime(), "db", "ok", "plugins", health_plugins());
+    /* storage dqlite: this node's role, the leader and the members (docs/cluster.md) */
+    if (j_body != NULL && db_remote() && cluster_info(cluster_node_address(), &j_cluster) == 0)
+        json_object_set_new(j_body, "cluster", j_cluster);
     if (j_body != NULL)
         rc = api->res_json(res, 200, j_body);
 cleanup:

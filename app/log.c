@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ static size_t log_len;
 static bool log_stopping;
 static bool log_flusher_running;
 static pthread_t log_flusher;
-static unsigned long log_threshold = Y_LOG_LEVEL_INFO;
+/* Set at start and by log_set_level (SIGHUP) while other threads log: atomic. */
+static _Atomic unsigned long log_threshold = Y_LOG_LEVEL_INFO;
 
 static unsigned long log_level_yder(int level)
 {
@@ -182,21 +184,36 @@ static void log_write(void *cls, const char *app, const time_t date, const unsig
     log_emit(date, level, message, strlen(message), true);
 }
 
+int log_set_level(const char *level)
+{
+    unsigned long y;
+
+    if (level == NULL || strcasecmp(level, "info") == 0)
+        y = Y_LOG_LEVEL_INFO;
+    else if (strcasecmp(level, "error") == 0)
+        y = Y_LOG_LEVEL_ERROR;
+    else if (strcasecmp(level, "warning") == 0)
+        y = Y_LOG_LEVEL_WARNING;
+    else if (strcasecmp(level, "debug") == 0)
+        y = Y_LOG_LEVEL_DEBUG;
+    else
+        return LINTEL_EPARAM;
+    atomic_store(&log_threshold, y);
+    return 0;
+}
+
 int log_init(const char *level)
 {
-    unsigned long y = Y_LOG_LEVEL_INFO;
-
-    if (level != NULL && strcasecmp(level, "error") == 0)
-        y = Y_LOG_LEVEL_ERROR;
-    else if (level != NULL && strcasecmp(level, "warning") == 0)
-        y = Y_LOG_LEVEL_WARNING;
-    else if (level != NULL && strcasecmp(level, "debug") == 0)
-        y = Y_LOG_LEVEL_DEBUG;
-    log_threshold = y;
+    if (log_set_level(level) != 0)
+        return LINTEL_EPARAM;
     pthread_mutex_lock(&log_lock);
     log_stopping = false;
     pthread_mutex_unlock(&log_lock);
-    if (!y_init_logs("lintel", Y_LOG_MODE_CALLBACK, y, NULL, NULL))
+    /*
+     * yder passes everything on and log_msg filters, because yder's level is fixed once its
+     * logs are open and the level changes on SIGHUP.
+     */
+    if (!y_init_logs("lintel", Y_LOG_MODE_CALLBACK, Y_LOG_LEVEL_DEBUG, NULL, NULL))
         return LINTEL_EINTERNAL;
     if (!y_set_logs_callback(log_write, NULL, NULL))
         return LINTEL_EINTERNAL;
@@ -226,6 +243,8 @@ void log_msg(int level, const char *fmt, ...)
     char buf[LOG_LINE_MAX];
     va_list ap;
 
+    if (log_level_yder(level) > atomic_load(&log_threshold))
+        return;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
@@ -247,7 +266,7 @@ void log_access(const char *line, size_t len)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-    if (log_threshold < Y_LOG_LEVEL_INFO)
+    if (atomic_load(&log_threshold) < Y_LOG_LEVEL_INFO)
         return;
     pthread_once(&once, log_flusher_start);
     log_emit(time(NULL), Y_LOG_LEVEL_INFO, line, len, false);

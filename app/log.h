@@ -9,6 +9,12 @@
 #include <stddef.h>
 
 int log_init(const char *level);
+
+/*
+ * The level from now on: "error", "warning", "info" (also NULL) or "debug", any case; other
+ * threads see it at their next line (SIGHUP). LINTEL_EPARAM for another word, level unchanged.
+ */
+int log_set_level(const char *level);
 void log_close(void);
 void log_msg(int level, const char *fmt, ...) LINTEL_PRINTF(2, 3);
 

@@ -4,6 +4,8 @@
  */
 #include "account_worker.h"
 #include "auth.h"
+#include "cluster_cli.h"
+#include "cluster_node.h"
 #include "config.h"
 #include "core_routes.h"
 #include "db.h"
@@ -19,6 +21,7 @@
 #include "migrate.h"
 #include "ops_cli.h"
 #include "plugin_loader.h"
+#include "reload.h"
 #include "sd_notify.h"
 #include "server.h"
 #include "users_cli.h"
@@ -64,6 +67,7 @@ static void main_usage(FILE *out)
         "       lintel [--config FILE] import PROFILE FILE  a seed system's data, all or nothing\n"
         "       lintel [--config FILE] keys list|rotate   the signing-key ring\n"
         "       lintel [--config FILE] shell [SQL]  the database in sqlite3, extension loaded\n"
+        "       lintel [--config FILE] cluster ...  a dqlite cluster (lintel cluster --help)\n"
         "       lintel [--config FILE] healthcheck  exit 0 when the server's /health is ok\n"
         "       lintel version                     print the version\n"
         "       lintel --help                      this text\n"
@@ -79,6 +83,7 @@ enum main_cmd {
     CMD_USER,
     CMD_IMPORT,
     CMD_KEYS,
+    CMD_CLUSTER,
     CMD_SHELL,
     CMD_HEALTHCHECK,
     CMD_VERSION,
@@ -92,6 +97,7 @@ struct main_state {
     struct config cfg;
     enum main_migrate_mode migrate_mode;
     bool migrate_accept;
+    const char *config_path; /* --config, NULL when none (read again on SIGHUP) */
     bool cfg_loaded, log_open, libs_open, db_open, auth_open, http_open;
 };
 
@@ -152,6 +158,10 @@ static int main_args(int argc, char **argv, const char **config_path, enum main_
             *cmd = CMD_MIGRATE;
         } else if (strcmp(word, "user") == 0 || strcmp(word, "keys") == 0) {
             *cmd = word[0] == 'u' ? CMD_USER : CMD_KEYS;
+            *sub = optind - 1;
+            return 0;
+        } else if (strcmp(word, "cluster") == 0) {
+            *cmd = CMD_CLUSTER;
             *sub = optind - 1;
             return 0;
         } else if (strcmp(word, "import") == 0) {
@@ -268,10 +278,11 @@ static int main_serve(struct main_state *st)
         log_error("start stopped: cannot create the first admin (%d)", rc);
         return EXIT_START;
     }
-    /* Worker threads inherit this mask: only the main thread takes SIGTERM/SIGINT. */
+    /* Worker threads inherit this mask: only the main thread takes SIGTERM/SIGINT/SIGHUP. */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     rc = host_api_init(&st->cfg);
     if (rc != 0) {
@@ -301,8 +312,14 @@ static int main_serve(struct main_state *st)
         return EXIT_START;
     }
     sd_notify_ready(st->cfg.bind);
-    while (sigwait(&set, &sig) != 0)
-        ;
+    /* SIGHUP: log level and TLS pair read again (docs/operations.md "Reload"), then wait on */
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            break;
+        reload_apply(st->config_path);
+    }
     log_info("signal %d: stopping (in-flight requests finish)", sig);
     sd_notify_stopping();
     /* Sockets first: they get their close frame (1001) while the server still runs. */
@@ -366,6 +383,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     st.cfg_loaded = true;
+    st.config_path = config_path;
     config_set_global(&st.cfg);
     if (log_init(st.cfg.log_level) != 0) {
         fprintf(stderr, "lintel: cannot start logging\n");
@@ -373,6 +391,13 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     st.log_open = true;
+    /* Only the server runs a dqlite node; the tools are clients of the cluster it is in. */
+    if (cmd != CMD_SERVE && cmd != CMD_CLUSTER)
+        cluster_node_client_only();
+    if (cmd == CMD_CLUSTER) {
+        rc = cluster_cli_main(argc - sub, argv + sub, &st.cfg);
+        goto cleanup;
+    }
     if (cmd == CMD_USER || cmd == CMD_IMPORT) {
         rc = (cmd == CMD_USER ? users_cli_main : import_cli_main)(argc - sub, argv + sub, &st.cfg);
         goto cleanup;

@@ -34,6 +34,11 @@
 #define MIGRATE_VERSION_NUM                                                                        \
     (LINTEL_VERSION_MAJOR * 1000000 + LINTEL_VERSION_MINOR * 1000 + LINTEL_VERSION_PATCH)
 
+/* The record of what was applied, on one node and in a cluster alike. */
+#define MIGRATE_TABLE_SQL                                                                          \
+    "CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, id TEXT NOT NULL,"     \
+    " checksum TEXT, applied_at TEXT NOT NULL, PRIMARY KEY (component, id))"
+
 struct migration {
     char *component;
     char *id;
@@ -382,16 +387,17 @@ static int migrate_parents(sqlite3 *h, json_t **out)
 }
 
 /* Step 2 of the 12: the indexes and triggers of table, as [[name, sql], ...] appended to j. */
+/* The indexes and triggers of table ?1: a rebuild's DROP takes them along (step 8 of 12). */
+#define MIGRATE_OBJECTS_SQL                                                                        \
+    "SELECT name, sql FROM main.sqlite_schema WHERE tbl_name = ?1 COLLATE NOCASE AND type IN"      \
+    " ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name"
+
 static int migrate_objects(sqlite3 *h, const char *table, json_t *j)
 {
     sqlite3_stmt *st = NULL;
     int src;
 
-    src = sqlite3_prepare_v2(h,
-                             "SELECT name, sql FROM main.sqlite_schema WHERE tbl_name = ?1"
-                             " COLLATE NOCASE AND type IN ('index', 'trigger') AND sql IS NOT NULL"
-                             " ORDER BY type, name",
-                             -1, &st, NULL);
+    src = sqlite3_prepare_v2(h, MIGRATE_OBJECTS_SQL, -1, &st, NULL);
     if (src == SQLITE_OK)
         src = sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW)
@@ -675,11 +681,7 @@ static int migrate_ensure_table(sqlite3 *h, char **err)
     char *zerr = NULL;
     int rc = 0;
 
-    if (sqlite3_exec(h,
-                     "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                     "component TEXT NOT NULL, id TEXT NOT NULL, checksum TEXT, "
-                     "applied_at TEXT NOT NULL, PRIMARY KEY (component, id))",
-                     NULL, NULL, &zerr) != SQLITE_OK) {
+    if (sqlite3_exec(h, MIGRATE_TABLE_SQL, NULL, NULL, &zerr) != SQLITE_OK) {
         *err =
             fmt_alloc("migrations: cannot create schema_migrations: %s", zerr != NULL ? zerr : "?");
         rc = migrate_rc(h);
@@ -909,15 +911,13 @@ static int migrate_check_version(sqlite3 *h, char **err)
 }
 
 /*
- * Takes migrate_lock (the caller releases it in its cleanup), then this thread's connection and
- * its handle: 0, or the failure in *err.
+ * This thread's connection and its handle (the caller holds migrate_lock): 0, or the failure
+ * in *err.
  */
 static int migrate_db(struct db **db, sqlite3 **h, char **err)
 {
-    int rc;
+    int rc = db_thread(db);
 
-    pthread_mutex_lock(&migrate_lock);
-    rc = db_thread(db);
     *err = NULL;
     *h = NULL;
     if (rc != 0) {
@@ -926,6 +926,170 @@ static int migrate_db(struct db **db, sqlite3 **h, char **err)
     }
     *h = db_handle(*db);
     return 0;
+}
+
+/*
+ * storage dqlite: there is no handle on the cluster's database, so the migrations go through
+ * the storage layer, each in its own transaction on the leader with its schema_migrations row:
+ * whichever node starts first applies it, the others find it recorded (BEGIN IMMEDIATE orders
+ * them). What needs the handle is not done here: the pre-migration snapshot (take a
+ * `lintel cluster dump` instead) and the checks of rebuilds and of BEGIN/COMMIT in a script
+ * (the single-node path makes them; run a release there first). docs/cluster.md.
+ */
+/*
+ * A rebuild through the storage layer, steps 8 as migrate_one takes them: before (save) the
+ * indexes and triggers of the rebuilt tables are kept in *j_objects; after, those the DROP took
+ * along are created again.
+ */
+static int migrate_remote_rebuild(struct db *db, const struct migration *m, json_t **j_objects,
+                                  bool save)
+{
+    json_t *j_rows = NULL, *j_p = NULL, *j_row = NULL, *j_o;
+    char *tables = NULL, *sp = NULL;
+    const char *t;
+    size_t i;
+    int rc = 0;
+
+    if (m->rebuild == NULL)
+        return 0;
+    if (save) {
+        json_decref(*j_objects);
+        *j_objects = json_array();
+        tables = strdup(m->rebuild);
+        if (*j_objects == NULL || tables == NULL)
+            rc = LINTEL_ENOMEM;
+        for (t = strtok_r(tables, " ", &sp); rc == 0 && t != NULL; t = strtok_r(NULL, " ", &sp)) {
+            json_decref(j_p);
+            j_p = json_pack("[s]", t);
+            json_decref(j_rows);
+            j_rows = NULL;
+            rc = j_p != NULL ? db_query(db, MIGRATE_OBJECTS_SQL, j_p, &j_rows) : LINTEL_ENOMEM;
+            if (rc == 0)
+                json_array_extend(*j_objects, j_rows);
+        }
+    } else {
+        json_array_foreach(*j_objects, i, j_o) {
+            json_decref(j_p);
+            j_p = json_pack("[O]", json_object_get(j_o, "name"));
+            json_decref(j_row);
+            j_row = NULL;
+            rc = j_p != NULL
+                     ? db_row(db, "SELECT 1 AS x FROM sqlite_schema WHERE name = ?1", j_p, &j_row)
+                     : LINTEL_ENOMEM;
+            if (rc == LINTEL_ENOTFOUND)
+                rc = db_script(db, json_string_value(json_object_get(j_o, "sql")));
+            if (rc != 0)
+                break;
+        }
+    }
+    free(tables);
+    json_decref(j_rows);
+    json_decref(j_row);
+    json_decref(j_p);
+    return rc;
+}
+
+static int migrate_apply_remote(struct migration **order, char **err)
+{
+    struct db *db = NULL;
+    json_t *j_row = NULL, *j_params = NULL, *j_objects = NULL;
+    char sql[64];
+    size_t i;
+    int rc;
+
+    rc = db_thread(&db);
+    if (rc == 0)
+        rc = db_exec(db, MIGRATE_TABLE_SQL, NULL, NULL, NULL);
+    if (rc == 0)
+        rc = db_schema_refresh();
+    if (rc == 0)
+        rc = db_row(db, "PRAGMA user_version", NULL, &j_row);
+    if (rc == 0 &&
+        json_integer_value(json_object_get(j_row, "user_version")) > MIGRATE_VERSION_NUM) {
+        *err = fmt_alloc("migrations: the cluster's database was last used by a newer lintel "
+                         "than this %s",
+                         LINTEL_VERSION);
+        rc = LINTEL_ECONFLICT;
+        goto cleanup;
+    }
+    for (i = 0; i < migrate_count && rc == 0; i++) {
+        const struct migration *m = order[i];
+        const char *stored;
+
+        json_decref(j_row);
+        j_row = NULL;
+        json_decref(j_params);
+        j_params = json_pack("[sss]", m->component, m->id, m->checksum);
+        if (j_params == NULL) {
+            rc = LINTEL_ENOMEM;
+            break;
+        }
+        /* A rebuild as migrate_one runs it: no cascades from the DROP, RENAME as SQLite's 12 steps
+         * say. */
+        if (m->rebuild != NULL)
+            rc = db_exec(db, "PRAGMA foreign_keys=OFF", NULL, NULL, NULL);
+        if (rc == 0 && m->rebuild != NULL)
+            rc = db_exec(db, "PRAGMA legacy_alter_table=ON", NULL, NULL, NULL);
+        if (rc == 0)
+            rc = db_begin(db);
+        if (rc == 0) {
+            rc = db_row(db,
+                        "SELECT coalesce(checksum, ?3) AS checksum FROM schema_migrations"
+                        " WHERE component = ?1 AND id = ?2",
+                        j_params, &j_row);
+            stored = json_string_value(json_object_get(j_row, "checksum"));
+            if (rc == 0 && strcmp(stored, m->checksum) != 0 && !migrate_opts.accept_changed) {
+                *err = fmt_alloc("migration %s/%s changed after it was applied (checksum %.12s in "
+                                 "the database, %.12s shipped): migrations are forward-only",
+                                 m->component, m->id, stored, m->checksum);
+                rc = LINTEL_ECONFLICT;
+            } else if (rc == LINTEL_ENOTFOUND) {
+                rc = migrate_remote_rebuild(db, m, &j_objects, true);
+                if (rc == 0)
+                    rc = db_script(db, m->sql);
+                if (rc == 0)
+                    rc = migrate_remote_rebuild(db, m, &j_objects, false);
+                if (rc == 0)
+                    rc = db_exec(db,
+                                 "INSERT INTO schema_migrations (component, id, checksum,"
+                                 " applied_at) VALUES (?1, ?2, ?3,"
+                                 " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                                 j_params, NULL, NULL);
+                if (rc == 0)
+                    rc = db_commit(db);
+                if (rc == 0) {
+                    log_info("migrate: applied %s/%s through the cluster's leader", m->component,
+                             m->id);
+                    rc = db_schema_refresh();
+                } else if (*err == NULL) {
+                    *err =
+                        fmt_alloc("migration %s/%s failed: %s", m->component, m->id, db_errmsg(db));
+                }
+            }
+            db_rollback(db);
+        }
+        if (m->rebuild != NULL &&
+            (db_exec(db, "PRAGMA legacy_alter_table=OFF", NULL, NULL, NULL) != 0 ||
+             db_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != 0) &&
+            rc == 0)
+            rc = LINTEL_EDB;
+    }
+    json_decref(j_row);
+    j_row = NULL;
+    if (rc == 0)
+        rc = db_row(db, "PRAGMA user_version", NULL, &j_row);
+    if (rc == 0 &&
+        json_integer_value(json_object_get(j_row, "user_version")) < MIGRATE_VERSION_NUM) {
+        snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", MIGRATE_VERSION_NUM);
+        rc = db_exec(db, sql, NULL, NULL, NULL);
+    }
+cleanup:
+    if (rc != 0 && *err == NULL)
+        *err = fmt_alloc("migrations: %s", db != NULL ? db_errmsg(db) : "no database");
+    json_decref(j_row);
+    json_decref(j_params);
+    json_decref(j_objects);
+    return rc;
 }
 
 int migrate_apply(char **err)
@@ -939,6 +1103,24 @@ int migrate_apply(char **err)
     bool applied;
     int rc;
 
+    *err = NULL;
+    pthread_mutex_lock(&migrate_lock);
+    if (db_remote()) {
+        rc = migrate_sorted(&order);
+        /* A leader change (a node that restarts can cause one) leaves nothing half-applied:
+         * each migration is checked again inside its transaction, so the run is repeated. */
+        for (i = 0; rc == 0 || (rc == LINTEL_EUNAVAIL && i < 20); i++) {
+            if (rc != 0) {
+                free(*err);
+                *err = NULL;
+                nanosleep(&(struct timespec){.tv_nsec = 250000000L}, NULL);
+            }
+            rc = migrate_apply_remote(order, err);
+            if (rc == 0)
+                break;
+        }
+        goto cleanup;
+    }
     rc = migrate_db(&db, &h, err);
     if (rc != 0)
         goto cleanup;
@@ -1016,6 +1198,8 @@ int migrate_status(FILE *out, char **err)
     int src;
     int rc;
 
+    *err = NULL;
+    pthread_mutex_lock(&migrate_lock);
     rc = migrate_db(&db, &h, err);
     if (rc != 0)
         goto cleanup;

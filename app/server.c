@@ -16,11 +16,11 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "router.h"
+#include "server_tls.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -45,7 +45,6 @@ static size_t server_nupgrades;
 static struct MHD_Daemon *server_daemon;
 static struct ratelimit *server_limiter; /* NULL: rate_limit 0, no limit and no headers */
 static const struct config *server_cfg;
-static char *server_tls_key, *server_tls_cert;
 static struct timespec server_started;
 static atomic_int server_in_flight;
 static atomic_ullong server_request_seq;
@@ -872,46 +871,6 @@ static void server_mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("http: %s", buf);
 }
 
-static char *server_read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-        if (buf != NULL) {
-            size_t got = fread(buf, 1, (size_t)n, f);
-            buf[got] = '\0';
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
-/*
- * Loads the PEM pair the way libmicrohttpd will (gnutls), so that a bad file stops the start
- * with gnutls' reason and the file names instead of "cannot listen". NULL when usable.
- */
-static char *server_tls_check(const struct config *cfg, const char *cert, const char *key)
-{
-    gnutls_certificate_credentials_t cred = NULL;
-    gnutls_datum_t c = {(unsigned char *)cert, (unsigned)strlen(cert)};
-    gnutls_datum_t k = {(unsigned char *)key, (unsigned)strlen(key)};
-    int rc;
-
-    if (gnutls_certificate_allocate_credentials(&cred) != GNUTLS_E_SUCCESS)
-        return fmt_alloc("server: tls: out of memory");
-    rc = gnutls_certificate_set_x509_key_mem(cred, &c, &k, GNUTLS_X509_FMT_PEM);
-    gnutls_certificate_free_credentials(cred);
-    if (rc < 0)
-        return fmt_alloc("server: tls_cert %s and tls_key %s are not a usable PEM pair: %s",
-                         cfg->tls_cert, cfg->tls_key, gnutls_strerror(rc));
-    return NULL;
-}
-
 int server_start(const struct config *cfg, char **err)
 {
     struct sockaddr_in addr4 = {0};
@@ -964,18 +923,16 @@ int server_start(const struct config *cfg, char **err)
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                        (intptr_t)cfg->connection_memory, NULL};
     if (tls) {
-        server_tls_key = server_read_file(cfg->tls_key);
-        server_tls_cert = server_read_file(cfg->tls_cert);
-        if (server_tls_key == NULL || server_tls_cert == NULL) {
-            *err = fmt_alloc("server: cannot read tls_key or tls_cert");
-            goto cleanup;
-        }
-        *err = server_tls_check(cfg, server_tls_cert, server_tls_key);
-        if (*err != NULL)
+        /*
+         * The pair goes through gnutls' certificate callback rather than
+         * MHD_OPTION_HTTPS_MEM_KEY/CERT, which libmicrohttpd 0.9.75 loads once into
+         * credentials it never lets go of: with the callback SIGHUP can replace it.
+         */
+        if (server_tls_load(cfg->tls_cert, cfg->tls_key, err) != 0)
             goto cleanup;
         flags |= MHD_USE_TLS;
-        ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, server_tls_key};
-        ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, server_tls_cert};
+        ops[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)server_tls_retrieve};
     }
     ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     if (cfg->rate_limit > 0) {
@@ -1049,9 +1006,7 @@ void server_release(void)
     free(server_upgrades);
     server_upgrades = NULL;
     server_nupgrades = 0;
-    free(server_tls_key);
-    free(server_tls_cert);
-    server_tls_key = server_tls_cert = NULL;
+    server_tls_release();
     ratelimit_free(server_limiter);
     server_limiter = NULL;
 }

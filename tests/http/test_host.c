@@ -3,6 +3,7 @@
  * headers of every reply, JSend mode, bad raw requests, the command line, graceful SIGTERM.
  */
 #include "lt_test.h"
+#include "lt_tls.h"
 
 #include <check.h>
 #include <curl/curl.h>
@@ -600,56 +601,12 @@ START_TEST(access_log_complete)
 }
 END_TEST
 
-/* A self-signed ECDSA certificate for 127.0.0.1 (SAN IP), written as PEM into dir. */
+/* A self-signed certificate for 127.0.0.1 as dir/cert.pem and dir/key.pem. */
 static void make_tls_files(const char *dir, char *cert_path, char *key_path, size_t size)
 {
-    static const unsigned char loopback[4] = {127, 0, 0, 1};
-    unsigned char serial[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
-    gnutls_x509_privkey_t key = NULL;
-    gnutls_x509_crt_t crt = NULL;
-    gnutls_datum_t cert_pem = {NULL, 0}, key_pem = {NULL, 0};
-    time_t now = time(NULL);
-    FILE *f;
-
-    ck_assert_int_eq(gnutls_x509_privkey_init(&key), 0);
-    ck_assert_int_eq(gnutls_x509_privkey_generate(
-                         key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
-                     0);
-    ck_assert_int_eq(gnutls_x509_crt_init(&crt), 0);
-    ck_assert_int_eq(gnutls_x509_crt_set_version(crt, 3), 0);
-    ck_assert_int_eq(gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)), 0);
-    ck_assert_int_eq(gnutls_x509_crt_set_activation_time(crt, now - 60), 0);
-    ck_assert_int_eq(gnutls_x509_crt_set_expiration_time(crt, now + 3600), 0);
-    ck_assert_int_eq(
-        gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "127.0.0.1", 9), 0);
-    ck_assert_int_eq(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, loopback,
-                                                          sizeof(loopback), GNUTLS_FSAN_SET),
-                     0);
-    ck_assert_int_eq(gnutls_x509_crt_set_key(crt, key), 0);
-    ck_assert_int_eq(gnutls_x509_crt_set_basic_constraints(crt, 1, -1), 0);
-    ck_assert_int_eq(
-        gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_CERT_SIGN),
-        0);
-    ck_assert_int_eq(gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0), 0);
-    ck_assert_int_eq(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
-    ck_assert_int_eq(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cert_pem), 0);
-    ck_assert_int_eq(gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL,
-                                                       GNUTLS_PKCS_PLAIN, &key_pem),
-                     0);
     snprintf(cert_path, size, "%s/cert.pem", dir);
     snprintf(key_path, size, "%s/key.pem", dir);
-    f = fopen(cert_path, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(cert_pem.data, 1, cert_pem.size, f), cert_pem.size);
-    fclose(f);
-    f = fopen(key_path, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(key_pem.data, 1, key_pem.size, f), key_pem.size);
-    fclose(f);
-    gnutls_free(cert_pem.data);
-    gnutls_free(key_pem.data);
-    gnutls_x509_crt_deinit(crt);
-    gnutls_x509_privkey_deinit(key);
+    lt_tls_pair(cert_path, key_path);
 }
 
 static size_t tls_collect(char *data, size_t size, size_t n, void *user)

@@ -45,7 +45,7 @@ static void lt_rmtree(const char *path)
         nftw(path, lt_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static char *lt_slurp(const char *path)
+char *lt_slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;

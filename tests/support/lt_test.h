@@ -58,6 +58,9 @@ void lt_import_expect(const char *data_dir, const char *const *env, const char *
 int lt_server_prepare(struct lt_server *s, const char *const *env, char *env_var, size_t size,
                       char *rm_cmd, size_t rm_size);
 
+/* The whole file, NUL-terminated (malloc'd), or NULL when it cannot be read (a server's log). */
+char *lt_slurp(const char *path);
+
 /* The shared fixture server's URL (tests/http fixture), or NULL when there is none. */
 const char *lt_shared_url(void);
 

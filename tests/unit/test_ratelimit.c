@@ -2,6 +2,7 @@
  * app/ratelimit.c on its own, with a clock the test moves: counting down, windows, keys
  * independent, a full table evicting without growing, and concurrent takes losing no count.
  */
+#include "lt_test.h"
 #include "ratelimit.h"
 
 #include <check.h>
@@ -147,12 +148,10 @@ START_TEST(concurrent_takes_are_all_counted)
 }
 END_TEST
 
-int main(void)
+static Suite *ratelimit_suite(void)
 {
     Suite *s = suite_create("ratelimit");
     TCase *tc = tcase_create("ratelimit");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, counts_down_then_limits);
     tcase_add_test(tc, keys_are_independent);
@@ -161,9 +160,7 @@ int main(void)
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, concurrent_takes_are_all_counted);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return s;
 }
+
+LT_CHECK_MAIN(ratelimit_suite)

@@ -1,0 +1,172 @@
+"""A lintel cluster for tests and benchmarks: N real server processes on loopback with
+storage dqlite, random free ports, every process killed when the script ends."""
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BIN = os.environ.get("LINTEL_TEST_BIN", "")
+PLUGIN_DIR = os.environ.get("LINTEL_TEST_PLUGIN_DIR", "")
+ADMIN_PASSWORD = "cluster-admin-password-1"
+
+_procs = []
+
+
+def _kill_all():
+    for p in _procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
+
+
+atexit.register(_kill_all)
+for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM):
+    signal.signal(_sig, lambda s, f: (_kill_all(), os._exit(1)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(port, method, path, body=None, token=None, timeout=5):
+    """(status, parsed JSON or None) of one request; 0 when nothing answered."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            text = r.read()
+            return r.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as e:
+        text = e.read()
+        try:
+            return e.code, json.loads(text) if text else None
+        except ValueError:
+            return e.code, None
+    except (urllib.error.URLError, OSError, ValueError):
+        return 0, None
+
+
+class Node:
+    def __init__(self, cluster, nid, join):
+        self.cluster, self.id, self.join = cluster, nid, join
+        self.port, self.raft = free_port(), free_port()
+        self.dir = os.path.join(cluster.root, f"n{nid}")
+        self.proc = None
+        self.log = os.path.join(cluster.root, f"n{nid}.log")
+
+    @property
+    def addr(self):
+        return f"127.0.0.1:{self.raft}"
+
+    def env(self):
+        e = dict(os.environ)
+        e.update({
+            "LINTEL_STORAGE": "dqlite",
+            "LINTEL_CLUSTER_ID": str(self.id),
+            "LINTEL_CLUSTER_BIND": self.addr,
+            "LINTEL_PORT": str(self.port),
+            "LINTEL_DATA_DIR": self.dir,
+            "LINTEL_PLUGIN_DIR": PLUGIN_DIR,
+            "LINTEL_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "LINTEL_LOG_LEVEL": "info",
+            "LINTEL_LOGIN_MAX_IP": "100000",
+            "LINTEL_REGISTER_MAX_IP": "0",
+            "ASAN_OPTIONS": "detect_leaks=0",
+        })
+        e.pop("LINTEL_CLUSTER_JOIN", None)
+        if self.join:
+            e["LINTEL_CLUSTER_JOIN"] = self.join
+        return e
+
+    def start(self, wait=True):
+        out = open(self.log, "a")
+        self.proc = subprocess.Popen([BIN, "serve"], env=self.env(), stdout=out, stderr=out)
+        _procs.append(self.proc)
+        if wait:
+            self.wait_healthy()
+
+    def wait_healthy(self, limit=60):
+        end = time.time() + limit
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"node {self.id} exited: {self.tail()}")
+            st, body = http(self.port, "GET", "/health", timeout=2)
+            if st == 200:
+                return body
+            time.sleep(0.1)
+        raise AssertionError(f"node {self.id} not healthy in {limit}s: {self.tail()}")
+
+    def tail(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()[-3000:]
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def term(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+    def cli(self, *args, timeout=60):
+        return subprocess.run([BIN, *args], env=self.env(), capture_output=True, text=True,
+                              timeout=timeout)
+
+
+class Cluster:
+    def __init__(self, n=3):
+        if not BIN or not PLUGIN_DIR:
+            raise SystemExit("LINTEL_TEST_BIN and LINTEL_TEST_PLUGIN_DIR must be set")
+        self.root = tempfile.mkdtemp(prefix="lintel-cluster-")
+        atexit.register(shutil.rmtree, self.root, True)
+        self.nodes = [Node(self, 1, None)]
+        for i in range(2, n + 1):
+            self.nodes.append(Node(self, i, self.nodes[0].addr))
+
+    def start(self):
+        self.nodes[0].start()
+        for n in self.nodes[1:]:
+            n.start(wait=False)
+        for n in self.nodes[1:]:
+            n.wait_healthy()
+        self.wait_voters(len(self.nodes))
+
+    def wait_voters(self, count, limit=30):
+        end = time.time() + limit
+        while time.time() < end:
+            st, body = http(self.nodes[0].port, "GET", "/health")
+            members = (body or {}).get("cluster", {}).get("members", [])
+            if len([m for m in members if m["role"] == "voter"]) >= count:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"not {count} voters in {limit}s")
+
+    def leader(self, among=None):
+        """The node that leads, as the nodes among those given see it."""
+        for n in among or self.nodes:
+            if n.proc is None or n.proc.poll() is not None:
+                continue
+            st, body = http(n.port, "GET", "/health")
+            lead = (body or {}).get("cluster", {}).get("leader")
+            for m in self.nodes:
+                if m.addr == lead:
+                    return m
+        return None
+
+    def stop(self):
+        for n in self.nodes:
+            if n.proc is not None and n.proc.poll() is None:
+                n.term()
