@@ -475,6 +475,24 @@ static void migrate_test_pause(const char *mid)
  * recreates the indexes and triggers the drop took with it, and checks foreign keys before
  * its commit.
  */
+/* Runs sql (a schema_migrations write) with ?1 ?2 ?3 = m's component, id and checksum. */
+static int migrate_record(sqlite3 *h, const struct migration *m, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
+
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(st, 1, m->component, -1, SQLITE_STATIC);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(st, 3, m->checksum, -1, SQLITE_STATIC);
+    if (src == SQLITE_OK && sqlite3_step(st) != SQLITE_DONE)
+        src = sqlite3_errcode(h) != SQLITE_OK ? sqlite3_errcode(h) : SQLITE_ERROR;
+    sqlite3_finalize(st);
+    return src;
+}
+
 /*
  * Every table a rebuild names (space-separated) must exist: before the rebuild, j_objects
  * collects each one's indexes, triggers and views (migrate_objects); after it (j_objects NULL),
@@ -519,7 +537,6 @@ static int migrate_rebuilt_tables(sqlite3 *h, const char *mid, const char *rebui
 static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, char **err)
 {
     struct migrate_authz az = {0};
-    sqlite3_stmt *st = NULL;
     json_t *j_objects = NULL;
     json_t *j_parents = NULL;
     char mid[200];
@@ -637,17 +654,10 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
 #ifdef LINTEL_TEST_HOOKS
     migrate_test_pause(mid);
 #endif
-    src = sqlite3_prepare_v2(h,
-                             "INSERT INTO schema_migrations (component, id, checksum, applied_at)"
-                             " VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-                             -1, &st, NULL);
+    src = migrate_record(h, m,
+                         "INSERT INTO schema_migrations (component, id, checksum, applied_at)"
+                         " VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
     if (src == SQLITE_OK)
-        src = sqlite3_bind_text(st, 1, m->component, -1, SQLITE_STATIC);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(st, 3, m->checksum, -1, SQLITE_STATIC);
-    if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_DONE)
         src = sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
     if (src != SQLITE_OK) {
         *err = fmt_alloc("migration %s failed: %s", mid, sqlite3_errmsg(h));
@@ -656,7 +666,6 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
     }
     *applied = true;
 cleanup:
-    sqlite3_finalize(st);
     if (!sqlite3_get_autocommit(h))
         sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
     if (m->rebuild != NULL &&
@@ -866,20 +875,9 @@ static int migrate_check(sqlite3 *h, struct migration **order, size_t *pending, 
                 log_warn("migrate: %s/%s changed after it was applied; accepted "
                          "(migrate_accept_changed), its new checksum is recorded",
                          m->component, m->id);
-                sqlite3_stmt *st = NULL;
-                src = sqlite3_prepare_v2(h,
-                                         "UPDATE schema_migrations SET checksum = ?3"
-                                         " WHERE component = ?1 AND id = ?2",
-                                         -1, &st, NULL);
-                if (src == SQLITE_OK)
-                    src = sqlite3_bind_text(st, 1, m->component, -1, SQLITE_STATIC);
-                if (src == SQLITE_OK)
-                    src = sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
-                if (src == SQLITE_OK)
-                    src = sqlite3_bind_text(st, 3, m->checksum, -1, SQLITE_STATIC);
-                if (src == SQLITE_OK && sqlite3_step(st) != SQLITE_DONE)
-                    src = SQLITE_ERROR;
-                sqlite3_finalize(st);
+                src = migrate_record(h, m,
+                                     "UPDATE schema_migrations SET checksum = ?3"
+                                     " WHERE component = ?1 AND id = ?2");
                 if (src != SQLITE_OK) {
                     *err = fmt_alloc("migrations: %s", sqlite3_errmsg(h));
                     rc = migrate_rc(h);

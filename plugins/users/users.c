@@ -178,15 +178,6 @@ static int users_apply(lintel_req *req, lintel_res *res, long long id, const str
     return rc;
 }
 
-/* Commits, or rolls back on rc != 0; returns rc or the commit's failure. */
-static int users_finish(lintel_req *req, int rc)
-{
-    if (rc == 0)
-        return lintel_sql_commit(req);
-    lintel_sql_rollback(req);
-    return rc;
-}
-
 /*
  * Inside the open transaction, unless rc already failed: applies c, ends the user's sessions
  * (all but keep_sid) when end_sessions, commits (or rolls back), and replies 200 with the user.
@@ -199,7 +190,7 @@ static int users_write(lintel_req *req, lintel_res *res, int rc, long long id,
         rc = users_apply(req, res, id, c, j_user);
     if (rc == 0 && end_sessions)
         rc = lintel_session_end(req, id, NULL, keep_sid);
-    rc = users_finish(req, rc);
+    rc = lintel_sql_end(req, rc);
     if (rc == 0)
         rc = lintel_res_json(res, 200, *j_user);
     return rc;
