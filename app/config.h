@@ -30,15 +30,17 @@ struct config {
     char *log_level;    /* log_level: error, warning, info (default), debug       */
 
     /* storage */
-    char *data_dir;              /* data_dir: "./data"                                     */
-    char *synchronous;           /* synchronous: "FULL" (default) or "NORMAL"              */
-    unsigned busy_timeout;       /* busy_timeout: milliseconds, 5000                       */
-    unsigned snapshot_keep;      /* snapshot_keep: snapshots before migrating kept, 3   */
-    bool migrate_accept_changed; /* migrate_accept_changed: start despite changed files */
-    char *storage;               /* storage: "sqlite" (default) or "dqlite" (docs/cluster.md) */
-    long long cluster_id;        /* cluster_id: this node's id; 1 bootstraps a cluster      */
-    char *cluster_bind;          /* cluster_bind: "host:port" of this node's Raft endpoint  */
-    char *cluster_join;          /* cluster_join: comma-separated addresses of members      */
+    char *data_dir;               /* data_dir: "./data"                                     */
+    char *synchronous;            /* synchronous: "FULL" (default) or "NORMAL"              */
+    unsigned busy_timeout;        /* busy_timeout: milliseconds, 5000                       */
+    unsigned snapshot_keep;       /* snapshot_keep: snapshots before migrating kept, 3   */
+    bool migrate_accept_changed;  /* migrate_accept_changed: start despite changed files */
+    char *storage;                /* storage: "sqlite" (default) or "dqlite" (docs/cluster.md) */
+    long long cluster_id;         /* cluster_id: this node's id; 1 bootstraps a cluster      */
+    char *cluster_bind;           /* cluster_bind: "host:port" of this node's Raft endpoint  */
+    char *cluster_join;           /* cluster_join: comma-separated addresses of members      */
+    bool wal_checkpoint_external; /* wal_checkpoint: "external" (Litestream checkpoints)   */
+    long long signed_url_ttl;     /* signed_url_ttl: seconds a signed URL is valid, 600     */
 
     /* plugins */
     char *plugin_dir;         /* plugin_dir: default the executable's ../plugins        */

@@ -31,6 +31,7 @@ static struct {
     char path[PATH_MAX];
     char synchronous[8];
     unsigned busy_timeout;
+    bool ckpt_external; /* wal_checkpoint=external: another process (Litestream) checkpoints */
     bool ready;
     bool remote; /* storage dqlite: statements go to the cluster, path is the schema copy */
 } db_cfg;
@@ -1049,6 +1050,17 @@ static int db_open(struct db **out)
         goto cleanup;
     }
     sqlite3_busy_timeout(db->handle, (int)db_cfg.busy_timeout);
+    /*
+     * Litestream copies every WAL frame before it checkpoints, and must be the only one that
+     * does (litestream.io/tips): no automatic checkpoint after commits, none at close.
+     */
+    if (db_cfg.ckpt_external &&
+        (sqlite3_wal_autocheckpoint(db->handle, 0) != SQLITE_OK ||
+         sqlite3_db_config(db->handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) != SQLITE_OK)) {
+        log_error("db: cannot leave checkpoints to another process: %s",
+                  sqlite3_errmsg(db->handle));
+        goto cleanup;
+    }
     snprintf(sql, sizeof(sql), "PRAGMA synchronous=%s", db_cfg.synchronous);
     rc = db_pragma(db->handle, "PRAGMA journal_mode=WAL", "wal");
     if (rc == 0)
@@ -1216,6 +1228,7 @@ int db_global_init(const struct config *cfg)
     snprintf(db_cfg.synchronous, sizeof(db_cfg.synchronous), "%s",
              strcasecmp(sync, "FULL") == 0 ? "FULL" : "NORMAL");
     db_cfg.busy_timeout = cfg->busy_timeout;
+    db_cfg.ckpt_external = cfg->wal_checkpoint_external;
     db_cfg.remote = cfg->storage != NULL && strcmp(cfg->storage, "dqlite") == 0;
 
     /* Every connection opened from now on, in any thread, gets the lintel_* functions. */
@@ -1256,8 +1269,8 @@ void db_global_release(void)
     while (db_list != NULL) {
         db = db_list;
         db_list = db->next;
-        if (db_list == NULL && !db->in_tx && !db_cfg.remote) {
-            /* The last one out folds the WAL into the database file. */
+        if (db_list == NULL && !db->in_tx && !db_cfg.remote && !db_cfg.ckpt_external) {
+            /* The last one out folds the WAL into the database file (unless Litestream does). */
             sqlite3_exec(db->handle, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
         }
         db_close(db);

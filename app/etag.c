@@ -71,10 +71,10 @@ int etag_list_match(const char *list, const char *etag, bool weak, bool *match)
             p += 2;
         }
         if (*p != '"')
-            return LINTEL_EMALFORMED;
+            goto malformed;
         for (q = p + 1; *q != '"'; q++)
             if (*q == '\0' || (unsigned char)*q < 0x21 || *q == 0x7f)
-                return LINTEL_EMALFORMED;
+                goto malformed;
         n = (size_t)(q + 1 - p);
         /* strong comparison: both strong and equal; weak: equal opaque tags */
         if ((weak || !is_weak) && n == strlen(etag) && strncmp(p, etag, n) == 0)
@@ -82,9 +82,13 @@ int etag_list_match(const char *list, const char *etag, bool weak, bool *match)
         any = true;
         p = etag_skip_ows(q + 1);
         if (*p != '\0' && *p != ',')
-            return LINTEL_EMALFORMED;
+            goto malformed;
     }
-    return any ? 0 : LINTEL_EMALFORMED;
+    if (any)
+        return 0;
+malformed:
+    *match = false;
+    return LINTEL_EMALFORMED;
 }
 
 static bool etag_is_write(const lintel_req *req)

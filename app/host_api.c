@@ -936,6 +936,7 @@ void host_api_bind(const struct lintel_api *upper)
     host_table.sql_blob_rowf = upper->sql_blob_rowf;
     host_table.sql_page = upper->sql_page;
     host_table.req_time = upper->req_time;
+    host_table.url_sign = upper->url_sign;
 }
 
 const struct lintel_api *host_api(void)

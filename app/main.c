@@ -24,6 +24,7 @@
 #include "reload.h"
 #include "sd_notify.h"
 #include "server.h"
+#include "signed_url.h"
 #include "users_cli.h"
 #include "ws.h"
 
@@ -221,6 +222,7 @@ static int main_prepare(struct main_state *st)
                                              .sql_blob_rowf = host_kit_sql_blob_rowf,
                                              .sql_page = host_kit_sql_page,
                                              .req_time = host_list_req_time,
+                                             .url_sign = signed_url_api_sign,
                                              .login = host_account_login,
                                              .user_create = host_account_user_create,
                                              .session_start = host_account_session_start,
@@ -267,6 +269,11 @@ static int main_serve(struct main_state *st)
         return EXIT_START;
     }
     st->auth_open = true;
+    rc = signed_url_global_init(&st->cfg);
+    if (rc != 0) {
+        log_error("start stopped: the key of signed URLs cannot be loaded");
+        return EXIT_START;
+    }
     rc = http_client_global_init(&st->cfg);
     if (rc != 0) {
         log_error("start stopped: outbound HTTP cannot be initialised");
@@ -349,6 +356,7 @@ static void main_release(struct main_state *st)
         http_client_global_release();
     if (st->auth_open)
         auth_global_release();
+    signed_url_global_release();
     migrate_release();
     if (st->db_open)
         db_global_release();

@@ -127,6 +127,7 @@ static json_t *openapi_components(bool jsend)
         "description",
         "An access token from POST /api/auth/login (or register/refresh), sent as "
         "Authorization: Bearer <token>. Scopes travel in its scope claim.",
+
         "schemas", "Problem", openapi_problem_schema(), "Health", openapi_health_schema(),
         "responses", openapi_error_responses(jsend), "headers", "X-Request-Id", "description",
         "The request's id: the client's own X-Request-Id when sane (1-64 of A-Za-z0-9-_.:), "
@@ -385,6 +386,9 @@ static json_t *openapi_operation(const struct route *r, json_t *j_seen)
     } else {
         /* A 3.1 http scheme may list roles here; the scope is also named for tools. */
         json_object_set_new(j_op, "security", json_pack("[{s[]}]", "bearerAuth"));
+        /* Not a second security scheme: nobody types a signature into "Authorize". */
+        if (r->flags & LINTEL_ROUTE_SIGNED)
+            json_object_set_new(j_op, "x-lintel-signed-url", json_true());
         if (r->scope != NULL)
             json_object_set_new(j_op, "x-lintel-scope", json_string(r->scope));
         if (r->flags & LINTEL_ROUTE_ADMIN)

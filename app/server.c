@@ -17,6 +17,7 @@
 #include "ratelimit.h"
 #include "router.h"
 #include "server_tls.h"
+#include "signed_url.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -396,6 +397,17 @@ static int server_authenticate(struct lintel_req *req)
     return rc;
 }
 
+/* A signed URL instead of a token (LINTEL_ROUTE_SIGNED): the signature alone decides. */
+static int server_signed(struct lintel_req *req)
+{
+    const char *detail = NULL;
+    int rc = signed_url_check(req->path, req->args, req->nargs, &detail);
+
+    if (rc == LINTEL_ETOKEN)
+        host_res_put_header(&req->res, "WWW-Authenticate", "Bearer");
+    return rc != 0 ? host_res_record(&req->res, rc, NULL, detail, false) : 0;
+}
+
 static int server_options(struct lintel_req *req, const char *allow)
 {
     const char *asked = server_header(req, "Access-Control-Request-Headers");
@@ -653,7 +665,9 @@ static int server_decide_request(struct server_call *call, bool *upgrade)
     }
     /* Who asks comes first: a client without a token learns nothing about the route. */
     if (!(req->route->flags & LINTEL_ROUTE_PUBLIC)) {
-        rc = server_authenticate(req);
+        rc = (req->route->flags & LINTEL_ROUTE_SIGNED) && host_api()->req_query(req, "sig") != NULL
+                 ? server_signed(req)
+                 : server_authenticate(req);
         if (rc != 0)
             return rc;
     }

@@ -100,6 +100,9 @@ extern const struct lintel_api *lintel_api;
 #define lintel_sql_page(...) (lintel_api->sql_page(__VA_ARGS__))
 #define lintel_req_time(...) (lintel_api->req_time(__VA_ARGS__))
 
+/* ABI 2.5: signed URLs. */
+#define lintel_url_sign(...) (lintel_api->url_sign(__VA_ARGS__))
+
 /* The number of entries of a static array (route tables). */
 #define LINTEL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

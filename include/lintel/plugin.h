@@ -23,7 +23,7 @@ extern "C" {
  * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example).
  */
 #define LINTEL_ABI_MAJOR 2
-#define LINTEL_ABI_MINOR 4
+#define LINTEL_ABI_MINOR 5
 
 #if defined(__GNUC__)
 #define LINTEL_EXPORT       __attribute__((visibility("default")))
@@ -77,6 +77,12 @@ extern "C" {
  * authenticated POST takes Idempotency-Key without asking (docs/api.md "Safe retries").
  */
 #define LINTEL_ROUTE_NO_REPLAY 0x10u
+/*
+ * ABI 2.5: a URL signed by api->url_sign (query exp and sig) stands for the bearer token: the
+ * signer's decision authorizes the request (no claims, req_user_id 0, no scope check); an
+ * expired one is 401, a forged or altered one 403. Without sig the route wants a token as usual.
+ */
+#define LINTEL_ROUTE_SIGNED 0x20u
 
 typedef struct lintel_plugin lintel_plugin; /* one loaded plugin, owned by the host  */
 typedef struct lintel_req lintel_req;       /* one request, valid during the handler */
@@ -620,9 +626,22 @@ struct lintel_api {
      */
     int (*req_time)(lintel_req *req, const char *name, unsigned flags, long long *out);
 
+    /* ---- ABI 2.5: signed URLs (a resource an <img> loads without an Authorization header) ---- */
+
     /*
-     * ABI 2.5 and later: append members here only, each group under a comment naming the minor
-     * that added it ("---- ABI 2.5: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * Signs path_query, a path of this server with an optional query, of [A-Za-z0-9/._~-] and
+     * '?', '&', '=' only ("/api/users/7/avatar?v=3"), for ttl seconds (0, or more than the
+     * server's signed_url_ttl: signed_url_ttl): *url (new memory, api->free) is path_query
+     * with "exp=<unix time>&sig=<HMAC-SHA256 under a key in the database, base64url>"
+     * appended, *expires (may be NULL) that time. A route flagged LINTEL_ROUTE_SIGNED accepts
+     * it without a token until then, on any node that shares the database.
+     */
+    int (*url_sign)(lintel_req *req, const char *path_query, long long ttl, char **url,
+                    long long *expires);
+
+    /*
+     * ABI 2.6 and later: append members here only, each group under a comment naming the minor
+     * that added it ("---- ABI 2.6: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.
      */

@@ -10,10 +10,10 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 LINTEL_KIT_INIT;
 
@@ -22,6 +22,31 @@ LINTEL_KIT_INIT;
 #define AVATARS_CACHE_CURRENT   "private, no-cache"
 
 /* ---- handlers ---- */
+
+/*
+ * {"<url_key>": url signed for a short while (an <img> loads it without a header),
+ *  "<url_key>_expires_at": ISO 8601} added to j_body.
+ */
+static int avatars_add_signed(lintel_req *req, json_t *j_body, const char *url, const char *url_key)
+{
+    char *signed_url = NULL, key[64], at[32];
+    long long expires = 0;
+    struct tm tm;
+    time_t t;
+    int rc;
+
+    rc = lintel_url_sign(req, url, 0, &signed_url, &expires);
+    if (rc != 0)
+        return rc;
+    t = (time_t)expires;
+    strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    snprintf(key, sizeof(key), "%s_expires_at", url_key);
+    if (json_object_set_new(j_body, url_key, json_string(signed_url)) != 0 ||
+        json_object_set_new(j_body, key, json_string(at)) != 0)
+        rc = LINTEL_ENOMEM;
+    lintel_free(signed_url);
+    return rc;
+}
 
 static int avatars_put(lintel_req *req, lintel_res *res, void *state)
 {
@@ -34,7 +59,9 @@ static int avatars_put(lintel_req *req, lintel_res *res, void *state)
     if (rc != 0)
         return rc;
     j_body = json_pack("{ss}", "avatar_url", url);
-    rc = j_body != NULL ? lintel_res_json(res, 200, j_body) : LINTEL_ENOMEM;
+    rc = j_body != NULL ? avatars_add_signed(req, j_body, url, "signed_url") : LINTEL_ENOMEM;
+    if (rc == 0)
+        rc = lintel_res_json(res, 200, j_body);
     if (rc == 0)
         avatars_publish(req, lintel_req_user_id(req), "avatar.updated", url);
     json_decref(j_body);
@@ -55,30 +82,10 @@ static long long avatars_path_user(lintel_req *req)
     return errno == 0 && end != NULL && *end == '\0' ? uid : 0;
 }
 
-/* Whether an If-None-Match list (RFC 9110 13.1.2: weak comparison) holds etag or "*". */
-static bool avatars_etag_match(const char *list, const char *etag)
-{
-    size_t n = strlen(etag);
-    const char *p = list;
-
-    while (p != NULL && *p != '\0') {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (*p == '*')
-            return true;
-        if (strncmp(p, "W/", 2) == 0)
-            p += 2;
-        if (strncmp(p, etag, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-            return true;
-        p = strchr(p, ',');
-    }
-    return false;
-}
-
 static int avatars_get(lintel_req *req, lintel_res *res, void *state)
 {
     const struct avatars *a = state;
-    const char *v = lintel_req_query(req, "v"), *inm = lintel_req_header(req, "If-None-Match");
+    const char *v = lintel_req_query(req, "v");
     long long uid = avatars_path_user(req), version = 0;
     const char *type;
     char etag[64], vtext[24];
@@ -100,7 +107,10 @@ static int avatars_get(lintel_req *req, lintel_res *res, void *state)
         rc = LINTEL_EINTERNAL;
         goto cleanup;
     }
-    /* The version names the bytes; the ETag lets a client revalidate the unversioned URL. */
+    /*
+     * The version names the bytes; the ETag lets a client revalidate the unversioned URL (the
+     * host answers a matching If-None-Match with 304: app/etag.c).
+     */
     snprintf(etag, sizeof(etag), "\"%lld-%lld\"", uid, version);
     snprintf(vtext, sizeof(vtext), "%lld", version);
     rc = lintel_res_header(res, "ETag", etag);
@@ -108,12 +118,40 @@ static int avatars_get(lintel_req *req, lintel_res *res, void *state)
         rc = lintel_res_header(res, "Cache-Control",
                                v != NULL && strcmp(v, vtext) == 0 ? AVATARS_CACHE_VERSIONED
                                                                   : AVATARS_CACHE_CURRENT);
-    if (rc == 0 && inm != NULL && avatars_etag_match(inm, etag))
-        rc = lintel_res_empty(res, 304);
-    else if (rc == 0)
+    if (rc == 0)
         rc = lintel_res_bytes(res, 200, type, data, len);
 cleanup:
     lintel_free(data);
+    return rc;
+}
+
+/* GET /api/users/{id}/avatar/signed: a fresh signed URL of the current version. */
+static int avatars_signed(lintel_req *req, lintel_res *res, void *state)
+{
+    long long uid = avatars_path_user(req);
+    json_t *j_row = NULL, *j_body = NULL;
+    char url[96];
+    int rc;
+
+    (void)state;
+    rc = uid > 0 ? lintel_sql_rowf(req, &j_row,
+                                   "SELECT a.version FROM avatars a JOIN users u ON u.id ="
+                                   " a.user_id WHERE a.user_id = ?1 AND u.deleted_at IS NULL",
+                                   "I", (json_int_t)uid)
+                 : LINTEL_ENOTFOUND;
+    if (rc == LINTEL_ENOTFOUND)
+        rc = lintel_res_error(res, LINTEL_ENOTFOUND, NULL, "This user has no avatar.");
+    if (rc != 0)
+        goto cleanup;
+    snprintf(url, sizeof(url), "/api/users/%lld/avatar?v=%lld", uid,
+             (long long)json_integer_value(json_object_get(j_row, "version")));
+    j_body = json_object();
+    rc = j_body != NULL ? avatars_add_signed(req, j_body, url, "url") : LINTEL_ENOMEM;
+    if (rc == 0)
+        rc = lintel_res_json(res, 200, j_body);
+cleanup:
+    json_decref(j_body);
+    json_decref(j_row);
     return rc;
 }
 
@@ -144,12 +182,31 @@ static void avatars_unload(void *state)
 static const struct lintel_param avatars_get_query[] = {
     {"v", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN, 1, 0, NULL,
      "The version of avatar_url: when it is the current one the image is cached for a year"},
+    {"exp", LINTEL_PARAM_INTEGER, 0, 0, 0, NULL,
+     "Signed URL (addition): when the signature expires, Unix seconds"},
+    {"sig", LINTEL_PARAM_STRING, LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 43, 43, NULL,
+     "Signed URL (addition): HMAC-SHA256 of the path and query, base64url; with it no "
+     "Authorization header is needed (an <img> loads the URL). Expired: 401; forged: 403"},
+    {0},
+};
+
+#define AVATARS_SIGNED_SCHEMA                                                                      \
+    "{\"type\":\"object\",\"required\":[\"url\",\"url_expires_at\"],\"properties\":{"              \
+    "\"url\":{\"type\":\"string\"},\"url_expires_at\":{\"type\":\"string\","                       \
+    "\"format\":\"date-time\"}}}"
+
+static const struct lintel_reply avatars_signed_replies[] = {
+    {200, "A signed URL of the current avatar (addition), valid until url_expires_at",
+     AVATARS_SIGNED_SCHEMA},
+    {404, "The user has no avatar", NULL},
     {0},
 };
 
 static const struct lintel_reply avatars_get_replies[] = {
     {200, "The image (image/png or image/jpeg), with ETag and Cache-Control", NULL},
     {304, "Not Modified: If-None-Match holds the current ETag", NULL},
+    {401, "No token and no signature, or the signed URL has expired", NULL},
+    {403, "The URL signature is invalid", NULL},
     {404, "The user has no avatar", NULL},
     {0},
 };
@@ -168,10 +225,16 @@ static const struct lintel_route avatars_routes[] = {
      .summary = "Remove the user's avatar"},
     {.method = "GET",
      .path = "/api/users/{id}/avatar",
+     .flags = LINTEL_ROUTE_SIGNED,
      .handler = avatars_get,
      .summary = "A user's avatar image",
      .query = avatars_get_query,
      .replies = avatars_get_replies},
+    {.method = "GET",
+     .path = "/api/users/{id}/avatar/signed",
+     .handler = avatars_signed,
+     .summary = "A short-lived signed URL of a user's avatar, for an <img> (addition)",
+     .replies = avatars_signed_replies},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

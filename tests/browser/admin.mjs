@@ -1,6 +1,7 @@
 // /admin in headless Chromium with the network cut off: an admin logs in through the form, sees
 // the chart of points this test created (valid and invalid apart) with their statistics, gets
-// a live update, changes a role, and revokes a user's session, whose token then gets 401.
+// a live update, changes a role, and revokes a user's session, whose token then gets 401; the
+// audit trail on the page shows both.
 import { ADMIN_PASSWORD, api, artifact, check, privateServer, run, unique } from "./lib.mjs";
 
 // The four little-endian bytes of a float32, as the upstream sends them.
@@ -112,6 +113,17 @@ await run("admin", async (open) => {
   check((await patched).status() === 200, "the page sent the role change");
   const role = (await api(base, "GET", `/api/users/${id}`, admin)).json.role;
   check(role === "admin", "the role select made the user an admin");
+
+  // The audit trail on the page: the role change and the revoked session, as /api/audit has them.
+  const roleRow = `#audit tr[data-action="user.role"]:has-text("${username}")`;
+  await page.waitForSelector(roleRow, { timeout: 30000 });
+  const roleCells = await page.locator(roleRow).first().locator("td").allInnerTexts();
+  check(roleCells[2] === username && roleCells[3] === String(id) && roleCells[6] === "user → admin",
+        `the audit trail shows the role change ${JSON.stringify(roleCells)}`);
+  const ended = await api(base, "GET", `/api/audit?action=session.ended&user_id=${id}`, admin);
+  check(ended.status === 200 && ended.json.total === 1, "the API has the revoked session's audit row");
+  const endedRow = `#audit tr[data-action="session.ended"]:has-text("${ended.json.items[0].subject}")`;
+  check(await page.locator(endedRow).count() === 1, "the audit trail shows the revoked session");
 
   check(blocked.length === 0, `no request left the server's origin (${blocked.join(", ") || "none"})`);
 });

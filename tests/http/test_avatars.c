@@ -5,12 +5,15 @@
 #include "lt_test.h"
 
 #include <check.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <zlib.h>
 
 #include <jpeglib.h> /* after stdio.h */
@@ -517,6 +520,169 @@ START_TEST(size_limit_and_storage)
 }
 END_TEST
 
+/* The URL's signature as the server makes it: HMAC-SHA256 of msg under hex_key, base64url. */
+static char *sign_as_server(const char *hex_key, const char *msg)
+{
+    unsigned char key[32], mac[32];
+    gnutls_datum_t in = {mac, sizeof(mac)}, out = {NULL, 0};
+    char *b64;
+    size_t i;
+    unsigned v;
+
+    ck_assert_uint_eq(strlen(hex_key), 64);
+    for (i = 0; i < sizeof(key); i++) {
+        ck_assert_int_eq(sscanf(hex_key + 2 * i, "%2x", &v), 1);
+        key[i] = (unsigned char)v;
+    }
+    ck_assert_int_eq(gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, sizeof(key), msg, strlen(msg), mac),
+                     0);
+    ck_assert_int_eq(gnutls_base64_encode2(&in, &out), 0);
+    b64 = strndup((const char *)out.data, out.size);
+    gnutls_free(out.data);
+    for (i = 0; b64[i] != '\0'; i++) /* base64url, no padding */
+        b64[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+    b64[strcspn(b64, "=")] = '\0';
+    return b64;
+}
+
+/* GET path without a token: the status, and the problem+json detail when there is one. */
+static long get_anon(const char *base, const char *path, const char *detail)
+{
+    struct lt_resp r;
+    long status;
+
+    ck_assert_int_eq(lt_request(base, "GET", path, NULL, NULL, NULL, 0, NULL, &r), 0);
+    status = r.status;
+    if (detail != NULL) {
+        ck_assert_str_eq(lt_header(&r, "Content-Type"), "application/problem+json");
+        ck_assert_str_eq(lt_path_str(r.j_body, "detail"), detail);
+        ck_assert_int_eq(json_integer_value(lt_path(r.j_body, "status")), status);
+    }
+    lt_resp_clear(&r);
+    return status;
+}
+
+/*
+ * Issue 18 "Avatars in browsers": the upload reply and GET .../avatar/signed give a URL an
+ * <img> loads without a header; expired (401), forged or altered (403) ones are refused.
+ */
+START_TEST(signed_urls)
+{
+    struct lt_server s;
+    struct lt_resp r;
+    char *a = NULL, *b = NULL, *signed_url, *avatar_url, *bad, *key, *sig, *msg, *p, path[96];
+    long long ida, idb, exp;
+
+    ck_assert_int_eq(lt_server_start(&s, NULL, NULL), 0);
+    ck_assert_int_eq(lt_register(s.url, "avs", PW, &a, &ida, NULL), 0);
+    ck_assert_int_eq(lt_register(s.url, "avs", PW, &b, &idb, NULL), 0);
+    ck_assert_int_eq(put_raw(s.url, a, "image/png", png, sizeof(png), &r), 200);
+    avatar_url = strdup(lt_path_str(r.j_body, "avatar_url"));
+    signed_url = strdup(lt_path_str(r.j_body, "signed_url"));
+    ck_assert_int_eq(strncmp(signed_url, avatar_url, strlen(avatar_url)), 0);
+    ck_assert_int_eq(strncmp(signed_url + strlen(avatar_url), "&exp=", 5), 0);
+    ck_assert_ptr_nonnull(lt_path_str(r.j_body, "signed_url_expires_at"));
+    lt_resp_clear(&r);
+
+    /* no token: the signed URL serves the image, cacheable; the plain one is 401 */
+    ck_assert_int_eq(lt_request(s.url, "GET", signed_url, NULL, NULL, NULL, 0, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.len, sizeof(png));
+    ck_assert_int_eq(memcmp(r.body, png, sizeof(png)), 0);
+    ck_assert_str_eq(lt_header(&r, "Cache-Control"), "private, max-age=31536000, immutable");
+    lt_resp_clear(&r);
+    ck_assert_int_eq(get_anon(s.url, avatar_url, "Not authenticated"), 401);
+
+    /* forged: another signature, another path, another version, a parameter added or gone */
+    bad = strdup(signed_url);
+    p = strstr(bad, "sig=") + 4;
+    *p = *p == 'A' ? 'B' : 'A';
+    ck_assert_int_eq(get_anon(s.url, bad, "The URL signature is invalid."), 403);
+    free(bad);
+    bad = fmt("/api/users/%lld/avatar%s", idb, strchr(signed_url, '?'));
+    ck_assert_int_eq(get_anon(s.url, bad, "The URL signature is invalid."), 403);
+    free(bad);
+    bad = fmt("%s", signed_url);
+    p = strstr(bad, "?v=") + 3;
+    *p = *p == '9' ? '8' : '9';
+    ck_assert_int_eq(get_anon(s.url, bad, "The URL signature is invalid."), 403);
+    free(bad);
+    bad = fmt("%s&x=1", signed_url);
+    ck_assert_int_eq(get_anon(s.url, bad, "The URL signature is invalid."), 403);
+    free(bad);
+    bad = fmt("%s&sig=%s", avatar_url, strstr(signed_url, "sig=") + 4); /* exp removed */
+    ck_assert_int_eq(get_anon(s.url, bad, "The URL signature is invalid."), 403);
+    free(bad);
+    bad = fmt("%s&sig=", avatar_url);
+    ck_assert_int_eq(get_anon(s.url, bad, "The URL signature is invalid."), 403);
+    free(bad);
+
+    /* the key is in the database: a URL signed with it for a time already past is 401 */
+    key = db_value(&s, "SELECT secret FROM url_key WHERE id = 1");
+    exp = (long long)time(NULL) - 5;
+    msg = fmt("%s&exp=%lld", avatar_url, exp);
+    sig = sign_as_server(key, msg);
+    bad = fmt("%s&sig=%s", msg, sig);
+    ck_assert_int_eq(get_anon(s.url, bad, "The signed URL has expired."), 401);
+    free(bad);
+    free(sig);
+    free(msg);
+    /* and the same key, in the future: the scheme is the documented one */
+    msg = fmt("%s&exp=%lld", avatar_url, exp + 3600);
+    sig = sign_as_server(key, msg);
+    bad = fmt("%s&sig=%s", msg, sig);
+    ck_assert_int_eq(get_anon(s.url, bad, NULL), 200);
+    free(bad);
+    free(sig);
+    free(msg);
+    free(key);
+
+    /* GET .../avatar/signed: any signed-in user gets a fresh one; none without an avatar */
+    snprintf(path, sizeof(path), "/api/users/%lld/avatar/signed", ida);
+    ck_assert_int_eq(lt_request(s.url, "GET", path, b, NULL, NULL, 0, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(strncmp(lt_path_str(r.j_body, "url"), avatar_url, strlen(avatar_url)), 0);
+    ck_assert_ptr_nonnull(lt_path_str(r.j_body, "url_expires_at"));
+    ck_assert_int_eq(get_anon(s.url, lt_path_str(r.j_body, "url"), NULL), 200);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(get_anon(s.url, path, NULL), 401);
+    snprintf(path, sizeof(path), "/api/users/%lld/avatar/signed", idb);
+    ck_assert_int_eq(get_status(s.url, path, a), 404);
+
+    /* a deleted avatar: the still-valid signature finds nothing */
+    ck_assert_int_eq(
+        lt_request(s.url, "DELETE", "/api/users/me/avatar", a, NULL, NULL, 0, NULL, &r), 0);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(get_anon(s.url, signed_url, "This user has no avatar."), 404);
+
+    /* /openapi.json describes both routes and the signed parameters */
+    ck_assert_int_eq(lt_json(s.url, "GET", "/openapi.json", NULL, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    {
+        json_t *j_paths = json_object_get(r.j_body, "paths");
+        json_t *j_get = json_object_get(json_object_get(j_paths, "/api/users/{id}/avatar"), "get");
+        json_t *j_p;
+        size_t i;
+        int seen = 0;
+
+        ck_assert_ptr_nonnull(
+            json_object_get(json_object_get(j_paths, "/api/users/{id}/avatar/signed"), "get"));
+        json_array_foreach(json_object_get(j_get, "parameters"), i, j_p) {
+            const char *name = json_string_value(json_object_get(j_p, "name"));
+            seen |= strcmp(name, "sig") == 0 ? 1 : strcmp(name, "exp") == 0 ? 2 : 0;
+        }
+        ck_assert_int_eq(seen, 3);
+        ck_assert(json_is_true(json_object_get(j_get, "x-lintel-signed-url")));
+    }
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+    free(signed_url);
+    free(avatar_url);
+    free(a);
+    free(b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("avatars");
@@ -532,6 +698,7 @@ int main(void)
     make_jpeg(16, 12, &jpeg, &jpeg_len);
     tcase_add_test(tc, raw_png_and_jpeg);
     tcase_add_test(tc, versioned_url_cached_with_etag);
+    tcase_add_test(tc, signed_urls);
     tcase_add_test(tc, multipart_png_and_jpeg);
     tcase_add_test(tc, bad_content_is_415);
     tcase_add_test(tc, decoders_decide);

@@ -409,6 +409,66 @@ START_TEST(test_if_match_two_devices)
 }
 END_TEST
 
+/* One device's edit, sent at the same moment as the other's (a barrier lines them up). */
+struct device_edit {
+    const char *token, *path, *etag, *body;
+    pthread_barrier_t *go;
+    long status;
+};
+
+static void *device_edit_thread(void *arg)
+{
+    struct device_edit *e = arg;
+    struct lt_resp r;
+    char h[128];
+    const char *headers[] = {hdr(h, sizeof(h), "If-Match", e->etag), NULL};
+
+    memset(&r, 0, sizeof(r));
+    pthread_barrier_wait(e->go);
+    if (lt_request(lt_shared_url(), "PATCH", e->path, e->token, "application/json", e->body,
+                   strlen(e->body), headers, &r) == 0)
+        e->status = r.status;
+    lt_resp_clear(&r);
+    return NULL;
+}
+
+/* Both devices at once, with the same tag: the comparison and the write are one transaction,
+ * so exactly one edit wins and the other is a 412, round after round. */
+START_TEST(test_if_match_concurrent_devices)
+{
+    struct lt_user u;
+    struct lt_resp r;
+    struct device_edit a, b;
+    pthread_barrier_t go;
+    pthread_t ta, tb;
+    char path[64], etag[64];
+    int round;
+
+    lt_user_new(&u, "ifmrace", PASSWORD);
+    snprintf(path, sizeof(path), "/api/tasks/%lld", task_new(&u, "{\"title\":\"raced\"}"));
+    for (round = 0; round < 10; round++) {
+        etag_get(&u, path, etag, sizeof(etag));
+        ck_assert_int_eq(pthread_barrier_init(&go, NULL, 2), 0);
+        a = (struct device_edit){u.token, path, etag, "{\"description\":\"A\"}", &go, 0};
+        b = (struct device_edit){u.token, path, etag, "{\"description\":\"B\"}", &go, 0};
+        ck_assert_int_eq(pthread_create(&ta, NULL, device_edit_thread, &a), 0);
+        ck_assert_int_eq(pthread_create(&tb, NULL, device_edit_thread, &b), 0);
+        pthread_join(ta, NULL);
+        pthread_join(tb, NULL);
+        pthread_barrier_destroy(&go);
+        ck_assert_msg((a.status == 200 && b.status == 412) || (a.status == 412 && b.status == 200),
+                      "round %d: A %ld, B %ld", round, a.status, b.status);
+        /* what is stored is the winner's edit */
+        ck_assert_int_eq(lt_send(&r, "GET", path, u.token, NULL), 200);
+        ck_assert_str_eq(lt_path_str(r.j_body, "description"), a.status == 200 ? "A" : "B");
+        lt_resp_clear(&r);
+        /* the next round starts from another description, so both edits change something */
+        ck_assert_int_eq(lt_status("PATCH", path, u.token, "{\"description\":\"start\"}"), 200);
+    }
+    lt_user_clear(&u);
+}
+END_TEST
+
 START_TEST(test_if_match_bad_inputs)
 {
     struct lt_user u, other;
@@ -655,6 +715,7 @@ static Suite *retries_suite(void)
     tcase_add_test(shared, test_etag_if_none_match_304);
     tcase_add_test(shared, test_etag_lists_and_stats);
     tcase_add_test(shared, test_if_match_two_devices);
+    tcase_add_test(shared, test_if_match_concurrent_devices);
     tcase_add_test(shared, test_if_match_bad_inputs);
     tcase_add_test(shared, test_openapi_shows_headers);
     suite_add_tcase(s, shared);

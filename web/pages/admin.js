@@ -1,4 +1,4 @@
-// The /admin page: users (role, sessions), data points over a time range (uPlot, valid and
+// The /admin page: users (role, sessions), the audit trail (/api/audit), data points over a time range (uPlot, valid and
 // invalid apart, with /api/datapoints/stats; and the valid points' per-bucket mean, min and max
 // from /api/datapoints/series), requests by status from /metrics, and live
 // events from /api/ws. Plain DOM: every value goes in as text, never as HTML.
@@ -89,7 +89,7 @@ async function start() {
   $("logout").hidden = false;
   $("who").textContent = `${me.username} (admin)`;
   defaultRange();
-  await Promise.allSettled([loadUsers(), loadPoints(), loadRequests()]);
+  await Promise.allSettled([loadUsers(), loadAudit(false), loadPoints(), loadRequests()]);
   connectLive();
 }
 
@@ -118,7 +118,7 @@ async function changeRole(user, role) {
   } catch (e) {
     showError(e.message);
   }
-  await loadUsers();
+  await Promise.allSettled([loadUsers(), loadAudit(false)]);
 }
 
 async function loadSessions(user) {
@@ -131,7 +131,7 @@ async function loadSessions(user) {
       } catch (e) {
         showError(e.message);
       }
-      if (token) await loadSessions(user);
+      if (token) await Promise.allSettled([loadSessions(user), loadAudit(false)]);
     });
     return el("tr", { dataset: { session: s.id } },
       el("td", {}, s.id.slice(0, 12) + "…"), el("td", {}, s.scope), el("td", {}, s.created_at),
@@ -141,6 +141,33 @@ async function loadSessions(user) {
   $("sessions-user").textContent = user.username;
   $("sessions").tBodies[0].replaceChildren(...rows);
   $("sessions-section").hidden = false;
+}
+
+// ---- audit trail ----
+
+const AUDIT_PAGE = 50;
+let auditShown = 0;
+
+// "old → new" of an event that has them (a role change, a session's end reason), else "".
+function auditChange(a) {
+  if (a.old_value == null && a.new_value == null) return "";
+  return `${a.old_value ?? ""} → ${a.new_value ?? ""}`;
+}
+
+// The newest events; more appends the next page instead of starting over.
+async function loadAudit(more) {
+  const offset = more ? auditShown : 0;
+  const list = await api("GET", `/api/audit?limit=${AUDIT_PAGE}&offset=${offset}`);
+  const rows = list.items.map((a) => el("tr", { dataset: { action: a.action } },
+    el("td", {}, a.at), el("td", {}, a.action), el("td", {}, a.subject ?? ""),
+    el("td", { className: "num" }, a.user_id ?? ""), el("td", { className: "num" }, a.actor_id ?? ""),
+    el("td", {}, a.addr ?? ""), el("td", {}, auditChange(a))));
+  const body = $("audit").tBodies[0];
+  if (more) body.append(...rows);
+  else body.replaceChildren(...rows);
+  auditShown = offset + list.items.length;
+  $("audit-count").textContent = `(${auditShown} of ${list.total})`;
+  $("audit-more").hidden = auditShown >= list.total;
 }
 
 // ---- data points ----
@@ -305,6 +332,8 @@ function connectLive() {
 
 $("login-form").addEventListener("submit", login);
 $("range").addEventListener("submit", loadPoints);
+$("audit-refresh").addEventListener("click", () => loadAudit(false).catch((e) => showError(e.message)));
+$("audit-more").addEventListener("click", () => loadAudit(true).catch((e) => showError(e.message)));
 $("logout").addEventListener("click", async () => {
   await fetch("/api/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${token}` } }).catch(() => {});
   logout("");
