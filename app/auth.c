@@ -6,6 +6,7 @@
 #include "auth.h"
 
 #include "config.h"
+#include "counters.h"
 #include "crypto.h"
 #include "db.h"
 #include "jwt.h"
@@ -37,10 +38,34 @@
  */
 #define AUTH_STATE_SQL                                                                             \
     "SELECT u.id AS user_id, u.role AS role,"                                                      \
-    " s.last_used_at IS NULL OR s.last_used_at < unixepoch() - 60 AS stale"                        \
+    " s.last_used_at IS NULL OR s.last_used_at < unixepoch() - 60 AS stale,"                       \
+    " s.last_used_at + 60 AS fresh_until"                                                          \
     " FROM sessions s JOIN users u ON u.id = s.user_id"                                            \
     " WHERE s.id = ?1 AND s.ended_at IS NULL AND u.deleted_at IS NULL"                             \
     " AND NOT EXISTS (SELECT 1 FROM revoked_jtis r WHERE r.jti = ?2)"
+
+/*
+ * Session state per thread: what AUTH_STATE_SQL said for a (sid, jti), kept with the stamp of
+ * the thread's connection it was read under (db_stamp). Any commit since, by any connection or
+ * process, changes the stamp and the next request queries again, so a logout, a revocation or
+ * a role change made from the CLI or the sqlite3 shell counts on the next request as before;
+ * while nothing was written the query's answer cannot have changed. Direct-mapped and fixed in
+ * size per thread, like the token cache.
+ */
+#define AUTH_STATE_SLOTS 64
+#define AUTH_STATE_KEY   64 /* sid and jti are 22 characters; longer ones are not kept */
+#define AUTH_ROLE_MAX    64
+
+struct auth_state_entry {
+    struct db_stamp stamp; /* connection 0: empty */
+    char sid[AUTH_STATE_KEY];
+    char jti[AUTH_STATE_KEY];
+    char role[AUTH_ROLE_MAX];
+    long long user_id;
+    long long fresh_until; /* the session's last use + 60 s: then it is recorded again */
+};
+
+static _Thread_local struct auth_state_entry auth_states[AUTH_STATE_SLOTS];
 
 struct auth_cache_entry {
     char *token; /* the verified token itself (malloc'd) */
@@ -114,9 +139,9 @@ static struct auth_cache_entry *auth_cache_slot(const char *token, size_t len)
 }
 
 /*
- * Verified claims of token (new reference), from the cache or by full verification. A hit is
- * a shallow copy: the cached claims are never modified, their values are shared read-only
- * (jansson's reference counts are atomic), and the caller only sets keys of its copy.
+ * Verified claims of token (new reference), from the cache or by full verification. The object
+ * is the cache's own, shared read-only by every request with that token (jansson's reference
+ * counts are atomic): nobody modifies it, and auth_request changes claims on a copy.
  */
 static int auth_verify_cached(const char *token, long long now, json_t **j_claims)
 {
@@ -136,7 +161,7 @@ static int auth_verify_cached(const char *token, long long now, json_t **j_claim
     pthread_mutex_lock(&auth.cache_lock);
     if (e->j_claims != NULL && e->len == len && e->generation == generation &&
         gnutls_memcmp(e->token, token, len) == 0 && now <= e->exp + JWT_LEEWAY)
-        *j_claims = json_copy(e->j_claims);
+        *j_claims = json_incref(e->j_claims);
     pthread_mutex_unlock(&auth.cache_lock);
     if (*j_claims != NULL)
         return 0;
@@ -146,7 +171,7 @@ static int auth_verify_cached(const char *token, long long now, json_t **j_claim
         log_debug("auth: token refused: %s", why != NULL ? why : "?");
         return rc;
     }
-    *j_claims = json_copy(j_new);
+    *j_claims = json_incref(j_new);
     copy = strndup(token, len);
     if (*j_claims == NULL || copy == NULL) {
         json_decref(*j_claims);
@@ -218,6 +243,9 @@ static int auth_scope_now(struct db *db, const json_t *j_tok, const char *role, 
     json_t *j_params = NULL, *j_row = NULL;
     int rc = 0;
 
+    *j_scope = NULL;
+    if (scope != NULL && token_role != NULL && strcmp(token_role, role) == 0)
+        return 0; /* the token's own claims hold: nothing to change */
     if (scope == NULL)
         scope = "";
     if (token_role != NULL && strcmp(token_role, role) == 0) {
@@ -257,6 +285,85 @@ static void auth_touch_session(struct db *db, const json_t *j_state_params)
     json_decref(j_params);
 }
 
+/* The thread's slot for (sid, jti): FNV-1a over both (they come from a verified token). */
+static struct auth_state_entry *auth_state_slot(const char *sid, const char *jti)
+{
+    unsigned long long h = 14695981039346656037ULL;
+    const char *p;
+
+    for (p = sid; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+    for (p = jti; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return &auth_states[h % AUTH_STATE_SLOTS];
+}
+
+/*
+ * AUTH_STATE_SQL for a verified token's sid and jti: *user_id and role (AUTH_ROLE_MAX bytes)
+ * as they are now, LINTEL_ENOTFOUND when the token no longer counts. Answered from the thread's
+ * entry while the connection's stamp is the one the entry was read under and the session's
+ * last use needs no new record; otherwise queried, and the session's use recorded when the
+ * last record is a minute old.
+ */
+static int auth_state(struct db *db, const char *sid, const char *jti, long long now,
+                      long long *user_id, char *role)
+{
+    struct auth_state_entry *e = NULL;
+    struct db_stamp stamp;
+    json_t *j_params = NULL, *j_row = NULL;
+    const char *r;
+    int rc;
+
+    *user_id = 0;
+    role[0] = '\0';
+    if (sid != NULL && jti != NULL && strlen(sid) < AUTH_STATE_KEY &&
+        strlen(jti) < AUTH_STATE_KEY && db_stamp(db, &stamp) == 0) {
+        e = auth_state_slot(sid, jti);
+        if (memcmp(&e->stamp, &stamp, sizeof(stamp)) == 0 && now <= e->fresh_until &&
+            strcmp(e->sid, sid) == 0 && strcmp(e->jti, jti) == 0) {
+            *user_id = e->user_id;
+            memcpy(role, e->role, AUTH_ROLE_MAX);
+            counters_inc(COUNTER_AUTH_STATE_CACHED);
+            return 0;
+        }
+    }
+    j_params = json_pack("[ss]", sid != NULL ? sid : "", jti != NULL ? jti : "");
+    rc = j_params != NULL ? db_row(db, AUTH_STATE_SQL, j_params, &j_row) : LINTEL_ENOMEM;
+    if (rc != 0)
+        goto cleanup;
+    r = json_string_value(json_object_get(j_row, "role"));
+    *user_id = (long long)json_integer_value(json_object_get(j_row, "user_id"));
+    if (r == NULL || strlen(r) >= AUTH_ROLE_MAX || *user_id <= 0) {
+        log_error("auth: session %s: no usable user id or role", sid);
+        rc = LINTEL_EUNAVAIL;
+        goto cleanup;
+    }
+    strcpy(role, r);
+    if (json_integer_value(json_object_get(j_row, "stale")) == 1) {
+        /* a write on this connection: the stamp moves, the next request queries again */
+        auth_touch_session(db, j_params);
+        e = NULL;
+    }
+    if (e != NULL) {
+        /* the stamp from before the query: a commit since then makes the next one miss */
+        e->stamp = stamp;
+        memcpy(e->sid, sid, strlen(sid) + 1);
+        memcpy(e->jti, jti, strlen(jti) + 1);
+        memcpy(e->role, role, AUTH_ROLE_MAX);
+        e->user_id = *user_id;
+        e->fresh_until = (long long)json_integer_value(json_object_get(j_row, "fresh_until"));
+    }
+cleanup:
+    if (rc != 0) {
+        *user_id = 0;
+        role[0] = '\0';
+    }
+    json_decref(j_row);
+    json_decref(j_params);
+    return rc;
+}
+
 /* The token of "Bearer <token>" (scheme case-insensitive), or of ?access_token=. */
 static int auth_extract(const char *authorization, const char *query_token, char **token)
 {
@@ -289,11 +396,10 @@ static int auth_extract(const char *authorization, const char *query_token, char
 int auth_request(const char *authorization, const char *query_token, const char *scope, int admin,
                  json_t **j_claims, long long *user_id, const char **detail)
 {
-    char *token = NULL;
-    json_t *j_tok = NULL, *j_params = NULL, *j_row = NULL, *j_scope = NULL;
+    char *token = NULL, role[AUTH_ROLE_MAX];
+    json_t *j_tok = NULL, *j_scope = NULL, *j_copy = NULL;
     struct db *db = NULL;
-    const char *role;
-    long long uid = 0;
+    long long uid = 0, now = (long long)time(NULL);
     int rc;
 
     *j_claims = NULL;
@@ -311,20 +417,16 @@ int auth_request(const char *authorization, const char *query_token, const char 
         *detail = "Not authenticated";
     if (rc != 0)
         goto cleanup;
-    rc = auth_verify_cached(token, (long long)time(NULL), &j_tok);
+    rc = auth_verify_cached(token, now, &j_tok);
     if (rc != 0) {
         if (rc != LINTEL_ENOMEM)
             rc = LINTEL_ETOKEN;
         goto cleanup;
     }
-    j_params = json_pack("[OO]", json_object_get(j_tok, "sid"), json_object_get(j_tok, "jti"));
-    if (j_params == NULL) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
     rc = db_thread(&db);
     if (rc == 0)
-        rc = db_row(db, AUTH_STATE_SQL, j_params, &j_row);
+        rc = auth_state(db, json_string_value(json_object_get(j_tok, "sid")),
+                        json_string_value(json_object_get(j_tok, "jti")), now, &uid, role);
     if (rc == LINTEL_ENOTFOUND) {
         rc = LINTEL_ETOKEN; /* logged out, password changed, deleted, or revoked */
         auth_why = "revoked";
@@ -336,22 +438,23 @@ int auth_request(const char *authorization, const char *query_token, const char 
         *detail = "The database is busy; try again";
         goto cleanup;
     }
-    role = json_string_value(json_object_get(j_row, "role"));
-    uid = (long long)json_integer_value(json_object_get(j_row, "user_id"));
-    if (role == NULL || uid <= 0) {
-        rc = LINTEL_EUNAVAIL;
-        goto cleanup;
-    }
-    if (json_integer_value(json_object_get(j_row, "stale")) == 1)
-        auth_touch_session(db, j_params);
     rc = auth_scope_now(db, j_tok, role, &j_scope);
     if (rc != 0)
         goto cleanup;
-    if (json_object_set_new(j_tok, "role", json_string(role)) != 0) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
+    /* the cached claims are shared read-only: a change is made on a copy */
+    if (j_scope != NULL) {
+        j_copy = json_copy(j_tok);
+        if (j_copy == NULL || json_object_set_new(j_copy, "role", json_string(role)) != 0 ||
+            json_object_set(j_copy, "scope", j_scope) != 0) {
+            rc = LINTEL_ENOMEM;
+            goto cleanup;
+        }
+        json_decref(j_tok);
+        j_tok = j_copy;
+        j_copy = NULL;
     }
-    if (scope != NULL && !auth_scope_has(json_string_value(j_scope), scope)) {
+    if (scope != NULL &&
+        !auth_scope_has(json_string_value(json_object_get(j_tok, "scope")), scope)) {
         snprintf(auth_detail, sizeof(auth_detail), "Missing scope %s", scope);
         *detail = auth_detail;
         auth_why = "scope";
@@ -366,7 +469,6 @@ int auth_request(const char *authorization, const char *query_token, const char 
         rc = LINTEL_EFORBIDDEN;
         goto cleanup;
     }
-    json_object_set(j_tok, "scope", j_scope);
     *j_claims = j_tok;
     j_tok = NULL;
     *user_id = uid;
@@ -374,9 +476,8 @@ int auth_request(const char *authorization, const char *query_token, const char 
     auth_why = NULL;
     rc = 0;
 cleanup:
+    json_decref(j_copy);
     json_decref(j_scope);
-    json_decref(j_row);
-    json_decref(j_params);
     json_decref(j_tok);
     free(token);
     return rc;

@@ -60,6 +60,7 @@ static const struct config_key config_keys[] = {
     {"connection_timeout", CT_UINT, O(connection_timeout), 0, 86400, "30", NULL, false},
     {"connection_memory", CT_SIZE, O(connection_memory), 8 * KB, 64 * MB, "32768", NULL, false},
     {"max_body", CT_SIZE, O(max_body), 1, 1024 * MB, "1048576", NULL, false},
+    {"idempotency_max_reply", CT_SIZE, O(idempotency_max_reply), 0, 64 * MB, "262144", NULL, false},
     {"envelope", CT_ENUM, O(envelope), 0, 0, "problem", "problem|jsend", false},
     {"cors_origins", CT_STR, O(cors_origins), 1, 0, NULL, NULL, false},
     {"trust_proxy", CT_BOOL, O(trust_proxy), 0, 0, "false", NULL, false},

@@ -21,13 +21,14 @@ struct config {
     unsigned connection_per_ip;  /* connection_per_ip: open connections per client, 128    */
     unsigned connection_timeout; /* connection_timeout: seconds idle, 30                   */
     size_t connection_memory;    /* connection_memory: bytes per connection, 32 KiB        */
-    size_t max_body;    /* max_body: bytes of a request body, 1 MiB (avatars: avatar_max) */
-    char *envelope;     /* envelope: "problem" (RFC 9457) or "jsend"              */
-    char *cors_origins; /* cors_origins: comma-separated, NULL = CORS off         */
-    bool cors_any;      /* cors_origins is "*": every origin                      */
-    char **cors_list;   /* else its origins, "scheme://host[:port]", NULL-ended   */
-    bool trust_proxy;   /* trust_proxy: honour X-Forwarded-For                    */
-    char *log_level;    /* log_level: error, warning, info (default), debug       */
+    size_t max_body; /* max_body: bytes of a request body, 1 MiB (avatars: avatar_max) */
+    size_t idempotency_max_reply; /* idempotency_max_reply: reply bytes kept per key, 256 KiB */
+    char *envelope;               /* envelope: "problem" (RFC 9457) or "jsend"              */
+    char *cors_origins;           /* cors_origins: comma-separated, NULL = CORS off         */
+    bool cors_any;                /* cors_origins is "*": every origin                      */
+    char **cors_list;             /* else its origins, "scheme://host[:port]", NULL-ended   */
+    bool trust_proxy;             /* trust_proxy: honour X-Forwarded-For                    */
+    char *log_level;              /* log_level: error, warning, info (default), debug       */
 
     /* storage */
     char *data_dir;               /* data_dir: "./data"                                     */

@@ -8,8 +8,9 @@
 #include <stdatomic.h>
 
 enum counter {
-    COUNTER_STMT_CACHE_HIT,  /* db.c: a prepared statement found in the cache */
-    COUNTER_STMT_CACHE_MISS, /* db.c: a statement prepared                    */
+    COUNTER_STMT_CACHE_HIT,    /* db.c: a prepared statement found in the cache */
+    COUNTER_STMT_CACHE_MISS,   /* db.c: a statement prepared                    */
+    COUNTER_AUTH_STATE_CACHED, /* auth.c: a session's state known, no query    */
     COUNTER_N
 };
 

@@ -7,6 +7,8 @@
 #include "config.h"
 #include "counters.h"
 #include "db_internal.h"
+#include "double_text.h"
+#include "json_out.h"
 #include "log.h"
 
 #include <errno.h>
@@ -37,6 +39,7 @@ static struct {
 } db_cfg;
 
 static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_ullong db_serial;
 static struct db *db_list;
 /* Bumped by db_global_release so a thread never reuses a connection of an earlier life. */
 static atomic_uint db_generation;
@@ -698,14 +701,123 @@ static int db_column_bytes(struct db *db, sqlite3_stmt *stmt, struct db_blob *bl
     return db_blob_take(db, blob, is_null, src, (size_t)sqlite3_column_bytes(stmt, 0), sql);
 }
 
+/* Whether the n bytes of s go into a JSON string as they are: printable ASCII, no '"' or '\\'. */
+static bool db_plain_text(const unsigned char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (s[i] < 0x20 || s[i] >= 0x80 || s[i] == '"' || s[i] == '\\')
+            return false;
+    return true;
+}
+
 /*
- * Runs sql with j_params. With j_rows, collects up to max_rows rows (0: all) into a new array.
+ * The keys of a row object for stmt's columns, written once per query into k: '"name":' for
+ * each column (',"name":' after the first; ":json"/":bool" suffixes dropped), column i's text
+ * ending at k->col[i].end.
+ */
+struct db_keys {
+    struct json_out_buf text;
+    struct db_key {
+        size_t end;
+        bool suffix; /* ":json" or ":bool": db_column decides the value */
+    } * col;
+};
+
+static int db_keys_init(struct db_keys *k, sqlite3_stmt *stmt)
+{
+    int ncol = sqlite3_column_count(stmt), i;
+
+    k->col = calloc((size_t)ncol + 1, sizeof(*k->col));
+    if (k->col == NULL)
+        return LINTEL_ENOMEM;
+    for (i = 0; i < ncol; i++) {
+        const char *name = sqlite3_column_name(stmt, i);
+        size_t len;
+
+        if (name == NULL)
+            return LINTEL_ENOMEM;
+        len = db_key_len(name);
+        k->col[i].suffix = name[len] != '\0';
+        if ((i > 0 && json_out_put(&k->text, ",", 1) != 0) ||
+            json_out_string(&k->text, name, len) != 0 || json_out_put(&k->text, ":", 1) != 0)
+            return LINTEL_ENOMEM;
+        k->col[i].end = k->text.len;
+    }
+    return 0;
+}
+
+static void db_keys_clear(struct db_keys *k)
+{
+    free(k->text.data);
+    free(k->col);
+    memset(k, 0, sizeof(*k));
+}
+
+/*
+ * The current row as a JSON object written into b: the same names and values db_row_json
+ * gives, without building them as jansson values. Numbers, NULL and plain ASCII text are
+ * written directly; other text, ":json"/":bool" columns and anything db_column refuses go
+ * through db_column.
+ */
+static int db_row_text(struct db *db, sqlite3_stmt *stmt, const char *sql, const struct db_keys *k,
+                       struct json_out_buf *b)
+{
+    char num[EXT_DOUBLE_TEXT_SIZE];
+    int ncol = sqlite3_column_count(stmt);
+    json_t *j_value = NULL;
+    int i, rc = 0;
+
+    json_out_put(b, "{", 1);
+    for (i = 0; i < ncol && rc == 0 && !b->failed; i++) {
+        size_t start = i > 0 ? k->col[i - 1].end : 0;
+        bool suffix = k->col[i].suffix;
+        int type = sqlite3_column_type(stmt, i);
+        const unsigned char *text;
+        size_t n;
+
+        json_out_put(b, k->text.data + start, k->col[i].end - start);
+        if (type == SQLITE_NULL) {
+            json_out_put(b, "null", 4);
+        } else if (type == SQLITE_INTEGER && !suffix) {
+            json_out_integer(b, (long long)sqlite3_column_int64(stmt, i));
+        } else if (type == SQLITE_FLOAT && !suffix) {
+            ext_double_text(sqlite3_column_double(stmt, i), num); /* "null" for an infinity */
+            json_out_put(b, num, strlen(num));
+        } else if (type == SQLITE_TEXT && !suffix &&
+                   (text = sqlite3_column_text(stmt, i)) != NULL &&
+                   db_plain_text(text, n = (size_t)sqlite3_column_bytes(stmt, i))) {
+            json_out_put(b, "\"", 1);
+            json_out_put(b, (const char *)text, n);
+            json_out_put(b, "\"", 1);
+        } else {
+            rc = db_column(db, stmt, i, sql, &j_value);
+            if (rc == 0)
+                json_out_value(b, j_value);
+            json_decref(j_value);
+            j_value = NULL;
+        }
+    }
+    json_out_put(b, "}", 1);
+    if (rc == 0 && b->failed)
+        rc = LINTEL_ENOMEM;
+    if (rc == LINTEL_ENOMEM)
+        db_seterr(db, NULL, "out of memory");
+    return rc;
+}
+
+/*
+ * Runs sql with j_params. With j_rows, collects up to max_rows rows (0: all) into a new array;
+ * with text, writes them as a JSON array's text instead (db_query_text).
  * A statement that writes, outside a transaction, runs inside its own BEGIN IMMEDIATE.
  */
 static int db_run(struct db *db, const char *sql, const json_t *j_params, struct db_blob *blob,
-                  size_t max_rows, json_t **j_rows, long long *changes, long long *last_id)
+                  size_t max_rows, json_t **j_rows, struct db_text *text, long long *changes,
+                  long long *last_id)
 {
     sqlite3_stmt *stmt = NULL;
+    struct db_keys keys = {0};
     json_t *j_list = NULL;
     json_t *j_row = NULL;
     bool own_tx = false;
@@ -753,6 +865,26 @@ static int db_run(struct db *db, const char *sql, const json_t *j_params, struct
         if (src != SQLITE_ROW) {
             rc = db_fail(db, src, sql);
             goto cleanup;
+        }
+        if (text != NULL) {
+            /* one row past max_rows is only counted: it tells the caller that more follow */
+            if (max_rows > 0 && text->rows >= max_rows - 1) {
+                text->rows++;
+                break;
+            }
+            text->rows++;
+            if ((text->rows == 1 && (rc = db_keys_init(&keys, stmt)) != 0) ||
+                (text->rows > 1 && json_out_put(text->b, ",", 1) != 0) ||
+                (text->j_last != NULL && max_rows > 0 && text->rows == max_rows - 1 &&
+                 (rc = db_row_json(db, stmt, sql, 0, text->j_last)) != 0) ||
+                (rc = db_row_text(db, stmt, sql, &keys, text->b)) != 0) {
+                if (rc == 0 || rc == LINTEL_ENOMEM) {
+                    db_seterr(db, NULL, "out of memory");
+                    rc = LINTEL_ENOMEM;
+                }
+                goto cleanup;
+            }
+            continue;
         }
         if (j_list == NULL)
             continue;
@@ -811,6 +943,7 @@ cleanup:
         memcpy(db->errmsg, keep, sizeof(keep));
         memcpy(db->errfield, keepf, sizeof(keepf));
     }
+    db_keys_clear(&keys);
     json_decref(j_row);
     json_decref(j_list);
     return rc;
@@ -819,7 +952,61 @@ cleanup:
 int db_query(struct db *db, const char *sql, const json_t *j_params, json_t **j_rows)
 {
     *j_rows = NULL;
-    return db_run(db, sql, j_params, NULL, 0, j_rows, NULL, NULL);
+    return db_run(db, sql, j_params, NULL, 0, j_rows, NULL, NULL, NULL);
+}
+
+/*
+ * db_query_text when dqlite answers: its rows come as JSON (dqlite_db_run), written out the same
+ * way, with the same cap, count and last row.
+ */
+static int db_query_text_rows(struct db *db, const char *sql, const json_t *j_params,
+                              size_t max_rows, struct db_text *text)
+{
+    json_t *j_rows = NULL, *j_row;
+    size_t i;
+    int rc = db_run(db, sql, j_params, NULL, max_rows, &j_rows, NULL, NULL, NULL);
+
+    json_array_foreach(j_rows, i, j_row) {
+        if (rc != 0)
+            break;
+        text->rows++;
+        if (max_rows > 0 && text->rows >= max_rows)
+            break; /* the row past the cap is only counted */
+        if ((i > 0 && json_out_put(text->b, ",", 1) != 0) || json_out_value(text->b, j_row) != 0)
+            rc = LINTEL_ENOMEM;
+        if (text->j_last != NULL && max_rows > 0 && text->rows == max_rows - 1)
+            *text->j_last = json_incref(j_row);
+    }
+    json_decref(j_rows);
+    return rc;
+}
+
+int db_query_text(struct db *db, const char *sql, const json_t *j_params, struct db_text *text)
+{
+    size_t max_rows = text->object ? 2 : text->capped ? text->max_rows + 1 : 0;
+    int rc;
+
+    text->rows = 0;
+    if (text->j_last != NULL)
+        *text->j_last = NULL;
+    if (!text->object && json_out_put(text->b, "[", 1) != 0) {
+        db_seterr(db, NULL, "out of memory");
+        return LINTEL_ENOMEM;
+    }
+    /* for the text, max_rows is the rows written plus one (0: no cap), so 0 rows can be asked */
+    if (db_cfg.remote)
+        rc = db_query_text_rows(db, sql, j_params, max_rows, text);
+    else
+        rc = db_run(db, sql, j_params, NULL, max_rows, NULL, text, NULL, NULL);
+    if (rc == 0 && !text->object && json_out_put(text->b, "]", 1) != 0) {
+        db_seterr(db, NULL, "out of memory");
+        rc = LINTEL_ENOMEM;
+    }
+    if (rc != 0 && text->j_last != NULL) {
+        json_decref(*text->j_last);
+        *text->j_last = NULL;
+    }
+    return rc;
 }
 
 int db_row(struct db *db, const char *sql, const json_t *j_params, json_t **j_row)
@@ -828,7 +1015,7 @@ int db_row(struct db *db, const char *sql, const json_t *j_params, json_t **j_ro
     int rc;
 
     *j_row = NULL;
-    rc = db_run(db, sql, j_params, NULL, 1, &j_rows, NULL, NULL);
+    rc = db_run(db, sql, j_params, NULL, 1, &j_rows, NULL, NULL, NULL);
     if (rc != 0)
         goto cleanup;
     if (json_array_size(j_rows) == 0) {
@@ -849,7 +1036,7 @@ int db_exec(struct db *db, const char *sql, const json_t *j_params, long long *c
     long long id = 0;
     int rc;
 
-    rc = db_run(db, sql, j_params, NULL, 0, NULL, &n, &id);
+    rc = db_run(db, sql, j_params, NULL, 0, NULL, NULL, &n, &id);
     if (rc == 0) {
         if (changes != NULL)
             *changes = n;
@@ -866,7 +1053,7 @@ int db_exec_blob(struct db *db, const char *sql, const json_t *j_params, const v
     long long n = 0;
     int rc;
 
-    rc = db_run(db, sql, j_params, &blob, 0, NULL, &n, NULL);
+    rc = db_run(db, sql, j_params, &blob, 0, NULL, NULL, &n, NULL);
     if (rc == 0 && changes != NULL)
         *changes = n;
     return rc;
@@ -883,7 +1070,7 @@ int db_row_blob(struct db *db, const char *sql, const json_t *j_params, size_t m
     *len = 0;
     if (j_row != NULL)
         *j_row = NULL;
-    rc = db_run(db, sql, j_params, &blob, 1, &j_rows, NULL, NULL);
+    rc = db_run(db, sql, j_params, &blob, 1, &j_rows, NULL, NULL, NULL);
     if (rc == 0 && json_array_size(j_rows) == 0) {
         db_seterr(db, NULL, "not found");
         rc = LINTEL_ENOTFOUND;
@@ -976,6 +1163,37 @@ sqlite3 *db_handle(struct db *db)
     return db->handle;
 }
 
+int db_stamp(struct db *db, struct db_stamp *stamp)
+{
+    sqlite3_stmt *stmt = NULL;
+    int src, rc;
+
+    memset(stamp, 0, sizeof(*stamp));
+    db_clearerr(db);
+    if (db_cfg.remote)
+        return LINTEL_EUNAVAIL; /* dqlite: other nodes' commits are not in this file's counter */
+    if (db->in_tx || !sqlite3_get_autocommit(db->handle))
+        return db_misuse(db, "PRAGMA data_version", "a transaction is open");
+    /*
+     * A statement, not SQLITE_FCNTL_DATA_VERSION: stepping it starts a read transaction, which
+     * reads the WAL index as it is now; the file control reports the pager's counter as of
+     * this connection's last transaction, which may be older than another's commit.
+     */
+    rc = db_stmt_get(db, "PRAGMA data_version", false, &stmt);
+    if (rc != 0)
+        return rc;
+    src = sqlite3_step(stmt);
+    if (src == SQLITE_ROW) {
+        stamp->connection = db->serial;
+        stamp->version = (unsigned long long)sqlite3_column_int64(stmt, 0);
+        stamp->changes = (unsigned long long)sqlite3_total_changes64(db->handle);
+    } else {
+        rc = db_fail(db, src, "PRAGMA data_version");
+    }
+    sqlite3_reset(stmt);
+    return rc;
+}
+
 /* Runs one PRAGMA on a fresh handle; expect, when not NULL, is the value it must report. */
 static int db_pragma(sqlite3 *h, const char *sql, const char *expect)
 {
@@ -1036,6 +1254,7 @@ static int db_open(struct db **out)
         goto cleanup;
     }
     sqlite3_extended_result_codes(db->handle, 1);
+    db->serial = atomic_fetch_add(&db_serial, 1) + 1;
     /*
      * Defensive: no writable_schema games, no corrupting PRAGMAs. Load_extension() stays off at
      * the SQL level (the extension is linked in). Double-quoted strings are identifiers only, so

@@ -35,6 +35,26 @@ int db_exec(struct db *db, const char *sql, const json_t *j_params, long long *c
             long long *last_id);
 
 /*
+ * db_query with the rows written as the text of a JSON array into b (appended), each row the
+ * object db_query would give (same names, ":json"/":bool" suffixes, reals by the one printer),
+ * without a jansson tree: a page of a list is written as it is read. With capped, at most
+ * max_rows rows (0 too) are written; one more row is read then, and counted in rows, so rows >
+ * max_rows says that more follow. j_last, when not NULL, gets the max_rows-th row as a JSON
+ * object (new reference; NULL when there were fewer rows), for a keyset cursor. With object,
+ * only the first row is written, as an object (nothing when there is none: rows says so).
+ */
+struct json_out_buf;
+struct db_text {
+    struct json_out_buf *b;
+    bool object; /* only the first row's object, without the array around it */
+    bool capped; /* max_rows applies; else every row is written */
+    size_t max_rows;
+    size_t rows;     /* out: rows read */
+    json_t **j_last; /* in/out, may be NULL */
+};
+int db_query_text(struct db *db, const char *sql, const json_t *j_params, struct db_text *text);
+
+/*
  * Bytes, which JSON cannot carry (BLOB columns). One blob goes in or comes out per call:
  * - in: db_exec with data (len bytes, borrowed for the call) bound as the parameter after the
  *   N of the array j_params (?N+1);
@@ -62,6 +82,22 @@ const char *db_errmsg(const struct db *db);
  * or STRICT type failure, the name of a named CHECK constraint (CONSTRAINT value CHECK(...)).
  */
 const char *db_errfield(const struct db *db);
+
+/*
+ * What a connection knows of the database's state: equal stamps of one connection mean that
+ * nothing was committed in between, by this connection (its total changes: INSERT, UPDATE,
+ * DELETE, trigger rows included) or by any other, in this process or another (the sqlite3
+ * shell, the CLI; PRAGMA data_version). A cache of what a query returned stays right while the
+ * stamp it was read under is the connection's current one (app/auth.c keeps the session state
+ * so). Not inside a transaction: LINTEL_EINTERNAL then. A storage backend that cannot tell
+ * returns an error, and callers then always query.
+ */
+struct db_stamp {
+    unsigned long long connection; /* which connection: a stamp of another one never matches */
+    unsigned long long version;    /* PRAGMA data_version */
+    unsigned long long changes;    /* sqlite3_total_changes64 */
+};
+int db_stamp(struct db *db, struct db_stamp *stamp);
 
 /* The raw handle, for app code only (migrations, health); plugins never see it. */
 sqlite3 *db_handle(struct db *db);

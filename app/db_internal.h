@@ -48,7 +48,8 @@ struct db {
     struct db_stmt cache[DB_CACHE_MAX];
     unsigned ncache;
     unsigned long long tick;
-    bool in_tx; /* inside db_begin .. db_commit/db_rollback */
+    bool in_tx;                /* inside db_begin .. db_commit/db_rollback */
+    unsigned long long serial; /* this connection among every one the process opened */
     char errmsg[256];
     char errfield[64];
     struct db *next; /* the registry of open connections */

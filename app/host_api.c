@@ -788,26 +788,74 @@ static int host_req_id(lintel_req *req, const char *name, const char *what, long
     return 0;
 }
 
+int host_res_text_open(lintel_res *res, struct json_out_buf *b)
+{
+    static const char head[] = "{\"status\":\"success\",\"data\":";
+
+    if (strcmp(res->req->cfg->envelope, "jsend") == 0 && json_out_put(b, head, sizeof(head) - 1))
+        return LINTEL_ENOMEM;
+    return 0;
+}
+
+int host_res_text_close(lintel_res *res, unsigned status, struct json_out_buf *b)
+{
+    if (status < 100 || status > 599)
+        return LINTEL_EINTERNAL;
+    if ((strcmp(res->req->cfg->envelope, "jsend") == 0 && json_out_put(b, "}", 1) != 0) ||
+        b->failed || b->data == NULL)
+        return LINTEL_ENOMEM;
+    host_res_reset(res);
+    res->body = b->data;
+    res->len = b->len;
+    memset(b, 0, sizeof(*b));
+    res->status = status;
+    res->content_type = "application/json";
+    res->written = true;
+    return 0;
+}
+
+int host_res_page_tail(struct json_out_buf *b, long long total, long long limit, long long offset,
+                       bool keyset, const char *next)
+{
+    char text[96];
+
+    snprintf(text, sizeof(text), ",\"total\":%lld,\"limit\":%lld,\"offset\":%lld", total, limit,
+             offset);
+    json_out_put(b, text, strlen(text));
+    if (keyset && json_out_put(b, ",\"next\":", 8) == 0) {
+        if (next != NULL)
+            json_out_string(b, next, strlen(next));
+        else
+            json_out_put(b, "null", 4);
+    }
+    json_out_put(b, "}", 1);
+    return b->failed ? LINTEL_ENOMEM : 0;
+}
+
+int host_sql_text(lintel_req *req, const char *sql, const json_t *j_params, struct db_text *text)
+{
+    struct db *db = NULL;
+    int rc = host_req_db(req, &db);
+
+    return rc != 0 ? rc : host_sql_result(req, db, db_query_text(db, sql, j_params, text));
+}
+
 int host_res_page(lintel_res *res, const json_t *j_items, long long total, long long limit,
                   long long offset, bool keyset, const char *next)
 {
-    json_t *j_body;
+    struct json_out_buf b = {0};
     int rc;
 
     if (!json_is_array(j_items))
         return LINTEL_EINTERNAL;
-    /* O only takes a reference for the envelope's lifetime; j_items is never modified. */
-    j_body = json_pack("{sOsIsIsI}", "items", (json_t *)j_items, "total", (json_int_t)total,
-                       "limit", (json_int_t)limit, "offset", (json_int_t)offset);
-    if (j_body != NULL && keyset &&
-        json_object_set_new(j_body, "next", next != NULL ? json_string(next) : json_null()) != 0) {
-        json_decref(j_body);
-        j_body = NULL;
-    }
-    if (j_body == NULL)
-        return LINTEL_ENOMEM;
-    rc = host_res_json(res, 200, j_body);
-    json_decref(j_body);
+    rc = host_res_text_open(res, &b);
+    if (rc == 0 && (json_out_put(&b, "{\"items\":", 9) != 0 || json_out_value(&b, j_items) != 0))
+        rc = LINTEL_ENOMEM;
+    if (rc == 0)
+        rc = host_res_page_tail(&b, total, limit, offset, keyset, next);
+    if (rc == 0)
+        rc = host_res_text_close(res, 200, &b);
+    free(b.data);
     return rc;
 }
 

@@ -111,6 +111,27 @@ int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_p
 int host_res_page(lintel_res *res, const json_t *j_items, long long total, long long limit,
                   long long offset, bool keyset, const char *next);
 
+/*
+ * Replies written as text, piece by piece, with no jansson tree between SQLite and the client
+ * (docs/architecture.md "Performance"): host_res_text_open starts b (zeroed by the caller) with
+ * JSend's head when the server is so configured; the caller appends the body (host_sql_text,
+ * host_res_page_tail); host_res_text_close adds JSend's tail and makes b the JSON reply with
+ * status (b is emptied; the caller frees b.data in any case).
+ */
+struct json_out_buf;
+int host_res_text_open(lintel_res *res, struct json_out_buf *b);
+int host_res_text_close(lintel_res *res, unsigned status, struct json_out_buf *b);
+
+/* The end of the list envelope after its items: ',"total":..,"limit":..,"offset":..[,"next":..]}'.
+ */
+int host_res_page_tail(struct json_out_buf *b, long long total, long long limit, long long offset,
+                       bool keyset, const char *next);
+
+/* db_query_text on the request's connection; a failure is recorded as sql_query records it. */
+struct db_text;
+int host_sql_text(struct lintel_req *req, const char *sql, const json_t *j_params,
+                  struct db_text *text);
+
 /* Rolls back a transaction the handler left open, frees params, claims, body, errors. */
 void host_req_release(struct lintel_req *req);
 

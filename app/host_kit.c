@@ -5,10 +5,12 @@
 #include "host_kit.h"
 
 #include "config.h"
+#include "db.h"
 #include "events.h"
 #include "host_api.h"
 #include "host_list.h"
 #include "http_error.h"
+#include "json_out.h"
 #include "lintel_ext.h"
 #include "log.h"
 #include "plugin_loader.h"
@@ -374,18 +376,28 @@ int host_kit_sql_blob_rowf(lintel_req *req, size_t max, void **data, size_t *len
 int host_kit_res_rowf(lintel_req *req, lintel_res *res, unsigned status, const char *what,
                       const char *sql, const char *fmt, ...)
 {
-    json_t *j_row = NULL;
+    struct json_out_buf b = {0};
+    struct db_text text = {.b = &b, .object = true};
+    json_t *j_params;
     va_list ap;
     int rc;
 
     va_start(ap, fmt);
-    rc = host_kit_sqlv(req, 'r', &j_row, sql, fmt, ap);
+    j_params = host_kit_params(req, fmt, ap);
     va_end(ap);
-    if (rc == LINTEL_ENOTFOUND && what != NULL)
-        rc = host_api()->res_error(res, LINTEL_ENOTFOUND, NULL, "%s not found", what);
+    if (j_params == NULL)
+        return host_res_record(res, LINTEL_EINTERNAL, NULL, NULL, true);
+    /* the row is written as it is read: no jansson object between SQLite and the reply */
+    rc = host_res_text_open(res, &b);
     if (rc == 0)
-        rc = host_api()->res_json(res, status, j_row);
-    json_decref(j_row);
+        rc = host_sql_text(req, sql, j_params, &text);
+    if (rc == 0 && text.rows == 0)
+        rc = what != NULL ? host_api()->res_error(res, LINTEL_ENOTFOUND, NULL, "%s not found", what)
+                          : LINTEL_ENOTFOUND;
+    if (rc == 0)
+        rc = host_res_text_close(res, status, &b);
+    free(b.data);
+    json_decref(j_params);
     return rc;
 }
 
@@ -399,7 +411,9 @@ static int host_kit_listv(lintel_req *req, lintel_res *res, const char *sql, con
 {
     const struct lintel_api *api = host_api();
     struct host_list_page pg = {0};
-    json_t *j_params, *j_items = NULL, *j_total = NULL;
+    struct json_out_buf b = {0};
+    json_t *j_params, *j_total = NULL, *j_last = NULL;
+    struct db_text text = {.b = &b, .j_last = &j_last};
     char *count_sql = NULL, *page_sql = NULL, *next = NULL;
     long long limit, offset;
     size_t n;
@@ -432,20 +446,33 @@ static int host_kit_listv(lintel_req *req, lintel_res *res, const char *sql, con
         (json_array_append_new(j_params, json_integer((json_int_t)limit + (list != NULL))) != 0 ||
          json_array_append_new(j_params, json_integer((json_int_t)offset)) != 0))
         rc = LINTEL_ENOMEM;
+    /*
+     * The page is written as it is read (db_query_text), with no jansson tree: a keyset page
+     * writes limit rows, reads one more, and keeps the last written one for its cursor.
+     */
+    text.capped = list != NULL;
+    text.max_rows = (size_t)limit;
     if (rc == 0)
-        rc = api->sql_query(req, page_sql, j_params, &j_items);
+        rc = host_res_text_open(res, &b);
+    if (rc == 0 && json_out_put(&b, "{\"items\":", 9) != 0)
+        rc = LINTEL_ENOMEM;
+    if (rc == 0)
+        rc = host_sql_text(req, page_sql, j_params, &text);
     if (rc == 0 && list != NULL)
-        rc = host_list_next(req, &pg, j_items, limit, &next);
+        rc = host_list_next(req, &pg, text.rows, j_last, limit, &next);
     if (rc == 0)
-        rc = host_res_page(res, j_items, json_integer_value(json_object_get(j_total, "total")),
-                           limit, offset, list != NULL, next);
+        rc = host_res_page_tail(&b, json_integer_value(json_object_get(j_total, "total")), limit,
+                                offset, list != NULL, next);
+    if (rc == 0)
+        rc = host_res_text_close(res, 200, &b);
 cleanup:
     host_list_end(&pg);
+    free(b.data);
     free(next);
     free(count_sql);
     free(page_sql);
+    json_decref(j_last);
     json_decref(j_total);
-    json_decref(j_items);
     json_decref(j_params);
     return rc;
 }

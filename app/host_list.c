@@ -184,20 +184,18 @@ static char *host_list_link(lintel_req *req, const char *cursor)
     return out;
 }
 
-int host_list_next(lintel_req *req, const struct host_list_page *pg, json_t *j_items,
-                   long long limit, char **next)
+int host_list_next(lintel_req *req, const struct host_list_page *pg, size_t rows,
+                   const json_t *j_last, long long limit, char **next)
 {
-    json_t *j_last, *j_cursor = NULL;
+    json_t *j_cursor = NULL;
     char sort[96], *text = NULL, *link = NULL;
     int rc = 0;
 
     *next = NULL;
-    if ((long long)json_array_size(j_items) <= limit)
+    if ((long long)rows <= limit)
         return 0;
-    json_array_remove(j_items, (size_t)limit);
     if (limit == 0)
         return 0; /* no item to continue after: a page of 0 only counts */
-    j_last = json_array_get(j_items, (size_t)limit - 1);
     host_list_sort_text(pg, sort, sizeof(sort));
     if (json_object_get(j_last, pg->sort->name) == NULL ||
         !json_is_integer(json_object_get(j_last, pg->id)))

@@ -36,12 +36,13 @@ char *host_list_sql(const struct lintel_list *list, const struct host_list_page 
                     json_t *j_params, size_t *limit_index);
 
 /*
- * After the page was read with LIMIT limit + 1: drops the extra row from j_items and, when
- * there was one, *next (malloc'd) is the cursor after the last item and the Link header is set.
- * *next NULL: the last page. 0 or LINTEL_ENOMEM / LINTEL_EINTERNAL (an item without its key).
+ * After the page was read with LIMIT limit + 1 (rows read, limit of them written): when there
+ * was a row more, *next (malloc'd) is the cursor after j_last, the last item written, and the
+ * Link header is set. *next NULL: the last page. 0 or LINTEL_ENOMEM / LINTEL_EINTERNAL (an item
+ * without its key).
  */
-int host_list_next(lintel_req *req, const struct host_list_page *pg, json_t *j_items,
-                   long long limit, char **next);
+int host_list_next(lintel_req *req, const struct host_list_page *pg, size_t rows,
+                   const json_t *j_last, long long limit, char **next);
 
 void host_list_end(struct host_list_page *pg);
 

@@ -4,6 +4,7 @@
  */
 #include "idempotency.h"
 
+#include "config.h"
 #include "crypto.h"
 #include "db.h"
 #include "host_api.h"
@@ -145,10 +146,10 @@ static int idempotency_answer(lintel_req *req, const json_t *j_row, const char *
         json_integer_value(json_object_get(j_row, "body_len")) > 0) {
         snprintf(detail, sizeof(detail),
                  "The request with this Idempotency-Key succeeded (status %lld), but its reply "
-                 "of %lld bytes was larger than the %d bytes kept; it was not repeated.",
+                 "of %lld bytes was larger than the %zu bytes kept; it was not repeated.",
                  (long long)json_integer_value(j_status),
                  (long long)json_integer_value(json_object_get(j_row, "body_len")),
-                 IDEMPOTENCY_REPLY_MAX);
+                 req->cfg->idempotency_max_reply);
         return host_res_record(&req->res, LINTEL_ECONFLICT, NULL, detail, false);
     }
     return idempotency_replay(req, j_row);
@@ -243,7 +244,7 @@ void idempotency_end(lintel_req *req, bool held)
                 json_object_set_new(j_headers, idempotency_kept[k],
                                     json_string(res->headers[i].value));
     /* Larger replies, or bytes that are not text, are not kept (the key still holds). */
-    if (res->len > 0 && res->len <= IDEMPOTENCY_REPLY_MAX)
+    if (res->len > 0 && res->len <= req->cfg->idempotency_max_reply)
         j_body = json_stringn(res->body, res->len);
     rc =
         j_headers != NULL

@@ -8,9 +8,9 @@
 #include <lintel/plugin.h>
 #include <stdbool.h>
 
-/* Longest key accepted (characters, printable ASCII) and largest reply kept (bytes). */
-#define IDEMPOTENCY_KEY_MAX   255
-#define IDEMPOTENCY_REPLY_MAX (256 * 1024)
+/* Longest key accepted (characters, printable ASCII); the largest reply kept is the
+ * configuration's idempotency_max_reply. */
+#define IDEMPOTENCY_KEY_MAX 255
 /* How long a key and its reply are kept (seconds); the cleanup job deletes older rows. */
 #define IDEMPOTENCY_TTL 86400
 

@@ -13,13 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct json_out_buf {
-    char *data;
-    size_t len, cap;
-    int failed;
-};
-
-static int json_out_put(struct json_out_buf *b, const char *s, size_t n)
+int json_out_put_grow(struct json_out_buf *b, const char *s, size_t n)
 {
     if (b->failed)
         return -1;
@@ -42,13 +36,29 @@ static int json_out_put(struct json_out_buf *b, const char *s, size_t n)
     return 0;
 }
 
+int json_out_integer(struct json_out_buf *b, long long v)
+{
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    char text[24];
+    size_t i = sizeof(text);
+
+    /* digits from the end: snprintf's parsing of "%lld" costs more than the number itself */
+    do {
+        text[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0)
+        text[--i] = '-';
+    return json_out_put(b, text + i, sizeof(text) - i);
+}
+
 static int json_out_cb(const char *s, size_t n, void *data)
 {
     return json_out_put(data, s, n);
 }
 
 /* Strings of plain bytes are copied; anything jansson would escape goes through jansson. */
-static int json_out_string(struct json_out_buf *b, const char *s, size_t n)
+int json_out_string(struct json_out_buf *b, const char *s, size_t n)
 {
     json_t *j_tmp;
     size_t i;
@@ -71,7 +81,7 @@ static int json_out_string(struct json_out_buf *b, const char *s, size_t n)
     return rc;
 }
 
-static int json_out_value(struct json_out_buf *b, const json_t *j)
+int json_out_value(struct json_out_buf *b, const json_t *j)
 {
     char num[EXT_DOUBLE_TEXT_SIZE + 8];
     const char *key;
@@ -102,8 +112,7 @@ static int json_out_value(struct json_out_buf *b, const json_t *j)
     case JSON_STRING:
         return json_out_string(b, json_string_value(j), json_string_length(j));
     case JSON_INTEGER:
-        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
-        return json_out_put(b, num, strlen(num));
+        return json_out_integer(b, (long long)json_integer_value(j));
     case JSON_REAL:
         if (!isfinite(json_real_value(j))) {
             b->failed = 1;

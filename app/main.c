@@ -5,6 +5,7 @@
 #include "account_worker.h"
 #include "auth.h"
 #include "cluster_cli.h"
+#include "cluster_events.h"
 #include "cluster_node.h"
 #include "config.h"
 #include "core_routes.h"
@@ -301,6 +302,11 @@ static int main_serve(struct main_state *st)
         log_error("start stopped: the WebSocket endpoint cannot be set up");
         return EXIT_START;
     }
+    /* storage dqlite: events reach the sockets of every node, through the database */
+    if (db_remote() && cluster_events_start() != 0) {
+        log_error("start stopped: live events cannot reach the cluster's other nodes");
+        return EXIT_START;
+    }
     /* after the signal mask: the worker must not take SIGTERM either */
     rc = account_worker_start(&st->cfg);
     if (rc != 0) {
@@ -356,6 +362,7 @@ static void main_release(struct main_state *st)
         http_client_global_release();
     if (st->auth_open)
         auth_global_release();
+    cluster_events_stop(); /* its thread uses the database */
     signed_url_global_release();
     migrate_release();
     if (st->db_open)

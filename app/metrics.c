@@ -16,6 +16,7 @@
 #include <gnutls/gnutls.h>
 #include <lintel/version.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +243,13 @@ static void metrics_process(FILE *f, const struct config *cfg)
     metrics_value(f, "lintel_sqlite_statement_cache_misses_total", "counter",
                   "SQL statements that had to be prepared.",
                   metrics_get(&counters[COUNTER_STMT_CACHE_MISS]));
+    metrics_value(f, "lintel_auth_state_cache_hits_total", "counter",
+                  "Authenticated requests whose session state was known without a query "
+                  "(nothing committed since it was read).",
+                  metrics_get(&counters[COUNTER_AUTH_STATE_CACHED]));
+    metrics_value(f, "lintel_sqlite_memory_bytes", "gauge",
+                  "Heap memory SQLite holds now (page caches, schemas, prepared statements).",
+                  (unsigned long long)sqlite3_memory_used());
     metrics_value(f, "lintel_database_size_bytes", "gauge",
                   "Size of lintel.db and its write-ahead log.",
                   (unsigned long long)metrics_db_size(cfg));

@@ -379,6 +379,14 @@ int router_match(const struct router *rt, const char *method, const char *raw_pa
             (best_get == NULL || r->specificity < best_get->specificity))
             best_get = r;
     }
+    /* HEAD is GET without the body; libmicrohttpd drops the body itself. */
+    if (best == NULL && strcmp(method, "HEAD") == 0)
+        best = best_get;
+    m->route = best;
+    if (best != NULL) {
+        m->status = ROUTER_FOUND;
+        return 0; /* the Allow list is only for 405 and OPTIONS: not written on every request */
+    }
     for (k = 0; k < ROUTER_NMETHODS; k++) {
         if (!seen[k])
             continue;
@@ -386,13 +394,7 @@ int router_match(const struct router *rt, const char *method, const char *raw_pa
         if (k == 0)
             router_allow_put(m->allow, sizeof(m->allow), "HEAD");
     }
-    /* HEAD is GET without the body; libmicrohttpd drops the body itself. */
-    if (best == NULL && strcmp(method, "HEAD") == 0)
-        best = best_get;
-    m->route = best;
-    if (best != NULL)
-        m->status = ROUTER_FOUND;
-    else if (m->allow[0] != '\0')
+    if (m->allow[0] != '\0')
         m->status = ROUTER_METHOD;
     return 0;
 }

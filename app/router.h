@@ -79,7 +79,7 @@ enum router_status {
 struct router_match {
     enum router_status status;
     const struct route *route;
-    char allow[64]; /* "GET, HEAD, POST", for 405 and OPTIONS (ROUTER_METHOD/FOUND)   */
+    char allow[64]; /* "GET, HEAD, POST", for 405 and OPTIONS (ROUTER_METHOD only)    */
     char *buf;      /* the decoded segments, NUL-separated (owned)                    */
     const char *segs[ROUTER_MAX_SEGMENTS];
     size_t nsegs;

@@ -418,7 +418,8 @@ static int server_options(struct lintel_req *req, const char *allow)
         host_res_put_header(&req->res, "Access-Control-Allow-Headers",
                             asked != NULL && strpbrk(asked, "\r\n") == NULL
                                 ? asked
-                                : "Authorization, Content-Type, X-Request-Id");
+                                : "Authorization, Content-Type, X-Request-Id, "
+                                  "Idempotency-Key, If-Match, If-None-Match");
         host_res_put_header(&req->res, "Access-Control-Max-Age", "600");
     }
     return host_api()->res_empty(&req->res, 204);
@@ -517,7 +518,7 @@ static int server_add_headers(struct server_call *call, struct MHD_Response *res
         ok &= MHD_add_response_header(
                   resp, "Access-Control-Expose-Headers",
                   "X-Request-Id, X-Response-Time, WWW-Authenticate, Retry-After, Location, "
-                  "RateLimit, RateLimit-Policy") == MHD_YES;
+                  "RateLimit, RateLimit-Policy, ETag, Idempotent-Replayed") == MHD_YES;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     access_log_ms((long long)(t1.tv_sec - call->t0.tv_sec) * 1000000000LL +
@@ -626,8 +627,9 @@ static int server_decide_request(struct server_call *call, bool *upgrade)
     *upgrade = false;
     server_request_id(req);
     server_client_addr(req);
-    rc = router_match(server_router, req->method, req->path, true, &call->match);
-    if (rc == 0 && (!want_upgrade || call->match.status != ROUTER_FOUND)) {
+    /* upgrade endpoints only for a WebSocket handshake: one match for every other request */
+    rc = router_match(server_router, req->method, req->path, want_upgrade, &call->match);
+    if (rc == 0 && want_upgrade && call->match.status != ROUTER_FOUND) {
         router_match_clear(&call->match);
         rc = router_match(server_router, req->method, req->path, false, &call->match);
     }

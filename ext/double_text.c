@@ -4,6 +4,7 @@
  */
 #include "double_text.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,38 +17,115 @@ static int double_text_reads_back(double d, int prec, char buf[EXT_DOUBLE_TEXT_S
     return strtod(buf, NULL) == d;
 }
 
+/*
+ * The significant digits of buf ("-d.ddde+XX" as %.*e prints it) without trailing zeros, into
+ * digits (NUL-terminated); returns how many, and *exp10 gets the decimal exponent.
+ */
+static int double_text_digits(const char *buf, char digits[24], int *exp10)
+{
+    const char *p = buf, *e = strchr(buf, 'e');
+    int n = 0;
+
+    *exp10 = e != NULL ? atoi(e + 1) : 0;
+    for (; *p != '\0' && p != e; p++)
+        if (*p >= '0' && *p <= '9' && n < 23)
+            digits[n++] = *p;
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+    return n;
+}
+
+/* The text of integral d (|d| < 1e16) with ".0", and "-0.0" for negative zero. */
+static void double_text_integral(double d, char buf[EXT_DOUBLE_TEXT_SIZE])
+{
+    unsigned long long v = (unsigned long long)(d < 0 ? -d : d);
+    char rev[20];
+    size_t len = 0, n = 0;
+
+    if (signbit(d))
+        buf[len++] = '-';
+    do {
+        rev[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    while (n > 0)
+        buf[len++] = rev[--n];
+    memcpy(buf + len, ".0", 3);
+}
+
 void ext_double_text(double d, char buf[EXT_DOUBLE_TEXT_SIZE])
 {
-    int prec, exp10;
-    char *e;
+    char digits[24];
+    int prec, exp10, n, i;
+    size_t len = 0;
 
     if (!isfinite(d)) {
         strcpy(buf, "null");
         return;
     }
     /*
-     * The fewest significant digits that read back as d. Values are mostly short decimal input
-     * (4.5) or computed results that need 16 or 17 digits (an average), so 15 is tried first:
-     * the long ones are settled in two or three tries instead of seventeen, the short ones by
-     * counting up from one. (If p digits read back, so do p + 1.)
+     * An integral value below 1e16 is its integer's digits (exactly representable, and any
+     * shorter text would be another integer, so another double) and ".0": no printf needed.
+     */
+    if (fabs(d) < 1e16 && d == (double)(long long)d) {
+        double_text_integral(d, buf);
+        return;
+    }
+    /*
+     * The fewest significant digits that read back as d. 15 digits always identify a decimal of
+     * at most 15 digits (DBL_DIG), so when the 15-digit text reads back, the shortest text is it
+     * without its trailing zeros: one try settles the short decimals users type (4.5). Computed
+     * values (an average) need 16 or 17: two or three tries. Subnormals have fewer significant
+     * bits than DBL_DIG assumes, so for them the count goes up from one. (If p digits read back,
+     * so do p + 1.)
      */
     if (double_text_reads_back(d, 15, buf)) {
-        for (prec = 1; prec < 15 && !double_text_reads_back(d, prec, buf); prec++)
-            ;
-    } else {
-        prec = double_text_reads_back(d, 16, buf) ? 16 : 17;
+        if (d != 0.0 && fabs(d) < DBL_MIN) {
+            for (prec = 1; prec < 15 && !double_text_reads_back(d, prec, buf); prec++)
+                ;
+            snprintf(buf, EXT_DOUBLE_TEXT_SIZE, "%.*e", prec - 1, d);
+        }
+    } else if (!double_text_reads_back(d, 16, buf)) {
+        snprintf(buf, EXT_DOUBLE_TEXT_SIZE, "%.*e", 16, d);
     }
-    snprintf(buf, EXT_DOUBLE_TEXT_SIZE, "%.*e", prec - 1, d);
+    n = double_text_digits(buf, digits, &exp10);
     /*
      * %g would switch to an exponent as soon as the precision is below it (100.0 -> "1e+02");
-     * print positional text for exponents -4..15 instead, as Python's repr and JavaScript do,
-     * and keep the exponent form ("1e+16", "1e-05") outside that range.
+     * positional text for exponents -4..15 instead, as Python's repr and JavaScript print it,
+     * and the exponent form ("1e+16", "1.5e-05") outside that range. ".0" keeps an integral value
+     * a real for the reader: a bare "5" would read back as an integer.
      */
-    e = strchr(buf, 'e');
-    exp10 = e != NULL ? atoi(e + 1) : 0;
-    if (e != NULL && exp10 >= -4 && exp10 < 16)
-        snprintf(buf, EXT_DOUBLE_TEXT_SIZE, "%.*f", prec - 1 - exp10 > 0 ? prec - 1 - exp10 : 0, d);
-    /* 5.0 stays a real for the reader: a bare "5" would read back as an integer. */
-    if (strpbrk(buf, ".eEn") == NULL)
-        strcat(buf, ".0");
+    if (signbit(d))
+        buf[len++] = '-';
+    if (exp10 < -4 || exp10 >= 16) {
+        buf[len++] = digits[0];
+        if (n > 1) {
+            buf[len++] = '.';
+            memcpy(buf + len, digits + 1, (size_t)n - 1);
+            len += (size_t)n - 1;
+        }
+        snprintf(buf + len, EXT_DOUBLE_TEXT_SIZE - len, "e%c%02d", exp10 < 0 ? '-' : '+',
+                 exp10 < 0 ? -exp10 : exp10);
+        return;
+    }
+    if (exp10 < 0) {
+        buf[len++] = '0';
+        buf[len++] = '.';
+        for (i = -1; i > exp10; i--)
+            buf[len++] = '0';
+        memcpy(buf + len, digits, (size_t)n);
+        len += (size_t)n;
+    } else {
+        for (i = 0; i <= exp10; i++)
+            buf[len++] = i < n ? digits[i] : '0';
+        buf[len++] = '.';
+        if (n > exp10 + 1) {
+            memcpy(buf + len, digits + exp10 + 1, (size_t)(n - exp10 - 1));
+            len += (size_t)(n - exp10 - 1);
+        } else {
+            buf[len++] = '0';
+        }
+    }
+    buf[len] = '\0';
 }

@@ -199,19 +199,11 @@ static int users_write(lintel_req *req, lintel_res *res, int rc, long long id,
 /* GET /api/users/me */
 static int users_me_get(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_user = NULL;
-    int rc;
-
     (void)state;
-    rc = lintel_sql_rowf(req, &j_user,
-                         "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
-                         "I", (json_int_t)lintel_req_user_id(req));
-    if (rc == LINTEL_ENOTFOUND)
-        rc = users_not_found(res);
-    if (rc == 0)
-        rc = lintel_res_json(res, 200, j_user);
-    json_decref(j_user);
-    return rc;
+    /* res_rowf: the row is written as it is read ("User not found" when there is none) */
+    return lintel_res_rowf(req, res, 200, "User",
+                           "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
+                           "I", (json_int_t)lintel_req_user_id(req));
 }
 
 /* 429 while the user's failed password checks are at the login limit (same table as login). */

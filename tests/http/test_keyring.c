@@ -16,17 +16,6 @@
 
 #define PW "correct-horse-1"
 
-static long me_status(const char *url, const char *token)
-{
-    struct lt_resp r;
-    long status;
-
-    ck_assert_int_eq(lt_json(url, "GET", "/api/users/me", token, NULL, &r), 0);
-    status = r.status;
-    lt_resp_clear(&r);
-    return status;
-}
-
 /* The kids JWKS publishes, as "kid1,kid2," (malloc'd). */
 static char *jwks_kids(const char *url, size_t *count)
 {
@@ -106,8 +95,8 @@ START_TEST(rotation_keeps_live_tokens)
     }
     ck_assert_msg(strcmp(h1, h2) != 0, "the server never signed with the rotated key");
     /* the token of the old key still works, so does the new one; JWKS holds both */
-    ck_assert_int_eq(me_status(s.url, t1), 200);
-    ck_assert_int_eq(me_status(s.url, t2), 200);
+    ck_assert_int_eq(lt_me_status(s.url, t1), 200);
+    ck_assert_int_eq(lt_me_status(s.url, t2), 200);
     kids = jwks_kids(s.url, &n);
     ck_assert_uint_eq(n, 2);
     ck_assert_ptr_nonnull(strstr(kids, newkid));
@@ -127,10 +116,10 @@ START_TEST(rotation_keeps_live_tokens)
                        &status);
     ck_assert_msg(status == 0, "shell: %s", out);
     free(out);
-    for (i = 0; i < 40 && me_status(s.url, t1) == 200; i++)
+    for (i = 0; i < 40 && lt_me_status(s.url, t1) == 200; i++)
         usleep(250 * 1000);
-    ck_assert_int_eq(me_status(s.url, t1), 401);
-    ck_assert_int_eq(me_status(s.url, t2), 200);
+    ck_assert_int_eq(lt_me_status(s.url, t1), 401);
+    ck_assert_int_eq(lt_me_status(s.url, t2), 200);
     kids = jwks_kids(s.url, &n);
     ck_assert_uint_eq(n, 1);
     ck_assert_ptr_nonnull(strstr(kids, newkid));
@@ -193,7 +182,7 @@ START_TEST(legacy_key_file_imported)
 
     snprintf(env_dir, sizeof(env_dir), "LINTEL_DATA_DIR=%s", s.data_dir);
     ck_assert_int_eq(lt_server_start(&s2, env2, NULL), 0);
-    ck_assert_int_eq(me_status(s2.url, token), 200);
+    ck_assert_int_eq(lt_me_status(s2.url, token), 200);
     kids2 = jwks_kids(s2.url, &n);
     ck_assert_str_eq(kids2, kids);
     ck_assert_int_eq(lt_server_stop(&s2), 0);

@@ -150,17 +150,6 @@ static char *fmt(const char *f, ...)
     return out;
 }
 
-static long me(const char *url, const char *token)
-{
-    struct lt_resp r;
-    long status;
-
-    ck_assert_int_eq(lt_json(url, "GET", "/api/users/me", token, NULL, &r), 0);
-    status = r.status;
-    lt_resp_clear(&r);
-    return status;
-}
-
 START_TEST(forgot_reset_flow)
 {
     struct sink k;
@@ -240,17 +229,17 @@ START_TEST(forgot_reset_flow)
     ck_assert_int_eq(post(s.url, "/api/auth/password/forgot", NULL, "{", NULL), 400);
 
     /* the reset: new password, every session ended, old password refused */
-    ck_assert_int_eq(me(s.url, tok1), 200);
+    ck_assert_int_eq(lt_me_status(s.url, tok1), 200);
     out = fmt("{\"token\":\"%s\",\"password\":\"" PW2 "\"}", token);
     ck_assert_int_eq(post(s.url, "/api/auth/password/reset", NULL, out, NULL), 204);
-    ck_assert_int_eq(me(s.url, tok1), 401);
-    ck_assert_int_eq(me(s.url, tok2), 401);
+    ck_assert_int_eq(lt_me_status(s.url, tok1), 401);
+    ck_assert_int_eq(lt_me_status(s.url, tok2), 401);
     free(tok1);
     free(tok2);
     tok1 = tok2 = NULL;
     ck_assert_int_ne(lt_login(s.url, name, PW, NULL, &tok1, NULL), 0);
     ck_assert_int_eq(lt_login(s.url, name, PW2, NULL, &tok1, NULL), 0);
-    ck_assert_int_eq(me(s.url, tok1), 200);
+    ck_assert_int_eq(lt_me_status(s.url, tok1), 200);
     /* the token works once */
     ck_assert_int_eq(post(s.url, "/api/auth/password/reset", NULL, out, NULL), 422);
     free(out);

@@ -562,7 +562,7 @@ static char *admin_token;
 static void setup_private(void)
 {
     char upstream[128];
-    const char *env[] = {upstream, NULL};
+    const char *env[] = {upstream, "LINTEL_CORS_ORIGINS=http://app.test", NULL};
 
     ck_assert_int_eq(dp_sim_start(&sim, "delay:1500"), 0);
     snprintf(upstream, sizeof(upstream), "LINTEL_UPSTREAM_URL=%s/sensor", sim.url);
@@ -699,6 +699,60 @@ START_TEST(test_bulk_ingest_resent_batch)
 }
 END_TEST
 
+/* A reply over idempotency_max_reply keeps only its status: a retry is a 409, never a copy. */
+START_TEST(test_idempotency_reply_bound)
+{
+    static const char *const env[] = {"LINTEL_IDEMPOTENCY_MAX_REPLY=64", NULL};
+    struct lt_server s = {0};
+    struct lt_resp r;
+    char *token = NULL;
+    const char *small[] = {"Idempotency-Key: small", NULL}, *big[] = {"Idempotency-Key: big", NULL};
+
+    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
+    ck_assert_int_eq(lt_register(s.url, "idembound", PASSWORD, &token, NULL, NULL), 0);
+    /* {"id":1,"value":2,...} is larger than 64 bytes */
+    ck_assert_int_eq(send_at(s.url, &r, "POST", "/api/numbers", token, "{\"value\":2}", big), 201);
+    ck_assert_int_gt(r.len, 64);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(send_at(s.url, &r, "POST", "/api/numbers", token, "{\"value\":2}", big), 409);
+    ck_assert_ptr_nonnull(strstr(lt_path_str(r.j_body, "detail"), "64 bytes"));
+    lt_resp_clear(&r);
+    /* a failed request under another key: still one number (the 409 created none either) */
+    ck_assert_int_eq(send_at(s.url, &r, "POST", "/api/numbers", token, "{\"value\":-1}", small),
+                     422);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(send_at(s.url, &r, "GET", "/api/numbers?limit=0", token, NULL, NULL), 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 1);
+    lt_resp_clear(&r);
+    free(token);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+}
+END_TEST
+
+/* A browser app on another origin reads ETag and Idempotent-Replayed, and may send the headers. */
+START_TEST(test_cors_exposes_the_headers)
+{
+    struct lt_resp r;
+    const char *get[] = {"Origin: http://app.test", NULL};
+    const char *preflight[] = {"Origin: http://app.test", "Access-Control-Request-Method: PATCH",
+                               NULL};
+    const char *exposed;
+
+    ck_assert_int_eq(send_at(srv.url, &r, "GET", "/api/datapoints?limit=0", admin_token, NULL, get),
+                     200);
+    exposed = lt_header(&r, "Access-Control-Expose-Headers");
+    ck_assert_ptr_nonnull(exposed);
+    ck_assert_ptr_nonnull(strstr(exposed, "ETag"));
+    ck_assert_ptr_nonnull(strstr(exposed, "Idempotent-Replayed"));
+    lt_resp_clear(&r);
+    ck_assert_int_eq(send_at(srv.url, &r, "OPTIONS", "/api/datapoints", NULL, NULL, preflight),
+                     204);
+    ck_assert_ptr_nonnull(strstr(lt_header(&r, "Access-Control-Allow-Headers"), "If-Match"));
+    ck_assert_ptr_nonnull(strstr(lt_header(&r, "Access-Control-Allow-Headers"), "Idempotency-Key"));
+    lt_resp_clear(&r);
+}
+END_TEST
+
 static Suite *retries_suite(void)
 {
     Suite *s = suite_create("retries");
@@ -723,6 +777,8 @@ static Suite *retries_suite(void)
     tcase_set_timeout(priv, 60);
     tcase_add_test(priv, test_idempotency_in_flight_409);
     tcase_add_test(priv, test_bulk_ingest_resent_batch);
+    tcase_add_test(priv, test_cors_exposes_the_headers);
+    tcase_add_test(priv, test_idempotency_reply_bound);
     suite_add_tcase(s, priv);
     return s;
 }

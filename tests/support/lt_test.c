@@ -406,6 +406,18 @@ void lt_resp_clear(struct lt_resp *r)
     memset(r, 0, sizeof(*r));
 }
 
+long lt_me_status(const char *base_url, const char *token)
+{
+    struct lt_resp r;
+    long status;
+
+    if (lt_json(base_url, "GET", "/api/users/me", token, NULL, &r) != 0)
+        return -1;
+    status = r.status;
+    lt_resp_clear(&r);
+    return status;
+}
+
 char *lt_raw(int port, const void *data, size_t len, int timeout_ms)
 {
     struct sockaddr_in addr;

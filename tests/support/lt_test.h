@@ -92,6 +92,9 @@ const char *lt_header(const struct lt_resp *r, const char *name);
 
 void lt_resp_clear(struct lt_resp *r);
 
+/* The status of GET /api/users/me with token (whether the token counts), -1 without an answer. */
+long lt_me_status(const char *base_url, const char *token);
+
 /*
  * Sends raw bytes on a new TCP connection to 127.0.0.1:port and reads until the server closes
  * or timeout_ms passes; returns what was read (malloc'd, NUL-terminated), or NULL.

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 #include "db.h"
+#include "json_out.h"
 #include "log.h"
 #include "lt_test.h"
 
@@ -254,6 +255,123 @@ START_TEST(test_columns)
     ck_assert_int_eq(db_query(db, "SELECT 'yes' AS \"x:bool\"", NULL, &j_rows), LINTEL_EINTERNAL);
     ck_assert_int_eq(db_query(db, "SELECT hex(x'00ff') AS b", NULL, &j_rows), 0);
     json_decref(j_rows);
+}
+END_TEST
+
+/* db_query_text writes the same text json_out_dump makes of db_query's rows. */
+static void assert_text_same(const char *sql)
+{
+    struct json_out_buf b = {0};
+    struct db_text text = {.b = &b};
+    json_t *j_rows = NULL;
+    char *dump = NULL;
+    size_t len = 0;
+    int rc = db_query(db, sql, NULL, &j_rows), rc_text;
+
+    rc_text = db_query_text(db, sql, NULL, &text);
+    ck_assert_msg(rc == rc_text, "%s: %d against %d", sql, rc, rc_text);
+    if (rc == 0) {
+        ck_assert_int_eq(json_out_dump(j_rows, &dump, &len), 0);
+        ck_assert_str_eq(b.data, dump);
+        ck_assert_uint_eq(text.rows, json_array_size(j_rows));
+    }
+    free(dump);
+    free(b.data);
+    json_decref(j_rows);
+}
+
+START_TEST(test_text_rows)
+{
+    struct json_out_buf b = {0};
+    struct db_text text = {.b = &b, .capped = true, .max_rows = 2};
+    json_t *j_last = NULL;
+
+    assert_text_same("SELECT 1 AS i, 2.5 AS r, 'x' AS t, NULL AS n, 1e999 AS inf, -1e999 AS ninf, "
+                     "0.1 AS tenth, -0.0 AS nz, 1e300 AS big, -9223372036854775808 AS imin, "
+                     "123456789012.5 AS r2, 5.0 AS five");
+    assert_text_same("SELECT 'tab\there \"q\" back\\slash' AS t, 'caf\xc3\xa9 \xe2\x82\xac' AS u, "
+                     "char(1, 31, 127) AS ctl, '' AS empty, 1 AS \"odd \"\"name\"\"\"");
+    assert_text_same(
+        "SELECT '{\"a\":[1,true]}' AS \"o:json\", NULL AS \"n:json\", '3' AS \"t:json\", "
+        "4 AS \"i:json\", 1.5 AS \"r:json\", '\"s\"' AS \"s:json\"");
+    assert_text_same(
+        "SELECT 1 AS \"a:bool\", 0 AS \"b:bool\", NULL AS \"c:bool\", 7 AS \"d:bool\", "
+        "0.0 AS \"e:bool\"");
+    exec_ok("CREATE TABLE t (id INTEGER PRIMARY KEY, v ANY)");
+    exec_ok("INSERT INTO t (v) VALUES ('a'), (2.25), (NULL), (7), ('\xce\xbb')");
+    assert_text_same("SELECT id, v FROM t ORDER BY id");
+    assert_text_same("SELECT id FROM t WHERE id > 99");
+    /* the same refusals as db_query: BLOBs, invalid JSON, invalid UTF-8, text as bool */
+    assert_text_same("SELECT x'00ff' AS b");
+    assert_text_same("SELECT '{bad' AS \"x:json\"");
+    assert_text_same("SELECT CAST(x'ff41' AS TEXT) AS t");
+    assert_text_same("SELECT 'yes' AS \"x:bool\"");
+
+    /* max_rows: written up to it, one more read and counted, the last written one as JSON */
+    text.j_last = &j_last;
+    ck_assert_int_eq(db_query_text(db, "SELECT id FROM t ORDER BY id", NULL, &text), 0);
+    ck_assert_str_eq(b.data, "[{\"id\":1},{\"id\":2}]");
+    ck_assert_uint_eq(text.rows, 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(j_last, "id")), 2);
+    json_decref(j_last);
+    free(b.data);
+    memset(&b, 0, sizeof(b));
+    ck_assert_int_eq(db_query_text(db, "SELECT id FROM t WHERE id = 5", NULL, &text), 0);
+    ck_assert_str_eq(b.data, "[{\"id\":5}]");
+    ck_assert_uint_eq(text.rows, 1);
+    ck_assert_ptr_null(j_last);
+    free(b.data);
+    memset(&b, 0, sizeof(b));
+    text.max_rows = 0; /* none written, one read */
+    ck_assert_int_eq(db_query_text(db, "SELECT id FROM t ORDER BY id", NULL, &text), 0);
+    ck_assert_str_eq(b.data, "[]");
+    ck_assert_uint_eq(text.rows, 1);
+    ck_assert_ptr_null(j_last);
+    free(b.data);
+    memset(&b, 0, sizeof(b));
+
+    /* object: the first row alone, nothing for none */
+    text = (struct db_text){.b = &b, .object = true};
+    ck_assert_int_eq(db_query_text(db, "SELECT id, v FROM t ORDER BY id", NULL, &text), 0);
+    ck_assert_str_eq(b.data, "{\"id\":1,\"v\":\"a\"}");
+    free(b.data);
+    memset(&b, 0, sizeof(b));
+    ck_assert_int_eq(db_query_text(db, "SELECT id FROM t WHERE id > 99", NULL, &text), 0);
+    ck_assert_uint_eq(text.rows, 0);
+    ck_assert_ptr_null(b.data);
+}
+END_TEST
+
+/* Stamps move with every commit: this connection's, another connection's, another process's. */
+START_TEST(test_stamp)
+{
+    struct db_stamp a, b;
+    sqlite3 *other = NULL;
+    char path[600];
+
+    exec_ok("CREATE TABLE s (v INTEGER)");
+    ck_assert_int_eq(db_stamp(db, &a), 0);
+    ck_assert_int_eq(db_stamp(db, &b), 0);
+    ck_assert_mem_eq(&a, &b, sizeof(a)); /* nothing written: the same */
+    ck_assert_uint_ne(a.connection, 0);
+    exec_ok("INSERT INTO s VALUES (1)"); /* this connection */
+    ck_assert_int_eq(db_stamp(db, &b), 0);
+    ck_assert_int_ne(memcmp(&a, &b, sizeof(a)), 0);
+    a = b;
+    exec_ok("SELECT count(*) FROM s"); /* a read changes nothing */
+    ck_assert_int_eq(db_stamp(db, &b), 0);
+    ck_assert_mem_eq(&a, &b, sizeof(a));
+    /* another connection, as the sqlite3 shell or the CLI would have */
+    snprintf(path, sizeof(path), "%s/lintel.db", data_dir);
+    ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "UPDATE s SET v = 2", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    ck_assert_int_eq(db_stamp(db, &b), 0);
+    ck_assert_int_ne(memcmp(&a, &b, sizeof(a)), 0);
+    /* not inside a transaction */
+    ck_assert_int_eq(db_begin(db), 0);
+    ck_assert_int_eq(db_stamp(db, &b), LINTEL_EINTERNAL);
+    ck_assert_int_eq(db_rollback(db), 0);
 }
 END_TEST
 
@@ -723,6 +841,8 @@ static Suite *db_suite(void)
     tcase_add_test(tc, test_bind_named);
     tcase_add_test(tc, test_bind_errors);
     tcase_add_test(tc, test_columns);
+    tcase_add_test(tc, test_text_rows);
+    tcase_add_test(tc, test_stamp);
     tcase_add_test(tc, test_row_and_exec);
     tcase_add_test(tc, test_constraints);
     tcase_add_test(tc, test_function_error);
