@@ -337,7 +337,10 @@ static const char *host_req_query(lintel_req *req, const char *name)
 
 static const char *host_req_header(lintel_req *req, const char *name)
 {
-    return name != NULL ? MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name) : NULL;
+    /* a job's request (app/jobs.c) has no connection */
+    return name != NULL && req->conn != NULL
+               ? MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name)
+               : NULL;
 }
 
 static const json_t *host_req_claims(lintel_req *req)
@@ -985,6 +988,8 @@ void host_api_bind(const struct lintel_api *upper)
     host_table.sql_page = upper->sql_page;
     host_table.req_time = upper->req_time;
     host_table.url_sign = upper->url_sign;
+    host_table.job_start = upper->job_start;
+    host_table.job_progress = upper->job_progress;
 }
 
 const struct lintel_api *host_api(void)

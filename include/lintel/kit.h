@@ -103,6 +103,10 @@ extern const struct lintel_api *lintel_api;
 /* ABI 2.5: signed URLs. */
 #define lintel_url_sign(...) (lintel_api->url_sign(__VA_ARGS__))
 
+/* ABI 2.6: long work. */
+#define lintel_job_start(...)    (lintel_api->job_start(__VA_ARGS__))
+#define lintel_job_progress(...) (lintel_api->job_progress(__VA_ARGS__))
+
 /* The number of entries of a static array (route tables). */
 #define LINTEL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
