@@ -33,6 +33,7 @@ static const struct {
  * read it while the endpoint sets or clears it (start, stop), hence the atomic accesses.
  */
 static events_sink_fn events_sink;
+static events_relay_fn events_relay; /* NULL: this node's sink directly */
 
 void events_set_sink(events_sink_fn sink)
 {
@@ -62,12 +63,25 @@ void events_now_iso(char out[21])
     strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void events_set_relay(events_relay_fn relay)
+{
+    __atomic_store_n(&events_relay, relay, __ATOMIC_RELEASE);
+}
+
+void events_deliver(long long user_id, const char *text, size_t len, const char *scope)
+{
+    events_sink_fn sink = __atomic_load_n(&events_sink, __ATOMIC_ACQUIRE);
+
+    if (sink != NULL)
+        sink(user_id, text, len, scope);
+}
+
 int events_publish(long long user_id, const json_t *j_event, const char *route_scope)
 {
+    events_relay_fn relay;
     json_t *j_copy = NULL;
     char at[21], *text = NULL, *scope = NULL;
     const char *needed;
-    events_sink_fn sink;
     size_t len = 0;
     int rc = LINTEL_EPARAM;
 
@@ -103,9 +117,12 @@ int events_publish(long long user_id, const json_t *j_event, const char *route_s
         rc = LINTEL_EPARAM;
         goto cleanup;
     }
-    sink = __atomic_load_n(&events_sink, __ATOMIC_ACQUIRE);
-    if (sink != NULL)
-        sink(user_id, text, len, scope);
+    relay = __atomic_load_n(&events_relay, __ATOMIC_ACQUIRE);
+    if (relay != NULL) {
+        rc = relay(user_id, text, len, scope);
+        goto cleanup;
+    }
+    events_deliver(user_id, text, len, scope);
     rc = 0;
 cleanup:
     free(scope);

@@ -31,6 +31,15 @@ int events_publish(long long user_id, const json_t *j_event, const char *route_s
 typedef void (*events_sink_fn)(long long user_id, const char *text, size_t len, const char *scope);
 void events_set_sink(events_sink_fn sink);
 
+/*
+ * A relay takes published events instead of this node's sink (storage dqlite: through the
+ * replicated database to every node, app/cluster_events.c), which hands them back with
+ * events_deliver. Returns 0 or a LINTEL_E* that events_publish returns.
+ */
+typedef int (*events_relay_fn)(long long user_id, const char *text, size_t len, const char *scope);
+void events_set_relay(events_relay_fn relay);
+void events_deliver(long long user_id, const char *text, size_t len, const char *scope);
+
 /* Writes now as "2024-04-22T15:07:57Z" into out (21 bytes with the NUL). */
 void events_now_iso(char out[21]);
 

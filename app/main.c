@@ -5,6 +5,7 @@
 #include "account_worker.h"
 #include "auth.h"
 #include "cluster_cli.h"
+#include "cluster_events.h"
 #include "cluster_node.h"
 #include "config.h"
 #include "core_routes.h"
@@ -15,6 +16,7 @@
 #include "host_list.h"
 #include "http_client.h"
 #include "import_cli.h"
+#include "jobs.h"
 #include "keys_cli.h"
 #include "log.h"
 #include "metrics.h"
@@ -223,6 +225,8 @@ static int main_prepare(struct main_state *st)
                                              .sql_page = host_kit_sql_page,
                                              .req_time = host_list_req_time,
                                              .url_sign = signed_url_api_sign,
+                                             .job_start = jobs_job_start,
+                                             .job_progress = jobs_job_progress,
                                              .login = host_account_login,
                                              .user_create = host_account_user_create,
                                              .session_start = host_account_session_start,
@@ -259,6 +263,13 @@ static int main_serve(struct main_state *st)
     char *err = NULL;
     int rc, sig = 0;
 
+    /*
+     * SIGHUP is blocked before any thread starts (a dqlite node's too), so it never takes the
+     * default action (exit) there; one sent during the start is a reload once it is done.
+     */
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     rc = main_prepare(st);
     if (rc != 0)
         return rc;
@@ -301,10 +312,20 @@ static int main_serve(struct main_state *st)
         log_error("start stopped: the WebSocket endpoint cannot be set up");
         return EXIT_START;
     }
+    /* storage dqlite: events reach the sockets of every node, through the database */
+    if (db_remote() && cluster_events_start() != 0) {
+        log_error("start stopped: live events cannot reach the cluster's other nodes");
+        return EXIT_START;
+    }
     /* after the signal mask: the worker must not take SIGTERM either */
     rc = account_worker_start(&st->cfg);
     if (rc != 0) {
         log_error("start stopped: the accounts worker cannot start");
+        return EXIT_START;
+    }
+    rc = jobs_start(&st->cfg);
+    if (rc != 0) {
+        log_error("start stopped: the job thread cannot start");
         return EXIT_START;
     }
     server_set_hooks(&(const struct server_hooks){.check = host_kit_check_query,
@@ -347,6 +368,7 @@ static int main_migrate(struct main_state *st)
 static void main_release(struct main_state *st)
 {
     account_worker_stop();
+    jobs_stop(); /* before the plugins whose code the jobs run unload */
     server_release();
     ws_release();
     host_api_release();
@@ -356,6 +378,7 @@ static void main_release(struct main_state *st)
         http_client_global_release();
     if (st->auth_open)
         auth_global_release();
+    cluster_events_stop(); /* its thread uses the database */
     signed_url_global_release();
     migrate_release();
     if (st->db_open)

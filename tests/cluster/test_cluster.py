@@ -2,8 +2,11 @@
 results through every node, tokens and revocations across nodes, a leader killed with -9
 under write load, refresh-token rotation across a leader change, SIGTERM hand-over, the CLI,
 dump and restore. Prints the measured failover gap."""
+import base64
+import json
 import os
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -115,6 +118,79 @@ def test_avatar(c, tok):
     st, me = http(n1.port, "GET", "/api/users/me", token=tok)
     st, got = raw_request(n3.port, "GET", f"/api/users/{me['id']}/avatar", None, None, tok)
     check(st == 200 and got == image, f"the same bytes through node 3: {st} {len(got)}")
+
+
+class WebSocket:
+    """The client side of RFC 6455, enough to read the server's text frames."""
+
+    def __init__(self, port, token):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                           f"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                           f"Authorization: Bearer {token}\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(1)
+            if not chunk:
+                raise AssertionError("the WebSocket handshake was cut")
+            head += chunk
+        if b" 101 " not in head.split(b"\r\n")[0]:
+            raise AssertionError(f"no WebSocket: {head[:200]!r}")
+        self.buf = b""
+
+    def _need(self, n, deadline):
+        while len(self.buf) < n:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise AssertionError("the WebSocket closed")
+            self.buf += chunk
+
+    def text(self, limit):
+        """The next text frame within limit seconds (None when none came)."""
+        deadline = time.monotonic() + limit
+        try:
+            while True:
+                self._need(2, deadline)
+                op, ln = self.buf[0] & 0x0F, self.buf[1] & 0x7F
+                hdr = 2
+                if ln == 126:
+                    self._need(4, deadline)
+                    ln, hdr = struct.unpack(">H", self.buf[2:4])[0], 4
+                elif ln == 127:
+                    self._need(10, deadline)
+                    ln, hdr = struct.unpack(">Q", self.buf[2:10])[0], 10
+                self._need(hdr + ln, deadline)
+                payload, self.buf = self.buf[hdr:hdr + ln], self.buf[hdr + ln:]
+                if op == 1:
+                    return json.loads(payload)
+        except (socket.timeout, TimeoutError):
+            return None
+
+    def close(self):
+        self.sock.close()
+
+
+def test_live_events(c, tok):
+    """An event of a write through node 1 reaches sockets on nodes 2 and 3 within a second."""
+    n1, n2, n3 = c.nodes
+    socks = [WebSocket(n.port, tok) for n in (n2, n3, n1)]
+    time.sleep(0.3)  # the sockets are registered
+    t0 = time.monotonic()
+    st, num = http(n1.port, "POST", "/api/numbers", {"value": 12.5}, tok)
+    check(st == 201, f"a write for the event: {st}")
+    for ws, node in zip(socks, (n2, n3, n1)):
+        ev = ws.text(1.0)
+        while ev is not None and ev.get("event") != "number.created":
+            ev = ws.text(1.0)
+        took = time.monotonic() - t0
+        check(ev is not None and ev["number"]["id"] == num["id"] and took < 1.0,
+              f"node {node.id}'s socket got number.created within 1 s: {ev} after {took:.3f} s")
+        print(f"live event on node {node.id}'s socket after {took * 1000:.0f} ms", flush=True)
+    for ws in socks:
+        ws.close()
 
 
 def test_tokens(c):
@@ -325,6 +401,7 @@ def main():
         c.start()
         tok = test_same_data(c)
         test_avatar(c, tok)
+        test_live_events(c, tok)
         test_tokens(c)
         test_cli(c)
         test_failover(c, tok)
