@@ -251,6 +251,18 @@ static inline int lintel_delete_owned(lintel_req *req, lintel_res *res, const ch
 }
 
 /*
+ * Ends the request's write transaction: committed when rc is 0, else rolled back. Returns rc,
+ * or the commit's failure.
+ */
+static inline int lintel_sql_end(lintel_req *req, int rc)
+{
+    if (rc == 0)
+        return lintel_api->sql_commit(req);
+    lintel_api->sql_rollback(req);
+    return rc;
+}
+
+/*
  * The hash of a new password with the server's scheme at cost (the plugin's setting
  * "password_cost"): in the host's CPU-heavy gate and before any write transaction, so no lock
  * waits on it. *j_hash (new reference) holds it; *hash is borrowed from it. 0, or the gate's
