@@ -1169,6 +1169,16 @@ cleanup:
     return rc;
 }
 
+/* --status and --dry-run read the database file through its handle: there is none on dqlite. */
+static int migrate_file_only(char **err)
+{
+    if (!db_remote())
+        return 0;
+    *err = strdup("migrations: --status and --dry-run read a database file; with storage dqlite "
+                  "each start logs what it applied (docs/cluster.md)");
+    return LINTEL_EPARAM;
+}
+
 int migrate_status(FILE *out, char **err)
 {
     struct migration **order = NULL;
@@ -1187,6 +1197,9 @@ int migrate_status(FILE *out, char **err)
 
     *err = NULL;
     pthread_mutex_lock(&migrate_lock);
+    rc = migrate_file_only(err);
+    if (rc != 0)
+        goto cleanup;
     rc = db_thread(&db);
     if (rc != 0) {
         *err = strdup("migrations: the database is not available");
@@ -1326,6 +1339,9 @@ int migrate_dry_run(FILE *out, char **err)
         rc = LINTEL_EPARAM;
         goto cleanup;
     }
+    rc = migrate_file_only(err);
+    if (rc != 0)
+        goto cleanup;
     rc = db_thread(&db);
     if (rc != 0) {
         *err = strdup("migrations: the database is not available");
