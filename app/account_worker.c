@@ -5,6 +5,7 @@
  */
 #include "account_worker.h"
 
+#include "bg_thread.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
@@ -25,11 +26,8 @@
 
 static struct {
     const struct config *cfg;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool running, stop;
-} worker = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+    struct bg_thread t;
+} worker = {.t = BG_THREAD_INIT};
 
 /* Every statement of one cleanup pass, in order (refresh tokens before their sessions). */
 static const char *const worker_cleanup_sql[] = {
@@ -202,9 +200,9 @@ static void worker_outbox(void)
                  NULL, &j_rows) != 0)
         return;
     json_array_foreach(j_rows, i, j_row) {
-        pthread_mutex_lock(&worker.lock);
-        bool stop = worker.stop;
-        pthread_mutex_unlock(&worker.lock);
+        pthread_mutex_lock(&worker.t.lock);
+        bool stop = worker.t.stop;
+        pthread_mutex_unlock(&worker.t.lock);
         if (stop)
             break;
         worker_send_one(db, j_row);
@@ -227,11 +225,11 @@ static void *worker_main(void *unused)
         }
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 1;
-        pthread_mutex_lock(&worker.lock);
-        if (!worker.stop)
-            pthread_cond_timedwait(&worker.cond, &worker.lock, &until);
-        stop = worker.stop;
-        pthread_mutex_unlock(&worker.lock);
+        pthread_mutex_lock(&worker.t.lock);
+        if (!worker.t.stop)
+            pthread_cond_timedwait(&worker.t.cond, &worker.t.lock, &until);
+        stop = worker.t.stop;
+        pthread_mutex_unlock(&worker.t.lock);
     }
     return NULL;
 }
@@ -239,10 +237,8 @@ static void *worker_main(void *unused)
 int account_worker_start(const struct config *cfg)
 {
     worker.cfg = cfg;
-    worker.stop = false;
-    if (pthread_create(&worker.thread, NULL, worker_main, NULL) != 0)
+    if (bg_thread_start(&worker.t, worker_main) != 0)
         return LINTEL_EINTERNAL;
-    worker.running = true;
     if (!mail_configured(cfg))
         log_info("mail: smtp_url is not set: no mail is sent; password reset and email"
                  " verification answer 503");
@@ -251,12 +247,5 @@ int account_worker_start(const struct config *cfg)
 
 void account_worker_stop(void)
 {
-    if (!worker.running)
-        return;
-    pthread_mutex_lock(&worker.lock);
-    worker.stop = true;
-    pthread_cond_signal(&worker.cond);
-    pthread_mutex_unlock(&worker.lock);
-    pthread_join(worker.thread, NULL);
-    worker.running = false;
+    bg_thread_stop(&worker.t);
 }

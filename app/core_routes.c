@@ -5,6 +5,7 @@
 #include "core_routes.h"
 
 #include "health.h"
+#include "jobs.h"
 #include "log.h"
 #include "metrics.h"
 #include "openapi.h"
@@ -14,6 +15,7 @@
 
 #include <lintel/plugin.h>
 #include <stdlib.h>
+#include <string.h>
 
 int core_routes_add(void)
 {
@@ -29,17 +31,21 @@ int core_routes_add(void)
         {"/assets/{file}", web_asset_handler},
         {"/metrics", metrics_handler}, /* authenticates itself: admin or metrics_token */
         {"/api/auth/jwks", health_jwks_handler},
+        /* authenticated (any scope): a user's own jobs (app/jobs.c) */
+        {"/api/jobs", jobs_list_handler},
+        {"/api/jobs/{id}", jobs_get_handler},
     };
     char *err = NULL;
     size_t i;
     int rc = 0;
 
     for (i = 0; i < sizeof(core) / sizeof(core[0]) && rc == 0; i++) {
-        struct route_def def = {.method = "GET",
-                                .path = core[i].path,
-                                .flags = LINTEL_ROUTE_PUBLIC,
-                                .handler = core[i].handler,
-                                .owner_name = "core"};
+        struct route_def def = {
+            .method = "GET",
+            .path = core[i].path,
+            .flags = strncmp(core[i].path, "/api/jobs", 9) == 0 ? 0 : LINTEL_ROUTE_PUBLIC,
+            .handler = core[i].handler,
+            .owner_name = "core"};
         rc = server_route_add(&def, &err);
         if (rc != 0)
             log_error("%s", err != NULL ? err : "cannot add a core route");

@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "events.h"
+#include "fmt.h"
 #include "gate.h"
 #include "http_client.h"
 #include "http_error.h"
@@ -70,8 +71,7 @@ static int host_res_error(lintel_res *res, int rc, const char *field, const char
         rc = LINTEL_EINTERNAL;
     if (fmt != NULL) {
         va_start(ap, fmt);
-        if (vasprintf(&detail, fmt, ap) < 0)
-            detail = NULL;
+        detail = fmt_valloc(fmt, ap);
         va_end(ap);
     }
     host_res_record(res, rc, field, detail, false);
@@ -337,7 +337,10 @@ static const char *host_req_query(lintel_req *req, const char *name)
 
 static const char *host_req_header(lintel_req *req, const char *name)
 {
-    return name != NULL ? MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name) : NULL;
+    /* a job's request (app/jobs.c) has no connection */
+    return name != NULL && req->conn != NULL
+               ? MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name)
+               : NULL;
 }
 
 static const json_t *host_req_claims(lintel_req *req)
@@ -710,8 +713,7 @@ static int host_res_invalid(lintel_res *res, const char *field, const char *fmt,
     int rc;
 
     va_start(ap, fmt);
-    if (vasprintf(&message, fmt, ap) < 0)
-        message = NULL;
+    message = fmt_valloc(fmt, ap);
     va_end(ap);
     rc = host_param_invalid(res, field, message);
     free(message);
@@ -986,6 +988,8 @@ void host_api_bind(const struct lintel_api *upper)
     host_table.sql_page = upper->sql_page;
     host_table.req_time = upper->req_time;
     host_table.url_sign = upper->url_sign;
+    host_table.job_start = upper->job_start;
+    host_table.job_progress = upper->job_progress;
 }
 
 const struct lintel_api *host_api(void)

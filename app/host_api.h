@@ -63,9 +63,10 @@ struct lintel_req {
     char request_id[65];
     char client_addr[64];
     struct lintel_res res;
-    bool heavy;   /* holds a slot of the CPU-heavy gate          */
-    bool tx_held; /* the host holds a write transaction around the handler (If-Match,
-                   * app/etag.c): the plugin's sql_begin/sql_commit are no-ops inside it */
+    bool heavy;       /* holds a slot of the CPU-heavy gate          */
+    long long job_id; /* the job this request runs (app/jobs.c), or 0 */
+    bool tx_held;     /* the host holds a write transaction around the handler (If-Match,
+                       * app/etag.c): the plugin's sql_begin/sql_commit are no-ops inside it */
 };
 
 /* The request's connection (this thread's, opened on first need): 0, or the failure recorded. */

@@ -16,6 +16,7 @@
 #include "host_list.h"
 #include "http_client.h"
 #include "import_cli.h"
+#include "jobs.h"
 #include "keys_cli.h"
 #include "log.h"
 #include "metrics.h"
@@ -224,6 +225,8 @@ static int main_prepare(struct main_state *st)
                                              .sql_page = host_kit_sql_page,
                                              .req_time = host_list_req_time,
                                              .url_sign = signed_url_api_sign,
+                                             .job_start = jobs_job_start,
+                                             .job_progress = jobs_job_progress,
                                              .login = host_account_login,
                                              .user_create = host_account_user_create,
                                              .session_start = host_account_session_start,
@@ -260,6 +263,13 @@ static int main_serve(struct main_state *st)
     char *err = NULL;
     int rc, sig = 0;
 
+    /*
+     * SIGHUP is blocked before any thread starts (a dqlite node's too), so it never takes the
+     * default action (exit) there; one sent during the start is a reload once it is done.
+     */
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     rc = main_prepare(st);
     if (rc != 0)
         return rc;
@@ -313,6 +323,11 @@ static int main_serve(struct main_state *st)
         log_error("start stopped: the accounts worker cannot start");
         return EXIT_START;
     }
+    rc = jobs_start(&st->cfg);
+    if (rc != 0) {
+        log_error("start stopped: the job thread cannot start");
+        return EXIT_START;
+    }
     server_set_hooks(&(const struct server_hooks){.check = host_kit_check_query,
                                                   .render_error = host_kit_render_error,
                                                   .on_reply = metrics_request});
@@ -353,6 +368,7 @@ static int main_migrate(struct main_state *st)
 static void main_release(struct main_state *st)
 {
     account_worker_stop();
+    jobs_stop(); /* before the plugins whose code the jobs run unload */
     server_release();
     ws_release();
     host_api_release();

@@ -103,6 +103,10 @@ extern const struct lintel_api *lintel_api;
 /* ABI 2.5: signed URLs. */
 #define lintel_url_sign(...) (lintel_api->url_sign(__VA_ARGS__))
 
+/* ABI 2.6: long work. */
+#define lintel_job_start(...)    (lintel_api->job_start(__VA_ARGS__))
+#define lintel_job_progress(...) (lintel_api->job_progress(__VA_ARGS__))
+
 /* The number of entries of a static array (route tables). */
 #define LINTEL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -243,6 +247,18 @@ static inline int lintel_delete_owned(lintel_req *req, lintel_res *res, const ch
         lintel_api->event_user(req, event, "id", j_id);
         json_decref(j_id);
     }
+    return rc;
+}
+
+/*
+ * Ends the request's write transaction: committed when rc is 0, else rolled back. Returns rc,
+ * or the commit's failure.
+ */
+static inline int lintel_sql_end(lintel_req *req, int rc)
+{
+    if (rc == 0)
+        return lintel_api->sql_commit(req);
+    lintel_api->sql_rollback(req);
     return rc;
 }
 

@@ -23,7 +23,7 @@ extern "C" {
  * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example).
  */
 #define LINTEL_ABI_MAJOR 2
-#define LINTEL_ABI_MINOR 5
+#define LINTEL_ABI_MINOR 6
 
 #if defined(__GNUC__)
 #define LINTEL_EXPORT       __attribute__((visibility("default")))
@@ -187,6 +187,16 @@ struct lintel_list {
     const struct lintel_sort *sorts;
     const char *id;
 };
+
+/*
+ * Work that outlives its request (api->job_start, ABI 2.6), run on the host's job thread. req is
+ * the job's own request: the user, claims and route of the request that started it, with SQL,
+ * http_get, event_publish and res_error (on res) as in a handler; it has no body, query or
+ * headers, and nothing written to res is sent. Report progress with job_progress; return 0 (the
+ * job is "done") or a status code (it is "failed", with the detail recorded on res). total and
+ * state are job_start's.
+ */
+typedef int (*lintel_job_fn)(lintel_req *req, lintel_res *res, long long total, void *state);
 
 /* Flags of api->req_time. */
 #define LINTEL_TIME_CEIL 0x1u /* a fraction of a second rounds up (a range's start), else down */
@@ -639,9 +649,34 @@ struct lintel_api {
     int (*url_sign)(lintel_req *req, const char *path_query, long long ttl, char **url,
                     long long *expires);
 
+    /* ---- ABI 2.6: long work (jobs) ---- */
+
     /*
-     * ABI 2.6 and later: append members here only, each group under a comment naming the minor
-     * that added it ("---- ABI 2.6: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * Starts fn(job request, state) on the host's job thread, for the request's user, and gives
+     * the new job resource in *j_job (new reference): {id, kind, state: "queued", total, done: 0,
+     * failed: 0, errors: [], detail: null, created_at, updated_at, finished_at: null}, readable at
+     * GET /api/jobs/{id} by its user. kind names the work ("datapoints.populate"); total is the
+     * number of items it will handle. state must stay valid until the plugin unloads. Errors,
+     * recorded: LINTEL_ERATELIMIT (the user has 4 unfinished jobs; Retry-After), LINTEL_EUNAVAIL
+     * (the queue is full or the server is stopping).
+     */
+    int (*job_start)(lintel_req *req, const char *kind, long long total, lintel_job_fn fn,
+                     void *state, json_t **j_job);
+
+    /*
+     * From a job's fn: done items of total are handled. rc is 0 when the last one succeeded, or
+     * the status it failed with: the detail recorded on the job's res (res_error) is then kept
+     * in the job's errors[] as {"at": done, "detail": ...} (the first 100; "failed" counts them
+     * all) and cleared for the next item. The job row is updated and the user's sockets get
+     * {"event": "job.progress", "job": the resource} (at most every 100 ms, and always for the
+     * last item). Returns 0, or LINTEL_EUNAVAIL when the server is stopping: fn should then
+     * return at once.
+     */
+    int (*job_progress)(lintel_req *req, long long done, int rc);
+
+    /*
+     * ABI 2.7 and later: append members here only, each group under a comment naming the minor
+     * that added it ("---- ABI 2.7: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.
      */

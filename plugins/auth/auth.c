@@ -349,10 +349,7 @@ static int authp_logout(lintel_req *req, lintel_res *res, void *state)
             jti, json_integer_value(j_exp));
     if (rc == 0)
         rc = lintel_session_end(req, user_id, sid, NULL);
-    if (rc == 0)
-        rc = lintel_sql_commit(req);
-    else
-        lintel_sql_rollback(req);
+    rc = lintel_sql_end(req, rc);
     if (rc == 0)
         rc = lintel_res_empty(res, 204);
     return rc;

@@ -162,12 +162,17 @@ static int avatars_write(lintel_req *req, long long uid, const void *data, size_
 void avatars_publish(lintel_req *req, long long uid, const char *event, const char *url)
 {
     json_t *j_event;
+    char *signed_url = NULL;
 
     /* "o" steals the new value; jansson 2.14 has no "s?" inside an object. */
     j_event = json_pack("{ss sI so}", "event", event, "user_id", (json_int_t)uid, "avatar_url",
                         url != NULL ? json_string(url) : json_null());
+    /* a page listening on /api/ws can put the new image in an <img> at once */
+    if (j_event != NULL && url != NULL && lintel_url_sign(req, url, 0, &signed_url, NULL) == 0)
+        json_object_set_new(j_event, "signed_url", json_string(signed_url));
     if (j_event != NULL)
         lintel_event_publish(req, uid, j_event);
+    lintel_free(signed_url);
     json_decref(j_event);
 }
 

@@ -34,7 +34,10 @@ int avatars_store(const struct avatars *a, lintel_req *req, lintel_res *res, cha
  */
 int avatars_read(lintel_req *req, long long uid, void **data, size_t *len, long long *version);
 
-/* {"event": event, "user_id", "avatar_url": url or null} to the user's sockets. */
+/*
+ * {"event": event, "user_id", "avatar_url": url or null, "signed_url" (with url only)} to the
+ * user's sockets.
+ */
 void avatars_publish(lintel_req *req, long long uid, const char *event, const char *url);
 
 #endif /* LINTEL_PLUGINS_AVATARS_STORE_H */

@@ -422,10 +422,7 @@ static int fender_me_patch(lintel_req *req, lintel_res *res, void *state)
     /* lintel's rule, not the seed's: a new password ends every other session of the account */
     if (rc == 0 && hash != NULL)
         rc = lintel_session_end(req, id, NULL, sid);
-    if (rc == 0)
-        rc = lintel_sql_commit(req);
-    else
-        lintel_sql_rollback(req);
+    rc = lintel_sql_end(req, rc);
     if (rc == LINTEL_ECONFLICT) { /* the email was taken in between */
         rc = compat_detail(res, 400, "Email already exists");
         goto cleanup;

@@ -408,23 +408,107 @@ cleanup:
  * POST /api/datapoints/populate?count=N (admin): N upstream GETs, then one transaction.
  * Every fetch happens before anything is written, so a failure part-way stores nothing.
  */
-static int dp_populate(lintel_req *req, lintel_res *res, void *state)
+/* The words of an upstream point dp_insert refused (j_bad: [field, message]), as a 502. */
+static int dp_upstream_bad(struct datapoints *d, lintel_res *res, long long nth, long long count,
+                           const json_t *j_bad)
+{
+    const char *field = json_string_value(json_array_get(j_bad, 0));
+
+    return d->api->res_error(res, LINTEL_EUPSTREAM, NULL,
+                             "upstream point %lld of %lld is malformed: %s %s", nth, count,
+                             field != NULL && field[0] != '\0' ? field : "the point",
+                             json_string_value(json_array_get(j_bad, 1)));
+}
+
+/*
+ * The job of POST /api/datapoints/populate?async=true: count points, each fetched and stored on
+ * its own (so the job's progress is what is stored); a point that cannot be fetched or stored is
+ * one of the job's errors and the next one is tried. The whole job has populate's deadline.
+ */
+static int dp_populate_job(lintel_req *req, lintel_res *res, long long count, void *state)
 {
     struct datapoints *d = state;
-    json_t *j_points = NULL, *j_items = NULL, *j_bad = NULL, *j_reply = NULL;
-    long long count = 1, inserted = 0, bad_index = -1, i, deadline = dp_now_ms() + d->populate_ms;
-    int rc;
+    json_t *j_points = NULL, *j_bad = NULL;
+    long long inserted = 0, total = 0, bad_index, i, deadline = dp_now_ms() + d->populate_ms;
+    int rc = 0, item;
 
-    rc = dp_count(d, req, res, &count);
-    if (rc != 0)
-        goto cleanup;
-    if (d->upstream_url == NULL) {
+    for (i = 1; i <= count && rc == 0; i++) {
+        json_decref(j_points);
+        json_decref(j_bad);
+        j_bad = NULL;
+        j_points = json_array();
+        item =
+            j_points != NULL ? dp_fetch(d, req, res, i, count, deadline, j_points) : LINTEL_ENOMEM;
+        if (item == LINTEL_ETIMEOUT && dp_now_ms() >= deadline) {
+            rc = item; /* the job's deadline, not one fetch's: the job stops */
+            break;
+        }
+        if (item == 0)
+            item = dp_insert(d, req, j_points, false, &inserted, NULL, &bad_index, &j_bad);
+        if (item == LINTEL_EPARAM && j_bad != NULL)
+            item = dp_upstream_bad(d, res, i, count, j_bad);
+        total += item == 0 ? inserted : 0;
+        rc = d->api->job_progress(req, i, item);
+    }
+    if (total > 0)
+        dp_publish_created(d, req, total);
+    json_decref(j_points);
+    json_decref(j_bad);
+    return rc;
+}
+
+/* The checks both forms of populate make: count, and an upstream to ask. */
+static int dp_populate_check(struct datapoints *d, lintel_req *req, lintel_res *res,
+                             long long *count)
+{
+    int rc = dp_count(d, req, res, count);
+
+    if (rc == 0 && d->upstream_url == NULL)
         rc = d->api->res_error(res, LINTEL_EUNAVAIL, NULL,
                                "No upstream sensor service is configured: set "
                                "LINTEL_UPSTREAM_URL (or upstream_url in the datapoints "
                                "plugin's config), e.g. to the lintel-sensor-sim address");
-        goto cleanup;
+    return rc;
+}
+
+/*
+ * POST /api/datapoints/populate?count=N&async=true: 202 with the job (Location /api/jobs/{id});
+ * the points arrive as the job runs (GET /api/jobs/{id}, job.progress events).
+ */
+static int dp_populate_async(struct datapoints *d, lintel_req *req, lintel_res *res)
+{
+    json_t *j_job = NULL;
+    char location[64];
+    long long count = 1;
+    int rc;
+
+    rc = dp_populate_check(d, req, res, &count);
+    if (rc == 0)
+        rc = d->api->job_start(req, "datapoints.populate", count, dp_populate_job, d, &j_job);
+    if (rc == 0) {
+        snprintf(location, sizeof(location), "/api/jobs/%lld",
+                 (long long)json_integer_value(json_object_get(j_job, "id")));
+        rc = d->api->res_header(res, "Location", location);
     }
+    if (rc == 0)
+        rc = d->api->res_json(res, 202, j_job);
+    json_decref(j_job);
+    return rc;
+}
+
+static int dp_populate(lintel_req *req, lintel_res *res, void *state)
+{
+    struct datapoints *d = state;
+    const char *async = d->api->req_query(req, "async");
+    json_t *j_points = NULL, *j_items = NULL, *j_bad = NULL, *j_reply = NULL;
+    long long count = 1, inserted = 0, bad_index = -1, i, deadline = dp_now_ms() + d->populate_ms;
+    int rc;
+
+    if (async != NULL && strcmp(async, "true") == 0)
+        return dp_populate_async(d, req, res);
+    rc = dp_populate_check(d, req, res, &count);
+    if (rc != 0)
+        goto cleanup;
     j_points = json_array();
     if (j_points == NULL) {
         rc = LINTEL_ENOMEM;
@@ -436,11 +520,7 @@ static int dp_populate(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     rc = dp_insert(d, req, j_points, false, &inserted, &j_items, &bad_index, &j_bad);
     if (rc == LINTEL_EPARAM && j_bad != NULL) {
-        const char *field = json_string_value(json_array_get(j_bad, 0));
-        rc = d->api->res_error(res, LINTEL_EUPSTREAM, NULL,
-                               "upstream point %lld of %lld is malformed: %s %s", bad_index + 1,
-                               count, field != NULL && field[0] != '\0' ? field : "the point",
-                               json_string_value(json_array_get(j_bad, 1)));
+        rc = dp_upstream_bad(d, res, bad_index + 1, count, j_bad);
         goto cleanup;
     }
     if (rc != 0)
@@ -557,7 +637,14 @@ static const struct lintel_route dp_routes[] = {
      .flags = LINTEL_ROUTE_ADMIN,
      .scope = "datapoints:write",
      .handler = dp_populate,
-     .summary = "Fetch data points from the upstream sensor service"},
+     .summary = "Fetch data points from the upstream sensor service",
+     .query =
+         (const struct lintel_param[]){
+             {"count", LINTEL_PARAM_INTEGER, LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 1,
+              DP_POPULATE_MAX, NULL, "Points to fetch (default 1)"},
+             {"async", LINTEL_PARAM_BOOLEAN, 0, 0, 0, NULL,
+              "true: answer 202 with a job at once (GET /api/jobs/{id}, job.progress events)"},
+             {0}}},
     {.method = "GET",
      .path = "/api/datapoints/stats",
      .scope = "datapoints:read",

@@ -64,9 +64,11 @@ def rows(path):
 
 
 def wait_replicated(binary, cfg, db_path, want, tmp, what):
-    """Restores the latest state until it holds want (bounded: 20 s)."""
+    """Restores the latest state until it holds want (bounded: 20 s); logs how long that took
+    from the call (the writes' replies came just before it)."""
     out = os.path.join(tmp, "probe.db")
-    deadline = time.time() + 20
+    t0 = time.time()
+    deadline = t0 + 20
     got = None
     while time.time() < deadline:
         for f in (out, out + "-wal", out + "-shm"):
@@ -76,6 +78,7 @@ def wait_replicated(binary, cfg, db_path, want, tmp, what):
             litestream(binary, cfg, "restore", "-o", out, db_path)
             got = rows(out)
             if got == want:
+                log("%s: in a restore %.2f s after the last reply" % (what, time.time() - t0))
                 return
         except (AssertionError, sqlite3.Error):
             pass  # nothing replicated yet

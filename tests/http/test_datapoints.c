@@ -14,32 +14,20 @@
 #include "datapoints_sim.h"
 #include "lt_test.h"
 
-static struct lt_server srv;
-static struct dp_sim sim;
-static char *admin_token;
-static char *user_token;
+static struct dp_world world;
+#define srv         world.srv
+#define sim         world.sim
+#define admin_token world.admin_token
+#define user_token  world.user_token
 
 static void setup_all(void)
 {
-    char upstream[128];
-    const char *env[] = {upstream, "LINTEL_UPSTREAM_TIMEOUT=1", NULL};
-
-    ck_assert_int_eq(dp_sim_start(&sim, "fixed"), 0);
-    snprintf(upstream, sizeof(upstream), "LINTEL_UPSTREAM_URL=%s/sensor", sim.url);
-    ck_assert_int_eq(lt_server_start(&srv, env, NULL), 0);
-    ck_assert_int_eq(lt_login(srv.url, "admin", LT_ADMIN_PASSWORD, NULL, &admin_token, NULL), 0);
-    ck_assert_int_eq(lt_register(srv.url, "dpuser", "user-password-1", &user_token, NULL, NULL), 0);
+    dp_world_start(&world, "fixed", 1, "dpuser");
 }
 
 static void teardown_all(void)
 {
-    int rc = lt_server_stop(&srv); /* non-zero: sanitizer report or unclean stop (log printed) */
-
-    dp_sim_stop(&sim);
-    free(admin_token);
-    free(user_token);
-    admin_token = user_token = NULL;
-    ck_assert_int_eq(rc, 0);
+    dp_world_stop(&world);
 }
 
 /* Sends a request to the private server; the reply must parse as JSON. */

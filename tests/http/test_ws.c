@@ -302,6 +302,11 @@ START_TEST(header_token_gets_avatar_events)
     ck_assert_int_eq(json_integer_value(json_object_get(j, "user_id")), id);
     ck_assert_str_eq(json_string_value(json_object_get(j, "avatar_url")), avatar_url);
     ck_assert_uint_eq(strlen(json_string_value(json_object_get(j, "at"))), 20);
+    /* and a URL an <img> loads without a token (docs/live.md "Signed URLs") */
+    ck_assert_int_eq(strncmp(json_string_value(json_object_get(j, "signed_url")), avatar_url,
+                             strlen(avatar_url)),
+                     0);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "signed_url")), "&sig="));
     json_decref(j);
     ck_assert_int_eq(
         lt_request(url, "DELETE", "/api/users/me/avatar", token, NULL, NULL, 0, NULL, &r), 0);

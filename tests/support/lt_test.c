@@ -241,6 +241,8 @@ void lt_import_expect(const char *data_dir, const char *const *env, const char *
 int lt_server_prepare(struct lt_server *s, const char *const *env, char *env_var, size_t size,
                       char *rm_cmd, size_t rm_size)
 {
+    /* env may hold env_var itself, not yet set: a harmless placeholder for this first start */
+    snprintf(env_var, size, "LT_PREPARE=1");
     if (lt_server_start(s, env, NULL) != 0 || lt_server_stop_keep(s) != 0)
         return -1;
     snprintf(env_var, size, "LINTEL_DATA_DIR=%s", s->data_dir);

@@ -52,8 +52,8 @@ void lt_import_expect(const char *data_dir, const char *const *env, const char *
 
 /*
  * A data dir for a CLI test: starts the binary once with env (it migrates a new data dir) and
- * stops it, keeping s->data_dir; env_var gets "LINTEL_DATA_DIR=<it>" to start again on it and
- * rm_cmd the shell command that removes it at the end. 0 or -1.
+ * stops it, keeping s->data_dir; env_var (which env may hold) gets "LINTEL_DATA_DIR=<it>" to
+ * start again on it and rm_cmd the shell command that removes it at the end. 0 or -1.
  */
 int lt_server_prepare(struct lt_server *s, const char *const *env, char *env_var, size_t size,
                       char *rm_cmd, size_t rm_size);
