@@ -11,6 +11,7 @@
 #include "db.h"
 #include "jwt.h"
 #include "keyring.h"
+#include "lintel_ext.h"
 #include "log.h"
 #include "user_new.h"
 
@@ -196,17 +197,7 @@ static int auth_verify_cached(const char *token, long long now, json_t **j_claim
 
 int auth_scope_has(const char *scope, const char *word)
 {
-    size_t wl = word != NULL ? strlen(word) : 0;
-    const char *p = scope;
-
-    while (wl > 0 && p != NULL && *p != '\0') {
-        while (*p == ' ')
-            p++;
-        if (strncmp(p, word, wl) == 0 && (p[wl] == ' ' || p[wl] == '\0'))
-            return 1;
-        p = strchr(p, ' ');
-    }
-    return 0;
+    return lintel_ext_scope_has(scope, word);
 }
 
 int auth_session_state(struct db *db, const char *sid, const char *jti, long long *user_id,

@@ -7,14 +7,22 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+char *fmt_valloc(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    return s;
+}
+
 char *fmt_alloc(const char *fmt, ...)
 {
     va_list ap;
-    char *s = NULL;
+    char *s;
 
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
+    s = fmt_valloc(fmt, ap);
     va_end(ap);
     return s;
 }

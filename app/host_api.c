@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "events.h"
+#include "fmt.h"
 #include "gate.h"
 #include "http_client.h"
 #include "http_error.h"
@@ -70,8 +71,7 @@ static int host_res_error(lintel_res *res, int rc, const char *field, const char
         rc = LINTEL_EINTERNAL;
     if (fmt != NULL) {
         va_start(ap, fmt);
-        if (vasprintf(&detail, fmt, ap) < 0)
-            detail = NULL;
+        detail = fmt_valloc(fmt, ap);
         va_end(ap);
     }
     host_res_record(res, rc, field, detail, false);
@@ -713,8 +713,7 @@ static int host_res_invalid(lintel_res *res, const char *field, const char *fmt,
     int rc;
 
     va_start(ap, fmt);
-    if (vasprintf(&message, fmt, ap) < 0)
-        message = NULL;
+    message = fmt_valloc(fmt, ap);
     va_end(ap);
     rc = host_param_invalid(res, field, message);
     free(message);

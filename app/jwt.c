@@ -5,6 +5,7 @@
 #include "jwt.h"
 
 #include "crypto.h"
+#include "fmt.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -59,8 +60,7 @@ static int jwt_err(char **err, int rc, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    if (vasprintf(err, fmt, ap) < 0)
-        *err = NULL;
+    *err = fmt_valloc(fmt, ap);
     va_end(ap);
     return rc;
 }

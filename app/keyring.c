@@ -297,6 +297,33 @@ static void keyring_wipe(char *pem)
 }
 
 /* The import of a key file and the first key, in one write transaction. */
+/* This thread's connection with a transaction open (*in_tx 1): 0, or its failure. */
+static int keyring_begin(struct db **db, int *in_tx)
+{
+    int rc = db_thread(db);
+
+    if (rc == 0)
+        rc = db_begin(*db);
+    *in_tx = rc == 0;
+    return rc;
+}
+
+/*
+ * Ends a key ring transaction (in_tx): committed when rc is 0, else rolled back; a failure
+ * without a word yet gets the connection's in *err. Returns rc or the commit's failure.
+ */
+static int keyring_finish(struct db *db, int in_tx, int rc, char **err)
+{
+    if (in_tx && rc == 0)
+        rc = db_commit(db);
+    else if (in_tx)
+        db_rollback(db);
+    if (rc != 0 && *err == NULL &&
+        asprintf(err, "key ring: %s", db != NULL ? db_errmsg(db) : "no database") < 0)
+        *err = NULL;
+    return rc;
+}
+
 static int keyring_seed(const struct config *cfg, char **err)
 {
     struct jwt_conf conf;
@@ -315,25 +342,22 @@ static int keyring_seed(const struct config *cfg, char **err)
         rc = jwt_keys_from_pem(&conf, pem, len, &k, err);
     if (rc != 0)
         goto cleanup;
-    rc = db_thread(&db);
-    if (rc == 0)
-        rc = db_begin(db);
+    rc = keyring_begin(&db, &in_tx);
     if (rc != 0)
-        goto dberr;
-    in_tx = 1;
+        goto cleanup;
     if (k != NULL) {
         rc = keyring_count(db, jwt_kid(k), 0, &n);
         if (rc != 0)
-            goto dberr;
+            goto cleanup;
         if (n == 0 && cfg->jwt_key_file == NULL) {
             /* The file of a release before the ring: import it only into an empty ring. */
             rc = keyring_count(db, NULL, 0, &n);
             if (rc != 0)
-                goto dberr;
+                goto cleanup;
             if (n == 0) {
                 rc = keyring_insert(db, jwt_kid(k), pem);
                 if (rc != 0)
-                    goto dberr;
+                    goto cleanup;
                 log_info("keyring: imported %s/jwt-%s.pem as key %s (the file is no longer read;"
                          " the database holds it)",
                          conf.data_dir, ring.alg, jwt_kid(k));
@@ -344,13 +368,13 @@ static int keyring_seed(const struct config *cfg, char **err)
             if (rc == 0)
                 rc = keyring_insert(db, jwt_kid(k), pem);
             if (rc != 0)
-                goto dberr;
+                goto cleanup;
             log_info("keyring: jwt_key_file key %s is now current", jwt_kid(k));
         }
     }
     rc = keyring_count(db, NULL, 1, &n);
     if (rc != 0)
-        goto dberr;
+        goto cleanup;
     if (n == 0) {
         keyring_wipe(pem);
         pem = NULL;
@@ -358,23 +382,11 @@ static int keyring_seed(const struct config *cfg, char **err)
         if (rc == 0)
             rc = keyring_insert(db, kid, pem);
         if (rc != 0)
-            goto dberr;
+            goto cleanup;
         log_info("keyring: generated %s key %s", ring.alg, kid);
     }
-    rc = db_commit(db);
-    in_tx = 0;
-    if (rc != 0)
-        goto dberr;
-    goto cleanup;
-dberr:
-    if (*err == NULL &&
-        asprintf(err, "key ring: %s", db != NULL ? db_errmsg(db) : "no database") < 0)
-        *err = NULL;
-    if (rc == 0)
-        rc = LINTEL_EDB;
 cleanup:
-    if (in_tx)
-        db_rollback(db);
+    rc = keyring_finish(db, in_tx, rc, err);
     jwt_keys_free(k);
     keyring_wipe(pem);
     free(kid);
@@ -599,12 +611,9 @@ int keyring_rotate(const struct config *cfg, char **kid, char **err)
     rc = keyring_new_key(&pem, kid, err);
     if (rc != 0)
         goto cleanup;
-    rc = db_thread(&db);
-    if (rc == 0)
-        rc = db_begin(db);
+    rc = keyring_begin(&db, &in_tx);
     if (rc != 0)
-        goto dberr;
-    in_tx = 1;
+        goto cleanup;
     j_params = json_pack("[ss]", ring.alg, *kid);
     /* the audit row names the key that retires: read it before it does */
     rc = j_params != NULL ? db_exec(db,
@@ -620,28 +629,15 @@ int keyring_rotate(const struct config *cfg, char **kid, char **err)
     if (rc == 0)
         rc = keyring_insert(db, *kid, pem);
     if (rc != 0)
-        goto dberr;
+        goto cleanup;
     j_params = json_pack("[sI]", ring.alg, (json_int_t)(ring.window + KEYRING_KEEP));
     rc = j_params != NULL ? db_exec(db,
                                     "DELETE FROM signing_keys WHERE alg = ?1"
                                     " AND retired_at < unixepoch() - ?2",
                                     j_params, NULL, NULL)
                           : LINTEL_ENOMEM;
-    if (rc == 0)
-        rc = db_commit(db);
-    in_tx = 0;
-    if (rc != 0)
-        goto dberr;
-    goto cleanup;
-dberr:
-    if (*err == NULL &&
-        asprintf(err, "key ring: %s", db != NULL ? db_errmsg(db) : "no database") < 0)
-        *err = NULL;
-    if (rc == 0)
-        rc = LINTEL_EDB;
 cleanup:
-    if (in_tx)
-        db_rollback(db);
+    rc = keyring_finish(db, in_tx, rc, err);
     if (rc != 0) {
         free(*kid);
         *kid = NULL;

@@ -210,48 +210,51 @@ static long long metrics_db_size(const struct config *cfg)
     return total;
 }
 
+/* One sample without labels, with its HELP and TYPE lines. */
+static void metrics_value(FILE *f, const char *name, const char *type, const char *help,
+                          unsigned long long v)
+{
+    metrics_head(f, name, type, help);
+    fprintf(f, "%s %llu\n", name, v);
+}
+
 static void metrics_process(FILE *f, const struct config *cfg)
 {
-    metrics_head(f, "lintel_websockets_active", "gauge", "Open WebSockets on /api/ws.");
-    fprintf(f, "lintel_websockets_active %zu\n", ws_conn_count(0));
-    metrics_head(f, "lintel_login_failures_total", "counter",
-                 "Logins refused for a wrong username or password (POST /api/auth/login 401).");
-    fprintf(f, "lintel_login_failures_total %llu\n",
-            metrics_route_status("POST", "/api/auth/login", 401));
-    metrics_head(f, "lintel_login_lockouts_total", "counter",
-                 "Logins refused because the username or address is locked out (429).");
-    fprintf(f, "lintel_login_lockouts_total %llu\n",
-            metrics_route_status("POST", "/api/auth/login", 429));
-    metrics_head(f, "lintel_populate_runs_total", "counter",
-                 "POST /api/datapoints/populate calls that stored points (201).");
-    fprintf(f, "lintel_populate_runs_total %llu\n",
-            metrics_route_status("POST", "/api/datapoints/populate", 201));
-    metrics_head(f, "lintel_upstream_errors_total", "counter",
-                 "Populate calls failed by the upstream: down, bad answer (502) or timeout (504).");
-    fprintf(f, "lintel_upstream_errors_total %llu\n",
-            metrics_route_status("POST", "/api/datapoints/populate", 502) +
-                metrics_route_status("POST", "/api/datapoints/populate", 504));
-    metrics_head(f, "lintel_sqlite_statement_cache_hits_total", "counter",
-                 "SQL statements found prepared in a connection's cache.");
-    fprintf(f, "lintel_sqlite_statement_cache_hits_total %llu\n",
-            metrics_get(&counters[COUNTER_STMT_CACHE_HIT]));
-    metrics_head(f, "lintel_sqlite_statement_cache_misses_total", "counter",
-                 "SQL statements that had to be prepared.");
-    fprintf(f, "lintel_sqlite_statement_cache_misses_total %llu\n",
-            metrics_get(&counters[COUNTER_STMT_CACHE_MISS]));
-    metrics_head(f, "lintel_auth_state_cache_hits_total", "counter",
-                 "Authenticated requests whose session state was known without a query "
-                 "(nothing committed since it was read).");
-    fprintf(f, "lintel_auth_state_cache_hits_total %llu\n",
-            metrics_get(&counters[COUNTER_AUTH_STATE_CACHED]));
-    metrics_head(f, "lintel_sqlite_memory_bytes", "gauge",
-                 "Heap memory SQLite holds now (page caches, schemas, prepared statements).");
-    fprintf(f, "lintel_sqlite_memory_bytes %lld\n", (long long)sqlite3_memory_used());
-    metrics_head(f, "lintel_database_size_bytes", "gauge",
-                 "Size of lintel.db and its write-ahead log.");
-    fprintf(f, "lintel_database_size_bytes %lld\n", metrics_db_size(cfg));
-    metrics_head(f, "lintel_uptime_seconds", "gauge", "Seconds since the server started.");
-    fprintf(f, "lintel_uptime_seconds %lld\n", server_uptime());
+    const char *populate = "/api/datapoints/populate";
+
+    metrics_value(f, "lintel_websockets_active", "gauge", "Open WebSockets on /api/ws.",
+                  ws_conn_count(0));
+    metrics_value(f, "lintel_login_failures_total", "counter",
+                  "Logins refused for a wrong username or password (POST /api/auth/login 401).",
+                  metrics_route_status("POST", "/api/auth/login", 401));
+    metrics_value(f, "lintel_login_lockouts_total", "counter",
+                  "Logins refused because the username or address is locked out (429).",
+                  metrics_route_status("POST", "/api/auth/login", 429));
+    metrics_value(f, "lintel_populate_runs_total", "counter",
+                  "POST /api/datapoints/populate calls that stored points (201).",
+                  metrics_route_status("POST", populate, 201));
+    metrics_value(f, "lintel_upstream_errors_total", "counter",
+                  "Populate calls failed by the upstream: down, bad answer (502) or timeout (504).",
+                  metrics_route_status("POST", populate, 502) +
+                      metrics_route_status("POST", populate, 504));
+    metrics_value(f, "lintel_sqlite_statement_cache_hits_total", "counter",
+                  "SQL statements found prepared in a connection's cache.",
+                  metrics_get(&counters[COUNTER_STMT_CACHE_HIT]));
+    metrics_value(f, "lintel_sqlite_statement_cache_misses_total", "counter",
+                  "SQL statements that had to be prepared.",
+                  metrics_get(&counters[COUNTER_STMT_CACHE_MISS]));
+    metrics_value(f, "lintel_auth_state_cache_hits_total", "counter",
+                  "Authenticated requests whose session state was known without a query "
+                  "(nothing committed since it was read).",
+                  metrics_get(&counters[COUNTER_AUTH_STATE_CACHED]));
+    metrics_value(f, "lintel_sqlite_memory_bytes", "gauge",
+                  "Heap memory SQLite holds now (page caches, schemas, prepared statements).",
+                  (unsigned long long)sqlite3_memory_used());
+    metrics_value(f, "lintel_database_size_bytes", "gauge",
+                  "Size of lintel.db and its write-ahead log.",
+                  (unsigned long long)metrics_db_size(cfg));
+    metrics_value(f, "lintel_uptime_seconds", "gauge", "Seconds since the server started.",
+                  (unsigned long long)server_uptime());
     metrics_head(f, "lintel_build_info", "gauge", "The running version.");
     fprintf(f, "lintel_build_info{version=\"%s\"} 1\n", LINTEL_VERSION);
 }

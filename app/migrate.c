@@ -475,18 +475,73 @@ static void migrate_test_pause(const char *mid)
  * recreates the indexes and triggers the drop took with it, and checks foreign keys before
  * its commit.
  */
+/* Runs sql (a schema_migrations write) with ?1 ?2 ?3 = m's component, id and checksum. */
+static int migrate_record(sqlite3 *h, const struct migration *m, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
+
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(st, 1, m->component, -1, SQLITE_STATIC);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(st, 3, m->checksum, -1, SQLITE_STATIC);
+    if (src == SQLITE_OK && sqlite3_step(st) != SQLITE_DONE)
+        src = sqlite3_errcode(h) != SQLITE_OK ? sqlite3_errcode(h) : SQLITE_ERROR;
+    sqlite3_finalize(st);
+    return src;
+}
+
+/*
+ * Every table a rebuild names (space-separated) must exist: before the rebuild, j_objects
+ * collects each one's indexes, triggers and views (migrate_objects); after it (j_objects NULL),
+ * a table the migration left out is its failure. 0, or the failure with *err.
+ */
+static int migrate_rebuilt_tables(sqlite3 *h, const char *mid, const char *rebuild,
+                                  json_t *j_objects, char **err)
+{
+    char *tables = strdup(rebuild), *found = NULL, *save = NULL;
+    const char *t;
+    int rc = tables != NULL ? 0 : LINTEL_ENOMEM, src;
+
+    for (t = tables != NULL ? strtok_r(tables, " ", &save) : NULL; t != NULL && rc == 0;
+         t = strtok_r(NULL, " ", &save)) {
+        free(found);
+        found = NULL;
+        src = migrate_text(h,
+                           "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND"
+                           " name = ?1 COLLATE NOCASE",
+                           t, NULL, &found);
+        if (src == SQLITE_OK && found == NULL) {
+            *err = j_objects != NULL
+                       ? fmt_alloc("migration %s rebuilds table %s, which does not exist", mid, t)
+                       : fmt_alloc("migration %s rebuilds table %s but leaves no table of that "
+                                   "name",
+                                   mid, t);
+            rc = LINTEL_EDB;
+            break;
+        }
+        if (src == SQLITE_OK && j_objects != NULL)
+            src = migrate_objects(h, t, j_objects);
+        if (src != SQLITE_OK) {
+            *err = fmt_alloc("migration %s: %s", mid, sqlite3_errmsg(h));
+            rc = migrate_rc(h);
+        }
+    }
+    free(found);
+    free(tables);
+    return rc;
+}
+
 static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, char **err)
 {
     struct migrate_authz az = {0};
-    sqlite3_stmt *st = NULL;
     json_t *j_objects = NULL;
     json_t *j_parents = NULL;
     char mid[200];
-    char *tables = NULL;
     char *found = NULL;
     char *zerr = NULL;
-    char *save = NULL;
-    const char *t;
     size_t i;
     int src;
     int rc = 0;
@@ -519,30 +574,10 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
 
     if (m->rebuild != NULL) {
         j_objects = json_array();
-        tables = strdup(m->rebuild);
-        if (j_objects == NULL || tables == NULL) {
-            rc = LINTEL_ENOMEM;
+        rc = j_objects != NULL ? migrate_rebuilt_tables(h, mid, m->rebuild, j_objects, err)
+                               : LINTEL_ENOMEM;
+        if (rc != 0)
             goto cleanup;
-        }
-        for (t = strtok_r(tables, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
-            free(found);
-            src = migrate_text(h,
-                               "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND"
-                               " name = ?1 COLLATE NOCASE",
-                               t, NULL, &found);
-            if (src == SQLITE_OK && found == NULL) {
-                *err = fmt_alloc("migration %s rebuilds table %s, which does not exist", mid, t);
-                rc = LINTEL_EDB;
-                goto cleanup;
-            }
-            if (src == SQLITE_OK)
-                src = migrate_objects(h, t, j_objects);
-            if (src != SQLITE_OK) {
-                *err = fmt_alloc("migration %s: %s", mid, sqlite3_errmsg(h));
-                rc = migrate_rc(h);
-                goto cleanup;
-            }
-        }
         if (sqlite3_exec(h,
                          "DROP TABLE IF EXISTS temp.lintel_fk_before;"
                          "CREATE TEMP TABLE lintel_fk_before AS SELECT \"table\" AS t, rowid AS r,"
@@ -604,26 +639,9 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
                 goto cleanup;
             }
         }
-        free(tables);
-        tables = strdup(m->rebuild);
-        if (tables == NULL) {
-            rc = LINTEL_ENOMEM;
+        rc = migrate_rebuilt_tables(h, mid, m->rebuild, NULL, err);
+        if (rc != 0)
             goto cleanup;
-        }
-        for (t = strtok_r(tables, " ", &save); t != NULL; t = strtok_r(NULL, " ", &save)) {
-            free(found);
-            src = migrate_text(h,
-                               "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND"
-                               " name = ?1 COLLATE NOCASE",
-                               t, NULL, &found);
-            if (src == SQLITE_OK && found == NULL) {
-                *err = fmt_alloc("migration %s rebuilds table %s but leaves no table of "
-                                 "that name",
-                                 mid, t);
-                rc = LINTEL_EDB;
-                goto cleanup;
-            }
-        }
         rc = migrate_fk_new(h, mid, err);
         if (rc != 0)
             goto cleanup;
@@ -636,17 +654,10 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
 #ifdef LINTEL_TEST_HOOKS
     migrate_test_pause(mid);
 #endif
-    src = sqlite3_prepare_v2(h,
-                             "INSERT INTO schema_migrations (component, id, checksum, applied_at)"
-                             " VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-                             -1, &st, NULL);
+    src = migrate_record(h, m,
+                         "INSERT INTO schema_migrations (component, id, checksum, applied_at)"
+                         " VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
     if (src == SQLITE_OK)
-        src = sqlite3_bind_text(st, 1, m->component, -1, SQLITE_STATIC);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(st, 3, m->checksum, -1, SQLITE_STATIC);
-    if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_DONE)
         src = sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
     if (src != SQLITE_OK) {
         *err = fmt_alloc("migration %s failed: %s", mid, sqlite3_errmsg(h));
@@ -655,7 +666,6 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
     }
     *applied = true;
 cleanup:
-    sqlite3_finalize(st);
     if (!sqlite3_get_autocommit(h))
         sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
     if (m->rebuild != NULL &&
@@ -670,7 +680,6 @@ cleanup:
         *err = fmt_alloc("migration %s: out of memory", mid);
     sqlite3_free(zerr);
     free(found);
-    free(tables);
     json_decref(j_objects);
     json_decref(j_parents);
     return rc;
@@ -866,20 +875,9 @@ static int migrate_check(sqlite3 *h, struct migration **order, size_t *pending, 
                 log_warn("migrate: %s/%s changed after it was applied; accepted "
                          "(migrate_accept_changed), its new checksum is recorded",
                          m->component, m->id);
-                sqlite3_stmt *st = NULL;
-                src = sqlite3_prepare_v2(h,
-                                         "UPDATE schema_migrations SET checksum = ?3"
-                                         " WHERE component = ?1 AND id = ?2",
-                                         -1, &st, NULL);
-                if (src == SQLITE_OK)
-                    src = sqlite3_bind_text(st, 1, m->component, -1, SQLITE_STATIC);
-                if (src == SQLITE_OK)
-                    src = sqlite3_bind_text(st, 2, m->id, -1, SQLITE_STATIC);
-                if (src == SQLITE_OK)
-                    src = sqlite3_bind_text(st, 3, m->checksum, -1, SQLITE_STATIC);
-                if (src == SQLITE_OK && sqlite3_step(st) != SQLITE_DONE)
-                    src = SQLITE_ERROR;
-                sqlite3_finalize(st);
+                src = migrate_record(h, m,
+                                     "UPDATE schema_migrations SET checksum = ?3"
+                                     " WHERE component = ?1 AND id = ?2");
                 if (src != SQLITE_OK) {
                     *err = fmt_alloc("migrations: %s", sqlite3_errmsg(h));
                     rc = migrate_rc(h);
@@ -908,6 +906,24 @@ static int migrate_check_version(sqlite3 *h, char **err)
                      "(docs/storage.md)",
                      have, LINTEL_VERSION);
     return LINTEL_ECONFLICT;
+}
+
+/*
+ * This thread's connection and its handle (the caller holds migrate_lock): 0, or the failure
+ * in *err.
+ */
+static int migrate_db(struct db **db, sqlite3 **h, char **err)
+{
+    int rc = db_thread(db);
+
+    *err = NULL;
+    *h = NULL;
+    if (rc != 0) {
+        *err = strdup("migrations: the database is not available");
+        return rc;
+    }
+    *h = db_handle(*db);
+    return 0;
 }
 
 /*
@@ -1081,9 +1097,7 @@ int migrate_apply(char **err)
     sqlite3 *h;
     char *n_done = NULL;
     char sql[64];
-    size_t i;
-    size_t pending = 0;
-    size_t n_applied = 0;
+    size_t i, pending = 0, n_applied = 0;
     bool applied;
     int rc;
 
@@ -1105,12 +1119,9 @@ int migrate_apply(char **err)
         }
         goto cleanup;
     }
-    rc = db_thread(&db);
-    if (rc != 0) {
-        *err = strdup("migrations: the database is not available");
+    rc = migrate_db(&db, &h, err);
+    if (rc != 0)
         goto cleanup;
-    }
-    h = db_handle(db);
     rc = migrate_check_version(h, err);
     if (rc == 0)
         rc = migrate_text(h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, &n_done) == SQLITE_OK
@@ -1187,12 +1198,9 @@ int migrate_status(FILE *out, char **err)
 
     *err = NULL;
     pthread_mutex_lock(&migrate_lock);
-    rc = db_thread(&db);
-    if (rc != 0) {
-        *err = strdup("migrations: the database is not available");
+    rc = migrate_db(&db, &h, err);
+    if (rc != 0)
         goto cleanup;
-    }
-    h = db_handle(db);
     rc = migrate_sorted(&order);
     if (rc != 0)
         goto cleanup;

@@ -32,11 +32,10 @@ static size_t plugin_count;
 void plugin_loader_fail(struct lintel_plugin *p, const char *fmt, ...)
 {
     va_list ap;
-    char *msg = NULL;
+    char *msg;
 
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    msg = fmt_valloc(fmt, ap);
     va_end(ap);
     if (msg == NULL)
         return;

@@ -4,9 +4,10 @@
  */
 #include "router.h"
 
+#include "fmt.h"
+
 #include <ctype.h>
 #include <microhttpd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,20 +19,6 @@ struct router {
 
 static const char *const router_methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 #define ROUTER_NMETHODS (sizeof(router_methods) / sizeof(router_methods[0]))
-
-static char *router_fmt(const char *fmt, ...) LINTEL_PRINTF(1, 2);
-
-static char *router_fmt(const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
 
 struct router *router_new(void)
 {
@@ -85,7 +72,7 @@ static int router_parse(struct route *r, const char *path, char **err)
     const char *p = path;
 
     if (path[0] != '/') {
-        *err = router_fmt("route %s %s: the path must start with /", r->method, path);
+        *err = fmt_alloc("route %s %s: the path must start with /", r->method, path);
         return LINTEL_EPARAM;
     }
     while (*p == '/' && p[1] != '\0') {
@@ -93,19 +80,19 @@ static int router_parse(struct route *r, const char *path, char **err)
         size_t n = strcspn(seg, "/"), i;
         bool param = n >= 2 && seg[0] == '{' && seg[n - 1] == '}';
         if (n == 0 || r->nsegs == ROUTER_MAX_SEGMENTS) {
-            *err = router_fmt("route %s %s: empty segment or more than %d segments", r->method,
-                              path, ROUTER_MAX_SEGMENTS);
+            *err = fmt_alloc("route %s %s: empty segment or more than %d segments", r->method, path,
+                             ROUTER_MAX_SEGMENTS);
             return LINTEL_EPARAM;
         }
         if (param && !router_param_name_ok(seg + 1, n - 2)) {
-            *err = router_fmt("route %s %s: bad parameter name", r->method, path);
+            *err = fmt_alloc("route %s %s: bad parameter name", r->method, path);
             return LINTEL_EPARAM;
         }
         for (i = 0; !param && i < n; i++) {
             if (!isalnum((unsigned char)seg[i]) && strchr("-._~", seg[i]) == NULL) {
-                *err = router_fmt("route %s %s: a literal segment may hold only letters, "
-                                  "digits and -._~",
-                                  r->method, path);
+                *err = fmt_alloc("route %s %s: a literal segment may hold only letters, "
+                                 "digits and -._~",
+                                 r->method, path);
                 return LINTEL_EPARAM;
             }
         }
@@ -121,7 +108,7 @@ static int router_parse(struct route *r, const char *path, char **err)
     }
     /* "/" alone is the root (no segments); elsewhere a trailing slash is refused */
     if (*p != '\0' && strcmp(path, "/") != 0) {
-        *err = router_fmt("route %s %s: no trailing slash", r->method, path);
+        *err = fmt_alloc("route %s %s: no trailing slash", r->method, path);
         return LINTEL_EPARAM;
     }
     return 0;
@@ -158,10 +145,10 @@ int router_add(struct router *rt, const struct route_def *def, char **err)
             break;
     if (def->method == NULL || i == ROUTER_NMETHODS || def->path == NULL ||
         (def->handler == NULL && def->upgrade == NULL)) {
-        *err = router_fmt("%s%s: route %s %s: unknown method, no path or no handler",
-                          def->owner != NULL ? "plugin " : "", who,
-                          def->method != NULL ? def->method : "(null)",
-                          def->path != NULL ? def->path : "(null)");
+        *err = fmt_alloc("%s%s: route %s %s: unknown method, no path or no handler",
+                         def->owner != NULL ? "plugin " : "", who,
+                         def->method != NULL ? def->method : "(null)",
+                         def->path != NULL ? def->path : "(null)");
         goto cleanup;
     }
     r = calloc(1, sizeof(*r));
@@ -180,8 +167,8 @@ int router_add(struct router *rt, const struct route_def *def, char **err)
     }
     rc = router_parse(r, def->path, err);
     if (rc != 0) {
-        char *named = router_fmt("%s%s: %s", def->owner != NULL ? "plugin " : "", who,
-                                 *err != NULL ? *err : "bad route");
+        char *named = fmt_alloc("%s%s: %s", def->owner != NULL ? "plugin " : "", who,
+                                *err != NULL ? *err : "bad route");
         free(*err);
         *err = named;
         goto cleanup;
@@ -196,11 +183,10 @@ int router_add(struct router *rt, const struct route_def *def, char **err)
     meta = NULL;
     for (i = 0; i < rt->n; i++) {
         if (router_same(rt->routes[i], r)) {
-            *err =
-                router_fmt("%s%s: route %s %s is already held by %s%s (%s %s)",
-                           def->owner != NULL ? "plugin " : "", who, def->method, def->path,
-                           rt->routes[i]->owner != NULL ? "plugin " : "", rt->routes[i]->owner_name,
-                           rt->routes[i]->method, rt->routes[i]->path);
+            *err = fmt_alloc("%s%s: route %s %s is already held by %s%s (%s %s)",
+                             def->owner != NULL ? "plugin " : "", who, def->method, def->path,
+                             rt->routes[i]->owner != NULL ? "plugin " : "",
+                             rt->routes[i]->owner_name, rt->routes[i]->method, rt->routes[i]->path);
             rc = LINTEL_ECONFLICT;
             goto cleanup;
         }

@@ -98,6 +98,15 @@ static void ws_wake(void)
 
 /* ---- wslay callbacks (poll thread) ---- */
 
+/* A failed recv or send, told to wslay: try later (EAGAIN), or the socket is done. -1. */
+static ssize_t ws_io_error(wslay_event_context_ptr ctx)
+{
+    wslay_event_set_error(ctx, errno == EAGAIN || errno == EWOULDBLOCK
+                                   ? WSLAY_ERR_WOULDBLOCK
+                                   : WSLAY_ERR_CALLBACK_FAILURE);
+    return -1;
+}
+
 static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
                           void *user_data)
 {
@@ -123,12 +132,8 @@ static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
     do {
         r = recv(c->fd, buf, len, 0);
     } while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        wslay_event_set_error(ctx, errno == EAGAIN || errno == EWOULDBLOCK
-                                       ? WSLAY_ERR_WOULDBLOCK
-                                       : WSLAY_ERR_CALLBACK_FAILURE);
-        return -1;
-    }
+    if (r < 0)
+        return ws_io_error(ctx);
     if (r == 0) { /* the client went away without a close frame */
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
@@ -149,12 +154,8 @@ static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size
     do {
         r = send(c->fd, data, len, MSG_NOSIGNAL);
     } while (r < 0 && errno == EINTR);
-    if (r < 0) {
-        wslay_event_set_error(ctx, errno == EAGAIN || errno == EWOULDBLOCK
-                                       ? WSLAY_ERR_WOULDBLOCK
-                                       : WSLAY_ERR_CALLBACK_FAILURE);
-        return -1;
-    }
+    if (r < 0)
+        return ws_io_error(ctx);
     return r;
 }
 

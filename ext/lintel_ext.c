@@ -64,6 +64,7 @@ static const struct {
     {"lintel_rule_scope", 2, EXT_PURE, ext_rule_scope},
     {"lintel_role_scopes", 1, EXT_PURE, ext_role_scopes},
     {"lintel_scope_within", 2, EXT_PURE, ext_scope_within},
+    {"lintel_scope_has", 2, EXT_PURE, ext_scope_has},
     {"lintel_password_hash", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, ext_password_hash},
     {"lintel_password_hash", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, ext_password_hash},
     {"lintel_password_verify", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,

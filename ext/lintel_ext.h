@@ -18,6 +18,9 @@ int sqlite3_lintel_init(sqlite3 *db, char **pzErrMsg, const struct sqlite3_api_r
 int lintel_ext_scope_add(const char *owner, const char *scope, const char *roles, char *why,
                          size_t size);
 
+/* Whether the space-separated list has word (scopes.c S7): the one word test of scopes. */
+int lintel_ext_scope_has(const char *list, const char *word);
+
 /* Whether a role grants scope (built in or declared). */
 int lintel_ext_scope_known(const char *scope);
 

@@ -48,6 +48,7 @@ void ext_check(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 /* scopes.c */
 void ext_role_scopes(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void ext_scope_within(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void ext_scope_has(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void ext_rule_scope(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 /*

@@ -13,6 +13,9 @@
  *    scope (and, with a role, one that role grants), else "unknown scope 'w'" or "role r is not
  *    granted 'w'" for the first word that fails. NULL or blank asks for nothing: NULL.
  * S5 a non-TEXT scope or role is an error naming the function and the argument.
+ * S7 lintel_scope_has(list, word): 1 when the space-separated list has word (S2), else 0; NULL
+ *    list or word gives NULL. The host's per-request check is the same test
+ *    (lintel_ext_scope_has), so there is one.
  * S6 the server adds scopes its plugins declare (lintel_ext_scope_add) to the roles they name;
  *    from then on S1..S4 treat them as built in. A scope is lower-case letters, digits and
  *    "_-:", 1..63 bytes; roles are "user" and/or "admin"; declaring a known scope again is
@@ -167,6 +170,27 @@ void ext_scope_within(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     }
     text = sqlite3_str_finish(out);
     sqlite3_result_text(ctx, text != NULL ? text : "", -1, text != NULL ? sqlite3_free : NULL);
+}
+
+int lintel_ext_scope_has(const char *list, const char *word)
+{
+    return word != NULL && word[0] != '\0' &&
+           scopes_has(list, (const unsigned char *)word, (int)strlen(word));
+}
+
+/* S7 */
+void ext_scope_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *list, *word;
+    int n, wn;
+
+    (void)argc;
+    if (scopes_text(ctx, "lintel_scope_has", argv, 0, &list, &n) != 0 ||
+        scopes_text(ctx, "lintel_scope_has", argv, 1, &word, &wn) != 0)
+        return;
+    if (list == NULL || word == NULL)
+        return;
+    sqlite3_result_int(ctx, wn > 0 && scopes_has((const char *)list, word, wn));
 }
 
 void ext_rule_scope(sqlite3_context *ctx, int argc, sqlite3_value **argv)

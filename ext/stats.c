@@ -117,26 +117,40 @@ static int stats_arg(sqlite3_context *ctx, struct stats *st, const struct ext_st
     }
 }
 
-void ext_stats_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/*
+ * The aggregate's state (*st) and the row's value for step and inverse: 0, 1 for a row to skip
+ * (NULL, or a frame already in error), -1 after an error (the frame stays in error).
+ */
+static int stats_row(sqlite3_context *ctx, int argc, sqlite3_value **argv, struct stats **st,
+                     double *x, int *is_int, sqlite3_int64 *iv)
 {
-    const struct ext_stat_fn *fn = stats_fn(ctx);
-    struct stats *st = sqlite3_aggregate_context(ctx, sizeof *st);
-    double x = 0;
-    int is_int = 0;
-    sqlite3_int64 iv = 0;
     int rc;
 
-    if (st == NULL) {
+    *x = 0;
+    *is_int = 0;
+    *iv = 0;
+    *st = sqlite3_aggregate_context(ctx, sizeof **st);
+    if (*st == NULL) {
         sqlite3_result_error_nomem(ctx);
-        return;
+        return -1;
     }
-    if (st->error)
+    if ((*st)->error)
+        return 1;
+    rc = stats_arg(ctx, *st, stats_fn(ctx), argc, argv, x, is_int, iv);
+    if (rc < 0)
+        (*st)->error = 1;
+    return rc;
+}
+
+void ext_stats_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct stats *st;
+    double x;
+    int is_int;
+    sqlite3_int64 iv;
+
+    if (stats_row(ctx, argc, argv, &st, &x, &is_int, &iv) != 0)
         return;
-    rc = stats_arg(ctx, st, fn, argc, argv, &x, &is_int, &iv);
-    if (rc != 0) {
-        st->error = rc < 0;
-        return;
-    }
     {
         if (st->nvals == st->cap) {
             sqlite3_int64 cap = st->cap ? st->cap * 2 : 64;
@@ -167,19 +181,13 @@ void ext_stats_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 void ext_stats_inverse(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    const struct ext_stat_fn *fn = stats_fn(ctx);
-    struct stats *st = sqlite3_aggregate_context(ctx, sizeof *st);
-    double x = 0;
-    int is_int = 0;
-    sqlite3_int64 iv = 0;
-    sqlite3_int64 k;
+    struct stats *st;
+    double x;
+    int is_int;
+    sqlite3_int64 iv, k;
 
-    if (st == NULL) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
     /* The rows leaving the frame were all accepted by a step, so no error can be new here. */
-    if (st->error || stats_arg(ctx, st, fn, argc, argv, &x, &is_int, &iv) != 0 || st->n == 0)
+    if (stats_row(ctx, argc, argv, &st, &x, &is_int, &iv) != 0 || st->n == 0)
         return;
     {
         for (k = 0; k < st->nvals; k++) {

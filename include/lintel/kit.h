@@ -8,6 +8,7 @@
 
 #include <lintel/migrations.h>
 #include <lintel/plugin.h>
+#include <lintel/schemas.h>
 
 #include <stdio.h>
 
@@ -247,6 +248,18 @@ static inline int lintel_delete_owned(lintel_req *req, lintel_res *res, const ch
         lintel_api->event_user(req, event, "id", j_id);
         json_decref(j_id);
     }
+    return rc;
+}
+
+/*
+ * Ends the request's write transaction: committed when rc is 0, else rolled back. Returns rc,
+ * or the commit's failure.
+ */
+static inline int lintel_sql_end(lintel_req *req, int rc)
+{
+    if (rc == 0)
+        return lintel_api->sql_commit(req);
+    lintel_api->sql_rollback(req);
     return rc;
 }
 

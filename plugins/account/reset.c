@@ -138,13 +138,33 @@ static int account_token_row(lintel_req *req, lintel_res *res, const char *token
     return rc;
 }
 
+/*
+ * Opens the write transaction and spends the token of j_tok: of two concurrent uses of one
+ * token, the second changes nothing and is refused. 0 with the transaction open, or the
+ * failure (rolled back).
+ */
+static int account_token_spend(lintel_req *req, lintel_res *res, const json_t *j_tok)
+{
+    long long changes = 0;
+    int rc = lintel_sql_begin(req);
+
+    if (rc != 0)
+        return rc;
+    rc = lintel_sql_execf(req, &changes,
+                          "UPDATE account_tokens SET used_at = unixepoch() WHERE hash = ?1"
+                          " AND used_at IS NULL",
+                          "O", json_object_get(j_tok, "hash"));
+    if (rc == 0 && changes == 0)
+        rc = lintel_res_invalid(res, "token", "is unknown, already used, or expired");
+    return rc != 0 ? lintel_sql_end(req, rc) : 0;
+}
+
 int account_reset(lintel_req *req, lintel_res *res, void *state)
 {
     struct account *a = state;
     const char *token = NULL, *password = NULL, *problem, *addr = lintel_req_client_addr(req);
     json_t *j_body = NULL, *j_tok = NULL, *j_rule = NULL, *j_hash = NULL;
     json_int_t uid;
-    long long changes = 0;
     const char *hash = NULL;
     int rc;
 
@@ -174,24 +194,16 @@ int account_reset(lintel_req *req, lintel_res *res, void *state)
     rc = lintel_password_hash_new(req, password, a->password_cost, &j_hash, &hash);
     if (rc != 0)
         goto cleanup;
-    rc = lintel_sql_begin(req);
+    rc = account_token_spend(req, res, j_tok);
     if (rc != 0)
         goto cleanup;
-    /* used once: of two concurrent resets with one token, the second changes nothing */
-    rc = lintel_sql_execf(req, &changes,
-                          "UPDATE account_tokens SET used_at = unixepoch() WHERE hash = ?1"
-                          " AND used_at IS NULL",
-                          "O", json_object_get(j_tok, "hash"));
-    if (rc == 0 && changes == 0)
-        rc = lintel_res_invalid(res, "token", "is unknown, already used, or expired");
     /* the mail reached the address: it is verified now too */
-    if (rc == 0)
-        rc = lintel_sql_execf(req, NULL,
-                              "UPDATE users SET password_hash = ?2,"
-                              " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
-                              " email_verified_at = coalesce(email_verified_at,"
-                              " strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) WHERE id = ?1",
-                              "Is", uid, hash);
+    rc = lintel_sql_execf(req, NULL,
+                          "UPDATE users SET password_hash = ?2,"
+                          " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+                          " email_verified_at = coalesce(email_verified_at,"
+                          " strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) WHERE id = ?1",
+                          "Is", uid, hash);
     if (rc == 0)
         rc = lintel_sql_execf(req, NULL,
                               "UPDATE sessions SET ended_at = unixepoch(),"
@@ -206,10 +218,7 @@ int account_reset(lintel_req *req, lintel_res *res, void *state)
                               "INSERT INTO audit_events (action, user_id, actor_id, addr, subject)"
                               " VALUES ('password.reset', ?1, ?1, ?2, ?3)",
                               "Is?O", uid, addr, json_object_get(j_tok, "username"));
-    if (rc == 0)
-        rc = lintel_sql_commit(req);
-    else
-        lintel_sql_rollback(req);
+    rc = lintel_sql_end(req, rc);
     if (rc == 0)
         rc = lintel_res_empty(res, 204);
 cleanup:
@@ -225,7 +234,6 @@ int account_verify(lintel_req *req, lintel_res *res, void *state)
     struct account *a = state;
     const char *token = NULL;
     json_t *j_body = NULL, *j_tok = NULL, *j_out = NULL;
-    long long changes = 0;
     int rc;
 
     rc = account_need_mail(a, res);
@@ -236,25 +244,16 @@ int account_verify(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = account_token_row(req, res, token, "verify", &j_tok);
     if (rc == 0)
-        rc = lintel_sql_begin(req);
+        rc = account_token_spend(req, res, j_tok);
     if (rc != 0)
         goto cleanup;
-    rc = lintel_sql_execf(req, &changes,
-                          "UPDATE account_tokens SET used_at = unixepoch() WHERE hash = ?1"
-                          " AND used_at IS NULL",
-                          "O", json_object_get(j_tok, "hash"));
-    if (rc == 0 && changes == 0)
-        rc = lintel_res_invalid(res, "token", "is unknown, already used, or expired");
     if (rc == 0)
         rc = lintel_sql_rowf(req, &j_out,
                              "UPDATE users SET email_verified_at = coalesce(email_verified_at,"
                              " strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) WHERE id = ?1"
                              " RETURNING email, email_verified_at",
                              "O", json_object_get(j_tok, "user_id"));
-    if (rc == 0)
-        rc = lintel_sql_commit(req);
-    else
-        lintel_sql_rollback(req);
+    rc = lintel_sql_end(req, rc);
     if (rc == 0)
         rc = lintel_res_json(res, 200, j_out);
 cleanup:

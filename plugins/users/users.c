@@ -178,15 +178,6 @@ static int users_apply(lintel_req *req, lintel_res *res, long long id, const str
     return rc;
 }
 
-/* Commits, or rolls back on rc != 0; returns rc or the commit's failure. */
-static int users_finish(lintel_req *req, int rc)
-{
-    if (rc == 0)
-        return lintel_sql_commit(req);
-    lintel_sql_rollback(req);
-    return rc;
-}
-
 /*
  * Inside the open transaction, unless rc already failed: applies c, ends the user's sessions
  * (all but keep_sid) when end_sessions, commits (or rolls back), and replies 200 with the user.
@@ -199,7 +190,7 @@ static int users_write(lintel_req *req, lintel_res *res, int rc, long long id,
         rc = users_apply(req, res, id, c, j_user);
     if (rc == 0 && end_sessions)
         rc = lintel_session_end(req, id, NULL, keep_sid);
-    rc = users_finish(req, rc);
+    rc = lintel_sql_end(req, rc);
     if (rc == 0)
         rc = lintel_res_json(res, 200, *j_user);
     return rc;
@@ -341,22 +332,6 @@ static int users_me_delete(lintel_req *req, lintel_res *res, void *state)
     return users_delete_id(req, res, lintel_req_user_id(req));
 }
 
-/* Whether the space-separated list holds word. */
-static int users_has_scope(const char *list, const char *word)
-{
-    size_t wl = strlen(word);
-    const char *p = list;
-
-    while (p != NULL && *p != '\0') {
-        while (*p == ' ')
-            p++;
-        if (strncmp(p, word, wl) == 0 && (p[wl] == ' ' || p[wl] == '\0'))
-            return 1;
-        p = strchr(p, ' ');
-    }
-    return 0;
-}
-
 /* GET /api/users: {id, username} for users, full records for admins. */
 static int users_list(lintel_req *req, lintel_res *res, void *state)
 {
@@ -365,15 +340,19 @@ static int users_list(lintel_req *req, lintel_res *res, void *state)
     const char *scope = json_string_value(json_object_get(j_claims, "scope"));
     /* full records (emails) only for a token that may administer users: an admin's token
        narrowed at login to, say, numbers:read sees what a user sees */
-    int admin = role != NULL && strcmp(role, "admin") == 0 && users_has_scope(scope, "users:admin");
     long long limit, offset;
-    json_t *j_rows = NULL, *j_total = NULL, *j_params = NULL;
-    int rc;
+    json_t *j_rows = NULL, *j_total = NULL, *j_params = NULL, *j_admin = NULL;
+    int rc, admin;
 
     (void)state;
     rc = lintel_req_page(req, &limit, &offset);
+    if (rc == 0) /* the extension's word test, the host's too */
+        rc = lintel_sql_rowf(req, &j_admin,
+                             "SELECT ?1 = 'admin' AND lintel_scope_has(?2, 'users:admin') AS a",
+                             "s?s?", role, scope);
     if (rc != 0)
         goto cleanup;
+    admin = json_integer_value(json_object_get(j_admin, "a")) == 1;
     j_params = json_pack("[II]", (json_int_t)limit, (json_int_t)offset);
     if (j_params == NULL) {
         rc = LINTEL_ENOMEM;
@@ -393,6 +372,7 @@ static int users_list(lintel_req *req, lintel_res *res, void *state)
     rc = lintel_res_list(res, j_rows, json_integer_value(json_object_get(j_total, "n")), limit,
                          offset);
 cleanup:
+    json_decref(j_admin);
     json_decref(j_params);
     json_decref(j_total);
     json_decref(j_rows);
@@ -554,39 +534,72 @@ static void users_unload(void *state)
     free(u);
 }
 
-#define USERS_ADMIN(m, p, h, what)                                                                 \
+#define USERS_ADMIN(m, p, h, what, ...)                                                            \
     {                                                                                              \
         .method = m, .path = p, .flags = LINTEL_ROUTE_ADMIN, .scope = "users:admin", .handler = h, \
-        .summary = what                                                                            \
+        .summary = what, .replies = LINTEL_REPLIES(__VA_ARGS__)                                    \
     }
+
+/* A session as GET /api/users/{id}/sessions lists it. */
+#define USERS_SESSION                                                                              \
+    "{\"title\":\"UserSession\",\"type\":\"object\",\"required\":[\"id\",\"created_at\"],"         \
+    "\"properties\":{\"id\":" LINTEL_SCHEMA_STRING ",\"scope\":{\"type\":[\"string\",\"null\"]},"  \
+    "\"created_at\":" LINTEL_SCHEMA_TIME ",\"last_used_at\":{\"type\":[\"string\",\"null\"]},"     \
+    "\"client_addr\":{\"type\":[\"string\",\"null\"]},\"user_agent\":{\"type\":[\"string\","       \
+    "\"null\"]}}}"
+#define USERS_ME_BODY                                                                              \
+    "{\"type\":\"object\",\"properties\":{\"username\":" LINTEL_SCHEMA_STRING ",\"email\":"        \
+    "{\"type\":[\"string\",\"null\"]},\"password\":" LINTEL_SCHEMA_STRING                          \
+    ",\"current_password\":{\"type\":\"string\",\"description\":\"Needed for a new password\"}}}"
+#define USERS_ADMIN_BODY                                                                           \
+    "{\"type\":\"object\",\"properties\":{\"role\":{\"enum\":[\"user\",\"admin\"]},\"email\":"     \
+    "{\"type\":[\"string\",\"null\"]},\"password\":" LINTEL_SCHEMA_STRING "}}"
 
 static const struct lintel_route users_routes[] = {
     {.method = "GET",
      .path = "/api/users/me",
      .scope = "profile",
      .handler = users_me_get,
-     .summary = "The signed-in user"},
+     .summary = "The signed-in user",
+     .replies = LINTEL_REPLIES({200, "The user", LINTEL_SCHEMA_USER})},
     {.method = "PATCH",
      .path = "/api/users/me",
      .scope = "profile",
      .handler = users_me_patch,
-     .summary = "Change the signed-in user's username, email or password"},
+     .summary = "Change the signed-in user's username, email or password",
+     .body_schema = USERS_ME_BODY,
+     .example = "{\"email\": \"alice@example.com\"}",
+     .replies = LINTEL_REPLIES({200, "The changed user", LINTEL_SCHEMA_USER})},
     {.method = "DELETE",
      .path = "/api/users/me",
      .scope = "profile",
      .handler = users_me_delete,
-     .summary = "Delete the signed-in user's account and data"},
+     .summary = "Delete the signed-in user's account and data",
+     .replies = LINTEL_REPLIES(LINTEL_REPLY_NO_CONTENT)},
     {.method = "GET",
      .path = "/api/users",
      .handler = users_list,
-     .summary = "Users: ids and names, or full records for admins"},
-    USERS_ADMIN("GET", "/api/users/{id}", users_admin_get, "One user (admin)"),
-    USERS_ADMIN("PATCH", "/api/users/{id}", users_admin_patch, "Change a user (admin)"),
-    USERS_ADMIN("DELETE", "/api/users/{id}", users_admin_delete, "Delete a user (admin)"),
+     .summary = "Users: ids and names, or full records for admins",
+     .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}},
+     .replies = LINTEL_REPLIES({200, "A page of users", LINTEL_SCHEMA_LIST(LINTEL_SCHEMA_USER)})},
+    USERS_ADMIN("GET", "/api/users/{id}", users_admin_get, "One user (admin)",
+                {200, "The user", LINTEL_SCHEMA_USER}),
+    {.method = "PATCH",
+     .path = "/api/users/{id}",
+     .flags = LINTEL_ROUTE_ADMIN,
+     .scope = "users:admin",
+     .handler = users_admin_patch,
+     .summary = "Change a user (admin)",
+     .body_schema = USERS_ADMIN_BODY,
+     .example = "{\"role\": \"admin\"}",
+     .replies = LINTEL_REPLIES({200, "The changed user", LINTEL_SCHEMA_USER})},
+    USERS_ADMIN("DELETE", "/api/users/{id}", users_admin_delete, "Delete a user (admin)",
+                LINTEL_REPLY_NO_CONTENT),
     USERS_ADMIN("GET", "/api/users/{id}/sessions", users_admin_sessions,
-                "A user's open sessions (admin)"),
+                "A user's open sessions (admin)",
+                {200, "Newest first", "{\"type\":\"array\",\"items\":" USERS_SESSION "}"}),
     USERS_ADMIN("DELETE", "/api/users/{id}/sessions/{sid}", users_admin_session_end,
-                "End one session of a user (admin)"),
+                "End one session of a user (admin)", LINTEL_REPLY_NO_CONTENT),
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

@@ -277,50 +277,30 @@ START_TEST(import_jsonl)
 {
     struct lt_server s;
     struct lt_resp r;
-    char path[4200], env_dir[4200], kept[4200], *out = NULL, *t;
+    char env_dir[4200], kept[4200], *t;
     const char *env[] = {"LINTEL_COMPAT=datapoints", "LINTEL_PASSWORD_MIN=4", env_dir, NULL};
-    FILE *f;
 
-    ck_assert_int_eq(lt_server_start(&s, env + 1, NULL), 0);
-    ck_assert_int_eq(lt_server_stop_keep(&s), 0);
-    snprintf(env_dir, sizeof(env_dir), "LINTEL_DATA_DIR=%s", s.data_dir);
-    snprintf(kept, sizeof(kept), "rm -rf '%s'", s.data_dir);
+    ck_assert_int_eq(lt_server_prepare(&s, env, env_dir, sizeof(env_dir), kept, sizeof(kept)), 0);
     /* a point whose valid flag its tags do not give: refused, nothing imported */
-    snprintf(path, sizeof(path), "%s/bad.jsonl", s.data_dir);
-    f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(
-        "{\"users\": {\"id\": 0, \"username\": \"olduser\", \"hashed_password\":"
-        " \"$2b$12$a/pMatsPyWuHa5KdqatsFOLZgPYjPZU4If4//jeretXqZ.ujoYFJG\", \"role\": \"admin\"}}\n"
-        "{\"data_points\": {\"id\": 1, \"time\": \"2024-04-22T15:07:57+00:00\", \"value\": -0.5,"
-        " \"valid\": true, \"tags\": [\"system\"]}}\n",
-        f);
-    ck_assert_int_eq(fclose(f), 0);
-    ck_assert_int_eq(
-        lt_run(s.data_dir, env, (const char *const[]){"import", "datapoints", path, NULL}, &out),
-        1);
-    ck_assert_msg(strstr(out, "line 2 (data_points) refused") != NULL &&
-                      strstr(out, "nothing was imported") != NULL,
-                  "%s", out);
-    free(out);
-    snprintf(path, sizeof(path), "%s/seed002.jsonl", s.data_dir);
-    f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(
-        "{\"users\": {\"id\": 0, \"username\": \"olduser\", \"hashed_password\":"
-        " \"$2b$12$a/pMatsPyWuHa5KdqatsFOLZgPYjPZU4If4//jeretXqZ.ujoYFJG\", \"role\": \"admin\"}}\n"
-        "{\"data_points\": {\"id\": 1, \"time\": \"2024-04-22T15:07:57+00:00\","
-        " \"value\": -0.19938130676746368, \"valid\": true, \"tags\": []}}\n"
-        "\n"
-        "{\"data_points\": {\"id\": 2, \"time\": \"2024-04-22T15:08:01+00:00\", \"value\": 1.5,"
-        " \"valid\": false, \"tags\": [\"system\", \"too old\"]}}\n",
-        f);
-    ck_assert_int_eq(fclose(f), 0);
-    ck_assert_int_eq(
-        lt_run(s.data_dir, env, (const char *const[]){"import", "datapoints", path, NULL}, &out),
-        0);
-    ck_assert_msg(strstr(out, "imported 3 rows") != NULL, "%s", out);
-    free(out);
+    lt_import_expect(s.data_dir, env, "datapoints",
+                     "{\"users\": {\"id\": 0, \"username\": \"olduser\", \"hashed_password\":"
+                     " \"$2b$12$a/pMatsPyWuHa5KdqatsFOLZgPYjPZU4If4//jeretXqZ.ujoYFJG\","
+                     " \"role\": \"admin\"}}\n"
+                     "{\"data_points\": {\"id\": 1, \"time\": \"2024-04-22T15:07:57+00:00\","
+                     " \"value\": -0.5, \"valid\": true, \"tags\": [\"system\"]}}\n",
+                     1, "line 2 (data_points) refused");
+    lt_import_expect(s.data_dir, env, "datapoints", "{\"data_points\": {\"time\"", 1,
+                     "line 1: not JSON");
+    lt_import_expect(s.data_dir, env, "datapoints",
+                     "{\"users\": {\"id\": 0, \"username\": \"olduser\", \"hashed_password\":"
+                     " \"$2b$12$a/pMatsPyWuHa5KdqatsFOLZgPYjPZU4If4//jeretXqZ.ujoYFJG\","
+                     " \"role\": \"admin\"}}\n"
+                     "{\"data_points\": {\"id\": 1, \"time\": \"2024-04-22T15:07:57+00:00\","
+                     " \"value\": -0.19938130676746368, \"valid\": true, \"tags\": []}}\n"
+                     "\n"
+                     "{\"data_points\": {\"id\": 2, \"time\": \"2024-04-22T15:08:01+00:00\","
+                     " \"value\": 1.5, \"valid\": false, \"tags\": [\"system\", \"too old\"]}}\n",
+                     0, "imported 3 rows");
     ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
     /* the seed's bcrypt hash of "admin" verifies as it is */
     ck_assert_int_eq(lt_request(s.url, "POST", "/auth/login", NULL,

@@ -385,67 +385,37 @@ START_TEST(refused_starts)
 }
 END_TEST
 
-/* Writes text to dir/name; the path into buf. */
-static const char *write_file(const char *dir, const char *name, const char *text, char *buf,
-                              size_t size)
-{
-    FILE *f;
-
-    snprintf(buf, size, "%s/%s", dir, name);
-    f = fopen(buf, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(fputs(text, f) >= 0, 1);
-    ck_assert_int_eq(fclose(f), 0);
-    return buf;
-}
-
 /* lintel import wec: seed 000's TinyDB file, all or nothing, then served by the profile. */
 START_TEST(import_tinydb)
 {
     struct lt_server s;
     struct lt_resp r;
-    char path[4096], env_dir[4200], kept[4200], *out = NULL, *t;
+    char env_dir[4200], kept[4200], *t;
     const char *env[] = {"LINTEL_COMPAT=wec", "LINTEL_ADMIN_PASSWORD=1234", "LINTEL_PASSWORD_MIN=4",
                          env_dir, NULL};
     const json_t *j_list;
 
     /* a first start migrates and creates the admin the seed's numbers belong to */
-    ck_assert_int_eq(lt_server_start(&s, wec_env, NULL), 0);
-    ck_assert_int_eq(lt_server_stop_keep(&s), 0);
-    snprintf(env_dir, sizeof(env_dir), "LINTEL_DATA_DIR=%s", s.data_dir);
-    snprintf(kept, sizeof(kept), "rm -rf '%s'", s.data_dir);
+    ck_assert_int_eq(lt_server_prepare(&s, env, env_dir, sizeof(env_dir), kept, sizeof(kept)), 0);
     /* a bad value anywhere, or an unknown user: nothing is imported */
-    write_file(s.data_dir, "bad.json",
-               "{\"numbers\": {\"1\": {\"username\": \"admin\", \"value\": 5, \"created_at\":"
-               " \"2025-11-21T18:52:00.123456Z\"}, \"2\": {\"username\": \"admin\", \"value\": 0,"
-               " \"created_at\": \"2025-11-21T18:53:00.000000Z\"}}}",
-               path, sizeof(path));
-    ck_assert_int_eq(
-        lt_run(s.data_dir, env, (const char *const[]){"import", "wec", path, NULL}, &out), 1);
-    ck_assert_msg(strstr(out, "numbers[2] refused") != NULL &&
-                      strstr(out, "nothing was imported") != NULL,
-                  "%s", out);
-    free(out);
-    write_file(s.data_dir, "ghost.json",
-               "{\"numbers\": {\"1\": {\"username\": \"ghost\", \"value\": 5, \"created_at\":"
-               " \"2025-11-21T18:52:00.123456Z\"}}}",
-               path, sizeof(path));
-    ck_assert_int_eq(
-        lt_run(s.data_dir, env, (const char *const[]){"import", "wec", path, NULL}, &out), 1);
-    ck_assert_msg(strstr(out, "no user 'ghost'") != NULL, "%s", out);
-    free(out);
+    lt_import_expect(
+        s.data_dir, env, "wec",
+        "{\"numbers\": {\"1\": {\"username\": \"admin\", \"value\": 5, \"created_at\":"
+        " \"2025-11-21T18:52:00.123456Z\"}, \"2\": {\"username\": \"admin\", \"value\": 0,"
+        " \"created_at\": \"2025-11-21T18:53:00.000000Z\"}}}",
+        1, "numbers[2] refused");
+    lt_import_expect(s.data_dir, env, "wec",
+                     "{\"numbers\": {\"1\": {\"username\": \"ghost\", \"value\": 5, \"created_at\":"
+                     " \"2025-11-21T18:52:00.123456Z\"}}}",
+                     1, "no user 'ghost'");
     /* the good file: doc ids in numeric order (10 after 2) keep the seed's order */
-    write_file(s.data_dir, "db.json",
-               "{\"numbers\": {\"10\": {\"username\": \"admin\", \"value\": 2, \"created_at\":"
-               " \"2025-11-21T18:54:00.000001Z\"}, \"1\": {\"username\": \"admin\", \"value\": 5,"
-               " \"created_at\": \"2025-11-21T18:52:00.123456Z\"}, \"2\": {\"username\": \"admin\","
-               " \"value\": 3, \"created_at\": \"2025-11-21T18:53:00.000000Z\"}}}",
-               path, sizeof(path));
-    ck_assert_int_eq(
-        lt_run(s.data_dir, env, (const char *const[]){"import", "wec", path, NULL}, &out), 0);
-    ck_assert_msg(strstr(out, "imported 3 rows") != NULL && strstr(out, "admin 3") != NULL, "%s",
-                  out);
-    free(out);
+    lt_import_expect(
+        s.data_dir, env, "wec",
+        "{\"numbers\": {\"10\": {\"username\": \"admin\", \"value\": 2, \"created_at\":"
+        " \"2025-11-21T18:54:00.000001Z\"}, \"1\": {\"username\": \"admin\", \"value\": 5,"
+        " \"created_at\": \"2025-11-21T18:52:00.123456Z\"}, \"2\": {\"username\": \"admin\","
+        " \"value\": 3, \"created_at\": \"2025-11-21T18:53:00.000000Z\"}}}",
+        0, "(wec): admin 3");
     ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
     ck_assert_int_eq(lt_json(s.url, "POST", "/login", NULL,
                              "{\"username\":\"admin\",\"password\":\"1234\"}", &r),

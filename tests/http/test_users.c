@@ -236,6 +236,30 @@ START_TEST(list_validation)
 END_TEST
 
 /*
+ * The list's full records (e-mails) need an admin token that carries users:admin (the host's
+ * word test, lintel_scope_has): the same admin narrowed to "profile" at login sees ids and names.
+ */
+START_TEST(list_view_follows_the_token_scope)
+{
+    char *full = admin_token(), *narrow = NULL;
+    struct lt_resp r;
+
+    ck_assert_int_eq(lt_login(url, "admin", LT_ADMIN_PASSWORD, "profile", &narrow, NULL), 0);
+    ck_assert_int_eq(lt_json(url, "GET", "/api/users?limit=1", full, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(
+        json_object_get(json_array_get(json_object_get(r.j_body, "items"), 0), "role"));
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_json(url, "GET", "/api/users?limit=1", narrow, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_object_size(json_array_get(json_object_get(r.j_body, "items"), 0)), 2);
+    lt_resp_clear(&r);
+    free(narrow);
+    free(full);
+}
+END_TEST
+
+/*
  * Deleting an id that names no live user is a 404, even when that id was an admin's: the
  * last-admin rule counts live admins only (it used to answer 409 "last admin").
  */
@@ -307,6 +331,7 @@ static Suite *users_suite(void)
     tcase_add_test(tc, delete_me);
     tcase_add_test(tc, object_level_authorization);
     tcase_add_test(tc, list_validation);
+    tcase_add_test(tc, list_view_follows_the_token_scope);
     tcase_add_test(tc, admin_routes);
     tcase_add_test(tc, admin_delete_gone);
     suite_add_tcase(s, tc);

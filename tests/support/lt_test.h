@@ -52,8 +52,8 @@ void lt_import_expect(const char *data_dir, const char *const *env, const char *
 
 /*
  * A data dir for a CLI test: starts the binary once with env (it migrates a new data dir) and
- * stops it, keeping s->data_dir; env_var gets "LINTEL_DATA_DIR=<it>" to start again on it and
- * rm_cmd the shell command that removes it at the end. 0 or -1.
+ * stops it, keeping s->data_dir; env_var (which env may hold) gets "LINTEL_DATA_DIR=<it>" to
+ * start again on it and rm_cmd the shell command that removes it at the end. 0 or -1.
  */
 int lt_server_prepare(struct lt_server *s, const char *const *env, char *env_var, size_t size,
                       char *rm_cmd, size_t rm_size);
@@ -100,6 +100,9 @@ long lt_me_status(const char *base_url, const char *token);
  * or timeout_ms passes; returns what was read (malloc'd, NUL-terminated), or NULL.
  */
 char *lt_raw(int port, const void *data, size_t len, int timeout_ms);
+
+/* lt_raw from the local address source ("127.0.0.2": another client of the server), or NULL. */
+char *lt_raw_from(const char *source, int port, const void *data, size_t len, int timeout_ms);
 
 /* A unique name for this process and call ("prefix_<pid>_<n>_<random>"), malloc'd. */
 char *lt_unique(const char *prefix);

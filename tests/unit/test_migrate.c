@@ -394,6 +394,23 @@ START_TEST(test_drop_referenced_needs_rebuild)
 }
 END_TEST
 
+/* A rebuild whose SQL leaves the table out is refused, and nothing of it stays. */
+START_TEST(test_rebuild_leaves_no_table)
+{
+    char *err = NULL;
+
+    ck_assert_int_eq(
+        migrate_add("core", "0001_solo", "CREATE TABLE solo (id INTEGER PRIMARY KEY);"), 0);
+    ck_assert_int_eq(migrate_add("core", "0002_lost", "-- lintel: rebuild solo\nDROP TABLE solo;"),
+                     0);
+    ck_assert_int_ne(migrate_apply(&err), 0);
+    ck_assert_msg(strstr(err, "rebuilds table solo but leaves no table of that name") != NULL, "%s",
+                  err);
+    free(err);
+    assert_value("SELECT count(*) AS v FROM sqlite_schema WHERE name = 'solo'", "1");
+}
+END_TEST
+
 START_TEST(test_rebuild_header)
 {
     ck_assert_int_eq(migrate_add("c", "0001_a", "-- lintel: rebuild t1 t_2\nSELECT 1;"), 0);
@@ -519,6 +536,7 @@ static Suite *migrate_suite(void)
     tcase_add_test(tc, test_rebuild_old_dangling_tolerated);
     tcase_add_test(tc, test_drop_referenced_needs_rebuild);
     tcase_add_test(tc, test_rebuild_header);
+    tcase_add_test(tc, test_rebuild_leaves_no_table);
     tcase_add_test(tc, test_snapshot_status_dry_run);
     suite_add_tcase(s, tc);
     return s;
