@@ -34,9 +34,57 @@ int etag_of(const void *body, size_t len, char out[ETAG_SIZE])
     return rc;
 }
 
+/* Longest If-Match / If-None-Match taken, all its field lines together (about 80 tags). */
+#define ETAG_LIST_MAX 2048
+
 static const char *etag_header(const lintel_req *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+struct etag_join {
+    const char *name;
+    char *buf;
+    size_t size, len;
+    bool seen, overflow;
+};
+
+static enum MHD_Result etag_join_line(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    struct etag_join *j = cls;
+    size_t n = value != NULL ? strlen(value) : 0;
+
+    (void)kind;
+    if (strcasecmp(key, j->name) != 0)
+        return MHD_YES;
+    if (j->len + n + 2 > j->size) {
+        j->overflow = true;
+        return MHD_NO;
+    }
+    if (j->seen)
+        j->buf[j->len++] = ',';
+    memcpy(j->buf + j->len, value != NULL ? value : "", n);
+    j->len += n;
+    j->buf[j->len] = '\0';
+    j->seen = true;
+    return MHD_YES;
+}
+
+/*
+ * A list header as one value: several field lines of it are one comma-separated list (RFC
+ * 9110 §5.3). NULL when absent; "" (malformed) when longer than ETAG_LIST_MAX.
+ */
+static const char *etag_list_header(const lintel_req *req, const char *name,
+                                    char buf[ETAG_LIST_MAX])
+{
+    struct etag_join j = {name, buf, ETAG_LIST_MAX, 0, false, false};
+
+    buf[0] = '\0';
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, etag_join_line, &j);
+    if (j.overflow)
+        buf[0] = '\0';
+    return j.seen || j.overflow ? buf : NULL;
 }
 
 static const char *etag_skip_ows(const char *p)
@@ -189,19 +237,19 @@ static int etag_current(lintel_req *req, const struct router_match *twin, char e
 int etag_before(lintel_req *req, const struct router_match *twin)
 {
     const char *list, *scope;
-    char etag[ETAG_SIZE], detail[224];
+    char etag[ETAG_SIZE], detail[224], buf[ETAG_LIST_MAX];
     bool match = false;
     int rc;
 
     if (etag_is_read(req)) {
-        list = etag_header(req, "If-None-Match");
+        list = etag_list_header(req, "If-None-Match", buf);
         if (list != NULL && etag_list_match(list, "\"\"", true, &match) != 0)
             return etag_malformed(req, "If-None-Match");
         return 0;
     }
     if (!etag_wants_twin(req))
         return 0;
-    list = etag_header(req, "If-Match");
+    list = etag_list_header(req, "If-Match", buf);
     if (etag_list_match(list, "\"\"", false, &match) != 0)
         return etag_malformed(req, "If-Match");
     if (twin->route == NULL || twin->route->handler == NULL)
@@ -249,7 +297,7 @@ void etag_reply(lintel_req *req)
 {
     struct lintel_res *res = &req->res;
     const char *list, *own;
-    char etag[ETAG_SIZE];
+    char etag[ETAG_SIZE], buf[ETAG_LIST_MAX];
     bool match = false;
 
     if (!etag_is_read(req) || res->status != 200 || res->len == 0 || res->body == NULL)
@@ -259,7 +307,7 @@ void etag_reply(lintel_req *req)
         snprintf(etag, sizeof(etag), "%s", own);
     else if (etag_of(res->body, res->len, etag) != 0 || host_res_put_header(res, "ETag", etag) != 0)
         return;
-    list = etag_header(req, "If-None-Match");
+    list = etag_list_header(req, "If-None-Match", buf);
     if (list == NULL || etag_list_match(list, etag, true, &match) != 0 || !match)
         return;
     /* 304: the same headers, no body (RFC 9110 §15.4.5). */

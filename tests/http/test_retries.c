@@ -314,6 +314,16 @@ START_TEST(test_etag_if_none_match_304)
     expect_status(u.token, "GET", path, "If-None-Match", weak, NULL, 304);
     expect_status(u.token, "GET", path, "If-None-Match", "*", NULL, 304);
     expect_status(u.token, "GET", path, "If-None-Match", "\"not-it\"", NULL, 200);
+    /* two field lines are one list; the tag in the second counts */
+    {
+        char first[64], second[96];
+        const char *two[] = {first, second, NULL};
+
+        hdr(first, sizeof(first), "If-None-Match", "\"not-it\"");
+        hdr(second, sizeof(second), "If-None-Match", etag);
+        ck_assert_int_eq(send_h(&r, "GET", path, u.token, NULL, two), 304);
+        lt_resp_clear(&r);
+    }
     /* a change gives another tag, and the old one no longer answers 304 */
     ck_assert_int_eq(lt_status("PATCH", path, u.token, "{\"done\":true}"), 200);
     hdr(h, sizeof(h), "If-None-Match", etag);
@@ -409,6 +419,27 @@ START_TEST(test_if_match_two_devices)
 }
 END_TEST
 
+/* Another plugin's resource gets the same checks without code of its own: the user record. */
+START_TEST(test_if_match_user_record)
+{
+    struct lt_user u;
+    char etag[64], stale[64], email[192];
+
+    lt_user_new(&u, "ifmuser", PASSWORD);
+    etag_get(&u, "/api/users/me", stale, sizeof(stale));
+    snprintf(email, sizeof(email),
+             "{\"email\":\"%s@example.test\",\"current_password\":\"" PASSWORD "\"}", u.username);
+    expect_status(u.token, "PATCH", "/api/users/me", "If-Match", stale, email, 200);
+    expect_status(u.token, "PATCH", "/api/users/me", "If-Match", stale,
+                  "{\"email\":null,\"current_password\":\"" PASSWORD "\"}", 412);
+    etag_get(&u, "/api/users/me", etag, sizeof(etag));
+    ck_assert_str_ne(etag, stale);
+    expect_status(u.token, "DELETE", "/api/users/me", "If-Match", stale, NULL, 412);
+    expect_status(u.token, "DELETE", "/api/users/me", "If-Match", etag, NULL, 204);
+    lt_user_clear(&u);
+}
+END_TEST
+
 /* One device's edit, sent at the same moment as the other's (a barrier lines them up). */
 struct device_edit {
     const char *token, *path, *etag, *body;
@@ -490,6 +521,22 @@ START_TEST(test_if_match_bad_inputs)
                       "If-Match %s: %ld", bad[i], r.status);
         ck_assert_str_eq(lt_path_str(r.j_body, "errors.0.field"), "If-Match");
         lt_resp_clear(&r);
+    }
+    /* a list longer than the 2048 characters taken */
+    {
+        char *many = malloc(3100), *line = malloc(3200);
+        const char *one[] = {line, NULL};
+        size_t n = 0;
+
+        ck_assert_ptr_nonnull(many);
+        ck_assert_ptr_nonnull(line);
+        while (n < 3000)
+            n += (size_t)snprintf(many + n, 3100 - n, "%s\"t%04zu\"", n > 0 ? "," : "", n);
+        hdr(line, 3200, "If-Match", many);
+        ck_assert_int_eq(send_h(&r, "PATCH", path, u.token, "{\"done\":true}", one), 400);
+        lt_resp_clear(&r);
+        free(many);
+        free(line);
     }
     /* another user's task: 404, whatever the tag */
     expect_status(other.token, "PATCH", path, "If-Match", etag, "{\"done\":true}", 404);
@@ -770,6 +817,7 @@ static Suite *retries_suite(void)
     tcase_add_test(shared, test_etag_lists_and_stats);
     tcase_add_test(shared, test_if_match_two_devices);
     tcase_add_test(shared, test_if_match_concurrent_devices);
+    tcase_add_test(shared, test_if_match_user_record);
     tcase_add_test(shared, test_if_match_bad_inputs);
     tcase_add_test(shared, test_openapi_shows_headers);
     suite_add_tcase(s, shared);
