@@ -44,6 +44,9 @@ static const char *const worker_cleanup_sql[] = {
     "DELETE FROM login_failures WHERE at < unixepoch() - 900",
     /* IDEMPOTENCY_TTL (app/idempotency.h) */
     "DELETE FROM idempotency_keys WHERE created_at < unixepoch() - 86400",
+    /* JOBS_KEEP (app/jobs.h): a finished job is readable for 7 days */
+    "DELETE FROM jobs WHERE finished_at < strftime('%Y-%m-%dT%H:%M:%SZ', unixepoch() - 604800,"
+    " 'unixepoch')",
 };
 
 int account_cleanup(const struct config *cfg, long long *deleted)
