@@ -6,6 +6,7 @@
 
 #include "auth.h"
 #include "crypto.h"
+#include "events.h"
 #include "host_api.h"
 #include "http_error.h"
 #include "router.h"
@@ -268,6 +269,7 @@ int etag_before(lintel_req *req, const struct router_match *twin)
     if (rc != 0)
         return rc;
     req->tx_held = true;
+    events_hold(); /* the handler's events go out with the commit, never before */
     rc = etag_current(req, twin, etag);
     if (rc == 0)
         rc = etag_list_match(list, etag, false, &match);
@@ -284,12 +286,16 @@ int etag_before(lintel_req *req, const struct router_match *twin)
 
 int etag_after(lintel_req *req, int rc)
 {
-    if (!req->tx_held)
+    if (!req->tx_held) {
+        events_release(false); /* no-op: a rollback inside the handler released already */
         return rc;
+    }
     req->tx_held = false;
     if (rc == 0)
-        return host_api()->sql_commit(req);
-    host_api()->sql_rollback(req);
+        rc = host_api()->sql_commit(req);
+    else
+        host_api()->sql_rollback(req);
+    events_release(rc == 0);
     return rc;
 }
 
