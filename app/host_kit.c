@@ -19,14 +19,13 @@
 #include "ws.h"
 
 #include <errno.h>
+#include <lintel/schemas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- route metadata ---- */
-
-static void host_kit_meta_release(void *meta);
 
 void host_kit_meta_free(struct host_route_meta *m)
 {
@@ -51,8 +50,7 @@ void host_kit_meta_free(struct host_route_meta *m)
     free(m);
 }
 
-/* host_kit_meta_free for the route table, which knows meta only as a pointer. */
-static void host_kit_meta_release(void *meta)
+void host_kit_meta_release(void *meta)
 {
     host_kit_meta_free(meta);
 }
@@ -78,8 +76,7 @@ static bool host_kit_json_ok(const char *text)
 
 static const char *const host_kit_param_types[] = {NULL, "string", "integer", "number", "boolean"};
 
-/* The copy of r's description, or NULL with *why set (a static text) when it is unusable. */
-static struct host_route_meta *host_kit_meta_new(const struct lintel_route *r, const char **why)
+struct host_route_meta *host_kit_meta_new(const struct lintel_route *r, const char **why)
 {
     struct host_route_meta *m = calloc(1, sizeof(*m));
     size_t n, i;
@@ -115,7 +112,7 @@ static struct host_route_meta *host_kit_meta_new(const struct lintel_route *r, c
         goto fail;
     for (i = 0; i < n; i++) {
         const struct lintel_reply *y = &r->replies[i];
-        if (y->status < 100 || y->status > 599 || !host_kit_json_ok(y->schema)) {
+        if ((y->status > 5 && y->status < 100) || y->status > 599 || !host_kit_json_ok(y->schema)) {
             *why = "a reply has a bad status or a schema that is not JSON";
             goto fail;
         }
@@ -703,14 +700,79 @@ static json_t *host_kit_json(const char *text)
     return text != NULL ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
 }
 
-void host_kit_openapi(const struct route *r, json_t *j_op)
+/*
+ * The OpenAPI content object of a body of schema text: {media: {schema}}. A lone
+ * "contentMediaType" is a body of that type without a schema (bytes); beside other members it
+ * names the media type of a JSON body ("application/problem+json"); else json_media.
+ */
+static json_t *host_kit_content(const char *text, const char *json_media, bool jsend)
+{
+    json_t *j_schema = host_kit_json(text), *j_media, *j_content;
+    const char *media;
+
+    if (j_schema == NULL)
+        return NULL;
+    j_media = json_object_get(j_schema, "contentMediaType");
+    media = json_string_value(j_media);
+    if (media != NULL && json_object_size(j_schema) == 1) {
+        json_t *j_content = json_pack("{s{}}", media);
+        json_decref(j_schema);
+        return j_content;
+    }
+    if (media != NULL) {
+        json_media = media;
+        json_incref(j_media);
+        json_object_del(j_schema, "contentMediaType");
+    }
+    if (jsend)
+        j_schema = json_pack("{ss s[ss] s{s{ss} so}}", "type", "object", "required", "status",
+                             "data", "properties", "status", "const", "success", "data", j_schema);
+    j_content = json_pack("{s{so*}}", json_media, "schema", j_schema);
+    json_decref(j_media);
+    return j_content;
+}
+
+/* The query parameter q as an OpenAPI parameter object (new reference). */
+static json_t *host_kit_openapi_param(const struct lintel_param *q)
+{
+    json_t *j_schema = json_pack("{ss}", "type", host_kit_param_types[q->type]);
+    const char *lo = q->type == LINTEL_PARAM_STRING ? "minLength" : "minimum";
+    const char *hi = q->type == LINTEL_PARAM_STRING ? "maxLength" : "maximum";
+
+    if (j_schema == NULL)
+        return NULL;
+    if (q->flags & LINTEL_PARAM_MIN)
+        json_object_set_new(j_schema, lo,
+                            q->type == LINTEL_PARAM_NUMBER ? json_real(q->min)
+                                                           : json_integer((json_int_t)q->min));
+    if (q->flags & LINTEL_PARAM_MAX)
+        json_object_set_new(j_schema, hi,
+                            q->type == LINTEL_PARAM_NUMBER ? json_real(q->max)
+                                                           : json_integer((json_int_t)q->max));
+    if (q->type == LINTEL_PARAM_STRING && q->values != NULL) {
+        json_t *j_enum = json_array();
+        char *copy = strdup(q->values), *tok, *save = NULL;
+        for (tok = copy != NULL ? strtok_r(copy, " ", &save) : NULL; tok != NULL;
+             tok = strtok_r(NULL, " ", &save))
+            json_array_append_new(j_enum, json_string(tok));
+        free(copy);
+        json_object_set_new(j_schema, "enum", j_enum);
+    }
+    return json_pack("{ss ss sb ss* so}", "name", q->name, "in", "query", "required",
+                     (q->flags & LINTEL_PARAM_REQUIRED) != 0, "description", q->description,
+                     "schema", j_schema);
+}
+
+bool host_kit_openapi(const struct route *r, json_t *j_op, bool jsend)
 {
     const struct host_route_meta *m = r->meta;
+    /* a profile's renderer writes its errors with res_json: JSON, never problem+json */
+    bool own_errors = r->owner != NULL && r->owner->render != NULL, success = false;
     json_t *j_params, *j_resps, *j_body;
     size_t i;
 
     if (m == NULL || j_op == NULL)
-        return;
+        return false;
     if (m->summary != NULL)
         json_object_set_new(j_op, "summary", json_string(m->summary));
     j_params = json_object_get(j_op, "parameters");
@@ -718,60 +780,46 @@ void host_kit_openapi(const struct route *r, json_t *j_op)
         j_params = json_array();
         json_object_set_new(j_op, "parameters", j_params);
     }
-    for (i = 0; i < m->nquery && j_params != NULL; i++) {
-        const struct lintel_param *q = &m->query[i];
-        json_t *j_schema = json_pack("{ss}", "type", host_kit_param_types[q->type]);
-        const char *lo = q->type == LINTEL_PARAM_STRING ? "minLength" : "minimum";
-        const char *hi = q->type == LINTEL_PARAM_STRING ? "maxLength" : "maximum";
-
-        if (j_schema == NULL)
-            continue;
-        if (q->flags & LINTEL_PARAM_MIN)
-            json_object_set_new(j_schema, lo,
-                                q->type == LINTEL_PARAM_NUMBER ? json_real(q->min)
-                                                               : json_integer((json_int_t)q->min));
-        if (q->flags & LINTEL_PARAM_MAX)
-            json_object_set_new(j_schema, hi,
-                                q->type == LINTEL_PARAM_NUMBER ? json_real(q->max)
-                                                               : json_integer((json_int_t)q->max));
-        if (q->type == LINTEL_PARAM_STRING && q->values != NULL) {
-            json_t *j_enum = json_array();
-            char *copy = strdup(q->values), *tok, *save = NULL;
-            for (tok = copy != NULL ? strtok_r(copy, " ", &save) : NULL; tok != NULL;
-                 tok = strtok_r(NULL, " ", &save))
-                json_array_append_new(j_enum, json_string(tok));
-            free(copy);
-            json_object_set_new(j_schema, "enum", j_enum);
-        }
-        json_array_append_new(j_params,
-                              json_pack("{ss ss sb ss* so}", "name", q->name, "in", "query",
-                                        "required", (q->flags & LINTEL_PARAM_REQUIRED) != 0,
-                                        "description", q->description, "schema", j_schema));
-    }
+    for (i = 0; i < m->nquery && j_params != NULL; i++)
+        json_array_append_new(j_params, host_kit_openapi_param(&m->query[i]));
     j_body = json_object_get(j_op, "requestBody");
-    if (j_body != NULL && (m->body_schema != NULL || m->example != NULL)) {
-        json_t *j_json = json_object_get(json_object_get(j_body, "content"), "application/json");
-        if (j_json != NULL && m->body_schema != NULL)
-            json_object_set_new(j_json, "schema", host_kit_json(m->body_schema));
-        if (j_json != NULL && m->example != NULL)
-            json_object_set_new(j_json, "example", host_kit_json(m->example));
-        if (m->body_schema != NULL)
-            json_object_set_new(j_body, "required", json_true());
+    if (j_body != NULL && m->body_schema != NULL) {
+        json_t *j_content = json_object_get(j_body, "content");
+        json_t *j_new = host_kit_content(m->body_schema, "application/json", false);
+        /* a JSON schema replaces the generic one; a media type replaces "any type" */
+        if (json_object_get(j_new, "application/json") == NULL)
+            json_object_del(j_content, "*/*");
+        json_object_update(j_content, j_new);
+        json_decref(j_new);
+        json_object_set_new(j_body, "required", json_true());
     }
+    if (j_body != NULL && m->example != NULL)
+        json_object_set_new(json_object_get(json_object_get(j_body, "content"), "application/json"),
+                            "example", host_kit_json(m->example));
     j_resps = json_object_get(j_op, "responses");
     for (i = 0; i < m->nreplies && j_resps != NULL; i++) {
         const struct lintel_reply *y = &m->replies[i];
+        bool error = y->status >= 400 || (y->status >= 4 && y->status <= 5);
         char status[8];
         json_t *j_resp =
             json_pack("{ss}", "description", y->description != NULL ? y->description : "Reply.");
 
-        snprintf(status, sizeof(status), "%u", y->status);
-        if (j_resp != NULL && y->schema != NULL)
+        if (y->status <= 5)
+            snprintf(status, sizeof(status), "%uXX", y->status);
+        else
+            snprintf(status, sizeof(status), "%u", y->status);
+        if (j_resp != NULL && error && !own_errors)
+            /* the host renders the errors of such a route, whatever the entry's schema says */
             json_object_set_new(
                 j_resp, "content",
-                json_pack("{s{so*}}", "application/json", "schema", host_kit_json(y->schema)));
-        if (y->status >= 200 && y->status < 300)
-            json_object_del(j_resps, "2XX");
+                jsend ? host_kit_content(LINTEL_SCHEMA_REF("JSend"), "application/json", false)
+                      : host_kit_content(LINTEL_SCHEMA_PROBLEM, "application/problem+json", false));
+        else if (j_resp != NULL && y->schema != NULL)
+            json_object_set_new(
+                j_resp, "content",
+                host_kit_content(y->schema, "application/json", jsend && !error && !m->bare));
+        success |= (y->status >= 200 && y->status < 300) || y->status == 2;
         json_object_set_new(j_resps, status, j_resp);
     }
+    return success;
 }

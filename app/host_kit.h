@@ -22,9 +22,17 @@ struct host_route_meta {
     size_t nquery;
     struct lintel_reply *replies;
     size_t nreplies;
+    bool bare; /* replies go out as they are, never in the JSend envelope (core documents) */
 };
 
+/*
+ * The copy of r's description (summary, query, body, replies, example; each schema and the
+ * example must parse), or NULL with *why set (a static text) when it is unusable. Freed with
+ * host_kit_meta_free, or host_kit_meta_release where the route table keeps it (route_def).
+ */
+struct host_route_meta *host_kit_meta_new(const struct lintel_route *r, const char **why);
 void host_kit_meta_free(struct host_route_meta *m);
+void host_kit_meta_release(void *meta);
 
 /*
  * api->routes_add: each entry's scope and metadata checked, then registered through
@@ -63,7 +71,11 @@ int host_kit_event_user(lintel_req *req, const char *name, const char *key, cons
 int host_kit_check_query(struct lintel_req *req);
 bool host_kit_render_error(struct lintel_req *req, int rc);
 
-/* Adds the route's summary, query parameters, body and reply schemas to its OpenAPI j_op. */
-void host_kit_openapi(const struct route *r, json_t *j_op);
+/*
+ * Adds the route's summary, query parameters, body and reply schemas to its OpenAPI j_op; jsend:
+ * JSON success replies are described inside the JSend envelope the host wraps them in. True
+ * when the route declared a success reply.
+ */
+bool host_kit_openapi(const struct route *r, json_t *j_op, bool jsend);
 
 #endif /* LINTEL_APP_HOST_KIT_H */

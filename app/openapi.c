@@ -13,6 +13,7 @@
 #include "server.h"
 
 #include <ctype.h>
+#include <lintel/schemas.h>
 #include <lintel/version.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -44,20 +45,92 @@ static const struct {
     {"InternalServerError", 500, "The server failed; nothing the client sent causes this."},
 };
 
-/* The RFC 9457 problem, with lintel's errors member. */
-static json_t *openapi_problem_schema(void)
+/*
+ * The host's shared schemas (components/schemas), referenced by route tables through
+ * <lintel/schemas.h>. Fields may be added to a shape, never removed.
+ */
+#define OA_USER_FIELDS                                                                             \
+    "\"id\":" LINTEL_SCHEMA_ID ",\"username\":" LINTEL_SCHEMA_STRING                               \
+    ",\"email\":{\"type\":[\"string\",\"null\"]},\"role\":{\"enum\":[\"user\",\"admin\"]},"        \
+    "\"created_at\":" LINTEL_SCHEMA_TIME ",\"updated_at\":" LINTEL_SCHEMA_TIME                     \
+    ",\"avatar_url\":{\"type\":[\"string\",\"null\"]}"
+#define OA_STAT "{\"type\":[\"number\",\"null\"]}"
+static const struct {
+    const char *name;
+    const char *text;
+} openapi_schemas[] = {
+    {"Problem",
+     "{\"type\":\"object\",\"description\":\"RFC 9457 problem details "
+     "(application/problem+json). errors only on 400 and 422.\","
+     "\"required\":[\"type\",\"title\",\"status\"],\"properties\":{"
+     "\"type\":{\"type\":\"string\",\"format\":\"uri-reference\",\"default\":\"about:blank\"},"
+     "\"title\":" LINTEL_SCHEMA_STRING ",\"status\":{\"type\":\"integer\",\"minimum\":400,"
+     "\"maximum\":599},\"detail\":" LINTEL_SCHEMA_STRING ",\"instance\":{\"type\":\"string\","
+     "\"format\":\"uri-reference\"},\"errors\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+     "\"required\":[\"message\"],\"properties\":{\"field\":" LINTEL_SCHEMA_STRING
+     ",\"message\":" LINTEL_SCHEMA_STRING "}}}}}"},
+    {"List", "{\"type\":\"object\",\"description\":\"A page of a list.\","
+             "\"required\":[\"items\",\"total\",\"limit\",\"offset\"],\"properties\":{"
+             "\"items\":{\"type\":\"array\"},\"total\":{\"type\":\"integer\",\"minimum\":0},"
+             "\"limit\":{\"type\":\"integer\",\"minimum\":0},\"offset\":{\"type\":\"integer\","
+             "\"minimum\":0},\"next\":{\"type\":[\"string\",\"null\"],\"description\":\"Keyset "
+             "lists: the cursor of the next page (after=...), null on the last\"}}}"},
+    {"User",
+     "{\"type\":\"object\",\"description\":\"A user; never a password hash. Lists for users "
+     "who are not admins carry id and username only.\",\"required\":[\"id\",\"username\"],"
+     "\"properties\":{" OA_USER_FIELDS "}}"},
+    {"Tokens",
+     "{\"type\":\"object\",\"description\":\"A new session's tokens (register adds user).\","
+     "\"required\":[\"access_token\",\"token_type\",\"expires_in\",\"refresh_token\"],"
+     "\"properties\":{\"access_token\":" LINTEL_SCHEMA_STRING ",\"token_type\":{\"const\":"
+     "\"bearer\"},\"expires_in\":{\"type\":\"integer\",\"minimum\":1},\"refresh_"
+     "token\":" LINTEL_SCHEMA_STRING ",\"scope\":" LINTEL_SCHEMA_STRING
+     ",\"user\":" LINTEL_SCHEMA_USER "}}"},
+    {"Stats",
+     "{\"type\":\"object\",\"description\":\"lintel_stats() of a set of values: count 0 gives sum "
+     "0 and null for the rest; stddev (sample) is null below 2 values.\","
+     "\"required\":[\"count\",\"sum\",\"avg\",\"min\",\"max\",\"stddev\",\"median\"],"
+     "\"properties\":{\"count\":{\"type\":\"integer\",\"minimum\":0},\"sum\":" LINTEL_SCHEMA_NUMBER
+     ",\"avg\":" OA_STAT ",\"min\":" OA_STAT ",\"max\":" OA_STAT ",\"stddev\":" OA_STAT
+     ",\"median\":" OA_STAT "}}"},
+    {"Job",
+     "{\"type\":\"object\",\"description\":\"A background job (populate with async=true).\","
+     "\"required\":[\"id\",\"kind\",\"state\",\"total\",\"done\"],\"properties\":{"
+     "\"id\":" LINTEL_SCHEMA_ID ",\"kind\":" LINTEL_SCHEMA_STRING
+     ",\"state\":{\"enum\":[\"queued\","
+     "\"running\",\"done\",\"failed\"]},\"total\":" LINTEL_SCHEMA_INTEGER
+     ",\"done\":" LINTEL_SCHEMA_INTEGER ",\"failed\":" LINTEL_SCHEMA_INTEGER
+     ",\"errors\":{\"type\":"
+     "[\"array\",\"null\"]},\"detail\":{\"type\":[\"string\",\"null\"]},\"created_"
+     "at\":" LINTEL_SCHEMA_TIME ",\"updated_at\":" LINTEL_SCHEMA_TIME ",\"finished_at\":{\"type\":"
+     "[\"string\",\"null\"]}}}"},
+    {"Health",
+     "{\"type\":\"object\",\"required\":[\"status\",\"version\",\"uptime_s\",\"db\",\"plugins\"],"
+     "\"properties\":{\"status\":{\"const\":\"ok\"},\"version\":" LINTEL_SCHEMA_STRING
+     ",\"uptime_s\":{\"type\":\"integer\",\"minimum\":0},\"db\":{\"const\":\"ok\"},\"plugins\":"
+     "{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"name\",\"version\"],"
+     "\"properties\":{\"name\":" LINTEL_SCHEMA_STRING ",\"version\":" LINTEL_SCHEMA_STRING "}}}}}"},
+};
+
+static json_t *openapi_jsend_schema(void);
+
+/* components/schemas: the shared ones, and JSend's with that envelope. */
+static json_t *openapi_schemas_new(bool jsend)
 {
-    return json_pack(
-        "{ss ss s[sss] s{s{ss ss ss} s{ss} s{ss si si} s{ss} s{ss ss} s{ss s{ss s{s{ss} s{ss}} "
-        "s[s]}}}}",
-        "type", "object", "description",
-        "RFC 9457 problem details (application/problem+json). errors only on 400 and 422.",
-        "required", "type", "title", "status", "properties", "type", "type", "string", "format",
-        "uri-reference", "default", "about:blank", "title", "type", "string", "status", "type",
-        "integer", "minimum", 400, "maximum", 599, "detail", "type", "string", "instance", "type",
-        "string", "format", "uri-reference", "errors", "type", "array", "items", "type", "object",
-        "properties", "field", "type", "string", "message", "type", "string", "required",
-        "message");
+    json_t *j_schemas = json_object();
+    size_t i;
+
+    for (i = 0; j_schemas != NULL && i < sizeof(openapi_schemas) / sizeof(openapi_schemas[0]);
+         i++) {
+        json_t *j = json_loads(openapi_schemas[i].text, 0, NULL);
+        if (j == NULL || json_object_set_new(j_schemas, openapi_schemas[i].name, j) != 0) {
+            json_decref(j_schemas);
+            return NULL;
+        }
+    }
+    if (j_schemas != NULL && jsend)
+        json_object_set_new(j_schemas, "JSend", openapi_jsend_schema());
+    return j_schemas;
 }
 
 /* With LINTEL_ENVELOPE=jsend: "fail" (4xx, data holds the problem members) or "error" (5xx). */
@@ -69,18 +142,6 @@ static json_t *openapi_jsend_schema(void)
                      "const", "fail", "data", "$ref", "#/components/schemas/Problem", "type",
                      "object", "required", "status", "message", "code", "properties", "status",
                      "const", "error", "message", "type", "string", "code", "type", "integer");
-}
-
-static json_t *openapi_health_schema(void)
-{
-    return json_pack("{ss s[sssss] s{s{ss s[s]} s{ss} s{ss si} s{ss s[s]} s{ss s{ss s[ss] "
-                     "s{s{ss} s{ss}}}}}}",
-                     "type", "object", "required", "status", "version", "uptime_s", "db", "plugins",
-                     "properties", "status", "type", "string", "enum", "ok", "version", "type",
-                     "string", "uptime_s", "type", "integer", "minimum", 0, "db", "type", "string",
-                     "enum", "ok", "plugins", "type", "array", "items", "type", "object",
-                     "required", "name", "version", "properties", "name", "type", "string",
-                     "version", "type", "string");
 }
 
 /* The headers every reply carries, as references to components/headers. */
@@ -122,14 +183,13 @@ static json_t *openapi_components(bool jsend)
     json_t *j_comp;
 
     j_comp = json_pack(
-        "{s{s{ss ss ss ss}} s{so so} so s{s{ss s{ss ss}} s{ss s{ss}} s{ss s{ss}} s{ss s{ss}}}}",
+        "{s{s{ss ss ss ss}} so so s{s{ss s{ss ss}} s{ss s{ss}} s{ss s{ss}} s{ss s{ss}}}}",
         "securitySchemes", "bearerAuth", "type", "http", "scheme", "bearer", "bearerFormat", "JWT",
         "description",
         "An access token from POST /api/auth/login (or register/refresh), sent as "
         "Authorization: Bearer <token>. Scopes travel in its scope claim.",
-
-        "schemas", "Problem", openapi_problem_schema(), "Health", openapi_health_schema(),
-        "responses", openapi_error_responses(jsend), "headers", "X-Request-Id", "description",
+        "schemas", openapi_schemas_new(jsend), "responses", openapi_error_responses(jsend),
+        "headers", "X-Request-Id", "description",
         "The request's id: the client's own X-Request-Id when sane (1-64 of A-Za-z0-9-_.:), "
         "else a new one; also in the access log.",
         "schema", "type", "string", "pattern", "^[A-Za-z0-9._:-]{1,64}$", "X-Response-Time",
@@ -137,8 +197,6 @@ static json_t *openapi_components(bool jsend)
         "string", "WWW-Authenticate", "description", "Bearer, or Bearer error=\"invalid_token\".",
         "schema", "type", "string", "Retry-After", "description",
         "Seconds to wait before trying again.", "schema", "type", "string");
-    if (j_comp != NULL && jsend)
-        json_object_set_new(json_object_get(j_comp, "schemas"), "JSend", openapi_jsend_schema());
     /* With rate_limit set, on every reply (docs/auth.md "Request rate limit"). */
     if (j_comp != NULL) {
         json_t *j_headers = json_object_get(j_comp, "headers");
@@ -233,40 +291,17 @@ static json_t *openapi_request_body(const struct route *r)
     return json_pack("{sb so}", "required", 0, "content", j_content);
 }
 
-/* The success response: known shapes for the core's routes, any JSON for plugins'. */
-static json_t *openapi_success(const struct route *r)
-{
-    const char *media = "application/json";
-    json_t *j_schema = NULL;
-
-    if (r->owner == NULL &&
-        (strcmp(r->path, "/health") == 0 || strcmp(r->path, "/api/health") == 0))
-        j_schema = json_pack("{ss}", "$ref", "#/components/schemas/Health");
-    else if (r->owner == NULL && (strcmp(r->path, "/docs") == 0 || strcmp(r->path, "/admin") == 0))
-        media = "text/html";
-    else if (r->owner == NULL && strcmp(r->path, "/metrics") == 0)
-        media = "text/plain";
-    else if (r->owner == NULL && strcmp(r->path, "/assets/{file}") == 0)
-        media = "*/*";
-    else if (r->owner == NULL && strcmp(r->path, "/api/auth/jwks") == 0)
-        j_schema = json_pack("{ss s[s] s{s{ss s{ss}}}}", "type", "object", "required", "keys",
-                             "properties", "keys", "type", "array", "items", "type", "object");
-    if (j_schema == NULL)
-        j_schema = json_object();
-    return json_pack("{s{ss s{s{so}} so}}", "2XX", "description",
-                     r->owner != NULL ? "Success: 200, 201 with the new resource, or 204 "
-                                        "without a body."
-                                      : "Success.",
-                     "content", media, "schema", j_schema, "headers", openapi_reply_headers());
-}
-
+/*
+ * The errors the host answers for this kind of route, as references. A profile's routes have
+ * none: its error renderer writes every error, in the shapes the route declares ("4XX").
+ */
 static json_t *openapi_responses(const struct route *r, bool has_params)
 {
-    json_t *j_resps = openapi_success(r);
+    json_t *j_resps = json_object();
     bool authed = !(r->flags & LINTEL_ROUTE_PUBLIC);
 
-    if (j_resps == NULL)
-        return NULL;
+    if (j_resps == NULL || (r->owner != NULL && r->owner->render != NULL))
+        return j_resps;
     if (openapi_has_body(r)) {
         json_object_set_new(j_resps, "400", openapi_ref("BadRequest"));
         json_object_set_new(j_resps, "413", openapi_ref("PayloadTooLarge"));
@@ -283,6 +318,78 @@ static json_t *openapi_responses(const struct route *r, bool has_params)
     json_object_set_new(j_resps, "500", openapi_ref("InternalServerError"));
     json_object_set_new(j_resps, "default", openapi_ref("Error"));
     return j_resps;
+}
+
+/*
+ * The name under which j_schema (titled) goes into j_schemas: its title, or when another
+ * schema already has that title, "<title>_<owner>" (NULL when that one is taken too).
+ */
+static char *openapi_schema_name(const json_t *j_schema, json_t *j_schemas, const char *owner)
+{
+    const char *title = json_string_value(json_object_get(j_schema, "title"));
+    const json_t *j_held = json_object_get(j_schemas, title);
+    char *name = NULL;
+    size_t i;
+
+    if (j_held == NULL || json_equal(j_held, j_schema))
+        return strdup(title);
+    if (asprintf(&name, "%s_%s", title, owner) < 0)
+        return NULL;
+    for (i = 0; name[i] != '\0'; i++)
+        if (!isalnum((unsigned char)name[i]) && strchr("._-", name[i]) == NULL)
+            name[i] = '_';
+    j_held = json_object_get(j_schemas, name);
+    if (j_held != NULL && !json_equal(j_held, j_schema)) {
+        free(name);
+        name = NULL;
+    }
+    return name;
+}
+
+/*
+ * Moves every schema with a "title" under j (depth first, so nested ones are moved before
+ * their parent) into j_schemas and puts a $ref in its place: a shape that several routes
+ * return is then one component (and one type of a generated client). Examples, defaults and
+ * constants are values, not schemas, and are left alone.
+ */
+static void openapi_hoist(json_t *j, json_t *j_schemas, const char *owner)
+{
+    static const char *const values[] = {"example", "examples", "default", "const", "enum"};
+    const char *key;
+    json_t *j_child, *j_item;
+    size_t i, k;
+    char ref[160], *name;
+
+    json_object_foreach(j, key, j_child) {
+        bool value = false;
+        for (k = 0; k < sizeof(values) / sizeof(values[0]); k++)
+            value |= strcmp(key, values[k]) == 0;
+        if (value)
+            continue;
+        if (json_is_array(j_child)) {
+            json_array_foreach(j_child, i, j_item) {
+                openapi_hoist(j_item, j_schemas, owner);
+                if (json_is_string(json_object_get(j_item, "title")) &&
+                    (name = openapi_schema_name(j_item, j_schemas, owner)) != NULL) {
+                    json_object_set(j_schemas, name, j_item);
+                    snprintf(ref, sizeof(ref), "#/components/schemas/%s", name);
+                    json_array_set_new(j_child, i, json_pack("{ss}", "$ref", ref));
+                    free(name);
+                }
+            }
+            continue;
+        }
+        if (!json_is_object(j_child))
+            continue;
+        openapi_hoist(j_child, j_schemas, owner);
+        if (json_is_string(json_object_get(j_child, "title")) &&
+            (name = openapi_schema_name(j_child, j_schemas, owner)) != NULL) {
+            json_object_set(j_schemas, name, j_child);
+            snprintf(ref, sizeof(ref), "#/components/schemas/%s", name);
+            json_object_set_new(j, key, json_pack("{ss}", "$ref", ref));
+            free(name);
+        }
+    }
 }
 
 /*
@@ -352,7 +459,8 @@ static void openapi_conditional(const struct route *r, json_t *j_op)
         json_object_set_new(j_resps, "412", openapi_ref("PreconditionFailed"));
 }
 
-static json_t *openapi_operation(const struct route *r, json_t *j_seen)
+static json_t *openapi_operation(const struct route *r, json_t *j_seen, bool jsend,
+                                 json_t *j_schemas)
 {
     const char *owner = r->owner_name;
     json_t *j_op = NULL, *j_params = json_array(), *j_body = NULL;
@@ -394,8 +502,12 @@ static json_t *openapi_operation(const struct route *r, json_t *j_seen)
         if (r->flags & LINTEL_ROUTE_ADMIN)
             json_object_set_new(j_op, "x-lintel-role", json_string("admin"));
     }
-    host_kit_openapi(r, j_op);
+    /* A route that declares no success reply gets one without a schema: nothing to check. */
+    if (!host_kit_openapi(r, j_op, jsend))
+        json_object_set_new(json_object_get(j_op, "responses"), "2XX",
+                            json_pack("{ss}", "description", "Success (no schema declared)."));
     openapi_conditional(r, j_op);
+    openapi_hoist(j_op, j_schemas, owner);
 cleanup:
     json_decref(j_params);
     json_decref(j_body);
@@ -465,7 +577,7 @@ static void openapi_put(json_t *j_paths, const char *path, const char *method, j
  */
 static json_t *openapi_document_new(bool jsend)
 {
-    json_t *j_doc = NULL, *j_paths, *j_tags, *j_seen = json_object();
+    json_t *j_doc = NULL, *j_paths, *j_tags, *j_schemas, *j_seen = json_object();
     size_t i;
 
     if (j_seen == NULL)
@@ -483,6 +595,7 @@ static json_t *openapi_document_new(bool jsend)
     if (j_doc == NULL || json_object_get(j_doc, "components") == NULL)
         goto fail;
     j_paths = json_object_get(j_doc, "paths");
+    j_schemas = json_object_get(json_object_get(j_doc, "components"), "schemas");
     j_tags = json_object_get(j_doc, "tags");
     for (i = 0; i < plugin_loader_count(); i++) {
         const struct lintel_plugin *p = plugin_loader_get(i);
@@ -494,7 +607,8 @@ static json_t *openapi_document_new(bool jsend)
     for (i = 0; i < server_route_count(); i++) {
         const struct route *r = server_route_get(i);
         if (r->upgrade == NULL)
-            openapi_put(j_paths, r->path, r->method, openapi_operation(r, j_seen), false);
+            openapi_put(j_paths, r->path, r->method, openapi_operation(r, j_seen, jsend, j_schemas),
+                        false);
     }
     for (i = 0; i < server_route_count(); i++) {
         const struct route *r = server_route_get(i);

@@ -8,6 +8,7 @@
 
 #include <lintel/migrations.h>
 #include <lintel/plugin.h>
+#include <lintel/schemas.h>
 
 #include <stdio.h>
 

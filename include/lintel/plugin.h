@@ -135,7 +135,16 @@ struct lintel_param {
     const char *description;
 };
 
-/* A reply a route gives: lists of these end with status 0. schema: JSON Schema text or NULL. */
+/*
+ * A reply a route gives: lists of these end with status 0. status is an HTTP status, or 1..5
+ * for a whole class ("4XX": the shape of every 4xx a compatibility profile's error renderer
+ * writes). schema: JSON Schema text (2020-12, as OpenAPI 3.1 has it) or NULL for no body;
+ * <lintel/schemas.h> has the shared pieces. In /openapi.json a schema (at any depth) with a
+ * "title" becomes components/schemas/<title>, referenced wherever it appears, and one whose
+ * only member is "contentMediaType" describes a body of that media type instead of JSON.
+ * Routes of a plugin without an error renderer need not list their errors: the host does
+ * (RFC 9457 problems).
+ */
 struct lintel_reply {
     unsigned status;
     const char *description;
@@ -155,7 +164,7 @@ struct lintel_route {
     const char *summary; /* one line for /openapi.json                                       */
     const struct lintel_param *query;   /* declared query parameters, or NULL               */
     const char *body_schema;            /* JSON Schema text of the request body, or NULL    */
-    const struct lintel_reply *replies; /* replies per status, or NULL                      */
+    const struct lintel_reply *replies; /* success replies per status (and a profile's 4XX)  */
     const char *example;                /* JSON text of an example request body, or NULL    */
 };
 

@@ -10,7 +10,7 @@
 LINTEL_KIT_INIT;
 
 #define ACCOUNT_SESSION_SCHEMA                                                                     \
-    "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},"                           \
+    "{\"title\":\"Session\",\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},"     \
     "\"created_at\":{\"type\":\"string\",\"format\":\"date-time\"},"                               \
     "\"last_used_at\":{\"type\":\"string\",\"format\":\"date-time\"},"                             \
     "\"client_addr\":{\"type\":[\"string\",\"null\"]},"                                            \
@@ -18,18 +18,13 @@ LINTEL_KIT_INIT;
     "\"scope\":{\"type\":\"string\"}}}"
 
 #define ACCOUNT_AUDIT_SCHEMA                                                                       \
-    "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},"                          \
+    "{\"title\":\"AuditEvent\",\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"integer\"}," \
     "\"at\":{\"type\":\"string\",\"format\":\"date-time\"},\"action\":{\"type\":\"string\"},"      \
     "\"user_id\":{\"type\":[\"integer\",\"null\"]},\"actor_id\":{\"type\":[\"integer\",\"null\"]}" \
     ","                                                                                            \
     "\"addr\":{\"type\":[\"string\",\"null\"]},\"subject\":{\"type\":[\"string\",\"null\"]},"      \
     "\"old_value\":{\"type\":[\"string\",\"null\"]},\"new_value\":{\"type\":[\"string\",\"null\"]" \
     "}}}"
-
-#define ACCOUNT_LIST(item)                                                                         \
-    "{\"type\":\"object\",\"properties\":{\"items\":{\"type\":\"array\",\"items\":" item "},"      \
-    "\"total\":{\"type\":\"integer\"},\"limit\":{\"type\":\"integer\"},"                           \
-    "\"offset\":{\"type\":\"integer\"}}}"
 
 #define ACCOUNT_OBJ(props) "{\"type\":\"object\",\"properties\":{" props "}}"
 #define ACCOUNT_STR(name)  "\"" name "\":{\"type\":\"string\"}"
@@ -43,8 +38,7 @@ static const struct lintel_route account_routes[] = {
      .body_schema =
          "{\"type\":\"object\",\"required\":[\"email\"],\"properties\":{" ACCOUNT_STR("email") "}}",
      .example = "{\"email\": \"alice@example.com\"}",
-     .replies =
-         (const struct lintel_reply[]){{202, "Accepted", ACCOUNT_OBJ(ACCOUNT_STR("detail"))}, {0}}},
+     .replies = LINTEL_REPLIES({202, "Accepted", ACCOUNT_OBJ(ACCOUNT_STR("detail"))})},
     {.method = "POST",
      .path = "/api/auth/password/reset",
      .flags = LINTEL_ROUTE_PUBLIC,
@@ -52,7 +46,8 @@ static const struct lintel_route account_routes[] = {
      .summary = "Set a new password with the code of a reset mail; ends every session",
      .body_schema = "{\"type\":\"object\",\"required\":[\"token\",\"password\"],"
                     "\"properties\":{" ACCOUNT_STR("token") "," ACCOUNT_STR("password") "}}",
-     .example = "{\"token\": \"code from the mail\", \"password\": \"new-password-1\"}"},
+     .example = "{\"token\": \"code from the mail\", \"password\": \"new-password-1\"}",
+     .replies = LINTEL_REPLIES(LINTEL_REPLY_NO_CONTENT)},
     {.method = "POST",
      .path = "/api/auth/email/verify",
      .flags = LINTEL_ROUTE_PUBLIC,
@@ -60,34 +55,28 @@ static const struct lintel_route account_routes[] = {
      .summary = "Confirm an email address with the code of a verification mail",
      .body_schema =
          "{\"type\":\"object\",\"required\":[\"token\"],\"properties\":{" ACCOUNT_STR("token") "}}",
-     .replies = (const struct lintel_reply[]){{200, "Verified",
-                                               ACCOUNT_OBJ(ACCOUNT_STR("email") "," ACCOUNT_STR(
-                                                   "email_verified_at"))},
-                                              {0}}},
+     .replies =
+         LINTEL_REPLIES({200, "Verified",
+                         ACCOUNT_OBJ(ACCOUNT_STR("email") "," ACCOUNT_STR("email_verified_at"))})},
     {.method = "POST",
      .path = "/api/auth/email/verify/send",
      .handler = account_verify_send,
      .summary = "Send the caller a new verification mail",
-     .replies =
-         (const struct lintel_reply[]){{202, "Queued", ACCOUNT_OBJ(ACCOUNT_STR("detail"))}, {0}}},
+     .replies = LINTEL_REPLIES({202, "Queued", ACCOUNT_OBJ(ACCOUNT_STR("detail"))})},
     {.method = "POST",
      .path = "/api/auth/invites",
      .flags = LINTEL_ROUTE_ADMIN | LINTEL_ROUTE_NO_REPLAY, /* the code is never kept */
      .scope = "users:admin",
      .handler = account_invite_create,
      .summary = "A single-use invitation code for registration=invite (valid 7 days)",
-     .replies = (const struct lintel_reply[]){{201, "The code (shown once)",
-                                               ACCOUNT_OBJ(ACCOUNT_STR("code") "," ACCOUNT_STR(
-                                                   "expires_at"))},
-                                              {0}}},
+     .replies = LINTEL_REPLIES({201, "The code (shown once)",
+                                ACCOUNT_OBJ(ACCOUNT_STR("code") "," ACCOUNT_STR("expires_at"))})},
     {.method = "GET",
      .path = "/api/auth/sessions",
      .handler = account_sessions_list,
      .summary = "The caller's live sessions, the current one first",
      .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}},
-     .replies =
-         (const struct lintel_reply[]){{200, "Sessions", ACCOUNT_LIST(ACCOUNT_SESSION_SCHEMA)},
-                                       {0}}},
+     .replies = LINTEL_REPLIES({200, "Sessions", LINTEL_SCHEMA_LIST(ACCOUNT_SESSION_SCHEMA)})},
     {.method = "DELETE",
      .path = "/api/auth/sessions",
      .handler = account_sessions_delete_others,
@@ -100,7 +89,8 @@ static const struct lintel_route account_routes[] = {
     {.method = "DELETE",
      .path = "/api/auth/sessions/{id}",
      .handler = account_session_delete,
-     .summary = "End one of the caller's sessions (its tokens stop working at once)"},
+     .summary = "End one of the caller's sessions (its tokens stop working at once)",
+     .replies = LINTEL_REPLIES(LINTEL_REPLY_NO_CONTENT)},
     {.method = "GET",
      .path = "/api/audit",
      .flags = LINTEL_ROUTE_ADMIN,
@@ -115,9 +105,7 @@ static const struct lintel_route account_routes[] = {
                                              LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 1, 64, NULL,
                                              "Only this action (user.role, login.failed, ...)"},
                                             {0}},
-     .replies =
-         (const struct lintel_reply[]){{200, "Audit events", ACCOUNT_LIST(ACCOUNT_AUDIT_SCHEMA)},
-                                       {0}}},
+     .replies = LINTEL_REPLIES({200, "Audit events", LINTEL_SCHEMA_LIST(ACCOUNT_AUDIT_SCHEMA)})},
 };
 
 static struct account account_state;

@@ -360,21 +360,43 @@ static const struct lintel_route authp_routes[] = {
      .path = "/api/auth/register",
      .flags = LINTEL_ROUTE_PUBLIC,
      .handler = authp_register,
-     .summary = "Create an account"},
+     .summary = "Create an account",
+     .body_schema = "{\"type\":\"object\",\"required\":[\"username\",\"password\"],"
+                    "\"properties\":{\"username\":{\"type\":\"string\",\"minLength\":3,"
+                    "\"maxLength\":64},\"password\":{\"type\":\"string\",\"maxLength\":128},"
+                    "\"email\":" LINTEL_SCHEMA_STRING ",\"invite\":" LINTEL_SCHEMA_STRING "}}",
+     .example = "{\"username\": \"alice\", \"password\": \"correct horse battery\"}",
+     .replies =
+         LINTEL_REPLIES({201, "The user and a first session's tokens", LINTEL_SCHEMA_TOKENS})},
     {.method = "POST",
      .path = "/api/auth/login",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
      .handler = authp_login,
-     .summary = "Log in (JSON or OAuth2 password form)"},
+     .summary = "Log in (JSON or OAuth2 password form)",
+     .body_schema =
+         "{\"type\":\"object\",\"required\":[\"username\",\"password\"],"
+         "\"properties\":{\"username\":" LINTEL_SCHEMA_STRING ",\"password\":" LINTEL_SCHEMA_STRING
+         ",\"scope\":{\"type\":\"string\",\"description\":"
+         "\"Fewer scopes than the role has, space-separated\"},\"grant_type\":"
+         "{\"const\":\"password\"}}}",
+     .example = "{\"username\": \"alice\", \"password\": \"correct horse battery\"}",
+     .replies = LINTEL_REPLIES({200, "The session's tokens", LINTEL_SCHEMA_TOKENS})},
     {.method = "POST",
      .path = "/api/auth/refresh",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
      .handler = authp_refresh,
-     .summary = "Trade a refresh token for new tokens"},
+     .summary = "Trade a refresh token for new tokens",
+     .body_schema = "{\"type\":\"object\",\"required\":[\"refresh_token\"],\"properties\":{"
+                    "\"refresh_token\":" LINTEL_SCHEMA_STRING ",\"grant_type\":{\"const\":"
+                    "\"refresh_token\"}}}",
+     .example = "{\"refresh_token\": \"the refresh_token of the last login or refresh\"}",
+     .replies = LINTEL_REPLIES(
+         {200, "New tokens (the old refresh token is spent)", LINTEL_SCHEMA_TOKENS})},
     {.method = "POST",
      .path = "/api/auth/logout",
      .handler = authp_logout,
-     .summary = "End the session"},
+     .summary = "End the session",
+     .replies = LINTEL_REPLIES(LINTEL_REPLY_NO_CONTENT)},
 };
 
 static void authp_unload(void *state)

@@ -203,11 +203,12 @@ static const struct lintel_reply avatars_signed_replies[] = {
 };
 
 static const struct lintel_reply avatars_get_replies[] = {
-    {200, "The image (image/png or image/jpeg), with ETag and Cache-Control", NULL},
+    {200, "The image (image/png or image/jpeg), with ETag and Cache-Control",
+     LINTEL_SCHEMA_MEDIA("image/*")},
     {304, "Not Modified: If-None-Match holds the current ETag", NULL},
-    {401, "No token and no signature, or the signed URL has expired", NULL},
-    {403, "The URL signature is invalid", NULL},
-    {404, "The user has no avatar", NULL},
+    {401, "No token and no signature, or the signed URL has expired", LINTEL_SCHEMA_PROBLEM},
+    {403, "The URL signature is invalid", LINTEL_SCHEMA_PROBLEM},
+    {404, "The user has no avatar", LINTEL_SCHEMA_PROBLEM},
     {0},
 };
 
@@ -217,12 +218,17 @@ static const struct lintel_route avatars_routes[] = {
      .flags = LINTEL_ROUTE_RAW,
      .scope = "profile",
      .handler = avatars_put,
-     .summary = "Upload the user's avatar (PNG or JPEG, raw or multipart)"},
+     .summary = "Upload the user's avatar (PNG or JPEG, raw or multipart)",
+     .body_schema = LINTEL_SCHEMA_MEDIA("image/*"),
+     .replies = LINTEL_REPLIES({200, "Where the new avatar is served",
+                                "{\"type\":\"object\",\"required\":[\"avatar_url\"],"
+                                "\"properties\":{\"avatar_url\":" LINTEL_SCHEMA_STRING "}}"})},
     {.method = "DELETE",
      .path = "/api/users/me/avatar",
      .scope = "profile",
      .handler = avatars_delete,
-     .summary = "Remove the user's avatar"},
+     .summary = "Remove the user's avatar",
+     .replies = LINTEL_REPLIES(LINTEL_REPLY_NO_CONTENT)},
     {.method = "GET",
      .path = "/api/users/{id}/avatar",
      .flags = LINTEL_ROUTE_SIGNED,

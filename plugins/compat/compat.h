@@ -8,6 +8,38 @@
 #include <lintel/kit.h>
 
 /*
+ * The seeds' wire shapes as JSON Schema, for the profiles' route tables (<lintel/schemas.h>).
+ * COMPAT_FASTAPI_ERRORS: the reply entries of every 4xx and 5xx a FastAPI seed's renderer
+ * writes ({"detail": sentence} or a 422's pydantic items); COMPAT_JSEND(data): a JSend success.
+ */
+#define COMPAT_STR(name) "\"" name "\":" LINTEL_SCHEMA_STRING
+#define COMPAT_OBJ(required, props)                                                                \
+    "{\"type\":\"object\",\"required\":[" required "],\"properties\":{" props "}}"
+#define COMPAT_MESSAGE COMPAT_OBJ("\"message\"", COMPAT_STR("message"))
+#define COMPAT_PYDANTIC_ITEM                                                                       \
+    "{\"title\":\"ValidationErrorItem\",\"type\":\"object\",\"required\":[\"type\",\"loc\","       \
+    "\"msg\"],\"properties\":{\"type\":" LINTEL_SCHEMA_STRING ",\"loc\":{\"type\":\"array\","      \
+    "\"items\":{\"type\":[\"string\",\"integer\"]}},\"msg\":" LINTEL_SCHEMA_STRING                 \
+    ",\"input\":{},"                                                                               \
+    "\"ctx\":{\"type\":\"object\"},\"url\":" LINTEL_SCHEMA_STRING "}}"
+#define COMPAT_FASTAPI_ERROR                                                                       \
+    "{\"title\":\"FastAPIError\",\"type\":\"object\",\"required\":[\"detail\"],\"properties\":{"   \
+    "\"detail\":{\"anyOf\":[" LINTEL_SCHEMA_STRING                                                 \
+    ",{\"type\":\"array\",\"items\":" COMPAT_PYDANTIC_ITEM "}]}}}"
+#define COMPAT_FASTAPI_ERRORS                                                                      \
+    {4, "FastAPI's error: {detail: a sentence}, or a 422's pydantic items", COMPAT_FASTAPI_ERROR}, \
+    {                                                                                              \
+        5, "FastAPI's error: {detail: a sentence}", COMPAT_FASTAPI_ERROR                           \
+    }
+#define COMPAT_JSEND(data)                                                                         \
+    COMPAT_OBJ("\"status\",\"data\"", "\"status\":{\"const\":\"success\"},\"data\":" data)
+/* The JSON body of a seed's write, read from the bytes whatever the Content-Type (ROUTE_RAW). */
+#define COMPAT_CREDENTIALS(name)                                                                   \
+    COMPAT_OBJ("\"" name "\",\"password\"", COMPAT_STR(name) "," COMPAT_STR("password"))
+#define COMPAT_TOKEN                                                                               \
+    COMPAT_OBJ("\"access_token\"", COMPAT_STR("access_token") "," COMPAT_STR("token_type"))
+
+/*
  * Appends one pydantic v2 error item {"type", "loc", "msg", "input"[, "ctx"]} to j_items. j_loc
  * (an array, e.g. ["body", "value"]), j_input (NULL: null) and j_ctx (NULL: none) are stolen.
  * Returns LINTEL_EPARAM, the code the caller goes on with (LINTEL_ENOMEM when out of memory).

@@ -236,26 +236,47 @@ cleanup:
     return rc;
 }
 
+/* A point as the seed's pydantic model prints it. */
+#define DPC_POINT                                                                                  \
+    "{\"title\":\"SeedDataPoint\",\"type\":\"object\",\"required\":[\"time\",\"value\","           \
+    "\"valid\",\"tags\"],\"properties\":{" COMPAT_STR(                                             \
+        "time") ",\"value\":{\"type\":[\"number\","                                                \
+                "\"null\"]},\"valid\":" LINTEL_SCHEMA_BOOLEAN                                      \
+                ",\"tags\":{\"type\":\"array\",\"items\":" LINTEL_SCHEMA_STRING "}}}"
+
 static const struct lintel_route dpc_routes[] = {
     {.method = "POST",
      .path = "/auth/signup",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
      .handler = dpc_signup,
-     .summary = "Seed 002: sign up {username, password}"},
+     .summary = "Seed 002: sign up {username, password}",
+     .body_schema = COMPAT_CREDENTIALS("username"),
+     .example = "{\"username\": \"alice\", \"password\": \"correct horse\"}",
+     .replies =
+         LINTEL_REPLIES({200, "The new user", COMPAT_OBJ("\"username\"", COMPAT_STR("username"))},
+                        COMPAT_FASTAPI_ERRORS)},
     {.method = "POST",
      .path = "/auth/login",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW | LINTEL_ROUTE_FORM,
      .handler = dpc_login,
-     .summary = "Seed 002: log in (OAuth2 password form)"},
+     .summary = "Seed 002: log in (OAuth2 password form)",
+     .replies =
+         LINTEL_REPLIES({200, "The tokens",
+                         COMPAT_OBJ("\"access_token\",\"refresh_token\"",
+                                    COMPAT_STR("access_token") "," COMPAT_STR("refresh_token"))},
+                        COMPAT_FASTAPI_ERRORS)},
     {.method = "GET",
      .path = "/api/data",
      .handler = dpc_data,
-     .summary = "Seed 002: data points by time range, skip and limit"},
+     .summary = "Seed 002: data points by time range, skip and limit",
+     .replies = LINTEL_REPLIES({200, "The points", "{\"type\":\"array\",\"items\":" DPC_POINT "}"},
+                               COMPAT_FASTAPI_ERRORS)},
     {.method = "GET",
      .path = "/api/populate",
      .flags = LINTEL_ROUTE_ADMIN,
      .handler = dpc_populate,
-     .summary = "Seed 002: fetch and store one upstream point (admin)"},
+     .summary = "Seed 002: fetch and store one upstream point (admin)",
+     .replies = LINTEL_REPLIES({200, "The stored point", DPC_POINT}, COMPAT_FASTAPI_ERRORS)},
 };
 
 static void dpc_unload(void *state)

@@ -454,39 +454,62 @@ static int fender_me_delete(lintel_req *req, lintel_res *res, void *state)
     return rc != 0 ? rc : lintel_res_empty(res, 204);
 }
 
+/* The user as the seed answers it. */
+#define FENDER_USER                                                                                \
+    "{\"title\":\"FenderUser\",\"type\":\"object\",\"required\":[\"name\",\"email\",\"id\"],"      \
+    "\"properties\":{" COMPAT_STR("name") "," COMPAT_STR("email") ",\"id\":{\"type\":"             \
+                                                                  "[\"string\",\"integer\"]}}}"
+#define FENDER_REPLIES(...) LINTEL_REPLIES(__VA_ARGS__, COMPAT_FASTAPI_ERRORS)
+
 static const struct lintel_route fender_routes[] = {
     {.method = "GET",
      .path = "/health",
      .flags = LINTEL_ROUTE_PUBLIC,
      .handler = fender_health,
-     .summary = "Seed 003: health {\"status\": \"OK\"} (lintel's own: /api/health)"},
+     .summary = "Seed 003: health {\"status\": \"OK\"} (lintel's own: /api/health)",
+     .replies = FENDER_REPLIES({200, "Running", COMPAT_OBJ("\"status\"", COMPAT_STR("status"))})},
     {.method = "POST",
      .path = "/api/users/register",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
      .handler = fender_register,
-     .summary = "Seed 003: register {name, email, password}"},
+     .summary = "Seed 003: register {name, email, password}",
+     .body_schema =
+         COMPAT_OBJ("\"name\",\"email\",\"password\"",
+                    COMPAT_STR("name") "," COMPAT_STR("email") "," COMPAT_STR("password")),
+     .example = "{\"name\": \"Alice\", \"email\": \"alice@example.com\", \"password\": "
+                "\"correct horse\"}",
+     .replies = FENDER_REPLIES(LINTEL_REPLY_NO_CONTENT)},
     {.method = "POST",
      .path = "/api/login",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW | LINTEL_ROUTE_FORM,
      .handler = fender_login,
-     .summary = "Seed 003: log in with the OAuth2 form (username = email)"},
+     .summary = "Seed 003: log in with the OAuth2 form (username = email)",
+     .replies = FENDER_REPLIES(
+         {200, "The access token", COMPAT_OBJ("\"access_token\"", COMPAT_STR("access_token"))})},
     {.method = "POST",
      .path = "/api/logout",
      .handler = fender_logout,
-     .summary = "Seed 003: end every session of the user"},
+     .summary = "Seed 003: end every session of the user",
+     .replies = FENDER_REPLIES(LINTEL_REPLY_NO_CONTENT)},
     {.method = "GET",
      .path = "/api/users/me",
      .handler = fender_me,
-     .summary = "Seed 003: the user {name, email, id}"},
+     .summary = "Seed 003: the user {name, email, id}",
+     .replies = FENDER_REPLIES({200, "The user", FENDER_USER})},
     {.method = "PATCH",
      .path = "/api/users/me",
      .flags = LINTEL_ROUTE_RAW,
      .handler = fender_me_patch,
-     .summary = "Seed 003: change name, email or password"},
+     .summary = "Seed 003: change name, email or password",
+     .body_schema =
+         COMPAT_OBJ("", COMPAT_STR("name") "," COMPAT_STR("email") "," COMPAT_STR("password")),
+     .example = "{\"name\": \"Alice B.\"}",
+     .replies = FENDER_REPLIES({200, "The changed user", FENDER_USER})},
     {.method = "DELETE",
      .path = "/api/users/me",
      .handler = fender_me_delete,
-     .summary = "Seed 003: delete the account"},
+     .summary = "Seed 003: delete the account",
+     .replies = FENDER_REPLIES(LINTEL_REPLY_NO_CONTENT)},
 };
 
 static void fender_free(void *state)

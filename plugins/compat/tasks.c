@@ -290,48 +290,81 @@ cleanup:
     return rc;
 }
 
+/* A task and a user as the seed answers them. */
+#define CTASKS_TASK                                                                                \
+    "{\"title\":\"SeedTask\",\"type\":\"object\",\"required\":[\"id\",\"title\",\"completed\","    \
+    "\"owner_id\"],\"properties\":{\"id\":" LINTEL_SCHEMA_ID                                       \
+    "," COMPAT_STR("title") ",\"description\":{\"type\":[\"string\",\"null\"]},"                   \
+                            "\"completed\":" LINTEL_SCHEMA_BOOLEAN                                 \
+                            ",\"owner_id\":" LINTEL_SCHEMA_ID "}}"
+#define CTASKS_USER                                                                                \
+    "{\"title\":\"SeedUser\",\"type\":\"object\",\"required\":[\"id\",\"username\"],"              \
+    "\"properties\":{\"id\":" LINTEL_SCHEMA_ID "," COMPAT_STR("username") "}}"
+#define CTASKS_BODY                                                                                \
+    COMPAT_OBJ("\"title\"", COMPAT_STR("title") ",\"description\":{\"type\":[\"string\","          \
+                                                "\"null\"]},\"completed\":" LINTEL_SCHEMA_BOOLEAN)
+#define CTASKS_REPLIES(...) LINTEL_REPLIES(__VA_ARGS__, COMPAT_FASTAPI_ERRORS)
+
 static const struct lintel_route tasks_routes[] = {
     {.method = "POST",
      .path = "/users",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
      .handler = tasks_user_new,
-     .summary = "Seed 004: create a user {username, password}"},
+     .summary = "Seed 004: create a user {username, password}",
+     .body_schema = COMPAT_CREDENTIALS("username"),
+     .example = "{\"username\": \"testuser\", \"password\": \"test1234\"}",
+     .replies = CTASKS_REPLIES({201, "The user", CTASKS_USER})},
     {.method = "GET",
      .path = "/users",
      .handler = tasks_users,
-     .summary = "Seed 004: the users {id, username}"},
+     .summary = "Seed 004: the users {id, username}",
+     .replies =
+         CTASKS_REPLIES({200, "Every user", "{\"type\":\"array\",\"items\":" CTASKS_USER "}"})},
     {.method = "POST",
      .path = "/auth/login",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW | LINTEL_ROUTE_FORM,
      .handler = tasks_login,
-     .summary = "Seed 004: log in (JSON or OAuth2 form)"},
+     .summary = "Seed 004: log in (JSON or OAuth2 form)",
+     .body_schema = COMPAT_CREDENTIALS("username"),
+     .example = "{\"username\": \"testuser\", \"password\": \"test1234\"}",
+     .replies = CTASKS_REPLIES({200, "A bearer token", COMPAT_TOKEN})},
     {.method = "POST",
      .path = "/tasks",
      .flags = LINTEL_ROUTE_RAW,
      .scope = "tasks:write",
      .handler = tasks_create,
-     .summary = "Seed 004: create a task"},
+     .summary = "Seed 004: create a task",
+     .body_schema = CTASKS_BODY,
+     .example = "{\"title\": \"Buy milk\", \"description\": \"2 litres\"}",
+     .replies = CTASKS_REPLIES({201, "The task", CTASKS_TASK})},
     {.method = "GET",
      .path = "/tasks",
      .scope = "tasks:read",
      .handler = tasks_list,
-     .summary = "Seed 004: the caller's tasks"},
+     .summary = "Seed 004: the caller's tasks",
+     .replies =
+         CTASKS_REPLIES({200, "The tasks", "{\"type\":\"array\",\"items\":" CTASKS_TASK "}"})},
     {.method = "GET",
      .path = "/tasks/{task_id}",
      .scope = "tasks:read",
      .handler = tasks_get,
-     .summary = "Seed 004: one task"},
+     .summary = "Seed 004: one task",
+     .replies = CTASKS_REPLIES({200, "The task", CTASKS_TASK})},
     {.method = "PUT",
      .path = "/tasks/{task_id}",
      .flags = LINTEL_ROUTE_RAW,
      .scope = "tasks:write",
      .handler = tasks_update,
-     .summary = "Seed 004: replace a task"},
+     .summary = "Seed 004: replace a task",
+     .body_schema = CTASKS_BODY,
+     .example = "{\"title\": \"Buy milk\", \"completed\": true}",
+     .replies = CTASKS_REPLIES({200, "The task", CTASKS_TASK})},
     {.method = "DELETE",
      .path = "/tasks/{task_id}",
      .scope = "tasks:write",
      .handler = tasks_delete,
-     .summary = "Seed 004: delete a task"},
+     .summary = "Seed 004: delete a task",
+     .replies = CTASKS_REPLIES(LINTEL_REPLY_NO_CONTENT)},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

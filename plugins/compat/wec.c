@@ -442,53 +442,99 @@ cleanup:
     return rc;
 }
 
+/* Every error of the seed: an RFC 7807 problem, application/problem+json. */
+#define WEC_PROBLEM                                                                                \
+    "{\"contentMediaType\":\"application/problem+json\",\"title\":\"Problem7807\","                \
+    "\"type\":\"object\",\"required\":[\"type\",\"title\",\"status\",\"detail\"],\"properties\":"  \
+    "{" COMPAT_STR("type") "," COMPAT_STR("title") ",\"status\":{\"type\":\"integer\"}"            \
+                                                   "," COMPAT_STR("detail") "," COMPAT_STR(        \
+                                                       "instance") "}}"
+#define WEC_NUMBER                                                                                 \
+    "{\"title\":\"WecNumber\",\"type\":\"object\",\"required\":[\"username\",\"value\","           \
+    "\"created_at\",\"id\"],\"properties\":{" COMPAT_STR(                                          \
+        "username") ",\"value\":" LINTEL_SCHEMA_NUMBER                                             \
+                    "," COMPAT_STR("created_at") ",\"id\":" LINTEL_SCHEMA_ID "}}"
+#define WEC_VALUE COMPAT_OBJ("\"value\"", "\"value\":" LINTEL_SCHEMA_INTEGER)
+#define WEC_REPLIES(what, schema)                                                                  \
+    LINTEL_REPLIES({200, what, schema}, {4, "An RFC 7807 problem", WEC_PROBLEM},                   \
+                   {5, "An RFC 7807 problem", WEC_PROBLEM})
+
 static const struct lintel_route wec_routes[] = {
     {.method = "GET",
      .path = "/",
      .flags = LINTEL_ROUTE_PUBLIC,
      .handler = wec_root,
-     .summary = "Seed 000: liveness"},
+     .summary = "Seed 000: liveness",
+     .replies = WEC_REPLIES("Running", COMPAT_MESSAGE)},
     {.method = "POST",
      .path = "/login",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
      .handler = wec_login,
-     .summary = "Seed 000: log in {username, password}"},
+     .summary = "Seed 000: log in {username, password}",
+     .body_schema = COMPAT_CREDENTIALS("username"),
+     .example = "{\"username\": \"admin\", \"password\": \"secret\"}",
+     .replies = WEC_REPLIES("A bearer token", COMPAT_TOKEN)},
     {.method = "POST",
      .path = "/logout",
      .handler = wec_logout,
-     .summary = "Seed 000: end this login"},
+     .summary = "Seed 000: end this login",
+     .replies = WEC_REPLIES("Logged out", COMPAT_MESSAGE)},
     {.method = "POST",
      .path = "/numbers",
      .flags = LINTEL_ROUTE_RAW,
      .scope = "numbers:write",
      .handler = wec_create,
-     .summary = "Seed 000: add a number {value}"},
+     .summary = "Seed 000: add a number {value}",
+     .body_schema = WEC_VALUE,
+     .example = "{\"value\": 42}",
+     .replies = WEC_REPLIES("The stored number", WEC_NUMBER)},
     {.method = "GET",
      .path = "/numbers",
      .scope = "numbers:read",
      .handler = wec_list,
-     .summary = "Seed 000: the caller's numbers"},
+     .summary = "Seed 000: the caller's numbers",
+     .replies =
+         WEC_REPLIES("The numbers, oldest first",
+                     COMPAT_OBJ("\"username\",\"numbers\"",
+                                COMPAT_STR("username") ",\"numbers\":{\"type\":\"array\","
+                                                       "\"items\":" COMPAT_OBJ(
+                                                           "\"value\",\"created_at\"",
+                                                           "\"value\":" LINTEL_SCHEMA_NUMBER
+                                                           "," COMPAT_STR("created_at")) "}"))},
     {.method = "GET",
      .path = "/numbers/{number_id}",
      .scope = "numbers:read",
      .handler = wec_get,
-     .summary = "Seed 000: one number"},
+     .summary = "Seed 000: one number",
+     .replies = WEC_REPLIES("The number", WEC_NUMBER)},
     {.method = "PUT",
      .path = "/numbers/{number_id}",
      .flags = LINTEL_ROUTE_RAW,
      .scope = "numbers:write",
      .handler = wec_update,
-     .summary = "Seed 000: change a number"},
+     .summary = "Seed 000: change a number",
+     .body_schema = WEC_VALUE,
+     .example = "{\"value\": 7}",
+     .replies = WEC_REPLIES("The changed number", WEC_NUMBER)},
     {.method = "DELETE",
      .path = "/numbers/{number_id}",
      .scope = "numbers:delete",
      .handler = wec_delete,
-     .summary = "Seed 000: delete a number"},
+     .summary = "Seed 000: delete a number",
+     .replies = WEC_REPLIES("Deleted", COMPAT_MESSAGE)},
     {.method = "GET",
      .path = "/stats",
      .scope = "numbers:read",
      .handler = wec_stats,
-     .summary = "Seed 000: count, sum, average, min, max"},
+     .summary = "Seed 000: count, sum, average, min, max",
+     .replies = WEC_REPLIES(
+         "The statistics",
+         COMPAT_OBJ("\"username\",\"statistics\"",
+                    COMPAT_STR("username") ",\"statistics\":" COMPAT_OBJ(
+                        "\"count\",\"sum\",\"average\",\"min\",\"max\"",
+                        "\"count\":" LINTEL_SCHEMA_INTEGER ",\"sum\":" LINTEL_SCHEMA_NUMBER
+                        ",\"average\":" LINTEL_SCHEMA_NUMBER ",\"min\":{\"type\":[\"number\","
+                        "\"null\"]},\"max\":{\"type\":[\"number\",\"null\"]}")))},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

@@ -608,6 +608,21 @@ bad:
             "Admins only: valid (true) or invalid (false) points only"                             \
     }
 
+/* A stored point, and one as the sensor service sends it (docs/api.md "Data points"). */
+#define DP_POINT                                                                                   \
+    "{\"title\":\"Datapoint\",\"type\":\"object\",\"required\":[\"id\",\"time\",\"value\","        \
+    "\"valid\",\"tags\"],\"properties\":{\"id\":" LINTEL_SCHEMA_ID ",\"time\":" LINTEL_SCHEMA_TIME \
+    ",\"value\":{\"type\":[\"number\",\"null\"],\"description\":\"The decoded float32 (null for "  \
+    "NaN)\"},\"valid\":" LINTEL_SCHEMA_BOOLEAN                                                     \
+    ",\"tags\":{\"type\":\"array\",\"items\":" LINTEL_SCHEMA_STRING "}}}"
+#define DP_RAW_POINT                                                                               \
+    "{\"title\":\"RawDatapoint\",\"type\":\"object\",\"required\":[\"time\",\"value\"],"           \
+    "\"properties\":{\"time\":{\"type\":\"integer\",\"description\":\"Unix seconds\"},\"value\":"  \
+    "{\"type\":\"array\",\"description\":\"The 4 bytes of a little-endian "                        \
+    "float32\",\"minItems\":4,"                                                                    \
+    "\"maxItems\":4,\"items\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":255}},\"tags\":"     \
+    "{\"type\":\"array\",\"items\":" LINTEL_SCHEMA_STRING "}}}"
+#define DP_INSERTED "\"inserted\":{\"type\":\"integer\",\"minimum\":0}"
 #define DP_SERIES_SCHEMA                                                                           \
     "{\"type\":\"object\",\"required\":[\"start\",\"end\",\"bucket\",\"items\"],\"properties\":{"  \
     "\"start\":{\"type\":\"string\"},\"end\":{\"type\":\"string\"},\"bucket\":{\"type\":"          \
@@ -631,7 +646,7 @@ static const struct lintel_route dp_routes[] = {
              {"bucket", LINTEL_PARAM_STRING, LINTEL_PARAM_REQUIRED, 0, 0, "1m 1h 1d",
               "The width of a bucket: a minute, an hour or a day (UTC)"},
              {0}},
-     .replies = (const struct lintel_reply[]){{200, "The series", DP_SERIES_SCHEMA}, {0}}},
+     .replies = LINTEL_REPLIES({200, "The series", DP_SERIES_SCHEMA})},
     {.method = "POST",
      .path = "/api/datapoints/populate",
      .flags = LINTEL_ROUTE_ADMIN,
@@ -644,18 +659,31 @@ static const struct lintel_route dp_routes[] = {
               DP_POPULATE_MAX, NULL, "Points to fetch (default 1)"},
              {"async", LINTEL_PARAM_BOOLEAN, 0, 0, 0, NULL,
               "true: answer 202 with a job at once (GET /api/jobs/{id}, job.progress events)"},
-             {0}}},
+             {0}},
+     .replies =
+         LINTEL_REPLIES({201, "The points fetched and stored",
+                         "{\"type\":\"object\",\"required\":[\"inserted\","
+                         "\"items\"],\"properties\":{" DP_INSERTED
+                         ",\"items\":{\"type\":\"array\",\"items\":" DP_POINT "}}}"},
+                        {202, "async=true: the job (Location /api/jobs/{id})", LINTEL_SCHEMA_JOB})},
     {.method = "GET",
      .path = "/api/datapoints/stats",
      .scope = "datapoints:read",
      .handler = dp_stats,
      .summary = "Statistics of the valid data points",
-     .query = (const struct lintel_param[]){DP_RANGE_PARAMS, {0}}},
+     .query = (const struct lintel_param[]){DP_RANGE_PARAMS, {0}},
+     .replies = LINTEL_REPLIES({200, "lintel_stats() of the values", LINTEL_SCHEMA_STATS})},
     {.method = "POST",
      .path = "/api/datapoints",
      .scope = "datapoints:write",
      .handler = dp_bulk,
-     .summary = "Store a batch of data points, all or nothing"},
+     .summary = "Store a batch of data points, all or nothing",
+     .body_schema =
+         "{\"type\":\"array\",\"minItems\":1,\"maxItems\":10000,\"items\":" DP_RAW_POINT "}",
+     .example = "[{\"time\": 1713798477, \"value\": [157, 42, 76, 190], \"tags\": []}]",
+     .replies = LINTEL_REPLIES({201, "How many were stored",
+                                "{\"type\":\"object\",\"required\":[\"inserted\"],"
+                                "\"properties\":{" DP_INSERTED "}}"})},
     {.method = "GET",
      .path = "/api/datapoints",
      .scope = "datapoints:read",
@@ -667,7 +695,9 @@ static const struct lintel_route dp_routes[] = {
                                        {"tag", LINTEL_PARAM_STRING,
                                         LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 1, 100, NULL,
                                         "Only points carrying this tag (exact, case-sensitive)"},
-                                       {0}}},
+                                       {0}},
+     .replies =
+         LINTEL_REPLIES({200, "A page of points, by time then id", LINTEL_SCHEMA_LIST(DP_POINT)})},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

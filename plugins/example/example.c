@@ -97,7 +97,8 @@ static int example_note_get(lintel_req *req, lintel_res *res, void *state)
 }
 
 #define EXAMPLE_NOTE                                                                               \
-    "{\"type\":\"object\",\"required\":[\"id\",\"text\",\"created_at\"],\"properties\":{"          \
+    "{\"title\":\"Note\",\"type\":\"object\",\"required\":[\"id\",\"text\",\"created_at\"],"       \
+    "\"properties\":{"                                                                             \
     "\"id\":{\"type\":\"integer\"},\"text\":{\"type\":\"string\"},"                                \
     "\"created_at\":{\"type\":\"string\"}}}"
 
@@ -107,7 +108,11 @@ static struct lintel_route example_routes[] = {
      .path = "/api/example/ping",
      .flags = LINTEL_ROUTE_PUBLIC,
      .handler = example_ping,
-     .summary = "Liveness of the example plugin"},
+     .summary = "Liveness of the example plugin",
+     .replies = LINTEL_REPLIES(
+         {200, "Alive",
+          "{\"type\":\"object\",\"required\":[\"pong\",\"version\"],"
+          "\"properties\":{\"pong\":{\"const\":true},\"version\":" LINTEL_SCHEMA_STRING "}}"})},
     {.method = "POST",
      .path = "/api/example/notes",
      .handler = example_note_create,
@@ -115,16 +120,19 @@ static struct lintel_route example_routes[] = {
      .body_schema = "{\"type\":\"object\",\"required\":[\"text\"],"
                     "\"properties\":{\"text\":{\"type\":\"string\",\"maxLength\":1000}}}",
      .example = "{\"text\": \"hello\"}",
-     .replies = (const struct lintel_reply[]){{201, "The stored note", EXAMPLE_NOTE}, {0}}},
+     .replies = LINTEL_REPLIES({201, "The stored note", EXAMPLE_NOTE})},
     {.method = "GET",
      .path = "/api/example/notes/{id}",
      .handler = example_note_get,
      .summary = "One note",
-     .replies = (const struct lintel_reply[]){{200, "The note", EXAMPLE_NOTE}, {0}}},
+     .replies = LINTEL_REPLIES({200, "The note", EXAMPLE_NOTE})},
     {.method = "GET",
      .path = "/api/example/notes/count",
      .handler = example_note_count,
-     .summary = "How many notes there are"},
+     .summary = "How many notes there are",
+     .replies = LINTEL_REPLIES({200, "The count",
+                                "{\"type\":\"object\",\"required\":[\"count\"],\"properties\":"
+                                "{\"count\":{\"type\":\"integer\",\"minimum\":0}}}"})},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

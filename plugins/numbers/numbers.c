@@ -16,9 +16,10 @@ LINTEL_KIT_INIT;
 #define NUMBERS_COLUMNS "id, value, created_at, updated_at"
 #define NUMBERS_NOW     "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 #define NUMBERS_SCHEMA                                                                             \
-    "{\"type\":\"object\",\"required\":[\"id\",\"value\",\"created_at\",\"updated_at\"],"          \
-    "\"properties\":{\"id\":{\"type\":\"integer\"},\"value\":{\"type\":\"number\"},"               \
-    "\"created_at\":{\"type\":\"string\"},\"updated_at\":{\"type\":\"string\"}}}"
+    "{\"title\":\"Number\",\"type\":\"object\",\"required\":[\"id\",\"value\",\"created_at\","     \
+    "\"updated_at\"],\"properties\":{\"id\":" LINTEL_SCHEMA_ID ",\"value\":{\"type\":\"number\","  \
+    "\"exclusiveMinimum\":0},\"created_at\":" LINTEL_SCHEMA_TIME                                   \
+    ",\"updated_at\":" LINTEL_SCHEMA_TIME "}}"
 #define NUMBERS_BODY                                                                               \
     "{\"type\":\"object\",\"required\":[\"value\"],"                                               \
     "\"properties\":{\"value\":{\"type\":\"number\",\"exclusiveMinimum\":0}}}"
@@ -271,7 +272,8 @@ static const struct lintel_route numbers_routes[] = {
      .path = "/api/numbers/stats",
      .scope = "numbers:read",
      .handler = numbers_stats,
-     .summary = "Statistics of the user's numbers"},
+     .summary = "Statistics of the user's numbers",
+     .replies = LINTEL_REPLIES({200, "lintel_stats() of the values", LINTEL_SCHEMA_STATS})},
     {.method = "POST",
      .path = "/api/numbers",
      .scope = "numbers:write",
@@ -279,7 +281,7 @@ static const struct lintel_route numbers_routes[] = {
      .summary = "Store a number",
      .body_schema = NUMBERS_BODY,
      .example = "{\"value\": 42.5}",
-     .replies = (const struct lintel_reply[]){{201, "The stored number", NUMBERS_SCHEMA}, {0}}},
+     .replies = LINTEL_REPLIES({201, "The stored number", NUMBERS_SCHEMA})},
     {.method = "GET",
      .path = "/api/numbers",
      .scope = "numbers:read",
@@ -287,13 +289,14 @@ static const struct lintel_route numbers_routes[] = {
      .summary = "The user's numbers, oldest first (keyset pages: after, next, Link)",
      .query = (const struct lintel_param[]){LINTEL_KEYSET_PARAMS(NUMBERS_SORTS),
                                             LINTEL_CREATED_PARAMS,
-                                            {0}}},
+                                            {0}},
+     .replies = LINTEL_REPLIES({200, "A page of numbers", LINTEL_SCHEMA_LIST(NUMBERS_SCHEMA)})},
     {.method = "GET",
      .path = "/api/numbers/{id}",
      .scope = "numbers:read",
      .handler = numbers_get,
      .summary = "One number",
-     .replies = (const struct lintel_reply[]){{200, "The number", NUMBERS_SCHEMA}, {0}}},
+     .replies = LINTEL_REPLIES({200, "The number", NUMBERS_SCHEMA})},
     {.method = "PUT",
      .path = "/api/numbers/{id}",
      .scope = "numbers:write",
@@ -301,12 +304,13 @@ static const struct lintel_route numbers_routes[] = {
      .summary = "Replace a number's value",
      .body_schema = NUMBERS_BODY,
      .example = "{\"value\": 7}",
-     .replies = (const struct lintel_reply[]){{200, "The updated number", NUMBERS_SCHEMA}, {0}}},
+     .replies = LINTEL_REPLIES({200, "The updated number", NUMBERS_SCHEMA})},
     {.method = "DELETE",
      .path = "/api/numbers/{id}",
      .scope = "numbers:delete",
      .handler = numbers_delete,
-     .summary = "Delete a number"},
+     .summary = "Delete a number",
+     .replies = LINTEL_REPLIES(LINTEL_REPLY_NO_CONTENT)},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

@@ -289,16 +289,15 @@ static int tasks_delete(lintel_req *req, lintel_res *res, void *state)
 }
 
 #define TASKS_SCHEMA                                                                               \
-    "{\"type\":\"object\",\"required\":[\"id\",\"title\",\"description\",\"done\",\"created_at\"," \
-    "\"updated_at\"],\"properties\":{\"id\":{\"type\":\"integer\"},\"title\":{\"type\":"           \
-    "\"string\"},"                                                                                 \
-    "\"description\":{\"type\":[\"string\",\"null\"]},\"done\":{\"type\":\"boolean\"},"            \
-    "\"created_at\":{\"type\":\"string\"},\"updated_at\":{\"type\":\"string\"}}}"
+    "{\"title\":\"Task\",\"type\":\"object\",\"required\":[\"id\",\"title\",\"description\","      \
+    "\"done\",\"created_at\",\"updated_at\"],\"properties\":{\"id\":" LINTEL_SCHEMA_ID             \
+    ",\"title\":" LINTEL_SCHEMA_STRING ",\"description\":{\"type\":[\"string\",\"null\"]},"        \
+    "\"done\":" LINTEL_SCHEMA_BOOLEAN ",\"created_at\":" LINTEL_SCHEMA_TIME                        \
+    ",\"updated_at\":" LINTEL_SCHEMA_TIME "}}"
 #define TASKS_BODY                                                                                 \
     "{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\",\"minLength\":1,"         \
     "\"maxLength\":200},\"description\":{\"type\":[\"string\",\"null\"]},\"done\":{\"type\":"      \
     "\"boolean\"}}}"
-#define TASKS_REPLY(status, what) ((const struct lintel_reply[]){{status, what, TASKS_SCHEMA}, {0}})
 
 static const struct lintel_route tasks_routes[] = {
     {.method = "POST",
@@ -308,7 +307,7 @@ static const struct lintel_route tasks_routes[] = {
      .summary = "Create a task",
      .body_schema = TASKS_BODY,
      .example = "{\"title\": \"Buy milk\", \"done\": false}",
-     .replies = TASKS_REPLY(201, "The new task")},
+     .replies = LINTEL_REPLIES({201, "The new task", TASKS_SCHEMA})},
     {.method = "GET",
      .path = "/api/tasks",
      .scope = "tasks:read",
@@ -322,32 +321,36 @@ static const struct lintel_route tasks_routes[] = {
                                              LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 1, 200, NULL,
                                              "Words to find in the title or description (each"
                                              " a prefix; all must match)"},
-                                            {0}}},
+                                            {0}},
+     .replies = LINTEL_REPLIES({200, "A page of tasks", LINTEL_SCHEMA_LIST(TASKS_SCHEMA)})},
     {.method = "GET",
      .path = "/api/tasks/{id}",
      .scope = "tasks:read",
      .handler = tasks_get,
      .summary = "One task",
-     .replies = TASKS_REPLY(200, "The task")},
+     .replies = LINTEL_REPLIES({200, "The task", TASKS_SCHEMA})},
     {.method = "PUT",
      .path = "/api/tasks/{id}",
      .scope = "tasks:write",
      .handler = tasks_put,
      .summary = "Replace a task (every field)",
      .body_schema = TASKS_BODY,
-     .replies = TASKS_REPLY(200, "The updated task")},
+     .example = "{\"title\": \"Buy milk\", \"description\": \"2 litres\", \"done\": true}",
+     .replies = LINTEL_REPLIES({200, "The updated task", TASKS_SCHEMA})},
     {.method = "PATCH",
      .path = "/api/tasks/{id}",
      .scope = "tasks:write",
      .handler = tasks_patch,
      .summary = "Change some fields of a task",
      .body_schema = TASKS_BODY,
-     .replies = TASKS_REPLY(200, "The updated task")},
+     .example = "{\"done\": true}",
+     .replies = LINTEL_REPLIES({200, "The updated task", TASKS_SCHEMA})},
     {.method = "DELETE",
      .path = "/api/tasks/{id}",
      .scope = "tasks:write",
      .handler = tasks_delete,
-     .summary = "Delete a task"},
+     .summary = "Delete a task",
+     .replies = LINTEL_REPLIES(LINTEL_REPLY_NO_CONTENT)},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

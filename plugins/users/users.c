@@ -534,39 +534,72 @@ static void users_unload(void *state)
     free(u);
 }
 
-#define USERS_ADMIN(m, p, h, what)                                                                 \
+#define USERS_ADMIN(m, p, h, what, ...)                                                            \
     {                                                                                              \
         .method = m, .path = p, .flags = LINTEL_ROUTE_ADMIN, .scope = "users:admin", .handler = h, \
-        .summary = what                                                                            \
+        .summary = what, .replies = LINTEL_REPLIES(__VA_ARGS__)                                    \
     }
+
+/* A session as GET /api/users/{id}/sessions lists it. */
+#define USERS_SESSION                                                                              \
+    "{\"title\":\"UserSession\",\"type\":\"object\",\"required\":[\"id\",\"created_at\"],"         \
+    "\"properties\":{\"id\":" LINTEL_SCHEMA_STRING ",\"scope\":{\"type\":[\"string\",\"null\"]},"  \
+    "\"created_at\":" LINTEL_SCHEMA_TIME ",\"last_used_at\":{\"type\":[\"string\",\"null\"]},"     \
+    "\"client_addr\":{\"type\":[\"string\",\"null\"]},\"user_agent\":{\"type\":[\"string\","       \
+    "\"null\"]}}}"
+#define USERS_ME_BODY                                                                              \
+    "{\"type\":\"object\",\"properties\":{\"username\":" LINTEL_SCHEMA_STRING ",\"email\":"        \
+    "{\"type\":[\"string\",\"null\"]},\"password\":" LINTEL_SCHEMA_STRING                          \
+    ",\"current_password\":{\"type\":\"string\",\"description\":\"Needed for a new password\"}}}"
+#define USERS_ADMIN_BODY                                                                           \
+    "{\"type\":\"object\",\"properties\":{\"role\":{\"enum\":[\"user\",\"admin\"]},\"email\":"     \
+    "{\"type\":[\"string\",\"null\"]},\"password\":" LINTEL_SCHEMA_STRING "}}"
 
 static const struct lintel_route users_routes[] = {
     {.method = "GET",
      .path = "/api/users/me",
      .scope = "profile",
      .handler = users_me_get,
-     .summary = "The signed-in user"},
+     .summary = "The signed-in user",
+     .replies = LINTEL_REPLIES({200, "The user", LINTEL_SCHEMA_USER})},
     {.method = "PATCH",
      .path = "/api/users/me",
      .scope = "profile",
      .handler = users_me_patch,
-     .summary = "Change the signed-in user's username, email or password"},
+     .summary = "Change the signed-in user's username, email or password",
+     .body_schema = USERS_ME_BODY,
+     .example = "{\"email\": \"alice@example.com\"}",
+     .replies = LINTEL_REPLIES({200, "The changed user", LINTEL_SCHEMA_USER})},
     {.method = "DELETE",
      .path = "/api/users/me",
      .scope = "profile",
      .handler = users_me_delete,
-     .summary = "Delete the signed-in user's account and data"},
+     .summary = "Delete the signed-in user's account and data",
+     .replies = LINTEL_REPLIES(LINTEL_REPLY_NO_CONTENT)},
     {.method = "GET",
      .path = "/api/users",
      .handler = users_list,
-     .summary = "Users: ids and names, or full records for admins"},
-    USERS_ADMIN("GET", "/api/users/{id}", users_admin_get, "One user (admin)"),
-    USERS_ADMIN("PATCH", "/api/users/{id}", users_admin_patch, "Change a user (admin)"),
-    USERS_ADMIN("DELETE", "/api/users/{id}", users_admin_delete, "Delete a user (admin)"),
+     .summary = "Users: ids and names, or full records for admins",
+     .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}},
+     .replies = LINTEL_REPLIES({200, "A page of users", LINTEL_SCHEMA_LIST(LINTEL_SCHEMA_USER)})},
+    USERS_ADMIN("GET", "/api/users/{id}", users_admin_get, "One user (admin)",
+                {200, "The user", LINTEL_SCHEMA_USER}),
+    {.method = "PATCH",
+     .path = "/api/users/{id}",
+     .flags = LINTEL_ROUTE_ADMIN,
+     .scope = "users:admin",
+     .handler = users_admin_patch,
+     .summary = "Change a user (admin)",
+     .body_schema = USERS_ADMIN_BODY,
+     .example = "{\"role\": \"admin\"}",
+     .replies = LINTEL_REPLIES({200, "The changed user", LINTEL_SCHEMA_USER})},
+    USERS_ADMIN("DELETE", "/api/users/{id}", users_admin_delete, "Delete a user (admin)",
+                LINTEL_REPLY_NO_CONTENT),
     USERS_ADMIN("GET", "/api/users/{id}/sessions", users_admin_sessions,
-                "A user's open sessions (admin)"),
+                "A user's open sessions (admin)",
+                {200, "Newest first", "{\"type\":\"array\",\"items\":" USERS_SESSION "}"}),
     USERS_ADMIN("DELETE", "/api/users/{id}/sessions/{sid}", users_admin_session_end,
-                "End one session of a user (admin)"),
+                "End one session of a user (admin)", LINTEL_REPLY_NO_CONTENT),
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

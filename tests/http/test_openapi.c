@@ -139,6 +139,16 @@ START_TEST(every_operation_is_complete)
             ck_assert_msg(json_object_get(j_ids, id) == NULL, "operationId %s twice", id);
             json_object_set_new(j_ids, id, json_true());
             ck_assert(json_object_size(json_object_get(j_op, "responses")) > 0);
+            /* Every route declares what it answers on success (its table's replies). */
+            {
+                const char *status;
+                const json_t *j_resp;
+                bool declared = false;
+                json_object_foreach(json_object_get(j_op, "responses"), status, j_resp)
+                    declared |= (status[0] == '2' || strcmp(status, "101") == 0) &&
+                                strcmp(status, "2XX") != 0;
+                ck_assert_msg(declared, "%s %s declares no success reply", http_methods[m], path);
+            }
             /* Each {name} of the path is a required path parameter of the operation. */
             for (p = strchr(path, '{'); p != NULL; p = strchr(p + 1, '{')) {
                 size_t n = strcspn(p + 1, "}");
@@ -202,6 +212,33 @@ START_TEST(known_routes)
     ck_assert_ptr_nonnull(resolve("#/paths/~1api~1numbers~1{id}/delete"));
     ck_assert_ptr_nonnull(resolve("#/paths/~1api~1numbers~1stats/get"));
     ck_assert_ptr_nonnull(resolve("#/paths/~1api~1tasks~1{id}/patch"));
+    /* Declared shapes: a titled schema is one component, referenced by each route using it. */
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         resolve("#/paths/~1api~1numbers~1{id}/get/responses/200/content/"
+                                 "application~1json/schema"),
+                         "$ref")),
+                     "#/components/schemas/Number");
+    ck_assert_ptr_nonnull(resolve("#/components/schemas/Number/properties/value"));
+    ck_assert_ptr_nonnull(resolve("#/components/schemas/Task/properties/done"));
+    ck_assert_ptr_nonnull(resolve("#/components/schemas/List/properties/items"));
+    ck_assert_ptr_nonnull(
+        resolve("#/paths/~1api~1numbers/post/requestBody/content/application~1json/example"));
+    ck_assert_ptr_null(resolve("#/paths/~1api~1numbers~1{id}/delete/responses/204/content"));
+    /* Query parameters with their bounds (Swagger's "Try it out" offers them). */
+    {
+        const json_t *j_params = resolve("#/paths/~1api~1datapoints/get/parameters");
+        bool limit = false, start = false;
+        size_t i;
+        json_array_foreach(j_params, i, j_param) {
+            const char *name = json_string_value(json_object_get(j_param, "name"));
+            const json_t *j_schema = json_object_get(j_param, "schema");
+            if (strcmp(name, "limit") == 0)
+                limit = json_integer_value(json_object_get(j_schema, "maximum")) == 1000 &&
+                        strcmp(json_string_value(json_object_get(j_param, "in")), "query") == 0;
+            start |= strcmp(name, "start") == 0;
+        }
+        ck_assert(limit && start);
+    }
     /* The form login is described too. */
     ck_assert_ptr_nonnull(resolve("#/paths/~1api~1auth~1login/post/requestBody/content/"
                                   "application~1x-www-form-urlencoded"));

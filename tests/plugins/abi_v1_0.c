@@ -24,7 +24,16 @@ static int abi_ping(lintel_req *req, lintel_res *res, void *state)
 }
 
 static const struct lintel_route abi_routes[] = {
-    {.method = "GET", .path = "/api/abi10/ping", .flags = LINTEL_ROUTE_PUBLIC, .handler = abi_ping},
+    {.method = "GET",
+     .path = "/api/abi10/ping",
+     .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = abi_ping,
+     .replies =
+         (const struct lintel_reply[]){{200, "The sum",
+                                        "{\"type\":\"object\",\"required\":[\"abi\",\"sum\"],"
+                                        "\"properties\":{\"abi\":{\"const\":\"1.0\"},"
+                                        "\"sum\":{\"const\":3}}}"},
+                                       {0, NULL, NULL}}},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

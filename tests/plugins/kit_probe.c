@@ -143,10 +143,40 @@ static int probe_render(lintel_req *req, lintel_res *res, unsigned status, int r
     return rc;
 }
 
+/* Every error of these routes (probe_render), and its replies with it. */
+#define PROBE_ERROR                                                                                \
+    "{\"type\":\"object\",\"required\":[\"detail\",\"code\"],\"properties\":{"                     \
+    "\"detail\":" LINTEL_SCHEMA_STRING                                                             \
+    ",\"code\":{\"type\":\"integer\",\"minimum\":400},\"errors\":"                                 \
+    "{\"type\":\"array\"}}}"
+#define PROBE_REPLIES(status, what, schema)                                                        \
+    LINTEL_REPLIES({status, what, schema}, {4, "The probe's error", PROBE_ERROR},                  \
+                   {5, "The probe's error", PROBE_ERROR})
+
 static const struct lintel_route probe_routes[] = {
-    {.method = "GET", .path = "/probe/hello", .flags = LINTEL_ROUTE_PUBLIC, .handler = probe_hello},
-    {.method = "GET", .path = "/probe/secret", .scope = "probe:write", .handler = probe_secret},
-    {.method = "POST", .path = "/api/probe/links", .scope = "probe:write", .handler = probe_link},
+    {.method = "GET",
+     .path = "/probe/hello",
+     .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = probe_hello,
+     .replies = PROBE_REPLIES(200, "Hello",
+                              "{\"type\":\"object\",\"required\":[\"hello\"],\"properties\":"
+                              "{\"hello\":{\"const\":\"profile\"}}}")},
+    {.method = "GET",
+     .path = "/probe/secret",
+     .scope = "probe:write",
+     .handler = probe_secret,
+     .replies = PROBE_REPLIES(200, "The caller",
+                              "{\"type\":\"object\",\"required\":[\"user_id\"],\"properties\":"
+                              "{\"user_id\":" LINTEL_SCHEMA_ID "}}")},
+    {.method = "POST",
+     .path = "/api/probe/links",
+     .scope = "probe:write",
+     .handler = probe_link,
+     .body_schema = "{\"type\":\"object\",\"properties\":{\"url\":" LINTEL_SCHEMA_STRING "}}",
+     .replies = PROBE_REPLIES(201, "The link",
+                              "{\"type\":\"object\",\"required\":[\"id\",\"url\"],"
+                              "\"properties\":{\"id\":" LINTEL_SCHEMA_ID
+                              ",\"url\":" LINTEL_SCHEMA_STRING "}}")},
     {.method = "GET",
      .path = "/api/probe/links/{id}",
      .scope = "probe:write",
@@ -165,7 +195,11 @@ static const struct lintel_route probe_routes[] = {
                                         LINTEL_PARAM_REQUIRED | LINTEL_PARAM_MIN | LINTEL_PARAM_MAX,
                                         1, 10, NULL, "How many"},
                                        {"kind", LINTEL_PARAM_STRING, 0, 0, 0, "a b", "Which kind"},
-                                       {0}}},
+                                       {0}},
+     .replies = PROBE_REPLIES(
+         200, "The parameters as read",
+         "{\"type\":\"object\",\"required\":[\"n\"],\"properties\":{\"n\":" LINTEL_SCHEMA_STRING
+         ",\"kind\":" LINTEL_SCHEMA_STRING "}}")},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

@@ -4,6 +4,8 @@
  */
 #include "lt_test.h"
 
+#include "lt_record.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,7 +45,7 @@ static int fixture_read(const char *dir, const char *name, char *out, size_t siz
 }
 
 /* The fixture's files: what start writes and stop removes (with the directory). */
-static const char *const fixture_files[] = {"url", "pid", "data_dir"};
+static const char *const fixture_files[] = {"url", "pid", "data_dir", "spec"};
 
 /*
  * Removes the files and the directory, so that a later start that fails leaves no stale pid
@@ -77,11 +79,14 @@ static int fixture_start(const char *dir)
 
     if (fixture_clear(dir) != 0 || mkdir(dir, 0700) != 0)
         return 1;
+    /* a new run of the suite: the replies recorded from now on are this run's */
+    lt_record_reset();
     if (lt_server_start(&s, env, NULL) != 0)
         return 1;
     snprintf(pid, sizeof(pid), "%d", (int)s.pid);
     if (fixture_write(dir, "url", s.url) != 0 || fixture_write(dir, "pid", pid) != 0 ||
-        fixture_write(dir, "data_dir", s.data_dir) != 0) {
+        fixture_write(dir, "data_dir", s.data_dir) != 0 ||
+        (lt_record_spec(s.url) != NULL && fixture_write(dir, "spec", lt_record_spec(s.url)) != 0)) {
         kill(s.pid, SIGKILL);
         fixture_clear(dir);
         return 1;

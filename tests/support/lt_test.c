@@ -4,6 +4,9 @@
  */
 #include "lt_test.h"
 
+#include "lt_record.h"
+
+#include <arpa/inet.h>
 #include <check.h>
 #include <ctype.h>
 #include <curl/curl.h>
@@ -134,6 +137,7 @@ int lt_server_start(struct lt_server *s, const char *const *env, const char *con
             at = strchr(at + strlen("listening on https://"), ':');
             if (at != NULL && (s->port = atoi(at + 1)) > 0) {
                 snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d", s->port);
+                lt_record_server(s->url, s->port);
                 rc = 0;
                 goto cleanup;
             }
@@ -159,6 +163,7 @@ static int lt_stop(struct lt_server *s, int keep)
 {
     int status = 0, rc = -1;
 
+    lt_record_forget(s->url);
     if (s->pid > 0) {
         kill(s->pid, SIGTERM);
         if (waitpid(s->pid, &status, 0) == s->pid && WIFEXITED(status))
@@ -373,6 +378,7 @@ int lt_request(const char *base_url, const char *method, const char *path, const
     buf.data = NULL;
     r->len = buf.len;
     r->j_body = json_loadb(r->body, r->len, JSON_DECODE_ANY, NULL);
+    lt_record_reply(base_url, method, path, r);
     rc = 0;
 cleanup:
     free(buf.data);
@@ -422,6 +428,11 @@ long lt_me_status(const char *base_url, const char *token)
 
 char *lt_raw(int port, const void *data, size_t len, int timeout_ms)
 {
+    return lt_raw_from(NULL, port, data, len, timeout_ms);
+}
+
+char *lt_raw_from(const char *source, int port, const void *data, size_t len, int timeout_ms)
+{
     struct sockaddr_in addr;
     struct lt_buf buf = {NULL, 0};
     struct pollfd pfd;
@@ -434,6 +445,9 @@ char *lt_raw(int port, const void *data, size_t len, int timeout_ms)
         return NULL;
     memset(&addr, 0, sizeof(addr));
     addr.sin_family = AF_INET;
+    if (source != NULL && (inet_pton(AF_INET, source, &addr.sin_addr) != 1 ||
+                           bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0))
+        goto cleanup;
     addr.sin_port = htons((unsigned short)port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)

@@ -101,6 +101,9 @@ long lt_me_status(const char *base_url, const char *token);
  */
 char *lt_raw(int port, const void *data, size_t len, int timeout_ms);
 
+/* lt_raw from the local address source ("127.0.0.2": another client of the server), or NULL. */
+char *lt_raw_from(const char *source, int port, const void *data, size_t len, int timeout_ms);
+
 /* A unique name for this process and call ("prefix_<pid>_<n>_<random>"), malloc'd. */
 char *lt_unique(const char *prefix);
 

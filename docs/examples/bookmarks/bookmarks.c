@@ -9,6 +9,11 @@ LINTEL_KIT_INIT;
 extern const struct lintel_embedded_sql bookmarks_migrations[];
 
 #define BOOKMARK_COLUMNS "id, url, title, created_at"
+/* The reply shape: its title makes it components/schemas/Bookmark in /openapi.json. */
+#define BOOKMARK                                                                                   \
+    "{\"title\":\"Bookmark\",\"type\":\"object\",\"required\":[\"id\",\"url\",\"title\","          \
+    "\"created_at\"],\"properties\":{\"id\":" LINTEL_SCHEMA_ID ",\"url\":" LINTEL_SCHEMA_STRING    \
+    ",\"title\":" LINTEL_SCHEMA_STRING ",\"created_at\":" LINTEL_SCHEMA_TIME "}}"
 
 /* POST /api/bookmarks {url, title} -> 201 bookmark; the table's CHECKs give the 422s. */
 static int bookmarks_create(lintel_req *req, lintel_res *res, void *state)
@@ -56,18 +61,24 @@ static const struct lintel_route bookmarks_routes[] = {
      .scope = "bookmarks:write",
      .handler = bookmarks_create,
      .summary = "Save a bookmark",
-     .example = "{\"url\": \"https://sqlite.org\", \"title\": \"SQLite\"}"},
+     .body_schema = "{\"type\":\"object\",\"required\":[\"url\",\"title\"],\"properties\":{"
+                    "\"url\":" LINTEL_SCHEMA_STRING ",\"title\":{\"type\":\"string\","
+                    "\"minLength\":1,\"maxLength\":200}}}",
+     .example = "{\"url\": \"https://sqlite.org\", \"title\": \"SQLite\"}",
+     .replies = LINTEL_REPLIES({201, "The saved bookmark", BOOKMARK})},
     {.method = "GET",
      .path = "/api/bookmarks",
      .scope = "bookmarks:read",
      .handler = bookmarks_list,
      .summary = "The user's bookmarks",
-     .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}}},
+     .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}},
+     .replies = LINTEL_REPLIES({200, "A page of bookmarks", LINTEL_SCHEMA_LIST(BOOKMARK)})},
     {.method = "DELETE",
      .path = "/api/bookmarks/{id}",
      .scope = "bookmarks:write",
      .handler = bookmarks_delete,
-     .summary = "Delete a bookmark"},
+     .summary = "Delete a bookmark",
+     .replies = LINTEL_REPLIES(LINTEL_REPLY_NO_CONTENT)},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
