@@ -103,7 +103,8 @@ static int probe_link_patch(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = lintel_event_user(req, "probe.link", "link", j_row);
     if (rc == 0 && json_is_true(json_object_get(j_body, "fail_after")))
-        rc = lintel_res_error(res, LINTEL_ECONFLICT, NULL, "failed after publishing, as asked");
+        rc = lintel_res_error(res, LINTEL_ECONFLICT, "fail_after",
+                              "failed after publishing, as asked");
     if (rc == 0)
         rc = lintel_res_json(res, 200, j_row);
     json_decref(j_row);
@@ -126,11 +127,11 @@ static int probe_items(lintel_req *req, lintel_res *res, void *state)
     return rc;
 }
 
-/* Every error of these routes as {"detail": ..., "code": status}, the way a seed answers. */
+/* Every error of these routes as {"detail": ..., "code": status[, "errors": [...]]}, as a seed. */
 static int probe_render(lintel_req *req, lintel_res *res, unsigned status, int rc,
                         const char *detail, const json_t *j_errors, void *state)
 {
-    json_t *j = json_pack("{ss sI sO?}", "detail", detail, "code", (json_int_t)status, "errors",
+    json_t *j = json_pack("{ss sI sO*}", "detail", detail, "code", (json_int_t)status, "errors",
                           (json_t *)j_errors);
 
     (void)req;
@@ -149,6 +150,9 @@ static int probe_render(lintel_req *req, lintel_res *res, unsigned status, int r
     "\"detail\":" LINTEL_SCHEMA_STRING                                                             \
     ",\"code\":{\"type\":\"integer\",\"minimum\":400},\"errors\":"                                 \
     "{\"type\":\"array\"}}}"
+#define PROBE_LINK                                                                                 \
+    "{\"type\":\"object\",\"required\":[\"id\",\"url\"],\"properties\":{\"id\":" LINTEL_SCHEMA_ID  \
+    ",\"url\":" LINTEL_SCHEMA_STRING "}}"
 #define PROBE_REPLIES(status, what, schema)                                                        \
     LINTEL_REPLIES({status, what, schema}, {4, "The probe's error", PROBE_ERROR},                  \
                    {5, "The probe's error", PROBE_ERROR})
@@ -173,18 +177,19 @@ static const struct lintel_route probe_routes[] = {
      .scope = "probe:write",
      .handler = probe_link,
      .body_schema = "{\"type\":\"object\",\"properties\":{\"url\":" LINTEL_SCHEMA_STRING "}}",
-     .replies = PROBE_REPLIES(201, "The link",
-                              "{\"type\":\"object\",\"required\":[\"id\",\"url\"],"
-                              "\"properties\":{\"id\":" LINTEL_SCHEMA_ID
-                              ",\"url\":" LINTEL_SCHEMA_STRING "}}")},
+     .replies = PROBE_REPLIES(201, "The link", PROBE_LINK)},
     {.method = "GET",
      .path = "/api/probe/links/{id}",
      .scope = "probe:write",
-     .handler = probe_link_get},
+     .handler = probe_link_get,
+     .replies = PROBE_REPLIES(200, "The link", PROBE_LINK)},
     {.method = "PATCH",
      .path = "/api/probe/links/{id}",
      .scope = "probe:write",
-     .handler = probe_link_patch},
+     .handler = probe_link_patch,
+     .body_schema = "{\"type\":\"object\",\"properties\":{\"url\":" LINTEL_SCHEMA_STRING
+                    ",\"fail_after\":{\"type\":\"boolean\"}}}",
+     .replies = PROBE_REPLIES(200, "The link", PROBE_LINK)},
     {.method = "GET",
      .path = "/api/probe/items",
      .flags = LINTEL_ROUTE_PUBLIC,
