@@ -38,6 +38,9 @@ static struct {
     bool remote; /* storage dqlite: statements go to the cluster, path is the schema copy */
 } db_cfg;
 
+/* SQLite's soft heap limit for the process (docs/hardening.md "Soak"). */
+#define DB_HEAP_SOFT_LIMIT (32LL * 1024 * 1024)
+
 static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_ullong db_serial;
 static struct db *db_list;
@@ -1450,6 +1453,12 @@ int db_global_init(const struct config *cfg)
     db_cfg.ckpt_external = cfg->wal_checkpoint_external;
     db_cfg.remote = cfg->storage != NULL && strcmp(cfg->storage, "dqlite") == 0;
 
+    /*
+     * One bound for SQLite's heap in the whole process, whatever the number of worker threads
+     * (each has its connection, and each connection's page cache may grow to 2 MiB as the
+     * database grows): past it SQLite reuses page-cache memory instead of asking for more.
+     */
+    sqlite3_soft_heap_limit64(DB_HEAP_SOFT_LIMIT);
     /* Every connection opened from now on, in any thread, gets the lintel_* functions. */
     if (sqlite3_auto_extension((void (*)(void))sqlite3_lintel_init) != SQLITE_OK) {
         log_error("db: cannot register the extension");

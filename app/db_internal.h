@@ -57,6 +57,7 @@ struct db {
     struct dqc *remote;  /* this thread's connection to the leader, or NULL */
     unsigned remote_gen; /* bumped at each new connection: cached statement ids expire */
     bool remote_tx_lost; /* the connection broke inside a transaction: it is gone */
+    bool write_lock;     /* holds this process's write lock (dqlite_db.c) */
 };
 
 void db_seterr(struct db *db, const char *field, const char *fmt, ...) LINTEL_PRINTF(3, 4);

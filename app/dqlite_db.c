@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +34,33 @@
 #define DQDB_FAILOVER_MS 5000
 
 static struct {
+    /*
+     * The leader lets one write transaction run at a time and answers any other BEGIN or write
+     * with SQLITE_BUSY at once (it cannot wait: it serves every connection from one thread).
+     * Threads of this process queue here instead of retrying with naps; writes from other
+     * nodes still meet BUSY and are retried.
+     */
+    pthread_mutex_t write_lock;
     char shadow[PATH_MAX];
     unsigned wait_ms; /* how long a statement waits for the leader or the write lock */
     atomic_uint gen;  /* connection generations: a cached statement id belongs to one */
-} dqdb;
+} dqdb = {.write_lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void dqdb_lock(struct db *db)
+{
+    if (!db->write_lock) {
+        pthread_mutex_lock(&dqdb.write_lock);
+        db->write_lock = true;
+    }
+}
+
+static void dqdb_unlock(struct db *db)
+{
+    if (db->write_lock) {
+        db->write_lock = false;
+        pthread_mutex_unlock(&dqdb.write_lock);
+    }
+}
 
 static long long dqdb_now_ms(void)
 {
@@ -618,13 +642,14 @@ cleanup:
 
 /* ------------------------------------------------------------------------------------------ */
 
-/* Whether sql writes and returns rows (checked on the schema copy). */
-static int dqdb_is_returning(struct db *db, const char *sql, bool *returning)
+/* Whether sql writes, and whether it also returns rows (checked on the schema copy). */
+static int dqdb_is_returning(struct db *db, const char *sql, bool *writes, bool *returning)
 {
     struct db_stmt *e = NULL;
     int rc = db_stmt_entry(db, sql, false, &e);
 
-    *returning = rc == 0 && !sqlite3_stmt_readonly(e->stmt) && sqlite3_column_count(e->stmt) > 0;
+    *writes = rc == 0 && !sqlite3_stmt_readonly(e->stmt);
+    *returning = *writes && sqlite3_column_count(e->stmt) > 0;
     return rc;
 }
 
@@ -634,17 +659,23 @@ int dqlite_db_run(struct db *db, const char *sql, const json_t *j_params, struct
     const struct db_blob *blob_in = blob != NULL && blob->out == NULL ? blob : NULL;
     struct dqdb_rows rows = {.db = db, .sql = sql, .max_rows = max_rows, .blob = blob};
     long long deadline = dqdb_now_ms() + dqdb.wait_ms;
-    long nap = 5;
-    bool retry = false, returning = false;
+    long nap = 1;
+    bool retry = false, returning = false, writes = false;
     int rc;
 
     if (db->in_tx && db->remote_tx_lost) {
         db_seterr(db, NULL, "the transaction was lost with the connection to the leader");
         return LINTEL_EUNAVAIL;
     }
-    rc = dqdb_is_returning(db, sql, &returning);
+    rc = dqdb_is_returning(db, sql, &writes, &returning);
+    if (rc == LINTEL_EINTERNAL && dqlite_db_schema_sync() == 0) {
+        /* Another node may have migrated the schema since this one copied it: once more. */
+        rc = dqdb_is_returning(db, sql, &writes, &returning);
+    }
     if (rc != 0)
         return rc;
+    if (writes && !db->in_tx)
+        dqdb_lock(db);
     for (;;) {
         if (j_rows != NULL) {
             rows.j_list = json_array();
@@ -666,8 +697,10 @@ int dqlite_db_run(struct db *db, const char *sql, const json_t *j_params, struct
         json_decref(rows.j_list);
         rows.j_list = NULL;
         dqdb_sleep_ms(nap);
-        nap = nap < 100 ? nap * 2 : 100;
+        nap = nap < 20 ? nap * 2 : 20;
     }
+    if (!db->in_tx)
+        dqdb_unlock(db);
     if (rc == 0 && j_rows != NULL) {
         *j_rows = rows.j_list;
         rows.j_list = NULL;
@@ -676,11 +709,11 @@ int dqlite_db_run(struct db *db, const char *sql, const json_t *j_params, struct
     return rc;
 }
 
-int dqlite_db_tx(struct db *db, const char *sql)
+static int dqdb_tx(struct db *db, const char *sql)
 {
     long long deadline = dqdb_now_ms() + dqdb.wait_ms;
     bool begin = sql[0] == 'B', retry = false;
-    long nap = 5;
+    long nap = 1;
     int rc;
 
     if (!begin && db->remote_tx_lost) {
@@ -698,7 +731,7 @@ int dqlite_db_tx(struct db *db, const char *sql)
         if (rc == 0 || !begin || !retry || dqdb_now_ms() >= deadline)
             break;
         dqdb_sleep_ms(nap);
-        nap = nap < 100 ? nap * 2 : 100;
+        nap = nap < 20 ? nap * 2 : 20;
     }
     if (rc != 0 && sql[0] == 'C' && db->remote != NULL) {
         /* A COMMIT refused (a deferred foreign key): the transaction must not stay open. */
@@ -713,6 +746,19 @@ int dqlite_db_tx(struct db *db, const char *sql)
         rc = 0;
     }
     db->remote_tx_lost = false;
+    return rc;
+}
+
+int dqlite_db_tx(struct db *db, const char *sql)
+{
+    int rc;
+
+    if (sql[0] == 'B')
+        dqdb_lock(db);
+    rc = dqdb_tx(db, sql);
+    /* held from BEGIN to COMMIT or ROLLBACK */
+    if (sql[0] != 'B' || rc != 0)
+        dqdb_unlock(db);
     return rc;
 }
 

@@ -14,6 +14,9 @@ struct config;
 #define JOBS_PER_USER 4
 #define JOBS_QUEUE    32
 
+/* A finished job is deleted by the periodic cleanup (app/account_worker.c) after 7 days. */
+#define JOBS_KEEP (7 * 86400)
+
 /*
  * Marks the jobs a previous run left queued or running as failed ("interrupted"), then starts
  * the job thread. 0 or a status code.

@@ -39,6 +39,11 @@
     "CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT NOT NULL, id TEXT NOT NULL,"     \
     " checksum TEXT, applied_at TEXT NOT NULL, PRIMARY KEY (component, id))"
 
+/* A migration applied: ?1 component, ?2 id, ?3 checksum. */
+#define MIGRATE_RECORD_SQL                                                                         \
+    "INSERT INTO schema_migrations (component, id, checksum, applied_at)"                          \
+    " VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
+
 struct migration {
     char *component;
     char *id;
@@ -654,9 +659,7 @@ static int migrate_one(sqlite3 *h, const struct migration *m, bool *applied, cha
 #ifdef LINTEL_TEST_HOOKS
     migrate_test_pause(mid);
 #endif
-    src = migrate_record(h, m,
-                         "INSERT INTO schema_migrations (component, id, checksum, applied_at)"
-                         " VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
+    src = migrate_record(h, m, MIGRATE_RECORD_SQL);
     if (src == SQLITE_OK)
         src = sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
     if (src != SQLITE_OK) {
@@ -1048,11 +1051,7 @@ static int migrate_apply_remote(struct migration **order, char **err)
                 if (rc == 0)
                     rc = migrate_remote_rebuild(db, m, &j_objects, false);
                 if (rc == 0)
-                    rc = db_exec(db,
-                                 "INSERT INTO schema_migrations (component, id, checksum,"
-                                 " applied_at) VALUES (?1, ?2, ?3,"
-                                 " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-                                 j_params, NULL, NULL);
+                    rc = db_exec(db, MIGRATE_RECORD_SQL, j_params, NULL, NULL);
                 if (rc == 0)
                     rc = db_commit(db);
                 if (rc == 0) {
@@ -1180,6 +1179,16 @@ cleanup:
     return rc;
 }
 
+/* --status and --dry-run read the database file through its handle: there is none on dqlite. */
+static int migrate_file_only(char **err)
+{
+    if (!db_remote())
+        return 0;
+    *err = strdup("migrations: --status and --dry-run read a database file; with storage dqlite "
+                  "each start logs what it applied (docs/cluster.md)");
+    return LINTEL_EPARAM;
+}
+
 int migrate_status(FILE *out, char **err)
 {
     struct migration **order = NULL;
@@ -1198,7 +1207,9 @@ int migrate_status(FILE *out, char **err)
 
     *err = NULL;
     pthread_mutex_lock(&migrate_lock);
-    rc = migrate_db(&db, &h, err);
+    rc = migrate_file_only(err);
+    if (rc == 0)
+        rc = migrate_db(&db, &h, err);
     if (rc != 0)
         goto cleanup;
     rc = migrate_sorted(&order);
@@ -1334,6 +1345,9 @@ int migrate_dry_run(FILE *out, char **err)
         rc = LINTEL_EPARAM;
         goto cleanup;
     }
+    rc = migrate_file_only(err);
+    if (rc != 0)
+        goto cleanup;
     rc = db_thread(&db);
     if (rc != 0) {
         *err = strdup("migrations: the database is not available");

@@ -66,6 +66,7 @@ class Node:
         self.dir = os.path.join(cluster.root, f"n{nid}")
         self.proc = None
         self.log = os.path.join(cluster.root, f"n{nid}.log")
+        self.storage = "dqlite"  # "sqlite": a single server on its own file, for comparisons
 
     @property
     def addr(self):
@@ -87,7 +88,10 @@ class Node:
             "ASAN_OPTIONS": "detect_leaks=0",
         })
         e.pop("LINTEL_CLUSTER_JOIN", None)
-        if self.join:
+        if self.storage == "sqlite":
+            for k in ("LINTEL_STORAGE", "LINTEL_CLUSTER_ID", "LINTEL_CLUSTER_BIND"):
+                e.pop(k)
+        elif self.join:
             e["LINTEL_CLUSTER_JOIN"] = self.join
         return e
 

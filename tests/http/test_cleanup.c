@@ -1,8 +1,8 @@
 /*
  * The periodic cleanup of the accounts worker: with cleanup_interval 1 s, a session whose refresh
  * tokens expired, an ended session, expired reset tokens and old rate-limit rows are deleted,
- * Idempotency-Key replies older than 24 h, and a live session is left alone (its token keeps
- * working).
+ * Idempotency-Key replies older than 24 h, jobs finished more than 7 days ago, and a live
+ * session is left alone (its token keeps working).
  */
 #include "lt_shell.h"
 #include "lt_test.h"
@@ -66,7 +66,15 @@ START_TEST(expired_rows_deleted)
                      "INSERT INTO mail_requests (email, addr, at) VALUES ('x@example.test', 'a',"
                      " unixepoch() - 7200);"
                      "UPDATE idempotency_keys SET created_at = created_at - 86401"
-                     " WHERE key = 'old-key'",
+                     " WHERE key = 'old-key';"
+                     "INSERT INTO jobs (user_id, kind, state, total, finished_at)"
+                     " SELECT id, 'old', 'done', 1, strftime('%Y-%m-%dT%H:%M:%SZ',"
+                     " unixepoch() - 604801, 'unixepoch') FROM users WHERE username = 'admin';"
+                     "INSERT INTO jobs (user_id, kind, state, total, finished_at)"
+                     " SELECT id, 'recent', 'failed', 1, strftime('%Y-%m-%dT%H:%M:%SZ',"
+                     " unixepoch() - 604000, 'unixepoch') FROM users WHERE username = 'admin';"
+                     "INSERT INTO jobs (user_id, kind, state, total)"
+                     " SELECT id, 'unfinished', 'running', 1 FROM users WHERE username = 'admin'",
                      &status);
     ck_assert_msg(status == 0, "shell: %s", out);
     free(out);
@@ -76,6 +84,8 @@ START_TEST(expired_rows_deleted)
     ck_assert_int_eq(count(&s, "SELECT count(*) FROM mail_requests"), 0);
     ck_assert_int_eq(count(&s, "SELECT count(*) FROM idempotency_keys WHERE key = 'new-key'"), 1);
     ck_assert_int_eq(count(&s, "SELECT count(*) FROM idempotency_keys"), 1);
+    ck_assert_int_eq(count(&s, "SELECT count(*) FROM jobs WHERE kind = 'old'"), 0);
+    ck_assert_int_eq(count(&s, "SELECT count(*) FROM jobs"), 2);
     ck_assert_int_eq(
         count(&s, "SELECT count(*) FROM refresh_tokens WHERE expires_at < unixepoch()"), 0);
     ck_assert_int_eq(count(&s, "SELECT count(*) FROM sessions WHERE ended_at IS NOT NULL"), 0);

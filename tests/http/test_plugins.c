@@ -267,6 +267,16 @@ START_TEST(undeclared_scope)
 }
 END_TEST
 
+/* A reply status that is neither an HTTP status nor a class (4 for 4XX) refuses the table. */
+START_TEST(bad_reply_status)
+{
+    static const char *const names[] = {"bad_reply", NULL};
+    static const char *const needles[] = {"bad_reply", "/api/bad_reply/x", "bad status", NULL};
+
+    expect_refused(names, needles);
+}
+END_TEST
+
 /* A plugin built against the frozen ABI 2.0 header loads and serves on this host. */
 START_TEST(abi_1_0_runs)
 {
@@ -518,6 +528,14 @@ START_TEST(route_metadata_in_openapi)
     ck_assert(json_is_true(json_object_get(j_p, "required")));
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j_p, "schema"), "maximum")),
                      10);
+    /* A profile's routes: its renderer's shape for every 4xx and 5xx, none of the host's. */
+    ck_assert_ptr_nonnull(json_object_get(json_object_get(j_op, "responses"), "4XX"));
+    ck_assert_ptr_nonnull(json_object_get(json_object_get(j_op, "responses"), "5XX"));
+    ck_assert_ptr_null(json_object_get(json_object_get(j_op, "responses"), "401"));
+    ck_assert_ptr_null(json_object_get(json_object_get(j_op, "responses"), "default"));
+    ck_assert_ptr_nonnull(json_object_get(
+        json_object_get(json_object_get(json_object_get(j_op, "responses"), "4XX"), "content"),
+        "application/json"));
     lt_resp_clear(&r);
 }
 END_TEST
@@ -542,6 +560,7 @@ int main(void)
     tcase_add_test(tc, failing_migration);
     tcase_add_test(tc, outside_api);
     tcase_add_test(tc, undeclared_scope);
+    tcase_add_test(tc, bad_reply_status);
     tcase_add_test(tc, abi_1_0_runs);
     tcase_add_test(tc, example_not_default);
     tcase_add_test(tc, profile_outside_api);

@@ -2,6 +2,7 @@
  * Unit tests of app/migrate_files.c: lintel_data_file() reads a plain file beside the database
  * for a migration, and refuses every other name and kind of file; the purge of imported files.
  */
+#include "lt_test.h"
 #include "migrate_files.h"
 
 #include <check.h>
@@ -184,12 +185,10 @@ START_TEST(purge_removes_the_listed_files_and_the_directory)
 }
 END_TEST
 
-int main(void)
+static Suite *migrate_files_suite(void)
 {
     Suite *s = suite_create("migrate_files");
     TCase *tc = tcase_create("migrate_files");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, reads_a_plain_file_and_null_for_none);
@@ -197,9 +196,7 @@ int main(void)
     tcase_add_test(tc, only_direct_use_and_gone_after_unregister);
     tcase_add_test(tc, purge_removes_the_listed_files_and_the_directory);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return s;
 }
+
+LT_CHECK_MAIN(migrate_files_suite)
