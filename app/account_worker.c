@@ -1,7 +1,8 @@
 /*
  * The accounts worker thread: once a second it sends what mail_outbox holds (the token of a
  * reset or verification mail is made here, when the mail goes out, so no table ever holds a
- * usable token), and every cleanup_interval it deletes what has expired.
+ * usable token), and every cleanup_interval it deletes what has expired; every 10 s it
+ * gives the heap's freed memory back to the system.
  */
 #include "account_worker.h"
 
@@ -14,6 +15,7 @@
 
 #include <jansson.h>
 #include <lintel/plugin.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,6 +25,9 @@
 
 /* A mail that failed this many times is dropped (the user can ask again). */
 #define WORKER_MAX_ATTEMPTS 5
+
+/* Seconds between two returns of freed heap memory to the system (malloc_trim, a few ms). */
+#define WORKER_TRIM_INTERVAL 10
 
 static struct {
     const struct config *cfg;
@@ -215,7 +220,7 @@ static void worker_outbox(void)
 
 static void *worker_main(void *unused)
 {
-    time_t next_cleanup = time(NULL) + 5;
+    time_t next_cleanup = time(NULL) + 5, next_trim = time(NULL) + WORKER_TRIM_INTERVAL;
     struct timespec until;
     bool stop = false;
 
@@ -225,6 +230,14 @@ static void *worker_main(void *unused)
         if (time(NULL) >= next_cleanup) {
             account_cleanup(worker.cfg, NULL);
             next_cleanup = time(NULL) + (time_t)worker.cfg->cleanup_interval;
+        }
+        /*
+         * glibc keeps what the worker threads freed in their arenas; given back, a burst's
+         * memory does not stay in the RSS for the process's life (docs/hardening.md "Soak").
+         */
+        if (time(NULL) >= next_trim) {
+            malloc_trim(0);
+            next_trim = time(NULL) + WORKER_TRIM_INTERVAL;
         }
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 1;

@@ -38,6 +38,9 @@ static struct {
     bool remote; /* storage dqlite: statements go to the cluster, path is the schema copy */
 } db_cfg;
 
+/* SQLite's soft heap limit for the process (docs/hardening.md "Soak"). */
+#define DB_HEAP_SOFT_LIMIT (32LL * 1024 * 1024)
+
 static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_ullong db_serial;
 static struct db *db_list;
@@ -411,6 +414,24 @@ static int db_simple(struct db *db, const char *sql)
     sqlite3_reset(stmt);
 cleanup:
     return rc;
+}
+
+/*
+ * Rolls back a transaction still open after a failure, keeping the failure's message and field
+ * (ROLLBACK would overwrite them) for the caller to report.
+ */
+static void db_rollback_keeping_error(struct db *db)
+{
+    char keep[sizeof(db->errmsg)];
+    char keepf[sizeof(db->errfield)];
+
+    if (sqlite3_get_autocommit(db->handle))
+        return;
+    memcpy(keep, db->errmsg, sizeof(keep));
+    memcpy(keepf, db->errfield, sizeof(keepf));
+    db_simple(db, "ROLLBACK");
+    memcpy(db->errmsg, keep, sizeof(keep));
+    memcpy(db->errfield, keepf, sizeof(keepf));
 }
 
 static int db_bind_value(sqlite3_stmt *stmt, int idx, const json_t *j_value)
@@ -933,16 +954,8 @@ cleanup:
         sqlite3_reset(stmt);
         sqlite3_clear_bindings(stmt);
     }
-    if (own_tx && !sqlite3_get_autocommit(db->handle)) {
-        char keep[sizeof(db->errmsg)];
-        char keepf[sizeof(db->errfield)];
-
-        memcpy(keep, db->errmsg, sizeof(keep));
-        memcpy(keepf, db->errfield, sizeof(keepf));
-        db_simple(db, "ROLLBACK");
-        memcpy(db->errmsg, keep, sizeof(keep));
-        memcpy(db->errfield, keepf, sizeof(keepf));
-    }
+    if (own_tx)
+        db_rollback_keeping_error(db);
     db_keys_clear(&keys);
     json_decref(j_row);
     json_decref(j_list);
@@ -1115,16 +1128,8 @@ int db_commit(struct db *db)
         return LINTEL_EDB;
     }
     rc = db_simple(db, "COMMIT");
-    if (rc != 0 && !sqlite3_get_autocommit(db->handle)) {
-        char keep[sizeof(db->errmsg)];
-        char keepf[sizeof(db->errfield)];
-
-        memcpy(keep, db->errmsg, sizeof(keep));
-        memcpy(keepf, db->errfield, sizeof(keepf));
-        db_simple(db, "ROLLBACK");
-        memcpy(db->errmsg, keep, sizeof(keep));
-        memcpy(db->errfield, keepf, sizeof(keepf));
-    }
+    if (rc != 0)
+        db_rollback_keeping_error(db);
     return rc;
 }
 
@@ -1450,6 +1455,12 @@ int db_global_init(const struct config *cfg)
     db_cfg.ckpt_external = cfg->wal_checkpoint_external;
     db_cfg.remote = cfg->storage != NULL && strcmp(cfg->storage, "dqlite") == 0;
 
+    /*
+     * One bound for SQLite's heap in the whole process, whatever the number of worker threads
+     * (each has its connection, and each connection's page cache may grow to 2 MiB as the
+     * database grows): past it SQLite reuses page-cache memory instead of asking for more.
+     */
+    sqlite3_soft_heap_limit64(DB_HEAP_SOFT_LIMIT);
     /* Every connection opened from now on, in any thread, gets the lintel_* functions. */
     if (sqlite3_auto_extension((void (*)(void))sqlite3_lintel_init) != SQLITE_OK) {
         log_error("db: cannot register the extension");

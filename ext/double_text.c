@@ -6,6 +6,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +55,24 @@ static void double_text_integral(double d, char buf[EXT_DOUBLE_TEXT_SIZE])
     memcpy(buf + len, ".0", 3);
 }
 
+/*
+ * The last non-integral values printed on this thread, by their bits: a reply printed again
+ * (the cached statistics of GET /api/numbers/stats, a list of the same values) costs a lookup
+ * instead of two or three printf/strtod rounds each. Direct-mapped, fixed size per thread.
+ */
+#define DOUBLE_TEXT_MEMO 32
+
+static _Thread_local struct double_text_memo {
+    uint64_t bits; /* 0 (the bits of +0.0, printed before the memo is asked): empty */
+    char text[EXT_DOUBLE_TEXT_SIZE];
+} double_text_memo[DOUBLE_TEXT_MEMO];
+
+static void double_text_shortest(double d, char buf[EXT_DOUBLE_TEXT_SIZE]);
+
 void ext_double_text(double d, char buf[EXT_DOUBLE_TEXT_SIZE])
 {
-    char digits[24];
-    int prec, exp10, n, i;
-    size_t len = 0;
+    struct double_text_memo *m;
+    uint64_t bits;
 
     if (!isfinite(d)) {
         strcpy(buf, "null");
@@ -72,6 +86,22 @@ void ext_double_text(double d, char buf[EXT_DOUBLE_TEXT_SIZE])
         double_text_integral(d, buf);
         return;
     }
+    memcpy(&bits, &d, sizeof(bits));
+    m = &double_text_memo[(bits * 0x9E3779B97F4A7C15ULL) >> 59];
+    if (m->bits != bits) {
+        double_text_shortest(d, m->text);
+        m->bits = bits;
+    }
+    memcpy(buf, m->text, EXT_DOUBLE_TEXT_SIZE);
+}
+
+/* The shortest round-trip text of finite, non-integral d (ext_double_text's layout). */
+static void double_text_shortest(double d, char buf[EXT_DOUBLE_TEXT_SIZE])
+{
+    char digits[24];
+    int prec, exp10, n, i;
+    size_t len = 0;
+
     /*
      * The fewest significant digits that read back as d. 15 digits always identify a decimal of
      * at most 15 digits (DBL_DIG), so when the 15-digit text reads back, the shortest text is it
