@@ -775,8 +775,8 @@ static int server_run(struct server_call *call)
         rc = etag_before(req, &twin);
     if (rc == 0)
         rc = req->route->handler(req, &req->res, req->route->state);
+    rc = etag_after(req, &twin, rc);
     router_match_clear(&twin);
-    rc = etag_after(req, rc);
     return rc == IDEMPOTENCY_REPLAYED ? 0 : rc;
 }
 
