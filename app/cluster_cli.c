@@ -84,7 +84,7 @@ int cluster_info(const char *addr, json_t **j_info)
                        : "follower";
     }
     *j_info =
-        json_pack("{ss sO* so}", "role", role, "leader",
+        json_pack("{ss so* so}", "role", role, "leader",
                   leader[0] != '\0' ? json_string(leader) : json_null(), "members", j_members);
     j_members = NULL;
     rc = *j_info != NULL ? 0 : DQW_ENOMEM;

@@ -384,7 +384,7 @@ def test_dump_restore(c, tok):
     check(st2 == 200 and stats2 == stats, f"the restored cluster has the data: {stats2} {stats}")
     st, _ = http(new.port, "POST", "/api/numbers", {"value": 2}, tok2)
     check(st == 201, f"the restored cluster takes writes: {st}")
-    new.term()
+    check(new.term() == 0, "the restored node stops cleanly")
 
 
 def test_go_shell():
@@ -414,7 +414,9 @@ def main():
         for n in c.nodes:
             print(f"--- node {n.id} log:\n{n.tail()}", flush=True)
     finally:
-        c.stop()
+        codes = c.stop()
+        check(all(rc == 0 for rc in codes.values()),
+              f"every node stops cleanly on SIGTERM (exit codes {codes})")
     print(f"{passed} passed, {failed} failed", flush=True)
     return 1 if failed else 0
 
