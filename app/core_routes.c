@@ -68,7 +68,7 @@ static const struct lintel_route core[] = {
     /* authenticated (any scope): a user's own jobs (app/jobs.c) */
     {.path = "/api/jobs",
      .handler = jobs_list_handler,
-     .summary = "The user's jobs (populate with async=true), newest first",
+     .summary = "The user's jobs (populate with async=true), oldest first; sort=-id: newest first",
      .replies = CORE_OK("A page of jobs", LINTEL_SCHEMA_LIST(LINTEL_SCHEMA_JOB))},
     {.path = "/api/jobs/{id}",
      .handler = jobs_get_handler,

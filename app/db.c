@@ -416,6 +416,24 @@ cleanup:
     return rc;
 }
 
+/*
+ * Rolls back a transaction still open after a failure, keeping the failure's message and field
+ * (ROLLBACK would overwrite them) for the caller to report.
+ */
+static void db_rollback_keeping_error(struct db *db)
+{
+    char keep[sizeof(db->errmsg)];
+    char keepf[sizeof(db->errfield)];
+
+    if (sqlite3_get_autocommit(db->handle))
+        return;
+    memcpy(keep, db->errmsg, sizeof(keep));
+    memcpy(keepf, db->errfield, sizeof(keepf));
+    db_simple(db, "ROLLBACK");
+    memcpy(db->errmsg, keep, sizeof(keep));
+    memcpy(db->errfield, keepf, sizeof(keepf));
+}
+
 static int db_bind_value(sqlite3_stmt *stmt, int idx, const json_t *j_value)
 {
     char *text;
@@ -936,16 +954,8 @@ cleanup:
         sqlite3_reset(stmt);
         sqlite3_clear_bindings(stmt);
     }
-    if (own_tx && !sqlite3_get_autocommit(db->handle)) {
-        char keep[sizeof(db->errmsg)];
-        char keepf[sizeof(db->errfield)];
-
-        memcpy(keep, db->errmsg, sizeof(keep));
-        memcpy(keepf, db->errfield, sizeof(keepf));
-        db_simple(db, "ROLLBACK");
-        memcpy(db->errmsg, keep, sizeof(keep));
-        memcpy(db->errfield, keepf, sizeof(keepf));
-    }
+    if (own_tx)
+        db_rollback_keeping_error(db);
     db_keys_clear(&keys);
     json_decref(j_row);
     json_decref(j_list);
@@ -1118,16 +1128,8 @@ int db_commit(struct db *db)
         return LINTEL_EDB;
     }
     rc = db_simple(db, "COMMIT");
-    if (rc != 0 && !sqlite3_get_autocommit(db->handle)) {
-        char keep[sizeof(db->errmsg)];
-        char keepf[sizeof(db->errfield)];
-
-        memcpy(keep, db->errmsg, sizeof(keep));
-        memcpy(keepf, db->errfield, sizeof(keepf));
-        db_simple(db, "ROLLBACK");
-        memcpy(db->errmsg, keep, sizeof(keep));
-        memcpy(db->errfield, keepf, sizeof(keepf));
-    }
+    if (rc != 0)
+        db_rollback_keeping_error(db);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 
 #include "auth.h"
 #include "crypto.h"
+#include "events.h"
 #include "host_api.h"
 #include "http_error.h"
 #include "router.h"
@@ -150,9 +151,19 @@ static bool etag_is_read(const lintel_req *req)
     return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 }
 
+/*
+ * A PUT or PATCH of a JSON body: its 2xx reply gets the ETag of the new representation. Raw
+ * bodies (an avatar's bytes) are left out: decoding them would hold the write lock.
+ */
+static bool etag_is_update(const lintel_req *req)
+{
+    return (strcmp(req->method, "PUT") == 0 || strcmp(req->method, "PATCH") == 0) &&
+           (req->route == NULL || (req->route->flags & LINTEL_ROUTE_RAW) == 0);
+}
+
 bool etag_wants_twin(const lintel_req *req)
 {
-    return etag_is_write(req) && etag_header(req, "If-Match") != NULL;
+    return etag_is_update(req) || (etag_is_write(req) && etag_header(req, "If-Match") != NULL);
 }
 
 /* The reply's own ETag header (a handler's), or NULL. */
@@ -180,10 +191,12 @@ static int etag_malformed(lintel_req *req, const char *header)
 
 /*
  * Runs the GET route twin on this request's path with a scratch reply and puts the tag of
- * what it answers into etag. When GET does not answer 200 (the resource is not there), its
- * reply replaces the request's: the write would have failed the same way.
+ * what it answers into etag. Before the write (after false), when GET does not answer 200
+ * (the resource is not there), its reply replaces the request's: the write would have failed
+ * the same way. After it, the request's reply always stays, and etag is "" when GET fails.
  */
-static int etag_current(lintel_req *req, const struct router_match *twin, char etag[ETAG_SIZE])
+static int etag_current(lintel_req *req, const struct router_match *twin, char etag[ETAG_SIZE],
+                        bool after)
 {
     const struct route *route = req->route, *get = twin->route;
     const char *names[HOST_MAX_PARAMS], *values[HOST_MAX_PARAMS];
@@ -205,8 +218,11 @@ static int etag_current(lintel_req *req, const struct router_match *twin, char e
         req->param_value[req->nparams] = twin->segs[i];
         req->nparams++;
     }
+    etag[0] = '\0';
     rc = get->handler(req, &req->res, get->state);
-    if (rc == 0 && req->res.status != 200) {
+    if (rc == 0 && req->res.status != 200 && after) {
+        rc = LINTEL_ENOTFOUND;
+    } else if (rc == 0 && req->res.status != 200) {
         host_res_release(&req->res);
         req->res.req = req;
         rc = host_res_record(&req->res, HTTP_ERROR_EPRECONDITION, NULL,
@@ -225,13 +241,15 @@ static int etag_current(lintel_req *req, const struct router_match *twin, char e
     req->nparams = nparams;
     memcpy(req->param_name, names, sizeof(names));
     memcpy(req->param_value, values, sizeof(values));
-    if (rc == 0) {
+    if (rc == 0 || after) {
         host_res_release(&req->res);
         req->res = saved;
     } else {
         host_res_release(&saved);
     }
-    return rc;
+    if (rc != 0 && after)
+        etag[0] = '\0';
+    return after ? 0 : rc;
 }
 
 int etag_before(lintel_req *req, const struct router_match *twin)
@@ -250,6 +268,14 @@ int etag_before(lintel_req *req, const struct router_match *twin)
     if (!etag_wants_twin(req))
         return 0;
     list = etag_list_header(req, "If-Match", buf);
+    scope = json_string_value(json_object_get(req->j_claims, "scope"));
+    if (list == NULL) {
+        /* A plain PUT/PATCH: the transaction only keeps the reply's tag that of its write. */
+        if (twin->route == NULL || twin->route->handler == NULL ||
+            (twin->route->scope != NULL && !auth_scope_has(scope, twin->route->scope)))
+            return 0;
+        goto hold;
+    }
     if (etag_list_match(list, "\"\"", false, &match) != 0)
         return etag_malformed(req, "If-Match");
     if (twin->route == NULL || twin->route->handler == NULL)
@@ -258,17 +284,20 @@ int etag_before(lintel_req *req, const struct router_match *twin)
                                "with.",
                                false);
     /* Comparing reads the resource: the token must be allowed to read it. */
-    scope = json_string_value(json_object_get(req->j_claims, "scope"));
     if (twin->route->scope != NULL && !auth_scope_has(scope, twin->route->scope)) {
         snprintf(detail, sizeof(detail), "If-Match needs the scope %s, to read the resource.",
                  twin->route->scope);
         return host_res_record(&req->res, LINTEL_EFORBIDDEN, NULL, detail, false);
     }
+hold:
     rc = host_api()->sql_begin(req);
     if (rc != 0)
         return rc;
     req->tx_held = true;
-    rc = etag_current(req, twin, etag);
+    events_hold(); /* the handler's events go out with the commit, never before */
+    if (list == NULL)
+        return 0;
+    rc = etag_current(req, twin, etag, false);
     if (rc == 0)
         rc = etag_list_match(list, etag, false, &match);
     if (rc == 0 && !match) {
@@ -282,14 +311,26 @@ int etag_before(lintel_req *req, const struct router_match *twin)
     return rc;
 }
 
-int etag_after(lintel_req *req, int rc)
+int etag_after(lintel_req *req, const struct router_match *twin, int rc)
 {
-    if (!req->tx_held)
+    char etag[ETAG_SIZE] = "";
+
+    if (!req->tx_held) {
+        events_release(false); /* no-op: a rollback inside the handler released already */
         return rc;
+    }
+    /* Read inside the write's transaction: the tag of this write, not of a later one. */
+    if (rc == 0 && etag_is_update(req) && req->res.status >= 200 && req->res.status <= 299 &&
+        etag_res_header(&req->res) == NULL && twin->route != NULL && twin->route->handler != NULL)
+        etag_current(req, twin, etag, true);
     req->tx_held = false;
     if (rc == 0)
-        return host_api()->sql_commit(req);
-    host_api()->sql_rollback(req);
+        rc = host_api()->sql_commit(req);
+    else
+        host_api()->sql_rollback(req);
+    events_release(rc == 0);
+    if (rc == 0 && etag[0] != '\0')
+        rc = host_res_put_header(&req->res, "ETag", etag);
     return rc;
 }
 

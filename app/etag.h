@@ -24,7 +24,10 @@ int etag_of(const void *body, size_t len, char out[ETAG_SIZE]);
  */
 int etag_list_match(const char *list, const char *etag, bool weak, bool *match);
 
-/* True for a PUT, PATCH or DELETE with If-Match: its GET twin must be matched (server.c). */
+/*
+ * True for a PUT or PATCH (not LINTEL_ROUTE_RAW), or a DELETE with If-Match: its GET twin must
+ * be matched (server.c).
+ */
 bool etag_wants_twin(const lintel_req *req);
 
 /*
@@ -36,8 +39,13 @@ bool etag_wants_twin(const lintel_req *req);
  */
 int etag_before(lintel_req *req, const struct router_match *twin);
 
-/* After the handler: commits the held transaction when rc is 0, else rolls it back. */
-int etag_after(lintel_req *req, int rc);
+/*
+ * A PUT/PATCH without If-Match whose token may read the twin opens the same transaction, with
+ * no comparison. After the handler: a 2xx PUT/PATCH reply gets the tag twin answers now
+ * (read before the commit, so it is the tag of this write), then the held transaction is
+ * committed when rc is 0, else rolled back (the ETag then dropped with the reply).
+ */
+int etag_after(lintel_req *req, const struct router_match *twin, int rc);
 
 /*
  * After the reply is settled: a 200 GET/HEAD reply with a body gets an ETag (unless its

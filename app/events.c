@@ -5,6 +5,7 @@
 #include "events.h"
 
 #include "json_out.h"
+#include "log.h"
 
 #include <lintel/plugin.h>
 #include <stdlib.h>
@@ -34,6 +35,25 @@ static const struct {
  */
 static events_sink_fn events_sink;
 static events_relay_fn events_relay; /* NULL: this node's sink directly */
+
+/* An event waiting for the end of the host's transaction (events_hold), in publishing order. */
+struct events_held {
+    struct events_held *next;
+    long long user_id;
+    char *scope;
+    size_t len;
+    char text[];
+};
+
+/* Per thread: a handler runs, publishes and ends its transaction on one request thread. */
+static _Thread_local struct {
+    bool on;
+    size_t bytes;
+    struct events_held *head, **tail;
+} events_held;
+
+/* What one request may hold back: beyond it, the rest of its events are dropped (logged). */
+#define EVENTS_MAX_HELD (1024 * 1024)
 
 void events_set_sink(events_sink_fn sink)
 {
@@ -74,6 +94,58 @@ void events_deliver(long long user_id, const char *text, size_t len, const char 
 
     if (sink != NULL)
         sink(user_id, text, len, scope);
+}
+
+void events_hold(void)
+{
+    events_release(false);
+    events_held.on = true;
+    events_held.tail = &events_held.head;
+}
+
+void events_release(bool deliver)
+{
+    struct events_held *e, *next;
+
+    for (e = events_held.head; e != NULL; e = next) {
+        next = e->next;
+        if (deliver)
+            events_deliver(e->user_id, e->text, e->len, e->scope);
+        free(e->scope);
+        free(e);
+    }
+    events_held.head = NULL;
+    events_held.tail = &events_held.head;
+    events_held.bytes = 0;
+    events_held.on = false;
+}
+
+/* Keeps a serialised event until events_release; takes scope (malloc'd or NULL). */
+static int events_keep(long long user_id, const char *text, size_t len, char *scope)
+{
+    struct events_held *e;
+
+    if (events_held.bytes + len > EVENTS_MAX_HELD) {
+        free(scope);
+        log_warn("events: more than %d bytes of events in one transaction; the rest dropped",
+                 EVENTS_MAX_HELD);
+        return LINTEL_EPARAM;
+    }
+    e = malloc(sizeof(*e) + len + 1);
+    if (e == NULL) {
+        free(scope);
+        return LINTEL_ENOMEM;
+    }
+    e->next = NULL;
+    e->user_id = user_id;
+    e->scope = scope;
+    e->len = len;
+    memcpy(e->text, text, len);
+    e->text[len] = '\0';
+    *events_held.tail = e;
+    events_held.tail = &e->next;
+    events_held.bytes += len;
+    return 0;
 }
 
 int events_publish(long long user_id, const json_t *j_event, const char *route_scope)
@@ -120,6 +192,11 @@ int events_publish(long long user_id, const json_t *j_event, const char *route_s
     relay = __atomic_load_n(&events_relay, __ATOMIC_ACQUIRE);
     if (relay != NULL) {
         rc = relay(user_id, text, len, scope);
+        goto cleanup;
+    }
+    if (events_held.on) {
+        rc = events_keep(user_id, text, len, scope);
+        scope = NULL; /* events_keep's now */
         goto cleanup;
     }
     events_deliver(user_id, text, len, scope);

@@ -6,6 +6,7 @@
 #define LINTEL_APP_EVENTS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 /*
  * The scope a socket's token needs to receive j_event: its own "scope" member when it is a
@@ -39,6 +40,16 @@ void events_set_sink(events_sink_fn sink);
 typedef int (*events_relay_fn)(long long user_id, const char *text, size_t len, const char *scope);
 void events_set_relay(events_relay_fn relay);
 void events_deliver(long long user_id, const char *text, size_t len, const char *scope);
+
+/*
+ * The host's transaction around a handler (If-Match, app/etag.c): between events_hold and
+ * events_release, what this thread publishes to this node's sink waits, and goes out only when
+ * events_release(true) says the transaction committed; events_release(false) drops it (rolled
+ * back: a socket must never see an event of a change that did not happen). A relay is not held:
+ * its rows join the same transaction and share its fate. Both are no-ops when not holding.
+ */
+void events_hold(void);
+void events_release(bool deliver);
 
 /* Writes now as "2024-04-22T15:07:57Z" into out (21 bytes with the NUL). */
 void events_now_iso(char out[21]);

@@ -612,6 +612,8 @@ static int host_sql_rollback(lintel_req *req)
     struct db *db = NULL;
     int rc = host_req_db(req, &db);
 
+    if (req->tx_held)
+        events_release(false); /* what the handler published so far is undone with it */
     req->tx_held = false;
     return rc != 0 ? rc : host_sql_result(req, db, db_rollback(db));
 }

@@ -294,6 +294,21 @@ static json_t *host_kit_params(struct lintel_req *req, const char *fmt, va_list 
     return j;
 }
 
+/*
+ * Opens a variadic kit function: j_params (new reference) from the arguments after fmt, or the
+ * function returns the recorded 500 (host_kit_params has logged why).
+ */
+#define HOST_KIT_PARAMS_OR_RETURN(j_params, req, res, fmt)                                         \
+    do {                                                                                           \
+        va_list ap_;                                                                               \
+                                                                                                   \
+        va_start(ap_, fmt);                                                                        \
+        (j_params) = host_kit_params((req), (fmt), ap_);                                           \
+        va_end(ap_);                                                                               \
+        if ((j_params) == NULL)                                                                    \
+            return host_res_record((res), LINTEL_EINTERNAL, NULL, NULL, true);                     \
+    } while (0)
+
 /* Runs kind 'q' (rows), 'r' (one row) or 'x' (exec) with the packed parameters. */
 static int host_kit_sqlv(struct lintel_req *req, char kind, void *out, const char *sql,
                          const char *fmt, va_list ap)
@@ -336,14 +351,9 @@ int host_kit_sql_exec_blob(lintel_req *req, long long *changes, const void *data
                            const char *sql, const char *fmt, ...)
 {
     json_t *j_params;
-    va_list ap;
     int rc;
 
-    va_start(ap, fmt);
-    j_params = host_kit_params(req, fmt, ap);
-    va_end(ap);
-    if (j_params == NULL)
-        return host_res_record(&req->res, LINTEL_EINTERNAL, NULL, NULL, true);
+    HOST_KIT_PARAMS_OR_RETURN(j_params, req, &req->res, fmt);
     rc = host_sql_exec_blob(req, sql, j_params, data, len, changes);
     json_decref(j_params);
     return rc;
@@ -353,18 +363,13 @@ int host_kit_sql_blob_rowf(lintel_req *req, size_t max, void **data, size_t *len
                            const char *sql, const char *fmt, ...)
 {
     json_t *j_params;
-    va_list ap;
     int rc;
 
     *data = NULL;
     *len = 0;
     if (j_row != NULL)
         *j_row = NULL;
-    va_start(ap, fmt);
-    j_params = host_kit_params(req, fmt, ap);
-    va_end(ap);
-    if (j_params == NULL)
-        return host_res_record(&req->res, LINTEL_EINTERNAL, NULL, NULL, true);
+    HOST_KIT_PARAMS_OR_RETURN(j_params, req, &req->res, fmt);
     rc = host_sql_row_blob(req, sql, j_params, max, data, len, j_row);
     json_decref(j_params);
     return rc;
@@ -376,14 +381,9 @@ int host_kit_res_rowf(lintel_req *req, lintel_res *res, unsigned status, const c
     struct json_out_buf b = {0};
     struct db_text text = {.b = &b, .object = true};
     json_t *j_params;
-    va_list ap;
     int rc;
 
-    va_start(ap, fmt);
-    j_params = host_kit_params(req, fmt, ap);
-    va_end(ap);
-    if (j_params == NULL)
-        return host_res_record(res, LINTEL_EINTERNAL, NULL, NULL, true);
+    HOST_KIT_PARAMS_OR_RETURN(j_params, req, res, fmt);
     /* the row is written as it is read: no jansson object between SQLite and the reply */
     rc = host_res_text_open(res, &b);
     if (rc == 0)

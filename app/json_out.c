@@ -9,26 +9,37 @@
 #include <lintel/plugin.h>
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+int json_out_reserve(char **data, size_t *cap, size_t need, size_t first, size_t max)
+{
+    size_t c = *cap == 0 ? first : *cap;
+    char *grown;
+
+    if (need <= *cap)
+        return 0;
+    while (c < need)
+        c *= 2;
+    if (c > max)
+        c = max;
+    grown = realloc(*data, c);
+    if (grown == NULL)
+        return -1;
+    *data = grown;
+    *cap = c;
+    return 0;
+}
 
 int json_out_put_grow(struct json_out_buf *b, const char *s, size_t n)
 {
     if (b->failed)
         return -1;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap == 0 ? 256 : b->cap;
-        char *data;
-        while (b->len + n + 1 > cap)
-            cap *= 2;
-        data = realloc(b->data, cap);
-        if (data == NULL) {
-            b->failed = 1;
-            return -1;
-        }
-        b->data = data;
-        b->cap = cap;
+    if (json_out_reserve(&b->data, &b->cap, b->len + n + 1, 256, SIZE_MAX) != 0) {
+        b->failed = 1;
+        return -1;
     }
     memcpy(b->data + b->len, s, n);
     b->len += n;

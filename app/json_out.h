@@ -21,6 +21,13 @@ struct json_out_buf {
     int failed;
 };
 
+/*
+ * Grows the heap block *data of capacity *cap so that it holds need bytes: the capacity doubles
+ * from first (or from *cap) until need fits, but never past max (the caller has checked that
+ * need <= max before growing). 0, or -1 when out of memory (*data and *cap unchanged).
+ */
+int json_out_reserve(char **data, size_t *cap, size_t need, size_t first, size_t max);
+
 /* json_out_put when the buffer must grow first (or has failed). */
 int json_out_put_grow(struct json_out_buf *b, const char *s, size_t n);
 

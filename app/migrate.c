@@ -303,6 +303,13 @@ static int migrate_rc(sqlite3 *h)
     return src == SQLITE_NOMEM ? LINTEL_ENOMEM : LINTEL_EDB;
 }
 
+/* *err = "migrations: <SQLite's message>" (malloc'd); returns migrate_rc of that failure. */
+static int migrate_fail(sqlite3 *h, char **err)
+{
+    *err = fmt_alloc("migrations: %s", sqlite3_errmsg(h));
+    return migrate_rc(h);
+}
+
 /*
  * Runs a one-row query with up to two text parameters; *out gets the first column as malloc'd
  * text, or NULL when there is no row or it is NULL. SQLite's rc.
@@ -860,8 +867,7 @@ static int migrate_check(sqlite3 *h, struct migration **order, size_t *pending, 
         const struct migration *m = order[i];
         src = migrate_recorded(h, m, &stored, &at);
         if (src != SQLITE_OK) {
-            *err = fmt_alloc("migrations: %s", sqlite3_errmsg(h));
-            rc = migrate_rc(h);
+            rc = migrate_fail(h, err);
         } else if (stored == NULL) {
             (*pending)++;
         } else if (stored[0] != '\0' && strcmp(stored, m->checksum) != 0) {
@@ -881,10 +887,8 @@ static int migrate_check(sqlite3 *h, struct migration **order, size_t *pending, 
                 src = migrate_record(h, m,
                                      "UPDATE schema_migrations SET checksum = ?3"
                                      " WHERE component = ?1 AND id = ?2");
-                if (src != SQLITE_OK) {
-                    *err = fmt_alloc("migrations: %s", sqlite3_errmsg(h));
-                    rc = migrate_rc(h);
-                }
+                if (src != SQLITE_OK)
+                    rc = migrate_fail(h, err);
             }
         }
         free(stored);
@@ -1218,8 +1222,7 @@ int migrate_status(FILE *out, char **err)
     src = migrate_text(h, "SELECT name FROM sqlite_schema WHERE name = 'schema_migrations'", NULL,
                        NULL, &have);
     if (src != SQLITE_OK) {
-        *err = fmt_alloc("migrations: %s", sqlite3_errmsg(h));
-        rc = migrate_rc(h);
+        rc = migrate_fail(h, err);
         goto cleanup;
     }
     migrate_version_text(migrate_user_version(h), ver, sizeof(ver));
@@ -1233,8 +1236,7 @@ int migrate_status(FILE *out, char **err)
         if (have != NULL) {
             src = migrate_recorded(h, m, &stored, &at);
             if (src != SQLITE_OK) {
-                *err = fmt_alloc("migrations: %s", sqlite3_errmsg(h));
-                rc = migrate_rc(h);
+                rc = migrate_fail(h, err);
                 goto cleanup;
             }
         }
@@ -1278,8 +1280,7 @@ int migrate_status(FILE *out, char **err)
             src = SQLITE_OK;
         }
         if (src != SQLITE_DONE) {
-            *err = fmt_alloc("migrations: %s", sqlite3_errmsg(h));
-            rc = migrate_rc(h);
+            rc = migrate_fail(h, err);
             goto cleanup;
         }
     }
@@ -1373,8 +1374,7 @@ int migrate_dry_run(FILE *out, char **err)
     for (i = 0; i < migrate_count; i++) {
         const struct migration *m = order[i];
         if (migrate_recorded(copy, m, &stored, &at) != SQLITE_OK) {
-            *err = fmt_alloc("migrations: %s", sqlite3_errmsg(copy));
-            rc = migrate_rc(copy);
+            rc = migrate_fail(copy, err);
             goto cleanup;
         }
         if (stored != NULL) {

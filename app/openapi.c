@@ -151,6 +151,23 @@ static json_t *openapi_reply_headers(void)
                      "X-Response-Time", "$ref", "#/components/headers/X-Response-Time");
 }
 
+/* The headers every reply carries, on the responses a route declared (not the $refs). */
+static void openapi_declared_headers(json_t *j_op)
+{
+    const char *status;
+    json_t *j_resp, *j_headers;
+
+    json_object_foreach(json_object_get(j_op, "responses"), status, j_resp) {
+        if (!json_is_object(j_resp) || json_object_get(j_resp, "$ref") != NULL)
+            continue;
+        j_headers = json_object_get(j_resp, "headers");
+        if (j_headers == NULL)
+            json_object_set_new(j_resp, "headers", openapi_reply_headers());
+        else
+            json_object_update_missing_new(j_headers, openapi_reply_headers());
+    }
+}
+
 static json_t *openapi_error_response(const char *description, bool jsend)
 {
     return json_pack("{ss s{s{s{ss}}} so}", "description", description, "content",
@@ -507,6 +524,7 @@ static json_t *openapi_operation(const struct route *r, json_t *j_seen, bool jse
         json_object_set_new(json_object_get(j_op, "responses"), "2XX",
                             json_pack("{ss}", "description", "Success (no schema declared)."));
     openapi_conditional(r, j_op);
+    openapi_declared_headers(j_op);
     openapi_hoist(j_op, j_schemas, owner);
 cleanup:
     json_decref(j_params);

@@ -743,25 +743,15 @@ static int server_decide(struct server_call *call, bool *upgrade)
 static int server_take_body(struct server_call *call, const char *data, size_t size)
 {
     struct lintel_req *req = &call->req;
-    char *grown;
 
     if (call->too_large || size > call->limit - req->body_len) {
         call->too_large = true;
         return 0;
     }
     /* Doubles up to the limit (+1 for a NUL); the limit was checked above, before growing. */
-    if (req->body_len + size + 1 > call->body_cap) {
-        size_t cap = call->body_cap > 0 ? call->body_cap * 2 : 4096;
-        if (cap < req->body_len + size + 1)
-            cap = req->body_len + size + 1;
-        if (cap > call->limit + 1)
-            cap = call->limit + 1;
-        grown = realloc(req->body, cap);
-        if (grown == NULL)
-            return LINTEL_ENOMEM;
-        req->body = grown;
-        call->body_cap = cap;
-    }
+    if (json_out_reserve(&req->body, &call->body_cap, req->body_len + size + 1, 4096,
+                         call->limit + 1) != 0)
+        return LINTEL_ENOMEM;
     memcpy(req->body + req->body_len, data, size);
     req->body_len += size;
     req->body[req->body_len] = '\0';
@@ -785,8 +775,8 @@ static int server_run(struct server_call *call)
         rc = etag_before(req, &twin);
     if (rc == 0)
         rc = req->route->handler(req, &req->res, req->route->state);
+    rc = etag_after(req, &twin, rc);
     router_match_clear(&twin);
-    rc = etag_after(req, rc);
     return rc == IDEMPOTENCY_REPLAYED ? 0 : rc;
 }
 

@@ -424,3 +424,39 @@ int compat_profile(lintel_plugin *p, const struct lintel_embedded_sql *migration
         rc = lintel_routes_add(p, routes, n, state);
     return rc;
 }
+
+int compat_bearer(lintel_req *req, lintel_res *res, const struct lintel_login *in)
+{
+    json_t *j_out = NULL, *j_reply = NULL;
+    int rc = lintel_login(req, in, &j_out);
+
+    if (rc == 0) {
+        j_reply = json_pack("{sO ss}", "access_token", json_object_get(j_out, "access_token"),
+                            "token_type", "bearer");
+        rc = j_reply != NULL ? lintel_res_json(res, 200, j_reply) : LINTEL_ENOMEM;
+    }
+    json_decref(j_reply);
+    json_decref(j_out);
+    return rc;
+}
+
+int compat_delete_owned(lintel_req *req, const char *table, long long id, const char *event)
+{
+    char sql[128];
+    long long changes = 0;
+    json_t *j_id;
+    int rc;
+
+    if (snprintf(sql, sizeof(sql), "DELETE FROM \"%s\" WHERE id = ?1 AND user_id = ?2", table) >=
+        (int)sizeof(sql))
+        return LINTEL_EINTERNAL;
+    rc = lintel_sql_execf(req, &changes, sql, "II", (json_int_t)id,
+                          (json_int_t)lintel_req_user_id(req));
+    if (rc == 0 && changes == 0)
+        rc = LINTEL_ENOTFOUND;
+    if (rc == 0 && (j_id = json_integer((json_int_t)id)) != NULL) {
+        lintel_event_user(req, event, "id", j_id);
+        json_decref(j_id);
+    }
+    return rc;
+}

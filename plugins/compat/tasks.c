@@ -55,7 +55,7 @@ static int tasks_users(lintel_req *req, lintel_res *res, void *state)
 /* POST /auth/login: JSON or the OAuth2 form {username, password} -> {access_token, token_type} */
 static int tasks_login(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_items = json_array(), *j_body = NULL, *j_out = NULL, *j_reply = NULL;
+    json_t *j_items = json_array(), *j_body = NULL;
     struct lintel_login in = {.ttl = TASKS_TTL};
     const char *ct = lintel_req_header(req, "Content-Type");
     int rc;
@@ -74,19 +74,10 @@ static int tasks_login(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     in.sub = in.login;
-    rc = lintel_login(req, &in, &j_out);
-    if (rc == LINTEL_EAUTH) {
+    rc = compat_bearer(req, res, &in);
+    if (rc == LINTEL_EAUTH)
         rc = tasks_unauthorized(res, "Incorrect username or password");
-        goto cleanup;
-    }
-    if (rc != 0)
-        goto cleanup;
-    j_reply = json_pack("{sO ss}", "access_token", json_object_get(j_out, "access_token"),
-                        "token_type", "bearer");
-    rc = j_reply != NULL ? lintel_res_json(res, 200, j_reply) : LINTEL_ENOMEM;
 cleanup:
-    json_decref(j_reply);
-    json_decref(j_out);
     json_decref(j_body);
     json_decref(j_items);
     return rc;
@@ -265,29 +256,17 @@ static int tasks_get(lintel_req *req, lintel_res *res, void *state)
 /* DELETE /tasks/{task_id} -> 204 */
 static int tasks_delete(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_id = NULL;
-    long long id, changes = 0;
+    long long id;
     int rc;
 
     (void)state;
     rc = compat_path_id(req, res, "task_id", &id);
     if (rc != 0)
         return rc > 0 ? 0 : rc;
-    rc = lintel_sql_execf(req, &changes, "DELETE FROM tasks WHERE id = ?1 AND user_id = ?2", "II",
-                          (json_int_t)id, (json_int_t)lintel_req_user_id(req));
-    if (rc != 0)
-        goto cleanup;
-    if (changes == 0) {
-        rc = compat_detail(res, 404, "Task not found");
-        goto cleanup;
-    }
-    rc = lintel_res_empty(res, 204);
-    j_id = json_integer((json_int_t)id);
-    if (rc == 0 && j_id != NULL)
-        lintel_event_user(req, "task.deleted", "id", j_id);
-cleanup:
-    json_decref(j_id);
-    return rc;
+    rc = compat_delete_owned(req, "tasks", id, "task.deleted");
+    if (rc == LINTEL_ENOTFOUND)
+        return compat_detail(res, 404, "Task not found");
+    return rc == 0 ? lintel_res_empty(res, 204) : rc;
 }
 
 /* A task and a user as the seed answers them. */

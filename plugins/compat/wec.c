@@ -138,7 +138,7 @@ static int wec_root(lintel_req *req, lintel_res *res, void *state)
 /* POST /login {username, password} -> {access_token, token_type} */
 static int wec_login(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_items = json_array(), *j_body = NULL, *j_out = NULL, *j_reply = NULL;
+    json_t *j_items = json_array(), *j_body = NULL;
     struct lintel_login in = {.ttl = WEC_TTL};
     int rc;
 
@@ -158,20 +158,11 @@ static int wec_login(lintel_req *req, lintel_res *res, void *state)
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
-    rc = lintel_login(req, &in, &j_out);
-    if (rc == LINTEL_EAUTH) {
+    rc = compat_bearer(req, res, &in);
+    if (rc == LINTEL_EAUTH)
         rc = wec_problem(req, res, 401, "Invalid credentials");
-        goto cleanup;
-    }
-    if (rc != 0)
-        goto cleanup;
-    j_reply = json_pack("{sO ss}", "access_token", json_object_get(j_out, "access_token"),
-                        "token_type", "bearer");
-    rc = j_reply != NULL ? lintel_res_json(res, 200, j_reply) : LINTEL_ENOMEM;
 cleanup:
     json_decref((json_t *)in.j_claims);
-    json_decref(j_reply);
-    json_decref(j_out);
     json_decref(j_body);
     json_decref(j_items);
     return rc;
@@ -370,29 +361,21 @@ cleanup:
 /* DELETE /numbers/{number_id} -> {"message": "Number deleted successfully"} */
 static int wec_delete(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j = NULL, *j_id = NULL;
-    long long id, changes = 0;
+    json_t *j = NULL;
+    long long id;
     int rc;
 
     (void)state;
     rc = wec_number_id(req, res, &id);
     if (rc != 0)
         return rc > 0 ? 0 : rc;
-    rc = lintel_sql_execf(req, &changes, "DELETE FROM numbers WHERE id = ?1 AND user_id = ?2", "II",
-                          (json_int_t)id, (json_int_t)lintel_req_user_id(req));
+    rc = compat_delete_owned(req, "numbers", id, "number.deleted");
+    if (rc == LINTEL_ENOTFOUND)
+        return wec_problem(req, res, 404, "Number not found");
     if (rc != 0)
-        goto cleanup;
-    if (changes == 0) {
-        rc = wec_problem(req, res, 404, "Number not found");
-        goto cleanup;
-    }
+        return rc;
     j = json_pack("{ss}", "message", "Number deleted successfully");
     rc = j != NULL ? lintel_res_json(res, 200, j) : LINTEL_ENOMEM;
-    j_id = json_integer((json_int_t)id);
-    if (rc == 0 && j_id != NULL)
-        lintel_event_user(req, "number.deleted", "id", j_id);
-cleanup:
-    json_decref(j_id);
     json_decref(j);
     return rc;
 }

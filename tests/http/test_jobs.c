@@ -184,6 +184,13 @@ START_TEST(jobs_belong_to_their_user)
     ck_assert_int_eq(req("GET", "/api/jobs", world.user_token, &r), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 0);
     lt_resp_clear(&r);
+    /* the list is a keyset list of the host's: its sort and cursor are checked */
+    ck_assert_int_eq(req("GET", "/api/jobs?sort=state", world.admin_token, &r), 422);
+    lt_assert_422(&r, "sort", NULL);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(req("GET", "/api/jobs?after=not-a-cursor", world.admin_token, &r), 422);
+    lt_assert_422(&r, "after", NULL);
+    lt_resp_clear(&r);
     /* populate is an admin's, async or not; bad values are 422s */
     ck_assert_int_eq(req("POST", "/api/datapoints/populate?async=true", world.user_token, &r), 403);
     lt_resp_clear(&r);

@@ -412,6 +412,70 @@ START_TEST(constraint_is_field_422)
 }
 END_TEST
 
+/* A PATCH of probe link path with If-Match: etag and body; the status. */
+static long probe_patch(const char *token, const char *path, const char *etag, const char *body)
+{
+    char if_match[128];
+    const char *headers[] = {if_match, NULL};
+    struct lt_resp r = {0};
+    long status;
+
+    snprintf(if_match, sizeof(if_match), "If-Match: %s", etag);
+    ck_assert_int_eq(lt_request(probe_url(), "PATCH", path, token, "application/json", body,
+                                (size_t)-1, headers, &r),
+                     0);
+    status = r.status;
+    lt_resp_clear(&r);
+    return status;
+}
+
+/*
+ * Under If-Match the handler runs inside the host's transaction: an event it published goes
+ * out with the commit, and never when the transaction rolls back (the handler failed after
+ * publishing): the socket's first event is the one of the change that stayed.
+ */
+START_TEST(if_match_event_follows_commit)
+{
+    char *token = NULL, *name = NULL, *scoped = NULL, path[64], etag[64], ws_headers[4096];
+    struct lt_resp r = {0};
+    json_t *j_ev;
+    int fd, status = 0;
+
+    ck_assert_int_eq(lt_register(probe_url(), "probe", "correct horse", &token, NULL, &name), 0);
+    ck_assert_int_eq(lt_login(probe_url(), name, "correct horse", "probe:write", &scoped, NULL), 0);
+    ck_assert_int_eq(lt_json(probe_url(), "POST", "/api/probe/links", scoped,
+                             "{\"url\":\"https://lintel.example/a\"}", &r),
+                     0);
+    ck_assert_int_eq(r.status, 201);
+    snprintf(path, sizeof(path), "/api/probe/links/%lld",
+             (long long)json_integer_value(json_object_get(r.j_body, "id")));
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_json(probe_url(), "GET", path, scoped, NULL, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(lt_header(&r, "ETag"));
+    snprintf(etag, sizeof(etag), "%s", lt_header(&r, "ETag"));
+    lt_resp_clear(&r);
+    snprintf(ws_headers, sizeof(ws_headers), "Authorization: Bearer %s\r\n", scoped);
+    fd = lt_ws_open(probe_url(), "/api/ws", ws_headers, &status);
+    ck_assert_int_eq(status, 101);
+    ck_assert_int_eq(probe_patch(scoped, path, etag,
+                                 "{\"url\":\"https://lintel.example/x\",\"fail_after\":true}"),
+                     409);
+    /* rolled back: the row is as it was, so the same tag still matches */
+    ck_assert_int_eq(probe_patch(scoped, path, etag, "{\"url\":\"https://lintel.example/b\"}"),
+                     200);
+    j_ev = lt_ws_json(fd, 5000);
+    ck_assert_ptr_nonnull(j_ev);
+    ck_assert_str_eq(lt_path_str(j_ev, "event"), "probe.link");
+    ck_assert_str_eq(lt_path_str(j_ev, "link.url"), "https://lintel.example/b");
+    json_decref(j_ev);
+    close(fd);
+    free(token);
+    free(scoped);
+    free(name);
+}
+END_TEST
+
 /* Declared query parameters are checked by the host before the handler: 422 naming each. */
 START_TEST(declared_query)
 {
@@ -504,6 +568,7 @@ int main(void)
     tcase_add_test(tc, declared_scope);
     tcase_add_test(tc, constraint_is_field_422);
     tcase_add_test(tc, declared_query);
+    tcase_add_test(tc, if_match_event_follows_commit);
     tcase_add_test(tc, route_metadata_in_openapi);
     suite_add_tcase(s, tc);
     if (probe_start() != 0)

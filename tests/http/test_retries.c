@@ -419,6 +419,61 @@ START_TEST(test_if_match_two_devices)
 }
 END_TEST
 
+/*
+ * Sends method path (If-Match: if_match unless NULL) and asserts status 200 and an ETag equal
+ * to the one GET gives now; copies it into etag: the next conditional edit needs no GET.
+ */
+static void write_tag(const struct lt_user *u, const char *method, const char *path,
+                      const char *if_match, const char *body, char *etag, size_t size)
+{
+    struct lt_resp r;
+    char h[128], now[64];
+    const char *headers[] = {if_match != NULL ? hdr(h, sizeof(h), "If-Match", if_match) : NULL,
+                             NULL};
+    const char *e;
+
+    ck_assert_int_eq(send_h(&r, method, path, u->token, body, headers), 200);
+    e = lt_header(&r, "ETag");
+    ck_assert_msg(e != NULL, "%s %s: no ETag", method, path);
+    snprintf(etag, size, "%s", e);
+    lt_resp_clear(&r);
+    etag_get(u, path, now, sizeof(now));
+    ck_assert_str_eq(etag, now);
+}
+
+/* A PUT/PATCH reply carries the new representation's ETag, so edits chain without a GET. */
+START_TEST(test_write_reply_etag)
+{
+    struct lt_user u;
+    struct lt_resp r;
+    char path[64], first[64], second[64], third[64], email[192];
+    long long id;
+
+    lt_user_new(&u, "wetag", PASSWORD);
+    id = task_new(&u, "{\"title\":\"chain\"}");
+    snprintf(path, sizeof(path), "/api/tasks/%lld", id);
+    write_tag(&u, "PATCH", path, NULL, "{\"done\":true}", first, sizeof(first));
+    write_tag(&u, "PATCH", path, first, "{\"description\":\"d\"}", second, sizeof(second));
+    ck_assert_str_ne(first, second);
+    write_tag(&u, "PUT", path, second, "{\"title\":\"t\",\"description\":null,\"done\":false}",
+              third, sizeof(third));
+    /* the tag before the last edit no longer matches */
+    expect_status(u.token, "PATCH", path, "If-Match", second, "{\"done\":true}", 412);
+    /* a failed write carries none */
+    ck_assert_int_eq(lt_send(&r, "PATCH", path, u.token, "{\"title\":\"\"}"), 422);
+    ck_assert_ptr_null(lt_header(&r, "ETag"));
+    lt_resp_clear(&r);
+    /* another plugin's resource, whose PATCH reply is not what GET gives, gets GET's tag */
+    snprintf(email, sizeof(email),
+             "{\"email\":\"%s@example.test\",\"current_password\":\"" PASSWORD "\"}", u.username);
+    write_tag(&u, "PATCH", "/api/users/me", NULL, email, first, sizeof(first));
+    ck_assert_int_eq(send_h(&r, "DELETE", path, u.token, NULL, NULL), 204);
+    ck_assert_ptr_null(lt_header(&r, "ETag"));
+    lt_resp_clear(&r);
+    lt_user_clear(&u);
+}
+END_TEST
+
 /* Another plugin's resource gets the same checks without code of its own: the user record. */
 START_TEST(test_if_match_user_record)
 {
@@ -818,6 +873,7 @@ static Suite *retries_suite(void)
     tcase_add_test(shared, test_if_match_two_devices);
     tcase_add_test(shared, test_if_match_concurrent_devices);
     tcase_add_test(shared, test_if_match_user_record);
+    tcase_add_test(shared, test_write_reply_etag);
     tcase_add_test(shared, test_if_match_bad_inputs);
     tcase_add_test(shared, test_openapi_shows_headers);
     suite_add_tcase(s, shared);

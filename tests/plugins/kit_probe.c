@@ -60,6 +60,58 @@ static int probe_link(lintel_req *req, lintel_res *res, void *state)
     return rc;
 }
 
+/* GET /api/probe/links/{id} -> 200 {id, url}: the twin an If-Match compares with. */
+static int probe_link_get(lintel_req *req, lintel_res *res, void *state)
+{
+    long long id = 0;
+    int rc;
+
+    (void)state;
+    rc = lintel_req_id(req, "id", "Link", &id);
+    if (rc == 0)
+        rc = lintel_res_rowf(req, res, 200, "Link",
+                             "SELECT id, url FROM probe_links WHERE id = ?1 AND user_id = ?2", "II",
+                             (json_int_t)id, (json_int_t)lintel_req_user_id(req));
+    return rc;
+}
+
+/*
+ * PATCH /api/probe/links/{id} {url, fail_after} -> 200 {id, url}, then "probe.link" to the
+ * user's sockets. With fail_after true it fails (409) after writing and publishing: the way a
+ * handler whose last step fails ends, which the host's transaction must undo, event included.
+ */
+static int probe_link_patch(lintel_req *req, lintel_res *res, void *state)
+{
+    json_t *j_body = NULL, *j_row = NULL;
+    long long id = 0;
+    int rc;
+
+    (void)state;
+    rc = lintel_req_id(req, "id", "Link", &id);
+    if (rc == 0)
+        rc = lintel_req_json(req, &j_body);
+    if (rc == 0)
+        rc = lintel_not_found(
+            res,
+            lintel_sql_rowf(req, &j_row,
+                            "UPDATE probe_links SET url = ?3 WHERE id = ?1 AND user_id = ?2"
+                            " RETURNING id, url",
+                            "IIO", (json_int_t)id, (json_int_t)lintel_req_user_id(req),
+                            json_object_get(j_body, "url") != NULL ? json_object_get(j_body, "url")
+                                                                   : json_null()),
+            "Link");
+    if (rc == 0)
+        rc = lintel_event_user(req, "probe.link", "link", j_row);
+    if (rc == 0 && json_is_true(json_object_get(j_body, "fail_after")))
+        rc = lintel_res_error(res, LINTEL_ECONFLICT, "fail_after",
+                              "failed after publishing, as asked");
+    if (rc == 0)
+        rc = lintel_res_json(res, 200, j_row);
+    json_decref(j_row);
+    json_decref(j_body);
+    return rc;
+}
+
 /* GET /api/probe/items?n&kind: the host checked both before this runs. */
 static int probe_items(lintel_req *req, lintel_res *res, void *state)
 {
@@ -75,11 +127,11 @@ static int probe_items(lintel_req *req, lintel_res *res, void *state)
     return rc;
 }
 
-/* Every error of these routes as {"detail": ..., "code": status}, the way a seed answers. */
+/* Every error of these routes as {"detail": ..., "code": status[, "errors": [...]]}, as a seed. */
 static int probe_render(lintel_req *req, lintel_res *res, unsigned status, int rc,
                         const char *detail, const json_t *j_errors, void *state)
 {
-    json_t *j = json_pack("{ss sI sO?}", "detail", detail, "code", (json_int_t)status, "errors",
+    json_t *j = json_pack("{ss sI sO*}", "detail", detail, "code", (json_int_t)status, "errors",
                           (json_t *)j_errors);
 
     (void)req;
@@ -98,6 +150,9 @@ static int probe_render(lintel_req *req, lintel_res *res, unsigned status, int r
     "\"detail\":" LINTEL_SCHEMA_STRING                                                             \
     ",\"code\":{\"type\":\"integer\",\"minimum\":400},\"errors\":"                                 \
     "{\"type\":\"array\"}}}"
+#define PROBE_LINK                                                                                 \
+    "{\"type\":\"object\",\"required\":[\"id\",\"url\"],\"properties\":{\"id\":" LINTEL_SCHEMA_ID  \
+    ",\"url\":" LINTEL_SCHEMA_STRING "}}"
 #define PROBE_REPLIES(status, what, schema)                                                        \
     LINTEL_REPLIES({status, what, schema}, {4, "The probe's error", PROBE_ERROR},                  \
                    {5, "The probe's error", PROBE_ERROR})
@@ -122,10 +177,19 @@ static const struct lintel_route probe_routes[] = {
      .scope = "probe:write",
      .handler = probe_link,
      .body_schema = "{\"type\":\"object\",\"properties\":{\"url\":" LINTEL_SCHEMA_STRING "}}",
-     .replies = PROBE_REPLIES(201, "The link",
-                              "{\"type\":\"object\",\"required\":[\"id\",\"url\"],"
-                              "\"properties\":{\"id\":" LINTEL_SCHEMA_ID
-                              ",\"url\":" LINTEL_SCHEMA_STRING "}}")},
+     .replies = PROBE_REPLIES(201, "The link", PROBE_LINK)},
+    {.method = "GET",
+     .path = "/api/probe/links/{id}",
+     .scope = "probe:write",
+     .handler = probe_link_get,
+     .replies = PROBE_REPLIES(200, "The link", PROBE_LINK)},
+    {.method = "PATCH",
+     .path = "/api/probe/links/{id}",
+     .scope = "probe:write",
+     .handler = probe_link_patch,
+     .body_schema = "{\"type\":\"object\",\"properties\":{\"url\":" LINTEL_SCHEMA_STRING
+                    ",\"fail_after\":{\"type\":\"boolean\"}}}",
+     .replies = PROBE_REPLIES(200, "The link", PROBE_LINK)},
     {.method = "GET",
      .path = "/api/probe/items",
      .flags = LINTEL_ROUTE_PUBLIC,

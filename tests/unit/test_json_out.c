@@ -177,6 +177,30 @@ START_TEST(documents)
 }
 END_TEST
 
+/* The growable buffer: doubles from the first size, keeps what it held, stops at the cap. */
+START_TEST(reserve_grows_within_cap)
+{
+    char *data = NULL;
+    size_t cap = 0;
+
+    ck_assert_int_eq(json_out_reserve(&data, &cap, 10, 16, 100), 0);
+    ck_assert_uint_eq(cap, 16);
+    memcpy(data, "0123456789", 10);
+    /* already large enough: nothing moves */
+    ck_assert_int_eq(json_out_reserve(&data, &cap, 16, 16, 100), 0);
+    ck_assert_uint_eq(cap, 16);
+    /* 16 doubles to 64 to hold 40 */
+    ck_assert_int_eq(json_out_reserve(&data, &cap, 40, 16, 100), 0);
+    ck_assert_uint_eq(cap, 64);
+    ck_assert_int_eq(memcmp(data, "0123456789", 10), 0);
+    /* doubling would pass the cap: the cap it is */
+    ck_assert_int_eq(json_out_reserve(&data, &cap, 90, 16, 100), 0);
+    ck_assert_uint_eq(cap, 100);
+    ck_assert_int_eq(memcmp(data, "0123456789", 10), 0);
+    free(data);
+}
+END_TEST
+
 static Suite *json_out_suite(void)
 {
     Suite *s = suite_create("json_out");
@@ -186,6 +210,7 @@ static Suite *json_out_suite(void)
     tcase_add_test(tc, reals_match_linear_reference);
     tcase_add_test(tc, extension_prints_as_host);
     tcase_add_test(tc, documents);
+    tcase_add_test(tc, reserve_grows_within_cap);
     suite_add_tcase(s, tc);
     return s;
 }
