@@ -175,7 +175,11 @@ int lt_ws_next(int fd, int timeout_ms, char **payload, size_t *len);
 json_t *lt_ws_json(int fd, int timeout_ms);
 int lt_ws_close(int fd, int timeout_ms);
 
-/* Runs every test of s (and frees it); the exit status for main(). */
+/*
+ * Runs every test of s (and frees it); the exit status for main(). The cases run with TMPDIR
+ * set to a new directory below the outer one, removed with all it holds at the end, so a
+ * case that fails partway leaves no data dir behind.
+ */
 int lt_run_suite(Suite *s);
 
 /* The main() of a Check file whose suite needs no other setup: LT_CHECK_MAIN(numbers_suite) */
