@@ -194,6 +194,18 @@ static inline int lintel_not_found(lintel_res *res, int rc, const char *what)
     return rc;
 }
 
+/*
+ * status with j as the body, j stolen, so a json_pack() result can be passed as it is:
+ * LINTEL_ENOMEM when j is NULL (the pack ran out of memory).
+ */
+static inline int lintel_res_json_new(lintel_res *res, unsigned status, json_t *j)
+{
+    int rc = j != NULL ? lintel_api->res_json(res, status, j) : LINTEL_ENOMEM;
+
+    json_decref(j);
+    return rc;
+}
+
 /* 0 when a write changed a row, else the standard not-found of what. */
 static inline int lintel_changed(lintel_res *res, long long changes, const char *what)
 {

@@ -13,7 +13,7 @@
 int account_invite_create(lintel_req *req, lintel_res *res, void *state)
 {
     char *code = NULL, hash[65];
-    json_t *j_row = NULL, *j_out = NULL;
+    json_t *j_row = NULL;
     int rc;
 
     (void)state;
@@ -29,11 +29,10 @@ int account_invite_create(lintel_req *req, lintel_res *res, void *state)
                              (json_int_t)ACCOUNT_INVITE_TTL);
     if (rc != 0)
         goto cleanup;
-    j_out = json_pack("{sssO}", "code", code, "expires_at", json_object_get(j_row, "e"));
-    rc = j_out != NULL ? lintel_res_json(res, 201, j_out) : LINTEL_ENOMEM;
+    rc = lintel_res_json_new(
+        res, 201, json_pack("{sssO}", "code", code, "expires_at", json_object_get(j_row, "e")));
 cleanup:
     lintel_free(code);
-    json_decref(j_out);
     json_decref(j_row);
     return rc;
 }

@@ -74,7 +74,7 @@ int account_forgot(lintel_req *req, lintel_res *res, void *state)
 {
     struct account *a = state;
     const char *email, *addr = lintel_req_client_addr(req);
-    json_t *j_body = NULL, *j_out = NULL;
+    json_t *j_body = NULL;
     int rc;
 
     rc = account_need_mail(a, res);
@@ -106,11 +106,11 @@ int account_forgot(lintel_req *req, lintel_res *res, void *state)
         rc = lintel_sql_commit(req);
     if (rc != 0)
         goto cleanup;
-    j_out = json_pack("{ss}", "detail",
-                      "If an account has this address, a mail with a reset code is on its way");
-    rc = j_out != NULL ? lintel_res_json(res, 202, j_out) : LINTEL_ENOMEM;
+    rc = lintel_res_json_new(
+        res, 202,
+        json_pack("{ss}", "detail",
+                  "If an account has this address, a mail with a reset code is on its way"));
 cleanup:
-    json_decref(j_out);
     json_decref(j_body);
     return rc;
 }
@@ -266,7 +266,7 @@ cleanup:
 int account_verify_send(lintel_req *req, lintel_res *res, void *state)
 {
     struct account *a = state;
-    json_t *j_user = NULL, *j_out = NULL;
+    json_t *j_user = NULL;
     int rc;
 
     rc = account_need_mail(a, res);
@@ -296,10 +296,9 @@ int account_verify_send(lintel_req *req, lintel_res *res, void *state)
                               json_object_get(j_user, "email"));
     if (rc != 0)
         goto cleanup;
-    j_out = json_pack("{ss}", "detail", "A verification mail is on its way");
-    rc = j_out != NULL ? lintel_res_json(res, 202, j_out) : LINTEL_ENOMEM;
+    rc = lintel_res_json_new(res, 202,
+                             json_pack("{ss}", "detail", "A verification mail is on its way"));
 cleanup:
-    json_decref(j_out);
     json_decref(j_user);
     return rc;
 }

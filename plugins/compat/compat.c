@@ -270,30 +270,21 @@ int compat_form_login(lintel_req *req, json_t *j_items, json_t **j_form, const c
 
 int compat_detail(lintel_res *res, unsigned status, const char *detail)
 {
-    json_t *j = json_pack("{ss}", "detail", detail != NULL ? detail : "");
-    int rc = j != NULL ? lintel_res_json(res, status, j) : LINTEL_ENOMEM;
-
-    json_decref(j);
-    return rc;
+    return lintel_res_json_new(res, status,
+                               json_pack("{ss}", "detail", detail != NULL ? detail : ""));
 }
 
 int compat_jsend(lintel_res *res, unsigned status, const json_t *j_data)
 {
-    json_t *j =
-        j_data != NULL ? json_pack("{ss sO}", "status", "success", "data", (json_t *)j_data) : NULL;
-    int rc = j != NULL ? lintel_res_json(res, status, j) : LINTEL_ENOMEM;
-
-    json_decref(j);
-    return rc;
+    return lintel_res_json_new(
+        res, status,
+        j_data != NULL ? json_pack("{ss sO}", "status", "success", "data", (json_t *)j_data)
+                       : NULL);
 }
 
 int compat_422(lintel_res *res, const json_t *j_items)
 {
-    json_t *j = json_pack("{sO}", "detail", (json_t *)j_items);
-    int rc = j != NULL ? lintel_res_json(res, 422, j) : LINTEL_ENOMEM;
-
-    json_decref(j);
-    return rc;
+    return lintel_res_json_new(res, 422, json_pack("{sO}", "detail", (json_t *)j_items));
 }
 
 int compat_422_url(lintel_res *res, json_t *j_items, const char *url)
@@ -427,15 +418,14 @@ int compat_profile(lintel_plugin *p, const struct lintel_embedded_sql *migration
 
 int compat_bearer(lintel_req *req, lintel_res *res, const struct lintel_login *in)
 {
-    json_t *j_out = NULL, *j_reply = NULL;
+    json_t *j_out = NULL;
     int rc = lintel_login(req, in, &j_out);
 
-    if (rc == 0) {
-        j_reply = json_pack("{sO ss}", "access_token", json_object_get(j_out, "access_token"),
-                            "token_type", "bearer");
-        rc = j_reply != NULL ? lintel_res_json(res, 200, j_reply) : LINTEL_ENOMEM;
-    }
-    json_decref(j_reply);
+    if (rc == 0)
+        rc = lintel_res_json_new(res, 200,
+                                 json_pack("{sO ss}", "access_token",
+                                           json_object_get(j_out, "access_token"), "token_type",
+                                           "bearer"));
     json_decref(j_out);
     return rc;
 }

@@ -43,7 +43,7 @@ static int dpc_signup(lintel_req *req, lintel_res *res, void *state)
 /* POST /auth/login, the OAuth2 password form -> {access_token, refresh_token} */
 static int dpc_login(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_items = json_array(), *j_form = NULL, *j_out = NULL, *j_reply = NULL;
+    json_t *j_items = json_array(), *j_form = NULL, *j_out = NULL;
     struct lintel_login in = {.ttl = DPC_TTL};
     int rc;
 
@@ -63,11 +63,11 @@ static int dpc_login(lintel_req *req, lintel_res *res, void *state)
     }
     if (rc != 0)
         goto cleanup;
-    j_reply = json_pack("{sO sO}", "access_token", json_object_get(j_out, "access_token"),
-                        "refresh_token", json_object_get(j_out, "refresh_token"));
-    rc = j_reply != NULL ? lintel_res_json(res, 200, j_reply) : LINTEL_ENOMEM;
+    rc = lintel_res_json_new(res, 200,
+                             json_pack("{sO sO}", "access_token",
+                                       json_object_get(j_out, "access_token"), "refresh_token",
+                                       json_object_get(j_out, "refresh_token")));
 cleanup:
-    json_decref(j_reply);
     json_decref(j_out);
     json_decref(j_form);
     json_decref(j_items);

@@ -210,14 +210,9 @@ static int fender_me_row(lintel_req *req, long long user_id, json_t **j_row)
 /* GET /health -> {"status": "OK"} */
 static int fender_health(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_out = json_pack("{ss}", "status", "OK");
-    int rc;
-
     (void)req;
     (void)state;
-    rc = j_out != NULL ? lintel_res_json(res, 200, j_out) : LINTEL_ENOMEM;
-    json_decref(j_out);
-    return rc;
+    return lintel_res_json_new(res, 200, json_pack("{ss}", "status", "OK"));
 }
 
 /* A lintel username for an e-mail account: its local part's allowed characters, a random tail. */
@@ -294,7 +289,7 @@ cleanup:
 static int fender_login(lintel_req *req, lintel_res *res, void *state)
 {
     json_t *j_items = json_array(), *j_form = NULL, *j_user = NULL, *j_me = NULL;
-    json_t *j_claims = json_pack("{ss}", "type", "access"), *j_out = NULL, *j_reply = NULL;
+    json_t *j_claims = json_pack("{ss}", "type", "access"), *j_out = NULL;
     struct lintel_login in = {.flags = LINTEL_LOGIN_EMAIL, .ttl = FENDER_TTL};
     int rc;
 
@@ -331,10 +326,9 @@ static int fender_login(lintel_req *req, lintel_res *res, void *state)
     }
     if (rc != 0)
         goto cleanup;
-    j_reply = json_pack("{sO}", "access_token", json_object_get(j_out, "access_token"));
-    rc = j_reply != NULL ? lintel_res_json(res, 200, j_reply) : LINTEL_ENOMEM;
+    rc = lintel_res_json_new(
+        res, 200, json_pack("{sO}", "access_token", json_object_get(j_out, "access_token")));
 cleanup:
-    json_decref(j_reply);
     json_decref(j_out);
     json_decref(j_me);
     json_decref(j_user);

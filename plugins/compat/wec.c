@@ -126,13 +126,9 @@ cleanup:
 /* GET / -> {"message": "App is running"} (the seed's container health check). */
 static int wec_root(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j = json_pack("{ss}", "message", "App is running");
-    int rc = j != NULL ? lintel_res_json(res, 200, j) : LINTEL_ENOMEM;
-
     (void)req;
     (void)state;
-    json_decref(j);
-    return rc;
+    return lintel_res_json_new(res, 200, json_pack("{ss}", "message", "App is running"));
 }
 
 /* POST /login {username, password} -> {access_token, token_type} */
@@ -172,17 +168,13 @@ cleanup:
 static int wec_logout(lintel_req *req, lintel_res *res, void *state)
 {
     const char *sid = json_string_value(json_object_get(lintel_req_claims(req), "sid"));
-    json_t *j;
     int rc;
 
     (void)state;
     rc = lintel_session_end(req, lintel_req_user_id(req), sid, NULL);
     if (rc != 0)
         return rc;
-    j = json_pack("{ss}", "message", "Successfully logged out");
-    rc = j != NULL ? lintel_res_json(res, 200, j) : LINTEL_ENOMEM;
-    json_decref(j);
-    return rc;
+    return lintel_res_json_new(res, 200, json_pack("{ss}", "message", "Successfully logged out"));
 }
 
 /*
@@ -247,7 +239,7 @@ cleanup:
 /* GET /numbers -> {username, numbers: [{value, created_at}]}, oldest first. */
 static int wec_list(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_rows = NULL, *j = NULL;
+    json_t *j_rows = NULL;
     char *username = NULL;
     int rc;
 
@@ -258,11 +250,9 @@ static int wec_list(lintel_req *req, lintel_res *res, void *state)
     rc = lintel_sql_queryf(req, &j_rows,
                            "SELECT value, created_at FROM numbers WHERE user_id = ?1 ORDER BY id",
                            "I", (json_int_t)lintel_req_user_id(req));
-    if (rc == 0) {
-        j = json_pack("{ss sO}", "username", username, "numbers", j_rows);
-        rc = j != NULL ? lintel_res_json(res, 200, j) : LINTEL_ENOMEM;
-    }
-    json_decref(j);
+    if (rc == 0)
+        rc = lintel_res_json_new(res, 200,
+                                 json_pack("{ss sO}", "username", username, "numbers", j_rows));
     json_decref(j_rows);
     free(username);
     return rc;
@@ -361,7 +351,6 @@ cleanup:
 /* DELETE /numbers/{number_id} -> {"message": "Number deleted successfully"} */
 static int wec_delete(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j = NULL;
     long long id;
     int rc;
 
@@ -374,10 +363,8 @@ static int wec_delete(lintel_req *req, lintel_res *res, void *state)
         return wec_problem(req, res, 404, "Number not found");
     if (rc != 0)
         return rc;
-    j = json_pack("{ss}", "message", "Number deleted successfully");
-    rc = j != NULL ? lintel_res_json(res, 200, j) : LINTEL_ENOMEM;
-    json_decref(j);
-    return rc;
+    return lintel_res_json_new(res, 200,
+                               json_pack("{ss}", "message", "Number deleted successfully"));
 }
 
 /*
@@ -417,9 +404,8 @@ static int wec_stats(lintel_req *req, lintel_res *res, void *state)
                           compat_number(json_number_value(json_object_get(j_stats, "min"))), "max",
                           compat_number(json_number_value(json_object_get(j_stats, "max"))));
     }
-    rc = j_out != NULL ? lintel_res_json(res, 200, j_out) : LINTEL_ENOMEM;
+    rc = lintel_res_json_new(res, 200, j_out);
 cleanup:
-    json_decref(j_out);
     json_decref(j_row);
     free(username);
     return rc;
