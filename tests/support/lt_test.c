@@ -703,6 +703,9 @@ int lt_ws_open(const char *base_url, const char *path, const char *headers, int 
     buf[got] = '\0';
     if (strncmp(buf, "HTTP/1.1 ", 9) == 0)
         *status = atoi(buf + 9);
+    /* RFC 6455 §1.3: the accept value of the sample nonce; a 101 without it is no WebSocket */
+    if (*status == 101 && strstr(buf, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == NULL)
+        *status = 0;
     if (*status == 101)
         return fd;
 fail:
