@@ -101,8 +101,12 @@ static int wec_render(lintel_req *req, lintel_res *res, unsigned status, int rc,
     return wec_problem(req, res, status, detail);
 }
 
-/* The number row as the seed answers it: {username, value, created_at, id}. */
-static int wec_number_reply(lintel_req *req, lintel_res *res, const json_t *j_row)
+/*
+ * The number row as the seed answers it: {username, value, created_at, id}; then, when event is
+ * not NULL, {"event": event, "number": j_row} to the user, as lintel's numbers plugin sends it.
+ */
+static int wec_number_reply(lintel_req *req, lintel_res *res, const json_t *j_row,
+                            const char *event)
 {
     char *username = compat_username(req), when[40];
     json_t *j = NULL;
@@ -117,6 +121,8 @@ static int wec_number_reply(lintel_req *req, lintel_res *res, const json_t *j_ro
                   "id", json_object_get(j_row, "id"));
     if (j != NULL)
         rc = lintel_res_json(res, 200, j);
+    if (rc == 0 && event != NULL)
+        lintel_event_user(req, event, "number", j_row);
 cleanup:
     json_decref(j);
     free(username);
@@ -226,9 +232,7 @@ static int wec_create(lintel_req *req, lintel_res *res, void *state)
                          " RETURNING " WEC_EVENT_COLUMNS,
                          "II", (json_int_t)lintel_req_user_id(req), (json_int_t)value);
     if (rc == 0)
-        rc = wec_number_reply(req, res, j_row);
-    if (rc == 0)
-        lintel_event_user(req, "number.created", "number", j_row);
+        rc = wec_number_reply(req, res, j_row, "number.created");
 cleanup:
     json_decref(j_row);
     json_decref(j_body);
@@ -299,7 +303,7 @@ static int wec_get(lintel_req *req, lintel_res *res, void *state)
     if (rc == LINTEL_ENOTFOUND)
         rc = wec_problem(req, res, 404, "Number not found");
     else if (rc == 0)
-        rc = wec_number_reply(req, res, j_row);
+        rc = wec_number_reply(req, res, j_row, NULL);
     json_decref(j_row);
     return rc;
 }
@@ -338,9 +342,7 @@ static int wec_update(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     if (rc == 0)
-        rc = wec_number_reply(req, res, j_row);
-    if (rc == 0)
-        lintel_event_user(req, "number.updated", "number", j_row);
+        rc = wec_number_reply(req, res, j_row, "number.updated");
 cleanup:
     json_decref(j_row);
     json_decref(j_body);

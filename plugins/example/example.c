@@ -27,7 +27,7 @@ static int example_ping(lintel_req *req, lintel_res *res, void *state)
 /* POST /api/example/notes {"text": "..."}: 201 {id, text, created_at}. */
 static int example_note_create(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_body = NULL, *j_row = NULL;
+    json_t *j_body = NULL;
     const json_t *j_text;
     int rc;
 
@@ -44,16 +44,13 @@ static int example_note_create(lintel_req *req, lintel_res *res, void *state)
     /*
      * Parameters are bound, never pasted into SQL; "O" binds a json_t without stealing it.
      * The length rule is the table's CHECK: a blank text comes back as a 422 on "text".
-     * RETURNING gives the stored row in one statement.
+     * RETURNING gives the stored row in one statement, and that row is the reply.
      */
-    rc = lintel_sql_rowf(
-        req, &j_row, "INSERT INTO example_notes (text) VALUES (?1) RETURNING id, text, created_at",
-        "O", j_text);
-    if (rc == 0)
-        rc = lintel_res_json(res, 201, j_row);
+    rc = lintel_res_rowf(
+        req, res, 201, NULL,
+        "INSERT INTO example_notes (text) VALUES (?1) RETURNING id, text, created_at", "O", j_text);
 cleanup:
     json_decref(j_body);
-    json_decref(j_row);
     return rc;
 }
 
