@@ -550,7 +550,8 @@ static void users_unload(void *state)
 #define USERS_ME_BODY                                                                              \
     "{\"type\":\"object\",\"properties\":{\"username\":" LINTEL_SCHEMA_STRING ",\"email\":"        \
     "{\"type\":[\"string\",\"null\"]},\"password\":" LINTEL_SCHEMA_STRING                          \
-    ",\"current_password\":{\"type\":\"string\",\"description\":\"Needed for a new password\"}}}"
+    ",\"current_password\":{\"type\":\"string\",\"description\":\"For a new password or "          \
+    "email\"}}}"
 #define USERS_ADMIN_BODY                                                                           \
     "{\"type\":\"object\",\"properties\":{\"role\":{\"enum\":[\"user\",\"admin\"]},\"email\":"     \
     "{\"type\":[\"string\",\"null\"]},\"password\":" LINTEL_SCHEMA_STRING "}}"
