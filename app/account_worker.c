@@ -26,7 +26,7 @@
 /* A mail that failed this many times is dropped (the user can ask again). */
 #define WORKER_MAX_ATTEMPTS 5
 
-/* Seconds between two returns of freed heap memory to the system (malloc_trim, a few ms). */
+/* Seconds between two returns of freed heap memory to the system (malloc_trim). */
 #define WORKER_TRIM_INTERVAL 10
 
 static struct {
