@@ -340,63 +340,40 @@ static int users_list(lintel_req *req, lintel_res *res, void *state)
     const char *scope = json_string_value(json_object_get(j_claims, "scope"));
     /* full records (emails) only for a token that may administer users: an admin's token
        narrowed at login to, say, numbers:read sees what a user sees */
-    long long limit, offset;
-    json_t *j_rows = NULL, *j_total = NULL, *j_params = NULL, *j_admin = NULL;
+    json_t *j_admin = NULL;
     int rc, admin;
 
     (void)state;
-    rc = lintel_req_page(req, &limit, &offset);
-    if (rc == 0) /* the extension's word test, the host's too */
-        rc = lintel_sql_rowf(req, &j_admin,
-                             "SELECT ?1 = 'admin' AND lintel_scope_has(?2, 'users:admin') AS a",
-                             "s?s?", role, scope);
-    if (rc != 0)
-        goto cleanup;
+    /* the extension's word test, the host's too */
+    rc = lintel_sql_rowf(req, &j_admin,
+                         "SELECT ?1 = 'admin' AND lintel_scope_has(?2, 'users:admin') AS a", "s?s?",
+                         role, scope);
     admin = json_integer_value(json_object_get(j_admin, "a")) == 1;
-    j_params = json_pack("[II]", (json_int_t)limit, (json_int_t)offset);
-    if (j_params == NULL) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
-    rc = lintel_sql_query(req,
-                          admin ? "SELECT " USERS_COLS " FROM users WHERE deleted_at IS NULL"
-                                  " ORDER BY id LIMIT ?1 OFFSET ?2"
-                                : "SELECT id, username FROM users WHERE deleted_at IS NULL"
-                                  " ORDER BY id LIMIT ?1 OFFSET ?2",
-                          j_params, &j_rows);
-    if (rc == 0)
-        rc = lintel_sql_row(req, "SELECT count(*) AS n FROM users WHERE deleted_at IS NULL", NULL,
-                            &j_total);
-    if (rc != 0)
-        goto cleanup;
-    rc = lintel_res_list(res, j_rows, json_integer_value(json_object_get(j_total, "n")), limit,
-                         offset);
-cleanup:
     json_decref(j_admin);
-    json_decref(j_params);
-    json_decref(j_total);
-    json_decref(j_rows);
-    return rc;
+    if (rc != 0)
+        return rc;
+    /* the page and its total as the kit counts them: {items, total, limit, offset} */
+    return lintel_sql_list(req, res,
+                           admin ? "SELECT " USERS_COLS " FROM users WHERE deleted_at IS NULL"
+                                   " ORDER BY id"
+                                 : "SELECT id, username FROM users WHERE deleted_at IS NULL"
+                                   " ORDER BY id",
+                           NULL);
 }
 
 /* GET /api/users/{id} (users:admin) */
 static int users_admin_get(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_user = NULL;
     long long id = 0;
     int rc;
 
     (void)state;
     rc = lintel_req_id(req, "id", "User", &id);
     if (rc == 0)
-        rc = lintel_sql_rowf(
-            req, &j_user, "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
-            "I", (json_int_t)id);
-    if (rc == LINTEL_ENOTFOUND)
-        rc = users_not_found(res);
-    if (rc == 0)
-        rc = lintel_res_json(res, 200, j_user);
-    json_decref(j_user);
+        rc =
+            lintel_res_rowf(req, res, 200, "User",
+                            "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
+                            "I", (json_int_t)id);
     return rc;
 }
 
@@ -550,7 +527,8 @@ static void users_unload(void *state)
 #define USERS_ME_BODY                                                                              \
     "{\"type\":\"object\",\"properties\":{\"username\":" LINTEL_SCHEMA_STRING ",\"email\":"        \
     "{\"type\":[\"string\",\"null\"]},\"password\":" LINTEL_SCHEMA_STRING                          \
-    ",\"current_password\":{\"type\":\"string\",\"description\":\"Needed for a new password\"}}}"
+    ",\"current_password\":{\"type\":\"string\",\"description\":\"For a new password or "          \
+    "email\"}}}"
 #define USERS_ADMIN_BODY                                                                           \
     "{\"type\":\"object\",\"properties\":{\"role\":{\"enum\":[\"user\",\"admin\"]},\"email\":"     \
     "{\"type\":[\"string\",\"null\"]},\"password\":" LINTEL_SCHEMA_STRING "}}"

@@ -28,21 +28,6 @@ struct sink {
     char dir[PATH_MAX];
 };
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    size_t n;
-
-    if (f == NULL)
-        return NULL;
-    buf = calloc(1, 1 << 20);
-    n = fread(buf, 1, (1 << 20) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 static void sink_start(struct sink *s)
 {
     char path[PATH_MAX + 16], script[PATH_MAX];
@@ -61,7 +46,7 @@ static void sink_start(struct sink *s)
         _exit(127);
     }
     snprintf(path, sizeof(path), "%s/port", s->dir);
-    for (i = 0; i < 100 && (port = slurp(path)) == NULL; i++)
+    for (i = 0; i < 100 && (port = lt_slurp(path)) == NULL; i++)
         usleep(50 * 1000);
     ck_assert_msg(port != NULL, "the SMTP sink did not start");
     s->port = atoi(port);
@@ -96,7 +81,7 @@ static char *mail_wait(const struct sink *s, int n)
     int i;
 
     snprintf(path, sizeof(path), "%s/mail-%d.eml", s->dir, n);
-    for (i = 0; i < 300 && (m = slurp(path)) == NULL; i++)
+    for (i = 0; i < 300 && (m = lt_slurp(path)) == NULL; i++)
         usleep(50 * 1000);
     ck_assert_msg(m != NULL, "mail %d never arrived", n);
     return m;
@@ -438,8 +423,6 @@ int main(void)
 {
     Suite *s = suite_create("mail");
     TCase *tc = tcase_create("mail");
-    SRunner *sr;
-    int failed;
 
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, forgot_reset_flow);
@@ -447,9 +430,5 @@ int main(void)
     tcase_add_test(tc, invite_and_closed_registration);
     tcase_add_test(tc, verified_email_required);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return lt_run_suite(s);
 }

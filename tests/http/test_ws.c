@@ -36,142 +36,24 @@ static const unsigned char png[] = {
 
 static const char *url;
 
-static int port_of(const char *base)
-{
-    const char *colon = strrchr(base, ':');
-
-    ck_assert_ptr_nonnull(colon);
-    return atoi(colon + 1);
-}
-
-/* Reads exactly n bytes within WAIT_MS; 0 or -1. */
-static int read_full(int fd, unsigned char *buf, size_t n)
-{
-    struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    size_t got = 0;
-
-    while (got < n) {
-        ssize_t r;
-        if (poll(&pfd, 1, WAIT_MS) <= 0)
-            return -1;
-        r = recv(fd, buf + got, n - got, 0);
-        if (r <= 0)
-            return -1;
-        got += (size_t)r;
-    }
-    return 0;
-}
-
-/*
- * Opens a WebSocket to base + path with extra headers ("Name: value\r\n" text, may be "").
- * Returns the socket after a 101, or -1 (*status gets the HTTP status seen).
- */
-static int ws_open(const char *base, const char *path, const char *headers, int *status)
-{
-    struct sockaddr_in addr = {0};
-    char req[8192], resp[4096];
-    size_t len = 0;
-    int fd;
-
-    *status = 0;
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((unsigned short)port_of(base));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
-    snprintf(req, sizeof(req),
-             "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-             "Sec-WebSocket-Version: 13\r\n%s\r\n",
-             path, headers);
-    ck_assert_int_eq(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
-    while (len + 1 < sizeof(resp)) {
-        if (read_full(fd, (unsigned char *)resp + len, 1) != 0)
-            break;
-        resp[++len] = '\0';
-        if (len >= 4 && memcmp(resp + len - 4, "\r\n\r\n", 4) == 0)
-            break;
-    }
-    resp[len] = '\0';
-    if (len > 12 && strncmp(resp, "HTTP/1.1 ", 9) == 0)
-        *status = atoi(resp + 9);
-    if (*status != 101) {
-        close(fd);
-        return -1;
-    }
-    /* RFC 6455 section 1.3: the accept value of the sample nonce. */
-    ck_assert_ptr_nonnull(strstr(resp, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
-    return fd;
-}
-
 static int ws_open_token(const char *base, const char *token)
 {
     char h[4096];
     int status, fd;
 
     snprintf(h, sizeof(h), "Authorization: Bearer %s\r\n", token);
-    fd = ws_open(base, "/api/ws", h, &status);
+    fd = lt_ws_open(base, "/api/ws", h, &status);
     ck_assert_int_eq(status, 101);
     return fd;
-}
-
-/* Next frame: opcode, and payload (malloc'd, NUL-terminated). -1 when none came. */
-static int ws_frame(int fd, char **payload, size_t *plen)
-{
-    unsigned char h[2], ext[8];
-    size_t n;
-
-    *payload = NULL;
-    *plen = 0;
-    if (read_full(fd, h, 2) != 0)
-        return -1;
-    ck_assert_int_eq(h[1] & 0x80, 0); /* server frames are not masked */
-    n = h[1] & 0x7f;
-    if (n == 126) {
-        ck_assert_int_eq(read_full(fd, ext, 2), 0);
-        n = ((size_t)ext[0] << 8) | ext[1];
-    } else if (n == 127) {
-        ck_assert_msg(0, "no 64-bit frame expected");
-    }
-    *payload = calloc(1, n + 1);
-    ck_assert_ptr_nonnull(*payload);
-    if (n > 0)
-        ck_assert_int_eq(read_full(fd, (unsigned char *)*payload, n), 0);
-    *plen = n;
-    return h[0] & 0x0f;
 }
 
 /* The next text frame as JSON (new reference); fails the test on anything else. */
 static json_t *ws_event(int fd)
 {
-    char *p = NULL;
-    size_t n;
-    json_t *j;
-    int op = ws_frame(fd, &p, &n);
+    json_t *j = lt_ws_json(fd, WAIT_MS);
 
-    ck_assert_msg(op == 1, "expected a text frame, got opcode %d (%s)", op,
-                  p != NULL && n > 2 ? p + 2 : "");
-    j = json_loads(p, 0, NULL);
-    ck_assert_ptr_nonnull(j);
-    free(p);
+    ck_assert_msg(j != NULL, "expected a JSON text frame within %d ms", WAIT_MS);
     return j;
-}
-
-/* Waits for the close frame and returns its status code. */
-static int ws_close_code(int fd)
-{
-    char *p = NULL;
-    size_t n;
-    int op, code;
-
-    while ((op = ws_frame(fd, &p, &n)) == 1)
-        free(p); /* events sent before the close */
-    ck_assert_int_eq(op, 8);
-    ck_assert_uint_ge(n, 2);
-    code = ((unsigned char)p[0] << 8) | (unsigned char)p[1];
-    free(p);
-    return code;
 }
 
 /* A masked client frame header (mask key 0: the payload goes as is) into out; its length. */
@@ -332,7 +214,7 @@ START_TEST(query_token_and_only_own_events)
     ck_assert_int_eq(lt_register(url, "wsq", PW, &a, &ida, NULL), 0);
     ck_assert_int_eq(lt_register(url, "wsq", PW, &b, &idb, NULL), 0);
     ck_assert_int_ge(asprintf(&path, "/api/ws?access_token=%s", a), 0);
-    fd = ws_open(url, path, "", &status);
+    fd = lt_ws_open(url, path, "", &status);
     ck_assert_int_eq(status, 101);
     /* B's change is not A's business; A's own change comes first on A's socket. */
     u1 = put_avatar(url, b);
@@ -408,7 +290,7 @@ START_TEST(events_follow_the_token_scope)
     lt_resp_clear(&r);
     u = put_avatar(url, full);
     /* the full token sees all three, in order; the number exactly as HTTP prints it */
-    ck_assert_int_eq(ws_frame(fd_full, &p, &n), 1);
+    ck_assert_int_eq(lt_ws_next(fd_full, WAIT_MS, &p, &n), 1);
     ck_assert_msg(strstr(p, "\"value\":0.1,") != NULL || strstr(p, "\"value\":0.1}") != NULL,
                   "event text: %s", p);
     free(p);
@@ -463,7 +345,7 @@ START_TEST(fragment_flood_closes_1009_and_memory_stays_flat)
     fprintf(stderr,
             "ws: fragment flood: %d of 80 fragments sent; server RSS %ld kB before, %ld kB after\n",
             i, before, after);
-    ck_assert_int_eq(ws_close_code(fd), 1009);
+    ck_assert_int_eq(lt_ws_close(fd, WAIT_MS), 1009);
     ck_assert_int_lt(after - before, 16 * 1024); /* ulfius 2.7.13: +84 MB */
     free(chunk);
     close(fd);
@@ -485,7 +367,7 @@ START_TEST(huge_declared_length_closes_1009)
     hl = frame_header(buf, 1, 2, UINT64_C(1) << 62);
     memcpy(buf + hl, "0123456789abcdef", 16);
     ck_assert_int_ge(send_or_readable(fd, buf, hl + 16), 0);
-    ck_assert_int_eq(ws_close_code(fd), 1009);
+    ck_assert_int_eq(lt_ws_close(fd, WAIT_MS), 1009);
     close(fd);
     free(token);
 }
@@ -540,7 +422,7 @@ START_TEST(reset_before_101_neither_counts_nor_blocks_sigterm)
     ck_assert_int_eq(stop_within(&s, 10000, &took), 0);
     fprintf(stderr, "ws: SIGTERM with 8 open sockets after 40 resets: exited in %lld ms\n", took);
     for (i = 0; i < 8; i++) {
-        ck_assert_int_eq(ws_close_code(fds[i]), 1001);
+        ck_assert_int_eq(lt_ws_close(fds[i], WAIT_MS), 1001);
         close(fds[i]);
     }
     snprintf(wal, sizeof(wal), "%s/lintel.db-wal", s.data_dir);
@@ -564,9 +446,9 @@ START_TEST(idle_socket_is_pinged_then_closed_4408)
     ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
     ck_assert_int_eq(lt_register(s.url, "wsi", PW, &token, NULL, NULL), 0);
     fd = ws_open_token(s.url, token);
-    ck_assert_int_eq(ws_frame(fd, &p, &n), 9); /* the ping after a second of silence */
+    ck_assert_int_eq(lt_ws_next(fd, WAIT_MS, &p, &n), 9); /* the ping after a second of silence */
     free(p);
-    ck_assert_int_eq(ws_close_code(fd), 4408);
+    ck_assert_int_eq(lt_ws_close(fd, WAIT_MS), 4408);
     close(fd);
     free(token);
     ck_assert_int_eq(lt_server_stop(&s), 0);
@@ -577,15 +459,15 @@ START_TEST(bad_token_closes_1008)
 {
     int fd, status;
 
-    fd = ws_open(url, "/api/ws", "Authorization: Bearer not.a.token\r\n", &status);
+    fd = lt_ws_open(url, "/api/ws", "Authorization: Bearer not.a.token\r\n", &status);
     ck_assert_int_eq(status, 101);
-    ck_assert_int_eq(ws_close_code(fd), 1008);
+    ck_assert_int_eq(lt_ws_close(fd, WAIT_MS), 1008);
     close(fd);
-    fd = ws_open(url, "/api/ws", "", &status); /* no token at all */
-    ck_assert_int_eq(ws_close_code(fd), 1008);
+    fd = lt_ws_open(url, "/api/ws", "", &status); /* no token at all */
+    ck_assert_int_eq(lt_ws_close(fd, WAIT_MS), 1008);
     close(fd);
-    fd = ws_open(url, "/api/ws?access_token=abc", "", &status);
-    ck_assert_int_eq(ws_close_code(fd), 1008);
+    fd = lt_ws_open(url, "/api/ws?access_token=abc", "", &status);
+    ck_assert_int_eq(lt_ws_close(fd, WAIT_MS), 1008);
     close(fd);
 }
 END_TEST
@@ -604,12 +486,12 @@ START_TEST(logout_and_deletion_close_4401)
     ck_assert_int_eq(lt_request(url, "POST", "/api/auth/logout", t1, NULL, NULL, 0, NULL, &r), 0);
     ck_assert_int_eq(r.status, 204);
     lt_resp_clear(&r);
-    ck_assert_int_eq(ws_close_code(fd1), 4401);
+    ck_assert_int_eq(lt_ws_close(fd1, WAIT_MS), 4401);
     /* Deleting the account closes every socket of it. */
     ck_assert_int_eq(lt_request(url, "DELETE", "/api/users/me", t2, NULL, NULL, 0, NULL, &r), 0);
     ck_assert_int_eq(r.status, 204);
     lt_resp_clear(&r);
-    ck_assert_int_eq(ws_close_code(fd2), 4401);
+    ck_assert_int_eq(lt_ws_close(fd2, WAIT_MS), 4401);
     close(fd1);
     close(fd2);
     free(t1);
@@ -650,7 +532,7 @@ START_TEST(token_expiry_closes_4401)
     ck_assert_int_eq(lt_register(s.url, "wse", PW, &token, NULL, NULL), 0);
     fd_exp = ws_open_token(s.url, token);
     /* The token's exp passes about 2 s after issue: the watcher closes the socket. */
-    ck_assert_int_eq(ws_close_code(fd_exp), 4401);
+    ck_assert_int_eq(lt_ws_close(fd_exp, WAIT_MS), 4401);
     close(fd_exp);
     free(token);
     ck_assert_int_eq(lt_server_stop(&s), 0);
@@ -668,7 +550,7 @@ START_TEST(sigterm_with_open_socket_exits_0)
     fd = ws_open_token(s.url, token);
     /* The open socket is closed with 1001 (going away) and the server still exits 0. */
     ck_assert_int_eq(lt_server_stop(&s), 0);
-    ck_assert_int_eq(ws_close_code(fd), 1001);
+    ck_assert_int_eq(lt_ws_close(fd, WAIT_MS), 1001);
     close(fd);
     free(token);
 }

@@ -164,18 +164,23 @@ json_t *lt_jwt_payload(const char *token);
 
 /*
  * A WebSocket client for tests: lt_ws_open sends the handshake for path to base_url with extra
- * headers ("Name: value\r\n" lines, may be "") and returns the socket after a 101, else -1
- * with *status the HTTP status. lt_ws_next waits up to timeout_ms for a frame: its opcode
- * (1 text, 8 close, -1 none) and payload (malloc'd, NUL-terminated). lt_ws_json: the next text
- * frame as JSON (new reference), NULL when none or another frame came; lt_ws_close: the code of
- * the close frame that follows (text frames before it skipped), -1 when none comes.
+ * headers ("Name: value\r\n" lines, may be "") and returns the socket after a 101 with the
+ * right Sec-WebSocket-Accept, else -1 with *status the HTTP status (0 for a wrong accept).
+ * lt_ws_next waits up to timeout_ms for a frame: its opcode (1 text, 8 close, -1 none) and payload
+ * (malloc'd, NUL-terminated). lt_ws_json: the next text frame as JSON (new reference), NULL when
+ * none or another frame came; lt_ws_close: the code of the close frame that follows (text frames
+ * before it skipped), -1 when none comes.
  */
 int lt_ws_open(const char *base_url, const char *path, const char *headers, int *status);
 int lt_ws_next(int fd, int timeout_ms, char **payload, size_t *len);
 json_t *lt_ws_json(int fd, int timeout_ms);
 int lt_ws_close(int fd, int timeout_ms);
 
-/* Runs every test of s (and frees it); the exit status for main(). */
+/*
+ * Runs every test of s (and frees it); the exit status for main(). The cases run with TMPDIR
+ * set to a new directory below the outer one, removed with all it holds at the end, so a
+ * case that fails partway leaves no data dir behind.
+ */
 int lt_run_suite(Suite *s);
 
 /* The main() of a Check file whose suite needs no other setup: LT_CHECK_MAIN(numbers_suite) */
