@@ -850,14 +850,44 @@ static int migrate_snapshot(sqlite3 *h, char **err)
     return 0;
 }
 
+/* What the database records for one shipped migration: --status, --dry-run and the start use it. */
+enum migrate_state { MIGRATE_PENDING, MIGRATE_APPLIED, MIGRATE_CHANGED };
+
+struct migrate_row {
+    char *stored; /* the checksum recorded ("" before checksums were kept), NULL: not applied */
+    char *at;     /* when it was applied, or NULL */
+    enum migrate_state state;
+};
+
+/*
+ * Fills *row for m (freeing what it held for the previous one); with recorded false the table
+ * does not exist yet and m is pending. 0, or the failure in *err. The caller frees row's texts.
+ */
+static int migrate_row_read(sqlite3 *h, const struct migration *m, bool recorded,
+                            struct migrate_row *row, char **err)
+{
+    free(row->stored);
+    free(row->at);
+    row->stored = NULL;
+    row->at = NULL;
+    if (recorded && migrate_recorded(h, m, &row->stored, &row->at) != SQLITE_OK)
+        return migrate_fail(h, err);
+    if (row->stored == NULL)
+        row->state = MIGRATE_PENDING;
+    else if (row->stored[0] != '\0' && strcmp(row->stored, m->checksum) != 0)
+        row->state = MIGRATE_CHANGED;
+    else
+        row->state = MIGRATE_APPLIED;
+    return 0;
+}
+
 /*
  * Checks what the database holds against the registry: a changed file is LINTEL_ECONFLICT
  * (or, when accepted, a warning and the new checksum recorded); *pending counts the rest.
  */
 static int migrate_check(sqlite3 *h, struct migration **order, size_t *pending, char **err)
 {
-    char *stored = NULL;
-    char *at = NULL;
+    struct migrate_row row = {0};
     size_t i;
     int src;
     int rc = 0;
@@ -865,37 +895,32 @@ static int migrate_check(sqlite3 *h, struct migration **order, size_t *pending, 
     *pending = 0;
     for (i = 0; i < migrate_count && rc == 0; i++) {
         const struct migration *m = order[i];
-        src = migrate_recorded(h, m, &stored, &at);
-        if (src != SQLITE_OK) {
-            rc = migrate_fail(h, err);
-        } else if (stored == NULL) {
+        rc = migrate_row_read(h, m, true, &row, err);
+        if (rc != 0 || row.state == MIGRATE_APPLIED) {
+            continue;
+        } else if (row.state == MIGRATE_PENDING) {
             (*pending)++;
-        } else if (stored[0] != '\0' && strcmp(stored, m->checksum) != 0) {
-            if (!migrate_opts.accept_changed) {
-                *err =
-                    fmt_alloc("migration %s/%s (sql/%s/%s.sql) changed after it was applied on %s "
-                              "(checksum %.12s in the database, %.12s shipped): migrations are "
-                              "forward-only; ship the original file and a new migration, or set "
-                              "migrate_accept_changed (docs/storage.md)",
-                              m->component, m->id, m->component, m->id, at != NULL ? at : "?",
-                              stored, m->checksum);
-                rc = LINTEL_ECONFLICT;
-            } else {
-                log_warn("migrate: %s/%s changed after it was applied; accepted "
-                         "(migrate_accept_changed), its new checksum is recorded",
-                         m->component, m->id);
-                src = migrate_record(h, m,
-                                     "UPDATE schema_migrations SET checksum = ?3"
-                                     " WHERE component = ?1 AND id = ?2");
-                if (src != SQLITE_OK)
-                    rc = migrate_fail(h, err);
-            }
+        } else if (!migrate_opts.accept_changed) {
+            *err = fmt_alloc("migration %s/%s (sql/%s/%s.sql) changed after it was applied on %s "
+                             "(checksum %.12s in the database, %.12s shipped): migrations are "
+                             "forward-only; ship the original file and a new migration, or set "
+                             "migrate_accept_changed (docs/storage.md)",
+                             m->component, m->id, m->component, m->id,
+                             row.at != NULL ? row.at : "?", row.stored, m->checksum);
+            rc = LINTEL_ECONFLICT;
+        } else {
+            log_warn("migrate: %s/%s changed after it was applied; accepted "
+                     "(migrate_accept_changed), its new checksum is recorded",
+                     m->component, m->id);
+            src = migrate_record(h, m,
+                                 "UPDATE schema_migrations SET checksum = ?3"
+                                 " WHERE component = ?1 AND id = ?2");
+            if (src != SQLITE_OK)
+                rc = migrate_fail(h, err);
         }
-        free(stored);
-        free(at);
-        stored = NULL;
-        at = NULL;
     }
+    free(row.stored);
+    free(row.at);
     return rc;
 }
 
@@ -1199,8 +1224,7 @@ int migrate_status(FILE *out, char **err)
     struct db *db = NULL;
     sqlite3_stmt *st = NULL;
     sqlite3 *h;
-    char *stored = NULL;
-    char *at = NULL;
+    struct migrate_row row = {0};
     char *have = NULL;
     char ver[32];
     size_t i;
@@ -1232,34 +1256,19 @@ int migrate_status(FILE *out, char **err)
             "checksum");
     for (i = 0; i < migrate_count; i++) {
         const struct migration *m = order[i];
-        const char *state;
-        if (have != NULL) {
-            src = migrate_recorded(h, m, &stored, &at);
-            if (src != SQLITE_OK) {
-                rc = migrate_fail(h, err);
-                goto cleanup;
-            }
-        }
-        if (stored == NULL) {
-            state = "pending";
-            pending++;
-        } else if (stored[0] != '\0' && strcmp(stored, m->checksum) != 0) {
-            state = "CHANGED";
-            changed++;
-        } else {
-            state = "applied";
-        }
-        fprintf(out, "%-10s %-32s %-8s %-20s %.12s", m->component, m->id, state,
-                at != NULL ? at : "-", m->checksum);
-        if (strcmp(state, "CHANGED") == 0)
-            fprintf(out, " (database: %.12s)", stored);
+        static const char *const names[] = {"pending", "applied", "CHANGED"};
+        rc = migrate_row_read(h, m, have != NULL, &row, err);
+        if (rc != 0)
+            goto cleanup;
+        pending += row.state == MIGRATE_PENDING;
+        changed += row.state == MIGRATE_CHANGED;
+        fprintf(out, "%-10s %-32s %-8s %-20s %.12s", m->component, m->id, names[row.state],
+                row.at != NULL ? row.at : "-", m->checksum);
+        if (row.state == MIGRATE_CHANGED)
+            fprintf(out, " (database: %.12s)", row.stored);
         if (m->rebuild != NULL)
             fprintf(out, " rebuild: %s", m->rebuild);
         fputc('\n', out);
-        free(stored);
-        free(at);
-        stored = NULL;
-        at = NULL;
     }
     if (have != NULL) {
         /* Rows no component of this build ships: a plugin not loaded, or a newer release. */
@@ -1294,8 +1303,8 @@ int migrate_status(FILE *out, char **err)
 cleanup:
     sqlite3_finalize(st);
     pthread_mutex_unlock(&migrate_lock);
-    free(stored);
-    free(at);
+    free(row.stored);
+    free(row.at);
     free(have);
     free(order);
     return rc;
@@ -1329,8 +1338,7 @@ int migrate_dry_run(FILE *out, char **err)
     struct db *db = NULL;
     sqlite3 *copy = NULL;
     char path[4200], tmp[4300];
-    char *stored = NULL;
-    char *at = NULL;
+    struct migrate_row row = {0};
     char *one_err = NULL;
     struct timespec t0, t1;
     size_t i;
@@ -1373,18 +1381,17 @@ int migrate_dry_run(FILE *out, char **err)
     fprintf(out, "dry run on a copy of the database (%s); the database is not changed\n", path);
     for (i = 0; i < migrate_count; i++) {
         const struct migration *m = order[i];
-        if (migrate_recorded(copy, m, &stored, &at) != SQLITE_OK) {
-            rc = migrate_fail(copy, err);
+        rc = migrate_row_read(copy, m, true, &row, err);
+        if (rc != 0)
             goto cleanup;
-        }
-        if (stored != NULL) {
-            if (stored[0] != '\0' && strcmp(stored, m->checksum) != 0) {
-                fprintf(out,
-                        "CHANGED  %s/%s: applied on %s with checksum %.12s, shipped %.12s"
-                        " (the start stops)\n",
-                        m->component, m->id, at != NULL ? at : "?", stored, m->checksum);
-                failed++;
-            }
+        if (row.state == MIGRATE_CHANGED) {
+            fprintf(out,
+                    "CHANGED  %s/%s: applied on %s with checksum %.12s, shipped %.12s"
+                    " (the start stops)\n",
+                    m->component, m->id, row.at != NULL ? row.at : "?", row.stored, m->checksum);
+            failed++;
+        } else if (row.state == MIGRATE_APPLIED) {
+            continue;
         } else if (failed == 0) {
             pending++;
             clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1405,10 +1412,6 @@ int migrate_dry_run(FILE *out, char **err)
         } else {
             fprintf(out, "blocked  %s/%s (after a failure)\n", m->component, m->id);
         }
-        free(stored);
-        free(at);
-        stored = NULL;
-        at = NULL;
     }
     if (failed == 0) {
         char *ic = NULL;
@@ -1434,8 +1437,8 @@ cleanup:
         unlink(tmp);
     }
     pthread_mutex_unlock(&migrate_lock);
-    free(stored);
-    free(at);
+    free(row.stored);
+    free(row.at);
     free(one_err);
     free(order);
     return rc;
