@@ -1218,29 +1218,48 @@ static int migrate_file_only(char **err)
     return LINTEL_EPARAM;
 }
 
-int migrate_status(FILE *out, char **err)
+/* What a --status or --dry-run report keeps while it walks the migrations in order. */
+struct migrate_report {
+    struct migration **order;
+    struct migrate_row row;
+    size_t pending;
+};
+
+/* Runs body under migrate_lock with the migrations in order; frees the report's state after. */
+static int migrate_report_run(int (*body)(struct migrate_report *, FILE *, char **), FILE *out,
+                              char **err)
 {
-    struct migration **order = NULL;
-    struct db *db = NULL;
-    sqlite3_stmt *st = NULL;
-    sqlite3 *h;
-    struct migrate_row row = {0};
-    char *have = NULL;
-    char ver[32];
-    size_t i;
-    size_t pending = 0;
-    int changed = 0;
-    int src;
+    struct migrate_report r = {0};
     int rc;
 
     *err = NULL;
     pthread_mutex_lock(&migrate_lock);
+    rc = migrate_sorted(&r.order);
+    if (rc == 0)
+        rc = body(&r, out, err);
+    pthread_mutex_unlock(&migrate_lock);
+    free(r.row.stored);
+    free(r.row.at);
+    free(r.order);
+    return rc;
+}
+
+/* --status: each shipped migration's state, and the recorded ones this build does not ship. */
+static int migrate_status_body(struct migrate_report *r, FILE *out, char **err)
+{
+    struct db *db = NULL;
+    sqlite3_stmt *st = NULL;
+    sqlite3 *h;
+    char *have = NULL;
+    char ver[32];
+    size_t i;
+    int changed = 0;
+    int src;
+    int rc;
+
     rc = migrate_file_only(err);
     if (rc == 0)
         rc = migrate_db(&db, &h, err);
-    if (rc != 0)
-        goto cleanup;
-    rc = migrate_sorted(&order);
     if (rc != 0)
         goto cleanup;
     src = migrate_text(h, "SELECT name FROM sqlite_schema WHERE name = 'schema_migrations'", NULL,
@@ -1255,17 +1274,17 @@ int migrate_status(FILE *out, char **err)
     fprintf(out, "%-10s %-32s %-8s %-20s %s\n", "component", "id", "state", "applied_at",
             "checksum");
     for (i = 0; i < migrate_count; i++) {
-        const struct migration *m = order[i];
+        const struct migration *m = r->order[i];
         static const char *const names[] = {"pending", "applied", "CHANGED"};
-        rc = migrate_row_read(h, m, have != NULL, &row, err);
+        rc = migrate_row_read(h, m, have != NULL, &r->row, err);
         if (rc != 0)
             goto cleanup;
-        pending += row.state == MIGRATE_PENDING;
-        changed += row.state == MIGRATE_CHANGED;
-        fprintf(out, "%-10s %-32s %-8s %-20s %.12s", m->component, m->id, names[row.state],
-                row.at != NULL ? row.at : "-", m->checksum);
-        if (row.state == MIGRATE_CHANGED)
-            fprintf(out, " (database: %.12s)", row.stored);
+        r->pending += r->row.state == MIGRATE_PENDING;
+        changed += r->row.state == MIGRATE_CHANGED;
+        fprintf(out, "%-10s %-32s %-8s %-20s %.12s", m->component, m->id, names[r->row.state],
+                r->row.at != NULL ? r->row.at : "-", m->checksum);
+        if (r->row.state == MIGRATE_CHANGED)
+            fprintf(out, " (database: %.12s)", r->row.stored);
         if (m->rebuild != NULL)
             fprintf(out, " rebuild: %s", m->rebuild);
         fputc('\n', out);
@@ -1293,7 +1312,7 @@ int migrate_status(FILE *out, char **err)
             goto cleanup;
         }
     }
-    fprintf(out, "%zu pending, %d changed\n", pending, changed);
+    fprintf(out, "%zu pending, %d changed\n", r->pending, changed);
     if (changed > 0) {
         *err = fmt_alloc("migrations: %d shipped file(s) changed after they were applied; "
                          "the start stops (see docs/storage.md)",
@@ -1302,12 +1321,13 @@ int migrate_status(FILE *out, char **err)
     }
 cleanup:
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&migrate_lock);
-    free(row.stored);
-    free(row.at);
     free(have);
-    free(order);
     return rc;
+}
+
+int migrate_status(FILE *out, char **err)
+{
+    return migrate_report_run(migrate_status_body, out, err);
 }
 
 /* A connection to the dry-run copy, configured as db.c configures the real one. */
@@ -1332,23 +1352,20 @@ static int migrate_open_copy(const char *path, sqlite3 **out, char **err)
     return 0;
 }
 
-int migrate_dry_run(FILE *out, char **err)
+/* --dry-run: the pending migrations applied to a throwaway copy, timed, then its integrity check.
+ */
+static int migrate_dry_run_body(struct migrate_report *r, FILE *out, char **err)
 {
-    struct migration **order = NULL;
     struct db *db = NULL;
     sqlite3 *copy = NULL;
     char path[4200], tmp[4300];
-    struct migrate_row row = {0};
     char *one_err = NULL;
     struct timespec t0, t1;
     size_t i;
-    size_t pending = 0;
     int failed = 0;
     bool applied;
     int rc;
 
-    *err = NULL;
-    pthread_mutex_lock(&migrate_lock);
     if (migrate_opts.data_dir == NULL) {
         *err = strdup("migrations: a dry run needs the data directory");
         rc = LINTEL_EPARAM;
@@ -1365,8 +1382,6 @@ int migrate_dry_run(FILE *out, char **err)
     rc = migrate_check_version(db_handle(db), err);
     if (rc == 0)
         rc = migrate_ensure_table(db_handle(db), err);
-    if (rc == 0)
-        rc = migrate_sorted(&order);
     if (rc != 0)
         goto cleanup;
     snprintf(path, sizeof(path), "%s/.dry-run-%ld.db", migrate_opts.data_dir, (long)getpid());
@@ -1380,20 +1395,21 @@ int migrate_dry_run(FILE *out, char **err)
         goto cleanup;
     fprintf(out, "dry run on a copy of the database (%s); the database is not changed\n", path);
     for (i = 0; i < migrate_count; i++) {
-        const struct migration *m = order[i];
-        rc = migrate_row_read(copy, m, true, &row, err);
+        const struct migration *m = r->order[i];
+        rc = migrate_row_read(copy, m, true, &r->row, err);
         if (rc != 0)
             goto cleanup;
-        if (row.state == MIGRATE_CHANGED) {
+        if (r->row.state == MIGRATE_CHANGED) {
             fprintf(out,
                     "CHANGED  %s/%s: applied on %s with checksum %.12s, shipped %.12s"
                     " (the start stops)\n",
-                    m->component, m->id, row.at != NULL ? row.at : "?", row.stored, m->checksum);
+                    m->component, m->id, r->row.at != NULL ? r->row.at : "?", r->row.stored,
+                    m->checksum);
             failed++;
-        } else if (row.state == MIGRATE_APPLIED) {
+        } else if (r->row.state == MIGRATE_APPLIED) {
             continue;
         } else if (failed == 0) {
-            pending++;
+            r->pending++;
             clock_gettime(CLOCK_MONOTONIC, &t0);
             rc = migrate_one(copy, m, &applied, &one_err);
             clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -1423,7 +1439,7 @@ int migrate_dry_run(FILE *out, char **err)
         }
         free(ic);
     }
-    fprintf(out, "%zu pending; %s\n", pending,
+    fprintf(out, "%zu pending; %s\n", r->pending,
             failed == 0 ? "all would apply" : "the start would stop");
     if (failed > 0) {
         *err = strdup("migrations: the dry run failed (see above)");
@@ -1436,10 +1452,11 @@ cleanup:
         snprintf(tmp, sizeof(tmp), "%s-journal", path);
         unlink(tmp);
     }
-    pthread_mutex_unlock(&migrate_lock);
-    free(row.stored);
-    free(row.at);
     free(one_err);
-    free(order);
     return rc;
+}
+
+int migrate_dry_run(FILE *out, char **err)
+{
+    return migrate_report_run(migrate_dry_run_body, out, err);
 }
