@@ -11,7 +11,6 @@
 #include <lintel/schemas.h>
 
 #include <stdio.h>
-#include <string.h>
 
 /*
  * The table the host handed to lintel_plugin_init. Exactly one .c file of a plugin says
@@ -298,15 +297,6 @@ static inline int lintel_password_hash_new(lintel_req *req, const char *password
     if (rc == 0)
         *hash = json_string_value(json_object_get(*j_hash, "h"));
     return rc == 0 && *hash == NULL ? LINTEL_EINTERNAL : rc;
-}
-
-/*
- * The SHA-256 (hex) of a single-use code (invite, reset, refresh token): the form the database
- * keeps and looks codes up by, so issuing and spending one hash it the same way.
- */
-static inline int lintel_token_hash(const char *code, char hash[65])
-{
-    return lintel_api->sha256_hex(code, strlen(code), hash);
 }
 
 /* Registers every migration of list (embedded by lintel_embed_sql) with the host. */

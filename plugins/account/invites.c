@@ -19,7 +19,7 @@ int account_invite_create(lintel_req *req, lintel_res *res, void *state)
     (void)state;
     rc = lintel_random_token(24, &code);
     if (rc == 0)
-        rc = lintel_token_hash(code, hash);
+        rc = lintel_sha256_hex(code, strlen(code), hash);
     if (rc == 0)
         rc = lintel_sql_rowf(req, &j_row,
                              "INSERT INTO account_tokens (hash, kind, created_by, expires_at)"

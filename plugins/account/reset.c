@@ -123,7 +123,7 @@ static int account_token_row(lintel_req *req, lintel_res *res, const char *token
     int rc;
 
     *j_row = NULL;
-    rc = lintel_token_hash(token, hash);
+    rc = lintel_sha256_hex(token, strlen(token), hash);
     if (rc == 0)
         rc = lintel_sql_rowf(req, j_row,
                              "SELECT t.hash AS hash, t.user_id AS user_id, u.username AS username,"

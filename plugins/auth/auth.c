@@ -241,11 +241,11 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = authp_string(res, j_body, "refresh_token", 1, &presented);
     if (rc == 0)
-        rc = lintel_token_hash(presented, digest);
+        rc = lintel_sha256_hex(presented, strlen(presented), digest);
     if (rc == 0)
         rc = lintel_random_token(32, &next);
     if (rc == 0)
-        rc = lintel_token_hash(next, next_digest);
+        rc = lintel_sha256_hex(next, strlen(next), next_digest);
     if (rc != 0)
         goto cleanup;
     /* One write transaction: of two concurrent uses of one token, exactly one wins. */

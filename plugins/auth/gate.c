@@ -56,7 +56,7 @@ int authp_gate_register(struct authp_gate *g, lintel_req *req, lintel_res *res,
     if (code == NULL || code[0] == '\0' || strlen(code) > 128)
         return lintel_res_error(res, LINTEL_EFORBIDDEN, "invite",
                                 "Registration needs an invitation code (invite)");
-    rc = lintel_token_hash(code, invite_hash);
+    rc = lintel_sha256_hex(code, strlen(code), invite_hash);
     if (rc == 0)
         rc = lintel_sql_execf(req, &changes,
                               "UPDATE account_tokens SET used_at = unixepoch() WHERE hash = ?1"
