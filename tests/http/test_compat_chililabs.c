@@ -419,26 +419,12 @@ END_TEST
 
 static Suite *chili_suite(void)
 {
-    Suite *s = suite_create("compat_chililabs");
-    TCase *tc = tcase_create("chililabs");
+    const TTest *const live[] = {health, register_and_login, validation, delete_user,
+                                 avatar, avatar_socket,      NULL};
+    const TTest *const own[] = {import_app_db, NULL};
 
-    tcase_add_unchecked_fixture(tc, chili_start, lt_compat_stop);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, health);
-    tcase_add_test(tc, register_and_login);
-    tcase_add_test(tc, validation);
-    tcase_add_test(tc, delete_user);
-    tcase_add_test(tc, avatar);
-    tcase_add_test(tc, avatar_socket);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("import");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, import_app_db);
-    suite_add_tcase(s, tc);
-    return s;
+    return lt_compat_suite("compat_chililabs", "chililabs", chili_start, lt_compat_stop, live,
+                           "import", own);
 }
 
-int main(void)
-{
-    return lt_run_suite(chili_suite());
-}
+LT_CHECK_MAIN(chili_suite)

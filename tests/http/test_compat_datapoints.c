@@ -313,30 +313,12 @@ END_TEST
 
 static Suite *dpc_suite(void)
 {
-    Suite *s = suite_create("compat_datapoints");
-    TCase *tc = tcase_create("datapoints");
+    const TTest *const live[] = {signup_and_login, auth_errors, populate_and_data,
+                                 populate_upstream_errors, NULL};
+    const TTest *const own[] = {import_jsonl, NULL};
 
-    tcase_add_unchecked_fixture(tc, dpc_start, dpc_stop);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, signup_and_login);
-    tcase_add_test(tc, auth_errors);
-    tcase_add_test(tc, populate_and_data);
-    tcase_add_test(tc, populate_upstream_errors);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("import");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, import_jsonl);
-    suite_add_tcase(s, tc);
-    return s;
+    return lt_compat_suite("compat_datapoints", "datapoints", dpc_start, dpc_stop, live, "import",
+                           own);
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(dpc_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
-}
+LT_CHECK_MAIN(dpc_suite)

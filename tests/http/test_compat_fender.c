@@ -351,25 +351,12 @@ END_TEST
 
 static Suite *fender_suite(void)
 {
-    Suite *s = suite_create("compat_fender");
-    TCase *tc = tcase_create("fender");
+    const TTest *const live[] = {readme_session, register_and_login_errors, auth_errors_and_logout,
+                                 patch_rules,    delete_keeps_last_admin,   NULL};
+    const TTest *const own[] = {import_dynamodb_jsonl, NULL};
 
-    tcase_add_unchecked_fixture(tc, fender_start, lt_compat_stop);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, readme_session);
-    tcase_add_test(tc, register_and_login_errors);
-    tcase_add_test(tc, auth_errors_and_logout);
-    tcase_add_test(tc, patch_rules);
-    tcase_add_test(tc, delete_keeps_last_admin);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("import");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, import_dynamodb_jsonl);
-    suite_add_tcase(s, tc);
-    return s;
+    return lt_compat_suite("compat_fender", "fender", fender_start, lt_compat_stop, live, "import",
+                           own);
 }
 
-int main(void)
-{
-    return lt_run_suite(fender_suite());
-}
+LT_CHECK_MAIN(fender_suite)

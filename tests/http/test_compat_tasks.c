@@ -267,30 +267,12 @@ END_TEST
 
 static Suite *tasks_suite(void)
 {
-    Suite *s = suite_create("compat_tasks");
-    TCase *tc = tcase_create("tasks");
+    const TTest *const live[] = {readme_flow, users_and_login_errors, task_validation,
+                                 ownership_and_revocation, NULL};
+    const TTest *const own[] = {import_jsonl, NULL};
 
-    tcase_add_unchecked_fixture(tc, tasks_start, lt_compat_stop);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, readme_flow);
-    tcase_add_test(tc, users_and_login_errors);
-    tcase_add_test(tc, task_validation);
-    tcase_add_test(tc, ownership_and_revocation);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("import");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, import_jsonl);
-    suite_add_tcase(s, tc);
-    return s;
+    return lt_compat_suite("compat_tasks", "tasks", tasks_start, lt_compat_stop, live, "import",
+                           own);
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(tasks_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
-}
+LT_CHECK_MAIN(tasks_suite)

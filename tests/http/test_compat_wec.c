@@ -429,35 +429,11 @@ END_TEST
 
 static Suite *wec_suite(void)
 {
-    Suite *s = suite_create("compat_wec");
-    TCase *tc = tcase_create("wec");
+    const TTest *const live[] = {login,     auth_failures, numbers_crud,     stats,
+                                 ownership, logout,        root_and_headers, NULL};
+    const TTest *const own[] = {not_loaded, refused_starts, import_tinydb, NULL};
 
-    tcase_add_unchecked_fixture(tc, wec_start, lt_compat_stop);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, login);
-    tcase_add_test(tc, auth_failures);
-    tcase_add_test(tc, numbers_crud);
-    tcase_add_test(tc, stats);
-    tcase_add_test(tc, ownership);
-    tcase_add_test(tc, logout);
-    tcase_add_test(tc, root_and_headers);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("loading");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, not_loaded);
-    tcase_add_test(tc, refused_starts);
-    tcase_add_test(tc, import_tinydb);
-    suite_add_tcase(s, tc);
-    return s;
+    return lt_compat_suite("compat_wec", "wec", wec_start, lt_compat_stop, live, "loading", own);
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(wec_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
-}
+LT_CHECK_MAIN(wec_suite)

@@ -803,6 +803,26 @@ int lt_ws_close(int fd, int timeout_ms)
     return code;
 }
 
+Suite *lt_compat_suite(const char *name, const char *profile, void (*start)(void),
+                       void (*stop)(void), const TTest *const *live, const char *other,
+                       const TTest *const *own)
+{
+    Suite *s = suite_create(name);
+    TCase *tc = tcase_create(profile);
+
+    tcase_add_unchecked_fixture(tc, start, stop);
+    tcase_set_timeout(tc, 120);
+    for (; *live != NULL; live++)
+        tcase_add_test(tc, *live);
+    suite_add_tcase(s, tc);
+    tc = tcase_create(other);
+    tcase_set_timeout(tc, 120);
+    for (; *own != NULL; own++)
+        tcase_add_test(tc, *own);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
 int lt_run_suite(Suite *s)
 {
     SRunner *sr = srunner_create(s);

@@ -200,6 +200,15 @@ int lt_ws_close(int fd, int timeout_ms);
  */
 int lt_run_suite(Suite *s);
 
+/*
+ * A compatibility profile's suite: case profile runs live on one private server (start and stop
+ * its fixture), case other runs own (each test starts its servers); every case has 120 s. live
+ * and own end with NULL; name, profile and other must outlive the suite.
+ */
+Suite *lt_compat_suite(const char *name, const char *profile, void (*start)(void),
+                       void (*stop)(void), const TTest *const *live, const char *other,
+                       const TTest *const *own);
+
 /* The main() of a Check file whose suite needs no other setup: LT_CHECK_MAIN(numbers_suite) */
 #define LT_CHECK_MAIN(suite_fn)                                                                    \
     int main(void)                                                                                 \
