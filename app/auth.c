@@ -540,23 +540,15 @@ int auth_session_end(long long user_id, const char *sid, const char *keep_sid)
     rc = db_thread(&db);
     if (rc != 0)
         return rc;
-    if (sid != NULL) {
-        j_params = json_pack("[Is]", (json_int_t)user_id, sid);
-        rc = j_params == NULL ? LINTEL_ENOMEM
-                              : db_exec(db,
-                                        "UPDATE sessions SET ended_at = unixepoch(),"
-                                        " end_reason = 'ended' WHERE user_id = ?1 AND id = ?2"
-                                        " AND ended_at IS NULL",
-                                        j_params, NULL, NULL);
-    } else {
-        j_params = json_pack("[Is?]", (json_int_t)user_id, keep_sid);
-        rc = j_params == NULL ? LINTEL_ENOMEM
-                              : db_exec(db,
-                                        "UPDATE sessions SET ended_at = unixepoch(),"
-                                        " end_reason = 'ended' WHERE user_id = ?1"
-                                        " AND ended_at IS NULL AND (?2 IS NULL OR id <> ?2)",
-                                        j_params, NULL, NULL);
-    }
+    /* A named session is ended alone: keep_sid only narrows the "end all" case. */
+    j_params = json_pack("[Is?s?]", (json_int_t)user_id, sid, sid != NULL ? NULL : keep_sid);
+    rc = j_params == NULL ? LINTEL_ENOMEM
+                          : db_exec(db,
+                                    "UPDATE sessions SET ended_at = unixepoch(),"
+                                    " end_reason = 'ended' WHERE user_id = ?1"
+                                    " AND ended_at IS NULL AND (?2 IS NULL OR id = ?2)"
+                                    " AND (?3 IS NULL OR id <> ?3)",
+                                    j_params, NULL, NULL);
     json_decref(j_params);
     return rc;
 }

@@ -375,52 +375,52 @@ static int migrate_authorize(void *arg, int action, const char *a, const char *b
     return SQLITE_OK;
 }
 
-/* The tables some foreign key references (a JSON array of names). */
-static int migrate_parents(sqlite3 *h, json_t **out)
+/*
+ * Appends each row of sql to j, with ?1 bound to arg when arg is not NULL: a one-column row as
+ * its text, a two-column one as [first, second].
+ */
+static int migrate_rows(sqlite3 *h, const char *sql, const char *arg, json_t *j)
 {
     sqlite3_stmt *st = NULL;
+    json_t *j_row;
     int src;
 
-    *out = json_array();
-    if (*out == NULL)
-        return SQLITE_NOMEM;
-    src = sqlite3_prepare_v2(h,
-                             "SELECT DISTINCT f.\"table\" FROM main.sqlite_schema s,"
-                             " pragma_foreign_key_list(s.name) f WHERE s.type = 'table'",
-                             -1, &st, NULL);
-    while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW)
-        src = json_array_append_new(*out, json_string((const char *)sqlite3_column_text(st, 0)))
-                  ? SQLITE_NOMEM
-                  : SQLITE_OK;
+    src = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
+    if (src == SQLITE_OK && arg != NULL)
+        src = sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        j_row = sqlite3_column_count(st) == 1
+                    ? json_string((const char *)sqlite3_column_text(st, 0))
+                    : json_pack("[ss]", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
+        src = json_array_append_new(j, j_row) ? SQLITE_NOMEM : SQLITE_OK;
+    }
     if (src == SQLITE_DONE)
         src = SQLITE_OK;
     sqlite3_finalize(st);
     return src;
 }
 
-/* Step 2 of the 12: the indexes and triggers of table, as [[name, sql], ...] appended to j. */
+/* The tables some foreign key references (a JSON array of names). */
+static int migrate_parents(sqlite3 *h, json_t **out)
+{
+    *out = json_array();
+    if (*out == NULL)
+        return SQLITE_NOMEM;
+    return migrate_rows(h,
+                        "SELECT DISTINCT f.\"table\" FROM main.sqlite_schema s,"
+                        " pragma_foreign_key_list(s.name) f WHERE s.type = 'table'",
+                        NULL, *out);
+}
+
 /* The indexes and triggers of table ?1: a rebuild's DROP takes them along (step 8 of 12). */
 #define MIGRATE_OBJECTS_SQL                                                                        \
     "SELECT name, sql FROM main.sqlite_schema WHERE tbl_name = ?1 COLLATE NOCASE AND type IN"      \
     " ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name"
 
+/* They are appended to j as [[name, sql], ...]. */
 static int migrate_objects(sqlite3 *h, const char *table, json_t *j)
 {
-    sqlite3_stmt *st = NULL;
-    int src;
-
-    src = sqlite3_prepare_v2(h, MIGRATE_OBJECTS_SQL, -1, &st, NULL);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW)
-        src = json_array_append_new(
-                  j, json_pack("[ss]", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1)))
-                  ? SQLITE_NOMEM
-                  : SQLITE_OK;
-    if (src == SQLITE_DONE)
-        src = SQLITE_OK;
-    sqlite3_finalize(st);
-    return src;
+    return migrate_rows(h, MIGRATE_OBJECTS_SQL, table, j);
 }
 
 /*

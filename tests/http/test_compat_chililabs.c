@@ -15,26 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct lt_server srv;
-
 static const char *const chili_env[] = {"LINTEL_COMPAT=chililabs", "LINTEL_PASSWORD_MIN=4", NULL};
 
 static void chili_start(void)
 {
-    ck_assert_int_eq(lt_server_start(&srv, chili_env, NULL), 0);
-}
-
-static void chili_stop(void)
-{
-    ck_assert_int_eq(lt_server_stop(&srv), 0);
-}
-
-/* One JSON request to the private server; its status. */
-static long chili(struct lt_resp *r, const char *method, const char *path, const char *token,
-                  const char *json_text)
-{
-    ck_assert_int_eq(lt_json(srv.url, method, path, token, json_text, r), 0);
-    return r->status;
+    lt_compat_start(chili_env);
 }
 
 /* The same, expecting the seed's {"detail": detail} with status. */
@@ -43,7 +28,7 @@ static void chili_detail(const char *method, const char *path, const char *token
 {
     struct lt_resp r;
 
-    chili(&r, method, path, token, json_text);
+    lt_compat_send(&r, method, path, token, json_text);
     lt_assert_detail(&r, status, detail);
     lt_resp_clear(&r);
 }
@@ -68,7 +53,7 @@ static char *chili_token(const char *path, const char *id, const char *pw)
     json_t *j_claims;
     long long now = (long long)time(NULL), exp;
 
-    ck_assert_int_eq(chili(&r, "POST", path, NULL, body), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", path, NULL, body), 200);
     ck_assert_str_eq(lt_path_str(r.j_body, "status"), "success");
     ck_assert_int_eq(json_object_size(r.j_body), 2);
     ck_assert_int_eq(json_object_size(lt_path(r.j_body, "data")), 2);
@@ -90,11 +75,11 @@ START_TEST(health)
 {
     struct lt_resp r;
 
-    ck_assert_int_eq(chili(&r, "GET", "/health", NULL, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/health", NULL, NULL), 200);
     ck_assert_str_eq(r.body,
                      "{\"status\":\"success\",\"data\":{\"message\":\"API is running. 123\"}}");
     lt_resp_clear(&r);
-    ck_assert_int_eq(chili(&r, "GET", "/api/health", NULL, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/health", NULL, NULL), 200);
     ck_assert_ptr_null(lt_path(r.j_body, "data"));
     lt_resp_clear(&r);
 }
@@ -119,7 +104,7 @@ START_TEST(register_and_login)
         free(body);
         t2 = chili_token("/login", id, "1234");
         /* the account is a lintel user: the token works on lintel's API */
-        ck_assert_int_eq(chili(&r, "GET", "/api/users/me", t2, NULL), 200);
+        ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/users/me", t2, NULL), 200);
         if (i < 2)
             ck_assert_str_eq(lt_path_str(r.j_body, "username"), id);
         else /* a generated username; the identifier is the profile's */
@@ -144,22 +129,23 @@ START_TEST(validation)
 {
     struct lt_resp r;
 
-    chili(&r, "POST", "/register", NULL, "{\"identifier\":\"someone\"}");
+    lt_compat_send(&r, "POST", "/register", NULL, "{\"identifier\":\"someone\"}");
     ck_assert_int_eq(r.status, 422);
     ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.type"), "missing");
     ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.loc.1"), "password");
     ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.msg"), "Field required");
     lt_resp_clear(&r);
-    chili(&r, "POST", "/login", NULL, "{\"identifier\":5,\"password\":\"1234\"}");
+    lt_compat_send(&r, "POST", "/login", NULL, "{\"identifier\":5,\"password\":\"1234\"}");
     ck_assert_int_eq(r.status, 422);
     ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.type"), "string_type");
     ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.loc.1"), "identifier");
     lt_resp_clear(&r);
-    chili(&r, "POST", "/login", NULL, "{\"identifier\":");
+    lt_compat_send(&r, "POST", "/login", NULL, "{\"identifier\":");
     ck_assert_int_eq(r.status, 422);
     ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.type"), "json_invalid");
     lt_resp_clear(&r);
-    chili(&r, "POST", "/register", NULL, "{\"identifier\":\"short-pw\",\"password\":\"12\"}");
+    lt_compat_send(&r, "POST", "/register", NULL,
+                   "{\"identifier\":\"short-pw\",\"password\":\"12\"}");
     ck_assert_int_eq(r.status, 422);
     ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.type"), "value_error");
     ck_assert_str_eq(lt_path_str(r.j_body, "detail.0.loc.1"), "password");
@@ -174,20 +160,21 @@ START_TEST(delete_user)
     struct lt_resp r;
 
     chili_detail("DELETE", "/user", NULL, NULL, 401, "Not authenticated");
-    chili(&r, "DELETE", "/user", NULL, NULL);
+    lt_compat_send(&r, "DELETE", "/user", NULL, NULL);
     ck_assert_str_eq(lt_header(&r, "www-authenticate"), "Bearer");
     lt_resp_clear(&r);
     chili_detail("DELETE", "/user", "garbage.token.here", NULL, 401, "Invalid or expired token");
     t = chili_token("/register", u, "1234");
     t2 = chili_token("/login", u, "1234");
-    ck_assert_int_eq(chili(&r, "DELETE", "/user", t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "DELETE", "/user", t, NULL), 200);
     ck_assert_str_eq(
         r.body, "{\"status\":\"success\",\"data\":{\"message\":\"User deleted successfully\"}}");
     lt_resp_clear(&r);
     /* both sessions ended: the same and the other token are refused at once */
     chili_detail("DELETE", "/user", t, NULL, 401, "User not authorized");
     chili_detail("DELETE", "/user", t2, NULL, 401, "User not authorized");
-    ck_assert_int_eq(chili(&r, "GET", "/api/users/me", t2, NULL), 401); /* lintel's API too */
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/users/me", t2, NULL),
+                     401); /* lintel's API too */
     lt_resp_clear(&r);
     chili_detail("POST", "/login", NULL, body, 401, "Invalid identifier or password");
     chili_detail("POST", "/register", NULL, body, 400, "Identifier already exists");
@@ -225,8 +212,8 @@ static long post_avatar(struct lt_resp *r, const char *token, const char *field,
     int hl;
 
     if (field == NULL) {
-        ck_assert_int_eq(lt_request(srv.url, "POST", "/avatar", token, "application/json", "{}",
-                                    (size_t)-1, headers, r),
+        ck_assert_int_eq(lt_request(lt_compat.url, "POST", "/avatar", token, "application/json",
+                                    "{}", (size_t)-1, headers, r),
                          0);
         return r->status;
     }
@@ -240,7 +227,7 @@ static long post_avatar(struct lt_resp *r, const char *token, const char *field,
     memcpy(body, head, hn);
     memcpy(body + hn, data, len);
     n = hn + len + (size_t)sprintf(body + hn + len, "\r\n--%s--\r\n", b);
-    ck_assert_int_eq(lt_request(srv.url, "POST", "/avatar", token,
+    ck_assert_int_eq(lt_request(lt_compat.url, "POST", "/avatar", token,
                                 "multipart/form-data; boundary=chiliB0undary", body, n, headers, r),
                      0);
     free(body);
@@ -282,27 +269,27 @@ START_TEST(avatar)
     ck_assert_str_eq(lt_path_str(r.j_body, "data.avatar_url"), path);
     lt_resp_clear(&r);
     /* the same image through lintel's API, stored under the user's id */
-    ck_assert_int_eq(chili(&r, "GET", "/api/users/me", t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/users/me", t, NULL), 200);
     uid = (long long)json_integer_value(lt_path(r.j_body, "id"));
     lt_resp_clear(&r);
-    ck_assert_int_eq(lt_request(srv.url, "GET", "/api/users/me/avatar", t, NULL, NULL, 0, NULL, &r),
-                     0);
+    ck_assert_int_eq(
+        lt_request(lt_compat.url, "GET", "/api/users/me/avatar", t, NULL, NULL, 0, NULL, &r), 0);
     ck_assert_int_eq(r.status, 200);
     ck_assert_uint_eq(r.len, n);
     ck_assert_int_eq(memcmp(r.body, img, n), 0);
     lt_resp_clear(&r);
     /* in the database, never a file named after the identifier (nor any file) */
-    snprintf(path, sizeof(path), "%s/avatars", srv.data_dir);
+    snprintf(path, sizeof(path), "%s/avatars", lt_compat.data_dir);
     ck_assert_int_ne(stat(path, &st), 0);
-    snprintf(path, sizeof(path), "%s/%s.png", srv.data_dir, u);
+    snprintf(path, sizeof(path), "%s/%s.png", lt_compat.data_dir, u);
     ck_assert_int_ne(stat(path, &st), 0);
     /* deleting the account takes the avatar */
-    ck_assert_int_eq(chili(&r, "DELETE", "/user", t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "DELETE", "/user", t, NULL), 200);
     lt_resp_clear(&r);
     free(t);
     t = chili_token("/register", u, "1234");
     snprintf(path, sizeof(path), "/api/users/%lld/avatar", uid);
-    ck_assert_int_eq(lt_request(srv.url, "GET", path, t, NULL, NULL, 0, NULL, &r), 0);
+    ck_assert_int_eq(lt_request(lt_compat.url, "GET", path, t, NULL, NULL, 0, NULL, &r), 0);
     ck_assert_int_eq(r.status, 404);
     lt_resp_clear(&r);
     free(t);
@@ -324,12 +311,12 @@ START_TEST(avatar_socket)
     img = make_png(&n);
     t = chili_token("/register", u, "1234");
     snprintf(h, sizeof(h), "token: %s\r\n", t);
-    by_token = lt_ws_open(srv.url, "/ws/avatar", h, &status);
+    by_token = lt_ws_open(lt_compat.url, "/ws/avatar", h, &status);
     ck_assert_int_eq(status, 101);
     snprintf(h, sizeof(h), "Authorization: Bearer %s\r\n", t);
-    by_bearer = lt_ws_open(srv.url, "/ws/avatar", h, &status);
+    by_bearer = lt_ws_open(lt_compat.url, "/ws/avatar", h, &status);
     ck_assert_int_eq(status, 101);
-    plain = lt_ws_open(srv.url, "/api/ws", h, &status);
+    plain = lt_ws_open(lt_compat.url, "/api/ws", h, &status);
     ck_assert_int_eq(status, 101);
     ck_assert_int_eq(post_avatar(&r, t, "file", img, n, NULL), 200);
     lt_resp_clear(&r);
@@ -348,14 +335,14 @@ START_TEST(avatar_socket)
     ck_assert_str_eq(json_string_value(json_object_get(j, "event")), "avatar.updated");
     json_decref(j);
     /* no token, a bad one: closed with 1008 right after the 101, as /api/ws does */
-    refused = lt_ws_open(srv.url, "/ws/avatar", "", &status);
+    refused = lt_ws_open(lt_compat.url, "/ws/avatar", "", &status);
     ck_assert_int_eq(lt_ws_close(refused, 5000), 1008);
     close(refused);
-    refused = lt_ws_open(srv.url, "/ws/avatar", "token: not.a.token\r\n", &status);
+    refused = lt_ws_open(lt_compat.url, "/ws/avatar", "token: not.a.token\r\n", &status);
     ck_assert_int_eq(lt_ws_close(refused, 5000), 1008);
     close(refused);
     /* the task: deleting the user closes its sockets (the session watcher: 4401) */
-    ck_assert_int_eq(chili(&r, "DELETE", "/user", t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "DELETE", "/user", t, NULL), 200);
     lt_resp_clear(&r);
     ck_assert_int_eq(lt_ws_close(by_token, 5000), 4401);
     ck_assert_int_eq(lt_ws_close(by_bearer, 5000), 4401);
@@ -412,13 +399,13 @@ START_TEST(import_app_db)
                   "%s", out);
     free(out);
     ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
-    srv = s; /* chili_token and chili_detail talk to this server */
+    lt_compat = s; /* chili_token and chili_detail talk to this server */
     t = chili_token("/login", "+371 2000 0000", "1234"); /* the bcrypt hash verifies */
     free(t);
     t = chili_token("/login", "+371 2000 0000", "1234"); /* and after its rehash */
     free(t);
     t = chili_token("/login", "ana@example.org", "1234");
-    ck_assert_int_eq(chili(&r, "GET", "/api/users/me", t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/users/me", t, NULL), 200);
     ck_assert_str_eq(lt_path_str(r.j_body, "username"), "ana@example.org");
     lt_resp_clear(&r);
     free(t);
@@ -435,7 +422,7 @@ static Suite *chili_suite(void)
     Suite *s = suite_create("compat_chililabs");
     TCase *tc = tcase_create("chililabs");
 
-    tcase_add_unchecked_fixture(tc, chili_start, chili_stop);
+    tcase_add_unchecked_fixture(tc, chili_start, lt_compat_stop);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, health);
     tcase_add_test(tc, register_and_login);

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-static struct lt_server srv;
 static struct dp_sim sim;
 
 static void dpc_start(void)
@@ -24,20 +23,13 @@ static void dpc_start(void)
 
     ck_assert_int_eq(dp_sim_start(&sim, "fixed"), 0);
     snprintf(upstream, sizeof(upstream), "LINTEL_UPSTREAM_URL=%s/", sim.url);
-    ck_assert_int_eq(lt_server_start(&srv, env, NULL), 0);
+    lt_compat_start(env);
 }
 
 static void dpc_stop(void)
 {
-    ck_assert_int_eq(lt_server_stop(&srv), 0);
+    lt_compat_stop();
     dp_sim_stop(&sim);
-}
-
-static long send_req(struct lt_resp *r, const char *method, const char *path, const char *token,
-                     const char *json_text)
-{
-    ck_assert_int_eq(lt_json(srv.url, method, path, token, json_text, r), 0);
-    return r->status;
 }
 
 static void expect_detail(const char *method, const char *path, const char *token, const char *body,
@@ -45,7 +37,7 @@ static void expect_detail(const char *method, const char *path, const char *toke
 {
     struct lt_resp r;
 
-    send_req(&r, method, path, token, body);
+    lt_compat_send(&r, method, path, token, body);
     ck_assert_msg(r.status == status, "%s %s: expected %ld, got %ld: %s", method, path, status,
                   r.status, r.body);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "detail")), detail);
@@ -72,7 +64,7 @@ static void expect_item(const struct lt_resp *r, const char *type, const char *w
 /* POSTs the OAuth2 form; the reply in *r. */
 static long form_login(struct lt_resp *r, const char *form)
 {
-    ck_assert_int_eq(lt_request(srv.url, "POST", "/auth/login", NULL,
+    ck_assert_int_eq(lt_request(lt_compat.url, "POST", "/auth/login", NULL,
                                 "application/x-www-form-urlencoded", form, (size_t)-1, NULL, r),
                      0);
     return r->status;
@@ -99,7 +91,7 @@ static char *new_user(const char *prefix)
     char *name = lt_unique(prefix), body[256], *t;
 
     snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"pass-1234\"}", name);
-    ck_assert_int_eq(send_req(&r, "POST", "/auth/signup", NULL, body), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", "/auth/signup", NULL, body), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "username")), name);
     ck_assert_int_eq(json_object_size(r.j_body), 1);
     lt_resp_clear(&r);
@@ -127,10 +119,11 @@ START_TEST(signup_and_login)
     expect_item(&r, "missing", "body", "password", "Field required");
     lt_resp_clear(&r);
     /* JSON is not the OAuth2 form: both fields are missing */
-    send_req(&r, "POST", "/auth/login", NULL, "{\"username\":\"admin\",\"password\":\"admin\"}");
+    lt_compat_send(&r, "POST", "/auth/login", NULL,
+                   "{\"username\":\"admin\",\"password\":\"admin\"}");
     expect_item(&r, "missing", "body", "username", "Field required");
     lt_resp_clear(&r);
-    send_req(&r, "POST", "/auth/signup", NULL, "{\"username\":\"someone\"}");
+    lt_compat_send(&r, "POST", "/auth/signup", NULL, "{\"username\":\"someone\"}");
     expect_item(&r, "missing", "body", "password", "Field required");
     lt_resp_clear(&r);
 }
@@ -142,7 +135,7 @@ START_TEST(auth_errors)
     char *user = new_user("dpauth");
 
     expect_detail("GET", "/api/data", NULL, NULL, 401, "Not authenticated");
-    send_req(&r, "GET", "/api/data", NULL, NULL);
+    lt_compat_send(&r, "GET", "/api/data", NULL, NULL);
     ck_assert_str_eq(lt_header(&r, "www-authenticate"), "Bearer");
     lt_resp_clear(&r);
     /* seed 002 answers a bad or expired token with 403 */
@@ -167,7 +160,7 @@ START_TEST(populate_and_data)
     size_t i, valid_admin = 0, invalid_admin = 0, invalid_user = 0;
 
     ck_assert_int_eq(dp_sim_mode(&sim, "fixed"), 0);
-    ck_assert_int_eq(send_req(&r, "GET", "/api/populate", admin, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/populate", admin, NULL), 200);
     ck_assert_ptr_nonnull(strstr(r.body, "\"value\":-0.19938130676746368"));
     ck_assert(json_is_true(json_object_get(r.j_body, "valid")));
     ck_assert_int_eq(json_array_size(json_object_get(r.j_body, "tags")), 0);
@@ -175,16 +168,16 @@ START_TEST(populate_and_data)
     ck_assert_int_eq(strlen(json_string_value(json_object_get(r.j_body, "time"))), 20);
     lt_resp_clear(&r);
     ck_assert_int_eq(dp_sim_mode(&sim, "system"), 0);
-    ck_assert_int_eq(send_req(&r, "GET", "/api/populate", admin, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/populate", admin, NULL), 200);
     ck_assert(json_is_false(json_object_get(r.j_body, "valid")));
     lt_resp_clear(&r);
     ck_assert_int_eq(dp_sim_mode(&sim, "old"), 0);
-    ck_assert_int_eq(send_req(&r, "GET", "/api/populate", admin, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/populate", admin, NULL), 200);
     ck_assert(json_is_false(json_object_get(r.j_body, "valid")));
     ck_assert_ptr_nonnull(strstr(r.body, "\"too old\""));
     lt_resp_clear(&r);
 
-    ck_assert_int_eq(send_req(&r, "GET", "/api/data?limit=1000", admin, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/data?limit=1000", admin, NULL), 200);
     json_array_foreach(r.j_body, i, j) {
         ck_assert_int_eq(json_object_size(j), 4);
         if (json_is_true(json_object_get(j, "valid")))
@@ -195,7 +188,7 @@ START_TEST(populate_and_data)
     ck_assert_uint_ge(valid_admin, 1);
     ck_assert_uint_ge(invalid_admin, 2);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send_req(&r, "GET", "/api/data?limit=1000", user, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/data?limit=1000", user, NULL), 200);
     json_array_foreach(r.j_body, i, j) {
         if (!json_is_true(json_object_get(j, "valid")))
             invalid_user++;
@@ -205,37 +198,37 @@ START_TEST(populate_and_data)
     lt_resp_clear(&r);
 
     /* start == end selects one instant; unix seconds work as well as ISO 8601 */
-    ck_assert_int_eq(send_req(&r, "GET", "/api/data?limit=1", admin, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/data?limit=1", admin, NULL), 200);
     snprintf(path, sizeof(path), "/api/data?start=%s&end=%s",
              json_string_value(json_object_get(json_array_get(r.j_body, 0), "time")),
              json_string_value(json_object_get(json_array_get(r.j_body, 0), "time")));
     lt_resp_clear(&r);
-    ck_assert_int_eq(send_req(&r, "GET", path, admin, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", path, admin, NULL), 200);
     ck_assert_uint_ge(json_array_size(r.j_body), 1);
     lt_resp_clear(&r);
     t0 = (long long)time(NULL) + 86400;
     snprintf(path, sizeof(path), "/api/data?start=%lld", t0);
-    ck_assert_int_eq(send_req(&r, "GET", path, admin, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", path, admin, NULL), 200);
     ck_assert_uint_eq(json_array_size(r.j_body), 0);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send_req(&r, "GET", "/api/data?limit=0", admin, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/data?limit=0", admin, NULL), 200);
     ck_assert_uint_eq(json_array_size(r.j_body), 0);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send_req(&r, "GET", "/api/data?skip=1&limit=1", admin, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/data?skip=1&limit=1", admin, NULL), 200);
     ck_assert_uint_eq(json_array_size(r.j_body), 1);
     lt_resp_clear(&r);
-    send_req(&r, "GET", "/api/data?start=yesterday", admin, NULL);
+    lt_compat_send(&r, "GET", "/api/data?start=yesterday", admin, NULL);
     expect_item(&r, "datetime_from_date_parsing", "query", "start", NULL);
     lt_resp_clear(&r);
-    send_req(&r, "GET", "/api/data?limit=-1", admin, NULL);
+    lt_compat_send(&r, "GET", "/api/data?limit=-1", admin, NULL);
     expect_item(&r, "greater_than_equal", "query", "limit",
                 "Input should be greater than or equal to 0");
     lt_resp_clear(&r);
-    send_req(&r, "GET", "/api/data?skip=x", admin, NULL);
+    lt_compat_send(&r, "GET", "/api/data?skip=x", admin, NULL);
     expect_item(&r, "int_parsing", "query", "skip", NULL);
     lt_resp_clear(&r);
     /* the same rows through lintel's own API */
-    ck_assert_int_eq(send_req(&r, "GET", "/api/datapoints?limit=1000", admin, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/datapoints?limit=1000", admin, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")),
                      (json_int_t)(valid_admin + invalid_admin));
     lt_resp_clear(&r);
@@ -251,7 +244,7 @@ START_TEST(populate_upstream_errors)
     char *admin = token_of("admin", "admin");
     size_t before;
 
-    ck_assert_int_eq(send_req(&r, "GET", "/api/data?limit=10000", admin, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/data?limit=10000", admin, NULL), 200);
     before = json_array_size(r.j_body);
     lt_resp_clear(&r);
     ck_assert_int_eq(dp_sim_mode(&sim, "status:503"), 0);
@@ -259,12 +252,12 @@ START_TEST(populate_upstream_errors)
     ck_assert_int_eq(dp_sim_mode(&sim, "status:404"), 0);
     expect_detail("GET", "/api/populate", admin, NULL, 404, "No data point available");
     ck_assert_int_eq(dp_sim_mode(&sim, "list"), 0);
-    ck_assert_int_eq(send_req(&r, "GET", "/api/populate", admin, NULL), 502);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/populate", admin, NULL), 502);
     lt_resp_clear(&r);
     ck_assert_int_eq(dp_sim_mode(&sim, "bad-bytes"), 0);
-    ck_assert_int_eq(send_req(&r, "GET", "/api/populate", admin, NULL), 502);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/populate", admin, NULL), 502);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send_req(&r, "GET", "/api/data?limit=10000", admin, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/data?limit=10000", admin, NULL), 200);
     ck_assert_uint_eq(json_array_size(r.j_body), before);
     lt_resp_clear(&r);
     ck_assert_int_eq(dp_sim_mode(&sim, "fixed"), 0);
@@ -303,13 +296,8 @@ START_TEST(import_jsonl)
                      0, "imported 3 rows");
     ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
     /* the seed's bcrypt hash of "admin" verifies as it is */
-    ck_assert_int_eq(lt_request(s.url, "POST", "/auth/login", NULL,
-                                "application/x-www-form-urlencoded",
-                                "username=olduser&password=admin", (size_t)-1, NULL, &r),
-                     0);
-    ck_assert_int_eq(r.status, 200);
-    t = strdup(json_string_value(json_object_get(r.j_body, "access_token")));
-    lt_resp_clear(&r);
+    t = lt_compat_token(s.url, "/auth/login", "application/x-www-form-urlencoded",
+                        "username=olduser&password=admin");
     ck_assert_int_eq(lt_json(s.url, "GET", "/api/data", t, NULL, &r), 0);
     ck_assert_int_eq(r.status, 200);
     ck_assert_int_eq(json_array_size(r.j_body), 2); /* an admin sees the invalid one too */

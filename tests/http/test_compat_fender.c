@@ -11,25 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct lt_server srv;
-
 static const char *const fender_env[] = {"LINTEL_COMPAT=fender", NULL};
 
 static void fender_start(void)
 {
-    ck_assert_int_eq(lt_server_start(&srv, fender_env, NULL), 0);
-}
-
-static void fender_stop(void)
-{
-    ck_assert_int_eq(lt_server_stop(&srv), 0);
-}
-
-static long send_json(struct lt_resp *r, const char *method, const char *path, const char *token,
-                      const char *json_text)
-{
-    ck_assert_int_eq(lt_json(srv.url, method, path, token, json_text, r), 0);
-    return r->status;
+    lt_compat_start(fender_env);
 }
 
 /* The reply is exactly status and body (compact JSON text, or "" for none). */
@@ -38,7 +24,7 @@ static void expect(const char *method, const char *path, const char *token, cons
 {
     struct lt_resp r;
 
-    send_json(&r, method, path, token, body);
+    lt_compat_send(&r, method, path, token, body);
     ck_assert_msg(r.status == status, "%s %s: expected %ld, got %ld: %s", method, path, status,
                   r.status, r.body);
     ck_assert_str_eq(r.body != NULL ? r.body : "", reply);
@@ -52,7 +38,7 @@ static void expect_item(const char *method, const char *path, const char *token,
     struct lt_resp r;
     const json_t *j_item;
 
-    send_json(&r, method, path, token, body);
+    lt_compat_send(&r, method, path, token, body);
     ck_assert_msg(r.status == 422, "expected 422, got %ld: %s", r.status, r.body);
     j_item = json_array_get(json_object_get(r.j_body, "detail"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(j_item, "type")), type);
@@ -67,7 +53,7 @@ static long form_login(struct lt_resp *r, const char *email, const char *passwor
     char body[512];
 
     snprintf(body, sizeof(body), "username=%s&password=%s", email, password);
-    ck_assert_int_eq(lt_request(srv.url, "POST", "/api/login", NULL,
+    ck_assert_int_eq(lt_request(lt_compat.url, "POST", "/api/login", NULL,
                                 "application/x-www-form-urlencoded", body, (size_t)-1, NULL, r),
                      0);
     return r->status;
@@ -120,13 +106,13 @@ START_TEST(readme_session)
     json_t *j_claims;
 
     expect("GET", "/health", NULL, NULL, 200, "{\"status\":\"OK\"}");
-    ck_assert_int_eq(send_json(&r, "GET", "/api/health", NULL, NULL), 200); /* lintel's own */
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/health", NULL, NULL), 200); /* lintel's own */
     lt_resp_clear(&r);
     t = register_login("Ada", email, "password123");
     /* the domain is lower-cased, the local part kept */
     lower = strdup(email);
     strcpy(strchr(lower, '@'), "@example.com");
-    ck_assert_int_eq(send_json(&r, "GET", "/api/users/me", t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/users/me", t, NULL), 200);
     ck_assert_int_eq(json_object_size(r.j_body), 3);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "email")), lower);
     snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(r.j_body, "id")));
@@ -145,13 +131,13 @@ START_TEST(readme_session)
     json_decref(j_claims);
     /* PATCH {} changes nothing; a name change shows */
     expect("PATCH", "/api/users/me", t, "{}", 200, body);
-    ck_assert_int_eq(send_json(&r, "PATCH", "/api/users/me", t, "{\"name\":\"Ada L.\"}"), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "PATCH", "/api/users/me", t, "{\"name\":\"Ada L.\"}"), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "name")), "Ada L.");
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "id")), id);
     lt_resp_clear(&r);
     /* the same account through lintel's own API: the e-mail is lintel's users.email */
-    ck_assert_int_eq(lt_login(srv.url, "admin", LT_ADMIN_PASSWORD, NULL, &admin, NULL), 0);
-    ck_assert_int_eq(send_json(&r, "GET", "/api/users?limit=1000", admin, NULL), 200);
+    ck_assert_int_eq(lt_login(lt_compat.url, "admin", LT_ADMIN_PASSWORD, NULL, &admin, NULL), 0);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/users?limit=1000", admin, NULL), 200);
     ck_assert_ptr_nonnull(strstr(r.body, lower));
     lt_resp_clear(&r);
     free(admin);
@@ -186,8 +172,8 @@ START_TEST(register_and_login_errors)
                 "value_error", "email",
                 "value is not a valid email address: The part after the @-sign is a special-use "
                 "or reserved name that cannot be used with email.");
-    send_json(&r, "POST", "/api/users/register", NULL,
-              "{\"name\":\"x\",\"email\":\"short@example.com\",\"password\":\"1234567\"}");
+    lt_compat_send(&r, "POST", "/api/users/register", NULL,
+                   "{\"name\":\"x\",\"email\":\"short@example.com\",\"password\":\"1234567\"}");
     ck_assert_int_eq(r.status, 422);
     ck_assert_str_eq(r.body,
                      "{\"detail\":[{\"type\":\"string_too_short\",\"loc\":[\"body\",\"password\"],"
@@ -228,7 +214,7 @@ START_TEST(auth_errors_and_logout)
     char *email = fresh_email("out"), *a, *b;
 
     expect("GET", "/api/users/me", NULL, NULL, 401, "{\"detail\":\"Not authenticated\"}");
-    send_json(&r, "GET", "/api/users/me", NULL, NULL);
+    lt_compat_send(&r, "GET", "/api/users/me", NULL, NULL);
     ck_assert_str_eq(lt_header(&r, "www-authenticate"), "Bearer");
     lt_resp_clear(&r);
     expect("GET", "/api/users/me", "not-a-token", NULL, 401, "{\"detail\":\"Invalid token\"}");
@@ -253,7 +239,7 @@ START_TEST(delete_keeps_last_admin)
 {
     char *admin = NULL;
 
-    ck_assert_int_eq(lt_login(srv.url, "admin", LT_ADMIN_PASSWORD, NULL, &admin, NULL), 0);
+    ck_assert_int_eq(lt_login(lt_compat.url, "admin", LT_ADMIN_PASSWORD, NULL, &admin, NULL), 0);
     expect("DELETE", "/api/users/me", admin, NULL, 409,
            "{\"detail\":\"This is the last admin; make another admin first\"}");
     free(admin);
@@ -270,7 +256,7 @@ START_TEST(patch_rules)
     snprintf(body, sizeof(body), "{\"email\":\"%s\"}", e2);
     expect("PATCH", "/api/users/me", t, body, 400, "{\"detail\":\"Email already exists\"}");
     snprintf(body, sizeof(body), "{\"email\":\"%s\"}", e1); /* its own: fine */
-    ck_assert_int_eq(send_json(&r, "PATCH", "/api/users/me", t, body), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "PATCH", "/api/users/me", t, body), 200);
     lt_resp_clear(&r);
     expect_item("PATCH", "/api/users/me", t, "{\"name\":null}", "string_type", "name",
                 "Input should be a valid string");
@@ -279,18 +265,18 @@ START_TEST(patch_rules)
     expect_item("PATCH", "/api/users/me", t, "{\"email\":\"bad@\"}", "value_error", "email",
                 "value is not a valid email address: There must be something after the @-sign.");
     /* a new password: the old one fails, the new one logs in, the caller's session stays */
-    ck_assert_int_eq(send_json(&r, "PATCH", "/api/users/me", t, "{\"password\":\"newpassword1\"}"),
-                     200);
+    ck_assert_int_eq(
+        lt_compat_send(&r, "PATCH", "/api/users/me", t, "{\"password\":\"newpassword1\"}"), 200);
     lt_resp_clear(&r);
     ck_assert_int_eq(form_login(&r, e1, "password123"), 401);
     lt_resp_clear(&r);
     ck_assert_int_eq(form_login(&r, e1, "newpassword1"), 200);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send_json(&r, "GET", "/api/users/me", t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/users/me", t, NULL), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "name")), "One");
     lt_resp_clear(&r);
     /* each account sees only itself */
-    ck_assert_int_eq(send_json(&r, "GET", "/api/users/me", other, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/users/me", other, NULL), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "name")), "Two");
     lt_resp_clear(&r);
     free(t);
@@ -368,7 +354,7 @@ static Suite *fender_suite(void)
     Suite *s = suite_create("compat_fender");
     TCase *tc = tcase_create("fender");
 
-    tcase_add_unchecked_fixture(tc, fender_start, fender_stop);
+    tcase_add_unchecked_fixture(tc, fender_start, lt_compat_stop);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, readme_session);
     tcase_add_test(tc, register_and_login_errors);

@@ -10,25 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct lt_server srv;
-
 static const char *const tasks_env[] = {"LINTEL_COMPAT=tasks", "LINTEL_PASSWORD_MIN=4", NULL};
 
 static void tasks_start(void)
 {
-    ck_assert_int_eq(lt_server_start(&srv, tasks_env, NULL), 0);
-}
-
-static void tasks_stop(void)
-{
-    ck_assert_int_eq(lt_server_stop(&srv), 0);
-}
-
-static long send_json(struct lt_resp *r, const char *method, const char *path, const char *token,
-                      const char *json_text)
-{
-    ck_assert_int_eq(lt_json(srv.url, method, path, token, json_text, r), 0);
-    return r->status;
+    lt_compat_start(tasks_env);
 }
 
 /* {"detail": detail} with status, and nothing else. */
@@ -37,7 +23,7 @@ static void expect_detail(const char *method, const char *path, const char *toke
 {
     struct lt_resp r;
 
-    send_json(&r, method, path, token, body);
+    lt_compat_send(&r, method, path, token, body);
     ck_assert_msg(r.status == status, "%s %s: expected %ld, got %ld: %s", method, path, status,
                   r.status, r.body);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "detail")), detail);
@@ -52,7 +38,7 @@ static void expect_item(const char *method, const char *path, const char *token,
     struct lt_resp r;
     const json_t *j_item;
 
-    send_json(&r, method, path, token, body);
+    lt_compat_send(&r, method, path, token, body);
     ck_assert_msg(r.status == 422, "expected 422, got %ld: %s", r.status, r.body);
     j_item = json_array_get(json_object_get(r.j_body, "detail"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(j_item, "type")), type);
@@ -70,13 +56,13 @@ static char *user_token(const char *prefix, long long *id)
     char *name = lt_unique(prefix), body[256], *t;
 
     snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"test123\"}", name);
-    ck_assert_int_eq(send_json(&r, "POST", "/users", NULL, body), 201);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", "/users", NULL, body), 201);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "username")), name);
     if (id != NULL)
         *id = (long long)json_integer_value(json_object_get(r.j_body, "id"));
     ck_assert_int_eq(json_object_size(r.j_body), 2);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send_json(&r, "POST", "/auth/login", NULL, body), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", "/auth/login", NULL, body), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "token_type")), "bearer");
     t = strdup(json_string_value(json_object_get(r.j_body, "access_token")));
     lt_resp_clear(&r);
@@ -95,11 +81,11 @@ START_TEST(readme_flow)
     int found = 0;
 
     expect_detail("POST", "/tasks", NULL, "{\"title\":\"x\"}", 401, "Not authenticated");
-    send_json(&r, "POST", "/tasks", NULL, "{\"title\":\"x\"}");
+    lt_compat_send(&r, "POST", "/tasks", NULL, "{\"title\":\"x\"}");
     ck_assert_str_eq(lt_header(&r, "www-authenticate"), "Bearer");
     lt_resp_clear(&r);
     t = user_token("testuser", &uid);
-    ck_assert_int_eq(send_json(&r, "GET", "/users", t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/users", t, NULL), 200);
     json_array_foreach(r.j_body, i, j) {
         ck_assert_int_eq(json_object_size(j), 2); /* id and username, never a password */
         if (json_integer_value(json_object_get(j, "id")) == uid)
@@ -109,31 +95,32 @@ START_TEST(readme_flow)
     lt_resp_clear(&r);
 
     ck_assert_int_eq(
-        send_json(&r, "POST", "/tasks", t, "{\"title\":\"buy milk\",\"description\":\"2 l\"}"),
+        lt_compat_send(&r, "POST", "/tasks", t, "{\"title\":\"buy milk\",\"description\":\"2 l\"}"),
         201);
     id = (long long)json_integer_value(json_object_get(r.j_body, "id"));
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "title")), "buy milk");
     ck_assert(json_is_false(json_object_get(r.j_body, "completed")));
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "owner_id")), uid);
     lt_resp_clear(&r);
-    ck_assert_int_eq(send_json(&r, "GET", "/tasks", t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/tasks", t, NULL), 200);
     ck_assert_int_eq(json_array_size(r.j_body), 1);
     lt_resp_clear(&r);
     snprintf(path, sizeof(path), "/tasks/%lld", id);
-    ck_assert_int_eq(send_json(&r, "GET", path, t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", path, t, NULL), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "description")), "2 l");
     lt_resp_clear(&r);
-    ck_assert_int_eq(send_json(&r, "PUT", path, t, "{\"title\":\"milk\",\"completed\":true}"), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "PUT", path, t, "{\"title\":\"milk\",\"completed\":true}"),
+                     200);
     ck_assert(json_is_true(json_object_get(r.j_body, "completed")));
     ck_assert(json_is_null(json_object_get(r.j_body, "description"))); /* a full replacement */
     lt_resp_clear(&r);
     /* the same row through lintel's own API */
-    ck_assert_int_eq(send_json(&r, "GET", "/api/tasks", t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/tasks", t, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 1);
     ck_assert(json_is_true(
         json_object_get(json_array_get(json_object_get(r.j_body, "items"), 0), "done")));
     lt_resp_clear(&r);
-    ck_assert_int_eq(send_json(&r, "DELETE", path, t, NULL), 204);
+    ck_assert_int_eq(lt_compat_send(&r, "DELETE", path, t, NULL), 204);
     lt_resp_clear(&r);
     expect_detail("GET", path, t, NULL, 404, "Task not found");
     expect_detail("DELETE", path, t, NULL, 404, "Task not found");
@@ -147,7 +134,7 @@ START_TEST(users_and_login_errors)
     char *name = lt_unique("dup"), body[256];
 
     snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"test123\"}", name);
-    ck_assert_int_eq(send_json(&r, "POST", "/users", NULL, body), 201);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", "/users", NULL, body), 201);
     lt_resp_clear(&r);
     expect_detail("POST", "/users", NULL, body, 400, "Username already registered");
     expect_item("POST", "/users", NULL, "{\"username\":\"someone\"}", "missing", "body", "password",
@@ -159,12 +146,12 @@ START_TEST(users_and_login_errors)
                 "body", "username", "Input should be a valid string");
     snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"wrong\"}", name);
     expect_detail("POST", "/auth/login", NULL, body, 401, "Incorrect username or password");
-    send_json(&r, "POST", "/auth/login", NULL, body);
+    lt_compat_send(&r, "POST", "/auth/login", NULL, body);
     ck_assert_str_eq(lt_header(&r, "www-authenticate"), "Bearer");
     lt_resp_clear(&r);
     /* the OAuth2 password form logs in too */
     snprintf(body, sizeof(body), "username=%s&password=test123", name);
-    ck_assert_int_eq(lt_request(srv.url, "POST", "/auth/login", NULL,
+    ck_assert_int_eq(lt_request(lt_compat.url, "POST", "/auth/login", NULL,
                                 "application/x-www-form-urlencoded", body, (size_t)-1, NULL, &r),
                      0);
     ck_assert_int_eq(r.status, 200);
@@ -202,18 +189,18 @@ START_TEST(ownership_and_revocation)
     struct lt_resp r;
     char *a = user_token("owner", NULL), *b = user_token("other", NULL), path[64];
 
-    ck_assert_int_eq(send_json(&r, "POST", "/tasks", a, "{\"title\":\"mine\"}"), 201);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", "/tasks", a, "{\"title\":\"mine\"}"), 201);
     snprintf(path, sizeof(path), "/tasks/%lld",
              (long long)json_integer_value(json_object_get(r.j_body, "id")));
     lt_resp_clear(&r);
     expect_detail("GET", path, b, NULL, 404, "Task not found");
     expect_detail("PUT", path, b, "{\"title\":\"theirs\"}", 404, "Task not found");
     expect_detail("DELETE", path, b, NULL, 404, "Task not found");
-    ck_assert_int_eq(send_json(&r, "GET", "/tasks", b, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/tasks", b, NULL), 200);
     ck_assert_int_eq(json_array_size(r.j_body), 0);
     lt_resp_clear(&r);
     /* "token and user validated on every request": a deleted user's token is refused */
-    ck_assert_int_eq(send_json(&r, "DELETE", "/api/users/me", b, NULL), 204);
+    ck_assert_int_eq(lt_compat_send(&r, "DELETE", "/api/users/me", b, NULL), 204);
     lt_resp_clear(&r);
     expect_detail("GET", "/tasks", b, NULL, 401, "Could not validate credentials");
     free(a);
@@ -261,12 +248,8 @@ START_TEST(import_jsonl)
     lt_import_expect(s.data_dir, env, "tasks", SEED_USERS, 1,
                      "line 1: 'testuser' is already a lintel account");
     ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
-    ck_assert_int_eq(lt_json(s.url, "POST", "/auth/login", NULL,
-                             "{\"username\":\"testuser\",\"password\":\"admin\"}", &r),
-                     0);
-    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
-    t = strdup(json_string_value(json_object_get(r.j_body, "access_token")));
-    lt_resp_clear(&r);
+    t = lt_compat_token(s.url, "/auth/login", "application/json",
+                        "{\"username\":\"testuser\",\"password\":\"admin\"}");
     ck_assert_int_eq(lt_json(s.url, "GET", "/tasks", t, NULL, &r), 0);
     ck_assert_int_eq(json_array_size(r.j_body), 2); /* the owner's two, in the seed's order */
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(r.j_body, 0), "title")),
@@ -287,7 +270,7 @@ static Suite *tasks_suite(void)
     Suite *s = suite_create("compat_tasks");
     TCase *tc = tcase_create("tasks");
 
-    tcase_add_unchecked_fixture(tc, tasks_start, tasks_stop);
+    tcase_add_unchecked_fixture(tc, tasks_start, lt_compat_stop);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, readme_flow);
     tcase_add_test(tc, users_and_login_errors);

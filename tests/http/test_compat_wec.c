@@ -12,27 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct lt_server srv;
-
 static const char *const wec_env[] = {"LINTEL_COMPAT=wec", "LINTEL_ADMIN_PASSWORD=1234",
                                       "LINTEL_PASSWORD_MIN=4", NULL};
 
 static void wec_start(void)
 {
-    ck_assert_int_eq(lt_server_start(&srv, wec_env, NULL), 0);
-}
-
-static void wec_stop(void)
-{
-    ck_assert_int_eq(lt_server_stop(&srv), 0);
-}
-
-/* Sends a request to the profile's server; JSON bodies as application/json. */
-static long wec_send(struct lt_resp *r, const char *method, const char *path, const char *token,
-                     const char *json_text)
-{
-    ck_assert_int_eq(lt_json(srv.url, method, path, token, json_text, r), 0);
-    return r->status;
+    lt_compat_start(wec_env);
 }
 
 /* The admin's token from POST /login. */
@@ -41,9 +26,9 @@ static char *wec_token(void)
     struct lt_resp r;
     char *t;
 
-    ck_assert_int_eq(
-        wec_send(&r, "POST", "/login", NULL, "{\"username\":\"admin\",\"password\":\"1234\"}"),
-        200);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", "/login", NULL,
+                                    "{\"username\":\"admin\",\"password\":\"1234\"}"),
+                     200);
     t = strdup(json_string_value(json_object_get(r.j_body, "access_token")));
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "token_type")), "bearer");
     lt_resp_clear(&r);
@@ -72,7 +57,7 @@ static void expect_problem(const char *method, const char *path, const char *tok
     char instance[256];
 
     snprintf(instance, sizeof(instance), "%.*s", (int)strcspn(path, "?"), path);
-    wec_send(&r, method, path, token, body);
+    lt_compat_send(&r, method, path, token, body);
     assert_problem(&r, status, title, detail, instance);
     lt_resp_clear(&r);
 }
@@ -143,13 +128,13 @@ START_TEST(auth_failures)
     char *narrow = NULL;
 
     expect_problem("GET", "/numbers", NULL, NULL, 401, "Unauthorized", "Not authenticated");
-    ck_assert_int_eq(lt_request(srv.url, "GET", "/numbers", NULL, NULL, NULL, 0, hdr, &r), 0);
+    ck_assert_int_eq(lt_request(lt_compat.url, "GET", "/numbers", NULL, NULL, NULL, 0, hdr, &r), 0);
     assert_problem(&r, 401, "Unauthorized", "Not authenticated", "/numbers");
     lt_resp_clear(&r);
     expect_problem("GET", "/stats", "garbage", NULL, 401, "Unauthorized",
                    "Invalid authentication credentials");
     /* lintel's own login narrowed to one scope: the seed's 403 names the permission */
-    ck_assert_int_eq(lt_login(srv.url, "admin", "1234", "profile", &narrow, NULL), 0);
+    ck_assert_int_eq(lt_login(lt_compat.url, "admin", "1234", "profile", &narrow, NULL), 0);
     expect_problem("GET", "/stats", narrow, NULL, 403, "Forbidden",
                    "Permission denied: numbers:read required");
     expect_problem("DELETE", "/numbers/1", narrow, NULL, 403, "Forbidden",
@@ -166,7 +151,7 @@ START_TEST(numbers_crud)
     long long id;
     const json_t *j_list;
 
-    ck_assert_int_eq(wec_send(&r, "POST", "/numbers", t, "{\"value\":5}"), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", "/numbers", t, "{\"value\":5}"), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "username")), "admin");
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "value")), 5);
     ck_assert_int_eq(strlen(json_string_value(json_object_get(r.j_body, "created_at"))), 27);
@@ -175,10 +160,10 @@ START_TEST(numbers_crud)
     ck_assert_int_eq(json_object_size(r.j_body), 4);
     lt_resp_clear(&r);
     /* pydantic's lax int: "7", 7.0 and true are numbers */
-    ck_assert_int_eq(wec_send(&r, "POST", "/numbers", t, "{\"value\":\"7\"}"), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", "/numbers", t, "{\"value\":\"7\"}"), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "value")), 7);
     lt_resp_clear(&r);
-    ck_assert_int_eq(wec_send(&r, "POST", "/numbers", t, "{\"value\":7.0}"), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", "/numbers", t, "{\"value\":7.0}"), 200);
     lt_resp_clear(&r);
     expect_problem("POST", "/numbers", t, "{\"value\":0}", 422, "Validation Error",
                    "value: Value error, Value must be greater than 0");
@@ -193,7 +178,7 @@ START_TEST(numbers_crud)
     expect_problem("POST", "/numbers", t, "{\"value\":", 422, "Validation Error",
                    "9: JSON decode error");
 
-    ck_assert_int_eq(wec_send(&r, "GET", "/numbers", t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/numbers", t, NULL), 200);
     j_list = json_object_get(r.j_body, "numbers");
     ck_assert_int_eq(json_array_size(j_list), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(j_list, 0), "value")), 5);
@@ -202,7 +187,7 @@ START_TEST(numbers_crud)
     lt_resp_clear(&r);
 
     snprintf(path, sizeof(path), "/numbers/%lld", id);
-    ck_assert_int_eq(wec_send(&r, "GET", path, t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", path, t, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "id")), id);
     lt_resp_clear(&r);
     expect_problem("GET", "/numbers/999999", t, NULL, 404, "Not Found", "Number not found");
@@ -211,7 +196,7 @@ START_TEST(numbers_crud)
                    "number_id: Input should be a valid integer, unable to parse string as an "
                    "integer");
 
-    ck_assert_int_eq(wec_send(&r, "PUT", path, t, "{\"value\":9}"), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "PUT", path, t, "{\"value\":9}"), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "value")), 9);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "id")), id);
     lt_resp_clear(&r);
@@ -220,7 +205,7 @@ START_TEST(numbers_crud)
     expect_problem("PUT", "/numbers/999999", t, "{\"value\":3}", 404, "Not Found",
                    "Number not found");
 
-    ck_assert_int_eq(wec_send(&r, "DELETE", path, t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "DELETE", path, t, NULL), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "message")),
                      "Number deleted successfully");
     lt_resp_clear(&r);
@@ -238,8 +223,9 @@ START_TEST(stats)
     long long uid;
 
     /* a fresh user of lintel's own API, then the seed's routes with its token */
-    ck_assert_int_eq(lt_register(srv.url, "wecstats", "wec-stats-password", &tok, &uid, &user), 0);
-    ck_assert_int_eq(wec_send(&r, "GET", "/stats", tok, NULL), 200);
+    ck_assert_int_eq(
+        lt_register(lt_compat.url, "wecstats", "wec-stats-password", &tok, &uid, &user), 0);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/stats", tok, NULL), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "username")), user);
     j_s = json_object_get(r.j_body, "statistics");
     ck_assert_int_eq(json_integer_value(json_object_get(j_s, "count")), 0);
@@ -249,21 +235,21 @@ START_TEST(stats)
     ck_assert(json_is_null(json_object_get(j_s, "max")));
     ck_assert_ptr_nonnull(strstr(r.body, "\"average\":0.0"));
     lt_resp_clear(&r);
-    ck_assert_int_eq(wec_send(&r, "POST", "/numbers", tok, "{\"value\":2}"), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", "/numbers", tok, "{\"value\":2}"), 200);
     lt_resp_clear(&r);
-    ck_assert_int_eq(wec_send(&r, "POST", "/numbers", tok, "{\"value\":3}"), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", "/numbers", tok, "{\"value\":3}"), 200);
     lt_resp_clear(&r);
-    ck_assert_int_eq(wec_send(&r, "POST", "/numbers", tok, "{\"value\":5}"), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", "/numbers", tok, "{\"value\":5}"), 200);
     lt_resp_clear(&r);
-    ck_assert_int_eq(wec_send(&r, "GET", "/stats", tok, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/stats", tok, NULL), 200);
     ck_assert_ptr_nonnull(strstr(
         r.body, "\"statistics\":{\"count\":3,\"sum\":10,\"average\":3.33,\"min\":2,\"max\":5}"));
     lt_resp_clear(&r);
     /* the same rows through lintel's own API */
-    ck_assert_int_eq(wec_send(&r, "GET", "/api/numbers", tok, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/numbers", tok, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 3);
     lt_resp_clear(&r);
-    ck_assert_int_eq(wec_send(&r, "GET", "/api/numbers/stats", tok, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/numbers/stats", tok, NULL), 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "sum")), 10);
     lt_resp_clear(&r);
     free(tok);
@@ -277,15 +263,16 @@ START_TEST(ownership)
     struct lt_resp r;
     char *t = wec_token(), *other = NULL, path[64];
 
-    ck_assert_int_eq(wec_send(&r, "POST", "/numbers", t, "{\"value\":11}"), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", "/numbers", t, "{\"value\":11}"), 200);
     snprintf(path, sizeof(path), "/numbers/%lld",
              (long long)json_integer_value(json_object_get(r.j_body, "id")));
     lt_resp_clear(&r);
-    ck_assert_int_eq(lt_register(srv.url, "wecother", "wec-other-password", &other, NULL, NULL), 0);
+    ck_assert_int_eq(
+        lt_register(lt_compat.url, "wecother", "wec-other-password", &other, NULL, NULL), 0);
     expect_problem("GET", path, other, NULL, 404, "Not Found", "Number not found");
     expect_problem("PUT", path, other, "{\"value\":3}", 404, "Not Found", "Number not found");
     expect_problem("DELETE", path, other, NULL, 404, "Not Found", "Number not found");
-    ck_assert_int_eq(wec_send(&r, "GET", path, t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", path, t, NULL), 200);
     lt_resp_clear(&r);
     free(other);
     free(t);
@@ -298,17 +285,17 @@ START_TEST(logout)
     struct lt_resp r;
     char *t = wec_token(), *t2;
 
-    ck_assert_int_eq(wec_send(&r, "POST", "/logout", t, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "POST", "/logout", t, NULL), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "message")),
                      "Successfully logged out");
     lt_resp_clear(&r);
     expect_problem("GET", "/numbers", t, NULL, 401, "Unauthorized", "Token has been revoked");
     expect_problem("POST", "/logout", t, NULL, 401, "Unauthorized", "Token has been revoked");
     /* lintel's own API refuses it too: one session store */
-    ck_assert_int_eq(wec_send(&r, "GET", "/api/users/me", t, NULL), 401);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/users/me", t, NULL), 401);
     lt_resp_clear(&r);
     t2 = wec_token();
-    ck_assert_int_eq(wec_send(&r, "GET", "/numbers", t2, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/numbers", t2, NULL), 200);
     lt_resp_clear(&r);
     free(t2);
     free(t);
@@ -320,15 +307,15 @@ START_TEST(root_and_headers)
 {
     struct lt_resp r;
 
-    ck_assert_int_eq(wec_send(&r, "GET", "/", NULL, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/", NULL, NULL), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "message")), "App is running");
     ck_assert_ptr_nonnull(lt_header(&r, "x-response-time"));
     lt_resp_clear(&r);
-    ck_assert_int_eq(wec_send(&r, "GET", "/no-such-path", NULL, NULL), 404);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/no-such-path", NULL, NULL), 404);
     ck_assert_ptr_nonnull(lt_header(&r, "x-response-time"));
     lt_resp_clear(&r);
     /* lintel's own health stays at /api/health */
-    ck_assert_int_eq(wec_send(&r, "GET", "/api/health", NULL, NULL), 200);
+    ck_assert_int_eq(lt_compat_send(&r, "GET", "/api/health", NULL, NULL), 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.j_body, "status")), "ok");
     lt_resp_clear(&r);
 }
@@ -445,7 +432,7 @@ static Suite *wec_suite(void)
     Suite *s = suite_create("compat_wec");
     TCase *tc = tcase_create("wec");
 
-    tcase_add_unchecked_fixture(tc, wec_start, wec_stop);
+    tcase_add_unchecked_fixture(tc, wec_start, lt_compat_stop);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, login);
     tcase_add_test(tc, auth_failures);

@@ -245,6 +245,42 @@ void lt_import_expect(const char *data_dir, const char *const *env, const char *
     free(out);
 }
 
+struct lt_server lt_compat;
+
+void lt_compat_start(const char *const *env)
+{
+    ck_assert_int_eq(lt_server_start(&lt_compat, env, NULL), 0);
+}
+
+void lt_compat_stop(void)
+{
+    ck_assert_int_eq(lt_server_stop(&lt_compat), 0);
+}
+
+long lt_compat_send(struct lt_resp *r, const char *method, const char *path, const char *token,
+                    const char *json_text)
+{
+    ck_assert_int_eq(lt_json(lt_compat.url, method, path, token, json_text, r), 0);
+    return r->status;
+}
+
+char *lt_compat_token(const char *base_url, const char *path, const char *content_type,
+                      const char *body)
+{
+    struct lt_resp r;
+    const char *token;
+    char *copy;
+
+    ck_assert_int_eq(
+        lt_request(base_url, "POST", path, NULL, content_type, body, (size_t)-1, NULL, &r), 0);
+    ck_assert_msg(r.status == 200, "POST %s: expected 200, got %ld: %s", path, r.status, r.body);
+    token = json_string_value(json_object_get(r.j_body, "access_token"));
+    ck_assert_ptr_nonnull(token);
+    copy = strdup(token);
+    lt_resp_clear(&r);
+    return copy;
+}
+
 int lt_server_prepare(struct lt_server *s, const char *const *env, char *env_var, size_t size,
                       char *rm_cmd, size_t rm_size)
 {

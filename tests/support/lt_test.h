@@ -96,6 +96,23 @@ void lt_resp_clear(struct lt_resp *r);
 long lt_me_status(const char *base_url, const char *token);
 
 /*
+ * A compatibility profile test's private server: lt_compat_start starts it with env (asserted),
+ * lt_compat_stop stops it (asserted; usable as a Check fixture) and lt_compat_send talks to it.
+ */
+extern struct lt_server lt_compat;
+void lt_compat_start(const char *const *env);
+void lt_compat_stop(void);
+long lt_compat_send(struct lt_resp *r, const char *method, const char *path, const char *token,
+                    const char *json_text);
+
+/*
+ * Logs in at base_url's path with body sent as content_type, which must answer 200: its
+ * access_token (asserted present), malloc'd.
+ */
+char *lt_compat_token(const char *base_url, const char *path, const char *content_type,
+                      const char *body);
+
+/*
  * Sends raw bytes on a new TCP connection to 127.0.0.1:port and reads until the server closes
  * or timeout_ms passes; returns what was read (malloc'd, NUL-terminated), or NULL.
  */
