@@ -267,13 +267,9 @@ static int auth_scope_now(struct db *db, const json_t *j_tok, const char *role, 
  */
 static void auth_touch_session(struct db *db, const json_t *j_state_params)
 {
-    json_t *j_params = json_pack("[O]", json_array_get(j_state_params, 0));
-
-    if (j_params == NULL ||
-        db_exec(db, "UPDATE sessions SET last_used_at = unixepoch() WHERE id = ?1", j_params, NULL,
-                NULL) != 0)
+    if (db_execf(db, "UPDATE sessions SET last_used_at = unixepoch() WHERE id = ?1", NULL, "[O]",
+                 json_array_get(j_state_params, 0)) != 0)
         log_debug("auth: last use of a session not recorded: %s", db_errmsg(db));
-    json_decref(j_params);
 }
 
 /* The thread's slot for (sid, jti): FNV-1a over both (they come from a verified token). */
@@ -534,23 +530,17 @@ cleanup:
 int auth_session_end(long long user_id, const char *sid, const char *keep_sid)
 {
     struct db *db = NULL;
-    json_t *j_params = NULL;
     int rc;
 
     rc = db_thread(&db);
     if (rc != 0)
         return rc;
     /* A named session is ended alone: keep_sid only narrows the "end all" case. */
-    j_params = json_pack("[Is?s?]", (json_int_t)user_id, sid, sid != NULL ? NULL : keep_sid);
-    rc = j_params == NULL ? LINTEL_ENOMEM
-                          : db_exec(db,
-                                    "UPDATE sessions SET ended_at = unixepoch(),"
-                                    " end_reason = 'ended' WHERE user_id = ?1"
-                                    " AND ended_at IS NULL AND (?2 IS NULL OR id = ?2)"
-                                    " AND (?3 IS NULL OR id <> ?3)",
-                                    j_params, NULL, NULL);
-    json_decref(j_params);
-    return rc;
+    return db_execf(db,
+                    "UPDATE sessions SET ended_at = unixepoch(), end_reason = 'ended'"
+                    " WHERE user_id = ?1 AND ended_at IS NULL AND (?2 IS NULL OR id = ?2)"
+                    " AND (?3 IS NULL OR id <> ?3)",
+                    NULL, "[Is?s?]", (json_int_t)user_id, sid, sid != NULL ? NULL : keep_sid);
 }
 
 int auth_jwks(json_t **j_jwks)

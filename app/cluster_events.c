@@ -43,22 +43,18 @@ static long long cluster_events_now_ms(void)
 static int cluster_events_relay(long long user_id, const char *text, size_t len, const char *scope)
 {
     struct db *db = NULL;
-    json_t *j_params = NULL;
     int rc;
 
     rc = db_thread(&db);
     if (rc != 0)
         return rc;
-    j_params = json_pack("[Is%s*I]", (json_int_t)user_id, text, len, scope,
-                         (json_int_t)cluster_events_now_ms());
-    if (j_params == NULL)
-        return LINTEL_ENOMEM;
-    rc = db_exec(db,
-                 "INSERT INTO cluster_events (user_id, text, scope, at_ms) VALUES (?1, ?2, ?3, ?4)",
-                 j_params, NULL, NULL);
+    rc = db_execf(
+        db, "INSERT INTO cluster_events (user_id, text, scope, at_ms) VALUES (?1, ?2, ?3, ?4)",
+        NULL, "[Is%s*I]", (json_int_t)user_id, text, len, scope,
+        (json_int_t)cluster_events_now_ms());
     if (rc != 0)
-        log_warn("cluster: an event was not published: %s", db_errmsg(db));
-    json_decref(j_params);
+        log_warn("cluster: an event was not published: %s",
+                 rc == LINTEL_ENOMEM ? "out of memory" : db_errmsg(db));
     return rc;
 }
 
@@ -84,13 +80,9 @@ static void cluster_events_poll(struct db *db, unsigned tick)
     }
     json_decref(j_rows);
     json_decref(j_params);
-    if (tick % (10000 / CLUSTER_EVENTS_POLL_MS) == 0) {
-        j_params =
-            json_pack("[I]", (json_int_t)(cluster_events_now_ms() - CLUSTER_EVENTS_KEEP_S * 1000));
-        if (j_params != NULL)
-            db_exec(db, "DELETE FROM cluster_events WHERE at_ms < ?1", j_params, NULL, NULL);
-        json_decref(j_params);
-    }
+    if (tick % (10000 / CLUSTER_EVENTS_POLL_MS) == 0)
+        db_execf(db, "DELETE FROM cluster_events WHERE at_ms < ?1", NULL, "[I]",
+                 (json_int_t)(cluster_events_now_ms() - CLUSTER_EVENTS_KEEP_S * 1000));
 }
 
 static void *cluster_events_main(void *arg)

@@ -1059,6 +1059,23 @@ int db_exec(struct db *db, const char *sql, const json_t *j_params, long long *c
     return rc;
 }
 
+int db_execf(struct db *db, const char *sql, long long *changes, const char *fmt, ...)
+{
+    json_t *j_params;
+    json_error_t error;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    j_params = json_vpack_ex(&error, 0, fmt, ap);
+    va_end(ap);
+    if (j_params == NULL)
+        return LINTEL_ENOMEM;
+    rc = db_exec(db, sql, j_params, changes, NULL);
+    json_decref(j_params);
+    return rc;
+}
+
 int db_exec_blob(struct db *db, const char *sql, const json_t *j_params, const void *data,
                  size_t len, long long *changes)
 {

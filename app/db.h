@@ -33,6 +33,11 @@ int db_query(struct db *db, const char *sql, const json_t *j_params, json_t **j_
 int db_row(struct db *db, const char *sql, const json_t *j_params, json_t **j_row);
 int db_exec(struct db *db, const char *sql, const json_t *j_params, long long *changes,
             long long *last_id);
+/*
+ * db_exec with the parameters packed from fmt and the rest as json_pack does; a pack that fails
+ * (memory, or a NULL where fmt wants a string) runs nothing and gives LINTEL_ENOMEM.
+ */
+int db_execf(struct db *db, const char *sql, long long *changes, const char *fmt, ...);
 
 /*
  * db_query with the rows written as the text of a JSON array into b (appended), each row the

@@ -224,30 +224,16 @@ static void keyring_refresh(int force)
 
 static int keyring_insert(struct db *db, const char *kid, const char *pem)
 {
-    json_t *j_params = json_pack("[sss]", kid, ring.alg, pem);
-    int rc;
-
-    if (j_params == NULL)
-        return LINTEL_ENOMEM;
-    rc = db_exec(db, "INSERT INTO signing_keys (kid, alg, private_pem) VALUES (?1, ?2, ?3)",
-                 j_params, NULL, NULL);
-    json_decref(j_params);
-    return rc;
+    return db_execf(db, "INSERT INTO signing_keys (kid, alg, private_pem) VALUES (?1, ?2, ?3)",
+                    NULL, "[sss]", kid, ring.alg, pem);
 }
 
 static int keyring_retire_current(struct db *db)
 {
-    json_t *j_params = json_pack("[s]", ring.alg);
-    int rc;
-
-    if (j_params == NULL)
-        return LINTEL_ENOMEM;
-    rc = db_exec(db,
-                 "UPDATE signing_keys SET retired_at = unixepoch()"
-                 " WHERE alg = ?1 AND retired_at IS NULL",
-                 j_params, NULL, NULL);
-    json_decref(j_params);
-    return rc;
+    return db_execf(db,
+                    "UPDATE signing_keys SET retired_at = unixepoch()"
+                    " WHERE alg = ?1 AND retired_at IS NULL",
+                    NULL, "[s]", ring.alg);
 }
 
 /* How many keys of our alg the table holds (current only: 1 or 0 with current set). */
@@ -593,7 +579,6 @@ int keyring_jwks(json_t **j_jwks)
 int keyring_rotate(const struct config *cfg, char **kid, char **err)
 {
     struct db *db = NULL;
-    json_t *j_params = NULL;
     char *pem = NULL;
     int rc, in_tx = 0;
 
@@ -614,35 +599,26 @@ int keyring_rotate(const struct config *cfg, char **kid, char **err)
     rc = keyring_begin(&db, &in_tx);
     if (rc != 0)
         goto cleanup;
-    j_params = json_pack("[ss]", ring.alg, *kid);
     /* the audit row names the key that retires: read it before it does */
-    rc = j_params != NULL ? db_exec(db,
-                                    "INSERT INTO audit_events (action, subject, old_value,"
-                                    " new_value) SELECT 'key.rotated', ?2, (SELECT kid FROM"
-                                    " signing_keys WHERE alg = ?1 AND retired_at IS NULL), ?1",
-                                    j_params, NULL, NULL)
-                          : LINTEL_ENOMEM;
-    json_decref(j_params);
-    j_params = NULL;
+    rc = db_execf(db,
+                  "INSERT INTO audit_events (action, subject, old_value, new_value)"
+                  " SELECT 'key.rotated', ?2, (SELECT kid FROM signing_keys"
+                  " WHERE alg = ?1 AND retired_at IS NULL), ?1",
+                  NULL, "[ss]", ring.alg, *kid);
     if (rc == 0)
         rc = keyring_retire_current(db);
     if (rc == 0)
         rc = keyring_insert(db, *kid, pem);
     if (rc != 0)
         goto cleanup;
-    j_params = json_pack("[sI]", ring.alg, (json_int_t)(ring.window + KEYRING_KEEP));
-    rc = j_params != NULL ? db_exec(db,
-                                    "DELETE FROM signing_keys WHERE alg = ?1"
-                                    " AND retired_at < unixepoch() - ?2",
-                                    j_params, NULL, NULL)
-                          : LINTEL_ENOMEM;
+    rc = db_execf(db, "DELETE FROM signing_keys WHERE alg = ?1 AND retired_at < unixepoch() - ?2",
+                  NULL, "[sI]", ring.alg, (json_int_t)(ring.window + KEYRING_KEEP));
 cleanup:
     rc = keyring_finish(db, in_tx, rc, err);
     if (rc != 0) {
         free(*kid);
         *kid = NULL;
     }
-    json_decref(j_params);
     keyring_wipe(pem);
     return rc;
 }

@@ -36,6 +36,17 @@ int account_body_str(lintel_res *res, const json_t *j_body, const char *name, si
     return 0;
 }
 
+/* The prologue of the mail routes that take a body: the 503 without mail, else the body read. */
+static int account_mail_body(const struct account *a, lintel_req *req, lintel_res *res,
+                             json_t **j_body)
+{
+    int rc = account_need_mail(a, res);
+
+    if (rc == 0)
+        rc = lintel_req_json(req, j_body);
+    return rc;
+}
+
 /* 429 with Retry-After when email or addr asked for max mails within the hour. */
 static int account_forgot_limited(struct account *a, lintel_req *req, lintel_res *res,
                                   const char *email, const char *addr)
@@ -77,9 +88,7 @@ int account_forgot(lintel_req *req, lintel_res *res, void *state)
     json_t *j_body = NULL;
     int rc;
 
-    rc = account_need_mail(a, res);
-    if (rc == 0)
-        rc = lintel_req_json(req, &j_body);
+    rc = account_mail_body(a, req, res, &j_body);
     if (rc == 0)
         rc = account_body_str(res, j_body, "email", 254, &email);
     if (rc == 0)
@@ -168,9 +177,7 @@ int account_reset(lintel_req *req, lintel_res *res, void *state)
     const char *hash = NULL;
     int rc;
 
-    rc = account_need_mail(a, res);
-    if (rc == 0)
-        rc = lintel_req_json(req, &j_body);
+    rc = account_mail_body(a, req, res, &j_body);
     if (rc != 0)
         goto cleanup;
     rc = account_body_str(res, j_body, "token", 128, &token);
@@ -236,9 +243,7 @@ int account_verify(lintel_req *req, lintel_res *res, void *state)
     json_t *j_body = NULL, *j_tok = NULL, *j_out = NULL;
     int rc;
 
-    rc = account_need_mail(a, res);
-    if (rc == 0)
-        rc = lintel_req_json(req, &j_body);
+    rc = account_mail_body(a, req, res, &j_body);
     if (rc == 0)
         rc = account_body_str(res, j_body, "token", 128, &token);
     if (rc == 0)

@@ -160,6 +160,36 @@ START_TEST(test_bind_positional)
 }
 END_TEST
 
+/* db_execf packs its parameters as json_pack does; a pack that fails runs nothing. */
+START_TEST(test_execf)
+{
+    long long changes = -1;
+
+    exec_ok("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, n INTEGER)");
+    ck_assert_int_eq(db_execf(db, "INSERT INTO t (v, n) VALUES (?1, ?2)", &changes, "[s%I]", "abc",
+                              (size_t)2, (json_int_t)7),
+                     0);
+    ck_assert_int_eq(changes, 1);
+    ck_assert_int_eq(db_execf(db, "INSERT INTO t (v, n) VALUES (?1, ?2)", NULL, "[s?I]",
+                              (const char *)NULL, (json_int_t)8),
+                     0);
+    assert_row(
+        "SELECT group_concat(x, ',') AS r FROM (SELECT quote(v) || n AS x FROM t ORDER BY id)",
+        NULL, "{\"r\":\"'ab'7,NULL8\"}");
+
+    changes = -1;
+    ck_assert_int_eq(db_execf(db, "DELETE FROM t", &changes, "[s]", (const char *)NULL),
+                     LINTEL_ENOMEM);
+    ck_assert_int_eq(changes, -1);
+    assert_row("SELECT count(*) AS n FROM t", NULL, "{\"n\":2}");
+
+    ck_assert_int_eq(db_execf(db, "INSERT INTO t (id) VALUES (?1)", NULL, "[I]", (json_int_t)1),
+                     LINTEL_ECONFLICT);
+    ck_assert_int_eq(db_execf(db, "DELETE FROM t WHERE n = ?1", &changes, "[I]", (json_int_t)8), 0);
+    ck_assert_int_eq(changes, 1);
+}
+END_TEST
+
 START_TEST(test_bind_named)
 {
     json_t *j_params = json_pack("{s:i, s:s, s:b, s:[i]}", "a", 1, "b", "two", "c", 1, "d", 4);
@@ -838,6 +868,7 @@ static Suite *db_suite(void)
     tcase_add_test(tc, test_bad_config);
     tcase_add_test(tc, test_not_a_database);
     tcase_add_test(tc, test_bind_positional);
+    tcase_add_test(tc, test_execf);
     tcase_add_test(tc, test_bind_named);
     tcase_add_test(tc, test_bind_errors);
     tcase_add_test(tc, test_columns);
