@@ -191,6 +191,38 @@ def test_live_events(c, tok):
         check(ev is not None and ev["number"]["id"] == num["id"] and took < 1.0,
               f"node {node.id}'s socket got number.created within 1 s: {ev} after {took:.3f} s")
         print(f"live event on node {node.id}'s socket after {took * 1000:.0f} ms", flush=True)
+    # concurrent writes through node 2 share inserts of their events: each one arrives, and a
+    # client's sequential writes' events keep their order
+    ids, order = [], []
+
+    def create(k):
+        for j in range(3):
+            st, body = http(n2.port, "POST", "/api/numbers", {"value": 1 + k + j}, tok)
+            if st == 201:
+                ids.append(body["id"])
+    threads = [threading.Thread(target=create, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    st, num = http(n1.port, "POST", "/api/numbers", {"value": 7}, tok)
+    st2, _ = http(n1.port, "PUT", f"/api/numbers/{num['id']}", {"value": 8}, tok)
+    for t in threads:
+        t.join(timeout=30)
+    check(len(ids) == 18 and st == 201 and st2 == 200, f"concurrent writes: {len(ids)} {st} {st2}")
+    want, seen = set(ids) | {num["id"]}, set()
+    end = time.monotonic() + 5
+    while (want - seen or "number.updated" not in order) and time.monotonic() < end:
+        ev = socks[1].text(max(0.01, end - time.monotonic()))
+        if ev is None:
+            break
+        got = (ev.get("number") or {}).get("id")
+        if ev.get("event") == "number.created":
+            seen.add(got)
+        if got == num["id"]:
+            order.append(ev.get("event"))
+    check(not want - seen, f"every concurrent write's event reached node 3: {len(want - seen)} "
+                           f"of {len(want)} missing")
+    check(order[:2] == ["number.created", "number.updated"],
+          f"a client's sequential writes' events in order: {order}")
     for ws in socks:
         ws.close()
 
