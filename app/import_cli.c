@@ -136,6 +136,23 @@ cleanup:
 typedef int (*import_line_fn)(struct db *db, long long lineno, const json_t *j_line,
                               struct import_report *rep, void *ctx);
 
+/* The JSON object on line lineno (new reference), or NULL after saying why it is not one. */
+static json_t *import_line_object(const char *line, long long lineno)
+{
+    json_error_t err;
+    json_t *j_line = json_loads(line, JSON_REJECT_DUPLICATES, &err);
+
+    if (j_line == NULL) {
+        fprintf(stderr, "lintel import: line %lld: not JSON: %s (column %d)\n", lineno, err.text,
+                err.column);
+    } else if (!json_is_object(j_line)) {
+        fprintf(stderr, "lintel import: line %lld: not a JSON object\n", lineno);
+        json_decref(j_line);
+        j_line = NULL;
+    }
+    return j_line;
+}
+
 /*
  * Reads path as JSON lines (blank lines skipped) and hands each object to fn. A line that is
  * not a JSON object (a truncated last line among them) stops the import, naming the line.
@@ -147,41 +164,26 @@ static int import_jsonl(struct db *db, const char *path, struct import_report *r
     char *line = NULL;
     size_t cap = 0;
     long long lineno = 0;
-    json_t *j_line = NULL;
-    int rc = -1;
+    json_t *j_line;
+    int rc = 0;
 
     if (f == NULL) {
         fprintf(stderr, "lintel import: cannot read %s\n", path);
         return -1;
     }
-    while (getline(&line, &cap, f) > 0) {
-        json_error_t err;
-
+    /* each line's object lives for its own turn of the loop */
+    while (rc == 0 && getline(&line, &cap, f) > 0) {
         lineno++;
         if (line[strspn(line, " \t\r\n")] == '\0')
             continue;
-        j_line = json_loads(line, JSON_REJECT_DUPLICATES, &err);
-        if (j_line == NULL) {
-            fprintf(stderr, "lintel import: line %lld: not JSON: %s (column %d)\n", lineno,
-                    err.text, err.column);
-            goto cleanup;
-        }
-        if (!json_is_object(j_line)) {
-            fprintf(stderr, "lintel import: line %lld: not a JSON object\n", lineno);
-            goto cleanup;
-        }
-        if (fn(db, lineno, j_line, rep, ctx) != 0)
-            goto cleanup;
+        j_line = import_line_object(line, lineno);
+        rc = j_line != NULL ? fn(db, lineno, j_line, rep, ctx) : -1;
         json_decref(j_line);
-        j_line = NULL;
     }
-    if (ferror(f)) {
+    if (rc == 0 && ferror(f)) {
         fprintf(stderr, "lintel import: reading %s failed after line %lld\n", path, lineno);
-        goto cleanup;
+        rc = -1;
     }
-    rc = 0;
-cleanup:
-    json_decref(j_line);
     free(line);
     fclose(f);
     return rc;
