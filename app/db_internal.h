@@ -58,6 +58,9 @@ struct db {
     unsigned remote_gen; /* bumped at each new connection: cached statement ids expire */
     bool remote_tx_lost; /* the connection broke inside a transaction: it is gone */
     bool write_lock;     /* holds this process's write lock (dqlite_db.c) */
+    /* SQLite only: the WAL index as mapped by the VFS, for db_stamp (db.c) */
+    const volatile unsigned char *wal_index;
+    bool wal_index_unsupported;
 };
 
 void db_seterr(struct db *db, const char *field, const char *fmt, ...) LINTEL_PRINTF(3, 4);
