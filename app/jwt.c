@@ -744,7 +744,6 @@ int jwt_verify(struct jwt_keys *k, const char *token, long long now, json_t **j_
         goto cleanup;
     *j_claims = j_payload;
     j_payload = NULL;
-    reason = NULL;
     rc = 0;
 cleanup:
     if (why != NULL)
