@@ -6,10 +6,10 @@
 
 #include "auth.h"
 #include "crypto.h"
-#include "host_kit.h"
 #include "events.h"
 #include "host_api.h"
 #include "http_error.h"
+#include "route_meta.h"
 #include "router.h"
 
 #include <microhttpd.h>

@@ -373,9 +373,9 @@ START_TEST(test_text_rows)
 
     /* a ":etag" column is not written, wherever it is; its value is the version of the reply */
     text = (struct db_text){.b = &b, .object = true};
-    ck_assert_int_eq(db_query_text(db, "SELECT 41 AS \"version:etag\", id, v FROM t WHERE id = 1",
-                                   NULL, &text),
-                     0);
+    ck_assert_int_eq(
+        db_query_text(db, "SELECT 41 AS \"version:etag\", id, v FROM t WHERE id = 1", NULL, &text),
+        0);
     ck_assert_str_eq(b.data, "{\"id\":1,\"v\":\"a\"}");
     ck_assert(text.has_etag);
     ck_assert_int_eq(text.etag, 41);
