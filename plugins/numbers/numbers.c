@@ -15,14 +15,12 @@ LINTEL_KIT_INIT;
 /* The columns of a number, in the shape the API returns. */
 #define NUMBERS_COLUMNS "id, value, created_at, updated_at"
 #define NUMBERS_NOW     "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+#define NUMBERS_VALUE   "{\"type\":\"number\",\"exclusiveMinimum\":0}"
 #define NUMBERS_SCHEMA                                                                             \
     "{\"title\":\"Number\",\"type\":\"object\",\"required\":[\"id\",\"value\",\"created_at\","     \
-    "\"updated_at\"],\"properties\":{\"id\":" LINTEL_SCHEMA_ID ",\"value\":{\"type\":\"number\","  \
-    "\"exclusiveMinimum\":0},\"created_at\":" LINTEL_SCHEMA_TIME                                   \
-    ",\"updated_at\":" LINTEL_SCHEMA_TIME "}}"
-#define NUMBERS_BODY                                                                               \
-    "{\"type\":\"object\",\"required\":[\"value\"],"                                               \
-    "\"properties\":{\"value\":{\"type\":\"number\",\"exclusiveMinimum\":0}}}"
+    "\"updated_at\"],\"properties\":{\"id\":" LINTEL_SCHEMA_ID ",\"value\":" NUMBERS_VALUE         \
+    ",\"created_at\":" LINTEL_SCHEMA_TIME ",\"updated_at\":" LINTEL_SCHEMA_TIME "}}"
+#define NUMBERS_BODY LINTEL_SCHEMA_MEMBER("value", NUMBERS_VALUE)
 
 extern const struct lintel_embedded_sql numbers_migrations[];
 
