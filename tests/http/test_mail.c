@@ -455,6 +455,21 @@ START_TEST(verified_email_required)
     ck_assert_int_eq(post(s.url, "/api/auth/login", NULL,
                           "{\"username\":\"verifyme\",\"password\":\"" PW "\"}", NULL),
                      403);
+    /* a password reset through a mail to the new address verifies it too */
+    ck_assert_int_eq(
+        post(s.url, "/api/auth/password/forgot", NULL, "{\"email\":\"moved@example.test\"}", NULL),
+        202);
+    free(mail);
+    mail = mail_wait(&k, 3);
+    ck_assert_ptr_nonnull(strstr(mail, "Subject: Reset your password"));
+    free(token);
+    token = mail_token(mail);
+    free(body);
+    body = fmt("{\"token\":\"%s\",\"password\":\"" PW2 "\"}", token);
+    ck_assert_int_eq(post(s.url, "/api/auth/password/reset", NULL, body, NULL), 204);
+    free(t);
+    t = NULL;
+    ck_assert_int_eq(lt_login(s.url, "verifyme", PW2, NULL, &t, NULL), 0);
     ck_assert_int_eq(lt_server_stop(&s), 0);
     sink_stop(&k);
     free(mail);
