@@ -753,12 +753,14 @@ struct db_keys {
     struct db_key {
         size_t end;
         bool suffix; /* ":json" or ":bool": db_column decides the value */
+        bool etag;   /* ":etag": not written, its value is the reply's version */
     } * col;
 };
 
 static int db_keys_init(struct db_keys *k, sqlite3_stmt *stmt)
 {
     int ncol = sqlite3_column_count(stmt), i;
+    bool first = true;
 
     k->col = calloc((size_t)ncol + 1, sizeof(*k->col));
     if (k->col == NULL)
@@ -769,12 +771,19 @@ static int db_keys_init(struct db_keys *k, sqlite3_stmt *stmt)
 
         if (name == NULL)
             return LINTEL_ENOMEM;
+        len = strlen(name);
+        if (len > 5 && strcmp(name + len - 5, ":etag") == 0) {
+            k->col[i].etag = true; /* no key: the value goes to the reply's ETag */
+            k->col[i].end = k->text.len;
+            continue;
+        }
         len = db_key_len(name);
         k->col[i].suffix = name[len] != '\0';
-        if ((i > 0 && json_out_put(&k->text, ",", 1) != 0) ||
+        if ((!first && json_out_put(&k->text, ",", 1) != 0) ||
             json_out_string(&k->text, name, len) != 0 || json_out_put(&k->text, ":", 1) != 0)
             return LINTEL_ENOMEM;
         k->col[i].end = k->text.len;
+        first = false;
     }
     return 0;
 }
@@ -793,8 +802,9 @@ static void db_keys_clear(struct db_keys *k)
  * through db_column.
  */
 static int db_row_text(struct db *db, sqlite3_stmt *stmt, const char *sql, const struct db_keys *k,
-                       struct json_out_buf *b)
+                       struct db_text *text_out)
 {
+    struct json_out_buf *b = text_out->b;
     char num[EXT_DOUBLE_TEXT_SIZE];
     int ncol = sqlite3_column_count(stmt);
     json_t *j_value = NULL;
@@ -808,6 +818,11 @@ static int db_row_text(struct db *db, sqlite3_stmt *stmt, const char *sql, const
         const unsigned char *text;
         size_t n;
 
+        if (k->col[i].etag) {
+            text_out->has_etag = true;
+            text_out->etag = (long long)sqlite3_column_int64(stmt, i);
+            continue;
+        }
         json_out_put(b, k->text.data + start, k->col[i].end - start);
         if (type == SQLITE_NULL) {
             json_out_put(b, "null", 4);
@@ -921,7 +936,7 @@ static int db_run(struct db *db, const char *sql, const json_t *j_params, struct
                 (text->rows > 1 && json_out_put(text->b, ",", 1) != 0) ||
                 (text->j_last != NULL && max_rows > 0 && text->rows == max_rows - 1 &&
                  (rc = db_row_json(db, stmt, sql, 0, text->j_last)) != 0) ||
-                (rc = db_row_text(db, stmt, sql, &keys, text->b)) != 0) {
+                (rc = db_row_text(db, stmt, sql, &keys, text)) != 0) {
                 if (rc == 0 || rc == LINTEL_ENOMEM) {
                     db_seterr(db, NULL, "out of memory");
                     rc = LINTEL_ENOMEM;
@@ -998,13 +1013,23 @@ int db_query(struct db *db, const char *sql, const json_t *j_params, json_t **j_
 static int db_query_text_rows(struct db *db, const char *sql, const json_t *j_params,
                               size_t max_rows, struct db_text *text)
 {
-    json_t *j_rows = NULL, *j_row;
-    size_t i;
+    json_t *j_rows = NULL, *j_row, *j_value;
+    const char *key;
+    void *tmp;
+    size_t i, len;
     int rc = db_run(db, sql, j_params, NULL, max_rows, &j_rows, NULL, NULL, NULL);
 
     json_array_foreach(j_rows, i, j_row) {
         if (rc != 0)
             break;
+        json_object_foreach_safe(j_row, tmp, key, j_value) {
+            len = strlen(key);
+            if (len > 5 && strcmp(key + len - 5, ":etag") == 0) {
+                text->has_etag = true;
+                text->etag = (long long)json_integer_value(j_value);
+                json_object_del(j_row, key);
+            }
+        }
         text->rows++;
         if (max_rows > 0 && text->rows >= max_rows)
             break; /* the row past the cap is only counted */
@@ -1023,6 +1048,7 @@ int db_query_text(struct db *db, const char *sql, const json_t *j_params, struct
     int rc;
 
     text->rows = 0;
+    text->has_etag = false;
     if (text->j_last != NULL)
         *text->j_last = NULL;
     if (!text->object && json_out_put(text->b, "[", 1) != 0) {

@@ -56,6 +56,12 @@ struct db_text {
     size_t max_rows;
     size_t rows;     /* out: rows read */
     json_t **j_last; /* in/out, may be NULL */
+    /*
+     * out: a column named "<name>:etag" is not written; its integer value (of the last row
+     * read) is the reply's version for its ETag (api->res_etag).
+     */
+    bool has_etag;
+    long long etag;
 };
 int db_query_text(struct db *db, const char *sql, const json_t *j_params, struct db_text *text);
 

@@ -369,6 +369,29 @@ START_TEST(test_text_rows)
     ck_assert_int_eq(db_query_text(db, "SELECT id FROM t WHERE id > 99", NULL, &text), 0);
     ck_assert_uint_eq(text.rows, 0);
     ck_assert_ptr_null(b.data);
+    ck_assert(!text.has_etag);
+
+    /* a ":etag" column is not written, wherever it is; its value is the version of the reply */
+    text = (struct db_text){.b = &b, .object = true};
+    ck_assert_int_eq(
+        db_query_text(db, "SELECT 41 AS \"version:etag\", id, v FROM t WHERE id = 1", NULL, &text),
+        0);
+    ck_assert_str_eq(b.data, "{\"id\":1,\"v\":\"a\"}");
+    ck_assert(text.has_etag);
+    ck_assert_int_eq(text.etag, 41);
+    free(b.data);
+    memset(&b, 0, sizeof(b));
+    text = (struct db_text){.b = &b, .object = true};
+    ck_assert_int_eq(
+        db_query_text(db, "SELECT id, 7 AS \"v:etag\" FROM t WHERE id = 2", NULL, &text), 0);
+    ck_assert_str_eq(b.data, "{\"id\":2}");
+    ck_assert_int_eq(text.etag, 7);
+    free(b.data);
+    memset(&b, 0, sizeof(b));
+    /* a query that reads no row leaves no version, even after one that had one */
+    ck_assert_int_eq(
+        db_query_text(db, "SELECT id, 7 AS \"v:etag\" FROM t WHERE id > 99", NULL, &text), 0);
+    ck_assert(!text.has_etag);
 }
 END_TEST
 
