@@ -108,6 +108,9 @@ extern const struct lintel_api *lintel_api;
 #define lintel_job_start(...)    (lintel_api->job_start(__VA_ARGS__))
 #define lintel_job_progress(...) (lintel_api->job_progress(__VA_ARGS__))
 
+/* ABI 2.7: entity tags from a version. */
+#define lintel_res_etag(...) (lintel_api->res_etag(__VA_ARGS__))
+
 /* The number of entries of a static array (route tables). */
 #define LINTEL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
