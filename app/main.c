@@ -10,6 +10,7 @@
 #include "config.h"
 #include "core_routes.h"
 #include "db.h"
+#include "heap.h"
 #include "host_account.h"
 #include "host_api.h"
 #include "host_kit.h"
@@ -395,6 +396,7 @@ int main(int argc, char **argv)
     char *err = NULL;
     int rc, sub;
 
+    heap_tune(); /* before any allocation a thread could keep */
     signal(SIGPIPE, SIG_IGN);
     rc = main_args(argc, argv, &config_path, &cmd, &sub, &st);
     if (rc != 0)
