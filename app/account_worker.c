@@ -57,20 +57,20 @@ static const char *const worker_cleanup_sql[] = {
 int account_cleanup(const struct config *cfg, long long *deleted)
 {
     struct db *db = NULL;
-    json_t *j_params = NULL;
+    /* a margin past access_ttl and the clock leeway: nothing still usable is touched */
+    json_int_t margin = (json_int_t)(cfg->access_ttl + 60);
     long long n, total = 0;
     size_t i;
     int rc;
 
-    /* a margin past access_ttl and the clock leeway: nothing still usable is touched */
-    j_params = json_pack("[I]", (json_int_t)(cfg->access_ttl + 60));
-    rc = j_params != NULL ? db_thread(&db) : LINTEL_ENOMEM;
+    rc = db_thread(&db);
     if (rc == 0)
         rc = db_begin(db);
     for (i = 0; rc == 0 && i < sizeof(worker_cleanup_sql) / sizeof(worker_cleanup_sql[0]); i++) {
         n = 0;
-        rc = db_exec(db, worker_cleanup_sql[i],
-                     strstr(worker_cleanup_sql[i], "?1") ? j_params : NULL, &n, NULL);
+        rc = strstr(worker_cleanup_sql[i], "?1") != NULL
+                 ? db_execf(db, worker_cleanup_sql[i], &n, "[I]", margin)
+                 : db_exec(db, worker_cleanup_sql[i], NULL, &n, NULL);
         total += n;
     }
     if (rc == 0)
@@ -83,7 +83,6 @@ int account_cleanup(const struct config *cfg, long long *deleted)
         log_info("cleanup: deleted %lld expired rows (sessions, tokens, counters)", total);
     if (deleted != NULL)
         *deleted = total;
-    json_decref(j_params);
     return rc;
 }
 
@@ -116,7 +115,7 @@ static void worker_send_one(struct db *db, const json_t *j_row)
     bool reset = kind != NULL && strcmp(kind, "reset") == 0;
     long long ttl = reset ? cfg->reset_ttl : cfg->verify_ttl;
     char *token = NULL, *link = NULL, *subject = NULL, *body = NULL, hash[65], minutes[32];
-    json_t *j_params = NULL, *j_vars = NULL;
+    json_t *j_vars = NULL;
     int rc = 0, sent = 0;
 
     /*
@@ -134,53 +133,39 @@ static void worker_send_one(struct db *db, const json_t *j_row)
         j_vars = link != NULL ? json_pack("{ssssssssss}", "username", username, "email", email,
                                           "token", token, "link", link, "minutes", minutes)
                               : NULL;
-        j_params =
-            json_pack("[ssIsI]", hash, reset ? "reset" : "verify", uid, email, (json_int_t)ttl);
-        rc = j_vars != NULL && j_params != NULL ? 0 : LINTEL_ENOMEM;
+        rc = j_vars != NULL ? 0 : LINTEL_ENOMEM;
         if (rc == 0)
             rc = mail_render(cfg, reset ? "reset" : "verify", j_vars, &subject, &body);
         /* one live reset token per user: a new mail makes the older ones worthless */
-        if (rc == 0 && reset) {
-            json_t *j_uid = json_pack("[I]", uid);
-            rc = j_uid != NULL ? db_exec(db,
-                                         "DELETE FROM account_tokens WHERE user_id = ?1"
-                                         " AND kind = 'reset' AND used_at IS NULL",
-                                         j_uid, NULL, NULL)
-                               : LINTEL_ENOMEM;
-            json_decref(j_uid);
-        }
+        if (rc == 0 && reset)
+            rc = db_execf(db,
+                          "DELETE FROM account_tokens WHERE user_id = ?1"
+                          " AND kind = 'reset' AND used_at IS NULL",
+                          NULL, "[I]", uid);
         if (rc == 0)
-            rc = db_exec(db,
-                         "INSERT INTO account_tokens (hash, kind, user_id, email, expires_at)"
-                         " VALUES (?1, ?2, ?3, ?4, unixepoch() + ?5)",
-                         j_params, NULL, NULL);
+            rc = db_execf(db,
+                          "INSERT INTO account_tokens (hash, kind, user_id, email, expires_at)"
+                          " VALUES (?1, ?2, ?3, ?4, unixepoch() + ?5)",
+                          NULL, "[ssIsI]", hash, reset ? "reset" : "verify", uid, email,
+                          (json_int_t)ttl);
         if (rc == 0) {
             rc = mail_send(cfg, email, subject, body);
             sent = rc == 0;
-            if (!sent) {
-                json_t *j_h = json_pack("[s]", hash);
-                if (j_h != NULL)
-                    db_exec(db, "DELETE FROM account_tokens WHERE hash = ?1", j_h, NULL, NULL);
-                json_decref(j_h);
-            }
+            if (!sent)
+                db_execf(db, "DELETE FROM account_tokens WHERE hash = ?1", NULL, "[s]", hash);
         }
     }
-    json_decref(j_params);
     if (sent || rc != LINTEL_EUPSTREAM || attempts + 1 >= WORKER_MAX_ATTEMPTS) {
         if (!sent && rc != 0)
             log_error("mail: %s mail for user %lld dropped after %lld attempt(s)",
                       kind != NULL ? kind : "?", (long long)uid, (long long)attempts + 1);
-        j_params = json_pack("[I]", id);
-        if (j_params != NULL)
-            db_exec(db, "DELETE FROM mail_outbox WHERE id = ?1", j_params, NULL, NULL);
+        db_execf(db, "DELETE FROM mail_outbox WHERE id = ?1", NULL, "[I]", id);
     } else {
-        j_params = json_pack("[II]", id, attempts + 1);
-        if (j_params != NULL)
-            /* 30 s, 60 s, 120 s, ... */
-            db_exec(db,
-                    "UPDATE mail_outbox SET attempts = ?2,"
-                    " next_at = unixepoch() + 30 * (1 << (?2 - 1)) WHERE id = ?1",
-                    j_params, NULL, NULL);
+        /* 30 s, 60 s, 120 s, ... */
+        db_execf(db,
+                 "UPDATE mail_outbox SET attempts = ?2,"
+                 " next_at = unixepoch() + 30 * (1 << (?2 - 1)) WHERE id = ?1",
+                 NULL, "[II]", id, attempts + 1);
     }
     if (token != NULL)
         memset(token, 0, strlen(token));
@@ -189,7 +174,6 @@ static void worker_send_one(struct db *db, const json_t *j_row)
     free(subject);
     free(body);
     json_decref(j_vars);
-    json_decref(j_params);
 }
 
 static void worker_outbox(void)

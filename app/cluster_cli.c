@@ -412,36 +412,40 @@ static int cluster_cli_send_rows(sqlite3 *h, struct dqc *c, const char *sql, cha
     "(SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow')"
 
 /*
- * The copy in h into the new cluster: tables, then their rows, then indexes, views and
- * triggers (so no trigger fires on a copied row), then the AUTOINCREMENT counters as they
- * were (ids are never handed out twice) and user_version.
+ * The schema and rows in the order restore sends them: tables, then their rows, then indexes,
+ * views and triggers (so no trigger fires on a copied row).
+ */
+static const struct {
+    const char *sql;
+    bool tables; /* each row names a table whose rows are copied, not a statement */
+} cluster_restore_steps[] = {
+    {"SELECT sql || ';' FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL AND name NOT"
+     " LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN " CLUSTER_SHADOW " ORDER BY rowid",
+     false},
+    {"SELECT name FROM sqlite_schema WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' AND"
+     " name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+     true},
+    {"SELECT sql || ';' FROM sqlite_schema WHERE type IN ('index', 'view', 'trigger') AND sql IS"
+     " NOT NULL AND tbl_name NOT IN " CLUSTER_SHADOW " ORDER BY rowid",
+     false},
+};
+
+/*
+ * The copy in h into the new cluster: cluster_restore_steps, then the AUTOINCREMENT counters
+ * as they were (ids are never handed out twice) and user_version.
  */
 static int cluster_cli_restore_into(sqlite3 *h, struct dqc *c)
 {
     sqlite3_stmt *st = NULL;
     char *batch = NULL, *text = NULL;
-    size_t len = 0;
+    size_t len = 0, i;
     int rc;
 
     rc = dqc_exec_sql(c, "PRAGMA foreign_keys=OFF", NULL, 0);
-    if (rc == 0)
-        rc = cluster_cli_send_rows(h, c,
-                                   "SELECT sql || ';' FROM sqlite_schema WHERE type = 'table' AND"
-                                   " sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-                                   " AND name NOT IN " CLUSTER_SHADOW " ORDER BY rowid",
-                                   &batch, &len, false);
-    if (rc == 0)
-        rc = cluster_cli_send_rows(h, c,
-                                   "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql"
-                                   " NOT LIKE 'CREATE VIRTUAL%' AND name NOT LIKE 'sqlite\\_%'"
-                                   " ESCAPE '\\' ORDER BY rowid",
-                                   &batch, &len, true);
-    if (rc == 0)
-        rc = cluster_cli_send_rows(h, c,
-                                   "SELECT sql || ';' FROM sqlite_schema WHERE type IN ('index',"
-                                   " 'view', 'trigger') AND sql IS NOT NULL AND tbl_name NOT IN"
-                                   " " CLUSTER_SHADOW " ORDER BY rowid",
-                                   &batch, &len, false);
+    for (i = 0; rc == 0 && i < sizeof(cluster_restore_steps) / sizeof(cluster_restore_steps[0]);
+         i++)
+        rc = cluster_cli_send_rows(h, c, cluster_restore_steps[i].sql, &batch, &len,
+                                   cluster_restore_steps[i].tables);
     if (rc == 0 &&
         sqlite3_exec(h, "SELECT 1 FROM sqlite_sequence", NULL, NULL, NULL) == SQLITE_OK) {
         rc = cluster_cli_send(c, &batch, &len, "DELETE FROM sqlite_sequence;", false);

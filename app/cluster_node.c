@@ -22,13 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/*
- * Raft's timing follows from the latency dqlite is told: heartbeats every 1.5x, elections after
- * 15x. 20 ms makes a lost leader replaced in about half a second on a LAN or loopback.
- */
-#define CLUSTER_LATENCY_MS 20
-#define CLUSTER_START_S    30 /* how long a start waits for a leader, or to be added */
-#define CLUSTER_ADDRS_MAX  16
+#define CLUSTER_START_S   30 /* how long a start waits for a leader, or to be added */
+#define CLUSTER_ADDRS_MAX 16
 
 static struct {
     pthread_mutex_t lock;
@@ -261,8 +256,12 @@ int cluster_node_start(const struct config *cfg, char **err)
     rv = dqlite_node_create(cluster_node.id, cluster_node.bind, dir, &cluster_node.node);
     if (rv == 0)
         rv = dqlite_node_set_bind_address(cluster_node.node, cluster_node.bind);
+    /*
+     * Raft's timing follows from the latency dqlite is told: heartbeats every 1.5x, an election
+     * after 15x to 30x of silence (docs/cluster.md "Failover": what bounds the failover gap).
+     */
     if (rv == 0)
-        rv = dqlite_node_set_network_latency_ms(cluster_node.node, CLUSTER_LATENCY_MS);
+        rv = dqlite_node_set_network_latency_ms(cluster_node.node, cfg->cluster_latency_ms);
     if (rv == 0)
         rv = dqlite_node_start(cluster_node.node);
     if (rv != 0) {

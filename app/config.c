@@ -75,6 +75,7 @@ static const struct config_key config_keys[] = {
     {"cluster_id", CT_LL, O(cluster_id), 1, 1LL << 62, NULL, NULL, false},
     {"cluster_bind", CT_STR, O(cluster_bind), 3, 127, NULL, NULL, false},
     {"cluster_join", CT_STR, O(cluster_join), 3, 2048, NULL, NULL, false},
+    {"cluster_latency_ms", CT_UINT, O(cluster_latency_ms), 1, 10000, "10", NULL, false},
     {"plugin_dir", CT_STR, O(plugin_dir), 1, 0, NULL, NULL, false},
     {"plugins", CT_STR, O(plugins), 0, 0, NULL, NULL, false},
     {"plugin_extra", CT_STR, O(plugin_extra), 1, 0, NULL, NULL, false},

@@ -40,6 +40,7 @@ struct config {
     long long cluster_id;         /* cluster_id: this node's id; 1 bootstraps a cluster      */
     char *cluster_bind;           /* cluster_bind: "host:port" of this node's Raft endpoint  */
     char *cluster_join;           /* cluster_join: comma-separated addresses of members      */
+    unsigned cluster_latency_ms;  /* cluster_latency_ms: Raft's timing (docs/cluster.md), 10 */
     bool wal_checkpoint_external; /* wal_checkpoint: "external" (Litestream checkpoints)   */
     long long signed_url_ttl;     /* signed_url_ttl: seconds a signed URL is valid, 600     */
 

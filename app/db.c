@@ -265,19 +265,25 @@ static void db_stmt_clear(struct db_stmt *e)
  */
 static _Thread_local bool db_checking;
 static _Thread_local bool db_tx_denied;
+/* set while a statement is prepared when it reads a table or a connection's state (db_pure) */
+static _Thread_local bool db_touches;
 
 static int db_authorize(void *arg, int action, const char *a1, const char *a2, const char *a3,
                         const char *a4)
 {
     (void)arg;
     (void)a1;
-    (void)a2;
     (void)a3;
     (void)a4;
     if (db_checking && (action == SQLITE_TRANSACTION || action == SQLITE_SAVEPOINT)) {
         db_tx_denied = true;
         return SQLITE_DENY;
     }
+    /* Only SELECT and functions that read no connection state keep a statement pure. */
+    if (action != SQLITE_SELECT &&
+        (action != SQLITE_FUNCTION || a2 == NULL || strcmp(a2, "changes") == 0 ||
+         strcmp(a2, "total_changes") == 0 || strcmp(a2, "last_insert_rowid") == 0))
+        db_touches = true;
     return SQLITE_OK;
 }
 
@@ -321,6 +327,7 @@ int db_stmt_entry(struct db *db, const char *sql, bool tx, struct db_stmt **out)
     const char *tail = NULL;
     sqlite3_stmt *stmt = NULL;
     char *copy = NULL;
+    bool touches;
     unsigned i;
     int src;
     int rc = 0;
@@ -338,8 +345,10 @@ int db_stmt_entry(struct db *db, const char *sql, bool tx, struct db_stmt **out)
     counters_inc(COUNTER_STMT_CACHE_MISS);
     db_checking = !tx;
     db_tx_denied = false;
+    db_touches = false;
     src = sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
     db_checking = false;
+    touches = db_touches;
     if (src != SQLITE_OK && db_tx_denied) {
         rc = db_misuse(db, sql, "use db_begin/db_commit/db_rollback for transactions");
         goto cleanup;
@@ -384,6 +393,7 @@ int db_stmt_entry(struct db *db, const char *sql, bool tx, struct db_stmt **out)
     e->hash = hash;
     e->stmt = stmt;
     e->used = ++db->tick;
+    e->pure = !touches && sqlite3_stmt_readonly(stmt) && sqlite3_column_count(stmt) > 0;
     *out = e;
     stmt = NULL;
 cleanup:
@@ -832,6 +842,19 @@ static int db_row_text(struct db *db, sqlite3_stmt *stmt, const char *sql, const
 }
 
 /*
+ * dqlite: whether sql reads nothing of the database nor of the connection (a SELECT of
+ * parameters and functions, such as a rule's check): the schema copy answers it as the leader
+ * would, and a round trip is saved. Not inside a transaction, whose statements all go to the
+ * leader in order.
+ */
+static bool db_pure(struct db *db, const char *sql)
+{
+    struct db_stmt *e = NULL;
+
+    return !db->in_tx && db_stmt_entry(db, sql, false, &e) == 0 && e->pure;
+}
+
+/*
  * Runs sql with j_params. With j_rows, collects up to max_rows rows (0: all) into a new array;
  * with text, writes them as a JSON array's text instead (db_query_text).
  * A statement that writes, outside a transaction, runs inside its own BEGIN IMMEDIATE.
@@ -851,7 +874,7 @@ static int db_run(struct db *db, const char *sql, const json_t *j_params, struct
 
     db_clearerr(db);
     /* One predictable branch: the single-node path pays nothing else for the other engine. */
-    if (__builtin_expect(db_cfg.remote, 0))
+    if (__builtin_expect(db_cfg.remote, 0) && !db_pure(db, sql))
         return dqlite_db_run(db, sql, j_params, blob, max_rows, j_rows, changes, last_id);
     if (db->in_tx && sqlite3_get_autocommit(db->handle)) {
         /* SQLite rolled the transaction back on an earlier error (SQLITE_FULL, ...). */

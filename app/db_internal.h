@@ -28,6 +28,7 @@ struct db_stmt {
     unsigned long long used; /* db->tick at the last use, for LRU eviction */
     uint32_t remote_id;      /* dqlite: the leader's statement id, valid for remote_gen */
     unsigned remote_gen;
+    bool pure; /* a SELECT that reads no table nor connection state (db.c's db_pure) */
 };
 
 /* The one blob of a call (db_exec_blob, db_row_blob): bound in, or copied out. */
@@ -58,6 +59,7 @@ struct db {
     unsigned remote_gen; /* bumped at each new connection: cached statement ids expire */
     bool remote_tx_lost; /* the connection broke inside a transaction: it is gone */
     bool write_lock;     /* holds this process's write lock (dqlite_db.c) */
+    bool remote_busy;    /* the last failure was another node's write transaction (BUSY) */
 };
 
 void db_seterr(struct db *db, const char *field, const char *fmt, ...) LINTEL_PRINTF(3, 4);

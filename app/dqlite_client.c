@@ -202,17 +202,17 @@ static int dqc_try_leader(const char *addr, const char *name, unsigned timeout_m
         goto cleanup;
     }
     if (strcmp(leader, addr) == 0) {
-        l = c;
+        l = c; /* it names itself: that is the confirmation */
         c = NULL;
     } else {
         rc = dqc_connect(leader, timeout_ms, &l);
         if (rc != 0)
             goto cleanup;
+        /* The leader confirms it still leads: a follower's knowledge may be a term old. */
+        rc = dqc_leader(l, &id, &again);
+        if (rc == 0 && strcmp(again, leader) != 0)
+            rc = DQW_EIO;
     }
-    /* The leader confirms it still leads: a follower's knowledge may be a term old. */
-    rc = dqc_leader(l, &id, &again);
-    if (rc == 0 && strcmp(again, leader) != 0)
-        rc = DQW_EIO;
     if (rc == 0 && name != NULL)
         rc = dqc_open(l, name);
     if (rc == 0) {

@@ -32,6 +32,8 @@
 #define DQDB_IO_TIMEOUT_MS 5000
 /* Statements wait at least this long for a new leader (the election after a crash). */
 #define DQDB_FAILOVER_MS 5000
+/* The pause between two tries of a write that met another node's transaction */
+#define DQDB_BUSY_NAP_MS 2
 
 static struct {
     /*
@@ -76,6 +78,18 @@ static void dqdb_sleep_ms(long ms)
 
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+/*
+ * The pause before a statement is sent again. Another node's write transaction (BUSY) ends in
+ * milliseconds and the node that holds it hands over to its own next writer at once: a short
+ * pause gives this node its turn. Without a leader (an election) the pause doubles up to 20 ms.
+ */
+static long dqdb_next_nap(const struct db *db, long nap)
+{
+    if (db->remote_busy)
+        return DQDB_BUSY_NAP_MS;
+    return nap < 20 ? nap * 2 : 20;
 }
 
 /* The leader, with the database open and the connection's settings db.c gives its own. */
@@ -146,6 +160,7 @@ static int dqdb_fail(struct db *db, int rc, const char *sql, bool written, bool 
     int code;
 
     *retry = false;
+    db->remote_busy = false;
     if (rc == DQW_ENOMEM) {
         db_seterr(db, NULL, "out of memory");
         return LINTEL_ENOMEM;
@@ -183,7 +198,7 @@ static int dqdb_fail(struct db *db, int rc, const char *sql, bool written, bool 
         return LINTEL_EUNAVAIL;
     }
     if ((code & 0xff) == 5 /* SQLITE_BUSY */ && !db->in_tx)
-        *retry = true;
+        *retry = db->remote_busy = true;
     return db_map_error(db, code, db->remote->fail_msg, sql);
 }
 
@@ -697,7 +712,7 @@ int dqlite_db_run(struct db *db, const char *sql, const json_t *j_params, struct
         json_decref(rows.j_list);
         rows.j_list = NULL;
         dqdb_sleep_ms(nap);
-        nap = nap < 20 ? nap * 2 : 20;
+        nap = dqdb_next_nap(db, nap);
     }
     if (!db->in_tx)
         dqdb_unlock(db);
@@ -731,7 +746,7 @@ static int dqdb_tx(struct db *db, const char *sql)
         if (rc == 0 || !begin || !retry || dqdb_now_ms() >= deadline)
             break;
         dqdb_sleep_ms(nap);
-        nap = nap < 20 ? nap * 2 : 20;
+        nap = dqdb_next_nap(db, nap);
     }
     if (rc != 0 && sql[0] == 'C' && db->remote != NULL) {
         /* A COMMIT refused (a deferred foreign key): the transaction must not stay open. */
@@ -782,7 +797,8 @@ int dqlite_db_health(void)
 
     rc = db_thread(&db);
     if (rc == 0)
-        rc = db_row(db, "SELECT 1 AS ok", NULL, &j_row);
+        /* a statement that reads the database: the leader answers it, not the schema copy */
+        rc = db_row(db, "SELECT count(*) AS ok FROM sqlite_schema", NULL, &j_row);
     json_decref(j_row);
     return rc != 0 ? LINTEL_EUNAVAIL : 0;
 }

@@ -148,11 +148,41 @@ static int events_keep(long long user_id, const char *text, size_t len, char *sc
     return 0;
 }
 
+/*
+ * The text every receiver gets (*text malloc'd): a copy of j_event without its "scope" (routing
+ * information, not content), stamped with user_id and, unless it has one, "at".
+ */
+static int events_text(long long user_id, const json_t *j_event, char **text, size_t *len)
+{
+    json_t *j_copy = NULL;
+    char at[21];
+    int rc = LINTEL_ENOMEM;
+
+    j_copy = json_deep_copy(j_event);
+    if (j_copy == NULL)
+        goto cleanup;
+    json_object_del(j_copy, "scope");
+    events_now_iso(at);
+    if (json_object_set_new(j_copy, "user_id", json_integer((json_int_t)user_id)) != 0 ||
+        (json_object_get(j_copy, "at") == NULL &&
+         json_object_set_new(j_copy, "at", json_string(at)) != 0))
+        goto cleanup;
+    /* The serializer of HTTP replies: 0.1 is sent as 0.1 on both. */
+    rc = json_out_dump(j_copy, text, len);
+    if (rc == 0 && *len > EVENTS_MAX_TEXT) {
+        free(*text);
+        *text = NULL;
+        rc = LINTEL_EPARAM;
+    }
+cleanup:
+    json_decref(j_copy);
+    return rc;
+}
+
 int events_publish(long long user_id, const json_t *j_event, const char *route_scope)
 {
     events_relay_fn relay;
-    json_t *j_copy = NULL;
-    char at[21], *text = NULL, *scope = NULL;
+    char *text = NULL, *scope = NULL;
     const char *needed;
     size_t len = 0;
     int rc = LINTEL_EPARAM;
@@ -162,33 +192,15 @@ int events_publish(long long user_id, const json_t *j_event, const char *route_s
         goto cleanup;
     needed = events_scope(j_event, route_scope);
     if (needed != NULL) {
-        scope = strdup(needed); /* j_copy loses its "scope" below */
+        scope = strdup(needed); /* a held event keeps it past j_event */
         if (scope == NULL) {
             rc = LINTEL_ENOMEM;
             goto cleanup;
         }
     }
-    j_copy = json_deep_copy(j_event);
-    if (j_copy == NULL) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
-    json_object_del(j_copy, "scope"); /* routing information, not content */
-    events_now_iso(at);
-    if (json_object_set_new(j_copy, "user_id", json_integer((json_int_t)user_id)) != 0 ||
-        (json_object_get(j_copy, "at") == NULL &&
-         json_object_set_new(j_copy, "at", json_string(at)) != 0)) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
-    /* The serializer of HTTP replies: 0.1 is sent as 0.1 on both. */
-    rc = json_out_dump(j_copy, &text, &len);
+    rc = events_text(user_id, j_event, &text, &len);
     if (rc != 0)
         goto cleanup;
-    if (len > EVENTS_MAX_TEXT) {
-        rc = LINTEL_EPARAM;
-        goto cleanup;
-    }
     relay = __atomic_load_n(&events_relay, __ATOMIC_ACQUIRE);
     if (relay != NULL) {
         rc = relay(user_id, text, len, scope);
@@ -204,6 +216,5 @@ int events_publish(long long user_id, const json_t *j_event, const char *route_s
 cleanup:
     free(scope);
     free(text);
-    json_decref(j_copy);
     return rc;
 }

@@ -76,7 +76,6 @@ static int import_wec(struct db *db, const char *path, struct import_report *rep
 {
     json_error_t err;
     json_t *j_root = json_load_file(path, JSON_REJECT_DUPLICATES, &err), *j_docs, *j_doc;
-    json_t *j_params = NULL;
     const char **keys = NULL, *key;
     size_t n = 0, i;
     int rc = -1;
@@ -112,24 +111,19 @@ static int import_wec(struct db *db, const char *path, struct import_report *rep
         uid = import_user(db, username);
         if (uid == 0)
             goto cleanup;
-        j_params = json_pack("[IOs]", (json_int_t)uid, json_object_get(j_doc, "value"), created);
-        if (j_params == NULL)
-            goto cleanup;
-        if (db_exec(db,
-                    "INSERT INTO numbers (user_id, value, created_at, updated_at)"
-                    " VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', ?3),"
-                    " strftime('%Y-%m-%dT%H:%M:%SZ', ?3))",
-                    j_params, NULL, NULL) != 0) {
+        if (db_execf(db,
+                     "INSERT INTO numbers (user_id, value, created_at, updated_at)"
+                     " VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', ?3),"
+                     " strftime('%Y-%m-%dT%H:%M:%SZ', ?3))",
+                     NULL, "[IOs]", (json_int_t)uid, json_object_get(j_doc, "value"),
+                     created) != 0) {
             fprintf(stderr, "lintel import: numbers[%s] refused: %s\n", keys[i], db_errmsg(db));
             goto cleanup;
         }
-        json_decref(j_params);
-        j_params = NULL;
         import_count(rep, username);
     }
     rc = 0;
 cleanup:
-    json_decref(j_params);
     free(keys);
     json_decref(j_root);
     return rc;
@@ -142,6 +136,23 @@ cleanup:
 typedef int (*import_line_fn)(struct db *db, long long lineno, const json_t *j_line,
                               struct import_report *rep, void *ctx);
 
+/* The JSON object on line lineno (new reference), or NULL after saying why it is not one. */
+static json_t *import_line_object(const char *line, long long lineno)
+{
+    json_error_t err;
+    json_t *j_line = json_loads(line, JSON_REJECT_DUPLICATES, &err);
+
+    if (j_line == NULL) {
+        fprintf(stderr, "lintel import: line %lld: not JSON: %s (column %d)\n", lineno, err.text,
+                err.column);
+    } else if (!json_is_object(j_line)) {
+        fprintf(stderr, "lintel import: line %lld: not a JSON object\n", lineno);
+        json_decref(j_line);
+        j_line = NULL;
+    }
+    return j_line;
+}
+
 /*
  * Reads path as JSON lines (blank lines skipped) and hands each object to fn. A line that is
  * not a JSON object (a truncated last line among them) stops the import, naming the line.
@@ -153,41 +164,26 @@ static int import_jsonl(struct db *db, const char *path, struct import_report *r
     char *line = NULL;
     size_t cap = 0;
     long long lineno = 0;
-    json_t *j_line = NULL;
-    int rc = -1;
+    json_t *j_line;
+    int rc = 0;
 
     if (f == NULL) {
         fprintf(stderr, "lintel import: cannot read %s\n", path);
         return -1;
     }
-    while (getline(&line, &cap, f) > 0) {
-        json_error_t err;
-
+    /* each line's object lives for its own turn of the loop */
+    while (rc == 0 && getline(&line, &cap, f) > 0) {
         lineno++;
         if (line[strspn(line, " \t\r\n")] == '\0')
             continue;
-        j_line = json_loads(line, JSON_REJECT_DUPLICATES, &err);
-        if (j_line == NULL) {
-            fprintf(stderr, "lintel import: line %lld: not JSON: %s (column %d)\n", lineno,
-                    err.text, err.column);
-            goto cleanup;
-        }
-        if (!json_is_object(j_line)) {
-            fprintf(stderr, "lintel import: line %lld: not a JSON object\n", lineno);
-            goto cleanup;
-        }
-        if (fn(db, lineno, j_line, rep, ctx) != 0)
-            goto cleanup;
+        j_line = import_line_object(line, lineno);
+        rc = j_line != NULL ? fn(db, lineno, j_line, rep, ctx) : -1;
         json_decref(j_line);
-        j_line = NULL;
     }
-    if (ferror(f)) {
+    if (rc == 0 && ferror(f)) {
         fprintf(stderr, "lintel import: reading %s failed after line %lld\n", path, lineno);
-        goto cleanup;
+        rc = -1;
     }
-    rc = 0;
-cleanup:
-    json_decref(j_line);
     free(line);
     fclose(f);
     return rc;
@@ -275,52 +271,43 @@ static int import_datapoints_line(struct db *db, long long lineno, const json_t 
     static const char *const tables[] = {"users", "data_points", NULL};
     const char *table = NULL;
     const json_t *j_row = import_table_row(lineno, j_line, tables, &table);
-    json_t *j_params = NULL;
-    int rc = -1;
 
     (void)ctx;
     if (j_row == NULL)
         return -1;
     if (strcmp(table, "users") == 0) {
         const char *role = json_string_value(json_object_get(j_row, "role"));
-        j_params = json_pack("[OOs]", json_object_get(j_row, "username"),
-                             json_object_get(j_row, "hashed_password"),
-                             role != NULL && strcmp(role, "admin") == 0 ? "admin" : "user");
-        if (j_params == NULL ||
-            db_exec(db,
-                    "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, ?3)"
-                    " ON CONFLICT DO NOTHING",
-                    j_params, NULL, NULL) != 0) {
+        if (db_execf(db,
+                     "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, ?3)"
+                     " ON CONFLICT DO NOTHING",
+                     NULL, "[OOs]", json_object_get(j_row, "username"),
+                     json_object_get(j_row, "hashed_password"),
+                     role != NULL && strcmp(role, "admin") == 0 ? "admin" : "user") != 0) {
             fprintf(stderr, "lintel import: line %lld (users) refused: %s\n", lineno,
                     db_errmsg(db));
-            goto cleanup;
+            return -1;
         }
     } else {
         json_t *j_tags = json_object_get(j_row, "tags");
         long long changes = 0;
-        j_params = json_pack("[OOOo]", json_object_get(j_row, "time"),
-                             json_object_get(j_row, "value"), json_object_get(j_row, "valid"),
-                             json_is_array(j_tags) ? json_incref(j_tags) : json_array());
         /* valid is the extension's verdict on the tags; the seed's must agree with it */
-        if (j_params == NULL ||
-            db_exec(db,
-                    "INSERT INTO datapoints (ts, value, tags, valid)"
-                    " SELECT unixepoch(?1), ?2, ?4, lintel_datapoint_valid(?4)"
-                    " WHERE unixepoch(?1) IS NOT NULL AND lintel_datapoint_valid(?4) = ?3",
-                    j_params, &changes, NULL) != 0 ||
+        if (db_execf(db,
+                     "INSERT INTO datapoints (ts, value, tags, valid)"
+                     " SELECT unixepoch(?1), ?2, ?4, lintel_datapoint_valid(?4)"
+                     " WHERE unixepoch(?1) IS NOT NULL AND lintel_datapoint_valid(?4) = ?3",
+                     &changes, "[OOOo]", json_object_get(j_row, "time"),
+                     json_object_get(j_row, "value"), json_object_get(j_row, "valid"),
+                     json_is_array(j_tags) ? json_incref(j_tags) : json_array()) != 0 ||
             changes != 1) {
             fprintf(stderr,
                     "lintel import: line %lld (data_points) refused: a time lintel cannot "
                     "read, or a valid flag its tags do not give %s\n",
                     lineno, db_errmsg(db));
-            goto cleanup;
+            return -1;
         }
     }
     import_count(rep, table);
-    rc = 0;
-cleanup:
-    json_decref(j_params);
-    return rc;
+    return 0;
 }
 
 static int import_datapoints(struct db *db, const char *path, struct import_report *rep)
@@ -347,7 +334,6 @@ static int import_fender_line(struct db *db, long long lineno, const json_t *j_l
 {
     const json_t *j_item = json_object_get(j_line, "Item");
     const char *type, *id, *name, *email;
-    json_t *j_params = NULL;
     long long uid = 0;
     int rc = -1;
 
@@ -380,17 +366,13 @@ static int import_fender_line(struct db *db, long long lineno, const json_t *j_l
                        json_object_get(json_object_get(j_item, "password_hash"), "S"), "user",
                        email, &uid) != 0)
         return -1;
-    j_params = json_pack("[Iss]", (json_int_t)uid, id, name);
-    if (j_params == NULL)
-        return -1;
-    rc = db_exec(db, "INSERT INTO compat_fender_users (user_id, uid, name) VALUES (?1, ?2, ?3)",
-                 j_params, NULL, NULL);
+    rc = db_execf(db, "INSERT INTO compat_fender_users (user_id, uid, name) VALUES (?1, ?2, ?3)",
+                  NULL, "[Iss]", (json_int_t)uid, id, name);
     if (rc != 0)
         fprintf(stderr, "lintel import: line %lld: user %s refused: %s\n", lineno, id,
                 rc == LINTEL_ECONFLICT ? "its id is taken" : db_errmsg(db));
     else
         import_count(rep, "users");
-    json_decref(j_params);
     return rc == 0 ? 0 : -1;
 }
 
@@ -412,7 +394,7 @@ static int import_tasks_line(struct db *db, long long lineno, const json_t *j_li
                              struct import_report *rep, void *ctx)
 {
     static const char *const tables[] = {"users", "tasks", NULL};
-    json_t *j_ids = ctx, *j_params = NULL;
+    json_t *j_ids = ctx;
     const char *table = NULL;
     const json_t *j_row = import_table_row(lineno, j_line, tables, &table), *j_owner;
     char key[32];
@@ -447,22 +429,17 @@ static int import_tasks_line(struct db *db, long long lineno, const json_t *j_li
                 lineno);
         return -1;
     }
-    j_params =
-        json_pack("[OO?O?O]", json_object_get(j_ids, key), json_object_get(j_row, "title"),
+    /* the table's CHECKs are the extension's task rules: a title they refuse stops here */
+    rc = db_execf(db,
+                  "INSERT INTO tasks (user_id, title, description, done) VALUES (?1, ?2, ?3, ?4)",
+                  NULL, "[OO?O?O]", json_object_get(j_ids, key), json_object_get(j_row, "title"),
                   json_object_get(j_row, "description"),
                   json_is_true(json_object_get(j_row, "completed")) ? json_true() : json_false());
-    /* the table's CHECKs are the extension's task rules: a title they refuse stops here */
-    rc = j_params != NULL ? db_exec(db,
-                                    "INSERT INTO tasks (user_id, title, description, done)"
-                                    " VALUES (?1, ?2, ?3, ?4)",
-                                    j_params, NULL, NULL)
-                          : LINTEL_ENOMEM;
     if (rc != 0)
         fprintf(stderr, "lintel import: line %lld (tasks) refused: %s %s\n", lineno,
                 db_errfield(db) != NULL ? db_errfield(db) : "", db_errmsg(db));
     else
         import_count(rep, table);
-    json_decref(j_params);
     return rc == 0 ? 0 : -1;
 }
 
@@ -534,17 +511,14 @@ static int import_chililabs(struct db *db, const char *path, struct import_repor
             goto cleanup;
         }
         json_decref(j_params);
-        j_params = json_pack("[Is]", (json_int_t)uid, ident);
-        if (j_params == NULL ||
-            db_exec(
+        j_params = NULL;
+        if (db_execf(
                 db,
                 "INSERT INTO compat_chililabs_identifiers (user_id, identifier) VALUES (?1, ?2)",
-                j_params, NULL, NULL) != 0) {
+                NULL, "[Is]", (json_int_t)uid, ident) != 0) {
             fprintf(stderr, "lintel import: users[%lld] refused: %s\n", seed_id, db_errmsg(db));
             goto cleanup;
         }
-        json_decref(j_params);
-        j_params = NULL;
         import_count(rep, deleted ? "deleted" : "active");
     }
     if (step != SQLITE_DONE) {

@@ -5,6 +5,7 @@
 #include "jwt.h"
 
 #include "crypto.h"
+#include "file_read.h"
 #include "fmt.h"
 
 #include <ctype.h>
@@ -123,37 +124,19 @@ const char *jwt_secret_weakness(const char *secret)
 
 static int jwt_read_file(const char *path, unsigned char **data, size_t *len, char **err)
 {
-    FILE *f = NULL;
-    unsigned char *buf = NULL;
-    size_t n;
-    int rc = LINTEL_EPARAM;
+    char *buf = NULL;
+    int rc = file_read_max(path, JWT_KEY_FILE_MAX, &buf, len);
 
     *data = NULL;
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        rc = jwt_err(err, LINTEL_EPARAM, "jwt_key_file: cannot open '%s': %s", path,
-                     strerror(errno));
-        goto cleanup;
+    if (rc == LINTEL_ENOTFOUND || rc == LINTEL_EINTERNAL)
+        return jwt_err(err, LINTEL_EPARAM, "jwt_key_file: cannot %s '%s': %s",
+                       rc == LINTEL_ENOTFOUND ? "open" : "read", path, strerror(errno));
+    if (rc == LINTEL_ETOOLARGE || (rc == 0 && *len == 0)) {
+        free(buf);
+        return jwt_err(err, LINTEL_EPARAM, "jwt_key_file: '%s' is empty or larger than 64 KiB",
+                       path);
     }
-    buf = malloc(JWT_KEY_FILE_MAX + 1);
-    if (buf == NULL) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
-    n = fread(buf, 1, JWT_KEY_FILE_MAX + 1, f);
-    if (n == 0 || n > JWT_KEY_FILE_MAX) {
-        rc = jwt_err(err, LINTEL_EPARAM, "jwt_key_file: '%s' is empty or larger than 64 KiB", path);
-        goto cleanup;
-    }
-    buf[n] = '\0';
-    *data = buf;
-    *len = n;
-    buf = NULL;
-    rc = 0;
-cleanup:
-    if (f != NULL)
-        fclose(f);
-    free(buf);
+    *data = (unsigned char *)buf;
     return rc;
 }
 

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "file_read.h"
 #include "log.h"
 
 #include <curl/curl.h>
@@ -34,33 +35,23 @@ bool mail_configured(const struct config *cfg)
 /* The operator's template file, or NULL when there is none (*err set when it is unusable). */
 static char *mail_read_override(const struct config *cfg, const char *name, int *err)
 {
-    char path[4096];
-    FILE *f;
-    char *buf = NULL;
+    char path[4096], *buf = NULL;
     size_t n;
+    int rc;
 
     *err = 0;
     if (cfg->mail_templates == NULL)
         return NULL;
     snprintf(path, sizeof(path), "%s/%s.txt", cfg->mail_templates, name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        if (errno != ENOENT) {
-            log_error("mail: cannot read template %s: %s", path, strerror(errno));
-            *err = 1;
-        }
-        return NULL;
-    }
-    buf = malloc(MAIL_TEMPLATE_MAX + 1);
-    n = buf != NULL ? fread(buf, 1, MAIL_TEMPLATE_MAX + 1, f) : 0;
-    fclose(f);
-    if (buf == NULL || n > MAIL_TEMPLATE_MAX) {
+    rc = file_read_max(path, MAIL_TEMPLATE_MAX, &buf, &n);
+    if (rc == LINTEL_ENOTFOUND && errno == ENOENT)
+        return NULL; /* no file of that name: the built-in template */
+    if (rc == LINTEL_ETOOLARGE)
         log_error("mail: template %s is larger than 16 KiB", path);
-        free(buf);
-        *err = 1;
-        return NULL;
-    }
-    buf[n] = '\0';
+    else if (rc != 0)
+        log_error("mail: cannot read template %s: %s", path,
+                  rc == LINTEL_ENOMEM ? "out of memory" : strerror(errno));
+    *err = rc != 0;
     return buf;
 }
 

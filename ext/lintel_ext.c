@@ -71,6 +71,7 @@ static const struct {
      ext_password_verify},
     {"lintel_password_needs_rehash", 1, EXT_PURE, ext_password_needs_rehash},
     {"lintel_password_needs_rehash", 2, EXT_PURE, ext_password_needs_rehash},
+    {"lintel_sha256_hex", 1, EXT_PURE, ext_sha256_hex},
 };
 
 static const struct {

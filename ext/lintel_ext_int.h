@@ -79,4 +79,7 @@ void ext_password_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void ext_password_verify(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void ext_password_needs_rehash(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
+/* digest.c */
+void ext_sha256_hex(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
 #endif /* LINTEL_EXT_LINTEL_EXT_INT_H */

@@ -232,6 +232,29 @@ static inline int lintel_res_created(lintel_req *req, lintel_res *res, const jso
     return rc;
 }
 
+/* Whose row lintel_res_by_id reads: anyone's, or the request user's own. */
+#define LINTEL_ROW_ANY   0u
+#define LINTEL_ROW_OWNED 1u /* sql binds ?2 too: the request's user (`AND user_id = ?2`) */
+
+/*
+ * GET of one row by the path parameter {id}: 200 with the row of sql, or the 404
+ * "<what> not found", also for an id that names no row ("abc", "0", "-1"). sql binds ?1, the
+ * id, and with LINTEL_ROW_OWNED ?2, the request's user, so another user's row is the same 404.
+ */
+static inline int lintel_res_by_id(lintel_req *req, lintel_res *res, const char *what,
+                                   unsigned whose, const char *sql)
+{
+    long long id;
+    int rc = lintel_api->req_id(req, "id", what, &id);
+
+    /* json_pack reads only the arguments fmt names: "I" leaves the user id unread */
+    if (rc == 0)
+        rc = lintel_api->res_rowf(req, res, 200, what, sql,
+                                  (whose & LINTEL_ROW_OWNED) != 0 ? "II" : "I", (json_int_t)id,
+                                  (json_int_t)lintel_api->req_user_id(req));
+    return rc;
+}
+
 /*
  * DELETE of the request user's row of table whose id is the path parameter {id}: 204, or the
  * 404 "<what> not found" (also for a malformed id); then, when event is not NULL,

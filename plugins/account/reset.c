@@ -7,7 +7,6 @@
 
 #include <jansson.h>
 #include <stdio.h>
-#include <string.h>
 
 int account_need_mail(const struct account *a, lintel_res *res)
 {
@@ -128,20 +127,17 @@ cleanup:
 static int account_token_row(lintel_req *req, lintel_res *res, const char *token, const char *kind,
                              json_t **j_row)
 {
-    char hash[65];
     int rc;
 
-    *j_row = NULL;
-    rc = lintel_sha256_hex(token, strlen(token), hash);
-    if (rc == 0)
-        rc = lintel_sql_rowf(req, j_row,
-                             "SELECT t.hash AS hash, t.user_id AS user_id, u.username AS username,"
-                             " t.email AS email FROM account_tokens t JOIN users u"
-                             " ON u.id = t.user_id AND u.deleted_at IS NULL"
-                             " WHERE t.hash = ?1 AND t.kind = ?2 AND t.used_at IS NULL"
-                             " AND t.expires_at > unixepoch()"
-                             " AND (t.kind <> 'verify' OR u.email = t.email COLLATE NOCASE)",
-                             "ss", hash, kind);
+    rc = lintel_sql_rowf(req, j_row,
+                         "SELECT t.hash AS hash, t.user_id AS user_id, u.username AS username,"
+                         " t.email AS email FROM account_tokens t JOIN users u"
+                         " ON u.id = t.user_id AND u.deleted_at IS NULL"
+                         " WHERE t.hash = lintel_sha256_hex(?1) AND t.kind = ?2"
+                         " AND t.used_at IS NULL"
+                         " AND t.expires_at > unixepoch()"
+                         " AND (t.kind <> 'verify' OR u.email = t.email COLLATE NOCASE)",
+                         "ss", token, kind);
     if (rc == LINTEL_ENOTFOUND)
         rc = lintel_res_invalid(res, "token", "is unknown, already used, or expired");
     return rc;

@@ -161,13 +161,13 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
     json_t *j_body = NULL, *j_user = NULL, *j_login = NULL, *j_out = NULL;
     struct lintel_user_new in = {0};
     struct authp *a = state;
-    char invite_hash[65] = "";
+    const char *invite = NULL;
     long long user_id = 0;
     int rc, bad = 0;
 
     rc = authp_body(req, res, &j_body);
     if (rc == 0)
-        rc = authp_gate_register(&a->gate, req, res, j_body, invite_hash);
+        rc = authp_gate_register(&a->gate, req, res, j_body, &invite);
     if (rc != 0)
         goto cleanup;
     /* Every bad field is reported, not just the first. */
@@ -184,7 +184,7 @@ static int authp_register(lintel_req *req, lintel_res *res, void *state)
     rc = lintel_user_create(req, &in, &j_user);
     if (rc == 0)
         user_id = (long long)json_integer_value(json_object_get(j_user, "id"));
-    authp_gate_registered(&a->gate, req, invite_hash, rc == 0 ? user_id : 0);
+    authp_gate_registered(&a->gate, req, invite, rc == 0 ? user_id : 0);
     if (rc != 0)
         goto cleanup;
     rc = lintel_session_start(req, user_id, NULL, &j_login);

@@ -1,6 +1,6 @@
 /*
  * Registration modes (open, closed, invite) and the per-address throttle. The tables
- * (account_tokens, registrations) are core (sql/core/0023).
+ * (account_tokens, registrations) are core (sql/core/0023); a code is found by its SHA-256.
  */
 #include "gate.h"
 
@@ -18,7 +18,7 @@ int authp_gate_init(struct authp_gate *g, lintel_plugin *p)
 }
 
 int authp_gate_register(struct authp_gate *g, lintel_req *req, lintel_res *res,
-                        const json_t *j_body, char invite_hash[65])
+                        const json_t *j_body, const char **invite)
 {
     const char *addr = lintel_req_client_addr(req), *code;
     json_t *j_row = NULL, *j_code = json_object_get(j_body, "invite");
@@ -26,7 +26,7 @@ int authp_gate_register(struct authp_gate *g, lintel_req *req, lintel_res *res,
     long long wait, changes = 0;
     int rc = 0;
 
-    invite_hash[0] = '\0';
+    *invite = NULL;
     if (g->registration != NULL && strcmp(g->registration, "closed") == 0)
         return lintel_res_error(res, LINTEL_EFORBIDDEN, NULL,
                                 "Registration is closed on this server");
@@ -56,32 +56,33 @@ int authp_gate_register(struct authp_gate *g, lintel_req *req, lintel_res *res,
     if (code == NULL || code[0] == '\0' || strlen(code) > 128)
         return lintel_res_error(res, LINTEL_EFORBIDDEN, "invite",
                                 "Registration needs an invitation code (invite)");
-    rc = lintel_sha256_hex(code, strlen(code), invite_hash);
-    if (rc == 0)
-        rc = lintel_sql_execf(req, &changes,
-                              "UPDATE account_tokens SET used_at = unixepoch() WHERE hash = ?1"
-                              " AND kind = 'invite' AND used_at IS NULL"
-                              " AND expires_at > unixepoch()",
-                              "s", invite_hash);
-    if (rc == 0 && changes == 0) {
-        invite_hash[0] = '\0';
+    rc = lintel_sql_execf(req, &changes,
+                          "UPDATE account_tokens SET used_at = unixepoch()"
+                          " WHERE hash = lintel_sha256_hex(?1) AND kind = 'invite'"
+                          " AND used_at IS NULL AND expires_at > unixepoch()",
+                          "s", code);
+    if (rc == 0 && changes == 0)
         rc = lintel_res_error(res, LINTEL_EFORBIDDEN, "invite",
                               "The invitation code is unknown, used or expired");
-    }
+    if (rc == 0)
+        *invite = code;
     return rc;
 }
 
-void authp_gate_registered(struct authp_gate *g, lintel_req *req, const char *invite_hash,
+void authp_gate_registered(struct authp_gate *g, lintel_req *req, const char *invite,
                            long long user_id)
 {
     const char *addr = lintel_req_client_addr(req);
 
-    if (invite_hash[0] != '\0' && user_id > 0)
-        lintel_sql_execf(req, NULL, "UPDATE account_tokens SET user_id = ?2 WHERE hash = ?1", "sI",
-                         invite_hash, (json_int_t)user_id);
-    else if (invite_hash[0] != '\0')
-        lintel_sql_execf(req, NULL, "UPDATE account_tokens SET used_at = NULL WHERE hash = ?1", "s",
-                         invite_hash);
+    if (invite != NULL && user_id > 0)
+        lintel_sql_execf(
+            req, NULL, "UPDATE account_tokens SET user_id = ?2 WHERE hash = lintel_sha256_hex(?1)",
+            "sI", invite, (json_int_t)user_id);
+    else if (invite != NULL)
+        lintel_sql_execf(
+            req, NULL,
+            "UPDATE account_tokens SET used_at = NULL WHERE hash = lintel_sha256_hex(?1)", "s",
+            invite);
     if (user_id > 0 && g->register_max_ip > 0)
         lintel_sql_execf(req, NULL, "INSERT INTO registrations (addr) VALUES (?1)", "s",
                          addr != NULL ? addr : "");

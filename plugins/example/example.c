@@ -68,18 +68,14 @@ static int example_note_count(lintel_req *req, lintel_res *res, void *state)
 /* GET /api/example/notes/{id}: the note, or 404 "Note not found". */
 static int example_note_get(lintel_req *req, lintel_res *res, void *state)
 {
-    long long id;
-    int rc;
-
     (void)state;
-    /* "abc", "0" or "-1" name no note: the same 404 as an unknown id, recorded by the host. */
-    rc = lintel_req_id(req, "id", "Note", &id);
-    /* One row as the reply, or the 404 "Note not found". */
-    if (rc == 0)
-        rc = lintel_res_rowf(req, res, 200, "Note",
-                             "SELECT id, text, created_at FROM example_notes WHERE id = ?1", "I",
-                             (json_int_t)id);
-    return rc;
+    /*
+     * Notes are shared (no user_id): LINTEL_ROW_ANY, so sql binds ?1 only. "abc", "0" or "-1"
+     * name no note: the same 404 as an unknown id. A table with a user_id column says
+     * LINTEL_ROW_OWNED and "... AND user_id = ?2": another user's row is then a 404 too.
+     */
+    return lintel_res_by_id(req, res, "Note", LINTEL_ROW_ANY,
+                            "SELECT id, text, created_at FROM example_notes WHERE id = ?1");
 }
 
 #define EXAMPLE_NOTE                                                                               \

@@ -207,17 +207,10 @@ cleanup:
 /* GET /api/numbers/{id} -> number */
 static int numbers_get(lintel_req *req, lintel_res *res, void *state)
 {
-    long long id;
-    int rc;
-
     (void)state;
-    rc = lintel_req_id(req, "id", "Number", &id);
-    if (rc == 0)
-        rc = lintel_res_rowf(req, res, 200, "Number",
-                             "SELECT " NUMBERS_COLUMNS
-                             " FROM numbers WHERE id = ?1 AND user_id = ?2",
-                             "II", (json_int_t)id, (json_int_t)lintel_req_user_id(req));
-    return rc;
+    return lintel_res_by_id(req, res, "Number", LINTEL_ROW_OWNED,
+                            "SELECT " NUMBERS_COLUMNS
+                            " FROM numbers WHERE id = ?1 AND user_id = ?2");
 }
 
 /* PUT /api/numbers/{id} {value} -> number */

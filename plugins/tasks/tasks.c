@@ -210,16 +210,9 @@ static int tasks_list(lintel_req *req, lintel_res *res, void *state)
 /* GET /api/tasks/{id} -> task */
 static int tasks_get(lintel_req *req, lintel_res *res, void *state)
 {
-    long long id;
-    int rc;
-
     (void)state;
-    rc = lintel_req_id(req, "id", "Task", &id);
-    if (rc == 0)
-        rc = lintel_res_rowf(req, res, 200, "Task",
-                             "SELECT " TASKS_COLUMNS " FROM tasks WHERE id = ?1 AND user_id = ?2",
-                             "II", (json_int_t)id, (json_int_t)lintel_req_user_id(req));
-    return rc;
+    return lintel_res_by_id(req, res, "Task", LINTEL_ROW_OWNED,
+                            "SELECT " TASKS_COLUMNS " FROM tasks WHERE id = ?1 AND user_id = ?2");
 }
 
 /*

@@ -28,19 +28,49 @@ struct users {
     long long password_min, password_cost, max_user;
 };
 
-/* What a PATCH asks for, validated: NULL members are left as they are. */
+/*
+ * What a PATCH asks for, validated: NULL members are left as they are. The strings are borrowed
+ * from the request body and from j_rules and j_hash, which the change owns (users_change_clear).
+ */
 struct users_change {
     const char *username;
     int email_set; /* email present (a string or null) */
     const char *email;
     const char *password;
     const char *role;
-    const char *hash; /* password's hash (users_hash), borrowed from j_hash of the caller */
+    const char *hash; /* password's hash (users_hash), borrowed from j_hash */
+    json_t *j_rules;  /* the rules' verdicts and the normalized email (users_validate) */
+    json_t *j_hash;
 };
 
-static int users_not_found(lintel_res *res)
+static void users_change_clear(struct users_change *c)
 {
-    return lintel_res_error(res, LINTEL_ENOTFOUND, NULL, "User not found");
+    json_decref(c->j_rules);
+    json_decref(c->j_hash);
+    c->j_rules = c->j_hash = NULL;
+}
+
+/*
+ * The user a route acts on: the path's {id} on the admin routes (/api/users/{id}), the caller
+ * on /api/users/me. 0, or the 404 "User not found" of a malformed id (recorded).
+ */
+static int users_target(lintel_req *req, long long *id)
+{
+    *id = lintel_req_user_id(req);
+    if (lintel_req_param(req, "id") == NULL)
+        return 0;
+    return lintel_req_id(req, "id", "User", id);
+}
+
+/* The live (not deleted) user id as {role} (*j_row, new reference), else the 404 recorded. */
+static int users_live(lintel_req *req, lintel_res *res, long long id, json_t **j_row)
+{
+    return lintel_not_found(res,
+                            lintel_sql_rowf(req, j_row,
+                                            "SELECT role FROM users WHERE id = ?1"
+                                            " AND deleted_at IS NULL",
+                                            "I", (json_int_t)id),
+                            "User");
 }
 
 /* A string (or, with nullable, null) member; *present says whether the key was there. */
@@ -62,18 +92,18 @@ static int users_string(lintel_res *res, const json_t *j_body, const char *key, 
 
 /*
  * Validates the writable fields of j_body for user id (allowed: a mask of which ones) with the
- * extension's rules and uniqueness; every bad field is reported. j_rules keeps the strings.
+ * extension's rules and uniqueness; every bad field is reported. c is cleared first.
  */
 static int users_validate(struct users *u, lintel_req *req, lintel_res *res, long long id,
                           const json_t *j_body, int allow_username, int allow_role,
-                          struct users_change *c, json_t **j_rules)
+                          struct users_change *c)
 {
     json_t *j_taken = NULL;
     const char *msg;
     int present, rc = 0, bad = 0;
 
+    users_change_clear(c);
     memset(c, 0, sizeof(*c));
-    *j_rules = NULL;
     if (!json_is_object(j_body))
         return lintel_res_error(res, LINTEL_EPARAM, NULL, "The body must be a JSON object");
     if (allow_username && users_string(res, j_body, "username", 0, &c->username, &present))
@@ -89,29 +119,29 @@ static int users_validate(struct users *u, lintel_req *req, lintel_res *res, lon
         bad = 1;
     }
     rc =
-        lintel_sql_rowf(req, j_rules,
+        lintel_sql_rowf(req, &c->j_rules,
                         "SELECT lintel_rule_username(?1) AS username,"
                         " lintel_rule_password(?2, ?3) AS password,"
                         " lintel_rule_email(?4) AS email, lintel_email_normalize(?4) AS normalized",
                         "s?s?Is?", c->username, c->password, (json_int_t)u->password_min, c->email);
     if (rc != 0)
         return rc;
-    if (c->username != NULL && (msg = json_string_value(json_object_get(*j_rules, "username")))) {
+    if (c->username != NULL && (msg = json_string_value(json_object_get(c->j_rules, "username")))) {
         lintel_res_invalid(res, "username", "%s", msg);
         bad = 1;
     }
-    if (c->password != NULL && (msg = json_string_value(json_object_get(*j_rules, "password")))) {
+    if (c->password != NULL && (msg = json_string_value(json_object_get(c->j_rules, "password")))) {
         lintel_res_invalid(res, "password", "%s", msg);
         bad = 1;
     }
-    if (c->email != NULL && (msg = json_string_value(json_object_get(*j_rules, "email")))) {
+    if (c->email != NULL && (msg = json_string_value(json_object_get(c->j_rules, "email")))) {
         lintel_res_invalid(res, "email", "%s", msg);
         bad = 1;
     }
     if (bad)
         return LINTEL_EPARAM;
     if (c->email != NULL)
-        c->email = json_string_value(json_object_get(*j_rules, "normalized"));
+        c->email = json_string_value(json_object_get(c->j_rules, "normalized"));
     rc = lintel_sql_rowf(req, &j_taken,
                          "SELECT (?1 IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE id <> ?3"
                          " AND username = ?1 COLLATE NOCASE)) AS u,"
@@ -146,13 +176,12 @@ static int users_last_admin(lintel_req *req, lintel_res *res, long long id)
     return rc;
 }
 
-/* Hashes c's new password, if any, into c->hash (*j_hash keeps it; new reference). */
-static int users_hash(struct users *u, lintel_req *req, struct users_change *c, json_t **j_hash)
+/* Hashes c's new password, if any, into c->hash (c->j_hash keeps it). */
+static int users_hash(struct users *u, lintel_req *req, struct users_change *c)
 {
-    *j_hash = NULL;
     if (c->password == NULL)
         return 0;
-    return lintel_password_hash_new(req, c->password, u->password_cost, j_hash, &c->hash);
+    return lintel_password_hash_new(req, c->password, u->password_cost, &c->j_hash, &c->hash);
 }
 
 /* Applies c to user id in the open transaction and returns the user (*j_user new ref). */
@@ -173,37 +202,49 @@ static int users_apply(lintel_req *req, lintel_res *res, long long id, const str
                          " WHERE id = ?1 AND deleted_at IS NULL RETURNING " USERS_COLS,
                          "Is?bs?s?s?", (json_int_t)id, c->username, c->email_set, c->email, c->hash,
                          c->role);
-    if (rc == LINTEL_ENOTFOUND)
-        rc = users_not_found(res);
-    return rc;
+    return lintel_not_found(res, rc, "User");
 }
 
 /*
- * Inside the open transaction, unless rc already failed: applies c, ends the user's sessions
- * (all but keep_sid) when end_sessions, commits (or rolls back), and replies 200 with the user.
+ * The write of a PATCH, in one transaction: a role change away from admin must leave an admin;
+ * applies c, ends the user's sessions (all but keep_sid) when end_sessions, commits (or rolls
+ * back), and replies 200 with the user.
  */
-static int users_write(lintel_req *req, lintel_res *res, int rc, long long id,
-                       const struct users_change *c, bool end_sessions, const char *keep_sid,
-                       json_t **j_user)
+static int users_write(lintel_req *req, lintel_res *res, long long id, const struct users_change *c,
+                       bool end_sessions, const char *keep_sid)
 {
+    json_t *j_user = NULL;
+    int rc = lintel_sql_begin(req);
+
+    if (rc != 0)
+        return rc;
+    if (c->role != NULL && strcmp(c->role, "admin") != 0)
+        rc = users_last_admin(req, res, id);
     if (rc == 0)
-        rc = users_apply(req, res, id, c, j_user);
+        rc = users_apply(req, res, id, c, &j_user);
     if (rc == 0 && end_sessions)
         rc = lintel_session_end(req, id, NULL, keep_sid);
     rc = lintel_sql_end(req, rc);
     if (rc == 0)
-        rc = lintel_res_json(res, 200, *j_user);
+        rc = lintel_res_json(res, 200, j_user);
+    json_decref(j_user);
     return rc;
 }
 
-/* GET /api/users/me */
-static int users_me_get(lintel_req *req, lintel_res *res, void *state)
+/* GET /api/users/me, and GET /api/users/{id} for admins */
+static int users_get(lintel_req *req, lintel_res *res, void *state)
 {
+    long long id;
+    int rc = users_target(req, &id);
+
     (void)state;
     /* res_rowf: the row is written as it is read ("User not found" when there is none) */
-    return lintel_res_rowf(req, res, 200, "User",
-                           "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
-                           "I", (json_int_t)lintel_req_user_id(req));
+    if (rc == 0)
+        rc =
+            lintel_res_rowf(req, res, 200, "User",
+                            "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
+                            "I", (json_int_t)id);
+    return rc;
 }
 
 /* 429 while the user's failed password checks are at the login limit (same table as login). */
@@ -276,12 +317,12 @@ cleanup:
 static int users_me_patch(lintel_req *req, lintel_res *res, void *state)
 {
     struct users *u = state;
-    json_t *j_body = NULL, *j_rules = NULL, *j_user = NULL, *j_hash = NULL, *j_role;
+    json_t *j_body = NULL, *j_role;
     const json_t *j_claims = lintel_req_claims(req);
     const char *role = json_string_value(json_object_get(j_claims, "role"));
     const char *sid = json_string_value(json_object_get(j_claims, "sid"));
     long long id = lintel_req_user_id(req);
-    struct users_change c;
+    struct users_change c = {0};
     int rc;
 
     rc = lintel_req_json(req, &j_body);
@@ -295,41 +336,36 @@ static int users_me_patch(lintel_req *req, lintel_res *res, void *state)
             lintel_res_error(res, LINTEL_EFORBIDDEN, "role", "role cannot be changed by its owner");
         goto cleanup;
     }
-    rc = users_validate(u, req, res, id, j_body, 1, 0, &c, &j_rules);
+    rc = users_validate(u, req, res, id, j_body, 1, 0, &c);
     /* the address receives password-reset mails: changing it is as sensitive as the password */
     if (rc == 0 && (c.password != NULL || c.email_set))
         rc = users_check_current(u, req, res, j_body, id);
     if (rc == 0)
-        rc = users_hash(u, req, &c, &j_hash);
-    if (rc != 0)
-        goto cleanup;
-    rc = lintel_sql_begin(req);
-    if (rc != 0)
-        goto cleanup;
+        rc = users_hash(u, req, &c);
     /* a new password: whoever else holds a session of this account is out */
-    rc = users_write(req, res, 0, id, &c, c.password != NULL, sid, &j_user);
+    if (rc == 0)
+        rc = users_write(req, res, id, &c, c.password != NULL, sid);
 cleanup:
-    json_decref(j_hash);
-    json_decref(j_user);
-    json_decref(j_rules);
+    users_change_clear(&c);
     json_decref(j_body);
     return rc;
 }
 
-/* Deletes account id with the host's account deletion (the last admin stays): 204. */
-static int users_delete_id(lintel_req *req, lintel_res *res, long long id)
+/*
+ * DELETE /api/users/me, and DELETE /api/users/{id} for admins: the host's account deletion
+ * (the last admin stays), 204.
+ */
+static int users_delete(lintel_req *req, lintel_res *res, void *state)
 {
-    int rc = lintel_user_delete(req, id);
+    long long id;
+    int rc = users_target(req, &id);
 
-    return rc != 0 ? rc : lintel_res_empty(res, 204);
-}
-
-/* DELETE /api/users/me */
-static int users_me_delete(lintel_req *req, lintel_res *res, void *state)
-{
     (void)state;
-
-    return users_delete_id(req, res, lintel_req_user_id(req));
+    if (rc == 0)
+        rc = lintel_user_delete(req, id);
+    if (rc == 0)
+        rc = lintel_res_empty(res, 204);
+    return rc;
 }
 
 /* GET /api/users: {id, username} for users, full records for admins. */
@@ -361,113 +397,60 @@ static int users_list(lintel_req *req, lintel_res *res, void *state)
                            NULL);
 }
 
-/* GET /api/users/{id} (users:admin) */
-static int users_admin_get(lintel_req *req, lintel_res *res, void *state)
-{
-    long long id = 0;
-    int rc;
-
-    (void)state;
-    rc = lintel_req_id(req, "id", "User", &id);
-    if (rc == 0)
-        rc =
-            lintel_res_rowf(req, res, 200, "User",
-                            "SELECT " USERS_COLS " FROM users WHERE id = ?1 AND deleted_at IS NULL",
-                            "I", (json_int_t)id);
-    return rc;
-}
-
 /* PATCH /api/users/{id} {role?, password?, email?} (users:admin) */
 static int users_admin_patch(lintel_req *req, lintel_res *res, void *state)
 {
     struct users *u = state;
-    json_t *j_body = NULL, *j_rules = NULL, *j_user = NULL, *j_before = NULL;
-    json_t *j_hash = NULL;
-    struct users_change c;
+    json_t *j_body = NULL, *j_before = NULL;
+    struct users_change c = {0};
     long long id = 0;
     int rc, ends;
 
     rc = lintel_req_id(req, "id", "User", &id);
     if (rc == 0)
         rc = lintel_req_json(req, &j_body);
-    if (rc != 0)
-        goto cleanup;
-    rc = lintel_sql_rowf(req, &j_before,
-                         "SELECT role FROM users WHERE id = ?1 AND deleted_at IS NULL", "I",
-                         (json_int_t)id);
-    if (rc == LINTEL_ENOTFOUND)
-        rc = users_not_found(res);
     if (rc == 0)
-        rc = users_validate(u, req, res, id, j_body, 0, 1, &c, &j_rules);
+        rc = users_live(req, res, id, &j_before);
+    if (rc == 0)
+        rc = users_validate(u, req, res, id, j_body, 0, 1, &c);
     if (rc != 0)
         goto cleanup;
+    /* A reset password or a new role: every session of that user ends now. */
     ends = c.password != NULL ||
            (c.role != NULL &&
             strcmp(c.role, json_string_value(json_object_get(j_before, "role"))) != 0);
-    rc = users_hash(u, req, &c, &j_hash);
-    if (rc != 0)
-        goto cleanup;
-    rc = lintel_sql_begin(req);
-    if (rc != 0)
-        goto cleanup;
-    if (c.role != NULL && strcmp(c.role, "admin") != 0)
-        rc = users_last_admin(req, res, id);
-    /* A reset password or a new role: every session of that user ends now. */
-    rc = users_write(req, res, rc, id, &c, ends, NULL, &j_user);
-cleanup:
-    json_decref(j_hash);
-    json_decref(j_before);
-    json_decref(j_user);
-    json_decref(j_rules);
-    json_decref(j_body);
-    return rc;
-}
-
-/* DELETE /api/users/{id} (users:admin) */
-static int users_admin_delete(lintel_req *req, lintel_res *res, void *state)
-{
-    long long id = 0;
-    int rc;
-
-    (void)state;
-    rc = lintel_req_id(req, "id", "User", &id);
+    rc = users_hash(u, req, &c);
     if (rc == 0)
-        rc = users_delete_id(req, res, id);
+        rc = users_write(req, res, id, &c, ends, NULL);
+cleanup:
+    users_change_clear(&c);
+    json_decref(j_before);
+    json_decref(j_body);
     return rc;
 }
 
 /* GET /api/users/{id}/sessions (users:admin): the user's open sessions, newest first. */
 static int users_admin_sessions(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_user = NULL, *j_rows = NULL, *j_params = NULL;
+    json_t *j_user = NULL, *j_rows = NULL;
     long long id = 0;
     int rc;
 
     (void)state;
     rc = lintel_req_id(req, "id", "User", &id);
     if (rc == 0)
-        rc = lintel_sql_rowf(req, &j_user,
-                             "SELECT id FROM users WHERE id = ?1 AND deleted_at IS NULL", "I",
-                             (json_int_t)id);
-    if (rc == LINTEL_ENOTFOUND)
-        rc = users_not_found(res);
-    if (rc != 0)
-        goto cleanup;
-    j_params = json_pack("[I]", (json_int_t)id);
-    rc = j_params != NULL ? 0 : LINTEL_ENOMEM;
+        rc = users_live(req, res, id, &j_user);
     if (rc == 0)
-        rc = lintel_sql_query(
-            req,
+        rc = lintel_sql_queryf(
+            req, &j_rows,
             "SELECT id, scope, strftime('%Y-%m-%dT%H:%M:%SZ', created_at, 'unixepoch') AS "
             "created_at, strftime('%Y-%m-%dT%H:%M:%SZ', last_used_at, 'unixepoch') AS "
             "last_used_at, client_addr, user_agent "
             "FROM sessions WHERE user_id = ?1 AND ended_at IS NULL "
             "ORDER BY sessions.created_at DESC, sessions.rowid DESC LIMIT 1000",
-            j_params, &j_rows);
+            "I", (json_int_t)id);
     if (rc == 0)
         rc = lintel_res_json(res, 200, j_rows);
-cleanup:
-    json_decref(j_params);
     json_decref(j_rows);
     json_decref(j_user);
     return rc;
@@ -537,7 +520,7 @@ static const struct lintel_route users_routes[] = {
     {.method = "GET",
      .path = "/api/users/me",
      .scope = "profile",
-     .handler = users_me_get,
+     .handler = users_get,
      .summary = "The signed-in user",
      .replies = LINTEL_REPLIES({200, "The user", LINTEL_SCHEMA_USER})},
     {.method = "PATCH",
@@ -551,7 +534,7 @@ static const struct lintel_route users_routes[] = {
     {.method = "DELETE",
      .path = "/api/users/me",
      .scope = "profile",
-     .handler = users_me_delete,
+     .handler = users_delete,
      .summary = "Delete the signed-in user's account and data",
      .replies = LINTEL_REPLIES(LINTEL_REPLY_NO_CONTENT)},
     {.method = "GET",
@@ -560,7 +543,7 @@ static const struct lintel_route users_routes[] = {
      .summary = "Users: ids and names, or full records for admins",
      .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}},
      .replies = LINTEL_REPLIES({200, "A page of users", LINTEL_SCHEMA_LIST(LINTEL_SCHEMA_USER)})},
-    USERS_ADMIN("GET", "/api/users/{id}", users_admin_get, "One user (admin)",
+    USERS_ADMIN("GET", "/api/users/{id}", users_get, "One user (admin)",
                 {200, "The user", LINTEL_SCHEMA_USER}),
     {.method = "PATCH",
      .path = "/api/users/{id}",
@@ -571,7 +554,7 @@ static const struct lintel_route users_routes[] = {
      .body_schema = USERS_ADMIN_BODY,
      .example = "{\"role\": \"admin\"}",
      .replies = LINTEL_REPLIES({200, "The changed user", LINTEL_SCHEMA_USER})},
-    USERS_ADMIN("DELETE", "/api/users/{id}", users_admin_delete, "Delete a user (admin)",
+    USERS_ADMIN("DELETE", "/api/users/{id}", users_delete, "Delete a user (admin)",
                 LINTEL_REPLY_NO_CONTENT),
     USERS_ADMIN("GET", "/api/users/{id}/sessions", users_admin_sessions,
                 "A user's open sessions (admin)",

@@ -157,16 +157,37 @@ class Cluster:
             time.sleep(0.1)
         raise AssertionError(f"not {count} voters in {limit}s")
 
-    def leader(self, among=None):
-        """The node that leads, as the nodes among those given see it."""
-        for n in among or self.nodes:
-            if n.proc is None or n.proc.poll() is not None:
-                continue
-            st, body = http(n.port, "GET", "/health")
-            lead = (body or {}).get("cluster", {}).get("leader")
-            for m in self.nodes:
-                if m.addr == lead:
-                    return m
+    def stable_leader(self, among=None, limit=30):
+        """The leader once every running node among those given names the same one; None when
+        they do not agree within limit seconds. A node's own view
+        can be a term old: a step that needs a leader waits for agreement first."""
+        nodes = [n for n in (among or self.nodes) if n.proc is not None and n.proc.poll() is None]
+        end = time.time() + limit
+        while True:
+            seen = set()
+            for n in nodes:
+                st, body = http(n.port, "GET", "/health", timeout=2)
+                seen.add((body or {}).get("cluster", {}).get("leader"))
+            lead = next((m for m in self.nodes if seen == {m.addr}), None)
+            if lead is not None:
+                return lead
+            if time.time() > end:
+                return None
+            time.sleep(0.05)
+
+    def transfer(self, to, avoid=None, limit=30):
+        """Hands leadership to node `to` (or, with avoid, to any node but that one), repeating
+        the transfer until every node agrees: Raft refuses a target still catching up, and a
+        transfer can end with a new election that the old leader wins again. The leader then,
+        or None after limit seconds."""
+        end = time.time() + limit
+        while time.time() < end:
+            lead = self.stable_leader(limit=min(5, max(0.1, end - time.time())))
+            if lead is not None and (lead is to if avoid is None else lead is not avoid):
+                return lead
+            if lead is not None:
+                to.cli("cluster", "transfer", str(to.id), timeout=30)
+            time.sleep(0.2)
         return None
 
     def stop(self):

@@ -130,6 +130,10 @@ START_TEST(literal_beats_param)
     ck_assert_int_eq(lt_json(srv.url, "GET", "/api/example/notes/999999", NULL, NULL, &r), 0);
     assert_problem(&r, 404, "/api/example/notes/999999", "Note not found");
     lt_resp_clear(&r);
+    /* An id that names no note is the same 404 (lintel_res_by_id's req_id branch). */
+    ck_assert_int_eq(lt_json(srv.url, "GET", "/api/example/notes/abc", NULL, NULL, &r), 0);
+    assert_problem(&r, 404, "/api/example/notes/abc", "Note not found");
+    lt_resp_clear(&r);
 }
 END_TEST
 

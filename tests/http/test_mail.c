@@ -336,6 +336,10 @@ START_TEST(invite_and_closed_registration)
     free(body);
     /* users cannot make codes */
     ck_assert_int_eq(post(s.url, "/api/auth/invites", user, NULL, NULL), 403);
+    /* a registration refused after the code was claimed (a taken name) gives the code back */
+    body = fmt("{\"username\":\"invited0\",\"password\":\"" PW "\",\"invite\":\"%s\"}", code[1]);
+    ck_assert_int_eq(post(s.url, "/api/auth/register", NULL, body, NULL), 409);
+    free(body);
     /* the throttle: 2 registrations an hour from one address */
     body = fmt("{\"username\":\"invited1\",\"password\":\"" PW "\",\"invite\":\"%s\"}", code[1]);
     ck_assert_int_eq(post(s.url, "/api/auth/register", NULL, body, NULL), 201);

@@ -312,6 +312,7 @@ START_TEST(admin_routes)
     ck_assert_int_eq(req_status("DELETE", path, admin, NULL), 204);
     ck_assert_int_eq(req_status("GET", path, admin, NULL), 404);
     ck_assert_int_eq(req_status("DELETE", path, admin, NULL), 404);
+    ck_assert_int_eq(req_status("PATCH", path, admin, "{\"role\":\"admin\"}"), 404);
     /* the last admin stays */
     ck_assert_int_eq(req_status("PATCH", "/api/users/1", admin, "{\"role\":\"user\"}"), 409);
     free(path);

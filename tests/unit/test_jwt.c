@@ -158,6 +158,35 @@ START_TEST(alg_and_key_refusals)
 }
 END_TEST
 
+/* A key file is read whole up to 64 KiB: an empty one and a larger one are refused by name. */
+START_TEST(key_file_size_refusals)
+{
+    static const size_t sizes[] = {0, 64 * 1024 + 1};
+    struct jwt_conf conf = {"ES256", NULL, NULL, tmpdir, "lintel", "lintel-api"};
+    struct jwt_keys *k = NULL;
+    char path[512], *err = NULL;
+    size_t i, j;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/sized.pem", tmpdir);
+    conf.key_file = path;
+    for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        for (j = 0; j < sizes[i]; j++)
+            ck_assert_int_eq(fputc('-', f), '-');
+        ck_assert_int_eq(fclose(f), 0);
+        ck_assert_int_eq(chmod(path, 0600), 0);
+        ck_assert_int_eq(jwt_keys_new(&conf, &k, &err), LINTEL_EPARAM);
+        ck_assert_msg(strstr(err, "is empty or larger than 64 KiB") != NULL, "%s", err);
+        ck_assert_ptr_null(k);
+        free(err);
+        err = NULL;
+    }
+    ck_assert_int_eq(unlink(path), 0);
+}
+END_TEST
+
 START_TEST(sign_verify_each_alg)
 {
     static const char *const algs[] = {"EdDSA", "ES256", "RS256", "HS256"};
@@ -396,6 +425,7 @@ static Suite *jwt_suite(void)
     tcase_add_test(tc, crypto_helpers);
     tcase_add_test(tc, weak_secrets);
     tcase_add_test(tc, alg_and_key_refusals);
+    tcase_add_test(tc, key_file_size_refusals);
     tcase_add_loop_test(tc, sign_verify_each_alg, 0, 4);
     tcase_add_test(tc, tampering);
     tcase_add_test(tc, header_prescreen);
