@@ -56,6 +56,12 @@ struct db_text {
     size_t max_rows;
     size_t rows;     /* out: rows read */
     json_t **j_last; /* in/out, may be NULL */
+    /*
+     * out: a column named "<name>:etag" is not written; its integer value (of the last row
+     * read) is the reply's version for its ETag (api->res_etag).
+     */
+    bool has_etag;
+    long long etag;
 };
 int db_query_text(struct db *db, const char *sql, const json_t *j_params, struct db_text *text);
 
@@ -89,18 +95,23 @@ const char *db_errmsg(const struct db *db);
 const char *db_errfield(const struct db *db);
 
 /*
- * What a connection knows of the database's state: equal stamps of one connection mean that
- * nothing was committed in between, by this connection (its total changes: INSERT, UPDATE,
- * DELETE, trigger rows included) or by any other, in this process or another (the sqlite3
- * shell, the CLI; PRAGMA data_version). A cache of what a query returned stays right while the
- * stamp it was read under is the connection's current one (app/auth.c keeps the session state
- * so). Not inside a transaction: LINTEL_EINTERNAL then. A storage backend that cannot tell
- * returns an error, and callers then always query.
+ * What a connection knows of the database's state: equal stamps mean that nothing was
+ * committed in between, by this connection (INSERT, UPDATE, DELETE, trigger rows included) or
+ * by any other, in this process or another (the sqlite3 shell, the CLI). Read from the WAL
+ * index's header in shared memory without a transaction (the same for every connection of the
+ * process), or, when the VFS cannot show it, from PRAGMA data_version and the connection's own
+ * total changes (then only stamps of one connection compare). A cache of what a query returned
+ * stays right while the stamp it was read under is the current one (app/auth.c keeps the
+ * session state so). Not inside a transaction: LINTEL_EINTERNAL then. A storage backend that
+ * cannot tell returns an error, and callers then always query.
  */
+enum { DB_STAMP_WAL_INDEX = 1, DB_STAMP_PRAGMA = 2 };
 struct db_stamp {
-    unsigned long long connection; /* which connection: a stamp of another one never matches */
-    unsigned long long version;    /* PRAGMA data_version */
-    unsigned long long changes;    /* sqlite3_total_changes64 */
+    unsigned long long source;     /* DB_STAMP_*; 0: no stamp */
+    unsigned long long connection; /* PRAGMA: which connection; a stamp of another never matches */
+    unsigned long long version;    /* WAL index: commits and last frame; PRAGMA data_version */
+    unsigned long long changes;    /* WAL index: the log's salts; PRAGMA: total changes */
+    unsigned long long check;      /* WAL index: the last frame's checksum */
 };
 int db_stamp(struct db *db, struct db_stamp *stamp);
 

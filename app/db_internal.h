@@ -60,6 +60,9 @@ struct db {
     bool remote_tx_lost; /* the connection broke inside a transaction: it is gone */
     bool write_lock;     /* holds this process's write lock (dqlite_db.c) */
     bool remote_busy;    /* the last failure was another node's write transaction (BUSY) */
+    /* SQLite only: the WAL index as mapped by the VFS, for db_stamp (db.c) */
+    const volatile unsigned char *wal_index;
+    bool wal_index_unsupported;
 };
 
 void db_seterr(struct db *db, const char *field, const char *fmt, ...) LINTEL_PRINTF(3, 4);

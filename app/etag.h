@@ -14,8 +14,28 @@ struct router_match;
 /* A strong entity tag with its quotes: '"' + 22 base64url characters + '"' + NUL. */
 #define ETAG_SIZE 25
 
-/* The entity tag of a representation: the first 128 bits of the SHA-256 of its bytes. */
+/*
+ * The entity tag of a representation: the first 128 bits of the SHA-256 of its bytes (the
+ * fallback for replies whose route gives no version).
+ */
 int etag_of(const void *body, size_t len, char out[ETAG_SIZE]);
+
+/*
+ * The entity tag of version (a number the storage changes whenever the representation does)
+ * of what req's route shows: 64 bits of FNV-1a over the user id, the path and the route's
+ * declared query parameters as given, then the version's 64 bits, as base64url (the same
+ * shape as etag_of's). Not a hash of the bytes: a 304 or a new tag costs no pass over them.
+ */
+int etag_of_version(const lintel_req *req, long long version, char out[ETAG_SIZE]);
+
+/* api->res_etag: puts etag_of_version's tag on res as its ETag (recorded error otherwise). */
+int etag_res_version(lintel_req *req, lintel_res *res, long long version);
+
+/*
+ * Whether req is a GET/HEAD whose If-None-Match matches etag (weak comparison): a handler that
+ * knows its tag before reading the representation may then answer 304 without reading it.
+ */
+bool etag_not_modified(const lintel_req *req, const char *etag);
 
 /*
  * Whether the field value list ("*" or a comma-separated list of entity tags, RFC 9110

@@ -992,6 +992,7 @@ void host_api_bind(const struct lintel_api *upper)
     host_table.url_sign = upper->url_sign;
     host_table.job_start = upper->job_start;
     host_table.job_progress = upper->job_progress;
+    host_table.res_etag = upper->res_etag;
 }
 
 const struct lintel_api *host_api(void)

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "etag.h"
 #include "events.h"
 #include "host_api.h"
 #include "host_list.h"
@@ -393,6 +394,8 @@ int host_kit_res_rowf(lintel_req *req, lintel_res *res, unsigned status, const c
                           : LINTEL_ENOTFOUND;
     if (rc == 0)
         rc = host_res_text_close(res, status, &b);
+    if (rc == 0 && text.has_etag)
+        rc = etag_res_version(req, res, text.etag);
     free(b.data);
     json_decref(j_params);
     return rc;
@@ -411,7 +414,7 @@ static int host_kit_listv(lintel_req *req, lintel_res *res, const char *sql, con
     struct json_out_buf b = {0};
     json_t *j_params, *j_total = NULL, *j_last = NULL;
     struct db_text text = {.b = &b, .j_last = &j_last};
-    char *count_sql = NULL, *page_sql = NULL, *next = NULL;
+    char *count_sql = NULL, *page_sql = NULL, *next = NULL, etag[ETAG_SIZE];
     long long limit, offset;
     size_t n;
     int rc;
@@ -436,6 +439,19 @@ static int host_kit_listv(lintel_req *req, lintel_res *res, const char *sql, con
         goto cleanup;
     }
     rc = api->sql_row(req, total_sql != NULL ? total_sql : count_sql, j_params, &j_total);
+    /*
+     * A "version" beside the total (the list's change counter) is its ETag, with the query in
+     * it: a client that has this page already gets its 304 without the page being read.
+     */
+    if (rc == 0 && json_is_integer(json_object_get(j_total, "version"))) {
+        rc = etag_of_version(req, json_integer_value(json_object_get(j_total, "version")), etag);
+        if (rc == 0)
+            rc = host_res_put_header(res, "ETag", etag);
+        if (rc == 0 && etag_not_modified(req, etag)) {
+            rc = api->res_empty(res, 304);
+            goto cleanup;
+        }
+    }
     if (rc == 0 && list != NULL && (page_sql = host_list_sql(list, &pg, j_params, &n)) == NULL)
         rc = LINTEL_ENOMEM;
     /* a keyset page reads one row more: whether it is there says whether a next page is */

@@ -10,20 +10,10 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+#include "route_meta.h"
+
 struct lintel_req;
 struct route;
-
-/* A route's description from its lintel_route entry (owned by the route). */
-struct host_route_meta {
-    char *summary;
-    char *body_schema; /* JSON text, checked at registration */
-    char *example;     /* JSON text, checked at registration */
-    struct lintel_param *query;
-    size_t nquery;
-    struct lintel_reply *replies;
-    size_t nreplies;
-    bool bare; /* replies go out as they are, never in the JSend envelope (core documents) */
-};
 
 /*
  * The copy of r's description (summary, query, body, replies, example; each schema and the

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "core_routes.h"
 #include "db.h"
+#include "etag.h"
 #include "heap.h"
 #include "host_account.h"
 #include "host_api.h"
@@ -232,7 +233,8 @@ static int main_prepare(struct main_state *st)
                                              .user_create = host_account_user_create,
                                              .session_start = host_account_session_start,
                                              .user_delete = host_account_user_delete,
-                                             .ws_add = host_kit_ws_add});
+                                             .ws_add = host_kit_ws_add,
+                                             .res_etag = etag_res_version});
     rc = plugin_loader_load_all(&st->cfg, host_api(), &err);
     if (rc != 0) {
         log_error("start stopped: %s", err != NULL ? err : "a plugin was refused");

@@ -108,6 +108,9 @@ extern const struct lintel_api *lintel_api;
 #define lintel_job_start(...)    (lintel_api->job_start(__VA_ARGS__))
 #define lintel_job_progress(...) (lintel_api->job_progress(__VA_ARGS__))
 
+/* ABI 2.7: entity tags from a version. */
+#define lintel_res_etag(...) (lintel_api->res_etag(__VA_ARGS__))
+
 /* The number of entries of a static array (route tables). */
 #define LINTEL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -203,6 +206,24 @@ static inline int lintel_res_json_new(lintel_res *res, unsigned status, json_t *
     int rc = j != NULL ? lintel_api->res_json(res, status, j) : LINTEL_ENOMEM;
 
     json_decref(j);
+    return rc;
+}
+
+/*
+ * 200 with every row of sql as a JSON array (a bare array, not the list envelope of sql_list),
+ * j_params its ?1..?N, stolen, so a json_pack("[I]", id) result can be passed as it is
+ * (json_array() when there are none): LINTEL_ENOMEM when j_params is NULL.
+ */
+static inline int lintel_res_rows(lintel_req *req, lintel_res *res, const char *sql,
+                                  json_t *j_params)
+{
+    json_t *j_rows = NULL;
+    int rc = j_params != NULL ? lintel_api->sql_query(req, sql, j_params, &j_rows) : LINTEL_ENOMEM;
+
+    if (rc == 0)
+        rc = lintel_api->res_json(res, 200, j_rows);
+    json_decref(j_rows);
+    json_decref(j_params);
     return rc;
 }
 

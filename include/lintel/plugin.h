@@ -23,7 +23,7 @@ extern "C" {
  * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example).
  */
 #define LINTEL_ABI_MAJOR 2
-#define LINTEL_ABI_MINOR 6
+#define LINTEL_ABI_MINOR 7
 
 #if defined(__GNUC__)
 #define LINTEL_EXPORT       __attribute__((visibility("default")))
@@ -683,9 +683,21 @@ struct lintel_api {
      */
     int (*job_progress)(lintel_req *req, long long done, int rc);
 
+    /* ---- ABI 2.7: entity tags from a version ---- */
+
     /*
-     * ABI 2.7 and later: append members here only, each group under a comment naming the minor
-     * that added it ("---- ABI 2.7: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * Gives the reply the ETag of version, a number the storage changes whenever what the
+     * route shows changes (a row's version column, a per-user counter bumped by triggers): the
+     * tag is made from it, the user, the path and the route's declared query parameters, so no
+     * hash of the reply's bytes is needed, and another query of the same list has another
+     * tag. Call it with the reply (before or after res_json). res_rowf does the same for a
+     * column named "<anything>:etag", sql_page for a column "version" of total_sql's row.
+     */
+    int (*res_etag)(lintel_req *req, lintel_res *res, long long version);
+
+    /*
+     * ABI 2.8 and later: append members here only, each group under a comment naming the minor
+     * that added it ("---- ABI 2.8: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.
      */

@@ -28,6 +28,13 @@
 /* A body that is not JSON: its media type ("image/png", "text/html", or a range of types). */
 #define LINTEL_SCHEMA_MEDIA(type) "{\"contentMediaType\":\"" type "\"}"
 
+/*
+ * An object with one required member, name, of the schema given (the reply {"count": 3}, the
+ * body {"email": "..."}): LINTEL_SCHEMA_MEMBER("count", LINTEL_SCHEMA_INTEGER).
+ */
+#define LINTEL_SCHEMA_MEMBER(name, schema)                                                         \
+    "{\"type\":\"object\",\"required\":[\"" name "\"],\"properties\":{\"" name "\":" schema "}}"
+
 /* Fragments for properties. */
 #define LINTEL_SCHEMA_ID      "{\"type\":\"integer\",\"minimum\":1}"
 #define LINTEL_SCHEMA_TIME    "{\"type\":\"string\",\"format\":\"date-time\"}"
@@ -35,6 +42,7 @@
 #define LINTEL_SCHEMA_BOOLEAN "{\"type\":\"boolean\"}"
 #define LINTEL_SCHEMA_NUMBER  "{\"type\":\"number\"}"
 #define LINTEL_SCHEMA_INTEGER "{\"type\":\"integer\"}"
+#define LINTEL_SCHEMA_COUNT   "{\"type\":\"integer\",\"minimum\":0}"
 
 /*
  * A route's .replies: LINTEL_REPLIES({200, "The task", TASK}, {404, ...}) is the list with its

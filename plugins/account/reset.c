@@ -144,11 +144,13 @@ static int account_token_row(lintel_req *req, lintel_res *res, const char *token
 }
 
 /*
- * Opens the write transaction and spends the token of j_tok: of two concurrent uses of one
- * token, the second changes nothing and is refused. 0 with the transaction open, or the
- * failure (rolled back).
+ * Opens the write transaction, spends the token of j_tok (of two concurrent uses of one token,
+ * the second changes nothing and is refused) and marks the address the mail reached as
+ * verified: *j_user (new reference) is then {email, email_verified_at}. 0 with the transaction
+ * open, or the failure (rolled back).
  */
-static int account_token_spend(lintel_req *req, lintel_res *res, const json_t *j_tok)
+static int account_token_redeem(lintel_req *req, lintel_res *res, const json_t *j_tok,
+                                json_t **j_user)
 {
     long long changes = 0;
     int rc = lintel_sql_begin(req);
@@ -161,14 +163,37 @@ static int account_token_spend(lintel_req *req, lintel_res *res, const json_t *j
                           "O", json_object_get(j_tok, "hash"));
     if (rc == 0 && changes == 0)
         rc = lintel_res_invalid(res, "token", "is unknown, already used, or expired");
+    if (rc == 0)
+        rc = lintel_sql_rowf(req, j_user,
+                             "UPDATE users SET email_verified_at = coalesce(email_verified_at,"
+                             " strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) WHERE id = ?1"
+                             " RETURNING email, email_verified_at",
+                             "O", json_object_get(j_tok, "user_id"));
     return rc != 0 ? lintel_sql_end(req, rc) : 0;
+}
+
+/* 0 when password passes the extension's rule at the server's minimum length, else the 422. */
+static int account_password_rule(const struct account *a, lintel_req *req, lintel_res *res,
+                                 const char *password)
+{
+    json_t *j_rule = NULL;
+    const char *problem;
+    int rc;
+
+    rc = lintel_sql_rowf(req, &j_rule, "SELECT lintel_rule_password(?1, ?2) AS problem", "sI",
+                         password, (json_int_t)a->password_min);
+    problem = json_string_value(json_object_get(j_rule, "problem"));
+    if (rc == 0 && problem != NULL)
+        rc = lintel_res_invalid(res, "password", "%s", problem);
+    json_decref(j_rule);
+    return rc;
 }
 
 int account_reset(lintel_req *req, lintel_res *res, void *state)
 {
     struct account *a = state;
-    const char *token = NULL, *password = NULL, *problem, *addr = lintel_req_client_addr(req);
-    json_t *j_body = NULL, *j_tok = NULL, *j_rule = NULL, *j_hash = NULL;
+    const char *token = NULL, *password = NULL, *addr = lintel_req_client_addr(req);
+    json_t *j_body = NULL, *j_tok = NULL, *j_user = NULL, *j_hash = NULL;
     json_int_t uid;
     const char *hash = NULL;
     int rc;
@@ -179,33 +204,22 @@ int account_reset(lintel_req *req, lintel_res *res, void *state)
     rc = account_body_str(res, j_body, "token", 128, &token);
     if (account_body_str(res, j_body, "password", 1024, &password) != 0 && rc == 0)
         rc = LINTEL_EPARAM;
-    if (rc != 0)
-        goto cleanup;
-    rc = lintel_sql_rowf(req, &j_rule, "SELECT lintel_rule_password(?1, ?2) AS problem", "sI",
-                         password, (json_int_t)a->password_min);
-    if (rc != 0)
-        goto cleanup;
-    problem = json_string_value(json_object_get(j_rule, "problem"));
-    if (problem != NULL) {
-        rc = lintel_res_invalid(res, "password", "%s", problem);
-        goto cleanup;
-    }
-    rc = account_token_row(req, res, token, "reset", &j_tok);
+    if (rc == 0)
+        rc = account_password_rule(a, req, res, password);
+    if (rc == 0)
+        rc = account_token_row(req, res, token, "reset", &j_tok);
     if (rc != 0)
         goto cleanup;
     uid = json_integer_value(json_object_get(j_tok, "user_id"));
     rc = lintel_password_hash_new(req, password, a->password_cost, &j_hash, &hash);
-    if (rc != 0)
-        goto cleanup;
-    rc = account_token_spend(req, res, j_tok);
-    if (rc != 0)
-        goto cleanup;
     /* the mail reached the address: it is verified now too */
+    if (rc == 0)
+        rc = account_token_redeem(req, res, j_tok, &j_user);
+    if (rc != 0)
+        goto cleanup;
     rc = lintel_sql_execf(req, NULL,
                           "UPDATE users SET password_hash = ?2,"
-                          " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
-                          " email_verified_at = coalesce(email_verified_at,"
-                          " strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) WHERE id = ?1",
+                          " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
                           "Is", uid, hash);
     if (rc == 0)
         rc = lintel_sql_execf(req, NULL,
@@ -226,7 +240,7 @@ int account_reset(lintel_req *req, lintel_res *res, void *state)
         rc = lintel_res_empty(res, 204);
 cleanup:
     json_decref(j_hash);
-    json_decref(j_rule);
+    json_decref(j_user);
     json_decref(j_tok);
     json_decref(j_body);
     return rc;
@@ -236,7 +250,7 @@ int account_verify(lintel_req *req, lintel_res *res, void *state)
 {
     struct account *a = state;
     const char *token = NULL;
-    json_t *j_body = NULL, *j_tok = NULL, *j_out = NULL;
+    json_t *j_body = NULL, *j_tok = NULL, *j_user = NULL;
     int rc;
 
     rc = account_mail_body(a, req, res, &j_body);
@@ -245,20 +259,12 @@ int account_verify(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = account_token_row(req, res, token, "verify", &j_tok);
     if (rc == 0)
-        rc = account_token_spend(req, res, j_tok);
-    if (rc != 0)
-        goto cleanup;
+        rc = account_token_redeem(req, res, j_tok, &j_user);
     if (rc == 0)
-        rc = lintel_sql_rowf(req, &j_out,
-                             "UPDATE users SET email_verified_at = coalesce(email_verified_at,"
-                             " strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) WHERE id = ?1"
-                             " RETURNING email, email_verified_at",
-                             "O", json_object_get(j_tok, "user_id"));
-    rc = lintel_sql_end(req, rc);
+        rc = lintel_sql_commit(req);
     if (rc == 0)
-        rc = lintel_res_json(res, 200, j_out);
-cleanup:
-    json_decref(j_out);
+        rc = lintel_res_json(res, 200, j_user);
+    json_decref(j_user);
     json_decref(j_tok);
     json_decref(j_body);
     return rc;

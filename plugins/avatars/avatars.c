@@ -221,8 +221,7 @@ static const struct lintel_route avatars_routes[] = {
      .summary = "Upload the user's avatar (PNG or JPEG, raw or multipart)",
      .body_schema = LINTEL_SCHEMA_MEDIA("image/*"),
      .replies = LINTEL_REPLIES({200, "Where the new avatar is served",
-                                "{\"type\":\"object\",\"required\":[\"avatar_url\"],"
-                                "\"properties\":{\"avatar_url\":" LINTEL_SCHEMA_STRING "}}"})},
+                                LINTEL_SCHEMA_MEMBER("avatar_url", LINTEL_SCHEMA_STRING)})},
     {.method = "DELETE",
      .path = "/api/users/me/avatar",
      .scope = "profile",

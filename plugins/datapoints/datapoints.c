@@ -622,7 +622,7 @@ bad:
     "float32\",\"minItems\":4,"                                                                    \
     "\"maxItems\":4,\"items\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":255}},\"tags\":"     \
     "{\"type\":\"array\",\"items\":" LINTEL_SCHEMA_STRING "}}}"
-#define DP_INSERTED "\"inserted\":{\"type\":\"integer\",\"minimum\":0}"
+#define DP_INSERTED "\"inserted\":" LINTEL_SCHEMA_COUNT
 #define DP_SERIES_SCHEMA                                                                           \
     "{\"type\":\"object\",\"required\":[\"start\",\"end\",\"bucket\",\"items\"],\"properties\":{"  \
     "\"start\":{\"type\":\"string\"},\"end\":{\"type\":\"string\"},\"bucket\":{\"type\":"          \
@@ -681,9 +681,8 @@ static const struct lintel_route dp_routes[] = {
      .body_schema =
          "{\"type\":\"array\",\"minItems\":1,\"maxItems\":10000,\"items\":" DP_RAW_POINT "}",
      .example = "[{\"time\": 1713798477, \"value\": [157, 42, 76, 190], \"tags\": []}]",
-     .replies = LINTEL_REPLIES({201, "How many were stored",
-                                "{\"type\":\"object\",\"required\":[\"inserted\"],"
-                                "\"properties\":{" DP_INSERTED "}}"})},
+     .replies = LINTEL_REPLIES(
+         {201, "How many were stored", LINTEL_SCHEMA_MEMBER("inserted", LINTEL_SCHEMA_COUNT)})},
     {.method = "GET",
      .path = "/api/datapoints",
      .scope = "datapoints:read",

@@ -99,8 +99,7 @@ static struct lintel_route example_routes[] = {
      .path = "/api/example/notes",
      .handler = example_note_create,
      .summary = "Store a note",
-     .body_schema = "{\"type\":\"object\",\"required\":[\"text\"],"
-                    "\"properties\":{\"text\":{\"type\":\"string\",\"maxLength\":1000}}}",
+     .body_schema = LINTEL_SCHEMA_MEMBER("text", "{\"type\":\"string\",\"maxLength\":1000}"),
      .example = "{\"text\": \"hello\"}",
      .replies = LINTEL_REPLIES({201, "The stored note", EXAMPLE_NOTE})},
     {.method = "GET",
@@ -112,9 +111,8 @@ static struct lintel_route example_routes[] = {
      .path = "/api/example/notes/count",
      .handler = example_note_count,
      .summary = "How many notes there are",
-     .replies = LINTEL_REPLIES({200, "The count",
-                                "{\"type\":\"object\",\"required\":[\"count\"],\"properties\":"
-                                "{\"count\":{\"type\":\"integer\",\"minimum\":0}}}"})},
+     .replies =
+         LINTEL_REPLIES({200, "The count", LINTEL_SCHEMA_MEMBER("count", LINTEL_SCHEMA_COUNT)})},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

@@ -15,14 +15,12 @@ LINTEL_KIT_INIT;
 /* The columns of a number, in the shape the API returns. */
 #define NUMBERS_COLUMNS "id, value, created_at, updated_at"
 #define NUMBERS_NOW     "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+#define NUMBERS_VALUE   "{\"type\":\"number\",\"exclusiveMinimum\":0}"
 #define NUMBERS_SCHEMA                                                                             \
     "{\"title\":\"Number\",\"type\":\"object\",\"required\":[\"id\",\"value\",\"created_at\","     \
-    "\"updated_at\"],\"properties\":{\"id\":" LINTEL_SCHEMA_ID ",\"value\":{\"type\":\"number\","  \
-    "\"exclusiveMinimum\":0},\"created_at\":" LINTEL_SCHEMA_TIME                                   \
-    ",\"updated_at\":" LINTEL_SCHEMA_TIME "}}"
-#define NUMBERS_BODY                                                                               \
-    "{\"type\":\"object\",\"required\":[\"value\"],"                                               \
-    "\"properties\":{\"value\":{\"type\":\"number\",\"exclusiveMinimum\":0}}}"
+    "\"updated_at\"],\"properties\":{\"id\":" LINTEL_SCHEMA_ID ",\"value\":" NUMBERS_VALUE         \
+    ",\"created_at\":" LINTEL_SCHEMA_TIME ",\"updated_at\":" LINTEL_SCHEMA_TIME "}}"
+#define NUMBERS_BODY LINTEL_SCHEMA_MEMBER("value", NUMBERS_VALUE)
 
 extern const struct lintel_embedded_sql numbers_migrations[];
 
@@ -95,6 +93,10 @@ static const struct lintel_sort numbers_sorts[] = {
     {"id", "id", NULL}, {"created_at", "created_at", NULL}, {"value", "value", NULL}, {0}};
 #define NUMBERS_SORTS "id -id created_at -created_at value -value"
 
+/* The user's change counter (triggers, sql/numbers/0002): the ETag of the list and stats. */
+#define NUMBERS_VERSION                                                                            \
+    "coalesce((SELECT version FROM numbers_user WHERE user_id = ?1), 0) AS version"
+
 /* created_at > ?2 AND created_at < ?3, both as Unix seconds */
 #define NUMBERS_CREATED                                                                            \
     " AND created_at > strftime('%Y-%m-%dT%H:%M:%SZ', ?2, 'unixepoch')"                            \
@@ -109,11 +111,13 @@ static int numbers_list(lintel_req *req, lintel_res *res, void *state)
     /* The total is kept by triggers in numbers_user: no count over the user's rows. */
     static const struct lintel_list all = {
         .sql = "SELECT " NUMBERS_COLUMNS " FROM numbers WHERE user_id = ?1",
-        .total_sql =
-            "SELECT coalesce((SELECT total FROM numbers_user WHERE user_id = ?1), 0) AS total",
+        .total_sql = "SELECT coalesce((SELECT total FROM numbers_user WHERE user_id = ?1), 0)"
+                     " AS total, " NUMBERS_VERSION,
         .sorts = numbers_sorts};
     static const struct lintel_list created = {
         .sql = "SELECT " NUMBERS_COLUMNS " FROM numbers WHERE user_id = ?1" NUMBERS_CREATED,
+        .total_sql = "SELECT count(*) AS total, " NUMBERS_VERSION
+                     " FROM numbers WHERE user_id = ?1" NUMBERS_CREATED,
         .sorts = numbers_sorts};
     long long after = LINTEL_TIME_MIN, before = LINTEL_TIME_MAX;
     int rc;
@@ -198,6 +202,8 @@ static int numbers_stats(lintel_req *req, lintel_res *res, void *state)
         numbers_cache_put(n, key, json_integer_value(json_object_get(j_row, "version")), j_stats);
     }
     rc = lintel_res_json(res, 200, j_stats);
+    if (rc == 0)
+        rc = lintel_res_etag(req, res, json_integer_value(json_object_get(j_row, "version")));
 cleanup:
     json_decref(j_stats);
     json_decref(j_row);
@@ -209,7 +215,7 @@ static int numbers_get(lintel_req *req, lintel_res *res, void *state)
 {
     (void)state;
     return lintel_res_by_id(req, res, "Number", LINTEL_ROW_OWNED,
-                            "SELECT " NUMBERS_COLUMNS
+                            "SELECT " NUMBERS_COLUMNS ", version AS \"version:etag\""
                             " FROM numbers WHERE id = ?1 AND user_id = ?2");
 }
 

@@ -198,7 +198,8 @@ static int tasks_list(lintel_req *req, lintel_res *res, void *state)
     if (!created && q == NULL)
         list.total_sql = "SELECT coalesce((SELECT CASE WHEN ?2 IS NULL THEN total WHEN ?2 THEN"
                          " done ELSE total - done END FROM tasks_user WHERE user_id = ?1), 0)"
-                         " AS total WHERE ?3 IS NULL AND ?4 IS NULL AND ?5 IS NULL";
+                         " AS total, coalesce((SELECT version FROM tasks_user WHERE user_id"
+                         " = ?1), 0) AS version WHERE ?3 IS NULL AND ?4 IS NULL AND ?5 IS NULL";
     j_done = done != NULL ? json_boolean(strcmp(done, "true") == 0) : json_null();
     j_after = created ? json_integer((json_int_t)after) : json_null();
     j_before = created ? json_integer((json_int_t)before) : json_null();
@@ -212,7 +213,8 @@ static int tasks_get(lintel_req *req, lintel_res *res, void *state)
 {
     (void)state;
     return lintel_res_by_id(req, res, "Task", LINTEL_ROW_OWNED,
-                            "SELECT " TASKS_COLUMNS " FROM tasks WHERE id = ?1 AND user_id = ?2");
+                            "SELECT " TASKS_COLUMNS ", version AS \"version:etag\""
+                            " FROM tasks WHERE id = ?1 AND user_id = ?2");
 }
 
 /*
@@ -236,7 +238,8 @@ static int tasks_modify(lintel_req *req, lintel_res *res, bool put)
         goto cleanup;
     if (in.j_title == NULL && in.j_description == NULL && in.j_done == NULL)
         rc = lintel_sql_rowf(req, &j_row,
-                             "SELECT " TASKS_COLUMNS " FROM tasks WHERE id = ?1 AND user_id = ?2",
+                             "SELECT " TASKS_COLUMNS ", version AS \"version:etag\""
+                             " FROM tasks WHERE id = ?1 AND user_id = ?2",
                              "II", (json_int_t)id, (json_int_t)lintel_req_user_id(req));
     else
         rc = lintel_sql_rowf(req, &j_row,

@@ -367,6 +367,110 @@ START_TEST(test_etag_lists_and_stats)
 }
 END_TEST
 
+/* Asserts that path's ETag is (same true) or is not the one in etag. */
+static void etag_expect(const struct lt_user *u, const char *path, const char *etag, bool same)
+{
+    char now[64];
+
+    etag_get(u, path, now, sizeof(now));
+    ck_assert_msg(same == (strcmp(now, etag) == 0), "%s: %s against %s", path, now, etag);
+}
+
+/*
+ * Tags from versions (numbers, tasks: a row's version, the user's list counter): they stay
+ * while nothing changes, move with the row or list they describe and only with it, and
+ * differ between queries, pages and users; a matching list is a 304 without its page.
+ */
+START_TEST(test_etag_from_versions)
+{
+    struct lt_user u, v;
+    struct lt_resp r;
+    char list[64], page[64], n1[64], n2[64], task[64], tasks[64], other[64], h[128], path[64];
+    const char *headers[] = {h, NULL};
+    long long id1, id2, tid;
+
+    lt_user_new(&u, "etagv", PASSWORD);
+    lt_user_new(&v, "etagw", PASSWORD);
+    /* two users with nothing yet: the same version, the same query, not the same tag */
+    etag_get(&u, "/api/numbers", list, sizeof(list));
+    etag_get(&v, "/api/numbers", other, sizeof(other));
+    ck_assert_str_ne(list, other);
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/numbers", u.token, "{\"value\":1}"), 201);
+    id1 = json_integer_value(json_object_get(r.j_body, "id"));
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/numbers", u.token, "{\"value\":2}"), 201);
+    id2 = json_integer_value(json_object_get(r.j_body, "id"));
+    lt_resp_clear(&r);
+    etag_expect(&u, "/api/numbers", list, false);
+
+    /* the list: the same while nothing changes, another per query, undeclared ones aside */
+    etag_get(&u, "/api/numbers", list, sizeof(list));
+    etag_expect(&u, "/api/numbers", list, true);
+    etag_expect(&u, "/api/numbers?unknown=1", list, true);
+    etag_get(&u, "/api/numbers?limit=1", page, sizeof(page));
+    ck_assert_str_ne(page, list);
+    etag_expect(&u, "/api/numbers?limit=1", page, true);
+    etag_expect(&u, "/api/numbers?limit=1&sort=-id", page, false);
+    etag_expect(&u, "/api/numbers?created_after=2000-01-01", list, false);
+    /* 304 with the tag, no body; another user's tag is no match */
+    hdr(h, sizeof(h), "If-None-Match", list);
+    ck_assert_int_eq(send_h(&r, "GET", "/api/numbers", u.token, NULL, headers), 304);
+    ck_assert_int_eq(r.len, 0);
+    ck_assert_str_eq(lt_header(&r, "ETag"), list);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(send_h(&r, "GET", "/api/numbers", v.token, NULL, headers), 200);
+    lt_resp_clear(&r);
+    hdr(h, sizeof(h), "If-None-Match", other);
+    ck_assert_int_eq(send_h(&r, "GET", "/api/numbers", v.token, NULL, headers), 304);
+    lt_resp_clear(&r);
+
+    /* one number: its own version; another number's change leaves it */
+    snprintf(path, sizeof(path), "/api/numbers/%lld", id1);
+    etag_get(&u, path, n1, sizeof(n1));
+    etag_expect(&u, path, n1, true);
+    snprintf(path, sizeof(path), "/api/numbers/%lld", id2);
+    etag_get(&u, path, n2, sizeof(n2));
+    ck_assert_str_ne(n1, n2);
+    ck_assert_int_eq(lt_status("PUT", path, u.token, "{\"value\":5}"), 200);
+    etag_expect(&u, path, n2, false);
+    snprintf(path, sizeof(path), "/api/numbers/%lld", id1);
+    etag_expect(&u, path, n1, true);
+    etag_expect(&u, "/api/numbers", list, false);
+    etag_expect(&u, "/api/numbers?limit=1", page, false);
+    /* the other user's writes change nothing of this user's */
+    etag_get(&u, "/api/numbers", list, sizeof(list));
+    ck_assert_int_eq(lt_status("POST", "/api/numbers", v.token, "{\"value\":3}"), 201);
+    etag_expect(&u, "/api/numbers", list, true);
+    etag_expect(&u, path, n1, true);
+    /* a delete moves the list's tag */
+    snprintf(path, sizeof(path), "/api/numbers/%lld", id2);
+    ck_assert_int_eq(lt_status("DELETE", path, u.token, NULL), 204);
+    etag_expect(&u, "/api/numbers", list, false);
+
+    /* tasks: a title edit (which moves no count) moves the task's tag and the list's */
+    tid = task_new(&u, "{\"title\":\"first\"}");
+    task_new(&u, "{\"title\":\"second\"}");
+    snprintf(path, sizeof(path), "/api/tasks/%lld", tid);
+    etag_get(&u, path, task, sizeof(task));
+    etag_get(&u, "/api/tasks", tasks, sizeof(tasks));
+    etag_expect(&u, "/api/tasks", tasks, true);
+    etag_expect(&u, "/api/tasks?done=false", tasks, false);
+    ck_assert_int_eq(lt_status("PATCH", path, u.token, "{\"title\":\"renamed\"}"), 200);
+    etag_expect(&u, path, task, false);
+    etag_expect(&u, "/api/tasks", tasks, false);
+    etag_get(&u, "/api/tasks", tasks, sizeof(tasks));
+    hdr(h, sizeof(h), "If-None-Match", tasks);
+    ck_assert_int_eq(send_h(&r, "GET", "/api/tasks", u.token, NULL, headers), 304);
+    lt_resp_clear(&r);
+    ck_assert_int_eq(lt_status("DELETE", path, u.token, NULL), 204);
+    ck_assert_int_eq(send_h(&r, "GET", "/api/tasks", u.token, NULL, headers), 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "total")), 1);
+    lt_resp_clear(&r);
+    lt_user_clear(&v);
+    lt_user_clear(&u);
+}
+END_TEST
+
 /* Two devices read a task, both edit it: the second edit is refused, not silently lost. */
 START_TEST(test_if_match_two_devices)
 {
@@ -870,6 +974,7 @@ static Suite *retries_suite(void)
     tcase_add_test(shared, test_idempotency_secret_replies_not_kept);
     tcase_add_test(shared, test_etag_if_none_match_304);
     tcase_add_test(shared, test_etag_lists_and_stats);
+    tcase_add_test(shared, test_etag_from_versions);
     tcase_add_test(shared, test_if_match_two_devices);
     tcase_add_test(shared, test_if_match_concurrent_devices);
     tcase_add_test(shared, test_if_match_user_record);

@@ -369,22 +369,48 @@ START_TEST(test_text_rows)
     ck_assert_int_eq(db_query_text(db, "SELECT id FROM t WHERE id > 99", NULL, &text), 0);
     ck_assert_uint_eq(text.rows, 0);
     ck_assert_ptr_null(b.data);
+    ck_assert(!text.has_etag);
+
+    /* a ":etag" column is not written, wherever it is; its value is the version of the reply */
+    text = (struct db_text){.b = &b, .object = true};
+    ck_assert_int_eq(
+        db_query_text(db, "SELECT 41 AS \"version:etag\", id, v FROM t WHERE id = 1", NULL, &text),
+        0);
+    ck_assert_str_eq(b.data, "{\"id\":1,\"v\":\"a\"}");
+    ck_assert(text.has_etag);
+    ck_assert_int_eq(text.etag, 41);
+    free(b.data);
+    memset(&b, 0, sizeof(b));
+    text = (struct db_text){.b = &b, .object = true};
+    ck_assert_int_eq(
+        db_query_text(db, "SELECT id, 7 AS \"v:etag\" FROM t WHERE id = 2", NULL, &text), 0);
+    ck_assert_str_eq(b.data, "{\"id\":2}");
+    ck_assert_int_eq(text.etag, 7);
+    free(b.data);
+    memset(&b, 0, sizeof(b));
+    /* a query that reads no row leaves no version, even after one that had one */
+    ck_assert_int_eq(
+        db_query_text(db, "SELECT id, 7 AS \"v:etag\" FROM t WHERE id > 99", NULL, &text), 0);
+    ck_assert(!text.has_etag);
 }
 END_TEST
 
 /* Stamps move with every commit: this connection's, another connection's, another process's. */
 START_TEST(test_stamp)
 {
-    struct db_stamp a, b;
+    struct db_stamp a, b, c;
     sqlite3 *other = NULL;
     char path[600];
 
     exec_ok("CREATE TABLE s (v INTEGER)");
     ck_assert_int_eq(db_stamp(db, &a), 0);
-    ck_assert_int_eq(db_stamp(db, &b), 0);
-    ck_assert_mem_eq(&a, &b, sizeof(a)); /* nothing written: the same */
+    ck_assert_uint_eq(a.source, DB_STAMP_PRAGMA); /* a connection's first, under a transaction */
     ck_assert_uint_ne(a.connection, 0);
-    exec_ok("INSERT INTO s VALUES (1)"); /* this connection */
+    ck_assert_int_eq(db_stamp(db, &a), 0);
+    ck_assert_int_eq(db_stamp(db, &b), 0);
+    ck_assert_mem_eq(&a, &b, sizeof(a));             /* nothing written: the same */
+    ck_assert_uint_eq(a.source, DB_STAMP_WAL_INDEX); /* read without a transaction */
+    exec_ok("INSERT INTO s VALUES (1)");             /* this connection */
     ck_assert_int_eq(db_stamp(db, &b), 0);
     ck_assert_int_ne(memcmp(&a, &b, sizeof(a)), 0);
     a = b;
@@ -398,6 +424,17 @@ START_TEST(test_stamp)
     sqlite3_close(other);
     ck_assert_int_eq(db_stamp(db, &b), 0);
     ck_assert_int_ne(memcmp(&a, &b, sizeof(a)), 0);
+    /* a checkpoint that empties the log, then one commit: the log restarts at its first frame */
+    a = b;
+    ck_assert_int_eq(
+        sqlite3_wal_checkpoint_v2(db_handle(db), NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL),
+        SQLITE_OK);
+    ck_assert_int_eq(db_stamp(db, &c), 0);
+    exec_ok("UPDATE s SET v = 3");
+    ck_assert_int_eq(db_stamp(db, &b), 0);
+    ck_assert_int_ne(memcmp(&a, &b, sizeof(a)), 0);
+    ck_assert_int_ne(memcmp(&c, &b, sizeof(c)), 0);
+    ck_assert_uint_eq(b.source, DB_STAMP_WAL_INDEX);
     /* not inside a transaction */
     ck_assert_int_eq(db_begin(db), 0);
     ck_assert_int_eq(db_stamp(db, &b), LINTEL_EINTERNAL);
