@@ -586,24 +586,24 @@ int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_p
  * the row it compared still unchanged when the handler writes), the plugin's begin and commit
  * are no-ops: its statements join the host's transaction, which the host commits after it.
  */
-static int host_sql_begin(lintel_req *req)
+static int host_sql_tx_step(lintel_req *req, int (*step)(struct db *db))
 {
     struct db *db = NULL;
     int rc = host_req_db(req, &db);
 
     if (rc == 0 && req->tx_held && db_in_tx(db))
         return 0;
-    return rc != 0 ? rc : host_sql_result(req, db, db_begin(db));
+    return rc != 0 ? rc : host_sql_result(req, db, step(db));
+}
+
+static int host_sql_begin(lintel_req *req)
+{
+    return host_sql_tx_step(req, db_begin);
 }
 
 static int host_sql_commit(lintel_req *req)
 {
-    struct db *db = NULL;
-    int rc = host_req_db(req, &db);
-
-    if (rc == 0 && req->tx_held && db_in_tx(db))
-        return 0;
-    return rc != 0 ? rc : host_sql_result(req, db, db_commit(db));
+    return host_sql_tx_step(req, db_commit);
 }
 
 /* A rollback is always real: the host's transaction then ends too, undone. */
