@@ -249,28 +249,29 @@ static bool host_kit_setting(const struct config *c, const char *name, long long
     return false;
 }
 
-int host_kit_setting_int(lintel_plugin *p, const char *name, long long *out)
+/* A setting by name into iv or sv (the other NULL); an unknown one fails the plugin by name. */
+static int host_kit_setting_get(lintel_plugin *p, const char *name, const char *kind, long long *iv,
+                                const char **sv)
 {
-    *out = 0;
-    if (p == NULL || name == NULL || !host_kit_setting(config_get(), name, out, NULL)) {
+    if (p == NULL || name == NULL || !host_kit_setting(config_get(), name, iv, sv)) {
         if (p != NULL)
-            plugin_loader_fail(p, "plugin %s: the server has no integer setting \"%s\"", p->name,
+            plugin_loader_fail(p, "plugin %s: the server has no %s setting \"%s\"", p->name, kind,
                                name != NULL ? name : "(null)");
         return LINTEL_EPARAM;
     }
     return 0;
 }
 
+int host_kit_setting_int(lintel_plugin *p, const char *name, long long *out)
+{
+    *out = 0;
+    return host_kit_setting_get(p, name, "integer", out, NULL);
+}
+
 int host_kit_setting_str(lintel_plugin *p, const char *name, const char **out)
 {
     *out = NULL;
-    if (p == NULL || name == NULL || !host_kit_setting(config_get(), name, NULL, out)) {
-        if (p != NULL)
-            plugin_loader_fail(p, "plugin %s: the server has no text setting \"%s\"", p->name,
-                               name != NULL ? name : "(null)");
-        return LINTEL_EPARAM;
-    }
-    return 0;
+    return host_kit_setting_get(p, name, "text", NULL, out);
 }
 
 /* ---- SQL with inline parameters ---- */

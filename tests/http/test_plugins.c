@@ -267,6 +267,17 @@ START_TEST(undeclared_scope)
 }
 END_TEST
 
+/* A setting asked under the wrong type is refused by name, and *out is left empty. */
+START_TEST(unknown_setting)
+{
+    static const char *const names[] = {"unknown_setting", NULL};
+    static const char *const needles[] = {"no text setting \"password_min\"",
+                                          "both settings refused, outputs cleared", NULL};
+
+    expect_refused(names, needles);
+}
+END_TEST
+
 /* A reply status that is neither an HTTP status nor a class (4 for 4XX) refuses the table. */
 START_TEST(bad_reply_status)
 {
@@ -560,6 +571,7 @@ int main(void)
     tcase_add_test(tc, failing_migration);
     tcase_add_test(tc, outside_api);
     tcase_add_test(tc, undeclared_scope);
+    tcase_add_test(tc, unknown_setting);
     tcase_add_test(tc, bad_reply_status);
     tcase_add_test(tc, abi_1_0_runs);
     tcase_add_test(tc, example_not_default);
