@@ -159,6 +159,27 @@ START_TEST(named_but_absent)
 }
 END_TEST
 
+/* A plugin_extra entry that is not a <name>.so path is refused by name; the server stops. */
+START_TEST(extra_not_a_plugin)
+{
+    static const char *const names[] = {"example", NULL};
+    char dir[PATH_MAX], data[] = "/tmp/lintel-data-XXXXXX", env_dir[PATH_MAX + 32];
+    const char *env[] = {env_dir, "LINTEL_PLUGIN_EXTRA=/nowhere/notes.txt", NULL};
+    static const char *const args[] = {"migrate", NULL};
+    char *out = NULL;
+
+    plugin_dir(dir, sizeof(dir), names);
+    ck_assert_ptr_nonnull(mkdtemp(data));
+    snprintf(env_dir, sizeof(env_dir), "LINTEL_PLUGIN_DIR=%s", dir);
+    ck_assert_int_eq(lt_run(data, env, args, &out), 1);
+    ck_assert_ptr_nonnull(
+        strstr(out, "plugin_extra: /nowhere/notes.txt is not a path to a <name>.so file"));
+    free(out);
+    rm_rf(dir);
+    rm_rf(data);
+}
+END_TEST
+
 /* With plugin_failure=skip the refused plugins are left out and the rest serves. */
 START_TEST(skip_mode)
 {
@@ -572,6 +593,7 @@ int main(void)
     tcase_add_test(tc, outside_api);
     tcase_add_test(tc, undeclared_scope);
     tcase_add_test(tc, unknown_setting);
+    tcase_add_test(tc, extra_not_a_plugin);
     tcase_add_test(tc, bad_reply_status);
     tcase_add_test(tc, abi_1_0_runs);
     tcase_add_test(tc, example_not_default);
