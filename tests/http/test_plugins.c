@@ -560,6 +560,15 @@ START_TEST(route_metadata_in_openapi)
     ck_assert(json_is_true(json_object_get(j_p, "required")));
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j_p, "schema"), "maximum")),
                      10);
+    /* A titled schema that is an item of an array (anyOf) is hoisted too, a $ref in its place. */
+    j_p = json_object_get(json_object_get(json_object_get(j_op, "responses"), "200"), "content");
+    j_p = json_object_get(json_object_get(j_p, "application/json"), "schema");
+    j_p = json_object_get(json_object_get(json_object_get(j_p, "properties"), "kind"), "anyOf");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j_p, 0), "$ref")),
+                     "#/components/schemas/ProbeKind");
+    j_p = json_object_get(json_object_get(json_object_get(r.j_body, "components"), "schemas"),
+                          "ProbeKind");
+    ck_assert_str_eq(json_string_value(json_object_get(j_p, "type")), "string");
     /* A profile's routes: its renderer's shape for every 4xx and 5xx, none of the host's. */
     ck_assert_ptr_nonnull(json_object_get(json_object_get(j_op, "responses"), "4XX"));
     ck_assert_ptr_nonnull(json_object_get(json_object_get(j_op, "responses"), "5XX"));

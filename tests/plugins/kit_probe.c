@@ -204,7 +204,8 @@ static const struct lintel_route probe_routes[] = {
      .replies = PROBE_REPLIES(
          200, "The parameters as read",
          "{\"type\":\"object\",\"required\":[\"n\"],\"properties\":{\"n\":" LINTEL_SCHEMA_STRING
-         ",\"kind\":" LINTEL_SCHEMA_STRING "}}")},
+         ",\"kind\":{\"anyOf\":[{\"title\":\"ProbeKind\",\"type\":\"string\"},"
+         "{\"type\":\"null\"}]}}}")},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
