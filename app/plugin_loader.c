@@ -386,10 +386,24 @@ static int plugin_name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Appends name (taken: NULL when copying it failed) to *list; false, name freed, on no memory. */
+static bool plugin_names_push(char ***list, size_t *count, char *name)
+{
+    char **grown = name != NULL ? realloc(*list, (*count + 1) * sizeof(*grown)) : NULL;
+
+    if (grown == NULL) {
+        free(name);
+        return false;
+    }
+    grown[(*count)++] = name;
+    *list = grown;
+    return true;
+}
+
 /* Names to load: the configured list, else every *.so of the plugin directory, sorted. */
 static int plugin_names(const struct config *cfg, char ***names, size_t *n, char **err)
 {
-    char **list = NULL, **grown;
+    char **list = NULL;
     size_t count = 0;
     int rc = LINTEL_ENOMEM;
 
@@ -400,14 +414,10 @@ static int plugin_names(const struct config *cfg, char ***names, size_t *n, char
         if (copy == NULL)
             goto cleanup;
         for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
-            grown = realloc(list, (count + 1) * sizeof(*grown));
-            if (grown == NULL || (grown[count] = strdup(tok)) == NULL) {
-                list = grown != NULL ? grown : list;
+            if (!plugin_names_push(&list, &count, strdup(tok))) {
                 free(copy);
                 goto cleanup;
             }
-            list = grown;
-            count++;
         }
         free(copy);
     } else if (cfg->plugin_dir != NULL) {
@@ -426,14 +436,10 @@ static int plugin_names(const struct config *cfg, char ***names, size_t *n, char
             /* compatibility profiles load only when `compat` names them */
             if (strncmp(e->d_name, PLUGIN_COMPAT_PREFIX, strlen(PLUGIN_COMPAT_PREFIX)) == 0)
                 continue;
-            grown = realloc(list, (count + 1) * sizeof(*grown));
-            if (grown == NULL || (grown[count] = strndup(e->d_name, len - 3)) == NULL) {
-                list = grown != NULL ? grown : list;
+            if (!plugin_names_push(&list, &count, strndup(e->d_name, len - 3))) {
                 closedir(d);
                 goto cleanup;
             }
-            list = grown;
-            count++;
         }
         closedir(d);
         if (count > 1)
