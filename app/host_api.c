@@ -550,6 +550,15 @@ static int host_sql_exec(lintel_req *req, const char *sql, const json_t *j_param
     return host_sql_result(req, db, db_exec(db, sql, j_params, changes, last_id));
 }
 
+int host_sql_vrun(struct lintel_req *req, enum db_kind kind, void *out, const char *sql,
+                  const char *fmt, va_list ap)
+{
+    struct db *db = NULL;
+    int rc = host_req_db(req, &db);
+
+    return rc != 0 ? rc : host_sql_result(req, db, db_vrun(db, kind, out, sql, fmt, ap));
+}
+
 int host_sql_exec_blob(struct lintel_req *req, const char *sql, const json_t *j_params,
                        const void *data, size_t len, long long *changes)
 {

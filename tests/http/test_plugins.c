@@ -444,6 +444,32 @@ START_TEST(constraint_is_field_422)
 }
 END_TEST
 
+/*
+ * Kit SQL whose inline parameters cannot be packed runs nothing: a 500 in the profile's error
+ * shape, and the server's log names the format, whichever kit call packed them.
+ */
+START_TEST(kit_bad_pack_is_500)
+{
+    static const char *const vias[] = {"row", "reply"};
+    struct lt_resp r = {0};
+    char path[64], *log;
+    size_t i;
+
+    for (i = 0; i < sizeof(vias) / sizeof(vias[0]); i++) {
+        snprintf(path, sizeof(path), "/api/probe/bad_pack/%s", vias[i]);
+        ck_assert_int_eq(lt_json(probe_url(), "GET", path, NULL, NULL, &r), 0);
+        ck_assert_int_eq(r.status, 500);
+        ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "code")), 500);
+        lt_resp_clear(&r);
+    }
+    log = lt_slurp(probe_srv.log_path);
+    ck_assert_ptr_nonnull(log);
+    ck_assert_ptr_nonnull(strstr(log, "'SELECT ?1 AS x': parameters \"s\""));
+    ck_assert_ptr_nonnull(strstr(log, "SQL parameters \"s\""));
+    free(log);
+}
+END_TEST
+
 /* A PATCH of probe link path with If-Match: etag and body; the status. */
 static long probe_patch(const char *token, const char *path, const char *etag, const char *body)
 {
@@ -610,6 +636,7 @@ int main(void)
     tcase_add_test(tc, profile_renders_auth_failure);
     tcase_add_test(tc, declared_scope);
     tcase_add_test(tc, constraint_is_field_422);
+    tcase_add_test(tc, kit_bad_pack_is_500);
     tcase_add_test(tc, declared_query);
     tcase_add_test(tc, if_match_event_follows_commit);
     tcase_add_test(tc, route_metadata_in_openapi);
