@@ -1702,6 +1702,15 @@ bool db_remote(void)
     return db_cfg.remote;
 }
 
+int db_remote_copy(const char *file, char **err)
+{
+    if (!db_cfg.remote) {
+        *err = strdup("the storage is not a cluster");
+        return LINTEL_EPARAM;
+    }
+    return dqlite_db_copy(file, err);
+}
+
 int db_script(struct db *db, const char *sql)
 {
     char *zerr = NULL;
