@@ -28,8 +28,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Verified-token cache: direct-mapped, so its size is fixed whatever the traffic. */
-#define AUTH_CACHE_SLOTS 2048
+/*
+ * Verified-token cache: direct-mapped, so its size is fixed whatever the traffic. A slot holds
+ * about 2 KiB (the claims object and the token): 512 slots are 1 MiB when full, which the soak
+ * fills within minutes (2048 took its 30 minutes to fill, a rising RSS: docs/hardening.md).
+ */
+#define AUTH_CACHE_SLOTS 512
 
 /*
  * One query tells whether a verified token still counts: its session not ended, its user not
@@ -122,6 +126,17 @@ void auth_global_release(void)
     pthread_mutex_unlock(&auth.cache_lock);
     auth.ready = 0;
     keyring_release();
+}
+
+size_t auth_cache_entries(void)
+{
+    size_t i, n = 0;
+
+    pthread_mutex_lock(&auth.cache_lock);
+    for (i = 0; i < AUTH_CACHE_SLOTS; i++)
+        n += auth.cache[i].j_claims != NULL;
+    pthread_mutex_unlock(&auth.cache_lock);
+    return n;
 }
 
 /*

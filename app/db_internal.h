@@ -104,5 +104,6 @@ int dqlite_db_tx(struct db *db, const char *sql);
 int dqlite_db_script(struct db *db, const char *sql);
 int dqlite_db_health(void);
 int dqlite_db_schema_sync(void);
+int dqlite_db_copy(const char *file, char **err);
 
 #endif /* LINTEL_APP_DB_INTERNAL_H */
