@@ -128,6 +128,13 @@ void db_authorizer_install(sqlite3 *h);
 bool db_remote(void);
 
 /*
+ * storage dqlite: a consistent copy of the cluster's database into file, a new SQLite file
+ * (docs/cluster.md "Backup"); what reads the database through a handle opens that. 0, or a
+ * LINTEL_E* with *err set (malloc'd); LINTEL_EPARAM on the single-node storage.
+ */
+int db_remote_copy(const char *file, char **err);
+
+/*
  * Runs a script of several statements without parameters or rows (a migration's SQL), in the
  * transaction the caller opened with db_begin.
  */

@@ -24,6 +24,7 @@ struct dqc;
 struct db_stmt {
     char *sql; /* the text it was prepared from: the cache key */
     uint64_t hash;
+    uintptr_t addr; /* where the caller's text was at the last lookup: looked at first */
     sqlite3_stmt *stmt;
     unsigned long long used; /* db->tick at the last use, for LRU eviction */
     uint32_t remote_id;      /* dqlite: the leader's statement id, valid for remote_gen */
@@ -103,5 +104,6 @@ int dqlite_db_tx(struct db *db, const char *sql);
 int dqlite_db_script(struct db *db, const char *sql);
 int dqlite_db_health(void);
 int dqlite_db_schema_sync(void);
+int dqlite_db_copy(const char *file, char **err);
 
 #endif /* LINTEL_APP_DB_INTERNAL_H */
