@@ -522,20 +522,19 @@ const char *jwt_audience(const struct jwt_keys *k)
 int jwt_sign(struct jwt_keys *k, const json_t *j_claims, char **token)
 {
     jwt_t *jwt = NULL;
-    json_t *j_copy = NULL;
     char *signed_token = NULL;
     int rc = LINTEL_EINTERNAL;
 
     *token = NULL;
-    j_copy = json_deep_copy(j_claims);
-    if (j_copy == NULL || r_jwt_init(&jwt) != RHN_OK) {
+    if (r_jwt_init(&jwt) != RHN_OK) {
         rc = LINTEL_ENOMEM;
         goto cleanup;
     }
+    /* rhonabwy keeps a deep copy of the claims: the cast only drops its missing const */
     if (r_jwt_set_header_str_value(jwt, "typ", JWT_TYP) != RHN_OK ||
         r_jwt_set_header_str_value(jwt, "kid", k->kid) != RHN_OK ||
         r_jwt_set_sign_alg(jwt, k->jwa) != RHN_OK ||
-        r_jwt_set_full_claims_json_t(jwt, j_copy) != RHN_OK)
+        r_jwt_set_full_claims_json_t(jwt, (json_t *)j_claims) != RHN_OK)
         goto cleanup;
     pthread_mutex_lock(&k->sign_lock);
     signed_token = r_jwt_serialize_signed(jwt, k->privkey, 0);
@@ -547,7 +546,6 @@ int jwt_sign(struct jwt_keys *k, const json_t *j_claims, char **token)
 cleanup:
     r_free(signed_token);
     r_jwt_free(jwt);
-    json_decref(j_copy);
     return rc;
 }
 
@@ -746,7 +744,6 @@ int jwt_verify(struct jwt_keys *k, const char *token, long long now, json_t **j_
         goto cleanup;
     *j_claims = j_payload;
     j_payload = NULL;
-    reason = NULL;
     rc = 0;
 cleanup:
     if (why != NULL)

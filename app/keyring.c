@@ -31,10 +31,10 @@
 /* One snapshot of the ring: immutable once published, freed when its last user lets go. */
 struct keyring_set {
     unsigned refs;
-    size_t n, current;
-    struct jwt_keys *keys[KEYRING_MAX];
-    long long retired[KEYRING_MAX]; /* 0: the current key */
-    char *fingerprint;              /* "kid:retired_at;" of every key, to notice a change */
+    size_t n;
+    struct jwt_keys *keys[KEYRING_MAX]; /* keys[0] signs: the current key */
+    long long retired[KEYRING_MAX];     /* 0: the current key */
+    char *fingerprint;                  /* "kid:retired_at;" of every key, to notice a change */
 };
 
 static struct {
@@ -92,20 +92,82 @@ static void keyring_conf(struct jwt_conf *conf)
     conf->audience = ring.audience;
 }
 
+/* The key of one row of KEYRING_LOAD_SQL: its PEM read, its kid checked against the key. */
+static int keyring_key_from_row(const struct jwt_conf *conf, const json_t *j_row,
+                                struct jwt_keys **k, char **err)
+{
+    const char *pem = json_string_value(json_object_get(j_row, "private_pem"));
+    const char *kid = json_string_value(json_object_get(j_row, "kid"));
+    int rc;
+
+    *k = NULL;
+    if (pem == NULL)
+        return LINTEL_EPARAM;
+    rc = jwt_keys_from_pem(conf, pem, strlen(pem), k, err);
+    if (rc == 0 && kid != NULL && strcmp(kid, jwt_kid(*k)) != 0) {
+        jwt_keys_free(*k);
+        *k = NULL;
+        rc = LINTEL_EPARAM; /* *err stays NULL: the caller says the kid is not the thumbprint */
+    }
+    return rc;
+}
+
+/*
+ * A new set of the keys of j_rows, the current one first as KEYRING_LOAD_SQL orders them;
+ * takes fp. A retired key that cannot be used is left out, logged; the current one cannot be.
+ */
+static int keyring_set_new(const json_t *j_rows, char *fp, struct keyring_set **out)
+{
+    struct keyring_set *s = calloc(1, sizeof(*s));
+    struct jwt_conf conf;
+    json_t *j_row;
+    char *err = NULL;
+    size_t i;
+    int rc = 0;
+
+    *out = NULL;
+    if (s == NULL) {
+        free(fp);
+        return LINTEL_ENOMEM;
+    }
+    s->refs = 1;
+    s->fingerprint = fp;
+    keyring_conf(&conf);
+    json_array_foreach(j_rows, i, j_row) {
+        const char *kid = json_string_value(json_object_get(j_row, "kid"));
+        rc = keyring_key_from_row(&conf, j_row, &s->keys[s->n], &err);
+        if (rc != 0) {
+            /* One unreadable retired key must not stop the others from working. */
+            log_error("keyring: key '%s' cannot be used: %s", kid != NULL ? kid : "?",
+                      err != NULL ? err : "its kid is not its thumbprint");
+            free(err);
+            err = NULL;
+            if (i == 0)
+                goto cleanup;
+            rc = 0;
+            continue;
+        }
+        s->retired[s->n] = json_integer_value(json_object_get(j_row, "retired_at"));
+        s->n++;
+    }
+    *out = s;
+    s = NULL;
+cleanup:
+    keyring_set_free(s);
+    return rc;
+}
+
 /* Reads the table into a new set (*out), or leaves *out NULL when fingerprint is unchanged. */
 static int keyring_load(const char *fingerprint, struct keyring_set **out)
 {
     struct db *db = NULL;
     json_t *j_params = NULL, *j_rows = NULL, *j_row;
-    struct keyring_set *s = NULL;
-    struct jwt_conf conf;
-    char *err = NULL, *fp = NULL, *grown;
+    char *fp = NULL, *grown;
     size_t i;
     long long now = (long long)time(NULL);
     int rc;
 
     *out = NULL;
-    keyring_conf(&conf);
     j_params = json_pack("[sI]", ring.alg, (json_int_t)(now - ring.window));
     if (j_params == NULL) {
         rc = LINTEL_ENOMEM;
@@ -142,44 +204,9 @@ static int keyring_load(const char *fingerprint, struct keyring_set **out)
         rc = LINTEL_EUNAVAIL;
         goto cleanup;
     }
-    s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
-    s->refs = 1;
-    json_array_foreach(j_rows, i, j_row) {
-        const char *pem = json_string_value(json_object_get(j_row, "private_pem"));
-        const char *kid = json_string_value(json_object_get(j_row, "kid"));
-        rc = pem != NULL ? jwt_keys_from_pem(&conf, pem, strlen(pem), &s->keys[s->n], &err)
-                         : LINTEL_EPARAM;
-        if (rc == 0 && kid != NULL && strcmp(kid, jwt_kid(s->keys[s->n])) != 0) {
-            jwt_keys_free(s->keys[s->n]);
-            s->keys[s->n] = NULL;
-            rc = LINTEL_EPARAM;
-        }
-        if (rc != 0) {
-            /* One unreadable retired key must not stop the others from working. */
-            log_error("keyring: key '%s' cannot be used: %s", kid != NULL ? kid : "?",
-                      err != NULL ? err : "its kid is not its thumbprint");
-            free(err);
-            err = NULL;
-            if (i == 0)
-                goto cleanup;
-            rc = 0;
-            continue;
-        }
-        s->retired[s->n] = json_integer_value(json_object_get(j_row, "retired_at"));
-        s->n++;
-    }
-    s->current = 0;
-    s->fingerprint = fp;
-    fp = NULL;
-    *out = s;
-    s = NULL;
-    rc = 0;
+    rc = keyring_set_new(j_rows, fp, out);
+    fp = NULL; /* the set's, or freed with it */
 cleanup:
-    keyring_set_free(s);
     free(fp);
     json_decref(j_rows);
     json_decref(j_params);
@@ -216,7 +243,7 @@ static void keyring_refresh(int force)
         ring.generation++;
         pthread_mutex_unlock(&ring.lock);
         log_info("keyring: %zu %s key(s), signing with %s", fresh->n, ring.alg,
-                 jwt_kid(fresh->keys[fresh->current]));
+                 jwt_kid(fresh->keys[0]));
         keyring_put(old);
     }
     free(fp);
@@ -486,7 +513,7 @@ int keyring_sign(const json_t *j_claims, char **token)
     s = keyring_acquire();
     if (s == NULL)
         return LINTEL_EUNAVAIL;
-    rc = jwt_sign(s->keys[s->current], j_claims, token);
+    rc = jwt_sign(s->keys[0], j_claims, token);
     keyring_put(s);
     return rc;
 }
@@ -497,7 +524,7 @@ static int keyring_find(const struct keyring_set *s, const char *kid)
     size_t i;
 
     if (kid[0] == '\0')
-        return (int)s->current;
+        return 0;
     for (i = 0; i < s->n; i++)
         if (strcmp(jwt_kid(s->keys[i]), kid) == 0)
             return (int)i;

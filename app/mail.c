@@ -248,8 +248,7 @@ int mail_send(const struct config *cfg, const char *to, const char *subject, con
     }
     rc = 0;
 cleanup:
-    if (curl != NULL)
-        curl_easy_cleanup(curl);
+    curl_easy_cleanup(curl); /* NULL-safe */
     curl_slist_free_all(rcpt);
     free(msg);
     free(subj);

@@ -135,6 +135,16 @@ static char *fmt(const char *f, ...)
     return out;
 }
 
+/* Registers name with the password PW and the address name@example.test (a verification mail). */
+static void register_with_email(const char *url, const char *name)
+{
+    char *body = fmt("{\"username\":\"%s\",\"password\":\"" PW "\",\"email\":\"%s@example.test\"}",
+                     name, name);
+
+    ck_assert_int_eq(post(url, "/api/auth/register", NULL, body, NULL), 201);
+    free(body);
+}
+
 START_TEST(forgot_reset_flow)
 {
     struct sink k;
@@ -297,6 +307,41 @@ START_TEST(no_smtp_503)
 }
 END_TEST
 
+/*
+ * An SMTP server that cannot be reached: the mail stays in the outbox for a later attempt
+ * (attempts 1, next_at 30 s on) and the code it would have carried is not kept.
+ */
+START_TEST(smtp_down_retried_later)
+{
+    /* nothing listens on port 1 of loopback: every connection is refused at once */
+    static const char *const env[] = {"LINTEL_SMTP_URL=smtp://127.0.0.1:1",
+                                      "LINTEL_SMTP_FROM=lintel@example.test",
+                                      "LINTEL_PASSWORD_COST=3", NULL};
+    struct lt_server s = {0};
+    char *out = NULL;
+    int status, i;
+
+    ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
+    register_with_email(s.url, "downsmtp");
+    for (i = 0; i < 100; i++) {
+        free(out);
+        out = lt_shell_sql(s.data_dir,
+                           "SELECT attempts || ',' || (next_at > unixepoch()) FROM mail_outbox",
+                           &status);
+        ck_assert_msg(status == 0, "shell: %s", out);
+        if (strcmp(out, "1,1\n") == 0)
+            break;
+        usleep(100 * 1000);
+    }
+    ck_assert_msg(strcmp(out, "1,1\n") == 0, "outbox: %s", out);
+    free(out);
+    out = lt_shell_sql(s.data_dir, "SELECT count(*) FROM account_tokens", &status);
+    ck_assert_msg(status == 0 && strcmp(out, "0\n") == 0, "account_tokens: %s", out);
+    free(out);
+    ck_assert_int_eq(lt_server_stop(&s), 0);
+}
+END_TEST
+
 START_TEST(invite_and_closed_registration)
 {
     static const char *const env[] = {"LINTEL_REGISTRATION=invite", "LINTEL_REGISTER_MAX_IP=2",
@@ -377,11 +422,7 @@ START_TEST(verified_email_required)
     sink_start(&k);
     snprintf(smtp, sizeof(smtp), "LINTEL_SMTP_URL=smtp://127.0.0.1:%d", k.port);
     ck_assert_int_eq(lt_server_start(&s, env, NULL), 0);
-    ck_assert_int_eq(post(s.url, "/api/auth/register", NULL,
-                          "{\"username\":\"verifyme\",\"password\":\"" PW
-                          "\",\"email\":\"verifyme@example.test\"}",
-                          NULL),
-                     201);
+    register_with_email(s.url, "verifyme");
     ck_assert_int_eq(post(s.url, "/api/auth/login", NULL,
                           "{\"username\":\"verifyme\",\"password\":\"" PW "\"}", &r),
                      403);
@@ -446,6 +487,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, forgot_reset_flow);
     tcase_add_test(tc, no_smtp_503);
+    tcase_add_test(tc, smtp_down_retried_later);
     tcase_add_test(tc, invite_and_closed_registration);
     tcase_add_test(tc, verified_email_required);
     suite_add_tcase(s, tc);
