@@ -58,7 +58,7 @@
 #define AUTH_ROLE_MAX    64
 
 struct auth_state_entry {
-    struct db_stamp stamp; /* connection 0: empty */
+    struct db_stamp stamp; /* source 0: empty */
     char sid[AUTH_STATE_KEY];
     char jti[AUTH_STATE_KEY];
     char role[AUTH_ROLE_MAX];

@@ -4,6 +4,7 @@
  */
 #include "cluster_cli.h"
 
+#include "cluster_copy.h"
 #include "cluster_node.h"
 #include "config.h"
 #include "dqlite_client.h"
@@ -20,8 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A dump holds the whole database in one message: it is as large as the database may be. */
-#define CLUSTER_DUMP_MAX ((size_t)8 << 30)
 /* Restore sends rows as SQL text in batches of about this size, one transaction each. */
 #define CLUSTER_RESTORE_BATCH (1u << 20)
 
@@ -183,139 +182,32 @@ static int cluster_cli_change(const struct config *cfg, const char *what, const 
     return rc == 0 ? 0 : 1;
 }
 
-/* What a copy must agree on with the leader: the schema (names in creation order). */
-#define CLUSTER_FINGERPRINT                                                                        \
-    "SELECT coalesce((SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema"         \
-    " ORDER BY rowid)), '') AS f"
-
-static int cluster_cli_fp_row(void *arg, size_t ncol, const char *const *names,
-                              const struct dqw_value *values)
+int cluster_cli_copy(const struct config *cfg, const char *file, char *from, size_t fsize,
+                     char **err)
 {
-    (void)names;
-    if (ncol == 1 && values[0].type == DQW_TEXT)
-        snprintf(arg, 4096, "%s", values[0].text);
-    return 0;
-}
+    char buf[2048];
+    const char *addrs[16];
+    size_t n = cluster_cli_addrs(cfg, buf, sizeof(buf), addrs, 16);
 
-/* Whether the copy in dir has the leader's schema: a node that restarted and has not yet
- * applied the log would give an older state. */
-static bool cluster_cli_fresh(const char *dir, const char *want)
-{
-    char path[PATH_MAX];
-    sqlite3 *h = NULL;
-    sqlite3_stmt *st = NULL;
-    bool same = false;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, CLUSTER_DB_NAME);
-    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(h, CLUSTER_FINGERPRINT, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        same = strcmp((const char *)sqlite3_column_text(st, 0), want) == 0;
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    /* the next copy written here must not meet this one's WAL index */
-    snprintf(path, sizeof(path), "%s/%s-shm", dir, CLUSTER_DB_NAME);
-    unlink(path);
-    return same;
-}
-
-/* DUMP from a follower (the leader only when no follower gives a current copy) into dir. */
-static int cluster_cli_dump_files(const struct config *cfg, const char *dir, char *from,
-                                  size_t fsize)
-{
-    struct dqc *c = NULL, *n = NULL;
-    json_t *j_members = NULL, *j_m;
-    char *want = NULL;
-    const char *leader;
-    size_t i;
-    int pass, rc;
-
-    want = calloc(1, 4096);
-    rc = want != NULL ? cluster_cli_leader(cfg, &c) : DQW_ENOMEM;
-    if (rc == 0)
-        rc = dqc_open(c, CLUSTER_DB_NAME);
-    if (rc == 0)
-        rc = dqc_query(c, 0, CLUSTER_FINGERPRINT, NULL, 0, cluster_cli_fp_row, want);
-    if (rc == 0)
-        rc = dqc_cluster(c, &j_members);
-    if (rc != 0)
-        goto cleanup;
-    leader = c->addr;
-    rc = DQW_EIO;
-    for (pass = 0; pass < 2 && rc != 0; pass++) {
-        json_array_foreach(j_members, i, j_m) {
-            const char *addr = json_string_value(json_object_get(j_m, "address"));
-            bool is_leader = strcmp(addr, leader) == 0;
-            if (rc == 0 || is_leader != (pass == 1) ||
-                strcmp(json_string_value(json_object_get(j_m, "role")), "voter") != 0)
-                continue;
-            if (dqc_connect(addr, 10000, &n) != 0)
-                continue;
-            rc = dqc_dump(n, CLUSTER_DB_NAME, dir, CLUSTER_DUMP_MAX);
-            if (rc == 0 && !cluster_cli_fresh(dir, want)) {
-                fprintf(stderr, "lintel cluster dump: %s has not caught up; trying another\n",
-                        addr);
-                rc = DQW_EIO;
-            }
-            if (rc == 0)
-                snprintf(from, fsize, "%s%s", addr,
-                         is_leader ? " (the leader: no follower gave a current copy)" : "");
-            dqc_free(n);
-            n = NULL;
-        }
-    }
-cleanup:
-    json_decref(j_members);
-    free(want);
-    dqc_free(c);
-    return rc;
+    return cluster_copy(addrs, n, file, from, fsize, err);
 }
 
 static int cluster_cli_dump(const struct config *cfg, const char *file)
 {
-    char dir[] = "/tmp/lintel-dump-XXXXXX";
-    char path[PATH_MAX], from[160] = "";
-    sqlite3 *h = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = 1;
+    char from[160] = "";
+    char *err = NULL;
 
     if (access(file, F_OK) == 0) {
         fprintf(stderr, "lintel cluster dump: %s exists; name a new file\n", file);
         return 2;
     }
-    if (mkdtemp(dir) == NULL) {
-        fprintf(stderr, "lintel cluster dump: cannot make a temporary directory: %s\n",
-                strerror(errno));
+    if (cluster_cli_copy(cfg, file, from, sizeof(from), &err) != 0) {
+        fprintf(stderr, "lintel cluster dump: %s\n", err != NULL ? err : "out of memory");
+        free(err);
         return 1;
     }
-    if (cluster_cli_dump_files(cfg, dir, from, sizeof(from)) != 0) {
-        fprintf(stderr, "lintel cluster dump: no member gave a copy\n");
-        goto cleanup;
-    }
-    /* The copy is the database and its WAL: SQLite folds them into one file with VACUUM INTO. */
-    snprintf(path, sizeof(path), "%s/%s", dir, CLUSTER_DB_NAME);
-    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(h, "VACUUM INTO ?1", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_DONE) {
-        fprintf(stderr, "lintel cluster dump: the copy does not open: %s\n",
-                h != NULL ? sqlite3_errmsg(h) : "out of memory");
-        goto cleanup;
-    }
-    chmod(file, 0600);
     printf("dump: %s written from %s\n", file, from);
-    rc = 0;
-cleanup:
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    snprintf(path, sizeof(path), "%s/%s", dir, CLUSTER_DB_NAME);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/%s-wal", dir, CLUSTER_DB_NAME);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/%s-shm", dir, CLUSTER_DB_NAME);
-    unlink(path);
-    rmdir(dir);
-    return rc;
+    return 0;
 }
 
 /* Appends text to the batch; sends the batch in its own transaction once it is large. */

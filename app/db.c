@@ -1234,6 +1234,89 @@ sqlite3 *db_handle(struct db *db)
     return db->handle;
 }
 
+/*
+ * The WAL index (the -shm file SQLite maps) as documented for the unix VFS (sqlite.org
+ * walformat.html, "The WAL-Index Header"): two copies of a 48-byte header at offsets 0 and 48,
+ * native byte order. A writer rewrites both at every commit, the second copy first, so a reader
+ * that finds the two equal read one whole header; each commit raises iChange and mxFrame, and a
+ * restart of the log (after a checkpoint) draws new salts. The same check SQLite's readers make
+ * before they take a read lock, minus the lock: equal headers, equal committed database.
+ */
+#define DB_WAL_INDEX_VERSION 3007000u /* iVersion of every WAL index since 3.7.0 */
+#define DB_WAL_INDEX_PGSZ    32768    /* the size of the regions xShmMap hands out */
+#define DB_WAL_HDR_SIZE      48
+
+struct db_wal_hdr {
+    uint32_t version; /* iVersion */
+    uint32_t unused;
+    uint32_t change; /* iChange: commits counted */
+    uint8_t init;    /* isInit */
+    uint8_t big_end_cksum;
+    uint16_t page_size;
+    uint32_t max_frame; /* mxFrame: the last committed frame */
+    uint32_t pages;
+    uint32_t frame_cksum[2];
+    uint32_t salt[2];
+    uint32_t cksum[2];
+};
+
+/*
+ * Looks up the connection's view of the WAL index: the region belongs to the connection's
+ * shared-memory node and stays mapped while the connection is open in WAL mode (db_open
+ * insists on it, and lintel never leaves it). Only after a read transaction, so the node is
+ * SQLite's own (asked earlier, the VFS would open one the pager does not know of and never
+ * frees). Tried after each PRAGMA stamp until it is there; a VFS without shared memory is asked
+ * once, and db_stamp then always runs its statement.
+ */
+static void db_wal_index_map(struct db *db)
+{
+    sqlite3_file *file = NULL;
+    void volatile *region = NULL;
+
+    if (db->wal_index != NULL || db->wal_index_unsupported)
+        return;
+    if (sqlite3_file_control(db->handle, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
+        file == NULL || file->pMethods == NULL || file->pMethods->iVersion < 2 ||
+        file->pMethods->xShmMap == NULL) {
+        db->wal_index_unsupported = true;
+        return;
+    }
+    if (file->pMethods->xShmMap(file, 0, DB_WAL_INDEX_PGSZ, 0, &region) == SQLITE_OK)
+        db->wal_index = (const volatile unsigned char *)region;
+}
+
+/* One copy of the header, byte by byte through the volatile mapping. */
+static void db_wal_hdr_read(const volatile unsigned char *at, struct db_wal_hdr *hdr)
+{
+    unsigned char *out = (unsigned char *)hdr;
+    size_t i;
+
+    for (i = 0; i < DB_WAL_HDR_SIZE; i++)
+        out[i] = at[i];
+}
+
+/* The stamp from the WAL index's header, without a transaction; -1 when it cannot tell. */
+static int db_stamp_wal(struct db *db, struct db_stamp *stamp)
+{
+    const volatile unsigned char *index = db->wal_index;
+    struct db_wal_hdr first, second;
+
+    _Static_assert(sizeof(struct db_wal_hdr) == DB_WAL_HDR_SIZE, "the WAL index header");
+    if (index == NULL)
+        return -1;
+    db_wal_hdr_read(index, &first);
+    atomic_thread_fence(memory_order_acquire); /* the writer's order, reversed */
+    db_wal_hdr_read(index + DB_WAL_HDR_SIZE, &second);
+    if (memcmp(&first, &second, sizeof(first)) != 0 || first.init == 0 ||
+        first.version != DB_WAL_INDEX_VERSION)
+        return -1; /* a commit is writing it, or it awaits recovery: ask SQLite */
+    stamp->source = DB_STAMP_WAL_INDEX;
+    stamp->version = (unsigned long long)first.change << 32 | first.max_frame;
+    stamp->changes = (unsigned long long)first.salt[0] << 32 | first.salt[1];
+    stamp->check = (unsigned long long)first.frame_cksum[0] << 32 | first.frame_cksum[1];
+    return 0;
+}
+
 int db_stamp(struct db *db, struct db_stamp *stamp)
 {
     sqlite3_stmt *stmt = NULL;
@@ -1246,6 +1329,14 @@ int db_stamp(struct db *db, struct db_stamp *stamp)
     if (db->in_tx || !sqlite3_get_autocommit(db->handle))
         return db_misuse(db, "PRAGMA data_version", "a transaction is open");
     /*
+     * Without a transaction first: a read transaction takes the WAL index's read lock, whose
+     * mutex every connection of the process shares and whose fcntl() each first reader pays,
+     * so under load most requests waited on it in futex() for nothing but this stamp.
+     */
+    if (db_stamp_wal(db, stamp) == 0)
+        return 0;
+    memset(stamp, 0, sizeof(*stamp));
+    /*
      * A statement, not SQLITE_FCNTL_DATA_VERSION: stepping it starts a read transaction, which
      * reads the WAL index as it is now; the file control reports the pager's counter as of
      * this connection's last transaction, which may be older than another's commit.
@@ -1255,6 +1346,7 @@ int db_stamp(struct db *db, struct db_stamp *stamp)
         return rc;
     src = sqlite3_step(stmt);
     if (src == SQLITE_ROW) {
+        stamp->source = DB_STAMP_PRAGMA;
         stamp->connection = db->serial;
         stamp->version = (unsigned long long)sqlite3_column_int64(stmt, 0);
         stamp->changes = (unsigned long long)sqlite3_total_changes64(db->handle);
@@ -1262,6 +1354,8 @@ int db_stamp(struct db *db, struct db_stamp *stamp)
         rc = db_fail(db, src, "PRAGMA data_version");
     }
     sqlite3_reset(stmt);
+    if (rc == 0)
+        db_wal_index_map(db); /* the next stamps without a transaction */
     return rc;
 }
 
@@ -1606,6 +1700,15 @@ cleanup:
 bool db_remote(void)
 {
     return db_cfg.remote;
+}
+
+int db_remote_copy(const char *file, char **err)
+{
+    if (!db_cfg.remote) {
+        *err = strdup("the storage is not a cluster");
+        return LINTEL_EPARAM;
+    }
+    return dqlite_db_copy(file, err);
 }
 
 int db_script(struct db *db, const char *sql)

@@ -95,18 +95,23 @@ const char *db_errmsg(const struct db *db);
 const char *db_errfield(const struct db *db);
 
 /*
- * What a connection knows of the database's state: equal stamps of one connection mean that
- * nothing was committed in between, by this connection (its total changes: INSERT, UPDATE,
- * DELETE, trigger rows included) or by any other, in this process or another (the sqlite3
- * shell, the CLI; PRAGMA data_version). A cache of what a query returned stays right while the
- * stamp it was read under is the connection's current one (app/auth.c keeps the session state
- * so). Not inside a transaction: LINTEL_EINTERNAL then. A storage backend that cannot tell
- * returns an error, and callers then always query.
+ * What a connection knows of the database's state: equal stamps mean that nothing was
+ * committed in between, by this connection (INSERT, UPDATE, DELETE, trigger rows included) or
+ * by any other, in this process or another (the sqlite3 shell, the CLI). Read from the WAL
+ * index's header in shared memory without a transaction (the same for every connection of the
+ * process), or, when the VFS cannot show it, from PRAGMA data_version and the connection's own
+ * total changes (then only stamps of one connection compare). A cache of what a query returned
+ * stays right while the stamp it was read under is the current one (app/auth.c keeps the
+ * session state so). Not inside a transaction: LINTEL_EINTERNAL then. A storage backend that
+ * cannot tell returns an error, and callers then always query.
  */
+enum { DB_STAMP_WAL_INDEX = 1, DB_STAMP_PRAGMA = 2 };
 struct db_stamp {
-    unsigned long long connection; /* which connection: a stamp of another one never matches */
-    unsigned long long version;    /* PRAGMA data_version */
-    unsigned long long changes;    /* sqlite3_total_changes64 */
+    unsigned long long source;     /* DB_STAMP_*; 0: no stamp */
+    unsigned long long connection; /* PRAGMA: which connection; a stamp of another never matches */
+    unsigned long long version;    /* WAL index: commits and last frame; PRAGMA data_version */
+    unsigned long long changes;    /* WAL index: the log's salts; PRAGMA: total changes */
+    unsigned long long check;      /* WAL index: the last frame's checksum */
 };
 int db_stamp(struct db *db, struct db_stamp *stamp);
 
@@ -121,6 +126,13 @@ void db_authorizer_install(sqlite3 *h);
 
 /* Whether the storage is a dqlite cluster (storage "dqlite") rather than the local file. */
 bool db_remote(void);
+
+/*
+ * storage dqlite: a consistent copy of the cluster's database into file, a new SQLite file
+ * (docs/cluster.md "Backup"); what reads the database through a handle opens that. 0, or a
+ * LINTEL_E* with *err set (malloc'd); LINTEL_EPARAM on the single-node storage.
+ */
+int db_remote_copy(const char *file, char **err);
 
 /*
  * Runs a script of several statements without parameters or rows (a migration's SQL), in the

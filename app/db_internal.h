@@ -60,6 +60,9 @@ struct db {
     bool remote_tx_lost; /* the connection broke inside a transaction: it is gone */
     bool write_lock;     /* holds this process's write lock (dqlite_db.c) */
     bool remote_busy;    /* the last failure was another node's write transaction (BUSY) */
+    /* SQLite only: the WAL index as mapped by the VFS, for db_stamp (db.c) */
+    const volatile unsigned char *wal_index;
+    bool wal_index_unsupported;
 };
 
 void db_seterr(struct db *db, const char *field, const char *fmt, ...) LINTEL_PRINTF(3, 4);
@@ -100,5 +103,6 @@ int dqlite_db_tx(struct db *db, const char *sql);
 int dqlite_db_script(struct db *db, const char *sql);
 int dqlite_db_health(void);
 int dqlite_db_schema_sync(void);
+int dqlite_db_copy(const char *file, char **err);
 
 #endif /* LINTEL_APP_DB_INTERNAL_H */

@@ -9,6 +9,7 @@
  * replicating it (and its leader then crashes), so a write always goes as EXEC, and a write with
  * RETURNING is never sent: it runs as the write plus a read, in one transaction.
  */
+#include "cluster_copy.h"
 #include "cluster_node.h"
 #include "config.h"
 #include "db.h"
@@ -801,6 +802,24 @@ int dqlite_db_health(void)
         rc = db_row(db, "SELECT count(*) AS ok FROM sqlite_schema", NULL, &j_row);
     json_decref(j_row);
     return rc != 0 ? LINTEL_EUNAVAIL : 0;
+}
+
+int dqlite_db_copy(const char *file, char **err)
+{
+    char **addrs = NULL;
+    char from[160];
+    size_t n = 0;
+    int rc;
+
+    *err = NULL;
+    if (cluster_node_addrs(&addrs, &n) != 0)
+        return LINTEL_ENOMEM;
+    rc = cluster_copy((const char *const *)addrs, n, file, from, sizeof(from), err);
+    cluster_node_addrs_free(addrs, n);
+    if (rc != 0)
+        return *err != NULL ? LINTEL_EUNAVAIL : LINTEL_ENOMEM;
+    log_info("cluster: a copy of the database in %s, from %s", file, from);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */

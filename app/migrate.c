@@ -424,6 +424,32 @@ static int migrate_objects(sqlite3 *h, const char *table, json_t *j)
 }
 
 /*
+ * The first dangling reference that is new since the rows of BEFORE (t, r, p, f: a SELECT of
+ * pragma_foreign_key_check's table, rowid, parent and fkid as they were): its table, row,
+ * parent and how many are new in all. New: a (table, parent, key) that has more violations
+ * than before; the rows that were not there before come first.
+ */
+#define MIGRATE_FK_NEW_SQL(BEFORE)                                                                 \
+    "WITH now AS (SELECT \"table\" AS t, rowid AS r, parent AS p, fkid AS f"                       \
+    "  FROM pragma_foreign_key_check),"                                                            \
+    " was AS (" BEFORE "),"                                                                        \
+    " grown AS (SELECT t, p, f FROM now GROUP BY t, p, f HAVING count(*) > "                       \
+    "  (SELECT count(*) FROM was b WHERE b.t = now.t AND b.p = now.p AND b.f = now.f))"            \
+    " SELECT n.t AS t, n.r AS r, n.p AS p, (SELECT count(*) FROM now) -"                           \
+    "  (SELECT count(*) FROM was) AS n"                                                            \
+    " FROM now n JOIN grown g ON g.t = n.t AND g.p = n.p AND g.f = n.f"                            \
+    " ORDER BY EXISTS (SELECT 1 FROM was b WHERE b.t = n.t AND"                                    \
+    "  b.r IS n.r AND b.p = n.p AND b.f = n.f), n.t, n.r LIMIT 1"
+
+static char *migrate_fk_message(const char *mid, const char *table, long long row,
+                                const char *parent, long long n)
+{
+    return fmt_alloc("migration %s would leave a dangling reference: table %s row %lld "
+                     "references %s, which has no such row (%lld new in all); rolled back",
+                     mid, table, row, parent, n);
+}
+
+/*
  * Step 10 of the 12: a dangling reference the migration added. Violations that were there
  * before (an operator's delete with foreign keys off) are only reported in the log: they are
  * no reason to refuse an upgrade. *err names the table, its row and the missing parent.
@@ -434,26 +460,14 @@ static int migrate_fk_new(sqlite3 *h, const char *mid, char **err)
     int src;
     int rc = 0;
 
-    src = sqlite3_prepare_v2(
-        h,
-        "WITH now AS (SELECT \"table\" AS t, rowid AS r, parent AS p, fkid AS f"
-        "  FROM pragma_foreign_key_check),"
-        " grown AS (SELECT t, p, f FROM now GROUP BY t, p, f HAVING count(*) > "
-        "  (SELECT count(*) FROM temp.lintel_fk_before b WHERE b.t = now.t AND b.p = now.p"
-        "   AND b.f = now.f))"
-        " SELECT n.t, n.r, n.p, (SELECT count(*) FROM now) -"
-        "  (SELECT count(*) FROM temp.lintel_fk_before)"
-        " FROM now n JOIN grown g ON g.t = n.t AND g.p = n.p AND g.f = n.f"
-        " ORDER BY EXISTS (SELECT 1 FROM temp.lintel_fk_before b WHERE b.t = n.t AND"
-        "  b.r IS n.r AND b.p = n.p AND b.f = n.f), n.t, n.r LIMIT 1",
-        -1, &st, NULL);
+    src = sqlite3_prepare_v2(h, MIGRATE_FK_NEW_SQL("SELECT t, r, p, f FROM temp.lintel_fk_before"),
+                             -1, &st, NULL);
     if (src == SQLITE_OK)
         src = sqlite3_step(st);
     if (src == SQLITE_ROW) {
-        *err = fmt_alloc("migration %s would leave a dangling reference: table %s row %lld "
-                         "references %s, which has no such row (%lld new in all); rolled back",
-                         mid, sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
-                         sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
+        *err = migrate_fk_message(
+            mid, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+            (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
         rc = LINTEL_EDB;
     } else if (src != SQLITE_DONE) {
         *err = fmt_alloc("migration %s: foreign_key_check: %s", mid, sqlite3_errmsg(h));
@@ -1019,10 +1033,57 @@ static int migrate_remote_rebuild(struct db *db, const struct migration *m, json
     return rc;
 }
 
+/*
+ * Step 10 through the storage layer: save keeps the violations before the script as JSON text
+ * in *j_was; after it, a new dangling reference fails the migration (as migrate_fk_new).
+ */
+static int migrate_remote_fk(struct db *db, const struct migration *m, json_t **j_was, bool save,
+                             char **err)
+{
+    json_t *j_row = NULL, *j_p = NULL;
+    char mid[192];
+    int rc;
+
+    if (m->rebuild == NULL)
+        return 0;
+    if (save) {
+        json_decref(*j_was);
+        *j_was = NULL;
+        rc = db_row(db,
+                    "SELECT json_group_array(json_array(\"table\", rowid, parent, fkid)) AS was"
+                    " FROM pragma_foreign_key_check",
+                    NULL, &j_row);
+        if (rc == 0)
+            *j_was = json_incref(json_object_get(j_row, "was"));
+        json_decref(j_row);
+        return rc;
+    }
+    j_p = json_pack("[O]", *j_was != NULL ? *j_was : json_string("[]"));
+    rc = j_p != NULL ? db_row(db,
+                              MIGRATE_FK_NEW_SQL("SELECT value ->> 0 AS t, value ->> 1 AS r,"
+                                                 " value ->> 2 AS p, value ->> 3 AS f"
+                                                 " FROM json_each(?1)"),
+                              j_p, &j_row)
+                     : LINTEL_ENOMEM;
+    if (rc == 0) {
+        snprintf(mid, sizeof(mid), "%s/%s", m->component, m->id);
+        *err = migrate_fk_message(mid, json_string_value(json_object_get(j_row, "t")),
+                                  json_integer_value(json_object_get(j_row, "r")),
+                                  json_string_value(json_object_get(j_row, "p")),
+                                  json_integer_value(json_object_get(j_row, "n")));
+        rc = LINTEL_EDB;
+    } else if (rc == LINTEL_ENOTFOUND) {
+        rc = 0;
+    }
+    json_decref(j_row);
+    json_decref(j_p);
+    return rc;
+}
+
 static int migrate_apply_remote(struct migration **order, char **err)
 {
     struct db *db = NULL;
-    json_t *j_row = NULL, *j_params = NULL, *j_objects = NULL;
+    json_t *j_row = NULL, *j_params = NULL, *j_objects = NULL, *j_was = NULL;
     char sql[64];
     size_t i;
     int rc;
@@ -1076,9 +1137,13 @@ static int migrate_apply_remote(struct migration **order, char **err)
             } else if (rc == LINTEL_ENOTFOUND) {
                 rc = migrate_remote_rebuild(db, m, &j_objects, true);
                 if (rc == 0)
+                    rc = migrate_remote_fk(db, m, &j_was, true, err);
+                if (rc == 0)
                     rc = db_script(db, m->sql);
                 if (rc == 0)
                     rc = migrate_remote_rebuild(db, m, &j_objects, false);
+                if (rc == 0)
+                    rc = migrate_remote_fk(db, m, &j_was, false, err);
                 if (rc == 0)
                     rc = db_exec(db, MIGRATE_RECORD_SQL, j_params, NULL, NULL);
                 if (rc == 0)
@@ -1115,6 +1180,129 @@ cleanup:
     json_decref(j_row);
     json_decref(j_params);
     json_decref(j_objects);
+    json_decref(j_was);
+    return rc;
+}
+
+/* A connection to a copy (a dry run's, a cluster's), configured as db.c configures the real one. */
+static int migrate_open_copy(const char *path, sqlite3 **out, char **err)
+{
+    sqlite3 *h = NULL;
+
+    *out = NULL;
+    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+        sqlite3_db_config(h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
+        sqlite3_db_config(h, SQLITE_DBCONFIG_DQS_DDL, 0, NULL) != SQLITE_OK ||
+        sqlite3_db_config(h, SQLITE_DBCONFIG_DQS_DML, 0, NULL) != SQLITE_OK ||
+        sqlite3_exec(h, "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF", NULL, NULL, NULL) !=
+            SQLITE_OK) {
+        *err = fmt_alloc("migrations: cannot open the copy %s: %s", path,
+                         h != NULL ? sqlite3_errmsg(h) : "out of memory");
+        sqlite3_close(h);
+        return LINTEL_EUNAVAIL;
+    }
+    sqlite3_extended_result_codes(h, 1);
+    *out = h;
+    return 0;
+}
+
+/*
+ * storage dqlite: there is no handle on the cluster's database, so what reads it through one
+ * (--status, --dry-run, the snapshot before migrating) reads a copy of it (db_remote_copy, as
+ * `lintel cluster dump` takes it) at <data_dir>/.cluster-copy-<pid>.db; migrate_copy_drop
+ * closes and removes it.
+ */
+static int migrate_cluster_copy(char *path, size_t size, sqlite3 **h, char **err)
+{
+    char *cerr = NULL;
+    int rc;
+
+    *h = NULL;
+    if (migrate_opts.data_dir == NULL) {
+        *err = strdup("migrations: a copy of the cluster's database needs the data directory");
+        return LINTEL_EPARAM;
+    }
+    snprintf(path, size, "%s/.cluster-copy-%ld.db", migrate_opts.data_dir, (long)getpid());
+    unlink(path);
+    rc = db_remote_copy(path, &cerr);
+    if (rc != 0) {
+        *err = fmt_alloc("migrations: no copy of the cluster's database: %s",
+                         cerr != NULL ? cerr : "out of memory");
+        free(cerr);
+        unlink(path);
+        return rc;
+    }
+    rc = migrate_open_copy(path, h, err);
+    if (rc != 0)
+        unlink(path);
+    return rc;
+}
+
+static void migrate_copy_drop(sqlite3 *h, const char *path)
+{
+    char journal[4300];
+
+    sqlite3_close(h);
+    unlink(path);
+    snprintf(journal, sizeof(journal), "%s-journal", path);
+    unlink(journal);
+}
+
+/* Whether a shipped migration is not recorded in the cluster's database (no record: yes). */
+static bool migrate_remote_pending(struct migration **order)
+{
+    struct db *db = NULL;
+    json_t *j_ids = json_array(), *j_p = NULL, *j_row = NULL;
+    char *text = NULL;
+    bool pending = true;
+    size_t i;
+
+    for (i = 0; j_ids != NULL && i < migrate_count; i++)
+        json_array_append_new(j_ids, json_pack("[ss]", order[i]->component, order[i]->id));
+    text = j_ids != NULL ? json_dumps(j_ids, JSON_COMPACT) : NULL;
+    j_p = text != NULL ? json_pack("[s]", text) : NULL;
+    if (j_p != NULL && db_thread(&db) == 0 &&
+        db_row(db,
+               "SELECT count(*) AS n FROM json_each(?1) j WHERE NOT EXISTS (SELECT 1 FROM"
+               " schema_migrations m WHERE m.component = j.value ->> 0 AND m.id = j.value ->> 1)",
+               j_p, &j_row) == 0)
+        pending = json_integer_value(json_object_get(j_row, "n")) > 0;
+    json_decref(j_row);
+    json_decref(j_p);
+    json_decref(j_ids);
+    free(text);
+    return pending;
+}
+
+/*
+ * storage dqlite: the snapshot before migrating (as migrate_apply takes it on one node), taken
+ * of a copy of the cluster's database when a migration is pending there and it holds a schema.
+ */
+static int migrate_cluster_snapshot(struct migration **order, char **err)
+{
+    char path[4200];
+    sqlite3 *h = NULL;
+    char *n_done = NULL;
+    size_t pending = 0;
+    int rc;
+
+    if (migrate_opts.data_dir == NULL || migrate_opts.snapshot_keep == 0 ||
+        !migrate_remote_pending(order))
+        return 0;
+    rc = migrate_cluster_copy(path, sizeof(path), &h, err);
+    if (rc == 0 &&
+        migrate_text(h, "SELECT count(*) FROM sqlite_schema", NULL, NULL, &n_done) != SQLITE_OK)
+        rc = migrate_fail(h, err);
+    if (rc == 0 && atoll(n_done) > 0) {
+        rc = migrate_ensure_table(h, err);
+        if (rc == 0)
+            rc = migrate_check(h, order, &pending, err);
+        if (rc == 0 && pending > 0)
+            rc = migrate_snapshot(h, err);
+    }
+    if (h != NULL)
+        migrate_copy_drop(h, path);
+    free(n_done);
     return rc;
 }
 
@@ -1133,6 +1321,8 @@ int migrate_apply(char **err)
     pthread_mutex_lock(&migrate_lock);
     if (db_remote()) {
         rc = migrate_sorted(&order);
+        if (rc == 0)
+            rc = migrate_cluster_snapshot(order, err);
         /* A leader change (a node that restarts can cause one) leaves nothing half-applied:
          * each migration is checked again inside its transaction, so the run is repeated. */
         for (i = 0; rc == 0 || (rc == LINTEL_EUNAVAIL && i < 20); i++) {
@@ -1208,16 +1398,6 @@ cleanup:
     return rc;
 }
 
-/* --status and --dry-run read the database file through its handle: there is none on dqlite. */
-static int migrate_file_only(char **err)
-{
-    if (!db_remote())
-        return 0;
-    *err = strdup("migrations: --status and --dry-run read a database file; with storage dqlite "
-                  "each start logs what it applied (docs/cluster.md)");
-    return LINTEL_EPARAM;
-}
-
 /* What a --status or --dry-run report keeps while it walks the migrations in order. */
 struct migrate_report {
     struct migration **order;
@@ -1249,7 +1429,8 @@ static int migrate_status_body(struct migrate_report *r, FILE *out, char **err)
 {
     struct db *db = NULL;
     sqlite3_stmt *st = NULL;
-    sqlite3 *h;
+    sqlite3 *h = NULL;
+    char copy_path[4200];
     char *have = NULL;
     char ver[32];
     size_t i;
@@ -1257,8 +1438,9 @@ static int migrate_status_body(struct migrate_report *r, FILE *out, char **err)
     int src;
     int rc;
 
-    rc = migrate_file_only(err);
-    if (rc == 0)
+    if (db_remote())
+        rc = migrate_cluster_copy(copy_path, sizeof(copy_path), &h, err);
+    else
         rc = migrate_db(&db, &h, err);
     if (rc != 0)
         goto cleanup;
@@ -1321,6 +1503,8 @@ static int migrate_status_body(struct migrate_report *r, FILE *out, char **err)
     }
 cleanup:
     sqlite3_finalize(st);
+    if (db_remote() && h != NULL)
+        migrate_copy_drop(h, copy_path);
     free(have);
     return rc;
 }
@@ -1328,28 +1512,6 @@ cleanup:
 int migrate_status(FILE *out, char **err)
 {
     return migrate_report_run(migrate_status_body, out, err);
-}
-
-/* A connection to the dry-run copy, configured as db.c configures the real one. */
-static int migrate_open_copy(const char *path, sqlite3 **out, char **err)
-{
-    sqlite3 *h = NULL;
-
-    *out = NULL;
-    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-        sqlite3_db_config(h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
-        sqlite3_db_config(h, SQLITE_DBCONFIG_DQS_DDL, 0, NULL) != SQLITE_OK ||
-        sqlite3_db_config(h, SQLITE_DBCONFIG_DQS_DML, 0, NULL) != SQLITE_OK ||
-        sqlite3_exec(h, "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF", NULL, NULL, NULL) !=
-            SQLITE_OK) {
-        *err = fmt_alloc("migrations: cannot open the copy %s: %s", path,
-                         h != NULL ? sqlite3_errmsg(h) : "out of memory");
-        sqlite3_close(h);
-        return LINTEL_EUNAVAIL;
-    }
-    sqlite3_extended_result_codes(h, 1);
-    *out = h;
-    return 0;
 }
 
 /* --dry-run: the pending migrations applied to a throwaway copy, timed, then its integrity check.
@@ -1371,25 +1533,32 @@ static int migrate_dry_run_body(struct migrate_report *r, FILE *out, char **err)
         rc = LINTEL_EPARAM;
         goto cleanup;
     }
-    rc = migrate_file_only(err);
-    if (rc != 0)
-        goto cleanup;
-    rc = db_thread(&db);
-    if (rc != 0) {
-        *err = strdup("migrations: the database is not available");
-        goto cleanup;
+    if (db_remote()) {
+        /* the cluster's copy is the throwaway copy */
+        rc = migrate_cluster_copy(path, sizeof(path), &copy, err);
+        if (rc == 0)
+            rc = migrate_check_version(copy, err);
+        if (rc == 0)
+            rc = migrate_ensure_table(copy, err);
+    } else {
+        rc = db_thread(&db);
+        if (rc != 0) {
+            *err = strdup("migrations: the database is not available");
+            goto cleanup;
+        }
+        rc = migrate_check_version(db_handle(db), err);
+        if (rc == 0)
+            rc = migrate_ensure_table(db_handle(db), err);
+        if (rc != 0)
+            goto cleanup;
+        snprintf(path, sizeof(path), "%s/.dry-run-%ld.db", migrate_opts.data_dir, (long)getpid());
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        rc = migrate_vacuum_into(db_handle(db), tmp, path, err);
+        if (rc == 0)
+            rc = migrate_open_copy(path, &copy, err);
     }
-    rc = migrate_check_version(db_handle(db), err);
-    if (rc == 0)
-        rc = migrate_ensure_table(db_handle(db), err);
-    if (rc != 0)
-        goto cleanup;
-    snprintf(path, sizeof(path), "%s/.dry-run-%ld.db", migrate_opts.data_dir, (long)getpid());
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    rc = migrate_vacuum_into(db_handle(db), tmp, path, err);
-    if (rc == 0)
-        rc = migrate_open_copy(path, &copy, err);
-    if (rc == 0 && migrate_files_register(copy, migrate_opts.data_dir) != SQLITE_OK)
+    /* (on a cluster, lintel_data_file() is NULL as on its nodes) */
+    if (rc == 0 && !db_remote() && migrate_files_register(copy, migrate_opts.data_dir) != SQLITE_OK)
         rc = LINTEL_ENOMEM;
     if (rc != 0)
         goto cleanup;
@@ -1446,12 +1615,8 @@ static int migrate_dry_run_body(struct migrate_report *r, FILE *out, char **err)
         rc = LINTEL_EDB;
     }
 cleanup:
-    if (copy != NULL) {
-        sqlite3_close(copy);
-        unlink(path);
-        snprintf(tmp, sizeof(tmp), "%s-journal", path);
-        unlink(tmp);
-    }
+    if (copy != NULL)
+        migrate_copy_drop(copy, path);
     free(one_err);
     return rc;
 }

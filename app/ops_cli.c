@@ -4,6 +4,7 @@
  */
 #include "ops_cli.h"
 
+#include "cluster_cli.h"
 #include "config.h"
 
 #include <curl/curl.h>
@@ -11,10 +12,12 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef LINTEL_PLUGIN_RELDIR
@@ -53,16 +56,68 @@ static char *ops_extension_path(void)
 static void ops_shell_usage(FILE *out)
 {
     fprintf(out, "usage: lintel [--config FILE] shell [SQL...]\n"
-                 "Opens data_dir/lintel.db in sqlite3 with the lintel extension loaded,\n"
+                 "Opens data_dir/lintel.db in sqlite3 with the lintel extension loaded\n"
+                 "(storage dqlite: a read-only copy of the cluster's database),\n"
                  "PRAGMA trusted_schema=OFF, foreign_keys=ON and a 5 s busy timeout. Arguments\n"
                  "after `shell` go to sqlite3 after the database (SQL to run, then exit);\n"
                  "without any, an interactive shell (or SQL read from standard input).\n"
                  "See docs/sql-functions.md, \"Operator's SQL\".\n");
 }
 
+/*
+ * storage dqlite: a node has no database file, so the shell opens a copy of the cluster's
+ * (cluster_cli_copy, as `lintel cluster dump` takes it) read-only in a private directory,
+ * removed when sqlite3 exits. *db is its path (malloc'd); *dir the directory.
+ */
+static int ops_shell_cluster_copy(const struct config *cfg, char *dir, char **db)
+{
+    char from[160] = "";
+    char *err = NULL;
+
+    *db = NULL;
+    if (mkdtemp(dir) == NULL) {
+        fprintf(stderr, "lintel shell: cannot make a temporary directory: %s\n", strerror(errno));
+        return -1;
+    }
+    if (asprintf(db, "%s/lintel.db", dir) < 0) {
+        *db = NULL;
+        return -1;
+    }
+    if (cluster_cli_copy(cfg, *db, from, sizeof(from), &err) != 0) {
+        fprintf(stderr, "lintel shell: no copy of the cluster's database: %s\n",
+                err != NULL ? err : "out of memory");
+        free(err);
+        return -1;
+    }
+    fprintf(stderr,
+            "lintel shell: a read-only copy of the cluster's database, taken now from %s; "
+            "writes go through the API or the lintel commands (docs/cluster.md)\n",
+            from);
+    return 0;
+}
+
+/* Runs sqlite3 with args and waits for it: the copy it reads is removed after. */
+static int ops_shell_run_wait(char **args)
+{
+    int status = 0;
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        execvp("sqlite3", args);
+        fprintf(stderr, "lintel shell: cannot run sqlite3 (%s): install the sqlite3 package\n",
+                strerror(errno));
+        _exit(127);
+    }
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        return 1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 int shell_cli_main(int argc, char **argv, const struct config *cfg)
 {
     char *ext = NULL, *db = NULL, *load = NULL, **args = NULL;
+    char dir[] = "/tmp/lintel-shell-XXXXXX";
+    bool cluster = cfg->storage != NULL && strcmp(cfg->storage, "dqlite") == 0;
     struct stat st;
     int i, n = 0, rc = 1;
 
@@ -70,7 +125,10 @@ int shell_cli_main(int argc, char **argv, const struct config *cfg)
         ops_shell_usage(stdout);
         return 0;
     }
-    if (asprintf(&db, "%s/lintel.db", cfg->data_dir) < 0) {
+    if (cluster) {
+        if (ops_shell_cluster_copy(cfg, dir, &db) != 0)
+            goto cleanup;
+    } else if (asprintf(&db, "%s/lintel.db", cfg->data_dir) < 0) {
         db = NULL;
         goto cleanup;
     }
@@ -104,15 +162,26 @@ int shell_cli_main(int argc, char **argv, const struct config *cfg)
     args[n++] = ".timeout 5000";
     args[n++] = "-cmd";
     args[n++] = load;
+    if (cluster)
+        args[n++] = "-readonly";
     args[n++] = db;
     for (i = 1; i < argc; i++)
         args[n++] = argv[i];
     args[n] = NULL;
     fflush(NULL);
+    if (cluster) {
+        rc = ops_shell_run_wait(args);
+        goto cleanup;
+    }
     execvp("sqlite3", args);
     fprintf(stderr, "lintel shell: cannot run sqlite3 (%s): install the sqlite3 package\n",
             strerror(errno));
 cleanup:
+    if (cluster) {
+        if (db != NULL)
+            unlink(db);
+        rmdir(dir);
+    }
     free(args);
     free(load);
     free(ext);

@@ -209,6 +209,24 @@ static inline int lintel_res_json_new(lintel_res *res, unsigned status, json_t *
     return rc;
 }
 
+/*
+ * 200 with every row of sql as a JSON array (a bare array, not the list envelope of sql_list),
+ * j_params its ?1..?N, stolen, so a json_pack("[I]", id) result can be passed as it is
+ * (json_array() when there are none): LINTEL_ENOMEM when j_params is NULL.
+ */
+static inline int lintel_res_rows(lintel_req *req, lintel_res *res, const char *sql,
+                                  json_t *j_params)
+{
+    json_t *j_rows = NULL;
+    int rc = j_params != NULL ? lintel_api->sql_query(req, sql, j_params, &j_rows) : LINTEL_ENOMEM;
+
+    if (rc == 0)
+        rc = lintel_api->res_json(res, 200, j_rows);
+    json_decref(j_rows);
+    json_decref(j_params);
+    return rc;
+}
+
 /* 0 when a write changed a row, else the standard not-found of what. */
 static inline int lintel_changed(lintel_res *res, long long changes, const char *what)
 {

@@ -228,7 +228,7 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
     struct authp *a = state;
     json_t *j_body = NULL, *j_row = NULL, *j_out = NULL;
     const char *presented = NULL, *grant = NULL, *sid, *role;
-    char digest[65], *next = NULL, next_digest[65], *scope = NULL;
+    char *next = NULL, *scope = NULL;
     long long user_id = 0;
     int rc, in_tx = 0, reused = 0;
 
@@ -241,11 +241,7 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
     if (rc == 0)
         rc = authp_string(res, j_body, "refresh_token", 1, &presented);
     if (rc == 0)
-        rc = lintel_sha256_hex(presented, strlen(presented), digest);
-    if (rc == 0)
         rc = lintel_random_token(32, &next);
-    if (rc == 0)
-        rc = lintel_sha256_hex(next, strlen(next), next_digest);
     if (rc != 0)
         goto cleanup;
     /* One write transaction: of two concurrent uses of one token, exactly one wins. */
@@ -259,8 +255,8 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
                          " s.user_id AS user_id, s.scope AS scope, u.role AS role,"
                          " u.deleted_at IS NOT NULL AS deleted"
                          " FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id"
-                         " JOIN users u ON u.id = s.user_id WHERE t.hash = ?1",
-                         "s", digest);
+                         " JOIN users u ON u.id = s.user_id WHERE t.hash = lintel_sha256_hex(?1)",
+                         "s", presented);
     if (rc == LINTEL_ENOTFOUND) {
         rc = authp_refresh_refused(res);
         goto cleanup;
@@ -295,14 +291,14 @@ static int authp_refresh(lintel_req *req, lintel_res *res, void *state)
         goto cleanup;
     }
     rc = lintel_sql_execf(req, NULL,
-                          "UPDATE refresh_tokens SET used_at = unixepoch() WHERE hash = ?1"
-                          " AND used_at IS NULL",
-                          "s", digest);
+                          "UPDATE refresh_tokens SET used_at = unixepoch()"
+                          " WHERE hash = lintel_sha256_hex(?1) AND used_at IS NULL",
+                          "s", presented);
     if (rc == 0)
         rc = lintel_sql_execf(req, NULL,
                               "INSERT INTO refresh_tokens (hash, session_id, expires_at)"
-                              " VALUES (?1, ?2, unixepoch() + ?3)",
-                              "ssI", next_digest, sid, (json_int_t)a->refresh_ttl);
+                              " VALUES (lintel_sha256_hex(?1), ?2, unixepoch() + ?3)",
+                              "ssI", next, sid, (json_int_t)a->refresh_ttl);
     if (rc == 0)
         rc = lintel_sql_commit(req);
     if (rc != 0)

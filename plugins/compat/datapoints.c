@@ -145,7 +145,7 @@ static int dpc_count(lintel_req *req, const char *name, long long dflt, long lon
  */
 static int dpc_data(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_items = json_array(), *j_rows = NULL;
+    json_t *j_items = json_array();
     long long start = 0, end = 253402300799LL, skip = 0, limit = 100;
     const char *role = json_string_value(json_object_get(lintel_req_claims(req), "role"));
     int rc;
@@ -161,16 +161,13 @@ static int dpc_data(lintel_req *req, lintel_res *res, void *state)
         rc = compat_422_url(res, j_items, DPC_URL);
         goto cleanup;
     }
-    rc = lintel_sql_queryf(req, &j_rows,
-                           "SELECT " DPC_COLUMNS " FROM datapoints WHERE ts BETWEEN ?1 AND ?2"
-                           " AND (?3 OR valid = 1) ORDER BY id LIMIT ?4 OFFSET ?5",
-                           "IIbII", (json_int_t)start, (json_int_t)end,
-                           role != NULL && strcmp(role, "admin") == 0, (json_int_t)limit,
-                           (json_int_t)skip);
-    if (rc == 0)
-        rc = lintel_res_json(res, 200, j_rows);
+    rc = lintel_res_rows(req, res,
+                         "SELECT " DPC_COLUMNS " FROM datapoints WHERE ts BETWEEN ?1 AND ?2"
+                         " AND (?3 OR valid = 1) ORDER BY id LIMIT ?4 OFFSET ?5",
+                         json_pack("[IIbII]", (json_int_t)start, (json_int_t)end,
+                                   role != NULL && strcmp(role, "admin") == 0, (json_int_t)limit,
+                                   (json_int_t)skip));
 cleanup:
-    json_decref(j_rows);
     json_decref(j_items);
     return rc;
 }

@@ -40,16 +40,10 @@ static int tasks_user_new(lintel_req *req, lintel_res *res, void *state)
 /* GET /users -> [{id, username}] (needs a token: the seed's public list enumerated users) */
 static int tasks_users(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_rows = NULL;
-    int rc;
-
     (void)state;
-    rc = lintel_sql_queryf(
-        req, &j_rows, "SELECT id, username FROM users WHERE deleted_at IS NULL ORDER BY id", NULL);
-    if (rc == 0)
-        rc = lintel_res_json(res, 200, j_rows);
-    json_decref(j_rows);
-    return rc;
+    return lintel_res_rows(req, res,
+                           "SELECT id, username FROM users WHERE deleted_at IS NULL ORDER BY id",
+                           json_array());
 }
 
 /* POST /auth/login: JSON or the OAuth2 form {username, password} -> {access_token, token_type} */
@@ -138,17 +132,10 @@ static void tasks_rules(lintel_req *req, json_t *j_items, const char *title,
 /* GET /tasks -> the caller's tasks, oldest first */
 static int tasks_list(lintel_req *req, lintel_res *res, void *state)
 {
-    json_t *j_rows = NULL;
-    int rc;
-
     (void)state;
-    rc = lintel_sql_queryf(req, &j_rows,
+    return lintel_res_rows(req, res,
                            "SELECT " TASKS_COLUMNS " FROM tasks WHERE user_id = ?1 ORDER BY id",
-                           "I", (json_int_t)lintel_req_user_id(req));
-    if (rc == 0)
-        rc = lintel_res_json(res, 200, j_rows);
-    json_decref(j_rows);
-    return rc;
+                           json_pack("[I]", (json_int_t)lintel_req_user_id(req)));
 }
 
 /* Publishes the task as lintel's tasks plugin does, for /api/ws clients. */

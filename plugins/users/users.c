@@ -494,11 +494,8 @@ static void users_unload(void *state)
     free(u);
 }
 
-#define USERS_ADMIN(m, p, h, what, ...)                                                            \
-    {                                                                                              \
-        .method = m, .path = p, .flags = LINTEL_ROUTE_ADMIN, .scope = "users:admin", .handler = h, \
-        .summary = what, .replies = LINTEL_REPLIES(__VA_ARGS__)                                    \
-    }
+/* What every administration route is: for admins, with the users:admin scope. */
+#define USERS_ADMIN .flags = LINTEL_ROUTE_ADMIN, .scope = "users:admin"
 
 /* A session as GET /api/users/{id}/sessions lists it. */
 #define USERS_SESSION                                                                              \
@@ -543,24 +540,39 @@ static const struct lintel_route users_routes[] = {
      .summary = "Users: ids and names, or full records for admins",
      .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}},
      .replies = LINTEL_REPLIES({200, "A page of users", LINTEL_SCHEMA_LIST(LINTEL_SCHEMA_USER)})},
-    USERS_ADMIN("GET", "/api/users/{id}", users_get, "One user (admin)",
-                {200, "The user", LINTEL_SCHEMA_USER}),
+    {.method = "GET",
+     .path = "/api/users/{id}",
+     USERS_ADMIN,
+     .handler = users_get,
+     .summary = "One user (admin)",
+     .replies = LINTEL_REPLIES({200, "The user", LINTEL_SCHEMA_USER})},
     {.method = "PATCH",
      .path = "/api/users/{id}",
-     .flags = LINTEL_ROUTE_ADMIN,
-     .scope = "users:admin",
+     USERS_ADMIN,
      .handler = users_admin_patch,
      .summary = "Change a user (admin)",
      .body_schema = USERS_ADMIN_BODY,
      .example = "{\"role\": \"admin\"}",
      .replies = LINTEL_REPLIES({200, "The changed user", LINTEL_SCHEMA_USER})},
-    USERS_ADMIN("DELETE", "/api/users/{id}", users_delete, "Delete a user (admin)",
-                LINTEL_REPLY_NO_CONTENT),
-    USERS_ADMIN("GET", "/api/users/{id}/sessions", users_admin_sessions,
-                "A user's open sessions (admin)",
-                {200, "Newest first", "{\"type\":\"array\",\"items\":" USERS_SESSION "}"}),
-    USERS_ADMIN("DELETE", "/api/users/{id}/sessions/{sid}", users_admin_session_end,
-                "End one session of a user (admin)", LINTEL_REPLY_NO_CONTENT),
+    {.method = "DELETE",
+     .path = "/api/users/{id}",
+     USERS_ADMIN,
+     .handler = users_delete,
+     .summary = "Delete a user (admin)",
+     .replies = LINTEL_REPLIES(LINTEL_REPLY_NO_CONTENT)},
+    {.method = "GET",
+     .path = "/api/users/{id}/sessions",
+     USERS_ADMIN,
+     .handler = users_admin_sessions,
+     .summary = "A user's open sessions (admin)",
+     .replies =
+         LINTEL_REPLIES({200, "Newest first", "{\"type\":\"array\",\"items\":" USERS_SESSION "}"})},
+    {.method = "DELETE",
+     .path = "/api/users/{id}/sessions/{sid}",
+     USERS_ADMIN,
+     .handler = users_admin_session_end,
+     .summary = "End one session of a user (admin)",
+     .replies = LINTEL_REPLIES(LINTEL_REPLY_NO_CONTENT)},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -57,6 +58,31 @@ def http(port, method, path, body=None, token=None, timeout=5):
             return e.code, None
     except (urllib.error.URLError, OSError, ValueError):
         return 0, None
+
+
+def probe_writes(nodes, token, since, limit=5.0, every=0.05):
+    """From `since` (time.monotonic()), a new write (POST /api/numbers) every `every` seconds,
+    each from its own thread, to the nodes in turn, until one is acknowledged or limit seconds
+    pass: a write sent during an outage waits in the server for the new leader, so the first
+    acknowledgement says when writes succeed again, whatever the load's own requests were doing.
+    Seconds from since to that acknowledgement, or None."""
+    done, threads = [], []
+
+    def one(node):
+        st, _ = http(node.port, "POST", "/api/numbers", {"value": 1}, token, timeout=limit)
+        if st == 201:
+            done.append(time.monotonic() - since)
+
+    k = 0
+    while not done and time.monotonic() < since + limit:
+        t = threading.Thread(target=one, args=(nodes[k % len(nodes)],))
+        t.start()
+        threads.append(t)
+        k += 1
+        time.sleep(every)
+    for t in threads:
+        t.join(timeout=limit + 5)
+    return min(done) if done else None
 
 
 class Node:

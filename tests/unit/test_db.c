@@ -398,16 +398,19 @@ END_TEST
 /* Stamps move with every commit: this connection's, another connection's, another process's. */
 START_TEST(test_stamp)
 {
-    struct db_stamp a, b;
+    struct db_stamp a, b, c;
     sqlite3 *other = NULL;
     char path[600];
 
     exec_ok("CREATE TABLE s (v INTEGER)");
     ck_assert_int_eq(db_stamp(db, &a), 0);
-    ck_assert_int_eq(db_stamp(db, &b), 0);
-    ck_assert_mem_eq(&a, &b, sizeof(a)); /* nothing written: the same */
+    ck_assert_uint_eq(a.source, DB_STAMP_PRAGMA); /* a connection's first, under a transaction */
     ck_assert_uint_ne(a.connection, 0);
-    exec_ok("INSERT INTO s VALUES (1)"); /* this connection */
+    ck_assert_int_eq(db_stamp(db, &a), 0);
+    ck_assert_int_eq(db_stamp(db, &b), 0);
+    ck_assert_mem_eq(&a, &b, sizeof(a));             /* nothing written: the same */
+    ck_assert_uint_eq(a.source, DB_STAMP_WAL_INDEX); /* read without a transaction */
+    exec_ok("INSERT INTO s VALUES (1)");             /* this connection */
     ck_assert_int_eq(db_stamp(db, &b), 0);
     ck_assert_int_ne(memcmp(&a, &b, sizeof(a)), 0);
     a = b;
@@ -421,6 +424,17 @@ START_TEST(test_stamp)
     sqlite3_close(other);
     ck_assert_int_eq(db_stamp(db, &b), 0);
     ck_assert_int_ne(memcmp(&a, &b, sizeof(a)), 0);
+    /* a checkpoint that empties the log, then one commit: the log restarts at its first frame */
+    a = b;
+    ck_assert_int_eq(
+        sqlite3_wal_checkpoint_v2(db_handle(db), NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL),
+        SQLITE_OK);
+    ck_assert_int_eq(db_stamp(db, &c), 0);
+    exec_ok("UPDATE s SET v = 3");
+    ck_assert_int_eq(db_stamp(db, &b), 0);
+    ck_assert_int_ne(memcmp(&a, &b, sizeof(a)), 0);
+    ck_assert_int_ne(memcmp(&c, &b, sizeof(c)), 0);
+    ck_assert_uint_eq(b.source, DB_STAMP_WAL_INDEX);
     /* not inside a transaction */
     ck_assert_int_eq(db_begin(db), 0);
     ck_assert_int_eq(db_stamp(db, &b), LINTEL_EINTERNAL);
