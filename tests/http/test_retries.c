@@ -610,7 +610,7 @@ START_TEST(test_if_match_hash_before_lock)
     struct lt_user u, v;
     char etag[64], stale[64], path[64], *token = NULL, *other = NULL;
 
-    lt_user_new(&u, "ifmhash", PASSWORD);
+    lt_user_new(&u, "ifmpw", PASSWORD);
     etag_get(&u, "/api/users/me", etag, sizeof(etag));
     expect_status(u.token, "PATCH", "/api/users/me", "If-Match", etag,
                   "{\"password\":\"second-password-1\",\"current_password\":\"" PASSWORD "\"}",
