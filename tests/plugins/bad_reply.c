@@ -15,7 +15,8 @@ static int bad_reply_handler(lintel_req *req, lintel_res *res, void *state)
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
 {
-    static const struct lintel_reply replies[] = {{42, "Not a status", NULL}, {0, NULL, NULL}};
+    static const struct lintel_reply replies[] = {{42, "Not a status", NULL, NULL},
+                                                  {0, NULL, NULL, NULL}};
     static const struct lintel_route r = {.method = "GET",
                                           .path = "/api/bad_reply/x",
                                           .handler = bad_reply_handler,
