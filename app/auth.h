@@ -13,6 +13,9 @@ struct config;
 int auth_global_init(const struct config *cfg, char **err);
 void auth_global_release(void);
 
+/* Verified tokens in the cache now (at most AUTH_CACHE_SLOTS, whatever the traffic). */
+size_t auth_cache_entries(void);
+
 /*
  * Why the last auth_request of this thread refused, as one word: "missing" (no token),
  * "invalid" (malformed, bad signature, expired), "revoked" (its session ended or its jti was

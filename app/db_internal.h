@@ -24,6 +24,7 @@ struct dqc;
 struct db_stmt {
     char *sql; /* the text it was prepared from: the cache key */
     uint64_t hash;
+    uintptr_t addr; /* where the caller's text was at the last lookup: looked at first */
     sqlite3_stmt *stmt;
     unsigned long long used; /* db->tick at the last use, for LRU eviction */
     uint32_t remote_id;      /* dqlite: the leader's statement id, valid for remote_gen */

@@ -11,6 +11,7 @@
 #include "core_routes.h"
 #include "db.h"
 #include "etag.h"
+#include "heap.h"
 #include "host_account.h"
 #include "host_api.h"
 #include "host_kit.h"
@@ -397,6 +398,7 @@ int main(int argc, char **argv)
     char *err = NULL;
     int rc, sub;
 
+    heap_tune(); /* before any allocation a thread could keep */
     signal(SIGPIPE, SIG_IGN);
     rc = main_args(argc, argv, &config_path, &cmd, &sub, &st);
     if (rc != 0)

@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "config.h"
 #include "counters.h"
+#include "heap.h"
 #include "host_api.h"
 #include "log.h"
 #include "router.h"
@@ -221,6 +222,7 @@ static void metrics_value(FILE *f, const char *name, const char *type, const cha
 static void metrics_process(FILE *f, const struct config *cfg)
 {
     const char *populate = "/api/datapoints/populate";
+    size_t heap_used, heap_free;
 
     metrics_value(f, "lintel_websockets_active", "gauge", "Open WebSockets on /api/ws.",
                   ws_conn_count(0));
@@ -247,6 +249,16 @@ static void metrics_process(FILE *f, const struct config *cfg)
                   "Authenticated requests whose session state was known without a query "
                   "(nothing committed since it was read).",
                   metrics_get(&counters[COUNTER_AUTH_STATE_CACHED]));
+    metrics_value(f, "lintel_auth_token_cache_entries", "gauge",
+                  "Verified access tokens kept in the token cache (a fixed number of slots).",
+                  (unsigned long long)auth_cache_entries());
+    heap_usage(&heap_used, &heap_free);
+    metrics_value(f, "lintel_heap_in_use_bytes", "gauge",
+                  "Memory malloc has handed out and not got back (mmapped blocks included).",
+                  (unsigned long long)heap_used);
+    metrics_value(f, "lintel_heap_free_bytes", "gauge",
+                  "Freed memory malloc keeps in its arena for reuse (part of the RSS).",
+                  (unsigned long long)heap_free);
     metrics_value(f, "lintel_sqlite_memory_bytes", "gauge",
                   "Heap memory SQLite holds now (page caches, schemas, prepared statements).",
                   (unsigned long long)sqlite3_memory_used());

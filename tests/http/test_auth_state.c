@@ -17,17 +17,9 @@
 /* lintel_auth_state_cache_hits_total from GET /metrics. */
 static long long cache_hits(const char *url)
 {
-    static const char *const hdr[] = {"Authorization: Bearer " METRICS_TOKEN, NULL};
-    const char *p;
-    struct lt_resp r;
-    long long n = -1;
+    long long n = lt_metric(url, METRICS_TOKEN, "lintel_auth_state_cache_hits_total");
 
-    ck_assert_int_eq(lt_request(url, "GET", "/metrics", NULL, NULL, NULL, 0, hdr, &r), 0);
-    ck_assert_int_eq(r.status, 200);
-    p = strstr(r.body, "\nlintel_auth_state_cache_hits_total ");
-    ck_assert_ptr_nonnull(p);
-    n = atoll(p + strlen("\nlintel_auth_state_cache_hits_total "));
-    lt_resp_clear(&r);
+    ck_assert_int_ge(n, 0);
     return n;
 }
 

@@ -15,6 +15,7 @@ tmp=$(mktemp -d /tmp/lintel-soak-XXXXXX)
 server_pid=""
 sim_pid=""
 password="soak-admin-password-$$"
+metrics_token="soak-metrics-token-$$-0123456789abcdef"
 
 cleanup() {
     [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" || true
@@ -35,7 +36,7 @@ done
 
 # warning: no access lines (a 30-minute soak would write gigabytes of them)
 LINTEL_PORT=0 LINTEL_BIND=127.0.0.1 LINTEL_DATA_DIR="$tmp/data" LINTEL_LOG_LEVEL=warning \
-    LINTEL_ADMIN_PASSWORD="$password" LINTEL_PLUGIN_DIR="$build/plugins" \
+    LINTEL_ADMIN_PASSWORD="$password" LINTEL_METRICS_TOKEN="$metrics_token" LINTEL_PLUGIN_DIR="$build/plugins" \
     LINTEL_UPSTREAM_URL="http://127.0.0.1:$sim_port/sensor" \
     "$build/app/lintel" >"$tmp/server.log" 2>&1 &
 server_pid=$!
@@ -51,7 +52,7 @@ done
 echo "soak: lintel $url (pid $server_pid), simulator :$sim_port; $(nproc) cores"
 status=0
 "$build/tests/soak/lintel-soak" --url "$url" --pid "$server_pid" --minutes "$minutes" \
-    --connections "$conns" --warmup "$warmup" --admin-password "$password" |
+    --connections "$conns" --warmup "$warmup" --admin-password "$password" --metrics-token "$metrics_token" |
     tee "$build/soak-report.txt" || status=1
 grep -q "SOAK PASSED" "$build/soak-report.txt" || status=1
 if kill -TERM "$server_pid" && wait "$server_pid"; then

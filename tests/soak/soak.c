@@ -72,6 +72,9 @@ static struct {
     atomic_llong last_login_ms, last_populate_ms;
     atomic_llong ws_refused, ws_closed, ws_timeout, ws_error; /* sockets without a status */
     double rss_t[SOAK_MAX_SAMPLES], rss_mb[SOAK_MAX_SAMPLES];
+    /* from GET /metrics at each RSS sample (NAN without --metrics-token): MiB */
+    double heap_mb[SOAK_MAX_SAMPLES], free_mb[SOAK_MAX_SAMPLES], sqlite_mb[SOAK_MAX_SAMPLES];
+    const char *metrics_token;
     size_t nrss;
 } soak = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -455,17 +458,69 @@ static void *soak_client_run(void *arg)
     return NULL;
 }
 
+/* The value of a gauge in a /metrics text in MiB, NAN when it is not there. */
+static double soak_gauge_mb(const char *text, const char *name)
+{
+    char line[128];
+    const char *p;
+
+    snprintf(line, sizeof(line), "\n%s ", name);
+    p = text != NULL ? strstr(text, line) : NULL;
+    return p != NULL ? strtod(p + strlen(line), NULL) / (1024.0 * 1024.0) : NAN;
+}
+
+/*
+ * What the server says its heap holds (in use, kept free by malloc, SQLite's share), so a
+ * rising RSS can be told a leak (in use grows) from fragmentation (free grows).
+ */
+static void soak_heap(CURL *curl, double *heap, double *free_mb, double *sqlite)
+{
+    struct curl_slist *hdrs = NULL;
+    struct soak_buf b = {NULL, 0};
+    char url[512], auth[512];
+    long status = 0;
+
+    *heap = *free_mb = *sqlite = NAN;
+    if (soak.metrics_token == NULL || curl == NULL)
+        return;
+    snprintf(url, sizeof(url), "%s/metrics", soak.url);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", soak.metrics_token);
+    hdrs = curl_slist_append(hdrs, auth);
+    curl_easy_reset(curl);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, soak_on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+    if (curl_easy_perform(curl) == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 200) {
+        *heap = soak_gauge_mb(b.data, "lintel_heap_in_use_bytes");
+        *free_mb = soak_gauge_mb(b.data, "lintel_heap_free_bytes");
+        *sqlite = soak_gauge_mb(b.data, "lintel_sqlite_memory_bytes");
+    }
+    curl_slist_free_all(hdrs);
+    free(b.data);
+}
+
 static void *soak_monitor(void *arg)
 {
+    CURL *curl = curl_easy_init();
+    size_t n;
+
     (void)arg;
     while (!atomic_load(&soak.stop)) {
         if (atomic_load(&soak.phase) == 1 && soak.nrss < SOAK_MAX_SAMPLES) {
-            soak.rss_t[soak.nrss] = soak_since(&soak.t0);
-            soak.rss_mb[soak.nrss] = soak_rss_mb();
+            n = soak.nrss;
+            soak.rss_t[n] = soak_since(&soak.t0);
+            soak.rss_mb[n] = soak_rss_mb();
+            soak_heap(curl, &soak.heap_mb[n], &soak.free_mb[n], &soak.sqlite_mb[n]);
             soak.nrss++;
         }
         sleep(5);
     }
+    curl_easy_cleanup(curl);
     return NULL;
 }
 
@@ -509,17 +564,22 @@ static void soak_phase(struct soak_client *c, int phase, int seconds)
 static void soak_usage(FILE *f)
 {
     fprintf(f, "Usage: lintel-soak --url URL --pid PID --admin-password PW [--minutes N (30)]\n"
-               "       [--connections N (64)] [--warmup SECONDS (60)]\n"
-               "Mixed traffic against a running lintel; per-minute 5xx, p99 and RSS; pass/fail.\n");
+               "       [--connections N (64)] [--warmup SECONDS (60)] [--metrics-token T]\n"
+               "Mixed traffic against a running lintel; per-minute 5xx, p99 and RSS (and with the\n"
+               "server's metrics token its heap: in use, kept free, SQLite's); pass/fail.\n");
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"url", required_argument, NULL, 'u'},     {"pid", required_argument, NULL, 'p'},
-        {"minutes", required_argument, NULL, 'm'}, {"connections", required_argument, NULL, 'c'},
-        {"warmup", required_argument, NULL, 'w'},  {"admin-password", required_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"url", required_argument, NULL, 'u'},
+                                         {"pid", required_argument, NULL, 'p'},
+                                         {"minutes", required_argument, NULL, 'm'},
+                                         {"connections", required_argument, NULL, 'c'},
+                                         {"warmup", required_argument, NULL, 'w'},
+                                         {"admin-password", required_argument, NULL, 'a'},
+                                         {"metrics-token", required_argument, NULL, 't'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     struct soak_client *c = NULL;
     double rss_warm, rss_end = 0, rss_max = 0, slope = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
     long long total = 0, total5xx = 0, totalfail = 0;
@@ -531,7 +591,7 @@ int main(int argc, char **argv)
     soak.minutes = 30;
     soak.conns = 64;
     soak.warmup = 60;
-    while ((opt = getopt_long(argc, argv, "u:p:m:c:w:a:h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "u:p:m:c:w:a:t:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'u':
             soak.url = optarg;
@@ -550,6 +610,9 @@ int main(int argc, char **argv)
             break;
         case 'a':
             soak.admin_password = optarg;
+            break;
+        case 't':
+            soak.metrics_token = optarg;
             break;
         case 'h':
             soak_usage(stdout);
@@ -614,8 +677,8 @@ int main(int argc, char **argv)
     rss_warm = soak_rss_mb();
     printf("warm-up done: %zu requests, %lld 5xx; RSS %.1f MiB, %d descriptors\n\n",
            soak.minutes_v[0].n, soak.minutes_v[0].s5xx, rss_warm, fds_before);
-    printf("%6s %10s %7s %6s %7s %9s %9s %9s %9s\n", "minute", "requests", "req/s", "5xx", "no-ans",
-           "p50 ms", "p99 ms", "max ms", "RSS MiB");
+    printf("%6s %10s %7s %6s %7s %9s %9s %9s %8s %7s %7s %7s\n", "minute", "requests", "req/s",
+           "5xx", "no-ans", "p50 ms", "p99 ms", "max ms", "RSS MiB", "heap", "free", "sqlite");
     fflush(stdout);
 
     soak_phase(c, 1, soak.minutes * 60);
@@ -629,15 +692,19 @@ int main(int argc, char **argv)
 
     for (k = 1; k <= (size_t)soak.minutes; k++) {
         struct soak_minute *m = &soak.minutes_v[k];
-        double rss = NAN;
+        double rss = NAN, heap = NAN, free_mb = NAN, sqlite = NAN;
         size_t s;
         qsort(m->lat, m->n, sizeof(double), soak_cmp);
         for (s = 0; s < soak.nrss; s++)
-            if (soak.rss_t[s] < (double)k * 60.0)
+            if (soak.rss_t[s] < (double)k * 60.0) {
                 rss = soak.rss_mb[s];
-        printf("%6zu %10zu %7.0f %6lld %7lld %9.2f %9.2f %9.2f %9.1f\n", k, m->n,
+                heap = soak.heap_mb[s];
+                free_mb = soak.free_mb[s];
+                sqlite = soak.sqlite_mb[s];
+            }
+        printf("%6zu %10zu %7.0f %6lld %7lld %9.2f %9.2f %9.2f %8.1f %7.1f %7.1f %7.1f\n", k, m->n,
                (double)m->n / 60.0, m->s5xx, m->failed, soak_pct(m, 50), soak_pct(m, 99),
-               m->n > 0 ? m->lat[m->n - 1] : NAN, rss);
+               m->n > 0 ? m->lat[m->n - 1] : NAN, rss, heap, free_mb, sqlite);
         total += (long long)m->n;
         total5xx += m->s5xx;
         totalfail += m->failed;

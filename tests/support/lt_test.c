@@ -464,6 +464,25 @@ long lt_me_status(const char *base_url, const char *token)
     return status;
 }
 
+long long lt_metric(const char *base_url, const char *metrics_token, const char *name)
+{
+    char auth[512], line[256];
+    const char *const hdr[] = {auth, NULL};
+    const char *p;
+    struct lt_resp r;
+    long long n = -1;
+
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", metrics_token);
+    snprintf(line, sizeof(line), "\n%s ", name);
+    if (lt_request(base_url, "GET", "/metrics", NULL, NULL, NULL, 0, hdr, &r) != 0)
+        return -1;
+    p = r.status == 200 ? strstr(r.body, line) : NULL;
+    if (p != NULL)
+        n = atoll(p + strlen(line));
+    lt_resp_clear(&r);
+    return n;
+}
+
 char *lt_raw(int port, const void *data, size_t len, int timeout_ms)
 {
     return lt_raw_from(NULL, port, data, len, timeout_ms);

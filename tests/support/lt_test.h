@@ -95,6 +95,9 @@ void lt_resp_clear(struct lt_resp *r);
 /* The status of GET /api/users/me with token (whether the token counts), -1 without an answer. */
 long lt_me_status(const char *base_url, const char *token);
 
+/* The value of metric name in GET /metrics (scraped with metrics_token), or -1 when absent. */
+long long lt_metric(const char *base_url, const char *metrics_token, const char *name);
+
 /*
  * A compatibility profile test's private server: lt_compat_start starts it with env (asserted),
  * lt_compat_stop stops it (asserted; usable as a Check fixture) and lt_compat_send talks to it.
