@@ -570,6 +570,42 @@ START_TEST(datapoints_series)
 }
 END_TEST
 
+/*
+ * min, max and mean are never null, so the schema declares plain numbers: a float32 infinity is
+ * stored tagged "not finite", which makes it invalid, and a bucket without a valid point is
+ * left out rather than answered with nulls (schema.replies checks this reply too).
+ */
+START_TEST(datapoints_series_not_finite)
+{
+    /* a day of its own per run in 2190-2198, as datapoints_series's (which uses 2090-2098) */
+    long long base = 6942499200LL + (long long)(time(NULL) % 3000) * 86400;
+    struct lt_user admin = {0};
+    struct lt_resp r;
+    char body[512], path[256];
+    const json_t *j_items;
+
+    ck_assert_int_eq(lt_login(lt_base(), "admin", LT_ADMIN_PASSWORD, NULL, &admin.token, NULL), 0);
+    /* +infinity and 1.0 in the first minute, -infinity alone in the second, 2.0 in the third */
+    snprintf(body, sizeof(body),
+             "[{\"time\":%lld,\"value\":[0,0,128,127],\"tags\":[]},"
+             "{\"time\":%lld,\"value\":[0,0,128,63],\"tags\":[]},"
+             "{\"time\":%lld,\"value\":[0,0,128,255],\"tags\":[]},"
+             "{\"time\":%lld,\"value\":[0,0,0,64],\"tags\":[]}]",
+             base, base + 1, base + 60, base + 120);
+    ck_assert_int_eq(lt_send(&r, "POST", "/api/datapoints", admin.token, body), 201);
+    lt_resp_clear(&r);
+    snprintf(path, sizeof(path), "/api/datapoints/series?start=%lld&end=%lld&bucket=1m", base,
+             base + 179);
+    ck_assert_int_eq(lt_send(&r, "GET", path, admin.token, NULL), 200);
+    j_items = json_object_get(r.j_body, "items");
+    ck_assert_uint_eq(json_array_size(j_items), 2);
+    bucket_is(json_array_get(j_items, 0), base, 1, 1.0, 1.0, 1.0);
+    bucket_is(json_array_get(j_items, 1), base + 120, 1, 2.0, 2.0, 2.0);
+    lt_resp_clear(&r);
+    lt_user_clear(&admin);
+}
+END_TEST
+
 static Suite *lists_suite(void)
 {
     Suite *s = suite_create("lists");
@@ -582,6 +618,7 @@ static Suite *lists_suite(void)
     tcase_add_test(tc, tasks_search_and_sort);
     tcase_add_test(tc, datapoints_tag_sort_cursor);
     tcase_add_test(tc, datapoints_series);
+    tcase_add_test(tc, datapoints_series_not_finite);
     suite_add_tcase(s, tc);
     return s;
 }
