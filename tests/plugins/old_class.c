@@ -2,7 +2,7 @@
  * Refused plugin: built for ABI 2.7 (reply entries without an example), it names a reply status
  * class (4 for 4XX), which came with ABI 2.8: refused by name, not read past its entries.
  */
-#include <lintel/plugin.h>
+#include "refused.h"
 
 /* struct lintel_reply as ABI 2.7 laid it out. */
 struct old_class_reply {
@@ -11,14 +11,6 @@ struct old_class_reply {
     const char *schema;
 };
 
-static int old_class_handler(lintel_req *req, lintel_res *res, void *state)
-{
-    (void)req;
-    (void)res;
-    (void)state;
-    return LINTEL_EINTERNAL;
-}
-
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
 {
@@ -26,7 +18,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
         {200, "Fine", NULL}, {4, "A class", NULL}, {0, NULL, NULL}};
     static const struct lintel_route r = {.method = "GET",
                                           .path = "/api/old_class/x",
-                                          .handler = old_class_handler,
+                                          .handler = refused_handler,
                                           .replies = (const void *)replies};
     int rc;
 
