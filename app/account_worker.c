@@ -69,7 +69,7 @@ int account_cleanup(const struct config *cfg, long long *deleted)
     for (i = 0; rc == 0 && i < sizeof(worker_cleanup_sql) / sizeof(worker_cleanup_sql[0]); i++) {
         n = 0;
         rc = strstr(worker_cleanup_sql[i], "?1") != NULL
-                 ? db_execf(db, worker_cleanup_sql[i], &n, "[I]", margin)
+                 ? db_execf(db, &n, worker_cleanup_sql[i], "I", margin)
                  : db_exec(db, worker_cleanup_sql[i], NULL, &n, NULL);
         total += n;
     }
@@ -138,34 +138,33 @@ static void worker_send_one(struct db *db, const json_t *j_row)
             rc = mail_render(cfg, reset ? "reset" : "verify", j_vars, &subject, &body);
         /* one live reset token per user: a new mail makes the older ones worthless */
         if (rc == 0 && reset)
-            rc = db_execf(db,
+            rc = db_execf(db, NULL,
                           "DELETE FROM account_tokens WHERE user_id = ?1"
                           " AND kind = 'reset' AND used_at IS NULL",
-                          NULL, "[I]", uid);
+                          "I", uid);
         if (rc == 0)
-            rc = db_execf(db,
+            rc = db_execf(db, NULL,
                           "INSERT INTO account_tokens (hash, kind, user_id, email, expires_at)"
                           " VALUES (?1, ?2, ?3, ?4, unixepoch() + ?5)",
-                          NULL, "[ssIsI]", hash, reset ? "reset" : "verify", uid, email,
-                          (json_int_t)ttl);
+                          "ssIsI", hash, reset ? "reset" : "verify", uid, email, (json_int_t)ttl);
         if (rc == 0) {
             rc = mail_send(cfg, email, subject, body);
             sent = rc == 0;
             if (!sent)
-                db_execf(db, "DELETE FROM account_tokens WHERE hash = ?1", NULL, "[s]", hash);
+                db_execf(db, NULL, "DELETE FROM account_tokens WHERE hash = ?1", "s", hash);
         }
     }
     if (sent || rc != LINTEL_EUPSTREAM || attempts + 1 >= WORKER_MAX_ATTEMPTS) {
         if (!sent && rc != 0)
             log_error("mail: %s mail for user %lld dropped after %lld attempt(s)",
                       kind != NULL ? kind : "?", (long long)uid, (long long)attempts + 1);
-        db_execf(db, "DELETE FROM mail_outbox WHERE id = ?1", NULL, "[I]", id);
+        db_execf(db, NULL, "DELETE FROM mail_outbox WHERE id = ?1", "I", id);
     } else {
         /* 30 s, 60 s, 120 s, ... */
-        db_execf(db,
+        db_execf(db, NULL,
                  "UPDATE mail_outbox SET attempts = ?2,"
                  " next_at = unixepoch() + 30 * (1 << (?2 - 1)) WHERE id = ?1",
-                 NULL, "[II]", id, attempts + 1);
+                 "II", id, attempts + 1);
     }
     if (token != NULL)
         memset(token, 0, strlen(token));

@@ -287,7 +287,7 @@ static int auth_scope_now(struct db *db, const json_t *j_tok, const char *role, 
  */
 static void auth_touch_session(struct db *db, const json_t *j_state_params)
 {
-    if (db_execf(db, "UPDATE sessions SET last_used_at = unixepoch() WHERE id = ?1", NULL, "[O]",
+    if (db_execf(db, NULL, "UPDATE sessions SET last_used_at = unixepoch() WHERE id = ?1", "O",
                  json_array_get(j_state_params, 0)) != 0)
         log_debug("auth: last use of a session not recorded: %s", db_errmsg(db));
 }
@@ -556,11 +556,11 @@ int auth_session_end(long long user_id, const char *sid, const char *keep_sid)
     if (rc != 0)
         return rc;
     /* A named session is ended alone: keep_sid only narrows the "end all" case. */
-    return db_execf(db,
+    return db_execf(db, NULL,
                     "UPDATE sessions SET ended_at = unixepoch(), end_reason = 'ended'"
                     " WHERE user_id = ?1 AND ended_at IS NULL AND (?2 IS NULL OR id = ?2)"
                     " AND (?3 IS NULL OR id <> ?3)",
-                    NULL, "[Is?s?]", (json_int_t)user_id, sid, sid != NULL ? NULL : keep_sid);
+                    "Is?s?", (json_int_t)user_id, sid, sid != NULL ? NULL : keep_sid);
 }
 
 int auth_jwks(json_t **j_jwks)

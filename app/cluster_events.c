@@ -76,11 +76,11 @@ static int cluster_events_insert(struct db *db, const json_t *j_events)
     char *text = json_dumps(j_events, JSON_COMPACT);
     int rc;
 
-    rc = text != NULL ? db_execf(db,
+    rc = text != NULL ? db_execf(db, NULL,
                                  "INSERT INTO cluster_events (user_id, text, scope, at_ms)"
                                  " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3"
                                  " FROM json_each(?1)",
-                                 NULL, "[s]", text)
+                                 "s", text)
                       : LINTEL_ENOMEM;
     if (rc != 0)
         log_warn("cluster: %zu event(s) were not published: %s", json_array_size(j_events),
@@ -192,7 +192,7 @@ static void cluster_events_poll(struct db *db, unsigned tick)
     json_decref(j_rows);
     json_decref(j_params);
     if (tick % (10000 / CLUSTER_EVENTS_POLL_MS) == 0)
-        db_execf(db, "DELETE FROM cluster_events WHERE at_ms < ?1", NULL, "[I]",
+        db_execf(db, NULL, "DELETE FROM cluster_events WHERE at_ms < ?1", "I",
                  (json_int_t)(cluster_events_now_ms() - CLUSTER_EVENTS_KEEP_S * 1000));
 }
 

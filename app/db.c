@@ -10,6 +10,7 @@
 #include "double_text.h"
 #include "json_out.h"
 #include "log.h"
+#include "va_forward.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1129,22 +1130,53 @@ int db_exec(struct db *db, const char *sql, const json_t *j_params, long long *c
     return rc;
 }
 
-int db_execf(struct db *db, const char *sql, long long *changes, const char *fmt, ...)
+json_t *db_params_vpack(const char *fmt, va_list ap, json_error_t *why)
 {
-    json_t *j_params;
-    json_error_t error;
-    va_list ap;
+    char wrapped[124];
+    json_t *j;
+
+    if (fmt == NULL) {
+        j = json_array();
+        if (j == NULL)
+            snprintf(why->text, sizeof(why->text), "out of memory");
+        return j;
+    }
+    if (snprintf(wrapped, sizeof(wrapped), "[%s]", fmt) >= (int)sizeof(wrapped)) {
+        snprintf(why->text, sizeof(why->text), "the format is longer than %zu characters",
+                 sizeof(wrapped) - 3);
+        return NULL;
+    }
+    return json_vpack_ex(why, 0, wrapped, ap);
+}
+
+int db_vrun(struct db *db, enum db_kind kind, void *out, const char *sql, const char *fmt,
+            va_list ap)
+{
+    json_error_t why;
+    json_t *j_params = db_params_vpack(fmt, ap, &why);
+    char what[224];
     int rc;
 
-    va_start(ap, fmt);
-    j_params = json_vpack_ex(&error, 0, fmt, ap);
-    va_end(ap);
-    if (j_params == NULL)
-        return LINTEL_ENOMEM;
-    rc = db_exec(db, sql, j_params, changes, NULL);
+    if (j_params == NULL) {
+        snprintf(what, sizeof(what), "parameters \"%.48s\": %s", fmt, why.text);
+        return db_misuse(db, sql, what);
+    }
+    if (kind == DB_QUERY)
+        rc = db_query(db, sql, j_params, out);
+    else if (kind == DB_ROW)
+        rc = db_row(db, sql, j_params, out);
+    else
+        rc = db_exec(db, sql, j_params, out, NULL);
     json_decref(j_params);
     return rc;
 }
+
+VA_FORWARD(int db_queryf(struct db *db, json_t **j_rows, const char *sql, const char *fmt, ...),
+           fmt, *j_rows = NULL, db_vrun(db, DB_QUERY, j_rows, sql, fmt, ap))
+VA_FORWARD(int db_rowf(struct db *db, json_t **j_row, const char *sql, const char *fmt, ...), fmt,
+           *j_row = NULL, db_vrun(db, DB_ROW, j_row, sql, fmt, ap))
+VA_FORWARD(int db_execf(struct db *db, long long *changes, const char *sql, const char *fmt, ...),
+           fmt, (void)0, db_vrun(db, DB_EXEC, changes, sql, fmt, ap))
 
 int db_exec_blob(struct db *db, const char *sql, const json_t *j_params, const void *data,
                  size_t len, long long *changes)

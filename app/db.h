@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdbool.h>
 
 struct config;
@@ -34,10 +35,22 @@ int db_row(struct db *db, const char *sql, const json_t *j_params, json_t **j_ro
 int db_exec(struct db *db, const char *sql, const json_t *j_params, long long *changes,
             long long *last_id);
 /*
- * db_exec with the parameters packed from fmt and the rest as json_pack does; a pack that fails
- * (memory, or a NULL where fmt wants a string) runs nothing and gives LINTEL_ENOMEM.
+ * Parameters inline, as the plugin kit's lintel_sql_*f take them (include/lintel/kit.h): fmt is
+ * json_pack's format of the values of ?1..?N ("sI": a string, then an integer; NULL: none).
+ * db_params_vpack packs them into the array for db_query/db_row/db_exec (new reference), or
+ * gives NULL with why saying what failed (memory, a NULL where fmt wants a string, a format
+ * over 120 characters). db_vrun runs what it packs as db_query (out: json_t **), db_row
+ * (json_t **) or db_exec (long long *changes, may be NULL) does; a pack that fails runs
+ * nothing and is a misuse, as a wrong parameter count is: logged, LINTEL_EINTERNAL.
+ * db_queryf, db_rowf and db_execf are db_vrun with the arguments inline.
  */
-int db_execf(struct db *db, const char *sql, long long *changes, const char *fmt, ...);
+enum db_kind { DB_QUERY, DB_ROW, DB_EXEC };
+json_t *db_params_vpack(const char *fmt, va_list ap, json_error_t *why);
+int db_vrun(struct db *db, enum db_kind kind, void *out, const char *sql, const char *fmt,
+            va_list ap);
+int db_queryf(struct db *db, json_t **j_rows, const char *sql, const char *fmt, ...);
+int db_rowf(struct db *db, json_t **j_row, const char *sql, const char *fmt, ...);
+int db_execf(struct db *db, long long *changes, const char *sql, const char *fmt, ...);
 
 /*
  * db_query with the rows written as the text of a JSON array into b (appended), each row the

@@ -573,6 +573,15 @@ static int host_sql_exec(lintel_req *req, const char *sql, const json_t *j_param
     return host_sql_result(req, db, db_exec(db, sql, j_params, changes, last_id));
 }
 
+int host_sql_vrun(struct lintel_req *req, enum db_kind kind, void *out, const char *sql,
+                  const char *fmt, va_list ap)
+{
+    struct db *db = NULL;
+    int rc = host_req_db(req, &db);
+
+    return rc != 0 ? rc : host_sql_result(req, db, db_vrun(db, kind, out, sql, fmt, ap));
+}
+
 int host_sql_exec_blob(struct lintel_req *req, const char *sql, const json_t *j_params,
                        const void *data, size_t len, long long *changes)
 {
@@ -609,24 +618,24 @@ int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_p
  * the row it compared still unchanged when the handler writes), the plugin's begin and commit
  * are no-ops: its statements join the host's transaction, which the host commits after it.
  */
-static int host_sql_begin(lintel_req *req)
+static int host_sql_tx_step(lintel_req *req, int (*step)(struct db *db))
 {
     struct db *db = NULL;
     int rc = host_req_db_for(req, NULL, &db);
 
     if (rc == 0 && req->tx_held && db_in_tx(db))
         return 0;
-    return rc != 0 ? rc : host_sql_result(req, db, db_begin(db));
+    return rc != 0 ? rc : host_sql_result(req, db, step(db));
+}
+
+static int host_sql_begin(lintel_req *req)
+{
+    return host_sql_tx_step(req, db_begin);
 }
 
 static int host_sql_commit(lintel_req *req)
 {
-    struct db *db = NULL;
-    int rc = host_req_db(req, &db);
-
-    if (rc == 0 && req->tx_held && db_in_tx(db))
-        return 0;
-    return rc != 0 ? rc : host_sql_result(req, db, db_commit(db));
+    return host_sql_tx_step(req, db_commit);
 }
 
 /* A rollback is always real: the host's transaction then ends too, undone. */

@@ -5,8 +5,11 @@
 #ifndef LINTEL_APP_HOST_API_H
 #define LINTEL_APP_HOST_API_H
 
+#include "db.h"
+
 #include <jansson.h>
 #include <lintel/plugin.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -105,6 +108,13 @@ int host_res_put_header(struct lintel_res *res, const char *name, const char *va
 
 /* Frees what a reply holds (body, headers, recorded error) and zeroes it. */
 void host_res_release(struct lintel_res *res);
+
+/*
+ * The kit's sql_queryf, sql_rowf and sql_execf: db_vrun on the request's connection, errors
+ * recorded as the ABI's sql_query, sql_row and sql_exec record them.
+ */
+int host_sql_vrun(struct lintel_req *req, enum db_kind kind, void *out, const char *sql,
+                  const char *fmt, va_list ap);
 
 /*
  * The request's SQL with bytes (the kit's sql_exec_blob and sql_blob_rowf, which pack the

@@ -17,6 +17,7 @@
 #include "plugin_loader.h"
 #include "router.h"
 #include "server.h"
+#include "va_forward.h"
 #include "ws.h"
 
 #include <errno.h>
@@ -282,28 +283,29 @@ static bool host_kit_setting(const struct config *c, const char *name, long long
     return false;
 }
 
-int host_kit_setting_int(lintel_plugin *p, const char *name, long long *out)
+/* A setting by name into iv or sv (the other NULL); an unknown one fails the plugin by name. */
+static int host_kit_setting_get(lintel_plugin *p, const char *name, const char *kind, long long *iv,
+                                const char **sv)
 {
-    *out = 0;
-    if (p == NULL || name == NULL || !host_kit_setting(config_get(), name, out, NULL)) {
+    if (p == NULL || name == NULL || !host_kit_setting(config_get(), name, iv, sv)) {
         if (p != NULL)
-            plugin_loader_fail(p, "plugin %s: the server has no integer setting \"%s\"", p->name,
+            plugin_loader_fail(p, "plugin %s: the server has no %s setting \"%s\"", p->name, kind,
                                name != NULL ? name : "(null)");
         return LINTEL_EPARAM;
     }
     return 0;
 }
 
+int host_kit_setting_int(lintel_plugin *p, const char *name, long long *out)
+{
+    *out = 0;
+    return host_kit_setting_get(p, name, "integer", out, NULL);
+}
+
 int host_kit_setting_str(lintel_plugin *p, const char *name, const char **out)
 {
     *out = NULL;
-    if (p == NULL || name == NULL || !host_kit_setting(config_get(), name, NULL, out)) {
-        if (p != NULL)
-            plugin_loader_fail(p, "plugin %s: the server has no text setting \"%s\"", p->name,
-                               name != NULL ? name : "(null)");
-        return LINTEL_EPARAM;
-    }
-    return 0;
+    return host_kit_setting_get(p, name, "text", NULL, out);
 }
 
 /* ---- SQL with inline parameters ---- */
@@ -311,20 +313,11 @@ int host_kit_setting_str(lintel_plugin *p, const char *name, const char **out)
 /* The parameters of fmt as a JSON array (new reference), or NULL after logging why. */
 static json_t *host_kit_params(struct lintel_req *req, const char *fmt, va_list ap)
 {
-    json_error_t e;
-    char wrapped[128];
-    json_t *j;
+    json_error_t why;
+    json_t *j = db_params_vpack(fmt, ap, &why);
 
-    if (fmt == NULL)
-        return json_array();
-    if (snprintf(wrapped, sizeof(wrapped), "[%s]", fmt) >= (int)sizeof(wrapped)) {
-        log_error("request %s: SQL parameter format \"%.32s...\" is too long", req->request_id,
-                  fmt);
-        return NULL;
-    }
-    j = json_vpack_ex(&e, 0, wrapped, ap);
     if (j == NULL)
-        log_error("request %s: SQL parameters \"%s\": %s", req->request_id, fmt, e.text);
+        log_error("request %s: SQL parameters \"%s\": %s", req->request_id, fmt, why.text);
     return j;
 }
 
@@ -343,43 +336,16 @@ static json_t *host_kit_params(struct lintel_req *req, const char *fmt, va_list 
             return host_res_record((res), LINTEL_EINTERNAL, NULL, NULL, true);                     \
     } while (0)
 
-/* Runs kind 'q' (rows), 'r' (one row) or 'x' (exec) with the packed parameters. */
-static int host_kit_sqlv(struct lintel_req *req, char kind, void *out, const char *sql,
-                         const char *fmt, va_list ap)
-{
-    const struct lintel_api *api = host_api();
-    json_t *j_params = host_kit_params(req, fmt, ap);
-    int rc;
-
-    if (j_params == NULL)
-        return host_res_record(&req->res, LINTEL_EINTERNAL, NULL, NULL, true);
-    if (kind == 'q')
-        rc = api->sql_query(req, sql, j_params, out);
-    else if (kind == 'r')
-        rc = api->sql_row(req, sql, j_params, out);
-    else
-        rc = api->sql_exec(req, sql, j_params, out, NULL);
-    json_decref(j_params);
-    return rc;
-}
-
-/* The public sql_*f: each starts its own va_list and hands it to host_kit_sqlv. */
-#define HOST_KIT_SQLF(name, kind, out_type, reset)                                                 \
-    int name(lintel_req *req, out_type out, const char *sql, const char *fmt, ...)                 \
-    {                                                                                              \
-        va_list ap;                                                                                \
-        int rc;                                                                                    \
-                                                                                                   \
-        reset;                                                                                     \
-        va_start(ap, fmt);                                                                         \
-        rc = host_kit_sqlv(req, kind, out, sql, fmt, ap);                                          \
-        va_end(ap);                                                                                \
-        return rc;                                                                                 \
-    }
-
-HOST_KIT_SQLF(host_kit_sql_queryf, 'q', json_t **, *out = NULL)
-HOST_KIT_SQLF(host_kit_sql_rowf, 'r', json_t **, *out = NULL)
-HOST_KIT_SQLF(host_kit_sql_execf, 'x', long long *, (void)0)
+/* The public sql_*f: each starts its own va_list and hands it to host_sql_vrun. */
+VA_FORWARD(int host_kit_sql_queryf(lintel_req *req, json_t **out, const char *sql, const char *fmt,
+                                   ...),
+           fmt, *out = NULL, host_sql_vrun(req, DB_QUERY, out, sql, fmt, ap))
+VA_FORWARD(int host_kit_sql_rowf(lintel_req *req, json_t **out, const char *sql, const char *fmt,
+                                 ...),
+           fmt, *out = NULL, host_sql_vrun(req, DB_ROW, out, sql, fmt, ap))
+VA_FORWARD(int host_kit_sql_execf(lintel_req *req, long long *out, const char *sql, const char *fmt,
+                                  ...),
+           fmt, (void)0, host_sql_vrun(req, DB_EXEC, out, sql, fmt, ap))
 
 int host_kit_sql_exec_blob(lintel_req *req, long long *changes, const void *data, size_t len,
                            const char *sql, const char *fmt, ...)
@@ -523,28 +489,12 @@ cleanup:
     return rc;
 }
 
-int host_kit_sql_list(lintel_req *req, lintel_res *res, const char *sql, const char *fmt, ...)
-{
-    va_list ap;
-    int rc;
-
-    va_start(ap, fmt);
-    rc = host_kit_listv(req, res, sql, NULL, NULL, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-int host_kit_sql_list_total(lintel_req *req, lintel_res *res, const char *sql,
-                            const char *total_sql, const char *fmt, ...)
-{
-    va_list ap;
-    int rc;
-
-    va_start(ap, fmt);
-    rc = host_kit_listv(req, res, sql, total_sql, NULL, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+VA_FORWARD(int host_kit_sql_list(lintel_req *req, lintel_res *res, const char *sql, const char *fmt,
+                                 ...),
+           fmt, (void)0, host_kit_listv(req, res, sql, NULL, NULL, fmt, ap))
+VA_FORWARD(int host_kit_sql_list_total(lintel_req *req, lintel_res *res, const char *sql,
+                                       const char *total_sql, const char *fmt, ...),
+           fmt, (void)0, host_kit_listv(req, res, sql, total_sql, NULL, fmt, ap))
 
 int host_kit_sql_page(lintel_req *req, lintel_res *res, const struct lintel_list *list,
                       const char *fmt, ...)

@@ -111,12 +111,11 @@ static int import_wec(struct db *db, const char *path, struct import_report *rep
         uid = import_user(db, username);
         if (uid == 0)
             goto cleanup;
-        if (db_execf(db,
+        if (db_execf(db, NULL,
                      "INSERT INTO numbers (user_id, value, created_at, updated_at)"
                      " VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%SZ', ?3),"
                      " strftime('%Y-%m-%dT%H:%M:%SZ', ?3))",
-                     NULL, "[IOs]", (json_int_t)uid, json_object_get(j_doc, "value"),
-                     created) != 0) {
+                     "IOs", (json_int_t)uid, json_object_get(j_doc, "value"), created) != 0) {
             fprintf(stderr, "lintel import: numbers[%s] refused: %s\n", keys[i], db_errmsg(db));
             goto cleanup;
         }
@@ -277,10 +276,10 @@ static int import_datapoints_line(struct db *db, long long lineno, const json_t 
         return -1;
     if (strcmp(table, "users") == 0) {
         const char *role = json_string_value(json_object_get(j_row, "role"));
-        if (db_execf(db,
+        if (db_execf(db, NULL,
                      "INSERT INTO users (username, password_hash, role) VALUES (?1, ?2, ?3)"
                      " ON CONFLICT DO NOTHING",
-                     NULL, "[OOs]", json_object_get(j_row, "username"),
+                     "OOs", json_object_get(j_row, "username"),
                      json_object_get(j_row, "hashed_password"),
                      role != NULL && strcmp(role, "admin") == 0 ? "admin" : "user") != 0) {
             fprintf(stderr, "lintel import: line %lld (users) refused: %s\n", lineno,
@@ -291,12 +290,12 @@ static int import_datapoints_line(struct db *db, long long lineno, const json_t 
         json_t *j_tags = json_object_get(j_row, "tags");
         long long changes = 0;
         /* valid is the extension's verdict on the tags; the seed's must agree with it */
-        if (db_execf(db,
+        if (db_execf(db, &changes,
                      "INSERT INTO datapoints (ts, value, tags, valid)"
                      " SELECT unixepoch(?1), ?2, ?4, lintel_datapoint_valid(?4)"
                      " WHERE unixepoch(?1) IS NOT NULL AND lintel_datapoint_valid(?4) = ?3",
-                     &changes, "[OOOo]", json_object_get(j_row, "time"),
-                     json_object_get(j_row, "value"), json_object_get(j_row, "valid"),
+                     "OOOo", json_object_get(j_row, "time"), json_object_get(j_row, "value"),
+                     json_object_get(j_row, "valid"),
                      json_is_array(j_tags) ? json_incref(j_tags) : json_array()) != 0 ||
             changes != 1) {
             fprintf(stderr,
@@ -366,8 +365,9 @@ static int import_fender_line(struct db *db, long long lineno, const json_t *j_l
                        json_object_get(json_object_get(j_item, "password_hash"), "S"), "user",
                        email, &uid) != 0)
         return -1;
-    rc = db_execf(db, "INSERT INTO compat_fender_users (user_id, uid, name) VALUES (?1, ?2, ?3)",
-                  NULL, "[Iss]", (json_int_t)uid, id, name);
+    rc = db_execf(db, NULL,
+                  "INSERT INTO compat_fender_users (user_id, uid, name) VALUES (?1, ?2, ?3)", "Iss",
+                  (json_int_t)uid, id, name);
     if (rc != 0)
         fprintf(stderr, "lintel import: line %lld: user %s refused: %s\n", lineno, id,
                 rc == LINTEL_ECONFLICT ? "its id is taken" : db_errmsg(db));
@@ -430,9 +430,9 @@ static int import_tasks_line(struct db *db, long long lineno, const json_t *j_li
         return -1;
     }
     /* the table's CHECKs are the extension's task rules: a title they refuse stops here */
-    rc = db_execf(db,
+    rc = db_execf(db, NULL,
                   "INSERT INTO tasks (user_id, title, description, done) VALUES (?1, ?2, ?3, ?4)",
-                  NULL, "[OO?O?O]", json_object_get(j_ids, key), json_object_get(j_row, "title"),
+                  "OO?O?O", json_object_get(j_ids, key), json_object_get(j_row, "title"),
                   json_object_get(j_row, "description"),
                   json_is_true(json_object_get(j_row, "completed")) ? json_true() : json_false());
     if (rc != 0)
@@ -513,9 +513,9 @@ static int import_chililabs(struct db *db, const char *path, struct import_repor
         json_decref(j_params);
         j_params = NULL;
         if (db_execf(
-                db,
+                db, NULL,
                 "INSERT INTO compat_chililabs_identifiers (user_id, identifier) VALUES (?1, ?2)",
-                NULL, "[Is]", (json_int_t)uid, ident) != 0) {
+                "Is", (json_int_t)uid, ident) != 0) {
             fprintf(stderr, "lintel import: users[%lld] refused: %s\n", seed_id, db_errmsg(db));
             goto cleanup;
         }

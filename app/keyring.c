@@ -251,16 +251,17 @@ static void keyring_refresh(int force)
 
 static int keyring_insert(struct db *db, const char *kid, const char *pem)
 {
-    return db_execf(db, "INSERT INTO signing_keys (kid, alg, private_pem) VALUES (?1, ?2, ?3)",
-                    NULL, "[sss]", kid, ring.alg, pem);
+    return db_execf(db, NULL,
+                    "INSERT INTO signing_keys (kid, alg, private_pem) VALUES (?1, ?2, ?3)", "sss",
+                    kid, ring.alg, pem);
 }
 
 static int keyring_retire_current(struct db *db)
 {
-    return db_execf(db,
+    return db_execf(db, NULL,
                     "UPDATE signing_keys SET retired_at = unixepoch()"
                     " WHERE alg = ?1 AND retired_at IS NULL",
-                    NULL, "[s]", ring.alg);
+                    "s", ring.alg);
 }
 
 /* How many keys of our alg the table holds (current only: 1 or 0 with current set). */
@@ -627,19 +628,20 @@ int keyring_rotate(const struct config *cfg, char **kid, char **err)
     if (rc != 0)
         goto cleanup;
     /* the audit row names the key that retires: read it before it does */
-    rc = db_execf(db,
+    rc = db_execf(db, NULL,
                   "INSERT INTO audit_events (action, subject, old_value, new_value)"
                   " SELECT 'key.rotated', ?2, (SELECT kid FROM signing_keys"
                   " WHERE alg = ?1 AND retired_at IS NULL), ?1",
-                  NULL, "[ss]", ring.alg, *kid);
+                  "ss", ring.alg, *kid);
     if (rc == 0)
         rc = keyring_retire_current(db);
     if (rc == 0)
         rc = keyring_insert(db, *kid, pem);
     if (rc != 0)
         goto cleanup;
-    rc = db_execf(db, "DELETE FROM signing_keys WHERE alg = ?1 AND retired_at < unixepoch() - ?2",
-                  NULL, "[sI]", ring.alg, (json_int_t)(ring.window + KEYRING_KEEP));
+    rc = db_execf(db, NULL,
+                  "DELETE FROM signing_keys WHERE alg = ?1 AND retired_at < unixepoch() - ?2", "sI",
+                  ring.alg, (json_int_t)(ring.window + KEYRING_KEEP));
 cleanup:
     rc = keyring_finish(db, in_tx, rc, err);
     if (rc != 0) {

@@ -363,6 +363,30 @@ static char *openapi_schema_name(const json_t *j_schema, json_t *j_schemas, cons
     return name;
 }
 
+static void openapi_hoist(json_t *j, json_t *j_schemas, const char *owner);
+
+/*
+ * Hoists what is under j_node, then j_node itself when it has a "title": a new {"$ref"} for its
+ * place (new reference), or NULL when it stays where it is.
+ */
+static json_t *openapi_hoist_node(json_t *j_node, json_t *j_schemas, const char *owner)
+{
+    char ref[160], *name;
+    json_t *j_ref;
+
+    openapi_hoist(j_node, j_schemas, owner);
+    if (!json_is_string(json_object_get(j_node, "title")))
+        return NULL;
+    name = openapi_schema_name(j_node, j_schemas, owner);
+    if (name == NULL)
+        return NULL;
+    json_object_set(j_schemas, name, j_node);
+    snprintf(ref, sizeof(ref), "#/components/schemas/%s", name);
+    j_ref = json_pack("{ss}", "$ref", ref);
+    free(name);
+    return j_ref;
+}
+
 /*
  * Moves every schema with a "title" under j (depth first, so nested ones are moved before
  * their parent) into j_schemas and puts a $ref in its place: a shape that several routes
@@ -373,9 +397,8 @@ static void openapi_hoist(json_t *j, json_t *j_schemas, const char *owner)
 {
     static const char *const values[] = {"example", "examples", "default", "const", "enum"};
     const char *key;
-    json_t *j_child, *j_item;
+    json_t *j_child, *j_item, *j_ref;
     size_t i, k;
-    char ref[160], *name;
 
     json_object_foreach(j, key, j_child) {
         bool value = false;
@@ -385,26 +408,14 @@ static void openapi_hoist(json_t *j, json_t *j_schemas, const char *owner)
             continue;
         if (json_is_array(j_child)) {
             json_array_foreach(j_child, i, j_item) {
-                openapi_hoist(j_item, j_schemas, owner);
-                if (json_is_string(json_object_get(j_item, "title")) &&
-                    (name = openapi_schema_name(j_item, j_schemas, owner)) != NULL) {
-                    json_object_set(j_schemas, name, j_item);
-                    snprintf(ref, sizeof(ref), "#/components/schemas/%s", name);
-                    json_array_set_new(j_child, i, json_pack("{ss}", "$ref", ref));
-                    free(name);
-                }
+                j_ref = openapi_hoist_node(j_item, j_schemas, owner);
+                if (j_ref != NULL)
+                    json_array_set_new(j_child, i, j_ref);
             }
-            continue;
-        }
-        if (!json_is_object(j_child))
-            continue;
-        openapi_hoist(j_child, j_schemas, owner);
-        if (json_is_string(json_object_get(j_child, "title")) &&
-            (name = openapi_schema_name(j_child, j_schemas, owner)) != NULL) {
-            json_object_set(j_schemas, name, j_child);
-            snprintf(ref, sizeof(ref), "#/components/schemas/%s", name);
-            json_object_set_new(j, key, json_pack("{ss}", "$ref", ref));
-            free(name);
+        } else if (json_is_object(j_child)) {
+            j_ref = openapi_hoist_node(j_child, j_schemas, owner);
+            if (j_ref != NULL)
+                json_object_set_new(j, key, j_ref);
         }
     }
 }

@@ -387,10 +387,24 @@ static int plugin_name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Appends name (taken: NULL when copying it failed) to *list; false, name freed, on no memory. */
+static bool plugin_names_push(char ***list, size_t *count, char *name)
+{
+    char **grown = name != NULL ? realloc(*list, (*count + 1) * sizeof(*grown)) : NULL;
+
+    if (grown == NULL) {
+        free(name);
+        return false;
+    }
+    grown[(*count)++] = name;
+    *list = grown;
+    return true;
+}
+
 /* Names to load: the configured list, else every *.so of the plugin directory, sorted. */
 static int plugin_names(const struct config *cfg, char ***names, size_t *n, char **err)
 {
-    char **list = NULL, **grown;
+    char **list = NULL;
     size_t count = 0;
     int rc = LINTEL_ENOMEM;
 
@@ -401,14 +415,10 @@ static int plugin_names(const struct config *cfg, char ***names, size_t *n, char
         if (copy == NULL)
             goto cleanup;
         for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
-            grown = realloc(list, (count + 1) * sizeof(*grown));
-            if (grown == NULL || (grown[count] = strdup(tok)) == NULL) {
-                list = grown != NULL ? grown : list;
+            if (!plugin_names_push(&list, &count, strdup(tok))) {
                 free(copy);
                 goto cleanup;
             }
-            list = grown;
-            count++;
         }
         free(copy);
     } else if (cfg->plugin_dir != NULL) {
@@ -427,14 +437,10 @@ static int plugin_names(const struct config *cfg, char ***names, size_t *n, char
             /* compatibility profiles load only when `compat` names them */
             if (strncmp(e->d_name, PLUGIN_COMPAT_PREFIX, strlen(PLUGIN_COMPAT_PREFIX)) == 0)
                 continue;
-            grown = realloc(list, (count + 1) * sizeof(*grown));
-            if (grown == NULL || (grown[count] = strndup(e->d_name, len - 3)) == NULL) {
-                list = grown != NULL ? grown : list;
+            if (!plugin_names_push(&list, &count, strndup(e->d_name, len - 3))) {
                 closedir(d);
                 goto cleanup;
             }
-            list = grown;
-            count++;
         }
         closedir(d);
         if (count > 1)
@@ -469,34 +475,26 @@ static int plugin_refused(const struct config *cfg, char **err, char *msg)
 }
 
 /*
- * plugin_extra: .so files loaded beside the plugin directory's (an author's own plugin next to
- * the installed ones), each named after its file ("/x/bookmarks.so" is "bookmarks").
+ * Loads each item of list (split at any of seps) with one(); a refused item stops the walk
+ * or is skipped as plugin_failure says.
  */
-static int plugin_load_extra(const struct config *cfg, char **err)
+static int plugin_load_list(const struct config *cfg, const char *list, const char *seps,
+                            int (*one)(const struct config *cfg, const char *item, char **msg),
+                            char **err)
 {
     char *copy, *tok, *save = NULL, *msg = NULL;
     int rc = 0;
 
-    if (cfg->plugin_extra == NULL)
+    if (list == NULL)
         return 0;
-    copy = strdup(cfg->plugin_extra);
+    copy = strdup(list);
     if (copy == NULL) {
         *err = fmt_alloc("plugins: out of memory");
         return LINTEL_ENOMEM;
     }
-    for (tok = strtok_r(copy, ",", &save); tok != NULL && rc == 0;
-         tok = strtok_r(NULL, ",", &save)) {
-        const char *base = strrchr(tok, '/') != NULL ? strrchr(tok, '/') + 1 : tok;
-        size_t len = strlen(base);
-        char name[256];
-
-        if (len <= 3 || strcmp(base + len - 3, ".so") != 0 || len - 3 >= sizeof(name)) {
-            rc = plugin_refused(
-                cfg, err, fmt_alloc("plugin_extra: %s is not a path to a <name>.so file", tok));
-            continue;
-        }
-        snprintf(name, sizeof(name), "%.*s", (int)(len - 3), base);
-        if (plugin_load(cfg, name, tok, &msg) != 0)
+    for (tok = strtok_r(copy, seps, &save); tok != NULL && rc == 0;
+         tok = strtok_r(NULL, seps, &save)) {
+        if (one(cfg, tok, &msg) != 0)
             rc = plugin_refused(cfg, err, msg);
         msg = NULL;
     }
@@ -505,40 +503,41 @@ static int plugin_load_extra(const struct config *cfg, char **err)
 }
 
 /*
+ * plugin_extra: .so files loaded beside the plugin directory's (an author's own plugin next to
+ * the installed ones), each named after its file ("/x/bookmarks.so" is "bookmarks").
+ */
+static int plugin_load_extra_one(const struct config *cfg, const char *path, char **msg)
+{
+    const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+    size_t len = strlen(base);
+    char name[256];
+
+    if (len <= 3 || strcmp(base + len - 3, ".so") != 0 || len - 3 >= sizeof(name)) {
+        *msg = fmt_alloc("plugin_extra: %s is not a path to a <name>.so file", path);
+        return LINTEL_EPARAM;
+    }
+    snprintf(name, sizeof(name), "%.*s", (int)(len - 3), base);
+    return plugin_load(cfg, name, path, msg);
+}
+
+/*
  * compat: the profiles compat_<name>.so of the plugin directory, loaded after every other
  * plugin so that a route they share with lintel's own API is theirs (server_route_add). Each
  * must declare itself a profile.
  */
-static int plugin_load_compat(const struct config *cfg, char **err)
+static int plugin_load_compat_one(const struct config *cfg, const char *profile, char **msg)
 {
-    char *copy, *tok, *save = NULL, *msg = NULL, name[128], path[4096];
-    int rc = 0;
+    char name[128], path[4096];
 
-    if (cfg->compat == NULL)
-        return 0;
-    copy = strdup(cfg->compat);
-    if (copy == NULL) {
-        *err = fmt_alloc("plugins: out of memory");
-        return LINTEL_ENOMEM;
+    snprintf(name, sizeof(name), "%s%.100s", PLUGIN_COMPAT_PREFIX, profile);
+    snprintf(path, sizeof(path), "%s/%s.so", cfg->plugin_dir, name);
+    if (access(path, F_OK) != 0) {
+        *msg = fmt_alloc("compat: no profile \"%s\" (%s does not exist; the profiles are wec, "
+                         "chililabs, datapoints, fender, tasks)",
+                         profile, path);
+        return LINTEL_EPARAM;
     }
-    for (tok = strtok_r(copy, ", ", &save); tok != NULL && rc == 0;
-         tok = strtok_r(NULL, ", ", &save)) {
-        snprintf(name, sizeof(name), "%s%.100s", PLUGIN_COMPAT_PREFIX, tok);
-        snprintf(path, sizeof(path), "%s/%s.so", cfg->plugin_dir, name);
-        if (access(path, F_OK) != 0) {
-            rc = plugin_refused(cfg, err,
-                                fmt_alloc("compat: no profile \"%s\" (%s does not exist; the "
-                                          "profiles are wec, chililabs, datapoints, fender, tasks)",
-                                          tok, path));
-            continue;
-        }
-        if (plugin_load(cfg, name, path, &msg) != 0) {
-            rc = plugin_refused(cfg, err, msg);
-            msg = NULL;
-        }
-    }
-    free(copy);
-    return rc;
+    return plugin_load(cfg, name, path, msg);
 }
 
 int plugin_loader_load_all(const struct config *cfg, const struct lintel_api *api, char **err)
@@ -590,9 +589,9 @@ int plugin_loader_load_all(const struct config *cfg, const struct lintel_api *ap
                 goto cleanup;
         }
     }
-    rc = plugin_load_extra(cfg, err);
+    rc = plugin_load_list(cfg, cfg->plugin_extra, ",", plugin_load_extra_one, err);
     if (rc == 0)
-        rc = plugin_load_compat(cfg, err);
+        rc = plugin_load_list(cfg, cfg->compat, ", ", plugin_load_compat_one, err);
 cleanup:
     for (i = 0; i < n; i++)
         free(names[i]);

@@ -277,33 +277,47 @@ static inline int lintel_res_by_id(lintel_req *req, lintel_res *res, const char 
 }
 
 /*
- * DELETE of the request user's row of table whose id is the path parameter {id}: 204, or the
- * 404 "<what> not found" (also for a malformed id); then, when event is not NULL,
- * {"event": event, "id": id} to the user. table is the plugin's own constant, never input.
+ * Deletes the request user's row id of table (the plugin's own constant, never input): 0, and
+ * then, when event is not NULL, {"event": event, "id": id} to the user; LINTEL_ENOTFOUND,
+ * unrecorded and nothing written, when the user has no such row (the caller words its 404); or
+ * the statement's failure.
  */
-static inline int lintel_delete_owned(lintel_req *req, lintel_res *res, const char *table,
-                                      const char *what, const char *event)
+static inline int lintel_delete_owned_id(lintel_req *req, const char *table, long long id,
+                                         const char *event)
 {
     char sql[192];
-    long long id, changes = 0;
+    long long changes = 0;
     json_t *j_id;
     int rc;
 
     if (snprintf(sql, sizeof(sql), "DELETE FROM \"%s\" WHERE id = ?1 AND user_id = ?2", table) >=
         (int)sizeof(sql))
         return LINTEL_EINTERNAL;
-    rc = lintel_api->req_id(req, "id", what, &id);
-    if (rc == 0)
-        rc = lintel_api->sql_execf(req, &changes, sql, "II", (json_int_t)id,
-                                   (json_int_t)lintel_api->req_user_id(req));
-    if (rc == 0)
-        rc = lintel_changed(res, changes, what);
-    if (rc == 0)
-        rc = lintel_api->res_empty(res, 204);
+    rc = lintel_api->sql_execf(req, &changes, sql, "II", (json_int_t)id,
+                               (json_int_t)lintel_api->req_user_id(req));
+    if (rc == 0 && changes == 0)
+        rc = LINTEL_ENOTFOUND;
     if (rc == 0 && event != NULL && (j_id = json_integer((json_int_t)id)) != NULL) {
         lintel_api->event_user(req, event, "id", j_id);
         json_decref(j_id);
     }
+    return rc;
+}
+
+/*
+ * DELETE of the request user's row of table whose id is the path parameter {id}: 204, or the
+ * 404 "<what> not found" (also for a malformed id); with event, lintel_delete_owned_id's event.
+ */
+static inline int lintel_delete_owned(lintel_req *req, lintel_res *res, const char *table,
+                                      const char *what, const char *event)
+{
+    long long id;
+    int rc = lintel_api->req_id(req, "id", what, &id);
+
+    if (rc == 0)
+        rc = lintel_not_found(res, lintel_delete_owned_id(req, table, id, event), what);
+    if (rc == 0)
+        rc = lintel_api->res_empty(res, 204);
     return rc;
 }
 

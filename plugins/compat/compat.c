@@ -429,24 +429,3 @@ int compat_bearer(lintel_req *req, lintel_res *res, const struct lintel_login *i
     json_decref(j_out);
     return rc;
 }
-
-int compat_delete_owned(lintel_req *req, const char *table, long long id, const char *event)
-{
-    char sql[128];
-    long long changes = 0;
-    json_t *j_id;
-    int rc;
-
-    if (snprintf(sql, sizeof(sql), "DELETE FROM \"%s\" WHERE id = ?1 AND user_id = ?2", table) >=
-        (int)sizeof(sql))
-        return LINTEL_EINTERNAL;
-    rc = lintel_sql_execf(req, &changes, sql, "II", (json_int_t)id,
-                          (json_int_t)lintel_req_user_id(req));
-    if (rc == 0 && changes == 0)
-        rc = LINTEL_ENOTFOUND;
-    if (rc == 0 && (j_id = json_integer((json_int_t)id)) != NULL) {
-        lintel_event_user(req, event, "id", j_id);
-        json_decref(j_id);
-    }
-    return rc;
-}

@@ -169,11 +169,4 @@ char *compat_username(lintel_req *req);
  */
 int compat_bearer(lintel_req *req, lintel_res *res, const struct lintel_login *in);
 
-/*
- * Deletes the request user's row id of table (the profile's constant, never input): 0 when it
- * was there, {"event": event, "id": id} then published to the user; LINTEL_ENOTFOUND, nothing
- * written, when it was not (the profile words its 404); or the statement's failure.
- */
-int compat_delete_owned(lintel_req *req, const char *table, long long id, const char *event);
-
 #endif /* LINTEL_PLUGINS_COMPAT_H */

@@ -250,7 +250,7 @@ static int tasks_delete(lintel_req *req, lintel_res *res, void *state)
     rc = compat_path_id(req, res, "task_id", &id);
     if (rc != 0)
         return rc > 0 ? 0 : rc;
-    rc = compat_delete_owned(req, "tasks", id, "task.deleted");
+    rc = lintel_delete_owned_id(req, "tasks", id, "task.deleted");
     if (rc == LINTEL_ENOTFOUND)
         return compat_detail(res, 404, "Task not found");
     return rc == 0 ? lintel_res_empty(res, 204) : rc;

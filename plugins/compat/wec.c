@@ -360,7 +360,7 @@ static int wec_delete(lintel_req *req, lintel_res *res, void *state)
     rc = wec_number_id(req, res, &id);
     if (rc != 0)
         return rc > 0 ? 0 : rc;
-    rc = compat_delete_owned(req, "numbers", id, "number.deleted");
+    rc = lintel_delete_owned_id(req, "numbers", id, "number.deleted");
     if (rc == LINTEL_ENOTFOUND)
         return wec_problem(req, res, 404, "Number not found");
     if (rc != 0)

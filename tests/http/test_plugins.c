@@ -159,6 +159,27 @@ START_TEST(named_but_absent)
 }
 END_TEST
 
+/* A plugin_extra entry that is not a <name>.so path is refused by name; the server stops. */
+START_TEST(extra_not_a_plugin)
+{
+    static const char *const names[] = {"example", NULL};
+    char dir[PATH_MAX], data[] = "/tmp/lintel-data-XXXXXX", env_dir[PATH_MAX + 32];
+    const char *env[] = {env_dir, "LINTEL_PLUGIN_EXTRA=/nowhere/notes.txt", NULL};
+    static const char *const args[] = {"migrate", NULL};
+    char *out = NULL;
+
+    plugin_dir(dir, sizeof(dir), names);
+    ck_assert_ptr_nonnull(mkdtemp(data));
+    snprintf(env_dir, sizeof(env_dir), "LINTEL_PLUGIN_DIR=%s", dir);
+    ck_assert_int_eq(lt_run(data, env, args, &out), 1);
+    ck_assert_ptr_nonnull(
+        strstr(out, "plugin_extra: /nowhere/notes.txt is not a path to a <name>.so file"));
+    free(out);
+    rm_rf(dir);
+    rm_rf(data);
+}
+END_TEST
+
 /* With plugin_failure=skip the refused plugins are left out and the rest serves. */
 START_TEST(skip_mode)
 {
@@ -262,6 +283,17 @@ START_TEST(undeclared_scope)
 {
     static const char *const names[] = {"undeclared_scope", NULL};
     static const char *const needles[] = {"undeclared_scope", "ghost:write", "scope_add", NULL};
+
+    expect_refused(names, needles);
+}
+END_TEST
+
+/* A setting asked under the wrong type is refused by name, and *out is left empty. */
+START_TEST(unknown_setting)
+{
+    static const char *const names[] = {"unknown_setting", NULL};
+    static const char *const needles[] = {"no text setting \"password_min\"",
+                                          "both settings refused, outputs cleared", NULL};
 
     expect_refused(names, needles);
 }
@@ -425,6 +457,32 @@ START_TEST(constraint_is_field_422)
 }
 END_TEST
 
+/*
+ * Kit SQL whose inline parameters cannot be packed runs nothing: a 500 in the profile's error
+ * shape, and the server's log names the format, whichever kit call packed them.
+ */
+START_TEST(kit_bad_pack_is_500)
+{
+    static const char *const vias[] = {"row", "reply"};
+    struct lt_resp r = {0};
+    char path[64], *log;
+    size_t i;
+
+    for (i = 0; i < sizeof(vias) / sizeof(vias[0]); i++) {
+        snprintf(path, sizeof(path), "/api/probe/bad_pack/%s", vias[i]);
+        ck_assert_int_eq(lt_json(probe_url(), "GET", path, NULL, NULL, &r), 0);
+        ck_assert_int_eq(r.status, 500);
+        ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "code")), 500);
+        lt_resp_clear(&r);
+    }
+    log = lt_slurp(probe_srv.log_path);
+    ck_assert_ptr_nonnull(log);
+    ck_assert_ptr_nonnull(strstr(log, "'SELECT ?1 AS x': parameters \"s\""));
+    ck_assert_ptr_nonnull(strstr(log, "SQL parameters \"s\""));
+    free(log);
+}
+END_TEST
+
 /* A PATCH of probe link path with If-Match: etag and body; the status. */
 static long probe_patch(const char *token, const char *path, const char *etag, const char *body)
 {
@@ -541,6 +599,15 @@ START_TEST(route_metadata_in_openapi)
     ck_assert(json_is_true(json_object_get(j_p, "required")));
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j_p, "schema"), "maximum")),
                      10);
+    /* A titled schema that is an item of an array (anyOf) is hoisted too, a $ref in its place. */
+    j_p = json_object_get(json_object_get(json_object_get(j_op, "responses"), "200"), "content");
+    j_p = json_object_get(json_object_get(j_p, "application/json"), "schema");
+    j_p = json_object_get(json_object_get(json_object_get(j_p, "properties"), "kind"), "anyOf");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j_p, 0), "$ref")),
+                     "#/components/schemas/ProbeKind");
+    j_p = json_object_get(json_object_get(json_object_get(r.j_body, "components"), "schemas"),
+                          "ProbeKind");
+    ck_assert_str_eq(json_string_value(json_object_get(j_p, "type")), "string");
     /* A profile's routes: its renderer's shape for every 4xx and 5xx, none of the host's. */
     ck_assert_ptr_nonnull(json_object_get(json_object_get(j_op, "responses"), "4XX"));
     ck_assert_ptr_nonnull(json_object_get(json_object_get(j_op, "responses"), "5XX"));
@@ -573,6 +640,8 @@ int main(void)
     tcase_add_test(tc, failing_migration);
     tcase_add_test(tc, outside_api);
     tcase_add_test(tc, undeclared_scope);
+    tcase_add_test(tc, unknown_setting);
+    tcase_add_test(tc, extra_not_a_plugin);
     tcase_add_test(tc, bad_reply_status);
     tcase_add_test(tc, old_minor_reply_class);
     tcase_add_test(tc, abi_1_0_runs);
@@ -581,6 +650,7 @@ int main(void)
     tcase_add_test(tc, profile_renders_auth_failure);
     tcase_add_test(tc, declared_scope);
     tcase_add_test(tc, constraint_is_field_422);
+    tcase_add_test(tc, kit_bad_pack_is_500);
     tcase_add_test(tc, declared_query);
     tcase_add_test(tc, if_match_event_follows_commit);
     tcase_add_test(tc, route_metadata_in_openapi);

@@ -4,6 +4,7 @@
  * (lintel_check) that reaches the client as a 422 on the field.
  */
 #include <lintel/kit.h>
+#include <string.h>
 
 LINTEL_KIT_INIT;
 
@@ -127,6 +128,27 @@ static int probe_items(lintel_req *req, lintel_res *res, void *state)
     return rc;
 }
 
+/*
+ * GET /api/probe/bad_pack/{via}: SQL parameters that cannot be packed (a NULL where the format
+ * wants a string), through sql_rowf ("row") or res_rowf ("reply"): the host answers 500.
+ */
+static int probe_bad_pack(lintel_req *req, lintel_res *res, void *state)
+{
+    const char *via = lintel_req_param(req, "via");
+    json_t *j_row = NULL;
+    int rc;
+
+    (void)state;
+    if (via != NULL && strcmp(via, "row") == 0)
+        rc = lintel_sql_rowf(req, &j_row, "SELECT ?1 AS x", "s", (const char *)NULL);
+    else
+        rc = lintel_res_rowf(req, res, 200, "Row", "SELECT ?1 AS x", "s", (const char *)NULL);
+    if (rc == 0)
+        rc = lintel_res_json(res, 200, j_row);
+    json_decref(j_row);
+    return rc;
+}
+
 /* Every error of these routes as {"detail": ..., "code": status[, "errors": [...]]}, as a seed. */
 static int probe_render(lintel_req *req, lintel_res *res, unsigned status, int rc,
                         const char *detail, const json_t *j_errors, void *state)
@@ -191,6 +213,12 @@ static const struct lintel_route probe_routes[] = {
                     ",\"fail_after\":{\"type\":\"boolean\"}}}",
      .replies = PROBE_REPLIES(200, "The link", PROBE_LINK)},
     {.method = "GET",
+     .path = "/api/probe/bad_pack/{via}",
+     .flags = LINTEL_ROUTE_PUBLIC,
+     .handler = probe_bad_pack,
+     .replies =
+         PROBE_REPLIES(200, "Never: the parameters cannot be packed", "{\"type\":\"object\"}")},
+    {.method = "GET",
      .path = "/api/probe/items",
      .flags = LINTEL_ROUTE_PUBLIC,
      .handler = probe_items,
@@ -204,7 +232,8 @@ static const struct lintel_route probe_routes[] = {
      .replies = PROBE_REPLIES(
          200, "The parameters as read",
          "{\"type\":\"object\",\"required\":[\"n\"],\"properties\":{\"n\":" LINTEL_SCHEMA_STRING
-         ",\"kind\":" LINTEL_SCHEMA_STRING "}}")},
+         ",\"kind\":{\"anyOf\":[{\"title\":\"ProbeKind\",\"type\":\"string\"},"
+         "{\"type\":\"null\"}]}}}")},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

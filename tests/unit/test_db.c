@@ -160,17 +160,23 @@ START_TEST(test_bind_positional)
 }
 END_TEST
 
-/* db_execf packs its parameters as json_pack does; a pack that fails runs nothing. */
+/*
+ * db_execf, db_rowf and db_queryf pack their parameters as json_pack packs "[fmt]"; a pack that
+ * fails runs nothing and is a misuse (LINTEL_EINTERNAL), as a wrong parameter count is.
+ */
 START_TEST(test_execf)
 {
     long long changes = -1;
+    json_t *j_row = NULL, *j_rows = NULL, *j_held = json_object();
+    char *text;
+    char long_fmt[160];
 
     exec_ok("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, n INTEGER)");
-    ck_assert_int_eq(db_execf(db, "INSERT INTO t (v, n) VALUES (?1, ?2)", &changes, "[s%I]", "abc",
+    ck_assert_int_eq(db_execf(db, &changes, "INSERT INTO t (v, n) VALUES (?1, ?2)", "s%I", "abc",
                               (size_t)2, (json_int_t)7),
                      0);
     ck_assert_int_eq(changes, 1);
-    ck_assert_int_eq(db_execf(db, "INSERT INTO t (v, n) VALUES (?1, ?2)", NULL, "[s?I]",
+    ck_assert_int_eq(db_execf(db, NULL, "INSERT INTO t (v, n) VALUES (?1, ?2)", "s?I",
                               (const char *)NULL, (json_int_t)8),
                      0);
     assert_row(
@@ -178,15 +184,45 @@ START_TEST(test_execf)
         NULL, "{\"r\":\"'ab'7,NULL8\"}");
 
     changes = -1;
-    ck_assert_int_eq(db_execf(db, "DELETE FROM t", &changes, "[s]", (const char *)NULL),
-                     LINTEL_ENOMEM);
+    ck_assert_int_eq(db_execf(db, &changes, "DELETE FROM t", "s", (const char *)NULL),
+                     LINTEL_EINTERNAL);
     ck_assert_int_eq(changes, -1);
     assert_row("SELECT count(*) AS n FROM t", NULL, "{\"n\":2}");
+    memset(long_fmt, 'I', sizeof(long_fmt) - 1);
+    long_fmt[sizeof(long_fmt) - 1] = '\0';
+    ck_assert_int_eq(db_execf(db, NULL, "DELETE FROM t", long_fmt), LINTEL_EINTERNAL);
+    assert_row("SELECT count(*) AS n FROM t", NULL, "{\"n\":2}");
 
-    ck_assert_int_eq(db_execf(db, "INSERT INTO t (id) VALUES (?1)", NULL, "[I]", (json_int_t)1),
+    /* one row, and the rows, with the same inline parameters; NULL fmt is none */
+    ck_assert_int_eq(db_rowf(db, &j_row, "SELECT v, n FROM t WHERE n = ?1", "I", (json_int_t)7), 0);
+    text = json_dumps(j_row, JSON_COMPACT | JSON_SORT_KEYS);
+    ck_assert_str_eq(text, "{\"n\":7,\"v\":\"ab\"}");
+    free(text);
+    json_decref(j_row);
+    j_row = j_held; /* an output is cleared first, whatever happens */
+    ck_assert_int_eq(db_rowf(db, &j_row, "SELECT v FROM t WHERE n = ?1", "I", (json_int_t)9),
+                     LINTEL_ENOTFOUND);
+    ck_assert_ptr_null(j_row);
+    j_row = j_held;
+    ck_assert_int_eq(db_rowf(db, &j_row, "SELECT v FROM t WHERE v = ?1", "s", (const char *)NULL),
+                     LINTEL_EINTERNAL);
+    ck_assert_ptr_null(j_row);
+    ck_assert_int_eq(db_queryf(db, &j_rows, "SELECT n FROM t ORDER BY n", NULL), 0);
+    text = json_dumps(j_rows, JSON_COMPACT);
+    ck_assert_str_eq(text, "[{\"n\":7},{\"n\":8}]");
+    free(text);
+    json_decref(j_rows);
+    j_rows = j_held;
+    ck_assert_int_eq(
+        db_queryf(db, &j_rows, "SELECT n FROM t WHERE n > ?1", "s", (const char *)NULL),
+        LINTEL_EINTERNAL);
+    ck_assert_ptr_null(j_rows);
+
+    ck_assert_int_eq(db_execf(db, NULL, "INSERT INTO t (id) VALUES (?1)", "I", (json_int_t)1),
                      LINTEL_ECONFLICT);
-    ck_assert_int_eq(db_execf(db, "DELETE FROM t WHERE n = ?1", &changes, "[I]", (json_int_t)8), 0);
+    ck_assert_int_eq(db_execf(db, &changes, "DELETE FROM t WHERE n = ?1", "I", (json_int_t)8), 0);
     ck_assert_int_eq(changes, 1);
+    json_decref(j_held);
 }
 END_TEST
 
