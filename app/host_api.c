@@ -577,7 +577,7 @@ int host_sql_vrun(struct lintel_req *req, enum db_kind kind, void *out, const ch
                   const char *fmt, va_list ap)
 {
     struct db *db = NULL;
-    int rc = host_req_db(req, &db);
+    int rc = host_req_db_for(req, kind == DB_EXEC ? NULL : sql, &db);
 
     return rc != 0 ? rc : host_sql_result(req, db, db_vrun(db, kind, out, sql, fmt, ap));
 }
@@ -621,7 +621,8 @@ int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_p
 static int host_sql_tx_step(lintel_req *req, int (*step)(struct db *db))
 {
     struct db *db = NULL;
-    int rc = host_req_db_for(req, NULL, &db);
+    /* a begin is the handler's first write (it opens a waiting host transaction); a commit not */
+    int rc = step == db_begin ? host_req_db_for(req, NULL, &db) : host_req_db(req, &db);
 
     if (rc == 0 && req->tx_held && db_in_tx(db))
         return 0;
