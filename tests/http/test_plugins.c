@@ -53,11 +53,14 @@ static void rm_rf(const char *dir)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-/* `lintel migrate` with these plugins must exit 1 with a message holding every needle. */
-static void expect_refused(const char *const *names, const char *const *needles)
+/*
+ * `lintel migrate` with these plugins (and the environment entry extra, or NULL) must exit 1;
+ * its output, the caller's to free.
+ */
+static char *migrate_fails(const char *const *names, const char *extra)
 {
     char dir[PATH_MAX], data[] = "/tmp/lintel-data-XXXXXX", env_dir[PATH_MAX + 32];
-    const char *env[] = {env_dir, NULL};
+    const char *env[] = {env_dir, extra, NULL};
     static const char *const args[] = {"migrate", NULL};
     char *out = NULL;
 
@@ -65,13 +68,21 @@ static void expect_refused(const char *const *names, const char *const *needles)
     ck_assert_ptr_nonnull(mkdtemp(data));
     snprintf(env_dir, sizeof(env_dir), "LINTEL_PLUGIN_DIR=%s", dir);
     ck_assert_int_eq(lt_run(data, env, args, &out), 1);
+    rm_rf(dir);
+    rm_rf(data);
+    return out;
+}
+
+/* `lintel migrate` with these plugins must exit 1 with a message holding every needle. */
+static void expect_refused(const char *const *names, const char *const *needles)
+{
+    char *out = migrate_fails(names, NULL);
+
     for (; *needles != NULL; needles++)
         if (strstr(out, *needles) == NULL)
             ck_abort_msg("output lacks '%s':\n%s", *needles, out);
     ck_assert_ptr_nonnull(strstr(out, "start stopped"));
     free(out);
-    rm_rf(dir);
-    rm_rf(data);
 }
 
 START_TEST(wrong_major)
@@ -143,19 +154,10 @@ END_TEST
 START_TEST(named_but_absent)
 {
     static const char *const names[] = {"example", NULL};
-    char dir[PATH_MAX], data[] = "/tmp/lintel-data-XXXXXX", env_dir[PATH_MAX + 32];
-    const char *env[] = {env_dir, "LINTEL_PLUGINS=example,ghost", NULL};
-    static const char *const args[] = {"migrate", NULL};
-    char *out = NULL;
+    char *out = migrate_fails(names, "LINTEL_PLUGINS=example,ghost");
 
-    plugin_dir(dir, sizeof(dir), names);
-    ck_assert_ptr_nonnull(mkdtemp(data));
-    snprintf(env_dir, sizeof(env_dir), "LINTEL_PLUGIN_DIR=%s", dir);
-    ck_assert_int_eq(lt_run(data, env, args, &out), 1);
     ck_assert_ptr_nonnull(strstr(out, "plugin ghost: cannot load"));
     free(out);
-    rm_rf(dir);
-    rm_rf(data);
 }
 END_TEST
 
@@ -163,20 +165,11 @@ END_TEST
 START_TEST(extra_not_a_plugin)
 {
     static const char *const names[] = {"example", NULL};
-    char dir[PATH_MAX], data[] = "/tmp/lintel-data-XXXXXX", env_dir[PATH_MAX + 32];
-    const char *env[] = {env_dir, "LINTEL_PLUGIN_EXTRA=/nowhere/notes.txt", NULL};
-    static const char *const args[] = {"migrate", NULL};
-    char *out = NULL;
+    char *out = migrate_fails(names, "LINTEL_PLUGIN_EXTRA=/nowhere/notes.txt");
 
-    plugin_dir(dir, sizeof(dir), names);
-    ck_assert_ptr_nonnull(mkdtemp(data));
-    snprintf(env_dir, sizeof(env_dir), "LINTEL_PLUGIN_DIR=%s", dir);
-    ck_assert_int_eq(lt_run(data, env, args, &out), 1);
     ck_assert_ptr_nonnull(
         strstr(out, "plugin_extra: /nowhere/notes.txt is not a path to a <name>.so file"));
     free(out);
-    rm_rf(dir);
-    rm_rf(data);
 }
 END_TEST
 
