@@ -1237,23 +1237,40 @@ static void migrate_copy_drop(sqlite3 *h, const char *path)
     unlink(journal);
 }
 
-/* Whether a shipped migration is not recorded in the cluster's database (no record: yes). */
+/*
+ * Whether a shipped migration is not recorded in the cluster's database (without a record of
+ * migrations: whether it holds anything).
+ */
 static bool migrate_remote_pending(struct migration **order)
 {
     struct db *db = NULL;
-    json_t *j_ids = json_array(), *j_row = NULL;
+    json_t *j_ids = NULL, *j_row = NULL;
     bool pending = true;
     size_t i;
 
+    if (db_thread(&db) != 0 ||
+        db_row(db,
+               "SELECT (SELECT count(*) FROM sqlite_schema WHERE name = 'schema_migrations') AS"
+               " have, (SELECT count(*) FROM sqlite_schema) AS n",
+               NULL, &j_row) != 0)
+        goto cleanup;
+    if (json_integer_value(json_object_get(j_row, "have")) == 0) {
+        pending = json_integer_value(json_object_get(j_row, "n")) > 0;
+        goto cleanup;
+    }
+    j_ids = json_array();
     for (i = 0; j_ids != NULL && i < migrate_count; i++)
         json_array_append_new(j_ids, json_pack("[ss]", order[i]->component, order[i]->id));
+    json_decref(j_row);
+    j_row = NULL;
     /* an array parameter is bound as its JSON text (db.c) */
-    if (j_ids != NULL && db_thread(&db) == 0 &&
+    if (j_ids != NULL &&
         db_rowf(db, &j_row,
                 "SELECT count(*) AS n FROM json_each(?1) j WHERE NOT EXISTS (SELECT 1 FROM"
                 " schema_migrations m WHERE m.component = j.value ->> 0 AND m.id = j.value ->> 1)",
                 "O", j_ids) == 0)
         pending = json_integer_value(json_object_get(j_row, "n")) > 0;
+cleanup:
     json_decref(j_row);
     json_decref(j_ids);
     return pending;
