@@ -27,7 +27,7 @@
     ",\"alg\":" LINTEL_SCHEMA_STRING ",\"use\":" LINTEL_SCHEMA_STRING "}}}}}"
 
 /* The replies of a core route that answers 200 with schema. */
-#define CORE_OK(what, schema) LINTEL_REPLIES({200, what, schema})
+#define CORE_OK(what, schema) LINTEL_REPLIES({200, what, schema, NULL})
 
 static const struct lintel_route core[] = {
     {.path = "/health",
@@ -90,7 +90,7 @@ int core_routes_add(void)
             .flags = strncmp(core[i].path, "/api/jobs", 9) == 0 ? 0 : LINTEL_ROUTE_PUBLIC,
             .handler = core[i].handler,
             .owner_name = "core",
-            .meta = host_kit_meta_new(&core[i], &why),
+            .meta = host_kit_meta_new(&core[i], LINTEL_ABI_MINOR, &why),
             .meta_free = host_kit_meta_release};
         if (def.meta == NULL) {
             log_error("core route %s: %s", core[i].path, why);

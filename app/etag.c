@@ -326,12 +326,48 @@ static int etag_current(lintel_req *req, const struct router_match *twin, char e
     return after ? 0 : rc;
 }
 
-int etag_before(lintel_req *req, const struct router_match *twin)
+/*
+ * The host's write transaction, opened at the handler's first write (req->tx_open) or after a
+ * handler that wrote nothing: BEGIN IMMEDIATE, then If-Match compared with the tag the GET
+ * twin gives inside it, so nothing can change between the comparison and the write. A
+ * mismatch records the 412 (or the twin's 404) and is kept in req->tx_rc: the request fails
+ * with it whatever the handler does with the SQL call's error.
+ */
+static int etag_open(lintel_req *req)
 {
-    const char *list, *scope;
+    const char *list;
     char etag[ETAG_SIZE], detail[224], buf[ETAG_LIST_MAX];
     bool match = false;
     int rc;
+
+    req->tx_open = NULL;
+    rc = host_api()->sql_begin(req);
+    if (rc != 0)
+        return rc;
+    req->tx_held = true;
+    list = etag_list_header(req, "If-Match", buf);
+    if (list == NULL)
+        return 0;
+    rc = etag_current(req, req->tx_twin, etag, false);
+    if (rc == 0)
+        rc = etag_list_match(list, etag, false, &match);
+    if (rc == 0 && !match) {
+        host_res_put_header(&req->res, "ETag", etag);
+        snprintf(detail, sizeof(detail),
+                 "If-Match: the resource changed; its entity tag is now %s (read it again, "
+                 "then retry).",
+                 etag);
+        rc = host_res_record(&req->res, HTTP_ERROR_EPRECONDITION, NULL, detail, false);
+    }
+    req->tx_rc = rc;
+    return rc;
+}
+
+int etag_before(lintel_req *req, const struct router_match *twin)
+{
+    const char *list, *scope;
+    char detail[224], buf[ETAG_LIST_MAX];
+    bool match = false;
 
     if (etag_is_read(req)) {
         list = etag_list_header(req, "If-None-Match", buf);
@@ -364,31 +400,26 @@ int etag_before(lintel_req *req, const struct router_match *twin)
         return host_res_record(&req->res, LINTEL_EFORBIDDEN, NULL, detail, false);
     }
 hold:
-    rc = host_api()->sql_begin(req);
-    if (rc != 0)
-        return rc;
-    req->tx_held = true;
+    /*
+     * The transaction opens at the handler's first write (etag_open through req->tx_open), not
+     * here: what the handler does before it (a password hash) then holds no write lock.
+     */
     events_hold(); /* the handler's events go out with the commit, never before */
-    if (list == NULL)
-        return 0;
-    rc = etag_current(req, twin, etag, false);
-    if (rc == 0)
-        rc = etag_list_match(list, etag, false, &match);
-    if (rc == 0 && !match) {
-        host_res_put_header(&req->res, "ETag", etag);
-        snprintf(detail, sizeof(detail),
-                 "If-Match: the resource changed; its entity tag is now %s (read it again, "
-                 "then retry).",
-                 etag);
-        rc = host_res_record(&req->res, HTTP_ERROR_EPRECONDITION, NULL, detail, false);
-    }
-    return rc;
+    req->tx_twin = twin;
+    req->tx_open = etag_open;
+    return 0;
 }
 
 int etag_after(lintel_req *req, const struct router_match *twin, int rc)
 {
     char etag[ETAG_SIZE] = "";
 
+    /* A handler that wrote nothing: If-Match is still checked (and the reply's tag read) */
+    if (req->tx_open != NULL && rc == 0)
+        rc = etag_open(req);
+    req->tx_open = NULL;
+    if (req->tx_rc != 0)
+        rc = req->tx_rc;
     if (!req->tx_held) {
         events_release(false); /* no-op: a rollback inside the handler released already */
         return rc;

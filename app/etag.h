@@ -52,18 +52,22 @@ bool etag_wants_twin(const lintel_req *req);
 
 /*
  * Before the handler. GET/HEAD: a malformed If-None-Match is a 400. PUT/PATCH/DELETE with
- * If-Match: opens a write transaction (req->tx_held), runs twin (the GET route of the same
- * path) to get the current representation's tag, and answers 412 when no listed tag matches
- * it (the twin's own error, a 404, when there is nothing there). The transaction stays open
- * for the handler, so the row cannot change between the comparison and the write.
+ * If-Match (after the header's syntax, the twin's existence and its scope are checked), and a
+ * plain PUT/PATCH whose token may read the twin: the host's write transaction is set to open
+ * at the handler's first write (req->tx_open, called by the host's SQL functions): it opens
+ * BEGIN IMMEDIATE, runs twin (the GET route of the same path) to get the current
+ * representation's tag and fails that SQL call, and the request, with a 412 when no listed tag
+ * matches (the twin's own error, a 404, when there is nothing there). So the row cannot change
+ * between the comparison and the write, and the handler's work before its first write (a
+ * password hash) holds no write lock.
  */
 int etag_before(lintel_req *req, const struct router_match *twin);
 
 /*
- * A PUT/PATCH without If-Match whose token may read the twin opens the same transaction, with
- * no comparison. After the handler: a 2xx PUT/PATCH reply gets the tag twin answers now
- * (read before the commit, so it is the tag of this write), then the held transaction is
- * committed when rc is 0, else rolled back (the ETag then dropped with the reply).
+ * After the handler: one that wrote nothing has the transaction opened (and If-Match checked)
+ * now. A 2xx PUT/PATCH reply gets the tag twin answers (read before the commit, so it is the
+ * tag of this write), then the held transaction is committed when rc is 0, else rolled back
+ * (the ETag then dropped with the reply). A failed precondition is the request's reply.
  */
 int etag_after(lintel_req *req, const struct router_match *twin, int rc);
 

@@ -485,6 +485,29 @@ int host_req_db(lintel_req *req, struct db **db)
     return 0;
 }
 
+/* Whether sql only reads, by its first word: SELECT or VALUES (WITH may write: not sure). */
+static bool host_sql_reads(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '(')
+        sql++;
+    return (strncasecmp(sql, "SELECT", 6) == 0 && !isalnum((unsigned char)sql[6]) &&
+            sql[6] != '_') ||
+           (strncasecmp(sql, "VALUES", 6) == 0 && !isalnum((unsigned char)sql[6]) && sql[6] != '_');
+}
+
+/*
+ * host_req_db for a statement (sql; NULL: one that writes, or a transaction): before the first
+ * write of a handler whose host transaction waits (req->tx_open), opens it.
+ */
+static int host_req_db_for(lintel_req *req, const char *sql, struct db **db)
+{
+    int rc = host_req_db(req, db);
+
+    if (rc == 0 && req->tx_open != NULL && (sql == NULL || !host_sql_reads(sql)))
+        rc = req->tx_open(req);
+    return rc;
+}
+
 /* Records the connection's message for a failed call; a missing row is the plugin's to say. */
 static int host_sql_result(lintel_req *req, struct db *db, int rc)
 {
@@ -520,7 +543,7 @@ static int host_sql_query(lintel_req *req, const char *sql, const json_t *j_para
     int rc;
 
     *j_rows = NULL;
-    rc = host_req_db(req, &db);
+    rc = host_req_db_for(req, sql, &db);
     if (rc != 0)
         return rc;
     return host_sql_result(req, db, db_query(db, sql, j_params, j_rows));
@@ -532,7 +555,7 @@ static int host_sql_row(lintel_req *req, const char *sql, const json_t *j_params
     int rc;
 
     *j_row = NULL;
-    rc = host_req_db(req, &db);
+    rc = host_req_db_for(req, sql, &db);
     if (rc != 0)
         return rc;
     return host_sql_result(req, db, db_row(db, sql, j_params, j_row));
@@ -544,7 +567,7 @@ static int host_sql_exec(lintel_req *req, const char *sql, const json_t *j_param
     struct db *db = NULL;
     int rc;
 
-    rc = host_req_db(req, &db);
+    rc = host_req_db_for(req, NULL, &db);
     if (rc != 0)
         return rc;
     return host_sql_result(req, db, db_exec(db, sql, j_params, changes, last_id));
@@ -554,7 +577,7 @@ int host_sql_vrun(struct lintel_req *req, enum db_kind kind, void *out, const ch
                   const char *fmt, va_list ap)
 {
     struct db *db = NULL;
-    int rc = host_req_db(req, &db);
+    int rc = host_req_db_for(req, kind == DB_EXEC ? NULL : sql, &db);
 
     return rc != 0 ? rc : host_sql_result(req, db, db_vrun(db, kind, out, sql, fmt, ap));
 }
@@ -565,7 +588,7 @@ int host_sql_exec_blob(struct lintel_req *req, const char *sql, const json_t *j_
     struct db *db = NULL;
     int rc;
 
-    rc = host_req_db(req, &db);
+    rc = host_req_db_for(req, NULL, &db);
     if (rc != 0)
         return rc;
     return host_sql_result(req, db, db_exec_blob(db, sql, j_params, data, len, changes));
@@ -581,7 +604,7 @@ int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_p
     *len = 0;
     if (j_row != NULL)
         *j_row = NULL;
-    rc = host_req_db(req, &db);
+    rc = host_req_db_for(req, sql, &db);
     if (rc != 0)
         return rc;
     rc = db_row_blob(db, sql, j_params, max, data, len, j_row);
@@ -598,7 +621,8 @@ int host_sql_row_blob(struct lintel_req *req, const char *sql, const json_t *j_p
 static int host_sql_tx_step(lintel_req *req, int (*step)(struct db *db))
 {
     struct db *db = NULL;
-    int rc = host_req_db(req, &db);
+    /* a begin is the handler's first write (it opens a waiting host transaction); a commit not */
+    int rc = step == db_begin ? host_req_db_for(req, NULL, &db) : host_req_db(req, &db);
 
     if (rc == 0 && req->tx_held && db_in_tx(db))
         return 0;
@@ -849,7 +873,7 @@ int host_res_page_tail(struct json_out_buf *b, long long total, long long limit,
 int host_sql_text(lintel_req *req, const char *sql, const json_t *j_params, struct db_text *text)
 {
     struct db *db = NULL;
-    int rc = host_req_db(req, &db);
+    int rc = host_req_db_for(req, sql, &db);
 
     return rc != 0 ? rc : host_sql_result(req, db, db_query_text(db, sql, j_params, text));
 }
@@ -904,6 +928,16 @@ void host_api_release(void)
 
 static int host_heavy_begin(lintel_req *req)
 {
+    /*
+     * Milliseconds of CPU inside a write transaction would hold every other writer for them
+     * (issue 11): refused, so such a path fails its tests instead of slowing production.
+     */
+    if (req->db != NULL && db_in_tx(req->db)) {
+        log_error("request %s: %s %s: CPU-heavy work inside a write transaction (hash before "
+                  "writing)",
+                  req->request_id, req->method, req->path);
+        return host_res_record(&req->res, LINTEL_EINTERNAL, NULL, NULL, false);
+    }
     if (!host_heavy_ready || req->heavy)
         return req->heavy ? LINTEL_EINTERNAL : 0;
     if (gate_enter(&host_heavy) != 0) {

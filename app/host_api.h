@@ -17,6 +17,7 @@ struct MHD_Connection;
 struct config;
 struct db;
 struct route;
+struct router_match;
 
 #define HOST_MAX_PARAMS 16
 
@@ -70,6 +71,15 @@ struct lintel_req {
     long long job_id; /* the job this request runs (app/jobs.c), or 0 */
     bool tx_held;     /* the host holds a write transaction around the handler (If-Match,
                        * app/etag.c): the plugin's sql_begin/sql_commit are no-ops inside it */
+    /*
+     * Set while that transaction waits for the handler's first write (a statement other than
+     * SELECT/VALUES, sql_exec, sql_begin): the SQL calls then run it first, so the work before
+     * (a password hash) holds no write lock. It opens the transaction, checks If-Match in it
+     * and clears itself; a failure is returned from that SQL call and kept in tx_rc.
+     */
+    int (*tx_open)(struct lintel_req *req);
+    const struct router_match *tx_twin; /* what tx_open compares with (app/etag.c)          */
+    int tx_rc;                          /* tx_open's failure (412, 404), the request's reply */
 };
 
 /* The request's connection (this thread's, opened on first need): 0, or the failure recorded. */

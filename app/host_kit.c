@@ -43,6 +43,7 @@ void host_kit_meta_free(struct host_route_meta *m)
     for (i = 0; i < m->nreplies; i++) {
         free((char *)m->replies[i].description);
         free((char *)m->replies[i].schema);
+        free((char *)m->replies[i].example);
     }
     free(m->query);
     free(m->replies);
@@ -78,8 +79,30 @@ static bool host_kit_json_ok(const char *text)
 
 static const char *const host_kit_param_types[] = {NULL, "string", "integer", "number", "boolean"};
 
-struct host_route_meta *host_kit_meta_new(const struct lintel_route *r, const char **why)
+/* struct lintel_reply as plugins of ABI 2.0 to 2.7 lay it out: no example. */
+struct host_kit_reply_2_7 {
+    unsigned status;
+    const char *description;
+    const char *schema;
+};
+
+/* Entry i of a reply list laid out for ABI minor (the example NULL before 2.8), into out. */
+static void host_kit_reply_at(const struct lintel_reply *list, size_t i, unsigned minor,
+                              struct lintel_reply *out)
 {
+    const struct host_kit_reply_2_7 *old = (const struct host_kit_reply_2_7 *)(const void *)list;
+
+    if (minor >= 8) {
+        *out = list[i];
+        return;
+    }
+    *out = (struct lintel_reply){old[i].status, old[i].description, old[i].schema, NULL};
+}
+
+struct host_route_meta *host_kit_meta_new(const struct lintel_route *r, unsigned minor,
+                                          const char **why)
+{
+    struct lintel_reply y;
     struct host_route_meta *m = calloc(1, sizeof(*m));
     size_t n, i;
 
@@ -108,20 +131,30 @@ struct host_route_meta *host_kit_meta_new(const struct lintel_route *r, const ch
             !host_kit_dup(q->description, &m->query[i].description))
             goto fail;
     }
-    for (n = 0; r->replies != NULL && r->replies[n].status != 0; n++)
-        ;
+    for (n = 0; r->replies != NULL; n++) {
+        host_kit_reply_at(r->replies, n, minor, &y);
+        if (y.status == 0)
+            break;
+    }
     if (n > 0 && (m->replies = calloc(n, sizeof(*m->replies))) == NULL)
         goto fail;
     for (i = 0; i < n; i++) {
-        const struct lintel_reply *y = &r->replies[i];
-        if ((y->status > 5 && y->status < 100) || y->status > 599 || !host_kit_json_ok(y->schema)) {
-            *why = "a reply has a bad status or a schema that is not JSON";
+        host_kit_reply_at(r->replies, i, minor, &y);
+        if ((y.status > 5 && y.status < 100) || y.status > 599 || !host_kit_json_ok(y.schema) ||
+            !host_kit_json_ok(y.example)) {
+            *why = "a reply has a bad status, or a schema or example that is not JSON";
+            goto fail;
+        }
+        /* status classes came with ABI 2.8: an older host refuses them, so this one does too */
+        if (y.status <= 5 && minor < 8) {
+            *why = "a reply names a status class (1..5), which needs ABI 2.8";
             goto fail;
         }
         m->nreplies++;
-        m->replies[i].status = y->status;
-        if (!host_kit_dup(y->description, &m->replies[i].description) ||
-            !host_kit_dup(y->schema, &m->replies[i].schema))
+        m->replies[i].status = y.status;
+        if (!host_kit_dup(y.description, &m->replies[i].description) ||
+            !host_kit_dup(y.schema, &m->replies[i].schema) ||
+            !host_kit_dup(y.example, &m->replies[i].example))
             goto fail;
     }
     if (!host_kit_json_ok(r->body_schema) || !host_kit_json_ok(r->example)) {
@@ -161,7 +194,7 @@ int host_kit_routes_add(lintel_plugin *p, const struct lintel_route *routes, siz
                                r->path != NULL ? r->path : "(null)", r->scope);
             return LINTEL_EPARAM;
         }
-        meta = host_kit_meta_new(r, &why);
+        meta = host_kit_meta_new(r, p->minor, &why);
         if (meta == NULL) {
             plugin_loader_fail(p, "plugin %s: route %s %s: %s", p->name,
                                r->method != NULL ? r->method : "(null)",
@@ -729,6 +762,23 @@ static json_t *host_kit_openapi_param(const struct lintel_param *q)
                      "schema", j_schema);
 }
 
+/*
+ * A reply's example on its JSON media type (j_content: the response's content, or NULL), in
+ * the JSend envelope when the reply goes out in it.
+ */
+static void host_kit_openapi_example(json_t *j_content, const char *example, bool jsend)
+{
+    json_t *j_media = json_object_get(j_content, "application/json");
+    json_t *j_example = host_kit_json(example);
+
+    if (j_media != NULL && j_example != NULL && jsend)
+        j_example = json_pack("{ss so}", "status", "success", "data", j_example);
+    if (j_media != NULL && j_example != NULL)
+        json_object_set_new(j_media, "example", j_example);
+    else
+        json_decref(j_example);
+}
+
 bool host_kit_openapi(const struct route *r, json_t *j_op, bool jsend)
 {
     const struct host_route_meta *m = r->meta;
@@ -784,6 +834,9 @@ bool host_kit_openapi(const struct route *r, json_t *j_op, bool jsend)
             json_object_set_new(
                 j_resp, "content",
                 host_kit_content(y->schema, "application/json", jsend && !error && !m->bare));
+        if (j_resp != NULL && y->example != NULL)
+            host_kit_openapi_example(json_object_get(j_resp, "content"), y->example,
+                                     jsend && !error && !m->bare);
         success |= (y->status >= 200 && y->status < 300) || y->status == 2;
         json_object_set_new(j_resps, status, j_resp);
     }

@@ -16,11 +16,13 @@ struct lintel_req;
 struct route;
 
 /*
- * The copy of r's description (summary, query, body, replies, example; each schema and the
- * example must parse), or NULL with *why set (a static text) when it is unusable. Freed with
- * host_kit_meta_free, or host_kit_meta_release where the route table keeps it (route_def).
+ * The copy of r's description (summary, query, body, replies, examples; each schema and
+ * example must parse), read as a plugin of ABI minor lays it out, or NULL with *why set (a static
+ * text) when it is unusable. Freed with host_kit_meta_free, or host_kit_meta_release where the
+ * route table keeps it (route_def).
  */
-struct host_route_meta *host_kit_meta_new(const struct lintel_route *r, const char **why);
+struct host_route_meta *host_kit_meta_new(const struct lintel_route *r, unsigned minor,
+                                          const char **why);
 void host_kit_meta_free(struct host_route_meta *m);
 void host_kit_meta_release(void *meta);
 

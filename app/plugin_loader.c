@@ -74,6 +74,7 @@ int plugin_loader_declare(lintel_plugin *p, unsigned major, unsigned minor, cons
         log_warn("plugin %s: declares itself as \"%s\"; it is registered as \"%s\"", p->name,
                  p->declared_name, p->name);
     p->declared = true;
+    p->minor = minor;
     return 0;
 }
 

@@ -24,6 +24,7 @@ struct lintel_plugin {
     char *declared_name;    /* from declare()                                              */
     char *version;          /* from declare()                                              */
     bool declared;          /* declare() succeeded                                         */
+    unsigned minor;         /* the ABI minor it declared (the layout of its tables)        */
     bool in_init;           /* lifecycle calls are allowed only while init runs            */
     void *dl;               /* dlopen handle                                               */
     const json_t *j_config; /* what lintel_plugin_init gets: j_owned                        */

@@ -23,7 +23,7 @@ extern "C" {
  * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example).
  */
 #define LINTEL_ABI_MAJOR 2
-#define LINTEL_ABI_MINOR 8
+#define LINTEL_ABI_MINOR 9
 
 #if defined(__GNUC__)
 #define LINTEL_EXPORT       __attribute__((visibility("default")))
@@ -84,7 +84,7 @@ extern "C" {
  */
 #define LINTEL_ROUTE_SIGNED 0x20u
 /*
- * ABI 2.8: a GET whose 200 reply depends on nothing but the database and the caller (the user,
+ * ABI 2.9: a GET whose 200 reply depends on nothing but the database and the caller (the user,
  * the session, the path and query): no clock, no signed URL with an expiry, no request header.
  * The host may then answer a repeated request with the same reply, status, body and the headers
  * the handler set, without running the handler, while nothing was committed to the database
@@ -145,12 +145,13 @@ struct lintel_param {
 };
 
 /*
- * A reply a route gives: lists of these end with status 0. status is an HTTP status, or 1..5
- * for a whole class ("4XX": the shape of every 4xx a compatibility profile's error renderer
- * writes). schema: JSON Schema text (2020-12, as OpenAPI 3.1 has it) or NULL for no body;
- * <lintel/schemas.h> has the shared pieces. In /openapi.json a schema (at any depth) with a
- * "title" becomes components/schemas/<title>, referenced wherever it appears, and one whose
- * only member is "contentMediaType" describes a body of that media type instead of JSON.
+ * A reply a route gives: lists of these end with status 0. status is an HTTP status, or (ABI
+ * 2.8) 1..5 for a whole class ("4XX": the shape of every 4xx a compatibility profile's error
+ * renderer writes; a plugin declaring an older minor has a class refused by name, since hosts
+ * before 2.8 did not all take them). schema: JSON Schema text (2020-12, as OpenAPI 3.1 has it) or
+ * NULL for no body; <lintel/schemas.h> has the shared pieces. In /openapi.json a schema (at any
+ * depth) with a "title" becomes components/schemas/<title>, referenced wherever it appears, and one
+ * whose only member is "contentMediaType" describes a body of that media type instead of JSON.
  * Routes of a plugin without an error renderer need not list their errors: the host does
  * (RFC 9457 problems).
  */
@@ -158,6 +159,13 @@ struct lintel_reply {
     unsigned status;
     const char *description;
     const char *schema;
+    /*
+     * ---- ABI 2.8: reply examples ----
+     * JSON text of an example body of this reply (it must validate against schema), shown in
+     * /openapi.json, or NULL. The host reads the reply lists of a plugin declaring an older
+     * minor without this member (their entries are shorter), so they load unchanged.
+     */
+    const char *example;
 };
 
 /*
@@ -704,11 +712,11 @@ struct lintel_api {
      */
     int (*res_etag)(lintel_req *req, lintel_res *res, long long version);
 
-    /* ---- ABI 2.8: no member; the route flag LINTEL_ROUTE_CACHEABLE ---- */
-
     /*
-     * ABI 2.9 and later: append members here only, each group under a comment naming the minor
-     * that added it ("---- ABI 2.9: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
+     * ABI 2.8 added no member here: struct lintel_reply got its example (and reply status
+     * classes were versioned); nor did ABI 2.9: the route flag LINTEL_ROUTE_CACHEABLE. ABI 2.10
+     * and later: append members here only, each group under a comment naming the minor that
+     * added it ("---- ABI 2.10: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.
      */

@@ -45,13 +45,14 @@
 #define LINTEL_SCHEMA_COUNT   "{\"type\":\"integer\",\"minimum\":0}"
 
 /*
- * A route's .replies: LINTEL_REPLIES({200, "The task", TASK}, {404, ...}) is the list with its
- * end marker. LINTEL_REPLY_NO_CONTENT is the entry of a 204 without a body.
+ * A route's .replies: LINTEL_REPLIES({200, "The task", TASK, EXAMPLE}, {404, ...}) is the list
+ * with its end marker (EXAMPLE: JSON text of an example reply, ABI 2.8, or NULL).
+ * LINTEL_REPLY_NO_CONTENT is the entry of a 204 without a body.
  */
-#define LINTEL_REPLIES(...) ((const struct lintel_reply[]){__VA_ARGS__, {0, NULL, NULL}})
+#define LINTEL_REPLIES(...) ((const struct lintel_reply[]){__VA_ARGS__, {0, NULL, NULL, NULL}})
 #define LINTEL_REPLY_NO_CONTENT                                                                    \
     {                                                                                              \
-        204, "Done; no body", NULL                                                                 \
+        204, "Done; no body", NULL, NULL                                                           \
     }
 
 #endif /* LINTEL_SCHEMAS_H */

@@ -38,7 +38,7 @@ static const struct lintel_route account_routes[] = {
      .body_schema =
          "{\"type\":\"object\",\"required\":[\"email\"],\"properties\":{" ACCOUNT_STR("email") "}}",
      .example = "{\"email\": \"alice@example.com\"}",
-     .replies = LINTEL_REPLIES({202, "Accepted", ACCOUNT_OBJ(ACCOUNT_STR("detail"))})},
+     .replies = LINTEL_REPLIES({202, "Accepted", ACCOUNT_OBJ(ACCOUNT_STR("detail")), NULL})},
     {.method = "POST",
      .path = "/api/auth/password/reset",
      .flags = LINTEL_ROUTE_PUBLIC,
@@ -55,28 +55,34 @@ static const struct lintel_route account_routes[] = {
      .summary = "Confirm an email address with the code of a verification mail",
      .body_schema =
          "{\"type\":\"object\",\"required\":[\"token\"],\"properties\":{" ACCOUNT_STR("token") "}}",
-     .replies =
-         LINTEL_REPLIES({200, "Verified",
-                         ACCOUNT_OBJ(ACCOUNT_STR("email") "," ACCOUNT_STR("email_verified_at"))})},
+     .replies = LINTEL_REPLIES(
+         {200, "Verified", ACCOUNT_OBJ(ACCOUNT_STR("email") "," ACCOUNT_STR("email_verified_at")),
+          NULL})},
     {.method = "POST",
      .path = "/api/auth/email/verify/send",
      .handler = account_verify_send,
      .summary = "Send the caller a new verification mail",
-     .replies = LINTEL_REPLIES({202, "Queued", ACCOUNT_OBJ(ACCOUNT_STR("detail"))})},
+     .replies = LINTEL_REPLIES({202, "Queued", ACCOUNT_OBJ(ACCOUNT_STR("detail")), NULL})},
     {.method = "POST",
      .path = "/api/auth/invites",
      .flags = LINTEL_ROUTE_ADMIN | LINTEL_ROUTE_NO_REPLAY, /* the code is never kept */
      .scope = "users:admin",
      .handler = account_invite_create,
      .summary = "A single-use invitation code for registration=invite (valid 7 days)",
-     .replies = LINTEL_REPLIES({201, "The code (shown once)",
-                                ACCOUNT_OBJ(ACCOUNT_STR("code") "," ACCOUNT_STR("expires_at"))})},
+     .replies =
+         LINTEL_REPLIES({201, "The code (shown once)",
+                         ACCOUNT_OBJ(ACCOUNT_STR("code") "," ACCOUNT_STR("expires_at")), NULL})},
     {.method = "GET",
      .path = "/api/auth/sessions",
      .handler = account_sessions_list,
      .summary = "The caller's live sessions, the current one first",
      .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}},
-     .replies = LINTEL_REPLIES({200, "Sessions", LINTEL_SCHEMA_LIST(ACCOUNT_SESSION_SCHEMA)})},
+     .replies = LINTEL_REPLIES(
+         {200, "Sessions", LINTEL_SCHEMA_LIST(ACCOUNT_SESSION_SCHEMA),
+          "{\"items\":[{\"id\":\"R5kR5yuBnucgAEgM9WmPww\",\"created_at\":\"2026-12-01T19:58:42Z\","
+          "\"last_used_at\":\"2026-12-01T20:14:03Z\",\"client_addr\":\"192.0.2.10\",\"user_agent\":"
+          "\"Mozilla/5.0\",\"current\":true,\"scope\":\"numbers:read tasks:read "
+          "profile\"}],\"total\":1,\"limit\":100,\"offset\":0}"})},
     {.method = "DELETE",
      .path = "/api/auth/sessions",
      .handler = account_sessions_delete_others,
@@ -84,7 +90,7 @@ static const struct lintel_route account_routes[] = {
      .replies =
          (const struct lintel_reply[]){
              {200, "How many ended",
-              "{\"type\":\"object\",\"properties\":{\"ended\":{\"type\":\"integer\"}}}"},
+              "{\"type\":\"object\",\"properties\":{\"ended\":{\"type\":\"integer\"}}}", NULL},
              {0}}},
     {.method = "DELETE",
      .path = "/api/auth/sessions/{id}",
@@ -105,7 +111,11 @@ static const struct lintel_route account_routes[] = {
                                              LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 1, 64, NULL,
                                              "Only this action (user.role, login.failed, ...)"},
                                             {0}},
-     .replies = LINTEL_REPLIES({200, "Audit events", LINTEL_SCHEMA_LIST(ACCOUNT_AUDIT_SCHEMA)})},
+     .replies = LINTEL_REPLIES(
+         {200, "Audit events", LINTEL_SCHEMA_LIST(ACCOUNT_AUDIT_SCHEMA),
+          "{\"items\":[{\"id\":3,\"at\":\"2026-12-01T19:58:42Z\",\"action\":\"login.failed\","
+          "\"user_id\":2,\"actor_id\":null,\"addr\":\"192.0.2.10\",\"subject\":\"alice\",\"old_"
+          "value\":null,\"new_value\":null}],\"total\":1,\"limit\":100,\"offset\":0}"})},
 };
 
 static struct account account_state;

@@ -362,8 +362,8 @@ static const struct lintel_route authp_routes[] = {
                     "\"maxLength\":64},\"password\":{\"type\":\"string\",\"maxLength\":128},"
                     "\"email\":" LINTEL_SCHEMA_STRING ",\"invite\":" LINTEL_SCHEMA_STRING "}}",
      .example = "{\"username\": \"alice\", \"password\": \"correct horse battery\"}",
-     .replies =
-         LINTEL_REPLIES({201, "The user and a first session's tokens", LINTEL_SCHEMA_TOKENS})},
+     .replies = LINTEL_REPLIES(
+         {201, "The user and a first session's tokens", LINTEL_SCHEMA_TOKENS, NULL})},
     {.method = "POST",
      .path = "/api/auth/login",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
@@ -376,7 +376,7 @@ static const struct lintel_route authp_routes[] = {
          "\"Fewer scopes than the role has, space-separated\"},\"grant_type\":"
          "{\"const\":\"password\"}}}",
      .example = "{\"username\": \"alice\", \"password\": \"correct horse battery\"}",
-     .replies = LINTEL_REPLIES({200, "The session's tokens", LINTEL_SCHEMA_TOKENS})},
+     .replies = LINTEL_REPLIES({200, "The session's tokens", LINTEL_SCHEMA_TOKENS, NULL})},
     {.method = "POST",
      .path = "/api/auth/refresh",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_FORM,
@@ -387,7 +387,7 @@ static const struct lintel_route authp_routes[] = {
                     "\"refresh_token\"}}}",
      .example = "{\"refresh_token\": \"the refresh_token of the last login or refresh\"}",
      .replies = LINTEL_REPLIES(
-         {200, "New tokens (the old refresh token is spent)", LINTEL_SCHEMA_TOKENS})},
+         {200, "New tokens (the old refresh token is spent)", LINTEL_SCHEMA_TOKENS, NULL})},
     {.method = "POST",
      .path = "/api/auth/logout",
      .handler = authp_logout,

@@ -197,18 +197,20 @@ static const struct lintel_param avatars_get_query[] = {
 
 static const struct lintel_reply avatars_signed_replies[] = {
     {200, "A signed URL of the current avatar (addition), valid until url_expires_at",
-     AVATARS_SIGNED_SCHEMA},
-    {404, "The user has no avatar", NULL},
+     AVATARS_SIGNED_SCHEMA,
+     "{\"url\":\"/api/users/2/avatar?v=1796155117050&exp=1796155717&sig="
+     "MosZ1WK4uBmW166YPkrTMcosqi1QrasrJt5nQJj4R1c\",\"url_expires_at\":\"2026-12-01T20:08:37Z\"}"},
+    {404, "The user has no avatar", NULL, NULL},
     {0},
 };
 
 static const struct lintel_reply avatars_get_replies[] = {
     {200, "The image (image/png or image/jpeg), with ETag and Cache-Control",
-     LINTEL_SCHEMA_MEDIA("image/*")},
-    {304, "Not Modified: If-None-Match holds the current ETag", NULL},
-    {401, "No token and no signature, or the signed URL has expired", LINTEL_SCHEMA_PROBLEM},
-    {403, "The URL signature is invalid", LINTEL_SCHEMA_PROBLEM},
-    {404, "The user has no avatar", LINTEL_SCHEMA_PROBLEM},
+     LINTEL_SCHEMA_MEDIA("image/*"), NULL},
+    {304, "Not Modified: If-None-Match holds the current ETag", NULL, NULL},
+    {401, "No token and no signature, or the signed URL has expired", LINTEL_SCHEMA_PROBLEM, NULL},
+    {403, "The URL signature is invalid", LINTEL_SCHEMA_PROBLEM, NULL},
+    {404, "The user has no avatar", LINTEL_SCHEMA_PROBLEM, NULL},
     {0},
 };
 
@@ -221,7 +223,7 @@ static const struct lintel_route avatars_routes[] = {
      .summary = "Upload the user's avatar (PNG or JPEG, raw or multipart)",
      .body_schema = LINTEL_SCHEMA_MEDIA("image/*"),
      .replies = LINTEL_REPLIES({200, "Where the new avatar is served",
-                                LINTEL_SCHEMA_MEMBER("avatar_url", LINTEL_SCHEMA_STRING)})},
+                                LINTEL_SCHEMA_MEMBER("avatar_url", LINTEL_SCHEMA_STRING), NULL})},
     {.method = "DELETE",
      .path = "/api/users/me/avatar",
      .scope = "profile",

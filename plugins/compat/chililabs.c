@@ -303,10 +303,10 @@ static const struct lintel_route chili_avatar_route[] = {
      .handler = chili_avatar,
      .summary = "Seed 001: upload the avatar (multipart field file)",
      .body_schema = LINTEL_SCHEMA_MEDIA("multipart/form-data"),
-     .replies =
-         LINTEL_REPLIES({200, "The stored avatar's path",
-                         COMPAT_JSEND(COMPAT_OBJ("\"avatar_url\"", COMPAT_STR("avatar_url")))},
-                        COMPAT_FASTAPI_ERRORS)},
+     .replies = LINTEL_REPLIES(
+         {200, "The stored avatar's path",
+          COMPAT_JSEND(COMPAT_OBJ("\"avatar_url\"", COMPAT_STR("avatar_url"))), NULL},
+         COMPAT_FASTAPI_ERRORS)},
 };
 
 /* /ws/avatar: the seed's message for lintel's avatar events (an upload here or at /api/). */
@@ -323,7 +323,7 @@ static const struct lintel_route chili_routes[] = {
      .summary = "Seed 001: register {identifier, password}",
      .body_schema = COMPAT_CREDENTIALS("identifier"),
      .example = "{\"identifier\": \"alice\", \"password\": \"correct horse\"}",
-     .replies = LINTEL_REPLIES({200, "A token", CHILI_TOKEN}, COMPAT_FASTAPI_ERRORS)},
+     .replies = LINTEL_REPLIES({200, "A token", CHILI_TOKEN, NULL}, COMPAT_FASTAPI_ERRORS)},
     {.method = "POST",
      .path = "/login",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
@@ -331,21 +331,21 @@ static const struct lintel_route chili_routes[] = {
      .summary = "Seed 001: log in {identifier, password}",
      .body_schema = COMPAT_CREDENTIALS("identifier"),
      .example = "{\"identifier\": \"alice\", \"password\": \"correct horse\"}",
-     .replies = LINTEL_REPLIES({200, "A token", CHILI_TOKEN}, COMPAT_FASTAPI_ERRORS)},
+     .replies = LINTEL_REPLIES({200, "A token", CHILI_TOKEN, NULL}, COMPAT_FASTAPI_ERRORS)},
     {.method = "DELETE",
      .path = "/user",
      .scope = "profile",
      .handler = chili_delete,
      .summary = "Seed 001: delete the caller's account",
-     .replies =
-         LINTEL_REPLIES({200, "Deleted", COMPAT_JSEND(COMPAT_MESSAGE)}, COMPAT_FASTAPI_ERRORS)},
+     .replies = LINTEL_REPLIES({200, "Deleted", COMPAT_JSEND(COMPAT_MESSAGE), NULL},
+                               COMPAT_FASTAPI_ERRORS)},
     {.method = "GET",
      .path = "/health",
      .flags = LINTEL_ROUTE_PUBLIC,
      .handler = chili_health,
      .summary = "Seed 001: health (JSend)",
-     .replies =
-         LINTEL_REPLIES({200, "Running", COMPAT_JSEND(COMPAT_MESSAGE)}, COMPAT_FASTAPI_ERRORS)},
+     .replies = LINTEL_REPLIES({200, "Running", COMPAT_JSEND(COMPAT_MESSAGE), NULL},
+                               COMPAT_FASTAPI_ERRORS)},
 };
 
 static void chili_unload(void *state)

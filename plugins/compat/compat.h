@@ -27,9 +27,10 @@
     "\"detail\":{\"anyOf\":[" LINTEL_SCHEMA_STRING                                                 \
     ",{\"type\":\"array\",\"items\":" COMPAT_PYDANTIC_ITEM "}]}}}"
 #define COMPAT_FASTAPI_ERRORS                                                                      \
-    {4, "FastAPI's error: {detail: a sentence}, or a 422's pydantic items", COMPAT_FASTAPI_ERROR}, \
+    {4, "FastAPI's error: {detail: a sentence}, or a 422's pydantic items", COMPAT_FASTAPI_ERROR,  \
+     NULL},                                                                                        \
     {                                                                                              \
-        5, "FastAPI's error: {detail: a sentence}", COMPAT_FASTAPI_ERROR                           \
+        5, "FastAPI's error: {detail: a sentence}", COMPAT_FASTAPI_ERROR, NULL                     \
     }
 #define COMPAT_JSEND(data)                                                                         \
     COMPAT_OBJ("\"status\",\"data\"", "\"status\":{\"const\":\"success\"},\"data\":" data)

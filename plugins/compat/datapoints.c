@@ -249,9 +249,9 @@ static const struct lintel_route dpc_routes[] = {
      .summary = "Seed 002: sign up {username, password}",
      .body_schema = COMPAT_CREDENTIALS("username"),
      .example = "{\"username\": \"alice\", \"password\": \"correct horse\"}",
-     .replies =
-         LINTEL_REPLIES({200, "The new user", COMPAT_OBJ("\"username\"", COMPAT_STR("username"))},
-                        COMPAT_FASTAPI_ERRORS)},
+     .replies = LINTEL_REPLIES(
+         {200, "The new user", COMPAT_OBJ("\"username\"", COMPAT_STR("username")), NULL},
+         COMPAT_FASTAPI_ERRORS)},
     {.method = "POST",
      .path = "/auth/login",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW | LINTEL_ROUTE_FORM,
@@ -260,20 +260,22 @@ static const struct lintel_route dpc_routes[] = {
      .replies =
          LINTEL_REPLIES({200, "The tokens",
                          COMPAT_OBJ("\"access_token\",\"refresh_token\"",
-                                    COMPAT_STR("access_token") "," COMPAT_STR("refresh_token"))},
+                                    COMPAT_STR("access_token") "," COMPAT_STR("refresh_token")),
+                         NULL},
                         COMPAT_FASTAPI_ERRORS)},
     {.method = "GET",
      .path = "/api/data",
      .handler = dpc_data,
      .summary = "Seed 002: data points by time range, skip and limit",
-     .replies = LINTEL_REPLIES({200, "The points", "{\"type\":\"array\",\"items\":" DPC_POINT "}"},
-                               COMPAT_FASTAPI_ERRORS)},
+     .replies =
+         LINTEL_REPLIES({200, "The points", "{\"type\":\"array\",\"items\":" DPC_POINT "}", NULL},
+                        COMPAT_FASTAPI_ERRORS)},
     {.method = "GET",
      .path = "/api/populate",
      .flags = LINTEL_ROUTE_ADMIN,
      .handler = dpc_populate,
      .summary = "Seed 002: fetch and store one upstream point (admin)",
-     .replies = LINTEL_REPLIES({200, "The stored point", DPC_POINT}, COMPAT_FASTAPI_ERRORS)},
+     .replies = LINTEL_REPLIES({200, "The stored point", DPC_POINT, NULL}, COMPAT_FASTAPI_ERRORS)},
 };
 
 static void dpc_unload(void *state)

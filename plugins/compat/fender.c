@@ -461,7 +461,8 @@ static const struct lintel_route fender_routes[] = {
      .flags = LINTEL_ROUTE_PUBLIC,
      .handler = fender_health,
      .summary = "Seed 003: health {\"status\": \"OK\"} (lintel's own: /api/health)",
-     .replies = FENDER_REPLIES({200, "Running", COMPAT_OBJ("\"status\"", COMPAT_STR("status"))})},
+     .replies =
+         FENDER_REPLIES({200, "Running", COMPAT_OBJ("\"status\"", COMPAT_STR("status")), NULL})},
     {.method = "POST",
      .path = "/api/users/register",
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW,
@@ -478,8 +479,8 @@ static const struct lintel_route fender_routes[] = {
      .flags = LINTEL_ROUTE_PUBLIC | LINTEL_ROUTE_RAW | LINTEL_ROUTE_FORM,
      .handler = fender_login,
      .summary = "Seed 003: log in with the OAuth2 form (username = email)",
-     .replies = FENDER_REPLIES(
-         {200, "The access token", COMPAT_OBJ("\"access_token\"", COMPAT_STR("access_token"))})},
+     .replies = FENDER_REPLIES({200, "The access token",
+                                COMPAT_OBJ("\"access_token\"", COMPAT_STR("access_token")), NULL})},
     {.method = "POST",
      .path = "/api/logout",
      .handler = fender_logout,
@@ -489,7 +490,7 @@ static const struct lintel_route fender_routes[] = {
      .path = "/api/users/me",
      .handler = fender_me,
      .summary = "Seed 003: the user {name, email, id}",
-     .replies = FENDER_REPLIES({200, "The user", FENDER_USER})},
+     .replies = FENDER_REPLIES({200, "The user", FENDER_USER, NULL})},
     {.method = "PATCH",
      .path = "/api/users/me",
      .flags = LINTEL_ROUTE_RAW,
@@ -498,7 +499,7 @@ static const struct lintel_route fender_routes[] = {
      .body_schema =
          COMPAT_OBJ("", COMPAT_STR("name") "," COMPAT_STR("email") "," COMPAT_STR("password")),
      .example = "{\"name\": \"Alice B.\"}",
-     .replies = FENDER_REPLIES({200, "The changed user", FENDER_USER})},
+     .replies = FENDER_REPLIES({200, "The changed user", FENDER_USER, NULL})},
     {.method = "DELETE",
      .path = "/api/users/me",
      .handler = fender_me_delete,

@@ -427,8 +427,8 @@ cleanup:
                     "," COMPAT_STR("created_at") ",\"id\":" LINTEL_SCHEMA_ID "}}"
 #define WEC_VALUE COMPAT_OBJ("\"value\"", "\"value\":" LINTEL_SCHEMA_INTEGER)
 #define WEC_REPLIES(what, schema)                                                                  \
-    LINTEL_REPLIES({200, what, schema}, {4, "An RFC 7807 problem", WEC_PROBLEM},                   \
-                   {5, "An RFC 7807 problem", WEC_PROBLEM})
+    LINTEL_REPLIES({200, what, schema, NULL}, {4, "An RFC 7807 problem", WEC_PROBLEM, NULL},       \
+                   {5, "An RFC 7807 problem", WEC_PROBLEM, NULL})
 
 static const struct lintel_route wec_routes[] = {
     {.method = "GET",

@@ -646,7 +646,12 @@ static const struct lintel_route dp_routes[] = {
              {"bucket", LINTEL_PARAM_STRING, LINTEL_PARAM_REQUIRED, 0, 0, "1m 1h 1d",
               "The width of a bucket: a minute, an hour or a day (UTC)"},
              {0}},
-     .replies = LINTEL_REPLIES({200, "The series", DP_SERIES_SCHEMA})},
+     .replies =
+         LINTEL_REPLIES({200, "The series", DP_SERIES_SCHEMA,
+                         "{\"start\":\"2026-12-01T10:00:00Z\",\"end\":\"2026-12-01T10:59:59Z\","
+                         "\"bucket\":\"1m\",\"items\":[{\"time\":\"2026-12-01T10:00:00Z\","
+                         "\"count\":2,\"min\":1.0,\"max\":2.0,\"mean\":1.5},{\"time\":\"2026-12-"
+                         "01T10:01:00Z\",\"count\":1,\"min\":4.0,\"max\":4.0,\"mean\":4.0}]}"})},
     {.method = "POST",
      .path = "/api/datapoints/populate",
      .flags = LINTEL_ROUTE_ADMIN,
@@ -660,19 +665,22 @@ static const struct lintel_route dp_routes[] = {
              {"async", LINTEL_PARAM_BOOLEAN, 0, 0, 0, NULL,
               "true: answer 202 with a job at once (GET /api/jobs/{id}, job.progress events)"},
              {0}},
-     .replies =
-         LINTEL_REPLIES({201, "The points fetched and stored",
-                         "{\"type\":\"object\",\"required\":[\"inserted\","
-                         "\"items\"],\"properties\":{" DP_INSERTED
-                         ",\"items\":{\"type\":\"array\",\"items\":" DP_POINT "}}}"},
-                        {202, "async=true: the job (Location /api/jobs/{id})", LINTEL_SCHEMA_JOB})},
+     .replies = LINTEL_REPLIES(
+         {201, "The points fetched and stored",
+          "{\"type\":\"object\",\"required\":[\"inserted\","
+          "\"items\"],\"properties\":{" DP_INSERTED
+          ",\"items\":{\"type\":\"array\",\"items\":" DP_POINT "}}}",
+          NULL},
+         {202, "async=true: the job (Location /api/jobs/{id})", LINTEL_SCHEMA_JOB, NULL})},
     {.method = "GET",
      .path = "/api/datapoints/stats",
      .scope = "datapoints:read",
      .handler = dp_stats,
      .summary = "Statistics of the valid data points",
      .query = (const struct lintel_param[]){DP_RANGE_PARAMS, {0}},
-     .replies = LINTEL_REPLIES({200, "lintel_stats() of the values", LINTEL_SCHEMA_STATS})},
+     .replies = LINTEL_REPLIES({200, "lintel_stats() of the values", LINTEL_SCHEMA_STATS,
+                                "{\"count\":3,\"sum\":7.5,\"avg\":2.5,\"min\":1.0,\"max\":4.0,"
+                                "\"stddev\":1.5,\"median\":2.5}"})},
     {.method = "POST",
      .path = "/api/datapoints",
      .scope = "datapoints:write",
@@ -681,8 +689,8 @@ static const struct lintel_route dp_routes[] = {
      .body_schema =
          "{\"type\":\"array\",\"minItems\":1,\"maxItems\":10000,\"items\":" DP_RAW_POINT "}",
      .example = "[{\"time\": 1713798477, \"value\": [157, 42, 76, 190], \"tags\": []}]",
-     .replies = LINTEL_REPLIES(
-         {201, "How many were stored", LINTEL_SCHEMA_MEMBER("inserted", LINTEL_SCHEMA_COUNT)})},
+     .replies = LINTEL_REPLIES({201, "How many were stored",
+                                LINTEL_SCHEMA_MEMBER("inserted", LINTEL_SCHEMA_COUNT), NULL})},
     {.method = "GET",
      .path = "/api/datapoints",
      .scope = "datapoints:read",
@@ -695,8 +703,10 @@ static const struct lintel_route dp_routes[] = {
                                         LINTEL_PARAM_MIN | LINTEL_PARAM_MAX, 1, 100, NULL,
                                         "Only points carrying this tag (exact, case-sensitive)"},
                                        {0}},
-     .replies =
-         LINTEL_REPLIES({200, "A page of points, by time then id", LINTEL_SCHEMA_LIST(DP_POINT)})},
+     .replies = LINTEL_REPLIES(
+         {200, "A page of points, by time then id", LINTEL_SCHEMA_LIST(DP_POINT),
+          "{\"items\":[{\"id\":25,\"time\":\"2026-12-01T19:23:29Z\",\"value\":21.5,\"valid\":true,"
+          "\"tags\":[]}],\"total\":1,\"limit\":100,\"offset\":0,\"next\":null}"})},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

@@ -94,25 +94,28 @@ static struct lintel_route example_routes[] = {
      .replies = LINTEL_REPLIES(
          {200, "Alive",
           "{\"type\":\"object\",\"required\":[\"pong\",\"version\"],"
-          "\"properties\":{\"pong\":{\"const\":true},\"version\":" LINTEL_SCHEMA_STRING "}}"})},
+          "\"properties\":{\"pong\":{\"const\":true},\"version\":" LINTEL_SCHEMA_STRING "}}",
+          "{\"pong\":true,\"version\":\"0.2.0\"}"})},
     {.method = "POST",
      .path = "/api/example/notes",
      .handler = example_note_create,
      .summary = "Store a note",
      .body_schema = LINTEL_SCHEMA_MEMBER("text", "{\"type\":\"string\",\"maxLength\":1000}"),
      .example = "{\"text\": \"hello\"}",
-     .replies = LINTEL_REPLIES({201, "The stored note", EXAMPLE_NOTE})},
+     .replies = LINTEL_REPLIES({201, "The stored note", EXAMPLE_NOTE, NULL})},
     {.method = "GET",
      .path = "/api/example/notes/{id}",
      .handler = example_note_get,
      .summary = "One note",
-     .replies = LINTEL_REPLIES({200, "The note", EXAMPLE_NOTE})},
+     .replies = LINTEL_REPLIES(
+         {200, "The note", EXAMPLE_NOTE,
+          "{\"id\":1,\"text\":\"Remember the milk\",\"created_at\":\"2026-12-01T19:58:42Z\"}"})},
     {.method = "GET",
      .path = "/api/example/notes/count",
      .handler = example_note_count,
      .summary = "How many notes there are",
-     .replies =
-         LINTEL_REPLIES({200, "The count", LINTEL_SCHEMA_MEMBER("count", LINTEL_SCHEMA_COUNT)})},
+     .replies = LINTEL_REPLIES(
+         {200, "The count", LINTEL_SCHEMA_MEMBER("count", LINTEL_SCHEMA_COUNT), "{\"count\":3}"})},
 };
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,

@@ -273,7 +273,9 @@ static const struct lintel_route numbers_routes[] = {
      .flags = LINTEL_ROUTE_CACHEABLE,
      .handler = numbers_stats,
      .summary = "Statistics of the user's numbers",
-     .replies = LINTEL_REPLIES({200, "lintel_stats() of the values", LINTEL_SCHEMA_STATS})},
+     .replies = LINTEL_REPLIES({200, "lintel_stats() of the values", LINTEL_SCHEMA_STATS,
+                                "{\"count\":3,\"sum\":12,\"avg\":4.0,\"min\":2,\"max\":7,"
+                                "\"stddev\":2.6457513110645907,\"median\":3}"})},
     {.method = "POST",
      .path = "/api/numbers",
      .scope = "numbers:write",
@@ -281,7 +283,7 @@ static const struct lintel_route numbers_routes[] = {
      .summary = "Store a number",
      .body_schema = NUMBERS_BODY,
      .example = "{\"value\": 42.5}",
-     .replies = LINTEL_REPLIES({201, "The stored number", NUMBERS_SCHEMA})},
+     .replies = LINTEL_REPLIES({201, "The stored number", NUMBERS_SCHEMA, NULL})},
     {.method = "GET",
      .path = "/api/numbers",
      .scope = "numbers:read",
@@ -291,14 +293,21 @@ static const struct lintel_route numbers_routes[] = {
      .query = (const struct lintel_param[]){LINTEL_KEYSET_PARAMS(NUMBERS_SORTS),
                                             LINTEL_CREATED_PARAMS,
                                             {0}},
-     .replies = LINTEL_REPLIES({200, "A page of numbers", LINTEL_SCHEMA_LIST(NUMBERS_SCHEMA)})},
+     .replies = LINTEL_REPLIES(
+         {200, "A page of numbers", LINTEL_SCHEMA_LIST(NUMBERS_SCHEMA),
+          "{\"items\":[{\"id\":30,\"value\":9,\"created_at\":\"2026-12-01T19:58:42Z\",\"updated_"
+          "at\":\"2026-12-01T19:58:42Z\"},{\"id\":31,\"value\":2.5,\"created_at\":\"2026-12-01T19:"
+          "58:42Z\",\"updated_at\":\"2026-12-01T20:14:03Z\"}],\"total\":8,\"limit\":2,\"offset\":0,"
+          "\"next\":\"WyJpZCIsMzEsMzFd\"}"})},
     {.method = "GET",
      .path = "/api/numbers/{id}",
      .scope = "numbers:read",
      .flags = LINTEL_ROUTE_CACHEABLE,
      .handler = numbers_get,
      .summary = "One number",
-     .replies = LINTEL_REPLIES({200, "The number", NUMBERS_SCHEMA})},
+     .replies = LINTEL_REPLIES({200, "The number", NUMBERS_SCHEMA,
+                                "{\"id\":9,\"value\":42.5,\"created_at\":\"2026-12-01T19:58:42Z\","
+                                "\"updated_at\":\"2026-12-01T19:58:42Z\"}"})},
     {.method = "PUT",
      .path = "/api/numbers/{id}",
      .scope = "numbers:write",
@@ -306,7 +315,7 @@ static const struct lintel_route numbers_routes[] = {
      .summary = "Replace a number's value",
      .body_schema = NUMBERS_BODY,
      .example = "{\"value\": 7}",
-     .replies = LINTEL_REPLIES({200, "The updated number", NUMBERS_SCHEMA})},
+     .replies = LINTEL_REPLIES({200, "The updated number", NUMBERS_SCHEMA, NULL})},
     {.method = "DELETE",
      .path = "/api/numbers/{id}",
      .scope = "numbers:delete",

@@ -303,7 +303,7 @@ static const struct lintel_route tasks_routes[] = {
      .summary = "Create a task",
      .body_schema = TASKS_BODY,
      .example = "{\"title\": \"Buy milk\", \"done\": false}",
-     .replies = LINTEL_REPLIES({201, "The new task", TASKS_SCHEMA})},
+     .replies = LINTEL_REPLIES({201, "The new task", TASKS_SCHEMA, NULL})},
     {.method = "GET",
      .path = "/api/tasks",
      .scope = "tasks:read",
@@ -318,13 +318,20 @@ static const struct lintel_route tasks_routes[] = {
                                              "Words to find in the title or description (each"
                                              " a prefix; all must match)"},
                                             {0}},
-     .replies = LINTEL_REPLIES({200, "A page of tasks", LINTEL_SCHEMA_LIST(TASKS_SCHEMA)})},
+     .replies = LINTEL_REPLIES({200, "A page of tasks", LINTEL_SCHEMA_LIST(TASKS_SCHEMA),
+                                "{\"items\":[{\"id\":42,\"title\":\"Buy "
+                                "milk\",\"description\":null,\"done\":false,\"created_at\":\"2026-"
+                                "12-01T19:58:42Z\",\"updated_at\":\"2026-12-01T19:58:42Z\"}],"
+                                "\"total\":1,\"limit\":100,\"offset\":0,\"next\":null}"})},
     {.method = "GET",
      .path = "/api/tasks/{id}",
      .scope = "tasks:read",
      .handler = tasks_get,
      .summary = "One task",
-     .replies = LINTEL_REPLIES({200, "The task", TASKS_SCHEMA})},
+     .replies = LINTEL_REPLIES({200, "The task", TASKS_SCHEMA,
+                                "{\"id\":29,\"title\":\"Buy milk\",\"description\":\"Two "
+                                "litres\",\"done\":true,\"created_at\":\"2026-12-01T19:58:42Z\","
+                                "\"updated_at\":\"2026-12-01T20:14:03Z\"}"})},
     {.method = "PUT",
      .path = "/api/tasks/{id}",
      .scope = "tasks:write",
@@ -332,7 +339,7 @@ static const struct lintel_route tasks_routes[] = {
      .summary = "Replace a task (every field)",
      .body_schema = TASKS_BODY,
      .example = "{\"title\": \"Buy milk\", \"description\": \"2 litres\", \"done\": true}",
-     .replies = LINTEL_REPLIES({200, "The updated task", TASKS_SCHEMA})},
+     .replies = LINTEL_REPLIES({200, "The updated task", TASKS_SCHEMA, NULL})},
     {.method = "PATCH",
      .path = "/api/tasks/{id}",
      .scope = "tasks:write",
@@ -340,7 +347,7 @@ static const struct lintel_route tasks_routes[] = {
      .summary = "Change some fields of a task",
      .body_schema = TASKS_BODY,
      .example = "{\"done\": true}",
-     .replies = LINTEL_REPLIES({200, "The updated task", TASKS_SCHEMA})},
+     .replies = LINTEL_REPLIES({200, "The updated task", TASKS_SCHEMA, NULL})},
     {.method = "DELETE",
      .path = "/api/tasks/{id}",
      .scope = "tasks:write",

@@ -520,7 +520,11 @@ static const struct lintel_route users_routes[] = {
      .flags = LINTEL_ROUTE_CACHEABLE,
      .handler = users_get,
      .summary = "The signed-in user",
-     .replies = LINTEL_REPLIES({200, "The user", LINTEL_SCHEMA_USER})},
+     .replies = LINTEL_REPLIES(
+         {200, "The user", LINTEL_SCHEMA_USER,
+          "{\"id\":2,\"username\":\"alice\",\"email\":\"alice@example.com\",\"role\":\"user\","
+          "\"created_at\":\"2026-12-01T19:58:42Z\",\"updated_at\":\"2026-12-01T20:14:03Z\","
+          "\"avatar_url\":\"/api/users/2/avatar?v=1796155117050\"}"})},
     {.method = "PATCH",
      .path = "/api/users/me",
      .scope = "profile",
@@ -528,7 +532,7 @@ static const struct lintel_route users_routes[] = {
      .summary = "Change the signed-in user's username, email or password",
      .body_schema = USERS_ME_BODY,
      .example = "{\"email\": \"alice@example.com\"}",
-     .replies = LINTEL_REPLIES({200, "The changed user", LINTEL_SCHEMA_USER})},
+     .replies = LINTEL_REPLIES({200, "The changed user", LINTEL_SCHEMA_USER, NULL})},
     {.method = "DELETE",
      .path = "/api/users/me",
      .scope = "profile",
@@ -540,13 +544,19 @@ static const struct lintel_route users_routes[] = {
      .handler = users_list,
      .summary = "Users: ids and names, or full records for admins",
      .query = (const struct lintel_param[]){LINTEL_PAGE_PARAMS, {0}},
-     .replies = LINTEL_REPLIES({200, "A page of users", LINTEL_SCHEMA_LIST(LINTEL_SCHEMA_USER)})},
+     .replies =
+         LINTEL_REPLIES({200, "A page of users", LINTEL_SCHEMA_LIST(LINTEL_SCHEMA_USER),
+                         "{\"items\":[{\"id\":1,\"username\":\"admin\"},{\"id\":2,\"username\":"
+                         "\"alice\"}],\"total\":2,\"limit\":100,\"offset\":0}"})},
     {.method = "GET",
      .path = "/api/users/{id}",
      USERS_ADMIN,
      .handler = users_get,
      .summary = "One user (admin)",
-     .replies = LINTEL_REPLIES({200, "The user", LINTEL_SCHEMA_USER})},
+     .replies = LINTEL_REPLIES({200, "The user", LINTEL_SCHEMA_USER,
+                                "{\"id\":1,\"username\":\"admin\",\"email\":null,\"role\":"
+                                "\"admin\",\"created_at\":\"2026-12-01T19:58:42Z\",\"updated_at\":"
+                                "\"2026-12-01T19:58:42Z\",\"avatar_url\":null}"})},
     {.method = "PATCH",
      .path = "/api/users/{id}",
      USERS_ADMIN,
@@ -554,7 +564,7 @@ static const struct lintel_route users_routes[] = {
      .summary = "Change a user (admin)",
      .body_schema = USERS_ADMIN_BODY,
      .example = "{\"role\": \"admin\"}",
-     .replies = LINTEL_REPLIES({200, "The changed user", LINTEL_SCHEMA_USER})},
+     .replies = LINTEL_REPLIES({200, "The changed user", LINTEL_SCHEMA_USER, NULL})},
     {.method = "DELETE",
      .path = "/api/users/{id}",
      USERS_ADMIN,
@@ -566,8 +576,11 @@ static const struct lintel_route users_routes[] = {
      USERS_ADMIN,
      .handler = users_admin_sessions,
      .summary = "A user's open sessions (admin)",
-     .replies =
-         LINTEL_REPLIES({200, "Newest first", "{\"type\":\"array\",\"items\":" USERS_SESSION "}"})},
+     .replies = LINTEL_REPLIES(
+         {200, "Newest first", "{\"type\":\"array\",\"items\":" USERS_SESSION "}",
+          "[{\"id\":\"yX3fjLDGVROLJ3sVqsi5sA\",\"scope\":\"numbers:read tasks:read "
+          "profile\",\"created_at\":\"2026-12-01T19:58:42Z\",\"last_used_at\":\"2026-12-01T20:14:"
+          "03Z\",\"client_addr\":\"192.0.2.10\",\"user_agent\":null}]"})},
     {.method = "DELETE",
      .path = "/api/users/{id}/sessions/{sid}",
      USERS_ADMIN,

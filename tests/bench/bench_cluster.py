@@ -3,7 +3,8 @@
 /api/numbers/{id}) through one node and spread over three (wrk, one instance per node, at the
 same time); then the failover gap over ROUNDS leader kills (kill -9 of the leader under writes
 through every node; the gap is from the kill to the first write acknowledged by a survivor).
-Env: BENCH_DURATION (s, default 5), BENCH_CONNECTIONS (per wrk, default 8), BENCH_KILLS (10)."""
+Env: BENCH_DURATION (s, default 5), BENCH_CONNECTIONS (per wrk, default 8), BENCH_KILLS (10),
+BENCH_ONLY ("failover": only the leader kills)."""
 import os
 import re
 import socket

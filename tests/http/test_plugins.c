@@ -309,6 +309,19 @@ START_TEST(bad_reply_status)
 }
 END_TEST
 
+/*
+ * Reply status classes came with ABI 2.8 (with the reply's example): a plugin declaring 2.7 that
+ * names one is refused by name, its shorter reply entries read as 2.7 laid them out.
+ */
+START_TEST(old_minor_reply_class)
+{
+    static const char *const names[] = {"old_class", NULL};
+    static const char *const needles[] = {"old_class", "/api/old_class/x", "needs ABI 2.8", NULL};
+
+    expect_refused(names, needles);
+}
+END_TEST
+
 /* A plugin built against the frozen ABI 2.0 header loads and serves on this host. */
 START_TEST(abi_1_0_runs)
 {
@@ -630,6 +643,7 @@ int main(void)
     tcase_add_test(tc, unknown_setting);
     tcase_add_test(tc, extra_not_a_plugin);
     tcase_add_test(tc, bad_reply_status);
+    tcase_add_test(tc, old_minor_reply_class);
     tcase_add_test(tc, abi_1_0_runs);
     tcase_add_test(tc, example_not_default);
     tcase_add_test(tc, profile_outside_api);

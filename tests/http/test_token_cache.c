@@ -72,6 +72,9 @@ START_TEST(distinct_tokens_stay_within_the_slots)
     ck_assert_int_ge(entries, CACHE_SLOTS * 3 / 4); /* 1 - e^-3 of the slots taken, about 95 % */
     ck_assert_int_ge(entries, max);
     ck_assert_int_eq(lt_me_status(s.url, first), 200); /* evicted or not, it still counts */
+    /* the heap gauges the soak reads beside the RSS are there (0 under ASan's own allocator) */
+    ck_assert_int_ge(lt_metric(s.url, METRICS_TOKEN, "lintel_heap_in_use_bytes"), 0);
+    ck_assert_int_ge(lt_metric(s.url, METRICS_TOKEN, "lintel_heap_free_bytes"), 0);
     free(first);
     free(tok);
     free(refresh);

@@ -2,23 +2,16 @@
  * Refused plugin: a reply entry whose status is neither an HTTP status nor a class (1..5), and
  * so names no response /openapi.json could describe.
  */
-#include <lintel/plugin.h>
-
-static int bad_reply_handler(lintel_req *req, lintel_res *res, void *state)
-{
-    (void)req;
-    (void)res;
-    (void)state;
-    return LINTEL_EINTERNAL;
-}
+#include "refused.h"
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
 {
-    static const struct lintel_reply replies[] = {{42, "Not a status", NULL}, {0, NULL, NULL}};
+    static const struct lintel_reply replies[] = {{42, "Not a status", NULL, NULL},
+                                                  {0, NULL, NULL, NULL}};
     static const struct lintel_route r = {.method = "GET",
                                           .path = "/api/bad_reply/x",
-                                          .handler = bad_reply_handler,
+                                          .handler = refused_handler,
                                           .replies = replies};
 
     (void)config;

@@ -2,21 +2,15 @@
  * A compatibility profile that claims POST /login as seed 000's "wec" profile does: enabling
  * both must stop the start, naming the two profiles and the route.
  */
-#include <lintel/plugin.h>
-
-static int clash_handler(lintel_req *req, lintel_res *res, void *state)
-{
-    (void)req;
-    (void)res;
-    (void)state;
-    return LINTEL_EINTERNAL;
-}
+#include "refused.h"
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
 {
-    static const struct lintel_route r = {
-        .method = "POST", .path = "/login", .flags = LINTEL_ROUTE_PUBLIC, .handler = clash_handler};
+    static const struct lintel_route r = {.method = "POST",
+                                          .path = "/login",
+                                          .flags = LINTEL_ROUTE_PUBLIC,
+                                          .handler = refused_handler};
     int rc;
 
     (void)config;

@@ -176,8 +176,8 @@ static int probe_render(lintel_req *req, lintel_res *res, unsigned status, int r
     "{\"type\":\"object\",\"required\":[\"id\",\"url\"],\"properties\":{\"id\":" LINTEL_SCHEMA_ID  \
     ",\"url\":" LINTEL_SCHEMA_STRING "}}"
 #define PROBE_REPLIES(status, what, schema)                                                        \
-    LINTEL_REPLIES({status, what, schema}, {4, "The probe's error", PROBE_ERROR},                  \
-                   {5, "The probe's error", PROBE_ERROR})
+    LINTEL_REPLIES({status, what, schema, NULL}, {4, "The probe's error", PROBE_ERROR, NULL},      \
+                   {5, "The probe's error", PROBE_ERROR, NULL})
 
 static const struct lintel_route probe_routes[] = {
     {.method = "GET",

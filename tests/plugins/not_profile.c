@@ -1,21 +1,13 @@
 /*
  * Refused plugin: an ordinary plugin (no declare_profile) registering a route outside /api/.
  */
-#include <lintel/plugin.h>
-
-static int not_profile_handler(lintel_req *req, lintel_res *res, void *state)
-{
-    (void)req;
-    (void)res;
-    (void)state;
-    return LINTEL_EINTERNAL;
-}
+#include "refused.h"
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
 {
     static const struct lintel_route r = {
-        .method = "GET", .path = "/elsewhere", .handler = not_profile_handler};
+        .method = "GET", .path = "/elsewhere", .handler = refused_handler};
 
     (void)config;
     LINTEL_PLUGIN_DECLARE(p, api, "not_profile", "0.0.1");

@@ -2,15 +2,7 @@
  * Refused plugin: a route needing a scope nobody declared (scope_add), which no token could
  * ever carry.
  */
-#include <lintel/plugin.h>
-
-static int undeclared_scope_handler(lintel_req *req, lintel_res *res, void *state)
-{
-    (void)req;
-    (void)res;
-    (void)state;
-    return LINTEL_EINTERNAL;
-}
+#include "refused.h"
 
 LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *api,
                                      const json_t *config)
@@ -18,7 +10,7 @@ LINTEL_EXPORT int lintel_plugin_init(lintel_plugin *p, const struct lintel_api *
     static const struct lintel_route r = {.method = "GET",
                                           .path = "/api/undeclared/x",
                                           .scope = "ghost:write",
-                                          .handler = undeclared_scope_handler};
+                                          .handler = refused_handler};
 
     (void)config;
     LINTEL_PLUGIN_DECLARE(p, api, "undeclared_scope", "0.0.1");
