@@ -223,10 +223,10 @@ int auth_scope_has(const char *scope, const char *word)
 int auth_session_state(struct db *db, const char *sid, const char *jti, long long *user_id,
                        char **role)
 {
-    json_t *j_params = json_pack("[ss]", sid != NULL ? sid : "", jti != NULL ? jti : ""),
-           *j_row = NULL;
+    json_t *j_row = NULL;
     const char *r;
-    int rc = j_params != NULL ? db_row(db, AUTH_STATE_SQL, j_params, &j_row) : LINTEL_ENOMEM;
+    int rc =
+        db_rowf(db, &j_row, AUTH_STATE_SQL, "ss", sid != NULL ? sid : "", jti != NULL ? jti : "");
 
     *user_id = 0;
     *role = NULL;
@@ -237,7 +237,6 @@ int auth_session_state(struct db *db, const char *sid, const char *jti, long lon
         rc = *role != NULL ? 0 : LINTEL_ENOMEM;
     }
     json_decref(j_row);
-    json_decref(j_params);
     return rc;
 }
 
@@ -251,7 +250,7 @@ static int auth_scope_now(struct db *db, const json_t *j_tok, const char *role, 
 {
     const char *token_role = json_string_value(json_object_get(j_tok, "role"));
     const char *scope = json_string_value(json_object_get(j_tok, "scope"));
-    json_t *j_params = NULL, *j_row = NULL;
+    json_t *j_row = NULL;
     int rc = 0;
 
     *j_scope = NULL;
@@ -262,13 +261,9 @@ static int auth_scope_now(struct db *db, const json_t *j_tok, const char *role, 
     if (token_role != NULL && strcmp(token_role, role) == 0) {
         *j_scope = json_string(scope);
     } else {
-        j_params = json_pack("[ss]", scope, role);
-        rc = j_params != NULL
-                 ? db_row(db, "SELECT lintel_scope_within(?1, ?2) AS scope", j_params, &j_row)
-                 : LINTEL_ENOMEM;
+        rc = db_rowf(db, &j_row, "SELECT lintel_scope_within(?1, ?2) AS scope", "ss", scope, role);
         *j_scope = rc == 0 ? json_copy(json_object_get(j_row, "scope")) : NULL;
     }
-    json_decref(j_params);
     json_decref(j_row);
     if (rc != 0)
         return rc == LINTEL_ENOMEM ? rc : LINTEL_EUNAVAIL;
@@ -285,10 +280,10 @@ static int auth_scope_now(struct db *db, const json_t *j_tok, const char *role, 
  * last record is a minute old: a write per request would serialize every reader. A busy
  * database only loses this refinement, never the request.
  */
-static void auth_touch_session(struct db *db, const json_t *j_state_params)
+static void auth_touch_session(struct db *db, const char *sid)
 {
-    if (db_execf(db, NULL, "UPDATE sessions SET last_used_at = unixepoch() WHERE id = ?1", "O",
-                 json_array_get(j_state_params, 0)) != 0)
+    if (db_execf(db, NULL, "UPDATE sessions SET last_used_at = unixepoch() WHERE id = ?1", "s",
+                 sid) != 0)
         log_debug("auth: last use of a session not recorded: %s", db_errmsg(db));
 }
 
@@ -318,7 +313,7 @@ static int auth_state(struct db *db, const char *sid, const char *jti, long long
 {
     struct auth_state_entry *e = NULL;
     struct db_stamp stamp;
-    json_t *j_params = NULL, *j_row = NULL;
+    json_t *j_row = NULL;
     const char *r;
     int rc;
 
@@ -335,8 +330,7 @@ static int auth_state(struct db *db, const char *sid, const char *jti, long long
             return 0;
         }
     }
-    j_params = json_pack("[ss]", sid != NULL ? sid : "", jti != NULL ? jti : "");
-    rc = j_params != NULL ? db_row(db, AUTH_STATE_SQL, j_params, &j_row) : LINTEL_ENOMEM;
+    rc = db_rowf(db, &j_row, AUTH_STATE_SQL, "ss", sid != NULL ? sid : "", jti != NULL ? jti : "");
     if (rc != 0)
         goto cleanup;
     r = json_string_value(json_object_get(j_row, "role"));
@@ -349,7 +343,7 @@ static int auth_state(struct db *db, const char *sid, const char *jti, long long
     strcpy(role, r);
     if (json_integer_value(json_object_get(j_row, "stale")) == 1) {
         /* a write on this connection: the stamp moves, the next request queries again */
-        auth_touch_session(db, j_params);
+        auth_touch_session(db, sid != NULL ? sid : "");
         e = NULL;
     }
     if (e != NULL) {
@@ -367,7 +361,6 @@ cleanup:
         role[0] = '\0';
     }
     json_decref(j_row);
-    json_decref(j_params);
     return rc;
 }
 

@@ -35,19 +35,18 @@ struct importer {
 /* The id of a live user named username, or 0 with the reason on stderr. */
 static long long import_user(struct db *db, const char *username)
 {
-    json_t *j_params = json_pack("[s]", username), *j_row = NULL;
+    json_t *j_row = NULL;
     long long id = 0;
 
-    if (j_params != NULL &&
-        db_row(db, "SELECT id FROM users WHERE username = ?1 COLLATE NOCASE AND deleted_at IS NULL",
-               j_params, &j_row) == 0)
+    if (db_rowf(db, &j_row,
+                "SELECT id FROM users WHERE username = ?1 COLLATE NOCASE AND deleted_at IS NULL",
+                "s", username) == 0)
         id = (long long)json_integer_value(json_object_get(j_row, "id"));
     else
         fprintf(stderr,
                 "lintel import: no user '%s' in lintel: create it first (lintel user add %s)\n",
                 username, username);
     json_decref(j_row);
-    json_decref(j_params);
     return id;
 }
 
@@ -486,16 +485,13 @@ static int import_chililabs(struct db *db, const char *path, struct import_repor
                     seed_id);
             goto cleanup;
         }
-        j_params = json_pack("[s]", ident);
-        if (j_params == NULL)
-            goto cleanup;
-        if (db_row(db, "SELECT 1 AS taken FROM compat_chililabs_identifiers WHERE identifier = ?1",
-                   j_params, &j_row) == 0) {
+        if (db_rowf(db, &j_row,
+                    "SELECT 1 AS taken FROM compat_chililabs_identifiers WHERE identifier = ?1",
+                    "s", ident) == 0) {
             fprintf(stderr, "lintel import: users[%lld]: identifier '%s' exists in lintel\n",
                     seed_id, ident);
             goto cleanup;
         }
-        json_decref(j_params);
         j_params = json_pack("[ssb]", ident, hash, deleted);
         if (j_params == NULL)
             goto cleanup;

@@ -161,21 +161,17 @@ cleanup:
 static int keyring_load(const char *fingerprint, struct keyring_set **out)
 {
     struct db *db = NULL;
-    json_t *j_params = NULL, *j_rows = NULL, *j_row;
+    json_t *j_rows = NULL, *j_row;
     char *fp = NULL, *grown;
     size_t i;
     long long now = (long long)time(NULL);
     int rc;
 
     *out = NULL;
-    j_params = json_pack("[sI]", ring.alg, (json_int_t)(now - ring.window));
-    if (j_params == NULL) {
-        rc = LINTEL_ENOMEM;
-        goto cleanup;
-    }
     rc = db_thread(&db);
     if (rc == 0)
-        rc = db_query(db, KEYRING_LOAD_SQL, j_params, &j_rows);
+        rc = db_queryf(db, &j_rows, KEYRING_LOAD_SQL, "sI", ring.alg,
+                       (json_int_t)(now - ring.window));
     if (rc != 0) {
         log_warn("keyring: cannot read signing_keys: %s", db != NULL ? db_errmsg(db) : "");
         goto cleanup;
@@ -209,7 +205,6 @@ static int keyring_load(const char *fingerprint, struct keyring_set **out)
 cleanup:
     free(fp);
     json_decref(j_rows);
-    json_decref(j_params);
     return rc;
 }
 
@@ -267,18 +262,15 @@ static int keyring_retire_current(struct db *db)
 /* How many keys of our alg the table holds (current only: 1 or 0 with current set). */
 static int keyring_count(struct db *db, const char *where_kid, int current, long long *n)
 {
-    json_t *j_params = json_pack("[ss?i]", ring.alg, where_kid, current), *j_row = NULL;
+    json_t *j_row = NULL;
     int rc;
 
-    if (j_params == NULL)
-        return LINTEL_ENOMEM;
-    rc = db_row(db,
-                "SELECT count(*) AS n FROM signing_keys WHERE alg = ?1"
-                " AND (?2 IS NULL OR kid = ?2) AND (?3 = 0 OR retired_at IS NULL)",
-                j_params, &j_row);
+    rc = db_rowf(db, &j_row,
+                 "SELECT count(*) AS n FROM signing_keys WHERE alg = ?1"
+                 " AND (?2 IS NULL OR kid = ?2) AND (?3 = 0 OR retired_at IS NULL)",
+                 "ss?i", ring.alg, where_kid, current);
     *n = rc == 0 ? (long long)json_integer_value(json_object_get(j_row, "n")) : 0;
     json_decref(j_row);
-    json_decref(j_params);
     return rc;
 }
 

@@ -988,7 +988,7 @@ static int migrate_db(struct db **db, sqlite3 **h, char **err)
 static int migrate_remote_rebuild(struct db *db, const struct migration *m, json_t **j_objects,
                                   bool save)
 {
-    json_t *j_rows = NULL, *j_p = NULL, *j_row = NULL, *j_o;
+    json_t *j_rows = NULL, *j_row = NULL, *j_o;
     char *tables = NULL, *sp = NULL;
     const char *t;
     size_t i;
@@ -1003,23 +1003,16 @@ static int migrate_remote_rebuild(struct db *db, const struct migration *m, json
         if (*j_objects == NULL || tables == NULL)
             rc = LINTEL_ENOMEM;
         for (t = strtok_r(tables, " ", &sp); rc == 0 && t != NULL; t = strtok_r(NULL, " ", &sp)) {
-            json_decref(j_p);
-            j_p = json_pack("[s]", t);
             json_decref(j_rows);
-            j_rows = NULL;
-            rc = j_p != NULL ? db_query(db, MIGRATE_OBJECTS_SQL, j_p, &j_rows) : LINTEL_ENOMEM;
+            rc = db_queryf(db, &j_rows, MIGRATE_OBJECTS_SQL, "s", t);
             if (rc == 0)
                 json_array_extend(*j_objects, j_rows);
         }
     } else {
         json_array_foreach(*j_objects, i, j_o) {
-            json_decref(j_p);
-            j_p = json_pack("[O]", json_object_get(j_o, "name"));
             json_decref(j_row);
-            j_row = NULL;
-            rc = j_p != NULL
-                     ? db_row(db, "SELECT 1 AS x FROM sqlite_schema WHERE name = ?1", j_p, &j_row)
-                     : LINTEL_ENOMEM;
+            rc = db_rowf(db, &j_row, "SELECT 1 AS x FROM sqlite_schema WHERE name = ?1", "O",
+                         json_object_get(j_o, "name"));
             if (rc == LINTEL_ENOTFOUND)
                 rc = db_script(db, json_string_value(json_object_get(j_o, "sql")));
             if (rc != 0)
@@ -1029,7 +1022,6 @@ static int migrate_remote_rebuild(struct db *db, const struct migration *m, json
     free(tables);
     json_decref(j_rows);
     json_decref(j_row);
-    json_decref(j_p);
     return rc;
 }
 
@@ -1040,7 +1032,7 @@ static int migrate_remote_rebuild(struct db *db, const struct migration *m, json
 static int migrate_remote_fk(struct db *db, const struct migration *m, json_t **j_was, bool save,
                              char **err)
 {
-    json_t *j_row = NULL, *j_p = NULL;
+    json_t *j_row = NULL;
     char mid[192];
     int rc;
 
@@ -1058,13 +1050,11 @@ static int migrate_remote_fk(struct db *db, const struct migration *m, json_t **
         json_decref(j_row);
         return rc;
     }
-    j_p = json_pack("[O]", *j_was != NULL ? *j_was : json_string("[]"));
-    rc = j_p != NULL ? db_row(db,
-                              MIGRATE_FK_NEW_SQL("SELECT value ->> 0 AS t, value ->> 1 AS r,"
-                                                 " value ->> 2 AS p, value ->> 3 AS f"
-                                                 " FROM json_each(?1)"),
-                              j_p, &j_row)
-                     : LINTEL_ENOMEM;
+    rc = db_rowf(db, &j_row,
+                 MIGRATE_FK_NEW_SQL("SELECT value ->> 0 AS t, value ->> 1 AS r,"
+                                    " value ->> 2 AS p, value ->> 3 AS f"
+                                    " FROM json_each(?1)"),
+                 "o", *j_was != NULL ? json_incref(*j_was) : json_string("[]"));
     if (rc == 0) {
         snprintf(mid, sizeof(mid), "%s/%s", m->component, m->id);
         *err = migrate_fk_message(mid, json_string_value(json_object_get(j_row, "t")),
@@ -1076,7 +1066,6 @@ static int migrate_remote_fk(struct db *db, const struct migration *m, json_t **
         rc = 0;
     }
     json_decref(j_row);
-    json_decref(j_p);
     return rc;
 }
 
@@ -1255,8 +1244,7 @@ static void migrate_copy_drop(sqlite3 *h, const char *path)
 static bool migrate_remote_pending(struct migration **order)
 {
     struct db *db = NULL;
-    json_t *j_ids = NULL, *j_p = NULL, *j_row = NULL;
-    char *text = NULL;
+    json_t *j_ids = NULL, *j_row = NULL;
     bool pending = true;
     size_t i;
 
@@ -1273,21 +1261,18 @@ static bool migrate_remote_pending(struct migration **order)
     j_ids = json_array();
     for (i = 0; j_ids != NULL && i < migrate_count; i++)
         json_array_append_new(j_ids, json_pack("[ss]", order[i]->component, order[i]->id));
-    text = j_ids != NULL ? json_dumps(j_ids, JSON_COMPACT) : NULL;
-    j_p = text != NULL ? json_pack("[s]", text) : NULL;
     json_decref(j_row);
     j_row = NULL;
-    if (j_p != NULL &&
-        db_row(db,
-               "SELECT count(*) AS n FROM json_each(?1) j WHERE NOT EXISTS (SELECT 1 FROM"
-               " schema_migrations m WHERE m.component = j.value ->> 0 AND m.id = j.value ->> 1)",
-               j_p, &j_row) == 0)
+    /* an array parameter is bound as its JSON text (db.c) */
+    if (j_ids != NULL &&
+        db_rowf(db, &j_row,
+                "SELECT count(*) AS n FROM json_each(?1) j WHERE NOT EXISTS (SELECT 1 FROM"
+                " schema_migrations m WHERE m.component = j.value ->> 0 AND m.id = j.value ->> 1)",
+                "O", j_ids) == 0)
         pending = json_integer_value(json_object_get(j_row, "n")) > 0;
 cleanup:
     json_decref(j_row);
-    json_decref(j_p);
     json_decref(j_ids);
-    free(text);
     return pending;
 }
 

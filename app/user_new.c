@@ -23,7 +23,7 @@ int user_new(struct db *db, const struct config *cfg, const struct lintel_user_n
 {
     static const char *const fields[] = {"username", "password", "email", "role"};
     const char *role = in->role != NULL ? in->role : "user", *email, *msg;
-    json_t *j_params = NULL, *j_rules = NULL, *j_taken = NULL, *j_hash = NULL;
+    json_t *j_rules = NULL, *j_taken = NULL, *j_hash = NULL;
     char taken[160];
     size_t i;
     int rc;
@@ -32,17 +32,15 @@ int user_new(struct db *db, const struct config *cfg, const struct lintel_user_n
     *j_problems = json_array();
     if (*j_problems == NULL)
         return LINTEL_ENOMEM;
-    j_params = json_pack("[ssIs?s]", in->username, in->password, (json_int_t)cfg->password_min,
-                         in->email, role);
-    rc = j_params != NULL ? db_row(db,
-                                   "SELECT lintel_rule_username(?1) AS username,"
-                                   " lintel_rule_password(?2, ?3) AS password,"
-                                   " CASE WHEN ?4 IS NOT NULL THEN lintel_rule_email(?4) END"
-                                   " AS email, lintel_email_normalize(?4) AS normalized,"
-                                   " CASE WHEN ?5 NOT IN ('user', 'admin')"
-                                   " THEN 'must be user or admin' END AS role",
-                                   j_params, &j_rules)
-                          : LINTEL_ENOMEM;
+    rc = db_rowf(db, &j_rules,
+                 "SELECT lintel_rule_username(?1) AS username,"
+                 " lintel_rule_password(?2, ?3) AS password,"
+                 " CASE WHEN ?4 IS NOT NULL THEN lintel_rule_email(?4) END"
+                 " AS email, lintel_email_normalize(?4) AS normalized,"
+                 " CASE WHEN ?5 NOT IN ('user', 'admin')"
+                 " THEN 'must be user or admin' END AS role",
+                 "ssIs?s", in->username, in->password, (json_int_t)cfg->password_min, in->email,
+                 role);
     for (i = 0; rc == 0 && i < sizeof(fields) / sizeof(fields[0]); i++)
         if ((msg = json_string_value(json_object_get(j_rules, fields[i]))) != NULL)
             rc = user_new_problem(*j_problems, 0, fields[i], msg);
@@ -51,14 +49,11 @@ int user_new(struct db *db, const struct config *cfg, const struct lintel_user_n
     if (rc != 0)
         goto cleanup;
     email = json_string_value(json_object_get(j_rules, "normalized"));
-    json_decref(j_params);
-    j_params = json_pack("[ss?]", in->username, email);
-    rc = j_params != NULL ? db_row(db,
-                                   "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1"
-                                   " COLLATE NOCASE) AS u, (?2 IS NOT NULL AND EXISTS (SELECT 1"
-                                   " FROM users WHERE email = ?2 COLLATE NOCASE)) AS e",
-                                   j_params, &j_taken)
-                          : LINTEL_ENOMEM;
+    rc = db_rowf(db, &j_taken,
+                 "SELECT EXISTS (SELECT 1 FROM users WHERE username = ?1"
+                 " COLLATE NOCASE) AS u, (?2 IS NOT NULL AND EXISTS (SELECT 1"
+                 " FROM users WHERE email = ?2 COLLATE NOCASE)) AS e",
+                 "ss?", in->username, email);
     if (rc != 0)
         goto cleanup;
     if (json_integer_value(json_object_get(j_taken, "u")) != 0) {
@@ -72,30 +67,25 @@ int user_new(struct db *db, const struct config *cfg, const struct lintel_user_n
         goto cleanup;
     }
     /* Hash first, then write: the gate is never waited on with the write lock held. */
-    json_decref(j_params);
-    j_params = json_pack("[sI]", in->password, (json_int_t)cfg->password_cost);
-    rc = j_params == NULL ? LINTEL_ENOMEM : gate != NULL ? gate->enter(gate->ctx) : 0;
+    rc = gate != NULL ? gate->enter(gate->ctx) : 0;
     if (rc != 0)
         goto cleanup;
-    rc = db_row(db, "SELECT lintel_password_hash(?1, ?2) AS h", j_params, &j_hash);
+    rc = db_rowf(db, &j_hash, "SELECT lintel_password_hash(?1, ?2) AS h", "sI", in->password,
+                 (json_int_t)cfg->password_cost);
     if (gate != NULL)
         gate->leave(gate->ctx);
     if (rc != 0)
         goto cleanup;
-    json_decref(j_params);
-    j_params = json_pack("[ss?Os]", in->username, email, json_object_get(j_hash, "h"), role);
-    rc = j_params != NULL ? db_row(db,
-                                   "INSERT INTO users (username, email, password_hash, role)"
-                                   " VALUES (?1, ?2, ?3, ?4)"
-                                   " RETURNING id, username, email, role, created_at, updated_at",
-                                   j_params, j_user)
-                          : LINTEL_ENOMEM;
+    rc = db_rowf(db, j_user,
+                 "INSERT INTO users (username, email, password_hash, role)"
+                 " VALUES (?1, ?2, ?3, ?4)"
+                 " RETURNING id, username, email, role, created_at, updated_at",
+                 "ss?Os", in->username, email, json_object_get(j_hash, "h"), role);
     if (rc == LINTEL_ECONFLICT) /* registered by someone else a moment ago */
         rc = user_new_problem(*j_problems, LINTEL_ECONFLICT, NULL, "Username or email is taken");
 cleanup:
     json_decref(j_hash);
     json_decref(j_taken);
     json_decref(j_rules);
-    json_decref(j_params);
     return rc;
 }

@@ -125,38 +125,30 @@ static int users_cli_add(struct db *db, const struct config *cfg, const char *na
 static int users_cli_passwd(struct db *db, const struct config *cfg, const char *name,
                             const char *password)
 {
-    json_t *j_params = NULL, *j_row = NULL;
+    json_t *j_hash = NULL, *j_row = NULL;
     const char *problem;
     long long id;
     int rc;
 
-    j_params = json_pack("[ssII]", name, password, (json_int_t)cfg->password_min,
-                         (json_int_t)cfg->password_cost);
-    rc = j_params != NULL ? db_row(db,
-                                   "SELECT lintel_rule_password(?2, ?3) AS p,"
-                                   " CASE WHEN lintel_rule_password(?2, ?3) IS NULL"
-                                   " THEN lintel_password_hash(?2, ?4) END AS hash",
-                                   j_params, &j_row)
-                          : LINTEL_ENOMEM;
+    rc = db_rowf(db, &j_hash,
+                 "SELECT lintel_rule_password(?2, ?3) AS p,"
+                 " CASE WHEN lintel_rule_password(?2, ?3) IS NULL"
+                 " THEN lintel_password_hash(?2, ?4) END AS hash",
+                 "ssII", name, password, (json_int_t)cfg->password_min,
+                 (json_int_t)cfg->password_cost);
     if (rc != 0)
         goto cleanup;
-    problem = json_string_value(json_object_get(j_row, "p"));
+    problem = json_string_value(json_object_get(j_hash, "p"));
     if (problem != NULL) {
         fprintf(stderr, "lintel user: password %s\n", problem);
         rc = LINTEL_EPARAM;
         goto cleanup;
     }
-    json_decref(j_params);
-    j_params = json_pack("[sO]", name, json_object_get(j_row, "hash"));
-    json_decref(j_row);
-    j_row = NULL;
-    rc = j_params != NULL
-             ? db_row(db,
-                      "UPDATE users SET password_hash = ?2, updated_at = " USERS_CLI_NOW
-                      " WHERE username = ?1 COLLATE NOCASE AND deleted_at IS NULL"
-                      " RETURNING id",
-                      j_params, &j_row)
-             : LINTEL_ENOMEM;
+    rc = db_rowf(db, &j_row,
+                 "UPDATE users SET password_hash = ?2, updated_at = " USERS_CLI_NOW
+                 " WHERE username = ?1 COLLATE NOCASE AND deleted_at IS NULL"
+                 " RETURNING id",
+                 "sO", name, json_object_get(j_hash, "hash"));
     if (rc == LINTEL_ENOTFOUND) {
         fprintf(stderr, "lintel user: no user '%s'\n", name);
         goto cleanup;
@@ -175,7 +167,7 @@ static int users_cli_passwd(struct db *db, const struct config *cfg, const char 
 cleanup:
     if (rc != 0 && rc != LINTEL_EPARAM && rc != LINTEL_ENOTFOUND)
         fprintf(stderr, "lintel user: %s\n", db_errmsg(db));
-    json_decref(j_params);
+    json_decref(j_hash);
     json_decref(j_row);
     return rc;
 }

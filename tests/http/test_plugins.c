@@ -53,11 +53,15 @@ static void rm_rf(const char *dir)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-/* `lintel migrate` with these plugins must exit 1 with a message holding every needle. */
-static void expect_refused(const char *const *names, const char *const *needles)
+/*
+ * `lintel migrate` with these plugins and extra (one more environment entry, or NULL) must
+ * exit 1 with a message holding every needle.
+ */
+static void expect_refused_with(const char *const *names, const char *extra,
+                                const char *const *needles)
 {
     char dir[PATH_MAX], data[] = "/tmp/lintel-data-XXXXXX", env_dir[PATH_MAX + 32];
-    const char *env[] = {env_dir, NULL};
+    const char *env[] = {env_dir, extra, NULL};
     static const char *const args[] = {"migrate", NULL};
     char *out = NULL;
 
@@ -72,6 +76,11 @@ static void expect_refused(const char *const *names, const char *const *needles)
     free(out);
     rm_rf(dir);
     rm_rf(data);
+}
+
+static void expect_refused(const char *const *names, const char *const *needles)
+{
+    expect_refused_with(names, NULL, needles);
 }
 
 START_TEST(wrong_major)
@@ -143,19 +152,9 @@ END_TEST
 START_TEST(named_but_absent)
 {
     static const char *const names[] = {"example", NULL};
-    char dir[PATH_MAX], data[] = "/tmp/lintel-data-XXXXXX", env_dir[PATH_MAX + 32];
-    const char *env[] = {env_dir, "LINTEL_PLUGINS=example,ghost", NULL};
-    static const char *const args[] = {"migrate", NULL};
-    char *out = NULL;
+    static const char *const needles[] = {"plugin ghost: cannot load", NULL};
 
-    plugin_dir(dir, sizeof(dir), names);
-    ck_assert_ptr_nonnull(mkdtemp(data));
-    snprintf(env_dir, sizeof(env_dir), "LINTEL_PLUGIN_DIR=%s", dir);
-    ck_assert_int_eq(lt_run(data, env, args, &out), 1);
-    ck_assert_ptr_nonnull(strstr(out, "plugin ghost: cannot load"));
-    free(out);
-    rm_rf(dir);
-    rm_rf(data);
+    expect_refused_with(names, "LINTEL_PLUGINS=example,ghost", needles);
 }
 END_TEST
 
@@ -163,20 +162,10 @@ END_TEST
 START_TEST(extra_not_a_plugin)
 {
     static const char *const names[] = {"example", NULL};
-    char dir[PATH_MAX], data[] = "/tmp/lintel-data-XXXXXX", env_dir[PATH_MAX + 32];
-    const char *env[] = {env_dir, "LINTEL_PLUGIN_EXTRA=/nowhere/notes.txt", NULL};
-    static const char *const args[] = {"migrate", NULL};
-    char *out = NULL;
+    static const char *const needles[] = {
+        "plugin_extra: /nowhere/notes.txt is not a path to a <name>.so file", NULL};
 
-    plugin_dir(dir, sizeof(dir), names);
-    ck_assert_ptr_nonnull(mkdtemp(data));
-    snprintf(env_dir, sizeof(env_dir), "LINTEL_PLUGIN_DIR=%s", dir);
-    ck_assert_int_eq(lt_run(data, env, args, &out), 1);
-    ck_assert_ptr_nonnull(
-        strstr(out, "plugin_extra: /nowhere/notes.txt is not a path to a <name>.so file"));
-    free(out);
-    rm_rf(dir);
-    rm_rf(data);
+    expect_refused_with(names, "LINTEL_PLUGIN_EXTRA=/nowhere/notes.txt", needles);
 }
 END_TEST
 
