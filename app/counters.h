@@ -8,9 +8,11 @@
 #include <stdatomic.h>
 
 enum counter {
-    COUNTER_STMT_CACHE_HIT,    /* db.c: a prepared statement found in the cache */
-    COUNTER_STMT_CACHE_MISS,   /* db.c: a statement prepared                    */
-    COUNTER_AUTH_STATE_CACHED, /* auth.c: a session's state known, no query    */
+    COUNTER_STMT_CACHE_HIT,     /* db.c: a prepared statement found in the cache */
+    COUNTER_STMT_CACHE_MISS,    /* db.c: a statement prepared                    */
+    COUNTER_AUTH_STATE_CACHED,  /* auth.c: a session's state known, no query    */
+    COUNTER_REPLY_CACHE_HIT,    /* reply_cache.c: a reply replayed, no handler run */
+    COUNTER_REPLY_CACHE_STORED, /* reply_cache.c: a reply kept                     */
     COUNTER_N
 };
 

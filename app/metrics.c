@@ -10,6 +10,7 @@
 #include "heap.h"
 #include "host_api.h"
 #include "log.h"
+#include "reply_cache.h"
 #include "router.h"
 #include "server.h"
 #include "ws.h"
@@ -249,6 +250,18 @@ static void metrics_process(FILE *f, const struct config *cfg)
                   "Authenticated requests whose session state was known without a query "
                   "(nothing committed since it was read).",
                   metrics_get(&counters[COUNTER_AUTH_STATE_CACHED]));
+    metrics_value(f, "lintel_reply_cache_hits_total", "counter",
+                  "GET replies of cacheable routes replayed without running the handler "
+                  "(nothing committed since they were made).",
+                  metrics_get(&counters[COUNTER_REPLY_CACHE_HIT]));
+    metrics_value(f, "lintel_reply_cache_stores_total", "counter",
+                  "GET replies of cacheable routes kept for a repeat.",
+                  metrics_get(&counters[COUNTER_REPLY_CACHE_STORED]));
+    metrics_value(f, "lintel_reply_cache_entries", "gauge",
+                  "Replies kept in the worker threads' reply caches (32 slots a thread).",
+                  reply_cache_entries());
+    metrics_value(f, "lintel_reply_cache_bytes", "gauge",
+                  "Bytes of the kept replies (at most 256 KiB a thread).", reply_cache_bytes());
     metrics_value(f, "lintel_auth_token_cache_entries", "gauge",
                   "Verified access tokens kept in the token cache (a fixed number of slots).",
                   (unsigned long long)auth_cache_entries());

@@ -15,6 +15,7 @@
 #include "json_out.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "reply_cache.h"
 #include "router.h"
 #include "server_tls.h"
 #include "signed_url.h"
@@ -105,12 +106,14 @@ const struct route *server_route_find(const char *method, const char *path)
 
 void server_route_remove(const struct route *r)
 {
+    reply_cache_forget_routes(); /* a new route may come to the same address */
     if (server_router != NULL)
         router_remove(server_router, r);
 }
 
 void server_routes_remove(const struct lintel_plugin *owner)
 {
+    reply_cache_forget_routes();
     if (server_router != NULL)
         router_remove_owner(server_router, owner);
 }
@@ -766,6 +769,7 @@ static int server_run(struct server_call *call)
 {
     struct lintel_req *req = &call->req;
     struct router_match twin = {0};
+    struct reply_cache_probe probe;
     int rc;
 
     rc = idempotency_begin(req, &call->idem_held);
@@ -773,8 +777,11 @@ static int server_run(struct server_call *call)
         rc = router_match(server_router, "GET", req->path, false, &twin);
     if (rc == 0)
         rc = etag_before(req, &twin);
-    if (rc == 0)
+    /* a cacheable GET made under the current database stamp is replayed (app/reply_cache.c) */
+    if (rc == 0 && !reply_cache_lookup(req, &probe)) {
         rc = req->route->handler(req, &req->res, req->route->state);
+        reply_cache_store(req, &probe, rc);
+    }
     rc = etag_after(req, &twin, rc);
     router_match_clear(&twin);
     return rc == IDEMPOTENCY_REPLAYED ? 0 : rc;

@@ -23,7 +23,7 @@ extern "C" {
  * kit, so a plugin built for 1.x is refused by name (tests/upgrade loads 0.1.0's example).
  */
 #define LINTEL_ABI_MAJOR 2
-#define LINTEL_ABI_MINOR 8
+#define LINTEL_ABI_MINOR 9
 
 #if defined(__GNUC__)
 #define LINTEL_EXPORT       __attribute__((visibility("default")))
@@ -83,6 +83,15 @@ extern "C" {
  * expired one is 401, a forged or altered one 403. Without sig the route wants a token as usual.
  */
 #define LINTEL_ROUTE_SIGNED 0x20u
+/*
+ * ABI 2.9: a GET whose 200 reply depends on nothing but the database and the caller (the user,
+ * the session, the path and query): no clock, no signed URL with an expiry, no request header.
+ * The host may then answer a repeated request with the same reply, status, body and the headers
+ * the handler set, without running the handler, while nothing was committed to the database
+ * since (docs/plugin-guide.md "Cacheable replies"). Authentication, scope, rate limit and
+ * If-None-Match run as before.
+ */
+#define LINTEL_ROUTE_CACHEABLE 0x40u
 
 typedef struct lintel_plugin lintel_plugin; /* one loaded plugin, owned by the host  */
 typedef struct lintel_req lintel_req;       /* one request, valid during the handler */
@@ -705,9 +714,9 @@ struct lintel_api {
 
     /*
      * ABI 2.8 added no member here: struct lintel_reply got its example (and reply status
-     * classes were versioned). ABI 2.9 and later: append members here only, each group under a
-     * comment naming the minor that added it ("---- ABI 2.9: ... ----"), and bump
-     * LINTEL_ABI_MINOR with it. A plugin
+     * classes were versioned); nor did ABI 2.9: the route flag LINTEL_ROUTE_CACHEABLE. ABI 2.10
+     * and later: append members here only, each group under a comment naming the minor that
+     * added it ("---- ABI 2.10: ... ----"), and bump LINTEL_ABI_MINOR with it. A plugin
      * that declares the minor it was built against is refused by an older host, so it may call
      * every member its header has without checking.
      */

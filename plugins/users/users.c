@@ -517,6 +517,7 @@ static const struct lintel_route users_routes[] = {
     {.method = "GET",
      .path = "/api/users/me",
      .scope = "profile",
+     .flags = LINTEL_ROUTE_CACHEABLE,
      .handler = users_get,
      .summary = "The signed-in user",
      .replies = LINTEL_REPLIES(
