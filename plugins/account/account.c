@@ -35,8 +35,7 @@ static const struct lintel_route account_routes[] = {
      .flags = LINTEL_ROUTE_PUBLIC,
      .handler = account_forgot,
      .summary = "Ask for a password-reset mail (always 202, whether the address is known or not)",
-     .body_schema =
-         "{\"type\":\"object\",\"required\":[\"email\"],\"properties\":{" ACCOUNT_STR("email") "}}",
+     .body_schema = LINTEL_SCHEMA_MEMBER("email", LINTEL_SCHEMA_STRING),
      .example = "{\"email\": \"alice@example.com\"}",
      .replies = LINTEL_REPLIES({202, "Accepted", ACCOUNT_OBJ(ACCOUNT_STR("detail")), NULL})},
     {.method = "POST",
@@ -53,8 +52,7 @@ static const struct lintel_route account_routes[] = {
      .flags = LINTEL_ROUTE_PUBLIC,
      .handler = account_verify,
      .summary = "Confirm an email address with the code of a verification mail",
-     .body_schema =
-         "{\"type\":\"object\",\"required\":[\"token\"],\"properties\":{" ACCOUNT_STR("token") "}}",
+     .body_schema = LINTEL_SCHEMA_MEMBER("token", LINTEL_SCHEMA_STRING),
      .replies = LINTEL_REPLIES(
          {200, "Verified", ACCOUNT_OBJ(ACCOUNT_STR("email") "," ACCOUNT_STR("email_verified_at")),
           NULL})},
