@@ -28,13 +28,21 @@
     "SELECT coalesce((SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema"         \
     " ORDER BY rowid)), '') AS f"
 
+/* The fingerprint's room (the in-tree schema's is about 1.7 KB). */
+#define CLUSTER_FP_SIZE 4096
+
+/* The leader's fingerprint into arg (CLUSTER_FP_SIZE bytes); one cut short is refused. */
 static int cluster_copy_fp_row(void *arg, size_t ncol, const char *const *names,
                                const struct dqw_value *values)
 {
+    int n;
+
     (void)names;
-    if (ncol == 1 && values[0].type == DQW_TEXT)
-        snprintf(arg, 4096, "%s", values[0].text);
-    return 0;
+    if (ncol != 1 || values[0].type != DQW_TEXT)
+        return 0;
+    /* a cut fingerprint would match no copy: "more than allowed" rather than a silent cut */
+    n = snprintf(arg, CLUSTER_FP_SIZE, "%s", values[0].text);
+    return n >= 0 && n < CLUSTER_FP_SIZE ? 0 : DQW_EPROTO;
 }
 
 /* Whether the copy in dir has the leader's schema: a node that restarted and has not yet
@@ -49,8 +57,11 @@ static bool cluster_copy_fresh(const char *dir, const char *want)
     snprintf(path, sizeof(path), "%s/%s", dir, CLUSTER_DB_NAME);
     if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
         sqlite3_prepare_v2(h, CLUSTER_FINGERPRINT, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        same = strcmp((const char *)sqlite3_column_text(st, 0), want) == 0;
+        sqlite3_step(st) == SQLITE_ROW) {
+        const char *have = (const char *)sqlite3_column_text(st, 0); /* NULL: out of memory */
+
+        same = have != NULL && strcmp(have, want) == 0;
+    }
     sqlite3_finalize(st);
     sqlite3_close(h);
     /* the next copy written here must not meet this one's WAL index */
@@ -70,7 +81,7 @@ static int cluster_copy_files(const char *const *addrs, size_t naddrs, const cha
     size_t i;
     int pass, rc;
 
-    want = calloc(1, 4096);
+    want = calloc(1, CLUSTER_FP_SIZE);
     rc = want != NULL ? dqc_connect_leader(addrs, naddrs, NULL, 2000, &c) : DQW_ENOMEM;
     if (rc == 0)
         rc = dqc_open(c, CLUSTER_DB_NAME);

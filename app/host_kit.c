@@ -816,7 +816,7 @@ bool host_kit_openapi(const struct route *r, json_t *j_op, bool jsend)
     for (i = 0; i < m->nreplies && j_resps != NULL; i++) {
         const struct lintel_reply *y = &m->replies[i];
         bool error = y->status >= 400 || (y->status >= 4 && y->status <= 5);
-        char status[8];
+        char status[sizeof("4294967295")]; /* any unsigned; "4XX" and "5XX" fit too */
         json_t *j_resp =
             json_pack("{ss}", "description", y->description != NULL ? y->description : "Reply.");
 

@@ -781,8 +781,13 @@ static void migrate_snapshot_prune(const char *dir, unsigned keep)
     n = scandir(dir, &list, migrate_snapshot_filter, migrate_snapshot_cmp);
     for (i = 0; i < n; i++) {
         if ((unsigned)(n - i) > keep) {
-            snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
-            if (unlink(path) == 0)
+            int len = snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
+
+            /* a path that does not fit is never cut short: a cut one could name another file */
+            if (len < 0 || (size_t)len >= sizeof(path))
+                log_warn("migrate: the old snapshot %s/%s: path too long, kept", dir,
+                         list[i]->d_name);
+            else if (unlink(path) == 0)
                 log_info("migrate: removed the old snapshot %s", path);
             else
                 log_warn("migrate: cannot remove the old snapshot %s: %s", path, strerror(errno));

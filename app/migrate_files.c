@@ -111,14 +111,16 @@ static void migrate_files_sweep(const char *dir)
     struct dirent *e;
     char path[4400];
     bool empty = true;
+    int n;
 
     if (d == NULL)
         return;
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (e->d_name[0] != '.' || unlink(path) != 0)
+        n = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        /* a path cut short could name another file: such an entry is kept */
+        if (e->d_name[0] != '.' || n < 0 || (size_t)n >= sizeof(path) || unlink(path) != 0)
             empty = false;
     }
     closedir(d);

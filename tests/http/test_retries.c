@@ -267,6 +267,29 @@ static void expect_status(const char *token, const char *method, const char *pat
     lt_resp_clear(&r);
 }
 
+/*
+ * method path with a stale If-Match: 412, a problem naming If-Match whose detail gives the
+ * current tag, the one in the reply's ETag, copied into now.
+ */
+static void expect_stale(const char *token, const char *method, const char *path, const char *stale,
+                         const char *body, char *now, size_t size)
+{
+    struct lt_resp r;
+    char h[256];
+    const char *headers[] = {hdr(h, sizeof(h), "If-Match", stale), NULL}, *e, *detail;
+
+    ck_assert_int_eq(send_h(&r, method, path, token, body, headers), 412);
+    ck_assert_str_eq(lt_header(&r, "Content-Type"), "application/problem+json");
+    ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "status")), 412);
+    e = lt_header(&r, "ETag");
+    detail = lt_path_str(r.j_body, "detail");
+    ck_assert_ptr_nonnull(e);
+    ck_assert_ptr_nonnull(detail);
+    ck_assert_msg(strstr(detail, "If-Match") != NULL && strstr(detail, e) != NULL, "%s", detail);
+    snprintf(now, size, "%s", e);
+    lt_resp_clear(&r);
+}
+
 /* GETs path and copies its ETag into etag (asserting 200 and a strong tag). */
 static void etag_get(const struct lt_user *u, const char *path, char *etag, size_t size)
 {
@@ -487,14 +510,7 @@ START_TEST(test_if_match_two_devices)
     etag_get(&u, path, seen_b, sizeof(seen_b)); /* device B */
     ck_assert_str_eq(seen_a, seen_b);
     expect_status(u.token, "PATCH", path, "If-Match", seen_a, "{\"done\":true}", 200);
-    hdr(h, sizeof(h), "If-Match", seen_b);
-    ck_assert_int_eq(send_h(&r, "PATCH", path, u.token, "{\"description\":\"B's\"}", headers), 412);
-    ck_assert_str_eq(lt_header(&r, "Content-Type"), "application/problem+json");
-    ck_assert_int_eq(json_integer_value(json_object_get(r.j_body, "status")), 412);
-    ck_assert_ptr_nonnull(strstr(lt_path_str(r.j_body, "detail"), "If-Match"));
-    ck_assert_ptr_nonnull(lt_header(&r, "ETag"));
-    snprintf(now, sizeof(now), "%s", lt_header(&r, "ETag"));
-    lt_resp_clear(&r);
+    expect_stale(u.token, "PATCH", path, seen_b, "{\"description\":\"B's\"}", now, sizeof(now));
     /* B's edit was not applied; A's stays */
     ck_assert_int_eq(lt_send(&r, "GET", path, u.token, NULL), 200);
     ck_assert_str_eq(lt_path_str(r.j_body, "description"), "start");
@@ -608,7 +624,7 @@ END_TEST
 START_TEST(test_if_match_hash_before_lock)
 {
     struct lt_user u, v;
-    char etag[64], stale[64], path[64], *token = NULL, *other = NULL;
+    char etag[64], stale[64], now[64], path[64], *token = NULL, *other = NULL;
 
     lt_user_new(&u, "ifmpw", PASSWORD);
     etag_get(&u, "/api/users/me", etag, sizeof(etag));
@@ -618,10 +634,12 @@ START_TEST(test_if_match_hash_before_lock)
     ck_assert_int_eq(lt_login(lt_base(), u.username, "second-password-1", NULL, &token, NULL), 0);
     /* the record's tag is a hash of its bytes, which a password does not change: any other */
     snprintf(stale, sizeof(stale), "\"%s\"", "an-older-representation");
-    /* a stale tag: 412 after the hash, and the password stays */
-    expect_status(token, "PATCH", "/api/users/me", "If-Match", stale,
-                  "{\"password\":\"third-password-1\",\"current_password\":\"second-password-1\"}",
-                  412);
+    /* a stale tag: 412 after the hash, naming the tag of now, and the password stays */
+    expect_stale(token, "PATCH", "/api/users/me", stale,
+                 "{\"password\":\"third-password-1\",\"current_password\":\"second-password-1\"}",
+                 now, sizeof(now));
+    etag_get(&u, "/api/users/me", etag, sizeof(etag));
+    ck_assert_str_eq(now, etag);
     ck_assert_int_ne(lt_login(lt_base(), u.username, "third-password-1", NULL, &other, NULL), 0);
     /* without If-Match: the same host transaction (for the reply's tag), the same order */
     ck_assert_int_eq(lt_status("PATCH", "/api/users/me", token,
@@ -634,8 +652,9 @@ START_TEST(test_if_match_hash_before_lock)
     snprintf(path, sizeof(path), "/api/tasks/%lld", task_new(&v, "{\"title\":\"still\"}"));
     etag_get(&v, path, etag, sizeof(etag));
     ck_assert_int_eq(lt_status("PATCH", path, v.token, "{\"done\":true}"), 200);
-    expect_status(v.token, "PATCH", path, "If-Match", etag, "{}", 412);
+    expect_stale(v.token, "PATCH", path, etag, "{}", now, sizeof(now));
     etag_get(&v, path, etag, sizeof(etag));
+    ck_assert_str_eq(now, etag);
     expect_status(v.token, "PATCH", path, "If-Match", etag, "{}", 200);
     free(other);
     free(token);
