@@ -7,6 +7,7 @@
 
 #include <stdatomic.h>
 
+/* Each counter is named and described for /metrics in metrics.c's metrics_counters table. */
 enum counter {
     COUNTER_STMT_CACHE_HIT,     /* db.c: a prepared statement found in the cache */
     COUNTER_STMT_CACHE_MISS,    /* db.c: a statement prepared                    */

@@ -220,10 +220,29 @@ static void metrics_value(FILE *f, const char *name, const char *type, const cha
     fprintf(f, "%s %llu\n", name, v);
 }
 
+/* The process-wide counters of counters.h, by their index. */
+static const struct {
+    const char *name, *help;
+} metrics_counters[COUNTER_N] = {
+    [COUNTER_STMT_CACHE_HIT] = {"lintel_sqlite_statement_cache_hits_total",
+                                "SQL statements found prepared in a connection's cache."},
+    [COUNTER_STMT_CACHE_MISS] = {"lintel_sqlite_statement_cache_misses_total",
+                                 "SQL statements that had to be prepared."},
+    [COUNTER_AUTH_STATE_CACHED] = {"lintel_auth_state_cache_hits_total",
+                                   "Authenticated requests whose session state was known without "
+                                   "a query (nothing committed since it was read)."},
+    [COUNTER_REPLY_CACHE_HIT] = {"lintel_reply_cache_hits_total",
+                                 "GET replies of cacheable routes replayed without running the "
+                                 "handler (nothing committed since they were made)."},
+    [COUNTER_REPLY_CACHE_STORED] = {"lintel_reply_cache_stores_total",
+                                    "GET replies of cacheable routes kept for a repeat."},
+};
+
 static void metrics_process(FILE *f, const struct config *cfg)
 {
     const char *populate = "/api/datapoints/populate";
     size_t heap_used, heap_free;
+    unsigned i;
 
     metrics_value(f, "lintel_websockets_active", "gauge", "Open WebSockets on /api/ws.",
                   ws_conn_count(0));
@@ -240,23 +259,9 @@ static void metrics_process(FILE *f, const struct config *cfg)
                   "Populate calls failed by the upstream: down, bad answer (502) or timeout (504).",
                   metrics_route_status("POST", populate, 502) +
                       metrics_route_status("POST", populate, 504));
-    metrics_value(f, "lintel_sqlite_statement_cache_hits_total", "counter",
-                  "SQL statements found prepared in a connection's cache.",
-                  metrics_get(&counters[COUNTER_STMT_CACHE_HIT]));
-    metrics_value(f, "lintel_sqlite_statement_cache_misses_total", "counter",
-                  "SQL statements that had to be prepared.",
-                  metrics_get(&counters[COUNTER_STMT_CACHE_MISS]));
-    metrics_value(f, "lintel_auth_state_cache_hits_total", "counter",
-                  "Authenticated requests whose session state was known without a query "
-                  "(nothing committed since it was read).",
-                  metrics_get(&counters[COUNTER_AUTH_STATE_CACHED]));
-    metrics_value(f, "lintel_reply_cache_hits_total", "counter",
-                  "GET replies of cacheable routes replayed without running the handler "
-                  "(nothing committed since they were made).",
-                  metrics_get(&counters[COUNTER_REPLY_CACHE_HIT]));
-    metrics_value(f, "lintel_reply_cache_stores_total", "counter",
-                  "GET replies of cacheable routes kept for a repeat.",
-                  metrics_get(&counters[COUNTER_REPLY_CACHE_STORED]));
+    for (i = 0; i < COUNTER_N; i++)
+        metrics_value(f, metrics_counters[i].name, "counter", metrics_counters[i].help,
+                      metrics_get(&counters[i]));
     metrics_value(f, "lintel_reply_cache_entries", "gauge",
                   "Replies kept in the worker threads' reply caches (32 slots a thread).",
                   reply_cache_entries());
